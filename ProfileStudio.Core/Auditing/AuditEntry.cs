@@ -1,0 +1,36 @@
+namespace ProfileStudio.Core.Auditing;
+
+/// <summary>One recorded action: who did what to what, and when.</summary>
+public sealed class AuditEntry
+{
+    public long Id { get; set; }
+    public DateTime At { get; set; }
+    public string? ActorId { get; set; }
+    public string ActorName { get; set; } = "";
+    public string Action { get; set; } = "";
+    public string Target { get; set; } = "";
+    public string Details { get; set; } = "";
+    public string? IpAddress { get; set; }
+}
+
+/// <summary>Who performed an action: a signed-in user, or the system itself.</summary>
+public sealed record AuditActor(string? UserId, string Name, string? IpAddress = null)
+{
+    public static AuditActor System { get; } = new(null, "system");
+}
+
+/// <summary>The action names recorded in the audit log.</summary>
+public static class AuditActions
+{
+    public const string SignIn = "auth.sign_in";
+    public const string SignInFailed = "auth.sign_in_failed";
+    public const string LockedOut = "auth.locked_out";
+    public const string SignOut = "auth.sign_out";
+    public const string PasswordChanged = "auth.password_changed";
+    public const string UserCreated = "user.created";
+    public const string UserRolesChanged = "user.roles_changed";
+    public const string UserLocked = "user.locked";
+    public const string UserUnlocked = "user.unlocked";
+    public const string UserPasswordReset = "user.password_reset";
+    public const string UserBootstrapped = "user.bootstrapped";
+}

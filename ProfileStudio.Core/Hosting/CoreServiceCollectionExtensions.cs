@@ -1,0 +1,30 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using ProfileStudio.Core.Accounts;
+using ProfileStudio.Core.Auditing;
+using ProfileStudio.Core.Storage;
+
+namespace ProfileStudio.Core.Hosting;
+
+public static class CoreServiceCollectionExtensions
+{
+    /// <summary>Options, storage, migrations at start-up, and the Core services every feature uses.</summary>
+    public static IServiceCollection AddProfileStudioCore(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<ProfileStudioOptions>().Bind(configuration.GetSection(ProfileStudioOptions.Section));
+        services.AddDbContextFactory<ProfileStudioDbContext>((sp, o) =>
+        {
+            var dataDirectory = sp.GetRequiredService<IOptions<ProfileStudioOptions>>().Value.DataDirectoryFullPath;
+            Directory.CreateDirectory(dataDirectory);
+            o.UseSqlite(SqliteDatabase.ConnectionString(dataDirectory));
+        });
+        services.AddHostedService<DatabaseMigrator>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<AuditLog>();
+        services.AddSingleton<UserPreferences>();
+        return services;
+    }
+}

@@ -1,0 +1,20 @@
+namespace ProfileStudio.Core.Hosting;
+
+/// <summary>The <c>ProfileStudio</c> section of appsettings.json.</summary>
+public sealed class ProfileStudioOptions
+{
+    public const string Section = "ProfileStudio";
+
+    /// <summary>Folder of the SQLite database; relative paths are taken from the current directory.</summary>
+    public string DataDirectory { get; set; } = "./data";
+
+    public string DataDirectoryFullPath => Path.GetFullPath(DataDirectory);
+
+    public BootstrapOptions Bootstrap { get; set; } = new();
+}
+
+public sealed class BootstrapOptions
+{
+    public string? AdminEmail { get; set; }
+    public string? AdminPassword { get; set; }
+}

@@ -1,0 +1,25 @@
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore;
+using ProfileStudio.Core.Accounts;
+using ProfileStudio.Core.Auditing;
+
+namespace ProfileStudio.Core.Storage;
+
+/// <summary>The one database: studio accounts (ASP.NET Core Identity) and the profile store.</summary>
+public sealed class ProfileStudioDbContext(DbContextOptions<ProfileStudioDbContext> options)
+    : IdentityDbContext<ApplicationUser>(options)
+{
+    public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        base.OnModelCreating(builder);
+        builder.ApplyConfigurationsFromAssembly(typeof(ProfileStudioDbContext).Assembly);
+    }
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // SQLite keeps no time zone: every DateTime is stored and read back as UTC.
+        configurationBuilder.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
+    }
+}

@@ -1,0 +1,50 @@
+using System.Reflection;
+using System.Security.Claims;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Components;
+
+namespace ProfileStudio.Components.Navigation;
+
+/// <summary>One page in the navigation drawer.</summary>
+public sealed record NavEntry(string Group, string Title, string Icon, Type Page, string Description)
+{
+    /// <summary>The page's route, read from its <c>@page</c> directive.</summary>
+    public string Href => Page.GetCustomAttribute<RouteAttribute>()?.Template
+        ?? throw new InvalidOperationException($"{Page.Name} has no @page route.");
+
+    /// <summary>
+    /// The roles that may open the page, read from its <c>[Authorize(Roles = ...)]</c>, so the menu
+    /// and the refusal can never disagree. Empty means any signed-in user.
+    /// </summary>
+    public IReadOnlyList<string> Roles => Page.GetCustomAttributes<AuthorizeAttribute>()
+        .Select(a => a.Roles)
+        .Where(r => !string.IsNullOrWhiteSpace(r))
+        .SelectMany(r => r!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        .Distinct()
+        .ToList();
+
+    public bool IsVisibleTo(ClaimsPrincipal user) =>
+        user.Identity?.IsAuthenticated == true && (Roles.Count == 0 || Roles.Any(user.IsInRole));
+}
+
+/// <summary>
+/// The studio's pages, grouped as the product is (Profiles, Segments, Data, Identity, Admin).
+/// Only pages that exist are listed; a group with no visible page is not shown.
+/// </summary>
+public static class NavCatalog
+{
+    public static IReadOnlyList<string> Groups { get; } = ["Profiles", "Segments", "Data", "Identity", "Admin"];
+
+    public static IReadOnlyList<NavEntry> Entries { get; } =
+    [
+        new("Admin", "Users", MudBlazor.Icons.Material.Filled.ManageAccounts, typeof(Admin.Users.UsersPage),
+            "Create studio accounts, give them roles, lock or unlock them, and reset passwords."),
+        new("Admin", "Audit log", MudBlazor.Icons.Material.Filled.History, typeof(Admin.Audit.AuditLogPage),
+            "Who signed in, and who changed what and when: users, roles, and every later configuration change."),
+    ];
+
+    public static IEnumerable<IGrouping<string, NavEntry>> VisibleTo(ClaimsPrincipal user) =>
+        Entries.Where(e => e.IsVisibleTo(user))
+            .GroupBy(e => e.Group)
+            .OrderBy(g => Groups.ToList().IndexOf(g.Key));
+}

@@ -1,0 +1,46 @@
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.Repositories;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using MudBlazor.Services;
+using ProfileStudio.Core.Hosting;
+using ProfileStudio.Accounts;
+using ProfileStudio.Components;
+using ProfileStudio.Core.Storage;
+
+namespace ProfileStudio.Hosting;
+
+internal static class StudioServiceCollectionExtensions
+{
+    /// <summary>The Blazor studio: interactive server components, MudBlazor, health checks.</summary>
+    public static IServiceCollection AddStudio(this IServiceCollection services)
+    {
+        services.AddRazorComponents().AddInteractiveServerComponents();
+        services.AddMudServices();
+        services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
+        // Keys beside the database, so sign-in cookies survive a restart and move with the data.
+        services.AddDataProtection().SetApplicationName("ProfileStudio");
+        services.AddOptions<KeyManagementOptions>()
+            .Configure<IOptions<ProfileStudioOptions>>((o, studio) =>
+                o.XmlRepository = new FileSystemXmlRepository(
+                    new DirectoryInfo(Path.Combine(studio.Value.DataDirectoryFullPath, "keys")), NullLoggerFactory.Instance));
+        return services;
+    }
+
+    public static WebApplication UseStudio(this WebApplication app)
+    {
+        if (!app.Environment.IsDevelopment())
+        {
+            app.UseExceptionHandler("/Error", createScopeForErrors: true);
+        }
+        app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+        app.UseAntiforgery();
+
+        app.MapStaticAssets().AllowAnonymous();
+        app.MapHealthChecks("/healthz", HealthResponse.Options).AllowAnonymous();
+        app.MapAccountEndpoints();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        return app;
+    }
+}
