@@ -33,4 +33,9 @@ public static class AuditActions
     public const string UserUnlocked = "user.unlocked";
     public const string UserPasswordReset = "user.password_reset";
     public const string UserBootstrapped = "user.bootstrapped";
+    public const string SourceCreated = "source.created";
+    public const string SourceUpdated = "source.updated";
+    public const string SourceKeyRotated = "source.key_rotated";
+    public const string SourceEnabled = "source.enabled";
+    public const string SourceDisabled = "source.disabled";
 }

@@ -5,6 +5,8 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using ProfileStudio.Core.Accounts;
 using ProfileStudio.Core.Auditing;
+using ProfileStudio.Core.Ingestion;
+using ProfileStudio.Core.Sources;
 using ProfileStudio.Core.Storage;
 
 namespace ProfileStudio.Core.Hosting;
@@ -25,6 +27,13 @@ public static class CoreServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<AuditLog>();
         services.AddSingleton<UserPreferences>();
+
+        services.AddOptions<IngestionOptions>().Bind(configuration.GetSection(IngestionOptions.Section));
+        services.AddSingleton<SourceRegistry>();
+        services.AddHostedService<SourceBootstrapper>();
+        services.AddSingleton<LakeNotifications>();
+        services.AddSingleton<LakeWriter>();
+        services.AddHostedService(sp => sp.GetRequiredService<LakeWriter>());
         return services;
     }
 }

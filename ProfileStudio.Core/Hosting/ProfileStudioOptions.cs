@@ -17,4 +17,14 @@ public sealed class BootstrapOptions
 {
     public string? AdminEmail { get; set; }
     public string? AdminPassword { get; set; }
+
+    /// <summary>Sources created (or whose key is set) at start-up, so automated set-ups need no clicks.</summary>
+    public List<BootstrapSource> Sources { get; set; } = [];
+}
+
+public sealed class BootstrapSource
+{
+    public string Name { get; set; } = "";
+    public string Kind { get; set; } = "streaming";
+    public string WriteKey { get; set; } = "";
 }

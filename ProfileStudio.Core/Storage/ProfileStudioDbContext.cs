@@ -2,6 +2,8 @@ using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using ProfileStudio.Core.Accounts;
 using ProfileStudio.Core.Auditing;
+using ProfileStudio.Core.Ingestion;
+using ProfileStudio.Core.Sources;
 
 namespace ProfileStudio.Core.Storage;
 
@@ -10,6 +12,9 @@ public sealed class ProfileStudioDbContext(DbContextOptions<ProfileStudioDbConte
     : IdentityDbContext<ApplicationUser>(options)
 {
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+    public DbSet<Source> Sources => Set<Source>();
+    public DbSet<SourceHourlyStats> SourceHourlyStats => Set<SourceHourlyStats>();
+    public DbSet<RawMessage> RawMessages => Set<RawMessage>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -7,6 +7,7 @@ using MudBlazor.Services;
 using ProfileStudio.Core.Hosting;
 using ProfileStudio.Accounts;
 using ProfileStudio.Components;
+using ProfileStudio.Ingestion;
 using ProfileStudio.Core.Storage;
 
 namespace ProfileStudio.Hosting;
@@ -18,6 +19,7 @@ internal static class StudioServiceCollectionExtensions
     {
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddMudServices();
+        services.AddTrackingApi();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
         // Keys beside the database, so sign-in cookies survive a restart and move with the data.
         services.AddDataProtection().SetApplicationName("ProfileStudio");
@@ -34,13 +36,25 @@ internal static class StudioServiceCollectionExtensions
         {
             app.UseExceptionHandler("/Error", createScopeForErrors: true);
         }
-        app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+        app.UseWhen(c => !IsApi(c.Request.Path), branch =>
+            branch.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
+        app.Use((context, next) =>
+        {
+            context.Response.Headers["Request-Id"] = context.TraceIdentifier;
+            return next(context);
+        });
+        app.UseCors();
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.UseAntiforgery();
 
         app.MapStaticAssets().AllowAnonymous();
         app.MapHealthChecks("/healthz", HealthResponse.Options).AllowAnonymous();
         app.MapAccountEndpoints();
+        app.MapTrackingApi();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }
+
+    private static bool IsApi(PathString path) => path.StartsWithSegments("/v1") || path.StartsWithSegments("/api");
 }

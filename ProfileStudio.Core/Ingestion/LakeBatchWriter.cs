@@ -1,0 +1,115 @@
+using Microsoft.Data.Sqlite;
+
+namespace ProfileStudio.Core.Ingestion;
+
+/// <summary>
+/// Writes groups of messages and the per-source hourly counters in one transaction, with prepared
+/// statements on one connection. Retried messages (same source and messageId) are ignored by the
+/// unique index and counted as duplicates.
+/// </summary>
+internal sealed class LakeBatchWriter : IDisposable
+{
+    private readonly SqliteConnection _connection;
+    private readonly SqliteCommand _insert;
+    private readonly SqliteCommand _stats;
+
+    public LakeBatchWriter(SqliteConnection connection)
+    {
+        _connection = connection;
+        using (var pragma = connection.CreateCommand())
+        {
+            // WAL + NORMAL: a commit survives a process crash (kill -9); only power loss can lose the last commits.
+            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
+            pragma.ExecuteNonQuery();
+        }
+        _insert = connection.CreateCommand();
+        _insert.CommandText = """
+            INSERT OR IGNORE INTO RawMessages (SourceId, MessageId, Type, ReceivedAt, EventAt, Payload, Status, Error, BatchId, LineNumber)
+            VALUES ($source, $messageId, $type, $receivedAt, $eventAt, $payload, $status, $error, $batch, $line)
+            """;
+        foreach (var name in new[] { "$source", "$messageId", "$type", "$receivedAt", "$eventAt", "$payload", "$status", "$error", "$batch", "$line" })
+        {
+            _insert.Parameters.Add(new SqliteParameter { ParameterName = name });
+        }
+        _stats = connection.CreateCommand();
+        _stats.CommandText = """
+            INSERT INTO SourceHourlyStats (SourceId, Hour, Received, Accepted, Rejected, LastMessageAt)
+            VALUES ($source, $hour, $received, $accepted, $rejected, $last)
+            ON CONFLICT (SourceId, Hour) DO UPDATE SET
+                Received = Received + excluded.Received,
+                Accepted = Accepted + excluded.Accepted,
+                Rejected = Rejected + excluded.Rejected,
+                LastMessageAt = max(LastMessageAt, excluded.LastMessageAt)
+            """;
+        foreach (var name in new[] { "$source", "$hour", "$received", "$accepted", "$rejected", "$last" })
+        {
+            _stats.Parameters.Add(new SqliteParameter { ParameterName = name });
+        }
+    }
+
+    public LakeWriteResult[] Write(IReadOnlyList<LakeWriter.PendingWrite> group)
+    {
+        var results = new LakeWriteResult[group.Count];
+        var counters = new Dictionary<(int Source, DateTime Hour), (long Received, long Accepted, long Rejected, DateTime Last)>();
+        using var transaction = _connection.BeginTransaction();
+        _insert.Transaction = transaction;
+        _stats.Transaction = transaction;
+        _insert.Prepare();
+        for (var g = 0; g < group.Count; g++)
+        {
+            var pending = group[g];
+            int accepted = 0, rejected = 0, duplicates = 0;
+            var p = _insert.Parameters;
+            p[0].Value = pending.SourceId;
+            p[3].Value = pending.ReceivedAt;
+            p[8].Value = (object?)pending.BatchId ?? DBNull.Value;
+            foreach (var message in pending.Messages)
+            {
+                p[1].Value = (object?)message.MessageId ?? DBNull.Value;
+                p[2].Value = message.Type;
+                p[4].Value = message.EventAt;
+                p[5].Value = message.Payload;
+                p[6].Value = (int)message.Status;
+                p[7].Value = (object?)message.Error ?? DBNull.Value;
+                p[9].Value = (object?)message.LineNumber ?? DBNull.Value;
+                var inserted = _insert.ExecuteNonQuery();
+                if (!message.IsValid)
+                {
+                    rejected++;
+                }
+                else if (inserted == 1)
+                {
+                    accepted++;
+                }
+                else
+                {
+                    duplicates++;
+                }
+            }
+            results[g] = new LakeWriteResult(accepted, rejected, duplicates);
+            var hour = new DateTime(pending.ReceivedAt.Year, pending.ReceivedAt.Month, pending.ReceivedAt.Day, pending.ReceivedAt.Hour, 0, 0, DateTimeKind.Utc);
+            counters.TryGetValue((pending.SourceId, hour), out var c);
+            counters[(pending.SourceId, hour)] = (c.Received + pending.Messages.Count, c.Accepted + accepted, c.Rejected + rejected,
+                pending.ReceivedAt > c.Last ? pending.ReceivedAt : c.Last);
+        }
+        foreach (var ((source, hour), c) in counters)
+        {
+            var p = _stats.Parameters;
+            p[0].Value = source;
+            p[1].Value = hour;
+            p[2].Value = c.Received;
+            p[3].Value = c.Accepted;
+            p[4].Value = c.Rejected;
+            p[5].Value = c.Last;
+            _stats.ExecuteNonQuery();
+        }
+        transaction.Commit();
+        return results;
+    }
+
+    public void Dispose()
+    {
+        _insert.Dispose();
+        _stats.Dispose();
+    }
+}

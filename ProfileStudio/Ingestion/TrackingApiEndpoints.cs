@@ -1,0 +1,147 @@
+using System.Net.Http.Headers;
+using System.Text;
+using ProfileStudio.Core.Ingestion;
+using ProfileStudio.Core.Sources;
+using ProfileStudio.Hosting;
+
+namespace ProfileStudio.Ingestion;
+
+/// <summary>
+/// Segment's HTTP Tracking API: <c>POST /v1/{identify,track,page,screen,group,alias,batch}</c> and the
+/// browser short forms <c>/v1/{i,t,p,s,g,a,b}</c>. Messages are durable in the lake before the 200.
+/// </summary>
+internal static class TrackingApiEndpoints
+{
+    public const string CorsPolicy = "tracking";
+
+    public static IServiceCollection AddTrackingApi(this IServiceCollection services) =>
+        services.AddCors(o => o.AddPolicy(CorsPolicy, p => p
+            .AllowAnyOrigin()
+            .WithMethods("POST", "OPTIONS")
+            .WithHeaders("Authorization", "Content-Type", "Content-Encoding")
+            .SetPreflightMaxAge(TimeSpan.FromHours(1))));
+
+    public static IEndpointRouteBuilder MapTrackingApi(this IEndpointRouteBuilder endpoints)
+    {
+        // The write key authenticates these calls, not the studio's cookie.
+        endpoints.MapPost("/v1/{type}", HandleAsync)
+            .AllowAnonymous()
+            .DisableAntiforgery()
+            .RequireCors(CorsPolicy)
+            .WithTags("Tracking API")
+            .WithSummary("Send identify, track, page, screen, group, alias or batch messages (Segment-compatible).");
+        return endpoints;
+    }
+
+    private static async Task<IResult> HandleAsync(
+        string type,
+        HttpContext http,
+        SourceRegistry sources,
+        LakeWriter lake,
+        TimeProvider time,
+        CancellationToken ct)
+    {
+        if (TrackingMessageParser.ResolveEndpoint(type) is not { } endpoint)
+        {
+            return ApiErrors.Problem(StatusCodes.Status404NotFound, ApiErrors.NotFound,
+                $"There is no tracking endpoint /v1/{type}. Use identify, track, page, screen, group, alias or batch.");
+        }
+
+        SourceCredential? source = null;
+        if (BasicUserName(http.Request) is { } headerKey)
+        {
+            source = await sources.FindByWriteKeyAsync(headerKey, ct);
+            if (Refusal(source) is { } refused)
+            {
+                return refused;
+            }
+        }
+
+        var body = await RequestBody.ReadAsync(http.Request, TrackingLimits.MaxRequestBytes, ct);
+        if (body.Error is not null)
+        {
+            return ApiErrors.Problem(StatusCodes.Status400BadRequest, ApiErrors.InvalidRequest, body.Error);
+        }
+        var receivedAt = time.GetUtcNow().UtcDateTime;
+        var parsed = TrackingMessageParser.Parse(body.Bytes, endpoint, receivedAt);
+
+        if (source is null)
+        {
+            if (parsed.Request?.WriteKey is not { Length: > 0 } bodyKey)
+            {
+                return parsed.Error is not null
+                    ? ApiErrors.Problem(StatusCodes.Status400BadRequest, ApiErrors.InvalidRequest, parsed.Error)
+                    : ApiErrors.Problem(StatusCodes.Status401Unauthorized, ApiErrors.Authentication,
+                        "Missing write key: send it as the Basic-auth user name (empty password) or as \"writeKey\" in the body.");
+            }
+            source = await sources.FindByWriteKeyAsync(bodyKey, ct);
+            if (Refusal(source) is { } refused)
+            {
+                return refused;
+            }
+        }
+
+        if (parsed.Error is not null)
+        {
+            // The request is refused, but a known source's debugger shows what arrived and why it failed.
+            var raw = Encoding.UTF8.GetString(body.Bytes!, 0, Math.Min(body.Bytes!.Length, TrackingLimits.MaxMessageBytes));
+            lake.TryWrite(source!.Id, [new IncomingMessage("unknown", null, receivedAt, raw, parsed.Error)], null, out _);
+            return ApiErrors.Problem(StatusCodes.Status400BadRequest, ApiErrors.InvalidRequest, parsed.Error);
+        }
+
+        var messages = parsed.Request!.Messages;
+        if (!lake.TryWrite(source!.Id, messages, null, out var committed))
+        {
+            http.Response.Headers.RetryAfter = "2";
+            return ApiErrors.Problem(StatusCodes.Status429TooManyRequests, ApiErrors.RateLimit,
+                "The server is busy storing earlier messages; retry after the Retry-After delay.");
+        }
+        LakeWriteResult result;
+        try
+        {
+            result = await committed;
+        }
+        catch (Exception)
+        {
+            return ApiErrors.Problem(StatusCodes.Status503ServiceUnavailable, ApiErrors.Unavailable,
+                "The messages could not be stored; retry with the same messageId.");
+        }
+
+        if (endpoint != "batch" && messages[0].Error is { } reason)
+        {
+            return ApiErrors.Problem(StatusCodes.Status400BadRequest, ApiErrors.Validation, reason);
+        }
+        return TypedResults.Ok(new TrackingResponse(true, result.Accepted, result.Rejected, result.Duplicates));
+    }
+
+    private static IResult? Refusal(SourceCredential? source) => source switch
+    {
+        null => ApiErrors.Problem(StatusCodes.Status401Unauthorized, ApiErrors.Authentication, "Unknown write key."),
+        { Enabled: false } => ApiErrors.Problem(StatusCodes.Status401Unauthorized, ApiErrors.Authentication,
+            $"The source \"{source.Name}\" is disabled; an administrator can enable it on the Sources page."),
+        _ => null,
+    };
+
+    /// <summary>The write key as Segment clients send it: the Basic-auth user name, password empty.</summary>
+    private static string? BasicUserName(HttpRequest request)
+    {
+        if (!AuthenticationHeaderValue.TryParse(request.Headers.Authorization, out var header)
+            || !string.Equals(header.Scheme, "Basic", StringComparison.OrdinalIgnoreCase)
+            || string.IsNullOrEmpty(header.Parameter))
+        {
+            return null;
+        }
+        try
+        {
+            var decoded = Encoding.UTF8.GetString(Convert.FromBase64String(header.Parameter));
+            var user = decoded.Split(':', 2)[0];
+            return user.Length > 0 ? user : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
+    }
+
+    private sealed record TrackingResponse(bool Success, int Accepted, int Rejected, int Duplicates);
+}
