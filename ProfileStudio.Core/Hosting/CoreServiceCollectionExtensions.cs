@@ -32,6 +32,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<SourceRegistry>();
         services.AddHostedService<SourceBootstrapper>();
         services.AddSingleton<LakeNotifications>();
+        services.AddSingleton<LakeReader>();
         services.AddSingleton<LakeWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<LakeWriter>());
         return services;

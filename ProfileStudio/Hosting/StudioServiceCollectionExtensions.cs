@@ -20,6 +20,7 @@ internal static class StudioServiceCollectionExtensions
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddMudServices();
         services.AddTrackingApi();
+        services.AddScoped<Components.Data.Sources.RevealedWriteKeys>();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
         // Keys beside the database, so sign-in cookies survive a restart and move with the data.
         services.AddDataProtection().SetApplicationName("ProfileStudio");

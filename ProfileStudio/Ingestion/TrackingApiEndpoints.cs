@@ -17,7 +17,7 @@ internal static class TrackingApiEndpoints
     public static IServiceCollection AddTrackingApi(this IServiceCollection services) =>
         services.AddCors(o => o.AddPolicy(CorsPolicy, p => p
             .AllowAnyOrigin()
-            .WithMethods("POST", "OPTIONS")
+            .WithMethods("GET", "POST", "OPTIONS")
             .WithHeaders("Authorization", "Content-Type", "Content-Encoding")
             .SetPreflightMaxAge(TimeSpan.FromHours(1))));
 
@@ -30,6 +30,11 @@ internal static class TrackingApiEndpoints
             .RequireCors(CorsPolicy)
             .WithTags("Tracking API")
             .WithSummary("Send identify, track, page, screen, group, alias or batch messages (Segment-compatible).");
+        endpoints.MapGet("/v1/projects/{writeKey}/settings", ProjectSettingsAsync)
+            .AllowAnonymous()
+            .RequireCors(CorsPolicy)
+            .WithTags("Tracking API")
+            .WithSummary("Settings for analytics.js loaded with cdnURL pointing at this server: sends events here.");
         return endpoints;
     }
 
@@ -112,6 +117,34 @@ internal static class TrackingApiEndpoints
             return ApiErrors.Problem(StatusCodes.Status400BadRequest, ApiErrors.Validation, reason);
         }
         return TypedResults.Ok(new TrackingResponse(true, result.Accepted, result.Rejected, result.Duplicates));
+    }
+
+    /// <summary>
+    /// What analytics.js fetches from its CDN at start-up. Served here, it makes the browser library
+    /// send to this server (<c>AnalyticsBrowser.load({ writeKey, cdnURL })</c>) with no other setting.
+    /// </summary>
+    private static async Task<IResult> ProjectSettingsAsync(string writeKey, HttpContext http, SourceRegistry sources, CancellationToken ct)
+    {
+        if (Refusal(await sources.FindByWriteKeyAsync(writeKey, ct)) is { } refused)
+        {
+            return refused;
+        }
+        var apiHost = $"{http.Request.Host}{http.Request.PathBase}/v1";
+        return TypedResults.Json(new
+        {
+            integrations = new Dictionary<string, object>
+            {
+                ["Segment.io"] = new { apiKey = writeKey, apiHost, protocol = http.Request.Scheme, unbundledIntegrations = Array.Empty<string>() },
+            },
+            plan = new { track = new { __default = new { enabled = true } }, identify = new { __default = new { enabled = true } } },
+            edgeFunction = new { },
+            analyticsNextEnabled = true,
+            middlewareSettings = new { },
+            enabledMiddleware = new { },
+            metrics = new { sampleRate = 0 },
+            legacyVideoPluginsEnabled = false,
+            remotePlugins = Array.Empty<object>(),
+        });
     }
 
     private static IResult? Refusal(SourceCredential? source) => source switch

@@ -37,6 +37,10 @@ public static class NavCatalog
 
     public static IReadOnlyList<NavEntry> Entries { get; } =
     [
+        new("Data", "Sources", MudBlazor.Icons.Material.Filled.Input, typeof(Data.Sources.SourcesPage),
+            "Connect websites, apps and file exports; get write keys and setup snippets; watch messages arrive live."),
+        new("Data", "Rejected messages", MudBlazor.Icons.Material.Filled.ReportProblem, typeof(Data.Rejected.RejectedMessagesPage),
+            "Messages that failed validation, with the reason, kept so nothing is lost silently."),
         new("Admin", "Users", MudBlazor.Icons.Material.Filled.ManageAccounts, typeof(Admin.Users.UsersPage),
             "Create studio accounts, give them roles, lock or unlock them, and reset passwords."),
         new("Admin", "Audit log", MudBlazor.Icons.Material.Filled.History, typeof(Admin.Audit.AuditLogPage),
