@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace ProfileStudio.Bench;
+
+/// <summary>
+/// The real server as a child process (the Release build of ProfileStudio copied beside the bench),
+/// on 127.0.0.1 with a fresh data directory, a known admin and a streaming source.
+/// </summary>
+internal sealed class BenchServer : IAsyncDisposable
+{
+    public const string WriteKey = "wk_bench_0123456789abcdefghijklmnop";
+    private readonly Process _process;
+    private readonly string _dataDirectory;
+
+    private BenchServer(Process process, string dataDirectory, Uri baseAddress)
+    {
+        _process = process;
+        _dataDirectory = dataDirectory;
+        BaseAddress = baseAddress;
+    }
+
+    public Uri BaseAddress { get; }
+    public int ProcessId => _process.Id;
+
+    public static async Task<BenchServer> StartAsync(IDictionary<string, string>? settings = null, string? dataDirectory = null)
+    {
+        var port = FreePort();
+        var dir = dataDirectory ?? Directory.CreateTempSubdirectory("profilestudio-bench-").FullName;
+        var app = Path.Combine(AppContext.BaseDirectory, "ProfileStudio.dll");
+        var start = new ProcessStartInfo("dotnet", [app, "--urls", $"http://127.0.0.1:{port}"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        start.Environment["ProfileStudio__DataDirectory"] = dir;
+        start.Environment["ProfileStudio__Bootstrap__AdminPassword"] = "Bench-admin-2026!";
+        start.Environment["ProfileStudio__Bootstrap__Sources__0__Name"] = "Bench";
+        start.Environment["ProfileStudio__Bootstrap__Sources__0__Kind"] = "streaming";
+        start.Environment["ProfileStudio__Bootstrap__Sources__0__WriteKey"] = WriteKey;
+        start.Environment["ProfileStudio__DemoData__Enabled"] = "false";
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+        var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the server.");
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"  server: {e.Data}"); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var server = new BenchServer(process, dir, new Uri($"http://127.0.0.1:{port}"));
+        await server.WaitHealthyAsync(TimeSpan.FromSeconds(60));
+        return server;
+    }
+
+    public string DataDirectory => _dataDirectory;
+
+    /// <summary>Peak resident memory of the server so far (VmHWM), in MB.</summary>
+    public double PeakRssMb() => ReadStatusKb("VmHWM") / 1024.0;
+
+    public double RssMb() => ReadStatusKb("VmRSS") / 1024.0;
+
+    private long ReadStatusKb(string field)
+    {
+        foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
+        {
+            if (line.StartsWith(field + ":"))
+            {
+                return long.Parse(line[(field.Length + 1)..].Trim().Split(' ')[0]);
+            }
+        }
+        return 0;
+    }
+
+    public void Kill() => _process.Kill(entireProcessTree: true);
+
+    private async Task WaitHealthyAsync(TimeSpan timeout)
+    {
+        using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"The server exited with code {_process.ExitCode} while starting.");
+            }
+            try
+            {
+                if ((await http.GetAsync("/healthz")).StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException) { }
+            catch (TaskCanceledException) { }
+            await Task.Delay(200);
+        }
+        throw new TimeoutException("The server did not become healthy in time.");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+        try
+        {
+            Directory.Delete(_dataDirectory, recursive: true);
+        }
+        catch (IOException) { }
+    }
+}
