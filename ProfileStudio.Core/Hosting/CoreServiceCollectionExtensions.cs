@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using ProfileStudio.Core.Accounts;
 using ProfileStudio.Core.Auditing;
 using ProfileStudio.Core.Ingestion;
+using ProfileStudio.Core.Ingestion.Files;
 using ProfileStudio.Core.Sources;
 using ProfileStudio.Core.Storage;
 
@@ -35,6 +36,10 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<LakeReader>();
         services.AddSingleton<LakeWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<LakeWriter>());
+        services.AddSingleton<FileBatchQueue>();
+        services.AddSingleton<FileBatchNotifications>();
+        services.AddSingleton<FileBatches>();
+        services.AddHostedService<FileBatchProcessor>();
         return services;
     }
 }

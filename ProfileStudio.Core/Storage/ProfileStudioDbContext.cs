@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using ProfileStudio.Core.Accounts;
 using ProfileStudio.Core.Auditing;
 using ProfileStudio.Core.Ingestion;
+using ProfileStudio.Core.Ingestion.Files;
 using ProfileStudio.Core.Sources;
 
 namespace ProfileStudio.Core.Storage;
@@ -15,6 +16,8 @@ public sealed class ProfileStudioDbContext(DbContextOptions<ProfileStudioDbConte
     public DbSet<Source> Sources => Set<Source>();
     public DbSet<SourceHourlyStats> SourceHourlyStats => Set<SourceHourlyStats>();
     public DbSet<RawMessage> RawMessages => Set<RawMessage>();
+    public DbSet<FileBatch> FileBatches => Set<FileBatch>();
+    public DbSet<SavedFileMapping> SavedFileMappings => Set<SavedFileMapping>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -1,0 +1,55 @@
+using System.Globalization;
+using System.Text;
+using CsvHelper;
+using CsvHelper.Configuration;
+
+namespace ProfileStudio.Core.Ingestion.Files;
+
+/// <summary>CsvHelper set up for exports as people have them: `,` `;` tab or `|`, quoted fields with newlines, a BOM or none.</summary>
+public static class CsvFiles
+{
+    public static (CsvReader Reader, Func<string?> TakeBadData) Open(Stream stream)
+    {
+        string? badData = null;
+        var config = new CsvConfiguration(CultureInfo.InvariantCulture)
+        {
+            DetectDelimiter = true,
+            DetectDelimiterValues = [",", ";", "\t", "|"],
+            MissingFieldFound = null,
+            HeaderValidated = null,
+            BadDataFound = args => badData ??= $"the row has a stray quote near \"{Shorten(args.Field)}\"; quote whole fields and double quotes inside them",
+            IgnoreBlankLines = true,
+        };
+        var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 64 * 1024);
+        var csv = new CsvReader(reader, config);
+        return (csv, () =>
+        {
+            var taken = badData;
+            badData = null;
+            return taken;
+        });
+    }
+
+    public sealed record Preview(IReadOnlyList<string> Headers, IReadOnlyList<IReadOnlyList<string?>> Rows, string Delimiter);
+
+    public static Preview ReadPreview(Stream stream, int rows)
+    {
+        var (csv, _) = Open(stream);
+        using (csv)
+        {
+            if (!csv.Read() || !csv.ReadHeader())
+            {
+                return new Preview([], [], ",");
+            }
+            var headers = csv.HeaderRecord!.ToList();
+            var sample = new List<IReadOnlyList<string?>>();
+            while (sample.Count < rows && csv.Read())
+            {
+                sample.Add(Enumerable.Range(0, headers.Count).Select(i => csv.TryGetField<string>(i, out var v) ? v : null).ToList());
+            }
+            return new Preview(headers, sample, csv.Parser.Delimiter);
+        }
+    }
+
+    private static string Shorten(string s) => s.Length <= 40 ? s : s[..40] + "…";
+}

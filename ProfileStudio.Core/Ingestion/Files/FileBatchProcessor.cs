@@ -1,0 +1,235 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using CsvHelper;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using ProfileStudio.Core.Storage;
+
+namespace ProfileStudio.Core.Ingestion.Files;
+
+/// <summary>
+/// Streams queued files row by row into the lake through the <see cref="LakeWriter"/> (whose
+/// back-pressure keeps memory flat whatever the file size), and records progress as it goes. A batch
+/// interrupted by a crash is processed again from the start at the next start-up; rows carry stable
+/// message ids (<c>file-{batch}-{line}</c>), so nothing is stored twice.
+/// </summary>
+public sealed class FileBatchProcessor(
+    IDbContextFactory<ProfileStudioDbContext> dbFactory,
+    FileBatches batches,
+    FileBatchQueue queue,
+    LakeWriter lake,
+    FileBatchNotifications notifications,
+    TimeProvider time,
+    ILogger<FileBatchProcessor> logger) : BackgroundService
+{
+    private const int ChunkSize = 2000;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await using (var db = await dbFactory.CreateDbContextAsync(stoppingToken))
+        {
+            var unfinished = await db.FileBatches.AsNoTracking()
+                .Where(b => b.Status == FileBatchStatus.Queued || b.Status == FileBatchStatus.Processing)
+                .OrderBy(b => b.Id).Select(b => b.Id).ToListAsync(stoppingToken);
+            unfinished.ForEach(queue.Enqueue);
+        }
+        await foreach (var batchId in queue.Reader.ReadAllAsync(stoppingToken))
+        {
+            try
+            {
+                await ProcessAsync(batchId, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return; // resumed at the next start
+            }
+            catch (Exception ex)
+            {
+                logger.LogError(ex, "File batch {BatchId} failed.", batchId);
+                await UpdateAsync(batchId, b =>
+                {
+                    b.Status = FileBatchStatus.Failed;
+                    b.Error = ex.Message;
+                    b.CompletedAt = time.GetUtcNow().UtcDateTime;
+                }, CancellationToken.None);
+            }
+        }
+    }
+
+    private async Task ProcessAsync(long batchId, CancellationToken ct)
+    {
+        var batch = await batches.GetAsync(batchId, ct);
+        if (batch is null || batch.Status is not (FileBatchStatus.Queued or FileBatchStatus.Processing))
+        {
+            return;
+        }
+        var progress = new Progress();
+        await UpdateAsync(batchId, b =>
+        {
+            b.Status = FileBatchStatus.Processing;
+            b.StartedAt = time.GetUtcNow().UtcDateTime;
+            b.BytesRead = b.RowsRead = b.RowsAccepted = b.RowsRejected = 0;
+            b.Error = null;
+        }, ct);
+
+        await using var stream = new FileStream(batches.PathOf(batch), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+        var receivedAt = time.GetUtcNow().UtcDateTime;
+        var chunk = new List<IncomingMessage>(ChunkSize);
+        async Task FlushAsync()
+        {
+            if (chunk.Count == 0)
+            {
+                return;
+            }
+            var result = await lake.WriteAsync(batch.SourceId, chunk.ToList(), batchId, ct);
+            progress.Accepted += result.Accepted + result.Duplicates;
+            progress.Rejected += result.Rejected;
+            progress.Read += chunk.Count;
+            chunk.Clear();
+            var bytes = stream.Position;
+            await UpdateAsync(batchId, b =>
+            {
+                b.BytesRead = bytes;
+                b.RowsRead = progress.Read;
+                b.RowsAccepted = progress.Accepted;
+                b.RowsRejected = progress.Rejected;
+            }, ct);
+        }
+
+        foreach (var message in batch.Format == FileFormat.Csv
+                     ? ReadCsv(stream, FileBatches.ReadMapping(batch.MappingJson!), batchId, receivedAt)
+                     : ReadNdjson(stream, batchId, receivedAt))
+        {
+            chunk.Add(message);
+            if (chunk.Count == ChunkSize)
+            {
+                await FlushAsync();
+            }
+        }
+        await FlushAsync();
+        await UpdateAsync(batchId, b =>
+        {
+            b.Status = FileBatchStatus.Completed;
+            b.BytesRead = b.SizeBytes;
+            b.CompletedAt = time.GetUtcNow().UtcDateTime;
+        }, ct);
+        logger.LogInformation("File batch {BatchId} ({File}): {Read} rows, {Accepted} accepted, {Rejected} rejected.",
+            batchId, batch.FileName, progress.Read, progress.Accepted, progress.Rejected);
+    }
+
+    internal static IEnumerable<IncomingMessage> ReadCsv(Stream stream, FileMapping mapping, long batchId, DateTime receivedAt)
+    {
+        var (csv, takeBadData) = CsvFiles.Open(stream);
+        using (csv)
+        {
+            if (!csv.Read() || !csv.ReadHeader())
+            {
+                yield break;
+            }
+            var headers = csv.HeaderRecord!;
+            var values = new string?[headers.Length];
+            var line = csv.Parser.RawRow; // the header's last line
+            while (true)
+            {
+                IncomingMessage? message;
+                var start = line + 1;
+                try
+                {
+                    if (!csv.Read())
+                    {
+                        yield break;
+                    }
+                    line = csv.Parser.RawRow;
+                    if (takeBadData() is { } bad)
+                    {
+                        message = FileRowConverter.Unreadable(csv.Parser.RawRecord.TrimEnd('\r', '\n'), bad, batchId, start, receivedAt);
+                    }
+                    else if (csv.Parser.Count != headers.Length)
+                    {
+                        message = FileRowConverter.Unreadable(csv.Parser.RawRecord.TrimEnd('\r', '\n'),
+                            $"the row has {csv.Parser.Count} fields; the header has {headers.Length}", batchId, start, receivedAt);
+                    }
+                    else
+                    {
+                        for (var i = 0; i < headers.Length; i++)
+                        {
+                            values[i] = csv.Parser[i];
+                        }
+                        message = FileRowConverter.Convert(headers, values, mapping, batchId, start, receivedAt);
+                    }
+                }
+                catch (CsvHelperException ex)
+                {
+                    line = csv.Parser.RawRow;
+                    message = FileRowConverter.Unreadable(csv.Parser.RawRecord.TrimEnd('\r', '\n'), ex.Message.Split('\n')[0], batchId, start, receivedAt);
+                }
+                yield return message;
+            }
+        }
+    }
+
+    internal static IEnumerable<IncomingMessage> ReadNdjson(Stream stream, long batchId, DateTime receivedAt)
+    {
+        using var reader = new StreamReader(stream, leaveOpen: true);
+        var line = 0;
+        while (reader.ReadLine() is { } text)
+        {
+            line++;
+            if (string.IsNullOrWhiteSpace(text))
+            {
+                continue;
+            }
+            JsonNode? node = null;
+            string? parseError = null;
+            try
+            {
+                node = JsonNode.Parse(text);
+            }
+            catch (JsonException ex)
+            {
+                parseError = $"not valid JSON: {ex.Message}";
+            }
+            if (parseError is not null)
+            {
+                yield return FileRowConverter.Unreadable(text, parseError, batchId, line, receivedAt);
+                continue;
+            }
+            if (node is not JsonObject message)
+            {
+                yield return FileRowConverter.Unreadable(text, "each line must be one JSON object (a tracking message)", batchId, line, receivedAt);
+                continue;
+            }
+            var type = (message["type"] as JsonValue)?.TryGetValue(out string? t) == true ? t.ToLowerInvariant() : null;
+            if (type is null || !TrackingMessageParser.MessageTypes.Contains(type))
+            {
+                yield return FileRowConverter.Unreadable(text, $"\"type\" must be one of {string.Join(", ", TrackingMessageParser.MessageTypes)}", batchId, line, receivedAt);
+                continue;
+            }
+            message.Remove("writeKey");
+            if (message["messageId"] is null)
+            {
+                message["messageId"] = $"file-{batchId}-{line}";
+            }
+            yield return TrackingMessageParser.Read(message, type, null, receivedAt, line);
+        }
+    }
+
+    private async Task UpdateAsync(long batchId, Action<FileBatch> change, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        if (await db.FileBatches.FindAsync([batchId], ct) is { } batch)
+        {
+            change(batch);
+            await db.SaveChangesAsync(ct);
+        }
+        notifications.Publish(batchId);
+    }
+
+    private sealed class Progress
+    {
+        public long Read;
+        public long Accepted;
+        public long Rejected;
+    }
+}

@@ -1,0 +1,123 @@
+namespace ProfileStudio.Core.Ingestion.Files;
+
+/// <summary>What one row of a file is: one person's profile record, or one event.</summary>
+public enum FileKind
+{
+    ProfileRecords = 1,
+    Events = 2,
+}
+
+public enum FileFormat
+{
+    Csv = 1,
+    Ndjson = 2,
+}
+
+/// <summary>Where a CSV column's value goes.</summary>
+public enum ColumnTarget
+{
+    Ignore = 0,
+    /// <summary>An identifier; <see cref="ColumnMapping.Name"/> is the namespace (user_id, email, crm_id, …).</summary>
+    Identity = 1,
+    /// <summary>A profile attribute; <see cref="ColumnMapping.Name"/> is its key (dots nest: address.city).</summary>
+    Attribute = 2,
+    EventName = 3,
+    EventTimestamp = 4,
+    /// <summary>An event property; <see cref="ColumnMapping.Name"/> is its key.</summary>
+    EventProperty = 5,
+}
+
+public enum AttributeType
+{
+    Text = 0,
+    Number = 1,
+    Boolean = 2,
+    Date = 3,
+}
+
+public sealed record ColumnMapping(string Column, ColumnTarget Target, string? Name = null, AttributeType Type = AttributeType.Text);
+
+/// <summary>
+/// How the columns of a CSV become messages. <see cref="NullToken"/> in a cell removes the attribute;
+/// an empty cell leaves the stored value alone. <see cref="EventName"/> names every event when no column does.
+/// </summary>
+public sealed record FileMapping(FileKind Kind, IReadOnlyList<ColumnMapping> Columns, string NullToken = "NULL", string? EventName = null)
+{
+    /// <summary>A first guess from the header names, for the mapping step to start from.</summary>
+    public static FileMapping Suggest(FileKind kind, IReadOnlyList<string> headers)
+    {
+        var columns = headers.Select(h => SuggestColumn(kind, h)).ToList();
+        return new FileMapping(kind, columns);
+    }
+
+    private static ColumnMapping SuggestColumn(FileKind kind, string header)
+    {
+        var key = new string(header.Trim().ToLowerInvariant().Select(c => char.IsLetterOrDigit(c) ? c : '_').ToArray()).Trim('_');
+        var identity = key switch
+        {
+            "user_id" or "userid" or "customer_id" => "user_id",
+            "anonymous_id" or "anonymousid" => "anonymous_id",
+            "email" or "e_mail" or "email_address" => "email",
+            "phone" or "phone_number" or "mobile" or "telephone" => "phone",
+            "crm_id" or "crmid" => "crm_id",
+            "loyalty_id" or "loyalty_number" or "loyalty_card" => "loyalty_id",
+            _ => null,
+        };
+        if (identity is not null)
+        {
+            return new ColumnMapping(header, ColumnTarget.Identity, identity);
+        }
+        if (kind == FileKind.Events)
+        {
+            return key switch
+            {
+                "event" or "event_name" or "action" => new ColumnMapping(header, ColumnTarget.EventName),
+                "timestamp" or "time" or "date" or "event_time" or "occurred_at" or "created_at" => new ColumnMapping(header, ColumnTarget.EventTimestamp),
+                _ => new ColumnMapping(header, ColumnTarget.EventProperty, key, GuessType(key)),
+            };
+        }
+        return new ColumnMapping(header, ColumnTarget.Attribute, key, GuessType(key));
+    }
+
+    private static AttributeType GuessType(string key) =>
+        key.EndsWith("_at") || key.EndsWith("_date") || key is "birthday" or "date_of_birth" ? AttributeType.Date
+        : key.StartsWith("is_") || key.StartsWith("has_") ? AttributeType.Boolean
+        : key.Contains("amount") || key.Contains("price") || key.Contains("revenue") || key.Contains("count") || key.Contains("total") || key == "age" ? AttributeType.Number
+        : AttributeType.Text;
+
+    /// <summary>Mistakes that make the mapping unusable, in words a user can act on; empty when it is fine.</summary>
+    public IReadOnlyList<string> Problems(IReadOnlyList<string> headers)
+    {
+        var problems = new List<string>();
+        foreach (var column in Columns.Where(c => c.Target != ColumnTarget.Ignore && !headers.Contains(c.Column)))
+        {
+            problems.Add($"The file has no column \"{column.Column}\".");
+        }
+        if (!Columns.Any(c => c.Target == ColumnTarget.Identity))
+        {
+            problems.Add("Map at least one column to an identity (user_id, email, phone, crm_id, …): rows must say whom they are about.");
+        }
+        foreach (var column in Columns.Where(c => c.Target is ColumnTarget.Identity or ColumnTarget.Attribute or ColumnTarget.EventProperty && string.IsNullOrWhiteSpace(c.Name)))
+        {
+            problems.Add($"Column \"{column.Column}\" needs a name for its {column.Target.ToString().ToLowerInvariant()}.");
+        }
+        if (Kind == FileKind.Events && !Columns.Any(c => c.Target == ColumnTarget.EventName) && string.IsNullOrWhiteSpace(EventName))
+        {
+            problems.Add("Map a column to the event name, or give one event name for every row.");
+        }
+        if (Kind == FileKind.ProfileRecords && Columns.Any(c => c.Target is ColumnTarget.EventName or ColumnTarget.EventTimestamp or ColumnTarget.EventProperty))
+        {
+            problems.Add("A profile-records file has no event columns; choose \"events\" or map those columns to attributes.");
+        }
+        if (Kind == FileKind.Events && Columns.Any(c => c.Target == ColumnTarget.Attribute))
+        {
+            problems.Add("An events file has no attribute columns; map them to event properties.");
+        }
+        foreach (var duplicate in Columns.Where(c => c.Target is ColumnTarget.Attribute or ColumnTarget.EventProperty)
+                     .GroupBy(c => (c.Target, c.Name)).Where(g => g.Count() > 1))
+        {
+            problems.Add($"Two columns write the same {duplicate.Key.Target.ToString().ToLowerInvariant()} \"{duplicate.Key.Name}\".");
+        }
+        return problems;
+    }
+}
