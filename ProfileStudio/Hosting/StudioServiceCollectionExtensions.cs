@@ -53,6 +53,7 @@ internal static class StudioServiceCollectionExtensions
         app.MapHealthChecks("/healthz", HealthResponse.Options).AllowAnonymous();
         app.MapAccountEndpoints();
         app.MapTrackingApi();
+        app.MapFileBatchApi();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using System.Text;
 using ProfileStudio.Core.Ingestion;
 using ProfileStudio.Core.Sources;
@@ -53,10 +52,10 @@ internal static class TrackingApiEndpoints
         }
 
         SourceCredential? source = null;
-        if (BasicUserName(http.Request) is { } headerKey)
+        if (WriteKeyAuthentication.BasicUserName(http.Request) is { } headerKey)
         {
             source = await sources.FindByWriteKeyAsync(headerKey, ct);
-            if (Refusal(source) is { } refused)
+            if (WriteKeyAuthentication.Refusal(source) is { } refused)
             {
                 return refused;
             }
@@ -80,7 +79,7 @@ internal static class TrackingApiEndpoints
                         "Missing write key: send it as the Basic-auth user name (empty password) or as \"writeKey\" in the body.");
             }
             source = await sources.FindByWriteKeyAsync(bodyKey, ct);
-            if (Refusal(source) is { } refused)
+            if (WriteKeyAuthentication.Refusal(source) is { } refused)
             {
                 return refused;
             }
@@ -125,7 +124,7 @@ internal static class TrackingApiEndpoints
     /// </summary>
     private static async Task<IResult> ProjectSettingsAsync(string writeKey, HttpContext http, SourceRegistry sources, CancellationToken ct)
     {
-        if (Refusal(await sources.FindByWriteKeyAsync(writeKey, ct)) is { } refused)
+        if (WriteKeyAuthentication.Refusal(await sources.FindByWriteKeyAsync(writeKey, ct)) is { } refused)
         {
             return refused;
         }
@@ -145,35 +144,6 @@ internal static class TrackingApiEndpoints
             legacyVideoPluginsEnabled = false,
             remotePlugins = Array.Empty<object>(),
         });
-    }
-
-    private static IResult? Refusal(SourceCredential? source) => source switch
-    {
-        null => ApiErrors.Problem(StatusCodes.Status401Unauthorized, ApiErrors.Authentication, "Unknown write key."),
-        { Enabled: false } => ApiErrors.Problem(StatusCodes.Status401Unauthorized, ApiErrors.Authentication,
-            $"The source \"{source.Name}\" is disabled; an administrator can enable it on the Sources page."),
-        _ => null,
-    };
-
-    /// <summary>The write key as Segment clients send it: the Basic-auth user name, password empty.</summary>
-    private static string? BasicUserName(HttpRequest request)
-    {
-        if (!AuthenticationHeaderValue.TryParse(request.Headers.Authorization, out var header)
-            || !string.Equals(header.Scheme, "Basic", StringComparison.OrdinalIgnoreCase)
-            || string.IsNullOrEmpty(header.Parameter))
-        {
-            return null;
-        }
-        try
-        {
-            var decoded = Encoding.UTF8.GetString(Convert.FromBase64String(header.Parameter));
-            var user = decoded.Split(':', 2)[0];
-            return user.Length > 0 ? user : null;
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
     }
 
     private sealed record TrackingResponse(bool Success, int Accepted, int Rejected, int Duplicates);

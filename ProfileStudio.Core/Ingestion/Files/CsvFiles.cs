@@ -20,7 +20,7 @@ public static class CsvFiles
             BadDataFound = args => badData ??= $"the row has a stray quote near \"{Shorten(args.Field)}\"; quote whole fields and double quotes inside them",
             IgnoreBlankLines = true,
         };
-        var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 64 * 1024);
+        var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 64 * 1024, leaveOpen: true);
         var csv = new CsvReader(reader, config);
         return (csv, () =>
         {

@@ -141,21 +141,22 @@ public sealed class FileBatchProcessor(
                         yield break;
                     }
                     line = csv.Parser.RawRow;
+                    var count = csv.Parser.Count;
+                    for (var i = 0; i < headers.Length; i++)
+                    {
+                        values[i] = i < count ? csv.Parser[i] : null; // fields are parsed here, which is when bad data is found
+                    }
                     if (takeBadData() is { } bad)
                     {
                         message = FileRowConverter.Unreadable(csv.Parser.RawRecord.TrimEnd('\r', '\n'), bad, batchId, start, receivedAt);
                     }
-                    else if (csv.Parser.Count != headers.Length)
+                    else if (count != headers.Length)
                     {
                         message = FileRowConverter.Unreadable(csv.Parser.RawRecord.TrimEnd('\r', '\n'),
-                            $"the row has {csv.Parser.Count} fields; the header has {headers.Length}", batchId, start, receivedAt);
+                            $"the row has {count} fields; the header has {headers.Length}", batchId, start, receivedAt);
                     }
                     else
                     {
-                        for (var i = 0; i < headers.Length; i++)
-                        {
-                            values[i] = csv.Parser[i];
-                        }
                         message = FileRowConverter.Convert(headers, values, mapping, batchId, start, receivedAt);
                     }
                 }

@@ -1,0 +1,188 @@
+using System.Globalization;
+using CsvHelper;
+using Microsoft.AspNetCore.Http.Features;
+using ProfileStudio.Core.Accounts;
+using ProfileStudio.Core.Ingestion.Files;
+using ProfileStudio.Core.Sources;
+using ProfileStudio.Hosting;
+
+namespace ProfileStudio.Ingestion;
+
+/// <summary>
+/// File uploads over HTTP (<c>POST /api/v1/sources/{id}/batches</c>, authenticated by the batch source's
+/// write key), their status, and the rejected-rows report (also for the studio).
+/// </summary>
+internal static class FileBatchEndpoints
+{
+    public static IEndpointRouteBuilder MapFileBatchApi(this IEndpointRouteBuilder endpoints)
+    {
+        var api = endpoints.MapGroup("/api/v1").AllowAnonymous().DisableAntiforgery().WithTags("Batch files");
+        api.MapPost("/sources/{sourceId:int}/batches", UploadAsync)
+            .WithSummary("Upload a CSV or NDJSON file to a batch source (body: the file, or multipart field \"file\").");
+        api.MapGet("/batches/{batchId:long}", StatusAsync).WithSummary("A file batch's status and counts.");
+        api.MapGet("/batches/{batchId:long}/rejected.csv", ReportAsync).WithSummary("The rejected rows of a file, with line number and reason.");
+
+        // The same report for the studio, behind its sign-in.
+        endpoints.MapGet("/data/batches/{batchId:long}/rejected.csv", (long batchId, FileBatches batches, CancellationToken ct) => WriteReportAsync(batchId, batches, ct))
+            .RequireAuthorization(p => p.RequireRole(Roles.Admin, Roles.DataEngineer));
+        return endpoints;
+    }
+
+    private static async Task<IResult> UploadAsync(
+        int sourceId, HttpContext http, SourceRegistry sources, FileBatches batches,
+        string? kind, string? mapping, string? filename, CancellationToken ct)
+    {
+        if (await AuthorizeAsync(http, sources, sourceId, ct) is { } refused)
+        {
+            return refused;
+        }
+        // Files may be far larger than Kestrel's default 30 MB request limit; FileBatches enforces its own.
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = FileBatches.MaxFileBytes;
+        }
+        var fileKind = kind?.ToLowerInvariant() switch
+        {
+            null or "" or "profiles" or "profile_records" => FileKind.ProfileRecords,
+            "events" => FileKind.Events,
+            _ => (FileKind?)null,
+        };
+        if (fileKind is null)
+        {
+            return ApiErrors.Problem(400, ApiErrors.InvalidRequest, "kind must be \"profiles\" (one person per row) or \"events\" (one event per row).");
+        }
+
+        Stream content;
+        string name;
+        if (http.Request.HasFormContentType)
+        {
+            var form = await http.Request.ReadFormAsync(ct);
+            if (form.Files.GetFile("file") is not { } file)
+            {
+                return ApiErrors.Problem(400, ApiErrors.InvalidRequest, "Send the file in a multipart field named \"file\".");
+            }
+            content = file.OpenReadStream();
+            name = filename ?? file.FileName;
+        }
+        else
+        {
+            content = http.Request.Body;
+            name = filename ?? (http.Request.ContentType?.Contains("json", StringComparison.OrdinalIgnoreCase) == true ? "upload.ndjson" : "upload.csv");
+        }
+
+        FileMapping? fileMapping = null;
+        if (FileBatches.FormatOf(name) == FileFormat.Csv)
+        {
+            if (string.IsNullOrWhiteSpace(mapping))
+            {
+                return ApiErrors.Problem(400, ApiErrors.InvalidRequest,
+                    "A CSV needs a mapping: the id or name of a mapping saved in the studio, or mapping=auto to map columns by their names.");
+            }
+            if (!mapping.Equals("auto", StringComparison.OrdinalIgnoreCase))
+            {
+                if (await batches.FindSavedMappingAsync(sourceId, mapping, ct) is not { } saved)
+                {
+                    return ApiErrors.Problem(400, ApiErrors.InvalidRequest, $"This source has no saved mapping \"{mapping}\".");
+                }
+                fileMapping = FileBatches.ReadMapping(saved.MappingJson);
+            }
+        }
+
+        await using (content)
+        {
+            var upload = await batches.UploadAsync(sourceId, name, content, "api", fileKind.Value, fileMapping, ct);
+            if (upload is { Succeeded: true, Batch: { Status: FileBatchStatus.AwaitingMapping } waiting } && mapping is not null)
+            {
+                // mapping=auto: suggest from the header names, then start.
+                var preview = await batches.PreviewAsync(waiting.Id, 0, ct);
+                upload = await batches.StartAsync(waiting.Id, FileMapping.Suggest(fileKind.Value, preview!.Headers), ct);
+            }
+            if (!upload.Succeeded)
+            {
+                return ApiErrors.Problem(400, ApiErrors.Validation, string.Join(" ", upload.Problems ?? []));
+            }
+            var batch = upload.Batch!;
+            return TypedResults.Accepted($"/api/v1/batches/{batch.Id}", Describe(batch));
+        }
+    }
+
+    private static async Task<IResult> StatusAsync(long batchId, HttpContext http, SourceRegistry sources, FileBatches batches, CancellationToken ct)
+    {
+        var batch = await batches.GetAsync(batchId, ct);
+        if (await AuthorizeAsync(http, sources, batch?.SourceId, ct) is { } refused)
+        {
+            return refused;
+        }
+        return batch is null ? ApiErrors.Problem(404, ApiErrors.NotFound, "File batch was not found.") : TypedResults.Ok(Describe(batch));
+    }
+
+    private static async Task<IResult> ReportAsync(long batchId, HttpContext http, SourceRegistry sources, FileBatches batches, CancellationToken ct)
+    {
+        var batch = await batches.GetAsync(batchId, ct);
+        if (await AuthorizeAsync(http, sources, batch?.SourceId, ct) is { } refused)
+        {
+            return refused;
+        }
+        return batch is null ? ApiErrors.Problem(404, ApiErrors.NotFound, "File batch was not found.") : await WriteReportAsync(batchId, batches, ct);
+    }
+
+    private static async Task<IResult> WriteReportAsync(long batchId, FileBatches batches, CancellationToken ct)
+    {
+        if (await batches.GetAsync(batchId, ct) is not { } batch)
+        {
+            return Results.NotFound();
+        }
+        return Results.Stream(async stream =>
+        {
+            await using var writer = new StreamWriter(stream);
+            await using var csv = new CsvWriter(writer, CultureInfo.InvariantCulture);
+            csv.WriteField("line");
+            csv.WriteField("reason");
+            csv.WriteField("row");
+            await csv.NextRecordAsync();
+            await foreach (var row in batches.RejectedRowsAsync(batchId, ct))
+            {
+                csv.WriteField(row.LineNumber);
+                csv.WriteField(row.Error);
+                csv.WriteField(row.Payload);
+                await csv.NextRecordAsync();
+            }
+        }, "text/csv", $"{Path.GetFileNameWithoutExtension(batch.FileName)}-rejected-rows.csv");
+    }
+
+    /// <summary>The caller must hold the write key of the source the batch belongs to.</summary>
+    private static async Task<IResult?> AuthorizeAsync(HttpContext http, SourceRegistry sources, int? sourceId, CancellationToken ct)
+    {
+        if (WriteKeyAuthentication.BasicUserName(http.Request) is not { } key)
+        {
+            return ApiErrors.Problem(401, ApiErrors.Authentication, "Send the batch source's write key as the Basic-auth user name.");
+        }
+        var source = await sources.FindByWriteKeyAsync(key, ct);
+        if (WriteKeyAuthentication.Refusal(source) is { } refused)
+        {
+            return refused;
+        }
+        return sourceId is { } id && source!.Id != id
+            ? ApiErrors.Problem(401, ApiErrors.Authentication, "This write key belongs to another source.")
+            : null;
+    }
+
+    private static object Describe(FileBatch b) => new
+    {
+        id = b.Id,
+        sourceId = b.SourceId,
+        fileName = b.FileName,
+        format = b.Format.ToString().ToLowerInvariant(),
+        kind = b.Kind == FileKind.Events ? "events" : "profiles",
+        status = b.Status.ToString(),
+        sizeBytes = b.SizeBytes,
+        progress = Math.Round(b.Progress, 4),
+        rowsRead = b.RowsRead,
+        rowsAccepted = b.RowsAccepted,
+        rowsRejected = b.RowsRejected,
+        error = b.Error,
+        uploadedAt = b.UploadedAt,
+        completedAt = b.CompletedAt,
+        rejectedReport = $"/api/v1/batches/{b.Id}/rejected.csv",
+    };
+}
