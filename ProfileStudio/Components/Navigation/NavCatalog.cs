@@ -39,6 +39,8 @@ public static class NavCatalog
     [
         new("Data", "Sources", MudBlazor.Icons.Material.Filled.Input, typeof(Data.Sources.SourcesPage),
             "Connect websites, apps and file exports; get write keys and setup snippets; watch messages arrive live."),
+        new("Data", "Files", MudBlazor.Icons.Material.Filled.UploadFile, typeof(Data.Batches.BatchesPage),
+            "Upload CSV or NDJSON exports to batch sources, map their columns, follow the progress and download rejected rows."),
         new("Data", "Rejected messages", MudBlazor.Icons.Material.Filled.ReportProblem, typeof(Data.Rejected.RejectedMessagesPage),
             "Messages that failed validation, with the reason, kept so nothing is lost silently."),
         new("Admin", "Users", MudBlazor.Icons.Material.Filled.ManageAccounts, typeof(Admin.Users.UsersPage),
