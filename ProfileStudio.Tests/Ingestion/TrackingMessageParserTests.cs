@@ -1,0 +1,156 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using ProfileStudio.Core.Ingestion;
+
+namespace ProfileStudio.Tests.Ingestion;
+
+public sealed class TrackingMessageParserTests
+{
+    private static readonly DateTime ReceivedAt = new(2026, 11, 23, 12, 0, 0, DateTimeKind.Utc);
+
+    private static TrackingParseResult Parse(string json, string endpoint) =>
+        TrackingMessageParser.Parse(Encoding.UTF8.GetBytes(json), endpoint, ReceivedAt);
+
+    [Theory]
+    [InlineData("i", "identify")]
+    [InlineData("t", "track")]
+    [InlineData("p", "page")]
+    [InlineData("s", "screen")]
+    [InlineData("g", "group")]
+    [InlineData("a", "alias")]
+    [InlineData("b", "batch")]
+    [InlineData("Track", "track")]
+    [InlineData("nope", null)]
+    public void ResolveEndpoint_ShortAndLongForms_MapToTypes(string segment, string? expected) =>
+        Assert.Equal(expected, TrackingMessageParser.ResolveEndpoint(segment));
+
+    [Fact]
+    public void Parse_MalformedJson_FailsWholeRequest()
+    {
+        var result = Parse("{\"userId\": ", "track");
+
+        Assert.Null(result.Request);
+        Assert.StartsWith("The body is not valid JSON", result.Error);
+    }
+
+    [Fact]
+    public void Parse_Identify_KeepsTraitsAssignsMessageIdAndRemovesWriteKey()
+    {
+        var result = Parse("""{"writeKey":"wk_secret","userId":"u1","traits":{"email":"a@b.c","name":"<script>x</script>"}}""", "identify");
+
+        var message = Assert.Single(result.Request!.Messages);
+        Assert.Equal("wk_secret", result.Request.WriteKey);
+        Assert.True(message.IsValid);
+        Assert.StartsWith("ps-", message.MessageId);
+        var payload = JsonNode.Parse(message.Payload)!.AsObject();
+        Assert.False(payload.ContainsKey("writeKey"));
+        Assert.Equal("<script>x</script>", (string?)payload["traits"]!["name"]);
+        Assert.Equal("identify", (string?)payload["type"]);
+    }
+
+    [Theory]
+    [InlineData("track", """{"userId":"u"}""", "A track call needs an \"event\" name.")]
+    [InlineData("track", """{"event":"e"}""", "Every message needs a \"userId\" or an \"anonymousId\".")]
+    [InlineData("alias", """{"userId":"u"}""", "An alias needs both \"previousId\" and \"userId\".")]
+    [InlineData("group", """{"userId":"u"}""", "A group call needs a \"groupId\".")]
+    [InlineData("identify", """{"userId":"u","traits":[1]}""", "\"traits\" must be a JSON object.")]
+    [InlineData("track", """{"userId":"u","event":"e","timestamp":"yesterday"}""", "\"timestamp\" is not an ISO-8601 date: \"yesterday\".")]
+    [InlineData("identify", """{"userId":{"a":1}}""", "\"userId\" must be a string.")]
+    public void Parse_InvalidMessage_IsRejectedWithReason(string type, string json, string reason)
+    {
+        var message = Assert.Single(Parse(json, type).Request!.Messages);
+
+        Assert.False(message.IsValid);
+        Assert.Equal(reason, message.Error);
+    }
+
+    [Fact]
+    public void Parse_NumericUserId_IsStoredAsString()
+    {
+        var message = Assert.Single(Parse("""{"userId":42,"event":"e"}""", "track").Request!.Messages);
+
+        Assert.True(message.IsValid);
+        Assert.Equal("42", (string?)JsonNode.Parse(message.Payload)!["userId"]);
+    }
+
+    [Fact]
+    public void Parse_Batch_MergesBatchContextAndKeepsItemValues()
+    {
+        var json = """
+            {"context":{"library":{"name":"lib"},"ip":"1.1.1.1"},"integrations":{"All":false},
+             "batch":[{"type":"track","userId":"u","event":"A","context":{"ip":"2.2.2.2"}},{"type":"page","anonymousId":"a"}]}
+            """;
+        var messages = Parse(json, "batch").Request!.Messages;
+
+        Assert.Equal(2, messages.Count);
+        var first = JsonNode.Parse(messages[0].Payload)!;
+        Assert.Equal("2.2.2.2", (string?)first["context"]!["ip"]);
+        Assert.Equal("lib", (string?)first["context"]!["library"]!["name"]);
+        Assert.False((bool)first["integrations"]!["All"]!);
+        Assert.Equal("1.1.1.1", (string?)JsonNode.Parse(messages[1].Payload)!["context"]!["ip"]);
+    }
+
+    [Fact]
+    public void Parse_BatchWithBadItems_RejectsOnlyThoseItems()
+    {
+        var messages = Parse("""{"batch":[{"type":"track","userId":"u","event":"A"},{"type":"nope"},7,{"event":"x"}]}""", "batch").Request!.Messages;
+
+        Assert.Equal([true, false, false, false], messages.Select(m => m.IsValid));
+        Assert.Equal("Unknown message type \"nope\".", messages[1].Error);
+        Assert.Equal("A batch item must be a JSON object.", messages[2].Error);
+    }
+
+    [Fact]
+    public void Parse_BatchOverLimit_FailsWholeRequest()
+    {
+        var items = string.Join(",", Enumerable.Repeat("""{"type":"track","userId":"u","event":"e"}""", TrackingLimits.MaxBatchMessages + 1));
+
+        var result = Parse($$"""{"batch":[{{items}}]}""", "batch");
+
+        Assert.Null(result.Request);
+        Assert.Contains("2,500", result.Error);
+    }
+
+    [Fact]
+    public void Parse_MessageOver32Kb_IsRejected()
+    {
+        var big = new string('x', 33 * 1024);
+        var message = Assert.Single(Parse("{\"userId\":\"u\",\"event\":\"e\",\"properties\":{\"blob\":\"" + big + "\"}}", "track").Request!.Messages);
+
+        Assert.False(message.IsValid);
+        Assert.Contains("the limit is 32 KB", message.Error);
+    }
+
+    [Fact]
+    public void Parse_UnicodeAndSqlLookingValues_AreKeptVerbatim()
+    {
+        var message = Assert.Single(Parse("""{"userId":"Zoë 🚀","event":"x'); DROP TABLE RawMessages;--"}""", "track").Request!.Messages);
+
+        var payload = JsonNode.Parse(message.Payload)!;
+        Assert.Equal("Zoë 🚀", (string?)payload["userId"]);
+        Assert.Equal("x'); DROP TABLE RawMessages;--", (string?)payload["event"]);
+    }
+
+    [Fact]
+    public void EventTime_TimestampAndSentAt_CorrectsClientClockSkew()
+    {
+        // The client's clock is 10 minutes fast: it stamped the event 5 s before sending.
+        var timestamp = ReceivedAt.AddMinutes(10).AddSeconds(-5);
+        var sentAt = ReceivedAt.AddMinutes(10);
+
+        Assert.Equal(ReceivedAt.AddSeconds(-5), TrackingMessageParser.EventTime(timestamp, null, sentAt, ReceivedAt));
+    }
+
+    [Fact]
+    public void EventTime_FallsBackInOrder()
+    {
+        var t = ReceivedAt.AddHours(-1);
+        var o = ReceivedAt.AddHours(-2);
+        var s = ReceivedAt.AddHours(-3);
+
+        Assert.Equal(t, TrackingMessageParser.EventTime(t, o, null, ReceivedAt));
+        Assert.Equal(o, TrackingMessageParser.EventTime(null, o, null, ReceivedAt));
+        Assert.Equal(s, TrackingMessageParser.EventTime(null, null, s, ReceivedAt));
+        Assert.Equal(ReceivedAt, TrackingMessageParser.EventTime(null, null, null, ReceivedAt));
+    }
+}
