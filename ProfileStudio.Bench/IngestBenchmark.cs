@@ -4,6 +4,8 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 
+using ProfileStudio.Testing;
+
 namespace ProfileStudio.Bench;
 
 /// <summary>
@@ -15,10 +17,10 @@ internal static class IngestBenchmark
     public static async Task<int> RunAsync(int seconds, int clients, int batchSize)
     {
         Console.WriteLine($"ingest: {clients} concurrent clients, /v1/batch of {batchSize} messages, {seconds} s, {Environment.ProcessorCount} cores (client and server share them)");
-        await using var server = await BenchServer.StartAsync();
+        await using var server = await ServerProcess.StartAsync();
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = clients, PooledConnectionLifetime = TimeSpan.FromMinutes(10) };
         using var http = new HttpClient(handler) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(BenchServer.WriteKey + ":")));
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(ServerProcess.WriteKey + ":")));
 
         // Bodies are made before the clock starts, so the figure measures the server, not the generator.
         var bodies = Enumerable.Range(0, clients).Select(c =>
@@ -109,7 +111,7 @@ internal static class IngestBenchmark
     private static double Percentile(double[] sorted, double p) =>
         sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 
-    private static async Task<long> CountLakeAsync(BenchServer server)
+    private static async Task<long> CountLakeAsync(ServerProcess server)
     {
         await using var connection = new Microsoft.Data.Sqlite.SqliteConnection(
             ProfileStudio.Core.Storage.SqliteDatabase.ConnectionString(server.DataDirectory));

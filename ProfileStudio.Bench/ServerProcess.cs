@@ -2,19 +2,21 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace ProfileStudio.Bench;
+namespace ProfileStudio.Testing;
 
 /// <summary>
-/// The real server as a child process (the Release build of ProfileStudio copied beside the bench),
-/// on 127.0.0.1 with a fresh data directory, a known admin and a streaming source.
+/// The real server as a child process (ProfileStudio.dll as built beside the caller), on 127.0.0.1 with
+/// a data directory, a known admin and a streaming source. Shared by the benchmarks and the tests that
+/// must kill a server (linked into ProfileStudio.Tests).
 /// </summary>
-internal sealed class BenchServer : IAsyncDisposable
+internal sealed class ServerProcess : IAsyncDisposable
 {
     public const string WriteKey = "wk_bench_0123456789abcdefghijklmnop";
+    private bool _keepData;
     private readonly Process _process;
     private readonly string _dataDirectory;
 
-    private BenchServer(Process process, string dataDirectory, Uri baseAddress)
+    private ServerProcess(Process process, string dataDirectory, Uri baseAddress)
     {
         _process = process;
         _dataDirectory = dataDirectory;
@@ -24,7 +26,7 @@ internal sealed class BenchServer : IAsyncDisposable
     public Uri BaseAddress { get; }
     public int ProcessId => _process.Id;
 
-    public static async Task<BenchServer> StartAsync(IDictionary<string, string>? settings = null, string? dataDirectory = null)
+    public static async Task<ServerProcess> StartAsync(IDictionary<string, string>? settings = null, string? dataDirectory = null)
     {
         var port = FreePort();
         var dir = dataDirectory ?? Directory.CreateTempSubdirectory("profilestudio-bench-").FullName;
@@ -52,7 +54,7 @@ internal sealed class BenchServer : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"  server: {e.Data}"); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var server = new BenchServer(process, dir, new Uri($"http://127.0.0.1:{port}"));
+        var server = new ServerProcess(process, dir, new Uri($"http://127.0.0.1:{port}"));
         await server.WaitHealthyAsync(TimeSpan.FromSeconds(60));
         return server;
     }
@@ -76,7 +78,13 @@ internal sealed class BenchServer : IAsyncDisposable
         return 0;
     }
 
-    public void Kill() => _process.Kill(entireProcessTree: true);
+    /// <summary>kill -9: no shutdown, no flush. The data directory is kept for a restart.</summary>
+    public async Task KillAsync()
+    {
+        _keepData = true;
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
 
     private async Task WaitHealthyAsync(TimeSpan timeout)
     {
@@ -117,6 +125,10 @@ internal sealed class BenchServer : IAsyncDisposable
             await _process.WaitForExitAsync();
         }
         _process.Dispose();
+        if (_keepData)
+        {
+            return;
+        }
         try
         {
             Directory.Delete(_dataDirectory, recursive: true);
