@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using ProfileStudio.Core.Accounts;
@@ -11,7 +12,7 @@ namespace ProfileStudio.Tests.Hosting;
 /// The real app in memory on a fresh data folder of its own (database, keys), with a known
 /// bootstrap administrator. One per test class, so classes running in parallel share nothing.
 /// </summary>
-public sealed class StudioAppFactory : WebApplicationFactory<Program>
+public class StudioAppFactory : WebApplicationFactory<Program>
 {
     public const string AdminEmail = "admin@studio.test";
     public const string AdminPassword = "Admin-Pass-2026!";
@@ -29,6 +30,12 @@ public sealed class StudioAppFactory : WebApplicationFactory<Program>
         builder.UseSetting("ProfileStudio:DataDirectory", _data.Path);
         builder.UseSetting("ProfileStudio:Bootstrap:AdminEmail", AdminEmail);
         builder.UseSetting("ProfileStudio:Bootstrap:AdminPassword", AdminPassword);
+        builder.ConfigureTestServices(ConfigureTestServices);
+    }
+
+    /// <summary>Replaces app services for one kind of test (registered after the app's own).</summary>
+    protected virtual void ConfigureTestServices(IServiceCollection services)
+    {
     }
 
     /// <summary>A client that keeps its own cookies and shows redirects instead of following them.</summary>
