@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ProfileStudio.Core.Accounts;
@@ -37,7 +36,7 @@ public sealed class IdentityBootstrapperTests : IAsyncLifetime
         return _studio;
     }
 
-    private IdentityBootstrapper Bootstrapper => _studio!.Services.GetServices<IHostedService>().OfType<IdentityBootstrapper>().Single();
+    private IdentityBootstrapper Bootstrapper => _studio!.CreateBootstrapper();
 
     private IReadOnlyList<CapturedLog> BootstrapLogs => _logs.Entries.Where(e => e.Category == typeof(IdentityBootstrapper).FullName).ToList();
 

@@ -2,7 +2,6 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using ProfileStudio.Core.Storage;
 using ProfileStudio.Tests.Support;
 
@@ -19,8 +18,7 @@ public sealed class MigrationsTests : IAsyncLifetime
     private IDbContextFactory<ProfileStudioDbContext> DbFactory =>
         _studio.Services.GetRequiredService<IDbContextFactory<ProfileStudioDbContext>>();
 
-    private DatabaseMigrator Migrator =>
-        _studio.Services.GetServices<IHostedService>().OfType<DatabaseMigrator>().Single();
+    private DatabaseMigrator Migrator => _studio.CreateMigrator();
 
     [Fact]
     public async Task Model_ComparedWithLastMigration_HasNoPendingChanges()

@@ -2,29 +2,31 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using ProfileStudio.Accounts;
 using ProfileStudio.Core.Accounts;
 using ProfileStudio.Core.Auditing;
 using ProfileStudio.Core.Hosting;
+using ProfileStudio.Core.Storage;
 
 namespace ProfileStudio.Tests.Support;
 
 /// <summary>
 /// The app's Core (and optionally account) services on a real SQLite database in a temp folder,
-/// started the way the host starts them: every hosted service in registration order (migrations,
-/// then the identity bootstrap). No web server.
+/// with the start-up work the host does before it listens (migrations, identity bootstrap). No web server.
 /// </summary>
 internal sealed class StudioServices : IAsyncDisposable
 {
     private readonly TempDirectory _directory;
     private readonly ServiceProvider _provider;
 
-    private StudioServices(TempDirectory directory, ServiceProvider provider)
+    private readonly bool _withAccounts;
+
+    private StudioServices(TempDirectory directory, ServiceProvider provider, bool withAccounts)
     {
         _directory = directory;
         _provider = provider;
+        _withAccounts = withAccounts;
     }
 
     public IServiceProvider Services => _provider;
@@ -75,10 +77,10 @@ internal sealed class StudioServices : IAsyncDisposable
             services.AddDataProtection().UseEphemeralDataProtectionProvider();
         }
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true, ValidateOnBuild = false });
-        return new StudioServices(directory, provider);
+        return new StudioServices(directory, provider, withAccounts);
     }
 
-    /// <summary>Creates the services and starts every hosted service, as the host does before it listens.</summary>
+    /// <summary>Creates the services and runs the start-up work, as the host does before it listens.</summary>
     public static async Task<StudioServices> StartAsync(
         bool withAccounts,
         IDictionary<string, string?>? settings = null,
@@ -90,13 +92,22 @@ internal sealed class StudioServices : IAsyncDisposable
         return studio;
     }
 
+    /// <summary>
+    /// Runs the start-up work these tests depend on, in the host's order: migrations, then (with
+    /// accounts) the identity bootstrap. Other hosted services (background workers) are not started.
+    /// </summary>
     public async Task StartHostedServicesAsync()
     {
-        foreach (var hosted in _provider.GetServices<IHostedService>())
+        await CreateMigrator().StartAsync(CancellationToken.None);
+        if (_withAccounts)
         {
-            await hosted.StartAsync(CancellationToken.None);
+            await CreateBootstrapper().StartAsync(CancellationToken.None);
         }
     }
+
+    public DatabaseMigrator CreateMigrator() => ActivatorUtilities.CreateInstance<DatabaseMigrator>(_provider);
+
+    public IdentityBootstrapper CreateBootstrapper() => ActivatorUtilities.CreateInstance<IdentityBootstrapper>(_provider);
 
     /// <summary>Runs <paramref name="action"/> with a UserManager from a fresh scope.</summary>
     public async Task<T> WithUserManagerAsync<T>(Func<UserManager<ApplicationUser>, Task<T>> action)
