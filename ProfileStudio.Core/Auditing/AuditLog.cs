@@ -32,8 +32,9 @@ public sealed class AuditLog(IDbContextFactory<ProfileStudioDbContext> dbFactory
         var query = db.AuditEntries.AsNoTracking().AsQueryable();
         if (!string.IsNullOrWhiteSpace(filter.Actor))
         {
-            var actor = filter.Actor.Trim();
-            query = query.Where(e => e.ActorName.Contains(actor) || e.Target.Contains(actor));
+            // Case-insensitive: sign-ins record the email as it was typed (SQLite's instr() is case-sensitive).
+            var actor = filter.Actor.Trim().ToLowerInvariant();
+            query = query.Where(e => e.ActorName.ToLower().Contains(actor) || e.Target.ToLower().Contains(actor));
         }
         if (!string.IsNullOrWhiteSpace(filter.Action))
         {

@@ -1,0 +1,80 @@
+using System.Net;
+using ProfileStudio.Core.Accounts;
+using ProfileStudio.Core.Auditing;
+
+namespace ProfileStudio.Tests.Hosting;
+
+public sealed class ChangePasswordTests(StudioAppFactory factory) : IClassFixture<StudioAppFactory>
+{
+    private const string NewPassword = "My-Own-Pass-2026!";
+
+    /// <summary>A user with a generated password, signed in and sent to the change-password page.</summary>
+    private async Task<NewUser> SignedInWithGeneratedPasswordAsync()
+    {
+        var email = $"new-{Guid.NewGuid():N}@studio.test";
+        var created = await factory.Users.CreateAsync(AuditActor.System, email, "", [Roles.Support], password: null);
+        var client = factory.CreateStudioClient();
+        using var response = await client.SignInAsync(email, created.Password!);
+        return new NewUser(client, email, created.Password!, client.LocationOf(response));
+    }
+
+    private sealed record NewUser(StudioClient Client, string Email, string Password, string ChangeUrl) : IDisposable
+    {
+        public void Dispose() => Client.Dispose();
+    }
+
+    private static Dictionary<string, string> Change(string current, string next, string confirm) =>
+        new() { ["current"] = current, ["new"] = next, ["confirm"] = confirm };
+
+    [Fact]
+    public async Task Get_GeneratedPassword_AsksForANewOne()
+    {
+        using var user = await SignedInWithGeneratedPasswordAsync();
+
+        using var page = await user.Client.GetAsync(user.ChangeUrl);
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.NotNull((await StudioClient.ParseAsync(page)).QuerySelector("[data-testid=must-change]"));
+    }
+
+    [Fact]
+    public async Task Post_ValidNewPassword_ChangesItAndReturns()
+    {
+        using var user = await SignedInWithGeneratedPasswordAsync();
+
+        using var response = await user.Client.SubmitFormAsync(user.ChangeUrl, "change-password", Change(user.Password, NewPassword, NewPassword));
+
+        Assert.Equal(HttpStatusCode.Found, response.StatusCode);
+        Assert.Equal("/", user.Client.LocationOf(response));
+        Assert.False((await factory.Users.ListAsync()).Single(u => u.Email == user.Email).MustChangePassword);
+        Assert.Single((await factory.Audit.QueryAsync(new AuditFilter(user.Email, AuditActions.PasswordChanged), 0, 10)).Entries);
+        using var again = factory.CreateStudioClient();
+        using var signIn = await again.SignInAsync(user.Email, NewPassword);
+        Assert.Equal("/", again.LocationOf(signIn));
+    }
+
+    [Fact]
+    public async Task Post_ConfirmationDiffers_KeepsTheOldPassword()
+    {
+        using var user = await SignedInWithGeneratedPasswordAsync();
+
+        using var response = await user.Client.SubmitFormAsync(user.ChangeUrl, "change-password", Change(user.Password, NewPassword, "Something-Else-1!"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("The two new passwords differ.", await response.Content.ReadAsStringAsync());
+        Assert.True((await factory.Users.ListAsync()).Single(u => u.Email == user.Email).MustChangePassword);
+    }
+
+    [Fact]
+    public async Task Post_WrongCurrentPassword_ShowsTheError()
+    {
+        using var user = await SignedInWithGeneratedPasswordAsync();
+
+        using var response = await user.Client.SubmitFormAsync(user.ChangeUrl, "change-password", Change("Not-It-2026!", NewPassword, NewPassword));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var error = (await StudioClient.ParseAsync(response)).QuerySelector("[data-testid=change-password-error]");
+        Assert.Equal("Incorrect password.", error?.TextContent.Trim());
+        Assert.True((await factory.Users.ListAsync()).Single(u => u.Email == user.Email).MustChangePassword);
+    }
+}

@@ -1,0 +1,88 @@
+using System.Net;
+using ProfileStudio.Core.Accounts;
+
+namespace ProfileStudio.Tests.Hosting;
+
+public sealed class RoleAuthorizationTests(StudioAppFactory factory) : IClassFixture<StudioAppFactory>
+{
+    private async Task<StudioClient> SignedInAsync(string role)
+    {
+        var email = await factory.CreateUserAsync(role);
+        var client = factory.CreateStudioClient();
+        using var response = await client.SignInAsync(email, "User-Pass-2026!");
+        Assert.Equal(HttpStatusCode.Found, response.StatusCode);
+        return client;
+    }
+
+    /// <summary>Follows redirects on this site, as a browser would, and returns the last answer.</summary>
+    private static async Task<HttpResponseMessage> FollowAsync(StudioClient client, string url)
+    {
+        var response = await client.GetAsync(url);
+        for (var hops = 0; hops < 5 && response.StatusCode is HttpStatusCode.Found or HttpStatusCode.Redirect; hops++)
+        {
+            var next = client.LocationOf(response);
+            response.Dispose();
+            response = await client.GetAsync(next);
+        }
+        return response;
+    }
+
+    [Theory]
+    [InlineData(Roles.Support, "/admin/users")]
+    [InlineData(Roles.Support, "/admin/audit")]
+    [InlineData(Roles.Marketer, "/admin/users")]
+    [InlineData(Roles.DataEngineer, "/admin/audit")]
+    public async Task Get_AdminPageWithoutAdminRole_IsForbidden(string role, string url)
+    {
+        using var client = await SignedInAsync(role);
+
+        using var first = await client.GetAsync(url);
+        using var final = await FollowAsync(client, url);
+
+        Assert.Equal(HttpStatusCode.Found, first.StatusCode);
+        Assert.StartsWith("/Account/AccessDenied", client.LocationOf(first));
+        Assert.Equal(HttpStatusCode.Forbidden, final.StatusCode);
+        var denied = (await StudioClient.ParseAsync(final)).QuerySelector("[data-testid=access-denied] h1");
+        Assert.Equal("Access denied", denied?.TextContent.Trim());
+    }
+
+    [Theory]
+    [InlineData("/admin/users", "Users")]
+    [InlineData("/admin/audit", "Audit log")]
+    public async Task Get_AdminPageAsAdmin_IsShown(string url, string heading)
+    {
+        using var client = await SignedInAsync(Roles.Admin);
+
+        using var response = await client.GetAsync(url);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(heading, (await StudioClient.ParseAsync(response)).QuerySelector("h1")?.TextContent.Trim());
+    }
+
+    [Theory]
+    [InlineData(Roles.Support)]
+    [InlineData(Roles.Marketer)]
+    [InlineData(Roles.DataEngineer)]
+    public async Task Get_HomeAsAnyRole_IsShownWithoutAdminLinks(string role)
+    {
+        using var client = await SignedInAsync(role);
+
+        using var response = await client.GetAsync("/");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var links = (await StudioClient.ParseAsync(response)).QuerySelectorAll("a[href]").Select(a => a.GetAttribute("href")!);
+        Assert.DoesNotContain(links, h => h.StartsWith("/admin", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Get_HomeAsAdmin_LinksTheAdminPages()
+    {
+        using var client = await SignedInAsync(Roles.Admin);
+
+        using var response = await client.GetAsync("/");
+
+        var links = (await StudioClient.ParseAsync(response)).QuerySelectorAll("a[href]").Select(a => a.GetAttribute("href")).ToList();
+        Assert.Contains("/admin/users", links);
+        Assert.Contains("/admin/audit", links);
+    }
+}
