@@ -38,4 +38,5 @@ public static class AuditActions
     public const string SourceKeyRotated = "source.key_rotated";
     public const string SourceEnabled = "source.enabled";
     public const string SourceDisabled = "source.disabled";
+    public const string DemoGenerated = "demo.generated";
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using ProfileStudio.Core.Accounts;
 using ProfileStudio.Core.Auditing;
+using ProfileStudio.Core.Demo;
 using ProfileStudio.Core.Ingestion;
 using ProfileStudio.Core.Ingestion.Files;
 using ProfileStudio.Core.Sources;
@@ -40,6 +41,8 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<FileBatchNotifications>();
         services.AddSingleton<FileBatches>();
         services.AddHostedService<FileBatchProcessor>();
+        services.AddOptions<DemoDataOptions>().Bind(configuration.GetSection(DemoDataOptions.Section));
+        services.AddHostedService<DemoDataSeeder>();
         return services;
     }
 }

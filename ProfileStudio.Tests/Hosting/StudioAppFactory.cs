@@ -28,6 +28,7 @@ public class StudioAppFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("ProfileStudio:DataDirectory", _data.Path);
+        builder.UseSetting("ProfileStudio:DemoData:Enabled", "false");
         builder.UseSetting("ProfileStudio:Bootstrap:AdminEmail", AdminEmail);
         builder.UseSetting("ProfileStudio:Bootstrap:AdminPassword", AdminPassword);
         builder.ConfigureTestServices(ConfigureTestServices);

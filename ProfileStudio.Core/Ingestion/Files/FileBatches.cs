@@ -124,6 +124,20 @@ public sealed class FileBatches(
         return CsvFiles.ReadPreview(stream, rows);
     }
 
+    /// <summary>
+    /// The first rows of a CSV as the import will store them: the same reader and converter, so line
+    /// numbers (quoted fields may span lines) and verdicts are exactly what the import will give.
+    /// </summary>
+    public async Task<IReadOnlyList<IncomingMessage>> PreviewMessagesAsync(long batchId, FileMapping mapping, int rows, CancellationToken ct = default)
+    {
+        if (await GetAsync(batchId, ct) is not { Format: FileFormat.Csv } batch)
+        {
+            return [];
+        }
+        await using var stream = File.OpenRead(PathOf(batch));
+        return FileBatchProcessor.ReadCsv(stream, mapping, batchId, time.GetUtcNow().UtcDateTime).Take(rows).ToList();
+    }
+
     /// <summary>Applies a mapping to a CSV waiting for one and queues it.</summary>
     public async Task<FileBatchResult> StartAsync(long batchId, FileMapping mapping, CancellationToken ct = default)
     {

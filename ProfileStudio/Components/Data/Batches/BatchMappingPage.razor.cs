@@ -38,10 +38,10 @@ public sealed partial class BatchMappingPage
         }
         _kind = _batch.Kind;
         _saved = await Batches.SavedMappingsAsync(_batch.SourceId);
-        Apply(FileMapping.Suggest(_kind, _preview.Headers));
+        await Apply(FileMapping.Suggest(_kind, _preview.Headers));
     }
 
-    private void Apply(FileMapping mapping)
+    private async Task Apply(FileMapping mapping)
     {
         _kind = mapping.Kind;
         _nullToken = mapping.NullToken;
@@ -58,7 +58,7 @@ public sealed partial class BatchMappingPage
                 Type = column.Type,
             };
         }).ToList();
-        RefreshPreview();
+        await RefreshPreview();
     }
 
     private FileMapping Current() => new(
@@ -67,28 +67,22 @@ public sealed partial class BatchMappingPage
         string.IsNullOrWhiteSpace(_nullToken) ? "NULL" : _nullToken.Trim(),
         string.IsNullOrWhiteSpace(_eventName) ? null : _eventName.Trim());
 
-    private void RefreshPreview()
+    private async Task RefreshPreview()
     {
         var mapping = Current();
         _problems = mapping.Problems(_preview!.Headers);
-        _previewMessages = _problems.Count > 0
-            ? []
-            : _preview.Rows.Select((row, i) => FileRowConverter.Convert(_preview.Headers, row, mapping, Id, i + 2, DateTime.UtcNow)).ToList();
+        _previewMessages = _problems.Count > 0 ? [] : await Batches.PreviewMessagesAsync(Id, mapping, 5);
     }
 
-    private void OnKindChanged(FileKind kind)
-    {
-        Apply(FileMapping.Suggest(kind, _preview!.Headers));
-    }
+    private Task OnKindChanged(FileKind kind) => Apply(FileMapping.Suggest(kind, _preview!.Headers));
 
     private async Task ApplySavedAsync(int? id)
     {
         if (_saved.FirstOrDefault(m => m.Id == id) is { } saved)
         {
-            Apply(FileBatches.ReadMapping(saved.MappingJson));
+            await Apply(FileBatches.ReadMapping(saved.MappingJson));
             Snackbar.Add($"Applied \"{saved.Name}\".", Severity.Info);
         }
-        await Task.CompletedTask;
     }
 
     private async Task SaveAsync()

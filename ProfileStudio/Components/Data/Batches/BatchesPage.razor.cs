@@ -19,9 +19,9 @@ public sealed partial class BatchesPage
 
     protected override async Task OnInitializedAsync()
     {
+        Notifications.Changed += OnChanged; // before loading, so a notice during the load is not missed
         _sources = await Registry.ListAsync();
         _batches = await Batches.ListAsync();
-        Notifications.Changed += OnChanged;
     }
 
     private void OnChanged(long batchId) => _ = InvokeAsync(async () =>

@@ -27,12 +27,12 @@ public sealed partial class SourceDetailPage
     protected override async Task OnParametersSetAsync()
     {
         _tab = Math.Max(0, Array.IndexOf(Tabs, Tab?.ToLowerInvariant()));
-        await ReloadAsync();
         _refresh ??= new LiveRefresh(Lake, ids => ids.Contains(Id), async () =>
         {
             await ReloadAsync();
             await InvokeAsync(StateHasChanged);
         }, TimeSpan.FromSeconds(2));
+        await ReloadAsync();
     }
 
     private async Task ReloadAsync()

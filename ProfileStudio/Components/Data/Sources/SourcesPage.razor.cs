@@ -20,12 +20,12 @@ public sealed partial class SourcesPage
 
     protected override async Task OnInitializedAsync()
     {
-        _sources = await Registry.ListAsync();
         _refresh = new LiveRefresh(Lake, _ => true, async () =>
         {
             _sources = await Registry.ListAsync();
             await InvokeAsync(StateHasChanged);
         });
+        _sources = await Registry.ListAsync();
     }
 
     private bool Matches(SourceOverview s) =>

@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using ProfileStudio.Core.Auditing;
+using ProfileStudio.Core.Ingestion;
+using ProfileStudio.Core.Ingestion.Files;
+using ProfileStudio.Core.Sources;
+using ProfileStudio.Core.Storage;
+
+namespace ProfileStudio.Core.Demo;
+
+public sealed class DemoDataOptions
+{
+    public const string Section = "ProfileStudio:DemoData";
+
+    /// <summary>Generate the demo on the first start with an empty lake.</summary>
+    public bool Enabled { get; set; } = true;
+
+    public int People { get; set; } = 3000;
+}
+
+/// <summary>
+/// On the first start with an empty lake, creates four demo sources and sends them a few weeks of
+/// made-up data through the real ingestion code: website and app traffic through the tracking
+/// parser and the lake writer (exactly what <c>/v1/batch</c> runs), CRM and point-of-sale exports
+/// as uploaded CSV files with saved mappings through the file processor. Runs after start-up, so
+/// the studio is usable at once.
+/// </summary>
+public sealed class DemoDataSeeder(
+    IOptions<DemoDataOptions> options,
+    IDbContextFactory<ProfileStudioDbContext> dbFactory,
+    SourceRegistry sources,
+    LakeWriter lake,
+    FileBatches files,
+    AuditLog audit,
+    TimeProvider time,
+    ILogger<DemoDataSeeder> logger) : BackgroundService
+{
+    public static readonly string[] SourceNames = ["Website", "Mobile app", "CRM export", "Point of sale"];
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Value.Enabled)
+        {
+            return;
+        }
+        await using (var db = await dbFactory.CreateDbContextAsync(stoppingToken))
+        {
+            if (await db.RawMessages.AnyAsync(stoppingToken) || await db.Sources.AnyAsync(s => SourceNames.Contains(s.Name), stoppingToken))
+            {
+                return;
+            }
+        }
+        var stopwatch = Stopwatch.StartNew();
+        logger.LogInformation("Generating demo data for {People} people (ProfileStudio:DemoData:Enabled=false turns this off)…", options.Value.People);
+
+        var people = DemoPeople.Generate(options.Value.People);
+        var traffic = new DemoTraffic(people, time.GetUtcNow().UtcDateTime);
+        var website = await CreateAsync("Website", SourceKind.Streaming, "The online shop (analytics.js).", stoppingToken);
+        var app = await CreateAsync("Mobile app", SourceKind.Streaming, "The iOS and Android app.", stoppingToken);
+        var crm = await CreateAsync("CRM export", SourceKind.Batch, "Nightly customer export from the CRM.", stoppingToken);
+        var pos = await CreateAsync("Point of sale", SourceKind.Batch, "Till purchases from the shops.", stoppingToken);
+
+        var sent = await SendAsync(website, traffic.Website(), stoppingToken);
+        sent += await SendAsync(app, traffic.MobileApp(), stoppingToken);
+
+        var crmMapping = new FileMapping(FileKind.ProfileRecords,
+        [
+            new("Customer ID", ColumnTarget.Identity, "crm_id"),
+            new("Email", ColumnTarget.Identity, "email"),
+            new("First Name", ColumnTarget.Attribute, "firstName"),
+            new("Last Name", ColumnTarget.Attribute, "lastName"),
+            new("Phone", ColumnTarget.Identity, "phone"),
+            new("City", ColumnTarget.Attribute, "address.city"),
+            new("Country", ColumnTarget.Attribute, "address.country"),
+            new("Birthday", ColumnTarget.Attribute, "birthday", AttributeType.Date),
+            new("VIP", ColumnTarget.Attribute, "vip", AttributeType.Boolean),
+            new("Marketing Opt-in", ColumnTarget.Attribute, "marketing_opt_in", AttributeType.Boolean),
+            new("Lifetime Value", ColumnTarget.Attribute, "crm_lifetime_value", AttributeType.Number),
+        ]);
+        var posMapping = new FileMapping(FileKind.Events,
+        [
+            new("loyalty_id", ColumnTarget.Identity, "loyalty_id"),
+            new("email", ColumnTarget.Identity, "email"),
+            new("phone", ColumnTarget.Identity, "phone"),
+            new("store", ColumnTarget.EventProperty, "store"),
+            new("purchased_at", ColumnTarget.EventTimestamp),
+            new("sku", ColumnTarget.EventProperty, "sku"),
+            new("category", ColumnTarget.EventProperty, "category"),
+            new("amount", ColumnTarget.EventProperty, "revenue", AttributeType.Number),
+            new("payment", ColumnTarget.EventProperty, "payment"),
+        ], EventName: "In-Store Purchase");
+        await files.SaveMappingAsync(crm, "CRM customers", crmMapping, stoppingToken);
+        await files.SaveMappingAsync(pos, "Till purchases", posMapping, stoppingToken);
+        await UploadAsync(crm, "crm-customers.csv", traffic.CrmCsv(), FileKind.ProfileRecords, crmMapping, stoppingToken);
+        await UploadAsync(pos, "pos-purchases.csv", traffic.PosCsv(), FileKind.Events, posMapping, stoppingToken);
+
+        await audit.RecordAsync(AuditActor.System, AuditActions.DemoGenerated, "demo data",
+            $"{people.Count} people; {sent} tracking messages; CRM and point-of-sale files queued", stoppingToken);
+        logger.LogInformation("Demo data: {Messages} tracking messages stored and two files queued in {Seconds:N1} s.", sent, stopwatch.Elapsed.TotalSeconds);
+    }
+
+    private async Task<int> CreateAsync(string name, SourceKind kind, string description, CancellationToken ct)
+    {
+        var created = await sources.CreateAsync(AuditActor.System, name, kind, description, ct);
+        return created.Source?.Id ?? throw new InvalidOperationException($"The demo source {name} could not be created: {created.Error}");
+    }
+
+    private async Task<int> SendAsync(int sourceId, IReadOnlyList<System.Text.Json.Nodes.JsonObject> messages, CancellationToken ct)
+    {
+        var accepted = 0;
+        foreach (var body in DemoTraffic.Batches(messages))
+        {
+            var parsed = TrackingMessageParser.Parse(body, "batch", time.GetUtcNow().UtcDateTime);
+            var result = await lake.WriteAsync(sourceId, parsed.Request!.Messages, null, ct);
+            accepted += result.Accepted;
+        }
+        return accepted;
+    }
+
+    private async Task UploadAsync(int sourceId, string fileName, string content, FileKind kind, FileMapping mapping, CancellationToken ct)
+    {
+        await using var stream = new MemoryStream(Encoding.UTF8.GetBytes(content));
+        var result = await files.UploadAsync(sourceId, fileName, stream, "demo", kind, mapping, ct);
+        if (!result.Succeeded)
+        {
+            logger.LogWarning("The demo file {File} was refused: {Problems}", fileName, string.Join(" ", result.Problems ?? []));
+        }
+    }
+}
