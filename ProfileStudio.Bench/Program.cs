@@ -9,6 +9,7 @@ int Option(string option, int fallback) =>
 return name switch
 {
     "ingest" => await IngestBenchmark.RunAsync(Option("--seconds", 120), Option("--clients", 16), Option("--batch", 100)),
+    "batch" => await BatchBenchmark.RunAsync(Option("--rows", 1_000_000)),
     _ => Usage(),
 };
 
@@ -19,6 +20,8 @@ static int Usage()
 
           ingest   [--seconds 120] [--clients 16] [--batch 100]
                    concurrent /v1/batch posts to the real server on 127.0.0.1: messages/s, p50/p99 latency, peak RSS
+          batch    [--rows 1000000]
+                   a CSV of profile records uploaded to the real server and processed end to end: rows/s, peak RSS
         """);
     return 2;
 }

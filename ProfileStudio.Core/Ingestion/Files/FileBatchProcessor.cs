@@ -24,6 +24,7 @@ public sealed class FileBatchProcessor(
     ILogger<FileBatchProcessor> logger) : BackgroundService
 {
     private const int ChunkSize = 2000;
+    private const int MaxChunksInFlight = 4;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -75,28 +76,44 @@ public sealed class FileBatchProcessor(
 
         await using var stream = new FileStream(batches.PathOf(batch), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
         var receivedAt = time.GetUtcNow().UtcDateTime;
-        var chunk = new List<IncomingMessage>(ChunkSize);
-        async Task FlushAsync()
+        // Reading and converting overlap with the writer's commits: a few chunks are in flight at once
+        // (the writer keeps their order), and each completed chunk moves the progress bar.
+        var inFlight = new Queue<(Task<LakeWriteResult> Written, int Rows, long Bytes)>();
+        var lastProgress = DateTime.MinValue;
+        async Task CompleteOldestAsync()
         {
-            if (chunk.Count == 0)
-            {
-                return;
-            }
-            var result = await lake.WriteAsync(batch.SourceId, chunk.ToList(), batchId, ct);
+            var (written, rows, bytes) = inFlight.Dequeue();
+            var result = await written;
             progress.Accepted += result.Accepted + result.Duplicates;
             progress.Rejected += result.Rejected;
-            progress.Read += chunk.Count;
-            chunk.Clear();
-            var bytes = stream.Position;
-            await UpdateAsync(batchId, b =>
+            progress.Read += rows;
+            if (DateTime.UtcNow - lastProgress > TimeSpan.FromMilliseconds(250))
             {
-                b.BytesRead = bytes;
-                b.RowsRead = progress.Read;
-                b.RowsAccepted = progress.Accepted;
-                b.RowsRejected = progress.Rejected;
-            }, ct);
+                lastProgress = DateTime.UtcNow;
+                await UpdateAsync(batchId, b =>
+                {
+                    b.BytesRead = bytes;
+                    b.RowsRead = progress.Read;
+                    b.RowsAccepted = progress.Accepted;
+                    b.RowsRejected = progress.Rejected;
+                }, ct);
+            }
+        }
+        async Task SendAsync(List<IncomingMessage> chunk)
+        {
+            Task<LakeWriteResult> written;
+            while (!lake.TryWrite(batch.SourceId, chunk, batchId, out written))
+            {
+                await Task.Delay(20, ct); // the writer's queue is full: wait for room
+            }
+            inFlight.Enqueue((written, chunk.Count, stream.Position));
+            while (inFlight.Count > MaxChunksInFlight)
+            {
+                await CompleteOldestAsync();
+            }
         }
 
+        var chunk = new List<IncomingMessage>(ChunkSize);
         foreach (var message in batch.Format == FileFormat.Csv
                      ? ReadCsv(stream, FileBatches.ReadMapping(batch.MappingJson!), batchId, receivedAt)
                      : ReadNdjson(stream, batchId, receivedAt))
@@ -104,21 +121,32 @@ public sealed class FileBatchProcessor(
             chunk.Add(message);
             if (chunk.Count == ChunkSize)
             {
-                await FlushAsync();
+                await SendAsync(chunk);
+                chunk = new List<IncomingMessage>(ChunkSize);
             }
         }
-        await FlushAsync();
+        if (chunk.Count > 0)
+        {
+            await SendAsync(chunk);
+        }
+        while (inFlight.Count > 0)
+        {
+            await CompleteOldestAsync();
+        }
         await UpdateAsync(batchId, b =>
         {
             b.Status = FileBatchStatus.Completed;
             b.BytesRead = b.SizeBytes;
+            b.RowsRead = progress.Read;
+            b.RowsAccepted = progress.Accepted;
+            b.RowsRejected = progress.Rejected;
             b.CompletedAt = time.GetUtcNow().UtcDateTime;
         }, ct);
         logger.LogInformation("File batch {BatchId} ({File}): {Read} rows, {Accepted} accepted, {Rejected} rejected.",
             batchId, batch.FileName, progress.Read, progress.Accepted, progress.Rejected);
     }
 
-    internal static IEnumerable<IncomingMessage> ReadCsv(Stream stream, FileMapping mapping, long batchId, DateTime receivedAt)
+    public static IEnumerable<IncomingMessage> ReadCsv(Stream stream, FileMapping mapping, long batchId, DateTime receivedAt)
     {
         var (csv, takeBadData) = CsvFiles.Open(stream);
         using (csv)
@@ -128,6 +156,7 @@ public sealed class FileBatchProcessor(
                 yield break;
             }
             var headers = csv.HeaderRecord!;
+            var plan = new RowPlan(headers, mapping);
             var values = new string?[headers.Length];
             var line = csv.Parser.RawRow; // the header's last line
             while (true)
@@ -157,7 +186,7 @@ public sealed class FileBatchProcessor(
                     }
                     else
                     {
-                        message = FileRowConverter.Convert(headers, values, mapping, batchId, start, receivedAt);
+                        message = plan.Convert(values, batchId, start, receivedAt);
                     }
                 }
                 catch (CsvHelperException ex)
@@ -170,7 +199,7 @@ public sealed class FileBatchProcessor(
         }
     }
 
-    internal static IEnumerable<IncomingMessage> ReadNdjson(Stream stream, long batchId, DateTime receivedAt)
+    public static IEnumerable<IncomingMessage> ReadNdjson(Stream stream, long batchId, DateTime receivedAt)
     {
         using var reader = new StreamReader(stream, leaveOpen: true);
         var line = 0;

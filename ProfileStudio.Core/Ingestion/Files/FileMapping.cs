@@ -118,6 +118,12 @@ public sealed record FileMapping(FileKind Kind, IReadOnlyList<ColumnMapping> Col
         {
             problems.Add($"Two columns write the same {duplicate.Key.Target.ToString().ToLowerInvariant()} \"{duplicate.Key.Name}\".");
         }
+        var paths = Columns.Where(c => c.Target is ColumnTarget.Attribute or ColumnTarget.EventProperty && !string.IsNullOrWhiteSpace(c.Name))
+            .Select(c => c.Name!.Trim()).ToList();
+        foreach (var parent in paths.Where(p => paths.Any(other => other.StartsWith(p + ".", StringComparison.Ordinal))).Distinct())
+        {
+            problems.Add($"\"{parent}\" is both a value and the parent of {string.Join(", ", paths.Where(o => o.StartsWith(parent + ".", StringComparison.Ordinal)))}; rename one.");
+        }
         return problems;
     }
 }
