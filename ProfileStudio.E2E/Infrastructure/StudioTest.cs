@@ -9,8 +9,9 @@ using Xunit.Abstractions;
 namespace ProfileStudio.E2E.Infrastructure;
 
 /// <summary>
-/// Base of every browser test: a fresh browser context per story, a full-page screenshot named
-/// after the test when it fails, and the browser's console errors in the test output.
+/// Base of every browser test: a fresh browser context per story; when it fails, a full-page
+/// screenshot, the HTML and a Playwright trace named after the test; the browser's console
+/// errors in the test output.
 /// </summary>
 [Collection(StudioCollection.Name)]
 public abstract class StudioTest(StudioFixture studio, ITestOutputHelper output)
