@@ -38,6 +38,7 @@ public sealed class StudioServer : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("ProfileStudio:DataDirectory", _dataDirectory);
+        builder.UseSetting("ProfileStudio:DemoData:Enabled", "false");
         builder.UseSetting("ProfileStudio:Bootstrap:AdminEmail", AdminEmail);
         builder.UseSetting("ProfileStudio:Bootstrap:AdminPassword", AdminPassword);
         // The app's own log is noise in test output; warnings and errors still show.
