@@ -1,0 +1,83 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using ProfileStudio.Core.Auditing;
+using ProfileStudio.Core.Demo;
+using ProfileStudio.Core.Ingestion;
+using ProfileStudio.Core.Ingestion.Files;
+using ProfileStudio.Core.Storage;
+using ProfileStudio.Tests.Hosting;
+
+namespace ProfileStudio.Tests.Demo;
+
+public sealed class DemoDataSeederTests : IClassFixture<DemoDataSeederTests.DemoAppFactory>
+{
+    private readonly DemoAppFactory _app;
+
+    public DemoDataSeederTests(DemoAppFactory app) => _app = app;
+
+    public sealed class DemoAppFactory : StudioAppFactory
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.UseSetting("ProfileStudio:DemoData:Enabled", "true");
+            builder.UseSetting("ProfileStudio:DemoData:People", "120");
+        }
+    }
+
+    [Fact]
+    public async Task FirstStart_EmptyLake_SendsEveryDemoSourceThroughIngestion()
+    {
+        _ = _app.Server; // starts the app and its background services
+        var db = _app.Services.GetRequiredService<IDbContextFactory<ProfileStudioDbContext>>();
+
+        var batches = await WaitAsync(async () =>
+        {
+            await using var context = await db.CreateDbContextAsync();
+            var files = await context.FileBatches.AsNoTracking().OrderBy(b => b.Id).ToListAsync();
+            return files.Count == 2 && files.All(f => f.Status == FileBatchStatus.Completed) ? files : null;
+        });
+
+        await using var check = await db.CreateDbContextAsync();
+        var sources = await check.Sources.AsNoTracking().OrderBy(s => s.Id).Select(s => s.Name).ToListAsync();
+        Assert.Equal(DemoDataSeeder.SourceNames, sources);
+        var perSource = await check.RawMessages.AsNoTracking()
+            .GroupBy(m => m.SourceId).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(x => x.Key, x => x.Count);
+        Assert.Equal(4, perSource.Count);
+        Assert.All(perSource.Values, count => Assert.True(count > 10));
+
+        // The CRM export carries two broken rows on purpose; they are rejected with reasons, the rest accepted.
+        var crm = batches[0];
+        Assert.Equal(2, crm.RowsRejected);
+        Assert.True(crm.RowsAccepted > 50);
+        var types = await check.RawMessages.AsNoTracking().Where(m => m.Status == MessageStatus.Accepted).Select(m => m.Type).Distinct().ToListAsync();
+        Assert.Superset(new HashSet<string> { "identify", "track", "page", "screen" }, types.ToHashSet());
+
+        // Identifiers overlap across sources, which is what identity resolution will join.
+        var payloads = await check.RawMessages.AsNoTracking().Where(m => m.Status == MessageStatus.Accepted).Select(m => m.Payload).ToListAsync();
+        var webEmails = payloads.Select(p => JsonNode.Parse(p)!).Select(p => (string?)p["traits"]?["email"]).OfType<string>().ToHashSet();
+        var crmEmails = payloads.Select(p => JsonNode.Parse(p)!)
+            .SelectMany(p => p["context"]?["externalIds"]?.AsArray() ?? [])
+            .Where(id => (string?)id!["type"] == "email").Select(id => ((string)id!["id"]!).ToLowerInvariant()).ToHashSet();
+        Assert.True(webEmails.Intersect(crmEmails).Count() > 5, "the web and the CRM should share customers by email");
+
+        var audit = await _app.Audit.QueryAsync(new AuditFilter(Action: AuditActions.DemoGenerated), 0, 10);
+        Assert.Equal(1, audit.Total);
+    }
+
+    private static async Task<T> WaitAsync<T>(Func<Task<T?>> probe) where T : class
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (await probe() is { } done)
+            {
+                return done;
+            }
+            await Task.Delay(200);
+        }
+        throw new TimeoutException("The demo data was not generated in 60 s.");
+    }
+}
