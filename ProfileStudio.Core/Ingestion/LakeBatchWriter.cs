@@ -19,7 +19,8 @@ internal sealed class LakeBatchWriter : IDisposable
         using (var pragma = connection.CreateCommand())
         {
             // WAL + NORMAL: a commit survives a process crash (kill -9); only power loss can lose the last commits.
-            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;";
+            // A 64 MB page cache and checkpoints every ~40 MB of WAL instead of 4 MB keep bulk loads off the disk's critical path.
+            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=10000; PRAGMA temp_store=MEMORY;";
             pragma.ExecuteNonQuery();
         }
         _insert = connection.CreateCommand();

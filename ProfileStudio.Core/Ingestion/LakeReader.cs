@@ -29,9 +29,14 @@ public sealed class LakeReader(IDbContextFactory<ProfileStudioDbContext> dbFacto
         {
             query = query.Where(m => m.SourceId == source);
         }
-        if (filter.Status is { } status)
+        // Constants, not parameters: SQLite uses the partial index on rejected rows only for a literal "Status = 2".
+        if (filter.Status == MessageStatus.Rejected)
         {
-            query = query.Where(m => m.Status == status);
+            query = query.Where(m => m.Status == MessageStatus.Rejected);
+        }
+        else if (filter.Status == MessageStatus.Accepted)
+        {
+            query = query.Where(m => m.Status == MessageStatus.Accepted);
         }
         if (!string.IsNullOrWhiteSpace(filter.Type))
         {

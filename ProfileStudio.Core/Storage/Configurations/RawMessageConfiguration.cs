@@ -16,7 +16,9 @@ internal sealed class RawMessageConfiguration : IEntityTypeConfiguration<RawMess
         // Retries carry the same messageId: the lake writer inserts with OR IGNORE against this index.
         builder.HasIndex(m => new { m.SourceId, m.MessageId }).IsUnique().HasFilter("\"Status\" = 1");
         builder.HasIndex(m => new { m.SourceId, m.Id });
-        builder.HasIndex(m => new { m.Status, m.Id });
-        builder.HasIndex(m => new { m.BatchId, m.LineNumber });
+        // Only rejected rows are listed by status or by file line (Rejected messages view, rejected-rows
+        // report): partial indexes keep every accepted row's insert to three B-trees.
+        builder.HasIndex(m => new { m.Status, m.Id }).HasFilter("\"Status\" = 2").HasDatabaseName("IX_RawMessages_Rejected");
+        builder.HasIndex(m => new { m.BatchId, m.LineNumber }).HasFilter("\"Status\" = 2").HasDatabaseName("IX_RawMessages_RejectedByFileLine");
     }
 }

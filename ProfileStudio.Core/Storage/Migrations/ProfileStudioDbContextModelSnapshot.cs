@@ -416,7 +416,9 @@ namespace ProfileStudio.Core.Storage.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("BatchId", "LineNumber");
+                    b.HasIndex("BatchId", "LineNumber")
+                        .HasDatabaseName("IX_RawMessages_RejectedByFileLine")
+                        .HasFilter("\"Status\" = 2");
 
                     b.HasIndex("SourceId", "Id");
 
@@ -424,7 +426,9 @@ namespace ProfileStudio.Core.Storage.Migrations
                         .IsUnique()
                         .HasFilter("\"Status\" = 1");
 
-                    b.HasIndex("Status", "Id");
+                    b.HasIndex("Status", "Id")
+                        .HasDatabaseName("IX_RawMessages_Rejected")
+                        .HasFilter("\"Status\" = 2");
 
                     b.ToTable("RawMessages", (string)null);
                 });
