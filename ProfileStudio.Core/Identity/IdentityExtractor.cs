@@ -1,0 +1,91 @@
+using System.Text.Json.Nodes;
+
+namespace ProfileStudio.Core.Identity;
+
+/// <summary>A namespace and a normalized value: one identifier of one person.</summary>
+public readonly record struct IdentityKey(string Namespace, string Value)
+{
+    public override string ToString() => $"{Namespace}:{Value}";
+}
+
+/// <summary>An identifier found in a message, usable or dropped with the reason (blocked, not a phone number, …).</summary>
+public sealed record ExtractedIdentity(string Namespace, string Raw, IdentityKey? Key, string? DroppedBecause);
+
+/// <summary>
+/// Finds the identifiers in a tracking message: <c>userId</c>, <c>anonymousId</c> (and an alias's
+/// <c>previousId</c>), the namespaces' trait keys in <c>traits</c> and <c>context.traits</c> (and
+/// <c>properties</c> for events), and <c>context.externalIds[]</c> by type. Values are normalized and
+/// blocked values dropped, each drop with its reason.
+/// </summary>
+public static class IdentityExtractor
+{
+    public static IReadOnlyList<ExtractedIdentity> Extract(JsonObject message, IdentityRules rules)
+    {
+        var found = new List<(string Namespace, string Raw)>();
+        void Add(string ns, JsonNode? node)
+        {
+            if (node is JsonValue value && value.TryGetValue(out string? text))
+            {
+                found.Add((ns, text));
+            }
+            else if (node is JsonValue number && number.GetValueKind() == System.Text.Json.JsonValueKind.Number)
+            {
+                found.Add((ns, number.ToJsonString()));
+            }
+        }
+
+        Add("user_id", message["userId"]);
+        Add("anonymous_id", message["anonymousId"]);
+        if ((string?)message["type"] == "alias")
+        {
+            Add("anonymous_id", message["previousId"]);
+        }
+        foreach (var rule in rules.Namespaces)
+        {
+            foreach (var key in rule.Keys)
+            {
+                Add(rule.Name, message["traits"]?[key]);
+                Add(rule.Name, message["context"]?["traits"]?[key]);
+                Add(rule.Name, message["properties"]?[key]);
+            }
+        }
+        if (message["context"]?["externalIds"] is JsonArray externalIds)
+        {
+            foreach (var entry in externalIds.OfType<JsonObject>())
+            {
+                if ((string?)entry["type"] is { } type)
+                {
+                    Add(type, entry["id"]);
+                }
+            }
+        }
+
+        var result = new List<ExtractedIdentity>();
+        var seen = new HashSet<IdentityKey>();
+        foreach (var (ns, raw) in found)
+        {
+            if (rules.Find(ns) is not { } rule)
+            {
+                result.Add(new ExtractedIdentity(ns, raw, null, $"no identity namespace \"{ns}\" is defined"));
+                continue;
+            }
+            var (normalized, problem) = IdentityNormalizer.Normalize(rule, raw);
+            if (normalized is null)
+            {
+                result.Add(new ExtractedIdentity(ns, raw, null, problem));
+                continue;
+            }
+            if (rules.BlockReason(ns, normalized) is { } blocked)
+            {
+                result.Add(new ExtractedIdentity(ns, raw, null, blocked));
+                continue;
+            }
+            var key = new IdentityKey(ns, normalized);
+            if (seen.Add(key))
+            {
+                result.Add(new ExtractedIdentity(ns, raw, key, null));
+            }
+        }
+        return result;
+    }
+}

@@ -1,0 +1,162 @@
+namespace ProfileStudio.Core.Identity;
+
+/// <summary>An identifier left out of a message's matching, and why (a limit, the global cap, a never-link rule).</summary>
+public sealed record SetAsideIdentity(IdentityKey Key, string Reason);
+
+/// <summary>
+/// What resolving one message did: the profile it belongs to (null when it carried no usable
+/// identifier), whether that profile is new, which profiles were merged into it (their ids now
+/// redirect to it), the identifiers added, those set aside, and devices that moved to this person.
+/// </summary>
+public sealed record Resolution(
+    long? ProfileId,
+    bool Created,
+    IReadOnlyList<long> Merged,
+    IReadOnlyList<IdentityKey> Added,
+    IReadOnlyList<SetAsideIdentity> SetAside,
+    IReadOnlyList<(IdentityKey Key, long FromProfile)> Reassigned);
+
+/// <summary>
+/// The identity graph: which profile each identifier belongs to, and the rules that decide links,
+/// merges and refusals. Pure and deterministic (no storage, no clock): the same messages in the same
+/// order give the same profiles, which is what makes a rebuild equal to incremental processing.
+/// </summary>
+public sealed class IdentityGraph(IdentityRules rules)
+{
+    private readonly Dictionary<IdentityKey, long> _profileOf = [];
+    private readonly Dictionary<long, HashSet<IdentityKey>> _members = [];
+    private readonly Dictionary<long, long> _mergedInto = [];
+    private readonly HashSet<(IdentityKey, IdentityKey)> _neverLink = [];
+    private long _lastProfileId;
+
+    public IdentityRules Rules => rules;
+
+    public long? ProfileOf(IdentityKey key) => _profileOf.TryGetValue(key, out var id) ? id : null;
+
+    public IReadOnlyCollection<IdentityKey> IdentitiesOf(long profileId) =>
+        _members.TryGetValue(Canonical(profileId), out var members) ? members : [];
+
+    /// <summary>The surviving profile for an id that may have been merged away.</summary>
+    public long Canonical(long profileId)
+    {
+        while (_mergedInto.TryGetValue(profileId, out var into))
+        {
+            profileId = into;
+        }
+        return profileId;
+    }
+
+    public IEnumerable<long> Profiles => _members.Keys;
+
+    /// <summary>Two identifiers that must never end up in one profile (an admin's decision after a wrong merge).</summary>
+    public void NeverLink(IdentityKey a, IdentityKey b)
+    {
+        _neverLink.Add((a, b));
+        _neverLink.Add((b, a));
+    }
+
+    public Resolution Resolve(IReadOnlyCollection<IdentityKey> identities)
+    {
+        // Strongest first, so the weakest are the first to be set aside.
+        var candidates = identities.Distinct()
+            .OrderBy(k => rules.Find(k.Namespace)?.Priority ?? int.MaxValue)
+            .ThenBy(k => k.Namespace, StringComparer.Ordinal)
+            .ThenBy(k => k.Value, StringComparer.Ordinal)
+            .ToList();
+        var setAside = new List<SetAsideIdentity>();
+        while (candidates.Count > 0)
+        {
+            var profiles = candidates.Select(ProfileOf).OfType<long>().Distinct().Order().ToList();
+            var union = profiles.SelectMany(p => _members[p]).Concat(candidates).ToHashSet();
+            if (Violation(union) is not { } reason)
+            {
+                return Apply(candidates, profiles, setAside);
+            }
+            var weakest = candidates[^1];
+            candidates.RemoveAt(candidates.Count - 1);
+            setAside.Add(new SetAsideIdentity(weakest, reason));
+        }
+        return new Resolution(null, false, [], [], setAside, []);
+    }
+
+    private Resolution Apply(List<IdentityKey> candidates, List<long> profiles, List<SetAsideIdentity> setAside)
+    {
+        var created = profiles.Count == 0;
+        var target = created ? ++_lastProfileId : profiles[0]; // the oldest profile's id survives a merge
+        if (created)
+        {
+            _members[target] = [];
+        }
+        var merged = new List<long>();
+        foreach (var other in profiles.Skip(1))
+        {
+            foreach (var key in _members[other])
+            {
+                _members[target].Add(key);
+                _profileOf[key] = target;
+            }
+            _members.Remove(other);
+            _mergedInto[other] = target;
+            merged.Add(other);
+        }
+        var added = new List<IdentityKey>();
+        foreach (var key in candidates.Where(k => !_profileOf.ContainsKey(k)))
+        {
+            _members[target].Add(key);
+            _profileOf[key] = target;
+            added.Add(key);
+        }
+
+        // A device set aside because two people used it follows the person who signed in on it last.
+        var reassigned = new List<(IdentityKey, long)>();
+        var signedIn = candidates.Any(k => rules.Find(k.Namespace) is { IsDevice: false });
+        foreach (var aside in setAside.Where(a => signedIn && rules.Find(a.Key.Namespace) is { IsDevice: true }))
+        {
+            var from = ProfileOf(aside.Key);
+            var proposed = _members[target].Append(aside.Key).ToHashSet();
+            if (from == target || Violation(proposed) is not null)
+            {
+                continue;
+            }
+            if (from is { } previous)
+            {
+                _members[previous].Remove(aside.Key);
+            }
+            _members[target].Add(aside.Key);
+            _profileOf[aside.Key] = target;
+            reassigned.Add((aside.Key, from ?? 0));
+        }
+        return new Resolution(target, created, merged, added, setAside, reassigned);
+    }
+
+    /// <summary>Why these identifiers cannot be one profile, or null when they can.</summary>
+    private string? Violation(HashSet<IdentityKey> identities)
+    {
+        if (identities.Count > rules.MaxIdentitiesPerProfile)
+        {
+            return $"a profile holds at most {rules.MaxIdentitiesPerProfile} identities";
+        }
+        foreach (var group in identities.GroupBy(k => k.Namespace))
+        {
+            if (rules.Find(group.Key) is { Limit: > 0 } rule && group.Count() > rule.Limit)
+            {
+                return $"a profile holds at most {rule.Limit} {group.Key} value{(rule.Limit == 1 ? "" : "s")}";
+            }
+        }
+        if (_neverLink.Count == 0)
+        {
+            return null;
+        }
+        foreach (var a in identities)
+        {
+            foreach (var b in identities)
+            {
+                if (_neverLink.Contains((a, b)))
+                {
+                    return $"{a} and {b} are marked never to link";
+                }
+            }
+        }
+        return null;
+    }
+}
