@@ -6,6 +6,8 @@ using Microsoft.Extensions.Options;
 using ProfileStudio.Core.Accounts;
 using ProfileStudio.Core.Auditing;
 using ProfileStudio.Core.Demo;
+using ProfileStudio.Core.Identity;
+using ProfileStudio.Core.Unification;
 using ProfileStudio.Core.Ingestion;
 using ProfileStudio.Core.Ingestion.Files;
 using ProfileStudio.Core.Sources;
@@ -41,6 +43,9 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<FileBatchNotifications>();
         services.AddSingleton<FileBatches>();
         services.AddHostedService<FileBatchProcessor>();
+        services.AddSingleton<IdentityRulesStore>();
+        services.AddSingleton<UnificationNotifications>();
+        services.AddHostedService<UnificationWorker>();
         services.AddOptions<DemoDataOptions>().Bind(configuration.GetSection(DemoDataOptions.Section));
         services.AddHostedService<DemoDataSeeder>();
         return services;

@@ -31,6 +31,40 @@ public sealed class IdentityGraph(IdentityRules rules)
 
     public IdentityRules Rules => rules;
 
+    public long LastProfileId => _lastProfileId;
+
+    /// <summary>Rebuilds the in-memory graph from what storage holds (the unification worker's start-up).</summary>
+    public static IdentityGraph Restore(
+        IdentityRules rules,
+        IEnumerable<(IdentityKey Key, long ProfileId)> identities,
+        IEnumerable<(long Id, long? MergedInto)> profiles,
+        IEnumerable<(IdentityKey A, IdentityKey B)> neverLink)
+    {
+        var graph = new IdentityGraph(rules);
+        foreach (var (id, mergedInto) in profiles)
+        {
+            graph._lastProfileId = Math.Max(graph._lastProfileId, id);
+            if (mergedInto is { } into)
+            {
+                graph._mergedInto[id] = into;
+            }
+            else
+            {
+                graph._members[id] = [];
+            }
+        }
+        foreach (var (key, profileId) in identities)
+        {
+            graph._profileOf[key] = profileId;
+            graph._members[profileId].Add(key);
+        }
+        foreach (var (a, b) in neverLink)
+        {
+            graph.NeverLink(a, b);
+        }
+        return graph;
+    }
+
     public long? ProfileOf(IdentityKey key) => _profileOf.TryGetValue(key, out var id) ? id : null;
 
     public IReadOnlyCollection<IdentityKey> IdentitiesOf(long profileId) =>

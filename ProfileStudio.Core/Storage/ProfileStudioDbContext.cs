@@ -4,6 +4,8 @@ using ProfileStudio.Core.Accounts;
 using ProfileStudio.Core.Auditing;
 using ProfileStudio.Core.Ingestion;
 using ProfileStudio.Core.Ingestion.Files;
+using ProfileStudio.Core.Identity;
+using ProfileStudio.Core.Profiles;
 using ProfileStudio.Core.Sources;
 
 namespace ProfileStudio.Core.Storage;
@@ -18,6 +20,15 @@ public sealed class ProfileStudioDbContext(DbContextOptions<ProfileStudioDbConte
     public DbSet<RawMessage> RawMessages => Set<RawMessage>();
     public DbSet<FileBatch> FileBatches => Set<FileBatch>();
     public DbSet<SavedFileMapping> SavedFileMappings => Set<SavedFileMapping>();
+    public DbSet<IdentityNamespace> IdentityNamespaces => Set<IdentityNamespace>();
+    public DbSet<IdentityRecord> Identities => Set<IdentityRecord>();
+    public DbSet<IdentityLink> IdentityLinks => Set<IdentityLink>();
+    public DbSet<NeverLinkRule> NeverLinkRules => Set<NeverLinkRule>();
+    public DbSet<IdentityInsight> IdentityInsights => Set<IdentityInsight>();
+    public DbSet<Profile> Profiles => Set<Profile>();
+    public DbSet<ProfileAttribute> ProfileAttributes => Set<ProfileAttribute>();
+    public DbSet<ProfileEvent> ProfileEvents => Set<ProfileEvent>();
+    public DbSet<UnificationCheckpoint> UnificationCheckpoints => Set<UnificationCheckpoint>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

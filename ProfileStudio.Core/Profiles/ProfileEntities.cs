@@ -1,0 +1,48 @@
+namespace ProfileStudio.Core.Profiles;
+
+/// <summary>One person. A merged profile keeps its row and points at the survivor, so old ids redirect.</summary>
+public sealed class Profile
+{
+    public long Id { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+    public long? MergedIntoId { get; set; }
+    public long FirstMessageId { get; set; }
+    public long LastMessageId { get; set; }
+}
+
+/// <summary>
+/// An attribute fragment: the latest value of one key (dotted path, e.g. address.city) from one
+/// source for one profile, with its event time and message. Null <see cref="ValueJson"/> records a
+/// removal (an explicit null). Merge policies choose among sources at read time.
+/// </summary>
+public sealed class ProfileAttribute
+{
+    public long ProfileId { get; set; }
+    public int SourceId { get; set; }
+    public string Key { get; set; } = "";
+    public string? ValueJson { get; set; }
+    public DateTime EventAt { get; set; }
+    public long MessageId { get; set; }
+}
+
+/// <summary>An experience event (track, page, screen) on a profile's timeline.</summary>
+public sealed class ProfileEvent
+{
+    public long Id { get; set; }
+    public long ProfileId { get; set; }
+    public long MessageId { get; set; }
+    public int SourceId { get; set; }
+    public string Type { get; set; } = "";
+    public string Name { get; set; } = "";
+    public DateTime EventAt { get; set; }
+    public string PropertiesJson { get; set; } = "{}";
+}
+
+/// <summary>How far the unification worker got in the lake; written in the same transaction as its results.</summary>
+public sealed class UnificationCheckpoint
+{
+    public int Id { get; set; }
+    public long LastMessageId { get; set; }
+    public DateTime UpdatedAt { get; set; }
+}

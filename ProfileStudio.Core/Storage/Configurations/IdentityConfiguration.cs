@@ -1,0 +1,95 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using ProfileStudio.Core.Identity;
+using ProfileStudio.Core.Profiles;
+
+namespace ProfileStudio.Core.Storage.Configurations;
+
+internal sealed class IdentityNamespaceConfiguration : IEntityTypeConfiguration<IdentityNamespace>
+{
+    public void Configure(EntityTypeBuilder<IdentityNamespace> builder)
+    {
+        builder.ToTable("IdentityNamespaces");
+        builder.Property(n => n.Name).HasMaxLength(64);
+        builder.HasIndex(n => n.Name).IsUnique();
+        builder.PrimitiveCollection(n => n.BlockedValues);
+        builder.PrimitiveCollection(n => n.BlockedPatterns);
+        builder.PrimitiveCollection(n => n.TraitKeys);
+    }
+}
+
+internal sealed class IdentityRecordConfiguration : IEntityTypeConfiguration<IdentityRecord>
+{
+    public void Configure(EntityTypeBuilder<IdentityRecord> builder)
+    {
+        builder.ToTable("Identities");
+        builder.Property(i => i.Namespace).HasMaxLength(64);
+        builder.HasIndex(i => new { i.Namespace, i.Value }).IsUnique();
+        builder.HasIndex(i => i.ProfileId);
+    }
+}
+
+internal sealed class IdentityLinkConfiguration : IEntityTypeConfiguration<IdentityLink>
+{
+    public void Configure(EntityTypeBuilder<IdentityLink> builder)
+    {
+        builder.ToTable("IdentityLinks");
+        builder.HasIndex(l => new { l.FromIdentityId, l.ToIdentityId }).IsUnique();
+        builder.HasIndex(l => l.ToIdentityId);
+    }
+}
+
+internal sealed class NeverLinkRuleConfiguration : IEntityTypeConfiguration<NeverLinkRule>
+{
+    public void Configure(EntityTypeBuilder<NeverLinkRule> builder) => builder.ToTable("NeverLinkRules");
+}
+
+internal sealed class IdentityInsightConfiguration : IEntityTypeConfiguration<IdentityInsight>
+{
+    public void Configure(EntityTypeBuilder<IdentityInsight> builder)
+    {
+        builder.ToTable("IdentityInsights");
+        builder.Property(i => i.Kind).HasMaxLength(32);
+        builder.HasIndex(i => new { i.Kind, i.Id });
+        builder.HasIndex(i => i.ProfileId);
+        builder.HasIndex(i => i.At);
+    }
+}
+
+internal sealed class ProfileConfiguration : IEntityTypeConfiguration<Profile>
+{
+    public void Configure(EntityTypeBuilder<Profile> builder)
+    {
+        builder.ToTable("Profiles");
+        builder.Property(p => p.Id).ValueGeneratedNever(); // assigned by the identity graph
+        builder.HasIndex(p => p.UpdatedAt);
+    }
+}
+
+internal sealed class ProfileAttributeConfiguration : IEntityTypeConfiguration<ProfileAttribute>
+{
+    public void Configure(EntityTypeBuilder<ProfileAttribute> builder)
+    {
+        builder.ToTable("ProfileAttributes");
+        builder.HasKey(a => new { a.ProfileId, a.SourceId, a.Key });
+    }
+}
+
+internal sealed class ProfileEventConfiguration : IEntityTypeConfiguration<ProfileEvent>
+{
+    public void Configure(EntityTypeBuilder<ProfileEvent> builder)
+    {
+        builder.ToTable("ProfileEvents");
+        builder.HasIndex(e => new { e.ProfileId, e.EventAt });
+        builder.HasIndex(e => e.MessageId);
+    }
+}
+
+internal sealed class UnificationCheckpointConfiguration : IEntityTypeConfiguration<UnificationCheckpoint>
+{
+    public void Configure(EntityTypeBuilder<UnificationCheckpoint> builder)
+    {
+        builder.ToTable("UnificationCheckpoints");
+        builder.Property(c => c.Id).ValueGeneratedNever();
+    }
+}

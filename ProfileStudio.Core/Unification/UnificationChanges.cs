@@ -1,0 +1,35 @@
+using ProfileStudio.Core.Identity;
+using ProfileStudio.Core.Profiles;
+
+namespace ProfileStudio.Core.Unification;
+
+/// <summary>
+/// Everything a run of messages changed, ready to be written in one transaction. Profile ids on
+/// attributes, events and touches are the survivors' (merges within the run are already applied).
+/// </summary>
+public sealed class UnificationChanges
+{
+    public List<Profile> CreatedProfiles { get; } = [];
+
+    /// <summary>Merges in the order they happened: the first profile's data moves into the second.</summary>
+    public List<(long From, long Into)> Merges { get; } = [];
+
+    /// <summary>The final state of every identifier the run touched.</summary>
+    public Dictionary<IdentityKey, IdentityRecord> Identities { get; } = [];
+
+    public Dictionary<(IdentityKey From, IdentityKey To), IdentityLink> Links { get; } = [];
+
+    /// <summary>The newest value per (profile, source, key) seen in the run.</summary>
+    public Dictionary<(long Profile, int Source, string Key), ProfileAttribute> Attributes { get; } = [];
+
+    public List<ProfileEvent> Events { get; } = [];
+
+    /// <summary>Latest message per profile, for its last-updated time.</summary>
+    public Dictionary<long, (DateTime At, long MessageId)> Touched { get; } = [];
+
+    public List<IdentityInsight> Insights { get; } = [];
+
+    public long LastMessageId { get; set; }
+
+    public int Messages { get; set; }
+}

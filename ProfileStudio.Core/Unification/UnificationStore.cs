@@ -1,0 +1,204 @@
+using Microsoft.Data.Sqlite;
+using ProfileStudio.Core.Identity;
+using ProfileStudio.Core.Ingestion;
+
+namespace ProfileStudio.Core.Unification;
+
+/// <summary>
+/// The unification worker's storage: restores the identity graph, reads the lake after the
+/// checkpoint, and writes a run's changes together with the new checkpoint in one transaction, so a
+/// crash resumes exactly after the last committed run.
+/// </summary>
+public sealed class UnificationStore(SqliteConnection connection)
+{
+    public const int CheckpointId = 1;
+    private const int RunCapacity = 10_000;
+
+    public long ReadCheckpoint()
+    {
+        using var command = Command("SELECT LastMessageId FROM UnificationCheckpoints WHERE Id = 1");
+        return command.ExecuteScalar() is long id ? id : 0;
+    }
+
+    public IdentityGraph RestoreGraph(IdentityRules rules)
+    {
+        var identities = new List<(IdentityKey, long)>();
+        using (var command = Command("SELECT Namespace, Value, ProfileId FROM Identities"))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                identities.Add((new IdentityKey(reader.GetString(0), reader.GetString(1)), reader.GetInt64(2)));
+            }
+        }
+        var profiles = new List<(long, long?)>();
+        using (var command = Command("SELECT Id, MergedIntoId FROM Profiles"))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                profiles.Add((reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetInt64(1)));
+            }
+        }
+        var neverLink = new List<(IdentityKey, IdentityKey)>();
+        using (var command = Command("SELECT NamespaceA, ValueA, NamespaceB, ValueB FROM NeverLinkRules"))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                neverLink.Add((new IdentityKey(reader.GetString(0), reader.GetString(1)), new IdentityKey(reader.GetString(2), reader.GetString(3))));
+            }
+        }
+        return IdentityGraph.Restore(rules, identities, profiles, neverLink);
+    }
+
+    /// <summary>The next accepted and rejected lake messages after <paramref name="afterId"/>, in lake order.</summary>
+    public List<RawMessage> ReadLake(long afterId, int take)
+    {
+        using var command = Command("""
+            SELECT Id, SourceId, Type, ReceivedAt, EventAt, Payload, Status FROM RawMessages
+            WHERE Id > $after ORDER BY Id LIMIT $take
+            """);
+        command.Parameters.AddWithValue("$after", afterId);
+        command.Parameters.AddWithValue("$take", take);
+        using var reader = command.ExecuteReader();
+        var messages = new List<RawMessage>(Math.Min(take, RunCapacity));
+        while (reader.Read())
+        {
+            messages.Add(new RawMessage
+            {
+                Id = reader.GetInt64(0),
+                SourceId = reader.GetInt32(1),
+                Type = reader.GetString(2),
+                ReceivedAt = DateTime.SpecifyKind(reader.GetDateTime(3), DateTimeKind.Utc),
+                EventAt = DateTime.SpecifyKind(reader.GetDateTime(4), DateTimeKind.Utc),
+                Payload = reader.GetString(5),
+                Status = (MessageStatus)reader.GetInt32(6),
+            });
+        }
+        return messages;
+    }
+
+    public void Apply(UnificationChanges changes, DateTime now)
+    {
+        using var transaction = connection.BeginTransaction();
+        foreach (var p in changes.CreatedProfiles)
+        {
+            Execute(transaction, "INSERT INTO Profiles (Id, CreatedAt, UpdatedAt, MergedIntoId, FirstMessageId, LastMessageId) VALUES ($id, $at, $at, NULL, $m, $m)",
+                ("$id", p.Id), ("$at", p.CreatedAt), ("$m", p.FirstMessageId));
+        }
+        foreach (var (from, into) in changes.Merges)
+        {
+            Execute(transaction, "UPDATE Identities SET ProfileId = $into WHERE ProfileId = $from", ("$from", from), ("$into", into));
+            Execute(transaction, "UPDATE ProfileEvents SET ProfileId = $into WHERE ProfileId = $from", ("$from", from), ("$into", into));
+            // The newer fragment wins where both profiles had a value from the same source.
+            Execute(transaction, """
+                INSERT INTO ProfileAttributes (ProfileId, SourceId, Key, ValueJson, EventAt, MessageId)
+                SELECT $into, SourceId, Key, ValueJson, EventAt, MessageId FROM ProfileAttributes WHERE ProfileId = $from
+                ON CONFLICT (ProfileId, SourceId, Key) DO UPDATE SET ValueJson = excluded.ValueJson, EventAt = excluded.EventAt, MessageId = excluded.MessageId
+                WHERE excluded.EventAt > ProfileAttributes.EventAt OR (excluded.EventAt = ProfileAttributes.EventAt AND excluded.MessageId > ProfileAttributes.MessageId)
+                """, ("$from", from), ("$into", into));
+            Execute(transaction, "DELETE FROM ProfileAttributes WHERE ProfileId = $from", ("$from", from));
+            Execute(transaction, """
+                UPDATE Profiles SET
+                    CreatedAt = min(CreatedAt, (SELECT CreatedAt FROM Profiles WHERE Id = $from)),
+                    FirstMessageId = min(FirstMessageId, (SELECT FirstMessageId FROM Profiles WHERE Id = $from))
+                WHERE Id = $into
+                """, ("$from", from), ("$into", into));
+            Execute(transaction, "UPDATE Profiles SET MergedIntoId = $into WHERE Id = $from OR MergedIntoId = $from", ("$from", from), ("$into", into));
+        }
+        foreach (var (key, i) in changes.Identities)
+        {
+            Execute(transaction, """
+                INSERT INTO Identities (Namespace, Value, ProfileId, SourceId, FirstMessageId, LastMessageId, FirstSeenAt, LastSeenAt)
+                VALUES ($ns, $v, $p, $s, $fm, $lm, $fs, $ls)
+                ON CONFLICT (Namespace, Value) DO UPDATE SET ProfileId = excluded.ProfileId, LastMessageId = excluded.LastMessageId,
+                    LastSeenAt = max(LastSeenAt, excluded.LastSeenAt)
+                """, ("$ns", key.Namespace), ("$v", key.Value), ("$p", i.ProfileId), ("$s", i.SourceId), ("$fm", i.FirstMessageId),
+                ("$lm", i.LastMessageId), ("$fs", i.FirstSeenAt), ("$ls", i.LastSeenAt));
+        }
+        foreach (var ((from, to), link) in changes.Links)
+        {
+            Execute(transaction, """
+                INSERT INTO IdentityLinks (FromIdentityId, ToIdentityId, SourceId, FirstMessageId, FirstSeenAt, LastSeenAt)
+                SELECT a.Id, b.Id, $s, $m, $fs, $ls FROM Identities a, Identities b
+                WHERE a.Namespace = $an AND a.Value = $av AND b.Namespace = $bn AND b.Value = $bv
+                ON CONFLICT (FromIdentityId, ToIdentityId) DO UPDATE SET LastSeenAt = max(LastSeenAt, excluded.LastSeenAt)
+                """, ("$s", link.SourceId), ("$m", link.FirstMessageId), ("$fs", link.FirstSeenAt), ("$ls", link.LastSeenAt),
+                ("$an", from.Namespace), ("$av", from.Value), ("$bn", to.Namespace), ("$bv", to.Value));
+        }
+        foreach (var a in changes.Attributes.Values)
+        {
+            Execute(transaction, """
+                INSERT INTO ProfileAttributes (ProfileId, SourceId, Key, ValueJson, EventAt, MessageId) VALUES ($p, $s, $k, $v, $at, $m)
+                ON CONFLICT (ProfileId, SourceId, Key) DO UPDATE SET ValueJson = excluded.ValueJson, EventAt = excluded.EventAt, MessageId = excluded.MessageId
+                WHERE excluded.EventAt >= ProfileAttributes.EventAt
+                """, ("$p", a.ProfileId), ("$s", a.SourceId), ("$k", a.Key), ("$v", (object?)a.ValueJson ?? DBNull.Value), ("$at", a.EventAt), ("$m", a.MessageId));
+        }
+        foreach (var e in changes.Events)
+        {
+            Execute(transaction, """
+                INSERT INTO ProfileEvents (ProfileId, MessageId, SourceId, Type, Name, EventAt, PropertiesJson) VALUES ($p, $m, $s, $t, $n, $at, $props)
+                """, ("$p", e.ProfileId), ("$m", e.MessageId), ("$s", e.SourceId), ("$t", e.Type), ("$n", e.Name), ("$at", e.EventAt), ("$props", e.PropertiesJson));
+        }
+        foreach (var (profile, (at, messageId)) in changes.Touched)
+        {
+            Execute(transaction, "UPDATE Profiles SET UpdatedAt = max(UpdatedAt, $at), LastMessageId = max(LastMessageId, $m) WHERE Id = $p",
+                ("$p", profile), ("$at", at), ("$m", messageId));
+        }
+        foreach (var i in changes.Insights)
+        {
+            Execute(transaction, """
+                INSERT INTO IdentityInsights (At, Kind, ProfileId, OtherProfileId, Namespace, Value, MessageId, SourceId, Detail)
+                VALUES ($at, $k, $p, $o, $ns, $v, $m, $s, $d)
+                """, ("$at", i.At), ("$k", i.Kind), ("$p", (object?)i.ProfileId ?? DBNull.Value), ("$o", (object?)i.OtherProfileId ?? DBNull.Value),
+                ("$ns", (object?)i.Namespace ?? DBNull.Value), ("$v", (object?)i.Value ?? DBNull.Value), ("$m", (object?)i.MessageId ?? DBNull.Value),
+                ("$s", (object?)i.SourceId ?? DBNull.Value), ("$d", i.Detail));
+        }
+        Execute(transaction, """
+            INSERT INTO UnificationCheckpoints (Id, LastMessageId, UpdatedAt) VALUES (1, $m, $now)
+            ON CONFLICT (Id) DO UPDATE SET LastMessageId = excluded.LastMessageId, UpdatedAt = excluded.UpdatedAt
+            """, ("$m", changes.LastMessageId), ("$now", now));
+        transaction.Commit();
+    }
+
+    /// <summary>Empties the profile store (identities, links, profiles, fragments, events, insights, checkpoint) for a rebuild.</summary>
+    public void Clear()
+    {
+        using var transaction = connection.BeginTransaction();
+        foreach (var table in new[] { "IdentityLinks", "Identities", "ProfileAttributes", "ProfileEvents", "IdentityInsights", "Profiles", "UnificationCheckpoints" })
+        {
+            Execute(transaction, $"DELETE FROM {table}");
+        }
+        transaction.Commit();
+    }
+
+    private readonly Dictionary<string, SqliteCommand> _prepared = [];
+
+    private void Execute(SqliteTransaction transaction, string sql, params (string Name, object Value)[] parameters)
+    {
+        if (!_prepared.TryGetValue(sql, out var command))
+        {
+            command = connection.CreateCommand();
+            command.CommandText = sql;
+            foreach (var (name, _) in parameters)
+            {
+                command.Parameters.Add(new SqliteParameter { ParameterName = name });
+            }
+            _prepared[sql] = command;
+        }
+        command.Transaction = transaction;
+        for (var i = 0; i < parameters.Length; i++)
+        {
+            command.Parameters[i].Value = parameters[i].Value;
+        }
+        command.ExecuteNonQuery();
+    }
+
+    private SqliteCommand Command(string sql)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command;
+    }
+}
