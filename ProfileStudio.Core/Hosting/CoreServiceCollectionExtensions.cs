@@ -45,6 +45,7 @@ public static class CoreServiceCollectionExtensions
         services.AddHostedService<FileBatchProcessor>();
         services.AddSingleton<IdentityRulesStore>();
         services.AddSingleton<UnificationNotifications>();
+        services.AddSingleton<IdentityReader>();
         services.AddHostedService<UnificationWorker>();
         services.AddOptions<DemoDataOptions>().Bind(configuration.GetSection(DemoDataOptions.Section));
         services.AddHostedService<DemoDataSeeder>();

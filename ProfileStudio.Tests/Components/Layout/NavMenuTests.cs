@@ -22,16 +22,37 @@ public sealed class NavMenuTests : StudioBunitContext
         Assert.Equal([("/admin/users", "Users"), ("/admin/audit", "Audit log")], links.Where(l => l.Href?.StartsWith("/admin/") == true));
     }
 
-    [Theory]
-    [InlineData(Roles.Marketer)]
-    [InlineData(Roles.Support)]
-    public void Render_RoleWithNoPagesYet_ShowsOnlyHome(string role)
+    [Fact]
+    public void Render_Support_ShowsHomeAndProfilesOnly()
     {
-        SignIn("someone@example.com", role);
+        SignIn("someone@example.com", Roles.Support);
 
         var cut = Render<NavMenu>();
 
-        Assert.Equal([("/", "Home")], Links(cut));
+        Assert.Equal([("/", "Home"), ("/profiles", "Profiles")], Links(cut));
+    }
+
+    [Fact]
+    public void Render_Marketer_ShowsProfilesAndIdentityInsightsButNoDataOrAdmin()
+    {
+        SignIn("someone@example.com", Roles.Marketer);
+
+        var cut = Render<NavMenu>();
+
+        Assert.Equal([("/", "Home"), ("/profiles", "Profiles"), ("/identity/insights", "Insights")], Links(cut));
+        Assert.Empty(cut.FindAll("[data-testid=nav-group-Data]"));
+        Assert.Empty(cut.FindAll("[data-testid=nav-group-Admin]"));
+    }
+
+    [Fact]
+    public void Render_DataEngineer_ShowsDataPagesButNoAdmin()
+    {
+        SignIn("someone@example.com", Roles.DataEngineer);
+
+        var cut = Render<NavMenu>();
+
+        Assert.Contains(("/data/sources", "Sources"), Links(cut));
+        Assert.Contains(("/data/batches", "Files"), Links(cut));
         Assert.Empty(cut.FindAll("[data-testid=nav-group-Admin]"));
     }
 
