@@ -10,6 +10,8 @@ return name switch
 {
     "ingest" => await IngestBenchmark.RunAsync(Option("--seconds", 120), Option("--clients", 16), Option("--batch", 100)),
     "batch" => await BatchBenchmark.RunAsync(Option("--rows", 1_000_000)),
+    "unify" => await UnifyBenchmark.RunAsync(Option("--messages", 1_000_000), Option("--people", 300_000), rebuild: false),
+    "rebuild" => await UnifyBenchmark.RunAsync(Option("--messages", 1_000_000), Option("--people", 300_000), rebuild: true),
     _ => Usage(),
 };
 
@@ -22,6 +24,10 @@ static int Usage()
                    concurrent /v1/batch posts to the real server on 127.0.0.1: messages/s, p50/p99 latency, peak RSS
           batch    [--rows 1000000]
                    a CSV of profile records uploaded to the real server and processed end to end: rows/s, peak RSS
+          unify    [--messages 1000000] [--people 300000]
+                   the lake unified into profiles by the worker's engine and store, in runs: messages/s
+          rebuild  [--messages 1000000] [--people 300000]
+                   the whole profile store rebuilt from the same lake: seconds, peak memory
         """);
     return 2;
 }

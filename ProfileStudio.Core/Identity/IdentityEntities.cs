@@ -62,7 +62,6 @@ public sealed class NeverLinkRule
 
 public static class InsightKinds
 {
-    public const string Created = "created";
     public const string Merged = "merged";
     public const string Refused = "refused";
     public const string Blocked = "blocked";

@@ -71,8 +71,8 @@ public sealed class UnificationEngine(IdentityGraph graph)
         }
         if (resolution.Created)
         {
+            // A new profile is recorded on the profile itself (created, first message); insights keep the decisions.
             changes.CreatedProfiles.Add(new Profile { Id = profileId, CreatedAt = message.EventAt, UpdatedAt = message.EventAt, FirstMessageId = message.Id, LastMessageId = message.Id });
-            changes.Insights.Add(Insight(message, InsightKinds.Created, profileId, $"new profile for {string.Join(", ", resolution.Added)}"));
         }
         foreach (var merged in resolution.Merged)
         {

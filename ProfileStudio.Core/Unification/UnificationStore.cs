@@ -13,6 +13,8 @@ public sealed class UnificationStore(SqliteConnection connection)
 {
     public const int CheckpointId = 1;
     private const int RunCapacity = 10_000;
+    private const int EventsPerInsert = 100;
+    private static readonly Dictionary<int, string> EventInserts = [];
 
     public long ReadCheckpoint()
     {
@@ -105,7 +107,9 @@ public sealed class UnificationStore(SqliteConnection connection)
                     FirstMessageId = min(FirstMessageId, (SELECT FirstMessageId FROM Profiles WHERE Id = $from))
                 WHERE Id = $into
                 """, ("$from", from), ("$into", into));
-            Execute(transaction, "UPDATE Profiles SET MergedIntoId = $into WHERE Id = $from OR MergedIntoId = $from", ("$from", from), ("$into", into));
+            // Redirects stay one hop: profiles merged into "from" earlier now point at "into" (two statements, so both use an index).
+            Execute(transaction, "UPDATE Profiles SET MergedIntoId = $into WHERE MergedIntoId = $from", ("$from", from), ("$into", into));
+            Execute(transaction, "UPDATE Profiles SET MergedIntoId = $into WHERE Id = $from", ("$from", from), ("$into", into));
         }
         foreach (var (key, i) in changes.Identities)
         {
@@ -135,11 +139,19 @@ public sealed class UnificationStore(SqliteConnection connection)
                 WHERE excluded.EventAt >= ProfileAttributes.EventAt
                 """, ("$p", a.ProfileId), ("$s", a.SourceId), ("$k", a.Key), ("$v", (object?)a.ValueJson ?? DBNull.Value), ("$at", a.EventAt), ("$m", a.MessageId));
         }
-        foreach (var e in changes.Events)
+        // Events in multi-row INSERTs: one statement per 100 events instead of one per event.
+        foreach (var chunk in changes.Events.Chunk(EventsPerInsert))
         {
-            Execute(transaction, """
-                INSERT INTO ProfileEvents (ProfileId, MessageId, SourceId, Type, Name, EventAt, PropertiesJson) VALUES ($p, $m, $s, $t, $n, $at, $props)
-                """, ("$p", e.ProfileId), ("$m", e.MessageId), ("$s", e.SourceId), ("$t", e.Type), ("$n", e.Name), ("$at", e.EventAt), ("$props", e.PropertiesJson));
+            var sql = EventInserts.GetValueOrDefault(chunk.Length) ?? (EventInserts[chunk.Length] =
+                "INSERT INTO ProfileEvents (ProfileId, MessageId, SourceId, Type, Name, EventAt, PropertiesJson) VALUES " +
+                string.Join(", ", Enumerable.Range(0, chunk.Length).Select(i => $"($p{i}, $m{i}, $s{i}, $t{i}, $n{i}, $at{i}, $props{i})")));
+            var parameters = new List<(string, object)>(chunk.Length * 7);
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                var e = chunk[i];
+                parameters.AddRange([($"$p{i}", e.ProfileId), ($"$m{i}", e.MessageId), ($"$s{i}", e.SourceId), ($"$t{i}", e.Type), ($"$n{i}", e.Name), ($"$at{i}", e.EventAt), ($"$props{i}", e.PropertiesJson)]);
+            }
+            Execute(transaction, sql, [.. parameters]);
         }
         foreach (var (profile, (at, messageId)) in changes.Touched)
         {

@@ -24,7 +24,7 @@ public sealed class UnificationWorker(
     TimeProvider time,
     ILogger<UnificationWorker> logger) : BackgroundService
 {
-    public const int RunSize = 5000;
+    public const int RunSize = 20_000;
     private readonly SemaphoreSlim _wake = new(0);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -32,38 +32,34 @@ public sealed class UnificationWorker(
         lake.Committed += OnLakeCommitted;
         try
         {
-            await using var connection = new SqliteConnection(SqliteDatabase.ConnectionString(options.Value.DataDirectoryFullPath));
-            await connection.OpenAsync(stoppingToken);
-            using (var pragma = connection.CreateCommand())
-            {
-                pragma.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;";
-                pragma.ExecuteNonQuery();
-            }
-            var store = new UnificationStore(connection);
-            var engine = new UnificationEngine(store.RestoreGraph(await rulesStore.LoadAsync(stoppingToken)));
+            var (reading, writing) = await UnificationRunner.OpenConnectionsAsync(
+                SqliteDatabase.ConnectionString(options.Value.DataDirectoryFullPath), stoppingToken);
+            await using var _ = reading;
+            await using var __ = writing;
+            var store = new UnificationStore(writing);
+            async Task<UnificationRunner> StartAsync() =>
+                new(reading, writing, new UnificationEngine(store.RestoreGraph(await rulesStore.LoadAsync(stoppingToken))), time);
+            var runner = await StartAsync();
             var checkpoint = store.ReadCheckpoint();
             while (!stoppingToken.IsCancellationRequested)
             {
                 try
                 {
-                    var messages = store.ReadLake(checkpoint, RunSize);
-                    if (messages.Count == 0)
+                    var stopwatch = Stopwatch.StartNew();
+                    var (next, count) = await runner.CatchUpAsync(checkpoint, RunSize, notifications.Publish, stoppingToken);
+                    checkpoint = next;
+                    if (count == 0)
                     {
                         await _wake.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken);
                         continue;
                     }
-                    var stopwatch = Stopwatch.StartNew();
-                    var changes = engine.Process(messages);
-                    store.Apply(changes, time.GetUtcNow().UtcDateTime);
-                    checkpoint = changes.LastMessageId;
-                    notifications.Publish(changes);
-                    logger.LogDebug("Unified {Count} messages up to {Checkpoint} in {Ms} ms.", messages.Count, checkpoint, stopwatch.ElapsedMilliseconds);
+                    logger.LogDebug("Unified {Count} messages up to {Checkpoint} in {Ms} ms.", count, checkpoint, stopwatch.ElapsedMilliseconds);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
                     logger.LogError(ex, "Unification after message {Checkpoint} failed; restoring the graph and retrying.", checkpoint);
                     await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken);
-                    engine = new UnificationEngine(store.RestoreGraph(await rulesStore.LoadAsync(stoppingToken)));
+                    runner = await StartAsync();
                     checkpoint = store.ReadCheckpoint();
                 }
             }

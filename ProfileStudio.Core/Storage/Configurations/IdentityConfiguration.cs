@@ -63,6 +63,7 @@ internal sealed class ProfileConfiguration : IEntityTypeConfiguration<Profile>
         builder.ToTable("Profiles");
         builder.Property(p => p.Id).ValueGeneratedNever(); // assigned by the identity graph
         builder.HasIndex(p => p.UpdatedAt);
+        builder.HasIndex(p => p.MergedIntoId).HasFilter("\"MergedIntoId\" IS NOT NULL");
     }
 }
 
@@ -81,7 +82,6 @@ internal sealed class ProfileEventConfiguration : IEntityTypeConfiguration<Profi
     {
         builder.ToTable("ProfileEvents");
         builder.HasIndex(e => new { e.ProfileId, e.EventAt });
-        builder.HasIndex(e => e.MessageId);
     }
 }
 

@@ -662,6 +662,9 @@ namespace ProfileStudio.Core.Storage.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("MergedIntoId")
+                        .HasFilter("\"MergedIntoId\" IS NOT NULL");
+
                     b.HasIndex("UpdatedAt");
 
                     b.ToTable("Profiles", (string)null);
@@ -723,8 +726,6 @@ namespace ProfileStudio.Core.Storage.Migrations
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
-
-                    b.HasIndex("MessageId");
 
                     b.HasIndex("ProfileId", "EventAt");
 

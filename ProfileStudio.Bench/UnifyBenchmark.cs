@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using ProfileStudio.Core.Identity;
+using ProfileStudio.Core.Sources;
+using ProfileStudio.Core.Storage;
+using ProfileStudio.Core.Unification;
+
+namespace ProfileStudio.Bench;
+
+/// <summary>
+/// <c>unify</c>: a lake of N messages over P people (anonymous browsing that later signs in, several
+/// devices, e-mails and phones shared across sources) unified by the worker's engine and store in
+/// runs of <see cref="UnificationWorker.RunSize"/>, as the worker does. <c>rebuild</c>: the same lake
+/// unified again from scratch in one pass, with the process's peak memory.
+/// </summary>
+internal static class UnifyBenchmark
+{
+    public static async Task<int> RunAsync(int messages, int people, bool rebuild)
+    {
+        var directory = Directory.CreateTempSubdirectory("profilestudio-unify-").FullName;
+        try
+        {
+            var stopwatch = Stopwatch.StartNew();
+            var connectionString = SqliteDatabase.ConnectionString(directory);
+            await using (var db = new ProfileStudioDbContext(new DbContextOptionsBuilder<ProfileStudioDbContext>().UseSqlite(connectionString).Options))
+            {
+                await db.Database.MigrateAsync();
+                await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
+                db.Sources.AddRange(
+                    new Source { Name = "Web", Kind = SourceKind.Streaming, WriteKeyHash = "w", WriteKeyHint = "w" },
+                    new Source { Name = "CRM", Kind = SourceKind.Batch, WriteKeyHash = "c", WriteKeyHint = "c" });
+                await db.SaveChangesAsync();
+            }
+            var (reading, connection) = await UnificationRunner.OpenConnectionsAsync(connectionString, CancellationToken.None);
+            await using var _ = reading;
+            await using var __ = connection;
+            WriteLake(connection, messages, people);
+            Console.WriteLine($"{(rebuild ? "rebuild" : "unify")}: {messages:N0} messages over {people:N0} people, lake written in {stopwatch.Elapsed.TotalSeconds:N1} s; {Environment.ProcessorCount} cores");
+
+            var store = new UnificationStore(connection);
+            var rules = IdentityRules.Default;
+            if (!rebuild)
+            {
+                // What the worker does: catch up in runs, resolving the next run while the previous one is written.
+                stopwatch.Restart();
+                var runner = new UnificationRunner(reading, connection, new UnificationEngine(store.RestoreGraph(rules)), TimeProvider.System);
+                await runner.CatchUpAsync(0, UnificationWorker.RunSize, null, CancellationToken.None);
+                Report(connection, messages, stopwatch.Elapsed, $"unified incrementally in runs of {UnificationWorker.RunSize:N0} (target >= 20,000 messages/s)");
+            }
+            else
+            {
+                // A rebuild starts from a full profile store, empties it and replays the whole lake.
+                await new UnificationRunner(reading, connection, new UnificationEngine(store.RestoreGraph(rules)), TimeProvider.System)
+                    .CatchUpAsync(0, 50_000, null, CancellationToken.None);
+                stopwatch.Restart();
+                store.Clear();
+                await new UnificationRunner(reading, connection, new UnificationEngine(store.RestoreGraph(rules)), TimeProvider.System)
+                    .CatchUpAsync(0, 50_000, null, CancellationToken.None);
+                Report(connection, messages, stopwatch.Elapsed, "rebuilt from the lake (target < 60 s)");
+            }
+            Console.WriteLine($"  peak memory of this process: {Process.GetCurrentProcess().PeakWorkingSet64 / 1024 / 1024:N0} MB (rebuild target < 2 GB)");
+            return 0;
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static void Report(SqliteConnection connection, int messages, TimeSpan elapsed, string what)
+    {
+        long Scalar(string sql)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            return (long)command.ExecuteScalar()!;
+        }
+        Console.WriteLine($"  {what}: {elapsed.TotalSeconds:N1} s = {messages / elapsed.TotalSeconds:N0} messages/s");
+        Console.WriteLine($"  result: {Scalar("SELECT count(*) FROM Profiles WHERE MergedIntoId IS NULL"):N0} profiles, {Scalar("SELECT count(*) FROM Identities"):N0} identities, " +
+            $"{Scalar("SELECT count(*) FROM ProfileEvents"):N0} events, {Scalar("SELECT count(*) FROM ProfileAttributes"):N0} attribute fragments, " +
+            $"{Scalar("SELECT count(*) FROM IdentityInsights WHERE Kind = 'merged'"):N0} merges, {Scalar("SELECT count(*) FROM IdentityInsights WHERE Kind = 'refused'"):N0} refused");
+    }
+
+    /// <summary>People browse anonymously on 1–3 devices, most sign in at some point, and a CRM knows many by e-mail and phone.</summary>
+    private static void WriteLake(SqliteConnection connection, int messages, int people)
+    {
+        var random = new Random(7);
+        var signedIn = new bool[people];
+        var start = new DateTime(2026, 10, 1, 0, 0, 0, DateTimeKind.Utc);
+        using var transaction = connection.BeginTransaction();
+        using var insert = connection.CreateCommand();
+        insert.Transaction = transaction;
+        insert.CommandText = "INSERT INTO RawMessages (SourceId, MessageId, Type, ReceivedAt, EventAt, Payload, Status) VALUES ($s, $m, $t, $r, $e, $p, 1)";
+        var p = new[] { "$s", "$m", "$t", "$r", "$e", "$p" }.Select(n => insert.Parameters.Add(new SqliteParameter { ParameterName = n })).ToArray();
+        for (var i = 0; i < messages; i++)
+        {
+            var person = random.Next(people);
+            var device = $"dev-{person}-{random.Next(1 + person % 3)}";
+            var at = start.AddSeconds(i * 2.5);
+            string type;
+            object payload;
+            var roll = random.Next(100);
+            if (roll < 6 && person % 10 < 6)
+            {
+                type = "identify";
+                signedIn[person] = true;
+                payload = new { type, userId = $"user-{person}", anonymousId = device, traits = new { email = $"person{person}@example.com", name = $"Person {person}", plan = roll % 2 == 0 ? "pro" : "free" } };
+            }
+            else if (roll < 9)
+            {
+                type = "identify"; // a CRM record: e-mail in upper case, phone in a local format
+                payload = new
+                {
+                    type,
+                    context = new { externalIds = new object[] { new { id = $"CRM-{person}", type = "crm_id" }, new { id = $"PERSON{person}@EXAMPLE.COM", type = "email" } } },
+                    traits = new { city = $"City {person % 100}", phone = $"07700 {person % 1_000_000:000000}", vip = person % 13 == 0 },
+                };
+            }
+            else
+            {
+                type = roll < 40 ? "page" : "track";
+                var userId = signedIn[person] ? $"user-{person}" : null;
+                payload = new { type, userId, anonymousId = device, @event = "Product Viewed", properties = new { sku = $"SKU-{roll}", price = roll * 1.5 } };
+            }
+            p[0].Value = roll is >= 6 and < 9 ? 2 : 1;
+            p[1].Value = $"m{i}";
+            p[2].Value = type;
+            p[3].Value = at;
+            p[4].Value = at;
+            p[5].Value = JsonSerializer.Serialize(payload);
+            insert.ExecuteNonQuery();
+        }
+        transaction.Commit();
+    }
+}
