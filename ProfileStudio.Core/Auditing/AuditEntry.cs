@@ -39,4 +39,7 @@ public static class AuditActions
     public const string SourceEnabled = "source.enabled";
     public const string SourceDisabled = "source.disabled";
     public const string DemoGenerated = "demo.generated";
+    public const string NamespaceCreated = "identity.namespace_created";
+    public const string NamespaceUpdated = "identity.namespace_updated";
+    public const string NamespaceDeleted = "identity.namespace_deleted";
 }

@@ -75,6 +75,11 @@ public static class IdentityExtractor
                 result.Add(new ExtractedIdentity(ns, raw, null, problem));
                 continue;
             }
+            if (normalized.Length == 0)
+            {
+                result.Add(new ExtractedIdentity(ns, raw, null, "the value is empty"));
+                continue;
+            }
             if (rules.BlockReason(ns, normalized) is { } blocked)
             {
                 result.Add(new ExtractedIdentity(ns, raw, null, blocked));

@@ -30,6 +30,7 @@ public sealed class UnificationWorker(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         lake.Committed += OnLakeCommitted;
+        rulesStore.Changed += OnRulesChanged;
         try
         {
             var (reading, writing) = await UnificationRunner.OpenConnectionsAsync(
@@ -45,6 +46,12 @@ public sealed class UnificationWorker(
             {
                 try
                 {
+                    if (Interlocked.Exchange(ref _rulesChanged, 0) == 1)
+                    {
+                        // New rules apply to messages from here on; a rebuild applies them to the past.
+                        runner = await StartAsync();
+                        logger.LogInformation("Identity rules changed; unification continues with the new rules.");
+                    }
                     var stopwatch = Stopwatch.StartNew();
                     var (next, count) = await runner.CatchUpAsync(checkpoint, RunSize, notifications.Publish, stoppingToken);
                     checkpoint = next;
@@ -70,7 +77,16 @@ public sealed class UnificationWorker(
         finally
         {
             lake.Committed -= OnLakeCommitted;
+            rulesStore.Changed -= OnRulesChanged;
         }
+    }
+
+    private int _rulesChanged;
+
+    private void OnRulesChanged()
+    {
+        Interlocked.Exchange(ref _rulesChanged, 1);
+        OnLakeCommitted([]);
     }
 
     private void OnLakeCommitted(IReadOnlyCollection<int> sources)
