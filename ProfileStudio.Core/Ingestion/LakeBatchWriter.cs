@@ -5,7 +5,7 @@ namespace ProfileStudio.Core.Ingestion;
 /// <summary>
 /// Writes groups of messages and the per-source hourly counters in one transaction, with prepared
 /// statements on one connection. Retried messages (same source and messageId) are ignored by the
-/// unique index and counted as duplicates.
+/// unique index and counted as duplicates; so are file lines already stored for their batch.
 /// </summary>
 internal sealed class LakeBatchWriter : IDisposable
 {
@@ -24,9 +24,11 @@ internal sealed class LakeBatchWriter : IDisposable
             pragma.ExecuteNonQuery();
         }
         _insert = connection.CreateCommand();
+        // A file line is stored once, even rejected (no messageId to dedupe on): a batch resumed after a crash starts over.
         _insert.CommandText = """
             INSERT OR IGNORE INTO RawMessages (SourceId, MessageId, Type, ReceivedAt, EventAt, Payload, Status, Error, BatchId, LineNumber)
-            VALUES ($source, $messageId, $type, $receivedAt, $eventAt, $payload, $status, $error, $batch, $line)
+            SELECT $source, $messageId, $type, $receivedAt, $eventAt, $payload, $status, $error, $batch, $line
+            WHERE $batch IS NULL OR NOT EXISTS (SELECT 1 FROM RawMessages WHERE BatchId = $batch AND LineNumber = $line)
             """;
         foreach (var name in new[] { "$source", "$messageId", "$type", "$receivedAt", "$eventAt", "$payload", "$status", "$error", "$batch", "$line" })
         {

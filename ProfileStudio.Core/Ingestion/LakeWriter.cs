@@ -61,6 +61,20 @@ public sealed class LakeWriter(
     /// <summary>Queues messages, waiting for room instead of refusing (file uploads apply back-pressure).</summary>
     public async Task<LakeWriteResult> WriteAsync(int sourceId, IReadOnlyList<IncomingMessage> messages, long? batchId, CancellationToken ct)
     {
+        var room = Math.Max(1, options.Value.MaxQueuedMessages);
+        if (messages.Count > room)
+        {
+            // More than the whole queue holds would never fit: write it in pieces that do.
+            int accepted = 0, rejected = 0, duplicates = 0;
+            foreach (var piece in messages.Chunk(room))
+            {
+                var result = await WriteAsync(sourceId, piece, batchId, ct);
+                accepted += result.Accepted;
+                rejected += result.Rejected;
+                duplicates += result.Duplicates;
+            }
+            return new LakeWriteResult(accepted, rejected, duplicates);
+        }
         while (true)
         {
             if (TryWrite(sourceId, messages, batchId, out var committed))

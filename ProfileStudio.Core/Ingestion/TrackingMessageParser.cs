@@ -74,6 +74,7 @@ public static class TrackingMessageParser
                 messages.Add(Rejected("unknown", item?.ToJsonString() ?? "null", receivedAt, "A batch item must be a JSON object."));
                 continue;
             }
+            message.Remove("writeKey"); // before anything is stored, rejected items too
             var type = (message["type"] as JsonValue)?.TryGetValue(out string? t) == true ? t.ToLowerInvariant() : null;
             if (type is null || !MessageTypes.Contains(type))
             {
@@ -81,7 +82,6 @@ public static class TrackingMessageParser
                     type is null ? "A batch item needs a \"type\" (identify, track, page, screen, group or alias)." : $"Unknown message type \"{type}\"."));
                 continue;
             }
-            message.Remove("writeKey");
             messages.Add(Read(message, type, shared, receivedAt));
         }
         return new TrackingParseResult(new TrackingRequest(writeKey, messages), null);

@@ -58,9 +58,15 @@ internal static class StudioServiceCollectionExtensions
         app.MapAccountEndpoints();
         app.MapTrackingApi();
         app.MapFileBatchApi();
+        // Without these, an unknown API address falls to the studio's sign-in policy: a 302 to an HTML page.
+        app.Map("/v1/{**path}", ApiNotFound).AllowAnonymous().ExcludeFromDescription();
+        app.Map("/api/{**path}", ApiNotFound).AllowAnonymous().ExcludeFromDescription();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }
+
+    private static IResult ApiNotFound(HttpRequest request) =>
+        ApiErrors.Problem(StatusCodes.Status404NotFound, ApiErrors.NotFound, $"There is no API at {request.Method} {request.Path}.");
 
     private static bool IsApi(PathString path) => path.StartsWithSegments("/v1") || path.StartsWithSegments("/api");
 }

@@ -230,13 +230,14 @@ public sealed class FileBatchProcessor(
                 yield return FileRowConverter.Unreadable(text, "each line must be one JSON object (a tracking message)", batchId, line, receivedAt);
                 continue;
             }
+            var hadWriteKey = message.Remove("writeKey"); // before anything is stored, rejected lines too
             var type = (message["type"] as JsonValue)?.TryGetValue(out string? t) == true ? t.ToLowerInvariant() : null;
             if (type is null || !TrackingMessageParser.MessageTypes.Contains(type))
             {
-                yield return FileRowConverter.Unreadable(text, $"\"type\" must be one of {string.Join(", ", TrackingMessageParser.MessageTypes)}", batchId, line, receivedAt);
+                yield return FileRowConverter.Unreadable(hadWriteKey ? message.ToJsonString() : text,
+                    $"\"type\" must be one of {string.Join(", ", TrackingMessageParser.MessageTypes)}", batchId, line, receivedAt);
                 continue;
             }
-            message.Remove("writeKey");
             if (message["messageId"] is null)
             {
                 message["messageId"] = $"file-{batchId}-{line}";

@@ -1,0 +1,353 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using CsvHelper;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using ProfileStudio.Core.Accounts;
+using ProfileStudio.Core.Ingestion;
+using ProfileStudio.Core.Ingestion.Files;
+using ProfileStudio.Tests.Support;
+
+namespace ProfileStudio.Tests.Ingestion;
+
+/// <summary>
+/// Batch files over HTTP end to end: upload, the background processor, the lake, the status and the
+/// rejected-rows report, with the answers the README documents.
+/// </summary>
+public sealed class FileBatchEndpointsTests(IngestionAppFactory factory) : IClassFixture<IngestionAppFactory>
+{
+    private static readonly string CrmKey = IngestionAppFactory.WriteKeyOf("CRM");
+    private static readonly string PosKey = IngestionAppFactory.WriteKeyOf("POS");
+
+    /// <summary>Line 3 has no identifier, line 4 a stray quote; lines 2 and 5 are fine.</summary>
+    private const string CrmCsv = """
+        user_id,email,first_name,lifetime_total
+        u-1,ada@example.com,Ada,120.5
+        ,,Nobody,3
+        u-3,bob@example.com,"Bo"b",7
+        u-4,cy@example.com,Cy,NULL
+
+        """;
+
+    private sealed record Batch(long Id, string Status, long RowsRead, long RowsAccepted, long RowsRejected, string? Error);
+
+    private sealed record ReportRow(int Line, string Reason, string Row);
+
+    private static Batch ReadBatch(JsonElement json) => new(
+        json.GetProperty("id").GetInt64(),
+        json.GetProperty("status").GetString()!,
+        json.GetProperty("rowsRead").GetInt64(),
+        json.GetProperty("rowsAccepted").GetInt64(),
+        json.GetProperty("rowsRejected").GetInt64(),
+        json.GetProperty("error").GetString());
+
+    private static async Task<JsonElement> ReadJsonAsync(HttpResponseMessage response)
+    {
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return document.RootElement.Clone();
+    }
+
+    private static async Task AssertErrorAsync(HttpResponseMessage response, HttpStatusCode status, string code, string? messageContains = null)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(status == response.StatusCode, $"expected {(int)status}, got {(int)response.StatusCode}: {body}");
+        var error = (await ReadJsonAsync(response)).GetProperty("error");
+        Assert.Equal(code, error.GetProperty("code").GetString());
+        if (messageContains is not null)
+        {
+            Assert.Contains(messageContains, error.GetProperty("message").GetString(), StringComparison.OrdinalIgnoreCase);
+        }
+    }
+
+    private static Task<HttpResponseMessage> UploadAsync(HttpClient client, int sourceId, string body, string mediaType, string query) =>
+        client.PostAsync($"/api/v1/sources/{sourceId}/batches?{query}", new StringContent(body, Encoding.UTF8, mediaType));
+
+    /// <summary>Checks the 202 and its Location, then polls the status until the processor is done.</summary>
+    private static async Task<Batch> AcceptedAndProcessedAsync(HttpClient client, HttpResponseMessage upload)
+    {
+        var text = await upload.Content.ReadAsStringAsync();
+        Assert.True(upload.StatusCode == HttpStatusCode.Accepted, $"expected 202, got {(int)upload.StatusCode}: {text}");
+        var queued = ReadBatch(await ReadJsonAsync(upload));
+        Assert.Equal($"/api/v1/batches/{queued.Id}", upload.Headers.Location?.OriginalString);
+        return await ProcessedAsync(client, queued.Id);
+    }
+
+    private static async Task<Batch> ProcessedAsync(HttpClient client, long batchId)
+    {
+        var batch = await Poll.UntilAsync(async () =>
+        {
+            using var response = await client.GetAsync($"/api/v1/batches/{batchId}");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return ReadBatch(await ReadJsonAsync(response));
+        }, b => b.Status is nameof(FileBatchStatus.Completed) or nameof(FileBatchStatus.Failed), $"file batch {batchId} to be processed");
+        Assert.True(batch.Status == nameof(FileBatchStatus.Completed), $"the batch failed: {batch.Error}");
+        return batch;
+    }
+
+    private static async Task<List<ReportRow>> ReportAsync(HttpResponseMessage response)
+    {
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/csv", response.Content.Headers.ContentType?.MediaType);
+        using var reader = new StringReader(await response.Content.ReadAsStringAsync());
+        using var csv = new CsvReader(reader, CultureInfo.InvariantCulture);
+        Assert.True(csv.Read() && csv.ReadHeader());
+        Assert.Equal(["line", "reason", "row"], csv.HeaderRecord!);
+        var rows = new List<ReportRow>();
+        while (csv.Read())
+        {
+            rows.Add(new ReportRow(csv.GetField<int>("line"), csv.GetField("reason")!, csv.GetField("row")!));
+        }
+        return rows;
+    }
+
+    private async Task<IReadOnlyList<RawMessage>> LakeRowsOfAsync(long batchId)
+    {
+        await using var db = await factory.DbAsync();
+        return await db.RawMessages.AsNoTracking().Where(m => m.BatchId == batchId).OrderBy(m => m.LineNumber).ThenBy(m => m.Id).ToListAsync();
+    }
+
+    private static JsonObject PayloadOf(RawMessage message) => JsonNode.Parse(message.Payload)!.AsObject();
+
+    private async Task<int> BatchCountAsync()
+    {
+        await using var db = await factory.DbAsync();
+        return await db.FileBatches.CountAsync();
+    }
+
+    [Theory]
+    [InlineData("raw")]
+    [InlineData("multipart")]
+    public async Task Upload_CsvWithAutoMapping_IsProcessedWithCountsAndARejectedReport(string upload)
+    {
+        var crm = await factory.SourceIdAsync("CRM");
+        using var client = factory.CreateWriteKeyClient(CrmKey);
+        HttpContent content = new StringContent(CrmCsv, Encoding.UTF8, "text/csv");
+        if (upload == "multipart")
+        {
+            content = new MultipartFormDataContent { { content, "file", "crm.csv" } };
+        }
+
+        using var response = await client.PostAsync($"/api/v1/sources/{crm}/batches?kind=profiles&mapping=auto", content);
+
+        var batch = await AcceptedAndProcessedAsync(client, response);
+        Assert.Equal((4, 2, 2), (batch.RowsRead, batch.RowsAccepted, batch.RowsRejected));
+        using var reportResponse = await client.GetAsync($"/api/v1/batches/{batch.Id}/rejected.csv");
+        var report = await ReportAsync(reportResponse);
+        Assert.Equal([3, 4], report.Select(r => r.Line));
+        Assert.Contains("no identifier", report[0].Reason);
+        Assert.Equal("Nobody", (string?)JsonNode.Parse(report[0].Row)!["row"]!["first_name"]);
+        Assert.Contains("stray quote", report[1].Reason);
+        Assert.Equal("u-3,bob@example.com,\"Bo\"b\",7", (string?)JsonNode.Parse(report[1].Row)!["row"]);
+        var stored = await LakeRowsOfAsync(batch.Id);
+        Assert.All(stored, m => Assert.Equal(crm, m.SourceId));
+        var ada = PayloadOf(stored.Single(m => m.LineNumber == 2));
+        Assert.Equal("identify", (string?)ada["type"]);
+        Assert.Equal("u-1", (string?)ada["userId"]);
+        Assert.Equal(JsonValueKind.Number, ada["traits"]!["lifetime_total"]!.GetValueKind());
+        Assert.Equal(120.5, (double)ada["traits"]!["lifetime_total"]!);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Upload_CsvWithSavedMapping_UsesItsColumnsAndTypes(bool byId)
+    {
+        var crm = await factory.SourceIdAsync("CRM");
+        var name = "crm-export-" + Guid.NewGuid().ToString("N")[..8];
+        var saved = await factory.Services.GetRequiredService<FileBatches>().SaveMappingAsync(crm, name, new FileMapping(FileKind.ProfileRecords,
+        [
+            new("CustomerNo", ColumnTarget.Identity, "crm_id"),
+            new("Points", ColumnTarget.Attribute, "loyalty_points", AttributeType.Number),
+            new("City", ColumnTarget.Attribute, "address.city"),
+            new("Internal", ColumnTarget.Ignore),
+        ]));
+        using var client = factory.CreateWriteKeyClient(CrmKey);
+        var mapping = byId ? saved.Id.ToString(CultureInfo.InvariantCulture) : Uri.EscapeDataString(name);
+
+        using var response = await UploadAsync(client, crm, "CustomerNo;Points;City;Internal\nC-1;1200;Paris;secret\n", "text/csv", $"mapping={mapping}&filename=crm.csv");
+
+        var batch = await AcceptedAndProcessedAsync(client, response);
+        Assert.Equal((1, 1, 0), (batch.RowsRead, batch.RowsAccepted, batch.RowsRejected));
+        var payload = PayloadOf(Assert.Single(await LakeRowsOfAsync(batch.Id)));
+        var points = payload["traits"]!["loyalty_points"]!;
+        Assert.Equal(JsonValueKind.Number, points.GetValueKind());
+        Assert.Equal(1200, (double)points);
+        Assert.Equal("Paris", (string?)payload["traits"]!["address"]!["city"]);
+        Assert.DoesNotContain("secret", payload.ToJsonString());
+        var externalId = Assert.Single(payload["context"]!["externalIds"]!.AsArray());
+        Assert.Equal(("crm_id", "C-1"), ((string?)externalId!["type"], (string?)externalId["id"]));
+    }
+
+    [Theory]
+    [InlineData("kind=profiles", "mapping")]
+    [InlineData("mapping=no-such-mapping", "no-such-mapping")]
+    [InlineData("kind=bogus&mapping=auto", "kind")]
+    public async Task Upload_CsvWithoutAUsableRequest_IsInvalidRequestAndStoresNothing(string query, string messageContains)
+    {
+        var crm = await factory.SourceIdAsync("CRM");
+        using var client = factory.CreateWriteKeyClient(CrmKey);
+        var before = await BatchCountAsync();
+
+        using var response = await UploadAsync(client, crm, CrmCsv, "text/csv", query);
+
+        await AssertErrorAsync(response, HttpStatusCode.BadRequest, "invalid_request_error", messageContains);
+        Assert.Equal(before, await BatchCountAsync());
+    }
+
+    [Fact]
+    public async Task Upload_CsvWithoutIdentityColumn_IsValidationError()
+    {
+        var crm = await factory.SourceIdAsync("CRM");
+        using var client = factory.CreateWriteKeyClient(CrmKey);
+
+        using var response = await UploadAsync(client, crm, "name,city\nAda,Paris\n", "text/csv", "mapping=auto");
+
+        await AssertErrorAsync(response, HttpStatusCode.BadRequest, "validation_error", "identity");
+    }
+
+    [Fact]
+    public async Task Upload_Ndjson_AcceptsValidLinesAndRejectsTheOthersWithTheirLineNumbers()
+    {
+        var crm = await factory.SourceIdAsync("CRM");
+        using var client = factory.CreateWriteKeyClient(CrmKey);
+        var ndjson = string.Join('\n',
+            """{"type":"track","userId":"u-1","event":"Signed Up"}""",
+            "not json",
+            $$"""{"userId":"u-2","event":"No Type","writeKey":"{{CrmKey}}"}""",
+            "",
+            $$"""{"type":"identify","userId":"u-3","traits":{"plan":"pro"},"writeKey":"{{CrmKey}}"}""") + "\n";
+
+        using var response = await UploadAsync(client, crm, ndjson, "application/x-ndjson", "");
+
+        var batch = await AcceptedAndProcessedAsync(client, response);
+        Assert.Equal((4, 2, 2), (batch.RowsRead, batch.RowsAccepted, batch.RowsRejected));
+        using var reportResponse = await client.GetAsync($"/api/v1/batches/{batch.Id}/rejected.csv");
+        var report = await ReportAsync(reportResponse);
+        Assert.Equal([2, 3], report.Select(r => r.Line));
+        Assert.Contains("not valid JSON", report[0].Reason);
+        Assert.Contains("\"type\"", report[1].Reason);
+        var accepted = (await LakeRowsOfAsync(batch.Id)).Where(m => m.Status == MessageStatus.Accepted).ToList();
+        Assert.Equal([("track", 1), ("identify", 5)], accepted.Select(m => (m.Type, m.LineNumber ?? 0)));
+        Assert.Equal([$"file-{batch.Id}-1", $"file-{batch.Id}-5"], accepted.Select(m => m.MessageId));
+        Assert.All(await LakeRowsOfAsync(batch.Id), m => Assert.DoesNotContain(CrmKey, m.Payload));
+    }
+
+    [Fact]
+    public async Task Upload_ToStreamingSource_IsValidationError()
+    {
+        var web = await factory.SourceIdAsync("Web");
+        using var client = factory.CreateWriteKeyClient(IngestionAppFactory.WriteKeyOf("Web"));
+
+        using var response = await UploadAsync(client, web, CrmCsv, "text/csv", "mapping=auto");
+
+        await AssertErrorAsync(response, HttpStatusCode.BadRequest, "validation_error", "upload files to a batch source");
+    }
+
+    [Fact]
+    public async Task Requests_WithoutTheSourcesKey_AreUnauthorized()
+    {
+        var crm = await factory.SourceIdAsync("CRM");
+        using var owner = factory.CreateWriteKeyClient(CrmKey);
+        using var other = factory.CreateWriteKeyClient(PosKey);
+        using var anonymous = factory.CreateWriteKeyClient(null);
+        using var unknown = factory.CreateWriteKeyClient("wk_not_a_key_of_this_server");
+        using var upload = await UploadAsync(owner, crm, """{"type":"track","userId":"u","event":"E"}""" + "\n", "application/x-ndjson", "");
+        var batch = await AcceptedAndProcessedAsync(owner, upload);
+
+        foreach (var client in new[] { other, anonymous, unknown })
+        {
+            using var post = await UploadAsync(client, crm, CrmCsv, "text/csv", "mapping=auto");
+            using var status = await client.GetAsync($"/api/v1/batches/{batch.Id}");
+            using var report = await client.GetAsync($"/api/v1/batches/{batch.Id}/rejected.csv");
+            await AssertErrorAsync(post, HttpStatusCode.Unauthorized, "authentication_error");
+            await AssertErrorAsync(status, HttpStatusCode.Unauthorized, "authentication_error");
+            await AssertErrorAsync(report, HttpStatusCode.Unauthorized, "authentication_error");
+        }
+        using var missing = await owner.GetAsync("/api/v1/batches/999999");
+        await AssertErrorAsync(missing, HttpStatusCode.NotFound, "not_found");
+    }
+
+    [Fact]
+    public async Task Upload_ProfileRecords_EmptyCellLeavesTheTraitOutAndNullRemovesIt()
+    {
+        var crm = await factory.SourceIdAsync("CRM");
+        using var client = factory.CreateWriteKeyClient(CrmKey);
+
+        using var response = await UploadAsync(client, crm, "user_id,first_name,city,plan\nu-7,,NULL,gold\n", "text/csv", "mapping=auto");
+
+        var batch = await AcceptedAndProcessedAsync(client, response);
+        var traits = PayloadOf(Assert.Single(await LakeRowsOfAsync(batch.Id)))["traits"]!.AsObject();
+        Assert.False(traits.ContainsKey("first_name"), traits.ToJsonString());
+        Assert.True(traits.ContainsKey("city"), traits.ToJsonString());
+        Assert.Null(traits["city"]);
+        Assert.Equal("gold", (string?)traits["plan"]);
+    }
+
+    [Fact]
+    public async Task Process_AgainAfterACrash_StoresNoRowTwice()
+    {
+        var crm = await factory.SourceIdAsync("CRM");
+        using var client = factory.CreateWriteKeyClient(CrmKey);
+        using var response = await UploadAsync(client, crm, CrmCsv, "text/csv", "mapping=auto");
+        var batch = await AcceptedAndProcessedAsync(client, response);
+        var first = await LakeRowsOfAsync(batch.Id);
+        Assert.All(first.Where(m => m.Status == MessageStatus.Accepted), m => Assert.Equal($"file-{batch.Id}-{m.LineNumber}", m.MessageId));
+
+        // A crash leaves the batch Processing; the next start queues it again from the first row.
+        await using (var db = await factory.DbAsync())
+        {
+            await db.FileBatches.Where(b => b.Id == batch.Id).ExecuteUpdateAsync(s => s.SetProperty(b => b.Status, FileBatchStatus.Processing));
+        }
+        factory.Services.GetRequiredService<FileBatchQueue>().Enqueue(batch.Id);
+        var again = await ProcessedAsync(client, batch.Id);
+
+        Assert.Equal((4, 2, 2), (again.RowsRead, again.RowsAccepted, again.RowsRejected));
+        var second = await LakeRowsOfAsync(batch.Id);
+        Assert.Equal(first.Select(m => (m.Id, m.LineNumber, m.Status)), second.Select(m => (m.Id, m.LineNumber, m.Status)));
+        using var reportResponse = await client.GetAsync($"/api/v1/batches/{batch.Id}/rejected.csv");
+        Assert.Equal([3, 4], (await ReportAsync(reportResponse)).Select(r => r.Line));
+    }
+
+    [Fact]
+    public async Task StudioReport_Anonymous_RedirectsToSignInAndADataEngineerGetsIt()
+    {
+        var crm = await factory.SourceIdAsync("CRM");
+        using var api = factory.CreateWriteKeyClient(CrmKey);
+        using var upload = await UploadAsync(api, crm, CrmCsv, "text/csv", "mapping=auto");
+        var batch = await AcceptedAndProcessedAsync(api, upload);
+        var url = $"/data/batches/{batch.Id}/rejected.csv";
+
+        using var anonymous = factory.CreateStudioClient();
+        using var refused = await anonymous.GetAsync(url);
+        Assert.Equal(HttpStatusCode.Found, refused.StatusCode);
+        Assert.StartsWith("/Account/Login", anonymous.LocationOf(refused));
+
+        var engineer = await factory.CreateUserAsync(Roles.DataEngineer);
+        using var studio = factory.CreateStudioClient();
+        using (var signIn = await studio.SignInAsync(engineer, "User-Pass-2026!"))
+        {
+            Assert.Equal(HttpStatusCode.Found, signIn.StatusCode);
+        }
+        using var report = await studio.GetAsync(url);
+        Assert.Equal([3, 4], (await ReportAsync(report)).Select(r => r.Line));
+    }
+
+    [Fact]
+    public async Task Upload_FileLargerThanTheLakeQueue_IsStillProcessed()
+    {
+        // The lake writer's queue bounds tracking requests (429); a file must wait for room, not forever.
+        await using var small = new IngestionAppFactory { MaxQueuedMessages = 1 };
+        var crm = await small.SourceIdAsync("CRM");
+        using var client = small.CreateWriteKeyClient(CrmKey);
+
+        using var response = await UploadAsync(client, crm, CrmCsv, "text/csv", "mapping=auto");
+
+        var batch = await AcceptedAndProcessedAsync(client, response);
+        Assert.Equal((4, 2, 2), (batch.RowsRead, batch.RowsAccepted, batch.RowsRejected));
+    }
+}
