@@ -16,7 +16,7 @@ internal static class IngestBenchmark
 {
     public static async Task<int> RunAsync(int seconds, int clients, int batchSize)
     {
-        Console.WriteLine($"ingest: {clients} concurrent clients, /v1/batch of {batchSize} messages, {seconds} s, {Environment.ProcessorCount} cores (client and server share them)");
+        Console.WriteLine($"ingest: {clients} concurrent clients, /v1/batch of {batchSize} messages, {seconds} s, {Environment.ProcessorCount} cores, unification off (see unify) (client and server share them)");
         await using var server = await ServerProcess.StartAsync();
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = clients, PooledConnectionLifetime = TimeSpan.FromMinutes(10) };
         using var http = new HttpClient(handler) { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };

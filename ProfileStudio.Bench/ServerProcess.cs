@@ -43,6 +43,8 @@ internal sealed class ServerProcess : IAsyncDisposable
         start.Environment["ProfileStudio__Bootstrap__Sources__0__Kind"] = "streaming";
         start.Environment["ProfileStudio__Bootstrap__Sources__0__WriteKey"] = WriteKey;
         start.Environment["ProfileStudio__DemoData__Enabled"] = "false";
+        // Ingestion alone: the unification worker is measured by the unify benchmark (callers may turn it back on).
+        start.Environment["ProfileStudio__Unification__Enabled"] = "false";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())

@@ -46,6 +46,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<IdentityRulesStore>();
         services.AddSingleton<UnificationNotifications>();
         services.AddSingleton<IdentityReader>();
+        services.AddOptions<UnificationOptions>().Bind(configuration.GetSection(UnificationOptions.Section));
         services.AddHostedService<UnificationWorker>();
         services.AddOptions<DemoDataOptions>().Bind(configuration.GetSection(DemoDataOptions.Section));
         services.AddHostedService<DemoDataSeeder>();

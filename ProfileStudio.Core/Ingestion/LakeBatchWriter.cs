@@ -12,6 +12,7 @@ internal sealed class LakeBatchWriter : IDisposable
     private readonly SqliteConnection _connection;
     private readonly SqliteCommand _insert;
     private readonly SqliteCommand _stats;
+    private readonly SqliteCommand _rejectedLineExists;
 
     public LakeBatchWriter(SqliteConnection connection)
     {
@@ -24,12 +25,17 @@ internal sealed class LakeBatchWriter : IDisposable
             pragma.ExecuteNonQuery();
         }
         _insert = connection.CreateCommand();
-        // A file line is stored once, even rejected (no messageId to dedupe on): a batch resumed after a crash starts over.
         _insert.CommandText = """
             INSERT OR IGNORE INTO RawMessages (SourceId, MessageId, Type, ReceivedAt, EventAt, Payload, Status, Error, BatchId, LineNumber)
-            SELECT $source, $messageId, $type, $receivedAt, $eventAt, $payload, $status, $error, $batch, $line
-            WHERE $batch IS NULL OR NOT EXISTS (SELECT 1 FROM RawMessages WHERE BatchId = $batch AND LineNumber = $line)
+            VALUES ($source, $messageId, $type, $receivedAt, $eventAt, $payload, $status, $error, $batch, $line)
             """;
+        // A file line is stored once, even rejected (it has no messageId to dedupe on): a batch resumed after a
+        // crash starts over. Accepted lines dedupe on their messageId (file-{batch}-{line}); only rejected lines
+        // are looked up, through the partial index on rejected rows (the literal Status = 2 selects it).
+        _rejectedLineExists = connection.CreateCommand();
+        _rejectedLineExists.CommandText = "SELECT EXISTS (SELECT 1 FROM RawMessages WHERE BatchId = $batch AND LineNumber = $line AND Status = 2)";
+        _rejectedLineExists.Parameters.Add(new SqliteParameter { ParameterName = "$batch" });
+        _rejectedLineExists.Parameters.Add(new SqliteParameter { ParameterName = "$line" });
         foreach (var name in new[] { "$source", "$messageId", "$type", "$receivedAt", "$eventAt", "$payload", "$status", "$error", "$batch", "$line" })
         {
             _insert.Parameters.Add(new SqliteParameter { ParameterName = name });
@@ -75,6 +81,11 @@ internal sealed class LakeBatchWriter : IDisposable
                 p[6].Value = (int)message.Status;
                 p[7].Value = (object?)message.Error ?? DBNull.Value;
                 p[9].Value = (object?)message.LineNumber ?? DBNull.Value;
+                if (!message.IsValid && pending.BatchId is { } batch && message.LineNumber is { } line && RejectedLineStored(transaction, batch, line))
+                {
+                    rejected++; // already in the lake from before a restart; still counts for this batch's totals
+                    continue;
+                }
                 var inserted = _insert.ExecuteNonQuery();
                 if (!message.IsValid)
                 {
@@ -110,9 +121,18 @@ internal sealed class LakeBatchWriter : IDisposable
         return results;
     }
 
+    private bool RejectedLineStored(SqliteTransaction transaction, long batch, int line)
+    {
+        _rejectedLineExists.Transaction = transaction;
+        _rejectedLineExists.Parameters[0].Value = batch;
+        _rejectedLineExists.Parameters[1].Value = line;
+        return (long)_rejectedLineExists.ExecuteScalar()! == 1;
+    }
+
     public void Dispose()
     {
         _insert.Dispose();
         _stats.Dispose();
+        _rejectedLineExists.Dispose();
     }
 }

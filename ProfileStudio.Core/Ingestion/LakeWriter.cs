@@ -61,7 +61,7 @@ public sealed class LakeWriter(
     /// <summary>Queues messages, waiting for room instead of refusing (file uploads apply back-pressure).</summary>
     public async Task<LakeWriteResult> WriteAsync(int sourceId, IReadOnlyList<IncomingMessage> messages, long? batchId, CancellationToken ct)
     {
-        var room = Math.Max(1, options.Value.MaxQueuedMessages);
+        var room = Capacity;
         if (messages.Count > room)
         {
             // More than the whole queue holds would never fit: write it in pieces that do.
@@ -86,6 +86,9 @@ public sealed class LakeWriter(
     }
 
     public long QueuedMessages => Interlocked.Read(ref _queued);
+
+    /// <summary>The most messages one write can queue; larger writes must be split.</summary>
+    public int Capacity => Math.Max(1, options.Value.MaxQueuedMessages);
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {

@@ -18,6 +18,7 @@ namespace ProfileStudio.Core.Unification;
 /// </summary>
 public sealed class UnificationWorker(
     IOptions<ProfileStudioOptions> options,
+    IOptions<UnificationOptions> unificationOptions,
     IdentityRulesStore rulesStore,
     LakeNotifications lake,
     UnificationNotifications notifications,
@@ -29,6 +30,11 @@ public sealed class UnificationWorker(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!unificationOptions.Value.Enabled)
+        {
+            logger.LogWarning("Unification is off (ProfileStudio:Unification:Enabled=false): messages are stored but not unified into profiles.");
+            return;
+        }
         lake.Committed += OnLakeCommitted;
         rulesStore.Changed += OnRulesChanged;
         try
@@ -96,6 +102,14 @@ public sealed class UnificationWorker(
             _wake.Release();
         }
     }
+}
+
+public sealed class UnificationOptions
+{
+    public const string Section = "ProfileStudio:Unification";
+
+    /// <summary>Off only to measure ingestion alone (the benchmarks); the lake keeps everything for later.</summary>
+    public bool Enabled { get; set; } = true;
 }
 
 /// <summary>Tells open pages which profiles a unification run changed.</summary>

@@ -65,8 +65,20 @@ public sealed class FilesPage(IPage page)
     public async Task UploadAsync(string file)
     {
         await UploadButton.ClickAsync();
-        await FileInput.SetInputFilesAsync(file);
-        await Assertions.Expect(page.GetByTestId("upload-file-name")).ToContainTextAsync(Path.GetFileName(file));
+        // On a loaded machine the dialog's file input can exist before its change handler is wired up,
+        // and a selection made then is lost: select again until the dialog shows the file.
+        for (var attempt = 1; ; attempt++)
+        {
+            await FileInput.SetInputFilesAsync(file);
+            try
+            {
+                await Assertions.Expect(page.GetByTestId("upload-file-name")).ToContainTextAsync(Path.GetFileName(file), new() { Timeout = 5_000 });
+                break;
+            }
+            catch (PlaywrightException) when (attempt < 4)
+            {
+            }
+        }
         await UploadSubmit.ClickAsync();
     }
 

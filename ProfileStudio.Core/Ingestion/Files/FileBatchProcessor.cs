@@ -102,9 +102,16 @@ public sealed class FileBatchProcessor(
         async Task SendAsync(List<IncomingMessage> chunk)
         {
             Task<LakeWriteResult> written;
-            while (!lake.TryWrite(batch.SourceId, chunk, batchId, out written))
+            if (chunk.Count > lake.Capacity)
             {
-                await Task.Delay(20, ct); // the writer's queue is full: wait for room
+                written = Task.FromResult(await lake.WriteAsync(batch.SourceId, chunk, batchId, ct)); // a tiny queue: written in pieces
+            }
+            else
+            {
+                while (!lake.TryWrite(batch.SourceId, chunk, batchId, out written))
+                {
+                    await Task.Delay(20, ct); // the writer's queue is full: wait for room
+                }
             }
             inFlight.Enqueue((written, chunk.Count, stream.Position));
             while (inFlight.Count > MaxChunksInFlight)
