@@ -42,4 +42,10 @@ public static class AuditActions
     public const string NamespaceCreated = "identity.namespace_created";
     public const string NamespaceUpdated = "identity.namespace_updated";
     public const string NamespaceDeleted = "identity.namespace_deleted";
+    public const string IdentityRemoved = "identity.removed_from_profile";
+    public const string NeverLinkAdded = "identity.never_link_added";
+    public const string NeverLinkDeleted = "identity.never_link_deleted";
+    public const string ProfileSplit = "profile.split";
+    public const string RebuildRequested = "unification.rebuild_requested";
+    public const string RebuildFinished = "unification.rebuild_finished";
 }

@@ -45,6 +45,7 @@ public static class CoreServiceCollectionExtensions
         services.AddHostedService<FileBatchProcessor>();
         services.AddSingleton<IdentityRulesStore>();
         services.AddSingleton<UnificationNotifications>();
+        services.AddSingleton<UnificationJobs>();
         services.AddSingleton<IdentityReader>();
         services.AddOptions<UnificationOptions>().Bind(configuration.GetSection(UnificationOptions.Section));
         services.AddHostedService<UnificationWorker>();

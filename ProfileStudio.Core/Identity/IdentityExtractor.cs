@@ -6,6 +6,10 @@ namespace ProfileStudio.Core.Identity;
 public readonly record struct IdentityKey(string Namespace, string Value)
 {
     public override string ToString() => $"{Namespace}:{Value}";
+
+    /// <summary>Reads <c>namespace:value</c> as written by <see cref="ToString"/> (the value may contain colons).</summary>
+    public static IdentityKey? Parse(string? text) =>
+        text?.IndexOf(':') is > 0 and var colon ? new IdentityKey(text[..colon], text[(colon + 1)..]) : null;
 }
 
 /// <summary>An identifier found in a message, usable or dropped with the reason (blocked, not a phone number, …).</summary>

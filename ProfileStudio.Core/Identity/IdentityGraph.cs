@@ -1,12 +1,14 @@
 namespace ProfileStudio.Core.Identity;
 
 /// <summary>An identifier left out of a message's matching, and why (a limit, the global cap, a never-link rule).</summary>
-public sealed record SetAsideIdentity(IdentityKey Key, string Reason);
+public sealed record SetAsideIdentity(IdentityKey Key, string Reason, bool NeverLink = false);
 
 /// <summary>
 /// What resolving one message did: the profile it belongs to (null when it carried no usable
 /// identifier), whether that profile is new, which profiles were merged into it (their ids now
 /// redirect to it), the identifiers added, those set aside, and devices that moved to this person.
+/// <see cref="Detached"/> holds how identifiers set aside by a never-link rule were resolved on their
+/// own: an administrator who split them off expects them to stay a person of their own, not vanish.
 /// </summary>
 public sealed record Resolution(
     long? ProfileId,
@@ -14,7 +16,10 @@ public sealed record Resolution(
     IReadOnlyList<long> Merged,
     IReadOnlyList<IdentityKey> Added,
     IReadOnlyList<SetAsideIdentity> SetAside,
-    IReadOnlyList<(IdentityKey Key, long FromProfile)> Reassigned);
+    IReadOnlyList<(IdentityKey Key, long FromProfile)> Reassigned)
+{
+    public IReadOnlyList<Resolution> Detached { get; init; } = [];
+}
 
 /// <summary>
 /// The identity graph: which profile each identifier belongs to, and the rules that decide links,
@@ -102,15 +107,22 @@ public sealed class IdentityGraph(IdentityRules rules)
         {
             var profiles = candidates.Select(ProfileOf).OfType<long>().Distinct().Order().ToList();
             var union = profiles.SelectMany(p => _members[p]).Concat(candidates).ToHashSet();
-            if (Violation(union) is not { } reason)
+            if (Violation(union) is not { } violation)
             {
-                return Apply(candidates, profiles, setAside);
+                return Apply(candidates, profiles, setAside) with { Detached = ResolveDetached(setAside) };
             }
             var weakest = candidates[^1];
             candidates.RemoveAt(candidates.Count - 1);
-            setAside.Add(new SetAsideIdentity(weakest, reason));
+            setAside.Add(new SetAsideIdentity(weakest, violation.Reason, violation.NeverLink));
         }
-        return new Resolution(null, false, [], [], setAside, []);
+        return new Resolution(null, false, [], [], setAside, []) { Detached = ResolveDetached(setAside) };
+    }
+
+    /// <summary>Identifiers kept out by a never-link rule are resolved as a message of their own (a split-off person stays one).</summary>
+    private IReadOnlyList<Resolution> ResolveDetached(List<SetAsideIdentity> setAside)
+    {
+        var detached = setAside.Where(a => a.NeverLink).Select(a => a.Key).ToList();
+        return detached.Count == 0 ? [] : [Resolve(detached)];
     }
 
     private Resolution Apply(List<IdentityKey> candidates, List<long> profiles, List<SetAsideIdentity> setAside)
@@ -148,7 +160,7 @@ public sealed class IdentityGraph(IdentityRules rules)
         {
             var from = ProfileOf(aside.Key);
             var proposed = _members[target].Append(aside.Key).ToHashSet();
-            if (from == target || Violation(proposed) is not null)
+            if (from == target || aside.NeverLink || Violation(proposed) is not null)
             {
                 continue;
             }
@@ -164,17 +176,17 @@ public sealed class IdentityGraph(IdentityRules rules)
     }
 
     /// <summary>Why these identifiers cannot be one profile, or null when they can.</summary>
-    private string? Violation(HashSet<IdentityKey> identities)
+    private (string Reason, bool NeverLink)? Violation(HashSet<IdentityKey> identities)
     {
         if (identities.Count > rules.MaxIdentitiesPerProfile)
         {
-            return $"a profile holds at most {rules.MaxIdentitiesPerProfile} identities";
+            return ($"a profile holds at most {rules.MaxIdentitiesPerProfile} identities", false);
         }
         foreach (var group in identities.GroupBy(k => k.Namespace))
         {
             if (rules.Find(group.Key) is { Limit: > 0 } rule && group.Count() > rule.Limit)
             {
-                return $"a profile holds at most {rule.Limit} {group.Key} value{(rule.Limit == 1 ? "" : "s")}";
+                return ($"a profile holds at most {rule.Limit} {group.Key} value{(rule.Limit == 1 ? "" : "s")}", false);
             }
         }
         if (_neverLink.Count == 0)
@@ -187,7 +199,7 @@ public sealed class IdentityGraph(IdentityRules rules)
             {
                 if (_neverLink.Contains((a, b)))
                 {
-                    return $"{a} and {b} are marked never to link";
+                    return ($"{a} and {b} are marked never to link", true);
                 }
             }
         }

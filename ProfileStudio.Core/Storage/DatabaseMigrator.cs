@@ -14,6 +14,12 @@ public sealed class DatabaseMigrator(IDbContextFactory<ProfileStudioDbContext> d
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        var renamed = Unification.UnificationRebuild.NormalizeIndexNames((Microsoft.Data.Sqlite.SqliteConnection)db.Database.GetDbConnection());
+        if (renamed > 0)
+        {
+            logger.LogInformation("Gave {Count} index(es) swapped in by the last rebuild their usual names.", renamed);
+        }
         var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
         if (pending.Count > 0)
         {

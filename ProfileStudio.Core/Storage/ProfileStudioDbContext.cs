@@ -29,6 +29,7 @@ public sealed class ProfileStudioDbContext(DbContextOptions<ProfileStudioDbConte
     public DbSet<ProfileAttribute> ProfileAttributes => Set<ProfileAttribute>();
     public DbSet<ProfileEvent> ProfileEvents => Set<ProfileEvent>();
     public DbSet<UnificationCheckpoint> UnificationCheckpoints => Set<UnificationCheckpoint>();
+    public DbSet<Unification.UnificationJob> UnificationJobs => Set<Unification.UnificationJob>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

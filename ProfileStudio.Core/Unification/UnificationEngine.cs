@@ -12,8 +12,10 @@ namespace ProfileStudio.Core.Unification;
 /// message's source at its event time; <c>track</c>/<c>page</c>/<c>screen</c> become timeline events;
 /// every decision (new profile, merge, refusal, blocked value, device moved) becomes an insight.
 /// No storage and no clock: the same messages give the same changes.
+/// A <paramref name="scope"/> limits the engine to some identifiers (replaying one profile's
+/// component for a split): identifiers outside it are ignored, and messages with none are skipped.
 /// </summary>
-public sealed class UnificationEngine(IdentityGraph graph)
+public sealed class UnificationEngine(IdentityGraph graph, IReadOnlySet<IdentityKey>? scope = null)
 {
     public IdentityGraph Graph => graph;
 
@@ -52,6 +54,14 @@ public sealed class UnificationEngine(IdentityGraph graph)
             changes.Insights.Add(Insight(message, InsightKinds.Blocked, null, dropped.DroppedBecause!, dropped.Namespace, dropped.Raw));
         }
         var keys = extracted.Where(e => e.Key is not null).Select(e => e.Key!.Value).ToList();
+        if (scope is not null)
+        {
+            keys.RemoveAll(k => !scope.Contains(k));
+            if (keys.Count == 0)
+            {
+                return;
+            }
+        }
         if (keys.Count == 0)
         {
             changes.Insights.Add(Insight(message, InsightKinds.Unidentified, null, "the message carries no usable identifier"));
@@ -59,62 +69,11 @@ public sealed class UnificationEngine(IdentityGraph graph)
         }
 
         var resolution = graph.Resolve(keys);
-        foreach (var aside in resolution.SetAside)
-        {
-            changes.Insights.Add(Insight(message, InsightKinds.Refused, resolution.ProfileId,
-                $"{aside.Key} was set aside: {aside.Reason}", aside.Key.Namespace, aside.Key.Value, graph.ProfileOf(aside.Key)));
-        }
+        Record(message, keys, resolution, changes);
         if (resolution.ProfileId is not { } profileId)
         {
             changes.Insights.Add(Insight(message, InsightKinds.Unidentified, null, "every identifier was set aside"));
             return;
-        }
-        if (resolution.Created)
-        {
-            // A new profile is recorded on the profile itself (created, first message); insights keep the decisions.
-            changes.CreatedProfiles.Add(new Profile { Id = profileId, CreatedAt = message.EventAt, UpdatedAt = message.EventAt, FirstMessageId = message.Id, LastMessageId = message.Id });
-        }
-        foreach (var merged in resolution.Merged)
-        {
-            changes.Merges.Add((merged, profileId));
-            changes.Insights.Add(Insight(message, InsightKinds.Merged, profileId,
-                $"profile {merged} merged into {profileId}: {string.Join(", ", keys)} seen together", otherProfile: merged));
-        }
-        foreach (var (key, from) in resolution.Reassigned)
-        {
-            changes.Insights.Add(Insight(message, InsightKinds.Reassigned, profileId,
-                $"{key} moved from profile {from} to {profileId}: the device's latest sign-in", key.Namespace, key.Value, from));
-        }
-
-        var members = keys.Where(k => graph.ProfileOf(k) == profileId).ToList();
-        foreach (var key in members)
-        {
-            if (changes.Identities.TryGetValue(key, out var known))
-            {
-                known.LastMessageId = message.Id;
-                known.LastSeenAt = Max(known.LastSeenAt, message.EventAt);
-            }
-            else
-            {
-                changes.Identities[key] = new IdentityRecord
-                {
-                    Namespace = key.Namespace, Value = key.Value, SourceId = message.SourceId,
-                    FirstMessageId = message.Id, LastMessageId = message.Id, FirstSeenAt = message.EventAt, LastSeenAt = message.EventAt,
-                };
-            }
-        }
-        // Edges from the message's strongest identifier to each other one: who was seen with whom, by which source.
-        for (var i = 1; i < members.Count; i++)
-        {
-            var edge = (members[0], members[i]);
-            if (changes.Links.TryGetValue(edge, out var link))
-            {
-                link.LastSeenAt = Max(link.LastSeenAt, message.EventAt);
-            }
-            else
-            {
-                changes.Links[edge] = new IdentityLink { SourceId = message.SourceId, FirstMessageId = message.Id, FirstSeenAt = message.EventAt, LastSeenAt = message.EventAt };
-            }
         }
 
         switch (message.Type)
@@ -145,8 +104,76 @@ public sealed class UnificationEngine(IdentityGraph graph)
                 });
                 break;
         }
-        var touched = changes.Touched.GetValueOrDefault(profileId);
-        changes.Touched[profileId] = (Max(touched.At, message.EventAt), message.Id);
+    }
+
+    /// <summary>
+    /// Records what resolving a message's identifiers did: refusals, a new profile, merges, moved
+    /// devices, the identifiers and their links; then the same for identifiers a never-link rule
+    /// kept apart and that were resolved on their own.
+    /// </summary>
+    private void Record(RawMessage message, IReadOnlyList<IdentityKey> keys, Resolution resolution, UnificationChanges changes)
+    {
+        foreach (var aside in resolution.SetAside)
+        {
+            changes.Insights.Add(Insight(message, InsightKinds.Refused, resolution.ProfileId,
+                $"{aside.Key} was set aside: {aside.Reason}", aside.Key.Namespace, aside.Key.Value, graph.ProfileOf(aside.Key)));
+        }
+        if (resolution.ProfileId is { } profileId)
+        {
+            if (resolution.Created)
+            {
+                // A new profile is recorded on the profile itself (created, first message); insights keep the decisions.
+                changes.CreatedProfiles.Add(new Profile { Id = profileId, CreatedAt = message.EventAt, UpdatedAt = message.EventAt, FirstMessageId = message.Id, LastMessageId = message.Id });
+            }
+            foreach (var merged in resolution.Merged)
+            {
+                changes.Merges.Add((merged, profileId));
+                changes.Insights.Add(Insight(message, InsightKinds.Merged, profileId,
+                    $"profile {merged} merged into {profileId}: {string.Join(", ", keys)} seen together", otherProfile: merged));
+            }
+            foreach (var (key, from) in resolution.Reassigned)
+            {
+                changes.Insights.Add(Insight(message, InsightKinds.Reassigned, profileId,
+                    $"{key} moved from profile {from} to {profileId}: the device's latest sign-in", key.Namespace, key.Value, from));
+            }
+
+            var members = keys.Where(k => graph.ProfileOf(k) == profileId).ToList();
+            foreach (var key in members)
+            {
+                if (changes.Identities.TryGetValue(key, out var known))
+                {
+                    known.LastMessageId = message.Id;
+                    known.LastSeenAt = Max(known.LastSeenAt, message.EventAt);
+                }
+                else
+                {
+                    changes.Identities[key] = new IdentityRecord
+                    {
+                        Namespace = key.Namespace, Value = key.Value, SourceId = message.SourceId,
+                        FirstMessageId = message.Id, LastMessageId = message.Id, FirstSeenAt = message.EventAt, LastSeenAt = message.EventAt,
+                    };
+                }
+            }
+            // Edges from the message's strongest identifier to each other one: who was seen with whom, by which source.
+            for (var i = 1; i < members.Count; i++)
+            {
+                var edge = (members[0], members[i]);
+                if (changes.Links.TryGetValue(edge, out var link))
+                {
+                    link.LastSeenAt = Max(link.LastSeenAt, message.EventAt);
+                }
+                else
+                {
+                    changes.Links[edge] = new IdentityLink { SourceId = message.SourceId, FirstMessageId = message.Id, FirstSeenAt = message.EventAt, LastSeenAt = message.EventAt };
+                }
+            }
+            var touched = changes.Touched.GetValueOrDefault(profileId);
+            changes.Touched[profileId] = (Max(touched.At, message.EventAt), message.Id);
+        }
+        foreach (var detached in resolution.Detached)
+        {
+            Record(message, resolution.SetAside.Where(a => a.NeverLink).Select(a => a.Key).ToList(), detached, changes);
+        }
     }
 
     /// <summary>Nested traits become dotted keys (address.city); arrays and scalars are values; null removes.</summary>

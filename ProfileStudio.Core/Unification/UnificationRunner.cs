@@ -8,10 +8,10 @@ namespace ProfileStudio.Core.Unification;
 /// resolved in memory. The in-memory graph is thus at most one run ahead of storage; after a failure
 /// the caller restores it from storage and resumes from the stored checkpoint.
 /// </summary>
-public sealed class UnificationRunner(SqliteConnection reading, SqliteConnection writing, UnificationEngine engine, TimeProvider time)
+public sealed class UnificationRunner(SqliteConnection reading, SqliteConnection writing, UnificationEngine engine, TimeProvider time, ProfileTables? tables = null)
 {
     private readonly UnificationStore _reader = new(reading);
-    private readonly UnificationStore _writer = new(writing);
+    private readonly UnificationStore _writer = new(writing, tables);
 
     public UnificationEngine Engine => engine;
 

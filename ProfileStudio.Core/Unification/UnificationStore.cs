@@ -9,23 +9,28 @@ namespace ProfileStudio.Core.Unification;
 /// checkpoint, and writes a run's changes together with the new checkpoint in one transaction, so a
 /// crash resumes exactly after the last committed run.
 /// </summary>
-public sealed class UnificationStore(SqliteConnection connection)
+public sealed class UnificationStore(SqliteConnection connection, ProfileTables? tables = null)
 {
     public const int CheckpointId = 1;
     private const int RunCapacity = 10_000;
     private const int EventsPerInsert = 100;
-    private static readonly Dictionary<int, string> EventInserts = [];
+    private readonly Dictionary<int, string> _eventInserts = [];
+
+    /// <summary>The tables written: the live profile store, or a rebuild's shadow copy.</summary>
+    public ProfileTables T { get; } = tables ?? ProfileTables.Live;
+
+    public SqliteConnection Connection => connection;
 
     public long ReadCheckpoint()
     {
-        using var command = Command("SELECT LastMessageId FROM UnificationCheckpoints WHERE Id = 1");
+        using var command = Command($"SELECT LastMessageId FROM {T.UnificationCheckpoints} WHERE Id = 1");
         return command.ExecuteScalar() is long id ? id : 0;
     }
 
     public IdentityGraph RestoreGraph(IdentityRules rules)
     {
         var identities = new List<(IdentityKey, long)>();
-        using (var command = Command("SELECT Namespace, Value, ProfileId FROM Identities"))
+        using (var command = Command($"SELECT Namespace, Value, ProfileId FROM {T.Identities}"))
         using (var reader = command.ExecuteReader())
         {
             while (reader.Read())
@@ -34,7 +39,7 @@ public sealed class UnificationStore(SqliteConnection connection)
             }
         }
         var profiles = new List<(long, long?)>();
-        using (var command = Command("SELECT Id, MergedIntoId FROM Profiles"))
+        using (var command = Command($"SELECT Id, MergedIntoId FROM {T.Profiles}"))
         using (var reader = command.ExecuteReader())
         {
             while (reader.Read())
@@ -42,16 +47,20 @@ public sealed class UnificationStore(SqliteConnection connection)
                 profiles.Add((reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetInt64(1)));
             }
         }
+        return IdentityGraph.Restore(rules, identities, profiles, ReadNeverLinks());
+    }
+
+    /// <summary>The pairs administrators ruled must never be in one profile.</summary>
+    public List<(IdentityKey A, IdentityKey B)> ReadNeverLinks()
+    {
         var neverLink = new List<(IdentityKey, IdentityKey)>();
-        using (var command = Command("SELECT NamespaceA, ValueA, NamespaceB, ValueB FROM NeverLinkRules"))
-        using (var reader = command.ExecuteReader())
+        using var command = Command("SELECT NamespaceA, ValueA, NamespaceB, ValueB FROM NeverLinkRules");
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
         {
-            while (reader.Read())
-            {
-                neverLink.Add((new IdentityKey(reader.GetString(0), reader.GetString(1)), new IdentityKey(reader.GetString(2), reader.GetString(3))));
-            }
+            neverLink.Add((new IdentityKey(reader.GetString(0), reader.GetString(1)), new IdentityKey(reader.GetString(2), reader.GetString(3))));
         }
-        return IdentityGraph.Restore(rules, identities, profiles, neverLink);
+        return neverLink;
     }
 
     /// <summary>The next accepted and rejected lake messages after <paramref name="afterId"/>, in lake order.</summary>
@@ -81,40 +90,45 @@ public sealed class UnificationStore(SqliteConnection connection)
         return messages;
     }
 
-    public void Apply(UnificationChanges changes, DateTime now)
+    /// <summary>
+    /// Writes a run's changes and its checkpoint in one transaction. <paramref name="prepare"/> runs
+    /// first in the same transaction (a split clears the profile it recomputes).
+    /// </summary>
+    public void Apply(UnificationChanges changes, DateTime now, Action<SqliteTransaction>? prepare = null)
     {
         using var transaction = connection.BeginTransaction();
+        prepare?.Invoke(transaction);
         foreach (var p in changes.CreatedProfiles)
         {
-            Execute(transaction, "INSERT INTO Profiles (Id, CreatedAt, UpdatedAt, MergedIntoId, FirstMessageId, LastMessageId) VALUES ($id, $at, $at, NULL, $m, $m)",
+            Execute(transaction, $"INSERT INTO {T.Profiles} (Id, CreatedAt, UpdatedAt, MergedIntoId, FirstMessageId, LastMessageId) VALUES ($id, $at, $at, NULL, $m, $m)",
                 ("$id", p.Id), ("$at", p.CreatedAt), ("$m", p.FirstMessageId));
         }
         foreach (var (from, into) in changes.Merges)
         {
-            Execute(transaction, "UPDATE Identities SET ProfileId = $into WHERE ProfileId = $from", ("$from", from), ("$into", into));
-            Execute(transaction, "UPDATE ProfileEvents SET ProfileId = $into WHERE ProfileId = $from", ("$from", from), ("$into", into));
+            Execute(transaction, $"UPDATE {T.Identities} SET ProfileId = $into WHERE ProfileId = $from", ("$from", from), ("$into", into));
+            Execute(transaction, $"UPDATE {T.ProfileEvents} SET ProfileId = $into WHERE ProfileId = $from", ("$from", from), ("$into", into));
             // The newer fragment wins where both profiles had a value from the same source.
-            Execute(transaction, """
-                INSERT INTO ProfileAttributes (ProfileId, SourceId, Key, ValueJson, EventAt, MessageId)
-                SELECT $into, SourceId, Key, ValueJson, EventAt, MessageId FROM ProfileAttributes WHERE ProfileId = $from
+            Execute(transaction, $"""
+                INSERT INTO {T.ProfileAttributes} (ProfileId, SourceId, Key, ValueJson, EventAt, MessageId)
+                SELECT $into, SourceId, Key, ValueJson, EventAt, MessageId FROM {T.ProfileAttributes} WHERE ProfileId = $from
                 ON CONFLICT (ProfileId, SourceId, Key) DO UPDATE SET ValueJson = excluded.ValueJson, EventAt = excluded.EventAt, MessageId = excluded.MessageId
-                WHERE excluded.EventAt > ProfileAttributes.EventAt OR (excluded.EventAt = ProfileAttributes.EventAt AND excluded.MessageId > ProfileAttributes.MessageId)
+                WHERE excluded.EventAt > {T.ProfileAttributes}.EventAt OR (excluded.EventAt = {T.ProfileAttributes}.EventAt AND excluded.MessageId > {T.ProfileAttributes}.MessageId)
                 """, ("$from", from), ("$into", into));
-            Execute(transaction, "DELETE FROM ProfileAttributes WHERE ProfileId = $from", ("$from", from));
-            Execute(transaction, """
-                UPDATE Profiles SET
-                    CreatedAt = min(CreatedAt, (SELECT CreatedAt FROM Profiles WHERE Id = $from)),
-                    FirstMessageId = min(FirstMessageId, (SELECT FirstMessageId FROM Profiles WHERE Id = $from))
+            Execute(transaction, $"DELETE FROM {T.ProfileAttributes} WHERE ProfileId = $from", ("$from", from));
+            Execute(transaction, $"""
+                UPDATE {T.Profiles} SET
+                    CreatedAt = min(CreatedAt, (SELECT CreatedAt FROM {T.Profiles} WHERE Id = $from)),
+                    FirstMessageId = min(FirstMessageId, (SELECT FirstMessageId FROM {T.Profiles} WHERE Id = $from))
                 WHERE Id = $into
                 """, ("$from", from), ("$into", into));
             // Redirects stay one hop: profiles merged into "from" earlier now point at "into" (two statements, so both use an index).
-            Execute(transaction, "UPDATE Profiles SET MergedIntoId = $into WHERE MergedIntoId = $from", ("$from", from), ("$into", into));
-            Execute(transaction, "UPDATE Profiles SET MergedIntoId = $into WHERE Id = $from", ("$from", from), ("$into", into));
+            Execute(transaction, $"UPDATE {T.Profiles} SET MergedIntoId = $into WHERE MergedIntoId = $from", ("$from", from), ("$into", into));
+            Execute(transaction, $"UPDATE {T.Profiles} SET MergedIntoId = $into WHERE Id = $from", ("$from", from), ("$into", into));
         }
         foreach (var (key, i) in changes.Identities)
         {
-            Execute(transaction, """
-                INSERT INTO Identities (Namespace, Value, ProfileId, SourceId, FirstMessageId, LastMessageId, FirstSeenAt, LastSeenAt)
+            Execute(transaction, $"""
+                INSERT INTO {T.Identities} (Namespace, Value, ProfileId, SourceId, FirstMessageId, LastMessageId, FirstSeenAt, LastSeenAt)
                 VALUES ($ns, $v, $p, $s, $fm, $lm, $fs, $ls)
                 ON CONFLICT (Namespace, Value) DO UPDATE SET ProfileId = excluded.ProfileId, LastMessageId = excluded.LastMessageId,
                     LastSeenAt = max(LastSeenAt, excluded.LastSeenAt)
@@ -123,9 +137,9 @@ public sealed class UnificationStore(SqliteConnection connection)
         }
         foreach (var ((from, to), link) in changes.Links)
         {
-            Execute(transaction, """
-                INSERT INTO IdentityLinks (FromIdentityId, ToIdentityId, SourceId, FirstMessageId, FirstSeenAt, LastSeenAt)
-                SELECT a.Id, b.Id, $s, $m, $fs, $ls FROM Identities a, Identities b
+            Execute(transaction, $"""
+                INSERT INTO {T.IdentityLinks} (FromIdentityId, ToIdentityId, SourceId, FirstMessageId, FirstSeenAt, LastSeenAt)
+                SELECT a.Id, b.Id, $s, $m, $fs, $ls FROM {T.Identities} a, {T.Identities} b
                 WHERE a.Namespace = $an AND a.Value = $av AND b.Namespace = $bn AND b.Value = $bv
                 ON CONFLICT (FromIdentityId, ToIdentityId) DO UPDATE SET LastSeenAt = max(LastSeenAt, excluded.LastSeenAt)
                 """, ("$s", link.SourceId), ("$m", link.FirstMessageId), ("$fs", link.FirstSeenAt), ("$ls", link.LastSeenAt),
@@ -133,17 +147,17 @@ public sealed class UnificationStore(SqliteConnection connection)
         }
         foreach (var a in changes.Attributes.Values)
         {
-            Execute(transaction, """
-                INSERT INTO ProfileAttributes (ProfileId, SourceId, Key, ValueJson, EventAt, MessageId) VALUES ($p, $s, $k, $v, $at, $m)
+            Execute(transaction, $"""
+                INSERT INTO {T.ProfileAttributes} (ProfileId, SourceId, Key, ValueJson, EventAt, MessageId) VALUES ($p, $s, $k, $v, $at, $m)
                 ON CONFLICT (ProfileId, SourceId, Key) DO UPDATE SET ValueJson = excluded.ValueJson, EventAt = excluded.EventAt, MessageId = excluded.MessageId
-                WHERE excluded.EventAt >= ProfileAttributes.EventAt
+                WHERE excluded.EventAt >= {T.ProfileAttributes}.EventAt
                 """, ("$p", a.ProfileId), ("$s", a.SourceId), ("$k", a.Key), ("$v", (object?)a.ValueJson ?? DBNull.Value), ("$at", a.EventAt), ("$m", a.MessageId));
         }
         // Events in multi-row INSERTs: one statement per 100 events instead of one per event.
         foreach (var chunk in changes.Events.Chunk(EventsPerInsert))
         {
-            var sql = EventInserts.GetValueOrDefault(chunk.Length) ?? (EventInserts[chunk.Length] =
-                "INSERT INTO ProfileEvents (ProfileId, MessageId, SourceId, Type, Name, EventAt, PropertiesJson) VALUES " +
+            var sql = _eventInserts.GetValueOrDefault(chunk.Length) ?? (_eventInserts[chunk.Length] =
+                $"INSERT INTO {T.ProfileEvents} (ProfileId, MessageId, SourceId, Type, Name, EventAt, PropertiesJson) VALUES " +
                 string.Join(", ", Enumerable.Range(0, chunk.Length).Select(i => $"($p{i}, $m{i}, $s{i}, $t{i}, $n{i}, $at{i}, $props{i})")));
             var parameters = new List<(string, object)>(chunk.Length * 7);
             for (var i = 0; i < chunk.Length; i++)
@@ -155,20 +169,20 @@ public sealed class UnificationStore(SqliteConnection connection)
         }
         foreach (var (profile, (at, messageId)) in changes.Touched)
         {
-            Execute(transaction, "UPDATE Profiles SET UpdatedAt = max(UpdatedAt, $at), LastMessageId = max(LastMessageId, $m) WHERE Id = $p",
+            Execute(transaction, $"UPDATE {T.Profiles} SET UpdatedAt = max(UpdatedAt, $at), LastMessageId = max(LastMessageId, $m) WHERE Id = $p",
                 ("$p", profile), ("$at", at), ("$m", messageId));
         }
         foreach (var i in changes.Insights)
         {
-            Execute(transaction, """
-                INSERT INTO IdentityInsights (At, Kind, ProfileId, OtherProfileId, Namespace, Value, MessageId, SourceId, Detail)
+            Execute(transaction, $"""
+                INSERT INTO {T.IdentityInsights} (At, Kind, ProfileId, OtherProfileId, Namespace, Value, MessageId, SourceId, Detail)
                 VALUES ($at, $k, $p, $o, $ns, $v, $m, $s, $d)
                 """, ("$at", i.At), ("$k", i.Kind), ("$p", (object?)i.ProfileId ?? DBNull.Value), ("$o", (object?)i.OtherProfileId ?? DBNull.Value),
                 ("$ns", (object?)i.Namespace ?? DBNull.Value), ("$v", (object?)i.Value ?? DBNull.Value), ("$m", (object?)i.MessageId ?? DBNull.Value),
                 ("$s", (object?)i.SourceId ?? DBNull.Value), ("$d", i.Detail));
         }
-        Execute(transaction, """
-            INSERT INTO UnificationCheckpoints (Id, LastMessageId, UpdatedAt) VALUES (1, $m, $now)
+        Execute(transaction, $"""
+            INSERT INTO {T.UnificationCheckpoints} (Id, LastMessageId, UpdatedAt) VALUES (1, $m, $now)
             ON CONFLICT (Id) DO UPDATE SET LastMessageId = excluded.LastMessageId, UpdatedAt = excluded.UpdatedAt
             """, ("$m", changes.LastMessageId), ("$now", now));
         transaction.Commit();
@@ -178,7 +192,7 @@ public sealed class UnificationStore(SqliteConnection connection)
     public void Clear()
     {
         using var transaction = connection.BeginTransaction();
-        foreach (var table in new[] { "IdentityLinks", "Identities", "ProfileAttributes", "ProfileEvents", "IdentityInsights", "Profiles", "UnificationCheckpoints" })
+        foreach (var table in T.All)
         {
             Execute(transaction, $"DELETE FROM {table}");
         }
@@ -187,7 +201,7 @@ public sealed class UnificationStore(SqliteConnection connection)
 
     private readonly Dictionary<string, SqliteCommand> _prepared = [];
 
-    private void Execute(SqliteTransaction transaction, string sql, params (string Name, object Value)[] parameters)
+    public void Execute(SqliteTransaction transaction, string sql, params (string Name, object Value)[] parameters)
     {
         if (!_prepared.TryGetValue(sql, out var command))
         {
@@ -213,4 +227,25 @@ public sealed class UnificationStore(SqliteConnection connection)
         command.CommandText = sql;
         return command;
     }
+}
+
+/// <summary>
+/// The names of the profile store's tables. A rebuild writes a shadow copy (prefixed) and swaps it in
+/// when done, so the studio keeps reading the old profiles meanwhile.
+/// </summary>
+public sealed record ProfileTables(string Prefix)
+{
+    public static ProfileTables Live { get; } = new("");
+
+    public static ProfileTables Rebuild { get; } = new("Rebuild_");
+
+    public string Profiles => Prefix + "Profiles";
+    public string Identities => Prefix + "Identities";
+    public string IdentityLinks => Prefix + "IdentityLinks";
+    public string ProfileAttributes => Prefix + "ProfileAttributes";
+    public string ProfileEvents => Prefix + "ProfileEvents";
+    public string IdentityInsights => Prefix + "IdentityInsights";
+    public string UnificationCheckpoints => Prefix + "UnificationCheckpoints";
+
+    public IReadOnlyList<string> All => [IdentityLinks, Identities, ProfileAttributes, ProfileEvents, IdentityInsights, Profiles, UnificationCheckpoints];
 }

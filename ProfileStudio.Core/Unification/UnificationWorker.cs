@@ -20,6 +20,7 @@ public sealed class UnificationWorker(
     IOptions<ProfileStudioOptions> options,
     IOptions<UnificationOptions> unificationOptions,
     IdentityRulesStore rulesStore,
+    UnificationJobs jobs,
     LakeNotifications lake,
     UnificationNotifications notifications,
     TimeProvider time,
@@ -37,8 +38,11 @@ public sealed class UnificationWorker(
         }
         lake.Committed += OnLakeCommitted;
         rulesStore.Changed += OnRulesChanged;
+        jobs.RulesChanged += OnRulesChanged;
+        jobs.Changed += OnJobChanged;
         try
         {
+            await jobs.RequeueInterruptedAsync(stoppingToken);
             var (reading, writing) = await UnificationRunner.OpenConnectionsAsync(
                 SqliteDatabase.ConnectionString(options.Value.DataDirectoryFullPath), stoppingToken);
             await using var _ = reading;
@@ -61,6 +65,13 @@ public sealed class UnificationWorker(
                     var stopwatch = Stopwatch.StartNew();
                     var (next, count) = await runner.CatchUpAsync(checkpoint, RunSize, notifications.Publish, stoppingToken);
                     checkpoint = next;
+                    if (await jobs.StartNextAsync(stoppingToken) is { } job)
+                    {
+                        await RunJobAsync(job, reading, writing, store, checkpoint, stoppingToken);
+                        runner = await StartAsync();
+                        checkpoint = store.ReadCheckpoint();
+                        continue;
+                    }
                     if (count == 0)
                     {
                         await _wake.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken);
@@ -84,6 +95,59 @@ public sealed class UnificationWorker(
         {
             lake.Committed -= OnLakeCommitted;
             rulesStore.Changed -= OnRulesChanged;
+            jobs.RulesChanged -= OnRulesChanged;
+            jobs.Changed -= OnJobChanged;
+        }
+    }
+
+    /// <summary>Runs a rebuild or a split between two catch-ups (the graph and the store agree then); a failure is recorded on the job.</summary>
+    private async Task RunJobAsync(UnificationJob job, SqliteConnection reading, SqliteConnection writing, UnificationStore store, long checkpoint, CancellationToken ct)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        var lastReport = TimeSpan.Zero;
+        void Progress(long processed, long total)
+        {
+            if (stopwatch.Elapsed - lastReport < TimeSpan.FromMilliseconds(250) && processed < total)
+            {
+                return;
+            }
+            lastReport = stopwatch.Elapsed;
+            jobs.ReportProgressAsync(job, processed, total, ct).GetAwaiter().GetResult();
+        }
+        try
+        {
+            var rules = await rulesStore.LoadAsync(ct);
+            string outcome;
+            if (job.Kind == UnificationJobKinds.Split && job.ProfileId is { } profileId)
+            {
+                var split = new ComponentSplit(reading, store).Run(profileId, rules, checkpoint, time.GetUtcNow().UtcDateTime, IdentityKey.Parse(job.SplitOff), Progress);
+                outcome = split.Describe();
+                notifications.PublishProfiles(split.Parts.Select(p => p.ProfileId).Append(profileId).ToHashSet());
+            }
+            else
+            {
+                var rebuild = new UnificationRebuild(reading, writing, time);
+                var reached = await rebuild.BuildAsync(rules, RunSize, Progress, ct);
+                rebuild.Swap();
+                outcome = $"rebuilt every profile from {reached:N0} lake messages in {stopwatch.Elapsed.TotalSeconds:N1} s";
+                notifications.PublishRebuilt();
+            }
+            logger.LogInformation("Unification job {Id} ({Kind}) done: {Outcome}", job.Id, job.Kind, outcome);
+            await jobs.FinishAsync(job, true, outcome, ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogError(ex, "Unification job {Id} ({Kind}) failed.", job.Id, job.Kind);
+            UnificationRebuild.DropShadow(writing);
+            await jobs.FinishAsync(job, false, ex.Message, ct);
+        }
+    }
+
+    private void OnJobChanged(UnificationJob job)
+    {
+        if (job.Status == UnificationJobStatus.Queued)
+        {
+            OnLakeCommitted([]);
         }
     }
 
@@ -117,13 +181,36 @@ public sealed class UnificationNotifications
 {
     public event Action<IReadOnlyCollection<long>>? ProfilesChanged;
 
+    /// <summary>Raised when a rebuild swapped in a new profile store (every open page should reload).</summary>
+    public event Action? Rebuilt;
+
     public void Publish(UnificationChanges changes)
     {
         if (ProfilesChanged is null)
         {
             return;
         }
-        var profiles = changes.Touched.Keys.Concat(changes.Merges.Select(m => m.From)).ToHashSet();
+        PublishProfiles(changes.Touched.Keys.Concat(changes.Merges.Select(m => m.From)).ToHashSet());
+    }
+
+    public void PublishRebuilt()
+    {
+        try
+        {
+            Rebuilt?.Invoke();
+        }
+        catch (Exception)
+        {
+            // A closed page must not stop unification.
+        }
+    }
+
+    public void PublishProfiles(IReadOnlyCollection<long> profiles)
+    {
+        if (ProfilesChanged is null)
+        {
+            return;
+        }
         foreach (var subscriber in ProfilesChanged.GetInvocationList())
         {
             try

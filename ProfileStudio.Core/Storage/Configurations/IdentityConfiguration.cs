@@ -93,3 +93,14 @@ internal sealed class UnificationCheckpointConfiguration : IEntityTypeConfigurat
         builder.Property(c => c.Id).ValueGeneratedNever();
     }
 }
+
+internal sealed class UnificationJobConfiguration : IEntityTypeConfiguration<ProfileStudio.Core.Unification.UnificationJob>
+{
+    public void Configure(EntityTypeBuilder<ProfileStudio.Core.Unification.UnificationJob> builder)
+    {
+        builder.ToTable("UnificationJobs");
+        builder.Property(j => j.Kind).HasMaxLength(16);
+        builder.Property(j => j.Status).HasConversion<string>().HasMaxLength(16);
+        builder.HasIndex(j => j.Status);
+    }
+}

@@ -1,0 +1,150 @@
+using System.Text.RegularExpressions;
+using Microsoft.Data.Sqlite;
+using ProfileStudio.Core.Identity;
+
+namespace ProfileStudio.Core.Unification;
+
+/// <summary>
+/// Recomputes every profile from the lake under the current rules without taking the studio
+/// offline: the new profile store is built in shadow tables (same schema, prefixed names) while
+/// pages keep reading the old one, then swapped in with one short transaction (drop + rename).
+/// The shadow's checkpoint travels with it, so the worker goes on from where the rebuild stopped.
+/// </summary>
+public sealed class UnificationRebuild(SqliteConnection reading, SqliteConnection writing, TimeProvider time)
+{
+    private static readonly ProfileTables Shadow = ProfileTables.Rebuild;
+
+    /// <summary>Builds the shadow store from the whole lake; reports (processed up to message id, lake size) after every run.</summary>
+    public async Task<long> BuildAsync(IdentityRules rules, int runSize, Action<long, long> progress, CancellationToken ct)
+    {
+        DropShadow(writing);
+        CreateShadow();
+        var store = new UnificationStore(writing, Shadow);
+        var runner = new UnificationRunner(reading, writing, new UnificationEngine(store.RestoreGraph(rules)), time, Shadow);
+        var checkpoint = 0L;
+        var total = LakeEnd();
+        progress(0, total);
+        while (true)
+        {
+            ct.ThrowIfCancellationRequested();
+            // Catch up in slices so progress shows; the lake keeps growing meanwhile, the last slice is empty.
+            var (next, count) = await runner.CatchUpAsync(checkpoint, runSize, changes => progress(changes.LastMessageId, Math.Max(total, changes.LastMessageId)), ct);
+            checkpoint = next;
+            total = Math.Max(total, LakeEnd());
+            if (count == 0)
+            {
+                break;
+            }
+        }
+        ct.ThrowIfCancellationRequested();
+        return checkpoint;
+    }
+
+    /// <summary>Replaces the live profile store with the shadow one in one transaction.</summary>
+    public void Swap()
+    {
+        using var transaction = writing.BeginTransaction();
+        foreach (var (live, shadow) in ProfileTables.Live.All.Zip(Shadow.All))
+        {
+            Execute(transaction, $"DROP TABLE IF EXISTS \"{live}\"");
+            Execute(transaction, $"ALTER TABLE \"{shadow}\" RENAME TO \"{live}\"");
+        }
+        transaction.Commit();
+    }
+
+    /// <summary>Removes the shadow tables a stopped rebuild left behind.</summary>
+    public static void DropShadow(SqliteConnection connection)
+    {
+        using var transaction = connection.BeginTransaction();
+        foreach (var table in Shadow.All)
+        {
+            Execute(connection, transaction, $"DROP TABLE IF EXISTS \"{table}\"");
+        }
+        transaction.Commit();
+    }
+
+    /// <summary>
+    /// A swapped-in table keeps its shadow index names (SQLite cannot rename an index); recreating
+    /// them under their usual names is done at start-up, before migrations that may name them.
+    /// </summary>
+    public static int NormalizeIndexNames(SqliteConnection connection)
+    {
+        var renamed = Schema(connection, "index").Where(i => i.Name.StartsWith(Shadow.Prefix, StringComparison.Ordinal)).ToList();
+        if (renamed.Count == 0)
+        {
+            return 0;
+        }
+        using var transaction = connection.BeginTransaction();
+        foreach (var index in renamed)
+        {
+            Execute(connection, transaction, $"DROP INDEX \"{index.Name}\"");
+            Execute(connection, transaction, index.Sql.Replace($"\"{index.Name}\"", $"\"{index.Name[Shadow.Prefix.Length..]}\"", StringComparison.Ordinal));
+        }
+        transaction.Commit();
+        return renamed.Count;
+    }
+
+    private void CreateShadow()
+    {
+        var liveNames = ProfileTables.Live.All.ToHashSet(StringComparer.Ordinal);
+        var tables = Schema(writing, "table").Where(t => liveNames.Contains(t.Name)).ToList();
+        var indexes = Schema(writing, "index").Where(i => liveNames.Contains(i.Table)).ToList();
+        if (tables.Count != liveNames.Count)
+        {
+            throw new InvalidOperationException($"The profile store is incomplete: found {string.Join(", ", tables.Select(t => t.Name))}.");
+        }
+        using var transaction = writing.BeginTransaction();
+        foreach (var table in tables)
+        {
+            Execute(transaction, Retarget(table.Sql, "TABLE", table.Name));
+        }
+        foreach (var index in indexes)
+        {
+            var sql = Retarget(index.Sql, "INDEX", index.Name);
+            Execute(transaction, sql.Replace($" ON \"{index.Table}\"", $" ON \"{Shadow.Prefix}{index.Table}\"", StringComparison.Ordinal));
+        }
+        transaction.Commit();
+    }
+
+    /// <summary>Prefixes the name in a <c>CREATE TABLE "X"</c> / <c>CREATE [UNIQUE] INDEX "X"</c> statement.</summary>
+    private static string Retarget(string sql, string kind, string name)
+    {
+        var pattern = new Regex($"^CREATE (UNIQUE )?{kind} \"{Regex.Escape(name)}\"");
+        if (!pattern.IsMatch(sql))
+        {
+            throw new InvalidOperationException($"Unexpected schema for {name}: {sql}");
+        }
+        return pattern.Replace(sql, m => $"CREATE {m.Groups[1].Value}{kind} \"{Shadow.Prefix}{name}\"", 1);
+    }
+
+    private long LakeEnd()
+    {
+        using var command = reading.CreateCommand();
+        command.CommandText = "SELECT coalesce(max(Id), 0) FROM RawMessages";
+        return (long)command.ExecuteScalar()!;
+    }
+
+    private static List<(string Name, string Table, string Sql)> Schema(SqliteConnection connection, string type)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = $type AND sql IS NOT NULL";
+        command.Parameters.AddWithValue("$type", type);
+        using var reader = command.ExecuteReader();
+        var rows = new List<(string, string, string)>();
+        while (reader.Read())
+        {
+            rows.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+        }
+        return rows;
+    }
+
+    private void Execute(SqliteTransaction transaction, string sql) => Execute(writing, transaction, sql);
+
+    private static void Execute(SqliteConnection connection, SqliteTransaction transaction, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}
