@@ -131,6 +131,16 @@ public sealed class UnificationEngine(IdentityGraph graph, IReadOnlySet<Identity
                 changes.Insights.Add(Insight(message, InsightKinds.Merged, profileId,
                     $"profile {merged} merged into {profileId}: {string.Join(", ", keys)} seen together", otherProfile: merged));
             }
+            // Anonymous browsing that becomes a identified person (the login after browsing) is the merge people look for.
+            var identified = resolution.Added.Where(k => graph.Rules.Find(k.Namespace) is { IsDevice: false }).ToList();
+            if (!resolution.Created && resolution.Merged.Count == 0 && identified.Count > 0
+                && graph.IdentitiesOf(profileId).All(k => identified.Contains(k) || graph.Rules.Find(k.Namespace) is { IsDevice: true }))
+            {
+                var devices = graph.IdentitiesOf(profileId).Where(k => !identified.Contains(k)).Select(k => k.ToString()).Order(StringComparer.Ordinal).ToList();
+                changes.Insights.Add(Insight(message, InsightKinds.Merged, profileId,
+                    $"the anonymous history of profile {profileId} ({string.Join(", ", devices)}) now belongs to {string.Join(", ", identified)}: seen together",
+                    identified[0].Namespace, identified[0].Value));
+            }
             foreach (var (key, from) in resolution.Reassigned)
             {
                 changes.Insights.Add(Insight(message, InsightKinds.Reassigned, profileId,

@@ -98,6 +98,16 @@ public sealed class UnificationJobs(IDbContextFactory<ProfileStudioDbContext> db
     /// <summary>Raised when never-link rules change outside a split (the worker reloads its graph).</summary>
     public event Action? RulesChanged;
 
+    /// <summary>How far the worker is: lake size, unified up to, when it last wrote, live profiles.</summary>
+    public async Task<UnificationStatus> StatusAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var lakeEnd = await db.RawMessages.MaxAsync(m => (long?)m.Id, ct) ?? 0;
+        var checkpoint = await db.UnificationCheckpoints.AsNoTracking().FirstOrDefaultAsync(ct);
+        var profiles = await db.Profiles.CountAsync(p => p.MergedIntoId == null, ct);
+        return new UnificationStatus(lakeEnd, checkpoint?.LastMessageId ?? 0, checkpoint?.UpdatedAt, profiles);
+    }
+
     public async Task<IReadOnlyList<UnificationJob>> RecentAsync(int take = 20, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -193,4 +203,9 @@ public sealed class UnificationJobs(IDbContextFactory<ProfileStudioDbContext> db
     private static async Task<HashSet<IdentityKey>> MembersAsync(ProfileStudioDbContext db, long profileId, CancellationToken ct) =>
         (await db.Identities.AsNoTracking().Where(i => i.ProfileId == profileId).Select(i => new { i.Namespace, i.Value }).ToListAsync(ct))
             .Select(i => new IdentityKey(i.Namespace, i.Value)).ToHashSet();
+}
+
+public sealed record UnificationStatus(long LakeEnd, long UnifiedUpTo, DateTime? LastRunAt, int Profiles)
+{
+    public long Behind => Math.Max(0, LakeEnd - UnifiedUpTo);
 }

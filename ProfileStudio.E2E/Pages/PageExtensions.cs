@@ -22,4 +22,11 @@ internal static class PageExtensions
         await Assertions.Expect(page.Locator("html[data-e2e-old-document]")).ToHaveCountAsync(0);
         await page.WaitForLoadStateAsync(LoadState.DOMContentLoaded);
     }
+
+    /// <summary>Opens a studio page and waits until it answers clicks (the Blazor circuit is connected).</summary>
+    public static async Task GotoInteractiveAsync(this IPage page, string url)
+    {
+        await page.GotoAsync(url);
+        await Assertions.Expect(page.Locator("[data-interactive='true']")).ToBeAttachedAsync();
+    }
 }

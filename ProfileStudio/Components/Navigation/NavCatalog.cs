@@ -43,6 +43,8 @@ public static class NavCatalog
             "Every merge, refused merge, blocked value and moved device, with the message that caused it."),
         new("Identity", "Namespaces", MudBlazor.Icons.Material.Filled.Rule, typeof(Identity.NamespacesPage),
             "The kinds of identifier, their normalization, limits, priorities and blocked values."),
+        new("Identity", "Unification", MudBlazor.Icons.Material.Filled.Hub, typeof(Identity.UnificationPage),
+            "How far the worker is, re-running unification over the lake after rule changes, splits, and never-link rules."),
         new("Data", "Sources", MudBlazor.Icons.Material.Filled.Input, typeof(Data.Sources.SourcesPage),
             "Connect websites, apps and file exports; get write keys and setup snippets; watch messages arrive live."),
         new("Data", "Files", MudBlazor.Icons.Material.Filled.UploadFile, typeof(Data.Batches.BatchesPage),

@@ -1,0 +1,83 @@
+using Microsoft.Playwright;
+
+namespace ProfileStudio.E2E.Pages;
+
+/// <summary>Profiles: the list with its namespace:value search.</summary>
+internal sealed class ProfilesPage(IPage page)
+{
+    public ILocator Search => page.MudInput("profile-search");
+    public ILocator Results => page.GetByTestId("profiles-grid");
+    public ILocator ProfileLinks => page.GetByTestId("profile-link");
+
+    public Task GotoAsync() => page.GotoInteractiveAsync("/profiles");
+
+    public async Task SearchAsync(string query)
+    {
+        await Search.FillAsync(query);
+        await page.GetByTestId("profile-search-go").ClickAsync();
+    }
+
+    /// <summary>Unification runs in the background: searches again until one profile is found (well under a second normally).</summary>
+    public async Task SearchUntilFoundAsync(string query)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            await SearchAsync(query);
+            try
+            {
+                await Assertions.Expect(ProfileLinks).ToHaveCountAsync(1, new() { Timeout = 1000 });
+                return;
+            }
+            catch (PlaywrightException) when (attempt < 15)
+            {
+            }
+        }
+    }
+}
+
+/// <summary>One profile's identity graph, identities, and the split actions.</summary>
+internal sealed class ProfileGraphPage(IPage page)
+{
+    public ILocator Heading => page.GetByRole(AriaRole.Heading, new() { Level = 1 });
+    public ILocator Graph => page.GetByTestId("identity-graph");
+    public ILocator Identities => page.GetByTestId("identities-table");
+    public ILocator IdentityValues => page.GetByTestId("identity-value");
+    public ILocator SplitStatus => page.GetByTestId("split-status");
+    public ILocator SplitOffLinks => page.GetByTestId("split-off-link");
+
+    /// <summary>The remove button on the identities-table row of one identifier.</summary>
+    public ILocator RemoveButton(string value) =>
+        Identities.Locator("tr").Filter(new() { Has = page.GetByTestId("identity-value").GetByText(value, new() { Exact = true }) }).GetByTestId("remove-identity");
+
+    public async Task RemoveAsync(string value)
+    {
+        await RemoveButton(value).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Remove and split" }).ClickAsync();
+    }
+}
+
+/// <summary>Identity › Insights.</summary>
+internal sealed class InsightsPage(IPage page)
+{
+    public ILocator Grid => page.GetByTestId("insights-grid");
+
+    public ILocator Kind(string kind) => page.GetByTestId($"insight-kind-{kind}");
+
+    public Task GotoAsync() => page.GotoInteractiveAsync("/identity/insights");
+}
+
+/// <summary>Identity › Unification: worker status, rebuild, jobs, never-link rules.</summary>
+internal sealed class UnificationPage(IPage page)
+{
+    public ILocator Rebuild => page.GetByTestId("rebuild");
+    public ILocator Jobs => page.GetByTestId("jobs-table");
+    public ILocator NeverLinkRules => page.GetByTestId("never-link-rules");
+
+    public Task GotoAsync() => page.GotoInteractiveAsync("/identity/unification");
+
+    public async Task RebuildAsync()
+    {
+        await Rebuild.ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Rebuild", Exact = true }).ClickAsync();
+    }
+}
