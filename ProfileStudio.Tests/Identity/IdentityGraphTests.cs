@@ -136,7 +136,7 @@ public sealed class IdentityGraphTests
     }
 
     [Fact]
-    public void Resolve_NeverLinkPair_KeepsThemApart()
+    public void Resolve_NeverLinkPair_KeepsThemApartAsTwoProfiles()
     {
         var graph = new IdentityGraph(IdentityRules.Default);
         graph.NeverLink(U("ada"), E("shared@example.com"));
@@ -145,7 +145,26 @@ public sealed class IdentityGraphTests
 
         Assert.Equal([E("shared@example.com")], result.SetAside.Select(s => s.Key));
         Assert.Contains("never to link", result.SetAside[0].Reason);
-        Assert.Null(graph.ProfileOf(E("shared@example.com")));
+        Assert.True(result.SetAside[0].NeverLink);
+        // The message's data goes to the strongest identifier's profile; the never-linked one is a person of its own.
+        Assert.Equal(graph.ProfileOf(U("ada")), result.ProfileId);
+        var detached = Assert.Single(result.Detached);
+        Assert.True(detached.Created);
+        Assert.Equal(detached.ProfileId, graph.ProfileOf(E("shared@example.com")));
+        Assert.NotEqual(result.ProfileId, detached.ProfileId);
+    }
+
+    [Fact]
+    public void Resolve_LimitRefusal_DoesNotCreateAProfileForTheSetAsideIdentifier()
+    {
+        var graph = new IdentityGraph(IdentityRules.Default);
+
+        var result = graph.Resolve([U("ada"), U("bob")]);
+
+        Assert.Single(result.SetAside);
+        Assert.False(result.SetAside[0].NeverLink);
+        Assert.Empty(result.Detached);
+        Assert.Null(graph.ProfileOf(result.SetAside[0].Key));
     }
 
     /// <summary>
