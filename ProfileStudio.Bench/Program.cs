@@ -12,6 +12,7 @@ return name switch
     "batch" => await BatchBenchmark.RunAsync(Option("--rows", 1_000_000)),
     "unify" => await UnifyBenchmark.RunAsync(Option("--messages", 1_000_000), Option("--people", 300_000), rebuild: false),
     "rebuild" => await UnifyBenchmark.RunAsync(Option("--messages", 1_000_000), Option("--people", 300_000), rebuild: true),
+    "lag" => await LagBenchmark.RunAsync(Option("--seconds", 60), Option("--rate", 5_000)),
     "febrl" => FebrlBenchmark.Run(),
     _ => Usage(),
 };
@@ -29,6 +30,8 @@ static int Usage()
                    the lake unified into profiles by the worker's engine and store, in runs: messages/s
           rebuild  [--messages 1000000] [--people 300000]
                    the whole profile store rebuilt from the same lake: seconds, peak memory
+          lag      [--seconds 60] [--rate 5000]
+                   sustained tracking traffic with the worker on: lag from accepted to visible in the profile (p50/p95/p99)
           febrl    identity-resolution precision and recall on ../shared/data/febrl (deterministic rules)
         """);
     return 2;
