@@ -10,16 +10,22 @@ public static class SimulatorExamples
         "Ada browses anonymously, signs in; later Bob signs in on the same laptop. With user_id limited to 1 they stay two people and the laptop follows Bob, the last to sign in.",
         """
         [
-          { "type": "page", "anonymousId": "laptop-7f3a", "name": "Pricing",
-            "timestamp": "2025-03-03T09:00:00Z" },
-          { "type": "identify", "userId": "ada", "anonymousId": "laptop-7f3a",
-            "traits": { "name": "Ada Lovelace", "email": "ada@example.com" },
+          { "type": "page", "anonymousId": "laptop-7f3a",
+            "name": "Pricing", "timestamp": "2025-03-03T09:00:00Z" },
+          { "type": "identify", "userId": "ada",
+            "anonymousId": "laptop-7f3a",
+            "traits": { "name": "Ada Lovelace",
+                        "email": "ada@example.com" },
             "timestamp": "2025-03-03T09:05:00Z" },
-          { "type": "identify", "userId": "bob", "anonymousId": "laptop-7f3a",
-            "traits": { "name": "Bob Stone", "email": "bob@example.com" },
+          { "type": "identify", "userId": "bob",
+            "anonymousId": "laptop-7f3a",
+            "traits": { "name": "Bob Stone",
+                        "email": "bob@example.com" },
             "timestamp": "2025-03-03T20:30:00Z" },
-          { "type": "track", "anonymousId": "laptop-7f3a", "event": "Product Viewed",
-            "properties": { "sku": "TENT-2P" }, "timestamp": "2025-03-03T20:35:00Z" }
+          { "type": "track", "anonymousId": "laptop-7f3a",
+            "event": "Product Viewed",
+            "properties": { "sku": "TENT-2P" },
+            "timestamp": "2025-03-03T20:35:00Z" }
         ]
         """);
 
@@ -29,17 +35,21 @@ public static class SimulatorExamples
             "Ada browses anonymously on her phone and on her laptop, then signs in on both: the two anonymous histories merge into one profile.",
             """
             [
-              { "type": "page", "anonymousId": "phone-91c2", "name": "Home",
-                "timestamp": "2025-03-01T08:00:00Z" },
-              { "type": "page", "anonymousId": "laptop-7f3a", "name": "Tents",
-                "timestamp": "2025-03-01T12:00:00Z" },
-              { "type": "identify", "userId": "ada", "anonymousId": "laptop-7f3a",
+              { "type": "page", "anonymousId": "phone-91c2",
+                "name": "Home", "timestamp": "2025-03-01T08:00:00Z" },
+              { "type": "page", "anonymousId": "laptop-7f3a",
+                "name": "Tents", "timestamp": "2025-03-01T12:00:00Z" },
+              { "type": "identify", "userId": "ada",
+                "anonymousId": "laptop-7f3a",
                 "traits": { "name": "Ada Lovelace", "plan": "free" },
                 "timestamp": "2025-03-01T12:03:00Z" },
-              { "type": "identify", "userId": "ada", "anonymousId": "phone-91c2",
-                "traits": { "plan": "pro" }, "timestamp": "2025-03-02T07:45:00Z" },
-              { "type": "track", "userId": "ada", "event": "Order Completed",
-                "properties": { "total": 129.5 }, "timestamp": "2025-03-02T07:50:00Z" }
+              { "type": "identify", "userId": "ada",
+                "anonymousId": "phone-91c2", "traits": { "plan": "pro" },
+                "timestamp": "2025-03-02T07:45:00Z" },
+              { "type": "track", "userId": "ada",
+                "event": "Order Completed",
+                "properties": { "total": 129.5 },
+                "timestamp": "2025-03-02T07:50:00Z" }
             ]
             """),
         SharedDevice,
@@ -47,11 +57,14 @@ public static class SimulatorExamples
             "The website knows ada@example.com; the CRM sends ADA@EXAMPLE.COM with its own id. E-mails are lower-cased, so both land on one profile, with attributes from each source.",
             """
             [
-              { "type": "identify", "source": "Website", "userId": "web-42",
+              { "type": "identify", "source": "Website",
+                "userId": "web-42",
                 "traits": { "email": "ada@example.com", "name": "Ada" },
                 "timestamp": "2025-03-01T10:00:00Z" },
-              { "type": "identify", "source": "CRM", "anonymousId": "3f9c2a71-5b7e-4d0c-9a43-2e8d6c1f0b55",
-                "traits": { "email": " ADA@EXAMPLE.COM ", "crm_id": "CRM-0042",
+              { "type": "identify", "source": "CRM",
+                "anonymousId": "3f9c2a71-5b7e-4d0c-9a43-2e8d6c1f0b55",
+                "traits": { "email": " ADA@EXAMPLE.COM ",
+                            "crm_id": "CRM-0042",
                             "name": "Ada Lovelace", "tier": "gold" },
                 "timestamp": "2025-03-02T02:00:00Z" }
             ]
@@ -61,10 +74,13 @@ public static class SimulatorExamples
             """
             [
               { "type": "identify", "userId": "u-1001",
-                "traits": { "name": "Ada", "email": "test@test.com", "phone": "unknown" } },
+                "traits": { "name": "Ada", "email": "test@test.com",
+                            "phone": "unknown" } },
               { "type": "identify", "userId": "u-2002",
-                "traits": { "name": "Bob", "email": "test@test.com", "phone": "unknown" } },
-              { "type": "page", "userId": "null", "anonymousId": "undefined", "name": "Home" },
+                "traits": { "name": "Bob", "email": "test@test.com",
+                            "phone": "unknown" } },
+              { "type": "page", "userId": "null",
+                "anonymousId": "undefined", "name": "Home" },
               { "type": "track", "userId": "u-1001" }
             ]
             """),
@@ -72,12 +88,17 @@ public static class SimulatorExamples
             "The same UK mobile written three ways by the website, the app and the till. Phones are normalized to E.164, so they are one identity and one profile.",
             """
             [
-              { "type": "identify", "source": "Website", "anonymousId": "web-5d1e",
+              { "type": "identify", "source": "Website",
+                "anonymousId": "web-5d1e",
                 "traits": { "phone": "07700 900123" } },
-              { "type": "identify", "source": "App", "anonymousId": "app-c07b",
-                "traits": { "phone": "+44 (0)7700 900-123", "name": "Ada" } },
-              { "type": "identify", "source": "Point of sale", "anonymousId": "till-receipt-5521",
-                "traits": { "phone": "0044 7700 900123", "loyalty_id": "L-0077" } }
+              { "type": "identify", "source": "App",
+                "anonymousId": "app-c07b",
+                "traits": { "phone": "+44 (0)7700 900-123",
+                            "name": "Ada" } },
+              { "type": "identify", "source": "Point of sale",
+                "anonymousId": "till-receipt-5521",
+                "traits": { "phone": "0044 7700 900123",
+                            "loyalty_id": "L-0077" } }
             ]
             """),
     ];
