@@ -60,6 +60,22 @@ public sealed class RoleAuthorizationTests(StudioAppFactory factory) : IClassFix
     }
 
     [Theory]
+    [InlineData(Roles.Admin, HttpStatusCode.OK)]
+    [InlineData(Roles.Marketer, HttpStatusCode.OK)]
+    [InlineData(Roles.DataEngineer, HttpStatusCode.OK)]
+    [InlineData(Roles.Support, HttpStatusCode.Forbidden)]
+    public async Task Get_RuleSimulator_IsForAdminsDataEngineersAndMarketers(string role, HttpStatusCode expected)
+    {
+        using var client = await SignedInAsync(role);
+
+        using var response = await FollowAsync(client, "/identity/simulator");
+
+        Assert.Equal(expected, response.StatusCode);
+        var heading = (await StudioClient.ParseAsync(response)).QuerySelector("h1")?.TextContent.Trim();
+        Assert.Equal(expected == HttpStatusCode.OK ? "Rule simulator" : "Access denied", heading);
+    }
+
+    [Theory]
     [InlineData(Roles.Support)]
     [InlineData(Roles.Marketer)]
     [InlineData(Roles.DataEngineer)]

@@ -33,13 +33,13 @@ public sealed class NavMenuTests : StudioBunitContext
     }
 
     [Fact]
-    public void Render_Marketer_ShowsProfilesAndIdentityInsightsButNoDataOrAdmin()
+    public void Render_Marketer_ShowsProfilesIdentityInsightsAndSimulatorButNoDataOrAdmin()
     {
         SignIn("someone@example.com", Roles.Marketer);
 
         var cut = Render<NavMenu>();
 
-        Assert.Equal([("/", "Home"), ("/profiles", "Profiles"), ("/identity/insights", "Insights")], Links(cut));
+        Assert.Equal([("/", "Home"), ("/profiles", "Profiles"), ("/identity/insights", "Insights"), ("/identity/simulator", "Simulator")], Links(cut));
         Assert.Empty(cut.FindAll("[data-testid=nav-group-Data]"));
         Assert.Empty(cut.FindAll("[data-testid=nav-group-Admin]"));
     }

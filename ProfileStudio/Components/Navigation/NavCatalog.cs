@@ -41,6 +41,8 @@ public static class NavCatalog
             "Look anyone up by any identifier (email:…, phone:…, user_id:…) and see the identities stitched into their profile."),
         new("Identity", "Insights", MudBlazor.Icons.Material.Filled.Insights, typeof(Identity.InsightsPage),
             "Every merge, refused merge, blocked value and moved device, with the message that caused it."),
+        new("Identity", "Simulator", MudBlazor.Icons.Material.Filled.Science, typeof(Identity.Simulator.SimulatorPage),
+            "Try messages against the identity rules, saved or edited, and see the profiles and graph they would produce; nothing is saved."),
         new("Identity", "Namespaces", MudBlazor.Icons.Material.Filled.Rule, typeof(Identity.NamespacesPage),
             "The kinds of identifier, their normalization, limits, priorities and blocked values."),
         new("Identity", "Unification", MudBlazor.Icons.Material.Filled.Hub, typeof(Identity.UnificationPage),
