@@ -93,8 +93,12 @@ public sealed class RuleSimulatorTests
         var profile = Assert.Single(result.Profiles);
         Assert.Equal(1, profile.Id);
         Assert.Equal(["anonymous_id:laptop-7f3a", "anonymous_id:phone-91c2", "user_id:ada"], IdentitiesOf(profile));
-        var merge = Assert.Single(result.Insights, i => i.Kind == InsightKinds.Merged);
-        Assert.Equal((4, 1L, 2L), (merge.MessageNumber, merge.ProfileId!.Value, merge.OtherProfileId!.Value));
+        // Two merges: the laptop's anonymous history joins ada when she signs in there, then the phone's profile merges in.
+        var merges = result.Insights.Where(i => i.Kind == InsightKinds.Merged).ToList();
+        Assert.Equal(2, merges.Count);
+        Assert.Equal((3, 2L), (merges[0].MessageNumber, merges[0].ProfileId!.Value));
+        Assert.Contains("now belongs to user_id:ada", merges[0].Detail);
+        Assert.Equal((4, 1L, 2L), (merges[1].MessageNumber, merges[1].ProfileId!.Value, merges[1].OtherProfileId!.Value));
         Assert.Equal(2, result.Messages[1].ProfileId);
         Assert.Equal(1, result.Messages[1].FinalProfileId);
         Assert.Equal(3, profile.Events.Count);
