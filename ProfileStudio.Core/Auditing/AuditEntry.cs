@@ -42,4 +42,8 @@ public static class AuditActions
     public const string NamespaceCreated = "identity.namespace_created";
     public const string NamespaceUpdated = "identity.namespace_updated";
     public const string NamespaceDeleted = "identity.namespace_deleted";
+    public const string MergePolicyCreated = "merge_policy.created";
+    public const string MergePolicyUpdated = "merge_policy.updated";
+    public const string MergePolicyDeleted = "merge_policy.deleted";
+    public const string MergePolicyDefaultChanged = "merge_policy.default_changed";
 }
