@@ -48,4 +48,8 @@ public static class AuditActions
     public const string ProfileSplit = "profile.split";
     public const string RebuildRequested = "unification.rebuild_requested";
     public const string RebuildFinished = "unification.rebuild_finished";
+    public const string MergePolicyCreated = "merge_policy.created";
+    public const string MergePolicyUpdated = "merge_policy.updated";
+    public const string MergePolicyDeleted = "merge_policy.deleted";
+    public const string MergePolicyDefaultChanged = "merge_policy.default_changed";
 }

@@ -7,6 +7,7 @@ using ProfileStudio.Core.Accounts;
 using ProfileStudio.Core.Auditing;
 using ProfileStudio.Core.Demo;
 using ProfileStudio.Core.Identity;
+using ProfileStudio.Core.MergePolicies;
 using ProfileStudio.Core.Unification;
 using ProfileStudio.Core.Ingestion;
 using ProfileStudio.Core.Ingestion.Files;
@@ -49,6 +50,8 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<IdentityReader>();
         services.AddOptions<UnificationOptions>().Bind(configuration.GetSection(UnificationOptions.Section));
         services.AddHostedService<UnificationWorker>();
+        services.AddSingleton<MergePolicyStore>();
+        services.AddHostedService<MergePolicyBootstrapper>();
         services.AddOptions<DemoDataOptions>().Bind(configuration.GetSection(DemoDataOptions.Section));
         services.AddHostedService<DemoDataSeeder>();
         return services;

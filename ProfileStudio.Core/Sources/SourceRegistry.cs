@@ -57,6 +57,13 @@ public sealed class SourceRegistry(IDbContextFactory<ProfileStudioDbContext> dbF
         }).ToList();
     }
 
+    /// <summary>Every source's name by id, for pages and reasons that show source ids (merge policies, lineage).</summary>
+    public async Task<IReadOnlyDictionary<int, string>> NamesAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Sources.AsNoTracking().ToDictionaryAsync(s => s.Id, s => s.Name, ct);
+    }
+
     public async Task<SourceOverview?> GetAsync(int id, CancellationToken ct = default) =>
         (await ListAsync(ct)).FirstOrDefault(s => s.Source.Id == id);
 

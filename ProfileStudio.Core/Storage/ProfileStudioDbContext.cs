@@ -5,6 +5,7 @@ using ProfileStudio.Core.Auditing;
 using ProfileStudio.Core.Ingestion;
 using ProfileStudio.Core.Ingestion.Files;
 using ProfileStudio.Core.Identity;
+using ProfileStudio.Core.MergePolicies;
 using ProfileStudio.Core.Profiles;
 using ProfileStudio.Core.Sources;
 
@@ -30,6 +31,7 @@ public sealed class ProfileStudioDbContext(DbContextOptions<ProfileStudioDbConte
     public DbSet<ProfileEvent> ProfileEvents => Set<ProfileEvent>();
     public DbSet<UnificationCheckpoint> UnificationCheckpoints => Set<UnificationCheckpoint>();
     public DbSet<Unification.UnificationJob> UnificationJobs => Set<Unification.UnificationJob>();
+    public DbSet<MergePolicy> MergePolicies => Set<MergePolicy>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -101,4 +101,23 @@ public sealed class RoleAuthorizationTests(StudioAppFactory factory) : IClassFix
         Assert.Contains("/admin/users", links);
         Assert.Contains("/admin/audit", links);
     }
+
+    [Theory]
+    [InlineData(Roles.Admin, true)]
+    [InlineData(Roles.Marketer, true)]
+    [InlineData(Roles.Support, false)]
+    [InlineData(Roles.DataEngineer, false)]
+    public async Task Get_MergePoliciesAsAnyRole_IsShownWithEditControlsOnlyForEditors(string role, bool editor)
+    {
+        using var client = await SignedInAsync(role);
+
+        using var response = await client.GetAsync("/profiles/merge-policies");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var page = await StudioClient.ParseAsync(response);
+        Assert.Equal("Merge policies", page.QuerySelector("h1")?.TextContent.Trim());
+        Assert.Contains("Most recent", page.QuerySelector("[data-testid=policies-table]")?.TextContent);
+        Assert.Equal(editor, page.QuerySelector("[data-testid=add-policy]") is not null);
+        Assert.Equal(!editor, page.QuerySelector("[data-testid=policies-read-only]") is not null);
+    }
 }

@@ -1,4 +1,6 @@
 using Bunit;
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
 using ProfileStudio.Components.Layout;
 using ProfileStudio.Core.Accounts;
 
@@ -23,23 +25,23 @@ public sealed class NavMenuTests : StudioBunitContext
     }
 
     [Fact]
-    public void Render_Support_ShowsHomeAndProfilesOnly()
+    public void Render_Support_ShowsHomeAndTheProfilesPagesOnly()
     {
         SignIn("someone@example.com", Roles.Support);
 
         var cut = Render<NavMenu>();
 
-        Assert.Equal([("/", "Home"), ("/profiles", "Profiles")], Links(cut));
+        Assert.Equal([("/", "Home"), ("/profiles", "Profiles"), ("/profiles/merge-policies", "Merge policies")], Links(cut));
     }
 
     [Fact]
-    public void Render_Marketer_ShowsProfilesIdentityInsightsAndSimulatorButNoDataOrAdmin()
+    public void Render_Marketer_ShowsTheProfilesPagesIdentityInsightsAndSimulatorButNoDataOrAdmin()
     {
         SignIn("someone@example.com", Roles.Marketer);
 
         var cut = Render<NavMenu>();
 
-        Assert.Equal([("/", "Home"), ("/profiles", "Profiles"), ("/identity/insights", "Insights"), ("/identity/simulator", "Simulator")], Links(cut));
+        Assert.Equal([("/", "Home"), ("/profiles", "Profiles"), ("/profiles/merge-policies", "Merge policies"), ("/identity/insights", "Insights"), ("/identity/simulator", "Simulator")], Links(cut));
         Assert.Empty(cut.FindAll("[data-testid=nav-group-Data]"));
         Assert.Empty(cut.FindAll("[data-testid=nav-group-Admin]"));
     }
@@ -68,6 +70,32 @@ public sealed class NavMenuTests : StudioBunitContext
 
         Assert.Empty(cut.FindAll("[data-testid=nav-group-Admin]"));
         Assert.DoesNotContain(Links(cut), l => l.Href?.StartsWith("/admin", StringComparison.Ordinal) == true);
+    }
+
+    [Theory]
+    [InlineData("/profiles/merge-policies", "Merge policies")]
+    [InlineData("/profiles/42", "Profiles")]
+    public void Render_PageUnderAnotherPagesRoute_LightsOnlyItsOwnLink(string path, string expected)
+    {
+        SignIn("someone@example.com", Roles.Marketer);
+        Services.GetRequiredService<NavigationManager>().NavigateTo(path);
+
+        var cut = Render<NavMenu>();
+
+        Assert.Equal([expected], cut.FindAll("a.active").Select(a => a.TextContent.Trim()));
+    }
+
+    [Fact]
+    public void Render_NavigatingFromProfilesToMergePolicies_MovesTheHighlight()
+    {
+        SignIn("someone@example.com", Roles.Marketer);
+        var navigation = Services.GetRequiredService<NavigationManager>();
+        navigation.NavigateTo("/profiles");
+        var cut = Render<NavMenu>();
+
+        navigation.NavigateTo("/profiles/merge-policies");
+
+        cut.WaitForAssertion(() => Assert.Equal(["Merge policies"], cut.FindAll("a.active").Select(a => a.TextContent.Trim())));
     }
 
     [Fact]

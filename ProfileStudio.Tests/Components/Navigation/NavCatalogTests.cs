@@ -67,6 +67,19 @@ public sealed class NavCatalogTests
         Assert.Equal([Roles.Admin], audit.Roles);
     }
 
+    [Theory]
+    [InlineData("profiles/merge-policies", "Merge policies")]
+    [InlineData("profiles/merge-policies?x=1", "Merge policies")]
+    [InlineData("profiles", "Profiles")]
+    [InlineData("profiles/42", "Profiles")]
+    [InlineData("data/sources/3", "Sources")]
+    [InlineData("", null)]
+    [InlineData("profilesque", null)]
+    public void Current_Path_IsTheEntryWithTheLongestMatchingRoute(string path, string? title)
+    {
+        Assert.Equal(title, NavCatalog.Current(path)?.Title);
+    }
+
     [Fact]
     public void Href_PageWithoutRoute_Throws()
     {

@@ -39,6 +39,8 @@ public static class NavCatalog
     [
         new("Profiles", "Profiles", MudBlazor.Icons.Material.Filled.People, typeof(Profiles.ProfilesPage),
             "Look anyone up by any identifier (email:…, phone:…, user_id:…) and see the identities stitched into their profile."),
+        new("Profiles", "Merge policies", MudBlazor.Icons.Material.Filled.MergeType, typeof(Profiles.MergePolicies.MergePoliciesPage),
+            "How conflicting values from different sources combine: most recent wins, or an ordered list of sources, with per-attribute overrides."),
         new("Identity", "Insights", MudBlazor.Icons.Material.Filled.Insights, typeof(Identity.InsightsPage),
             "Every merge, refused merge, blocked value and moved device, with the message that caused it."),
         new("Identity", "Simulator", MudBlazor.Icons.Material.Filled.Science, typeof(Identity.Simulator.SimulatorPage),
@@ -58,6 +60,18 @@ public static class NavCatalog
         new("Admin", "Audit log", MudBlazor.Icons.Material.Filled.History, typeof(Admin.Audit.AuditLogPage),
             "Who signed in, and who changed what and when: users, roles, and every later configuration change."),
     ];
+
+    /// <summary>
+    /// The entry a path belongs to: the one with the longest route that is the path or a folder of it, so
+    /// /profiles/merge-policies is Merge policies (not also Profiles) while /profiles/42 is Profiles.
+    /// </summary>
+    public static NavEntry? Current(string path)
+    {
+        path = "/" + path.Split('?', '#')[0].Trim('/');
+        return Entries
+            .Where(e => path == e.Href || path.StartsWith(e.Href.TrimEnd('/') + "/", StringComparison.OrdinalIgnoreCase))
+            .MaxBy(e => e.Href.Length);
+    }
 
     public static IEnumerable<IGrouping<string, NavEntry>> VisibleTo(ClaimsPrincipal user) =>
         Entries.Where(e => e.IsVisibleTo(user))
