@@ -42,4 +42,7 @@ public static class AuditActions
     public const string NamespaceCreated = "identity.namespace_created";
     public const string NamespaceUpdated = "identity.namespace_updated";
     public const string NamespaceDeleted = "identity.namespace_deleted";
+    public const string ApiTokenCreated = "api_token.created";
+    public const string ApiTokenUpdated = "api_token.updated";
+    public const string ApiTokenRevoked = "api_token.revoked";
 }

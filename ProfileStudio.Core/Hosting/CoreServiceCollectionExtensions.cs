@@ -10,6 +10,7 @@ using ProfileStudio.Core.Identity;
 using ProfileStudio.Core.Unification;
 using ProfileStudio.Core.Ingestion;
 using ProfileStudio.Core.Ingestion.Files;
+using ProfileStudio.Core.Security;
 using ProfileStudio.Core.Sources;
 using ProfileStudio.Core.Storage;
 
@@ -35,6 +36,8 @@ public static class CoreServiceCollectionExtensions
         services.AddOptions<IngestionOptions>().Bind(configuration.GetSection(IngestionOptions.Section));
         services.AddSingleton<SourceRegistry>();
         services.AddHostedService<SourceBootstrapper>();
+        services.AddSingleton<ApiTokenStore>();
+        services.AddHostedService<ApiTokenBootstrapper>();
         services.AddSingleton<LakeNotifications>();
         services.AddSingleton<LakeReader>();
         services.AddSingleton<LakeWriter>();

@@ -6,6 +6,7 @@ using ProfileStudio.Core.Ingestion;
 using ProfileStudio.Core.Ingestion.Files;
 using ProfileStudio.Core.Identity;
 using ProfileStudio.Core.Profiles;
+using ProfileStudio.Core.Security;
 using ProfileStudio.Core.Sources;
 
 namespace ProfileStudio.Core.Storage;
@@ -29,6 +30,7 @@ public sealed class ProfileStudioDbContext(DbContextOptions<ProfileStudioDbConte
     public DbSet<ProfileAttribute> ProfileAttributes => Set<ProfileAttribute>();
     public DbSet<ProfileEvent> ProfileEvents => Set<ProfileEvent>();
     public DbSet<UnificationCheckpoint> UnificationCheckpoints => Set<UnificationCheckpoint>();
+    public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
