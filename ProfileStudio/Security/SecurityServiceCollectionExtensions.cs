@@ -14,6 +14,9 @@ internal static class SecurityServiceCollectionExtensions
         services.AddSingleton<IAuthorizationHandler, ApiScopeAuthorizationHandler>();
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, ApiAuthorizationResultHandler>();
         ApiTokenRateLimitPolicy.AddServices(services);
+        // The base handler logs every refused request at Information ("was challenged"); under its own
+        // category that escapes the "Microsoft.AspNetCore": "Warning" that quiets the framework's handlers.
+        services.AddLogging(b => b.AddFilter(typeof(ApiTokenAuthenticationHandler).FullName, LogLevel.Warning));
         return services;
     }
 }
