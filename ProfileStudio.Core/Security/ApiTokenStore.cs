@@ -201,6 +201,7 @@ public sealed class ApiTokenStore(IDbContextFactory<ProfileStudioDbContext> dbFa
         < ApiTokenSecrets.MinLength => $"A token must have at least {ApiTokenSecrets.MinLength} characters, so that it cannot be guessed.",
         > ApiTokenSecrets.MaxLength => $"A token has at most {ApiTokenSecrets.MaxLength} characters.",
         _ when secret.Any(char.IsWhiteSpace) => "A token cannot contain spaces.",
+        _ when secret.Contains(':') => "A token cannot contain \":\" (it would end the Basic-auth user name).",
         _ => null,
     };
 
