@@ -52,4 +52,7 @@ public static class AuditActions
     public const string MergePolicyUpdated = "merge_policy.updated";
     public const string MergePolicyDeleted = "merge_policy.deleted";
     public const string MergePolicyDefaultChanged = "merge_policy.default_changed";
+    public const string ApiTokenCreated = "api_token.created";
+    public const string ApiTokenUpdated = "api_token.updated";
+    public const string ApiTokenRevoked = "api_token.revoked";
 }

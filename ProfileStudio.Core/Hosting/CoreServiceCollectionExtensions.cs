@@ -11,6 +11,7 @@ using ProfileStudio.Core.MergePolicies;
 using ProfileStudio.Core.Unification;
 using ProfileStudio.Core.Ingestion;
 using ProfileStudio.Core.Ingestion.Files;
+using ProfileStudio.Core.Security;
 using ProfileStudio.Core.Sources;
 using ProfileStudio.Core.Storage;
 
@@ -36,6 +37,8 @@ public static class CoreServiceCollectionExtensions
         services.AddOptions<IngestionOptions>().Bind(configuration.GetSection(IngestionOptions.Section));
         services.AddSingleton<SourceRegistry>();
         services.AddHostedService<SourceBootstrapper>();
+        services.AddSingleton<ApiTokenStore>();
+        services.AddHostedService<ApiTokenBootstrapper>();
         services.AddSingleton<LakeNotifications>();
         services.AddSingleton<LakeReader>();
         services.AddSingleton<LakeWriter>();

@@ -20,6 +20,9 @@ public sealed class BootstrapOptions
 
     /// <summary>Sources created (or whose key is set) at start-up, so automated set-ups need no clicks.</summary>
     public List<BootstrapSource> Sources { get; set; } = [];
+
+    /// <summary>API tokens created (or whose secret and scopes are set) at start-up; only their hashes are stored.</summary>
+    public List<BootstrapApiToken> ApiTokens { get; set; } = [];
 }
 
 public sealed class BootstrapSource
@@ -27,4 +30,11 @@ public sealed class BootstrapSource
     public string Name { get; set; } = "";
     public string Kind { get; set; } = "streaming";
     public string WriteKey { get; set; } = "";
+}
+
+public sealed class BootstrapApiToken
+{
+    public string Name { get; set; } = "";
+    public string Token { get; set; } = "";
+    public List<string> Scopes { get; set; } = [];
 }

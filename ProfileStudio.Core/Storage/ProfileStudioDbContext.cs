@@ -7,6 +7,7 @@ using ProfileStudio.Core.Ingestion.Files;
 using ProfileStudio.Core.Identity;
 using ProfileStudio.Core.MergePolicies;
 using ProfileStudio.Core.Profiles;
+using ProfileStudio.Core.Security;
 using ProfileStudio.Core.Sources;
 
 namespace ProfileStudio.Core.Storage;
@@ -32,6 +33,7 @@ public sealed class ProfileStudioDbContext(DbContextOptions<ProfileStudioDbConte
     public DbSet<UnificationCheckpoint> UnificationCheckpoints => Set<UnificationCheckpoint>();
     public DbSet<Unification.UnificationJob> UnificationJobs => Set<Unification.UnificationJob>();
     public DbSet<MergePolicy> MergePolicies => Set<MergePolicy>();
+    public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -32,6 +32,8 @@ public sealed class RoleAuthorizationTests(StudioAppFactory factory) : IClassFix
     [InlineData(Roles.Support, "/admin/audit")]
     [InlineData(Roles.Marketer, "/admin/users")]
     [InlineData(Roles.DataEngineer, "/admin/audit")]
+    [InlineData(Roles.DataEngineer, "/admin/api-tokens")]
+    [InlineData(Roles.Support, "/admin/api-tokens")]
     public async Task Get_AdminPageWithoutAdminRole_IsForbidden(string role, string url)
     {
         using var client = await SignedInAsync(role);
@@ -49,6 +51,7 @@ public sealed class RoleAuthorizationTests(StudioAppFactory factory) : IClassFix
     [Theory]
     [InlineData("/admin/users", "Users")]
     [InlineData("/admin/audit", "Audit log")]
+    [InlineData("/admin/api-tokens", "API tokens")]
     public async Task Get_AdminPageAsAdmin_IsShown(string url, string heading)
     {
         using var client = await SignedInAsync(Roles.Admin);
@@ -100,6 +103,7 @@ public sealed class RoleAuthorizationTests(StudioAppFactory factory) : IClassFix
         var links = (await StudioClient.ParseAsync(response)).QuerySelectorAll("a[href]").Select(a => a.GetAttribute("href")).ToList();
         Assert.Contains("/admin/users", links);
         Assert.Contains("/admin/audit", links);
+        Assert.Contains("/admin/api-tokens", links);
     }
 
     [Theory]

@@ -8,6 +8,8 @@ using CsvHelper;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using ProfileStudio.Core.Accounts;
+using ProfileStudio.Core.Auditing;
+using ProfileStudio.Core.Security;
 using ProfileStudio.Core.Ingestion;
 using ProfileStudio.Core.Ingestion.Files;
 using ProfileStudio.Tests.Support;
@@ -270,6 +272,69 @@ public sealed class FileBatchEndpointsTests(IngestionAppFactory factory) : IClas
         }
         using var missing = await owner.GetAsync("/api/v1/batches/999999");
         await AssertErrorAsync(missing, HttpStatusCode.NotFound, "not_found");
+    }
+
+    [Theory]
+    [InlineData("bearer")]
+    [InlineData("basic")]
+    public async Task Requests_WithAnIngestBatchToken_WorkForEveryBatchSource(string scheme)
+    {
+        var token = IngestionAppFactory.ApiTokenOf("Batch loader");
+        using var client = scheme == "bearer" ? factory.CreateBearerClient(token) : factory.CreateWriteKeyClient(token);
+        var crm = await factory.SourceIdAsync("CRM");
+        var pos = await factory.SourceIdAsync("POS");
+
+        using var csv = await UploadAsync(client, crm, CrmCsv, "text/csv", "mapping=auto");
+        using var ndjson = await UploadAsync(client, pos, """{"type":"track","userId":"u-9","event":"Purchase"}""" + "\n", "application/x-ndjson", "");
+
+        var crmBatch = await AcceptedAndProcessedAsync(client, csv);
+        var posBatch = await AcceptedAndProcessedAsync(client, ndjson);
+        Assert.Equal((4, 2, 2), (crmBatch.RowsRead, crmBatch.RowsAccepted, crmBatch.RowsRejected));
+        Assert.Equal((1, 1, 0), (posBatch.RowsRead, posBatch.RowsAccepted, posBatch.RowsRejected));
+        using var report = await client.GetAsync($"/api/v1/batches/{crmBatch.Id}/rejected.csv");
+        Assert.Equal([3, 4], (await ReportAsync(report)).Select(r => r.Line));
+        Assert.All(await LakeRowsOfAsync(posBatch.Id), m => Assert.Equal(pos, m.SourceId));
+        await using var db = await factory.DbAsync();
+        Assert.Equal("API token Batch loader", (await db.FileBatches.SingleAsync(b => b.Id == crmBatch.Id)).UploadedBy);
+    }
+
+    [Fact]
+    public async Task Requests_WithATokenWithoutIngestBatch_AreForbiddenNamingTheScope()
+    {
+        var crm = await factory.SourceIdAsync("CRM");
+        using var owner = factory.CreateWriteKeyClient(CrmKey);
+        using var upload = await UploadAsync(owner, crm, """{"type":"track","userId":"u","event":"E"}""" + "\n", "application/x-ndjson", "");
+        var batch = await AcceptedAndProcessedAsync(owner, upload);
+        using var reader = factory.CreateBearerClient(IngestionAppFactory.ApiTokenOf("Profile reader"));
+        var before = await BatchCountAsync();
+
+        using var post = await UploadAsync(reader, crm, CrmCsv, "text/csv", "mapping=auto");
+        using var status = await reader.GetAsync($"/api/v1/batches/{batch.Id}");
+        using var report = await reader.GetAsync($"/api/v1/batches/{batch.Id}/rejected.csv");
+
+        foreach (var response in new[] { post, status, report })
+        {
+            await AssertErrorAsync(response, HttpStatusCode.Forbidden, "permission_error", "lacks the scope \"ingest:batch\"");
+        }
+        Assert.Equal(before, await BatchCountAsync());
+    }
+
+    [Fact]
+    public async Task Requests_WithAnUnknownOrRevokedToken_AreUnauthorized()
+    {
+        var crm = await factory.SourceIdAsync("CRM");
+        var tokens = factory.Services.GetRequiredService<ApiTokenStore>();
+        var created = await tokens.CreateAsync(AuditActor.System, $"revoked-{Guid.NewGuid():N}", [ApiScopes.IngestBatch]);
+        await tokens.RevokeAsync(AuditActor.System, created.Token!.Id);
+        using var revokedBearer = factory.CreateBearerClient(created.Secret!);
+        using var revokedBasic = factory.CreateWriteKeyClient(created.Secret!);
+        using var unknown = factory.CreateBearerClient("pst_not_a_token_of_this_server_00000000");
+
+        foreach (var client in new[] { revokedBearer, revokedBasic, unknown })
+        {
+            using var post = await UploadAsync(client, crm, CrmCsv, "text/csv", "mapping=auto");
+            await AssertErrorAsync(post, HttpStatusCode.Unauthorized, "authentication_error", "API token");
+        }
     }
 
     [Fact]

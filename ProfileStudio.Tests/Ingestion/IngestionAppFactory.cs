@@ -30,6 +30,15 @@ public sealed class IngestionAppFactory : StudioAppFactory
         ("POS", "batch", "wk_test_pos_0000000000000000000007"),
     ];
 
+    /// <summary>API tokens provisioned from configuration: name, token, scope.</summary>
+    public static readonly IReadOnlyList<(string Name, string Token, string Scope)> ConfiguredApiTokens =
+    [
+        ("Batch loader", "pst_test_batch_loader_000000000000001", "ingest:batch"),
+        ("Profile reader", "pst_test_profile_reader_0000000000002", "profiles:read"),
+    ];
+
+    public static string ApiTokenOf(string name) => ConfiguredApiTokens.Single(t => t.Name == name).Token;
+
     /// <summary>Half past the current hour (real time, so sign-in cookies are not already expired), standing still.</summary>
     public FakeTimeProvider Clock { get; } = new(HalfPastThisHour());
 
@@ -59,6 +68,13 @@ public sealed class IngestionAppFactory : StudioAppFactory
             builder.UseSetting($"ProfileStudio:Bootstrap:Sources:{i}:Kind", kind);
             builder.UseSetting($"ProfileStudio:Bootstrap:Sources:{i}:WriteKey", key);
         }
+        for (var i = 0; i < ConfiguredApiTokens.Count; i++)
+        {
+            var (name, token, scope) = ConfiguredApiTokens[i];
+            builder.UseSetting($"ProfileStudio:Bootstrap:ApiTokens:{i}:Name", name);
+            builder.UseSetting($"ProfileStudio:Bootstrap:ApiTokens:{i}:Token", token);
+            builder.UseSetting($"ProfileStudio:Bootstrap:ApiTokens:{i}:Scopes:0", scope);
+        }
         if (MaxQueuedMessages is { } max)
         {
             builder.UseSetting("ProfileStudio:Ingestion:MaxQueuedMessages", max.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -78,6 +94,14 @@ public sealed class IngestionAppFactory : StudioAppFactory
         {
             client.DefaultRequestHeaders.Authorization = BasicAuthentication(writeKey);
         }
+        return client;
+    }
+
+    /// <summary>A client that sends an API token as <c>Authorization: Bearer</c>.</summary>
+    public HttpClient CreateBearerClient(string token)
+    {
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return client;
     }
 

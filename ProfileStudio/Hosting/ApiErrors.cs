@@ -5,6 +5,7 @@ internal static class ApiErrors
 {
     public const string InvalidRequest = "invalid_request_error";
     public const string Authentication = "authentication_error";
+    public const string Permission = "permission_error";
     public const string NotFound = "not_found";
     public const string RateLimit = "rate_limit_error";
     public const string Validation = "validation_error";

@@ -9,6 +9,7 @@ using ProfileStudio.Core.Hosting;
 using ProfileStudio.Accounts;
 using ProfileStudio.Components;
 using ProfileStudio.Ingestion;
+using ProfileStudio.Security;
 using ProfileStudio.Core.Storage;
 
 namespace ProfileStudio.Hosting;
@@ -21,6 +22,7 @@ internal static class StudioServiceCollectionExtensions
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddMudServices();
         services.AddTrackingApi();
+        services.AddApiTokenSecurity();
         services.AddScoped<Components.Data.Sources.RevealedWriteKeys>();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
         // Keys beside the database, so sign-in cookies survive a restart and move with the data.
@@ -51,6 +53,8 @@ internal static class StudioServiceCollectionExtensions
         app.UseCors();
         app.UseAuthentication();
         app.UseAuthorization();
+        // After authorization, which has put the API token's identity on the request: limits are per token.
+        app.UseRateLimiter();
         app.UseAntiforgery();
 
         app.MapStaticAssets().AllowAnonymous();
@@ -58,6 +62,7 @@ internal static class StudioServiceCollectionExtensions
         app.MapAccountEndpoints();
         app.MapTrackingApi();
         app.MapFileBatchApi();
+        app.MapApiTokenApi();
         // Without these, an unknown API address falls to the studio's sign-in policy: a 302 to an HTML page.
         app.Map("/v1/{**path}", ApiNotFound).AllowAnonymous().ExcludeFromDescription();
         app.Map("/api/{**path}", ApiNotFound).AllowAnonymous().ExcludeFromDescription();

@@ -5,18 +5,25 @@ using ProfileStudio.Core.Accounts;
 using ProfileStudio.Core.Ingestion.Files;
 using ProfileStudio.Core.Sources;
 using ProfileStudio.Hosting;
+using ProfileStudio.Security;
 
 namespace ProfileStudio.Ingestion;
 
 /// <summary>
 /// File uploads over HTTP (<c>POST /api/v1/sources/{id}/batches</c>, authenticated by the batch source's
-/// write key), their status, and the rejected-rows report (also for the studio).
+/// write key or an API token with the <c>ingest:batch</c> scope), their status, and the rejected-rows
+/// report (also for the studio).
 /// </summary>
 internal static class FileBatchEndpoints
 {
     public static IEndpointRouteBuilder MapFileBatchApi(this IEndpointRouteBuilder endpoints)
     {
-        var api = endpoints.MapGroup("/api/v1").AllowAnonymous().DisableAntiforgery().WithTags("Batch files");
+        // The policy reads an API token (403 without ingest:batch, rate-limited per token); a write key is checked below.
+        var api = endpoints.MapGroup("/api/v1")
+            .RequireAuthorization(ApiPolicies.WriteKeyOrIngestBatch)
+            .RequireRateLimiting(ApiTokenRateLimitPolicy.Name)
+            .DisableAntiforgery()
+            .WithTags("Batch files");
         api.MapPost("/sources/{sourceId:int}/batches", UploadAsync)
             .WithSummary("Upload a CSV or NDJSON file to a batch source (body: the file, or multipart field \"file\").");
         api.MapGet("/batches/{batchId:long}", StatusAsync).WithSummary("A file batch's status and counts.");
@@ -90,7 +97,8 @@ internal static class FileBatchEndpoints
 
         await using (content)
         {
-            var upload = await batches.UploadAsync(sourceId, name, content, "api", fileKind.Value, fileMapping, ct);
+            var uploadedBy = ApiTokenClaims.IsApiToken(http.User) ? $"API token {http.User.Identity!.Name}" : "api";
+            var upload = await batches.UploadAsync(sourceId, name, content, uploadedBy, fileKind.Value, fileMapping, ct);
             if (upload is { Succeeded: true, Batch: { Status: FileBatchStatus.AwaitingMapping } waiting } && mapping is not null)
             {
                 // mapping=auto: suggest from the header names, then start.
@@ -150,19 +158,35 @@ internal static class FileBatchEndpoints
         }, "text/csv", $"{Path.GetFileNameWithoutExtension(batch.FileName)}-rejected-rows.csv");
     }
 
-    /// <summary>The caller must hold the write key of the source the batch belongs to.</summary>
+    /// <summary>
+    /// The caller must hold the write key of the source the batch belongs to, or an API token (whose
+    /// <c>ingest:batch</c> scope the group's policy has checked), which may use every batch source.
+    /// </summary>
     private static async Task<IResult?> AuthorizeAsync(HttpContext http, SourceRegistry sources, int? sourceId, CancellationToken ct)
     {
-        if (WriteKeyAuthentication.BasicUserName(http.Request) is not { } key)
+        if (ApiTokenClaims.IsApiToken(http.User))
         {
-            return ApiErrors.Problem(401, ApiErrors.Authentication, "Send the batch source's write key as the Basic-auth user name.");
+            return null;
+        }
+        if (AuthorizationHeader.BearerToken(http.Request) is not null)
+        {
+            return ApiErrors.Problem(401, ApiErrors.Authentication, ApiTokenAuthenticationHandler.UnknownToken);
+        }
+        if (AuthorizationHeader.BasicUserName(http.Request) is not { } key)
+        {
+            return ApiErrors.Problem(401, ApiErrors.Authentication,
+                "Send the batch source's write key as the Basic-auth user name, or an API token with the ingest:batch scope.");
         }
         var source = await sources.FindByWriteKeyAsync(key, ct);
+        if (source is null)
+        {
+            return ApiErrors.Problem(401, ApiErrors.Authentication, "Unknown write key or API token.");
+        }
         if (WriteKeyAuthentication.Refusal(source) is { } refused)
         {
             return refused;
         }
-        return sourceId is { } id && source!.Id != id
+        return sourceId is { } id && source.Id != id
             ? ApiErrors.Problem(401, ApiErrors.Authentication, "This write key belongs to another source.")
             : null;
     }

@@ -52,7 +52,7 @@ internal static class TrackingApiEndpoints
         }
 
         SourceCredential? source = null;
-        if (WriteKeyAuthentication.BasicUserName(http.Request) is { } headerKey)
+        if (AuthorizationHeader.BasicUserName(http.Request) is { } headerKey)
         {
             source = await sources.FindByWriteKeyAsync(headerKey, ct);
             if (WriteKeyAuthentication.Refusal(source) is { } refused)

@@ -12,7 +12,7 @@ public sealed class NavMenuTests : StudioBunitContext
         cut.FindAll("a").Select(a => (a.GetAttribute("href"), a.TextContent.Trim())).ToList();
 
     [Fact]
-    public void Render_Admin_ShowsTheAdminGroupWithUsersAndAuditLog()
+    public void Render_Admin_ShowsTheAdminGroupWithUsersApiTokensAndAuditLog()
     {
         SignIn("admin@example.com", Roles.Admin);
 
@@ -21,7 +21,7 @@ public sealed class NavMenuTests : StudioBunitContext
         Assert.Equal("Admin", cut.Find("[data-testid=nav-group-Admin]").TextContent.Trim());
         var links = Links(cut);
         Assert.Equal(("/", "Home"), links[0]);
-        Assert.Equal([("/admin/users", "Users"), ("/admin/audit", "Audit log")], links.Where(l => l.Href?.StartsWith("/admin/") == true));
+        Assert.Equal([("/admin/users", "Users"), ("/admin/api-tokens", "API tokens"), ("/admin/audit", "Audit log")], links.Where(l => l.Href?.StartsWith("/admin/") == true));
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Reflection;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Components;
+using ProfileStudio.Components.Admin.ApiTokens;
 using ProfileStudio.Components.Admin.Audit;
 using ProfileStudio.Components.Admin.Users;
 using ProfileStudio.Components.Navigation;
@@ -89,12 +90,21 @@ public sealed class NavCatalogTests
     }
 
     [Fact]
-    public void VisibleTo_Admin_ShowsTheAdminGroupWithUsersAndAuditLog()
+    public void VisibleTo_Admin_ShowsTheAdminGroupWithUsersApiTokensAndAuditLog()
     {
         var groups = NavCatalog.VisibleTo(SignedIn(Roles.Admin)).ToList();
 
         var admin = Assert.Single(groups, g => g.Key == "Admin");
-        Assert.Equal(["Users", "Audit log"], admin.Select(e => e.Title));
+        Assert.Equal(["Users", "API tokens", "Audit log"], admin.Select(e => e.Title));
+    }
+
+    [Fact]
+    public void Entries_ApiTokens_IsAnAdminPageAtItsRoute()
+    {
+        var tokens = Entry("API tokens");
+
+        Assert.Equal((typeof(ApiTokensPage), "/admin/api-tokens", "Admin"), (tokens.Page, tokens.Href, tokens.Group));
+        Assert.Equal([Roles.Admin], tokens.Roles);
     }
 
     [Theory]

@@ -57,6 +57,8 @@ public static class NavCatalog
             "Messages that failed validation, with the reason, kept so nothing is lost silently."),
         new("Admin", "Users", MudBlazor.Icons.Material.Filled.ManageAccounts, typeof(Admin.Users.UsersPage),
             "Create studio accounts, give them roles, lock or unlock them, and reset passwords."),
+        new("Admin", "API tokens", MudBlazor.Icons.Material.Filled.Key, typeof(Admin.ApiTokens.ApiTokensPage),
+            "Create tokens for applications that call the HTTP APIs, each with only the scopes it needs; see when each was last used; revoke them."),
         new("Admin", "Audit log", MudBlazor.Icons.Material.Filled.History, typeof(Admin.Audit.AuditLogPage),
             "Who signed in, and who changed what and when: users, roles, and every later configuration change."),
     ];

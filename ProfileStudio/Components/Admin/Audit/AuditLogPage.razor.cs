@@ -46,7 +46,7 @@ public sealed partial class AuditLogPage
 
     private static Color ColorOf(string action) => action switch
     {
-        AuditActions.SignInFailed or AuditActions.LockedOut or AuditActions.UserLocked => Color.Error,
+        AuditActions.SignInFailed or AuditActions.LockedOut or AuditActions.UserLocked or AuditActions.ApiTokenRevoked => Color.Error,
         AuditActions.SignIn or AuditActions.SignOut => Color.Default,
         _ => Color.Primary,
     };
