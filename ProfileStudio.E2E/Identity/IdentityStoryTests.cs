@@ -48,6 +48,10 @@ public sealed class IdentityStoryTests(StudioFixture studio, ITestOutputHelper o
         await Expect(profile.Graph).ToContainTextAsync(userId);
         await Screenshots.SaveAsync(page, "30-profile-graph");
 
+        // Clicking a node lists the messages that carried that identifier.
+        await profile.Graph.Locator(".scatterlayer .point").Last.ClickAsync(new() { Force = true });
+        await Expect(page.GetByTestId("selected-identity")).ToContainTextAsync(new Regex($"{anonymousId}|{userId}"));
+
         var insights = new InsightsPage(page);
         await insights.GotoAsync();
         await insights.Kind("merged").ClickAsync();
