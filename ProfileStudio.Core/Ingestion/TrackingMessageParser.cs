@@ -12,6 +12,13 @@ namespace ProfileStudio.Core.Ingestion;
 /// </summary>
 public static class TrackingMessageParser
 {
+    /// <summary>
+    /// Removes write keys from a body that could not be parsed before it is kept for the debugger:
+    /// the text may still carry <c>"writeKey": "…"</c> (even cut off at the size limit).
+    /// </summary>
+    public static string RedactWriteKeys(string raw) =>
+        System.Text.RegularExpressions.Regex.Replace(raw, "\"writeKey\"\\s*:\\s*\"(?:[^\"\\\\]|\\\\.)*(\"|$)", "\"writeKey\":\"[removed]\"");
+
     public static IReadOnlyList<string> MessageTypes { get; } = ["identify", "track", "page", "screen", "group", "alias"];
 
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };

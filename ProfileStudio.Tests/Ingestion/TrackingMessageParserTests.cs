@@ -153,4 +153,16 @@ public sealed class TrackingMessageParserTests
         Assert.Equal(s, TrackingMessageParser.EventTime(null, null, s, ReceivedAt));
         Assert.Equal(ReceivedAt, TrackingMessageParser.EventTime(null, null, null, ReceivedAt));
     }
+
+    [Theory]
+    [InlineData("{\"writeKey\": \"wk_secret_123\", \"type\": \"track\",", "{\"writeKey\":\"[removed]\", \"type\": \"track\",")]
+    [InlineData("{\"batch\":[{\"writeKey\":\"wk_a\\\"b\"},{\"writeKey\" : \"wk_c\"}] oops", "{\"batch\":[{\"writeKey\":\"[removed]\"},{\"writeKey\":\"[removed]\"}] oops")]
+    [InlineData("{\"event\":\"x\",\"writeKey\":\"wk_cut_off_at_the_lim", "{\"event\":\"x\",\"writeKey\":\"[removed]\"")]
+    public void RedactWriteKeys_UnparseableBody_KeepsNoWriteKey(string raw, string expected)
+    {
+        var redacted = TrackingMessageParser.RedactWriteKeys(raw);
+
+        Assert.Equal(expected, redacted);
+        Assert.DoesNotContain("wk_", redacted);
+    }
 }

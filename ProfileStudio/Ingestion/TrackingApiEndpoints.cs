@@ -88,7 +88,7 @@ internal static class TrackingApiEndpoints
         if (parsed.Error is not null)
         {
             // The request is refused, but a known source's debugger shows what arrived and why it failed.
-            var raw = Encoding.UTF8.GetString(body.Bytes!, 0, Math.Min(body.Bytes!.Length, TrackingLimits.MaxMessageBytes));
+            var raw = TrackingMessageParser.RedactWriteKeys(Encoding.UTF8.GetString(body.Bytes!, 0, Math.Min(body.Bytes!.Length, TrackingLimits.MaxMessageBytes)));
             lake.TryWrite(source!.Id, [new IncomingMessage("unknown", null, receivedAt, raw, parsed.Error)], null, out _);
             return ApiErrors.Problem(StatusCodes.Status400BadRequest, ApiErrors.InvalidRequest, parsed.Error);
         }
