@@ -24,6 +24,7 @@ internal static class StudioServiceCollectionExtensions
         services.AddMudServices();
         services.AddTrackingApi();
         services.AddApiTokenSecurity();
+        services.AddApiDocument();
         services.AddScoped<Components.Data.Sources.RevealedWriteKeys>();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
         // Keys beside the database, so sign-in cookies survive a restart and move with the data.
@@ -65,6 +66,7 @@ internal static class StudioServiceCollectionExtensions
         app.MapFileBatchApi();
         app.MapApiTokenApi();
         app.MapProfileApi();
+        app.MapApiDocument();
         // Without these, an unknown API address falls to the studio's sign-in policy: a 302 to an HTML page.
         app.Map("/v1/{**path}", ApiNotFound).AllowAnonymous().ExcludeFromDescription();
         app.Map("/api/{**path}", ApiNotFound).AllowAnonymous().ExcludeFromDescription();
