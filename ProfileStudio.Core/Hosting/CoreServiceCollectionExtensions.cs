@@ -8,6 +8,7 @@ using ProfileStudio.Core.Auditing;
 using ProfileStudio.Core.Demo;
 using ProfileStudio.Core.Identity;
 using ProfileStudio.Core.MergePolicies;
+using ProfileStudio.Core.Profiles;
 using ProfileStudio.Core.Unification;
 using ProfileStudio.Core.Ingestion;
 using ProfileStudio.Core.Ingestion.Files;
@@ -51,6 +52,8 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<UnificationNotifications>();
         services.AddSingleton<UnificationJobs>();
         services.AddSingleton<IdentityReader>();
+        services.AddSingleton<ProfileReader>();
+        services.AddSingleton<ProfileEraser>();
         services.AddOptions<UnificationOptions>().Bind(configuration.GetSection(UnificationOptions.Section));
         services.AddHostedService<UnificationWorker>();
         services.AddSingleton<MergePolicyStore>();

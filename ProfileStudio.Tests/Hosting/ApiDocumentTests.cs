@@ -1,0 +1,47 @@
+using System.Net;
+using System.Text.Json;
+using ProfileStudio.Core.Accounts;
+
+namespace ProfileStudio.Tests.Hosting;
+
+/// <summary>The OpenAPI document (public) and the API reference page (signed in, any role).</summary>
+public sealed class ApiDocumentTests(StudioAppFactory factory) : IClassFixture<StudioAppFactory>
+{
+    [Fact]
+    public async Task Document_ListsTheProfileTrackingAndBatchApis_AndNoStudioPages()
+    {
+        using var client = factory.CreateClient();
+
+        using var response = await client.GetAsync("/openapi/v1.json");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var paths = document.RootElement.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
+        foreach (var endpoint in new[] { "traits", "external_ids", "events", "metadata" })
+        {
+            Assert.Contains($"/api/v1/profiles/{{identifier}}/{endpoint}", paths);
+            Assert.Contains($"/v1/spaces/{{space}}/collections/users/profiles/{{identifier}}/{endpoint}", paths);
+        }
+        Assert.Contains("/api/v1/profiles/{identifier}", paths);
+        Assert.Contains("/v1/{type}", paths);
+        Assert.All(paths, p => Assert.True(p.StartsWith("/v1/", StringComparison.Ordinal) || p.StartsWith("/api/", StringComparison.Ordinal), p));
+        Assert.Equal("ProfileStudio APIs", document.RootElement.GetProperty("info").GetProperty("title").GetString());
+    }
+
+    [Fact]
+    public async Task ReferencePage_ForAnySignedInRole_AndSignInFirstForAnonymous()
+    {
+        using var anonymous = factory.CreateStudioClient();
+        using var support = factory.CreateStudioClient();
+        await support.SignInAsync(await factory.CreateUserAsync(Roles.Support), "User-Pass-2026!");
+
+        using var refused = await anonymous.GetAsync("/api-reference");
+        using var page = await support.GetAsync("/api-reference/"); // Scalar answers here; /api-reference redirects to it
+
+        Assert.Equal(HttpStatusCode.Redirect, refused.StatusCode);
+        Assert.Contains("/Account/Login", anonymous.LocationOf(refused));
+        Assert.True(page.StatusCode == HttpStatusCode.OK, $"{(int)page.StatusCode} {page.Headers.Location}");
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.True(html.Contains("ProfileStudio API reference", StringComparison.Ordinal) && html.Contains("openapi", StringComparison.Ordinal), html);
+    }
+}

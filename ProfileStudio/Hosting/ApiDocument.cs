@@ -1,0 +1,42 @@
+using Microsoft.OpenApi;
+using Scalar.AspNetCore;
+
+namespace ProfileStudio.Hosting;
+
+/// <summary>
+/// The OpenAPI document of the HTTP APIs (Tracking API, batch files, API tokens, Profile API) at
+/// <c>/openapi/v1.json</c>, and a reference page rendering it (Scalar) at <c>/api-reference</c>. The
+/// document is public, like the APIs' shapes in the README (it holds no data); the page is a studio
+/// page, for anyone signed in.
+/// </summary>
+internal static class ApiDocument
+{
+    public const string DocumentPath = "/openapi/v1.json";
+    public const string ReferencePath = "/api-reference";
+
+    public static IServiceCollection AddApiDocument(this IServiceCollection services) =>
+        services.AddOpenApi("v1", o =>
+        {
+            // Only the public HTTP APIs: not the studio's pages or its sign-in form posts.
+            o.ShouldInclude = d => d.RelativePath is { } path && (path.StartsWith("v1/", StringComparison.Ordinal) || path.StartsWith("api/", StringComparison.Ordinal));
+            o.AddDocumentTransformer((document, _, _) =>
+            {
+                document.Info = new OpenApiInfo
+                {
+                    Title = "ProfileStudio APIs",
+                    Version = "v1",
+                    Description = "Tracking API (Segment-compatible, write key as Basic-auth user name), batch file uploads, and the Profile API "
+                        + "(API token as Bearer or Basic-auth user name; errors as {\"error\":{\"code\",\"message\"}}). "
+                        + "A profile is addressed as namespace:value (e.g. email:ada@example.com) or profile_id:<id>.",
+                };
+                return Task.CompletedTask;
+            });
+        });
+
+    public static WebApplication MapApiDocument(this WebApplication app)
+    {
+        app.MapOpenApi(DocumentPath.Replace("v1", "{documentName}", StringComparison.Ordinal)).AllowAnonymous();
+        app.MapScalarApiReference(ReferencePath, o => o.WithTitle("ProfileStudio API reference").WithOpenApiRoutePattern(DocumentPath));
+        return app;
+    }
+}
