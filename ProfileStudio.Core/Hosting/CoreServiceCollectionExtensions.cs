@@ -8,6 +8,7 @@ using ProfileStudio.Core.Auditing;
 using ProfileStudio.Core.Demo;
 using ProfileStudio.Core.Identity;
 using ProfileStudio.Core.MergePolicies;
+using ProfileStudio.Core.Profiles;
 using ProfileStudio.Core.Unification;
 using ProfileStudio.Core.Ingestion;
 using ProfileStudio.Core.Ingestion.Files;
@@ -54,6 +55,8 @@ public static class CoreServiceCollectionExtensions
         services.AddOptions<UnificationOptions>().Bind(configuration.GetSection(UnificationOptions.Section));
         services.AddHostedService<UnificationWorker>();
         services.AddSingleton<MergePolicyStore>();
+        services.AddSingleton<ProfileExplorerReader>();
+        services.AddSingleton<StudioEdits>();
         services.AddHostedService<MergePolicyBootstrapper>();
         services.AddOptions<DemoDataOptions>().Bind(configuration.GetSection(DemoDataOptions.Section));
         services.AddHostedService<DemoDataSeeder>();
