@@ -1,0 +1,122 @@
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
+using MudBlazor;
+using ProfileStudio.Core.Accounts;
+using ProfileStudio.Core.MergePolicies;
+using ProfileStudio.Core.Profiles;
+using ProfileStudio.Core.Sources;
+using ProfileStudio.Core.Unification;
+using ProfileStudio.Core.Identity;
+
+namespace ProfileStudio.Components.Profiles.Explorer;
+
+/// <summary>
+/// One profile read through a merge policy: header, attributes with lineage, identities, timeline,
+/// policy comparison; attribute edits (Admin, DataEngineer) and deletion (Admin). Updates live.
+/// </summary>
+public sealed partial class ProfilePage : IDisposable
+{
+    private ProfileHeader? _header;
+    private ProfileAttributes? _attributes;
+    private IReadOnlyList<MergePolicy> _policies = [];
+    private IReadOnlyDictionary<int, string> _sourceNames = new Dictionary<int, string>();
+    private List<BreadcrumbItem> _crumbs = [];
+    private int _policyId;
+    private int _tab;
+    private int _version;
+    private bool _loaded;
+    private bool _canEdit;
+    private bool _deleted;
+
+    [Parameter] public long Id { get; set; }
+
+    [Inject] private ProfileExplorerReader Reader { get; set; } = default!;
+    [Inject] private IdentityReader Identities { get; set; } = default!;
+    [Inject] private MergePolicyStore Policies { get; set; } = default!;
+    [Inject] private SourceRegistry Sources { get; set; } = default!;
+    [Inject] private UnificationNotifications Unification { get; set; } = default!;
+    [Inject] private NavigationManager Navigation { get; set; } = default!;
+    [CascadingParameter] private Task<AuthenticationState>? AuthState { get; set; }
+
+    /// <summary>Who may edit attributes; checked again where the edit is made.</summary>
+    public static readonly string[] EditRoles = [Roles.Admin, Roles.DataEngineer];
+
+    protected override async Task OnParametersSetAsync()
+    {
+        Unification.ProfilesChanged -= OnChanged;
+        Unification.ProfilesChanged += OnChanged;
+        Unification.Rebuilt -= OnRebuilt;
+        Unification.Rebuilt += OnRebuilt;
+        Policies.Changed -= OnPoliciesChanged;
+        Policies.Changed += OnPoliciesChanged;
+        var user = AuthState is null ? null : (await AuthState).User;
+        _canEdit = user is not null && EditRoles.Any(user.IsInRole);
+        _policies = await Policies.ListAsync();
+        _policyId = _policies.FirstOrDefault(p => p.IsDefault)?.Id ?? _policies.FirstOrDefault()?.Id ?? 0;
+        await LoadAsync();
+    }
+
+    private async Task LoadAsync()
+    {
+        // A merged id redirects to the profile it was merged into.
+        if (await Identities.FindAsync($"profile_id:{Id}") is { ProfileId: { } current } && current != Id)
+        {
+            Navigation.NavigateTo($"/profiles/{current}", replace: true);
+            return;
+        }
+        var defaultPolicy = _policies.FirstOrDefault(p => p.IsDefault) ?? await Policies.GetDefaultAsync();
+        _header = await Reader.HeaderAsync(Id, defaultPolicy);
+        _sourceNames = await Sources.NamesAsync();
+        _attributes = _header is not null && _policies.FirstOrDefault(p => p.Id == _policyId) is { } policy ? await Reader.AttributesAsync(Id, policy) : null;
+        _crumbs = [new("Profiles", "/profiles"), new(_header?.DisplayName ?? $"#{Id}", null, disabled: true)];
+        _loaded = true;
+    }
+
+    private async Task OnPolicyChangedAsync(int id)
+    {
+        _policyId = id;
+        if (_policies.FirstOrDefault(p => p.Id == id) is { } policy && _header is not null)
+        {
+            _attributes = await Reader.AttributesAsync(Id, policy);
+        }
+    }
+
+    private void OnDeleted()
+    {
+        _deleted = true;
+        _header = null;
+    }
+
+    private void OnChanged(IReadOnlyCollection<long> profiles)
+    {
+        if (profiles.Contains(Id) && !_deleted)
+        {
+            _ = InvokeAsync(async () =>
+            {
+                await LoadAsync();
+                _version++;
+                StateHasChanged();
+            });
+        }
+    }
+
+    private void OnRebuilt() => OnChanged([Id]);
+
+    private void OnPoliciesChanged() => _ = InvokeAsync(async () =>
+    {
+        _policies = await Policies.ListAsync();
+        if (_policies.All(p => p.Id != _policyId))
+        {
+            _policyId = _policies.FirstOrDefault(p => p.IsDefault)?.Id ?? 0;
+        }
+        await LoadAsync();
+        StateHasChanged();
+    });
+
+    public void Dispose()
+    {
+        Unification.ProfilesChanged -= OnChanged;
+        Unification.Rebuilt -= OnRebuilt;
+        Policies.Changed -= OnPoliciesChanged;
+    }
+}
