@@ -52,6 +52,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<UnificationNotifications>();
         services.AddSingleton<UnificationJobs>();
         services.AddSingleton<IdentityReader>();
+        services.AddSingleton<ProfileReader>();
         services.AddOptions<UnificationOptions>().Bind(configuration.GetSection(UnificationOptions.Section));
         services.AddHostedService<UnificationWorker>();
         services.AddSingleton<MergePolicyStore>();
