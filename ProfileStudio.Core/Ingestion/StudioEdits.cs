@@ -23,7 +23,7 @@ public sealed class StudioEdits(SourceRegistry sources, LakeWriter lake, AuditLo
     /// Sets <paramref name="key"/> (dotted for nested, e.g. <c>address.city</c>) to <paramref name="value"/>
     /// (JSON when it parses as JSON, else the text; null removes it) on the profile <paramref name="identity"/> belongs to.
     /// </summary>
-    public async Task<StudioEditResult> SetAttributeAsync(AuditActor actor, IdentityRecord identity, string key, string? value, CancellationToken ct = default)
+    public async Task<StudioEditResult> SetAttributeAsync(AuditActor actor, IdentityKey identity, string key, string? value, CancellationToken ct = default)
     {
         key = key.Trim();
         if (key.Length == 0 || key.Length > 200 || key.Split('.').Any(s => s.Length == 0))

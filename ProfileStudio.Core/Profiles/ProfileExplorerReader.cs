@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
-using ProfileStudio.Core.Identity;
 using ProfileStudio.Core.Ingestion;
 using ProfileStudio.Core.MergePolicies;
 using ProfileStudio.Core.Storage;
@@ -8,97 +7,71 @@ using ProfileStudio.Core.Storage;
 namespace ProfileStudio.Core.Profiles;
 
 /// <summary>What the explorer's header shows about one profile.</summary>
-public sealed record ProfileHeader(long Id, DateTime CreatedAt, DateTime UpdatedAt, string? DisplayName, string? PrimaryIdentity, int Sources, int Events);
+public sealed record ProfileHeader(long Id, DateTime CreatedAt, DateTime UpdatedAt, string? DisplayName, ProfileIdentity? PrimaryIdentity, int Sources, long Events);
 
-/// <summary>A profile's attributes through one policy, with the source names the lineage refers to.</summary>
+/// <summary>A profile's attributes through one policy, and a note when the policy reads one identity only.</summary>
 public sealed record ProfileAttributes(MergePolicy Policy, UnifiedView View, string? ScopeNote);
 
 /// <summary>Which events of the timeline to show: by event name, and from/to (UTC, <c>To</c> exclusive).</summary>
-public sealed record TimelineFilter(string? Name = null, DateTime? FromUtc = null, DateTime? ToUtc = null);
-
-/// <summary>Where the next timeline page starts: the last event shown (newest-first order).</summary>
-public sealed record TimelineCursor(DateTime EventAt, long Id);
-
-public sealed record TimelinePage(IReadOnlyList<ProfileEvent> Events, TimelineCursor? Next, int Total);
+public sealed record TimelineFilter(string? Name = null, DateTime? FromUtc = null, DateTime? ToUtc = null)
+{
+    public bool IsEmpty => this == new TimelineFilter();
+}
 
 /// <summary>
-/// The explorer's reads for one profile: header, attributes through a merge policy with lineage, the
-/// timeline with keyset paging, and activity per day. Short-lived contexts; nothing here writes.
+/// The explorer's view of one profile, on top of <see cref="ProfileReader"/>: a header with a display
+/// name, attributes through a policy, timeline pages under the explorer's filter, plus the two small
+/// reads the reader does not offer (the event names for the filter, and an event's lake message).
 /// </summary>
-public sealed class ProfileExplorerReader(IDbContextFactory<ProfileStudioDbContext> dbFactory, IdentityRulesStore rulesStore, IdentityReader identities)
+public sealed class ProfileExplorerReader(ProfileReader reader, IDbContextFactory<ProfileStudioDbContext> dbFactory)
 {
-    public const int MaxPageSize = 200;
-
     public async Task<ProfileHeader?> HeaderAsync(long profileId, MergePolicy defaultPolicy, CancellationToken ct = default)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        if (await db.Profiles.AsNoTracking().FirstOrDefaultAsync(p => p.Id == profileId && p.MergedIntoId == null, ct) is not { } profile)
+        if (await reader.MetadataAsync(profileId, ct) is not { } metadata)
         {
             return null;
         }
-        var fragments = await db.ProfileAttributes.AsNoTracking().Where(a => a.ProfileId == profileId).ToListAsync(ct);
-        var eventSources = await db.ProfileEvents.AsNoTracking().Where(e => e.ProfileId == profileId).Select(e => e.SourceId).Distinct().ToListAsync(ct);
-        var identitySources = await db.Identities.AsNoTracking().Where(i => i.ProfileId == profileId).Select(i => i.SourceId).Distinct().ToListAsync(ct);
-        var events = await db.ProfileEvents.AsNoTracking().CountAsync(e => e.ProfileId == profileId, ct);
-        var sources = fragments.Select(f => f.SourceId).Concat(eventSources).Concat(identitySources).Distinct().Count();
-        var name = defaultPolicy.Stitching == IdentityStitching.Graph ? DisplayName(MergePolicyEvaluator.Evaluate(fragments, defaultPolicy)) : DisplayName(fragments);
-        return new ProfileHeader(profile.Id, profile.CreatedAt, profile.UpdatedAt, name, await PrimaryIdentityAsync(db, profileId, ct), sources, events);
+        var identities = await reader.IdentitiesAsync(profileId, ct);
+        var view = await reader.TraitsAsync(profileId, defaultPolicy, ct: ct);
+        var sources = identities.Select(i => i.SourceId)
+            .Concat(view?.Attributes.SelectMany(a => a.Losers.Select(l => l.Fragment.SourceId).Append(a.Winner?.SourceId ?? 0)) ?? [])
+            .Concat(new[] { metadata.FirstMessage?.SourceId ?? 0, metadata.LastMessage?.SourceId ?? 0 })
+            .Where(id => id != 0).Distinct().Count();
+        return new ProfileHeader(metadata.ProfileId, metadata.CreatedAt, metadata.UpdatedAt, view is null ? null : DisplayName(view),
+            identities.FirstOrDefault(), sources, metadata.Events);
     }
 
-    /// <summary>
-    /// The unified view through <paramref name="policy"/>. A policy without stitching reads the profile's
-    /// primary identity's own data (the messages that carried it), and says so in <see cref="ProfileAttributes.ScopeNote"/>.
-    /// </summary>
-    public async Task<ProfileAttributes> AttributesAsync(long profileId, MergePolicy policy, CancellationToken ct = default)
+    /// <summary>The unified view through <paramref name="policy"/>; a policy without stitching reads the primary identity's own data.</summary>
+    public async Task<ProfileAttributes?> AttributesAsync(long profileId, MergePolicy policy, CancellationToken ct = default)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var fragments = await db.ProfileAttributes.AsNoTracking().Where(a => a.ProfileId == profileId).ToListAsync(ct);
-        var names = await db.Sources.AsNoTracking().ToDictionaryAsync(s => s.Id, s => s.Name, ct);
-        IdentityScope? scope = null;
-        string? note = null;
-        if (policy.Stitching == IdentityStitching.None && await PrimaryAsync(db, profileId, ct) is { } primary)
+        if (await reader.TraitsAsync(profileId, policy, ct: ct) is not { } view)
         {
-            var messages = await identities.MessagesWithAsync(primary, 5000, ct);
-            scope = new IdentityScope($"{primary.Namespace}:{primary.Value}", messages.Select(m => m.Id).ToHashSet());
-            note = $"This policy does not stitch identities: only the data that arrived with {scope.Identity} is used.";
+            return null;
         }
-        else if (policy.Stitching == IdentityStitching.None)
-        {
-            scope = new IdentityScope("no identity", new HashSet<long>());
-        }
-        return new ProfileAttributes(policy, MergePolicyEvaluator.Evaluate(fragments, policy, names, scope), note);
+        var note = policy.Stitching == IdentityStitching.None && (await reader.IdentitiesAsync(profileId, ct)).FirstOrDefault() is { } primary
+            ? $"This policy does not stitch identities: only the data that arrived with {primary.Namespace}:{primary.Value} is used."
+            : null;
+        return new ProfileAttributes(policy, view, note);
     }
 
-    /// <summary>Events newest first, <paramref name="take"/> at a time from <paramref name="after"/>.</summary>
-    public async Task<TimelinePage> TimelineAsync(long profileId, TimelineFilter filter, TimelineCursor? after, int take, CancellationToken ct = default)
-    {
-        take = Math.Clamp(take, 1, MaxPageSize);
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var query = Filtered(db, profileId, filter);
-        var total = await query.CountAsync(ct);
-        if (after is { } cursor)
+    /// <summary>Events newest first, <paramref name="take"/> at a time, starting after <paramref name="after"/>.</summary>
+    public Task<EventPage> TimelineAsync(long profileId, TimelineFilter filter, EventCursor? after, int take, CancellationToken ct = default) =>
+        reader.EventsAsync(profileId, new EventQuery
         {
-            query = query.Where(e => e.EventAt < cursor.EventAt || (e.EventAt == cursor.EventAt && e.Id < cursor.Id));
-        }
-        var events = await query.OrderByDescending(e => e.EventAt).ThenByDescending(e => e.Id).Take(take + 1).ToListAsync(ct);
-        var next = events.Count > take ? new TimelineCursor(events[take - 1].EventAt, events[take - 1].Id) : null;
-        return new TimelinePage(events.Take(take).ToList(), next, total);
-    }
+            IncludeNames = string.IsNullOrWhiteSpace(filter.Name) ? [] : [filter.Name],
+            Start = filter.FromUtc,
+            End = filter.ToUtc,
+            After = after,
+            Limit = take,
+        }, ct);
+
+    public Task<IReadOnlyList<ActivityDay>> ActivityAsync(long profileId, CancellationToken ct = default) => reader.ActivityAsync(profileId, ct);
 
     /// <summary>The event names on the profile's timeline, for the filter.</summary>
     public async Task<IReadOnlyList<string>> EventNamesAsync(long profileId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await db.ProfileEvents.AsNoTracking().Where(e => e.ProfileId == profileId).Select(e => e.Name).Distinct().OrderBy(n => n).Take(500).ToListAsync(ct);
-    }
-
-    /// <summary>Events per UTC day under the filter, oldest day first (days without events are left out).</summary>
-    public async Task<IReadOnlyList<(DateOnly Day, int Events)>> ActivityPerDayAsync(long profileId, TimelineFilter filter, CancellationToken ct = default)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        // Grouped here rather than in SQL: the times go through a value converter, and one profile's timeline is small.
-        var times = await Filtered(db, profileId, filter).Select(e => e.EventAt).ToListAsync(ct);
-        return times.GroupBy(t => DateOnly.FromDateTime(t)).OrderBy(g => g.Key).Select(g => (g.Key, g.Count())).ToList();
     }
 
     /// <summary>The lake message an event came from.</summary>
@@ -109,11 +82,8 @@ public sealed class ProfileExplorerReader(IDbContextFactory<ProfileStudioDbConte
     }
 
     /// <summary>The identity that speaks for the profile: the one whose namespace has the highest priority.</summary>
-    public async Task<IdentityRecord?> PrimaryIdentityRecordAsync(long profileId, CancellationToken ct = default)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await PrimaryAsync(db, profileId, ct);
-    }
+    public async Task<ProfileIdentity?> PrimaryIdentityAsync(long profileId, CancellationToken ct = default) =>
+        (await reader.IdentitiesAsync(profileId, ct)).FirstOrDefault();
 
     /// <summary><c>name</c>, else <c>firstName lastName</c> (also <c>first_name</c>/<c>last_name</c>).</summary>
     public static string? DisplayName(UnifiedView view)
@@ -126,35 +96,4 @@ public sealed class ProfileExplorerReader(IDbContextFactory<ProfileStudioDbConte
         var full = $"{Text("firstName") ?? Text("first_name")} {Text("lastName") ?? Text("last_name")}".Trim();
         return full.Length > 0 ? full : null;
     }
-
-    private static string? DisplayName(IReadOnlyList<ProfileAttribute> fragments) =>
-        DisplayName(MergePolicyEvaluator.Evaluate(fragments, new MergePolicy { Name = "display name" }));
-
-    private static IQueryable<ProfileEvent> Filtered(ProfileStudioDbContext db, long profileId, TimelineFilter filter)
-    {
-        var query = db.ProfileEvents.AsNoTracking().Where(e => e.ProfileId == profileId);
-        if (!string.IsNullOrWhiteSpace(filter.Name))
-        {
-            query = query.Where(e => e.Name == filter.Name);
-        }
-        if (filter.FromUtc is { } from)
-        {
-            query = query.Where(e => e.EventAt >= from);
-        }
-        if (filter.ToUtc is { } to)
-        {
-            query = query.Where(e => e.EventAt < to);
-        }
-        return query;
-    }
-
-    private async Task<IdentityRecord?> PrimaryAsync(ProfileStudioDbContext db, long profileId, CancellationToken ct)
-    {
-        var rules = await rulesStore.LoadAsync(ct);
-        var all = await db.Identities.AsNoTracking().Where(i => i.ProfileId == profileId).ToListAsync(ct);
-        return all.OrderBy(i => rules.Find(i.Namespace)?.Priority ?? int.MaxValue).ThenBy(i => i.Value, StringComparer.Ordinal).FirstOrDefault();
-    }
-
-    private async Task<string?> PrimaryIdentityAsync(ProfileStudioDbContext db, long profileId, CancellationToken ct) =>
-        await PrimaryAsync(db, profileId, ct) is { } i ? $"{i.Namespace}:{i.Value}" : null;
 }

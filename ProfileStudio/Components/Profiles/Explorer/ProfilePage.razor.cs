@@ -6,7 +6,6 @@ using ProfileStudio.Core.MergePolicies;
 using ProfileStudio.Core.Profiles;
 using ProfileStudio.Core.Sources;
 using ProfileStudio.Core.Unification;
-using ProfileStudio.Core.Identity;
 
 namespace ProfileStudio.Components.Profiles.Explorer;
 
@@ -31,7 +30,7 @@ public sealed partial class ProfilePage : IDisposable
     [Parameter] public long Id { get; set; }
 
     [Inject] private ProfileExplorerReader Reader { get; set; } = default!;
-    [Inject] private IdentityReader Identities { get; set; } = default!;
+    [Inject] private ProfileReader Profiles { get; set; } = default!;
     [Inject] private MergePolicyStore Policies { get; set; } = default!;
     [Inject] private SourceRegistry Sources { get; set; } = default!;
     [Inject] private UnificationNotifications Unification { get; set; } = default!;
@@ -59,7 +58,7 @@ public sealed partial class ProfilePage : IDisposable
     private async Task LoadAsync()
     {
         // A merged id redirects to the profile it was merged into.
-        if (await Identities.FindAsync($"profile_id:{Id}") is { ProfileId: { } current } && current != Id)
+        if (await Profiles.FindAsync($"profile_id:{Id}") is { Found: true, ProfileId: var current } && current != Id)
         {
             Navigation.NavigateTo($"/profiles/{current}", replace: true);
             return;

@@ -10,10 +10,9 @@ public sealed partial class ProfileTimeline
     private readonly List<ProfileEvent> _events = [];
     private readonly Dictionary<long, string> _raw = [];
     private IReadOnlyList<string> _names = [];
-    private IReadOnlyList<(DateOnly Day, int Events)> _days = [];
+    private IReadOnlyList<ActivityDay> _days = [];
     private TimelineFilter _filter = new();
-    private TimelineCursor? _next;
-    private int _total;
+    private EventCursor? _next;
     private bool _loaded;
     private bool _busy;
     private string? _name;
@@ -25,6 +24,9 @@ public sealed partial class ProfileTimeline
     [Parameter, EditorRequired] public long ProfileId { get; set; }
 
     [Parameter, EditorRequired] public IReadOnlyDictionary<int, string> SourceNames { get; set; } = new Dictionary<int, string>();
+
+    /// <summary>How many events the profile has in all.</summary>
+    [Parameter] public long TotalEvents { get; set; }
 
     /// <summary>Bumped by the page when the profile changed: the timeline reloads what it shows.</summary>
     [Parameter] public int Version { get; set; }
@@ -46,12 +48,11 @@ public sealed partial class ProfileTimeline
     {
         var want = keepShown ? Math.Max(PageSize, _events.Count) : PageSize;
         _names = await Reader.EventNamesAsync(ProfileId);
-        _days = await Reader.ActivityPerDayAsync(ProfileId, _filter);
-        var page = await Reader.TimelineAsync(ProfileId, _filter, null, Math.Min(want, ProfileExplorerReader.MaxPageSize));
+        _days = await Reader.ActivityAsync(ProfileId);
+        var page = await Reader.TimelineAsync(ProfileId, _filter, null, Math.Min(want, EventQuery.MaxLimit));
         _events.Clear();
         _events.AddRange(page.Events);
         _next = page.Next;
-        _total = page.Total;
         _loaded = true;
     }
 
@@ -61,7 +62,6 @@ public sealed partial class ProfileTimeline
         var page = await Reader.TimelineAsync(ProfileId, _filter, _next, PageSize);
         _events.AddRange(page.Events);
         _next = page.Next;
-        _total = page.Total;
         _busy = false;
     }
 
@@ -98,4 +98,8 @@ public sealed partial class ProfileTimeline
             _to?.Date is { } t ? DateTime.SpecifyKind(t.AddDays(1), DateTimeKind.Utc) : null);
         return ReloadAsync(keepShown: false);
     }
+
+    private string CountText() => _filter.IsEmpty
+        ? $"Showing {_events.Count:N0} of {TotalEvents:N0} {(TotalEvents == 1 ? "event" : "events")}"
+        : $"Showing {_events.Count:N0} matching {(_events.Count == 1 ? "event" : "events")}{(_next is null ? "" : " so far")}";
 }
