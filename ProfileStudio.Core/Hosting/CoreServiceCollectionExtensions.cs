@@ -57,6 +57,7 @@ public static class CoreServiceCollectionExtensions
         services.AddHostedService<UnificationWorker>();
         services.AddSingleton<MergePolicyStore>();
         services.AddSingleton<ProfileExplorerReader>();
+        services.AddSingleton<ProfileDirectory>();
         services.AddSingleton<StudioEdits>();
         services.AddHostedService<MergePolicyBootstrapper>();
         services.AddOptions<DemoDataOptions>().Bind(configuration.GetSection(DemoDataOptions.Section));
