@@ -35,7 +35,7 @@ internal sealed class ProfilesPage(IPage page)
     }
 }
 
-/// <summary>One profile's identity graph, identities, and the split actions.</summary>
+/// <summary>The Identities tab of a profile: identity graph, identities, and the split actions.</summary>
 internal sealed class ProfileGraphPage(IPage page)
 {
     public ILocator Heading => page.GetByRole(AriaRole.Heading, new() { Level = 1 });
@@ -44,6 +44,9 @@ internal sealed class ProfileGraphPage(IPage page)
     public ILocator IdentityValues => page.GetByTestId("identity-value");
     public ILocator SplitStatus => page.GetByTestId("split-status");
     public ILocator SplitOffLinks => page.GetByTestId("split-off-link");
+
+    /// <summary>The identities are a tab of the profile page.</summary>
+    public Task ShowAsync() => page.GetByRole(AriaRole.Tab, new() { Name = "Identities", Exact = true }).ClickAsync();
 
     /// <summary>The remove button on the identities-table row of one identifier.</summary>
     public ILocator RemoveButton(string value) =>

@@ -29,6 +29,11 @@ public sealed partial class ProfilePage : IDisposable
 
     [Parameter] public long Id { get; set; }
 
+    /// <summary>The tab to open with (attributes, identities, timeline, compare), so links can point at one.</summary>
+    [SupplyParameterFromQuery(Name = "tab")] public string? InitialTab { get; set; }
+
+    private static readonly string[] TabNames = ["attributes", "identities", "timeline", "compare"];
+
     [Inject] private ProfileExplorerReader Reader { get; set; } = default!;
     [Inject] private ProfileReader Profiles { get; set; } = default!;
     [Inject] private MergePolicyStore Policies { get; set; } = default!;
@@ -50,6 +55,10 @@ public sealed partial class ProfilePage : IDisposable
         Policies.Changed += OnPoliciesChanged;
         var user = AuthState is null ? null : (await AuthState).User;
         _canEdit = user is not null && EditRoles.Any(user.IsInRole);
+        if (InitialTab is not null && Array.IndexOf(TabNames, InitialTab.ToLowerInvariant()) is >= 0 and var tab)
+        {
+            _tab = tab;
+        }
         _policies = await Policies.ListAsync();
         _policyId = _policies.FirstOrDefault(p => p.IsDefault)?.Id ?? _policies.FirstOrDefault()?.Id ?? 0;
         await LoadAsync();
