@@ -53,6 +53,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<UnificationJobs>();
         services.AddSingleton<IdentityReader>();
         services.AddSingleton<ProfileReader>();
+        services.AddSingleton<ProfileEraser>();
         services.AddOptions<UnificationOptions>().Bind(configuration.GetSection(UnificationOptions.Section));
         services.AddHostedService<UnificationWorker>();
         services.AddSingleton<MergePolicyStore>();

@@ -38,6 +38,9 @@ public sealed class IdentityGraph(IdentityRules rules)
 
     public long LastProfileId => _lastProfileId;
 
+    /// <summary>Marks ids up to <paramref name="id"/> as used: a deleted profile's id is never given to someone else.</summary>
+    public void ReserveIdsThrough(long id) => _lastProfileId = Math.Max(_lastProfileId, id);
+
     /// <summary>Rebuilds the in-memory graph from what storage holds (the unification worker's start-up).</summary>
     public static IdentityGraph Restore(
         IdentityRules rules,

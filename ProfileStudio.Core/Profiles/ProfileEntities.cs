@@ -39,6 +39,17 @@ public sealed class ProfileEvent
     public string PropertiesJson { get; set; } = "{}";
 }
 
+/// <summary>
+/// A deleted profile's id, kept so that it is never given to another person (profile ids are handed out
+/// above every id ever used), and as the record that it was deleted.
+/// </summary>
+public sealed class DeletedProfile
+{
+    public long Id { get; set; }
+    public DateTime DeletedAt { get; set; }
+    public bool ErasedFromLake { get; set; }
+}
+
 /// <summary>How far the unification worker got in the lake; written in the same transaction as its results.</summary>
 public sealed class UnificationCheckpoint
 {

@@ -31,16 +31,37 @@ public sealed class ProfileReader
 
     private readonly IDbContextFactory<ProfileStudioDbContext> _dbFactory;
     private readonly IdentityRulesStore _rulesStore;
+    private readonly MergePolicyStore _policyStore;
     private readonly TimeProvider _time;
     private volatile IdentityRules? _rules;
+    private volatile IReadOnlyList<MergePolicy>? _policies;
     private volatile SourceNames? _sourceNames;
 
-    public ProfileReader(IDbContextFactory<ProfileStudioDbContext> dbFactory, IdentityRulesStore rulesStore, TimeProvider time)
+    public ProfileReader(IDbContextFactory<ProfileStudioDbContext> dbFactory, IdentityRulesStore rulesStore, MergePolicyStore policyStore, TimeProvider time)
     {
         _dbFactory = dbFactory;
         _rulesStore = rulesStore;
+        _policyStore = policyStore;
         _time = time;
         rulesStore.Changed += () => _rules = null;
+        policyStore.Changed += () => _policies = null;
+    }
+
+    /// <summary>
+    /// The merge policy to read through: the default when <paramref name="idOrName"/> is empty, else the
+    /// policy with that id or name (case-insensitive); null when there is none. Cached until policies change.
+    /// </summary>
+    public async Task<MergePolicy?> PolicyAsync(string? idOrName, CancellationToken ct = default)
+    {
+        var policies = _policies ??= await _policyStore.ListAsync(ct);
+        if (string.IsNullOrWhiteSpace(idOrName))
+        {
+            return policies.FirstOrDefault(p => p.IsDefault) ?? await _policyStore.GetDefaultAsync(ct);
+        }
+        var text = idOrName.Trim();
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var id) && policies.FirstOrDefault(p => p.Id == id) is { } byId
+            ? byId
+            : policies.FirstOrDefault(p => string.Equals(p.Name, text, StringComparison.OrdinalIgnoreCase));
     }
 
     /// <summary>

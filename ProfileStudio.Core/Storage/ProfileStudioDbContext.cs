@@ -30,6 +30,7 @@ public sealed class ProfileStudioDbContext(DbContextOptions<ProfileStudioDbConte
     public DbSet<Profile> Profiles => Set<Profile>();
     public DbSet<ProfileAttribute> ProfileAttributes => Set<ProfileAttribute>();
     public DbSet<ProfileEvent> ProfileEvents => Set<ProfileEvent>();
+    public DbSet<DeletedProfile> DeletedProfiles => Set<DeletedProfile>();
     public DbSet<UnificationCheckpoint> UnificationCheckpoints => Set<UnificationCheckpoint>();
     public DbSet<Unification.UnificationJob> UnificationJobs => Set<Unification.UnificationJob>();
     public DbSet<MergePolicy> MergePolicies => Set<MergePolicy>();

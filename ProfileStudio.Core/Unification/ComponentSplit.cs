@@ -292,7 +292,7 @@ public sealed class ComponentSplit(SqliteConnection reading, UnificationStore st
     private long NextProfileId()
     {
         using var command = store.Connection.CreateCommand();
-        command.CommandText = $"SELECT coalesce(max(Id), 0) + 1 FROM {store.T.Profiles}";
+        command.CommandText = $"SELECT max(coalesce((SELECT max(Id) FROM {store.T.Profiles}), 0), coalesce((SELECT max(Id) FROM DeletedProfiles), 0)) + 1";
         return (long)command.ExecuteScalar()!;
     }
 }

@@ -7,6 +7,14 @@ public static class UnificationJobKinds
 
     /// <summary>Recompute one profile's component after an identity was removed or two were ruled never to link.</summary>
     public const string Split = "split";
+
+    /// <summary>Delete one profile from the profile store; the lake keeps its messages.</summary>
+    public const string Delete = "delete";
+
+    /// <summary>Delete one profile and erase the lake messages that carried its identities (privacy erasure).</summary>
+    public const string Erase = "erase";
+
+    public static bool IsDeletion(string kind) => kind is Delete or Erase;
 }
 
 public enum UnificationJobStatus
@@ -27,7 +35,7 @@ public sealed class UnificationJob
     public string Kind { get; set; } = "";
     public UnificationJobStatus Status { get; set; }
 
-    /// <summary>The profile a split recomputes.</summary>
+    /// <summary>The profile a split recomputes or a deletion removes.</summary>
     public long? ProfileId { get; set; }
 
     /// <summary>The identity (<c>namespace:value</c>) a split takes out of the profile: its part gets a new id.</summary>

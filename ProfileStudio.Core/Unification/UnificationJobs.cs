@@ -73,6 +73,18 @@ public sealed class UnificationJobs(IDbContextFactory<ProfileStudioDbContext> db
         return (job, null);
     }
 
+    /// <summary>
+    /// Queues the deletion of a live profile (and, with <paramref name="eraseFromLake"/>, of the lake messages
+    /// that carried its identities). The worker does it, so its identity graph forgets the profile; the audit
+    /// entry is written when it is done.
+    /// </summary>
+    public async Task<UnificationJob> RequestDeletionAsync(AuditActor actor, long profileId, bool eraseFromLake, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await QueueAsync(db, actor, eraseFromLake ? UnificationJobKinds.Erase : UnificationJobKinds.Delete, profileId,
+            eraseFromLake ? $"Delete profile {profileId} and erase its messages from the lake" : $"Delete profile {profileId}", ct);
+    }
+
     public async Task<IReadOnlyList<NeverLinkRule>> NeverLinkRulesAsync(CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -168,7 +180,11 @@ public sealed class UnificationJobs(IDbContextFactory<ProfileStudioDbContext> db
         }
         await db.SaveChangesAsync(ct);
         var actor = new AuditActor(stored.RequestedByUserId, stored.RequestedBy);
-        if (stored.Kind == UnificationJobKinds.Split)
+        if (UnificationJobKinds.IsDeletion(stored.Kind))
+        {
+            await audit.RecordAsync(actor, AuditActions.ProfileDeleted, $"profile {stored.ProfileId}", succeeded ? outcome : $"failed: {outcome}", ct);
+        }
+        else if (stored.Kind == UnificationJobKinds.Split)
         {
             await audit.RecordAsync(actor, AuditActions.ProfileSplit, $"profile {stored.ProfileId}", succeeded ? outcome : $"failed: {outcome}", ct);
         }

@@ -47,7 +47,12 @@ public sealed class UnificationStore(SqliteConnection connection, ProfileTables?
                 profiles.Add((reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetInt64(1)));
             }
         }
-        return IdentityGraph.Restore(rules, identities, profiles, ReadNeverLinks());
+        var graph = IdentityGraph.Restore(rules, identities, profiles, ReadNeverLinks());
+        using (var command = Command("SELECT coalesce(max(Id), 0) FROM DeletedProfiles"))
+        {
+            graph.ReserveIdsThrough((long)command.ExecuteScalar()!);
+        }
+        return graph;
     }
 
     /// <summary>The pairs administrators ruled must never be in one profile.</summary>

@@ -100,7 +100,7 @@ public sealed class UnificationWorker(
         }
     }
 
-    /// <summary>Runs a rebuild or a split between two catch-ups (the graph and the store agree then); a failure is recorded on the job.</summary>
+    /// <summary>Runs a rebuild, a split or a deletion between two catch-ups (the graph and the store agree then); a failure is recorded on the job.</summary>
     private async Task RunJobAsync(UnificationJob job, SqliteConnection reading, SqliteConnection writing, UnificationStore store, long checkpoint, CancellationToken ct)
     {
         var stopwatch = Stopwatch.StartNew();
@@ -123,6 +123,13 @@ public sealed class UnificationWorker(
                 var split = new ComponentSplit(reading, store).Run(profileId, rules, checkpoint, time.GetUtcNow().UtcDateTime, IdentityKey.Parse(job.SplitOff), Progress);
                 outcome = split.Describe();
                 notifications.PublishProfiles(split.Parts.Select(p => p.ProfileId).Append(profileId).ToHashSet());
+            }
+            else if (UnificationJobKinds.IsDeletion(job.Kind) && job.ProfileId is { } deleted)
+            {
+                var deletion = new ProfileDeletion(writing).Run(deleted, job.Kind == UnificationJobKinds.Erase, rules, time.GetUtcNow().UtcDateTime)
+                    ?? throw new InvalidOperationException($"Profile {deleted} was not found (already deleted, or merged into another profile).");
+                outcome = deletion.Describe();
+                notifications.PublishProfiles(new HashSet<long> { deleted });
             }
             else
             {

@@ -9,6 +9,7 @@ using ProfileStudio.Core.Hosting;
 using ProfileStudio.Accounts;
 using ProfileStudio.Components;
 using ProfileStudio.Ingestion;
+using ProfileStudio.Profiles;
 using ProfileStudio.Security;
 using ProfileStudio.Core.Storage;
 
@@ -63,6 +64,7 @@ internal static class StudioServiceCollectionExtensions
         app.MapTrackingApi();
         app.MapFileBatchApi();
         app.MapApiTokenApi();
+        app.MapProfileApi();
         // Without these, an unknown API address falls to the studio's sign-in policy: a 302 to an HTML page.
         app.Map("/v1/{**path}", ApiNotFound).AllowAnonymous().ExcludeFromDescription();
         app.Map("/api/{**path}", ApiNotFound).AllowAnonymous().ExcludeFromDescription();

@@ -85,6 +85,15 @@ internal sealed class ProfileEventConfiguration : IEntityTypeConfiguration<Profi
     }
 }
 
+internal sealed class DeletedProfileConfiguration : IEntityTypeConfiguration<DeletedProfile>
+{
+    public void Configure(EntityTypeBuilder<DeletedProfile> builder)
+    {
+        builder.ToTable("DeletedProfiles");
+        builder.Property(p => p.Id).ValueGeneratedNever();
+    }
+}
+
 internal sealed class UnificationCheckpointConfiguration : IEntityTypeConfiguration<UnificationCheckpoint>
 {
     public void Configure(EntityTypeBuilder<UnificationCheckpoint> builder)

@@ -705,6 +705,22 @@ namespace ProfileStudio.Core.Storage.Migrations
                     b.ToTable("MergePolicies", (string)null);
                 });
 
+            modelBuilder.Entity("ProfileStudio.Core.Profiles.DeletedProfile", b =>
+                {
+                    b.Property<long>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("DeletedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("ErasedFromLake")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("DeletedProfiles", (string)null);
+                });
+
             modelBuilder.Entity("ProfileStudio.Core.Profiles.Profile", b =>
                 {
                     b.Property<long>("Id")

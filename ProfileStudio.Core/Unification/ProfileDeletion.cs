@@ -1,0 +1,174 @@
+using Microsoft.Data.Sqlite;
+using ProfileStudio.Core.Identity;
+using ProfileStudio.Core.Profiles;
+
+namespace ProfileStudio.Core.Unification;
+
+/// <summary>What deleting a profile removed.</summary>
+public sealed record ProfileDeletionOutcome(long ProfileId, int Profiles, int Identities, int Attributes, int Events, int LakeMessages, bool ErasedFromLake)
+{
+    public string Describe() =>
+        $"deleted profile {ProfileId}" + (Profiles > 1 ? $" (and {Profiles - 1} merged ids redirecting to it)" : "")
+        + $": {Identities} identities, {Attributes} attributes, {Events} events"
+        + (ErasedFromLake ? $"; erased {LakeMessages} lake messages that carried its identities" : "; the lake messages are kept");
+}
+
+/// <summary>
+/// The worker's side of deleting a profile: removes it (and the merged ids that redirect to it, whose ids are kept in DeletedProfiles so none is reused), its
+/// identities, their links, its attributes and events in one transaction; when erasing, also the
+/// identity decisions about it and every accepted lake message that carried one of its identities
+/// (found through its events' and fragments' messages and by reading the messages in each identity's
+/// first..last range), so a rebuild from the lake cannot bring it back. Run by the unification
+/// worker between catch-ups, which then restores its identity graph from the store.
+/// </summary>
+public sealed class ProfileDeletion(SqliteConnection connection)
+{
+    private const int ScanChunk = 2_000;
+
+    /// <summary>Null when the profile does not exist or was merged into another (delete the survivor).</summary>
+    public ProfileDeletionOutcome? Run(long profileId, bool eraseFromLake, IdentityRules rules, DateTime now)
+    {
+        if (Scalar("SELECT count(*) FROM Profiles WHERE Id = $p AND MergedIntoId IS NULL", profileId) == 0)
+        {
+            return null;
+        }
+        var profiles = Longs("""
+            WITH RECURSIVE chain(Id) AS (SELECT $p UNION SELECT p.Id FROM Profiles p JOIN chain c ON p.MergedIntoId = c.Id)
+            SELECT Id FROM chain
+            """, profileId);
+        var idList = string.Join(",", profiles);
+        var lake = eraseFromLake ? LakeMessagesOf(profileId, idList, rules) : [];
+
+        using var transaction = connection.BeginTransaction();
+        Execute(transaction, $"""
+            DELETE FROM IdentityLinks WHERE FromIdentityId IN (SELECT Id FROM Identities WHERE ProfileId IN ({idList}))
+                OR ToIdentityId IN (SELECT Id FROM Identities WHERE ProfileId IN ({idList}))
+            """);
+        var identities = Execute(transaction, $"DELETE FROM Identities WHERE ProfileId IN ({idList})");
+        var attributes = Execute(transaction, $"DELETE FROM ProfileAttributes WHERE ProfileId IN ({idList})");
+        var events = Execute(transaction, $"DELETE FROM ProfileEvents WHERE ProfileId IN ({idList})");
+        var deleted = Execute(transaction, $"DELETE FROM Profiles WHERE Id IN ({idList})");
+        using (var tombstone = connection.CreateCommand())
+        {
+            tombstone.Transaction = transaction;
+            tombstone.CommandText = $"INSERT OR IGNORE INTO DeletedProfiles (Id, DeletedAt, ErasedFromLake) SELECT value, $at, $erased FROM json_each('[{idList}]')";
+            tombstone.Parameters.AddWithValue("$at", now);
+            tombstone.Parameters.AddWithValue("$erased", eraseFromLake);
+            tombstone.ExecuteNonQuery();
+        }
+        var messages = 0;
+        if (eraseFromLake)
+        {
+            Execute(transaction, $"DELETE FROM IdentityInsights WHERE ProfileId IN ({idList}) OR OtherProfileId IN ({idList})");
+            foreach (var chunk in lake.Chunk(500))
+            {
+                messages += Execute(transaction, $"DELETE FROM RawMessages WHERE Id IN ({string.Join(",", chunk)})");
+            }
+        }
+        transaction.Commit();
+        return new ProfileDeletionOutcome(profileId, deleted, identities, attributes, events, messages, eraseFromLake);
+    }
+
+    /// <summary>The accepted lake messages that carried one of the profile's identities (or made its events and fragments).</summary>
+    private SortedSet<long> LakeMessagesOf(long profileId, string idList, IdentityRules rules)
+    {
+        var found = new SortedSet<long>(Longs($"""
+            SELECT MessageId FROM ProfileEvents WHERE ProfileId IN ({idList})
+            UNION SELECT MessageId FROM ProfileAttributes WHERE ProfileId IN ({idList})
+            UNION SELECT FirstMessageId FROM Identities WHERE ProfileId IN ({idList})
+            UNION SELECT LastMessageId FROM Identities WHERE ProfileId IN ({idList})
+            """, profileId));
+        var identities = new List<(IdentityKey Key, long First, long Last)>();
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = $"SELECT Namespace, Value, FirstMessageId, LastMessageId FROM Identities WHERE ProfileId IN ({idList})";
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                identities.Add((new IdentityKey(reader.GetString(0), reader.GetString(1)), reader.GetInt64(2), reader.GetInt64(3)));
+            }
+        }
+        // Every message that carried an identity lies in its first..last range: read those ranges once.
+        foreach (var (from, to) in Ranges(identities.Select(i => (i.First, i.Last))))
+        {
+            var after = from - 1;
+            while (true)
+            {
+                using var command = connection.CreateCommand();
+                command.CommandText = "SELECT Id, Payload FROM RawMessages WHERE Id > $after AND Id <= $to AND Status = 1 ORDER BY Id LIMIT $take";
+                command.Parameters.AddWithValue("$after", after);
+                command.Parameters.AddWithValue("$to", to);
+                command.Parameters.AddWithValue("$take", ScanChunk);
+                using var reader = command.ExecuteReader();
+                var read = 0;
+                while (reader.Read())
+                {
+                    read++;
+                    after = reader.GetInt64(0);
+                    var payload = reader.GetString(1);
+                    if (identities.Any(i => after >= i.First && after <= i.Last && ProfileReader.Carries(payload, i.Key, rules)))
+                    {
+                        found.Add(after);
+                    }
+                }
+                if (read < ScanChunk)
+                {
+                    break;
+                }
+            }
+        }
+        return found;
+    }
+
+    private static IEnumerable<(long From, long To)> Ranges(IEnumerable<(long First, long Last)> ranges)
+    {
+        (long From, long To)? current = null;
+        foreach (var (first, last) in ranges.OrderBy(r => r.First))
+        {
+            if (current is { } c && first <= c.To + 1)
+            {
+                current = (c.From, Math.Max(c.To, last));
+                continue;
+            }
+            if (current is { } done)
+            {
+                yield return done;
+            }
+            current = (first, last);
+        }
+        if (current is { } end)
+        {
+            yield return end;
+        }
+    }
+
+    private int Execute(SqliteTransaction transaction, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        return command.ExecuteNonQuery();
+    }
+
+    private long Scalar(string sql, long profileId)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Parameters.AddWithValue("$p", profileId);
+        return (long)command.ExecuteScalar()!;
+    }
+
+    private List<long> Longs(string sql, long profileId)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Parameters.AddWithValue("$p", profileId);
+        using var reader = command.ExecuteReader();
+        var values = new List<long>();
+        while (reader.Read())
+        {
+            values.Add(reader.GetInt64(0));
+        }
+        return values;
+    }
+}

@@ -1,0 +1,323 @@
+using System.Net;
+using System.Text.Json;
+using ProfileStudio.Core.Auditing;
+using ProfileStudio.Core.MergePolicies;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using ProfileStudio.Tests.Support;
+
+namespace ProfileStudio.Tests.Profiles;
+
+/// <summary>
+/// The Profile API end to end: profiles made by tracking messages through the Tracking API and the
+/// unification worker, read and deleted over HTTP with API tokens, on real SQLite. Each test makes
+/// its own person, so the tests share one app.
+/// </summary>
+public sealed class ProfileApiEndpointsTests(ProfileApiAppFactory factory) : IClassFixture<ProfileApiAppFactory>
+{
+    private static readonly DateTime T = new(2026, 3, 1, 9, 0, 0, DateTimeKind.Utc);
+
+    private sealed record Person(string UserId, string Email, string Tag)
+    {
+        public string Path => $"/api/v1/profiles/user_id:{UserId}";
+    }
+
+    /// <summary>Web says name Ada, plan free (09:00); the CRM says Ada Lovelace, plan pro (10:00). Three events.</summary>
+    private async Task<Person> SeedAsync()
+    {
+        var tag = Guid.NewGuid().ToString("N")[..10];
+        var person = new Person($"u-{tag}", $"ada.{tag}@example.com", tag);
+        await factory.SendAsync(ProfileApiAppFactory.WebKey,
+            new { type = "identify", messageId = $"web-{tag}-1", userId = person.UserId, timestamp = T, traits = new { email = person.Email, name = "Ada", plan = "free", address = new { city = "London" } } },
+            new { type = "track", messageId = $"web-{tag}-2", userId = person.UserId, @event = "Viewed", timestamp = T.AddMinutes(1), properties = new { page = "/a" } },
+            new { type = "track", messageId = $"web-{tag}-3", userId = person.UserId, @event = "Bought", timestamp = T.AddMinutes(2), properties = new { total = 12.5 } },
+            new { type = "track", messageId = $"web-{tag}-4", userId = person.UserId, @event = "Viewed", timestamp = T.AddMinutes(3) });
+        await factory.SendAsync(ProfileApiAppFactory.CrmKey,
+            new { type = "identify", messageId = $"crm-{tag}-1", userId = person.UserId, timestamp = T.AddHours(1), traits = new { name = "Ada Lovelace", plan = "pro" } });
+        await factory.UnifiedAsync();
+        return person;
+    }
+
+    private async Task<JsonElement> GetOkAsync(string url, string token = ProfileApiAppFactory.ReaderToken)
+    {
+        using var client = factory.Client(token);
+        using var response = await client.GetAsync(url);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{url}: {(int)response.StatusCode} {body}");
+        Assert.True(response.Headers.Contains("Request-Id"));
+        return await ApiResponses.JsonAsync(response);
+    }
+
+    private async Task<string> GetErrorAsync(string url, HttpStatusCode status, string code, string? token = ProfileApiAppFactory.ReaderToken)
+    {
+        using var client = factory.Client(token);
+        using var response = await client.GetAsync(url);
+        Assert.True(response.Headers.Contains("Request-Id"));
+        return await ApiResponses.ErrorAsync(response, status, code);
+    }
+
+    [Fact]
+    public async Task Traits_ByAnEmailTypedDifferently_TheUnifiedTraitsNewestWinning()
+    {
+        var person = await SeedAsync();
+
+        var body = await GetOkAsync($"/api/v1/profiles/email:{Uri.EscapeDataString(" ADA." + person.Tag + "@Example.COM")}/traits");
+
+        var traits = body.GetProperty("traits");
+        Assert.Equal("Ada Lovelace", traits.GetProperty("name").GetString());
+        Assert.Equal("pro", traits.GetProperty("plan").GetString());
+        Assert.Equal("London", traits.GetProperty("address").GetProperty("city").GetString());
+        Assert.False(body.GetProperty("cursor").GetProperty("has_more").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Traits_LimitAndCursor_PagesThroughTraitsInKeyOrder()
+    {
+        var person = await SeedAsync();
+
+        var first = await GetOkAsync($"{person.Path}/traits?limit=2");
+        var cursor = first.GetProperty("cursor");
+        var second = await GetOkAsync(cursor.GetProperty("url").GetString()!);
+
+        Assert.Equal(["address", "email"], first.GetProperty("traits").EnumerateObject().Select(p => p.Name).ToList());
+        Assert.True(cursor.GetProperty("has_more").GetBoolean());
+        Assert.Equal("email", cursor.GetProperty("next").GetString());
+        Assert.Contains("limit=2", cursor.GetProperty("url").GetString());
+        Assert.Equal(["name", "plan"], second.GetProperty("traits").EnumerateObject().Select(p => p.Name).ToList());
+        Assert.False(second.GetProperty("cursor").GetProperty("has_more").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Traits_IncludeAndVerbose_OnlyThoseWithSourceAndTime()
+    {
+        var person = await SeedAsync();
+
+        var body = await GetOkAsync($"{person.Path}/traits?include=name,email&verbose=true");
+
+        var traits = body.GetProperty("traits");
+        Assert.Equal(["email", "name"], traits.EnumerateObject().Select(p => p.Name).ToList());
+        var name = traits.GetProperty("name");
+        Assert.Equal("Ada Lovelace", name.GetProperty("value").GetString());
+        Assert.Equal("CRM", name.GetProperty("source_name").GetString());
+        Assert.False(string.IsNullOrEmpty(name.GetProperty("source_id").GetString()));
+        Assert.Equal(T.AddHours(1), name.GetProperty("updated_at").GetDateTime().ToUniversalTime());
+    }
+
+    [Fact]
+    public async Task Traits_MergePolicyByNameOrId_ChangesTheWinner_UnknownIsInvalid()
+    {
+        var person = await SeedAsync();
+        await using var db = await factory.DbAsync();
+        var web = await db.Sources.Where(s => s.Name == "Web").Select(s => s.Id).SingleAsync();
+        var store = factory.Services.GetRequiredService<MergePolicyStore>();
+        var name = $"Web first {person.Tag}";
+        var created = await store.CreateAsync(AuditActor.System,
+            new MergePolicyDraft(name, "", IdentityStitching.Graph, AttributeMergeRule.SourcePrecedence, [web], []));
+        Assert.True(created.Succeeded, string.Join("; ", created.Problems));
+
+        var byName = await GetOkAsync($"{person.Path}/traits?merge_policy={Uri.EscapeDataString(name.ToUpperInvariant())}");
+        var byId = await GetOkAsync($"{person.Path}/traits?merge_policy={created.Policy!.Id}");
+        var message = await GetErrorAsync($"{person.Path}/traits?merge_policy=nope", HttpStatusCode.BadRequest, "invalid_request_error");
+
+        Assert.Equal("Ada", byName.GetProperty("traits").GetProperty("name").GetString());
+        Assert.Equal("free", byId.GetProperty("traits").GetProperty("plan").GetString());
+        Assert.Contains("no merge policy \"nope\"", message);
+    }
+
+    [Fact]
+    public async Task ExternalIds_EveryIdentifierWithTypeSourceAndFirstMessage()
+    {
+        var person = await SeedAsync();
+
+        var body = await GetOkAsync($"{person.Path}/external_ids");
+
+        var ids = body.GetProperty("data").EnumerateArray().ToDictionary(e => e.GetProperty("type").GetString()!);
+        Assert.Equal(person.UserId, ids["user_id"].GetProperty("id").GetString());
+        Assert.Equal(person.Email, ids["email"].GetProperty("id").GetString());
+        Assert.Equal($"web-{person.Tag}-1", ids["email"].GetProperty("first_message_id").GetString());
+        Assert.Equal("Web", ids["email"].GetProperty("source_name").GetString());
+        Assert.Equal(T, ids["email"].GetProperty("created_at").GetDateTime().ToUniversalTime());
+        Assert.False(body.GetProperty("cursor").GetProperty("has_more").GetBoolean());
+    }
+
+    [Fact]
+    public async Task ExternalIds_LimitOne_CursorReachesTheRest()
+    {
+        var person = await SeedAsync();
+
+        var first = await GetOkAsync($"{person.Path}/external_ids?limit=1");
+        var second = await GetOkAsync(first.GetProperty("cursor").GetProperty("url").GetString()!);
+
+        Assert.Single(first.GetProperty("data").EnumerateArray());
+        Assert.True(first.GetProperty("cursor").GetProperty("has_more").GetBoolean());
+        Assert.Single(second.GetProperty("data").EnumerateArray());
+        Assert.NotEqual(first.GetProperty("data")[0].GetProperty("id").GetString(), second.GetProperty("data")[0].GetProperty("id").GetString());
+    }
+
+    [Fact]
+    public async Task Events_NewestFirstPagedByCursor_AndFilters()
+    {
+        var person = await SeedAsync();
+
+        var first = await GetOkAsync($"{person.Path}/events?limit=2");
+        var second = await GetOkAsync($"{person.Path}/events?limit=2&next={first.GetProperty("cursor").GetProperty("next").GetString()}");
+        var bought = await GetOkAsync($"{person.Path}/events?include=Bought");
+        var notViewed = await GetOkAsync($"{person.Path}/events?exclude=Viewed");
+        var ascending = await GetOkAsync($"{person.Path}/events?sort=asc&limit=1");
+        var window = await GetOkAsync($"{person.Path}/events?start={T.AddMinutes(2):O}&end={Uri.EscapeDataString(T.AddMinutes(3).ToString("O"))}");
+
+        static List<string> Names(JsonElement body) => body.GetProperty("data").EnumerateArray().Select(e => e.GetProperty("event").GetString()!).ToList();
+        Assert.Equal(["Viewed", "Bought"], Names(first));
+        Assert.True(first.GetProperty("cursor").GetProperty("has_more").GetBoolean());
+        Assert.Equal(["Viewed"], Names(second));
+        Assert.False(second.GetProperty("cursor").GetProperty("has_more").GetBoolean());
+        Assert.Equal(["Bought"], Names(bought));
+        Assert.Equal(12.5, bought.GetProperty("data")[0].GetProperty("properties").GetProperty("total").GetDouble());
+        Assert.Equal(["Bought"], Names(notViewed));
+        Assert.Equal(T.AddMinutes(1), ascending.GetProperty("data")[0].GetProperty("timestamp").GetDateTime().ToUniversalTime());
+        Assert.Equal(["Bought"], Names(window));
+    }
+
+    [Theory]
+    [InlineData("events?limit=0", "limit")]
+    [InlineData("events?limit=abc", "limit")]
+    [InlineData("events?sort=up", "sort")]
+    [InlineData("events?start=yesterday", "start")]
+    [InlineData("events?next=garbage!", "cursor")]
+    [InlineData("traits?limit=201", "limit")]
+    [InlineData("traits?verbose=maybe", "verbose")]
+    [InlineData("external_ids?next=x", "cursor")]
+    public async Task BadParameters_AreInvalidRequestErrors(string query, string mentions)
+    {
+        var message = await GetErrorAsync($"/api/v1/profiles/user_id:anyone/{query}", HttpStatusCode.BadRequest, "invalid_request_error");
+
+        Assert.Contains(mentions, message);
+    }
+
+    [Fact]
+    public async Task Metadata_CreatedUpdatedFirstAndLastMessage()
+    {
+        var person = await SeedAsync();
+
+        var metadata = (await GetOkAsync($"{person.Path}/metadata")).GetProperty("metadata");
+
+        Assert.Equal($"web-{person.Tag}-1", metadata.GetProperty("first_message_id").GetString());
+        Assert.Equal("Web", metadata.GetProperty("first_source_name").GetString());
+        Assert.Equal($"crm-{person.Tag}-1", metadata.GetProperty("last_message_id").GetString());
+        Assert.Equal("CRM", metadata.GetProperty("last_source_name").GetString());
+        Assert.Equal(3, metadata.GetProperty("events").GetInt64());
+        Assert.True(metadata.GetProperty("updated_at").GetDateTime() >= metadata.GetProperty("created_at").GetDateTime());
+    }
+
+    [Fact]
+    public async Task ProfileIdNamespace_AndSegmentPaths_AnswerLikeTheirOwn()
+    {
+        var person = await SeedAsync();
+        var profileId = (await GetOkAsync($"{person.Path}/metadata")).GetProperty("metadata").GetProperty("profile_id").GetString();
+        var segment = $"/v1/spaces/my-space/collections/users/profiles/profile_id:{profileId}";
+
+        var traits = await GetOkAsync($"{segment}/traits");
+        var ids = await GetOkAsync($"{segment}/external_ids");
+        var events = await GetOkAsync($"{segment}/events");
+        var metadata = await GetOkAsync($"/v1/spaces/s/collections/users/profiles/email:{person.Email}/metadata");
+
+        Assert.Equal("Ada Lovelace", traits.GetProperty("traits").GetProperty("name").GetString());
+        Assert.Equal(2, ids.GetProperty("data").GetArrayLength());
+        Assert.Equal(3, events.GetProperty("data").GetArrayLength());
+        Assert.Equal(profileId, metadata.GetProperty("metadata").GetProperty("profile_id").GetString());
+    }
+
+    [Theory]
+    [InlineData("traits")]
+    [InlineData("external_ids")]
+    [InlineData("events")]
+    [InlineData("metadata")]
+    public async Task UnknownProfile_IsNotFound_BadNamespaceOrValue_IsValidationError(string endpoint)
+    {
+        Assert.Equal("Profile was not found.", await GetErrorAsync($"/api/v1/profiles/email:nobody@example.com/{endpoint}", HttpStatusCode.NotFound, "not_found"));
+        Assert.Equal("Profile was not found.", await GetErrorAsync($"/api/v1/profiles/profile_id:999999999/{endpoint}", HttpStatusCode.NotFound, "not_found"));
+        Assert.Contains("no namespace \"shoe_size\"", await GetErrorAsync($"/api/v1/profiles/shoe_size:42/{endpoint}", HttpStatusCode.BadRequest, "validation_error"));
+        Assert.Contains("phone number", await GetErrorAsync($"/v1/spaces/s/collections/users/profiles/phone:abc/{endpoint}", HttpStatusCode.BadRequest, "validation_error"));
+        Assert.Contains("namespace:value", await GetErrorAsync($"/api/v1/profiles/justtext/{endpoint}", HttpStatusCode.BadRequest, "validation_error"));
+    }
+
+    [Theory]
+    [InlineData("traits")]
+    [InlineData("external_ids")]
+    [InlineData("events")]
+    [InlineData("metadata")]
+    public async Task Reads_WithoutATokenOrWithoutProfilesRead_Are401And403(string endpoint)
+    {
+        await GetErrorAsync($"/api/v1/profiles/user_id:x/{endpoint}", HttpStatusCode.Unauthorized, "authentication_error", token: null);
+        await GetErrorAsync($"/api/v1/profiles/user_id:x/{endpoint}", HttpStatusCode.Unauthorized, "authentication_error", token: "pst_not_a_real_token_0000000000000");
+        Assert.Contains("profiles:read", await GetErrorAsync($"/v1/spaces/s/collections/users/profiles/user_id:x/{endpoint}", HttpStatusCode.Forbidden, "permission_error", ProfileApiAppFactory.LoaderToken));
+    }
+
+    [Fact]
+    public async Task Delete_WithoutProfilesDelete_Is403_UnknownIs404()
+    {
+        var person = await SeedAsync();
+        using var reader = factory.Client(ProfileApiAppFactory.ReaderToken);
+        using var deleter = factory.Client(ProfileApiAppFactory.DeleterToken);
+        using var anonymous = factory.Client(null);
+
+        await ApiResponses.ErrorAsync(await reader.DeleteAsync(person.Path), HttpStatusCode.Forbidden, "permission_error");
+        await ApiResponses.ErrorAsync(await anonymous.DeleteAsync(person.Path), HttpStatusCode.Unauthorized, "authentication_error");
+        await ApiResponses.ErrorAsync(await deleter.DeleteAsync("/api/v1/profiles/user_id:nobody-at-all"), HttpStatusCode.NotFound, "not_found");
+        await ApiResponses.ErrorAsync(await deleter.DeleteAsync("/api/v1/profiles/shoe_size:1"), HttpStatusCode.BadRequest, "validation_error");
+        await GetOkAsync($"{person.Path}/traits");
+    }
+
+    [Fact]
+    public async Task Delete_RemovesTheProfileKeepsTheLake_Audited_AndTheSameIdentityLaterMakesAFreshProfile()
+    {
+        var person = await SeedAsync();
+        var profileId = long.Parse((await GetOkAsync($"{person.Path}/metadata")).GetProperty("metadata").GetProperty("profile_id").GetString()!);
+        using var deleter = factory.Client(ProfileApiAppFactory.DeleterToken);
+
+        using var response = await deleter.DeleteAsync(person.Path);
+
+        var body = await ApiResponses.JsonAsync(response);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(body.GetProperty("deleted").GetBoolean());
+        await GetErrorAsync($"{person.Path}/traits", HttpStatusCode.NotFound, "not_found");
+        await GetErrorAsync($"/api/v1/profiles/email:{person.Email}/traits", HttpStatusCode.NotFound, "not_found");
+        await using (var db = await factory.DbAsync())
+        {
+            Assert.False(await db.Profiles.AnyAsync(p => p.Id == profileId));
+            Assert.False(await db.ProfileEvents.AnyAsync(e => e.ProfileId == profileId));
+            Assert.False(await db.ProfileAttributes.AnyAsync(a => a.ProfileId == profileId));
+            Assert.Equal(5, await db.RawMessages.CountAsync(m => m.MessageId!.Contains(person.Tag)));
+            Assert.True(await db.DeletedProfiles.AnyAsync(p => p.Id == profileId && !p.ErasedFromLake));
+        }
+        var audit = await factory.Audit.QueryAsync(new AuditFilter(Action: AuditActions.ProfileDeleted), 0, 50);
+        var entry = Assert.Single(audit.Entries, e => e.Target == $"profile {profileId}");
+        Assert.Contains("API token \"Deleter\"", entry.ActorName);
+
+        // The worker forgot the deleted profile: the identity comes back as a new profile with only the new data.
+        await factory.SendAsync(ProfileApiAppFactory.WebKey,
+            new { type = "identify", messageId = $"web-{person.Tag}-again", userId = person.UserId, timestamp = T.AddDays(1), traits = new { plan = "returning" } });
+        await factory.UnifiedAsync();
+        var again = await GetOkAsync($"{person.Path}/traits");
+        Assert.Equal(["plan"], again.GetProperty("traits").EnumerateObject().Select(p => p.Name).ToList());
+        var newId = (await GetOkAsync($"{person.Path}/metadata")).GetProperty("metadata").GetProperty("profile_id").GetString();
+        Assert.NotEqual(profileId.ToString(System.Globalization.CultureInfo.InvariantCulture), newId);
+    }
+
+    [Fact]
+    public async Task Delete_EraseTrue_AlsoErasesTheLakeMessagesThatCarriedItsIdentities_AndNoOthers()
+    {
+        var person = await SeedAsync();
+        var other = await SeedAsync();
+        using var deleter = factory.Client(ProfileApiAppFactory.DeleterToken);
+
+        using var response = await deleter.DeleteAsync($"/api/v1/profiles/email:{person.Email}?erase=true");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("erased 5 lake messages", (await ApiResponses.JsonAsync(response)).GetProperty("message").GetString());
+        await using var db = await factory.DbAsync();
+        Assert.Equal(0, await db.RawMessages.CountAsync(m => m.MessageId!.Contains(person.Tag)));
+        Assert.Equal(5, await db.RawMessages.CountAsync(m => m.MessageId!.Contains(other.Tag)));
+        await GetOkAsync($"{other.Path}/traits");
+    }
+}

@@ -1,0 +1,320 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.Extensions;
+using ProfileStudio.Core.Auditing;
+using ProfileStudio.Core.Identity;
+using ProfileStudio.Core.MergePolicies;
+using ProfileStudio.Core.Profiles;
+using ProfileStudio.Core.Security;
+using ProfileStudio.Hosting;
+using ProfileStudio.Security;
+
+namespace ProfileStudio.Profiles;
+
+/// <summary>
+/// The Profile API: <c>/api/v1/profiles/{namespace}:{value}/{traits,external_ids,events,metadata}</c> and
+/// <c>DELETE /api/v1/profiles/{namespace}:{value}</c>, with Segment-shaped answers; the read handlers also
+/// answer Segment's own paths (<c>/v1/spaces/{space}/collections/users/profiles/…</c>), so code written for
+/// Segment switches by changing its base URL. The identifier is one path segment, split at its first colon.
+/// </summary>
+internal static class ProfileApiEndpoints
+{
+    private const int DefaultTraitLimit = 10;
+    private const int MaxTraitLimit = 200;
+    private const int DefaultIdLimit = 25;
+    private const int MaxIdLimit = 100;
+
+    /// <summary>Segment's field names (<c>has_more</c>, <c>source_id</c>); trait names are kept as they are.</summary>
+    private static readonly JsonSerializerOptions SnakeCase = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    public static IEndpointRouteBuilder MapProfileApi(this IEndpointRouteBuilder endpoints)
+    {
+        MapReads(endpoints.MapGroup("/api/v1/profiles/{identifier}"), "");
+        MapReads(endpoints.MapGroup("/v1/spaces/{space}/collections/users/profiles/{identifier}"), " (Segment's path)");
+        endpoints.MapDelete("/api/v1/profiles/{identifier}", DeleteAsync)
+            .RequireApiToken(ApiScopes.ProfilesDelete)
+            .DisableAntiforgery()
+            .WithTags("Profile API")
+            .WithName("DeleteProfile")
+            .WithSummary("Delete a profile: its identities, attributes and events (erase=true also erases the lake messages that carried its identities).");
+        return endpoints;
+    }
+
+    private static void MapReads(RouteGroupBuilder group, string suffix)
+    {
+        group.RequireApiToken(ApiScopes.ProfilesRead).WithTags("Profile API");
+        var segment = suffix.Length > 0 ? "Segment" : "";
+        group.MapGet("/traits", TraitsAsync).WithName($"{segment}GetProfileTraits")
+            .WithSummary("A profile's traits through a merge policy" + suffix);
+        group.MapGet("/external_ids", ExternalIdsAsync).WithName($"{segment}GetProfileExternalIds")
+            .WithSummary("A profile's identifiers" + suffix);
+        group.MapGet("/events", EventsAsync).WithName($"{segment}GetProfileEvents")
+            .WithSummary("A profile's events, newest first, cursor-paged" + suffix);
+        group.MapGet("/metadata", MetadataAsync).WithName($"{segment}GetProfileMetadata")
+            .WithSummary("When a profile was created and last updated, and its first and last messages" + suffix);
+    }
+
+    /// <summary><c>?include=a,b&amp;limit=10&amp;verbose=true&amp;merge_policy=&lt;id|name&gt;&amp;next=&lt;key&gt;</c></summary>
+    private static async Task<IResult> TraitsAsync(
+        string identifier, HttpRequest request, ProfileReader reader,
+        string? include = null, string? limit = null, string? verbose = null, string? merge_policy = null, string? next = null,
+        CancellationToken ct = default)
+    {
+        if (ParseLimit(limit, DefaultTraitLimit, MaxTraitLimit) is not { } take)
+        {
+            return BadLimit(MaxTraitLimit);
+        }
+        if (ParseBool(verbose, "verbose") is var (isVerbose, verboseProblem) && verboseProblem is not null)
+        {
+            return Invalid(verboseProblem);
+        }
+        if (await reader.PolicyAsync(merge_policy, ct) is not { } policy)
+        {
+            return Invalid($"There is no merge policy \"{merge_policy}\"; give a policy's id or name, or leave merge_policy out for the default.");
+        }
+        var found = await reader.FindAsync(identifier, ct);
+        if (!found.Found)
+        {
+            return LookupProblem(found);
+        }
+        var view = await reader.TraitsAsync(found.ProfileId, policy, found.Identity, ct);
+        if (view is null)
+        {
+            return NotFound();
+        }
+        var traits = view.ToJson();
+        var wanted = Names(include);
+        var keys = traits.Select(t => t.Key)
+            .Where(k => wanted.Count == 0 || wanted.Contains(k))
+            .Where(k => next is null || string.CompareOrdinal(k, next) > 0)
+            .Order(StringComparer.Ordinal).ToList();
+        var page = keys.Take(take).ToList();
+        var body = new JsonObject();
+        foreach (var key in page)
+        {
+            var value = traits[key]!.DeepClone();
+            body[key] = isVerbose ? Verbose(view, key, value) : value;
+        }
+        var hasMore = keys.Count > page.Count;
+        return TypedResults.Json(new TraitsResponse(body, Cursor(request, hasMore, hasMore ? page[^1] : null)), SnakeCase);
+    }
+
+    /// <summary>The winning value of a top-level trait with the source and time of its newest part.</summary>
+    private static JsonObject Verbose(UnifiedView view, string key, JsonNode value)
+    {
+        var newest = view.Attributes
+            .Where(a => a.IsPresent && (a.Key == key || a.Key.StartsWith(key + ".", StringComparison.Ordinal)))
+            .Select(a => a.Winner!)
+            .MaxBy(w => (w.EventAt, w.MessageId));
+        return new JsonObject
+        {
+            ["value"] = value,
+            ["source_id"] = newest?.SourceId.ToString(CultureInfo.InvariantCulture),
+            ["source_name"] = newest?.SourceName,
+            ["updated_at"] = newest?.EventAt,
+        };
+    }
+
+    /// <summary><c>?limit=25&amp;next=&lt;id&gt;&amp;include=email,user_id</c> (namespaces)</summary>
+    private static async Task<IResult> ExternalIdsAsync(
+        string identifier, HttpRequest request, ProfileReader reader,
+        string? include = null, string? limit = null, string? next = null, CancellationToken ct = default)
+    {
+        if (ParseLimit(limit, DefaultIdLimit, MaxIdLimit) is not { } take)
+        {
+            return BadLimit(MaxIdLimit);
+        }
+        long? after = null;
+        if (next is not null)
+        {
+            if (!long.TryParse(next, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
+            {
+                return Invalid($"\"{next}\" is not a cursor of this list; pass the cursor's \"next\" as it was given.");
+            }
+            after = parsed;
+        }
+        var found = await reader.FindAsync(identifier, ct);
+        if (!found.Found)
+        {
+            return LookupProblem(found);
+        }
+        var namespaces = Names(include);
+        var all = (await reader.IdentitiesAsync(found.ProfileId, ct))
+            .Where(i => namespaces.Count == 0 || namespaces.Contains(i.Namespace))
+            .OrderBy(i => i.Id).Where(i => after is null || i.Id > after).ToList();
+        var page = all.Take(take).ToList();
+        var hasMore = all.Count > page.Count;
+        return TypedResults.Json(new ListResponse<ExternalId>(
+            page.Select(i => new ExternalId(i.Value, i.Namespace, i.SourceId.ToString(CultureInfo.InvariantCulture), i.SourceName,
+                i.FirstSeenAt, i.LastSeenAt, i.FirstClientMessageId ?? i.FirstMessageId.ToString(CultureInfo.InvariantCulture))).ToList(),
+            Cursor(request, hasMore, hasMore ? page[^1].Id.ToString(CultureInfo.InvariantCulture) : null)), SnakeCase);
+    }
+
+    /// <summary><c>?start=&amp;end=&amp;include=a,b&amp;exclude=c&amp;limit=10&amp;sort=desc|asc&amp;next=&lt;cursor&gt;</c></summary>
+    private static async Task<IResult> EventsAsync(
+        string identifier, HttpRequest request, ProfileReader reader,
+        string? start = null, string? end = null, string? include = null, string? exclude = null,
+        string? limit = null, string? sort = null, string? next = null, CancellationToken ct = default)
+    {
+        if (ParseLimit(limit, EventQuery.DefaultLimit, EventQuery.MaxLimit) is not { } take)
+        {
+            return BadLimit(EventQuery.MaxLimit);
+        }
+        if (ParseTime(start, "start") is var (from, startProblem) && startProblem is not null)
+        {
+            return Invalid(startProblem);
+        }
+        if (ParseTime(end, "end") is var (to, endProblem) && endProblem is not null)
+        {
+            return Invalid(endProblem);
+        }
+        if (sort is not (null or "asc" or "desc"))
+        {
+            return Invalid($"sort must be \"asc\" or \"desc\", not \"{sort}\".");
+        }
+        EventCursor? after = null;
+        if (next is not null)
+        {
+            if (!EventCursor.TryDecode(next, out var cursor))
+            {
+                return Invalid($"\"{next}\" is not a cursor of this list; pass the cursor's \"next\" as it was given.");
+            }
+            after = cursor;
+        }
+        var found = await reader.FindAsync(identifier, ct);
+        if (!found.Found)
+        {
+            return LookupProblem(found);
+        }
+        var page = await reader.EventsAsync(found.ProfileId, new EventQuery
+        {
+            Start = from, End = to, IncludeNames = Names(include), ExcludeNames = Names(exclude),
+            Limit = take, Ascending = sort == "asc", After = after,
+        }, ct);
+        return TypedResults.Json(new ListResponse<EventItem>(
+            page.Events.Select(e => new EventItem(e.Id, e.Type, e.Name, e.EventAt, e.SourceId.ToString(CultureInfo.InvariantCulture),
+                e.MessageId, JsonSerializer.Deserialize<JsonElement>(e.PropertiesJson))).ToList(),
+            Cursor(request, page.HasMore, page.Next?.Encode())), SnakeCase);
+    }
+
+    private static async Task<IResult> MetadataAsync(string identifier, ProfileReader reader, CancellationToken ct = default)
+    {
+        var found = await reader.FindAsync(identifier, ct);
+        if (!found.Found)
+        {
+            return LookupProblem(found);
+        }
+        if (await reader.MetadataAsync(found.ProfileId, ct) is not { } m)
+        {
+            return NotFound();
+        }
+        return TypedResults.Json(new MetadataResponse(new Metadata(
+            m.ProfileId.ToString(CultureInfo.InvariantCulture), m.CreatedAt, m.UpdatedAt,
+            m.FirstMessage?.MessageId, m.FirstMessage?.SourceId.ToString(CultureInfo.InvariantCulture), m.FirstMessage?.SourceName,
+            m.LastMessage?.MessageId, m.LastMessage?.SourceId.ToString(CultureInfo.InvariantCulture), m.LastMessage?.SourceName,
+            m.Identities, m.Events)), SnakeCase);
+    }
+
+    /// <summary>
+    /// Deletes the profile and waits (a few seconds) for the unification worker to do it: 200 when done,
+    /// 202 with the job when it is still queued. <c>?erase=true</c> also erases the lake messages.
+    /// </summary>
+    private static async Task<IResult> DeleteAsync(
+        string identifier, HttpContext http, ProfileReader reader, ProfileEraser eraser, string? erase = null, CancellationToken ct = default)
+    {
+        if (ParseBool(erase, "erase") is var (eraseLake, eraseProblem) && eraseProblem is not null)
+        {
+            return Invalid(eraseProblem);
+        }
+        var found = await reader.FindAsync(identifier, ct);
+        if (!found.Found)
+        {
+            return LookupProblem(found);
+        }
+        var actor = new AuditActor(null, $"API token \"{http.User.Identity?.Name}\"", http.Connection.RemoteIpAddress?.ToString());
+        var result = await eraser.DeleteAsync(actor, found.ProfileId, eraseLake, null, ct);
+        var profileId = found.ProfileId.ToString(CultureInfo.InvariantCulture);
+        return result.Status switch
+        {
+            ProfileDeletionStatus.Deleted => TypedResults.Json(new DeleteResponse(true, profileId, "deleted", result.Message, result.JobId), SnakeCase),
+            ProfileDeletionStatus.Pending => TypedResults.Json(new DeleteResponse(false, profileId, "pending", result.Message, result.JobId), SnakeCase, statusCode: StatusCodes.Status202Accepted),
+            ProfileDeletionStatus.NotFound => NotFound(),
+            _ => ApiErrors.Problem(StatusCodes.Status500InternalServerError, "internal_error", $"The profile could not be deleted: {result.Message}"),
+        };
+    }
+
+    private static IResult LookupProblem(ProfileLookup found) => found.Failure == ProfileLookupFailure.NotFound
+        ? NotFound()
+        : ApiErrors.Problem(StatusCodes.Status400BadRequest, ApiErrors.Validation, found.Problem!);
+
+    private static IResult NotFound() => ApiErrors.Problem(StatusCodes.Status404NotFound, ApiErrors.NotFound, "Profile was not found.");
+
+    private static IResult Invalid(string message) => ApiErrors.Problem(StatusCodes.Status400BadRequest, ApiErrors.InvalidRequest, message);
+
+    private static IResult BadLimit(int max) => Invalid($"limit must be a whole number from 1 to {max}.");
+
+    private static int? ParseLimit(string? text, int fallback, int max) =>
+        text is null ? fallback
+        : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value is >= 1 && value <= max ? value
+        : null;
+
+    private static (bool Value, string? Problem) ParseBool(string? text, string name) => text switch
+    {
+        null or "false" or "0" => (false, null),
+        "true" or "1" => (true, null),
+        _ => (false, $"{name} must be true or false, not \"{text}\"."),
+    };
+
+    private static (DateTime? Value, string? Problem) ParseTime(string? text, string name)
+    {
+        if (text is null)
+        {
+            return (null, null);
+        }
+        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value)
+            ? (value.UtcDateTime, null)
+            : (null, $"{name} must be an ISO 8601 time, e.g. 2026-03-01T09:00:00Z, not \"{text}\".");
+    }
+
+    private static HashSet<string> Names(string? list) =>
+        list is null ? [] : list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>Segment's cursor: the URL of the next page (the same query with <c>next</c> set), whether there is one, and its token.</summary>
+    private static CursorInfo Cursor(HttpRequest request, bool hasMore, string? next)
+    {
+        if (!hasMore || next is null)
+        {
+            return new CursorInfo(null, false, null);
+        }
+        var query = new QueryBuilder(request.Query.Where(q => q.Key != "next").SelectMany(q => q.Value.Select(v => KeyValuePair.Create(q.Key, v ?? ""))))
+        {
+            { "next", next },
+        };
+        return new CursorInfo($"{request.PathBase}{request.Path}{query}", true, next);
+    }
+
+    internal sealed record CursorInfo(string? Url, bool HasMore, string? Next);
+
+    internal sealed record TraitsResponse(JsonObject Traits, CursorInfo Cursor);
+
+    internal sealed record ListResponse<T>(IReadOnlyList<T> Data, CursorInfo Cursor);
+
+    internal sealed record ExternalId(string Id, string Type, string SourceId, string SourceName, DateTime CreatedAt, DateTime LastSeenAt, string FirstMessageId)
+    {
+        public string Collection => "users";
+        public string Encoding => "none";
+    }
+
+    internal sealed record EventItem(long Id, string Type, string Event, DateTime Timestamp, string SourceId, long LakeMessageId, JsonElement Properties);
+
+    internal sealed record Metadata(
+        string ProfileId, DateTime CreatedAt, DateTime UpdatedAt,
+        string? FirstMessageId, string? FirstSourceId, string? FirstSourceName,
+        string? LastMessageId, string? LastSourceId, string? LastSourceName,
+        int Identities, long Events);
+
+    internal sealed record MetadataResponse(Metadata Metadata);
+
+    internal sealed record DeleteResponse(bool Deleted, string ProfileId, string Status, string Message, int? JobId);
+}
