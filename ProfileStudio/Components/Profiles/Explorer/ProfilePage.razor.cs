@@ -25,7 +25,9 @@ public sealed partial class ProfilePage : IDisposable
     private int _version;
     private bool _loaded;
     private bool _canEdit;
-    private bool _deleted;
+    private bool _canDelete;
+    private bool _deleteOpen;
+    private string? _deleted;
 
     [Parameter] public long Id { get; set; }
 
@@ -55,6 +57,7 @@ public sealed partial class ProfilePage : IDisposable
         Policies.Changed += OnPoliciesChanged;
         var user = AuthState is null ? null : (await AuthState).User;
         _canEdit = user is not null && EditRoles.Any(user.IsInRole);
+        _canDelete = user?.IsInRole(Roles.Admin) == true;
         if (InitialTab is not null && Array.IndexOf(TabNames, InitialTab.ToLowerInvariant()) is >= 0 and var tab)
         {
             _tab = tab;
@@ -89,15 +92,16 @@ public sealed partial class ProfilePage : IDisposable
         }
     }
 
-    private void OnDeleted()
+    private void OnDeleted(string outcome)
     {
-        _deleted = true;
+        _deleteOpen = false;
+        _deleted = outcome;
         _header = null;
     }
 
     private void OnChanged(IReadOnlyCollection<long> profiles)
     {
-        if (profiles.Contains(Id) && !_deleted)
+        if (profiles.Contains(Id) && _deleted is null)
         {
             _ = InvokeAsync(async () =>
             {
