@@ -126,9 +126,9 @@ internal sealed class ProfileExplorerPage(IPage page)
         await page.GetByTestId("edit-attribute-save").ClickAsync();
     }
 
-    public async Task DeleteAsync(bool eraseFromLake)
+    /// <summary>In the open delete panel: optionally ticks "erase from the lake too", then confirms.</summary>
+    public async Task ConfirmDeleteAsync(bool eraseFromLake)
     {
-        await DeleteButton.ClickAsync();
         if (eraseFromLake)
         {
             await page.GetByTestId("delete-erase-lake").CheckAsync();

@@ -161,8 +161,16 @@ public sealed class ProfileExplorerTests(StudioFixture studio, ITestOutputHelper
         await Expect(profile.Lineage("plan")).ToContainTextAsync("From Studio edits");
         await Screenshots.SaveAsync(page, "44-explorer-edited");
 
-        await profile.DeleteAsync(eraseFromLake: false);
-        await Expect(profile.Missing).ToBeVisibleAsync();
+        await profile.DeleteButton.ClickAsync();
+        await Screenshots.SaveAsync(page, "45-explorer-delete-confirm");
+        await profile.ConfirmDeleteAsync(eraseFromLake: false);
+        await Expect(profile.Missing).ToContainTextAsync("was deleted");
+        await Screenshots.SaveAsync(page, "46-explorer-deleted");
+        var audit = Studio.Server.Services.GetRequiredService<AuditLog>();
+        var edits = await audit.QueryAsync(new AuditFilter(Action: AuditActions.ProfileAttributeEdited), 0, 100);
+        Assert.Contains(edits.Entries, e => e.Target == $"user_id:{person.UserId}" && e.ActorName == $"explorer-admin-{person.Run}@e2e.test");
+        var deletions = await audit.QueryAsync(new AuditFilter(Action: AuditActions.ProfileDeleted), 0, 100);
+        Assert.Contains(deletions.Entries, e => e.ActorName == $"explorer-admin-{person.Run}@e2e.test");
         var profiles = new ProfilesPage(page);
         await profiles.GotoAsync();
         await profiles.SearchAsync($"user_id:{person.UserId}");
