@@ -136,7 +136,17 @@ public sealed class ProfileExplorerTests(StudioFixture studio, ITestOutputHelper
         Assert.True(webFirst.Succeeded, string.Join("; ", webFirst.Problems));
         await SignInAsync(page, $"explorer-admin-{person.Run}@e2e.test", Roles.Admin);
 
-        await OpenProfileAsync(page, $"user_id:{person.UserId}");
+        // Found by the start of the name (any case); the list shows the display name, primary identity and sources.
+        var profiles = new ProfilesPage(page);
+        await profiles.GotoAsync();
+        await profiles.SearchUntilFoundAsync($"ada lovelace {person.Run}");
+        await Expect(profiles.ProfileLinks).ToHaveTextAsync($"Ada Lovelace {person.Run}");
+        await Expect(profiles.Results).ToContainTextAsync($"user_id:{person.UserId}");
+        await Expect(profiles.Results).ToContainTextAsync($"Explorer CRM {person.Run}");
+        await Screenshots.SaveAsync(page, "39-explorer-list");
+        await profiles.ProfileLinks.ClickAsync();
+        await page.WaitForURLAsync(new Regex(@"/profiles/\d+$"));
+        await new ShellPage(page).WaitForInteractiveAsync();
         var profile = new ProfileExplorerPage(page);
         await Expect(profile.Header).ToContainTextAsync($"{Events} events");
         await Expect(profile.AttributeValue("plan")).ToHaveTextAsync("enterprise");
@@ -171,7 +181,6 @@ public sealed class ProfileExplorerTests(StudioFixture studio, ITestOutputHelper
         Assert.Contains(edits.Entries, e => e.Target == $"user_id:{person.UserId}" && e.ActorName == $"explorer-admin-{person.Run}@e2e.test");
         var deletions = await audit.QueryAsync(new AuditFilter(Action: AuditActions.ProfileDeleted), 0, 100);
         Assert.Contains(deletions.Entries, e => e.ActorName == $"explorer-admin-{person.Run}@e2e.test");
-        var profiles = new ProfilesPage(page);
         await profiles.GotoAsync();
         await profiles.SearchAsync($"user_id:{person.UserId}");
         await Expect(profiles.ProfileLinks).ToHaveCountAsync(0);
