@@ -28,6 +28,7 @@ public sealed partial class ProfilePage : IDisposable
     private bool _canDelete;
     private bool _deleteOpen;
     private string? _deleted;
+    private long _shownId;
 
     [Parameter] public long Id { get; set; }
 
@@ -49,6 +50,12 @@ public sealed partial class ProfilePage : IDisposable
 
     protected override async Task OnParametersSetAsync()
     {
+        if (_shownId != Id)
+        {
+            _shownId = Id;
+            // Another profile in the same page instance (a link from this one): nothing of the last one's state carries over.
+            (_deleted, _deleteOpen) = (null, false);
+        }
         Unification.ProfilesChanged -= OnChanged;
         Unification.ProfilesChanged += OnChanged;
         Unification.Rebuilt -= OnRebuilt;
