@@ -46,6 +46,7 @@ public static class AuditActions
     public const string NeverLinkAdded = "identity.never_link_added";
     public const string NeverLinkDeleted = "identity.never_link_deleted";
     public const string ProfileSplit = "profile.split";
+    public const string ProfileAttributeEdited = "profile.attribute_edited";
     public const string ProfileDeleted = "profile.deleted";
     public const string RebuildRequested = "unification.rebuild_requested";
     public const string RebuildFinished = "unification.rebuild_finished";

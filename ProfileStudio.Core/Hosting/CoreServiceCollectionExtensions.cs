@@ -57,6 +57,9 @@ public static class CoreServiceCollectionExtensions
         services.AddOptions<UnificationOptions>().Bind(configuration.GetSection(UnificationOptions.Section));
         services.AddHostedService<UnificationWorker>();
         services.AddSingleton<MergePolicyStore>();
+        services.AddSingleton<ProfileExplorerReader>();
+        services.AddSingleton<ProfileDirectory>();
+        services.AddSingleton<StudioEdits>();
         services.AddHostedService<MergePolicyBootstrapper>();
         services.AddOptions<DemoDataOptions>().Bind(configuration.GetSection(DemoDataOptions.Section));
         services.AddHostedService<DemoDataSeeder>();

@@ -154,6 +154,12 @@ public sealed class ProfileReader
             }
         }
         var sources = await SourceNamesAsync(null, ct);
+        if (fragments.Any(f => !sources.ContainsKey(f.SourceId)))
+        {
+            // A source created since the names were cached (e.g. "Studio edits" on its first edit): its name is shown at once.
+            _sourceNames = null;
+            sources = await SourceNamesAsync(null, ct);
+        }
         IdentityScope? scope = null;
         if (policy.Stitching == IdentityStitching.None)
         {

@@ -41,6 +41,7 @@ public sealed class IdentityStoryTests(StudioFixture studio, ITestOutputHelper o
         var profileUrl = page.Url;
 
         var profile = new ProfileGraphPage(page);
+        await profile.ShowAsync();
         await Expect(profile.IdentityValues).ToHaveCountAsync(2);
         await Expect(profile.Identities).ToContainTextAsync(anonymousId);
         await Expect(profile.Identities).ToContainTextAsync(userId);
@@ -61,6 +62,7 @@ public sealed class IdentityStoryTests(StudioFixture studio, ITestOutputHelper o
 
         // The admin decides the anonymous browsing was someone else: remove it from the profile.
         await page.GotoInteractiveAsync(profileUrl);
+        await profile.ShowAsync();
         await profile.RemoveAsync(anonymousId);
         await Expect(profile.SplitStatus).ToContainTextAsync("split into", new() { Timeout = 15_000 });
         await Expect(profile.IdentityValues).ToHaveCountAsync(1);

@@ -31,7 +31,7 @@ public sealed class NavMenuTests : StudioBunitContext
 
         var cut = Render<NavMenu>();
 
-        Assert.Equal([("/", "Home"), ("/profiles", "Profiles"), ("/profiles/merge-policies", "Merge policies")], Links(cut));
+        Assert.Equal([("/", "Home"), ("/profiles", "Explorer"), ("/profiles/merge-policies", "Merge policies")], Links(cut));
     }
 
     [Fact]
@@ -41,7 +41,7 @@ public sealed class NavMenuTests : StudioBunitContext
 
         var cut = Render<NavMenu>();
 
-        Assert.Equal([("/", "Home"), ("/profiles", "Profiles"), ("/profiles/merge-policies", "Merge policies"), ("/identity/insights", "Insights"), ("/identity/simulator", "Simulator")], Links(cut));
+        Assert.Equal([("/", "Home"), ("/profiles", "Explorer"), ("/profiles/merge-policies", "Merge policies"), ("/identity/insights", "Insights"), ("/identity/simulator", "Simulator")], Links(cut));
         Assert.Empty(cut.FindAll("[data-testid=nav-group-Data]"));
         Assert.Empty(cut.FindAll("[data-testid=nav-group-Admin]"));
     }
@@ -74,7 +74,7 @@ public sealed class NavMenuTests : StudioBunitContext
 
     [Theory]
     [InlineData("/profiles/merge-policies", "Merge policies")]
-    [InlineData("/profiles/42", "Profiles")]
+    [InlineData("/profiles/42", "Explorer")]
     public void Render_PageUnderAnotherPagesRoute_LightsOnlyItsOwnLink(string path, string expected)
     {
         SignIn("someone@example.com", Roles.Marketer);

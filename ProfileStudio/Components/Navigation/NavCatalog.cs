@@ -37,8 +37,8 @@ public static class NavCatalog
 
     public static IReadOnlyList<NavEntry> Entries { get; } =
     [
-        new("Profiles", "Profiles", MudBlazor.Icons.Material.Filled.People, typeof(Profiles.ProfilesPage),
-            "Look anyone up by any identifier (email:…, phone:…, user_id:…) and see the identities stitched into their profile."),
+        new("Profiles", "Explorer", MudBlazor.Icons.Material.Filled.People, typeof(Profiles.ProfilesPage),
+            "Look anyone up by any identifier (email:…, phone:…, user_id:…), a name or an email, and read one complete profile: attributes with where each value came from, identities, timeline."),
         new("Profiles", "Merge policies", MudBlazor.Icons.Material.Filled.MergeType, typeof(Profiles.MergePolicies.MergePoliciesPage),
             "How conflicting values from different sources combine: most recent wins, or an ordered list of sources, with per-attribute overrides."),
         new("Identity", "Insights", MudBlazor.Icons.Material.Filled.Insights, typeof(Identity.InsightsPage),

@@ -1,0 +1,113 @@
+using Microsoft.EntityFrameworkCore;
+using ProfileStudio.Core.MergePolicies;
+using ProfileStudio.Core.Storage;
+
+namespace ProfileStudio.Core.Profiles;
+
+public enum ProfileSort
+{
+    LastActivityNewest = 1,
+    LastActivityOldest = 2,
+    CreatedNewest = 3,
+    CreatedOldest = 4,
+}
+
+/// <summary>One row of the explorer's list.</summary>
+public sealed record ProfileSummary(long Id, string? DisplayName, string? PrimaryIdentity, IReadOnlyList<string> Sources, int Identities, DateTime CreatedAt, DateTime LastActivityAt);
+
+public sealed record ProfileDirectoryPage(IReadOnlyList<ProfileSummary> Items, int Total, string? Problem);
+
+/// <summary>
+/// The explorer's list of profiles: a count, a sorted page, and search by <c>namespace:value</c> (exact,
+/// normalized like ingestion, through <see cref="ProfileReader.FindAsync"/>), by profile id, or by the
+/// start of an email address or a name. Display names come from the default policy's name traits.
+/// </summary>
+public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> dbFactory, ProfileReader reader, MergePolicyStore policies)
+{
+    /// <summary>The traits a display name is made of.</summary>
+    private static readonly string[] NameKeys = ["name", "firstName", "lastName", "first_name", "last_name"];
+
+    public const int MaxPrefixMatches = 1000;
+
+    public async Task<ProfileDirectoryPage> PageAsync(string? search, ProfileSort sort, int skip, int take, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var profiles = db.Profiles.AsNoTracking().Where(p => p.MergedIntoId == null);
+        var text = search?.Trim() ?? "";
+        if (text.Length > 0)
+        {
+            var (ids, problem) = await MatchesAsync(db, text, ct);
+            if (problem is not null || ids.Count == 0)
+            {
+                return new ProfileDirectoryPage([], 0, problem);
+            }
+            profiles = profiles.Where(p => ids.Contains(p.Id));
+        }
+        var total = await profiles.CountAsync(ct);
+        var sorted = sort switch
+        {
+            ProfileSort.LastActivityOldest => profiles.OrderBy(p => p.UpdatedAt).ThenBy(p => p.Id),
+            ProfileSort.CreatedNewest => profiles.OrderByDescending(p => p.CreatedAt).ThenByDescending(p => p.Id),
+            ProfileSort.CreatedOldest => profiles.OrderBy(p => p.CreatedAt).ThenBy(p => p.Id),
+            _ => profiles.OrderByDescending(p => p.UpdatedAt).ThenByDescending(p => p.Id),
+        };
+        var page = await sorted.Skip(skip).Take(take).ToListAsync(ct);
+        var pageIds = page.Select(p => p.Id).ToList();
+        var identities = await db.Identities.AsNoTracking().Where(i => pageIds.Contains(i.ProfileId))
+            .Select(i => new { i.ProfileId, i.SourceId }).ToListAsync(ct);
+        var attributeSources = await db.ProfileAttributes.AsNoTracking().Where(a => pageIds.Contains(a.ProfileId))
+            .Select(a => new { a.ProfileId, a.SourceId }).Distinct().ToListAsync(ct);
+        var nameFragments = await db.ProfileAttributes.AsNoTracking().Where(a => pageIds.Contains(a.ProfileId) && NameKeys.Contains(a.Key)).ToListAsync(ct);
+        var sourceNames = await db.Sources.AsNoTracking().ToDictionaryAsync(s => s.Id, s => s.Name, ct);
+        var defaultPolicy = await policies.GetDefaultAsync(ct);
+        // A policy without stitching reads one identity's data; for a list, the default's stitched view names the person.
+        var names = new MergePolicyEvaluator(new MergePolicy
+        {
+            Name = defaultPolicy.Name, Stitching = IdentityStitching.Graph, AttributeMerge = defaultPolicy.AttributeMerge,
+            SourcePrecedence = defaultPolicy.SourcePrecedence, Overrides = defaultPolicy.Overrides,
+        }, sourceNames);
+
+        var items = new List<ProfileSummary>(page.Count);
+        foreach (var p in page)
+        {
+            var primary = (await reader.IdentitiesAsync(p.Id, ct)).FirstOrDefault();
+            var fragments = nameFragments.Where(a => a.ProfileId == p.Id).ToList();
+            var name = fragments.Count == 0 ? null : ProfileExplorerReader.DisplayName(names.Evaluate(fragments));
+            var sources = identities.Where(i => i.ProfileId == p.Id).Select(i => i.SourceId)
+                .Concat(attributeSources.Where(a => a.ProfileId == p.Id).Select(a => a.SourceId))
+                .Distinct().Select(id => sourceNames.GetValueOrDefault(id, $"source {id}")).Order(StringComparer.OrdinalIgnoreCase).ToList();
+            items.Add(new ProfileSummary(p.Id, name, primary is null ? null : $"{primary.Namespace}:{primary.Value}", sources,
+                identities.Count(i => i.ProfileId == p.Id), p.CreatedAt, p.UpdatedAt));
+        }
+        return new ProfileDirectoryPage(items, total, null);
+    }
+
+    /// <summary>The profiles a search names: one for an identifier or id, up to <see cref="MaxPrefixMatches"/> for a prefix.</summary>
+    private async Task<(IReadOnlyList<long> Ids, string? Problem)> MatchesAsync(ProfileStudioDbContext db, string text, CancellationToken ct)
+    {
+        if (long.TryParse(text, out _) || text.Contains(':', StringComparison.Ordinal))
+        {
+            var lookup = await reader.FindAsync(long.TryParse(text, out var id) ? $"profile_id:{id}" : text, ct);
+            if (lookup.Found)
+            {
+                return ([lookup.ProfileId], null);
+            }
+            return ([], lookup.Failure == ProfileLookupFailure.NotFound ? "No profile has this identifier." : lookup.Problem);
+        }
+        if (text.Length < 2)
+        {
+            return ([], "Type at least two letters of a name or an email address, or namespace:value.");
+        }
+        // LIKE is case-insensitive for ASCII in SQLite; the pattern's wildcards in the text are escaped.
+        var escaped = text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
+        var byEmail = await db.Identities.AsNoTracking()
+            .Where(i => i.Namespace == "email" && EF.Functions.Like(i.Value, escaped + "%", "\\"))
+            .Select(i => i.ProfileId).Distinct().Take(MaxPrefixMatches).ToListAsync(ct);
+        var quoted = "\"" + escaped + "%";
+        var byName = await db.ProfileAttributes.AsNoTracking()
+            .Where(a => NameKeys.Contains(a.Key) || a.Key == "email")
+            .Where(a => EF.Functions.Like(a.ValueJson, quoted, "\\"))
+            .Select(a => a.ProfileId).Distinct().Take(MaxPrefixMatches).ToListAsync(ct);
+        return (byEmail.Concat(byName).Distinct().ToList(), null);
+    }
+}

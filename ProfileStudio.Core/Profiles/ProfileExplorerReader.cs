@@ -1,0 +1,99 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using ProfileStudio.Core.Ingestion;
+using ProfileStudio.Core.MergePolicies;
+using ProfileStudio.Core.Storage;
+
+namespace ProfileStudio.Core.Profiles;
+
+/// <summary>What the explorer's header shows about one profile.</summary>
+public sealed record ProfileHeader(long Id, DateTime CreatedAt, DateTime UpdatedAt, string? DisplayName, ProfileIdentity? PrimaryIdentity, int Sources, long Events);
+
+/// <summary>A profile's attributes through one policy, and a note when the policy reads one identity only.</summary>
+public sealed record ProfileAttributes(MergePolicy Policy, UnifiedView View, string? ScopeNote);
+
+/// <summary>Which events of the timeline to show: by event name, and from/to (UTC, <c>To</c> exclusive).</summary>
+public sealed record TimelineFilter(string? Name = null, DateTime? FromUtc = null, DateTime? ToUtc = null)
+{
+    public bool IsEmpty => this == new TimelineFilter();
+}
+
+/// <summary>
+/// The explorer's view of one profile, on top of <see cref="ProfileReader"/>: a header with a display
+/// name, attributes through a policy, timeline pages under the explorer's filter, plus the two small
+/// reads the reader does not offer (the event names for the filter, and an event's lake message).
+/// </summary>
+public sealed class ProfileExplorerReader(ProfileReader reader, IDbContextFactory<ProfileStudioDbContext> dbFactory)
+{
+    public async Task<ProfileHeader?> HeaderAsync(long profileId, MergePolicy defaultPolicy, CancellationToken ct = default)
+    {
+        if (await reader.MetadataAsync(profileId, ct) is not { } metadata)
+        {
+            return null;
+        }
+        var identities = await reader.IdentitiesAsync(profileId, ct);
+        var view = await reader.TraitsAsync(profileId, defaultPolicy, ct: ct);
+        var sources = identities.Select(i => i.SourceId)
+            .Concat(view?.Attributes.SelectMany(a => a.Losers.Select(l => l.Fragment.SourceId).Append(a.Winner?.SourceId ?? 0)) ?? [])
+            .Concat(new[] { metadata.FirstMessage?.SourceId ?? 0, metadata.LastMessage?.SourceId ?? 0 })
+            .Where(id => id != 0).Distinct().Count();
+        return new ProfileHeader(metadata.ProfileId, metadata.CreatedAt, metadata.UpdatedAt, view is null ? null : DisplayName(view),
+            identities.FirstOrDefault(), sources, metadata.Events);
+    }
+
+    /// <summary>The unified view through <paramref name="policy"/>; a policy without stitching reads the primary identity's own data.</summary>
+    public async Task<ProfileAttributes?> AttributesAsync(long profileId, MergePolicy policy, CancellationToken ct = default)
+    {
+        if (await reader.TraitsAsync(profileId, policy, ct: ct) is not { } view)
+        {
+            return null;
+        }
+        var note = policy.Stitching == IdentityStitching.None && (await reader.IdentitiesAsync(profileId, ct)).FirstOrDefault() is { } primary
+            ? $"This policy does not stitch identities: only the data that arrived with {primary.Namespace}:{primary.Value} is used."
+            : null;
+        return new ProfileAttributes(policy, view, note);
+    }
+
+    /// <summary>Events newest first, <paramref name="take"/> at a time, starting after <paramref name="after"/>.</summary>
+    public Task<EventPage> TimelineAsync(long profileId, TimelineFilter filter, EventCursor? after, int take, CancellationToken ct = default) =>
+        reader.EventsAsync(profileId, new EventQuery
+        {
+            IncludeNames = string.IsNullOrWhiteSpace(filter.Name) ? [] : [filter.Name],
+            Start = filter.FromUtc,
+            End = filter.ToUtc,
+            After = after,
+            Limit = take,
+        }, ct);
+
+    public Task<IReadOnlyList<ActivityDay>> ActivityAsync(long profileId, CancellationToken ct = default) => reader.ActivityAsync(profileId, ct);
+
+    /// <summary>The event names on the profile's timeline, for the filter.</summary>
+    public async Task<IReadOnlyList<string>> EventNamesAsync(long profileId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.ProfileEvents.AsNoTracking().Where(e => e.ProfileId == profileId).Select(e => e.Name).Distinct().OrderBy(n => n).Take(500).ToListAsync(ct);
+    }
+
+    /// <summary>The lake message an event came from.</summary>
+    public async Task<RawMessage?> MessageAsync(long messageId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.RawMessages.AsNoTracking().FirstOrDefaultAsync(m => m.Id == messageId, ct);
+    }
+
+    /// <summary>The identity that speaks for the profile: the one whose namespace has the highest priority.</summary>
+    public async Task<ProfileIdentity?> PrimaryIdentityAsync(long profileId, CancellationToken ct = default) =>
+        (await reader.IdentitiesAsync(profileId, ct)).FirstOrDefault();
+
+    /// <summary><c>name</c>, else <c>firstName lastName</c> (also <c>first_name</c>/<c>last_name</c>).</summary>
+    public static string? DisplayName(UnifiedView view)
+    {
+        string? Text(string key) => view.Values.TryGetValue(key, out var v) ? (v.ValueKind == JsonValueKind.String ? v.GetString() : v.GetRawText()) : null;
+        if (Text("name") is { Length: > 0 } name)
+        {
+            return name;
+        }
+        var full = $"{Text("firstName") ?? Text("first_name")} {Text("lastName") ?? Text("last_name")}".Trim();
+        return full.Length > 0 ? full : null;
+    }
+}

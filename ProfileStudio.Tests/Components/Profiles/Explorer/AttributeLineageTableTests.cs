@@ -1,0 +1,87 @@
+using Bunit;
+using ProfileStudio.Components.Profiles.Explorer;
+using ProfileStudio.Core.MergePolicies;
+using ProfileStudio.Core.Profiles;
+
+namespace ProfileStudio.Tests.Components.Profiles.Explorer;
+
+public sealed class AttributeLineageTableTests : StudioBunitContext
+{
+    private static readonly DateTime T0 = new(2026, 3, 1, 9, 0, 0, DateTimeKind.Utc);
+    private static readonly Dictionary<int, string> Sources = new() { [1] = "Website", [2] = "CRM" };
+
+    private static ProfileAttributes Attributes(MergePolicy policy) => new(policy, MergePolicyEvaluator.Evaluate(
+    [
+        new ProfileAttribute { ProfileId = 1, SourceId = 1, Key = "plan", ValueJson = "\"free\"", EventAt = T0, MessageId = 1 },
+        new ProfileAttribute { ProfileId = 1, SourceId = 2, Key = "plan", ValueJson = "\"enterprise\"", EventAt = T0.AddDays(4), MessageId = 2 },
+        new ProfileAttribute { ProfileId = 1, SourceId = 2, Key = "note", ValueJson = "\"<script>alert('x')</script>\"", EventAt = T0, MessageId = 2 },
+    ], policy, Sources), null);
+
+    private static MergePolicy MostRecent => new() { Id = 1, Name = "Most recent" };
+
+    private IRenderedComponent<AttributeLineageTable> RenderTable(ProfileAttributes attributes) =>
+        Render<AttributeLineageTable>(p => p.Add(c => c.Attributes, attributes));
+
+    [Fact]
+    public void Render_TwoSourcesDisagree_ShowsTheWinnerWithItsSourceAndTime()
+    {
+        var table = RenderTable(Attributes(MostRecent));
+
+        var row = table.Find("[data-testid=attribute-row][data-key=plan]");
+        Assert.Equal("enterprise", row.QuerySelector("[data-testid=attribute-value]")!.TextContent.Trim());
+        Assert.Contains("CRM", row.TextContent);
+        Assert.Contains("2026-03-05 09:00:00", row.TextContent);
+        Assert.Empty(table.FindAll("[data-testid=attribute-lineage]"));
+    }
+
+    [Fact]
+    public void ClickRow_ExpandsToTheLineage_WhatLostAndWhy()
+    {
+        var table = RenderTable(Attributes(MostRecent));
+
+        table.Find("[data-testid=attribute-row][data-key=plan]").Click();
+
+        var lineage = table.Find("[data-testid=attribute-lineage][data-key=plan]");
+        Assert.Contains("most recent event time wins", lineage.TextContent);
+        Assert.Contains("From CRM", lineage.QuerySelector("[data-testid=lineage-winner]")!.TextContent);
+        var loser = Assert.Single(table.FindAll("[data-testid=lineage-loser]"));
+        Assert.Contains("free", loser.TextContent);
+        Assert.Contains("from Website", loser.TextContent);
+        Assert.Contains("older than the winner", loser.TextContent);
+
+        table.Find("[data-testid=attribute-row][data-key=plan]").Click();
+        Assert.Empty(table.FindAll("[data-testid=attribute-lineage]"));
+    }
+
+    [Fact]
+    public void ClickRow_SourcePrecedencePolicy_SaysTheLoserRanksLower()
+    {
+        var table = RenderTable(Attributes(new MergePolicy { Id = 2, Name = "Website first", AttributeMerge = AttributeMergeRule.SourcePrecedence, SourcePrecedence = [1, 2] }));
+
+        Assert.Equal("free", table.Find("[data-testid=attribute-row][data-key=plan] [data-testid=attribute-value]").TextContent.Trim());
+        table.Find("[data-testid=attribute-row][data-key=plan]").Click();
+        Assert.Contains("ranks below Website", table.Find("[data-testid=lineage-loser]").TextContent);
+    }
+
+    [Fact]
+    public void Render_MarkupInAValue_IsText()
+    {
+        var table = RenderTable(Attributes(MostRecent));
+
+        var cell = table.Find("[data-testid=attribute-row][data-key=note] [data-testid=attribute-value]");
+        Assert.Equal("<script>alert('x')</script>", cell.TextContent.Trim());
+        Assert.Empty(table.FindAll("td script"));
+    }
+
+    [Fact]
+    public void ToggleJson_ShowsThePresentAttributesAsOneObject()
+    {
+        var table = RenderTable(Attributes(MostRecent));
+
+        table.Find("input[type=checkbox]").Change(true);
+
+        var json = table.Find("[data-testid=json-view]").TextContent;
+        Assert.Contains("\"plan\": \"enterprise\"", json);
+        Assert.Empty(table.FindAll("[data-testid=attributes-table]"));
+    }
+}
