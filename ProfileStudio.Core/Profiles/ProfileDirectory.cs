@@ -82,6 +82,14 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
         return new ProfileDirectoryPage(items, total, null);
     }
 
+    private static string AsciiLower(string text) => string.Create(text.Length, text, (span, t) =>
+    {
+        for (var i = 0; i < t.Length; i++)
+        {
+            span[i] = t[i] is >= 'A' and <= 'Z' ? (char)(t[i] + 32) : t[i];
+        }
+    });
+
     /// <summary>The profiles a search names: one for an identifier or id, up to <see cref="MaxPrefixMatches"/> for a prefix.</summary>
     private async Task<(IReadOnlyList<long> Ids, string? Problem)> MatchesAsync(ProfileStudioDbContext db, string text, CancellationToken ct)
     {
@@ -98,16 +106,21 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
         {
             return ([], "Type at least two letters of a name or an email address, or namespace:value.");
         }
-        // LIKE is case-insensitive for ASCII in SQLite; the pattern's wildcards in the text are escaped.
-        var escaped = text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
+        // Range scans on indexes: e-mails are stored lower-cased (the (Namespace, Value) index); names through
+        // the partial index on lower(ValueJson) for the name keys (SQLite's lower() folds ASCII only, so does this).
+        var prefix = AsciiLower(text);
         var byEmail = await db.Identities.AsNoTracking()
-            .Where(i => i.Namespace == "email" && EF.Functions.Like(i.Value, escaped + "%", "\\"))
+            .Where(i => i.Namespace == "email" && string.Compare(i.Value, prefix) >= 0 && string.Compare(i.Value, prefix + char.MaxValue) < 0)
             .Select(i => i.ProfileId).Distinct().Take(MaxPrefixMatches).ToListAsync(ct);
-        var quoted = "\"" + escaped + "%";
-        var byName = await db.ProfileAttributes.AsNoTracking()
-            .Where(a => NameKeys.Contains(a.Key) || a.Key == "email")
-            .Where(a => EF.Functions.Like(a.ValueJson, quoted, "\\"))
-            .Select(a => a.ProfileId).Distinct().Take(MaxPrefixMatches).ToListAsync(ct);
+        // Stored as the engine writes JSON (non-ASCII escaped as \u00C9…), so the prefix is written the same way.
+        var json = System.Text.Json.Nodes.JsonValue.Create(text).ToJsonString();
+        var quoted = AsciiLower(json[..^1]);
+        var byName = await db.Database.SqlQuery<long>($"""
+            SELECT DISTINCT ProfileId AS Value FROM ProfileAttributes INDEXED BY IX_ProfileAttributes_NameSearch
+            WHERE Key IN ('name', 'firstName', 'lastName', 'first_name', 'last_name', 'email')
+              AND lower(ValueJson) >= {quoted} AND lower(ValueJson) < {quoted + char.MaxValue}
+            LIMIT {MaxPrefixMatches}
+            """).ToListAsync(ct);
         return (byEmail.Concat(byName).Distinct().ToList(), null);
     }
 }

@@ -66,8 +66,10 @@ public sealed class MergePolicyDialog(IPage page)
     /// <summary>Adds an override; <paramref name="byTime"/> false leaves it on source precedence (the default for a new override).</summary>
     public async Task<int> AddOverrideAsync(string key, bool byTime)
     {
+        var index = await page.GetByTestId("override").CountAsync();
         await AddOverrideButton.ClickAsync();
-        var index = await page.GetByTestId("override").CountAsync() - 1;
+        // The new override renders after the click's round trip; counting earlier would pick the previous one.
+        await Assertions.Expect(page.GetByTestId("override")).ToHaveCountAsync(index + 1);
         await page.MudInput($"override-{index}-key").FillAsync(key);
         await page.GetByTestId(byTime ? $"override-{index}-timestamp" : $"override-{index}-precedence").CheckAsync();
         return index;

@@ -63,6 +63,7 @@ internal sealed class ProfileConfiguration : IEntityTypeConfiguration<Profile>
         builder.ToTable("Profiles");
         builder.Property(p => p.Id).ValueGeneratedNever(); // assigned by the identity graph
         builder.HasIndex(p => p.UpdatedAt);
+        builder.HasIndex(p => p.CreatedAt); // the explorer sorts by it
         builder.HasIndex(p => p.MergedIntoId).HasFilter("\"MergedIntoId\" IS NOT NULL");
     }
 }

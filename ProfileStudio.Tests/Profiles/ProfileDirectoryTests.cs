@@ -1,0 +1,64 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using ProfileStudio.Core.Identity;
+using ProfileStudio.Core.Profiles;
+using ProfileStudio.Core.Storage;
+using ProfileStudio.Tests.Support;
+
+namespace ProfileStudio.Tests.Profiles;
+
+public sealed class ProfileDirectoryTests
+{
+    [Theory]
+    [InlineData("ada", new long[] { 1 })]
+    [InlineData("ADA LOVE", new long[] { 1 })]
+    [InlineData("grace@", new long[] { 2 })]
+    [InlineData("Émile", new long[] { 3 })]
+    [InlineData("émile z", new long[0])] // SQLite's lower() folds ASCII only, like the search: É and é differ
+    [InlineData("ho", new long[] { 2 })]
+    [InlineData("a_a", new long[0])]
+    [InlineData("zz", new long[0])]
+    public async Task Page_NameOrEmailPrefix_FindsThePeopleWhoseNameOrEmailStartsSo(string search, long[] expected)
+    {
+        await using var studio = await StudioServices.StartAsync(withAccounts: false);
+        await SeedAsync(studio,
+            (1, "Ada Lovelace", "ada@example.com"),
+            (2, "Hopper", "grace@navy.example"),
+            (3, "Émile Zola", "emile@example.fr"));
+        var directory = studio.Services.GetRequiredService<ProfileDirectory>();
+
+        var page = await directory.PageAsync(search, ProfileSort.LastActivityNewest, 0, 25);
+
+        Assert.Null(page.Problem);
+        Assert.Equal(expected, page.Items.Select(p => p.Id).Order().ToArray());
+    }
+
+    [Fact]
+    public async Task Page_SortedByCreated_OldestFirstAndNewestFirst()
+    {
+        await using var studio = await StudioServices.StartAsync(withAccounts: false);
+        await SeedAsync(studio, (1, "A", "a@x.test"), (2, "B", "b@x.test"), (3, "C", "c@x.test"));
+        var directory = studio.Services.GetRequiredService<ProfileDirectory>();
+
+        var oldest = await directory.PageAsync(null, ProfileSort.CreatedOldest, 0, 25);
+        var newest = await directory.PageAsync(null, ProfileSort.CreatedNewest, 0, 2);
+
+        Assert.Equal([1L, 2L, 3L], oldest.Items.Select(p => p.Id));
+        Assert.Equal(3, newest.Total);
+        Assert.Equal([3L, 2L], newest.Items.Select(p => p.Id));
+    }
+
+    private static async Task SeedAsync(StudioServices studio, params (long Id, string Name, string Email)[] people)
+    {
+        await using var db = await studio.Services.GetRequiredService<IDbContextFactory<ProfileStudioDbContext>>().CreateDbContextAsync();
+        var at = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        foreach (var (id, name, email) in people)
+        {
+            var created = at.AddDays(id);
+            db.Profiles.Add(new Profile { Id = id, CreatedAt = created, UpdatedAt = created, FirstMessageId = id, LastMessageId = id });
+            db.Identities.Add(new IdentityRecord { Namespace = "email", Value = email, ProfileId = id, SourceId = 1, FirstMessageId = id, LastMessageId = id, FirstSeenAt = created, LastSeenAt = created });
+            db.ProfileAttributes.Add(new ProfileAttribute { ProfileId = id, SourceId = 1, Key = "name", ValueJson = System.Text.Json.Nodes.JsonValue.Create(name).ToJsonString() /* as the engine stores it */, EventAt = created, MessageId = id });
+        }
+        await db.SaveChangesAsync();
+    }
+}
