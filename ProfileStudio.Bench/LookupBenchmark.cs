@@ -2,6 +2,10 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using ProfileStudio.Core.Hosting;
+using ProfileStudio.Core.Profiles;
 using ProfileStudio.Core.Storage;
 using ProfileStudio.Testing;
 
@@ -52,6 +56,7 @@ internal static class LookupBenchmark
             double P(double q) => latencies.Count == 0 ? 0 : latencies[Math.Min(latencies.Count - 1, (int)(q * latencies.Count))];
             Console.WriteLine($"  {latencies.Count:N0} requests in {elapsed.TotalSeconds:N1} s: {latencies.Count / elapsed.TotalSeconds:N0} requests/s, {failures} failed");
             Console.WriteLine($"  latency p50 {P(0.50):N2} ms, p95 {P(0.95):N2} ms, p99 {P(0.99):N2} ms, max {latencies.LastOrDefault():N1} ms; server peak RSS {server.PeakRssMb():N0} MB");
+            await StudioReadsAsync(directory);
             return failures == 0 ? 0 : 1;
         }
         finally
@@ -133,7 +138,74 @@ internal static class LookupBenchmark
             }
             tx.Commit();
         }
+        // One heavy profile for the profile page's figure: profile 1 gets HeavyEvents more events.
+        using (var tx = db.BeginTransaction())
+        {
+            using var evt = Prepare(db, tx, "INSERT INTO ProfileEvents (ProfileId, MessageId, SourceId, Type, Name, EventAt, PropertiesJson) VALUES ($1, 0, $2, 'track', $3, $4, $5)", 5);
+            for (var e = 0; e < HeavyEvents; e++)
+            {
+                Run(evt, 1L, sourceId, names[e % names.Length], t0.AddMinutes(e * 37), "{\"n\":" + e + "}");
+            }
+            tx.Commit();
+        }
         Exec(db, "ANALYZE");
+    }
+
+    private const int HeavyEvents = 5_000;
+
+    /// <summary>
+    /// The studio's reads on the same store, in this process with the Core services the server uses:
+    /// the explorer's list and searches, and everything the profile page loads before its first render
+    /// (header, attributes with lineage, identity graph, first page of the timeline, activity, event names)
+    /// for a profile with 5,000+ events. Median of 7 after a warm-up.
+    /// </summary>
+    private static async Task StudioReadsAsync(string directory)
+    {
+        var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["ProfileStudio:DataDirectory"] = directory }).Build();
+        await using var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection().AddLogging()
+            .AddProfileStudioCore(configuration).BuildServiceProvider();
+        T Get<T>() where T : notnull => Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<T>(services);
+        var list = Get<ProfileDirectory>();
+        var explorer = Get<ProfileExplorerReader>();
+        var reader = Get<ProfileReader>();
+        var graphs = Get<ProfileStudio.Core.Identity.IdentityReader>();
+        var policy = await Get<ProfileStudio.Core.MergePolicies.MergePolicyStore>().GetDefaultAsync();
+
+        async Task<double> MedianAsync(Func<Task> read)
+        {
+            await read();
+            var times = new List<double>();
+            for (var i = 0; i < 7; i++)
+            {
+                var stopwatch = Stopwatch.StartNew();
+                await read();
+                times.Add(stopwatch.Elapsed.TotalMilliseconds);
+            }
+            times.Sort();
+            return times[3];
+        }
+        async Task Line(string what, Func<Task> read) => Console.WriteLine($"  {what}: {await MedianAsync(read):N1} ms");
+
+        Console.WriteLine("  studio reads (median of 7, in-process, same store):");
+        await Line("explorer, first page by last activity (with count)", () => list.PageAsync(null, ProfileSort.LastActivityNewest, 0, 25));
+        await Line("explorer, first page by created", () => list.PageAsync(null, ProfileSort.CreatedNewest, 0, 25));
+        await Line("explorer, page 2,000 by last activity", () => list.PageAsync(null, ProfileSort.LastActivityNewest, 50_000, 25));
+        await Line("explorer, search email:u777777@example.com", () => list.PageAsync("email:u777777@example.com", ProfileSort.LastActivityNewest, 0, 25));
+        await Line("explorer, search name prefix \"person 4242\" (111 matches)", () => list.PageAsync("person 4242", ProfileSort.LastActivityNewest, 0, 25));
+        await Line("explorer, search e-mail prefix \"u77777\"", () => list.PageAsync("u77777", ProfileSort.LastActivityNewest, 0, 25));
+        foreach (var (id, label) in new[] { (1L, $"profile page data, profile with {HeavyEvents + 10:N0} events"), (500_000L, "profile page data, profile with 10 events") })
+        {
+            await Line(label, async () =>
+            {
+                await explorer.HeaderAsync(id, policy);
+                await explorer.AttributesAsync(id, policy);
+                await graphs.GraphAsync(id);
+                await reader.EventsAsync(id, new EventQuery { Limit = 50 });
+                await reader.ActivityAsync(id);
+                await explorer.EventNamesAsync(id);
+            });
+        }
     }
 
     private static SqliteCommand Prepare(SqliteConnection db, SqliteTransaction tx, string sql, int parameters)
