@@ -48,6 +48,26 @@ internal static class UnifyBenchmark
                 var runner = new UnificationRunner(reading, connection, new UnificationEngine(store.RestoreGraph(rules)), TimeProvider.System);
                 await runner.CatchUpAsync(0, UnificationWorker.RunSize, null, CancellationToken.None);
                 Report(connection, messages, stopwatch.Elapsed, $"unified incrementally in runs of {UnificationWorker.RunSize:N0} (target >= 20,000 messages/s)");
+                if (Environment.GetEnvironmentVariable("UNIFY_SPLIT_TIMES") == "1")
+                {
+                    // Where the time goes: reading + resolving alone, without writing.
+                    stopwatch.Restart();
+                    var engine = new UnificationEngine(IdentityGraph.Restore(rules, [], [], []));
+                    var readOnly = new UnificationStore(reading);
+                    var readTime = TimeSpan.Zero;
+                    for (var after = 0L; ;)
+                    {
+                        var t = Stopwatch.StartNew();
+                        var run = readOnly.ReadLake(after, UnificationWorker.RunSize);
+                        readTime += t.Elapsed;
+                        if (run.Count == 0)
+                        {
+                            break;
+                        }
+                        after = engine.Process(run).LastMessageId;
+                    }
+                    Console.WriteLine($"  read + resolve only: {stopwatch.Elapsed.TotalSeconds:N1} s (reading the lake {readTime.TotalSeconds:N1} s)");
+                }
             }
             else
             {

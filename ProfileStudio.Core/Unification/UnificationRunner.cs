@@ -61,7 +61,7 @@ public sealed class UnificationRunner(SqliteConnection reading, SqliteConnection
         await reading.OpenAsync(ct);
         await writing.OpenAsync(ct);
         using var pragma = writing.CreateCommand();
-        pragma.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-131072; PRAGMA wal_autocheckpoint=10000;";
+        pragma.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-131072; PRAGMA wal_autocheckpoint=100000;";
         pragma.ExecuteNonQuery();
         return (reading, writing);
     }

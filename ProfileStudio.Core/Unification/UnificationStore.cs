@@ -103,10 +103,18 @@ public sealed class UnificationStore(SqliteConnection connection, ProfileTables?
     {
         using var transaction = connection.BeginTransaction();
         prepare?.Invoke(transaction);
+        // A profile created in this run is inserted with its last activity, which saves an UPDATE per new profile.
+        var insertedTouched = new HashSet<long>();
         foreach (var p in changes.CreatedProfiles)
         {
-            Execute(transaction, $"INSERT INTO {T.Profiles} (Id, CreatedAt, UpdatedAt, MergedIntoId, FirstMessageId, LastMessageId) VALUES ($id, $at, $at, NULL, $m, $m)",
-                ("$id", p.Id), ("$at", p.CreatedAt), ("$m", p.FirstMessageId));
+            var (updatedAt, lastMessage) = (p.CreatedAt, p.FirstMessageId);
+            if (changes.Touched.TryGetValue(p.Id, out var touched))
+            {
+                (updatedAt, lastMessage) = (touched.At > updatedAt ? touched.At : updatedAt, Math.Max(lastMessage, touched.MessageId));
+                insertedTouched.Add(p.Id);
+            }
+            Execute(transaction, $"INSERT INTO {T.Profiles} (Id, CreatedAt, UpdatedAt, MergedIntoId, FirstMessageId, LastMessageId) VALUES ($id, $at, $u, NULL, $m, $lm)",
+                ("$id", p.Id), ("$at", p.CreatedAt), ("$u", updatedAt), ("$m", p.FirstMessageId), ("$lm", lastMessage));
         }
         foreach (var (from, into) in changes.Merges)
         {
@@ -174,6 +182,10 @@ public sealed class UnificationStore(SqliteConnection connection, ProfileTables?
         }
         foreach (var (profile, (at, messageId)) in changes.Touched)
         {
+            if (insertedTouched.Contains(profile))
+            {
+                continue;
+            }
             Execute(transaction, $"UPDATE {T.Profiles} SET UpdatedAt = max(UpdatedAt, $at), LastMessageId = max(LastMessageId, $m) WHERE Id = $p",
                 ("$p", profile), ("$at", at), ("$m", messageId));
         }
