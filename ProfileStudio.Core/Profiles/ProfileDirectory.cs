@@ -106,7 +106,7 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
         {
             return ([], "Type at least two letters of a name or an email address, or namespace:value.");
         }
-        // Range scans on indexes: e-mails are stored lower-cased (the (Namespace, Value) index); names through
+        // Range scans on indexes (no INDEXED BY: after a rebuild's swap the index keeps its shadow name until the next start): e-mails are stored lower-cased (the (Namespace, Value) index); names through
         // the partial index on lower(ValueJson) for the name keys (SQLite's lower() folds ASCII only, so does this).
         var prefix = AsciiLower(text);
         var byEmail = await db.Identities.AsNoTracking()
@@ -116,7 +116,7 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
         var json = System.Text.Json.Nodes.JsonValue.Create(text).ToJsonString();
         var quoted = AsciiLower(json[..^1]);
         var byName = await db.Database.SqlQuery<long>($"""
-            SELECT DISTINCT ProfileId AS Value FROM ProfileAttributes INDEXED BY IX_ProfileAttributes_NameSearch
+            SELECT DISTINCT ProfileId AS Value FROM ProfileAttributes
             WHERE Key IN ('name', 'firstName', 'lastName', 'first_name', 'last_name', 'email')
               AND lower(ValueJson) >= {quoted} AND lower(ValueJson) < {quoted + char.MaxValue}
             LIMIT {MaxPrefixMatches}

@@ -61,4 +61,28 @@ public sealed class ProfileDirectoryTests
         }
         await db.SaveChangesAsync();
     }
+
+    [Fact]
+    public async Task NameSearchQuery_UsesThePartialExpressionIndex()
+    {
+        await using var studio = await StudioServices.StartAsync(withAccounts: false);
+        await using var db = await studio.Services.GetRequiredService<IDbContextFactory<ProfileStudioDbContext>>().CreateDbContextAsync();
+        await db.Database.OpenConnectionAsync();
+        await using var command = db.Database.GetDbConnection().CreateCommand();
+        command.CommandText = """
+            EXPLAIN QUERY PLAN SELECT DISTINCT ProfileId AS Value FROM ProfileAttributes
+            WHERE Key IN ('name', 'firstName', 'lastName', 'first_name', 'last_name', 'email')
+              AND lower(ValueJson) >= '"ada' AND lower(ValueJson) < '"adb' LIMIT 1000
+            """;
+        var plan = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                plan.Add(reader.GetString(3));
+            }
+        }
+
+        Assert.Contains(plan, step => step.Contains("USING INDEX IX_ProfileAttributes_NameSearch", StringComparison.Ordinal));
+    }
 }
