@@ -57,6 +57,7 @@ internal static class LookupBenchmark
             Console.WriteLine($"  {latencies.Count:N0} requests in {elapsed.TotalSeconds:N1} s: {latencies.Count / elapsed.TotalSeconds:N0} requests/s, {failures} failed");
             Console.WriteLine($"  latency p50 {P(0.50):N2} ms, p95 {P(0.95):N2} ms, p99 {P(0.99):N2} ms, max {latencies.LastOrDefault():N1} ms; server peak RSS {server.PeakRssMb():N0} MB");
             await StudioReadsAsync(directory);
+            await PageRenderAsync(server.BaseAddress);
             return failures == 0 ? 0 : 1;
         }
         finally
@@ -206,6 +207,54 @@ internal static class LookupBenchmark
                 await explorer.EventNamesAsync(id);
             });
         }
+    }
+
+    /// <summary>
+    /// The profile page in Chromium: from navigation to the attributes shown (the first render, for the
+    /// profile with 5,010 events), and from a click on Timeline to its first events. Median of 5.
+    /// </summary>
+    private static async Task PageRenderAsync(Uri baseAddress)
+    {
+        const string chromium = "/usr/bin/chromium";
+        if (!File.Exists(chromium))
+        {
+            Console.WriteLine("  profile page render: skipped, no Chromium at /usr/bin/chromium");
+            return;
+        }
+        using var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new()
+        {
+            ExecutablePath = chromium, Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+        var page = await browser.NewPageAsync(new() { BaseURL = baseAddress.ToString(), ViewportSize = new() { Width = 1280, Height = 800 } });
+        await page.GotoAsync("Account/Login");
+        await page.Locator("#email").FillAsync("admin@profilestudio.local");
+        await page.Locator("#password").FillAsync(ServerProcess.AdminPassword);
+        await page.GetByTestId("sign-in").ClickAsync();
+        await page.WaitForURLAsync(url => !url.Contains("/Account/Login", StringComparison.OrdinalIgnoreCase));
+
+        var first = new List<double>();
+        var timeline = new List<double>();
+        for (var i = 0; i < 6; i++)
+        {
+            var stopwatch = Stopwatch.StartNew();
+            await page.GotoAsync("profiles/1");
+            await page.GetByTestId("attributes").GetByText("plan").First.WaitForAsync();
+            await page.Locator("[data-interactive='true']").WaitForAsync(new() { State = Microsoft.Playwright.WaitForSelectorState.Attached });
+            var shown = stopwatch.Elapsed.TotalMilliseconds;
+            stopwatch.Restart();
+            await page.GetByRole(Microsoft.Playwright.AriaRole.Tab, new() { Name = "Timeline" }).ClickAsync();
+            await page.GetByTestId("timeline-event").First.WaitForAsync();
+            if (i > 0) // the first is a warm-up
+            {
+                first.Add(shown);
+                timeline.Add(stopwatch.Elapsed.TotalMilliseconds);
+            }
+        }
+        first.Sort();
+        timeline.Sort();
+        Console.WriteLine($"  profile page in Chromium, profile with {HeavyEvents + 10:N0} events (median of 5): first render with attributes {first[2]:N0} ms, Timeline tab to its first events {timeline[2]:N0} ms");
     }
 
     private static SqliteCommand Prepare(SqliteConnection db, SqliteTransaction tx, string sql, int parameters)

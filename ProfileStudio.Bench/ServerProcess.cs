@@ -11,6 +11,7 @@ namespace ProfileStudio.Testing;
 /// </summary>
 internal sealed class ServerProcess : IAsyncDisposable
 {
+    public const string AdminPassword = "Bench-admin-2026!";
     public const string WriteKey = "wk_bench_0123456789abcdefghijklmnop";
     private bool _keepData;
     private readonly Process _process;
@@ -38,7 +39,7 @@ internal sealed class ServerProcess : IAsyncDisposable
             WorkingDirectory = AppContext.BaseDirectory,
         };
         start.Environment["ProfileStudio__DataDirectory"] = dir;
-        start.Environment["ProfileStudio__Bootstrap__AdminPassword"] = "Bench-admin-2026!";
+        start.Environment["ProfileStudio__Bootstrap__AdminPassword"] = AdminPassword;
         start.Environment["ProfileStudio__Bootstrap__Sources__0__Name"] = "Bench";
         start.Environment["ProfileStudio__Bootstrap__Sources__0__Kind"] = "streaming";
         start.Environment["ProfileStudio__Bootstrap__Sources__0__WriteKey"] = WriteKey;
