@@ -79,4 +79,30 @@ public sealed class ApiTokenRateLimitTests : IAsyncLifetime
             Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         }
     }
+
+    [Fact]
+    public async Task ProfileApi_BeyondTheTokensRate_Answers429RateLimitErrorWithRetryAfter()
+    {
+        using var client = _factory.CreateBearerClient(ApiTokenAppFactory.ReaderToken);
+
+        HttpResponseMessage? refused = null;
+        for (var i = 0; i < 20 && refused is null; i++)
+        {
+            var response = await client.GetAsync("/api/v1/profiles/user_id:nobody-here/traits");
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                refused = response;
+                break;
+            }
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode); // authorized and answered until the bucket is empty
+            response.Dispose();
+        }
+
+        Assert.NotNull(refused);
+        using (refused)
+        {
+            Assert.True(refused.Headers.Contains("Retry-After"));
+            Assert.Contains("\"rate_limit_error\"", await refused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+    }
 }
