@@ -59,6 +59,13 @@ public sealed class IdentityRules
 
     public IdentityNamespaceRule? Find(string name) => _byName.GetValueOrDefault(name);
 
+    /// <summary>
+    /// Identifiers strongest first (namespace priority, then namespace and value): the first is a
+    /// profile's primary identity, as the explorer, the Profile API and the graph show it.
+    /// </summary>
+    public IOrderedEnumerable<T> InPriorityOrder<T>(IEnumerable<T> identities, Func<T, string> ns, Func<T, string> value) =>
+        identities.OrderBy(i => Find(ns(i))?.Priority ?? int.MaxValue).ThenBy(ns, StringComparer.Ordinal).ThenBy(value, StringComparer.Ordinal);
+
     /// <summary>The built-in namespaces with the defaults the issue tracker and most teams want.</summary>
     public static IdentityRules Default { get; } = new(
     [

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using ProfileStudio.Core.Identity;
 using ProfileStudio.Core.MergePolicies;
 using ProfileStudio.Core.Storage;
 
@@ -22,7 +23,7 @@ public sealed record ProfileDirectoryPage(IReadOnlyList<ProfileSummary> Items, i
 /// normalized like ingestion, through <see cref="ProfileReader.FindAsync"/>), by profile id, or by the
 /// start of an email address or a name. Display names come from the default policy's name traits.
 /// </summary>
-public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> dbFactory, ProfileReader reader, MergePolicyStore policies)
+public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> dbFactory, ProfileReader reader, MergePolicyStore policies, IdentityRulesStore rulesStore)
 {
     /// <summary>The traits a display name is made of.</summary>
     private static readonly string[] NameKeys = ["name", "firstName", "lastName", "first_name", "last_name"];
@@ -54,7 +55,8 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
         var page = await sorted.Skip(skip).Take(take).ToListAsync(ct);
         var pageIds = page.Select(p => p.Id).ToList();
         var identities = await db.Identities.AsNoTracking().Where(i => pageIds.Contains(i.ProfileId))
-            .Select(i => new { i.ProfileId, i.SourceId }).ToListAsync(ct);
+            .Select(i => new { i.ProfileId, i.SourceId, i.Namespace, i.Value }).ToListAsync(ct);
+        var rules = await rulesStore.LoadAsync(ct);
         var attributeSources = await db.ProfileAttributes.AsNoTracking().Where(a => pageIds.Contains(a.ProfileId))
             .Select(a => new { a.ProfileId, a.SourceId }).Distinct().ToListAsync(ct);
         var nameFragments = await db.ProfileAttributes.AsNoTracking().Where(a => pageIds.Contains(a.ProfileId) && NameKeys.Contains(a.Key)).ToListAsync(ct);
@@ -70,7 +72,8 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
         var items = new List<ProfileSummary>(page.Count);
         foreach (var p in page)
         {
-            var primary = (await reader.IdentitiesAsync(p.Id, ct)).FirstOrDefault();
+            // The page's identities are loaded once above; no query per row.
+            var primary = rules.InPriorityOrder(identities.Where(i => i.ProfileId == p.Id), i => i.Namespace, i => i.Value).FirstOrDefault();
             var fragments = nameFragments.Where(a => a.ProfileId == p.Id).ToList();
             var name = fragments.Count == 0 ? null : ProfileExplorerReader.DisplayName(names.Evaluate(fragments));
             var sources = identities.Where(i => i.ProfileId == p.Id).Select(i => i.SourceId)

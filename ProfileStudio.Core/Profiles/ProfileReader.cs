@@ -80,7 +80,7 @@ public sealed class ProfileReader
                 return ProfileLookup.Invalid($"\"{raw}\" is not a profile id; a profile id is a whole number.");
             }
             await using var db = await _dbFactory.CreateDbContextAsync(ct);
-            return await CanonicalAsync(db, id, ct) is { } live ? ProfileLookup.Of(live, null) : ProfileLookup.NotFound;
+            return await ProfileRedirects.CanonicalAsync(db, id, ct) is { } live ? ProfileLookup.Of(live, null) : ProfileLookup.NotFound;
         }
         var rules = await RulesAsync(ct);
         if (rules.Find(ns) is not { } rule)
@@ -182,8 +182,7 @@ public sealed class ProfileReader
             .ToListAsync(ct);
         var rules = await RulesAsync(ct);
         var sources = await SourceNamesAsync(db, ct);
-        return rows
-            .OrderBy(i => rules.Find(i.Namespace)?.Priority ?? int.MaxValue).ThenBy(i => i.Namespace, StringComparer.Ordinal).ThenBy(i => i.Value, StringComparer.Ordinal)
+        return rules.InPriorityOrder(rows, i => i.Namespace, i => i.Value)
             .Select(i => new ProfileIdentity(i.Id, i.Namespace, i.Value, i.SourceId, sources.GetValueOrDefault(i.SourceId, $"source {i.SourceId}"),
                 i.FirstSeenAt, i.LastSeenAt, i.FirstMessageId, i.ClientMessageId))
             .ToList();
@@ -282,8 +281,7 @@ public sealed class ProfileReader
         var candidates = await db.Identities.AsNoTracking().Where(i => i.ProfileId == profileId).ToListAsync(ct);
         var identity = asked is { } key
             ? candidates.FirstOrDefault(i => i.Namespace == key.Namespace && i.Value == key.Value)
-            : candidates.OrderBy(i => rules.Find(i.Namespace)?.Priority ?? int.MaxValue).ThenBy(i => i.Namespace, StringComparer.Ordinal)
-                .ThenBy(i => i.Value, StringComparer.Ordinal).FirstOrDefault();
+            : rules.InPriorityOrder(candidates, i => i.Namespace, i => i.Value).FirstOrDefault();
         if (identity is null)
         {
             return new IdentityScope(asked?.ToString() ?? $"profile {profileId}", new HashSet<long>());
@@ -353,22 +351,4 @@ public sealed class ProfileReader
     }
 
     private sealed record SourceNames(IReadOnlyDictionary<int, string> Names, DateTimeOffset LoadedAt);
-
-    private static async Task<long?> CanonicalAsync(ProfileStudioDbContext db, long id, CancellationToken ct)
-    {
-        for (var hops = 0; hops < 64; hops++)
-        {
-            var row = await db.Profiles.AsNoTracking().Where(p => p.Id == id).Select(p => new { p.MergedIntoId }).FirstOrDefaultAsync(ct);
-            if (row is null)
-            {
-                return null;
-            }
-            if (row.MergedIntoId is not { } into)
-            {
-                return id;
-            }
-            id = into;
-        }
-        return null;
-    }
 }
