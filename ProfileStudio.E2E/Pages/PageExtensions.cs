@@ -20,7 +20,9 @@ internal static class PageExtensions
         await page.EvaluateAsync("() => document.documentElement.setAttribute('data-e2e-old-document', '')");
         await target.ClickAsync();
         await Assertions.Expect(page.Locator("html[data-e2e-old-document]")).ToHaveCountAsync(0);
-        await page.WaitForLoadStateAsync(LoadState.DOMContentLoaded);
+        // Polled in the page rather than WaitForLoadStateAsync: once in CI the client missed the new
+        // document's DOMContentLoaded (it saw "networkidle" only) and waited out its 30 s.
+        await page.WaitForFunctionAsync("() => document.readyState !== 'loading'");
     }
 
     /// <summary>Opens a studio page and waits until it answers clicks (the Blazor circuit is connected).</summary>
