@@ -1,6 +1,7 @@
 using Microsoft.Data.Sqlite;
 using ProfileStudio.Core.Identity;
 using ProfileStudio.Core.Ingestion;
+using ProfileStudio.Core.Storage;
 
 namespace ProfileStudio.Core.Unification;
 
@@ -13,8 +14,6 @@ public sealed class UnificationStore(SqliteConnection connection, ProfileTables?
 {
     public const int CheckpointId = 1;
     private const int RunCapacity = 10_000;
-    private const int EventsPerInsert = 100;
-    private readonly Dictionary<int, string> _eventInserts = [];
 
     /// <summary>The tables written: the live profile store, or a rebuild's shadow copy.</summary>
     public ProfileTables T { get; } = tables ?? ProfileTables.Live;
@@ -113,8 +112,8 @@ public sealed class UnificationStore(SqliteConnection connection, ProfileTables?
                 (updatedAt, lastMessage) = (touched.At > updatedAt ? touched.At : updatedAt, Math.Max(lastMessage, touched.MessageId));
                 insertedTouched.Add(p.Id);
             }
-            Execute(transaction, $"INSERT INTO {T.Profiles} (Id, CreatedAt, UpdatedAt, MergedIntoId, FirstMessageId, LastMessageId) VALUES ($id, $at, $u, NULL, $m, $lm)",
-                ("$id", p.Id), ("$at", p.CreatedAt), ("$u", updatedAt), ("$m", p.FirstMessageId), ("$lm", lastMessage));
+            Statement($"INSERT INTO {T.Profiles} (Id, CreatedAt, UpdatedAt, MergedIntoId, FirstMessageId, LastMessageId) VALUES (?1, ?2, ?3, NULL, ?4, ?5)")
+                .Bind(1, p.Id).Bind(2, p.CreatedAt).Bind(3, updatedAt).Bind(4, p.FirstMessageId).Bind(5, lastMessage).Execute();
         }
         foreach (var (from, into) in changes.Merges)
         {
@@ -140,45 +139,36 @@ public sealed class UnificationStore(SqliteConnection connection, ProfileTables?
         }
         foreach (var (key, i) in changes.Identities)
         {
-            Execute(transaction, $"""
+            Statement($"""
                 INSERT INTO {T.Identities} (Namespace, Value, ProfileId, SourceId, FirstMessageId, LastMessageId, FirstSeenAt, LastSeenAt)
-                VALUES ($ns, $v, $p, $s, $fm, $lm, $fs, $ls)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                 ON CONFLICT (Namespace, Value) DO UPDATE SET ProfileId = excluded.ProfileId, LastMessageId = excluded.LastMessageId,
                     LastSeenAt = max(LastSeenAt, excluded.LastSeenAt)
-                """, ("$ns", key.Namespace), ("$v", key.Value), ("$p", i.ProfileId), ("$s", i.SourceId), ("$fm", i.FirstMessageId),
-                ("$lm", i.LastMessageId), ("$fs", i.FirstSeenAt), ("$ls", i.LastSeenAt));
+                """).Bind(1, key.Namespace).Bind(2, key.Value).Bind(3, i.ProfileId).Bind(4, i.SourceId).Bind(5, i.FirstMessageId)
+                .Bind(6, i.LastMessageId).Bind(7, i.FirstSeenAt).Bind(8, i.LastSeenAt).Execute();
         }
         foreach (var ((from, to), link) in changes.Links)
         {
-            Execute(transaction, $"""
+            Statement($"""
                 INSERT INTO {T.IdentityLinks} (FromIdentityId, ToIdentityId, SourceId, FirstMessageId, FirstSeenAt, LastSeenAt)
-                SELECT a.Id, b.Id, $s, $m, $fs, $ls FROM {T.Identities} a, {T.Identities} b
-                WHERE a.Namespace = $an AND a.Value = $av AND b.Namespace = $bn AND b.Value = $bv
+                SELECT a.Id, b.Id, ?1, ?2, ?3, ?4 FROM {T.Identities} a, {T.Identities} b
+                WHERE a.Namespace = ?5 AND a.Value = ?6 AND b.Namespace = ?7 AND b.Value = ?8
                 ON CONFLICT (FromIdentityId, ToIdentityId) DO UPDATE SET LastSeenAt = max(LastSeenAt, excluded.LastSeenAt)
-                """, ("$s", link.SourceId), ("$m", link.FirstMessageId), ("$fs", link.FirstSeenAt), ("$ls", link.LastSeenAt),
-                ("$an", from.Namespace), ("$av", from.Value), ("$bn", to.Namespace), ("$bv", to.Value));
+                """).Bind(1, link.SourceId).Bind(2, link.FirstMessageId).Bind(3, link.FirstSeenAt).Bind(4, link.LastSeenAt)
+                .Bind(5, from.Namespace).Bind(6, from.Value).Bind(7, to.Namespace).Bind(8, to.Value).Execute();
         }
         foreach (var a in changes.Attributes.Values)
         {
-            Execute(transaction, $"""
-                INSERT INTO {T.ProfileAttributes} (ProfileId, SourceId, Key, ValueJson, EventAt, MessageId) VALUES ($p, $s, $k, $v, $at, $m)
+            Statement($"""
+                INSERT INTO {T.ProfileAttributes} (ProfileId, SourceId, Key, ValueJson, EventAt, MessageId) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                 ON CONFLICT (ProfileId, SourceId, Key) DO UPDATE SET ValueJson = excluded.ValueJson, EventAt = excluded.EventAt, MessageId = excluded.MessageId
                 WHERE excluded.EventAt >= {T.ProfileAttributes}.EventAt
-                """, ("$p", a.ProfileId), ("$s", a.SourceId), ("$k", a.Key), ("$v", (object?)a.ValueJson ?? DBNull.Value), ("$at", a.EventAt), ("$m", a.MessageId));
+                """).Bind(1, a.ProfileId).Bind(2, a.SourceId).Bind(3, a.Key).Bind(4, a.ValueJson).Bind(5, a.EventAt).Bind(6, a.MessageId).Execute();
         }
-        // Events in multi-row INSERTs: one statement per 100 events instead of one per event.
-        foreach (var chunk in changes.Events.Chunk(EventsPerInsert))
+        foreach (var e in changes.Events)
         {
-            var sql = _eventInserts.GetValueOrDefault(chunk.Length) ?? (_eventInserts[chunk.Length] =
-                $"INSERT INTO {T.ProfileEvents} (ProfileId, MessageId, SourceId, Type, Name, EventAt, PropertiesJson) VALUES " +
-                string.Join(", ", Enumerable.Range(0, chunk.Length).Select(i => $"($p{i}, $m{i}, $s{i}, $t{i}, $n{i}, $at{i}, $props{i})")));
-            var parameters = new List<(string, object)>(chunk.Length * 7);
-            for (var i = 0; i < chunk.Length; i++)
-            {
-                var e = chunk[i];
-                parameters.AddRange([($"$p{i}", e.ProfileId), ($"$m{i}", e.MessageId), ($"$s{i}", e.SourceId), ($"$t{i}", e.Type), ($"$n{i}", e.Name), ($"$at{i}", e.EventAt), ($"$props{i}", e.PropertiesJson)]);
-            }
-            Execute(transaction, sql, [.. parameters]);
+            Statement($"INSERT INTO {T.ProfileEvents} (ProfileId, MessageId, SourceId, Type, Name, EventAt, PropertiesJson) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+                .Bind(1, e.ProfileId).Bind(2, e.MessageId).Bind(3, e.SourceId).Bind(4, e.Type).Bind(5, e.Name).Bind(6, e.EventAt).Bind(7, e.PropertiesJson).Execute();
         }
         foreach (var (profile, (at, messageId)) in changes.Touched)
         {
@@ -186,17 +176,16 @@ public sealed class UnificationStore(SqliteConnection connection, ProfileTables?
             {
                 continue;
             }
-            Execute(transaction, $"UPDATE {T.Profiles} SET UpdatedAt = max(UpdatedAt, $at), LastMessageId = max(LastMessageId, $m) WHERE Id = $p",
-                ("$p", profile), ("$at", at), ("$m", messageId));
+            Statement($"UPDATE {T.Profiles} SET UpdatedAt = max(UpdatedAt, ?1), LastMessageId = max(LastMessageId, ?2) WHERE Id = ?3")
+                .Bind(1, at).Bind(2, messageId).Bind(3, profile).Execute();
         }
         foreach (var i in changes.Insights)
         {
-            Execute(transaction, $"""
+            Statement($"""
                 INSERT INTO {T.IdentityInsights} (At, Kind, ProfileId, OtherProfileId, Namespace, Value, MessageId, SourceId, Detail)
-                VALUES ($at, $k, $p, $o, $ns, $v, $m, $s, $d)
-                """, ("$at", i.At), ("$k", i.Kind), ("$p", (object?)i.ProfileId ?? DBNull.Value), ("$o", (object?)i.OtherProfileId ?? DBNull.Value),
-                ("$ns", (object?)i.Namespace ?? DBNull.Value), ("$v", (object?)i.Value ?? DBNull.Value), ("$m", (object?)i.MessageId ?? DBNull.Value),
-                ("$s", (object?)i.SourceId ?? DBNull.Value), ("$d", i.Detail));
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                """).Bind(1, i.At).Bind(2, i.Kind).Bind(3, i.ProfileId).Bind(4, i.OtherProfileId).Bind(5, i.Namespace).Bind(6, i.Value)
+                .Bind(7, i.MessageId).Bind(8, i.SourceId).Bind(9, i.Detail).Execute();
         }
         Execute(transaction, $"""
             INSERT INTO {T.UnificationCheckpoints} (Id, LastMessageId, UpdatedAt) VALUES (1, $m, $now)
@@ -217,6 +206,17 @@ public sealed class UnificationStore(SqliteConnection connection, ProfileTables?
     }
 
     private readonly Dictionary<string, SqliteCommand> _prepared = [];
+    private readonly Dictionary<string, SqliteStatement> _statements = [];
+
+    /// <summary>A hot statement, prepared once and bound by position (see <see cref="SqliteStatement"/>).</summary>
+    private SqliteStatement Statement(string sql)
+    {
+        if (!_statements.TryGetValue(sql, out var statement))
+        {
+            _statements[sql] = statement = new SqliteStatement(connection, sql);
+        }
+        return statement;
+    }
 
     public void Execute(SqliteTransaction transaction, string sql, params (string Name, object Value)[] parameters)
     {

@@ -26,7 +26,12 @@ public sealed class UnificationWorker(
     TimeProvider time,
     ILogger<UnificationWorker> logger) : BackgroundService
 {
-    public const int RunSize = 20_000;
+    /// <summary>
+    /// The most messages in one run (one transaction). Large runs write each touched page once for
+    /// many changes: catching up 1,000,000 messages took 43.6 s in runs of 20,000 and 31.0 s in runs of
+    /// 100,000. At a steady rate a run is just what arrived since the last one.
+    /// </summary>
+    public const int RunSize = 100_000;
     private readonly SemaphoreSlim _wake = new(0);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -1,0 +1,139 @@
+using Microsoft.Data.Sqlite;
+using ProfileStudio.Core.Storage;
+using ProfileStudio.Core.Unification;
+
+namespace ProfileStudio.Tests.Storage;
+
+/// <summary>
+/// The unification writer binds its hot statements by position through SQLitePCLRaw; what it
+/// stores must read back exactly as what Microsoft.Data.Sqlite (and so EF Core) would have stored.
+/// </summary>
+public sealed class SqliteStatementTests : IDisposable
+{
+    private readonly SqliteConnection _connection = new("Data Source=:memory:");
+
+    public SqliteStatementTests()
+    {
+        _connection.Open();
+        Run("CREATE TABLE T (Id INTEGER PRIMARY KEY, Name TEXT NOT NULL UNIQUE, At TEXT, Flag INTEGER, Count INTEGER)");
+    }
+
+    public void Dispose() => _connection.Dispose();
+
+    [Theory]
+    [InlineData(0L)]
+    [InlineData(1234567L)]
+    [InlineData(1200000L)]
+    [InlineData(1L)]
+    public void AStoredTime_IsTheTextMicrosoftDataSqliteStores(long ticks)
+    {
+        var at = new DateTime(2026, 10, 1, 12, 3, 4, DateTimeKind.Utc).AddTicks(ticks);
+        using var statement = new SqliteStatement(_connection, "INSERT INTO T (Name, At) VALUES (?1, ?2)");
+        statement.Bind(1, "raw").Bind(2, at).Execute();
+        using (var ado = _connection.CreateCommand())
+        {
+            ado.CommandText = "INSERT INTO T (Name, At) VALUES ('ado', $at)";
+            ado.Parameters.AddWithValue("$at", at);
+            ado.ExecuteNonQuery();
+        }
+
+        Assert.Equal(Scalar("SELECT At FROM T WHERE Name = 'ado'"), Scalar("SELECT At FROM T WHERE Name = 'raw'"));
+        using var read = _connection.CreateCommand();
+        read.CommandText = "SELECT At FROM T WHERE Name = 'raw'";
+        using var reader = read.ExecuteReader();
+        reader.Read();
+        Assert.Equal(at, reader.GetDateTime(0));
+    }
+
+    [Fact]
+    public void NullsBooleansAndUnicode_RoundTrip()
+    {
+        using var statement = new SqliteStatement(_connection, "INSERT INTO T (Name, At, Flag, Count) VALUES (?1, ?2, ?3, ?4)");
+        statement.Bind(1, "Zoë <script>'; DROP TABLE T; --").Bind(2, (string?)null).Bind(3, true).Bind(4, (long?)null).Execute();
+
+        Assert.Equal("Zoë <script>'; DROP TABLE T; --", Scalar("SELECT Name FROM T"));
+        Assert.Equal(DBNull.Value, Scalar("SELECT At FROM T"));
+        Assert.Equal(1L, Scalar("SELECT Flag FROM T"));
+        Assert.Equal("null", Scalar("SELECT typeof(Count) FROM T"));
+    }
+
+    [Fact]
+    public void RunAgain_WithNewValues_AndReportsChangedRows()
+    {
+        using var insert = new SqliteStatement(_connection, "INSERT INTO T (Name, Count) VALUES (?1, ?2)");
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(1, insert.Bind(1, $"n{i}").Bind(2, i).Execute());
+        }
+        using var update = new SqliteStatement(_connection, "UPDATE T SET Count = Count + 10 WHERE Count >= ?1");
+
+        Assert.Equal(2, update.Bind(1, 1).Execute());
+        Assert.Equal(23L, Scalar("SELECT sum(Count) FROM T"));
+    }
+
+    [Fact]
+    public void AFailedExecution_ThrowsTheSqliteError_AndTheStatementStillWorks()
+    {
+        using var insert = new SqliteStatement(_connection, "INSERT INTO T (Name) VALUES (?1) RETURNING Id");
+        Assert.Equal(1L, insert.Bind(1, "same").ExecuteInt64());
+
+        var error = Assert.Throws<SqliteException>(() => insert.Bind(1, "same").ExecuteInt64());
+        Assert.Equal(19, error.SqliteErrorCode); // SQLITE_CONSTRAINT
+        Assert.Contains("UNIQUE", error.Message);
+
+        Assert.Equal(2L, insert.Bind(1, "other").ExecuteInt64());
+    }
+
+    [Fact]
+    public void ASyntaxError_IsReportedWhenPrepared()
+    {
+        var error = Assert.Throws<SqliteException>(() => new SqliteStatement(_connection, "INSERT INTO Nowhere VALUES (?1)"));
+        Assert.Contains("no such table", error.Message);
+    }
+
+    [Fact]
+    public async Task TheBackgroundCheckpointer_CopiesTheCommittedLogIntoTheDatabase()
+    {
+        var directory = Directory.CreateTempSubdirectory("profilestudio-wal-").FullName;
+        try
+        {
+            var connectionString = new SqliteConnectionStringBuilder { DataSource = Path.Combine(directory, "wal.db"), Pooling = false }.ToString();
+            await using var writer = new SqliteConnection(connectionString);
+            writer.Open();
+            using (var setup = writer.CreateCommand())
+            {
+                setup.CommandText = "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0; CREATE TABLE W (V TEXT); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) INSERT INTO W SELECT hex(randomblob(200)) FROM n;";
+                setup.ExecuteNonQuery();
+            }
+            // Everything committed is still in the log: the database file has not grown.
+            var database = new FileInfo(Path.Combine(directory, "wal.db"));
+            Assert.True(database.Length < 64 * 1024, $"{database.Length} bytes before the checkpoint");
+
+            await using (var checkpointer = new WalCheckpointer(connectionString))
+            {
+                checkpointer.Request();
+            }
+
+            database.Refresh();
+            Assert.True(database.Length > 800 * 1000, $"{database.Length} bytes after the checkpoint");
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private void Run(string sql)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private object? Scalar(string sql)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+}
