@@ -17,8 +17,8 @@ public sealed record ExtractedIdentity(string Namespace, string Raw, IdentityKey
 
 /// <summary>
 /// Finds the identifiers in a tracking message: <c>userId</c>, <c>anonymousId</c> (and an alias's
-/// <c>previousId</c>), the namespaces' trait keys in <c>traits</c> and <c>context.traits</c> (and
-/// <c>properties</c> for events), and <c>context.externalIds[]</c> by type. Values are normalized and
+/// <c>previousId</c>), the namespaces' trait keys in <c>traits</c> (not a group call's, which are the
+/// group's) and <c>context.traits</c> (and <c>properties</c> for events), and <c>context.externalIds[]</c> by type. Values are normalized and
 /// blocked values dropped, each drop with its reason.
 /// </summary>
 public static class IdentityExtractor
@@ -44,11 +44,14 @@ public static class IdentityExtractor
         {
             Add("anonymous_id", message["previousId"]);
         }
+        // A group call's traits describe the group (a company's billing e-mail, its phone), not the
+        // person: taking them as the person's identifiers would merge everyone in the group.
+        var personTraits = (string?)message["type"] == "group" ? null : message["traits"];
         foreach (var rule in rules.Namespaces)
         {
             foreach (var key in rule.Keys)
             {
-                Add(rule.Name, message["traits"]?[key]);
+                Add(rule.Name, personTraits?[key]);
                 Add(rule.Name, message["context"]?["traits"]?[key]);
                 Add(rule.Name, message["properties"]?[key]);
             }

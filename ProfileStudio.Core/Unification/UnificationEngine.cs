@@ -9,7 +9,8 @@ namespace ProfileStudio.Core.Unification;
 /// <summary>
 /// Turns lake messages into profile changes, in lake order, against the identity graph: identifiers
 /// extracted, normalized and resolved; <c>identify</c> traits become attribute fragments of the
-/// message's source at its event time; <c>track</c>/<c>page</c>/<c>screen</c> become timeline events;
+/// message's source at its event time; <c>track</c>/<c>page</c>/<c>screen</c> become timeline events,
+/// and so does <c>group</c> (the group id as its name, the group's traits as its properties);
 /// every decision (new profile, merge, refusal, blocked value, device moved) becomes an insight.
 /// No storage and no clock: the same messages give the same changes.
 /// A <paramref name="scope"/> limits the engine to some identifiers (replaying one profile's
@@ -101,6 +102,20 @@ public sealed class UnificationEngine(IdentityGraph graph, IReadOnlySet<Identity
                     Name = EventName(message.Type, payload),
                     EventAt = message.EventAt,
                     PropertiesJson = (payload["properties"] as JsonObject)?.ToJsonString() ?? "{}",
+                });
+                break;
+            case "group":
+                // The person joined (or was seen in) a group, e.g. a company account: kept on the
+                // timeline with the group's traits, which are not the person's attributes.
+                changes.Events.Add(new ProfileEvent
+                {
+                    ProfileId = profileId,
+                    MessageId = message.Id,
+                    SourceId = message.SourceId,
+                    Type = message.Type,
+                    Name = Text(payload["groupId"]) ?? "",
+                    EventAt = message.EventAt,
+                    PropertiesJson = (payload["traits"] as JsonObject)?.ToJsonString() ?? "{}",
                 });
                 break;
         }
@@ -248,6 +263,11 @@ public sealed class UnificationEngine(IdentityGraph graph, IReadOnlySet<Identity
         "track" => (string?)payload["event"] ?? "",
         _ => (string?)payload["name"] ?? (string?)payload["properties"]?["path"] ?? (type == "page" ? "Page" : "Screen"),
     };
+
+    /// <summary>A JSON string or number as text (a group id may be either).</summary>
+    private static string? Text(JsonNode? node) => node is JsonValue value
+        ? value.TryGetValue(out string? text) ? text : value.ToJsonString()
+        : null;
 
     private static IdentityInsight Insight(RawMessage message, string kind, long? profileId, string detail,
         string? ns = null, string? value = null, long? otherProfile = null) => new()
