@@ -334,7 +334,8 @@ public static class RuleSimulator
         foreach (var attribute in attributes.Where(a => graph.Canonical(a.ProfileId) == profileId))
         {
             var slot = (attribute.SourceId, attribute.Key);
-            if (!latest.TryGetValue(slot, out var current) || attribute.EventAt >= current.EventAt)
+            if (!latest.TryGetValue(slot, out var current)
+                || (attribute.EventAt, attribute.MessageId).CompareTo((current.EventAt, current.MessageId)) >= 0)
             {
                 latest[slot] = attribute;
             }

@@ -221,10 +221,16 @@ public sealed class UnificationEngine(IdentityGraph graph, IReadOnlySet<Identity
         }
     }
 
+    /// <summary>
+    /// Keeps the newest value per (profile, source, key): the later event time, and between equal
+    /// times the later message in the lake, the order the store and merges use too, so the outcome
+    /// does not depend on how messages were cut into runs.
+    /// </summary>
     private static void SetAttribute(UnificationChanges changes, ProfileAttribute attribute)
     {
         var slot = (attribute.ProfileId, attribute.SourceId, attribute.Key);
-        if (!changes.Attributes.TryGetValue(slot, out var current) || attribute.EventAt >= current.EventAt)
+        if (!changes.Attributes.TryGetValue(slot, out var current)
+            || (attribute.EventAt, attribute.MessageId).CompareTo((current.EventAt, current.MessageId)) >= 0)
         {
             changes.Attributes[slot] = attribute;
         }

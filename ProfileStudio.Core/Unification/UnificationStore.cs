@@ -162,7 +162,8 @@ public sealed class UnificationStore(SqliteConnection connection, ProfileTables?
             Statement($"""
                 INSERT INTO {T.ProfileAttributes} (ProfileId, SourceId, Key, ValueJson, EventAt, MessageId) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                 ON CONFLICT (ProfileId, SourceId, Key) DO UPDATE SET ValueJson = excluded.ValueJson, EventAt = excluded.EventAt, MessageId = excluded.MessageId
-                WHERE excluded.EventAt >= {T.ProfileAttributes}.EventAt
+                WHERE excluded.EventAt > {T.ProfileAttributes}.EventAt
+                    OR (excluded.EventAt = {T.ProfileAttributes}.EventAt AND excluded.MessageId >= {T.ProfileAttributes}.MessageId)
                 """).Bind(1, a.ProfileId).Bind(2, a.SourceId).Bind(3, a.Key).Bind(4, a.ValueJson).Bind(5, a.EventAt).Bind(6, a.MessageId).Execute();
         }
         foreach (var e in changes.Events)

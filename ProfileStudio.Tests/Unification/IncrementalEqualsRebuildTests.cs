@@ -87,6 +87,28 @@ public sealed class IncrementalEqualsRebuildTests : IDisposable
         });
     }
 
+    /// <summary>
+    /// Found by the property above in CI: two values for one (source, key) at the same event time on
+    /// two profiles merged later in the run. The later message must win however the lake is cut into runs.
+    /// </summary>
+    [Fact]
+    public void Process_EqualEventTimesOnProfilesMergedInTheRun_TheLaterMessageWinsInAnyRuns()
+    {
+        WriteLake([
+            new Msg(2, "identify", null, "a1", null, null, 0, "Ada", 5, false),
+            new Msg(2, "identify", null, "a2", null, null, 0, "Bob", 4, false),
+            new Msg(2, "identify", null, "a1", null, null, 0, "Paris", 3, false), // same event time as both above, later in the lake
+            new Msg(1, "identify", "u1", "a1", null, null, 1, "pro", 0, false),
+            new Msg(1, "identify", "u1", "a2", null, null, 1, "pro", 0, false), // merges a2's profile into a1's
+        ]);
+
+        var inOneRun = Incremental(100);
+
+        Assert.Contains(inOneRun, p => p.Contains("2/name=\"Paris\""));
+        Assert.Equal(inOneRun, Incremental(1));
+        Assert.Equal(inOneRun, Incremental(3));
+    }
+
     [FsCheck.Xunit.Property(MaxTest = 30)]
     public Property Rebuild_InShadowTablesThenSwapped_EqualsIncrementalProcessing()
     {
