@@ -1,3 +1,4 @@
+using Microsoft.Playwright;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -36,7 +37,7 @@ public sealed class IdentityStoryTests(StudioFixture studio, ITestOutputHelper o
         await profiles.GotoAsync();
         await profiles.SearchUntilFoundAsync($"anonymous_id:{anonymousId}");
         await profiles.ProfileLinks.ClickAsync();
-        await page.WaitForURLAsync(new Regex(@"/profiles/\d+$"));
+        await page.WaitForURLAsync(new Regex(@"/profiles/\d+$"), new() { WaitUntil = WaitUntilState.Commit });
         await new ShellPage(page).WaitForInteractiveAsync();
         var profileUrl = page.Url;
 
@@ -71,7 +72,7 @@ public sealed class IdentityStoryTests(StudioFixture studio, ITestOutputHelper o
         await Screenshots.SaveAsync(page, "32-profile-split");
 
         await profile.SplitOffLinks.First.ClickAsync();
-        await page.WaitForURLAsync(url => url != profileUrl);
+        await page.WaitForURLAsync(url => url != profileUrl, new() { WaitUntil = WaitUntilState.Commit });
         await Expect(profile.IdentityValues).ToHaveCountAsync(1);
         await Expect(profile.Identities).ToContainTextAsync(anonymousId);
         Assert.NotEqual(profileUrl, page.Url);
