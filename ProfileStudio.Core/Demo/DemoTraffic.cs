@@ -10,7 +10,7 @@ namespace ProfileStudio.Core.Demo;
 /// <summary>
 /// What the demo sources send about <see cref="DemoPeople"/> over the last weeks: Segment-shaped
 /// website and app traffic (anonymous browsing that later signs in, product views, carts, orders,
-/// support tickets), a CRM export (e-mails in upper case, phones in local formats) and point-of-sale
+/// support tickets, club and business accounts joined with group calls), a CRM export (e-mails in upper case, phones in local formats) and point-of-sale
 /// purchases keyed by loyalty card or e-mail. A few rows are broken on purpose, as real exports are.
 /// </summary>
 public sealed class DemoTraffic(IReadOnlyList<DemoPerson> people, DateTime now, int seed = 7)
@@ -25,7 +25,19 @@ public sealed class DemoTraffic(IReadOnlyList<DemoPerson> people, DateTime now, 
 
     private static readonly string[] Pages = ["/", "/new-in", "/footwear", "/outerwear", "/sale", "/stores", "/help"];
     private static readonly string[] Stores = ["London Covent Garden", "Manchester Arndale", "Edinburgh Princes St", "Dublin Grafton St"];
+    /// <summary>Club and business accounts some customers buy for: each member's group call sends the account's own e-mail and phone.</summary>
+    private static readonly (string Id, string Name, string Email, string Phone, int Members, string Plan)[] Accounts =
+    [
+        ("acc-101", "Northwind Hiking Club", "treasurer@northwind-hiking.example", "+44 20 7946 0101", 240, "club"),
+        ("acc-102", "Fell Runners of Keswick", "info@fellrunners.example", "+44 17687 70102", 85, "club"),
+        ("acc-103", "Summit Guides Ltd", "accounts@summitguides.example", "+44 131 496 0103", 32, "business"),
+        ("acc-104", "Riverside Scouts 4th", "leader@riverside-scouts.example", "+44 161 496 0104", 60, "club"),
+    ];
+
     private readonly Faker _faker = new() { Random = new Randomizer(seed) };
+
+    // Group calls draw from their own generator, so adding them left the rest of the demo as it was.
+    private readonly Randomizer _groups = new(seed + 1);
 
     /// <summary>Website messages, oldest first.</summary>
     public IReadOnlyList<JsonObject> Website()
@@ -64,6 +76,10 @@ public sealed class DemoTraffic(IReadOnlyList<DemoPerson> people, DateTime now, 
                         ["phone"] = DemoPeople.PhoneAsWritten(person, 0),
                         ["plan"] = _faker.PickRandom("member", "member", "plus"),
                     }));
+                    if (_groups.Bool(0.12f))
+                    {
+                        messages.Add(Group(at.AddSeconds(5), userId!, device, context, Accounts[_groups.Int(0, Accounts.Length - 1)]));
+                    }
                 }
                 var product = _faker.PickRandom(Products);
                 messages.Add(Track("Product Viewed", at = at.AddSeconds(_faker.Random.Int(10, 90)), userId, device, context, ProductProperties(product)));
@@ -202,6 +218,24 @@ public sealed class DemoTraffic(IReadOnlyList<DemoPerson> people, DateTime now, 
 
     private JsonObject Track(string @event, DateTime at, string? userId, string anonymousId, JsonObject context, JsonObject properties) =>
         Message("track", at, userId, anonymousId, context, m => { m["event"] = @event; m["properties"] = properties; });
+
+    /// <summary>A Segment group call: the person belongs to an account, whose traits describe the account (not the person).</summary>
+    private JsonObject Group(DateTime at, string userId, string anonymousId, JsonObject context,
+        (string Id, string Name, string Email, string Phone, int Members, string Plan) account) => new()
+    {
+        ["type"] = "group",
+        ["messageId"] = $"demo-{_groups.Guid():N}",
+        ["anonymousId"] = anonymousId,
+        ["userId"] = userId,
+        ["groupId"] = account.Id,
+        ["timestamp"] = (at < now ? at : now).ToString("O", CultureInfo.InvariantCulture),
+        ["context"] = context.DeepClone(),
+        ["traits"] = new JsonObject
+        {
+            ["name"] = account.Name, ["email"] = account.Email, ["phone"] = account.Phone,
+            ["members"] = account.Members, ["plan"] = account.Plan,
+        },
+    };
 
     private JsonObject Message(string type, DateTime at, string? userId, string anonymousId, JsonObject context, Action<JsonObject> fill)
     {

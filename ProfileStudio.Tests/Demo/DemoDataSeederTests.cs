@@ -53,7 +53,7 @@ public sealed class DemoDataSeederTests : IClassFixture<DemoDataSeederTests.Demo
         Assert.Equal(2, crm.RowsRejected);
         Assert.True(crm.RowsAccepted > 50);
         var types = await check.RawMessages.AsNoTracking().Where(m => m.Status == MessageStatus.Accepted).Select(m => m.Type).Distinct().ToListAsync();
-        Assert.Superset(new HashSet<string> { "identify", "track", "page", "screen" }, types.ToHashSet());
+        Assert.Superset(new HashSet<string> { "identify", "track", "page", "screen", "group" }, types.ToHashSet());
 
         // Identifiers overlap across sources, which is what identity resolution will join.
         var payloads = await check.RawMessages.AsNoTracking().Where(m => m.Status == MessageStatus.Accepted).Select(m => m.Payload).ToListAsync();
@@ -65,6 +65,18 @@ public sealed class DemoDataSeederTests : IClassFixture<DemoDataSeederTests.Demo
 
         var audit = await _app.Audit.QueryAsync(new AuditFilter(Action: AuditActions.DemoGenerated), 0, 10);
         Assert.Equal(1, audit.Total);
+
+        // Club members' group calls carry the club's own e-mail and phone: on their timelines, never their identifiers.
+        var lakeEnd = await check.RawMessages.MaxAsync(m => m.Id);
+        await WaitAsync(async () =>
+        {
+            await using var context = await db.CreateDbContextAsync();
+            return await context.UnificationCheckpoints.AnyAsync(c => c.LastMessageId >= lakeEnd) ? "unified" : null;
+        });
+        await using var unified = await db.CreateDbContextAsync();
+        var members = await unified.ProfileEvents.AsNoTracking().Where(e => e.Type == "group" && e.Name == "acc-101").Select(e => e.ProfileId).Distinct().CountAsync();
+        Assert.True(members > 1, $"{members} profiles joined acc-101");
+        Assert.False(await unified.Identities.AnyAsync(i => i.Value == "treasurer@northwind-hiking.example" || i.Value == "+442079460101"));
     }
 
     private static async Task<T> WaitAsync<T>(Func<Task<T?>> probe) where T : class
