@@ -39,13 +39,13 @@ internal static class UnifyBenchmark
             WriteLake(connection, messages, people);
             Console.WriteLine($"{(rebuild ? "rebuild" : "unify")}: {messages:N0} messages over {people:N0} people, lake written in {stopwatch.Elapsed.TotalSeconds:N1} s; {Environment.ProcessorCount} cores");
 
-            var store = new UnificationStore(connection);
+            using var store = new UnificationStore(connection);
             var rules = IdentityRules.Default;
             if (!rebuild)
             {
                 // What the worker does: catch up in runs, resolving the next run while the previous one is written.
                 stopwatch.Restart();
-                var runner = new UnificationRunner(reading, connection, new UnificationEngine(store.RestoreGraph(rules)), TimeProvider.System);
+                await using var runner = new UnificationRunner(reading, connection, new UnificationEngine(store.RestoreGraph(rules)), TimeProvider.System);
                 await runner.CatchUpAsync(0, UnificationWorker.RunSize, null, CancellationToken.None);
                 Report(connection, messages, stopwatch.Elapsed, $"unified incrementally in runs of {UnificationWorker.RunSize:N0} (target >= 20,000 messages/s)");
                 if (Environment.GetEnvironmentVariable("UNIFY_SPLIT_TIMES") == "1")
@@ -53,7 +53,7 @@ internal static class UnifyBenchmark
                     // Where the time goes: reading + resolving alone, without writing.
                     stopwatch.Restart();
                     var engine = new UnificationEngine(IdentityGraph.Restore(rules, [], [], []));
-                    var readOnly = new UnificationStore(reading);
+                    using var readOnly = new UnificationStore(reading);
                     var readTime = TimeSpan.Zero;
                     for (var after = 0L; ;)
                     {
@@ -72,8 +72,10 @@ internal static class UnifyBenchmark
             else
             {
                 // A rebuild starts from a full profile store and replays the whole lake into shadow tables, then swaps them in, as the worker's rebuild job does.
-                await new UnificationRunner(reading, connection, new UnificationEngine(store.RestoreGraph(rules)), TimeProvider.System)
-                    .CatchUpAsync(0, UnificationWorker.RunSize, null, CancellationToken.None);
+                await using (var first = new UnificationRunner(reading, connection, new UnificationEngine(store.RestoreGraph(rules)), TimeProvider.System))
+                {
+                    await first.CatchUpAsync(0, UnificationWorker.RunSize, null, CancellationToken.None);
+                }
                 stopwatch.Restart();
                 var job = new UnificationRebuild(reading, connection, TimeProvider.System);
                 await job.BuildAsync(rules, UnificationWorker.RunSize, (_, _) => { }, CancellationToken.None);

@@ -10,17 +10,28 @@ namespace ProfileStudio.Core.Storage;
 /// Microsoft.Data.Sqlite looks every parameter up by name on every execution (a linear scan in
 /// SQLite), which cost the unification writer more than the writes themselves. Values are stored
 /// exactly as Microsoft.Data.Sqlite stores them (a <see cref="DateTime"/> as its invariant text), so
-/// EF Core reads them back unchanged. It runs inside whatever transaction the connection has open.
+/// EF Core reads them back unchanged (like Microsoft.Data.Sqlite, a time's kind is not converted:
+/// pass UTC). It runs inside whatever transaction the connection has open and, unlike
+/// Microsoft.Data.Sqlite, does not wait out SQLITE_BUSY: use it in a write transaction already begun
+/// (BEGIN IMMEDIATE, which Microsoft.Data.Sqlite's BeginTransaction issues), where there is none.
 /// </summary>
 public sealed class SqliteStatement : IDisposable
 {
+    private readonly SqliteConnection _connection;
     private readonly sqlite3 _db;
     private readonly sqlite3_stmt _statement;
 
     public SqliteStatement(SqliteConnection connection, string sql)
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(sql);
+        _connection = connection;
         _db = connection.Handle ?? throw new InvalidOperationException("The connection must be open.");
-        SqliteException.ThrowExceptionForRC(raw.sqlite3_prepare_v2(_db, sql, out _statement), _db);
+        SqliteException.ThrowExceptionForRC(raw.sqlite3_prepare_v2(_db, sql, out _statement, out var tail), _db);
+        if (!string.IsNullOrWhiteSpace(tail))
+        {
+            _statement.Dispose();
+            throw new ArgumentException($"One statement only; this text follows the first: {tail.Trim()}", nameof(sql));
+        }
     }
 
     /// <summary>The text Microsoft.Data.Sqlite stores for a <see cref="DateTime"/>.</summary>
@@ -79,6 +90,11 @@ public sealed class SqliteStatement : IDisposable
 
     private int Step()
     {
+        if (!ReferenceEquals(_connection.Handle, _db))
+        {
+            // Closed (and maybe handed to someone else by the pool) since this statement was prepared.
+            throw new InvalidOperationException("The connection this statement was prepared on has been closed.");
+        }
         var rc = raw.sqlite3_step(_statement);
         if (rc is raw.SQLITE_ROW)
         {

@@ -19,8 +19,8 @@ public sealed class UnificationRebuild(SqliteConnection reading, SqliteConnectio
     {
         DropShadow(writing);
         CreateShadow();
-        var store = new UnificationStore(writing, Shadow);
-        var runner = new UnificationRunner(reading, writing, new UnificationEngine(store.RestoreGraph(rules)), time, Shadow);
+        using var store = new UnificationStore(writing, Shadow);
+        await using var runner = new UnificationRunner(reading, writing, new UnificationEngine(store.RestoreGraph(rules)), time, Shadow);
         var checkpoint = 0L;
         var total = LakeEnd();
         progress(0, total);

@@ -7,12 +7,21 @@ namespace ProfileStudio.Core.Unification;
 /// changes are written (one transaction with its checkpoint), run N+1 is read and resolved in memory,
 /// and the write-ahead log of run N-1 is copied into the database file on a third connection. The
 /// in-memory graph is thus at most one run ahead of storage; after a failure the caller restores it
-/// from storage and resumes from the stored checkpoint.
+/// from storage and resumes from the stored checkpoint. Dispose it when done: it owns prepared
+/// statements on the writing connection and the checkpointer's connection.
 /// </summary>
 public sealed class UnificationRunner(SqliteConnection reading, SqliteConnection writing, UnificationEngine engine, TimeProvider time, ProfileTables? tables = null)
+    : IAsyncDisposable
 {
+    /// <summary>
+    /// A run also stops at this many characters of payload, so large messages (up to 32 KB each)
+    /// cannot make a run of <c>runSize</c> messages hold gigabytes.
+    /// </summary>
+    public const long MaxRunPayloadChars = 64L * 1024 * 1024;
+
     private readonly UnificationStore _reader = new(reading);
     private readonly UnificationStore _writer = new(writing, tables);
+    private readonly WalCheckpointer _checkpointer = new(writing.ConnectionString);
 
     public UnificationEngine Engine => engine;
 
@@ -21,12 +30,11 @@ public sealed class UnificationRunner(SqliteConnection reading, SqliteConnection
     {
         Task? writing = null;
         var total = 0;
-        await using var checkpointer = new WalCheckpointer(_writer.Connection.ConnectionString);
         try
         {
             while (!ct.IsCancellationRequested)
             {
-                var run = _reader.ReadLake(checkpoint, runSize);
+                var run = _reader.ReadLake(checkpoint, runSize, MaxRunPayloadChars);
                 if (run.Count == 0)
                 {
                     break;
@@ -41,7 +49,7 @@ public sealed class UnificationRunner(SqliteConnection reading, SqliteConnection
                 writing = Task.Run(() =>
                 {
                     _writer.Apply(changes, time.GetUtcNow().UtcDateTime);
-                    checkpointer.Request();
+                    _checkpointer.Request();
                     applied?.Invoke(changes);
                 }, CancellationToken.None);
             }
@@ -54,6 +62,13 @@ public sealed class UnificationRunner(SqliteConnection reading, SqliteConnection
             }
         }
         return (checkpoint, total);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _checkpointer.DisposeAsync();
+        _writer.Dispose();
+        _reader.Dispose();
     }
 
     /// <summary>
@@ -78,8 +93,9 @@ public sealed class UnificationRunner(SqliteConnection reading, SqliteConnection
 
 /// <summary>
 /// Copies committed write-ahead-log frames into the database file (a passive checkpoint) on its own
-/// connection, so the writer does not pay for it: one checkpoint at a time, started after a commit.
-/// A passive checkpoint never blocks readers or the writer.
+/// connection, so the writer does not pay for it: one checkpoint at a time, started after a commit
+/// and not waited for. A passive checkpoint never blocks readers or the writer. It is best effort:
+/// a failed one loses nothing (the log stays, and the writer's own checkpoint copies it).
 /// </summary>
 internal sealed class WalCheckpointer(string connectionString) : IAsyncDisposable
 {
@@ -97,29 +113,30 @@ internal sealed class WalCheckpointer(string connectionString) : IAsyncDisposabl
 
     private void Checkpoint()
     {
-        if (_connection is null)
+        try
         {
-            _connection = new SqliteConnection(connectionString);
-            _connection.Open();
+            if (_connection is null)
+            {
+                var connection = new SqliteConnection(connectionString);
+                connection.Open();
+                _connection = connection;
+            }
+            using var command = _connection.CreateCommand();
+            command.CommandText = "PRAGMA wal_checkpoint(PASSIVE)";
+            command.ExecuteNonQuery();
         }
-        using var command = _connection.CreateCommand();
-        command.CommandText = "PRAGMA wal_checkpoint(PASSIVE)";
-        command.ExecuteNonQuery();
+        catch (Exception)
+        {
+            // Best effort (see above); a connection that failed is opened afresh next time.
+            _connection?.Dispose();
+            _connection = null;
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
-        try
-        {
-            await _running;
-        }
-        catch (SqliteException)
-        {
-            // A failed passive checkpoint loses nothing: the log stays, and the writer's own checkpoint copies it.
-        }
-        if (_connection is not null)
-        {
-            await _connection.DisposeAsync();
-        }
+        await _running;
+        _connection?.Dispose();
+        _connection = null;
     }
 }

@@ -10,7 +10,7 @@ namespace ProfileStudio.Core.Unification;
 /// checkpoint, and writes a run's changes together with the new checkpoint in one transaction, so a
 /// crash resumes exactly after the last committed run.
 /// </summary>
-public sealed class UnificationStore(SqliteConnection connection, ProfileTables? tables = null)
+public sealed class UnificationStore(SqliteConnection connection, ProfileTables? tables = null) : IDisposable
 {
     public const int CheckpointId = 1;
     private const int RunCapacity = 10_000;
@@ -67,8 +67,11 @@ public sealed class UnificationStore(SqliteConnection connection, ProfileTables?
         return neverLink;
     }
 
-    /// <summary>The next accepted and rejected lake messages after <paramref name="afterId"/>, in lake order.</summary>
-    public List<RawMessage> ReadLake(long afterId, int take)
+    /// <summary>
+    /// The next accepted and rejected lake messages after <paramref name="afterId"/>, in lake order:
+    /// at most <paramref name="take"/>, and no more once their payloads reach <paramref name="maxPayloadChars"/>.
+    /// </summary>
+    public List<RawMessage> ReadLake(long afterId, int take, long maxPayloadChars = long.MaxValue)
     {
         using var command = Command("""
             SELECT Id, SourceId, Type, ReceivedAt, EventAt, Payload, Status FROM RawMessages
@@ -78,7 +81,8 @@ public sealed class UnificationStore(SqliteConnection connection, ProfileTables?
         command.Parameters.AddWithValue("$take", take);
         using var reader = command.ExecuteReader();
         var messages = new List<RawMessage>(Math.Min(take, RunCapacity));
-        while (reader.Read())
+        var chars = 0L;
+        while (chars < maxPayloadChars && reader.Read())
         {
             messages.Add(new RawMessage
             {
@@ -90,6 +94,7 @@ public sealed class UnificationStore(SqliteConnection connection, ProfileTables?
                 Payload = reader.GetString(5),
                 Status = (MessageStatus)reader.GetInt32(6),
             });
+            chars += messages[^1].Payload.Length;
         }
         return messages;
     }
@@ -208,6 +213,21 @@ public sealed class UnificationStore(SqliteConnection connection, ProfileTables?
 
     private readonly Dictionary<string, SqliteCommand> _prepared = [];
     private readonly Dictionary<string, SqliteStatement> _statements = [];
+
+    /// <summary>Finalizes the statements this store prepared on its connection.</summary>
+    public void Dispose()
+    {
+        foreach (var statement in _statements.Values)
+        {
+            statement.Dispose();
+        }
+        foreach (var command in _prepared.Values)
+        {
+            command.Dispose();
+        }
+        _statements.Clear();
+        _prepared.Clear();
+    }
 
     /// <summary>A hot statement, prepared once and bound by position (see <see cref="SqliteStatement"/>).</summary>
     private SqliteStatement Statement(string sql)

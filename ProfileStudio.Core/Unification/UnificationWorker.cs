@@ -52,45 +52,60 @@ public sealed class UnificationWorker(
                 SqliteDatabase.ConnectionString(options.Value.DataDirectoryFullPath), stoppingToken);
             await using var _ = reading;
             await using var __ = writing;
-            var store = new UnificationStore(writing);
-            async Task<UnificationRunner> StartAsync() =>
-                new(reading, writing, new UnificationEngine(store.RestoreGraph(await rulesStore.LoadAsync(stoppingToken))), time);
-            var runner = await StartAsync();
-            var checkpoint = store.ReadCheckpoint();
-            while (!stoppingToken.IsCancellationRequested)
+            using var store = new UnificationStore(writing);
+            UnificationRunner? runner = null;
+            // A fresh graph from storage; the runner it replaces is disposed (its statements and checkpointer).
+            async Task<UnificationRunner> StartAsync()
             {
-                try
+                if (runner is not null)
                 {
-                    if (Interlocked.Exchange(ref _rulesChanged, 0) == 1)
+                    await runner.DisposeAsync();
+                }
+                return new(reading, writing, new UnificationEngine(store.RestoreGraph(await rulesStore.LoadAsync(stoppingToken))), time);
+            }
+            runner = await StartAsync();
+            var checkpoint = store.ReadCheckpoint();
+            try
+            {
+                while (!stoppingToken.IsCancellationRequested)
+                {
+                    try
                     {
-                        // New rules apply to messages from here on; a rebuild applies them to the past.
-                        runner = await StartAsync();
-                        logger.LogInformation("Identity rules changed; unification continues with the new rules.");
+                        if (Interlocked.Exchange(ref _rulesChanged, 0) == 1)
+                        {
+                            // New rules apply to messages from here on; a rebuild applies them to the past.
+                            runner = await StartAsync();
+                            logger.LogInformation("Identity rules changed; unification continues with the new rules.");
+                        }
+                        var stopwatch = Stopwatch.StartNew();
+                        var (next, count) = await runner.CatchUpAsync(checkpoint, RunSize, notifications.Publish, stoppingToken);
+                        checkpoint = next;
+                        if (await jobs.StartNextAsync(stoppingToken) is { } job)
+                        {
+                            await RunJobAsync(job, reading, writing, store, checkpoint, stoppingToken);
+                            runner = await StartAsync();
+                            checkpoint = store.ReadCheckpoint();
+                            continue;
+                        }
+                        if (count == 0)
+                        {
+                            await _wake.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken);
+                            continue;
+                        }
+                        logger.LogDebug("Unified {Count} messages up to {Checkpoint} in {Ms} ms.", count, checkpoint, stopwatch.ElapsedMilliseconds);
                     }
-                    var stopwatch = Stopwatch.StartNew();
-                    var (next, count) = await runner.CatchUpAsync(checkpoint, RunSize, notifications.Publish, stoppingToken);
-                    checkpoint = next;
-                    if (await jobs.StartNextAsync(stoppingToken) is { } job)
+                    catch (Exception ex) when (ex is not OperationCanceledException)
                     {
-                        await RunJobAsync(job, reading, writing, store, checkpoint, stoppingToken);
+                        logger.LogError(ex, "Unification after message {Checkpoint} failed; restoring the graph and retrying.", checkpoint);
+                        await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken);
                         runner = await StartAsync();
                         checkpoint = store.ReadCheckpoint();
-                        continue;
                     }
-                    if (count == 0)
-                    {
-                        await _wake.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken);
-                        continue;
-                    }
-                    logger.LogDebug("Unified {Count} messages up to {Checkpoint} in {Ms} ms.", count, checkpoint, stopwatch.ElapsedMilliseconds);
                 }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    logger.LogError(ex, "Unification after message {Checkpoint} failed; restoring the graph and retrying.", checkpoint);
-                    await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken);
-                    runner = await StartAsync();
-                    checkpoint = store.ReadCheckpoint();
-                }
+            }
+            finally
+            {
+                await runner.DisposeAsync();
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

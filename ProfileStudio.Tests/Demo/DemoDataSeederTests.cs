@@ -57,7 +57,8 @@ public sealed class DemoDataSeederTests : IClassFixture<DemoDataSeederTests.Demo
 
         // Identifiers overlap across sources, which is what identity resolution will join.
         var payloads = await check.RawMessages.AsNoTracking().Where(m => m.Status == MessageStatus.Accepted).Select(m => m.Payload).ToListAsync();
-        var webEmails = payloads.Select(p => JsonNode.Parse(p)!).Select(p => (string?)p["traits"]?["email"]).OfType<string>().ToHashSet();
+        var webEmails = payloads.Select(p => JsonNode.Parse(p)!).Where(p => (string?)p["type"] != "group") // a group's traits are the account's
+            .Select(p => (string?)p["traits"]?["email"]).OfType<string>().ToHashSet();
         var crmEmails = payloads.Select(p => JsonNode.Parse(p)!)
             .SelectMany(p => p["context"]?["externalIds"]?.AsArray() ?? [])
             .Where(id => (string?)id!["type"] == "email").Select(id => ((string)id!["id"]!).ToLowerInvariant()).ToHashSet();

@@ -85,6 +85,25 @@ public sealed class SqliteStatementTests : IDisposable
     }
 
     [Fact]
+    public void MoreThanOneStatement_IsRefused_RatherThanTheRestIgnored()
+    {
+        var error = Assert.Throws<ArgumentException>(() => new SqliteStatement(_connection, "INSERT INTO T (Name) VALUES (?1); DELETE FROM T"));
+        Assert.Contains("DELETE FROM T", error.Message);
+        Assert.Throws<ArgumentException>(() => new SqliteStatement(_connection, "  "));
+    }
+
+    [Fact]
+    public void AStatementOnAClosedConnection_RefusesToRun()
+    {
+        using var connection = new SqliteConnection("Data Source=:memory:");
+        connection.Open();
+        using var statement = new SqliteStatement(connection, "SELECT 1");
+        connection.Close();
+
+        Assert.Throws<InvalidOperationException>(() => statement.ExecuteInt64());
+    }
+
+    [Fact]
     public void ASyntaxError_IsReportedWhenPrepared()
     {
         var error = Assert.Throws<SqliteException>(() => new SqliteStatement(_connection, "INSERT INTO Nowhere VALUES (?1)"));

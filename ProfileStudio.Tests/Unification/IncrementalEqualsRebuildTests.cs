@@ -87,6 +87,18 @@ public sealed class IncrementalEqualsRebuildTests : IDisposable
         });
     }
 
+    [Fact]
+    public void ReadLake_StopsAtTheRunsPayloadBudget_ButAlwaysTakesOneMessage()
+    {
+        WriteLake([.. Enumerable.Range(0, 5).Select(i => new Msg(1, "track", $"u{i}", null, null, null, 0, null, 0, false))]);
+        var store = new UnificationStore(_connection);
+        var all = store.ReadLake(0, 100);
+
+        Assert.Single(store.ReadLake(0, 100, maxPayloadChars: 1));
+        Assert.Equal(all.Take(2).Select(m => m.Id), store.ReadLake(0, 100, all[0].Payload.Length + all[1].Payload.Length).Select(m => m.Id));
+        Assert.Equal(5, all.Count);
+    }
+
     /// <summary>
     /// Found by the property above in CI: two values for one (source, key) at the same event time on
     /// two profiles merged later in the run. The later message must win however the lake is cut into runs.
