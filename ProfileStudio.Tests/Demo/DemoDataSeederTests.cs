@@ -64,7 +64,9 @@ public sealed class DemoDataSeederTests : IClassFixture<DemoDataSeederTests.Demo
             .Where(id => (string?)id!["type"] == "email").Select(id => ((string)id!["id"]!).ToLowerInvariant()).ToHashSet();
         Assert.True(webEmails.Intersect(crmEmails).Count() > 5, "the web and the CRM should share customers by email");
 
-        var audit = await _app.Audit.QueryAsync(new AuditFilter(Action: AuditActions.DemoGenerated), 0, 10);
+        // The seeder records its audit entry after queuing the files, which may be processed before that.
+        var audit = await WaitAsync(async () =>
+            await _app.Audit.QueryAsync(new AuditFilter(Action: AuditActions.DemoGenerated), 0, 10) is { Total: > 0 } page ? page : null);
         Assert.Equal(1, audit.Total);
 
         // Club members' group calls carry the club's own e-mail and phone: on their timelines, never their identifiers.
