@@ -127,6 +127,58 @@ public sealed class IdentityStoryTests(StudioFixture studio, ITestOutputHelper o
         await profiles.SearchUntilFoundAsync($"user_id:after-{run}");
     });
 
+    /// <summary>
+    /// Two colleagues tell the website they belong to their company, whose group traits carry the
+    /// company's billing e-mail: they stay two people, and each timeline shows the company.
+    /// </summary>
+    [Fact]
+    public Task TwoColleaguesJoinTheirCompany_StayTwoPeople_WithTheGroupOnTheirTimelines() => WithPageAsync(async page =>
+    {
+        var run = Guid.NewGuid().ToString("N")[..10];
+        var registry = Studio.Server.Services.GetRequiredService<SourceRegistry>();
+        var created = await registry.CreateAsync(AuditActor.System, $"B2B shop {run}", SourceKind.Streaming, "");
+        Assert.True(created.Succeeded, created.Error);
+        using var http = new HttpClient { BaseAddress = Studio.Server.Address };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{created.WriteKey}:")));
+        foreach (var person in new[] { "ada", "grace" })
+        {
+            await PostAsync(http, "/v1/identify", $$$"""{"userId":"{{{person}}}-{{{run}}}","traits":{"email":"{{{person}}}-{{{run}}}@acme.example"}}""");
+            await PostAsync(http, "/v1/group", $$$"""{"userId":"{{{person}}}-{{{run}}}","groupId":"acme-{{{run}}}","traits":{"name":"Acme {{{run}}}","email":"billing-{{{run}}}@acme.example","employees":120}}""");
+        }
+
+        await new LoginPage(page).GotoAsync();
+        await new LoginPage(page).SignInAsync(StudioServer.AdminEmail, StudioServer.AdminPassword);
+        await new ShellPage(page).ExpectHomeAsync();
+        var profiles = new ProfilesPage(page);
+        await profiles.GotoAsync();
+        await profiles.SearchUntilFoundAsync($"user_id:ada-{run}");
+        var ada = await profiles.ProfileLinks.TextContentAsync();
+        await profiles.SearchUntilFoundAsync($"user_id:grace-{run}");
+        Assert.NotEqual(ada, await profiles.ProfileLinks.TextContentAsync());
+
+        // Grace's group call, the last message sent, on her timeline (the page updates as it is unified).
+        await profiles.ProfileLinks.ClickAsync();
+        await page.WaitForURLAsync(new Regex(@"/profiles/\d+$"), new() { WaitUntil = WaitUntilState.Commit });
+        await new ShellPage(page).WaitForInteractiveAsync();
+        var explorer = new ProfileExplorerPage(page);
+        await explorer.Tab("Timeline").ClickAsync();
+        var group = explorer.TimelineEvents.Filter(new() { HasText = $"acme-{run}" });
+        await Expect(group).ToHaveCountAsync(1);
+        await Expect(group).ToContainTextAsync("group");
+        await group.ClickAsync();
+        // Expanded: the group's traits as the event's properties (and again in the raw message below them).
+        await Expect(group.GetByTestId("json-view").First).ToContainTextAsync($"billing-{run}@acme.example");
+        await Expect(group.GetByTestId("json-view").First).ToBeVisibleAsync();
+        await Screenshots.SaveAsync(page, "35-group-on-timeline");
+
+        // Everything is unified now, and the company's e-mail identifies nobody: Ada and Grace are still two people.
+        await profiles.GotoAsync();
+        await profiles.SearchAsync($"email:billing-{run}@acme.example");
+        await Expect(page.GetByText("No profile matches.")).ToBeVisibleAsync();
+        await profiles.SearchAsync($"user_id:ada-{run}");
+        await Expect(profiles.ProfileLinks).ToHaveTextAsync(ada!);
+    });
+
     private static async Task PostAsync(HttpClient http, string path, string json)
     {
         using var response = await http.PostAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));

@@ -11,10 +11,12 @@ internal sealed class ProfilesPage(IPage page)
 
     public Task GotoAsync() => page.GotoInteractiveAsync("/profiles");
 
+    /// <summary>Searches and waits until the results shown are this search's, not the previous one's.</summary>
     public async Task SearchAsync(string query)
     {
         await Search.FillAsync(query);
         await page.GetByTestId("profile-search-go").ClickAsync();
+        await Assertions.Expect(page.GetByTestId("profiles-count")).ToHaveAttributeAsync("data-results-for", query);
     }
 
     /// <summary>Unification runs in the background: searches again until one profile is found (well under a second normally).</summary>
