@@ -334,8 +334,7 @@ public static class RuleSimulator
         foreach (var attribute in attributes.Where(a => graph.Canonical(a.ProfileId) == profileId))
         {
             var slot = (attribute.SourceId, attribute.Key);
-            if (!latest.TryGetValue(slot, out var current)
-                || (attribute.EventAt, attribute.MessageId).CompareTo((current.EventAt, current.MessageId)) >= 0)
+            if (!latest.TryGetValue(slot, out var current) || attribute.Supersedes(current))
             {
                 latest[slot] = attribute;
             }

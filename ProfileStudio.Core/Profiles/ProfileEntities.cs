@@ -24,9 +24,18 @@ public sealed class ProfileAttribute
     public string? ValueJson { get; set; }
     public DateTime EventAt { get; set; }
     public long MessageId { get; set; }
+
+    /// <summary>
+    /// Whether this value replaces <paramref name="current"/> in the same (profile, source, key): the
+    /// later event time, and between equal times the later message in the lake (the same message
+    /// again counts as newer), so the outcome does not depend on how the lake was cut into runs.
+    /// The store's upsert and merges apply the same order in SQL.
+    /// </summary>
+    public bool Supersedes(ProfileAttribute current) =>
+        (EventAt, MessageId).CompareTo((current.EventAt, current.MessageId)) >= 0;
 }
 
-/// <summary>An experience event (track, page, screen) on a profile's timeline.</summary>
+/// <summary>An experience event (track, page, screen, and group calls) on a profile's timeline.</summary>
 public sealed class ProfileEvent
 {
     public long Id { get; set; }

@@ -72,22 +72,6 @@ public sealed class SqliteStatement : IDisposable
         return raw.sqlite3_changes(_db);
     }
 
-    /// <summary>Runs a statement that returns one integer (e.g. <c>RETURNING Id</c>); null when it returned no row.</summary>
-    public long? ExecuteInt64()
-    {
-        long? result = null;
-        var rc = Step();
-        if (rc == raw.SQLITE_ROW)
-        {
-            result = raw.sqlite3_column_int64(_statement, 0);
-            while (rc == raw.SQLITE_ROW)
-            {
-                rc = Step();
-            }
-        }
-        return result;
-    }
-
     private int Step()
     {
         if (!ReferenceEquals(_connection.Handle, _db))

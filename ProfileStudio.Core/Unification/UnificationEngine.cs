@@ -92,7 +92,7 @@ public sealed class UnificationEngine(IdentityGraph graph, IReadOnlySet<Identity
                     }
                 }
                 break;
-            case "track" or "page" or "screen":
+            case "track" or "page" or "screen" or "group":
                 changes.Events.Add(new ProfileEvent
                 {
                     ProfileId = profileId,
@@ -101,21 +101,9 @@ public sealed class UnificationEngine(IdentityGraph graph, IReadOnlySet<Identity
                     Type = message.Type,
                     Name = EventName(message.Type, payload),
                     EventAt = message.EventAt,
-                    PropertiesJson = (payload["properties"] as JsonObject)?.ToJsonString() ?? "{}",
-                });
-                break;
-            case "group":
-                // The person joined (or was seen in) a group, e.g. a company account: kept on the
-                // timeline with the group's traits, which are not the person's attributes.
-                changes.Events.Add(new ProfileEvent
-                {
-                    ProfileId = profileId,
-                    MessageId = message.Id,
-                    SourceId = message.SourceId,
-                    Type = message.Type,
-                    Name = Text(payload["groupId"]) ?? "",
-                    EventAt = message.EventAt,
-                    PropertiesJson = (payload["traits"] as JsonObject)?.ToJsonString() ?? "{}",
+                    // A group call (the person joined a group, e.g. a company account) keeps the group's
+                    // traits, which are not the person's attributes.
+                    PropertiesJson = (payload[message.Type == "group" ? "traits" : "properties"] as JsonObject)?.ToJsonString() ?? "{}",
                 });
                 break;
         }
@@ -221,16 +209,11 @@ public sealed class UnificationEngine(IdentityGraph graph, IReadOnlySet<Identity
         }
     }
 
-    /// <summary>
-    /// Keeps the newest value per (profile, source, key): the later event time, and between equal
-    /// times the later message in the lake, the order the store and merges use too, so the outcome
-    /// does not depend on how messages were cut into runs.
-    /// </summary>
+    /// <summary>Keeps the newest value per (profile, source, key) (see <see cref="ProfileAttribute.Supersedes"/>).</summary>
     private static void SetAttribute(UnificationChanges changes, ProfileAttribute attribute)
     {
         var slot = (attribute.ProfileId, attribute.SourceId, attribute.Key);
-        if (!changes.Attributes.TryGetValue(slot, out var current)
-            || (attribute.EventAt, attribute.MessageId).CompareTo((current.EventAt, current.MessageId)) >= 0)
+        if (!changes.Attributes.TryGetValue(slot, out var current) || attribute.Supersedes(current))
         {
             changes.Attributes[slot] = attribute;
         }
@@ -267,6 +250,7 @@ public sealed class UnificationEngine(IdentityGraph graph, IReadOnlySet<Identity
     private static string EventName(string type, JsonObject payload) => type switch
     {
         "track" => (string?)payload["event"] ?? "",
+        "group" => Text(payload["groupId"]) ?? "",
         _ => (string?)payload["name"] ?? (string?)payload["properties"]?["path"] ?? (type == "page" ? "Page" : "Screen"),
     };
 
