@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using ProfileStudio.Core.Auditing;
 using ProfileStudio.Core.Ingestion;
 using ProfileStudio.Core.Ingestion.Files;
+using ProfileStudio.Core.MergePolicies;
 using ProfileStudio.Core.Sources;
 using ProfileStudio.Core.Storage;
 
@@ -26,8 +27,9 @@ public sealed class DemoDataOptions
 /// On the first start with an empty lake, creates four demo sources and sends them a few weeks of
 /// made-up data through the real ingestion code: website and app traffic through the tracking
 /// parser and the lake writer (exactly what <c>/v1/batch</c> runs), CRM and point-of-sale exports
-/// as uploaded CSV files with saved mappings through the file processor. Runs after start-up, so
-/// the studio is usable at once.
+/// as uploaded CSV files with saved mappings through the file processor; and a second merge policy,
+/// "CRM first", so the explorer has two policies to compare. Runs after start-up, so the studio is
+/// usable at once.
 /// </summary>
 public sealed class DemoDataSeeder(
     IOptions<DemoDataOptions> options,
@@ -35,6 +37,7 @@ public sealed class DemoDataSeeder(
     SourceRegistry sources,
     LakeWriter lake,
     FileBatches files,
+    MergePolicyStore policies,
     AuditLog audit,
     TimeProvider time,
     ILogger<DemoDataSeeder> logger) : BackgroundService
@@ -97,6 +100,17 @@ public sealed class DemoDataSeeder(
         await files.SaveMappingAsync(pos, "Till purchases", posMapping, stoppingToken);
         await UploadAsync(crm, "crm-customers.csv", traffic.CrmCsv(), FileKind.ProfileRecords, crmMapping, stoppingToken);
         await UploadAsync(pos, "pos-purchases.csv", traffic.PosCsv(), FileKind.Events, posMapping, stoppingToken);
+
+        // What support staff would pick: the CRM's record of a customer first, the tills next, the
+        // website and app last; except the e-mail address, where the most recent one wins.
+        var crmFirst = await policies.CreateAsync(AuditActor.System, new MergePolicyDraft(
+            "CRM first", "Support's view: what the customer told the CRM beats what a web form says; the newest e-mail wins.",
+            IdentityStitching.Graph, AttributeMergeRule.SourcePrecedence, [crm, pos, website, app],
+            [new AttributeOverrideDraft("email", AttributeMergeRule.Timestamp, [])]), stoppingToken);
+        if (!crmFirst.Succeeded)
+        {
+            logger.LogWarning("The demo merge policy was refused: {Problems}", string.Join(" ", crmFirst.Problems));
+        }
 
         await audit.RecordAsync(AuditActor.System, AuditActions.DemoGenerated, "demo data",
             $"{people.Count} people; {sent} tracking messages; CRM and point-of-sale files queued", stoppingToken);

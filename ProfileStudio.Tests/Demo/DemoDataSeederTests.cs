@@ -68,6 +68,9 @@ public sealed class DemoDataSeederTests : IClassFixture<DemoDataSeederTests.Demo
         var audit = await WaitAsync(async () =>
             await _app.Audit.QueryAsync(new AuditFilter(Action: AuditActions.DemoGenerated), 0, 10) is { Total: > 0 } page ? page : null);
         Assert.Equal(1, audit.Total);
+        // A second merge policy, so the explorer's "Compare policies" has something to show.
+        var crmFirst = Assert.Single(await check.MergePolicies.AsNoTracking().Where(p => p.Name == "CRM first").ToListAsync());
+        Assert.False(crmFirst.IsDefault);
 
         // Club members' group calls carry the club's own e-mail and phone: on their timelines, never their identifiers.
         var lakeEnd = await check.RawMessages.MaxAsync(m => m.Id);

@@ -91,4 +91,28 @@ public sealed class ProfilePageRoleTests : StudioBunitContext
         var sources = await _studio.Services.GetRequiredService<SourceRegistry>().NamesAsync();
         Assert.DoesNotContain(StudioEdits.SourceName, sources.Values);
     }
+
+    [Fact]
+    public async Task ComparePolicies_WithOnePolicy_SaysToCreateAnother_WithTwo_ComparesThem()
+    {
+        await SeedAsync();
+        SignIn("marketer@example.com", Roles.Marketer);
+        var store = _studio.Services.GetRequiredService<MergePolicyStore>();
+
+        Render<MudPopoverProvider>();
+        var one = await store.ListAsync();
+        var single = Render<PolicyComparison>(p => p.Add(c => c.ProfileId, 1L).Add(c => c.Policies, one));
+        single.WaitForAssertion(() => Assert.Contains("only one merge policy", single.Find("[data-testid=compare-single-policy]").TextContent));
+
+        var web = (await _studio.Services.GetRequiredService<SourceRegistry>().NamesAsync()).Single(s => s.Value == "Website").Key;
+        var created = await store.CreateAsync(Core.Auditing.AuditActor.System,
+            new MergePolicyDraft("Website only", null, IdentityStitching.Graph, AttributeMergeRule.SourcePrecedence, [web], []));
+        Assert.True(created.Succeeded, string.Join(" ", created.Problems));
+        var two = await store.ListAsync();
+        var both = Render<PolicyComparison>(p => p.Add(c => c.ProfileId, 1L).Add(c => c.Policies, two));
+
+        both.WaitForAssertion(() => Assert.Contains("Both policies give the same profile.", both.Markup));
+        Assert.Empty(both.FindAll("[data-testid=compare-single-policy]"));
+        Assert.Contains("Website only", both.Markup);
+    }
 }
