@@ -50,6 +50,7 @@ public static class AuditActions
     public const string ProfileDeleted = "profile.deleted";
     public const string RebuildRequested = "unification.rebuild_requested";
     public const string RebuildFinished = "unification.rebuild_finished";
+    public const string SetAsideRetryRequested = "unification.set_aside_retry_requested";
     public const string MergePolicyCreated = "merge_policy.created";
     public const string MergePolicyUpdated = "merge_policy.updated";
     public const string MergePolicyDeleted = "merge_policy.deleted";

@@ -51,6 +51,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<IdentityRulesStore>();
         services.AddSingleton<UnificationNotifications>();
         services.AddSingleton<UnificationJobs>();
+        services.AddSingleton<PoisonMessages>();
         services.AddSingleton<IdentityReader>();
         services.AddSingleton<ProfileReader>();
         services.AddSingleton<ProfileEraser>();

@@ -40,29 +40,33 @@ public static class IdentityExtractor
 
         Add("user_id", message["userId"]);
         Add("anonymous_id", message["anonymousId"]);
-        if ((string?)message["type"] == "alias")
+        var type = Text(message["type"]);
+        if (type == "alias")
         {
             Add("anonymous_id", message["previousId"]);
         }
         // A group call's traits describe the group (a company's billing e-mail, its phone), not the
         // person: taking them as the person's identifiers would merge everyone in the group.
-        var personTraits = (string?)message["type"] == "group" ? null : message["traits"];
+        var personTraits = type == "group" ? null : message["traits"] as JsonObject;
+        var contextTraits = Field(message["context"], "traits") as JsonObject;
+        var properties = message["properties"] as JsonObject;
         foreach (var rule in rules.Namespaces)
         {
             foreach (var key in rule.Keys)
             {
                 Add(rule.Name, personTraits?[key]);
-                Add(rule.Name, message["context"]?["traits"]?[key]);
-                Add(rule.Name, message["properties"]?[key]);
+                Add(rule.Name, contextTraits?[key]);
+                Add(rule.Name, properties?[key]);
             }
         }
-        if (message["context"]?["externalIds"] is JsonArray externalIds)
+        // Whatever shape a stored message has, only the shapes read here count: anything else is not an identifier.
+        if (Field(message["context"], "externalIds") is JsonArray externalIds)
         {
             foreach (var entry in externalIds.OfType<JsonObject>())
             {
-                if ((string?)entry["type"] is { } type)
+                if (Text(entry["type"]) is { } externalType)
                 {
-                    Add(type, entry["id"]);
+                    Add(externalType, entry["id"]);
                 }
             }
         }
@@ -100,4 +104,10 @@ public static class IdentityExtractor
         }
         return result;
     }
+
+    /// <summary>A member of a JSON object; null when the node is not an object (a stored message may hold any shape).</summary>
+    internal static JsonNode? Field(JsonNode? node, string name) => node is JsonObject o ? o[name] : null;
+
+    /// <summary>A JSON string's text; null for any other kind of value.</summary>
+    internal static string? Text(JsonNode? node) => node is JsonValue v && v.TryGetValue(out string? text) ? text : null;
 }

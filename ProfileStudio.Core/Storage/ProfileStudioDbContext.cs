@@ -33,6 +33,7 @@ public sealed class ProfileStudioDbContext(DbContextOptions<ProfileStudioDbConte
     public DbSet<DeletedProfile> DeletedProfiles => Set<DeletedProfile>();
     public DbSet<UnificationCheckpoint> UnificationCheckpoints => Set<UnificationCheckpoint>();
     public DbSet<Unification.UnificationJob> UnificationJobs => Set<Unification.UnificationJob>();
+    public DbSet<Unification.SetAsideMessage> SetAsideMessages => Set<Unification.SetAsideMessage>();
     public DbSet<MergePolicy> MergePolicies => Set<MergePolicy>();
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
 

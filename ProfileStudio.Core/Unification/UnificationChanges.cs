@@ -29,6 +29,12 @@ public sealed class UnificationChanges
 
     public List<IdentityInsight> Insights { get; } = [];
 
+    /// <summary>Messages the engine could not read: recorded with the reason, and passed over from then on.</summary>
+    public List<SetAsideMessage> SetAside { get; } = [];
+
+    /// <summary>Set-aside messages processed again at someone's request; those not set aside again leave the list of set-aside messages.</summary>
+    public List<long> Retried { get; } = [];
+
     public long LastMessageId { get; set; }
 
     public int Messages { get; set; }

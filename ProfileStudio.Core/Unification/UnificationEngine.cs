@@ -49,12 +49,24 @@ public sealed class UnificationEngine(IdentityGraph graph, IReadOnlySet<Identity
             changes.Insights.Add(Insight(message, InsightKinds.Unidentified, null, $"the stored message is not a JSON object: {ex.Message}"));
             return;
         }
-        var extracted = IdentityExtractor.Extract(payload, graph.Rules);
-        foreach (var dropped in extracted.Where(e => e.Key is null))
+        // Everything the message says is read before the graph changes, so a message that cannot be
+        // read is set aside with the reason and leaves the graph as it was; the run goes on.
+        MessageContent content;
+        try
+        {
+            content = MessageContent.Read(message, payload, graph.Rules);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            changes.SetAside.Add(new SetAsideMessage { MessageId = message.Id, Reason = $"unification could not read the message: {ex.Message}" });
+            return;
+        }
+
+        foreach (var dropped in content.Identifiers.Where(e => e.Key is null))
         {
             changes.Insights.Add(Insight(message, InsightKinds.Blocked, null, dropped.DroppedBecause!, dropped.Namespace, dropped.Raw));
         }
-        var keys = extracted.Where(e => e.Key is not null).Select(e => e.Key!.Value).ToList();
+        var keys = content.Identifiers.Where(e => e.Key is not null).Select(e => e.Key!.Value).ToList();
         if (scope is not null)
         {
             keys.RemoveAll(k => !scope.Contains(k));
@@ -77,35 +89,56 @@ public sealed class UnificationEngine(IdentityGraph graph, IReadOnlySet<Identity
             return;
         }
 
-        switch (message.Type)
+        foreach (var (key, valueJson) in content.Traits)
         {
-            case "identify":
-                if (payload["traits"] is JsonObject traits)
+            SetAttribute(changes, new ProfileAttribute
+            {
+                ProfileId = profileId, SourceId = message.SourceId, Key = key,
+                ValueJson = valueJson, EventAt = message.EventAt, MessageId = message.Id,
+            });
+        }
+        if (content.EventName is { } name)
+        {
+            changes.Events.Add(new ProfileEvent
+            {
+                ProfileId = profileId,
+                MessageId = message.Id,
+                SourceId = message.SourceId,
+                Type = message.Type,
+                Name = name,
+                EventAt = message.EventAt,
+                PropertiesJson = content.PropertiesJson,
+            });
+        }
+    }
+
+    /// <summary>
+    /// What one message contributes, read from its payload whatever shapes its fields have: a field of
+    /// an unexpected JSON type is read as absent (or, for names, as its JSON text), never trusted.
+    /// </summary>
+    private sealed record MessageContent(IReadOnlyList<ExtractedIdentity> Identifiers, IReadOnlyList<(string Key, string? ValueJson)> Traits, string? EventName, string PropertiesJson)
+    {
+        public static MessageContent Read(RawMessage message, JsonObject payload, IdentityRules rules)
+        {
+            var identifiers = IdentityExtractor.Extract(payload, rules);
+            var traits = new List<(string, string?)>();
+            if (message.Type == "identify" && payload["traits"] is JsonObject traitsObject)
+            {
+                foreach (var (key, value) in Flatten(traitsObject))
                 {
-                    foreach (var (key, value) in Flatten(traits))
-                    {
-                        SetAttribute(changes, new ProfileAttribute
-                        {
-                            ProfileId = profileId, SourceId = message.SourceId, Key = key,
-                            ValueJson = value?.ToJsonString(), EventAt = message.EventAt, MessageId = message.Id,
-                        });
-                    }
+                    traits.Add((key, value?.ToJsonString()));
                 }
-                break;
-            case "track" or "page" or "screen" or "group":
-                changes.Events.Add(new ProfileEvent
-                {
-                    ProfileId = profileId,
-                    MessageId = message.Id,
-                    SourceId = message.SourceId,
-                    Type = message.Type,
-                    Name = EventName(message.Type, payload),
-                    EventAt = message.EventAt,
-                    // A group call (the person joined a group, e.g. a company account) keeps the group's
-                    // traits, which are not the person's attributes.
-                    PropertiesJson = (payload[message.Type == "group" ? "traits" : "properties"] as JsonObject)?.ToJsonString() ?? "{}",
-                });
-                break;
+            }
+            string? name = null;
+            var properties = "{}";
+            if (message.Type is "track" or "page" or "screen" or "group")
+            {
+                name = ReadEventName(message.Type, payload);
+                // A group call (the person joined a group, e.g. a company account) keeps the group's
+                // traits, which are not the person's attributes.
+                properties = (payload[message.Type == "group" ? "traits" : "properties"] as JsonObject)?.ToJsonString() ?? "{}";
+            }
+            return new MessageContent(identifiers, traits, name, properties);
         }
     }
 
@@ -247,16 +280,21 @@ public sealed class UnificationEngine(IdentityGraph graph, IReadOnlySet<Identity
         }
     }
 
-    private static string EventName(string type, JsonObject payload) => type switch
+    private static string ReadEventName(string type, JsonObject payload) => type switch
     {
-        "track" => (string?)payload["event"] ?? "",
-        "group" => Text(payload["groupId"]) ?? "",
-        _ => (string?)payload["name"] ?? (string?)payload["properties"]?["path"] ?? (type == "page" ? "Page" : "Screen"),
+        "track" => Name(payload["event"]) ?? "",
+        "group" => Name(payload["groupId"]) ?? "",
+        _ => Name(payload["name"]) ?? IdentityExtractor.Text(IdentityExtractor.Field(payload["properties"], "path")) ?? (type == "page" ? "Page" : "Screen"),
     };
 
-    /// <summary>A JSON string or number as text (a group id may be either).</summary>
-    private static string? Text(JsonNode? node) => node is JsonValue value
-        ? value.TryGetValue(out string? text) ? text : value.ToJsonString()
+    /// <summary>A name as text: a JSON string as it is, a number or boolean as its JSON text (a group id may be a number); nothing else.</summary>
+    private static string? Name(JsonNode? node) => node is JsonValue value
+        ? value.GetValueKind() switch
+        {
+            JsonValueKind.String => value.GetValue<string>(),
+            JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => value.ToJsonString(),
+            _ => null,
+        }
         : null;
 
     private static IdentityInsight Insight(RawMessage message, string kind, long? profileId, string detail,

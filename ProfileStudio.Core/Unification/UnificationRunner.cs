@@ -6,9 +6,12 @@ namespace ProfileStudio.Core.Unification;
 /// Catches the profile store up with the lake, overlapping the work on two cores: while run N's
 /// changes are written (one transaction with its checkpoint), run N+1 is read and resolved in memory,
 /// and the write-ahead log of run N-1 is copied into the database file on a third connection. The
-/// in-memory graph is thus at most one run ahead of storage; after a failure the caller restores it
-/// from storage and resumes from the stored checkpoint. Dispose it when done: it owns prepared
-/// statements on the writing connection and the checkpointer's connection.
+/// in-memory graph is thus at most one run ahead of storage.
+/// One message never stops the rest: the engine sets aside a message it cannot read, and when a run
+/// fails for any other reason than the machine (a full disk, a locked database: those are thrown to
+/// the caller, which waits and retries), the graph is restored from storage and the failed stretch
+/// retried in smaller runs until the one message that fails alone is found and set aside.
+/// Dispose it when done: it owns prepared statements on the writing connection and the checkpointer's connection.
 /// </summary>
 public sealed class UnificationRunner(SqliteConnection reading, SqliteConnection writing, UnificationEngine engine, TimeProvider time, ProfileTables? tables = null)
     : IAsyncDisposable
@@ -19,17 +22,88 @@ public sealed class UnificationRunner(SqliteConnection reading, SqliteConnection
     /// </summary>
     public const long MaxRunPayloadChars = 64L * 1024 * 1024;
 
+    /// <summary>How much smaller each retry of a failed stretch is: a poison message in a run of 100,000 is found in six tries.</summary>
+    private const int Narrowing = 8;
+
     private readonly UnificationStore _reader = new(reading);
     private readonly UnificationStore _writer = new(writing, tables);
     private readonly WalCheckpointer _checkpointer = new(writing.ConnectionString);
+    private UnificationEngine _engine = engine;
 
-    public UnificationEngine Engine => engine;
+    public UnificationEngine Engine => _engine;
+
+    /// <summary>Raised with the message id and the reason when a message is set aside after its run failed.</summary>
+    public event Action<long, string>? SetAside;
 
     /// <summary>Unifies every message after <paramref name="checkpoint"/>; returns the new checkpoint and how many messages it took.</summary>
     public async Task<(long Checkpoint, int Messages)> CatchUpAsync(long checkpoint, int runSize, Action<UnificationChanges>? applied, CancellationToken ct)
     {
-        Task? writing = null;
         var total = 0;
+        var size = runSize;
+        while (true)
+        {
+            try
+            {
+                checkpoint = await RunAsync(checkpoint, size, changes =>
+                {
+                    total += changes.Messages;
+                    applied?.Invoke(changes);
+                }, ct);
+                return (checkpoint, total);
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested && !IsTransient(ex))
+            {
+                checkpoint = Restore();
+                if (size > 1)
+                {
+                    size = Math.Max(1, size / Narrowing);
+                    continue;
+                }
+                // A run of one message failed: that message is the cause (the messages before it are committed).
+                if (_writer.NextLakeMessage(checkpoint) is not { } poison)
+                {
+                    throw;
+                }
+                var reason = $"unification failed on this message: {ex.GetType().Name}: {ex.Message}";
+                _writer.SetAside(poison, reason, time.GetUtcNow().UtcDateTime);
+                SetAside?.Invoke(poison, reason);
+                checkpoint = _writer.ReadCheckpoint();
+                size = runSize;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Processes the set-aside messages someone asked to retry (after a fix), in lake order, in one run
+    /// of their own; those that fail again are set aside again with the new reason. Returns how many it took.
+    /// </summary>
+    public async Task<int> RetrySetAsideAsync(Action<UnificationChanges>? applied, CancellationToken ct)
+    {
+        var messages = _reader.ReadRetryRequested(UnificationWorker.RunSize);
+        foreach (var message in messages)
+        {
+            ct.ThrowIfCancellationRequested();
+            try
+            {
+                var changes = _engine.Process([message]);
+                changes.Retried.Add(message.Id);
+                await Task.Run(() => _writer.Apply(changes, time.GetUtcNow().UtcDateTime), CancellationToken.None);
+                applied?.Invoke(changes);
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested && !IsTransient(ex))
+            {
+                Restore();
+                var reason = $"unification failed on this message again: {ex.GetType().Name}: {ex.Message}";
+                _writer.SetAside(message.Id, reason, time.GetUtcNow().UtcDateTime);
+                SetAside?.Invoke(message.Id, reason);
+            }
+        }
+        return messages.Count;
+    }
+
+    private async Task<long> RunAsync(long checkpoint, int runSize, Action<UnificationChanges> applied, CancellationToken ct)
+    {
+        Task? writing = null;
         try
         {
             while (!ct.IsCancellationRequested)
@@ -39,18 +113,17 @@ public sealed class UnificationRunner(SqliteConnection reading, SqliteConnection
                 {
                     break;
                 }
-                var changes = engine.Process(run);
+                var changes = _engine.Process(run);
                 if (writing is not null)
                 {
                     await writing;
                 }
                 checkpoint = changes.LastMessageId;
-                total += changes.Messages;
                 writing = Task.Run(() =>
                 {
                     _writer.Apply(changes, time.GetUtcNow().UtcDateTime);
                     _checkpointer.Request();
-                    applied?.Invoke(changes);
+                    applied(changes);
                 }, CancellationToken.None);
             }
         }
@@ -61,8 +134,27 @@ public sealed class UnificationRunner(SqliteConnection reading, SqliteConnection
                 await writing;
             }
         }
-        return (checkpoint, total);
+        return checkpoint;
     }
+
+    /// <summary>After a failed run: the graph as storage has it (the in-memory one may be a run ahead), and the stored checkpoint.</summary>
+    private long Restore()
+    {
+        _engine = new UnificationEngine(_writer.RestoreGraph(_engine.Graph.Rules));
+        return _writer.ReadCheckpoint();
+    }
+
+    /// <summary>
+    /// Failures of the machine rather than of a message (the caller waits and retries the same work):
+    /// SQLite busy, locked, out of memory, read-only, interrupted, I/O error, disk full, cannot open, protocol.
+    /// </summary>
+    public static bool IsTransient(Exception ex) => ex switch
+    {
+        SqliteException sqlite => sqlite.SqliteErrorCode is 5 or 6 or 7 or 8 or 9 or 10 or 13 or 14 or 15,
+        IOException or OutOfMemoryException or ObjectDisposedException or OperationCanceledException => true,
+        AggregateException aggregate => aggregate.InnerExceptions.Any(IsTransient),
+        _ => false,
+    };
 
     public async ValueTask DisposeAsync()
     {

@@ -68,17 +68,67 @@ public sealed class UnificationStore(SqliteConnection connection, ProfileTables?
     }
 
     /// <summary>
-    /// The next accepted and rejected lake messages after <paramref name="afterId"/>, in lake order:
-    /// at most <paramref name="take"/>, and no more once their payloads reach <paramref name="maxPayloadChars"/>.
+    /// The next accepted and rejected lake messages after <paramref name="afterId"/>, in lake order,
+    /// less those set aside (<see cref="SetAsideMessage"/>): at most <paramref name="take"/>, and no
+    /// more once their payloads reach <paramref name="maxPayloadChars"/>.
     /// </summary>
     public List<RawMessage> ReadLake(long afterId, int take, long maxPayloadChars = long.MaxValue)
     {
         using var command = Command("""
-            SELECT Id, SourceId, Type, ReceivedAt, EventAt, Payload, Status FROM RawMessages
-            WHERE Id > $after ORDER BY Id LIMIT $take
+            SELECT Id, SourceId, Type, ReceivedAt, EventAt, Payload, Status FROM RawMessages r
+            WHERE Id > $after AND NOT EXISTS (SELECT 1 FROM SetAsideMessages s WHERE s.MessageId = r.Id)
+            ORDER BY Id LIMIT $take
             """);
         command.Parameters.AddWithValue("$after", afterId);
         command.Parameters.AddWithValue("$take", take);
+        return ReadMessages(command, take, maxPayloadChars);
+    }
+
+    /// <summary>Set-aside messages someone asked to process again, in lake order.</summary>
+    public List<RawMessage> ReadRetryRequested(int take)
+    {
+        using var command = Command("""
+            SELECT Id, SourceId, Type, ReceivedAt, EventAt, Payload, Status FROM RawMessages r
+            WHERE Id IN (SELECT MessageId FROM SetAsideMessages WHERE RetryRequestedAt IS NOT NULL)
+            ORDER BY Id LIMIT $take
+            """);
+        command.Parameters.AddWithValue("$take", take);
+        return ReadMessages(command, take, long.MaxValue);
+    }
+
+    /// <summary>The first message after <paramref name="afterId"/> that unification would read (set-aside ones excluded).</summary>
+    public long? NextLakeMessage(long afterId) => ReadLake(afterId, 1) is [var first] ? first.Id : null;
+
+    /// <summary>
+    /// Sets one message aside in its own transaction (a run that failed because of it was rolled
+    /// back), or records one more failed attempt; a pending retry request is cleared either way.
+    /// The checkpoint moves past it when it was the next message to unify.
+    /// </summary>
+    public void SetAside(long messageId, string reason, DateTime now)
+    {
+        using var transaction = connection.BeginTransaction();
+        WriteSetAside(transaction, messageId, reason, now);
+        Execute(transaction, $"""
+            INSERT INTO {T.UnificationCheckpoints} (Id, LastMessageId, UpdatedAt)
+            SELECT 1, $id, $now WHERE NOT EXISTS (
+                SELECT 1 FROM RawMessages r
+                WHERE r.Id > coalesce((SELECT LastMessageId FROM {T.UnificationCheckpoints} WHERE Id = 1), 0) AND r.Id < $id
+                    AND NOT EXISTS (SELECT 1 FROM SetAsideMessages s WHERE s.MessageId = r.Id))
+            ON CONFLICT (Id) DO UPDATE SET LastMessageId = max(LastMessageId, excluded.LastMessageId), UpdatedAt = excluded.UpdatedAt
+            """, ("$id", messageId), ("$now", now));
+        transaction.Commit();
+    }
+
+    private void WriteSetAside(SqliteTransaction transaction, long messageId, string reason, DateTime now) => Execute(transaction, """
+        INSERT INTO SetAsideMessages (MessageId, SetAsideAt, Reason, Attempts, RetryRequestedAt) VALUES ($id, $at, $reason, 1, NULL)
+        ON CONFLICT (MessageId) DO UPDATE SET SetAsideAt = excluded.SetAsideAt, Reason = excluded.Reason,
+            Attempts = SetAsideMessages.Attempts + 1, RetryRequestedAt = NULL
+        """, ("$id", messageId), ("$at", now), ("$reason", Truncate(reason, 2000)));
+
+    private static string Truncate(string text, int length) => text.Length <= length ? text : text[..(length - 1)] + "…";
+
+    private static List<RawMessage> ReadMessages(SqliteCommand command, int take, long maxPayloadChars)
+    {
         using var reader = command.ExecuteReader();
         var messages = new List<RawMessage>(Math.Min(take, RunCapacity));
         var chars = 0L;
@@ -193,9 +243,18 @@ public sealed class UnificationStore(SqliteConnection connection, ProfileTables?
                 """).Bind(1, i.At).Bind(2, i.Kind).Bind(3, i.ProfileId).Bind(4, i.OtherProfileId).Bind(5, i.Namespace).Bind(6, i.Value)
                 .Bind(7, i.MessageId).Bind(8, i.SourceId).Bind(9, i.Detail).Execute();
         }
+        foreach (var retried in changes.Retried.Except(changes.SetAside.Select(a => a.MessageId)))
+        {
+            Execute(transaction, "DELETE FROM SetAsideMessages WHERE MessageId = $id", ("$id", retried));
+        }
+        foreach (var aside in changes.SetAside)
+        {
+            WriteSetAside(transaction, aside.MessageId, aside.Reason, now);
+        }
+        // Never backwards: a retried set-aside message is older than the checkpoint.
         Execute(transaction, $"""
             INSERT INTO {T.UnificationCheckpoints} (Id, LastMessageId, UpdatedAt) VALUES (1, $m, $now)
-            ON CONFLICT (Id) DO UPDATE SET LastMessageId = excluded.LastMessageId, UpdatedAt = excluded.UpdatedAt
+            ON CONFLICT (Id) DO UPDATE SET LastMessageId = max(LastMessageId, excluded.LastMessageId), UpdatedAt = excluded.UpdatedAt
             """, ("$m", changes.LastMessageId), ("$now", now));
         transaction.Commit();
     }

@@ -13,8 +13,9 @@ namespace ProfileStudio.Core.Unification;
 /// <summary>
 /// The one ordered reader of the lake: takes the messages after the checkpoint in runs, resolves
 /// them through the in-memory identity graph, and writes each run's profile changes with the new
-/// checkpoint in one transaction. Woken by the lake writer's commits; a failed run is logged, the
-/// graph restored from storage, and the run retried.
+/// checkpoint in one transaction. Woken by the lake writer's commits. A message that cannot be
+/// processed is set aside by the runner and the rest goes on; a failure of the machine (disk full,
+/// database locked) is logged, the graph restored from storage, and the run retried after a pause.
 /// </summary>
 public sealed class UnificationWorker(
     IOptions<ProfileStudioOptions> options,
@@ -23,6 +24,7 @@ public sealed class UnificationWorker(
     UnificationJobs jobs,
     LakeNotifications lake,
     UnificationNotifications notifications,
+    PoisonMessages poisonMessages,
     TimeProvider time,
     ILogger<UnificationWorker> logger) : BackgroundService
 {
@@ -33,6 +35,9 @@ public sealed class UnificationWorker(
     /// </summary>
     public const int RunSize = 100_000;
     private readonly SemaphoreSlim _wake = new(0);
+
+    /// <summary>How long the worker waits before retrying after a failure of the machine (not of a message).</summary>
+    public static readonly TimeSpan FailurePause = TimeSpan.FromSeconds(2);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -45,6 +50,7 @@ public sealed class UnificationWorker(
         rulesStore.Changed += OnRulesChanged;
         jobs.RulesChanged += OnRulesChanged;
         jobs.Changed += OnJobChanged;
+        poisonMessages.RetryRequested += OnRetryRequested;
         try
         {
             await jobs.RequeueInterruptedAsync(stoppingToken);
@@ -61,7 +67,9 @@ public sealed class UnificationWorker(
                 {
                     await runner.DisposeAsync();
                 }
-                return new(reading, writing, new UnificationEngine(store.RestoreGraph(await rulesStore.LoadAsync(stoppingToken))), time);
+                var started = new UnificationRunner(reading, writing, new UnificationEngine(store.RestoreGraph(await rulesStore.LoadAsync(stoppingToken))), time);
+                started.SetAside += (id, reason) => logger.LogWarning("Lake message {Id} was set aside: {Reason}", id, reason);
+                return started;
             }
             runner = await StartAsync();
             var checkpoint = store.ReadCheckpoint();
@@ -77,6 +85,11 @@ public sealed class UnificationWorker(
                             runner = await StartAsync();
                             logger.LogInformation("Identity rules changed; unification continues with the new rules.");
                         }
+                        if (Interlocked.Exchange(ref _retryRequested, 0) == 1)
+                        {
+                            var retried = await runner.RetrySetAsideAsync(notifications.Publish, stoppingToken);
+                            logger.LogInformation("Retried {Count} set-aside messages.", retried);
+                        }
                         var stopwatch = Stopwatch.StartNew();
                         var (next, count) = await runner.CatchUpAsync(checkpoint, RunSize, notifications.Publish, stoppingToken);
                         checkpoint = next;
@@ -89,7 +102,7 @@ public sealed class UnificationWorker(
                         }
                         if (count == 0)
                         {
-                            await _wake.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken);
+                            await WaitForWorkAsync(stoppingToken);
                             continue;
                         }
                         logger.LogDebug("Unified {Count} messages up to {Checkpoint} in {Ms} ms.", count, checkpoint, stopwatch.ElapsedMilliseconds);
@@ -97,7 +110,7 @@ public sealed class UnificationWorker(
                     catch (Exception ex) when (ex is not OperationCanceledException)
                     {
                         logger.LogError(ex, "Unification after message {Checkpoint} failed; restoring the graph and retrying.", checkpoint);
-                        await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken);
+                        await Task.Delay(FailurePause, time, stoppingToken);
                         runner = await StartAsync();
                         checkpoint = store.ReadCheckpoint();
                     }
@@ -117,6 +130,7 @@ public sealed class UnificationWorker(
             rulesStore.Changed -= OnRulesChanged;
             jobs.RulesChanged -= OnRulesChanged;
             jobs.Changed -= OnJobChanged;
+            poisonMessages.RetryRequested -= OnRetryRequested;
         }
     }
 
@@ -179,6 +193,27 @@ public sealed class UnificationWorker(
     }
 
     private int _rulesChanged;
+    private int _retryRequested = 1; // set-aside messages asked for before a restart are retried after it
+
+    private void OnRetryRequested()
+    {
+        Interlocked.Exchange(ref _retryRequested, 1);
+        OnLakeCommitted([]);
+    }
+
+    /// <summary>Until new messages are committed, a job or retry is asked for, or a second of the injected clock passes.</summary>
+    private async Task WaitForWorkAsync(CancellationToken ct)
+    {
+        using var tick = new CancellationTokenSource(TimeSpan.FromSeconds(1), time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, tick.Token);
+        try
+        {
+            await _wake.WaitAsync(linked.Token);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+        }
+    }
 
     private void OnRulesChanged()
     {

@@ -962,6 +962,30 @@ namespace ProfileStudio.Core.Storage.Migrations
                     b.ToTable("SourceHourlyStats", (string)null);
                 });
 
+            modelBuilder.Entity("ProfileStudio.Core.Unification.SetAsideMessage", b =>
+                {
+                    b.Property<long>("MessageId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("RetryRequestedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("SetAsideAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("MessageId");
+
+                    b.ToTable("SetAsideMessages", (string)null);
+                });
+
             modelBuilder.Entity("ProfileStudio.Core.Unification.UnificationJob", b =>
                 {
                     b.Property<int>("Id")
@@ -1103,6 +1127,15 @@ namespace ProfileStudio.Core.Storage.Migrations
                     b.HasOne("ProfileStudio.Core.Sources.Source", null)
                         .WithMany()
                         .HasForeignKey("SourceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ProfileStudio.Core.Unification.SetAsideMessage", b =>
+                {
+                    b.HasOne("ProfileStudio.Core.Ingestion.RawMessage", null)
+                        .WithOne()
+                        .HasForeignKey("ProfileStudio.Core.Unification.SetAsideMessage", "MessageId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
