@@ -20,6 +20,24 @@ public sealed class PoisonMessages(IDbContextFactory<ProfileStudioDbContext> dbF
     /// <summary>Raised when someone asks for a retry (wakes the worker).</summary>
     public event Action? RetryRequested;
 
+    /// <summary>Raised by the worker when it set messages aside or retried some (open pages refresh).</summary>
+    public event Action? Changed;
+
+    public void NotifyChanged()
+    {
+        foreach (var subscriber in Changed?.GetInvocationList() ?? [])
+        {
+            try
+            {
+                ((Action)subscriber)();
+            }
+            catch (Exception)
+            {
+                // A closed page must not stop unification.
+            }
+        }
+    }
+
     public async Task<PoisonMessagePage> QueryAsync(LakeFilter filter, int skip, int take, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);

@@ -68,7 +68,11 @@ public sealed class UnificationWorker(
                     await runner.DisposeAsync();
                 }
                 var started = new UnificationRunner(reading, writing, new UnificationEngine(store.RestoreGraph(await rulesStore.LoadAsync(stoppingToken))), time);
-                started.SetAside += (id, reason) => logger.LogWarning("Lake message {Id} was set aside: {Reason}", id, reason);
+                started.SetAside += (id, reason) =>
+                {
+                    logger.LogWarning("Lake message {Id} was set aside: {Reason}", id, reason);
+                    poisonMessages.NotifyChanged();
+                };
                 return started;
             }
             runner = await StartAsync();
@@ -87,11 +91,12 @@ public sealed class UnificationWorker(
                         }
                         if (Interlocked.Exchange(ref _retryRequested, 0) == 1)
                         {
-                            var retried = await runner.RetrySetAsideAsync(notifications.Publish, stoppingToken);
+                            var retried = await runner.RetrySetAsideAsync(Applied, stoppingToken);
                             logger.LogInformation("Retried {Count} set-aside messages.", retried);
+                            poisonMessages.NotifyChanged();
                         }
                         var stopwatch = Stopwatch.StartNew();
-                        var (next, count) = await runner.CatchUpAsync(checkpoint, RunSize, notifications.Publish, stoppingToken);
+                        var (next, count) = await runner.CatchUpAsync(checkpoint, RunSize, Applied, stoppingToken);
                         checkpoint = next;
                         if (await jobs.StartNextAsync(stoppingToken) is { } job)
                         {
@@ -193,6 +198,16 @@ public sealed class UnificationWorker(
     }
 
     private int _rulesChanged;
+
+    /// <summary>After each committed run: open pages refresh the profiles it changed, and the set-aside list when it set messages aside.</summary>
+    private void Applied(UnificationChanges changes)
+    {
+        notifications.Publish(changes);
+        if (changes.SetAside.Count > 0)
+        {
+            poisonMessages.NotifyChanged();
+        }
+    }
     private int _retryRequested = 1; // set-aside messages asked for before a restart are retried after it
 
     private void OnRetryRequested()
