@@ -162,13 +162,14 @@ public sealed class ComponentSplit(SqliteConnection reading, UnificationStore st
         {
             foreach (var profile in profiles)
             {
-                store.Execute(transaction, $"""
-                    DELETE FROM {t.IdentityLinks} WHERE FromIdentityId IN (SELECT Id FROM {t.Identities} WHERE ProfileId = $p)
-                        OR ToIdentityId IN (SELECT Id FROM {t.Identities} WHERE ProfileId = $p)
-                    """, ("$p", profile));
-                store.Execute(transaction, $"DELETE FROM {t.Identities} WHERE ProfileId = $p", ("$p", profile));
-                store.Execute(transaction, $"DELETE FROM {t.ProfileAttributes} WHERE ProfileId = $p", ("$p", profile));
-                store.Execute(transaction, $"DELETE FROM {t.ProfileEvents} WHERE ProfileId = $p", ("$p", profile));
+                // Every per-profile table clears what the replay writes again, as the register says.
+                foreach (var table in ProfileOwnedData.Tables)
+                {
+                    if (table.ClearForSplit is { } clear)
+                    {
+                        store.Execute(transaction, clear(t), ("$p", profile));
+                    }
+                }
                 if (ids.ContainsValue(profile))
                 {
                     store.Execute(transaction, $"DELETE FROM {t.Profiles} WHERE Id = $p", ("$p", profile));

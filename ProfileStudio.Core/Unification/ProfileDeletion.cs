@@ -40,13 +40,17 @@ public sealed class ProfileDeletion(SqliteConnection connection)
         var lake = eraseFromLake ? LakeMessagesOf(profileId, idList, rules) : [];
 
         using var transaction = connection.BeginTransaction();
-        Execute(transaction, $"""
-            DELETE FROM IdentityLinks WHERE FromIdentityId IN (SELECT Id FROM Identities WHERE ProfileId IN ({idList}))
-                OR ToIdentityId IN (SELECT Id FROM Identities WHERE ProfileId IN ({idList}))
-            """);
-        var identities = Execute(transaction, $"DELETE FROM Identities WHERE ProfileId IN ({idList})");
-        var attributes = Execute(transaction, $"DELETE FROM ProfileAttributes WHERE ProfileId IN ({idList})");
-        var events = Execute(transaction, $"DELETE FROM ProfileEvents WHERE ProfileId IN ({idList})");
+        // Every per-profile table removes the profile's rows as the register says.
+        var removed = new Dictionary<string, int>();
+        foreach (var table in ProfileOwnedData.Tables)
+        {
+            var rows = table.Delete is { } delete ? Execute(transaction, delete(ProfileTables.Live).Replace(ProfileOwnedTable.Ids, idList, StringComparison.Ordinal)) : 0;
+            if (eraseFromLake && table.Erase is { } erase)
+            {
+                rows += Execute(transaction, erase(ProfileTables.Live).Replace(ProfileOwnedTable.Ids, idList, StringComparison.Ordinal));
+            }
+            removed[table.Name] = rows;
+        }
         var deleted = Execute(transaction, $"DELETE FROM Profiles WHERE Id IN ({idList})");
         using (var tombstone = connection.CreateCommand())
         {
@@ -59,14 +63,13 @@ public sealed class ProfileDeletion(SqliteConnection connection)
         var messages = 0;
         if (eraseFromLake)
         {
-            Execute(transaction, $"DELETE FROM IdentityInsights WHERE ProfileId IN ({idList}) OR OtherProfileId IN ({idList})");
             foreach (var chunk in lake.Chunk(500))
             {
                 messages += Execute(transaction, $"DELETE FROM RawMessages WHERE Id IN ({string.Join(",", chunk)})");
             }
         }
         transaction.Commit();
-        return new ProfileDeletionOutcome(profileId, deleted, identities, attributes, events, messages, eraseFromLake);
+        return new ProfileDeletionOutcome(profileId, deleted, removed["Identities"], removed["ProfileAttributes"], removed["ProfileEvents"], messages, eraseFromLake);
     }
 
     /// <summary>The accepted lake messages that carried one of the profile's identities (or made its events and fragments).</summary>

@@ -172,16 +172,14 @@ public sealed class UnificationStore(SqliteConnection connection, ProfileTables?
         }
         foreach (var (from, into) in changes.Merges)
         {
-            Execute(transaction, $"UPDATE {T.Identities} SET ProfileId = $into WHERE ProfileId = $from", ("$from", from), ("$into", into));
-            Execute(transaction, $"UPDATE {T.ProfileEvents} SET ProfileId = $into WHERE ProfileId = $from", ("$from", from), ("$into", into));
-            // The newer fragment wins where both profiles had a value from the same source.
-            Execute(transaction, $"""
-                INSERT INTO {T.ProfileAttributes} (ProfileId, SourceId, Key, ValueJson, EventAt, MessageId)
-                SELECT $into, SourceId, Key, ValueJson, EventAt, MessageId FROM {T.ProfileAttributes} WHERE ProfileId = $from
-                ON CONFLICT (ProfileId, SourceId, Key) DO UPDATE SET ValueJson = excluded.ValueJson, EventAt = excluded.EventAt, MessageId = excluded.MessageId
-                WHERE excluded.EventAt > {T.ProfileAttributes}.EventAt OR (excluded.EventAt = {T.ProfileAttributes}.EventAt AND excluded.MessageId > {T.ProfileAttributes}.MessageId)
-                """, ("$from", from), ("$into", into));
-            Execute(transaction, $"DELETE FROM {T.ProfileAttributes} WHERE ProfileId = $from", ("$from", from));
+            // Every per-profile table moves its rows as the register says; the profile row itself is this store's.
+            foreach (var table in ProfileOwnedData.Tables)
+            {
+                if (table.Merge is { } merge)
+                {
+                    Execute(transaction, merge(T), ("$from", from), ("$into", into));
+                }
+            }
             Execute(transaction, $"""
                 UPDATE {T.Profiles} SET
                     CreatedAt = min(CreatedAt, (SELECT CreatedAt FROM {T.Profiles} WHERE Id = $from)),
@@ -336,13 +334,17 @@ public sealed record ProfileTables(string Prefix)
 
     public static ProfileTables Rebuild { get; } = new("Rebuild_");
 
-    public string Profiles => Prefix + "Profiles";
-    public string Identities => Prefix + "Identities";
-    public string IdentityLinks => Prefix + "IdentityLinks";
-    public string ProfileAttributes => Prefix + "ProfileAttributes";
-    public string ProfileEvents => Prefix + "ProfileEvents";
-    public string IdentityInsights => Prefix + "IdentityInsights";
-    public string UnificationCheckpoints => Prefix + "UnificationCheckpoints";
+    /// <summary>A profile-store table under this prefix.</summary>
+    public string Name(string table) => Prefix + table;
 
-    public IReadOnlyList<string> All => [IdentityLinks, Identities, ProfileAttributes, ProfileEvents, IdentityInsights, Profiles, UnificationCheckpoints];
+    public string Profiles => Name(ProfileOwnedData.ProfilesTable);
+    public string Identities => Name("Identities");
+    public string IdentityLinks => Name("IdentityLinks");
+    public string ProfileAttributes => Name("ProfileAttributes");
+    public string ProfileEvents => Name("ProfileEvents");
+    public string IdentityInsights => Name("IdentityInsights");
+    public string UnificationCheckpoints => Name(ProfileOwnedData.CheckpointsTable);
+
+    /// <summary>Every table a rebuild recomputes (from the register), in the order they are cleared.</summary>
+    public IReadOnlyList<string> All => [.. ProfileOwnedData.RebuiltTables.Select(Name)];
 }

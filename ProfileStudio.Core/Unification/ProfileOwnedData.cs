@@ -1,0 +1,130 @@
+namespace ProfileStudio.Core.Unification;
+
+/// <summary>
+/// One table of per-profile rows and how they follow their profile. SQL is written against the
+/// table name handed in (the live table, or a rebuild's shadow copy); <c>$from</c>, <c>$into</c> and
+/// <c>$p</c> are the profile ids, <c>{ids}</c> a list of profile ids.
+/// </summary>
+public sealed record ProfileOwnedTable(string Name)
+{
+    /// <summary>The placeholder for a list of profile ids in <see cref="Delete"/> and <see cref="Erase"/>.</summary>
+    public const string Ids = "{ids}";
+
+    /// <summary>On a merge, what happens to the merged profile's rows (null: they stay where they are, e.g. history).</summary>
+    public Func<ProfileTables, string>? Merge { get; init; }
+
+    /// <summary>
+    /// On a split, the rows of the profiles being recomputed that are removed before the replay writes
+    /// them again (null: they stay, e.g. history).
+    /// </summary>
+    public Func<ProfileTables, string>? ClearForSplit { get; init; }
+
+    /// <summary>On a delete, the rows removed ({ids}: the profile and the ids merged into it).</summary>
+    public Func<ProfileTables, string>? Delete { get; init; }
+
+    /// <summary>On an erase (delete from the lake too), rows removed on top of <see cref="Delete"/>.</summary>
+    public Func<ProfileTables, string>? Erase { get; init; }
+
+    /// <summary>Rebuilt from the lake by a rebuild (copied empty into the shadow store, then swapped in).</summary>
+    public bool Rebuilt { get; init; } = true;
+
+    /// <summary>Why the table is listed (shown when the register's completeness test fails).</summary>
+    public string Why { get; init; } = "";
+
+    /// <summary>Moves rows whose <paramref name="column"/> is the merged profile to the survivor.</summary>
+    public static Func<ProfileTables, string> Reassign(string table, string column = "ProfileId") =>
+        t => $"UPDATE {t.Name(table)} SET {column} = $into WHERE {column} = $from";
+
+    /// <summary>Removes the rows of one profile (<c>$p</c>).</summary>
+    public static Func<ProfileTables, string> RowsOf(string table, string column = "ProfileId") =>
+        t => $"DELETE FROM {t.Name(table)} WHERE {column} = $p";
+
+    /// <summary>Removes the rows of a list of profiles (<c>{ids}</c>).</summary>
+    public static Func<ProfileTables, string> RowsOfAll(string table, string column = "ProfileId") =>
+        t => $"DELETE FROM {t.Name(table)} WHERE {column} IN ({ProfileOwnedTable.Ids})";
+}
+
+/// <summary>
+/// The one register of what a profile owns: every table with per-profile rows, with how its rows move
+/// on a merge, split off on a split, disappear on a delete and are rebuilt. Merge (the unification
+/// store), split (<see cref="ComponentSplit"/>), delete (<see cref="ProfileDeletion"/>) and rebuild
+/// (<see cref="UnificationRebuild"/>) are driven from this list alone; a feature that adds a
+/// per-profile table adds one entry here, beside its tables. A test reads the EF model and fails when
+/// an entity with a profile-id column is neither listed nor explicitly left out with a reason.
+/// </summary>
+public static class ProfileOwnedData
+{
+    /// <summary>The profiles themselves: created, merged (redirects), split and deleted by unification, which owns their rows.</summary>
+    public const string ProfilesTable = "Profiles";
+
+    /// <summary>Where each run records how far it got: rebuilt with the profile store, not owned by a profile.</summary>
+    public const string CheckpointsTable = "UnificationCheckpoints";
+
+    /// <summary>In the order their rows are removed (links before the identities they join).</summary>
+    public static IReadOnlyList<ProfileOwnedTable> Tables { get; } =
+    [
+        new("IdentityLinks")
+        {
+            // Links join identities; they follow the identities (which are reassigned on a merge).
+            ClearForSplit = t => $"""
+                DELETE FROM {t.Name("IdentityLinks")} WHERE FromIdentityId IN (SELECT Id FROM {t.Name("Identities")} WHERE ProfileId = $p)
+                    OR ToIdentityId IN (SELECT Id FROM {t.Name("Identities")} WHERE ProfileId = $p)
+                """,
+            Delete = t => $"""
+                DELETE FROM {t.Name("IdentityLinks")} WHERE FromIdentityId IN (SELECT Id FROM {t.Name("Identities")} WHERE ProfileId IN ({ProfileOwnedTable.Ids}))
+                    OR ToIdentityId IN (SELECT Id FROM {t.Name("Identities")} WHERE ProfileId IN ({ProfileOwnedTable.Ids}))
+                """,
+            Why = "edges between a profile's identities",
+        },
+        new("Identities")
+        {
+            Merge = ProfileOwnedTable.Reassign("Identities"),
+            ClearForSplit = ProfileOwnedTable.RowsOf("Identities"),
+            Delete = ProfileOwnedTable.RowsOfAll("Identities"),
+            Why = "the identifiers resolved to a profile",
+        },
+        new("ProfileAttributes")
+        {
+            // Where both profiles had a value from the same source, the newer fragment wins.
+            Merge = t => $"""
+                INSERT INTO {t.Name("ProfileAttributes")} (ProfileId, SourceId, Key, ValueJson, EventAt, MessageId)
+                SELECT $into, SourceId, Key, ValueJson, EventAt, MessageId FROM {t.Name("ProfileAttributes")} WHERE ProfileId = $from
+                ON CONFLICT (ProfileId, SourceId, Key) DO UPDATE SET ValueJson = excluded.ValueJson, EventAt = excluded.EventAt, MessageId = excluded.MessageId
+                WHERE excluded.EventAt > {t.Name("ProfileAttributes")}.EventAt OR (excluded.EventAt = {t.Name("ProfileAttributes")}.EventAt AND excluded.MessageId > {t.Name("ProfileAttributes")}.MessageId);
+                DELETE FROM {t.Name("ProfileAttributes")} WHERE ProfileId = $from
+                """,
+            ClearForSplit = ProfileOwnedTable.RowsOf("ProfileAttributes"),
+            Delete = ProfileOwnedTable.RowsOfAll("ProfileAttributes"),
+            Why = "attribute fragments per source",
+        },
+        new("ProfileEvents")
+        {
+            Merge = ProfileOwnedTable.Reassign("ProfileEvents"),
+            ClearForSplit = ProfileOwnedTable.RowsOf("ProfileEvents"),
+            Delete = ProfileOwnedTable.RowsOfAll("ProfileEvents"),
+            Why = "the profile's timeline",
+        },
+        new("IdentityInsights")
+        {
+            // The decisions about a profile are history: they stay through merges and splits, and go only with an erase.
+            Erase = t => $"DELETE FROM {t.Name("IdentityInsights")} WHERE ProfileId IN ({ProfileOwnedTable.Ids}) OR OtherProfileId IN ({ProfileOwnedTable.Ids})",
+            Why = "identity decisions (history)",
+        },
+    ];
+
+    /// <summary>
+    /// Tables with a profile-id column that a profile does not own, and why; the completeness test accepts these.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> NotOwned { get; } = new Dictionary<string, string>
+    {
+        ["Profiles"] = "the profiles themselves, written by the unification store (MergedIntoId is the redirect of a merged id)",
+        ["DeletedProfiles"] = "tombstones of deleted ids, kept so no id is reused",
+        ["UnificationJobs"] = "requests to split or delete a profile, kept as their audit",
+    };
+
+    /// <summary>Every table a rebuild recomputes and swaps in, in the order they are cleared.</summary>
+    public static IReadOnlyList<string> RebuiltTables { get; } =
+        [.. Tables.Where(t => t.Rebuilt).Select(t => t.Name), ProfilesTable, CheckpointsTable];
+
+    public static ProfileOwnedTable Find(string name) => Tables.Single(t => t.Name == name);
+}
