@@ -52,6 +52,11 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<UnificationNotifications>();
         services.AddSingleton<UnificationJobs>();
         services.AddSingleton<PoisonMessages>();
+        services.AddOptions<ChangeFeed.ChangeFeedOptions>().BindConfiguration(ChangeFeed.ChangeFeedOptions.Section);
+        services.AddSingleton<ChangeFeed.ChangeFeedSignal>();
+        services.AddSingleton<ChangeFeed.ChangeFeedStore>();
+        services.AddSingleton<ChangeFeed.IChangeFeedConsumer, ChangeFeed.StudioPagesConsumer>();
+        services.AddHostedService<ChangeFeed.ChangeFeedHost>();
         services.AddSingleton<IdentityReader>();
         services.AddSingleton<ProfileReader>();
         services.AddSingleton<ProfileEraser>();

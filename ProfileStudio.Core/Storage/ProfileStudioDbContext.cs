@@ -34,6 +34,8 @@ public sealed class ProfileStudioDbContext(DbContextOptions<ProfileStudioDbConte
     public DbSet<UnificationCheckpoint> UnificationCheckpoints => Set<UnificationCheckpoint>();
     public DbSet<Unification.UnificationJob> UnificationJobs => Set<Unification.UnificationJob>();
     public DbSet<Unification.SetAsideMessage> SetAsideMessages => Set<Unification.SetAsideMessage>();
+    public DbSet<ChangeFeed.ProfileChange> ProfileChanges => Set<ChangeFeed.ProfileChange>();
+    public DbSet<ChangeFeed.ChangeFeedCheckpoint> ChangeFeedCheckpoints => Set<ChangeFeed.ChangeFeedCheckpoint>();
     public DbSet<MergePolicy> MergePolicies => Set<MergePolicy>();
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
 

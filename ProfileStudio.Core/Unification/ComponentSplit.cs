@@ -157,6 +157,14 @@ public sealed class ComponentSplit(SqliteConnection reading, UnificationStore st
         var redirects = profiles.Where(p => !ids.ContainsValue(p)).ToDictionary(p => p, p =>
             owners.Where(o => o.Value == p && changes.Identities.ContainsKey(o.Key)).Select(o => changes.Identities[o.Key].ProfileId).FirstOrDefault());
 
+        foreach (var part in outcome.Parts)
+        {
+            changes.Feed.Add(new ChangeFeed.ProfileChange { ProfileId = part.ProfileId, Kinds = ChangeFeed.ProfileChangeKinds.Split, OtherProfileId = part.ProfileId == profileId ? null : profileId });
+        }
+        foreach (var (from, into) in redirects.Where(r => r.Value != 0))
+        {
+            changes.Feed.Add(new ChangeFeed.ProfileChange { ProfileId = into, Kinds = ChangeFeed.ProfileChangeKinds.Merged, OtherProfileId = from });
+        }
         var t = store.T;
         store.Apply(changes, now, transaction =>
         {

@@ -60,6 +60,14 @@ public sealed class ProfileDeletion(SqliteConnection connection)
             tombstone.Parameters.AddWithValue("$erased", eraseFromLake);
             tombstone.ExecuteNonQuery();
         }
+        using (var feed = connection.CreateCommand())
+        {
+            feed.Transaction = transaction;
+            feed.CommandText = $"INSERT INTO ProfileChanges (At, ProfileId, Kinds, OtherProfileId) SELECT $at, value, $kinds, NULL FROM json_each('[{idList}]')";
+            feed.Parameters.AddWithValue("$at", now);
+            feed.Parameters.AddWithValue("$kinds", (int)ChangeFeed.ProfileChangeKinds.Deleted);
+            feed.ExecuteNonQuery();
+        }
         var messages = 0;
         if (eraseFromLake)
         {

@@ -120,6 +120,7 @@ public static class ProfileOwnedData
         ["Profiles"] = "the profiles themselves, written by the unification store (MergedIntoId is the redirect of a merged id)",
         ["DeletedProfiles"] = "tombstones of deleted ids, kept so no id is reused",
         ["UnificationJobs"] = "requests to split or delete a profile, kept as their audit",
+        ["ProfileChanges"] = "the change feed: a log of what happened to profiles, pruned once every consumer has read it",
     };
 
     /// <summary>Every table a rebuild recomputes and swaps in, in the order they are cleared.</summary>

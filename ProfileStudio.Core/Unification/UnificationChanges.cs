@@ -1,3 +1,4 @@
+using ProfileStudio.Core.ChangeFeed;
 using ProfileStudio.Core.Identity;
 using ProfileStudio.Core.Profiles;
 
@@ -34,6 +35,12 @@ public sealed class UnificationChanges
 
     /// <summary>Set-aside messages processed again at someone's request; those not set aside again leave the list of set-aside messages.</summary>
     public List<long> Retried { get; } = [];
+
+    /// <summary>
+    /// Change-feed rows beyond those the store derives from the changes above (identities, attributes,
+    /// events, merges): a split's parts, for instance.
+    /// </summary>
+    public List<ProfileChange> Feed { get; } = [];
 
     public long LastMessageId { get; set; }
 

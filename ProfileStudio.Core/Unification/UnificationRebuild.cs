@@ -40,7 +40,7 @@ public sealed class UnificationRebuild(SqliteConnection reading, SqliteConnectio
         return checkpoint;
     }
 
-    /// <summary>Replaces the live profile store with the shadow one in one transaction.</summary>
+    /// <summary>Replaces the live profile store with the shadow one in one transaction, and tells the change feed's consumers to start over.</summary>
     public void Swap()
     {
         using var transaction = writing.BeginTransaction();
@@ -48,6 +48,14 @@ public sealed class UnificationRebuild(SqliteConnection reading, SqliteConnectio
         {
             Execute(transaction, $"DROP TABLE IF EXISTS \"{live}\"");
             Execute(transaction, $"ALTER TABLE \"{shadow}\" RENAME TO \"{live}\"");
+        }
+        using (var feed = writing.CreateCommand())
+        {
+            feed.Transaction = transaction;
+            feed.CommandText = "INSERT INTO ProfileChanges (At, ProfileId, Kinds, OtherProfileId) VALUES ($at, 0, $kinds, NULL)";
+            feed.Parameters.AddWithValue("$at", time.GetUtcNow().UtcDateTime);
+            feed.Parameters.AddWithValue("$kinds", (int)ChangeFeed.ProfileChangeKinds.Rebuilt);
+            feed.ExecuteNonQuery();
         }
         transaction.Commit();
     }

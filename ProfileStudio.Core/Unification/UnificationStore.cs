@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using ProfileStudio.Core.ChangeFeed;
 using ProfileStudio.Core.Identity;
 using ProfileStudio.Core.Ingestion;
 using ProfileStudio.Core.Storage;
@@ -249,12 +250,58 @@ public sealed class UnificationStore(SqliteConnection connection, ProfileTables?
         {
             WriteSetAside(transaction, aside.MessageId, aside.Reason, now);
         }
+        if (T == ProfileTables.Live)
+        {
+            WriteFeed(changes, now); // a rebuild's shadow store announces itself once, when it is swapped in
+        }
         // Never backwards: a retried set-aside message is older than the checkpoint.
         Execute(transaction, $"""
             INSERT INTO {T.UnificationCheckpoints} (Id, LastMessageId, UpdatedAt) VALUES (1, $m, $now)
             ON CONFLICT (Id) DO UPDATE SET LastMessageId = max(LastMessageId, excluded.LastMessageId), UpdatedAt = excluded.UpdatedAt
             """, ("$m", changes.LastMessageId), ("$now", now));
         transaction.Commit();
+    }
+
+    /// <summary>The change feed's rows for a run: what it did to each profile, in the run's transaction.</summary>
+    private void WriteFeed(UnificationChanges changes, DateTime now)
+    {
+        var kinds = new Dictionary<long, ProfileChangeKinds>();
+        void Mark(long profile, ProfileChangeKinds kind)
+        {
+            if (profile != 0)
+            {
+                kinds[profile] = kinds.GetValueOrDefault(profile) | kind;
+            }
+        }
+        foreach (var identity in changes.Identities.Values)
+        {
+            Mark(identity.ProfileId, ProfileChangeKinds.Identities);
+        }
+        foreach (var attribute in changes.Attributes.Values)
+        {
+            Mark(attribute.ProfileId, ProfileChangeKinds.Attributes);
+        }
+        foreach (var e in changes.Events)
+        {
+            Mark(e.ProfileId, ProfileChangeKinds.Events);
+        }
+        foreach (var profile in changes.Touched.Keys)
+        {
+            Mark(profile, ProfileChangeKinds.None);
+        }
+        var insert = Statement("INSERT INTO ProfileChanges (At, ProfileId, Kinds, OtherProfileId) VALUES (?1, ?2, ?3, ?4)");
+        foreach (var (from, into) in changes.Merges)
+        {
+            insert.Bind(1, now).Bind(2, into).Bind(3, (long)ProfileChangeKinds.Merged).Bind(4, from).Execute();
+        }
+        foreach (var (profile, kind) in kinds)
+        {
+            insert.Bind(1, now).Bind(2, profile).Bind(3, (long)kind).Bind(4, (long?)null).Execute();
+        }
+        foreach (var row in changes.Feed)
+        {
+            insert.Bind(1, now).Bind(2, row.ProfileId).Bind(3, (long)row.Kinds).Bind(4, row.OtherProfileId).Execute();
+        }
     }
 
     /// <summary>Empties the profile store (identities, links, profiles, fragments, events, insights, checkpoint) for a rebuild.</summary>

@@ -23,7 +23,7 @@ public sealed class UnificationWorker(
     IdentityRulesStore rulesStore,
     UnificationJobs jobs,
     LakeNotifications lake,
-    UnificationNotifications notifications,
+    ChangeFeed.ChangeFeedSignal feed,
     PoisonMessages poisonMessages,
     TimeProvider time,
     ILogger<UnificationWorker> logger) : BackgroundService
@@ -161,14 +161,12 @@ public sealed class UnificationWorker(
             {
                 var split = new ComponentSplit(reading, store).Run(profileId, rules, checkpoint, time.GetUtcNow().UtcDateTime, IdentityKey.Parse(job.SplitOff), Progress);
                 outcome = split.Describe();
-                notifications.PublishProfiles(split.Parts.Select(p => p.ProfileId).Append(profileId).ToHashSet());
             }
             else if (UnificationJobKinds.IsDeletion(job.Kind) && job.ProfileId is { } deleted)
             {
                 var deletion = new ProfileDeletion(writing).Run(deleted, job.Kind == UnificationJobKinds.Erase, rules, time.GetUtcNow().UtcDateTime)
                     ?? throw new InvalidOperationException($"Profile {deleted} was not found (already deleted, or merged into another profile).");
                 outcome = deletion.Describe();
-                notifications.PublishProfiles(new HashSet<long> { deleted });
             }
             else
             {
@@ -176,8 +174,8 @@ public sealed class UnificationWorker(
                 var reached = await rebuild.BuildAsync(rules, RunSize, Progress, ct);
                 rebuild.Swap();
                 outcome = $"rebuilt every profile from {reached:N0} lake messages in {stopwatch.Elapsed.TotalSeconds:N1} s";
-                notifications.PublishRebuilt();
             }
+            feed.Notify(); // the job's change-feed rows are committed
             logger.LogInformation("Unification job {Id} ({Kind}) done: {Outcome}", job.Id, job.Kind, outcome);
             await jobs.FinishAsync(job, true, outcome, ct);
         }
@@ -199,10 +197,10 @@ public sealed class UnificationWorker(
 
     private int _rulesChanged;
 
-    /// <summary>After each committed run: open pages refresh the profiles it changed, and the set-aside list when it set messages aside.</summary>
+    /// <summary>After each committed run: the change feed's consumers are woken, and the set-aside list refreshed when it set messages aside.</summary>
     private void Applied(UnificationChanges changes)
     {
-        notifications.Publish(changes);
+        feed.Notify();
         if (changes.SetAside.Count > 0)
         {
             poisonMessages.NotifyChanged();
@@ -253,22 +251,13 @@ public sealed class UnificationOptions
     public bool Enabled { get; set; } = true;
 }
 
-/// <summary>Tells open pages which profiles a unification run changed.</summary>
+/// <summary>Tells open pages which profiles changed (fed by <see cref="ChangeFeed.StudioPagesConsumer"/> from the change feed).</summary>
 public sealed class UnificationNotifications
 {
     public event Action<IReadOnlyCollection<long>>? ProfilesChanged;
 
     /// <summary>Raised when a rebuild swapped in a new profile store (every open page should reload).</summary>
     public event Action? Rebuilt;
-
-    public void Publish(UnificationChanges changes)
-    {
-        if (ProfilesChanged is null)
-        {
-            return;
-        }
-        PublishProfiles(changes.Touched.Keys.Concat(changes.Merges.Select(m => m.From)).ToHashSet());
-    }
 
     public void PublishRebuilt()
     {

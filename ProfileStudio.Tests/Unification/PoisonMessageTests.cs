@@ -132,6 +132,20 @@ public sealed class PoisonMessageTests : IDisposable
         Assert.Equal("\"pro\"", Attribute("u1", "plan"));
     }
 
+    [Fact]
+    public async Task CatchUp_RecordsWhatEachRunChangedPerProfile_InTheChangeFeed()
+    {
+        Lake("""{"type":"page","anonymousId":"a1","name":"Home"}""", """{"type":"identify","userId":"u1","traits":{"plan":"pro"}}""",
+             """{"type":"identify","userId":"u1","anonymousId":"a1"}""");
+
+        await CatchUpAsync(runSize: 2);
+
+        var feed = Scalars("SELECT ProfileId || ':' || Kinds || ':' || ifnull(OtherProfileId, '-') FROM ProfileChanges ORDER BY Id").Cast<string>().ToList();
+        // Run 1: profile 1 (a1) got an identity and an event, profile 2 (u1) an identity and an attribute. Run 2: 2 merged into 1 (or 1 into 2).
+        Assert.Equal(["1:5:-", "2:3:-"], feed.Take(2));
+        Assert.Contains(feed.Skip(2), f => f.EndsWith(":8:2", StringComparison.Ordinal) || f.EndsWith(":8:1", StringComparison.Ordinal));
+    }
+
     // ---- the property: arbitrary JSON in every field the engine reads ----
 
     private static readonly string[] Fields =

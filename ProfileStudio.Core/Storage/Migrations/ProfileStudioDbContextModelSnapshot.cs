@@ -271,6 +271,56 @@ namespace ProfileStudio.Core.Storage.Migrations
                     b.ToTable("AuditEntries", (string)null);
                 });
 
+            modelBuilder.Entity("ProfileStudio.Core.ChangeFeed.ChangeFeedCheckpoint", b =>
+                {
+                    b.Property<string>("Consumer")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Failures")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LastErrorAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Position")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Consumer");
+
+                    b.ToTable("ChangeFeedCheckpoints", (string)null);
+                });
+
+            modelBuilder.Entity("ProfileStudio.Core.ChangeFeed.ProfileChange", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Kinds")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("OtherProfileId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ProfileId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("ProfileChanges", (string)null);
+                });
+
             modelBuilder.Entity("ProfileStudio.Core.Identity.IdentityInsight", b =>
                 {
                     b.Property<long>("Id")

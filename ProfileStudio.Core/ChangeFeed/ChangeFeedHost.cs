@@ -1,0 +1,116 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ProfileStudio.Core.ChangeFeed;
+
+/// <summary>
+/// Runs every registered <see cref="IChangeFeedConsumer"/> on its own loop: read the rows after its
+/// position, hand them over, save the new position (at least once: a crash between the two hands the
+/// rows over again). A failing consumer is retried with exponential back-off on the injected clock,
+/// while unification and the other consumers go on. A further loop prunes rows every consumer has read.
+/// </summary>
+public sealed class ChangeFeedHost(
+    IEnumerable<IChangeFeedConsumer> consumers,
+    ChangeFeedStore store,
+    ChangeFeedSignal signal,
+    IOptions<ChangeFeedOptions> options,
+    TimeProvider time,
+    ILogger<ChangeFeedHost> logger) : BackgroundService
+{
+    /// <summary>How often consumers look for rows when no commit woke them.</summary>
+    public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often rows every consumer has read are pruned.</summary>
+    public static readonly TimeSpan PruneInterval = TimeSpan.FromMinutes(5);
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var all = consumers.ToList();
+        var loops = all.Select(c => Task.Run(() => ConsumeAsync(c, stoppingToken), CancellationToken.None)).ToList();
+        loops.Add(Task.Run(() => PruneAsync(all.Select(c => c.Name).ToList(), stoppingToken), CancellationToken.None));
+        return Task.WhenAll(loops);
+    }
+
+    private async Task ConsumeAsync(IChangeFeedConsumer consumer, CancellationToken ct)
+    {
+        var failures = 0;
+        long? position = null;
+        while (!ct.IsCancellationRequested)
+        {
+            var woken = signal.Next; // taken before reading, so a commit during the read is not missed
+            try
+            {
+                position ??= await store.PositionAsync(consumer.Name, consumer.StartsAtEnd, ct);
+                var rows = await store.ReadAsync(position.Value, options.Value.BatchSize, ct);
+                if (rows.Count == 0)
+                {
+                    await WaitAsync(woken, PollInterval, ct);
+                    continue;
+                }
+                await consumer.HandleAsync(rows, ct);
+                position = rows[^1].Id;
+                await store.SavePositionAsync(consumer.Name, position.Value, ct);
+                failures = 0;
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                failures++;
+                var pause = TimeSpan.FromSeconds(Math.Min(options.Value.MaxBackoffSeconds, Math.Pow(2, Math.Min(failures - 1, 20))));
+                logger.LogError(ex, "Change-feed consumer {Consumer} failed ({Failures} in a row); retrying in {Pause}.", consumer.Name, failures, pause);
+                try
+                {
+                    await store.RecordFailureAsync(consumer.Name, $"{ex.GetType().Name}: {ex.Message}", ct);
+                    await Task.Delay(pause, time, ct);
+                }
+                catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception recordFailed)
+                {
+                    logger.LogWarning(recordFailed, "Could not record the failure of change-feed consumer {Consumer}.", consumer.Name);
+                }
+            }
+        }
+    }
+
+    private async Task PruneAsync(IReadOnlyCollection<string> names, CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(PruneInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct))
+            {
+                try
+                {
+                    var pruned = await store.PruneAsync(names, TimeSpan.FromHours(options.Value.RetentionHours), ct);
+                    if (pruned > 0)
+                    {
+                        logger.LogInformation("Pruned {Rows} change-feed rows every consumer has read.", pruned);
+                    }
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    logger.LogWarning(ex, "Pruning the change feed failed; it is tried again later.");
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task WaitAsync(Task woken, TimeSpan timeout, CancellationToken ct)
+    {
+        using var tick = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var delay = Task.Delay(timeout, time, tick.Token);
+        await Task.WhenAny(woken, delay);
+        await tick.CancelAsync();
+        ct.ThrowIfCancellationRequested();
+    }
+}

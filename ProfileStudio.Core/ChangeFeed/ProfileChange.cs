@@ -1,0 +1,52 @@
+namespace ProfileStudio.Core.ChangeFeed;
+
+/// <summary>What a run changed about a profile (several at once).</summary>
+[Flags]
+public enum ProfileChangeKinds
+{
+    None = 0,
+    Identities = 1,
+    Attributes = 2,
+    Events = 4,
+
+    /// <summary><see cref="ProfileChange.OtherProfileId"/> was merged into the profile.</summary>
+    Merged = 8,
+
+    /// <summary>The profile was recomputed by a split; <see cref="ProfileChange.OtherProfileId"/> is the profile it came from when it is a new part.</summary>
+    Split = 16,
+
+    Deleted = 32,
+
+    /// <summary>Every profile was rebuilt from the lake (profile id 0): consumers start over.</summary>
+    Rebuilt = 64,
+}
+
+/// <summary>
+/// One row of the durable change feed: written in the same transaction as the unification run (or
+/// split, delete, rebuild) that made the change, read by every consumer from its own position.
+/// </summary>
+public sealed class ProfileChange
+{
+    public long Id { get; set; }
+    public DateTime At { get; set; }
+    public long ProfileId { get; set; }
+    public ProfileChangeKinds Kinds { get; set; }
+    public long? OtherProfileId { get; set; }
+}
+
+/// <summary>How far one consumer has read the change feed, and how its last attempt went.</summary>
+public sealed class ChangeFeedCheckpoint
+{
+    public string Consumer { get; set; } = "";
+
+    /// <summary>The last feed row the consumer has handled.</summary>
+    public long Position { get; set; }
+
+    public DateTime UpdatedAt { get; set; }
+
+    /// <summary>Failed attempts in a row (0 when the last one succeeded).</summary>
+    public int Failures { get; set; }
+
+    public string? LastError { get; set; }
+    public DateTime? LastErrorAt { get; set; }
+}

@@ -1,0 +1,138 @@
+using System.Collections.Concurrent;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using ProfileStudio.Core.ChangeFeed;
+using ProfileStudio.Core.Storage;
+using ProfileStudio.Tests.Support;
+
+namespace ProfileStudio.Tests.ChangeFeed;
+
+/// <summary>The change feed's consumers on real SQLite: each from its own position, at least once, and one failing consumer holds up nobody.</summary>
+public sealed class ChangeFeedHostTests : IDisposable
+{
+    private readonly TempDirectory _directory = new();
+    private readonly ServiceProvider _services;
+    private readonly ChangeFeedSignal _signal = new();
+
+    public ChangeFeedHostTests()
+    {
+        _services = new ServiceCollection()
+            .AddDbContextFactory<ProfileStudioDbContext>(o => o.UseSqlite(_directory.ConnectionString))
+            .BuildServiceProvider();
+        using var db = Factory.CreateDbContext();
+        db.Database.Migrate();
+    }
+
+    private IDbContextFactory<ProfileStudioDbContext> Factory => _services.GetRequiredService<IDbContextFactory<ProfileStudioDbContext>>();
+
+    private ChangeFeedStore Store => new(Factory, TimeProvider.System);
+
+    private sealed class Recording(string name, bool startsAtEnd = false) : IChangeFeedConsumer
+    {
+        public ConcurrentQueue<long> Seen { get; } = new();
+        public volatile bool Failing;
+        public string Name => name;
+        public string Description => "test";
+        public bool StartsAtEnd => startsAtEnd;
+
+        public Task HandleAsync(IReadOnlyList<ProfileChange> changes, CancellationToken ct)
+        {
+            if (Failing)
+            {
+                throw new InvalidOperationException("the destination is down");
+            }
+            foreach (var change in changes)
+            {
+                Seen.Enqueue(change.ProfileId);
+            }
+            return Task.CompletedTask;
+        }
+    }
+
+    private ChangeFeedHost Host(params IChangeFeedConsumer[] consumers) =>
+        new(consumers, Store, _signal, Options.Create(new ChangeFeedOptions { BatchSize = 7, MaxBackoffSeconds = 0.05 }), TimeProvider.System, NullLogger<ChangeFeedHost>.Instance);
+
+    [Fact]
+    public async Task AConsumerStoppedAbruptly_ResumesFromItsSavedPosition_WithNothingMissed()
+    {
+        Append(1, 20);
+        var first = new Recording("snapshots");
+        using (var stopping = new CancellationTokenSource())
+        {
+            var host = Host(first);
+            await host.StartAsync(stopping.Token);
+            await Poll.UntilAsync(() => Task.FromResult(first.Seen.Count), n => n >= 20, "the first 20 rows");
+            // No graceful stop: the process is gone (as after kill -9); only what was saved survives.
+            stopping.Cancel();
+            await host.StopAsync(CancellationToken.None);
+        }
+        Append(21, 50);
+
+        var resumed = new Recording("snapshots");
+        var again = Host(resumed);
+        await again.StartAsync(CancellationToken.None);
+        _signal.Notify();
+        await Poll.UntilAsync(() => Task.FromResult(resumed.Seen.Contains(50)), seen => seen, "the rows written while it was down");
+        await again.StopAsync(CancellationToken.None);
+
+        var everything = first.Seen.Concat(resumed.Seen).ToHashSet();
+        Assert.Equal(Enumerable.Range(1, 50).Select(i => (long)i), everything.Order());
+        Assert.DoesNotContain(resumed.Seen, p => p <= 14); // it resumed from its saved position, not from the start
+    }
+
+    [Fact]
+    public async Task AFailingConsumer_IsRetriedWithBackOff_WhileTheOthersGoOn_AndCatchesUpOnceItWorks()
+    {
+        var failing = new Recording("destination") { Failing = true };
+        var healthy = new Recording("dashboard");
+        var host = Host(failing, healthy);
+        await host.StartAsync(CancellationToken.None);
+        Append(1, 30);
+        _signal.Notify();
+
+        await Poll.UntilAsync(() => Task.FromResult(healthy.Seen.Count), n => n == 30, "the healthy consumer to read everything");
+        var status = await Poll.UntilAsync(() => Store.StatusAsync([failing, healthy]), s => s[0].Failures >= 2, "the failing consumer to be retried");
+        Assert.Contains("the destination is down", status[0].LastError);
+        Assert.Equal(30, status[0].RowsBehind);
+        Assert.Equal(0, status[1].RowsBehind);
+
+        failing.Failing = false;
+        await Poll.UntilAsync(() => Task.FromResult(failing.Seen.Count), n => n == 30, "the consumer to catch up once it works");
+        await Poll.UntilAsync(() => Store.StatusAsync([failing]), s => s[0].Failures == 0, "its failures to be cleared");
+        await host.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Prune_RemovesOnlyRowsEveryConsumerHasRead_AndOlderThanTheRetention()
+    {
+        Append(1, 10, at: DateTime.UtcNow.AddDays(-2));
+        Append(11, 12, at: DateTime.UtcNow);
+        await Store.PositionAsync("a", startsAtEnd: false);
+        await Store.PositionAsync("b", startsAtEnd: false);
+        await Store.SavePositionAsync("a", 12);
+        await Store.SavePositionAsync("b", 6);
+
+        Assert.Equal(6, await Store.PruneAsync(["a", "b"], TimeSpan.FromDays(1)));
+        Assert.Equal(0, await Store.PruneAsync(["a", "b", "not-started"], TimeSpan.FromDays(1)));
+        await using var db = await Factory.CreateDbContextAsync();
+        Assert.Equal(Enumerable.Range(7, 6).Select(i => (long)i), await db.ProfileChanges.OrderBy(c => c.Id).Select(c => c.ProfileId).ToListAsync());
+    }
+
+    private void Append(int from, int to, DateTime? at = null)
+    {
+        using var db = Factory.CreateDbContext();
+        for (var i = from; i <= to; i++)
+        {
+            db.ProfileChanges.Add(new ProfileChange { At = at ?? DateTime.UtcNow, ProfileId = i, Kinds = ProfileChangeKinds.Attributes });
+        }
+        db.SaveChanges();
+    }
+
+    public void Dispose()
+    {
+        _services.Dispose();
+        _directory.Dispose();
+    }
+}
