@@ -231,7 +231,8 @@ public static class MessageShape
                     }
                     foreach (var (key, child) in o)
                     {
-                        if (Walk(child, path.Length == 0 ? key : $"{path}.{key}", depth + 1) is { } problem)
+                        // Trait names with dots nest in the unified view (address.city), so each dot is a level too.
+                        if (Walk(child, path.Length == 0 ? key : $"{path}.{key}", depth + 1 + key.Count(c => c == '.')) is { } problem)
                         {
                             return problem;
                         }
@@ -250,6 +251,8 @@ public static class MessageShape
                         }
                     }
                     return null;
+                case JsonValue when depth > MaxDepth:
+                    return $"\"{path}\" nests {depth} levels deep (a dot in a name counts as a level); a message nests at most {MaxDepth}.";
                 case JsonValue v when v.GetValueKind() == JsonValueKind.Number:
                     return double.IsFinite(v.GetValue<double>())
                         ? null
