@@ -261,7 +261,8 @@ internal static class ProfileApiEndpoints
         var path = http.Request.PathBase.Add(http.Request.Path).Value;
         if (string.IsNullOrEmpty(raw) || path is null || !raw.StartsWith('/'))
         {
-            return routeValue;
+            // A server without the raw target (the test host): "%2F" is all routing left encoded.
+            return routeValue.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
         }
         var query = raw.IndexOf('?', StringComparison.Ordinal);
         var rawSegments = (query >= 0 ? raw[..query] : raw).Split('/');
