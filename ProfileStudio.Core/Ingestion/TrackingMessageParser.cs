@@ -21,7 +21,18 @@ public static class TrackingMessageParser
 
     public static IReadOnlyList<string> MessageTypes { get; } = ["identify", "track", "page", "screen", "group", "alias"];
 
-    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
+    /// <summary>
+    /// Deeper than any message may nest (<see cref="MessageShape.MaxDepth"/>), so that in a batch a too-deep
+    /// message is rejected on its own instead of failing the whole request.
+    /// </summary>
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 256 };
+
+    /// <summary>
+    /// Skew between the client's clock and ours (<c>receivedAt − sentAt</c>) that one request's time on the
+    /// network explains: analytics libraries give up on a request after 10–15 s. Below it, the client's
+    /// times are used as they are, so latency never reorders one client's events.
+    /// </summary>
+    public static readonly TimeSpan MaxNetworkLatency = TimeSpan.FromMinutes(1);
 
     /// <summary>Maps a URL segment (full or browser short form) to a type, <c>batch</c>, or null.</summary>
     public static string? ResolveEndpoint(string segment) => segment.ToLowerInvariant() switch
@@ -36,66 +47,128 @@ public static class TrackingMessageParser
         _ => null,
     };
 
-    public static TrackingParseResult Parse(ReadOnlySpan<byte> body, string endpoint, DateTime receivedAt)
+    /// <param name="identifierKeys">The trait keys that hold identifiers (the identity namespaces'); the built-in ones when null.</param>
+    public static TrackingParseResult Parse(ReadOnlySpan<byte> body, string endpoint, DateTime receivedAt, IReadOnlySet<string>? identifierKeys = null)
     {
-        JsonNode? root;
+        JsonDocument document;
         try
         {
-            root = JsonNode.Parse(body, documentOptions: DocumentOptions);
+            document = JsonDocument.Parse(body.ToArray(), DocumentOptions);
         }
         catch (JsonException ex)
         {
             return TrackingParseResult.Fail($"The body is not valid JSON: {ex.Message}");
         }
-        if (root is not JsonObject request)
+        using (document)
         {
-            return TrackingParseResult.Fail("The body must be a JSON object.");
-        }
-        var writeKey = request["writeKey"] is JsonValue key && key.TryGetValue(out string? k) ? k : null;
-
-        if (endpoint != "batch")
-        {
-            request.Remove("writeKey");
-            return new TrackingParseResult(new TrackingRequest(writeKey, [Read(request, endpoint, null, receivedAt)]), null);
-        }
-
-        if (request["batch"] is not JsonArray array)
-        {
-            return TrackingParseResult.Fail("A batch request needs a \"batch\" array of messages.");
-        }
-        if (array.Count > TrackingLimits.MaxBatchMessages)
-        {
-            return TrackingParseResult.Fail($"A batch holds at most {TrackingLimits.MaxBatchMessages:N0} messages; this one has {array.Count:N0}.");
-        }
-        var shared = new BatchDefaults(
-            request["context"] as JsonObject,
-            request["integrations"] as JsonObject,
-            request["sentAt"]?.DeepClone());
-        var items = array.ToList();
-        array.Clear(); // detaches the items so each can be stored on its own
-        var messages = new List<IncomingMessage>(items.Count);
-        foreach (var item in items)
-        {
-            if (item is not JsonObject message)
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
             {
-                messages.Add(Rejected("unknown", item?.ToJsonString() ?? "null", receivedAt, "A batch item must be a JSON object."));
-                continue;
+                return TrackingParseResult.Fail("The body must be a JSON object.");
             }
-            message.Remove("writeKey"); // before anything is stored, rejected items too
-            var type = (message["type"] as JsonValue)?.TryGetValue(out string? t) == true ? t.ToLowerInvariant() : null;
-            if (type is null || !MessageTypes.Contains(type))
+            // A batch's items are checked one by one below; everything else applies to every message.
+            if (UnreadableOutsideBatch(root, endpoint == "batch") is { } unreadable)
             {
-                messages.Add(Rejected("unknown", message.ToJsonString(), receivedAt,
-                    type is null ? "A batch item needs a \"type\" (identify, track, page, screen, group or alias)." : $"Unknown message type \"{type}\"."));
-                continue;
+                return TrackingParseResult.Fail($"The body cannot be read: {unreadable}.");
             }
-            messages.Add(Read(message, type, shared, receivedAt));
+            var request = JsonObject.Create(root)!;
+            var writeKey = request["writeKey"] is JsonValue key && key.TryGetValue(out string? k) ? k : null;
+
+            if (endpoint != "batch")
+            {
+                request.Remove("writeKey");
+                return new TrackingParseResult(new TrackingRequest(writeKey, [Read(request, endpoint, null, receivedAt, identifierKeys: identifierKeys)]), null);
+            }
+
+            if (!root.TryGetProperty("batch", out var array) || array.ValueKind != JsonValueKind.Array)
+            {
+                return TrackingParseResult.Fail("A batch request needs a \"batch\" array of messages.");
+            }
+            if (array.GetArrayLength() > TrackingLimits.MaxBatchMessages)
+            {
+                return TrackingParseResult.Fail($"A batch holds at most {TrackingLimits.MaxBatchMessages:N0} messages; this one has {array.GetArrayLength():N0}.");
+            }
+            var shared = new BatchDefaults(
+                request["context"] as JsonObject,
+                request["integrations"] as JsonObject,
+                request["sentAt"]?.DeepClone());
+            var messages = new List<IncomingMessage>(array.GetArrayLength());
+            foreach (var item in array.EnumerateArray())
+            {
+                messages.Add(ReadItem(item, shared, receivedAt, identifierKeys));
+            }
+            return new TrackingParseResult(new TrackingRequest(writeKey, messages), null);
         }
-        return new TrackingParseResult(new TrackingRequest(writeKey, messages), null);
     }
 
-    /// <summary>Reads one tracking message (also used for NDJSON file lines).</summary>
-    public static IncomingMessage Read(JsonObject message, string type, BatchDefaults? shared, DateTime receivedAt, int? lineNumber = null)
+    private static string? UnreadableOutsideBatch(JsonElement root, bool isBatch)
+    {
+        if (!isBatch)
+        {
+            return MessageShape.UnreadableJson(root);
+        }
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var property in root.EnumerateObject())
+        {
+            if (!IsReadable(property, out var name))
+            {
+                return "a property name of the request is not valid text";
+            }
+            if (!names.Add(name!))
+            {
+                return $"\"{name}\" appears twice in the request";
+            }
+            if (name != "batch" && MessageShape.UnreadableJson(property.Value, name!) is { } problem)
+            {
+                return problem;
+            }
+        }
+        return null;
+    }
+
+    private static bool IsReadable(JsonProperty property, out string? name)
+    {
+        try
+        {
+            name = property.Name;
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            name = null;
+            return false;
+        }
+    }
+
+    /// <summary>One item of a batch: read, or rejected with its reason (and kept as it arrived) when it cannot be.</summary>
+    private static IncomingMessage ReadItem(JsonElement item, BatchDefaults shared, DateTime receivedAt, IReadOnlySet<string>? identifierKeys)
+    {
+        if (item.ValueKind != JsonValueKind.Object)
+        {
+            return Rejected("unknown", MessageShape.StorableText(item), receivedAt, "A batch item must be a JSON object.");
+        }
+        if (MessageShape.UnreadableJson(item) is { } unreadable)
+        {
+            return Rejected("unknown", RedactWriteKeys(MessageShape.StorableText(item)), receivedAt, $"The message cannot be read: {unreadable}.");
+        }
+        var message = JsonObject.Create(item)!;
+        message.Remove("writeKey"); // before anything is stored, rejected items too
+        var type = (message["type"] as JsonValue)?.TryGetValue(out string? t) == true ? t.ToLowerInvariant() : null;
+        if (type is null || !MessageTypes.Contains(type))
+        {
+            return Rejected("unknown", message.ToJsonString(StoredJson.Options), receivedAt,
+                type is null ? "A batch item needs a \"type\" (identify, track, page, screen, group or alias)." : $"Unknown message type \"{type}\".");
+        }
+        return Read(message, type, shared, receivedAt, identifierKeys: identifierKeys);
+    }
+
+    /// <summary>
+    /// Reads one tracking message (also used for NDJSON file lines), whose text is readable
+    /// (<see cref="MessageShape.UnreadableJson"/>): its fields are checked and coerced
+    /// (<see cref="MessageShape.Check"/>), its event time worked out.
+    /// </summary>
+    public static IncomingMessage Read(JsonObject message, string type, BatchDefaults? shared, DateTime receivedAt, int? lineNumber = null,
+        IReadOnlySet<string>? identifierKeys = null)
     {
         if (shared is not null)
         {
@@ -107,53 +180,40 @@ public static class TrackingMessageParser
             }
         }
         message["type"] = type;
-        NormalizeId(message, "userId");
-        NormalizeId(message, "anonymousId");
-        NormalizeId(message, "messageId");
+        var error = MessageShape.Check(message, type, identifierKeys);
         if (message["messageId"] is null)
         {
             message["messageId"] = "ps-" + Guid.CreateVersion7().ToString("N");
         }
         message["receivedAt"] = receivedAt.ToString("O", CultureInfo.InvariantCulture);
 
-        var error = Validate(message, type, out var eventAt, receivedAt);
-        var payload = message.ToJsonString();
+        var eventAt = receivedAt;
+        error ??= Validate(message, type, out eventAt, receivedAt);
+        var payload = message.ToJsonString(StoredJson.Options);
         var size = Encoding.UTF8.GetByteCount(payload);
         if (error is null && size > TrackingLimits.MaxMessageBytes)
         {
             error = $"The message is {size / 1024.0:N1} KB; the limit is {TrackingLimits.MaxMessageBytes / 1024} KB.";
         }
-        var messageId = (string?)message["messageId"];
+        var messageId = message["messageId"] is JsonValue id && id.TryGetValue(out string? text) ? text : null;
         return new IncomingMessage(type, messageId, eventAt, payload, error, lineNumber);
     }
 
     private static IncomingMessage Rejected(string type, string payload, DateTime receivedAt, string error) =>
         new(type, null, receivedAt, payload, error);
 
+    /// <summary>What the message type needs, and the event time; the fields' shapes are already checked.</summary>
     private static string? Validate(JsonObject m, string type, out DateTime eventAt, DateTime receivedAt)
     {
-        eventAt = receivedAt;
-        foreach (var field in new[] { "userId", "anonymousId", "previousId", "groupId" })
-        {
-            if (m[field] is { } v && v.GetValueKind() != JsonValueKind.String)
-            {
-                return $"\"{field}\" must be a string.";
-            }
-        }
-        foreach (var field in new[] { "context", "traits", "properties", "integrations" })
-        {
-            if (m[field] is { } v && v.GetValueKind() is not (JsonValueKind.Object or JsonValueKind.Null))
-            {
-                return $"\"{field}\" must be a JSON object.";
-            }
-        }
-        if (!TryReadTime(m, "timestamp", out var timestamp, out var timeError)
-            || !TryReadTime(m, "originalTimestamp", out var originalTimestamp, out timeError)
-            || !TryReadTime(m, "sentAt", out var sentAt, out timeError))
-        {
-            return timeError;
-        }
+        MessageShape.TryReadTime(m["timestamp"], "timestamp", out var timestamp, out _);
+        MessageShape.TryReadTime(m["originalTimestamp"], "originalTimestamp", out var originalTimestamp, out _);
+        MessageShape.TryReadTime(m["sentAt"], "sentAt", out var sentAt, out _);
         eventAt = EventTime(timestamp, originalTimestamp, sentAt, receivedAt);
+        if (MessageShape.EventTimeProblem(eventAt, receivedAt) is { } timeProblem)
+        {
+            eventAt = receivedAt;
+            return timeProblem;
+        }
 
         var userId = Text(m, "userId");
         var anonymousId = Text(m, "anonymousId");
@@ -174,53 +234,32 @@ public static class TrackingMessageParser
     }
 
     /// <summary>
-    /// <c>timestamp</c>, else <c>originalTimestamp</c>, else <c>sentAt</c>, else the receive time. When the
-    /// client also sent <c>sentAt</c>, its clock skew is removed: receivedAt − (sentAt − timestamp).
+    /// Segment's rule: a <c>timestamp</c> (set by a server library or the caller) is used as given;
+    /// else <c>originalTimestamp</c> (the device's clock) with the device's clock skew removed,
+    /// <c>receivedAt − (sentAt − originalTimestamp)</c>, when that skew is larger than
+    /// <see cref="MaxNetworkLatency"/>; else <c>sentAt</c>; else the receive time. Never overflows.
     /// </summary>
     public static DateTime EventTime(DateTime? timestamp, DateTime? originalTimestamp, DateTime? sentAt, DateTime receivedAt)
     {
-        var reference = timestamp ?? originalTimestamp;
-        if (reference is { } r && sentAt is { } s)
+        if (timestamp is { } given)
         {
-            return receivedAt - (s - r);
+            return given;
         }
-        return reference ?? sentAt ?? receivedAt;
-    }
-
-    private static bool TryReadTime(JsonObject m, string field, out DateTime? value, out string? error)
-    {
-        value = null;
-        error = null;
-        var node = m[field];
-        if (node is null || node.GetValueKind() == JsonValueKind.Null)
+        if (originalTimestamp is { } original)
         {
-            return true;
+            if (sentAt is not { } sent || (receivedAt - sent) is var skew && skew.Duration() <= MaxNetworkLatency)
+            {
+                return original;
+            }
+            return skew > TimeSpan.Zero
+                ? (original <= DateTime.MaxValue - skew ? original + skew : original)
+                : (original >= DateTime.MinValue - skew ? original + skew : original);
         }
-        if (node.GetValueKind() == JsonValueKind.String
-            && DateTimeOffset.TryParse((string?)node, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
-        {
-            value = parsed.UtcDateTime;
-            return true;
-        }
-        error = $"\"{field}\" is not an ISO-8601 date: {node.ToJsonString()}.";
-        return false;
+        return sentAt ?? receivedAt;
     }
 
     private static string? Text(JsonObject m, string field) =>
         m[field] is JsonValue v && v.TryGetValue(out string? s) && !string.IsNullOrWhiteSpace(s) ? s : null;
-
-    // Clients send numeric ids now and then; Segment treats them as strings, and so do we.
-    private static void NormalizeId(JsonObject m, string field)
-    {
-        if (m[field] is JsonValue v && v.GetValueKind() == JsonValueKind.Number)
-        {
-            m[field] = v.ToJsonString();
-        }
-        else if (m[field] is JsonValue n && n.GetValueKind() == JsonValueKind.Null)
-        {
-            m.Remove(field);
-        }
-    }
 
     private static void MergeMissing(JsonObject message, string field, JsonObject? defaults)
     {

@@ -239,7 +239,7 @@ public sealed class MergePolicyEvaluator
     {
         try
         {
-            using var document = JsonDocument.Parse(json);
+            using var document = JsonDocument.Parse(json, Ingestion.StoredJson.DocumentOptions);
             return document.RootElement.Clone();
         }
         catch (JsonException)

@@ -309,7 +309,7 @@ public sealed class ProfileReader
     {
         try
         {
-            return JsonNode.Parse(payload) is JsonObject message && IdentityExtractor.Extract(message, rules).Any(e => e.Key == identity);
+            return JsonNode.Parse(payload, documentOptions: StoredJson.DocumentOptions) is JsonObject message && IdentityExtractor.Extract(message, rules).Any(e => e.Key == identity);
         }
         catch (JsonException)
         {

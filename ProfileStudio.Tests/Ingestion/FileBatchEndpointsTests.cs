@@ -239,6 +239,87 @@ public sealed class FileBatchEndpointsTests(IngestionAppFactory factory) : IClas
         Assert.All(await LakeRowsOfAsync(batch.Id), m => Assert.DoesNotContain(CrmKey, m.Payload));
     }
 
+    /// <summary>
+    /// Values that parse but are no JSON number, dates outside what an event time can be, control
+    /// characters in identifiers, a cell too long for a message: each bad row is rejected with its line and
+    /// reason, and every other row is stored (the old code failed the whole file with 0 rows stored).
+    /// </summary>
+    [Fact]
+    public async Task Upload_CsvWithHostileCells_RejectsThoseRowsAndStoresTheRest()
+    {
+        var pos = await factory.SourceIdAsync("POS");
+        using var client = factory.CreateWriteKeyClient(PosKey);
+        var now = factory.Now.ToString("O", CultureInfo.InvariantCulture);
+        var csv = string.Join('\n',
+            "user_id,event,timestamp,total,is_gift,shipped_at",
+            $"u-1,Order,{now},10.5,yes,2026-01-02",
+            $"u-2,Order,{now},NaN,no,2026-01-02",
+            $"u-3,Order,{now},Infinity,no,2026-01-02",
+            $"u-4,Order,{now},1e400,no,2026-01-02",
+            "u-5,Order,0001-01-01T00:00:00Z,1,no,2026-01-02",
+            "u-6,Order,9999-12-31T23:59:59Z,1,no,2026-01-02",
+            $"u-7,Order,not a date,1,no,2026-01-02",
+            $"u-8,Order,{now},1,maybe,2026-01-02",
+            $"u-9,Order,{now},1,no,garbage",
+            $"\"u-\u0001\",Order,{now},1,no,2026-01-02",
+            $"u-11,Order,{now},1,no,0001-01-01",
+            $"u-12,\"{new string('x', 40 * 1024)}\",{now},1,no,2026-01-02",
+            $"u-13,Order,{now},-0,no,9999-12-31",
+            $"u-14,Order,{now},1e308,no,2026-01-02") + "\n";
+
+        using var response = await UploadAsync(client, pos, csv, "text/csv", "kind=events&mapping=auto");
+
+        var batch = await AcceptedAndProcessedAsync(client, response);
+        Assert.Equal((14L, 4L, 10L), (batch.RowsRead, batch.RowsAccepted, batch.RowsRejected));
+        using var reportResponse = await client.GetAsync($"/api/v1/batches/{batch.Id}/rejected.csv");
+        var report = (await ReportAsync(reportResponse)).ToDictionary(r => r.Line, r => r.Reason);
+        Assert.Equal([3, 4, 5, 6, 7, 8, 9, 10, 11, 13], report.Keys.Order());
+        Assert.Contains("\"NaN\" in column \"total\" is not a number", report[3]);
+        Assert.Contains("\"1e400\"", report[5]);
+        Assert.Contains("dates must be from 1970-01-01", report[6]);
+        Assert.Contains("dates must be from 1970-01-01", report[7]);
+        Assert.Contains("is not a date and time", report[8]);
+        Assert.Contains("true or false", report[9]);
+        Assert.Contains("is not a date", report[10]);
+        Assert.Contains("control character", report[11]);
+        Assert.Contains("the limit is 32 KB", report[13]);
+        var stored = (await LakeRowsOfAsync(batch.Id)).Where(m => m.Status == MessageStatus.Accepted).ToList();
+        Assert.Equal([2, 12, 14, 15], stored.Select(m => m.LineNumber ?? 0));
+        Assert.All(stored, m => JsonDocument.Parse(m.Payload).Dispose());
+    }
+
+    /// <summary>An extreme timestamp/sentAt pair or unreadable text rejects its line; the old code failed the whole file.</summary>
+    [Fact]
+    public async Task Upload_NdjsonWithHostileLines_RejectsThoseLinesAndStoresTheRest()
+    {
+        var crm = await factory.SourceIdAsync("CRM");
+        using var client = factory.CreateWriteKeyClient(CrmKey);
+        var ndjson = string.Join('\n',
+            """{"type":"track","userId":"u-1","event":"first"}""",
+            """{"type":"identify","userId":"u-2","timestamp":"0001-01-01T00:00:00Z","sentAt":"9999-12-31T23:59:59Z"}""",
+            """{"type":"identify","userId":"u-3","originalTimestamp":"9999-12-31T23:59:59Z","sentAt":"0001-01-01T00:00:00Z"}""",
+            """{"type":"track","userId":"u-4","event":"\ud800"}""",
+            """{"type":"page","userId":"u-5","name":12345}""",
+            """{"type":"identify","userId":"u-6","traits":{"a":1,"a":2}}""",
+            """{"type":"track","userId":"u-7","event":"e","properties":""" + string.Concat(Enumerable.Repeat("{\"a\":", 62)) + "1" + new string('}', 63),
+            """{"type":"track","userId":"u-8","event":"last"}""") + "\n";
+
+        using var response = await UploadAsync(client, crm, ndjson, "application/x-ndjson", "");
+
+        var batch = await AcceptedAndProcessedAsync(client, response);
+        Assert.Equal((8L, 2L, 6L), (batch.RowsRead, batch.RowsAccepted, batch.RowsRejected));
+        using var reportResponse = await client.GetAsync($"/api/v1/batches/{batch.Id}/rejected.csv");
+        var report = await ReportAsync(reportResponse);
+        Assert.Equal([2, 3, 4, 5, 6, 7], report.Select(r => r.Line));
+        Assert.Contains("dates must be from 1970-01-01", report[0].Reason);
+        Assert.Contains("not valid text", report[2].Reason);
+        Assert.Contains("\"name\" must be a string", report[3].Reason);
+        Assert.Contains("appears twice", report[4].Reason);
+        Assert.Contains("at most 32", report[5].Reason);
+        var accepted = (await LakeRowsOfAsync(batch.Id)).Where(m => m.Status == MessageStatus.Accepted).ToList();
+        Assert.Equal([1, 8], accepted.Select(m => m.LineNumber ?? 0));
+    }
+
     [Fact]
     public async Task Upload_ToStreamingSource_IsValidationError()
     {

@@ -132,13 +132,64 @@ public sealed class TrackingMessageParserTests
     }
 
     [Fact]
-    public void EventTime_TimestampAndSentAt_CorrectsClientClockSkew()
+    public void EventTime_OriginalTimestampAndSentAt_CorrectsClientClockSkew()
     {
         // The client's clock is 10 minutes fast: it stamped the event 5 s before sending.
-        var timestamp = ReceivedAt.AddMinutes(10).AddSeconds(-5);
+        var original = ReceivedAt.AddMinutes(10).AddSeconds(-5);
         var sentAt = ReceivedAt.AddMinutes(10);
 
-        Assert.Equal(ReceivedAt.AddSeconds(-5), TrackingMessageParser.EventTime(timestamp, null, sentAt, ReceivedAt));
+        Assert.Equal(ReceivedAt.AddSeconds(-5), TrackingMessageParser.EventTime(null, original, sentAt, ReceivedAt));
+    }
+
+    [Fact]
+    public void EventTime_TimestampSetByTheCaller_IsUsedAsGiven()
+    {
+        // Segment: a timestamp set by a server library or the caller is not corrected (the old code moved it 10 minutes).
+        var timestamp = ReceivedAt.AddMinutes(10).AddSeconds(-5);
+
+        Assert.Equal(timestamp, TrackingMessageParser.EventTime(timestamp, null, ReceivedAt.AddMinutes(10), ReceivedAt));
+        Assert.Equal(timestamp, TrackingMessageParser.EventTime(timestamp, timestamp.AddHours(-1), ReceivedAt.AddMinutes(10), ReceivedAt));
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.8)]
+    [InlineData(20.0)]
+    [InlineData(59.0)]
+    public void EventTime_SkewWithinNetworkLatency_KeepsTheClientsTimesAndOrder(double latencySeconds)
+    {
+        // One client, two batches 1 ms apart; the second spent longer on the network. Correcting by latency
+        // would put the second event before the first.
+        var first = ReceivedAt.AddSeconds(-2);
+        var second = first.AddMilliseconds(1);
+        var firstAt = TrackingMessageParser.EventTime(null, first, first, first);
+        var secondAt = TrackingMessageParser.EventTime(null, second, second, second.AddSeconds(latencySeconds));
+
+        Assert.Equal((first, second), (firstAt, secondAt));
+        Assert.True(secondAt > firstAt);
+    }
+
+    [Fact]
+    public void EventTime_SkewBeyondNetworkLatency_IsCorrectedEitherWay()
+    {
+        var slow = ReceivedAt.AddMinutes(-3); // the device's clock is 3 minutes slow
+        var fast = ReceivedAt.AddMinutes(3);
+
+        Assert.Equal(ReceivedAt.AddSeconds(-1), TrackingMessageParser.EventTime(null, slow.AddSeconds(-1), slow, ReceivedAt));
+        Assert.Equal(ReceivedAt.AddSeconds(-1), TrackingMessageParser.EventTime(null, fast.AddSeconds(-1), fast, ReceivedAt));
+    }
+
+    [Theory]
+    [InlineData("0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z")]
+    [InlineData("9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z")]
+    public void EventTime_ExtremeDates_NeverOverflow(string original, string sentAt)
+    {
+        var o = DateTime.Parse(original, null, System.Globalization.DateTimeStyles.AdjustToUniversal);
+        var s = DateTime.Parse(sentAt, null, System.Globalization.DateTimeStyles.AdjustToUniversal);
+
+        var exception = Record.Exception(() => TrackingMessageParser.EventTime(null, o, s, ReceivedAt));
+
+        Assert.Null(exception);
     }
 
     [Fact]

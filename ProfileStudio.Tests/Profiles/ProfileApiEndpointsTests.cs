@@ -320,4 +320,102 @@ public sealed class ProfileApiEndpointsTests(ProfileApiAppFactory factory) : ICl
         Assert.Equal(5, await db.RawMessages.CountAsync(m => m.MessageId!.Contains(other.Tag)));
         await GetOkAsync($"{other.Path}/traits");
     }
+
+    // ---- Issue 9: identifiers that were accepted can be looked up; stored JSON of any depth reads back.
+
+    [Theory]
+    [InlineData("a/b")]
+    [InlineData("a//b/")]
+    [InlineData("100%")]
+    [InlineData("a%20b")]
+    [InlineData("a+b")]
+    [InlineData("a b")]
+    [InlineData("Zoë 🚀 日本")]
+    [InlineData("x:y:z")]
+    [InlineData("..")]
+    [InlineData("a\\b")]
+    [InlineData("?#&=;")]
+    public async Task Lookup_AnyIdentifierIngestionAccepted_IsFoundByTheApiSegmentsPathAndTheExplorer(string userId)
+    {
+        var tag = Guid.NewGuid().ToString("N")[..10];
+        var id = $"{userId}-{tag}";
+        await factory.SendAsync(ProfileApiAppFactory.WebKey,
+            new { type = "identify", messageId = $"odd-{tag}", userId = id, traits = new { marker = tag } },
+            new { type = "track", messageId = $"odd-{tag}-2", userId = id, @event = "Seen" });
+        await factory.UnifiedAsync();
+        var encoded = "user_id:" + Uri.EscapeDataString(id);
+
+        var traits = await GetOkAsync($"/api/v1/profiles/{encoded}/traits");
+        var segment = await GetOkAsync($"/v1/spaces/any/collections/users/profiles/{encoded}/traits");
+        var ids = await GetOkAsync($"/api/v1/profiles/{encoded}/external_ids");
+        var events = await GetOkAsync($"/api/v1/profiles/{encoded}/events");
+        await GetOkAsync($"/api/v1/profiles/{encoded}/metadata");
+        var found = await factory.Services.GetRequiredService<ProfileStudio.Core.Profiles.ProfileDirectory>()
+            .PageAsync($"user_id:{id}", ProfileStudio.Core.Profiles.ProfileSort.LastActivityNewest, 0, 10);
+
+        Assert.Equal(tag, traits.GetProperty("traits").GetProperty("marker").GetString());
+        Assert.Equal(tag, segment.GetProperty("traits").GetProperty("marker").GetString());
+        Assert.Contains(id, ids.GetProperty("data").EnumerateArray().Select(e => e.GetProperty("id").GetString()));
+        Assert.Equal("Seen", Assert.Single(events.GetProperty("data").EnumerateArray()).GetProperty("event").GetString());
+        Assert.Null(found.Problem);
+        Assert.Equal($"user_id:{id}", Assert.Single(found.Items).PrimaryIdentity);
+    }
+
+    [Fact]
+    public async Task Lookup_EmailWithPlusAndSlash_IsFound()
+    {
+        var tag = Guid.NewGuid().ToString("N")[..10];
+        var email = $"ada+{tag}/x@example.com";
+        await factory.SendAsync(ProfileApiAppFactory.WebKey,
+            new { type = "identify", messageId = $"mail-{tag}", userId = $"u-{tag}", traits = new { email, marker = tag, plan = "pro" } });
+        await factory.UnifiedAsync();
+
+        var traits = await GetOkAsync($"/api/v1/profiles/email:{Uri.EscapeDataString(email)}/traits?limit=2");
+
+        Assert.Equal(tag, traits.GetProperty("traits").GetProperty("marker").GetString());
+        // The next page's URL keeps the identifier as the client encoded it.
+        var next = await GetOkAsync(traits.GetProperty("cursor").GetProperty("url").GetString()!);
+        Assert.True(next.GetProperty("traits").EnumerateObject().Any());
+    }
+
+    [Fact]
+    public async Task Read_EventPropertiesAndTraitsNestedDeeperThanTheSerializerDefault_AreReturnedNot500()
+    {
+        // Stored before ingestion limited nesting (the old limit let 62 levels in): the readers still read them.
+        var person = await SeedAsync();
+        var profileId = (await factory.Reader.FindAsync($"user_id:{person.UserId}")).ProfileId;
+        static string Nested(int levels, string open, string close) =>
+            string.Concat(Enumerable.Repeat(open, levels)) + "1" + string.Concat(Enumerable.Repeat(close, levels));
+        await using (var db = await factory.DbAsync())
+        {
+            var message = await db.RawMessages.Where(m => m.MessageId == $"web-{person.Tag}-2").Select(m => new { m.Id, m.SourceId }).SingleAsync();
+            db.ProfileEvents.Add(new ProfileStudio.Core.Profiles.ProfileEvent
+            {
+                ProfileId = profileId, MessageId = message.Id, SourceId = message.SourceId, Type = "track", Name = "Deep",
+                EventAt = T.AddDays(1), PropertiesJson = Nested(62, "{\"a\":", "}"),
+            });
+            db.ProfileAttributes.Add(new ProfileStudio.Core.Profiles.ProfileAttribute
+            {
+                ProfileId = profileId, SourceId = message.SourceId, Key = "deep", ValueJson = Nested(62, "[", "]"),
+                EventAt = T.AddDays(1), MessageId = message.Id,
+            });
+            await db.SaveChangesAsync();
+        }
+
+        async Task<JsonElement> GetDeepAsync(string url)
+        {
+            using var client = factory.Client(ProfileApiAppFactory.ReaderToken);
+            using var response = await client.GetAsync(url);
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"{url}: {(int)response.StatusCode} {body}");
+            using var document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = 256 });
+            return document.RootElement.Clone();
+        }
+        var events = await GetDeepAsync($"{person.Path}/events?limit=1");
+        var traits = await GetDeepAsync($"{person.Path}/traits?include=deep");
+
+        var properties = events.GetProperty("data")[0].GetProperty("properties");
+        Assert.Equal(Nested(62, "{\"a\":", "}"), properties.GetRawText());
+        Assert.Equal(JsonValueKind.Array, traits.GetProperty("traits").GetProperty("deep").ValueKind);
+    }
 }

@@ -2,8 +2,10 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.Extensions;
+using Microsoft.AspNetCore.Http.Features;
 using ProfileStudio.Core.Auditing;
 using ProfileStudio.Core.Identity;
+using ProfileStudio.Core.Ingestion;
 using ProfileStudio.Core.MergePolicies;
 using ProfileStudio.Core.Profiles;
 using ProfileStudio.Core.Security;
@@ -26,7 +28,11 @@ internal static class ProfileApiEndpoints
     private const int MaxIdLimit = 100;
 
     /// <summary>Segment's field names (<c>has_more</c>, <c>source_id</c>); trait names are kept as they are.</summary>
-    private static readonly JsonSerializerOptions SnakeCase = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    private static readonly JsonSerializerOptions SnakeCase = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        MaxDepth = StoredJson.MaxDepth, // event properties stored under any earlier nesting limit still read back
+    };
 
     public static IEndpointRouteBuilder MapProfileApi(this IEndpointRouteBuilder endpoints)
     {
@@ -57,7 +63,7 @@ internal static class ProfileApiEndpoints
 
     /// <summary><c>?include=a,b&amp;limit=10&amp;verbose=true&amp;merge_policy=&lt;id|name&gt;&amp;next=&lt;key&gt;</c></summary>
     private static async Task<IResult> TraitsAsync(
-        string identifier, HttpRequest request, ProfileReader reader,
+        string identifier, HttpContext http, ProfileReader reader,
         string? include = null, string? limit = null, string? verbose = null, string? merge_policy = null, string? next = null,
         CancellationToken ct = default)
     {
@@ -73,7 +79,7 @@ internal static class ProfileApiEndpoints
         {
             return Invalid($"There is no merge policy \"{merge_policy}\"; give a policy's id or name, or leave merge_policy out for the default.");
         }
-        var found = await reader.FindAsync(identifier, ct);
+        var found = await reader.FindAsync(RawIdentifier(http, identifier), ct);
         if (!found.Found)
         {
             return LookupProblem(found);
@@ -97,7 +103,7 @@ internal static class ProfileApiEndpoints
             body[key] = isVerbose ? Verbose(view, key, value) : value;
         }
         var hasMore = keys.Count > page.Count;
-        return TypedResults.Json(new TraitsResponse(body, Cursor(request, hasMore, hasMore ? page[^1] : null)), SnakeCase);
+        return TypedResults.Json(new TraitsResponse(body, Cursor(http.Request, hasMore, hasMore ? page[^1] : null)), SnakeCase);
     }
 
     /// <summary>The winning value of a top-level trait with the source and time of its newest part.</summary>
@@ -118,7 +124,7 @@ internal static class ProfileApiEndpoints
 
     /// <summary><c>?limit=25&amp;next=&lt;id&gt;&amp;include=email,user_id</c> (namespaces)</summary>
     private static async Task<IResult> ExternalIdsAsync(
-        string identifier, HttpRequest request, ProfileReader reader,
+        string identifier, HttpContext http, ProfileReader reader,
         string? include = null, string? limit = null, string? next = null, CancellationToken ct = default)
     {
         if (ParseLimit(limit, DefaultIdLimit, MaxIdLimit) is not { } take)
@@ -134,7 +140,7 @@ internal static class ProfileApiEndpoints
             }
             after = parsed;
         }
-        var found = await reader.FindAsync(identifier, ct);
+        var found = await reader.FindAsync(RawIdentifier(http, identifier), ct);
         if (!found.Found)
         {
             return LookupProblem(found);
@@ -148,12 +154,12 @@ internal static class ProfileApiEndpoints
         return TypedResults.Json(new ListResponse<ExternalId>(
             page.Select(i => new ExternalId(i.Value, i.Namespace, i.SourceId.ToString(CultureInfo.InvariantCulture), i.SourceName,
                 i.FirstSeenAt, i.LastSeenAt, i.FirstClientMessageId ?? i.FirstMessageId.ToString(CultureInfo.InvariantCulture))).ToList(),
-            Cursor(request, hasMore, hasMore ? page[^1].Id.ToString(CultureInfo.InvariantCulture) : null)), SnakeCase);
+            Cursor(http.Request, hasMore, hasMore ? page[^1].Id.ToString(CultureInfo.InvariantCulture) : null)), SnakeCase);
     }
 
     /// <summary><c>?start=&amp;end=&amp;include=a,b&amp;exclude=c&amp;limit=10&amp;sort=desc|asc&amp;next=&lt;cursor&gt;</c></summary>
     private static async Task<IResult> EventsAsync(
-        string identifier, HttpRequest request, ProfileReader reader,
+        string identifier, HttpContext http, ProfileReader reader,
         string? start = null, string? end = null, string? include = null, string? exclude = null,
         string? limit = null, string? sort = null, string? next = null, CancellationToken ct = default)
     {
@@ -182,7 +188,7 @@ internal static class ProfileApiEndpoints
             }
             after = cursor;
         }
-        var found = await reader.FindAsync(identifier, ct);
+        var found = await reader.FindAsync(RawIdentifier(http, identifier), ct);
         if (!found.Found)
         {
             return LookupProblem(found);
@@ -194,13 +200,13 @@ internal static class ProfileApiEndpoints
         }, ct);
         return TypedResults.Json(new ListResponse<EventItem>(
             page.Events.Select(e => new EventItem(e.Id, e.Type, e.Name, e.EventAt, e.SourceId.ToString(CultureInfo.InvariantCulture),
-                e.MessageId, JsonSerializer.Deserialize<JsonElement>(e.PropertiesJson))).ToList(),
-            Cursor(request, page.HasMore, page.Next?.Encode())), SnakeCase);
+                e.MessageId, StoredJson.Parse(e.PropertiesJson))).ToList(),
+            Cursor(http.Request, page.HasMore, page.Next?.Encode())), SnakeCase);
     }
 
-    private static async Task<IResult> MetadataAsync(string identifier, ProfileReader reader, CancellationToken ct = default)
+    private static async Task<IResult> MetadataAsync(string identifier, HttpContext http, ProfileReader reader, CancellationToken ct = default)
     {
-        var found = await reader.FindAsync(identifier, ct);
+        var found = await reader.FindAsync(RawIdentifier(http, identifier), ct);
         if (!found.Found)
         {
             return LookupProblem(found);
@@ -227,7 +233,7 @@ internal static class ProfileApiEndpoints
         {
             return Invalid(eraseProblem);
         }
-        var found = await reader.FindAsync(identifier, ct);
+        var found = await reader.FindAsync(RawIdentifier(http, identifier), ct);
         if (!found.Found)
         {
             return LookupProblem(found);
@@ -242,6 +248,37 @@ internal static class ProfileApiEndpoints
             ProfileDeletionStatus.NotFound => NotFound(),
             _ => ApiErrors.Problem(StatusCodes.Status500InternalServerError, "internal_error", $"The profile could not be deleted: {result.Message}"),
         };
+    }
+
+    /// <summary>
+    /// The identifier as the client percent-encoded it. Routing leaves <c>%2F</c> encoded in route values
+    /// (it cannot tell an encoded slash from a separator, and decodes <c>%25</c>), so a value that holds
+    /// "/" or "%" would not match; the segment is taken from the raw request target and decoded once.
+    /// </summary>
+    internal static string RawIdentifier(HttpContext http, string routeValue)
+    {
+        var raw = http.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        var path = http.Request.PathBase.Add(http.Request.Path).Value;
+        if (string.IsNullOrEmpty(raw) || path is null || !raw.StartsWith('/'))
+        {
+            // A server without the raw target (the test host): "%2F" is all routing left encoded.
+            return routeValue.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
+        }
+        var query = raw.IndexOf('?', StringComparison.Ordinal);
+        var rawSegments = (query >= 0 ? raw[..query] : raw).Split('/');
+        var segments = path.Split('/');
+        if (rawSegments.Length != segments.Length)
+        {
+            return routeValue; // the server normalized the path (dot segments): keep what routing matched
+        }
+        for (var i = segments.Length - 1; i >= 0; i--)
+        {
+            if (segments[i] == routeValue)
+            {
+                return Uri.UnescapeDataString(rawSegments[i]);
+            }
+        }
+        return routeValue;
     }
 
     private static IResult LookupProblem(ProfileLookup found) => found.Failure == ProfileLookupFailure.NotFound
@@ -291,7 +328,10 @@ internal static class ProfileApiEndpoints
         {
             { "next", next },
         };
-        return new CursorInfo($"{request.PathBase}{request.Path}{query}", true, next);
+        // The path as the client encoded it: re-encoding the decoded one would not give back an identifier holding "%2F".
+        var raw = request.HttpContext.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        var path = raw is { Length: > 0 } && raw[0] == '/' ? raw.Split('?')[0] : $"{request.PathBase}{request.Path}";
+        return new CursorInfo($"{path}{query}", true, next);
     }
 
     internal sealed record CursorInfo(string? Url, bool HasMore, string? Next);

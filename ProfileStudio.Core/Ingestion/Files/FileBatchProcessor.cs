@@ -201,6 +201,11 @@ public sealed class FileBatchProcessor(
                     line = csv.Parser.RawRow;
                     message = FileRowConverter.Unreadable(csv.Parser.RawRecord.TrimEnd('\r', '\n'), ex.Message.Split('\n')[0], batchId, start, receivedAt);
                 }
+                catch (Exception ex) when (ex is ArgumentException or FormatException or OverflowException or InvalidOperationException)
+                {
+                    // A value the checks did not foresee: this row is rejected with the reason, the file goes on.
+                    message = FileRowConverter.Unreadable(csv.Parser.RawRecord.TrimEnd('\r', '\n'), $"the row could not be converted: {ex.Message}", batchId, start, receivedAt);
+                }
                 yield return message;
             }
         }
@@ -213,45 +218,61 @@ public sealed class FileBatchProcessor(
         while (reader.ReadLine() is { } text)
         {
             line++;
-            if (string.IsNullOrWhiteSpace(text))
+            if (!string.IsNullOrWhiteSpace(text))
             {
-                continue;
+                yield return ReadNdjsonLine(text, batchId, line, receivedAt);
             }
-            JsonNode? node = null;
-            string? parseError = null;
-            try
-            {
-                node = JsonNode.Parse(text);
-            }
-            catch (JsonException ex)
-            {
-                parseError = $"not valid JSON: {ex.Message}";
-            }
-            if (parseError is not null)
-            {
-                yield return FileRowConverter.Unreadable(text, parseError, batchId, line, receivedAt);
-                continue;
-            }
-            if (node is not JsonObject message)
-            {
-                yield return FileRowConverter.Unreadable(text, "each line must be one JSON object (a tracking message)", batchId, line, receivedAt);
-                continue;
-            }
-            var hadWriteKey = message.Remove("writeKey"); // before anything is stored, rejected lines too
-            var type = (message["type"] as JsonValue)?.TryGetValue(out string? t) == true ? t.ToLowerInvariant() : null;
-            if (type is null || !TrackingMessageParser.MessageTypes.Contains(type))
-            {
-                yield return FileRowConverter.Unreadable(hadWriteKey ? message.ToJsonString() : text,
-                    $"\"type\" must be one of {string.Join(", ", TrackingMessageParser.MessageTypes)}", batchId, line, receivedAt);
-                continue;
-            }
-            if (message["messageId"] is null)
-            {
-                message["messageId"] = $"file-{batchId}-{line}";
-            }
-            yield return TrackingMessageParser.Read(message, type, null, receivedAt, line);
         }
     }
+
+    /// <summary>One NDJSON line as a lake message: read like a Tracking API message, or rejected with its line number and reason.</summary>
+    public static IncomingMessage ReadNdjsonLine(string text, long batchId, int line, DateTime receivedAt)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(text, LineOptions);
+        }
+        catch (JsonException ex)
+        {
+            return FileRowConverter.Unreadable(text, $"not valid JSON: {ex.Message}", batchId, line, receivedAt);
+        }
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return FileRowConverter.Unreadable(text, "each line must be one JSON object (a tracking message)", batchId, line, receivedAt);
+            }
+            if (MessageShape.UnreadableJson(document.RootElement) is { } unreadable)
+            {
+                return FileRowConverter.Unreadable(TrackingMessageParser.RedactWriteKeys(text), $"the message cannot be read: {unreadable}", batchId, line, receivedAt);
+            }
+            try
+            {
+                var message = JsonObject.Create(document.RootElement)!;
+                var hadWriteKey = message.Remove("writeKey"); // before anything is stored, rejected lines too
+                var type = (message["type"] as JsonValue)?.TryGetValue(out string? t) == true ? t.ToLowerInvariant() : null;
+                if (type is null || !TrackingMessageParser.MessageTypes.Contains(type))
+                {
+                    return FileRowConverter.Unreadable(hadWriteKey ? message.ToJsonString(StoredJson.Options) : text,
+                        $"\"type\" must be one of {string.Join(", ", TrackingMessageParser.MessageTypes)}", batchId, line, receivedAt);
+                }
+                if (message["messageId"] is null)
+                {
+                    message["messageId"] = $"file-{batchId}-{line}";
+                }
+                return TrackingMessageParser.Read(message, type, null, receivedAt, line);
+            }
+            catch (Exception ex) when (ex is ArgumentException or FormatException or OverflowException or InvalidOperationException)
+            {
+                // A value the checks did not foresee: this line is rejected with the reason, the file goes on.
+                return FileRowConverter.Unreadable(TrackingMessageParser.RedactWriteKeys(text), $"the message could not be read: {ex.Message}", batchId, line, receivedAt);
+            }
+        }
+    }
+
+    /// <summary>Deeper than a message may nest, so a too-deep line is rejected with that reason rather than as "not JSON".</summary>
+    private static readonly JsonDocumentOptions LineOptions = new() { MaxDepth = 256 };
 
     private async Task UpdateAsync(long batchId, Action<FileBatch> change, CancellationToken ct)
     {

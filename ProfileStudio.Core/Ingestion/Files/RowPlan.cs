@@ -63,6 +63,13 @@ public sealed class RowPlan
                 identities++;
             }
         }
+        foreach (var (index, ns) in _identities)
+        {
+            if (Present(values, index) && MessageShape.IdentifierProblem(_headers[index], values[index]!.Trim()) is { } problem)
+            {
+                return Reject(values, batchId, line, receivedAt, $"Line {line}: {problem}");
+            }
+        }
         if (identities == 0)
         {
             return Reject(values, batchId, line, receivedAt,
@@ -83,6 +90,10 @@ public sealed class RowPlan
                     $"Line {line}: \"{text}\" in column \"{_headers[_timestamp]}\" is not a date and time (use ISO-8601, e.g. 2026-11-23T14:05:00Z).");
             }
             eventAt = at.UtcDateTime;
+            if ((MessageShape.RangeProblem(_headers[_timestamp], eventAt) ?? MessageShape.EventTimeProblem(eventAt, receivedAt)) is { } problem)
+            {
+                return Reject(values, batchId, line, receivedAt, $"Line {line}: {problem}");
+            }
         }
         if (_body.FirstInvalid(values, _mapping.NullToken) is { } bad)
         {
@@ -138,6 +149,11 @@ public sealed class RowPlan
             json.WriteString("receivedAt", receivedAt.ToString("O", CultureInfo.InvariantCulture));
             json.WriteEndObject();
         }
+        if (buffer.WrittenCount > TrackingLimits.MaxMessageBytes)
+        {
+            return Reject(values, batchId, line, receivedAt,
+                $"Line {line} makes a message of {buffer.WrittenCount / 1024.0:N1} KB; the limit is {TrackingLimits.MaxMessageBytes / 1024} KB.");
+        }
         return new IncomingMessage(type, messageId, eventAt, Encoding.UTF8.GetString(buffer.WrittenSpan), null, line);
     }
 
@@ -149,7 +165,7 @@ public sealed class RowPlan
 
     internal static string Describe(AttributeType type) => type switch
     {
-        AttributeType.Number => "a number (use a dot for decimals)",
+        AttributeType.Number => "a number (use a dot for decimals; at most ±1.8e308)",
         AttributeType.Boolean => "true or false (also yes/no, 1/0)",
         AttributeType.Date => "a date (use ISO-8601, e.g. 2026-11-23)",
         _ => "text",
@@ -258,7 +274,8 @@ public sealed class RowPlan
 
         private static bool Valid(string text, AttributeType type) => type switch
         {
-            AttributeType.Number => double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out _),
+            // NaN, Infinity and 1e400 parse, but are no JSON number.
+            AttributeType.Number => double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number),
             AttributeType.Boolean => ParseBoolean(text) is not null,
             AttributeType.Date => DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out _),
             _ => true,

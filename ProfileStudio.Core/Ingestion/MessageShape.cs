@@ -1,0 +1,395 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace ProfileStudio.Core.Ingestion;
+
+/// <summary>
+/// The shape of every field the unification engine reads from a tracking message, in one table, and
+/// the limits that hold for the message as a whole (text, nesting, numbers, event time). A message
+/// that passes these checks can be unified and read back; one that does not is rejected with a reason
+/// naming the field (HTTP 400 <c>validation_error</c>, a rejected file line).
+/// </summary>
+public static class MessageShape
+{
+    /// <summary>Objects and arrays nest at most this deep; the message itself is level 1.</summary>
+    public const int MaxDepth = 32;
+
+    /// <summary>
+    /// Longest identifier in characters: a value that percent-encodes to fit a Profile API URL
+    /// (Kestrel refuses request lines over 8 KB).
+    /// </summary>
+    public const int MaxIdentifierLength = 512;
+
+    /// <summary>Event times before this are a client's unset clock (year 1, the Unix epoch's zero or less), not an event.</summary>
+    public static readonly DateTime EarliestTime = new(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+
+    /// <summary>Dates a message may carry at all; also keeps every time computation clear of <see cref="DateTime.MaxValue"/>.</summary>
+    public static readonly DateTime LatestTime = new(2200, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+
+    /// <summary>How far after its receipt an event may have happened: clock differences, not a date in the future.</summary>
+    public static readonly TimeSpan MaxTimeAhead = TimeSpan.FromDays(1);
+
+    /// <summary>The keys whose values are identifiers in the built-in namespaces (traits, context.traits, properties).</summary>
+    public static IReadOnlySet<string> DefaultIdentifierKeys { get; } =
+        Identity.IdentityRules.Default.Namespaces.SelectMany(n => n.Keys).ToHashSet(StringComparer.Ordinal);
+
+    private enum Shape
+    {
+        /// <summary>An identity value: a string, or a number taken as its text; no control characters; at most <see cref="MaxIdentifierLength"/>.</summary>
+        Identifier,
+
+        /// <summary>A string, or a number taken as its text.</summary>
+        Id,
+
+        /// <summary>A string.</summary>
+        Text,
+
+        /// <summary>A JSON object.</summary>
+        Object,
+
+        /// <summary>An ISO-8601 date and time between <see cref="EarliestTime"/> and <see cref="LatestTime"/>.</summary>
+        Time,
+
+        /// <summary>An array of objects with a string <c>type</c>, an identifier <c>id</c>, and <c>collection</c>/<c>encoding</c> strings.</summary>
+        ExternalIds,
+    }
+
+    /// <summary>A dotted path from the message; <paramref name="Types"/> limits it to the message types whose engine step reads it.</summary>
+    private sealed record Field(string Path, Shape Shape, params string[] Types);
+
+    /// <summary>
+    /// Every field the unification engine reads (UnificationEngine, IdentityExtractor). Null is always
+    /// allowed and means "not sent". Anything not listed is kept as sent.
+    /// </summary>
+    private static readonly Field[] Fields =
+    [
+        new("messageId", Shape.Id),
+        new("userId", Shape.Identifier),
+        new("anonymousId", Shape.Identifier),
+        new("previousId", Shape.Identifier),
+        new("groupId", Shape.Identifier),
+        new("event", Shape.Text, "track"),
+        new("name", Shape.Text, "page", "screen"),
+        new("category", Shape.Text, "page", "screen"),
+        new("properties", Shape.Object),
+        new("properties.path", Shape.Text, "page", "screen"),
+        new("traits", Shape.Object),
+        new("context", Shape.Object),
+        new("context.traits", Shape.Object),
+        new("context.externalIds", Shape.ExternalIds),
+        new("integrations", Shape.Object),
+        new("timestamp", Shape.Time),
+        new("originalTimestamp", Shape.Time),
+        new("sentAt", Shape.Time),
+    ];
+
+    /// <summary>The objects whose identifier keys (email, phone, …) hold identities.</summary>
+    private static readonly string[] IdentifierHolders = ["traits", "context.traits", "properties"];
+
+    /// <summary>
+    /// Checks and coerces the fields of <paramref name="message"/> (numbers given as ids become their
+    /// text, nulls given as ids are removed); the first problem found, or null.
+    /// </summary>
+    public static string? Check(JsonObject message, string type, IReadOnlySet<string>? identifierKeys = null)
+    {
+        foreach (var field in Fields)
+        {
+            if (field.Types.Length > 0 && !field.Types.Contains(type))
+            {
+                continue;
+            }
+            var (parent, name) = Locate(message, field.Path);
+            if (parent?[name] is not { } value)
+            {
+                if (field.Shape is Shape.Id or Shape.Identifier && parent?.ContainsKey(name) == true)
+                {
+                    parent.Remove(name); // "userId": null is "not sent"
+                }
+                continue;
+            }
+            if (CheckField(parent, name, field.Path, value, field.Shape) is { } problem)
+            {
+                return problem;
+            }
+        }
+        foreach (var holder in IdentifierHolders)
+        {
+            var (parent, name) = Locate(message, holder);
+            if (parent?[name] is not JsonObject values)
+            {
+                continue;
+            }
+            foreach (var key in identifierKeys ?? DefaultIdentifierKeys)
+            {
+                if (values[key] is JsonValue v && v.GetValueKind() == JsonValueKind.String && IdentifierProblem($"{holder}.{key}", (string)v!) is { } problem)
+                {
+                    return problem; // other kinds are kept as ordinary values: the engine takes only text and numbers as identifiers
+                }
+            }
+        }
+        return WholeMessage(message);
+    }
+
+    private static string? CheckField(JsonObject parent, string name, string path, JsonNode value, Shape shape)
+    {
+        var kind = value.GetValueKind();
+        switch (shape)
+        {
+            case Shape.Id or Shape.Identifier:
+                if (kind == JsonValueKind.Number)
+                {
+                    parent[name] = value.ToJsonString(); // Segment takes numeric ids as their text, and so do we
+                }
+                else if (kind != JsonValueKind.String)
+                {
+                    return $"\"{path}\" must be a string.";
+                }
+                return shape == Shape.Identifier ? IdentifierProblem(path, (string)parent[name]!) : null;
+            case Shape.Text:
+                return kind == JsonValueKind.String ? null : $"\"{path}\" must be a string, not {Describe(kind)}.";
+            case Shape.Object:
+                return kind == JsonValueKind.Object ? null : $"\"{path}\" must be a JSON object.";
+            case Shape.Time:
+                return TryReadTime(value, path, out _, out var timeProblem) ? null : timeProblem;
+            case Shape.ExternalIds:
+                return ExternalIdsProblem(path, value);
+            default:
+                throw new ArgumentOutOfRangeException(nameof(shape));
+        }
+    }
+
+    private static string? ExternalIdsProblem(string path, JsonNode value)
+    {
+        if (value is not JsonArray entries)
+        {
+            return $"\"{path}\" must be an array of {{\"id\", \"type\"}} objects.";
+        }
+        for (var i = 0; i < entries.Count; i++)
+        {
+            var at = $"{path}[{i}]";
+            if (entries[i] is not JsonObject entry)
+            {
+                return $"\"{at}\" must be an object with \"id\" and \"type\".";
+            }
+            if (entry["type"] is not JsonValue type || type.GetValueKind() != JsonValueKind.String)
+            {
+                return $"\"{at}.type\" must be a string (an identity namespace, e.g. email).";
+            }
+            foreach (var text in new[] { "collection", "encoding" })
+            {
+                if (entry[text] is { } v && v.GetValueKind() is not (JsonValueKind.String or JsonValueKind.Null))
+                {
+                    return $"\"{at}.{text}\" must be a string.";
+                }
+            }
+            switch (entry["id"]?.GetValueKind())
+            {
+                case JsonValueKind.String:
+                    if (IdentifierProblem($"{at}.id", (string)entry["id"]!) is { } problem)
+                    {
+                        return problem;
+                    }
+                    break;
+                case JsonValueKind.Number:
+                    break;
+                default:
+                    return $"\"{at}.id\" must be a string or a number.";
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Why a text cannot be an identifier: one that could never be looked up again, or too long to put in a URL.</summary>
+    public static string? IdentifierProblem(string path, string value)
+    {
+        if (value.Length > MaxIdentifierLength)
+        {
+            return $"\"{path}\" is {value.Length:N0} characters long; an identifier has at most {MaxIdentifierLength}.";
+        }
+        for (var i = 0; i < value.Length; i++)
+        {
+            if (char.IsControl(value[i]))
+            {
+                return $"\"{path}\" holds a control character (U+{(int)value[i]:X4} at position {i + 1}); an identifier is printable text.";
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Nesting and numbers, over the whole message: what readers and the engine's arithmetic can hold.</summary>
+    private static string? WholeMessage(JsonNode message)
+    {
+        string? Walk(JsonNode? node, string path, int depth)
+        {
+            switch (node)
+            {
+                case JsonObject o:
+                    if (depth > MaxDepth)
+                    {
+                        return $"\"{path}\" nests objects and arrays {depth} levels deep; a message nests at most {MaxDepth}.";
+                    }
+                    foreach (var (key, child) in o)
+                    {
+                        // Trait names with dots nest in the unified view (address.city), so each dot is a level too.
+                        if (Walk(child, path.Length == 0 ? key : $"{path}.{key}", depth + 1 + key.Count(c => c == '.')) is { } problem)
+                        {
+                            return problem;
+                        }
+                    }
+                    return null;
+                case JsonArray a:
+                    if (depth > MaxDepth)
+                    {
+                        return $"\"{path}\" nests objects and arrays {depth} levels deep; a message nests at most {MaxDepth}.";
+                    }
+                    for (var i = 0; i < a.Count; i++)
+                    {
+                        if (Walk(a[i], $"{path}[{i}]", depth + 1) is { } problem)
+                        {
+                            return problem;
+                        }
+                    }
+                    return null;
+                case JsonValue when depth > MaxDepth:
+                    return $"\"{path}\" nests {depth} levels deep (a dot in a name counts as a level); a message nests at most {MaxDepth}.";
+                case JsonValue v when v.GetValueKind() == JsonValueKind.Number:
+                    return double.IsFinite(v.GetValue<double>())
+                        ? null
+                        : $"\"{path}\" is the number {Shorten(v.ToJsonString())}, outside the range of a double (±1.8e308).";
+                default:
+                    return null;
+            }
+        }
+        return Walk(message, "", 1);
+    }
+
+    /// <summary>
+    /// What in <paramref name="element"/> cannot be read as JSON text: a property name or string with
+    /// invalid UTF-8 bytes or an escaped half of a UTF-16 surrogate pair (<c>"\ud800"</c>), or a property
+    /// name twice in one object. Nothing downstream could read such a message; null when there is none.
+    /// </summary>
+    public static string? UnreadableJson(JsonElement element, string path = "")
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                var names = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var property in element.EnumerateObject())
+                {
+                    string name;
+                    try
+                    {
+                        name = property.Name;
+                    }
+                    catch (InvalidOperationException ex)
+                    {
+                        return $"a property name in {(path.Length == 0 ? "the message" : $"\"{path}\"")} is not valid text ({ex.Message})";
+                    }
+                    var at = path.Length == 0 ? name : $"{path}.{name}";
+                    if (!names.Add(name))
+                    {
+                        return $"\"{at}\" appears twice in one object";
+                    }
+                    if (UnreadableJson(property.Value, at) is { } problem)
+                    {
+                        return problem;
+                    }
+                }
+                return null;
+            case JsonValueKind.Array:
+                var i = 0;
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (UnreadableJson(item, $"{path}[{i++}]") is { } problem)
+                    {
+                        return problem;
+                    }
+                }
+                return null;
+            case JsonValueKind.String:
+                try
+                {
+                    _ = element.GetString();
+                    return null;
+                }
+                catch (InvalidOperationException ex)
+                {
+                    return $"\"{path}\" is not valid text ({ex.Message})";
+                }
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>
+    /// The JSON text of an element that may hold unreadable text, for keeping a rejected message as it
+    /// arrived: raw (escapes as sent) where it can be, else with invalid bytes replaced by U+FFFD.
+    /// </summary>
+    public static string StorableText(JsonElement element)
+    {
+        try
+        {
+            return element.GetRawText();
+        }
+        catch (InvalidOperationException)
+        {
+            return JsonSerializer.Serialize(element, StoredJson.Options);
+        }
+    }
+
+    /// <summary>Reads an optional time field; false with the reason when it is not a date in range.</summary>
+    public static bool TryReadTime(JsonNode? node, string field, out DateTime? value, out string? problem)
+    {
+        value = null;
+        problem = null;
+        if (node is null || node.GetValueKind() == JsonValueKind.Null)
+        {
+            return true;
+        }
+        if (node.GetValueKind() != JsonValueKind.String
+            || !DateTimeOffset.TryParse((string?)node, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+        {
+            problem = $"\"{field}\" is not an ISO-8601 date: {Shorten(node.ToJsonString())}.";
+            return false;
+        }
+        problem = RangeProblem(field, parsed.UtcDateTime);
+        value = parsed.UtcDateTime;
+        return problem is null;
+    }
+
+    /// <summary>Why a date is outside what a message may carry.</summary>
+    public static string? RangeProblem(string field, DateTime at) =>
+        at < EarliestTime || at >= LatestTime
+            ? $"\"{field}\" is {at:yyyy-MM-dd}; dates must be from {EarliestTime:yyyy-MM-dd} to {LatestTime.AddDays(-1):yyyy-MM-dd}."
+            : null;
+
+    /// <summary>Why an event time cannot be used: before 1970, or more than a day after the message was received.</summary>
+    public static string? EventTimeProblem(DateTime eventAt, DateTime receivedAt)
+    {
+        if (eventAt < EarliestTime)
+        {
+            return $"The event time works out to {eventAt:O}, before {EarliestTime:yyyy-MM-dd}; check timestamp/originalTimestamp and sentAt.";
+        }
+        return eventAt > receivedAt + MaxTimeAhead
+            ? $"The event time {eventAt:O} is more than {MaxTimeAhead.TotalHours:N0} hours after the message was received ({receivedAt:O}); an event cannot happen in the future."
+            : null;
+    }
+
+    private static (JsonObject? Parent, string Name) Locate(JsonObject message, string path)
+    {
+        var dot = path.IndexOf('.');
+        return dot < 0 ? (message, path) : (message[path[..dot]] as JsonObject, path[(dot + 1)..]);
+    }
+
+    private static string Describe(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "an array",
+        _ => kind.ToString().ToLowerInvariant(),
+    };
+
+    private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "…";
+}

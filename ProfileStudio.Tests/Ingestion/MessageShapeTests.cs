@@ -1,0 +1,322 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using FsCheck;
+using FsCheck.Fluent;
+using ProfileStudio.Core.Identity;
+using ProfileStudio.Core.Ingestion;
+using ProfileStudio.Core.Unification;
+
+namespace ProfileStudio.Tests.Ingestion;
+
+/// <summary>
+/// The field shapes the unification engine relies on, checked at ingestion: a message the parser accepts
+/// is one the engine can unify and the readers can read; any other is rejected with a reason naming the field.
+/// </summary>
+public sealed class MessageShapeTests
+{
+    private static readonly DateTime ReceivedAt = new(2026, 11, 23, 12, 0, 0, DateTimeKind.Utc);
+
+    private static IncomingMessage One(string json, string endpoint) =>
+        Assert.Single(TrackingMessageParser.Parse(Encoding.UTF8.GetBytes(json), endpoint, ReceivedAt).Request!.Messages);
+
+    private static string Nested(int levels, string leaf = "1") =>
+        string.Concat(Enumerable.Repeat("{\"a\":", levels)) + leaf + new string('}', levels);
+
+    [Theory]
+    [InlineData("page", """{"userId":"u1","name":12345}""", "\"name\" must be a string")]
+    [InlineData("screen", """{"userId":"u1","name":{"x":1}}""", "\"name\" must be a string")]
+    [InlineData("page", """{"userId":"u1","category":["a"]}""", "\"category\" must be a string")]
+    [InlineData("page", """{"userId":"u1","properties":{"path":7}}""", "\"properties.path\" must be a string")]
+    [InlineData("track", """{"userId":"u1","event":true}""", "\"event\" must be a string")]
+    [InlineData("track", """{"userId":"u1","event":"e","properties":"x"}""", "\"properties\" must be a JSON object")]
+    [InlineData("identify", """{"userId":"u1","context":[]}""", "\"context\" must be a JSON object")]
+    [InlineData("identify", """{"userId":"u1","context":{"traits":"ada@example.com"}}""", "\"context.traits\" must be a JSON object")]
+    [InlineData("identify", """{"userId":"u1","context":{"externalIds":{"id":"x"}}}""", "\"context.externalIds\" must be an array")]
+    [InlineData("identify", """{"userId":"u1","context":{"externalIds":["x"]}}""", "\"context.externalIds[0]\" must be an object")]
+    [InlineData("identify", """{"userId":"u1","context":{"externalIds":[{"id":"x","type":5}]}}""", "\"context.externalIds[0].type\" must be a string")]
+    [InlineData("identify", """{"userId":"u1","context":{"externalIds":[{"id":[1],"type":"email"}]}}""", "\"context.externalIds[0].id\" must be a string or a number")]
+    [InlineData("identify", """{"userId":"u1","context":{"externalIds":[{"id":"x","type":"email","collection":{}}]}}""", "\"context.externalIds[0].collection\" must be a string")]
+    [InlineData("identify", """{"userId":"u1","messageId":{"a":1}}""", "\"messageId\" must be a string")]
+    [InlineData("group", """{"userId":"u1","groupId":true}""", "\"groupId\" must be a string")]
+    [InlineData("alias", """{"userId":"u1","previousId":[]}""", "\"previousId\" must be a string")]
+    [InlineData("identify", """{"anonymousId":false}""", "\"anonymousId\" must be a string")]
+    [InlineData("identify", """{"userId":"u1","integrations":1}""", "\"integrations\" must be a JSON object")]
+    [InlineData("identify", """{"userId":"u1","sentAt":12}""", "\"sentAt\" is not an ISO-8601 date")]
+    [InlineData("identify", """{"userId":"u1","originalTimestamp":"soon"}""", "\"originalTimestamp\" is not an ISO-8601 date")]
+    public void Check_FieldOfTheWrongShape_IsRejectedNamingTheField(string type, string json, string reason)
+    {
+        var message = One(json, type);
+
+        Assert.False(message.IsValid);
+        Assert.Contains(reason, message.Error);
+    }
+
+    [Theory]
+    [InlineData("""{"userId":"a\u0000b"}""", "\"userId\" holds a control character (U+0000")]
+    [InlineData("""{"anonymousId":"line\nbreak"}""", "\"anonymousId\" holds a control character (U+000A")]
+    [InlineData("""{"userId":"u1","traits":{"email":"ada\u0007@example.com"}}""", "\"traits.email\" holds a control character")]
+    [InlineData("""{"userId":"u1","context":{"traits":{"phone":"\u001b07700 900123"}}}""", "\"context.traits.phone\" holds a control character")]
+    [InlineData("""{"userId":"u1","context":{"externalIds":[{"id":"c\u0085","type":"crm_id"}]}}""", "\"context.externalIds[0].id\" holds a control character")]
+    public void Check_IdentifierThatCouldNeverBeLookedUp_IsRejected(string json, string reason)
+    {
+        var message = One(json, "identify");
+
+        Assert.False(message.IsValid);
+        Assert.Contains(reason, message.Error);
+    }
+
+    [Fact]
+    public void Check_IdentifierLongerThanAUrlCanCarry_IsRejected()
+    {
+        var message = One($$"""{"userId":"{{new string('u', MessageShape.MaxIdentifierLength + 1)}}"}""", "identify");
+
+        Assert.Contains("an identifier has at most 512", message.Error);
+    }
+
+    [Fact]
+    public void Check_NumbersAsIds_AreTakenAsText()
+    {
+        var message = One("""{"userId":1,"previousId":2,"groupId":3,"messageId":4,"context":{"externalIds":[{"id":5,"type":"crm_id"}]}}""", "alias");
+
+        Assert.True(message.IsValid, message.Error);
+        var payload = JsonNode.Parse(message.Payload)!;
+        Assert.Equal(["1", "2", "3", "4"], new[] { "userId", "previousId", "groupId", "messageId" }.Select(f => (string?)payload[f]));
+        Assert.Equal("4", message.MessageId);
+    }
+
+    [Fact]
+    public void Check_FieldsOnlyOtherTypesRead_AreKeptAsSent()
+    {
+        // A track call's "name" or "properties.path", an identify's "event": the engine reads them for other types only.
+        var message = One("""{"userId":"u1","event":"e","name":5,"properties":{"path":{"x":1}},"traits":{"email":{"work":"a@b.c"}}}""", "track");
+
+        Assert.True(message.IsValid, message.Error);
+    }
+
+    [Fact]
+    public void Check_PropertiesNested62Deep_IsRejectedWithTheLimit()
+    {
+        var message = One($$"""{"userId":"u1","event":"e","properties":{{Nested(62)}}}""", "track");
+
+        Assert.False(message.IsValid);
+        Assert.Contains("a message nests at most 32", message.Error);
+    }
+
+    [Fact]
+    public void Check_NestingWithinTheLimit_IsAccepted()
+    {
+        var message = One($$"""{"userId":"u1","event":"e","properties":{{Nested(MessageShape.MaxDepth - 3)}}}""", "track");
+
+        Assert.True(message.IsValid, message.Error);
+    }
+
+    [Theory]
+    [InlineData("1e400", false)]
+    [InlineData("-1e400", false)]
+    [InlineData("1e308", true)]
+    [InlineData("-0", true)]
+    [InlineData("123456789012345678901234567890", true)]
+    public void Check_NumbersADoubleCannotHold_AreRejected(string number, bool valid)
+    {
+        var message = One("{\"userId\":\"u1\",\"event\":\"e\",\"properties\":{\"revenue\":" + number + "}}", "track");
+
+        Assert.Equal(valid, message.IsValid);
+        if (!valid)
+        {
+            Assert.Contains("\"properties.revenue\"", message.Error);
+        }
+    }
+
+    [Theory]
+    [InlineData("""{"timestamp":"0001-01-01T00:00:00Z","sentAt":"9999-12-31T23:59:59Z"}""", "\"timestamp\" is 0001-01-01")]
+    [InlineData("""{"originalTimestamp":"0001-01-01T00:00:00Z","sentAt":"9999-12-31T23:59:59Z"}""", "\"originalTimestamp\" is 0001-01-01")]
+    [InlineData("""{"originalTimestamp":"1999-01-01T00:00:00Z","sentAt":"9999-12-31T23:59:59Z"}""", "\"sentAt\" is 9999-12-31")]
+    [InlineData("""{"timestamp":"1969-12-31T23:59:59Z"}""", "dates must be from 1970-01-01")]
+    [InlineData("""{"timestamp":"2150-01-01T00:00:00Z"}""", "more than 24 hours after the message was received")]
+    [InlineData("""{"originalTimestamp":"1970-01-01T00:00:00Z","sentAt":"2199-01-01T00:00:00Z"}""", "before 1970-01-01")]
+    public void Check_EventTimeOutOfRange_IsRejectedNeverOverflows(string times, string reason)
+    {
+        var json = times.Replace("{", """{"userId":"u1",""", StringComparison.Ordinal);
+
+        var message = One(json, "identify");
+
+        Assert.False(message.IsValid);
+        Assert.Contains(reason, message.Error);
+    }
+
+    [Theory]
+    [InlineData("\\ud800")]
+    [InlineData("\\udc00x")]
+    [InlineData("a\\ud83d")]
+    public void Parse_LoneSurrogateEscape_FailsTheRequestWithAReason(string escaped)
+    {
+        var result = TrackingMessageParser.Parse(Encoding.UTF8.GetBytes("{\"userId\":\"u1\",\"traits\":{\"name\":\"" + escaped + "\"}}"), "identify", ReceivedAt);
+
+        Assert.Null(result.Request);
+        Assert.Contains("\"traits.name\" is not valid text", result.Error);
+    }
+
+    [Fact]
+    public void Parse_InvalidUtf8_FailsTheRequestWithAReason()
+    {
+        var body = Encoding.UTF8.GetBytes("""{"userId":"u1","traits":{"name":"AB"}}""");
+        body[Array.IndexOf(body, (byte)'A')] = 0xC3; // a lead byte followed by an ASCII letter
+        body[Array.IndexOf(body, (byte)'B')] = 0x28;
+
+        var result = TrackingMessageParser.Parse(body, "identify", ReceivedAt);
+
+        Assert.Null(result.Request);
+        Assert.Contains("is not valid text", result.Error);
+    }
+
+    [Fact]
+    public void Parse_BatchWithUnreadableItems_RejectsThoseAndKeepsTheRest()
+    {
+        var json = """
+            {"batch":[
+              {"type":"track","userId":"u1","event":"ok 1"},
+              {"type":"track","userId":"u1","event":"\ud800"},
+              {"type":"track","userId":"u1","event":"e","properties":{"\udfff":1}},
+              {"type":"track","userId":"u1","event":"e","properties":{"a":1,"a":2}},
+              {"type":"track","userId":"u1","event":"Z"},
+              {"type":"track","userId":"u1","event":"ok 2"}]}
+            """;
+        var body = Encoding.UTF8.GetBytes(json);
+        body[json.IndexOf("\"Z\"", StringComparison.Ordinal) + 1] = 0xFF; // never valid in UTF-8
+
+        var messages = TrackingMessageParser.Parse(body, "batch", ReceivedAt).Request!.Messages;
+
+        Assert.Equal([true, false, false, false, false, true], messages.Select(m => m.IsValid));
+        Assert.Contains("\"event\" is not valid text", messages[1].Error);
+        Assert.Contains("property name in \"properties\" is not valid text", messages[2].Error);
+        Assert.Contains("\"properties.a\" appears twice", messages[3].Error);
+        Assert.Contains("\"event\" is not valid text", messages[4].Error);
+        Assert.Contains("\\ud800", messages[1].Payload); // kept as it arrived
+        Assert.Contains("\\uFFFD", messages[4].Payload); // the invalid byte replaced
+    }
+
+    [Fact]
+    public void Parse_DuplicateNames_FailTheSingleMessageRequest()
+    {
+        var result = TrackingMessageParser.Parse("""{"userId":"a","userId":"b"}"""u8, "identify", ReceivedAt);
+
+        Assert.Null(result.Request);
+        Assert.Contains("\"userId\" appears twice", result.Error);
+    }
+
+    // ---- Anything in any field: the parser either rejects with a reason, or the engine can unify it.
+
+    private static readonly string[] EngineFields =
+    [
+        "type", "userId", "anonymousId", "previousId", "groupId", "event", "name", "category", "properties", "traits",
+        "context", "timestamp", "originalTimestamp", "sentAt", "messageId", "integrations",
+    ];
+
+    private static readonly string[] NestedFields =
+    [
+        "properties.path", "properties.email", "traits.email", "traits.phone", "context.traits", "context.traits.email",
+        "context.externalIds", "context.externalIds[].id", "context.externalIds[].type", "context.externalIds[].collection",
+    ];
+
+    private static readonly Gen<string> Strings = Gen.Elements(
+        "\"\"", "\" \"", "\"u1\"", "\"a/b\"", "\"Zoë 🚀\"", "\"<script>alert(1)</script>\"", "\"'; DROP TABLE RawMessages;--\"",
+        "\"\\u0000\"", "\"\\ud800\"", "\"x\\u001fy\"", "\"2026-11-20T08:00:00Z\"", "\"0001-01-01\"", "\"9999-12-31T23:59:59Z\"",
+        "\"ada@example.com\"", "\"+44 7700 900123\"", "\"null\"", "\"email\"", "\"" + new string('x', 600) + "\"");
+
+    private static readonly Gen<string> Scalars = Gen.OneOf(
+        Strings,
+        Gen.Elements("0", "-0", "1", "42", "1e308", "-1e308", "1e400", "1.5", "123456789012345678901234567890", "true", "false", "null"));
+
+    private static Gen<string> Json(int depth) => depth <= 0
+        ? Scalars
+        : Gen.Frequency(
+            (4, Scalars),
+            (1, Json(depth - 1).ListOf().Select(items => "[" + string.Join(",", items.Take(4)) + "]")),
+            (1, Gen.Zip(Gen.Elements("path", "email", "phone", "id", "type", "traits", "a.b", "x"), Json(depth - 1)).ListOf()
+                .Select(pairs => "{" + string.Join(",", pairs.DistinctBy(p => p.Item1).Take(4).Select(p => $"\"{p.Item1}\":{p.Item2}")) + "}")));
+
+    private static readonly Gen<string> AnyJson = Gen.OneOf(Json(3), Gen.Elements(Nested(40), Nested(70)));
+
+    /// <summary>A message of a real type with a userId, whose fields (top-level and nested) are anything.</summary>
+    private static readonly Gen<(string Type, string Json)> Messages =
+        from type in Gen.Elements(TrackingMessageParser.MessageTypes.ToArray())
+        from top in Gen.Zip(Gen.Elements(EngineFields), AnyJson).ListOf()
+        from nested in Gen.Zip(Gen.Elements(NestedFields), AnyJson).ListOf()
+        select (type, Build(type, top.Take(4), nested.Take(3)));
+
+    private static string Build(string type, IEnumerable<(string, string)> top, IEnumerable<(string, string)> nested)
+    {
+        var fields = new Dictionary<string, string>
+        {
+            ["userId"] = "\"u1\"", ["event"] = "\"e\"", ["groupId"] = "\"g\"", ["previousId"] = "\"p\"",
+        };
+        foreach (var (field, value) in top)
+        {
+            fields[field] = value;
+        }
+        var inner = new Dictionary<string, Dictionary<string, string>>();
+        foreach (var (path, value) in nested)
+        {
+            var parts = path.Split('.', 2);
+            if (parts[1].StartsWith("externalIds[]", StringComparison.Ordinal))
+            {
+                var key = parts[1]["externalIds[].".Length..];
+                fields["context"] = $$"""{"externalIds":[{"type":"crm_id","id":"c1","{{key}}":{{value}}}]}""";
+                continue;
+            }
+            (inner.TryGetValue(parts[0], out var o) ? o : inner[parts[0]] = [])[parts[1]] = value;
+        }
+        foreach (var (parent, children) in inner)
+        {
+            fields[parent] = "{" + string.Join(",", children.Select(c => c.Key.Contains('.', StringComparison.Ordinal)
+                ? $"\"{c.Key.Split('.')[0]}\":{{\"{c.Key.Split('.')[1]}\":{c.Value}}}"
+                : $"\"{c.Key}\":{c.Value}")) + "}";
+        }
+        _ = type;
+        return "{" + string.Join(",", fields.Select(f => $"\"{f.Key}\":{f.Value}")) + "}";
+    }
+
+    [FsCheck.Xunit.Property(MaxTest = 400)]
+    public Property Parse_AnythingInAnyField_IsRejectedWithAReasonOrUnifiedAndReadable()
+    {
+        return Prop.ForAll(Messages.ToArbitrary(), sample =>
+        {
+            var (type, json) = sample;
+            var body = Encoding.UTF8.GetBytes(json);
+            foreach (var (endpoint, request) in new[] { (type, body), ("batch", Encoding.UTF8.GetBytes($$"""{"batch":[{{json.Insert(1, $"\"type\":\"{type}\",")}}]}""")) })
+            {
+                var parsed = TrackingMessageParser.Parse(request, endpoint, ReceivedAt);
+                if (parsed.Request is null)
+                {
+                    Assert.False(string.IsNullOrWhiteSpace(parsed.Error));
+                    continue;
+                }
+                foreach (var message in parsed.Request.Messages)
+                {
+                    if (!message.IsValid)
+                    {
+                        Assert.False(string.IsNullOrWhiteSpace(message.Error));
+                        continue;
+                    }
+                    // The engine unifies it (it throws on a shape it does not expect), and what it stores reads back.
+                    var raw = new RawMessage
+                    {
+                        Id = 1, SourceId = 1, MessageId = message.MessageId, Type = message.Type, ReceivedAt = ReceivedAt,
+                        EventAt = message.EventAt, Payload = message.Payload, Status = MessageStatus.Accepted,
+                    };
+                    var changes = new UnificationEngine(new IdentityGraph(IdentityRules.Default)).Process([raw]);
+                    foreach (var e in changes.Events)
+                    {
+                        using var _ = JsonDocument.Parse(e.PropertiesJson);
+                    }
+                    foreach (var a in changes.Attributes.Values.Where(a => a.ValueJson is not null))
+                    {
+                        using var _ = JsonDocument.Parse(a.ValueJson!);
+                    }
+                    Assert.InRange(message.EventAt, MessageShape.EarliestTime, ReceivedAt + MessageShape.MaxTimeAhead);
+                }
+            }
+        });
+    }
+}
