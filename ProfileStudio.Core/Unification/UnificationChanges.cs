@@ -1,45 +1,67 @@
 using ProfileStudio.Core.ChangeFeed;
 using ProfileStudio.Core.Identity;
 using ProfileStudio.Core.Profiles;
+using ProfileStudio.Core.Unification.Stages;
 
 namespace ProfileStudio.Core.Unification;
 
 /// <summary>
-/// Everything a run of messages changed, ready to be written in one transaction. Profile ids on
-/// attributes, events and touches are the survivors' (merges within the run are already applied).
+/// Everything a run changed, ready to be written in one transaction: each stage's changes (written
+/// by its writer, in the pipeline's order), plus what belongs to the run itself (how far it got, retried
+/// set-aside messages, extra change-feed rows). Profile ids are the survivors' (merges within the run
+/// are already applied). The built-in stages' changes are at hand for readers of a run (the rule
+/// simulator, a split, tests).
 /// </summary>
 public sealed class UnificationChanges
 {
-    public List<Profile> CreatedProfiles { get; } = [];
+    private readonly List<IStageChanges> _outputs = [];
 
-    /// <summary>Merges in the order they happened: the first profile's data moves into the second.</summary>
-    public List<(long From, long Into)> Merges { get; } = [];
+    /// <summary>Each stage's changes, in the order the stages ran (or were first asked for).</summary>
+    public IReadOnlyList<IStageChanges> Outputs => _outputs;
 
-    /// <summary>The final state of every identifier the run touched.</summary>
-    public Dictionary<IdentityKey, IdentityRecord> Identities { get; } = [];
+    public T? Find<T>() where T : class, IStageChanges => _outputs.OfType<T>().FirstOrDefault();
 
-    public Dictionary<(IdentityKey From, IdentityKey To), IdentityLink> Links { get; } = [];
+    public void Add(IStageChanges output)
+    {
+        if (_outputs.Any(o => o.GetType() == output.GetType()))
+        {
+            throw new InvalidOperationException($"A run has one {output.GetType().Name}.");
+        }
+        _outputs.Add(output);
+    }
 
-    /// <summary>The newest value per (profile, source, key) seen in the run.</summary>
-    public Dictionary<(long Profile, int Source, string Key), ProfileAttribute> Attributes { get; } = [];
+    /// <summary>The changes of type <typeparamref name="T"/>; empty ones are added when no stage produced them (a split builds its changes by hand).</summary>
+    public T Output<T>() where T : class, IStageChanges, new()
+    {
+        if (Find<T>() is { } found)
+        {
+            return found;
+        }
+        var created = new T();
+        _outputs.Add(created);
+        return created;
+    }
 
-    public List<ProfileEvent> Events { get; } = [];
+    public MessageReadChanges Read => Output<MessageReadChanges>();
+    public IdentityChanges Identity => Output<IdentityChanges>();
+    public FragmentChanges Fragments => Output<FragmentChanges>();
 
-    /// <summary>Latest message per profile, for its last-updated time.</summary>
-    public Dictionary<long, (DateTime At, long MessageId)> Touched { get; } = [];
+    public List<Profile> CreatedProfiles => Identity.CreatedProfiles;
+    public List<(long From, long Into)> Merges => Identity.Merges;
+    public Dictionary<IdentityKey, IdentityRecord> Identities => Identity.Identities;
+    public Dictionary<(IdentityKey From, IdentityKey To), IdentityLink> Links => Identity.Links;
+    public Dictionary<long, (DateTime At, long MessageId)> Touched => Identity.Touched;
+    public List<IdentityInsight> Insights => Identity.Insights;
+    public Dictionary<(long Profile, int Source, string Key), ProfileAttribute> Attributes => Fragments.Attributes;
+    public List<ProfileEvent> Events => Fragments.Events;
 
-    public List<IdentityInsight> Insights { get; } = [];
-
-    /// <summary>Messages the engine could not read: recorded with the reason, and passed over from then on.</summary>
-    public List<SetAsideMessage> SetAside { get; } = [];
+    /// <summary>Messages the run could not read: recorded with the reason, and passed over from then on.</summary>
+    public List<SetAsideMessage> SetAside => Read.SetAside;
 
     /// <summary>Set-aside messages processed again at someone's request; those not set aside again leave the list of set-aside messages.</summary>
     public List<long> Retried { get; } = [];
 
-    /// <summary>
-    /// Change-feed rows beyond those the store derives from the changes above (identities, attributes,
-    /// events, merges): a split's parts, for instance.
-    /// </summary>
+    /// <summary>Change-feed rows beyond those the stages describe: a split's parts, for instance.</summary>
     public List<ProfileChange> Feed { get; } = [];
 
     public long LastMessageId { get; set; }

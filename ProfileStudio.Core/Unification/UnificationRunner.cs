@@ -26,7 +26,7 @@ public sealed class UnificationRunner(SqliteConnection reading, SqliteConnection
     private const int Narrowing = 8;
 
     private readonly UnificationStore _reader = new(reading);
-    private readonly UnificationStore _writer = new(writing, tables);
+    private readonly UnificationStore _writer = new(writing, tables, engine.Pipeline);
     private readonly WalCheckpointer _checkpointer = new(writing.ConnectionString);
     private UnificationEngine _engine = engine;
 
@@ -140,7 +140,7 @@ public sealed class UnificationRunner(SqliteConnection reading, SqliteConnection
     /// <summary>After a failed run: the graph as storage has it (the in-memory one may be a run ahead), and the stored checkpoint.</summary>
     private long Restore()
     {
-        _engine = new UnificationEngine(_writer.RestoreGraph(_engine.Graph.Rules));
+        _engine = new UnificationEngine(_writer.RestoreGraph(_engine.Graph.Rules), pipeline: _engine.Pipeline);
         return _writer.ReadCheckpoint();
     }
 

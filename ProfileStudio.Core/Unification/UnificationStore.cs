@@ -3,6 +3,7 @@ using ProfileStudio.Core.ChangeFeed;
 using ProfileStudio.Core.Identity;
 using ProfileStudio.Core.Ingestion;
 using ProfileStudio.Core.Storage;
+using ProfileStudio.Core.Unification.Stages;
 
 namespace ProfileStudio.Core.Unification;
 
@@ -11,13 +12,15 @@ namespace ProfileStudio.Core.Unification;
 /// checkpoint, and writes a run's changes together with the new checkpoint in one transaction, so a
 /// crash resumes exactly after the last committed run.
 /// </summary>
-public sealed class UnificationStore(SqliteConnection connection, ProfileTables? tables = null) : IDisposable
+public sealed class UnificationStore(SqliteConnection connection, ProfileTables? tables = null, UnificationPipeline? pipeline = null) : IDisposable
 {
     public const int CheckpointId = 1;
     private const int RunCapacity = 10_000;
 
     /// <summary>The tables written: the live profile store, or a rebuild's shadow copy.</summary>
     public ProfileTables T { get; } = tables ?? ProfileTables.Live;
+
+    private readonly UnificationPipeline _pipeline = pipeline ?? UnificationPipeline.Default;
 
     public SqliteConnection Connection => connection;
 
@@ -120,11 +123,18 @@ public sealed class UnificationStore(SqliteConnection connection, ProfileTables?
         transaction.Commit();
     }
 
-    private void WriteSetAside(SqliteTransaction transaction, long messageId, string reason, DateTime now) => Execute(transaction, """
+    /// <summary>Records a set-aside message (or one more failed attempt) from a stage writer.</summary>
+    internal static void WriteSetAside(StageWriteContext context, long messageId, string reason) => context.Execute(SetAsideSql,
+        ("$id", messageId), ("$at", context.Now), ("$reason", Truncate(reason, 2000)));
+
+    private void WriteSetAside(SqliteTransaction transaction, long messageId, string reason, DateTime now) => Execute(transaction, SetAsideSql,
+        ("$id", messageId), ("$at", now), ("$reason", Truncate(reason, 2000)));
+
+    private const string SetAsideSql = """
         INSERT INTO SetAsideMessages (MessageId, SetAsideAt, Reason, Attempts, RetryRequestedAt) VALUES ($id, $at, $reason, 1, NULL)
         ON CONFLICT (MessageId) DO UPDATE SET SetAsideAt = excluded.SetAsideAt, Reason = excluded.Reason,
             Attempts = SetAsideMessages.Attempts + 1, RetryRequestedAt = NULL
-        """, ("$id", messageId), ("$at", now), ("$reason", Truncate(reason, 2000)));
+        """;
 
     private static string Truncate(string text, int length) => text.Length <= length ? text : text[..(length - 1)] + "…";
 
@@ -158,97 +168,19 @@ public sealed class UnificationStore(SqliteConnection connection, ProfileTables?
     {
         using var transaction = connection.BeginTransaction();
         prepare?.Invoke(transaction);
-        // A profile created in this run is inserted with its last activity, which saves an UPDATE per new profile.
-        var insertedTouched = new HashSet<long>();
-        foreach (var p in changes.CreatedProfiles)
+        var context = new StageWriteContext(this, transaction, now);
+        // Each stage's changes by its writer, in the pipeline's order (a stage writes after the stages it reads from).
+        foreach (var writer in _pipeline.Writers)
         {
-            var (updatedAt, lastMessage) = (p.CreatedAt, p.FirstMessageId);
-            if (changes.Touched.TryGetValue(p.Id, out var touched))
+            if (changes.Outputs.FirstOrDefault(o => o.GetType() == writer.Changes) is { } output)
             {
-                (updatedAt, lastMessage) = (touched.At > updatedAt ? touched.At : updatedAt, Math.Max(lastMessage, touched.MessageId));
-                insertedTouched.Add(p.Id);
+                writer.Write(output, context);
             }
-            Statement($"INSERT INTO {T.Profiles} (Id, CreatedAt, UpdatedAt, MergedIntoId, FirstMessageId, LastMessageId) VALUES (?1, ?2, ?3, NULL, ?4, ?5)")
-                .Bind(1, p.Id).Bind(2, p.CreatedAt).Bind(3, updatedAt).Bind(4, p.FirstMessageId).Bind(5, lastMessage).Execute();
         }
-        foreach (var (from, into) in changes.Merges)
-        {
-            // Every per-profile table moves its rows as the register says; the profile row itself is this store's.
-            foreach (var table in ProfileOwnedData.Tables)
-            {
-                if (table.Merge is { } merge)
-                {
-                    Execute(transaction, merge(T), ("$from", from), ("$into", into));
-                }
-            }
-            Execute(transaction, $"""
-                UPDATE {T.Profiles} SET
-                    CreatedAt = min(CreatedAt, (SELECT CreatedAt FROM {T.Profiles} WHERE Id = $from)),
-                    FirstMessageId = min(FirstMessageId, (SELECT FirstMessageId FROM {T.Profiles} WHERE Id = $from))
-                WHERE Id = $into
-                """, ("$from", from), ("$into", into));
-            // Redirects stay one hop: profiles merged into "from" earlier now point at "into" (two statements, so both use an index).
-            Execute(transaction, $"UPDATE {T.Profiles} SET MergedIntoId = $into WHERE MergedIntoId = $from", ("$from", from), ("$into", into));
-            Execute(transaction, $"UPDATE {T.Profiles} SET MergedIntoId = $into WHERE Id = $from", ("$from", from), ("$into", into));
-        }
-        foreach (var (key, i) in changes.Identities)
-        {
-            Statement($"""
-                INSERT INTO {T.Identities} (Namespace, Value, ProfileId, SourceId, FirstMessageId, LastMessageId, FirstSeenAt, LastSeenAt)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                ON CONFLICT (Namespace, Value) DO UPDATE SET ProfileId = excluded.ProfileId, LastMessageId = excluded.LastMessageId,
-                    LastSeenAt = max(LastSeenAt, excluded.LastSeenAt)
-                """).Bind(1, key.Namespace).Bind(2, key.Value).Bind(3, i.ProfileId).Bind(4, i.SourceId).Bind(5, i.FirstMessageId)
-                .Bind(6, i.LastMessageId).Bind(7, i.FirstSeenAt).Bind(8, i.LastSeenAt).Execute();
-        }
-        foreach (var ((from, to), link) in changes.Links)
-        {
-            Statement($"""
-                INSERT INTO {T.IdentityLinks} (FromIdentityId, ToIdentityId, SourceId, FirstMessageId, FirstSeenAt, LastSeenAt)
-                SELECT a.Id, b.Id, ?1, ?2, ?3, ?4 FROM {T.Identities} a, {T.Identities} b
-                WHERE a.Namespace = ?5 AND a.Value = ?6 AND b.Namespace = ?7 AND b.Value = ?8
-                ON CONFLICT (FromIdentityId, ToIdentityId) DO UPDATE SET LastSeenAt = max(LastSeenAt, excluded.LastSeenAt)
-                """).Bind(1, link.SourceId).Bind(2, link.FirstMessageId).Bind(3, link.FirstSeenAt).Bind(4, link.LastSeenAt)
-                .Bind(5, from.Namespace).Bind(6, from.Value).Bind(7, to.Namespace).Bind(8, to.Value).Execute();
-        }
-        foreach (var a in changes.Attributes.Values)
-        {
-            Statement($"""
-                INSERT INTO {T.ProfileAttributes} (ProfileId, SourceId, Key, ValueJson, EventAt, MessageId) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                ON CONFLICT (ProfileId, SourceId, Key) DO UPDATE SET ValueJson = excluded.ValueJson, EventAt = excluded.EventAt, MessageId = excluded.MessageId
-                WHERE excluded.EventAt > {T.ProfileAttributes}.EventAt
-                    OR (excluded.EventAt = {T.ProfileAttributes}.EventAt AND excluded.MessageId >= {T.ProfileAttributes}.MessageId)
-                """).Bind(1, a.ProfileId).Bind(2, a.SourceId).Bind(3, a.Key).Bind(4, a.ValueJson).Bind(5, a.EventAt).Bind(6, a.MessageId).Execute();
-        }
-        foreach (var e in changes.Events)
-        {
-            Statement($"INSERT INTO {T.ProfileEvents} (ProfileId, MessageId, SourceId, Type, Name, EventAt, PropertiesJson) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
-                .Bind(1, e.ProfileId).Bind(2, e.MessageId).Bind(3, e.SourceId).Bind(4, e.Type).Bind(5, e.Name).Bind(6, e.EventAt).Bind(7, e.PropertiesJson).Execute();
-        }
-        foreach (var (profile, (at, messageId)) in changes.Touched)
-        {
-            if (insertedTouched.Contains(profile))
-            {
-                continue;
-            }
-            Statement($"UPDATE {T.Profiles} SET UpdatedAt = max(UpdatedAt, ?1), LastMessageId = max(LastMessageId, ?2) WHERE Id = ?3")
-                .Bind(1, at).Bind(2, messageId).Bind(3, profile).Execute();
-        }
-        foreach (var i in changes.Insights)
-        {
-            Statement($"""
-                INSERT INTO {T.IdentityInsights} (At, Kind, ProfileId, OtherProfileId, Namespace, Value, MessageId, SourceId, Detail)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-                """).Bind(1, i.At).Bind(2, i.Kind).Bind(3, i.ProfileId).Bind(4, i.OtherProfileId).Bind(5, i.Namespace).Bind(6, i.Value)
-                .Bind(7, i.MessageId).Bind(8, i.SourceId).Bind(9, i.Detail).Execute();
-        }
-        foreach (var retried in changes.Retried.Except(changes.SetAside.Select(a => a.MessageId)))
+        var setAsideAgain = changes.Find<MessageReadChanges>()?.SetAside.Select(a => a.MessageId).ToHashSet() ?? [];
+        foreach (var retried in changes.Retried.Where(id => !setAsideAgain.Contains(id)))
         {
             Execute(transaction, "DELETE FROM SetAsideMessages WHERE MessageId = $id", ("$id", retried));
-        }
-        foreach (var aside in changes.SetAside)
-        {
-            WriteSetAside(transaction, aside.MessageId, aside.Reason, now);
         }
         if (T == ProfileTables.Live)
         {
@@ -262,43 +194,16 @@ public sealed class UnificationStore(SqliteConnection connection, ProfileTables?
         transaction.Commit();
     }
 
-    /// <summary>The change feed's rows for a run: what it did to each profile, in the run's transaction.</summary>
+    /// <summary>The change feed's rows for a run: what each stage did to each profile, in the run's transaction.</summary>
     private void WriteFeed(UnificationChanges changes, DateTime now)
     {
-        var kinds = new Dictionary<long, ProfileChangeKinds>();
-        void Mark(long profile, ProfileChangeKinds kind)
+        var marks = new ProfileChangeMarks();
+        foreach (var output in changes.Outputs)
         {
-            if (profile != 0)
-            {
-                kinds[profile] = kinds.GetValueOrDefault(profile) | kind;
-            }
-        }
-        foreach (var identity in changes.Identities.Values)
-        {
-            Mark(identity.ProfileId, ProfileChangeKinds.Identities);
-        }
-        foreach (var attribute in changes.Attributes.Values)
-        {
-            Mark(attribute.ProfileId, ProfileChangeKinds.Attributes);
-        }
-        foreach (var e in changes.Events)
-        {
-            Mark(e.ProfileId, ProfileChangeKinds.Events);
-        }
-        foreach (var profile in changes.Touched.Keys)
-        {
-            Mark(profile, ProfileChangeKinds.None);
+            output.Describe(marks);
         }
         var insert = Statement("INSERT INTO ProfileChanges (At, ProfileId, Kinds, OtherProfileId) VALUES (?1, ?2, ?3, ?4)");
-        foreach (var (from, into) in changes.Merges)
-        {
-            insert.Bind(1, now).Bind(2, into).Bind(3, (long)ProfileChangeKinds.Merged).Bind(4, from).Execute();
-        }
-        foreach (var (profile, kind) in kinds)
-        {
-            insert.Bind(1, now).Bind(2, profile).Bind(3, (long)kind).Bind(4, (long?)null).Execute();
-        }
-        foreach (var row in changes.Feed)
+        foreach (var row in marks.Rows.Concat(changes.Feed))
         {
             insert.Bind(1, now).Bind(2, row.ProfileId).Bind(3, (long)row.Kinds).Bind(4, row.OtherProfileId).Execute();
         }
@@ -334,7 +239,7 @@ public sealed class UnificationStore(SqliteConnection connection, ProfileTables?
     }
 
     /// <summary>A hot statement, prepared once and bound by position (see <see cref="SqliteStatement"/>).</summary>
-    private SqliteStatement Statement(string sql)
+    internal SqliteStatement Statement(string sql)
     {
         if (!_statements.TryGetValue(sql, out var statement))
         {

@@ -174,7 +174,7 @@ public sealed class MergePolicyEvaluatorPropertyTests
             }
         }
         Assert.DoesNotContain(view.Values.Keys, k => view.Values.Keys.Any(other => other != k && IsAtOrAbove(other, k)));
-        var flattened = UnificationEngine.Flatten(view.ToJson()).ToDictionary(x => x.Key, x => x.Value!.ToJsonString());
+        var flattened = ProfileStudio.Core.Unification.Stages.MessageReadStage.Flatten(view.ToJson()).ToDictionary(x => x.Key, x => x.Value!.ToJsonString());
         Assert.Equal(view.Values.ToDictionary(v => v.Key, v => v.Value.GetRawText()).OrderBy(x => x.Key, StringComparer.Ordinal),
             flattened.OrderBy(x => x.Key, StringComparer.Ordinal));
     });

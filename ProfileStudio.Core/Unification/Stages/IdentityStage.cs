@@ -1,0 +1,205 @@
+using ProfileStudio.Core.ChangeFeed;
+using ProfileStudio.Core.Identity;
+using ProfileStudio.Core.Ingestion;
+using ProfileStudio.Core.Profiles;
+
+namespace ProfileStudio.Core.Unification.Stages;
+
+/// <summary>The identity stage's changes: profiles created and merged, identifiers and their links, decisions, and each message's profile.</summary>
+public sealed class IdentityChanges : IStageChanges
+{
+    public List<Profile> CreatedProfiles { get; } = [];
+
+    /// <summary>Merges in the order they happened: the first profile's data moves into the second.</summary>
+    public List<(long From, long Into)> Merges { get; } = [];
+
+    /// <summary>The final state of every identifier the run touched.</summary>
+    public Dictionary<IdentityKey, IdentityRecord> Identities { get; } = [];
+
+    public Dictionary<(IdentityKey From, IdentityKey To), IdentityLink> Links { get; } = [];
+
+    /// <summary>Latest message per profile, for its last-updated time.</summary>
+    public Dictionary<long, (DateTime At, long MessageId)> Touched { get; } = [];
+
+    public List<IdentityInsight> Insights { get; } = [];
+
+    /// <summary>Each message resolved to a profile (the profile it resolved to then; see <see cref="IdentityGraph.Canonical"/> for the survivor).</summary>
+    public List<(MessageRead Read, long ProfileId)> Resolved { get; } = [];
+
+    public void Describe(ProfileChangeMarks marks)
+    {
+        foreach (var (from, into) in Merges)
+        {
+            marks.Add(into, ProfileChangeKinds.Merged, from);
+        }
+        foreach (var identity in Identities.Values)
+        {
+            marks.Mark(identity.ProfileId, ProfileChangeKinds.Identities);
+        }
+        foreach (var profile in Touched.Keys)
+        {
+            marks.Mark(profile, ProfileChangeKinds.None);
+        }
+    }
+}
+
+/// <summary>
+/// Stage 2: resolves each read message's identifiers in the identity graph, in lake order (link,
+/// merge, or refuse under the rules), and records every decision (new profile, merge, refusal, blocked
+/// value, device moved) as an insight. A scope (a split's replay) limits it to some identifiers.
+/// </summary>
+public sealed class IdentityStage : IUnificationStage
+{
+    public IStageChanges Process(UnificationRun run)
+    {
+        var graph = run.Graph;
+        var changes = new IdentityChanges();
+        foreach (var read in run.Output<MessageReadChanges>().Messages)
+        {
+            var message = read.Message;
+            if (read.Content is not { } content)
+            {
+                changes.Insights.Add(Insight(message, InsightKinds.Unidentified, null, read.Unreadable!));
+                continue;
+            }
+            foreach (var dropped in content.Identifiers.Where(e => e.Key is null))
+            {
+                changes.Insights.Add(Insight(message, InsightKinds.Blocked, null, dropped.DroppedBecause!, dropped.Namespace, dropped.Raw));
+            }
+            var keys = content.Identifiers.Where(e => e.Key is not null).Select(e => e.Key!.Value).ToList();
+            if (run.Scope is { } scope)
+            {
+                keys.RemoveAll(k => !scope.Contains(k));
+                if (keys.Count == 0)
+                {
+                    continue;
+                }
+            }
+            if (keys.Count == 0)
+            {
+                changes.Insights.Add(Insight(message, InsightKinds.Unidentified, null, "the message carries no usable identifier"));
+                continue;
+            }
+
+            var resolution = graph.Resolve(keys);
+            Record(graph, message, keys, resolution, changes);
+            if (resolution.ProfileId is not { } profileId)
+            {
+                changes.Insights.Add(Insight(message, InsightKinds.Unidentified, null, "every identifier was set aside"));
+                continue;
+            }
+            changes.Resolved.Add((read, profileId));
+        }
+
+        // What the run attached to profiles that were merged later in the same run moves onto the survivors.
+        var touched = changes.Touched.ToList();
+        changes.Touched.Clear();
+        foreach (var (profile, last) in touched)
+        {
+            var survivor = graph.Canonical(profile);
+            var current = changes.Touched.GetValueOrDefault(survivor);
+            changes.Touched[survivor] = (Max(current.At, last.At), Math.Max(current.MessageId, last.MessageId));
+        }
+        foreach (var (key, record) in changes.Identities)
+        {
+            record.ProfileId = graph.ProfileOf(key) ?? 0;
+        }
+        return changes;
+    }
+
+    /// <summary>
+    /// Records what resolving a message's identifiers did: refusals, a new profile, merges, moved
+    /// devices, the identifiers and their links; then the same for identifiers a never-link rule
+    /// kept apart and that were resolved on their own.
+    /// </summary>
+    private static void Record(IdentityGraph graph, RawMessage message, IReadOnlyList<IdentityKey> keys, Resolution resolution, IdentityChanges changes)
+    {
+        foreach (var aside in resolution.SetAside)
+        {
+            changes.Insights.Add(Insight(message, InsightKinds.Refused, resolution.ProfileId,
+                $"{aside.Key} was set aside: {aside.Reason}", aside.Key.Namespace, aside.Key.Value, graph.ProfileOf(aside.Key)));
+        }
+        if (resolution.ProfileId is { } profileId)
+        {
+            if (resolution.Created)
+            {
+                // A new profile is recorded on the profile itself (created, first message); insights keep the decisions.
+                changes.CreatedProfiles.Add(new Profile { Id = profileId, CreatedAt = message.EventAt, UpdatedAt = message.EventAt, FirstMessageId = message.Id, LastMessageId = message.Id });
+            }
+            foreach (var merged in resolution.Merged)
+            {
+                changes.Merges.Add((merged, profileId));
+                changes.Insights.Add(Insight(message, InsightKinds.Merged, profileId,
+                    $"profile {merged} merged into {profileId}: {string.Join(", ", keys)} seen together", otherProfile: merged));
+            }
+            // Anonymous browsing that becomes a identified person (the login after browsing) is the merge people look for.
+            var identified = resolution.Added.Where(k => graph.Rules.Find(k.Namespace) is { IsDevice: false }).ToList();
+            if (!resolution.Created && resolution.Merged.Count == 0 && identified.Count > 0
+                && graph.IdentitiesOf(profileId).All(k => identified.Contains(k) || graph.Rules.Find(k.Namespace) is { IsDevice: true }))
+            {
+                var devices = graph.IdentitiesOf(profileId).Where(k => !identified.Contains(k)).Select(k => k.ToString()).Order(StringComparer.Ordinal).ToList();
+                changes.Insights.Add(Insight(message, InsightKinds.Merged, profileId,
+                    $"the anonymous history of profile {profileId} ({string.Join(", ", devices)}) now belongs to {string.Join(", ", identified)}: seen together",
+                    identified[0].Namespace, identified[0].Value));
+            }
+            foreach (var (key, from) in resolution.Reassigned)
+            {
+                changes.Insights.Add(Insight(message, InsightKinds.Reassigned, profileId,
+                    $"{key} moved from profile {from} to {profileId}: the device's latest sign-in", key.Namespace, key.Value, from));
+            }
+
+            var members = keys.Where(k => graph.ProfileOf(k) == profileId).ToList();
+            foreach (var key in members)
+            {
+                if (changes.Identities.TryGetValue(key, out var known))
+                {
+                    known.LastMessageId = message.Id;
+                    known.LastSeenAt = Max(known.LastSeenAt, message.EventAt);
+                }
+                else
+                {
+                    changes.Identities[key] = new IdentityRecord
+                    {
+                        Namespace = key.Namespace, Value = key.Value, SourceId = message.SourceId,
+                        FirstMessageId = message.Id, LastMessageId = message.Id, FirstSeenAt = message.EventAt, LastSeenAt = message.EventAt,
+                    };
+                }
+            }
+            // Edges from the message's strongest identifier to each other one: who was seen with whom, by which source.
+            for (var i = 1; i < members.Count; i++)
+            {
+                var edge = (members[0], members[i]);
+                if (changes.Links.TryGetValue(edge, out var link))
+                {
+                    link.LastSeenAt = Max(link.LastSeenAt, message.EventAt);
+                }
+                else
+                {
+                    changes.Links[edge] = new IdentityLink { SourceId = message.SourceId, FirstMessageId = message.Id, FirstSeenAt = message.EventAt, LastSeenAt = message.EventAt };
+                }
+            }
+            var touched = changes.Touched.GetValueOrDefault(profileId);
+            changes.Touched[profileId] = (Max(touched.At, message.EventAt), message.Id);
+        }
+        foreach (var detached in resolution.Detached)
+        {
+            Record(graph, message, resolution.SetAside.Where(a => a.NeverLink).Select(a => a.Key).ToList(), detached, changes);
+        }
+    }
+
+    private static IdentityInsight Insight(RawMessage message, string kind, long? profileId, string detail,
+        string? ns = null, string? value = null, long? otherProfile = null) => new()
+    {
+        At = message.ReceivedAt,
+        Kind = kind,
+        ProfileId = profileId,
+        OtherProfileId = otherProfile,
+        Namespace = ns,
+        Value = value,
+        MessageId = message.Id,
+        SourceId = message.SourceId,
+        Detail = detail,
+    };
+
+    private static DateTime Max(DateTime a, DateTime b) => a > b ? a : b;
+}

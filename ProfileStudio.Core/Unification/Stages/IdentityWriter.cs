@@ -1,0 +1,86 @@
+using ProfileStudio.Core.Identity;
+
+namespace ProfileStudio.Core.Unification.Stages;
+
+/// <summary>
+/// Writes the identity stage's changes: new profiles (with their last activity), merges (every
+/// per-profile table moves its rows as <see cref="ProfileOwnedData"/> says, then the profile row
+/// redirects), identifiers, links, last activity, and the decisions (insights).
+/// </summary>
+public sealed class IdentityWriter : StageWriter<IdentityChanges>
+{
+    protected override void Write(IdentityChanges changes, StageWriteContext context)
+    {
+        var t = context.T;
+        // A profile created in this run is inserted with its last activity, which saves an UPDATE per new profile.
+        var insertedTouched = new HashSet<long>();
+        foreach (var p in changes.CreatedProfiles)
+        {
+            var (updatedAt, lastMessage) = (p.CreatedAt, p.FirstMessageId);
+            if (changes.Touched.TryGetValue(p.Id, out var touched))
+            {
+                (updatedAt, lastMessage) = (touched.At > updatedAt ? touched.At : updatedAt, Math.Max(lastMessage, touched.MessageId));
+                insertedTouched.Add(p.Id);
+            }
+            context.Statement($"INSERT INTO {t.Profiles} (Id, CreatedAt, UpdatedAt, MergedIntoId, FirstMessageId, LastMessageId) VALUES (?1, ?2, ?3, NULL, ?4, ?5)")
+                .Bind(1, p.Id).Bind(2, p.CreatedAt).Bind(3, updatedAt).Bind(4, p.FirstMessageId).Bind(5, lastMessage).Execute();
+        }
+        foreach (var (from, into) in changes.Merges)
+        {
+            // Every per-profile table moves its rows as the register says; the profile row itself is this store's.
+            foreach (var table in ProfileOwnedData.Tables)
+            {
+                if (table.Merge is { } merge)
+                {
+                    context.Execute(merge(t), ("$from", from), ("$into", into));
+                }
+            }
+            context.Execute($"""
+                UPDATE {t.Profiles} SET
+                    CreatedAt = min(CreatedAt, (SELECT CreatedAt FROM {t.Profiles} WHERE Id = $from)),
+                    FirstMessageId = min(FirstMessageId, (SELECT FirstMessageId FROM {t.Profiles} WHERE Id = $from))
+                WHERE Id = $into
+                """, ("$from", from), ("$into", into));
+            // Redirects stay one hop: profiles merged into "from" earlier now point at "into" (two statements, so both use an index).
+            context.Execute($"UPDATE {t.Profiles} SET MergedIntoId = $into WHERE MergedIntoId = $from", ("$from", from), ("$into", into));
+            context.Execute($"UPDATE {t.Profiles} SET MergedIntoId = $into WHERE Id = $from", ("$from", from), ("$into", into));
+        }
+        foreach (var (key, i) in changes.Identities)
+        {
+            context.Statement($"""
+                INSERT INTO {t.Identities} (Namespace, Value, ProfileId, SourceId, FirstMessageId, LastMessageId, FirstSeenAt, LastSeenAt)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                ON CONFLICT (Namespace, Value) DO UPDATE SET ProfileId = excluded.ProfileId, LastMessageId = excluded.LastMessageId,
+                    LastSeenAt = max(LastSeenAt, excluded.LastSeenAt)
+                """).Bind(1, key.Namespace).Bind(2, key.Value).Bind(3, i.ProfileId).Bind(4, i.SourceId).Bind(5, i.FirstMessageId)
+                .Bind(6, i.LastMessageId).Bind(7, i.FirstSeenAt).Bind(8, i.LastSeenAt).Execute();
+        }
+        foreach (var ((from, to), link) in changes.Links)
+        {
+            context.Statement($"""
+                INSERT INTO {t.IdentityLinks} (FromIdentityId, ToIdentityId, SourceId, FirstMessageId, FirstSeenAt, LastSeenAt)
+                SELECT a.Id, b.Id, ?1, ?2, ?3, ?4 FROM {t.Identities} a, {t.Identities} b
+                WHERE a.Namespace = ?5 AND a.Value = ?6 AND b.Namespace = ?7 AND b.Value = ?8
+                ON CONFLICT (FromIdentityId, ToIdentityId) DO UPDATE SET LastSeenAt = max(LastSeenAt, excluded.LastSeenAt)
+                """).Bind(1, link.SourceId).Bind(2, link.FirstMessageId).Bind(3, link.FirstSeenAt).Bind(4, link.LastSeenAt)
+                .Bind(5, from.Namespace).Bind(6, from.Value).Bind(7, to.Namespace).Bind(8, to.Value).Execute();
+        }
+        foreach (var (profile, (at, messageId)) in changes.Touched)
+        {
+            if (insertedTouched.Contains(profile))
+            {
+                continue;
+            }
+            context.Statement($"UPDATE {t.Profiles} SET UpdatedAt = max(UpdatedAt, ?1), LastMessageId = max(LastMessageId, ?2) WHERE Id = ?3")
+                .Bind(1, at).Bind(2, messageId).Bind(3, profile).Execute();
+        }
+        foreach (var i in changes.Insights)
+        {
+            context.Statement($"""
+                INSERT INTO {t.IdentityInsights} (At, Kind, ProfileId, OtherProfileId, Namespace, Value, MessageId, SourceId, Detail)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                """).Bind(1, i.At).Bind(2, i.Kind).Bind(3, i.ProfileId).Bind(4, i.OtherProfileId).Bind(5, i.Namespace).Bind(6, i.Value)
+                .Bind(7, i.MessageId).Bind(8, i.SourceId).Bind(9, i.Detail).Execute();
+        }
+    }
+}
