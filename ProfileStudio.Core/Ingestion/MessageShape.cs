@@ -59,7 +59,7 @@ public static class MessageShape
     private sealed record Field(string Path, Shape Shape, params string[] Types);
 
     /// <summary>
-    /// Every field the unification engine reads (UnificationEngine, IdentityExtractor). Null is always
+    /// Every field unification reads (MessageReadStage, IdentityExtractor). Null is always
     /// allowed and means "not sent". Anything not listed is kept as sent.
     /// </summary>
     private static readonly Field[] Fields =
