@@ -54,6 +54,7 @@ internal static class StudioServiceCollectionExtensions
         });
         app.UseCors();
         app.UseAuthentication();
+        app.UsePasswordChangeGate();
         app.UseAuthorization();
         // After authorization, which has put the API token's identity on the request: limits are per token.
         app.UseRateLimiter();
