@@ -155,6 +155,9 @@ public sealed class ProductionErrorTests(ProductionAppFactory factory) : IClassF
         Assert.Equal(400, status);
         Assert.Contains("\"code\":\"invalid_request_error\"", body);
         AssertNothingLeaks(raw, key, Basic(key), "do-not-echo", "Bad chunk");
+        // An upload cut short leaves no part of its file behind.
+        var uploads = Path.Combine(factory.DataDirectory, "uploads");
+        Assert.Empty(Directory.Exists(uploads) ? Directory.GetFiles(uploads) : []);
     }
 
     [Fact]
