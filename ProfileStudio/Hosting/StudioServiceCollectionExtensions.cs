@@ -1,9 +1,4 @@
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics;
-using Microsoft.AspNetCore.DataProtection.KeyManagement;
-using Microsoft.AspNetCore.DataProtection.Repositories;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using MudBlazor.Services;
 using ProfileStudio.Core.Hosting;
 using ProfileStudio.Accounts;
@@ -28,12 +23,7 @@ internal static class StudioServiceCollectionExtensions
         services.AddExceptionHandler<ApiExceptionHandler>();
         services.AddScoped<Components.Data.Sources.RevealedWriteKeys>();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
-        // Keys beside the database, so sign-in cookies survive a restart and move with the data.
-        services.AddDataProtection().SetApplicationName("ProfileStudio");
-        services.AddOptions<KeyManagementOptions>()
-            .Configure<IOptions<ProfileStudioOptions>>((o, studio) =>
-                o.XmlRepository = new FileSystemXmlRepository(
-                    new DirectoryInfo(Path.Combine(studio.Value.DataDirectoryFullPath, "keys")), NullLoggerFactory.Instance));
+        services.AddDataProtectionKeys();
         return services;
     }
 
