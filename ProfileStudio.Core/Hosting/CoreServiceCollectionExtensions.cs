@@ -27,8 +27,9 @@ public static class CoreServiceCollectionExtensions
         services.AddDbContextFactory<ProfileStudioDbContext>((sp, o) =>
         {
             var dataDirectory = sp.GetRequiredService<IOptions<ProfileStudioOptions>>().Value.DataDirectoryFullPath;
-            Directory.CreateDirectory(dataDirectory);
-            o.UseSqlite(SqliteDatabase.ConnectionString(dataDirectory));
+            // Owner-only folder and database files (0700/0600) before SQLite creates anything.
+            PrivateFiles.PrepareDataDirectory(dataDirectory);
+            o.UseSqlite(SqliteDatabase.ConnectionString(dataDirectory)).AddInterceptors(new SecureDeleteInterceptor());
         });
         services.AddHostedService<DatabaseMigrator>();
         services.TryAddSingleton(TimeProvider.System);

@@ -11,6 +11,17 @@ public sealed class ProfileStudioOptions
     public string DataDirectoryFullPath => Path.GetFullPath(DataDirectory);
 
     public BootstrapOptions Bootstrap { get; set; } = new();
+
+    public DataProtectionSettings DataProtection { get; set; } = new();
+}
+
+/// <summary>How the data-protection keys (they sign sign-in cookies and antiforgery tokens) are protected at rest.</summary>
+public sealed class DataProtectionSettings
+{
+    /// <summary>A PKCS#12 (.pfx) file whose certificate encrypts the keys; empty keeps them unencrypted (with a warning).</summary>
+    public string? CertificatePath { get; set; }
+
+    public string? CertificatePassword { get; set; }
 }
 
 public sealed class BootstrapOptions

@@ -13,11 +13,11 @@ namespace ProfileStudio.Core.Ingestion;
 public static class TrackingMessageParser
 {
     /// <summary>
-    /// Removes write keys from a body that could not be parsed before it is kept for the debugger:
-    /// the text may still carry <c>"writeKey": "…"</c> (even cut off at the size limit).
+    /// Removes write keys from a body that could not be parsed before it is kept for the debugger: the
+    /// text may still carry the key however it was spelled (<c>"write\u004bey"</c>, <c>WriteKey</c>, single
+    /// quotes, form encoding) and even cut off at the size limit; see <see cref="WriteKeyRedaction"/>.
     /// </summary>
-    public static string RedactWriteKeys(string raw) =>
-        System.Text.RegularExpressions.Regex.Replace(raw, "\"writeKey\"\\s*:\\s*\"(?:[^\"\\\\]|\\\\.)*(\"|$)", "\"writeKey\":\"[removed]\"");
+    public static string RedactWriteKeys(string raw) => WriteKeyRedaction.Redact(raw);
 
     public static IReadOnlyList<string> MessageTypes { get; } = ["identify", "track", "page", "screen", "group", "alias"];
 

@@ -26,6 +26,10 @@ public sealed class ApiTokenBootstrapper(ApiTokenStore tokens, IOptions<ProfileS
             {
                 throw new InvalidOperationException($"{label}: each entry needs a Name and a Token.");
             }
+            if (ApiTokenStore.ValidateSecret(entry.Token.Trim()) is { } weak)
+            {
+                throw new InvalidOperationException($"{label}: Token: {weak}");
+            }
             if (entry.Scopes.Count == 0)
             {
                 throw new InvalidOperationException(

@@ -12,8 +12,13 @@ public static class ApiTokenSecrets
 {
     public const string Marker = "pst_";
 
-    /// <summary>Configured tokens must be at least this long, so they cannot be guessed.</summary>
-    public const int MinLength = 24;
+    /// <summary>
+    /// Configured tokens must be at least this long, as long as the random part of a generated one and of a
+    /// write key: only a long random secret keeps an unsalted SHA-256 safe from guessing.
+    /// </summary>
+    public const int MinLength = 32;
+
+    public const int RandomLength = 40;
 
     /// <summary>Longer input is refused before hashing: no token is this long.</summary>
     public const int MaxLength = 256;
@@ -21,7 +26,7 @@ public static class ApiTokenSecrets
     private const string Alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     private const int PrefixLength = 12;
 
-    public static string Generate() => Marker + RandomNumberGenerator.GetString(Alphabet, 40);
+    public static string Generate() => Marker + RandomNumberGenerator.GetString(Alphabet, RandomLength);
 
     public static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
 

@@ -196,9 +196,11 @@ public sealed class ApiTokenStore(IDbContextFactory<ProfileStudioDbContext> dbFa
         _ => null,
     };
 
-    private static string? ValidateSecret(string secret) => secret.Length switch
+    /// <summary>Why a token chosen by hand (configuration) cannot be used, or null.</summary>
+    public static string? ValidateSecret(string secret) => secret.Length switch
     {
-        < ApiTokenSecrets.MinLength => $"A token must have at least {ApiTokenSecrets.MinLength} characters, so that it cannot be guessed.",
+        < ApiTokenSecrets.MinLength => $"A token must have at least {ApiTokenSecrets.MinLength} characters, so that it cannot be guessed "
+            + $"(this one has {secret.Length}; a generated one has {ApiTokenSecrets.Marker.Length + ApiTokenSecrets.RandomLength}).",
         > ApiTokenSecrets.MaxLength => $"A token has at most {ApiTokenSecrets.MaxLength} characters.",
         _ when secret.Any(char.IsWhiteSpace) => "A token cannot contain spaces.",
         _ when secret.Contains(':') => "A token cannot contain \":\" (it would end the Basic-auth user name).",

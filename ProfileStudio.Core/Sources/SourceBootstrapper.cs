@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ProfileStudio.Core.Hosting;
 
+
 namespace ProfileStudio.Core.Sources;
 
 /// <summary>Applies <c>ProfileStudio:Bootstrap:Sources</c> at start-up; running it again changes nothing.</summary>
@@ -11,6 +12,8 @@ public sealed class SourceBootstrapper(SourceRegistry sources, IOptions<ProfileS
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        // Every entry is checked before any is applied: a mistake stops the start with nothing half done.
+        var entries = new List<(BootstrapSource Configured, SourceKind Kind)>();
         foreach (var configured in options.Value.Bootstrap.Sources)
         {
             if (string.IsNullOrWhiteSpace(configured.Name) || string.IsNullOrWhiteSpace(configured.WriteKey))
@@ -22,6 +25,14 @@ public sealed class SourceBootstrapper(SourceRegistry sources, IOptions<ProfileS
                 throw new InvalidOperationException(
                     $"ProfileStudio:Bootstrap:Sources \"{configured.Name}\": Kind must be streaming or batch, not \"{configured.Kind}\".");
             }
+            if (WriteKeys.Validate(configured.WriteKey.Trim()) is { } weak)
+            {
+                throw new InvalidOperationException($"ProfileStudio:Bootstrap:Sources \"{configured.Name}\": WriteKey: {weak}");
+            }
+            entries.Add((configured, kind));
+        }
+        foreach (var (configured, kind) in entries)
+        {
             var result = await sources.EnsureAsync(configured.Name.Trim(), kind, configured.WriteKey.Trim(), cancellationToken);
             if (!result.Succeeded)
             {

@@ -147,6 +147,10 @@ public sealed class SourceRegistry(IDbContextFactory<ProfileStudioDbContext> dbF
     /// </summary>
     public async Task<SourceResult> EnsureAsync(string name, SourceKind kind, string writeKey, CancellationToken ct = default)
     {
+        if (WriteKeys.Validate(writeKey) is { } weak)
+        {
+            return SourceResult.Fail(weak);
+        }
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var hash = WriteKeys.Hash(writeKey);
         var existing = await db.Sources.FirstOrDefaultAsync(s => s.Name == name, ct);

@@ -177,7 +177,7 @@ public sealed class UnificationRunner(SqliteConnection reading, SqliteConnection
         await reading.OpenAsync(ct);
         await writing.OpenAsync(ct);
         using var pragma = writing.CreateCommand();
-        pragma.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-262144; PRAGMA wal_autocheckpoint=262144;";
+        pragma.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-262144; PRAGMA wal_autocheckpoint=262144; PRAGMA secure_delete=FAST;";
         pragma.ExecuteNonQuery();
         return (reading, writing);
     }

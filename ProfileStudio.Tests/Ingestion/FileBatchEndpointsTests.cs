@@ -444,10 +444,13 @@ public sealed class FileBatchEndpointsTests(IngestionAppFactory factory) : IClas
         var first = await LakeRowsOfAsync(batch.Id);
         Assert.All(first.Where(m => m.Status == MessageStatus.Accepted), m => Assert.Equal($"file-{batch.Id}-{m.LineNumber}", m.MessageId));
 
-        // A crash leaves the batch Processing; the next start queues it again from the first row.
+        // A crash before the end leaves the batch Processing and its file in place (the file is deleted only
+        // once the batch is done); the next start queues it again from the first row.
         await using (var db = await factory.DbAsync())
         {
             await db.FileBatches.Where(b => b.Id == batch.Id).ExecuteUpdateAsync(s => s.SetProperty(b => b.Status, FileBatchStatus.Processing));
+            var stored = await db.FileBatches.Where(b => b.Id == batch.Id).Select(b => b.StoredPath).SingleAsync();
+            await File.WriteAllTextAsync(Path.Combine(factory.DataDirectory, stored), CrmCsv);
         }
         factory.Services.GetRequiredService<FileBatchQueue>().Enqueue(batch.Id);
         var again = await ProcessedAsync(client, batch.Id);

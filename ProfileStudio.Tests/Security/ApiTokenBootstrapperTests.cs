@@ -119,7 +119,8 @@ public sealed class ApiTokenBootstrapperTests : IAsyncLifetime
         { Entry("Reader", ReaderToken), "give it Scopes" },
         { Entry("", ReaderToken, ApiScopes.ProfilesRead), "needs a Name and a Token" },
         { Entry("Reader", "", ApiScopes.ProfilesRead), "needs a Name and a Token" },
-        { Entry("Reader", "short-token", ApiScopes.ProfilesRead), "at least 24 characters" },
+        { Entry("Reader", "short-token", ApiScopes.ProfilesRead), "at least 32 characters" },
+        { Entry("Reader", "pst_only_thirty_one_characters1", ApiScopes.ProfilesRead), "at least 32 characters" },
         { Entry("Reader", "pst_has a space in it_0000000000", ApiScopes.ProfilesRead), "cannot contain spaces" },
         { Entry("Reader", "pst_user:password_000000000000000", ApiScopes.ProfilesRead), "cannot contain \":\"" },
     };

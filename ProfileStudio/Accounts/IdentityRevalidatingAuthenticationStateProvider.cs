@@ -9,7 +9,8 @@ namespace ProfileStudio.Accounts;
 
 /// <summary>
 /// Re-checks the signed-in user's security stamp every minute while a circuit is open, so that a
-/// locked account or changed roles take effect on open pages too.
+/// locked account, changed roles or a password reset by an administrator take effect on open pages
+/// too (the page then reloads, and the <see cref="PasswordChangeGate"/> asks for a new password).
 /// </summary>
 internal sealed class IdentityRevalidatingAuthenticationStateProvider(
     ILoggerFactory loggerFactory,
@@ -29,7 +30,7 @@ internal sealed class IdentityRevalidatingAuthenticationStateProvider(
     private async Task<bool> ValidateSecurityStampAsync(UserManager<ApplicationUser> userManager, ClaimsPrincipal principal)
     {
         var user = await userManager.GetUserAsync(principal);
-        if (user is null || await userManager.IsLockedOutAsync(user))
+        if (user is null || await userManager.IsLockedOutAsync(user) || user.MustChangePassword)
         {
             return false;
         }

@@ -1,9 +1,4 @@
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics;
-using Microsoft.AspNetCore.DataProtection.KeyManagement;
-using Microsoft.AspNetCore.DataProtection.Repositories;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using MudBlazor.Services;
 using ProfileStudio.Core.Hosting;
 using ProfileStudio.Accounts;
@@ -25,22 +20,26 @@ internal static class StudioServiceCollectionExtensions
         services.AddTrackingApi();
         services.AddApiTokenSecurity();
         services.AddApiDocument();
+        services.AddExceptionHandler<ApiExceptionHandler>();
         services.AddScoped<Components.Data.Sources.RevealedWriteKeys>();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
-        // Keys beside the database, so sign-in cookies survive a restart and move with the data.
-        services.AddDataProtection().SetApplicationName("ProfileStudio");
-        services.AddOptions<KeyManagementOptions>()
-            .Configure<IOptions<ProfileStudioOptions>>((o, studio) =>
-                o.XmlRepository = new FileSystemXmlRepository(
-                    new DirectoryInfo(Path.Combine(studio.Value.DataDirectoryFullPath, "keys")), NullLoggerFactory.Instance));
+        services.AddDataProtectionKeys();
         return services;
     }
 
     public static WebApplication UseStudio(this WebApplication app)
     {
+        // The developer exception page (stack traces, the request's headers) only when a developer asks
+        // for Development; otherwise APIs answer in their error shape (ApiExceptionHandler) and pages
+        // show /Error. A body Kestrel cannot read is the client's fault: its 400, not a 500.
         if (!app.Environment.IsDevelopment())
         {
-            app.UseExceptionHandler("/Error", createScopeForErrors: true);
+            app.UseExceptionHandler(new ExceptionHandlerOptions
+            {
+                ExceptionHandlingPath = "/Error",
+                CreateScopeForErrors = true,
+                StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+            });
         }
         app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
         app.Use((context, next) =>
@@ -54,6 +53,7 @@ internal static class StudioServiceCollectionExtensions
         });
         app.UseCors();
         app.UseAuthentication();
+        app.UsePasswordChangeGate();
         app.UseAuthorization();
         // After authorization, which has put the API token's identity on the request: limits are per token.
         app.UseRateLimiter();
@@ -77,5 +77,5 @@ internal static class StudioServiceCollectionExtensions
     private static IResult ApiNotFound(HttpRequest request) =>
         ApiErrors.Problem(StatusCodes.Status404NotFound, ApiErrors.NotFound, $"There is no API at {request.Method} {request.Path}.");
 
-    private static bool IsApi(PathString path) => path.StartsWithSegments("/v1") || path.StartsWithSegments("/api");
+    internal static bool IsApi(PathString path) => path.StartsWithSegments("/v1") || path.StartsWithSegments("/api");
 }

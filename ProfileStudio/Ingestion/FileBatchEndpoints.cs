@@ -104,6 +104,10 @@ internal static class FileBatchEndpoints
                 // mapping=auto: suggest from the header names, then start.
                 var preview = await batches.PreviewAsync(waiting.Id, 0, ct);
                 upload = await batches.StartAsync(waiting.Id, FileMapping.Suggest(fileKind.Value, preview!.Headers), ct);
+                if (!upload.Succeeded)
+                {
+                    await batches.DiscardAsync(waiting.Id, CancellationToken.None); // refused: no batch or file is left waiting
+                }
             }
             if (!upload.Succeeded)
             {

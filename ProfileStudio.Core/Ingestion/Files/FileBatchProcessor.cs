@@ -28,6 +28,12 @@ public sealed class FileBatchProcessor(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Files' times are the real clock's, so the injected TimeProvider is not the one to compare with.
+        var stale = await batches.DeleteStaleUploadsAsync(DateTime.UtcNow, stoppingToken);
+        if (stale > 0)
+        {
+            logger.LogInformation("Deleted {Count} uploaded file(s) that no batch needs any more.", stale);
+        }
         await using (var db = await dbFactory.CreateDbContextAsync(stoppingToken))
         {
             var unfinished = await db.FileBatches.AsNoTracking()
@@ -54,6 +60,10 @@ public sealed class FileBatchProcessor(
                     b.Error = ex.Message;
                     b.CompletedAt = time.GetUtcNow().UtcDateTime;
                 }, CancellationToken.None);
+                if (await batches.GetAsync(batchId, CancellationToken.None) is { } failed)
+                {
+                    batches.DeleteUpload(failed); // not retried: the rows stored so far are in the lake
+                }
             }
         }
     }
@@ -149,6 +159,8 @@ public sealed class FileBatchProcessor(
             b.RowsRejected = progress.Rejected;
             b.CompletedAt = time.GetUtcNow().UtcDateTime;
         }, ct);
+        await stream.DisposeAsync();
+        batches.DeleteUpload(batch); // the lake holds the rows now; the file would only outlive an erase
         logger.LogInformation("File batch {BatchId} ({File}): {Read} rows, {Accepted} accepted, {Rejected} rejected.",
             batchId, batch.FileName, progress.Read, progress.Accepted, progress.Rejected);
     }

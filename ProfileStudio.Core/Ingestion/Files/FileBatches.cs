@@ -58,36 +58,41 @@ public sealed class FileBatches(
             return FileBatchResult.Fail($"\"{source.Name}\" is disabled.");
         }
 
-        var folder = Path.Combine(options.Value.DataDirectoryFullPath, "uploads");
-        Directory.CreateDirectory(folder);
-        var relative = Path.Combine("uploads", $"{Guid.CreateVersion7():N}{Path.GetExtension(fileName).ToLowerInvariant()}");
+        PrivateFiles.CreateDirectory(UploadsFolder);
+        var relative = Path.Combine(UploadsFolderName, $"{Guid.CreateVersion7():N}{Path.GetExtension(fileName).ToLowerInvariant()}");
         var path = Path.Combine(options.Value.DataDirectoryFullPath, relative);
-        long size;
-        await using (var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
+        long? size;
+        try
         {
-            var buffer = new byte[1 << 16];
-            int read;
-            while ((read = await content.ReadAsync(buffer, ct)) > 0)
-            {
-                await file.WriteAsync(buffer.AsMemory(0, read), ct);
-                if (file.Length > MaxFileBytes)
-                {
-                    file.Close();
-                    File.Delete(path);
-                    return FileBatchResult.Fail($"The file is larger than {MaxFileBytes / (1024 * 1024 * 1024)} GB.");
-                }
-            }
-            file.Flush(flushToDisk: true); // the upload is acknowledged only once it is on disk
-            size = file.Length;
+            size = format == FileFormat.Ndjson ? await StoreNdjsonAsync(content, path, ct) : await StoreAsync(content, path, ct);
+        }
+        catch
+        {
+            DeleteFile(path); // a cancelled or broken upload leaves no part of the file behind
+            throw;
+        }
+        if (size is null)
+        {
+            DeleteFile(path);
+            return FileBatchResult.Fail($"The file is larger than {MaxFileBytes / (1024 * 1024 * 1024)} GB.");
         }
 
-        if (format == FileFormat.Csv && mapping is not null)
+        if (format == FileFormat.Csv)
         {
-            await using var stream = File.OpenRead(path);
-            var problems = mapping.Problems(CsvFiles.ReadPreview(stream, 0).Headers);
+            // A file no mapping can ever fit is refused now, so no batch waits for a mapping that cannot come.
+            IReadOnlyList<string> headers;
+            await using (var stream = File.OpenRead(path))
+            {
+                headers = CsvFiles.ReadPreview(stream, 0).Headers;
+            }
+            IReadOnlyList<string> problems = HeaderProblems(headers);
+            if (problems.Count == 0 && mapping is not null)
+            {
+                problems = mapping.Problems(headers);
+            }
             if (problems.Count > 0)
             {
-                File.Delete(path);
+                DeleteFile(path);
                 return FileBatchResult.Fail([.. problems]);
             }
         }
@@ -100,18 +105,146 @@ public sealed class FileBatches(
             Kind = format == FileFormat.Ndjson ? FileKind.Events : kind,
             Status = ready ? FileBatchStatus.Queued : FileBatchStatus.AwaitingMapping,
             StoredPath = relative,
-            SizeBytes = size,
+            SizeBytes = size.Value,
             MappingJson = mapping is null ? null : JsonSerializer.Serialize(mapping, MappingJson),
             UploadedBy = uploadedBy,
             UploadedAt = time.GetUtcNow().UtcDateTime,
         };
         db.FileBatches.Add(batch);
-        await db.SaveChangesAsync(ct);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch
+        {
+            DeleteFile(path);
+            throw;
+        }
         if (ready)
         {
             queue.Enqueue(batch.Id);
         }
         return new FileBatchResult(true, batch);
+    }
+
+    private const string UploadsFolderName = "uploads";
+
+    private string UploadsFolder => Path.Combine(options.Value.DataDirectoryFullPath, UploadsFolderName);
+
+    /// <summary>The upload as it came; null when it passes <see cref="MaxFileBytes"/>.</summary>
+    private static async Task<long?> StoreAsync(Stream content, string path, CancellationToken ct)
+    {
+        await using var file = new FileStream(path, PrivateFiles.NewFile());
+        var buffer = new byte[1 << 16];
+        int read;
+        while ((read = await content.ReadAsync(buffer, ct)) > 0)
+        {
+            await file.WriteAsync(buffer.AsMemory(0, read), ct);
+            if (file.Length > MaxFileBytes)
+            {
+                return null;
+            }
+        }
+        file.Flush(flushToDisk: true); // the upload is acknowledged only once it is on disk
+        return file.Length;
+    }
+
+    /// <summary>
+    /// An NDJSON upload line by line with any write key removed (<see cref="WriteKeyRedaction"/>), so the
+    /// stored file holds no secret, not even in a line that will not parse. Lines are read as the processor
+    /// reads them, so line numbers (and the message ids made from them) stay the same.
+    /// </summary>
+    private static async Task<long?> StoreNdjsonAsync(Stream content, string path, CancellationToken ct)
+    {
+        await using var file = new FileStream(path, PrivateFiles.NewFile());
+        await using (var writer = new StreamWriter(file, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true))
+        {
+            using var reader = new StreamReader(content, leaveOpen: true);
+            long size = 0;
+            while (await reader.ReadLineAsync(ct) is { } line)
+            {
+                var stored = WriteKeyRedaction.Redact(line);
+                size += System.Text.Encoding.UTF8.GetByteCount(stored) + 1;
+                if (size > MaxFileBytes)
+                {
+                    return null;
+                }
+                await writer.WriteAsync(stored.AsMemory(), ct);
+                await writer.WriteAsync("\n".AsMemory(), ct);
+            }
+        }
+        file.Flush(flushToDisk: true);
+        return file.Length;
+    }
+
+    private static List<string> HeaderProblems(IReadOnlyList<string> headers)
+    {
+        if (headers.Count == 0 || headers.All(string.IsNullOrWhiteSpace))
+        {
+            return ["The file is empty: a CSV needs a header row naming its columns."];
+        }
+        return headers.GroupBy(h => h.Trim(), StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1)
+            .Select(g => $"The column name \"{g.Key}\" appears {g.Count()} times; give every column its own name.")
+            .ToList();
+    }
+
+    /// <summary>
+    /// Removes the stored upload of a batch that is done with it (processed, failed, refused): the lake holds
+    /// its rows, the rejected-rows report reads them there, and a file left behind would keep personal data
+    /// that a privacy erase cannot reach.
+    /// </summary>
+    public void DeleteUpload(FileBatch batch) => DeleteFile(PathOf(batch));
+
+    /// <summary>Refuses a batch still waiting for its mapping: the batch and its file are gone.</summary>
+    public async Task DiscardAsync(long batchId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        if (await db.FileBatches.FirstOrDefaultAsync(b => b.Id == batchId && b.Status == FileBatchStatus.AwaitingMapping, ct) is { } batch)
+        {
+            db.FileBatches.Remove(batch);
+            await db.SaveChangesAsync(ct);
+            DeleteUpload(batch);
+        }
+    }
+
+    /// <summary>
+    /// At start-up: removes upload files no batch still needs: those of finished batches (from versions that
+    /// kept them, or a crash between the batch's end and the deletion) and those without a batch (an upload
+    /// cut off by a crash). Files written since <paramref name="startedAt"/> may be uploads in progress.
+    /// </summary>
+    public async Task<int> DeleteStaleUploadsAsync(DateTime startedAt, CancellationToken ct = default)
+    {
+        if (!Directory.Exists(UploadsFolder))
+        {
+            return 0;
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var needed = (await db.FileBatches.AsNoTracking()
+                .Where(b => b.Status == FileBatchStatus.AwaitingMapping || b.Status == FileBatchStatus.Queued || b.Status == FileBatchStatus.Processing)
+                .Select(b => b.StoredPath).ToListAsync(ct))
+            .Select(p => Path.GetFullPath(Path.Combine(options.Value.DataDirectoryFullPath, p)))
+            .ToHashSet(StringComparer.Ordinal);
+        var deleted = 0;
+        foreach (var file in Directory.EnumerateFiles(UploadsFolder))
+        {
+            if (!needed.Contains(Path.GetFullPath(file)) && File.GetLastWriteTimeUtc(file) < startedAt)
+            {
+                DeleteFile(file);
+                deleted++;
+            }
+        }
+        return deleted;
+    }
+
+    private static void DeleteFile(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
     }
 
     public async Task<CsvFiles.Preview?> PreviewAsync(long batchId, int rows, CancellationToken ct = default)
