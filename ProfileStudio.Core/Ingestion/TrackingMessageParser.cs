@@ -76,7 +76,7 @@ public static class TrackingMessageParser
 
             if (endpoint != "batch")
             {
-                request.Remove("writeKey");
+                WriteKeyRedaction.RemoveFrom(request);
                 return new TrackingParseResult(new TrackingRequest(writeKey, [Read(request, endpoint, null, receivedAt, identifierKeys: identifierKeys)]), null);
             }
 
@@ -152,7 +152,7 @@ public static class TrackingMessageParser
             return Rejected("unknown", RedactWriteKeys(MessageShape.StorableText(item)), receivedAt, $"The message cannot be read: {unreadable}.");
         }
         var message = JsonObject.Create(item)!;
-        message.Remove("writeKey"); // before anything is stored, rejected items too
+        WriteKeyRedaction.RemoveFrom(message); // before anything is stored, rejected items too, whatever its spelling
         var type = (message["type"] as JsonValue)?.TryGetValue(out string? t) == true ? t.ToLowerInvariant() : null;
         if (type is null || !MessageTypes.Contains(type))
         {

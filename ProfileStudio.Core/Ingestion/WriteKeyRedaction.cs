@@ -70,7 +70,25 @@ public static class WriteKeyRedaction
         return output.ToString();
     }
 
-    private static bool IsWriteKey(string name)
+    /// <summary>
+    /// Removes every property of a parsed message (and of its <c>context</c>) whose name spells a write key
+    /// (<c>WriteKey</c>, <c>write_key</c>, …): only the exact <c>writeKey</c> authenticates, but none is stored.
+    /// </summary>
+    public static bool RemoveFrom(System.Text.Json.Nodes.JsonObject message)
+    {
+        var removed = false;
+        foreach (var target in new[] { message, message["context"] as System.Text.Json.Nodes.JsonObject })
+        {
+            foreach (var name in target?.Select(p => p.Key).Where(IsWriteKey).ToList() ?? [])
+            {
+                removed |= target!.Remove(name);
+            }
+        }
+        return removed;
+    }
+
+    /// <summary>Whether a property name spells a write key, whatever its case, separators or whitespace.</summary>
+    public static bool IsWriteKey(string name)
     {
         if (name.Length < NormalizedName.Length || name.Length > 64)
         {

@@ -62,6 +62,22 @@ public sealed class SecretsAndUploadsTests(IngestionAppFactory factory) : IClass
         Assert.DoesNotContain(WebKey, Assert.Single(stored).Payload);
     }
 
+    [Theory]
+    [InlineData("/v1/track", "{{\"WriteKey\":\"{0}\",\"userId\":\"u-1\",\"event\":\"x\",\"messageId\":\"{1}\",\"context\":{{\"write_key\":\"{0}\"}}}}")]
+    [InlineData("/v1/batch", "{{\"batch\":[{{\"type\":\"track\",\"Write-Key\":\"{0}\",\"userId\":\"u-1\",\"event\":\"x\",\"messageId\":\"{1}\"}}]}}")]
+    public async Task Track_ValidBodyWithTheKeyInAnotherSpelling_IsStoredWithoutTheKey(string path, string template)
+    {
+        using var client = factory.CreateWriteKeyClient(WebKey);
+        var marker = Guid.NewGuid().ToString("N");
+
+        using var response = await client.PostAsync(path,
+            new StringContent(string.Format(System.Globalization.CultureInfo.InvariantCulture, template, WebKey, marker), Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var stored = Assert.Single(await factory.LakeAsync(await factory.SourceIdAsync("Web"), marker));
+        Assert.DoesNotContain(WebKey, stored.Payload);
+    }
+
     [Fact]
     public async Task Ndjson_KeysInAnySpellingAndBrokenLines_ReachNeitherTheLakeNorTheStoredFile()
     {
