@@ -25,6 +25,7 @@ internal static class StudioServiceCollectionExtensions
         services.AddTrackingApi();
         services.AddApiTokenSecurity();
         services.AddApiDocument();
+        services.AddStudioMetrics();
         services.AddScoped<Components.Data.Sources.RevealedWriteKeys>();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
         // Keys beside the database, so sign-in cookies survive a restart and move with the data.
@@ -67,6 +68,7 @@ internal static class StudioServiceCollectionExtensions
         app.MapApiTokenApi();
         app.MapProfileApi();
         app.MapApiDocument();
+        app.MapStudioMetrics();
         // Without these, an unknown API address falls to the studio's sign-in policy: a 302 to an HTML page.
         app.Map("/v1/{**path}", ApiNotFound).AllowAnonymous().ExcludeFromDescription();
         app.Map("/api/{**path}", ApiNotFound).AllowAnonymous().ExcludeFromDescription();
