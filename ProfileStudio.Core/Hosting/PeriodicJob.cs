@@ -32,10 +32,21 @@ public abstract class PeriodicJob(TimeProvider time, ILogger logger) : Backgroun
     /// <summary>One run of the job.</summary>
     protected abstract Task RunOnceAsync(CancellationToken ct);
 
+    private PeriodicTimer? _timer;
+
+    /// <summary>
+    /// Creates the timer before the host goes on (ExecuteAsync runs on a thread of its own since .NET 10):
+    /// the interval counts from the start, and a test's clock moved right after the start is seen.
+    /// </summary>
+    public sealed override Task StartAsync(CancellationToken cancellationToken)
+    {
+        _timer = new PeriodicTimer(Interval, time);
+        return base.StartAsync(cancellationToken);
+    }
+
     protected sealed override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // Created before the first await: once StartAsync has returned, a test's clock move is seen.
-        using var timer = new PeriodicTimer(Interval, time);
+        using var timer = _timer ?? new PeriodicTimer(Interval, time);
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using ProfileStudio.Core.Accounts;
 using ProfileStudio.Core.Hosting;
 
@@ -34,9 +35,12 @@ internal static class MetricsEndpoint
             .Validate(o => string.IsNullOrEmpty(o.Token) || (o.Token.Length >= MinTokenLength && !o.Token.Any(char.IsWhiteSpace)),
                 $"{MetricsOptions.Section}:Token must be at least {MinTokenLength} characters without spaces (or empty: then only signed-in administrators can read {Path}).")
             .ValidateOnStart();
-        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(ProfileStudioMetrics.MeterName))
+            .WithMetrics(metrics => metrics
             .AddMeter(ProfileStudioMetrics.MeterName)
-            .AddPrometheusExporter());
+            // Without otel_scope_* labels on every series: there is one meter, and queries stay short.
+            .AddPrometheusExporter(o => o.ScopeInfoEnabled = false));
         return services;
     }
 
