@@ -53,15 +53,20 @@ internal sealed class PacedLoad : IAsyncDisposable
             next += interval;
             inFlight.Add(Task.Run(async () =>
             {
-                using var response = await _http.PostAsync("/v1/batch", TrackingTraffic.Json(body));
-                if (response.IsSuccessStatusCode)
+                try
                 {
-                    Interlocked.Add(ref sent, BatchSize);
+                    using var response = await _http.PostAsync("/v1/batch", TrackingTraffic.Json(body));
+                    if (response.IsSuccessStatusCode)
+                    {
+                        Interlocked.Add(ref sent, BatchSize);
+                        return;
+                    }
                 }
-                else
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
                 {
-                    Interlocked.Increment(ref failed);
+                    // A request that timed out on an overloaded machine is counted, and the load goes on.
                 }
+                Interlocked.Increment(ref failed);
             }));
             inFlight.RemoveAll(t => t.IsCompleted);
         }
