@@ -1,9 +1,6 @@
 using System.Diagnostics;
-using System.Net.Http.Headers;
-using System.Text;
 using Microsoft.Data.Sqlite;
 using ProfileStudio.Core.Storage;
-using ProfileStudio.Testing;
 
 namespace ProfileStudio.Bench;
 
@@ -17,18 +14,15 @@ internal static class LagBenchmark
 {
     public static async Task<int> RunAsync(int seconds, int rate)
     {
-        const int batchSize = 50;
-        Console.WriteLine($"lag: {rate:N0} messages/s for {seconds} s in /v1/batch requests of {batchSize}, 300,000 people, unification on, {Environment.ProcessorCount} cores (client, server and worker share them)");
-        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string> { ["ProfileStudio__Unification__Enabled"] = "true" });
-        using var http = new HttpClient { BaseAddress = server.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(ServerProcess.WriteKey + ":")));
+        Console.WriteLine($"lag: {PacedLoad.Conditions(rate, seconds)}");
+        await using var load = await PacedLoad.StartAsync();
+        var server = load.Server;
         await using var db = new SqliteConnection(SqliteDatabase.ConnectionString(server.DataDirectory) + ";Mode=ReadOnly");
         await db.OpenAsync();
 
         var samples = new List<(double At, long LakeEnd, long Unified)>(seconds * 60);
         var stopwatch = Stopwatch.StartNew();
         var deadline = TimeSpan.FromSeconds(seconds);
-        long sent = 0, failed = 0;
         var sampling = Task.Run(async () =>
         {
             using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
@@ -44,35 +38,7 @@ internal static class LagBenchmark
             }
         });
 
-        // Paced senders: a batch every batchSize/rate seconds, spread over 4 concurrent connections.
-        var traffic = new TrackingTraffic(300_000, seed: 42);
-        var interval = TimeSpan.FromSeconds((double)batchSize / rate);
-        var inFlight = new List<Task>();
-        var next = TimeSpan.Zero;
-        while (stopwatch.Elapsed < deadline)
-        {
-            var body = traffic.NextBatchBody(batchSize);
-            var wait = next - stopwatch.Elapsed;
-            if (wait > TimeSpan.Zero)
-            {
-                await Task.Delay(wait);
-            }
-            next += interval;
-            inFlight.Add(Task.Run(async () =>
-            {
-                using var response = await http.PostAsync("/v1/batch", TrackingTraffic.Json(body));
-                if (response.IsSuccessStatusCode)
-                {
-                    Interlocked.Add(ref sent, batchSize);
-                }
-                else
-                {
-                    Interlocked.Increment(ref failed);
-                }
-            }));
-            inFlight.RemoveAll(t => t.IsCompleted);
-        }
-        await Task.WhenAll(inFlight);
+        var (sent, failed) = await load.SendAsync(rate, stopwatch, deadline);
         var sendSeconds = stopwatch.Elapsed.TotalSeconds;
         await sampling;
 
@@ -96,7 +62,7 @@ internal static class LagBenchmark
             }
         }
         lags.Sort();
-        double P(double q) => lags.Count == 0 ? double.NaN : lags[Math.Min(lags.Count - 1, (int)(q * lags.Count))];
+        double P(double q) => PacedLoad.Percentile(lags, q);
         var last = samples[^1];
         Console.WriteLine($"  sent {sent:N0} messages in {sendSeconds:N1} s = {sent / sendSeconds:N0} msg/s accepted ({failed} failed requests)");
         Console.WriteLine($"  unified {last.Unified:N0} of {last.LakeEnd:N0}; caught up {(last.At - deadline.TotalMilliseconds) / 1000:N1} s after the senders stopped");
@@ -106,7 +72,7 @@ internal static class LagBenchmark
         return 0;
     }
 
-    private static long Scalar(SqliteConnection db, string sql)
+    internal static long Scalar(SqliteConnection db, string sql)
     {
         using var command = db.CreateCommand();
         command.CommandText = sql;

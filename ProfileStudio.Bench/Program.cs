@@ -13,6 +13,7 @@ return name switch
     "unify" => await UnifyBenchmark.RunAsync(Option("--messages", 1_000_000), Option("--people", 300_000), rebuild: false),
     "rebuild" => await UnifyBenchmark.RunAsync(Option("--messages", 1_000_000), Option("--people", 300_000), rebuild: true),
     "lag" => await LagBenchmark.RunAsync(Option("--seconds", 60), Option("--rate", 5_000)),
+    "feed" => await FeedBenchmark.RunAsync(Option("--seconds", 60), Option("--rate", 5_000)),
     "lookup" => await LookupBenchmark.RunAsync(Option("--profiles", 1_000_000), Option("--events", 10_000_000), Option("--seconds", 60), Option("--clients", 16)),
     "febrl" => FebrlBenchmark.Run(),
     _ => Usage(),
@@ -33,6 +34,8 @@ static int Usage()
                    the whole profile store rebuilt from the same lake: seconds, peak memory
           lag      [--seconds 60] [--rate 5000]
                    sustained tracking traffic with the worker on: lag from accepted to visible in the profile (p50/p95/p99)
+          feed     [--seconds 60] [--rate 5000]
+                   the same load, watched from the change feed: each consumer's lag behind the feed in ms and rows (p50/p95/p99)
           lookup   [--profiles 1000000] [--events 10000000] [--seconds 60] [--clients 16]
                    Profile API GET .../traits by random user_id on a bulk-loaded store: p50/p95/p99 and requests/s
           febrl    identity-resolution precision and recall on ../shared/data/febrl (deterministic rules)

@@ -8,7 +8,8 @@ namespace ProfileStudio.Core.ChangeFeed;
 /// Runs every registered <see cref="IChangeFeedConsumer"/> on its own loop: read the rows after its
 /// position, hand them over, save the new position (at least once: a crash between the two hands the
 /// rows over again). A failing consumer is retried with exponential back-off on the injected clock,
-/// while unification and the other consumers go on. A further loop prunes rows every consumer has read.
+/// while unification and the other consumers go on. Rows every consumer has read are pruned by
+/// <see cref="ChangeFeedPruning"/>.
 /// </summary>
 public sealed class ChangeFeedHost(
     IEnumerable<IChangeFeedConsumer> consumers,
@@ -21,14 +22,9 @@ public sealed class ChangeFeedHost(
     /// <summary>How often consumers look for rows when no commit woke them.</summary>
     public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
 
-    /// <summary>How often rows every consumer has read are pruned.</summary>
-    public static readonly TimeSpan PruneInterval = TimeSpan.FromMinutes(5);
-
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var all = consumers.ToList();
-        var loops = all.Select(c => Task.Run(() => ConsumeAsync(c, stoppingToken), CancellationToken.None)).ToList();
-        loops.Add(Task.Run(() => PruneAsync(all.Select(c => c.Name).ToList(), stoppingToken), CancellationToken.None));
+        var loops = consumers.Select(c => Task.Run(() => ConsumeAsync(c, stoppingToken), CancellationToken.None)).ToList();
         return Task.WhenAll(loops);
     }
 
@@ -76,32 +72,6 @@ public sealed class ChangeFeedHost(
                     logger.LogWarning(recordFailed, "Could not record the failure of change-feed consumer {Consumer}.", consumer.Name);
                 }
             }
-        }
-    }
-
-    private async Task PruneAsync(IReadOnlyCollection<string> names, CancellationToken ct)
-    {
-        using var timer = new PeriodicTimer(PruneInterval, time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(ct))
-            {
-                try
-                {
-                    var pruned = await store.PruneAsync(names, TimeSpan.FromHours(options.Value.RetentionHours), ct);
-                    if (pruned > 0)
-                    {
-                        logger.LogInformation("Pruned {Rows} change-feed rows every consumer has read.", pruned);
-                    }
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    logger.LogWarning(ex, "Pruning the change feed failed; it is tried again later.");
-                }
-            }
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
         }
     }
 

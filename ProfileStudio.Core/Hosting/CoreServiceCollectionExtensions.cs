@@ -58,6 +58,10 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<ChangeFeed.ChangeFeedStore>();
         services.AddSingleton<ChangeFeed.IChangeFeedConsumer, ChangeFeed.StudioPagesConsumer>();
         services.AddHostedService<ChangeFeed.ChangeFeedHost>();
+        services.AddHostedService<ChangeFeed.ChangeFeedPruning>();
+        services.AddMetrics();
+        services.AddSingleton<PipelineLag>();
+        services.AddSingleton<ProfileStudioMetrics>();
         services.AddSingleton<IdentityReader>();
         services.AddSingleton<ProfileReader>();
         services.AddSingleton<ProfileEraser>();

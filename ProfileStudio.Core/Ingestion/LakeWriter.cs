@@ -37,6 +37,7 @@ public sealed class LakeWriter(
 {
     private readonly Channel<PendingWrite> _queue = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
     private long _queued;
+    private TaskCompletionSource _roomFreed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Queues messages unless the queue is full; the task completes after the commit.</summary>
     public bool TryWrite(int sourceId, IReadOnlyList<IncomingMessage> messages, long? batchId, out Task<LakeWriteResult> committed)
@@ -77,15 +78,23 @@ public sealed class LakeWriter(
         }
         while (true)
         {
+            var freed = RoomFreed; // taken before trying, so room freed in between is not missed
             if (TryWrite(sourceId, messages, batchId, out var committed))
             {
                 return await committed;
             }
-            await Task.Delay(20, ct);
+            await freed.WaitAsync(ct);
         }
     }
 
+    /// <summary>Messages waiting for the writer (accepted by <see cref="TryWrite"/>, not yet committed or failed).</summary>
     public long QueuedMessages => Interlocked.Read(ref _queued);
+
+    /// <summary>
+    /// Completes when the writer next takes messages off the queue (after their commit, or its failure):
+    /// a writer that found the queue full waits for this instead of polling a clock.
+    /// </summary>
+    public Task RoomFreed => Volatile.Read(ref _roomFreed).Task;
 
     /// <summary>The most messages one write can queue; larger writes must be split.</summary>
     public int Capacity => Math.Max(1, options.Value.MaxQueuedMessages);
@@ -134,6 +143,7 @@ public sealed class LakeWriter(
             finally
             {
                 Interlocked.Add(ref _queued, -count);
+                Interlocked.Exchange(ref _roomFreed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
             }
         }
     }

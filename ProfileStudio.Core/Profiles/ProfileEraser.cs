@@ -30,7 +30,7 @@ public sealed record ProfileDeletionResult(ProfileDeletionStatus Status, int? Jo
 /// is written when the job ends. A profile deleted without erasing the lake comes back if its messages
 /// are replayed by a full rebuild; erasing removes them.
 /// </summary>
-public sealed class ProfileEraser(IDbContextFactory<ProfileStudioDbContext> dbFactory, UnificationJobs jobs)
+public sealed class ProfileEraser(IDbContextFactory<ProfileStudioDbContext> dbFactory, UnificationJobs jobs, TimeProvider time)
 {
     public static readonly TimeSpan DefaultWait = TimeSpan.FromSeconds(10);
 
@@ -64,7 +64,7 @@ public sealed class ProfileEraser(IDbContextFactory<ProfileStudioDbContext> dbFa
             }
             try
             {
-                var job = await ended.Task.WaitAsync(wait ?? DefaultWait, ct);
+                var job = await ended.Task.WaitAsync(wait ?? DefaultWait, time, ct);
                 return job.Status == UnificationJobStatus.Succeeded
                     ? new ProfileDeletionResult(ProfileDeletionStatus.Deleted, job.Id, job.Outcome ?? $"deleted profile {profileId}")
                     : new ProfileDeletionResult(ProfileDeletionStatus.Failed, job.Id, job.Outcome ?? "The deletion failed.");

@@ -25,6 +25,7 @@ public sealed class UnificationWorker(
     LakeNotifications lake,
     ChangeFeed.ChangeFeedSignal feed,
     PoisonMessages poisonMessages,
+    ProfileStudioMetrics metrics,
     TimeProvider time,
     ILogger<UnificationWorker> logger) : BackgroundService
 {
@@ -83,6 +84,7 @@ public sealed class UnificationWorker(
                 {
                     try
                     {
+                        metrics.RunsStarting();
                         if (Interlocked.Exchange(ref _rulesChanged, 0) == 1)
                         {
                             // New rules apply to messages from here on; a rebuild applies them to the past.
@@ -200,6 +202,7 @@ public sealed class UnificationWorker(
     /// <summary>After each committed run: the change feed's consumers are woken, and the set-aside list refreshed when it set messages aside.</summary>
     private void Applied(UnificationChanges changes)
     {
+        metrics.RunCommitted(changes.Messages);
         feed.Notify();
         if (changes.SetAside.Count > 0)
         {

@@ -21,6 +21,7 @@ internal static class StudioServiceCollectionExtensions
         services.AddApiTokenSecurity();
         services.AddApiDocument();
         services.AddExceptionHandler<ApiExceptionHandler>();
+        services.AddStudioMetrics();
         services.AddScoped<Components.Data.Sources.RevealedWriteKeys>();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
         services.AddDataProtectionKeys();
@@ -67,6 +68,7 @@ internal static class StudioServiceCollectionExtensions
         app.MapApiTokenApi();
         app.MapProfileApi();
         app.MapApiDocument();
+        app.MapStudioMetrics();
         // Without these, an unknown API address falls to the studio's sign-in policy: a 302 to an HTML page.
         app.Map("/v1/{**path}", ApiNotFound).AllowAnonymous().ExcludeFromDescription();
         app.Map("/api/{**path}", ApiNotFound).AllowAnonymous().ExcludeFromDescription();

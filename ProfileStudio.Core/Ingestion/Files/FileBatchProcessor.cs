@@ -118,9 +118,14 @@ public sealed class FileBatchProcessor(
             }
             else
             {
-                while (!lake.TryWrite(batch.SourceId, chunk, batchId, out written))
+                while (true)
                 {
-                    await Task.Delay(20, ct); // the writer's queue is full: wait for room
+                    var freed = lake.RoomFreed; // taken before trying, so room freed in between is not missed
+                    if (lake.TryWrite(batch.SourceId, chunk, batchId, out written))
+                    {
+                        break;
+                    }
+                    await freed.WaitAsync(ct); // the writer's queue is full: wait for room
                 }
             }
             inFlight.Enqueue((written, chunk.Count, stream.Position));

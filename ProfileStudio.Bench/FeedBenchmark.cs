@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using Microsoft.Data.Sqlite;
+using ProfileStudio.Core.Storage;
+
+namespace ProfileStudio.Bench;
+
+/// <summary>
+/// The lag benchmark's load (<see cref="PacedLoad"/>), watched from the change feed's side: every 20 ms
+/// the feed's end (max ProfileChanges.Id) and each consumer's saved position (ChangeFeedCheckpoints) are
+/// sampled from the database. Rows behind = end − position at each sample. Time behind, per feed row:
+/// from its <c>At</c> (written by the unification run that made it) to the first sample that sees the
+/// consumer's position past it; and, to tell the consumer's share from the run's, from the first sample
+/// that saw the row committed (the feed's end at or past it) to the one that saw it handled.
+/// Prints p50/p95/p99 per consumer, after a 5 s warm-up.
+/// </summary>
+internal static class FeedBenchmark
+{
+    private sealed class ConsumerTrack(string name)
+    {
+        public string Name => name;
+        public long Position = -1;
+        public List<double> RowsBehind { get; } = [];
+        public List<double> MillisecondsBehind { get; } = [];
+        public List<double> MillisecondsAfterCommit { get; } = [];
+    }
+
+    public static async Task<int> RunAsync(int seconds, int rate)
+    {
+        Console.WriteLine($"feed: {PacedLoad.Conditions(rate, seconds)}; consumer positions sampled every 20 ms");
+        await using var load = await PacedLoad.StartAsync();
+        await using var db = new SqliteConnection(SqliteDatabase.ConnectionString(load.Server.DataDirectory) + ";Mode=ReadOnly");
+        await db.OpenAsync();
+
+        var consumers = new Dictionary<string, ConsumerTrack>();
+        var ends = new List<(DateTime At, long End)>(); // when each sample saw the feed's end: a row is committed by then
+        var stopwatch = Stopwatch.StartNew();
+        var deadline = TimeSpan.FromSeconds(seconds);
+        var warmUp = TimeSpan.FromSeconds(5);
+        var caughtUpAt = TimeSpan.Zero;
+        var sampling = Task.Run(async () =>
+        {
+            using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
+            // Keeps sampling after the senders stop, until every consumer has read the whole feed.
+            while (await timer.WaitForNextTickAsync())
+            {
+                var elapsed = stopwatch.Elapsed;
+                var end = LagBenchmark.Scalar(db, "SELECT coalesce(max(Id), 0) FROM ProfileChanges");
+                var positions = Positions(db);
+                var now = DateTime.UtcNow; // after the read: by now each position had passed its rows
+                ends.Add((now, end));
+                var caughtUp = true;
+                foreach (var (name, position) in positions)
+                {
+                    if (!consumers.TryGetValue(name, out var track))
+                    {
+                        consumers[name] = track = new ConsumerTrack(name);
+                    }
+                    var measured = elapsed >= warmUp && elapsed <= deadline;
+                    if (measured)
+                    {
+                        track.RowsBehind.Add(Math.Max(0, end - position));
+                    }
+                    if (track.Position >= 0 && position > track.Position && measured)
+                    {
+                        // Every row the position passed since the last sample was handled by now (within 20 ms).
+                        foreach (var (id, at) in Rows(db, track.Position, position))
+                        {
+                            track.MillisecondsBehind.Add(Math.Max(0, (now - at).TotalMilliseconds));
+                            track.MillisecondsAfterCommit.Add(Math.Max(0, (now - FirstSeen(ends, id)).TotalMilliseconds));
+                        }
+                    }
+                    track.Position = position;
+                    caughtUp &= position >= end;
+                }
+                // Done when the worker has unified the whole lake and every consumer has read what that wrote.
+                caughtUp &= positions.Count > 0
+                    && LagBenchmark.Scalar(db, "SELECT coalesce(max(LastMessageId), 0) FROM UnificationCheckpoints") >= LagBenchmark.Scalar(db, "SELECT coalesce(max(Id), 0) FROM RawMessages");
+                if (elapsed > deadline && caughtUp)
+                {
+                    caughtUpAt = elapsed;
+                    return;
+                }
+                if (elapsed > deadline + TimeSpan.FromSeconds(120))
+                {
+                    return;
+                }
+            }
+        });
+
+        var (sent, failed) = await load.SendAsync(rate, stopwatch, deadline);
+        var sendSeconds = stopwatch.Elapsed.TotalSeconds;
+        await sampling;
+
+        var feedEnd = LagBenchmark.Scalar(db, "SELECT coalesce(max(Id), 0) FROM ProfileChanges");
+        Console.WriteLine($"  sent {sent:N0} messages in {sendSeconds:N1} s = {sent / sendSeconds:N0} msg/s accepted ({failed} failed requests); the feed has {feedEnd:N0} rows");
+        Console.WriteLine(caughtUpAt > TimeSpan.Zero
+            ? $"  the worker unified the whole lake and every consumer read the whole feed {(caughtUpAt - deadline).TotalSeconds:N1} s after the senders stopped"
+            : "  the consumers had NOT caught up 120 s after the senders stopped");
+        var met = true;
+        foreach (var track in consumers.Values.OrderBy(t => t.Name))
+        {
+            track.RowsBehind.Sort();
+            track.MillisecondsBehind.Sort();
+            track.MillisecondsAfterCommit.Sort();
+            double Committed(double q) => PacedLoad.Percentile(track.MillisecondsAfterCommit, q);
+            double Rows(double q) => PacedLoad.Percentile(track.RowsBehind, q);
+            double Ms(double q) => PacedLoad.Percentile(track.MillisecondsBehind, q);
+            Console.WriteLine($"  consumer {track.Name}: lag row written → handled over {track.MillisecondsBehind.Count:N0} rows (20 ms resolution): p50 {Ms(0.50):N0} ms, p95 {Ms(0.95):N0} ms, p99 {Ms(0.99):N0} ms, max {track.MillisecondsBehind.LastOrDefault():N0} ms");
+            Console.WriteLine($"    from the first sample that saw the row committed → handled: p50 {Committed(0.50):N0} ms, p95 {Committed(0.95):N0} ms, p99 {Committed(0.99):N0} ms (the rest is the unification run writing it)");
+            Console.WriteLine($"    rows behind over {track.RowsBehind.Count:N0} samples: p50 {Rows(0.50):N0}, p95 {Rows(0.95):N0}, p99 {Rows(0.99):N0}, max {track.RowsBehind.LastOrDefault():N0}");
+            met &= Ms(0.95) < 1000;
+        }
+        Console.WriteLine($"  server peak RSS {load.Server.PeakRssMb():N0} MB");
+        Console.WriteLine(consumers.Count == 0 ? "  no consumer found" : met ? "  target p95 < 1 s: met" : "  target p95 < 1 s: MISSED");
+        return 0;
+    }
+
+    private static List<(string Name, long Position)> Positions(SqliteConnection db)
+    {
+        using var command = db.CreateCommand();
+        command.CommandText = "SELECT Consumer, Position FROM ChangeFeedCheckpoints";
+        using var reader = command.ExecuteReader();
+        var positions = new List<(string, long)>();
+        while (reader.Read())
+        {
+            positions.Add((reader.GetString(0), reader.GetInt64(1)));
+        }
+        return positions;
+    }
+
+    /// <summary>When a sample first saw the feed's end at or past <paramref name="id"/>.</summary>
+    private static DateTime FirstSeen(List<(DateTime At, long End)> ends, long id)
+    {
+        int low = 0, high = ends.Count - 1;
+        while (low < high)
+        {
+            var middle = (low + high) / 2;
+            if (ends[middle].End >= id)
+            {
+                high = middle;
+            }
+            else
+            {
+                low = middle + 1;
+            }
+        }
+        return ends[low].At;
+    }
+
+    private static List<(long Id, DateTime At)> Rows(SqliteConnection db, long after, long upTo)
+    {
+        using var command = db.CreateCommand();
+        command.CommandText = "SELECT Id, At FROM ProfileChanges WHERE Id > $after AND Id <= $upTo";
+        command.Parameters.AddWithValue("$after", after);
+        command.Parameters.AddWithValue("$upTo", upTo);
+        using var reader = command.ExecuteReader();
+        var rows = new List<(long, DateTime)>();
+        while (reader.Read())
+        {
+            rows.Add((reader.GetInt64(0), DateTime.SpecifyKind(reader.GetDateTime(1), DateTimeKind.Utc)));
+        }
+        return rows;
+    }
+}
