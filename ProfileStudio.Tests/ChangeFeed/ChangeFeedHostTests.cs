@@ -64,7 +64,7 @@ public sealed class ChangeFeedHostTests : IDisposable
             var host = Host(first);
             await host.StartAsync(stopping.Token);
             await Poll.UntilAsync(() => Task.FromResult(first.Seen.Count), n => n >= 20, "the first 20 rows");
-            // No graceful stop: the process is gone (as after kill -9); only what was saved survives.
+            // Stopped while rows were flowing; only the saved position survives into the next host.
             stopping.Cancel();
             await host.StopAsync(CancellationToken.None);
         }
