@@ -24,8 +24,12 @@ public sealed class UnificationChanges
 
     public List<ProfileEvent> Events { get; } = [];
 
-    /// <summary>Latest message per profile, for its last-updated time.</summary>
-    public Dictionary<long, (DateTime At, long MessageId)> Touched { get; } = [];
+    /// <summary>
+    /// Per profile the run touched: the earliest event time of its messages (first seen), the latest
+    /// event time of its timeline events (last activity; <see cref="DateTime.MinValue"/> when the run
+    /// brought none: a CRM record or a sign-in is data about the person, not activity) and its latest message.
+    /// </summary>
+    public Dictionary<long, (DateTime FirstAt, DateTime At, long MessageId)> Touched { get; } = [];
 
     public List<IdentityInsight> Insights { get; } = [];
 

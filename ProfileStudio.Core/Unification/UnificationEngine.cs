@@ -109,6 +109,9 @@ public sealed class UnificationEngine(IdentityGraph graph, IReadOnlySet<Identity
                 EventAt = message.EventAt,
                 PropertiesJson = content.PropertiesJson,
             });
+            // Only timeline events are the person's activity (the explorer's "last activity").
+            var touched = changes.Touched[profileId];
+            changes.Touched[profileId] = touched with { At = Max(touched.At, message.EventAt) };
         }
     }
 
@@ -213,8 +216,9 @@ public sealed class UnificationEngine(IdentityGraph graph, IReadOnlySet<Identity
                     changes.Links[edge] = new IdentityLink { SourceId = message.SourceId, FirstMessageId = message.Id, FirstSeenAt = message.EventAt, LastSeenAt = message.EventAt };
                 }
             }
-            var touched = changes.Touched.GetValueOrDefault(profileId);
-            changes.Touched[profileId] = (Max(touched.At, message.EventAt), message.Id);
+            changes.Touched[profileId] = changes.Touched.TryGetValue(profileId, out var touched)
+                ? (Min(touched.FirstAt, message.EventAt), touched.At, message.Id)
+                : (message.EventAt, DateTime.MinValue, message.Id);
         }
         foreach (var detached in resolution.Detached)
         {
@@ -271,8 +275,9 @@ public sealed class UnificationEngine(IdentityGraph graph, IReadOnlySet<Identity
         foreach (var (profile, last) in touched)
         {
             var survivor = graph.Canonical(profile);
-            var current = changes.Touched.GetValueOrDefault(survivor);
-            changes.Touched[survivor] = (Max(current.At, last.At), Math.Max(current.MessageId, last.MessageId));
+            changes.Touched[survivor] = changes.Touched.TryGetValue(survivor, out var current)
+                ? (Min(current.FirstAt, last.FirstAt), Max(current.At, last.At), Math.Max(current.MessageId, last.MessageId))
+                : last;
         }
         foreach (var (key, record) in changes.Identities)
         {
@@ -312,4 +317,6 @@ public sealed class UnificationEngine(IdentityGraph graph, IReadOnlySet<Identity
     };
 
     private static DateTime Max(DateTime a, DateTime b) => a > b ? a : b;
+
+    private static DateTime Min(DateTime a, DateTime b) => a < b ? a : b;
 }

@@ -161,14 +161,15 @@ public sealed class UnificationStore(SqliteConnection connection, ProfileTables?
         var insertedTouched = new HashSet<long>();
         foreach (var p in changes.CreatedProfiles)
         {
-            var (updatedAt, lastMessage) = (p.CreatedAt, p.FirstMessageId);
+            // CreatedAt is first seen (earliest event time), UpdatedAt last activity (latest timeline event, else first seen).
+            var (createdAt, updatedAt, lastMessage) = (p.CreatedAt, DateTime.MinValue, p.FirstMessageId);
             if (changes.Touched.TryGetValue(p.Id, out var touched))
             {
-                (updatedAt, lastMessage) = (touched.At > updatedAt ? touched.At : updatedAt, Math.Max(lastMessage, touched.MessageId));
+                (createdAt, updatedAt, lastMessage) = (touched.FirstAt < createdAt ? touched.FirstAt : createdAt, touched.At, Math.Max(lastMessage, touched.MessageId));
                 insertedTouched.Add(p.Id);
             }
             Statement($"INSERT INTO {T.Profiles} (Id, CreatedAt, UpdatedAt, MergedIntoId, FirstMessageId, LastMessageId) VALUES (?1, ?2, ?3, NULL, ?4, ?5)")
-                .Bind(1, p.Id).Bind(2, p.CreatedAt).Bind(3, updatedAt).Bind(4, p.FirstMessageId).Bind(5, lastMessage).Execute();
+                .Bind(1, p.Id).Bind(2, createdAt).Bind(3, updatedAt > createdAt ? updatedAt : createdAt).Bind(4, p.FirstMessageId).Bind(5, lastMessage).Execute();
         }
         foreach (var (from, into) in changes.Merges)
         {
@@ -185,6 +186,7 @@ public sealed class UnificationStore(SqliteConnection connection, ProfileTables?
             Execute(transaction, $"""
                 UPDATE {T.Profiles} SET
                     CreatedAt = min(CreatedAt, (SELECT CreatedAt FROM {T.Profiles} WHERE Id = $from)),
+                    UpdatedAt = max(UpdatedAt, (SELECT UpdatedAt FROM {T.Profiles} WHERE Id = $from)),
                     FirstMessageId = min(FirstMessageId, (SELECT FirstMessageId FROM {T.Profiles} WHERE Id = $from))
                 WHERE Id = $into
                 """, ("$from", from), ("$into", into));
@@ -226,14 +228,14 @@ public sealed class UnificationStore(SqliteConnection connection, ProfileTables?
             Statement($"INSERT INTO {T.ProfileEvents} (ProfileId, MessageId, SourceId, Type, Name, EventAt, PropertiesJson) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
                 .Bind(1, e.ProfileId).Bind(2, e.MessageId).Bind(3, e.SourceId).Bind(4, e.Type).Bind(5, e.Name).Bind(6, e.EventAt).Bind(7, e.PropertiesJson).Execute();
         }
-        foreach (var (profile, (at, messageId)) in changes.Touched)
+        foreach (var (profile, (first, at, messageId)) in changes.Touched)
         {
             if (insertedTouched.Contains(profile))
             {
                 continue;
             }
-            Statement($"UPDATE {T.Profiles} SET UpdatedAt = max(UpdatedAt, ?1), LastMessageId = max(LastMessageId, ?2) WHERE Id = ?3")
-                .Bind(1, at).Bind(2, messageId).Bind(3, profile).Execute();
+            Statement($"UPDATE {T.Profiles} SET CreatedAt = min(CreatedAt, ?4), UpdatedAt = max(UpdatedAt, ?1), LastMessageId = max(LastMessageId, ?2) WHERE Id = ?3")
+                .Bind(1, at).Bind(2, messageId).Bind(3, profile).Bind(4, first).Execute();
         }
         foreach (var i in changes.Insights)
         {
