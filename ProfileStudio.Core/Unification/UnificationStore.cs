@@ -159,6 +159,7 @@ public sealed class UnificationStore(SqliteConnection connection, ProfileTables?
         prepare?.Invoke(transaction);
         // A profile created in this run is inserted with its last activity, which saves an UPDATE per new profile.
         var insertedTouched = new HashSet<long>();
+        var mergedInto = changes.Merges.Select(m => m.Into).ToHashSet();
         foreach (var p in changes.CreatedProfiles)
         {
             // CreatedAt is first seen (earliest event time), UpdatedAt last activity (latest timeline event, else first seen).
@@ -166,7 +167,10 @@ public sealed class UnificationStore(SqliteConnection connection, ProfileTables?
             if (changes.Touched.TryGetValue(p.Id, out var touched))
             {
                 (createdAt, updatedAt, lastMessage) = (touched.FirstAt < createdAt ? touched.FirstAt : createdAt, touched.At, Math.Max(lastMessage, touched.MessageId));
-                insertedTouched.Add(p.Id);
+                if (!mergedInto.Contains(p.Id))
+                {
+                    insertedTouched.Add(p.Id); // all its events are in this run: its last activity is known here
+                }
             }
             Statement($"INSERT INTO {T.Profiles} (Id, CreatedAt, UpdatedAt, MergedIntoId, FirstMessageId, LastMessageId) VALUES (?1, ?2, ?3, NULL, ?4, ?5)")
                 .Bind(1, p.Id).Bind(2, createdAt).Bind(3, updatedAt > createdAt ? updatedAt : createdAt).Bind(4, p.FirstMessageId).Bind(5, lastMessage).Execute();
@@ -186,7 +190,6 @@ public sealed class UnificationStore(SqliteConnection connection, ProfileTables?
             Execute(transaction, $"""
                 UPDATE {T.Profiles} SET
                     CreatedAt = min(CreatedAt, (SELECT CreatedAt FROM {T.Profiles} WHERE Id = $from)),
-                    UpdatedAt = max(UpdatedAt, (SELECT UpdatedAt FROM {T.Profiles} WHERE Id = $from)),
                     FirstMessageId = min(FirstMessageId, (SELECT FirstMessageId FROM {T.Profiles} WHERE Id = $from))
                 WHERE Id = $into
                 """, ("$from", from), ("$into", into));
@@ -228,14 +231,20 @@ public sealed class UnificationStore(SqliteConnection connection, ProfileTables?
             Statement($"INSERT INTO {T.ProfileEvents} (ProfileId, MessageId, SourceId, Type, Name, EventAt, PropertiesJson) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
                 .Bind(1, e.ProfileId).Bind(2, e.MessageId).Bind(3, e.SourceId).Bind(4, e.Type).Bind(5, e.Name).Bind(6, e.EventAt).Bind(7, e.PropertiesJson).Execute();
         }
-        foreach (var (profile, (first, at, messageId)) in changes.Touched)
+        foreach (var (profile, (first, _, messageId)) in changes.Touched)
         {
             if (insertedTouched.Contains(profile))
             {
                 continue;
             }
-            Statement($"UPDATE {T.Profiles} SET CreatedAt = min(CreatedAt, ?4), UpdatedAt = max(UpdatedAt, ?1), LastMessageId = max(LastMessageId, ?2) WHERE Id = ?3")
-                .Bind(1, at).Bind(2, messageId).Bind(3, profile).Bind(4, first).Execute();
+            // Last activity from the timeline itself (one index seek on (ProfileId, EventAt)), so events moved by a merge
+            // count and a first-seen stand-in is replaced by the first real event; first seen while there is none.
+            Statement($"""
+                UPDATE {T.Profiles} SET CreatedAt = min(CreatedAt, ?1),
+                    UpdatedAt = coalesce((SELECT max(EventAt) FROM {T.ProfileEvents} WHERE ProfileId = ?3), min(CreatedAt, ?1)),
+                    LastMessageId = max(LastMessageId, ?2)
+                WHERE Id = ?3
+                """).Bind(1, first).Bind(2, messageId).Bind(3, profile).Execute();
         }
         foreach (var i in changes.Insights)
         {
