@@ -56,6 +56,7 @@ internal static class AccountServiceCollectionExtensions
 
         services.AddHostedService<IdentityBootstrapper>();
         services.AddSingleton<UserAdministration>();
+        services.AddSingleton<UserDisplayNames>();
         return services;
     }
 }

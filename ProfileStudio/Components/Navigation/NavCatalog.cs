@@ -55,6 +55,8 @@ public static class NavCatalog
             "Upload CSV or NDJSON exports to batch sources, map their columns, follow the progress and download rejected rows."),
         new("Data", "Rejected messages", MudBlazor.Icons.Material.Filled.ReportProblem, typeof(Data.Rejected.RejectedMessagesPage),
             "Messages that failed validation, with the reason, kept so nothing is lost silently."),
+        new("Data", "API reference", MudBlazor.Icons.Material.Filled.Api, typeof(Reference.ApiReferencePage),
+            "Every HTTP API (tracking, files, profiles, tokens) with its parameters and answers, read from the OpenAPI document."),
         new("Admin", "Users", MudBlazor.Icons.Material.Filled.ManageAccounts, typeof(Admin.Users.UsersPage),
             "Create studio accounts, give them roles, lock or unlock them, and reset passwords."),
         new("Admin", "API tokens", MudBlazor.Icons.Material.Filled.Key, typeof(Admin.ApiTokens.ApiTokensPage),
