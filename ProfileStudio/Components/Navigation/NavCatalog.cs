@@ -33,7 +33,7 @@ public sealed record NavEntry(string Group, string Title, string Icon, Type Page
 /// </summary>
 public static class NavCatalog
 {
-    public static IReadOnlyList<string> Groups { get; } = ["Profiles", "Segments", "Data", "Identity", "Admin"];
+    public static IReadOnlyList<string> Groups { get; } = ["Profiles", "Segments", "Data", "Identity", "Admin", "Reference"];
 
     public static IReadOnlyList<NavEntry> Entries { get; } =
     [
@@ -55,14 +55,14 @@ public static class NavCatalog
             "Upload CSV or NDJSON exports to batch sources, map their columns, follow the progress and download rejected rows."),
         new("Data", "Rejected messages", MudBlazor.Icons.Material.Filled.ReportProblem, typeof(Data.Rejected.RejectedMessagesPage),
             "Messages that failed validation, with the reason, kept so nothing is lost silently."),
-        new("Data", "API reference", MudBlazor.Icons.Material.Filled.Api, typeof(Reference.ApiReferencePage),
-            "Every HTTP API (tracking, files, profiles, tokens) with its parameters and answers, read from the OpenAPI document."),
         new("Admin", "Users", MudBlazor.Icons.Material.Filled.ManageAccounts, typeof(Admin.Users.UsersPage),
             "Create studio accounts, give them roles, lock or unlock them, and reset passwords."),
         new("Admin", "API tokens", MudBlazor.Icons.Material.Filled.Key, typeof(Admin.ApiTokens.ApiTokensPage),
             "Create tokens for applications that call the HTTP APIs, each with only the scopes it needs; see when each was last used; revoke them."),
         new("Admin", "Audit log", MudBlazor.Icons.Material.Filled.History, typeof(Admin.Audit.AuditLogPage),
             "Who signed in, and who changed what and when: users, roles, and every later configuration change."),
+        new("Reference", "API reference", MudBlazor.Icons.Material.Filled.Api, typeof(Reference.ApiReferencePage),
+            "Every HTTP API (tracking, files, profiles, tokens) with its parameters and answers, read from the OpenAPI document."),
     ];
 
     /// <summary>
