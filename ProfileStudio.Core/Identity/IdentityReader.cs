@@ -41,6 +41,13 @@ public sealed class IdentityReader(IDbContextFactory<ProfileStudioDbContext> dbF
         return (items, total);
     }
 
+    /// <summary>The event times of lake messages (insights record when a message was received; people ask when it happened).</summary>
+    public async Task<IReadOnlyDictionary<long, DateTime>> EventTimesAsync(IReadOnlyCollection<long> messageIds, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.RawMessages.AsNoTracking().Where(m => messageIds.Contains(m.Id)).ToDictionaryAsync(m => m.Id, m => m.EventAt, ct);
+    }
+
     public async Task<IReadOnlyDictionary<string, int>> InsightCountsAsync(CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);

@@ -26,9 +26,9 @@ public sealed class StudioEdits(SourceRegistry sources, LakeWriter lake, AuditLo
     public async Task<StudioEditResult> SetAttributeAsync(AuditActor actor, IdentityKey identity, string key, string? value, CancellationToken ct = default)
     {
         key = key.Trim();
-        if (key.Length == 0 || key.Length > 200 || key.Split('.').Any(s => s.Length == 0))
+        if (AttributeKeys.Problem(key) is { } problem)
         {
-            return new StudioEditResult(false, "The attribute name must be 1–200 characters; dots separate nested keys (address.city).");
+            return new StudioEditResult(false, problem);
         }
         var message = new JsonObject { ["type"] = "identify", ["messageId"] = $"studio-edit-{Guid.NewGuid():N}" };
         switch (identity.Namespace)

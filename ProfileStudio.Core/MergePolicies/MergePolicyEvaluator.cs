@@ -249,8 +249,7 @@ public sealed class MergePolicyEvaluator
         }
     }
 
-    internal static string Time(DateTime at) =>
-        at.ToString(at.Millisecond == 0 ? "yyyy-MM-dd HH:mm:ss" : "yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture) + " UTC";
+    internal static string Time(DateTime at) => Formatting.DisplayFormat.ExactTime(at);
 
     private sealed class KeyRule
     {

@@ -14,7 +14,8 @@ public enum ProfileSort
 }
 
 /// <summary>One row of the explorer's list.</summary>
-public sealed record ProfileSummary(long Id, string? DisplayName, string? PrimaryIdentity, IReadOnlyList<string> Sources, int Identities, DateTime CreatedAt, DateTime LastActivityAt);
+/// <summary>One row of the explorer's list; <see cref="HasActivity"/> is false for a person with no timeline event (their last activity is unknown).</summary>
+public sealed record ProfileSummary(long Id, string? DisplayName, string? PrimaryIdentity, IReadOnlyList<string> Sources, int Identities, DateTime CreatedAt, DateTime LastActivityAt, bool HasActivity = true);
 
 public sealed record ProfileDirectoryPage(IReadOnlyList<ProfileSummary> Items, int Total, string? Problem);
 
@@ -60,6 +61,7 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
         var attributeSources = await db.ProfileAttributes.AsNoTracking().Where(a => pageIds.Contains(a.ProfileId))
             .Select(a => new { a.ProfileId, a.SourceId }).Distinct().ToListAsync(ct);
         var nameFragments = await db.ProfileAttributes.AsNoTracking().Where(a => pageIds.Contains(a.ProfileId) && NameKeys.Contains(a.Key)).ToListAsync(ct);
+        var active = (await db.ProfileEvents.AsNoTracking().Where(e => pageIds.Contains(e.ProfileId)).Select(e => e.ProfileId).Distinct().ToListAsync(ct)).ToHashSet();
         var sourceNames = await db.Sources.AsNoTracking().ToDictionaryAsync(s => s.Id, s => s.Name, ct);
         var defaultPolicy = await policies.GetDefaultAsync(ct);
         // A policy without stitching reads one identity's data; for a list, the default's stitched view names the person.
@@ -80,7 +82,7 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
                 .Concat(attributeSources.Where(a => a.ProfileId == p.Id).Select(a => a.SourceId))
                 .Distinct().Select(id => sourceNames.GetValueOrDefault(id, $"source {id}")).Order(StringComparer.OrdinalIgnoreCase).ToList();
             items.Add(new ProfileSummary(p.Id, name, primary is null ? null : $"{primary.Namespace}:{primary.Value}", sources,
-                identities.Count(i => i.ProfileId == p.Id), p.CreatedAt, p.UpdatedAt));
+                identities.Count(i => i.ProfileId == p.Id), p.CreatedAt, p.UpdatedAt, active.Contains(p.Id)));
         }
         return new ProfileDirectoryPage(items, total, null);
     }

@@ -4,7 +4,11 @@ namespace ProfileStudio.Core.Profiles;
 public sealed class Profile
 {
     public long Id { get; set; }
+
+    /// <summary>First seen: the earliest event time of any message about the person (not when it was imported).</summary>
     public DateTime CreatedAt { get; set; }
+
+    /// <summary>Last activity: the latest event time on the person's timeline (track, page, screen, group); first seen while there is none.</summary>
     public DateTime UpdatedAt { get; set; }
     public long? MergedIntoId { get; set; }
     public long FirstMessageId { get; set; }

@@ -6,8 +6,24 @@ using ProfileStudio.Core.Storage;
 
 namespace ProfileStudio.Core.Profiles;
 
-/// <summary>What the explorer's header shows about one profile.</summary>
-public sealed record ProfileHeader(long Id, DateTime CreatedAt, DateTime UpdatedAt, string? DisplayName, ProfileIdentity? PrimaryIdentity, int Sources, long Events);
+/// <summary>
+/// What the explorer's header shows about one profile: who the person is (best name, e-mail and phone,
+/// from identities or attributes, whatever the source called them), when they were first seen and last
+/// active (event times), and when the studio last received data about them (processing time).
+/// </summary>
+public sealed record ProfileHeader(
+    long Id,
+    DateTime FirstSeenAt,
+    DateTime LastActivityAt,
+    DateTime? LastReceivedAt,
+    string? DisplayName,
+    ProfileContact Contact,
+    ProfileIdentity? PrimaryIdentity,
+    int Sources,
+    long Events);
+
+/// <summary>A person's e-mail address and phone number as the header shows them; null when none is known.</summary>
+public sealed record ProfileContact(string? Email, string? Phone);
 
 /// <summary>A profile's attributes through one policy, and a note when the policy reads one identity only.</summary>
 public sealed record ProfileAttributes(MergePolicy Policy, UnifiedView View, string? ScopeNote);
@@ -37,8 +53,9 @@ public sealed class ProfileExplorerReader(ProfileReader reader, IDbContextFactor
             .Concat(view?.Attributes.SelectMany(a => a.Losers.Select(l => l.Fragment.SourceId).Append(a.Winner?.SourceId ?? 0)) ?? [])
             .Concat(new[] { metadata.FirstMessage?.SourceId ?? 0, metadata.LastMessage?.SourceId ?? 0 })
             .Where(id => id != 0).Distinct().Count();
-        return new ProfileHeader(metadata.ProfileId, metadata.CreatedAt, metadata.UpdatedAt, view is null ? null : DisplayName(view),
-            identities.FirstOrDefault(), sources, metadata.Events);
+        // Profiles.CreatedAt is the earliest event time of the person's messages; UpdatedAt the latest timeline event (else first seen).
+        return new ProfileHeader(metadata.ProfileId, metadata.CreatedAt, metadata.UpdatedAt, metadata.LastMessage?.ReceivedAt,
+            view is null ? null : DisplayName(view), ContactOf(identities, view), identities.FirstOrDefault(), sources, metadata.Events);
     }
 
     /// <summary>The unified view through <paramref name="policy"/>; a policy without stitching reads the primary identity's own data.</summary>
@@ -85,15 +102,55 @@ public sealed class ProfileExplorerReader(ProfileReader reader, IDbContextFactor
     public async Task<ProfileIdentity?> PrimaryIdentityAsync(long profileId, CancellationToken ct = default) =>
         (await reader.IdentitiesAsync(profileId, ct)).FirstOrDefault();
 
-    /// <summary><c>name</c>, else <c>firstName lastName</c> (also <c>first_name</c>/<c>last_name</c>).</summary>
+    /// <summary>
+    /// <c>name</c> (or <c>full_name</c>, <c>Customer Name</c>…), else first and last name (<c>firstName</c>,
+    /// <c>first_name</c>, <c>First Name</c>…): keys are compared without case, spaces, dots or underscores.
+    /// </summary>
     public static string? DisplayName(UnifiedView view)
     {
-        string? Text(string key) => view.Values.TryGetValue(key, out var v) ? (v.ValueKind == JsonValueKind.String ? v.GetString() : v.GetRawText()) : null;
-        if (Text("name") is { Length: > 0 } name)
+        if (Find(view, k => k is "name" or "fullname" or "customername" or "contactname") is { } name)
         {
             return name;
         }
-        var full = $"{Text("firstName") ?? Text("first_name")} {Text("lastName") ?? Text("last_name")}".Trim();
+        var full = $"{Find(view, k => k is "firstname" or "givenname")} {Find(view, k => k is "lastname" or "surname" or "familyname")}".Trim();
         return full.Length > 0 ? full : null;
+    }
+
+    /// <summary>
+    /// The e-mail address and phone number to show: an identity of the <c>email</c> / <c>phone</c> namespace
+    /// first (the normalized identifier, in namespace priority order), else an attribute whose key names one
+    /// (<c>email</c>, <c>Customer Email</c>, <c>contact.email</c>, <c>mobile_phone</c>…).
+    /// </summary>
+    public static ProfileContact ContactOf(IReadOnlyList<ProfileIdentity> identities, UnifiedView? view)
+    {
+        var email = identities.FirstOrDefault(i => i.Namespace.Contains("email", StringComparison.OrdinalIgnoreCase))?.Value
+            ?? (view is null ? null : Find(view, k => k.EndsWith("email", StringComparison.Ordinal)));
+        var phone = identities.FirstOrDefault(i => i.Namespace.Contains("phone", StringComparison.OrdinalIgnoreCase) || i.Namespace.Contains("mobile", StringComparison.OrdinalIgnoreCase))?.Value
+            ?? (view is null ? null : Find(view, k => k.EndsWith("phone", StringComparison.Ordinal) || k.EndsWith("mobile", StringComparison.Ordinal) || k.EndsWith("phonenumber", StringComparison.Ordinal)));
+        return new ProfileContact(email, phone);
+    }
+
+    /// <summary>The first non-empty text value whose key (last dotted part, lower case, letters and digits only) matches.</summary>
+    private static string? Find(UnifiedView view, Func<string, bool> matches)
+    {
+        foreach (var (key, value) in view.Values.OrderBy(v => v.Key, StringComparer.Ordinal))
+        {
+            if (!matches(Simplify(key)))
+            {
+                continue;
+            }
+            var text = value.ValueKind == JsonValueKind.String ? value.GetString() : value.ValueKind is JsonValueKind.Number ? value.GetRawText() : null;
+            if (!string.IsNullOrWhiteSpace(text))
+            {
+                return text.Trim();
+            }
+        }
+        return null;
+    }
+
+    private static string Simplify(string key)
+    {
+        var last = key[(key.LastIndexOf('.') + 1)..];
+        return string.Concat(last.Where(char.IsLetterOrDigit)).ToLowerInvariant();
     }
 }

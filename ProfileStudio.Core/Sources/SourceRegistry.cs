@@ -101,6 +101,11 @@ public sealed class SourceRegistry(IDbContextFactory<ProfileStudioDbContext> dbF
         {
             return SourceResult.Fail($"A source named \"{name}\" already exists.");
         }
+        if (IsStudioEdits(source) && name != source.Name)
+        {
+            // Studio edits find their source by this name; renamed, the next edit would start a new one.
+            return SourceResult.Fail($"\"{Ingestion.StudioEdits.SourceName}\" is the studio's own source and keeps its name.");
+        }
         var before = source.Name;
         source.Name = name;
         source.Description = description?.Trim() ?? "";
@@ -127,12 +132,20 @@ public sealed class SourceRegistry(IDbContextFactory<ProfileStudioDbContext> dbF
         return new SourceResult(true, Source: source, WriteKey: key);
     }
 
+    /// <summary>The internal source studio edits are written as: always enabled, never renamed.</summary>
+    public static bool IsStudioEdits(Source source) => source.Name == Ingestion.StudioEdits.SourceName;
+
     public async Task<SourceResult> SetEnabledAsync(AuditActor actor, int id, bool enabled, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         if (await db.Sources.FindAsync([id], ct) is not { } source)
         {
             return SourceResult.Fail("The source no longer exists.");
+        }
+        if (!enabled && IsStudioEdits(source))
+        {
+            // Edits are written to the lake as this source; switching it off would drop every edit made in the studio.
+            return SourceResult.Fail($"\"{Ingestion.StudioEdits.SourceName}\" carries the attribute edits made in the studio and cannot be disabled.");
         }
         source.Enabled = enabled;
         await db.SaveChangesAsync(ct);

@@ -55,6 +55,8 @@ public sealed class SqliteStatement : IDisposable
 
     public SqliteStatement Bind(int position, DateTime value) => Bind(position, Text(value));
 
+    public SqliteStatement Bind(int position, DateTime? value) => value is { } v ? Bind(position, v) : BindNull(position);
+
     public SqliteStatement BindNull(int position)
     {
         Check(raw.sqlite3_bind_null(_statement, position));

@@ -26,7 +26,14 @@ public sealed class StudioServer : WebApplicationFactory<Program>
     /// <summary>The server's root, e.g. http://127.0.0.1:39215/; available after <see cref="Start"/>.</summary>
     public Uri Address => _address ?? throw new InvalidOperationException("Call Start() first.");
 
-    public StudioServer() => UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+    private readonly int _demoPeople;
+
+    /// <summary>A server; with <paramref name="demoPeople"/> above 0, the demo data for that many people is generated at start.</summary>
+    public StudioServer(int demoPeople = 0)
+    {
+        _demoPeople = demoPeople;
+        UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+    }
 
     public void Start()
     {
@@ -38,7 +45,8 @@ public sealed class StudioServer : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("ProfileStudio:DataDirectory", _dataDirectory);
-        builder.UseSetting("ProfileStudio:DemoData:Enabled", "false");
+        builder.UseSetting("ProfileStudio:DemoData:Enabled", _demoPeople > 0 ? "true" : "false");
+        builder.UseSetting("ProfileStudio:DemoData:People", Math.Max(_demoPeople, 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("ProfileStudio:Bootstrap:AdminEmail", AdminEmail);
         builder.UseSetting("ProfileStudio:Bootstrap:AdminPassword", AdminPassword);
         // The app's own log is noise in test output; warnings and errors still show.

@@ -36,7 +36,7 @@ public sealed class MergePolicyEvaluatorTests
         Assert.Equal("most recent event time wins", name.Rule);
         var loser = Assert.Single(name.Losers);
         Assert.Equal((Crm, LossReason.Older), (loser.Fragment.SourceId, loser.Reason));
-        Assert.Equal("older than the winner (2026-03-01 12:00:00 UTC)", loser.Explanation);
+        Assert.Equal("older than the winner (1 Mar 2026, 12:00:00 UTC)", loser.Explanation);
     }
 
     [Fact]
@@ -114,7 +114,7 @@ public sealed class MergePolicyEvaluatorTests
             [F(Crm, "tier", "\"gold\"", At, 2), F(Crm, "tier", "\"silver\"", At.AddDays(-1), 1)], Precedence(Crm), Names);
 
         Assert.Equal("gold", view.Values["tier"].GetString());
-        Assert.Equal("older than the winner from the same source (2026-03-01 12:00:00 UTC)", view.Lineage("tier")!.Losers.Single().Explanation);
+        Assert.Equal("older than the winner from the same source (1 Mar 2026, 12:00:00 UTC)", view.Lineage("tier")!.Losers.Single().Explanation);
     }
 
     [Fact]
@@ -128,10 +128,10 @@ public sealed class MergePolicyEvaluatorTests
         Assert.False(view.Values.ContainsKey("phone"));
         Assert.False(view.ToJson().ContainsKey("phone"));
         Assert.Equal(AttributeOutcome.Removed, phone.Outcome);
-        Assert.Equal("Removed (null) by Website at 2026-03-01 12:00:00 UTC.", phone.Explanation);
+        Assert.Equal("Removed (null) by Website at 1 Mar 2026, 12:00:00 UTC.", phone.Explanation);
         Assert.True(phone.Winner!.IsRemoval);
         var loser = Assert.Single(phone.Losers);
-        Assert.Equal((LossReason.Removed, "removed (null) by Website at 2026-03-01 12:00:00 UTC"), (loser.Reason, loser.Explanation));
+        Assert.Equal((LossReason.Removed, "removed (null) by Website at 1 Mar 2026, 12:00:00 UTC"), (loser.Reason, loser.Explanation));
     }
 
     [Fact]
@@ -178,7 +178,7 @@ public sealed class MergePolicyEvaluatorTests
         Assert.Empty(view.Values);
         Assert.Equal(AttributeOutcome.Removed, city.Outcome);
         Assert.Equal("address", city.Winner!.Key);
-        Assert.Equal("Removed with address (null) by Website at 2026-03-01 12:00:00 UTC.", city.Explanation);
+        Assert.Equal("Removed with address (null) by Website at 1 Mar 2026, 12:00:00 UTC.", city.Explanation);
         Assert.Equal(LossReason.Removed, city.Losers.Single().Reason);
     }
 
@@ -215,7 +215,7 @@ public sealed class MergePolicyEvaluatorTests
             F(Web, "address", "\"1 Main St\"", At, 2));
 
         Assert.Equal("""{"address":"1 Main St"}""", view.ToJson().ToJsonString());
-        Assert.Equal("Replaced when Website set address to \"1 Main St\" at 2026-03-01 12:00:00 UTC.", view.Lineage("address.city")!.Explanation);
+        Assert.Equal("Replaced when Website set address to \"1 Main St\" at 1 Mar 2026, 12:00:00 UTC.", view.Lineage("address.city")!.Explanation);
     }
 
     [Fact]
@@ -340,7 +340,7 @@ public sealed class MergePolicyEvaluatorTests
             F(Crm, "tier", "\"gold\"", At.AddMilliseconds(250), 1),
             F(Web, "tier", "\"silver\"", At, 2));
 
-        Assert.Equal("older than the winner (2026-03-01 12:00:00.250 UTC)", view.Lineage("tier")!.Losers.Single().Explanation);
+        Assert.Equal("older than the winner (1 Mar 2026, 12:00:00.250 UTC)", view.Lineage("tier")!.Losers.Single().Explanation);
     }
 
     [Fact]

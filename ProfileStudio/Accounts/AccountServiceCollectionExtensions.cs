@@ -57,6 +57,7 @@ internal static class AccountServiceCollectionExtensions
 
         services.AddHostedService<IdentityBootstrapper>();
         services.AddSingleton<UserAdministration>();
+        services.AddSingleton<UserDisplayNames>();
         return services;
     }
 }

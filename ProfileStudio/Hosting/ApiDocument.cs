@@ -1,13 +1,12 @@
 using Microsoft.OpenApi;
-using Scalar.AspNetCore;
 
 namespace ProfileStudio.Hosting;
 
 /// <summary>
 /// The OpenAPI document of the HTTP APIs (Tracking API, batch files, API tokens, Profile API) at
-/// <c>/openapi/v1.json</c>, and a reference page rendering it (Scalar) at <c>/api-reference</c>. The
-/// document is public, like the APIs' shapes in the README (it holds no data); the page is a studio
-/// page, for anyone signed in.
+/// <c>/openapi/v1.json</c>; the studio renders it itself at <c>/api-reference</c> (ApiReferencePage),
+/// so the reference works offline and sends nothing elsewhere. The document is public, like the APIs'
+/// shapes in the README (it holds no data); the page is a studio page, for anyone signed in.
 /// </summary>
 internal static class ApiDocument
 {
@@ -36,7 +35,6 @@ internal static class ApiDocument
     public static WebApplication MapApiDocument(this WebApplication app)
     {
         app.MapOpenApi(DocumentPath.Replace("v1", "{documentName}", StringComparison.Ordinal)).AllowAnonymous();
-        app.MapScalarApiReference(ReferencePath, o => o.WithTitle("ProfileStudio API reference").WithOpenApiRoutePattern(DocumentPath));
         return app;
     }
 }

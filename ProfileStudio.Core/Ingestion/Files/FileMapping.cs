@@ -118,6 +118,13 @@ public sealed record FileMapping(FileKind Kind, IReadOnlyList<ColumnMapping> Col
         {
             problems.Add($"Two columns write the same {duplicate.Key.Target.ToString().ToLowerInvariant()} \"{duplicate.Key.Name}\".");
         }
+        foreach (var column in Columns.Where(c => c.Target is ColumnTarget.Attribute or ColumnTarget.EventProperty && !string.IsNullOrWhiteSpace(c.Name)))
+        {
+            if (AttributeKeys.Problem(column.Name) is { } problem)
+            {
+                problems.Add($"Column \"{column.Column}\": {problem}");
+            }
+        }
         var paths = Columns.Where(c => c.Target is ColumnTarget.Attribute or ColumnTarget.EventProperty && !string.IsNullOrWhiteSpace(c.Name))
             .Select(c => c.Name!.Trim()).ToList();
         foreach (var parent in paths.Where(p => paths.Any(other => other.StartsWith(p + ".", StringComparison.Ordinal))).Distinct())

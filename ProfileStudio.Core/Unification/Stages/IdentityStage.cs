@@ -18,8 +18,12 @@ public sealed class IdentityChanges : IStageChanges
 
     public Dictionary<(IdentityKey From, IdentityKey To), IdentityLink> Links { get; } = [];
 
-    /// <summary>Latest message per profile, for its last-updated time.</summary>
-    public Dictionary<long, (DateTime At, long MessageId)> Touched { get; } = [];
+    /// <summary>
+    /// Per profile the run touched: the earliest event time of its messages (first seen), the latest
+    /// event time of its timeline events (last activity; <see cref="DateTime.MinValue"/> when the run
+    /// brought none: a CRM record or a sign-in is data about the person, not activity) and its latest message.
+    /// </summary>
+    public Dictionary<long, (DateTime FirstAt, DateTime At, long MessageId)> Touched { get; } = [];
 
     public List<IdentityInsight> Insights { get; } = [];
 
@@ -88,6 +92,12 @@ public sealed class IdentityStage : IUnificationStage
                 changes.Insights.Add(Insight(message, InsightKinds.Unidentified, null, "every identifier was set aside"));
                 continue;
             }
+            if (content.EventName is not null)
+            {
+                // Only timeline events are the person's activity (the explorer's "last activity").
+                var activity = changes.Touched[profileId];
+                changes.Touched[profileId] = activity with { At = Max(activity.At, message.EventAt) };
+            }
             changes.Resolved.Add((read, profileId));
         }
 
@@ -97,8 +107,9 @@ public sealed class IdentityStage : IUnificationStage
         foreach (var (profile, last) in touched)
         {
             var survivor = graph.Canonical(profile);
-            var current = changes.Touched.GetValueOrDefault(survivor);
-            changes.Touched[survivor] = (Max(current.At, last.At), Math.Max(current.MessageId, last.MessageId));
+            changes.Touched[survivor] = changes.Touched.TryGetValue(survivor, out var current)
+                ? (Min(current.FirstAt, last.FirstAt), Max(current.At, last.At), Math.Max(current.MessageId, last.MessageId))
+                : last;
         }
         foreach (var (key, record) in changes.Identities)
         {
@@ -178,8 +189,9 @@ public sealed class IdentityStage : IUnificationStage
                     changes.Links[edge] = new IdentityLink { SourceId = message.SourceId, FirstMessageId = message.Id, FirstSeenAt = message.EventAt, LastSeenAt = message.EventAt };
                 }
             }
-            var touched = changes.Touched.GetValueOrDefault(profileId);
-            changes.Touched[profileId] = (Max(touched.At, message.EventAt), message.Id);
+            changes.Touched[profileId] = changes.Touched.TryGetValue(profileId, out var touched)
+                ? (Min(touched.FirstAt, message.EventAt), touched.At, message.Id)
+                : (message.EventAt, DateTime.MinValue, message.Id);
         }
         foreach (var detached in resolution.Detached)
         {
@@ -202,4 +214,6 @@ public sealed class IdentityStage : IUnificationStage
     };
 
     private static DateTime Max(DateTime a, DateTime b) => a > b ? a : b;
+
+    private static DateTime Min(DateTime a, DateTime b) => a < b ? a : b;
 }

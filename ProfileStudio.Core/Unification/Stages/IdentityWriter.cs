@@ -12,18 +12,23 @@ public sealed class IdentityWriter : StageWriter<IdentityChanges>
     protected override void Write(IdentityChanges changes, StageWriteContext context)
     {
         var t = context.T;
-        // A profile created in this run is inserted with its last activity, which saves an UPDATE per new profile.
+        // A profile created in this run is inserted with its first seen and last activity, which saves an UPDATE per new profile.
+        // CreatedAt is first seen (earliest event time), UpdatedAt last activity (latest timeline event, else first seen).
         var insertedTouched = new HashSet<long>();
+        var mergedInto = changes.Merges.Select(m => m.Into).ToHashSet();
         foreach (var p in changes.CreatedProfiles)
         {
-            var (updatedAt, lastMessage) = (p.CreatedAt, p.FirstMessageId);
+            var (createdAt, updatedAt, lastMessage) = (p.CreatedAt, DateTime.MinValue, p.FirstMessageId);
             if (changes.Touched.TryGetValue(p.Id, out var touched))
             {
-                (updatedAt, lastMessage) = (touched.At > updatedAt ? touched.At : updatedAt, Math.Max(lastMessage, touched.MessageId));
-                insertedTouched.Add(p.Id);
+                (createdAt, updatedAt, lastMessage) = (touched.FirstAt < createdAt ? touched.FirstAt : createdAt, touched.At, Math.Max(lastMessage, touched.MessageId));
+                if (!mergedInto.Contains(p.Id))
+                {
+                    insertedTouched.Add(p.Id); // all its events are in this run: its last activity is known here
+                }
             }
             context.Statement($"INSERT INTO {t.Profiles} (Id, CreatedAt, UpdatedAt, MergedIntoId, FirstMessageId, LastMessageId) VALUES (?1, ?2, ?3, NULL, ?4, ?5)")
-                .Bind(1, p.Id).Bind(2, p.CreatedAt).Bind(3, updatedAt).Bind(4, p.FirstMessageId).Bind(5, lastMessage).Execute();
+                .Bind(1, p.Id).Bind(2, createdAt).Bind(3, updatedAt > createdAt ? updatedAt : createdAt).Bind(4, p.FirstMessageId).Bind(5, lastMessage).Execute();
         }
         foreach (var (from, into) in changes.Merges)
         {
@@ -65,14 +70,22 @@ public sealed class IdentityWriter : StageWriter<IdentityChanges>
                 """).Bind(1, link.SourceId).Bind(2, link.FirstMessageId).Bind(3, link.FirstSeenAt).Bind(4, link.LastSeenAt)
                 .Bind(5, from.Namespace).Bind(6, from.Value).Bind(7, to.Namespace).Bind(8, to.Value).Execute();
         }
-        foreach (var (profile, (at, messageId)) in changes.Touched)
+        foreach (var (profile, (first, lastEvent, messageId)) in changes.Touched)
         {
             if (insertedTouched.Contains(profile))
             {
                 continue;
             }
-            context.Statement($"UPDATE {t.Profiles} SET UpdatedAt = max(UpdatedAt, ?1), LastMessageId = max(LastMessageId, ?2) WHERE Id = ?3")
-                .Bind(1, at).Bind(2, messageId).Bind(3, profile).Execute();
+            // Last activity from the timeline (one index seek on (ProfileId, EventAt): events moved by a merge count)
+            // and this run's events (written by the fragment stage after this); first seen while there is none.
+            context.Statement($"""
+                UPDATE {t.Profiles} SET CreatedAt = min(CreatedAt, ?1),
+                    UpdatedAt = coalesce(
+                        max((SELECT max(EventAt) FROM {t.ProfileEvents} WHERE ProfileId = ?3), ?4),
+                        (SELECT max(EventAt) FROM {t.ProfileEvents} WHERE ProfileId = ?3), ?4, min(CreatedAt, ?1)),
+                    LastMessageId = max(LastMessageId, ?2)
+                WHERE Id = ?3
+                """).Bind(1, first).Bind(2, messageId).Bind(3, profile).Bind(4, lastEvent == DateTime.MinValue ? (DateTime?)null : lastEvent).Execute();
         }
         foreach (var i in changes.Insights)
         {

@@ -25,13 +25,13 @@ public sealed class NavMenuTests : StudioBunitContext
     }
 
     [Fact]
-    public void Render_Support_ShowsHomeAndTheProfilesPagesOnly()
+    public void Render_Support_ShowsHomeTheProfilesPagesAndTheApiReferenceOnly()
     {
         SignIn("someone@example.com", Roles.Support);
 
         var cut = Render<NavMenu>();
 
-        Assert.Equal([("/", "Home"), ("/profiles", "Explorer"), ("/profiles/merge-policies", "Merge policies")], Links(cut));
+        Assert.Equal([("/", "Home"), ("/profiles", "Explorer"), ("/profiles/merge-policies", "Merge policies"), ("/api-reference", "API reference")], Links(cut));
     }
 
     [Fact]
@@ -41,7 +41,7 @@ public sealed class NavMenuTests : StudioBunitContext
 
         var cut = Render<NavMenu>();
 
-        Assert.Equal([("/", "Home"), ("/profiles", "Explorer"), ("/profiles/merge-policies", "Merge policies"), ("/identity/insights", "Insights"), ("/identity/simulator", "Simulator")], Links(cut));
+        Assert.Equal([("/", "Home"), ("/profiles", "Explorer"), ("/profiles/merge-policies", "Merge policies"), ("/identity/insights", "Insights"), ("/identity/simulator", "Simulator"), ("/api-reference", "API reference")], Links(cut));
         Assert.Empty(cut.FindAll("[data-testid=nav-group-Data]"));
         Assert.Empty(cut.FindAll("[data-testid=nav-group-Admin]"));
     }

@@ -33,7 +33,7 @@ public sealed record NavEntry(string Group, string Title, string Icon, Type Page
 /// </summary>
 public static class NavCatalog
 {
-    public static IReadOnlyList<string> Groups { get; } = ["Profiles", "Segments", "Data", "Identity", "Admin"];
+    public static IReadOnlyList<string> Groups { get; } = ["Profiles", "Segments", "Data", "Identity", "Admin", "Reference"];
 
     public static IReadOnlyList<NavEntry> Entries { get; } =
     [
@@ -61,6 +61,8 @@ public static class NavCatalog
             "Create tokens for applications that call the HTTP APIs, each with only the scopes it needs; see when each was last used; revoke them."),
         new("Admin", "Audit log", MudBlazor.Icons.Material.Filled.History, typeof(Admin.Audit.AuditLogPage),
             "Who signed in, and who changed what and when: users, roles, and every later configuration change."),
+        new("Reference", "API reference", MudBlazor.Icons.Material.Filled.Api, typeof(Reference.ApiReferencePage),
+            "Every HTTP API (tracking, files, profiles, tokens) with its parameters and answers, read from the OpenAPI document."),
     ];
 
     /// <summary>

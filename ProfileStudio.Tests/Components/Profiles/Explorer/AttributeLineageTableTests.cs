@@ -30,7 +30,7 @@ public sealed class AttributeLineageTableTests : StudioBunitContext
         var row = table.Find("[data-testid=attribute-row][data-key=plan]");
         Assert.Equal("enterprise", row.QuerySelector("[data-testid=attribute-value]")!.TextContent.Trim());
         Assert.Contains("CRM", row.TextContent);
-        Assert.Contains("2026-03-05 09:00:00", row.TextContent);
+        Assert.Contains("5 Mar 2026, 09:00", row.TextContent);
         Assert.Empty(table.FindAll("[data-testid=attribute-lineage]"));
     }
 

@@ -83,7 +83,7 @@ public sealed class ProfilePageRoleTests : StudioBunitContext
 
         // Rendered directly, as a crafted circuit could reach it: the handler checks the role itself.
         var panel = Render<EditAttributePanel>(p => p.Add(c => c.ProfileId, 1L));
-        panel.Find("[data-testid=edit-attribute-key]").Change("plan");
+        panel.Find("[data-testid=edit-attribute-key]").Input("plan"); // checked as the user types
         panel.Find("[data-testid=edit-attribute-value]").Change("vip");
         panel.Find("button[data-testid=edit-attribute-save]").Click();
 
@@ -114,5 +114,27 @@ public sealed class ProfilePageRoleTests : StudioBunitContext
         both.WaitForAssertion(() => Assert.Contains("Both policies give the same profile.", both.Markup));
         Assert.Empty(both.FindAll("[data-testid=compare-single-policy]"));
         Assert.Contains("Website only", both.Markup);
+    }
+
+    [Theory]
+    [InlineData("bad key with spaces!", "a space")]
+    [InlineData("plan!", "\"!\"")]
+    [InlineData("address..city", "empty part between dots")]
+    public async Task EditAttribute_KeyAgainstTheRule_FormSaysWhy_SaveIsOff_AndCoreRefusesIt(string key, string reason)
+    {
+        await SeedAsync();
+        SignIn("engineer@example.com", Roles.DataEngineer);
+
+        var panel = Render<EditAttributePanel>(p => p.Add(c => c.ProfileId, 1L));
+        panel.Find("[data-testid=edit-attribute-key]").Input(key);
+
+        panel.WaitForAssertion(() => Assert.Contains(reason, panel.Markup));
+        Assert.True(panel.Find("button[data-testid=edit-attribute-save]").HasAttribute("disabled"));
+        // The rule holds where the edit is made, whatever the form let through.
+        var edits = _studio.Services.GetRequiredService<StudioEdits>();
+        var result = await edits.SetAttributeAsync(Core.Auditing.AuditActor.System, new IdentityKey("user_id", "ada"), key, "x");
+        Assert.False(result.Succeeded);
+        Assert.Contains(reason, result.Error);
+        Assert.Equal(result.Error, AttributeKeys.Problem(key));
     }
 }

@@ -1,0 +1,96 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace ProfileStudio.Core.Formatting;
+
+/// <summary>
+/// How the studio shows times, dates, numbers and attribute values to people: one place, so every
+/// page reads the same (e.g. "12 Nov 2026, 14:05" in UTC, "20 Jul 1987", "12,480.5"). Raw values stay
+/// available behind the JSON toggles. Times are stored and shown in UTC: the server cannot know each
+/// reader's time zone, so the columns and sentences say "UTC" instead of guessing.
+/// </summary>
+public static class DisplayFormat
+{
+    private static readonly CultureInfo Culture = CultureInfo.InvariantCulture;
+
+    /// <summary>A date and time to the minute: "12 Nov 2026, 14:05".</summary>
+    public static string Time(DateTime utc) => utc.ToString("d MMM yyyy, HH:mm", Culture);
+
+    /// <summary>A date and time to the minute, "UTC" noted: "12 Nov 2026, 14:05 UTC", for sentences.</summary>
+    public static string TimeUtc(DateTime utc) => Time(utc) + " UTC";
+
+    /// <summary>
+    /// The exact instant, for a tooltip or where seconds decide (which value is newer):
+    /// "12 Nov 2026, 14:05:31 UTC", with milliseconds when there are any.
+    /// </summary>
+    public static string ExactTime(DateTime utc) =>
+        utc.ToString(utc.Millisecond == 0 ? "d MMM yyyy, HH:mm:ss" : "d MMM yyyy, HH:mm:ss.fff", Culture) + " UTC";
+
+    /// <summary>A calendar date: "20 Jul 1987".</summary>
+    public static string Date(DateTime date) => date.ToString("d MMM yyyy", Culture);
+
+    /// <summary>A calendar date: "20 Jul 1987".</summary>
+    public static string Date(DateOnly date) => date.ToString("d MMM yyyy", Culture);
+
+    /// <summary>
+    /// A number: grouped in thousands from five digits (a year or a PIN-like 4-digit figure stays as it
+    /// is written), decimals as sent, no exponent ("12,480.5", "2026", "0.25").
+    /// </summary>
+    public static string Number(decimal value) =>
+        value.ToString(Math.Abs(value) >= 10_000 ? "#,##0.############" : "0.############", Culture);
+
+    /// <summary>A count: always grouped ("1,204").</summary>
+    public static string Count(long value) => value.ToString("N0", Culture);
+
+    /// <summary>
+    /// An attribute or property value for people: text as it is (an ISO-8601 date or date-time read as
+    /// one), numbers and booleans in words, arrays and objects as compact JSON.
+    /// </summary>
+    public static string Value(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => Text(value.GetString()!),
+        JsonValueKind.Number => value.TryGetDecimal(out var d) ? Number(d) : value.GetRawText(),
+        JsonValueKind.True => "yes",
+        JsonValueKind.False => "no",
+        JsonValueKind.Null => "—",
+        _ => value.GetRawText(),
+    };
+
+    /// <summary><see cref="Value(JsonElement)"/> for stored JSON text; text that is not JSON is shown as it is.</summary>
+    public static string Value(string json)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(json, Ingestion.StoredJson.DocumentOptions); // any depth that was stored
+            return Value(doc.RootElement);
+        }
+        catch (JsonException)
+        {
+            return json;
+        }
+    }
+
+    /// <summary>
+    /// Text, with an ISO-8601 date ("1987-07-20") or date-time ("1987-07-20T00:00:00.0000000Z") shown as a
+    /// date, or a date and time in UTC; a midnight without offset or in UTC is a date (a birthday).
+    /// Anything else, including a bare number in a string, is left as the sender wrote it.
+    /// </summary>
+    public static string Text(string text)
+    {
+        if (text.Length is < 10 or > 40 || !char.IsAsciiDigit(text[0]) || text[4] != '-' || text[7] != '-')
+        {
+            return text;
+        }
+        if (text.Length == 10)
+        {
+            return DateOnly.TryParseExact(text, "yyyy-MM-dd", Culture, DateTimeStyles.None, out var day) ? Date(day) : text;
+        }
+        if (text[10] is not ('T' or ' ')
+            || !DateTimeOffset.TryParse(text, Culture, DateTimeStyles.AssumeUniversal, out var at))
+        {
+            return text;
+        }
+        var utc = at.UtcDateTime;
+        return utc.TimeOfDay == TimeSpan.Zero && at.Offset == TimeSpan.Zero ? Date(utc) : TimeUtc(utc);
+    }
+}

@@ -1,0 +1,207 @@
+using System.Collections.Concurrent;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using ProfileStudio.Core.Formatting;
+using ProfileStudio.Core.Storage;
+using ProfileStudio.E2E.Infrastructure;
+using ProfileStudio.E2E.Pages;
+using Xunit.Abstractions;
+using static Microsoft.Playwright.Assertions;
+
+namespace ProfileStudio.E2E.Layout;
+
+/// <summary>A server with the demo data (a few weeks of made-up traffic, a CRM and a point-of-sale file), for the walks below.</summary>
+public sealed class DemoStudioFixture : IAsyncLifetime
+{
+    public StudioServer Server { get; } = new(demoPeople: 150);
+
+    public Task InitializeAsync()
+    {
+        Server.Start();
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await Server.DisposeAsync();
+
+    public IDbContextFactory<ProfileStudioDbContext> Db => Server.Services.GetRequiredService<IDbContextFactory<ProfileStudioDbContext>>();
+
+    /// <summary>Waits until the demo is generated, both files are read and the worker has unified the whole lake.</summary>
+    public async Task WaitForDemoAsync()
+    {
+        await Eventually.TrueAsync(async () =>
+        {
+            await using var db = await Db.CreateDbContextAsync();
+            var lakeEnd = await db.RawMessages.MaxAsync(m => (long?)m.Id) ?? 0;
+            var checkpoint = await db.UnificationCheckpoints.Select(c => (long?)c.LastMessageId).FirstOrDefaultAsync() ?? 0;
+            return lakeEnd > 0 && checkpoint == lakeEnd && await db.FileBatches.CountAsync() == 2
+                && await db.FileBatches.AllAsync(b => b.CompletedAt != null);
+        }, "the demo data to be generated and unified", TimeSpan.FromSeconds(120));
+    }
+}
+
+/// <summary>
+/// The studio as a new user meets it, with the demo data, at 1280 × 800: every page in light and dark
+/// (<c>90-&lt;page&gt;-light.png</c> / <c>-dark.png</c>), no table wider than its box, no request leaving
+/// the server; and the explorer's times are the person's event times.
+/// </summary>
+public sealed class StudioWalkTests(StudioFixture studio, DemoStudioFixture demo, ITestOutputHelper output)
+    : StudioTest(studio, output), IClassFixture<DemoStudioFixture>
+{
+    private async Task<IPage> SignInAsync(IBrowserContext context)
+    {
+        var page = await context.NewPageAsync();
+        var login = new LoginPage(page);
+        await login.GotoAsync();
+        await login.SignInAsync(StudioServer.AdminEmail, StudioServer.AdminPassword);
+        await new ShellPage(page).ExpectHomeAsync();
+        return page;
+    }
+
+    private Task<IBrowserContext> NewDemoContextAsync() => Studio.Browser.NewContextAsync(new BrowserNewContextOptions
+    {
+        BaseURL = demo.Server.Address.ToString(),
+        ViewportSize = new ViewportSize { Width = 1280, Height = 800 },
+        Locale = "en-US",
+        TimezoneId = "UTC",
+    });
+
+    [Fact]
+    public async Task EveryPage_LightAndDark_AtLaptopSize_NothingHidden_NothingFetchedFromElsewhere()
+    {
+        await demo.WaitForDemoAsync();
+        await using var context = await NewDemoContextAsync();
+        var outside = new ConcurrentQueue<string>();
+        context.Request += (_, request) =>
+        {
+            if (new Uri(request.Url) is { Scheme: "http" or "https" or "ws" or "wss" } uri && uri.Host != "127.0.0.1")
+            {
+                outside.Enqueue(request.Url);
+            }
+        };
+        var page = await SignInAsync(context);
+        var shell = new ShellPage(page);
+        long profileId;
+        int sourceId;
+        long batchId;
+        await using (var db = await demo.Db.CreateDbContextAsync())
+        {
+            // A person with several sources: a full profile page.
+            profileId = await db.ProfileEvents.GroupBy(e => e.ProfileId).OrderByDescending(g => g.Select(e => e.SourceId).Distinct().Count()).ThenBy(g => g.Key).Select(g => g.Key).FirstAsync();
+            sourceId = await db.Sources.Where(s => s.Name == "Website").Select(s => s.Id).FirstAsync();
+            batchId = await db.FileBatches.OrderBy(b => b.Id).Select(b => b.Id).FirstAsync();
+        }
+        (string Name, string Path, string? Tab, string Ready)[] pages =
+        [
+            ("home", "/", null, "h1"),
+            ("profiles", "/profiles", null, "[data-testid=profile-link]"),
+            ("profile-attributes", $"/profiles/{profileId}", null, "[data-testid=attributes-table]"),
+            ("profile-identities", $"/profiles/{profileId}?tab=identities", null, "[data-testid=identity-graph][data-drawn=true]"),
+            ("profile-timeline", $"/profiles/{profileId}?tab=timeline", null, "[data-testid=timeline-event]"),
+            ("profile-compare", $"/profiles/{profileId}?tab=compare", null, "h1"),
+            ("merge-policies", "/profiles/merge-policies", null, "h1"),
+            ("insights", "/identity/insights", null, "[data-testid=insight-profiles]"),
+            ("simulator", "/identity/simulator", null, "h1"),
+            ("namespaces", "/identity/namespaces", null, "h1"),
+            ("unification", "/identity/unification", null, "h1"),
+            ("sources", "/data/sources", null, "h1"),
+            ("source-overview", $"/data/sources/{sourceId}", null, "[data-testid=hourly-chart] .main-svg"),
+            ("files", "/data/batches", null, "h1"),
+            ("file-status", $"/data/batches/{batchId}", null, "h1"),
+            ("rejected", "/data/rejected", null, "h1"),
+            ("users", "/admin/users", null, "h1"),
+            ("api-tokens", "/admin/api-tokens", null, "h1"),
+            ("audit", "/admin/audit", null, "h1"),
+            ("api-reference", "/api-reference", null, "[data-testid=api-operation]"),
+        ];
+        var problems = new List<string>();
+        foreach (var mode in new[] { "light", "dark" })
+        {
+            if (mode == "dark")
+            {
+                await shell.OpenAsync("/");
+                await shell.ThemeToggle.ClickAsync();
+                await Expect(shell.AppBar).ToHaveCSSAsync("background-color", "rgb(26, 31, 58)");
+            }
+            foreach (var (name, path, _, ready) in pages)
+            {
+                await shell.OpenAsync(path);
+                await Expect(page.Locator(ready).First).ToBeVisibleAsync();
+                await page.WaitForTimeoutAsync(400); // charts and grids settle
+                await Screenshots.SaveAsync(page, $"90-{name}-{mode}");
+                problems.AddRange((await OverflowsAsync(page)).Select(p => $"{name} ({mode}): {p}"));
+                if (mode == "dark")
+                {
+                    problems.AddRange((await DarkChartTextAsync(page)).Select(p => $"{name} (dark): {p}"));
+                }
+            }
+        }
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+        Assert.True(outside.IsEmpty, "requests left the server: " + string.Join(", ", outside.Distinct()));
+    }
+
+    [Fact]
+    public async Task Explorer_AndHeader_ShowThePersonsEventTimes_NotTheImportTime()
+    {
+        await demo.WaitForDemoAsync();
+        DateTime firstSeen, lastActivity;
+        long profileId;
+        string name;
+        await using (var db = await demo.Db.CreateDbContextAsync())
+        {
+            // A CRM customer with point-of-sale purchases weeks old: the CRM file was imported today.
+            var crm = await db.Sources.Where(s => s.Name == "CRM export").Select(s => s.Id).FirstAsync();
+            var weeksAgo = DateTime.UtcNow.AddDays(-10);
+            var candidates = await db.Profiles.Where(p => p.MergedIntoId == null && p.UpdatedAt < weeksAgo
+                    && db.ProfileAttributes.Any(a => a.ProfileId == p.Id && a.SourceId == crm && a.Key == "firstName"))
+                .OrderBy(p => p.Id).Select(p => p.Id).Take(20).ToListAsync();
+            Assert.NotEmpty(candidates);
+            profileId = candidates[0];
+            var profile = await db.Profiles.SingleAsync(p => p.Id == profileId);
+            (firstSeen, lastActivity) = (profile.CreatedAt, profile.UpdatedAt);
+            var events = await db.ProfileEvents.Where(e => e.ProfileId == profileId).Select(e => e.EventAt).ToListAsync();
+            Assert.Equal(events.Max(), lastActivity);
+            Assert.True(firstSeen <= events.Min());
+            var names = await db.ProfileAttributes.Where(a => a.ProfileId == profileId && a.SourceId == crm && (a.Key == "firstName" || a.Key == "lastName"))
+                .OrderBy(a => a.Key).Select(a => a.ValueJson!).ToListAsync();
+            name = string.Join(" ", names.Select(n => n.Trim('"')));
+        }
+
+        await using var context = await NewDemoContextAsync();
+        var page = await SignInAsync(context);
+        var shell = new ShellPage(page);
+        await shell.OpenAsync("/profiles");
+        await page.GetByTestId("profile-search").FillAsync($"profile_id:{profileId}");
+        await page.GetByTestId("profile-search-go").ClickAsync();
+        var row = page.GetByTestId("profiles-grid").Locator("tbody tr").Filter(new() { Has = page.GetByTestId("profile-link") });
+        await Expect(row).ToHaveCountAsync(1);
+        await Expect(row.GetByTestId("profile-row-first-seen")).ToHaveTextAsync(DisplayFormat.Time(firstSeen));
+        await Expect(row.GetByTestId("profile-row-last-activity")).ToHaveTextAsync(DisplayFormat.Time(lastActivity));
+        await Expect(row.GetByTestId("profile-row-last-activity")).Not.ToContainTextAsync(DisplayFormat.Date(DateTime.UtcNow));
+        await Screenshots.SaveAsync(page, "91-explorer-event-times");
+
+        await row.GetByTestId("profile-link").ClickAsync();
+        await Expect(page.Locator("h1")).ToContainTextAsync(name);
+        await Expect(page.GetByTestId("profile-first-seen")).ToHaveTextAsync(DisplayFormat.TimeUtc(firstSeen));
+        await Expect(page.GetByTestId("profile-last-activity")).ToHaveTextAsync(DisplayFormat.TimeUtc(lastActivity));
+        await Expect(page.GetByTestId("profile-email")).ToContainTextAsync("@");
+        await Screenshots.SaveAsync(page, "92-profile-header-event-times");
+    }
+
+    /// <summary>Tables wider than their box (columns hidden behind a scroll), and cells whose text is cut mid-word.</summary>
+    private static async Task<IReadOnlyList<string>> OverflowsAsync(IPage page) =>
+        await page.EvaluateAsync<string[]>("""
+            () => [...document.querySelectorAll('.mud-table-container, .mud-table-root, .mud-simple-table')]
+                .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
+                .map(e => `table ${e.scrollWidth}px wide in a ${e.clientWidth}px box: ${[...e.querySelectorAll('th')].map(t => t.textContent.trim()).filter(t => t).join(' | ')}`)
+            """);
+
+    /// <summary>Chart text drawn dark on the dark page (Plotly's default colour).</summary>
+    private static async Task<IReadOnlyList<string>> DarkChartTextAsync(IPage page) =>
+        await page.EvaluateAsync<string[]>("""
+            () => [...document.querySelectorAll('.js-plotly-plot .legendtext, .js-plotly-plot .xtick text, .js-plotly-plot .ytick text, .js-plotly-plot .textpoint text')]
+                .map(t => [t.textContent, getComputedStyle(t).fill])
+                .filter(([_, fill]) => { const m = fill.match(/\d+/g); return m && (Number(m[0]) + Number(m[1]) + Number(m[2])) / 3 < 128; })
+                .slice(0, 5).map(([text, fill]) => `chart text "${text}" drawn in ${fill}`)
+            """);
+}

@@ -1,0 +1,70 @@
+using Bunit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using ProfileStudio.Components.Data.Sources;
+using ProfileStudio.Core.Auditing;
+using ProfileStudio.Core.Identity;
+using ProfileStudio.Core.Ingestion;
+using ProfileStudio.Core.Sources;
+using ProfileStudio.Tests.Components;
+
+namespace ProfileStudio.Tests.Ingestion;
+
+/// <summary>Studio edits in the real app: the key rule, and the studio's own source that must stay on.</summary>
+public sealed class StudioEditsTests(IngestionAppFactory app) : StudioBunitContext, IClassFixture<IngestionAppFactory>
+{
+    private StudioEdits Edits => app.Services.GetRequiredService<StudioEdits>();
+
+    [Fact]
+    public async Task SetAttribute_KeyWithinTheRule_IsWrittenToTheLake()
+    {
+        var result = await Edits.SetAttributeAsync(AuditActor.System, new IdentityKey("user_id", "edits-1"), "address.post-code_2", "AB1 2CD");
+
+        Assert.True(result.Succeeded, result.Error);
+    }
+
+    [Fact]
+    public async Task SetAttribute_KeyAgainstTheRule_IsRefused_NothingWritten()
+    {
+        await using var before = await app.DbAsync();
+        var count = await before.RawMessages.CountAsync();
+
+        var result = await Edits.SetAttributeAsync(AuditActor.System, new IdentityKey("user_id", "edits-2"), "bad key with spaces!", "x");
+
+        Assert.False(result.Succeeded);
+        Assert.Contains("a space", result.Error);
+        await using var after = await app.DbAsync();
+        Assert.Equal(count, await after.RawMessages.CountAsync());
+    }
+
+    [Fact]
+    public async Task StudioEditsSource_CannotBeDisabledOrRenamed_InCoreOrFromItsSettings_OtherSourcesCan()
+    {
+        Assert.True((await Edits.SetAttributeAsync(AuditActor.System, new IdentityKey("user_id", "edits-3"), "plan", "vip")).Succeeded);
+        var registry = app.Services.GetRequiredService<SourceRegistry>();
+        var sources = await registry.NamesAsync();
+        var studio = sources.Single(s => s.Value == StudioEdits.SourceName).Key;
+
+        var disabled = await registry.SetEnabledAsync(AuditActor.System, studio, false);
+        var renamed = await registry.UpdateAsync(AuditActor.System, studio, "Edits", null);
+
+        Assert.False(disabled.Succeeded);
+        Assert.Contains("cannot be disabled", disabled.Error);
+        Assert.False(renamed.Succeeded);
+        var source = (await registry.GetAsync(studio))!.Source;
+        Assert.True(source.Enabled);
+        Assert.Equal(StudioEdits.SourceName, source.Name);
+
+        var web = sources.Single(s => s.Value == "Web").Key;
+        Assert.True((await registry.SetEnabledAsync(AuditActor.System, web, false)).Succeeded);
+        Assert.True((await registry.SetEnabledAsync(AuditActor.System, web, true)).Succeeded);
+
+        // The settings panel offers no switch for it.
+        Services.AddSingleton(registry);
+        Services.AddScoped<ProfileStudio.Accounts.CurrentActor>();
+        Services.AddScoped<RevealedWriteKeys>();
+        var panel = Render<SourceSettingsPanel>(p => p.Add(c => c.Source, source));
+        Assert.Empty(panel.FindAll("[data-testid=toggle-enabled]"));
+        Assert.Single(panel.FindAll("[data-testid=studio-edits-always-on]"));
+    }
+}

@@ -1,0 +1,86 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using ProfileStudio.Tests.Ingestion;
+using ProfileStudio.Tests.Support;
+
+namespace ProfileStudio.Tests.Unification;
+
+/// <summary>
+/// A profile's first-seen and last-activity times are the person's event times, whatever order the
+/// data arrives in: not the time a record was imported, nor the time of the message that happened to come first.
+/// </summary>
+public sealed class ProfileTimesTests(IngestionAppFactory app) : IClassFixture<IngestionAppFactory>
+{
+    [Fact]
+    public async Task ImportedRecordFirst_OlderEventsLater_FirstSeenIsTheOldestEvent_LastActivityTheLatestTimelineEvent()
+    {
+        var client = app.CreateWriteKeyClient(IngestionAppFactory.WriteKeyOf("Web"));
+        var now = app.Now;
+        var viewed = now.AddDays(-20);
+        var firstVisit = now.AddDays(-30);
+
+        // A record without a time (as a CRM export row is), received now; then the person's older activity.
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/v1/identify", new { userId = "times-1", traits = new { plan = "plus" } })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/v1/track", new { userId = "times-1", @event = "Product Viewed", timestamp = viewed.ToString("O") })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/v1/page", new { userId = "times-1", name = "Home", timestamp = firstVisit.ToString("O") })).StatusCode);
+
+        var profile = await Poll.UntilAsync(() => ProfileAsync("times-1"), p => p is { Events: 2 }, "both events on the profile");
+
+        Assert.Equal(firstVisit, profile!.CreatedAt);
+        Assert.Equal(viewed, profile.UpdatedAt);
+    }
+
+    [Fact]
+    public async Task NoTimelineEvents_LastActivityIsFirstSeen_NotALaterRecord()
+    {
+        var client = app.CreateWriteKeyClient(IngestionAppFactory.WriteKeyOf("Web"));
+        var now = app.Now;
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/v1/identify", new { userId = "times-2", traits = new { plan = "a" }, timestamp = now.AddDays(-9).ToString("O") })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/v1/identify", new { userId = "times-2", traits = new { plan = "b" } })).StatusCode);
+
+        await Poll.UntilAsync(() => PlanAsync("times-2"), plan => plan == "\"b\"", "the second record");
+        var profile = await ProfileAsync("times-2");
+
+        Assert.Equal(now.AddDays(-9), profile!.CreatedAt);
+        Assert.Equal(profile.CreatedAt, profile.UpdatedAt);
+    }
+
+    [Fact]
+    public async Task TwoProfilesMerge_SurvivorKeepsTheEarliestFirstSeenAndTheLatestActivity()
+    {
+        var client = app.CreateWriteKeyClient(IngestionAppFactory.WriteKeyOf("Web"));
+        var now = app.Now;
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/v1/track", new { anonymousId = "times-anon-3", @event = "Browsed", timestamp = now.AddDays(-5).ToString("O") })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/v1/track", new { userId = "times-3", @event = "Ordered", timestamp = now.AddDays(-12).ToString("O") })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/v1/identify", new { userId = "times-3", anonymousId = "times-anon-3", timestamp = now.AddDays(-4).ToString("O") })).StatusCode);
+
+        var profile = await Poll.UntilAsync(() => ProfileAsync("times-3"), p => p is { Events: 2 }, "the merged profile");
+
+        Assert.Equal(now.AddDays(-12), profile!.CreatedAt);
+        Assert.Equal(now.AddDays(-5), profile.UpdatedAt);
+    }
+
+    private sealed record Times(DateTime CreatedAt, DateTime UpdatedAt, int Events);
+
+    private async Task<Times?> ProfileAsync(string userId)
+    {
+        await using var db = await app.DbAsync();
+        var id = await db.Identities.Where(i => i.Namespace == "user_id" && i.Value == userId).Select(i => (long?)i.ProfileId).FirstOrDefaultAsync();
+        if (id is null)
+        {
+            return null;
+        }
+        var p = await db.Profiles.SingleAsync(p => p.Id == id);
+        return new Times(p.CreatedAt, p.UpdatedAt, await db.ProfileEvents.CountAsync(e => e.ProfileId == id));
+    }
+
+    private async Task<string?> PlanAsync(string userId)
+    {
+        await using var db = await app.DbAsync();
+        return await (from i in db.Identities
+                      join a in db.ProfileAttributes on i.ProfileId equals a.ProfileId
+                      where i.Namespace == "user_id" && i.Value == userId && a.Key == "plan"
+                      select a.ValueJson).FirstOrDefaultAsync();
+    }
+}
