@@ -80,6 +80,12 @@ public static class IdentityExtractor
                 result.Add(new ExtractedIdentity(ns, raw, null, $"no identity namespace \"{ns}\" is defined"));
                 continue;
             }
+            // Whatever the namespace (one added in the studio after the message arrived, too): an identifier that could never be looked up is not one.
+            if (Ingestion.MessageShape.IdentifierProblem(ns, raw) is { } unusable)
+            {
+                result.Add(new ExtractedIdentity(ns, raw.Length > 64 ? raw[..64] + "…" : raw, null, unusable));
+                continue;
+            }
             var (normalized, problem) = IdentityNormalizer.Normalize(rule, raw);
             if (normalized is null)
             {

@@ -21,6 +21,9 @@ public static class MessageShape
     /// </summary>
     public const int MaxIdentifierLength = 512;
 
+    /// <summary>Longest <c>messageId</c> (the lake's column).</summary>
+    public const int MaxMessageIdLength = 256;
+
     /// <summary>Event times before this are a client's unset clock (year 1, the Unix epoch's zero or less), not an event.</summary>
     public static readonly DateTime EarliestTime = new(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc);
 
@@ -122,7 +125,8 @@ public static class MessageShape
             }
             foreach (var key in identifierKeys ?? DefaultIdentifierKeys)
             {
-                if (values[key] is JsonValue v && v.GetValueKind() == JsonValueKind.String && IdentifierProblem($"{holder}.{key}", (string)v!) is { } problem)
+                if (values[key] is JsonValue v && v.GetValueKind() is JsonValueKind.String or JsonValueKind.Number
+                    && IdentifierProblem($"{holder}.{key}", v.GetValueKind() == JsonValueKind.String ? (string)v! : v.ToJsonString()) is { } problem)
                 {
                     return problem; // other kinds are kept as ordinary values: the engine takes only text and numbers as identifiers
                 }
@@ -145,7 +149,17 @@ public static class MessageShape
                 {
                     return $"\"{path}\" must be a string.";
                 }
-                return shape == Shape.Identifier ? IdentifierProblem(path, (string)parent[name]!) : null;
+                if (shape == Shape.Id)
+                {
+                    var id = (string)parent[name]!;
+                    if (string.IsNullOrWhiteSpace(id))
+                    {
+                        parent.Remove(name); // a blank messageId is "not sent": one is assigned (a shared blank would dedupe other messages away)
+                        return null;
+                    }
+                    return id.Length > MaxMessageIdLength ? $"\"{path}\" is {id.Length:N0} characters long; at most {MaxMessageIdLength}." : null;
+                }
+                return IdentifierProblem(path, (string)parent[name]!);
             case Shape.Text:
                 return kind == JsonValueKind.String ? null : $"\"{path}\" must be a string, not {Describe(kind)}.";
             case Shape.Object:
@@ -192,6 +206,10 @@ public static class MessageShape
                     }
                     break;
                 case JsonValueKind.Number:
+                    if (IdentifierProblem($"{at}.id", entry["id"]!.ToJsonString()) is { } numberProblem)
+                    {
+                        return numberProblem; // a number's text is the identifier
+                    }
                     break;
                 default:
                     return $"\"{at}.id\" must be a string or a number.";

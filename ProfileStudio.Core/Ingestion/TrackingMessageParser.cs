@@ -51,6 +51,10 @@ public static class TrackingMessageParser
     public static TrackingParseResult Parse(ReadOnlySpan<byte> body, string endpoint, DateTime receivedAt, IReadOnlySet<string>? identifierKeys = null)
     {
         JsonDocument document;
+        if (body.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
+        {
+            body = body[3..]; // a UTF-8 byte-order mark some clients write first
+        }
         try
         {
             document = JsonDocument.Parse(body.ToArray(), DocumentOptions);
@@ -179,6 +183,7 @@ public static class TrackingMessageParser
                 message["sentAt"] = shared.SentAt.DeepClone();
             }
         }
+        WriteKeyRedaction.RemoveFrom(message); // also from what the batch's context and integrations brought in
         message["type"] = type;
         var error = MessageShape.Check(message, type, identifierKeys);
         if (message["messageId"] is null)

@@ -71,13 +71,13 @@ public static class WriteKeyRedaction
     }
 
     /// <summary>
-    /// Removes every property of a parsed message (and of its <c>context</c>) whose name spells a write key
+    /// Removes every property of a parsed message (and of its <c>context</c> and <c>integrations</c>) whose name spells a write key
     /// (<c>WriteKey</c>, <c>write_key</c>, …): only the exact <c>writeKey</c> authenticates, but none is stored.
     /// </summary>
     public static bool RemoveFrom(System.Text.Json.Nodes.JsonObject message)
     {
         var removed = false;
-        foreach (var target in new[] { message, message["context"] as System.Text.Json.Nodes.JsonObject })
+        foreach (var target in new[] { message, message["context"] as System.Text.Json.Nodes.JsonObject, message["integrations"] as System.Text.Json.Nodes.JsonObject })
         {
             foreach (var name in target?.Select(p => p.Key).Where(IsWriteKey).ToList() ?? [])
             {

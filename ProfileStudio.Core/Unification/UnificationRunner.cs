@@ -40,22 +40,31 @@ public sealed class UnificationRunner(SqliteConnection reading, SqliteConnection
     {
         var total = 0;
         var size = runSize;
+        // After a failure, only the stretch that failed is retried in smaller runs; past it, full runs again.
+        var stretch = long.MaxValue;
         while (true)
         {
             try
             {
-                checkpoint = await RunAsync(checkpoint, size, changes =>
+                var (reached, caughtUp) = await RunAsync(checkpoint, size, stretch, changes =>
                 {
                     total += changes.Messages;
                     applied?.Invoke(changes);
                 }, ct);
-                return (checkpoint, total);
+                checkpoint = reached;
+                if (caughtUp || ct.IsCancellationRequested)
+                {
+                    return (checkpoint, total);
+                }
+                (size, stretch) = (runSize, long.MaxValue); // the failed stretch went through in smaller runs
             }
             catch (Exception ex) when (!ct.IsCancellationRequested && !IsTransient(ex))
             {
                 checkpoint = Restore();
                 if (size > 1)
                 {
+                    // The failing run may be the one being written or the one after it (they overlap): two runs' worth.
+                    stretch = 2L * size;
                     size = Math.Max(1, size / Narrowing);
                     continue;
                 }
@@ -68,7 +77,7 @@ public sealed class UnificationRunner(SqliteConnection reading, SqliteConnection
                 _writer.SetAside(poison, reason, time.GetUtcNow().UtcDateTime);
                 SetAside?.Invoke(poison, reason);
                 checkpoint = _writer.ReadCheckpoint();
-                size = runSize;
+                (size, stretch) = (runSize, long.MaxValue);
             }
         }
     }
@@ -101,18 +110,27 @@ public sealed class UnificationRunner(SqliteConnection reading, SqliteConnection
         return messages.Count;
     }
 
-    private async Task<long> RunAsync(long checkpoint, int runSize, Action<UnificationChanges> applied, CancellationToken ct)
+    /// <summary>Runs of <paramref name="runSize"/> until the lake is caught up (true) or <paramref name="stretch"/> messages were taken (false).</summary>
+    private async Task<(long Checkpoint, bool CaughtUp)> RunAsync(long checkpoint, int runSize, long stretch, Action<UnificationChanges> applied, CancellationToken ct)
     {
         Task? writing = null;
+        var taken = 0L;
+        var caughtUp = false;
         try
         {
             while (!ct.IsCancellationRequested)
             {
-                var run = _reader.ReadLake(checkpoint, runSize, MaxRunPayloadChars);
-                if (run.Count == 0)
+                if (taken >= stretch)
                 {
                     break;
                 }
+                var run = _reader.ReadLake(checkpoint, (int)Math.Min(runSize, stretch - taken), MaxRunPayloadChars);
+                if (run.Count == 0)
+                {
+                    caughtUp = true;
+                    break;
+                }
+                taken += run.Count;
                 var changes = _engine.Process(run);
                 if (writing is not null)
                 {
@@ -123,7 +141,14 @@ public sealed class UnificationRunner(SqliteConnection reading, SqliteConnection
                 {
                     _writer.Apply(changes, time.GetUtcNow().UtcDateTime);
                     _checkpointer.Request();
-                    applied(changes);
+                    try
+                    {
+                        applied(changes);
+                    }
+                    catch (Exception)
+                    {
+                        // A listener's failure after the commit is not the run's: it must not get the next message set aside.
+                    }
                 }, CancellationToken.None);
             }
         }
@@ -134,7 +159,7 @@ public sealed class UnificationRunner(SqliteConnection reading, SqliteConnection
                 await writing;
             }
         }
-        return checkpoint;
+        return (checkpoint, caughtUp);
     }
 
     /// <summary>After a failed run: the graph as storage has it (the in-memory one may be a run ahead), and the stored checkpoint.</summary>

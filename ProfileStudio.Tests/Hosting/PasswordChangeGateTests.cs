@@ -35,6 +35,8 @@ public sealed class PasswordChangeGateTests(StudioAppFactory factory) : IClassFi
     [InlineData(Roles.DataEngineer, "/data/sources?tab=1")]
     [InlineData(Roles.DataEngineer, "/data/batches/1/rejected.csv")]
     [InlineData(Roles.Support, "/profiles/1")]
+    [InlineData(Roles.Admin, "/metrics")]
+    [InlineData(Roles.Admin, "/METRICS/")]
     public async Task Get_StudioAddressBeforeTheChange_RedirectsToTheChangePageAndBack(string role, string url)
     {
         var (client, _, _) = await SignedInWithGeneratedPasswordAsync(role);

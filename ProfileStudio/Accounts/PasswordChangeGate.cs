@@ -45,6 +45,11 @@ internal static class PasswordChangeGate
         {
             return true;
         }
+        // /metrics is anonymous to routing but serves a signed-in administrator's cookie: gated like a page.
+        if (path.StartsWithSegments(Hosting.MetricsEndpoint.Path, StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
         // Anonymous endpoints that are not pages: scripts and styles the change page needs, /healthz, the OpenAPI document.
         var endpoint = context.GetEndpoint();
         return endpoint?.Metadata.GetMetadata<IAllowAnonymous>() is not null

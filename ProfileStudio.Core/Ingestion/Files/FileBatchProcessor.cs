@@ -274,9 +274,9 @@ public sealed class FileBatchProcessor(
                     return FileRowConverter.Unreadable(hadWriteKey ? message.ToJsonString(StoredJson.Options) : text,
                         $"\"type\" must be one of {string.Join(", ", TrackingMessageParser.MessageTypes)}", batchId, line, receivedAt);
                 }
-                if (message["messageId"] is null)
+                if (message["messageId"] is null || message["messageId"] is JsonValue blank && blank.GetValueKind() == System.Text.Json.JsonValueKind.String && string.IsNullOrWhiteSpace((string?)blank))
                 {
-                    message["messageId"] = $"file-{batchId}-{line}";
+                    message["messageId"] = $"file-{batchId}-{line}"; // a blank id is no id: a shared one would dedupe other lines away
                 }
                 return TrackingMessageParser.Read(message, type, null, receivedAt, line);
             }
