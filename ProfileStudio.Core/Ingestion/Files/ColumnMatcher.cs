@@ -149,7 +149,8 @@ public static partial class ColumnMatcher
                 return new ColumnMapping(header, ColumnTarget.Identity, ns);
             }
         }
-        var type = InferType(values) ?? TypeFromName(words);
+        var named = TypeFromName(words);
+        var type = InferType(values, named) ?? named;
         var target = kind == FileKind.Events ? ColumnTarget.EventProperty : ColumnTarget.Attribute;
         if (kind == FileKind.ProfileRecords)
         {
@@ -237,12 +238,15 @@ public static partial class ColumnMatcher
     }
 
     /// <summary>
-    /// The type every sampled value fits, or null when the sample has no values. Numbers with a leading
-    /// zero (07700…, 00123) or more than 15 digits are codes, not quantities, so they stay text; dates are
-    /// ISO-like (2026-11-23, 2026-11-23T14:05:00Z) so that "3/4" is never read as a date. Each type is
-    /// only suggested when the import's own converter accepts every sampled value as it.
+    /// The type of a column from its sampled values, or null when the sample has none. A type every value
+    /// fits is the type; a type three values in four fit (or most values, when the column's name says so
+    /// too: "Total", "Is VIP", "Signed up at") is the type as well, and the odd values are rows the import
+    /// rejects with their reason rather than a whole column silently kept as text. Numbers with a leading
+    /// zero or plus (07700…, +44…, 00123) or more than 15 digits are codes, not quantities; dates are
+    /// ISO-like (2026-11-23, 2026-11-23T14:05:00Z) so that "3/4" is never a date. Every value counted as a
+    /// type is one the import's converter accepts as it.
     /// </summary>
-    public static AttributeType? InferType(IEnumerable<string?> values, string nullToken = "NULL")
+    public static AttributeType? InferType(IEnumerable<string?> values, AttributeType? nameSays = null, string nullToken = "NULL")
     {
         var present = values.Select(v => v?.Trim()).Where(v => !string.IsNullOrEmpty(v) && !string.Equals(v, nullToken, StringComparison.OrdinalIgnoreCase))
             .Select(v => v!).ToList();
@@ -250,20 +254,31 @@ public static partial class ColumnMatcher
         {
             return null;
         }
-        if (present.All(IsQuantity))
+        (AttributeType Type, int Fit)[] fits =
+        [
+            (AttributeType.Number, present.Count(IsQuantity)),
+            (AttributeType.Boolean, present.Count(v => v.ToLowerInvariant() is "true" or "false" or "yes" or "no")),
+            (AttributeType.Date, present.Count(IsDate)),
+        ];
+        foreach (var (type, fit) in fits)
         {
-            return AttributeType.Number;
+            if (fit == present.Count)
+            {
+                return type;
+            }
         }
-        if (present.All(v => v.ToLowerInvariant() is "true" or "false" or "yes" or "no"))
+        foreach (var (type, fit) in fits)
         {
-            return AttributeType.Boolean;
-        }
-        if (present.All(v => IsoDate().IsMatch(v) && DateTimeOffset.TryParse(v, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out _)))
-        {
-            return AttributeType.Date;
+            if (fit * 4 >= present.Count * 3 || (type == nameSays && fit * 2 > present.Count))
+            {
+                return type;
+            }
         }
         return AttributeType.Text;
     }
+
+    private static bool IsDate(string value) =>
+        IsoDate().IsMatch(value) && DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out _);
 
     private static bool IsQuantity(string value)
     {
@@ -271,7 +286,7 @@ public static partial class ColumnMatcher
         {
             return false;
         }
-        var digits = value.TrimStart('-', '+');
+        var digits = value.TrimStart('-');
         var whole = digits.Split('.')[0];
         return !(whole.Length > 1 && whole[0] == '0') && digits.Count(char.IsDigit) <= 15;
     }
@@ -287,7 +302,7 @@ public static partial class ColumnMatcher
             : AttributeType.Text;
     }
 
-    [GeneratedRegex("^[+-]?[0-9]+(\\.[0-9]+)?([eE][+-]?[0-9]+)?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^-?[0-9]+(\\.[0-9]+)?([eE][+-]?[0-9]+)?$", RegexOptions.CultureInvariant)]
     private static partial Regex Number();
 
     [GeneratedRegex("^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([T ][0-9:.]+(Z|[+-][0-9]{2}:?[0-9]{2})?)?$", RegexOptions.CultureInvariant)]
