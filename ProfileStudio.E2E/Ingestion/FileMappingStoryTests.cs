@@ -33,7 +33,9 @@ public sealed class FileMappingStoryTests(StudioFixture studio, ITestOutputHelpe
         var engineer = $"engineer-{run}@e2e.test";
         await CreateUserAsync(engineer, "Engineer-Passw0rd!", Roles.DataEngineer, Roles.Support);
         await BatchSourceAsync($"Loyalty {run}");
-        var csv = await TempFileAsync($"loyalty-{run}.csv", $"First Name,Last Name,Customer Email,Points\nAda,Lovelace,{email},120\n");
+        // Points: three numbers and one mistake, which is a row to reject rather than a reason to map the column as text.
+        var csv = await TempFileAsync($"loyalty-{run}.csv",
+            $"First Name,Last Name,Customer Email,Points\nAda,Lovelace,{email},120\nGrace,Hopper,grace-{run}@example.com,7\nCy,\"O'Neil, Jr.\",cy-{run}@example.com,12\nBob,Builder,bob-{run}@example.com,lots\n");
         try
         {
             await SignInAsync(page, engineer, "Engineer-Passw0rd!");
@@ -55,6 +57,14 @@ public sealed class FileMappingStoryTests(StudioFixture studio, ITestOutputHelpe
             await files.StartImport.ClickAsync();
             await page.WaitForURLAsync(new Regex("/data/batches/\\d+$"), new() { WaitUntil = WaitUntilState.Commit });
             await Expect(files.Status).ToHaveTextAsync("completed");
+            // The rejected row as it was in the file, not escaped JSON.
+            await Expect(page.GetByTestId("rejected-line")).ToHaveTextAsync($"Bob,Builder,bob-{run}@example.com,lots");
+            await ThemeShots.SaveAsync(page, "25b-csv-status-rejected-line");
+            await page.GotoInteractiveAsync("/data/rejected");
+            var rejectedRow = page.GetByTestId("rejected-grid").Locator("tbody tr").Filter(new() { HasText = Path.GetFileName(csv) });
+            await Expect(rejectedRow.GetByTestId("rejected-file")).ToHaveTextAsync(Path.GetFileName(csv));
+            await Expect(rejectedRow).ToContainTextAsync("line 5");
+            await ThemeShots.SaveAsync(page, "25c-rejected-names-the-file");
 
             // The profile: one firstName, the e-mail as an identity, points as a number.
             await profiles.GotoAsync();
@@ -98,6 +108,8 @@ public sealed class FileMappingStoryTests(StudioFixture studio, ITestOutputHelpe
             Assert.True(File.Exists(stored));
 
             await files.CancelUpload.ClickAsync();
+            await Expect(files.ConfirmCancel).ToBeVisibleAsync();
+            await Screenshots.SaveAsync(page, "26a-cancel-upload-confirm"); // the dialog covers the theme toggle
             await files.ConfirmCancel.ClickAsync();
 
             await page.WaitForURLAsync(new Regex("/data/batches$"), new() { WaitUntil = WaitUntilState.Commit });
@@ -108,7 +120,8 @@ public sealed class FileMappingStoryTests(StudioFixture studio, ITestOutputHelpe
             var audit = await Studio.Server.Services.GetRequiredService<AuditLog>().QueryAsync(new AuditFilter(engineer), 0, 20);
             Assert.Equal([AuditActions.FileCancelled, AuditActions.FileUploaded],
                 audit.Entries.Where(e => e.Action.StartsWith("file.", StringComparison.Ordinal)).Select(e => e.Action));
-            await Screenshots.SaveAsync(page, "26-upload-cancelled");
+            await Expect(page.GetByText($"The upload of {Path.GetFileName(csv)} was cancelled")).ToHaveCSSAsync("opacity", "1");
+            await ThemeShots.SaveAsync(page, "26-upload-cancelled");
         }
         finally
         {

@@ -78,6 +78,11 @@ public sealed class FilesPage(IPage page)
         // and a selection made then is lost: select again until the dialog shows the file.
         for (var attempt = 1; ; attempt++)
         {
+            if (attempt > 1)
+            {
+                // Choosing the same file again fires no change event: clear the selection first.
+                await FileInput.SetInputFilesAsync(Array.Empty<string>());
+            }
             await FileInput.SetInputFilesAsync(file);
             try
             {
