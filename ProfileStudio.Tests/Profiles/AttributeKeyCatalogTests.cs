@@ -35,6 +35,19 @@ public sealed class AttributeKeyCatalogTests
         Assert.Equal(1, (await catalog.GetAsync()).Profiles("points"));
     }
 
+    [Fact]
+    public async Task Warm_ThenGet_SharesTheCount()
+    {
+        await using var studio = await StudioServices.StartAsync(withAccounts: false);
+        await SeedAsync(studio, (1, 1, "plan"));
+        var catalog = studio.Services.GetRequiredService<AttributeKeyCatalog>();
+
+        catalog.Warm();
+        var keys = await catalog.GetAsync();
+
+        Assert.Equal(1, keys.Profiles("plan"));
+    }
+
     private static async Task SeedAsync(StudioServices studio, params (long Profile, int Source, string Key)[] fragments)
     {
         await using var db = await studio.Services.GetRequiredService<IDbContextFactory<ProfileStudioDbContext>>().CreateDbContextAsync();
