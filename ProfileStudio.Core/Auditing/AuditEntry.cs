@@ -38,6 +38,10 @@ public static class AuditActions
     public const string SourceKeyRotated = "source.key_rotated";
     public const string SourceEnabled = "source.enabled";
     public const string SourceDisabled = "source.disabled";
+    public const string FileUploaded = "file.uploaded";
+    public const string FileMappingSaved = "file.mapping_saved";
+    public const string FileImportStarted = "file.import_started";
+    public const string FileCancelled = "file.cancelled";
     public const string DemoGenerated = "demo.generated";
     public const string NamespaceCreated = "identity.namespace_created";
     public const string NamespaceUpdated = "identity.namespace_updated";

@@ -96,8 +96,8 @@ public sealed class DemoDataSeeder(
             new("amount", ColumnTarget.EventProperty, "revenue", AttributeType.Number),
             new("payment", ColumnTarget.EventProperty, "payment"),
         ], EventName: "In-Store Purchase");
-        await files.SaveMappingAsync(crm, "CRM customers", crmMapping, stoppingToken);
-        await files.SaveMappingAsync(pos, "Till purchases", posMapping, stoppingToken);
+        await files.SaveMappingAsync(Demo, crm, "CRM customers", crmMapping, stoppingToken);
+        await files.SaveMappingAsync(Demo, pos, "Till purchases", posMapping, stoppingToken);
         await UploadAsync(crm, "crm-customers.csv", traffic.CrmCsv(), FileKind.ProfileRecords, crmMapping, stoppingToken);
         await UploadAsync(pos, "pos-purchases.csv", traffic.PosCsv(), FileKind.Events, posMapping, stoppingToken);
 
@@ -116,6 +116,9 @@ public sealed class DemoDataSeeder(
             $"{people.Count} people; {sent} tracking messages; CRM and point-of-sale files queued", stoppingToken);
         logger.LogInformation("Demo data: {Messages} tracking messages stored and two files queued in {Seconds:N1} s.", sent, stopwatch.Elapsed.TotalSeconds);
     }
+
+    /// <summary>Who the audit log and the Files page say uploaded the demo files.</summary>
+    private static readonly AuditActor Demo = new(null, "demo");
 
     private async Task<int> CreateAsync(string name, SourceKind kind, string description, CancellationToken ct)
     {
@@ -138,7 +141,7 @@ public sealed class DemoDataSeeder(
     private async Task UploadAsync(int sourceId, string fileName, string content, FileKind kind, FileMapping mapping, CancellationToken ct)
     {
         await using var stream = new MemoryStream(Encoding.UTF8.GetBytes(content));
-        var result = await files.UploadAsync(sourceId, fileName, stream, "demo", kind, mapping, ct);
+        var result = await files.UploadAsync(sourceId, fileName, stream, Demo, kind, mapping, ct);
         if (!result.Succeeded)
         {
             logger.LogWarning("The demo file {File} was refused: {Problems}", fileName, string.Join(" ", result.Problems ?? []));

@@ -48,6 +48,8 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<FileBatchQueue>();
         services.AddSingleton<FileBatchNotifications>();
         services.AddSingleton<FileBatches>();
+        services.AddSingleton<FileMappingSuggester>();
+        services.AddSingleton<AttributeKeyCatalog>();
         services.AddHostedService<FileBatchProcessor>();
         services.AddSingleton<IdentityRulesStore>();
         services.AddSingleton<UnificationNotifications>();

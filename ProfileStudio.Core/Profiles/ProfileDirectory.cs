@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using ProfileStudio.Core.Identity;
 using ProfileStudio.Core.MergePolicies;
@@ -21,8 +22,9 @@ public sealed record ProfileDirectoryPage(IReadOnlyList<ProfileSummary> Items, i
 
 /// <summary>
 /// The explorer's list of profiles: a count, a sorted page, and search by <c>namespace:value</c> (exact,
-/// normalized like ingestion, through <see cref="ProfileReader.FindAsync"/>), by profile id, or by the
-/// start of an email address or a name. Display names come from the default policy's name traits.
+/// normalized like ingestion, through <see cref="ProfileReader.FindAsync"/>), by a bare identifier in every
+/// namespace its shape fits (<see cref="IdentifierShapes"/>: a pasted phone number, e-mail address or
+/// anonymous id), by profile id, or by the start of an email address or a name. Display names come from the default policy's name traits.
 /// </summary>
 public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> dbFactory, ProfileReader reader, MergePolicyStore policies, IdentityRulesStore rulesStore)
 {
@@ -98,16 +100,47 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
     /// <summary>The profiles a search names: one for an identifier or id, up to <see cref="MaxPrefixMatches"/> for a prefix.</summary>
     private async Task<(IReadOnlyList<long> Ids, string? Problem)> MatchesAsync(ProfileStudioDbContext db, string text, CancellationToken ct)
     {
-        if (long.TryParse(text, out _) || text.Contains(':', StringComparison.Ordinal))
+        var rules = await rulesStore.LoadAsync(ct);
+        var colon = text.IndexOf(':', StringComparison.Ordinal);
+        var ns = colon > 0 ? text[..colon].Trim() : null;
+        if (ns is not null && (ns == "profile_id" || rules.Find(ns) is not null))
         {
-            var lookup = await reader.FindAsync(long.TryParse(text, out var id) ? $"profile_id:{id}" : text, ct);
+            var lookup = await reader.FindAsync(text, ct);
             if (lookup.Found)
             {
                 return ([lookup.ProfileId], null);
             }
             return ([], lookup.Failure == ProfileLookupFailure.NotFound ? "No profile has this identifier." : lookup.Problem);
         }
-        if (text.Length < 2)
+        // A bare identifier: tried in every namespace its shape fits (and as a profile id when it is a whole
+        // number), each normalized by its namespace as ingestion does; one index seek each.
+        var found = new HashSet<long>();
+        var wholeNumber = long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var profileId);
+        if (wholeNumber && await ProfileRedirects.CanonicalAsync(db, profileId, ct) is { } live)
+        {
+            found.Add(live);
+        }
+        foreach (var rule in IdentifierShapes.CandidateNamespaces(text, rules))
+        {
+            if (await reader.FindAsync($"{rule.Name}:{text}", ct) is { Found: true } match)
+            {
+                found.Add(match.ProfileId);
+            }
+        }
+        if (found.Count > 0 && (wholeNumber || IdentifierShapes.IsPhone(text)))
+        {
+            return (found.ToList(), null);
+        }
+        if (found.Count == 0 && ns is not null && !text.Any(char.IsWhiteSpace))
+        {
+            // Neither an identifier of any namespace nor one with a namespace we know: say which there are.
+            return ([], (await reader.FindAsync(text, ct)).Problem);
+        }
+        if (found.Count == 0 && (wholeNumber || IdentifierShapes.IsPhone(text)))
+        {
+            return ([], "No profile has this identifier (looked for as a profile id, a phone number and an id of every namespace).");
+        }
+        if (text.Length < 2 && found.Count == 0)
         {
             return ([], "Type at least two letters of a name or an email address, or namespace:value.");
         }
@@ -126,6 +159,7 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
               AND lower(ValueJson) >= {quoted} AND lower(ValueJson) < {quoted + char.MaxValue}
             LIMIT {MaxPrefixMatches}
             """).ToListAsync(ct);
-        return (byEmail.Concat(byName).Distinct().ToList(), null);
+        // An identifier's own profile first, then the people whose name or e-mail starts so.
+        return (found.Concat(byEmail).Concat(byName).Distinct().ToList(), null);
     }
 }

@@ -53,6 +53,15 @@ public sealed class FilesPage(IPage page)
     public ILocator MappingTable => page.GetByTestId("mapping-table");
     public ILocator PreviewRows => page.GetByTestId("mapping-preview-rows");
     public ILocator StartImport => page.GetByTestId("mapping-start");
+    public ILocator CancelUpload => page.GetByTestId("cancel-upload");
+    public ILocator ConfirmCancel => page.GetByRole(AriaRole.Button, new() { Name = "Delete the upload" });
+    public ILocator BatchesGrid => page.GetByTestId("batches-grid");
+
+    /// <summary>Where a column's values end up ("→ firstName (existing, 3 profiles)", "→ identity email").</summary>
+    public ILocator Lands(string column) => page.Locator($"[data-testid='lands-{column}']");
+
+    /// <summary>The value a mapping-table select shows (its hidden input holds it).</summary>
+    public ILocator SelectValue(string testId) => page.Locator($"input[data-testid='{testId}'], [data-testid='{testId}'] input").First;
 
     // Status page
     public ILocator Status => page.GetByTestId("batch-status");
@@ -69,6 +78,11 @@ public sealed class FilesPage(IPage page)
         // and a selection made then is lost: select again until the dialog shows the file.
         for (var attempt = 1; ; attempt++)
         {
+            if (attempt > 1)
+            {
+                // Choosing the same file again fires no change event: clear the selection first.
+                await FileInput.SetInputFilesAsync(Array.Empty<string>());
+            }
             await FileInput.SetInputFilesAsync(file);
             try
             {

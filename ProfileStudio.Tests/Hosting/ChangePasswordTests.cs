@@ -1,4 +1,6 @@
 using System.Net;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection;
 using ProfileStudio.Core.Accounts;
 using ProfileStudio.Core.Auditing;
 
@@ -35,6 +37,18 @@ public sealed class ChangePasswordTests(StudioAppFactory factory) : IClassFixtur
 
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.NotNull((await StudioClient.ParseAsync(page)).QuerySelector("[data-testid=must-change]"));
+    }
+
+    [Fact]
+    public async Task Get_GeneratedPassword_StatesTheRulesBeforeTheUserTypes()
+    {
+        using var user = await SignedInWithGeneratedPasswordAsync();
+
+        using var page = await user.Client.GetAsync(user.ChangeUrl);
+
+        var rules = (await StudioClient.ParseAsync(page)).QuerySelector("[data-testid=password-rules]");
+        Assert.Equal("Your new password needs at least 10 characters, with upper- and lower-case letters, a digit and a symbol (not a letter or digit).",
+            rules?.TextContent.Trim());
     }
 
     [Fact]
@@ -76,5 +90,34 @@ public sealed class ChangePasswordTests(StudioAppFactory factory) : IClassFixtur
         var error = (await StudioClient.ParseAsync(response)).QuerySelector("[data-testid=change-password-error]");
         Assert.Equal("Incorrect password.", error?.TextContent.Trim());
         Assert.True((await factory.Users.ListAsync()).Single(u => u.Email == user.Email).MustChangePassword);
+    }
+}
+
+/// <summary>The rules shown are the configured ones, not a copy: an installation with other options shows those.</summary>
+public sealed class ChangePasswordConfiguredRulesTests(ChangePasswordConfiguredRulesTests.LongPasswordsAppFactory factory)
+    : IClassFixture<ChangePasswordConfiguredRulesTests.LongPasswordsAppFactory>
+{
+    public sealed class LongPasswordsAppFactory : StudioAppFactory
+    {
+        protected override void ConfigureTestServices(IServiceCollection services) =>
+            services.Configure<IdentityOptions>(o =>
+            {
+                o.Password.RequiredLength = 16;
+                o.Password.RequireNonAlphanumeric = false;
+            });
+    }
+
+    [Fact]
+    public async Task Get_OtherPasswordOptions_StatesThoseRules()
+    {
+        var email = $"new-{Guid.NewGuid():N}@studio.test";
+        var created = await factory.Users.CreateAsync(AuditActor.System, email, "", [Roles.Support], password: null);
+        using var client = factory.CreateStudioClient();
+        using var response = await client.SignInAsync(email, created.Password!);
+
+        using var page = await client.GetAsync(client.LocationOf(response));
+
+        var rules = (await StudioClient.ParseAsync(page)).QuerySelector("[data-testid=password-rules]")?.TextContent.Trim();
+        Assert.Equal("Your new password needs at least 16 characters, with upper- and lower-case letters and a digit.", rules);
     }
 }

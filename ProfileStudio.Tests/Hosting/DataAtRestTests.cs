@@ -4,6 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using ProfileStudio.Core.Auditing;
 using ProfileStudio.Core.Ingestion.Files;
 using ProfileStudio.Core.Sources;
 using ProfileStudio.Core.Storage;
@@ -75,7 +76,7 @@ public sealed class DataAtRestTests
         var source = (await factory.Services.GetRequiredService<SourceRegistry>()
             .EnsureAsync("Files", SourceKind.Batch, "wk_files_source_key_0000000000000001")).Source!;
         var upload = await factory.Services.GetRequiredService<FileBatches>()
-            .UploadAsync(source.Id, "people.csv", new MemoryStream("user_id\nu-1\n"u8.ToArray()), "test", FileKind.ProfileRecords, null);
+            .UploadAsync(source.Id, "people.csv", new MemoryStream("user_id\nu-1\n"u8.ToArray()), AuditActor.System, FileKind.ProfileRecords, null);
         Assert.True(File.Exists(Path.Combine(factory.DataDirectory, upload.Batch!.StoredPath)));
 
         var database = Path.Combine(factory.DataDirectory, SqliteDatabase.FileName);

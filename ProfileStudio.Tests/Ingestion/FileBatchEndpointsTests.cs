@@ -142,9 +142,10 @@ public sealed class FileBatchEndpointsTests(IngestionAppFactory factory) : IClas
         var report = await ReportAsync(reportResponse);
         Assert.Equal([3, 4], report.Select(r => r.Line));
         Assert.Contains("no identifier", report[0].Reason);
-        Assert.Equal("Nobody", (string?)JsonNode.Parse(report[0].Row)!["row"]!["first_name"]);
+        // The lines as they were uploaded, not the stored JSON (which escaped every quote as \u0022).
+        Assert.Equal(",,Nobody,3", report[0].Row);
         Assert.Contains("stray quote", report[1].Reason);
-        Assert.Equal("u-3,bob@example.com,\"Bo\"b\",7", (string?)JsonNode.Parse(report[1].Row)!["row"]);
+        Assert.Equal("u-3,bob@example.com,\"Bo\"b\",7", report[1].Row);
         var stored = await LakeRowsOfAsync(batch.Id);
         Assert.All(stored, m => Assert.Equal(crm, m.SourceId));
         var ada = PayloadOf(stored.Single(m => m.LineNumber == 2));
@@ -161,7 +162,7 @@ public sealed class FileBatchEndpointsTests(IngestionAppFactory factory) : IClas
     {
         var crm = await factory.SourceIdAsync("CRM");
         var name = "crm-export-" + Guid.NewGuid().ToString("N")[..8];
-        var saved = await factory.Services.GetRequiredService<FileBatches>().SaveMappingAsync(crm, name, new FileMapping(FileKind.ProfileRecords,
+        var saved = await factory.Services.GetRequiredService<FileBatches>().SaveMappingAsync(AuditActor.System, crm, name, new FileMapping(FileKind.ProfileRecords,
         [
             new("CustomerNo", ColumnTarget.Identity, "crm_id"),
             new("Points", ColumnTarget.Attribute, "loyalty_points", AttributeType.Number),
@@ -232,7 +233,10 @@ public sealed class FileBatchEndpointsTests(IngestionAppFactory factory) : IClas
         var report = await ReportAsync(reportResponse);
         Assert.Equal([2, 3], report.Select(r => r.Line));
         Assert.Contains("not valid JSON", report[0].Reason);
+        Assert.Equal("not json", report[0].Row);
         Assert.Contains("\"type\"", report[1].Reason);
+        Assert.StartsWith("{\"userId\":\"u-2\",\"event\":\"No Type\"", report[1].Row); // as uploaded (less the write key), not escaped
+        Assert.DoesNotContain(CrmKey, report[1].Row);
         var accepted = (await LakeRowsOfAsync(batch.Id)).Where(m => m.Status == MessageStatus.Accepted).ToList();
         Assert.Equal([("track", 1), ("identify", 5)], accepted.Select(m => (m.Type, m.LineNumber ?? 0)));
         Assert.Equal([$"file-{batch.Id}-1", $"file-{batch.Id}-5"], accepted.Select(m => m.MessageId));
@@ -314,6 +318,7 @@ public sealed class FileBatchEndpointsTests(IngestionAppFactory factory) : IClas
         Assert.Contains("dates must be from 1970-01-01", report[0].Reason);
         Assert.Contains("not valid text", report[2].Reason);
         Assert.Contains("\"name\" must be a string", report[3].Reason);
+        Assert.Equal("""{"type":"page","userId":"u-5","name":12345}""", report[3].Row); // the line as uploaded, no messageId or receivedAt added
         Assert.Contains("appears twice", report[4].Reason);
         Assert.Contains("at most 32", report[5].Reason);
         var accepted = (await LakeRowsOfAsync(batch.Id)).Where(m => m.Status == MessageStatus.Accepted).ToList();

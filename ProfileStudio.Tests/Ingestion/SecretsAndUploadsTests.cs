@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using ProfileStudio.Core.Auditing;
 using ProfileStudio.Core.Ingestion;
 using ProfileStudio.Core.Ingestion.Files;
 using ProfileStudio.Core.Sources;
@@ -90,7 +91,7 @@ public sealed class SecretsAndUploadsTests(IngestionAppFactory factory) : IClass
         var batches = factory.Services.GetRequiredService<FileBatches>();
 
         // Stored through the same code as an HTTP upload, without the processor racing to read and delete it.
-        var stored = await batches.UploadAsync(crm, "keys.ndjson", new MemoryStream(Encoding.UTF8.GetBytes(ndjson)), "test", FileKind.Events, null);
+        var stored = await batches.UploadAsync(crm, "keys.ndjson", new MemoryStream(Encoding.UTF8.GetBytes(ndjson)), AuditActor.System, FileKind.Events, null);
         Assert.True(stored.Succeeded);
         var batch = await Poll.UntilAsync(() => batches.GetAsync(stored.Batch!.Id), b => b?.Status == FileBatchStatus.Completed, "the batch");
 
@@ -110,7 +111,7 @@ public sealed class SecretsAndUploadsTests(IngestionAppFactory factory) : IClass
         var line = $$"""{"type":"track","userId":"u-1","event":"A","write\u004bey":"{{CrmKey}}"} broken""";
 
         var stored = await studio.Services.GetRequiredService<FileBatches>()
-            .UploadAsync(source.Id, "keys.ndjson", new MemoryStream(Encoding.UTF8.GetBytes(line + "\r\nnext line\n")), "test", FileKind.Events, null);
+            .UploadAsync(source.Id, "keys.ndjson", new MemoryStream(Encoding.UTF8.GetBytes(line + "\r\nnext line\n")), AuditActor.System, FileKind.Events, null);
 
         var path = Path.Combine(studio.DataDirectory, stored.Batch!.StoredPath);
         var text = await File.ReadAllTextAsync(path);
@@ -171,7 +172,7 @@ public sealed class SecretsAndUploadsTests(IngestionAppFactory factory) : IClass
         var before = await BatchCountAsync();
 
         // The studio uploads without a mapping: the mapping step comes next, unless no mapping can fit.
-        var result = await batches.UploadAsync(crm, "dupes.csv", new MemoryStream("a,a\n1,2\n"u8.ToArray()), "someone", FileKind.ProfileRecords, null);
+        var result = await batches.UploadAsync(crm, "dupes.csv", new MemoryStream("a,a\n1,2\n"u8.ToArray()), AuditActor.System, FileKind.ProfileRecords, null);
 
         Assert.False(result.Succeeded);
         Assert.Equal(before, await BatchCountAsync());
@@ -184,8 +185,8 @@ public sealed class SecretsAndUploadsTests(IngestionAppFactory factory) : IClass
         await using var studio = await StudioServices.StartAsync(withAccounts: false);
         var source = (await studio.Services.GetRequiredService<SourceRegistry>().EnsureAsync("Files", SourceKind.Batch, "wk_files_source_key_0000000000000001")).Source!;
         var batches = studio.Services.GetRequiredService<FileBatches>();
-        var waiting = (await batches.UploadAsync(source.Id, "people.csv", new MemoryStream("user_id\nu-1\n"u8.ToArray()), "test", FileKind.ProfileRecords, null)).Batch!;
-        var done = (await batches.UploadAsync(source.Id, "done.csv", new MemoryStream("user_id\nu-2\n"u8.ToArray()), "test", FileKind.ProfileRecords, null)).Batch!;
+        var waiting = (await batches.UploadAsync(source.Id, "people.csv", new MemoryStream("user_id\nu-1\n"u8.ToArray()), AuditActor.System, FileKind.ProfileRecords, null)).Batch!;
+        var done = (await batches.UploadAsync(source.Id, "done.csv", new MemoryStream("user_id\nu-2\n"u8.ToArray()), AuditActor.System, FileKind.ProfileRecords, null)).Batch!;
         await using (var db = await studio.Services.GetRequiredService<IDbContextFactory<ProfileStudioDbContext>>().CreateDbContextAsync())
         {
             await db.FileBatches.Where(b => b.Id == done.Id).ExecuteUpdateAsync(s => s.SetProperty(b => b.Status, FileBatchStatus.Completed));

@@ -33,6 +33,51 @@ public sealed class ProfileDirectoryTests
         Assert.Equal(expected, page.Items.Select(p => p.Id).Order().ToArray());
     }
 
+    [Theory]
+    [InlineData("07779672805")]
+    [InlineData("+44 7779 672805")]
+    [InlineData("0044 (0)7779-672805")]
+    [InlineData("GRACE@navy.example")]
+    [InlineData("grace@navy.example")]
+    [InlineData("3f2b8c1e-4d5a-4e6f-9a7b-1c2d3e4f5a6b")]
+    [InlineData("C-1042")]
+    public async Task Page_BareIdentifierWithoutNamespace_FindsItsProfile(string search)
+    {
+        await using var studio = await StudioServices.StartAsync(withAccounts: false);
+        await SeedAsync(studio, (1, "Ada Lovelace", "ada@example.com"), (2, "Hopper", "grace@navy.example"));
+        // Stored as ingestion stores them: the phone in E.164 (the phone namespace's normalizer, GB by default).
+        await AddIdentityAsync(studio, 2, "phone", "+447779672805");
+        await AddIdentityAsync(studio, 2, "anonymous_id", "3f2b8c1e-4d5a-4e6f-9a7b-1c2d3e4f5a6b");
+        await AddIdentityAsync(studio, 2, "crm_id", "C-1042");
+        var directory = studio.Services.GetRequiredService<ProfileDirectory>();
+
+        var page = await directory.PageAsync(search, ProfileSort.LastActivityNewest, 0, 25);
+
+        Assert.Null(page.Problem);
+        Assert.Equal([2L], page.Items.Select(p => p.Id));
+    }
+
+    [Fact]
+    public async Task Page_BarePhoneNobodyHas_SaysSo()
+    {
+        await using var studio = await StudioServices.StartAsync(withAccounts: false);
+        await SeedAsync(studio, (1, "Ada Lovelace", "ada@example.com"));
+        var directory = studio.Services.GetRequiredService<ProfileDirectory>();
+
+        var page = await directory.PageAsync("07700 900123", ProfileSort.LastActivityNewest, 0, 25);
+
+        Assert.Empty(page.Items);
+        Assert.Contains("No profile has this identifier", page.Problem);
+    }
+
+    private static async Task AddIdentityAsync(StudioServices studio, long profileId, string ns, string value)
+    {
+        await using var db = await studio.Services.GetRequiredService<IDbContextFactory<ProfileStudioDbContext>>().CreateDbContextAsync();
+        var at = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        db.Identities.Add(new IdentityRecord { Namespace = ns, Value = value, ProfileId = profileId, SourceId = 1, FirstMessageId = 1, LastMessageId = 1, FirstSeenAt = at, LastSeenAt = at });
+        await db.SaveChangesAsync();
+    }
+
     [Fact]
     public async Task Page_SortedByCreated_OldestFirstAndNewestFirst()
     {

@@ -2,6 +2,7 @@ using System.Globalization;
 using CsvHelper;
 using Microsoft.AspNetCore.Http.Features;
 using ProfileStudio.Core.Accounts;
+using ProfileStudio.Core.Auditing;
 using ProfileStudio.Core.Ingestion.Files;
 using ProfileStudio.Core.Sources;
 using ProfileStudio.Hosting;
@@ -36,7 +37,7 @@ internal static class FileBatchEndpoints
     }
 
     private static async Task<IResult> UploadAsync(
-        int sourceId, HttpContext http, SourceRegistry sources, FileBatches batches,
+        int sourceId, HttpContext http, SourceRegistry sources, FileBatches batches, FileMappingSuggester suggester,
         string? kind, string? mapping, string? filename, CancellationToken ct)
     {
         if (await AuthorizeAsync(http, sources, sourceId, ct) is { } refused)
@@ -97,16 +98,20 @@ internal static class FileBatchEndpoints
 
         await using (content)
         {
-            var uploadedBy = ApiTokenClaims.IsApiToken(http.User) ? $"API token {http.User.Identity!.Name}" : "api";
+            var ip = http.Connection.RemoteIpAddress?.ToString();
+            var uploadedBy = ApiTokenClaims.IsApiToken(http.User)
+                ? new AuditActor(null, $"API token {http.User.Identity!.Name}", ip)
+                : new AuditActor(null, $"write key of source #{sourceId}", ip);
             var upload = await batches.UploadAsync(sourceId, name, content, uploadedBy, fileKind.Value, fileMapping, ct);
             if (upload is { Succeeded: true, Batch: { Status: FileBatchStatus.AwaitingMapping } waiting } && mapping is not null)
             {
-                // mapping=auto: suggest from the header names, then start.
-                var preview = await batches.PreviewAsync(waiting.Id, 0, ct);
-                upload = await batches.StartAsync(waiting.Id, FileMapping.Suggest(fileKind.Value, preview!.Headers), ct);
+                // mapping=auto: the studio's suggestion (existing attributes, namespaces, types from the values), then start.
+                var suggested = await suggester.SuggestAsync(waiting.Id, fileKind.Value, ct);
+                upload = await batches.StartAsync(uploadedBy, waiting.Id, suggested!, ct);
                 if (!upload.Succeeded)
                 {
-                    await batches.DiscardAsync(waiting.Id, CancellationToken.None); // refused: no batch or file is left waiting
+                    // refused: no batch or file is left waiting
+                    await batches.DiscardAsync(uploadedBy, waiting.Id, "refused: " + string.Join(" ", upload.Problems ?? []), CancellationToken.None);
                 }
             }
             if (!upload.Succeeded)
@@ -156,7 +161,7 @@ internal static class FileBatchEndpoints
             {
                 csv.WriteField(row.LineNumber);
                 csv.WriteField(row.Error);
-                csv.WriteField(row.Payload);
+                csv.WriteField(FileRowConverter.OriginalLine(row.Payload)); // the line as uploaded, not the stored JSON
                 await csv.NextRecordAsync();
             }
         }, "text/csv", $"{Path.GetFileNameWithoutExtension(batch.FileName)}-rejected-rows.csv");

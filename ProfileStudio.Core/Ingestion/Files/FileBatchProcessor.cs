@@ -211,6 +211,10 @@ public sealed class FileBatchProcessor(
                     else
                     {
                         message = plan.Convert(values, batchId, start, receivedAt);
+                        if (!message.IsValid)
+                        {
+                            message = FileRowConverter.KeepLine(message, csv.Parser.RawRecord.TrimEnd('\r', '\n'));
+                        }
                     }
                 }
                 catch (CsvHelperException ex)
@@ -278,7 +282,9 @@ public sealed class FileBatchProcessor(
                 {
                     message["messageId"] = $"file-{batchId}-{line}"; // a blank id is no id: a shared one would dedupe other lines away
                 }
-                return TrackingMessageParser.Read(message, type, null, receivedAt, line);
+                var read = TrackingMessageParser.Read(message, type, null, receivedAt, line);
+                // A rejected line is kept as it was uploaded, for the rejected-rows report to give back.
+                return read.IsValid ? read : read with { Payload = new JsonObject { ["row"] = hadWriteKey ? TrackingMessageParser.RedactWriteKeys(text) : text }.ToJsonString() };
             }
             catch (Exception ex) when (ex is ArgumentException or FormatException or OverflowException or InvalidOperationException)
             {

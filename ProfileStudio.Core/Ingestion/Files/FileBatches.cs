@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using ProfileStudio.Core.Auditing;
 using ProfileStudio.Core.Hosting;
 using ProfileStudio.Core.Sources;
 using ProfileStudio.Core.Storage;
@@ -15,12 +16,15 @@ public sealed record FileBatchResult(bool Succeeded, FileBatch? Batch = null, IR
 
 /// <summary>
 /// Uploaded files: stored durably under the data directory first, then mapped (CSV) and queued for the
-/// <see cref="FileBatchProcessor"/>. Also the saved mappings and the rejected-rows report.
+/// <see cref="FileBatchProcessor"/>. Also the saved mappings and the rejected-rows report. Uploads, saved
+/// mappings, starts and cancellations are in the audit log: a file is personal data coming in.
 /// </summary>
 public sealed class FileBatches(
     IDbContextFactory<ProfileStudioDbContext> dbFactory,
     IOptions<ProfileStudioOptions> options,
     FileBatchQueue queue,
+    AuditLog audit,
+    FileBatchNotifications notifications,
     TimeProvider time)
 {
     public static readonly JsonSerializerOptions MappingJson = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
@@ -38,7 +42,7 @@ public sealed class FileBatches(
     /// Stores an upload. A CSV with a mapping, and any NDJSON file, is queued at once; a CSV without one
     /// waits for the mapping step.
     /// </summary>
-    public async Task<FileBatchResult> UploadAsync(int sourceId, string fileName, Stream content, string uploadedBy, FileKind kind, FileMapping? mapping, CancellationToken ct = default)
+    public async Task<FileBatchResult> UploadAsync(int sourceId, string fileName, Stream content, AuditActor uploadedBy, FileKind kind, FileMapping? mapping, CancellationToken ct = default)
     {
         if (FormatOf(fileName) is not { } format)
         {
@@ -107,7 +111,7 @@ public sealed class FileBatches(
             StoredPath = relative,
             SizeBytes = size.Value,
             MappingJson = mapping is null ? null : JsonSerializer.Serialize(mapping, MappingJson),
-            UploadedBy = uploadedBy,
+            UploadedBy = uploadedBy.Name,
             UploadedAt = time.GetUtcNow().UtcDateTime,
         };
         db.FileBatches.Add(batch);
@@ -120,12 +124,25 @@ public sealed class FileBatches(
             DeleteFile(path);
             throw;
         }
+        await audit.RecordAsync(uploadedBy, AuditActions.FileUploaded, Target(batch),
+            $"{source.Name}: {SizeText(batch.SizeBytes)}, {(ready ? "queued" : "waiting for its column mapping")}", CancellationToken.None);
         if (ready)
         {
             queue.Enqueue(batch.Id);
         }
         return new FileBatchResult(true, batch);
     }
+
+    public static string SizeText(long bytes) => bytes switch
+    {
+        < 1024 => $"{bytes} B",
+        < 1024 * 1024 => $"{bytes / 1024.0:N1} KB",
+        < 1024L * 1024 * 1024 => $"{bytes / 1024.0 / 1024:N1} MB",
+        _ => $"{bytes / 1024.0 / 1024 / 1024:N2} GB",
+    };
+
+    /// <summary>How the audit log names a batch.</summary>
+    private static string Target(FileBatch batch) => $"file #{batch.Id} {batch.FileName}";
 
     private const string UploadsFolderName = "uploads";
 
@@ -195,16 +212,27 @@ public sealed class FileBatches(
     /// </summary>
     public void DeleteUpload(FileBatch batch) => DeleteFile(PathOf(batch));
 
-    /// <summary>Refuses a batch still waiting for its mapping: the batch and its file are gone.</summary>
-    public async Task DiscardAsync(long batchId, CancellationToken ct = default)
+    /// <summary>
+    /// Cancels a batch still waiting for its mapping: the batch and its uploaded file are gone, and the audit
+    /// log says who did it. False when the batch is not waiting (any more): a queued or running import is
+    /// not cut off half-way, and a finished one is in the lake.
+    /// </summary>
+    public async Task<bool> DiscardAsync(AuditActor actor, long batchId, string reason = "cancelled before its mapping", CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        if (await db.FileBatches.FirstOrDefaultAsync(b => b.Id == batchId && b.Status == FileBatchStatus.AwaitingMapping, ct) is { } batch)
+        if (await db.FileBatches.AsNoTracking().FirstOrDefaultAsync(b => b.Id == batchId && b.Status == FileBatchStatus.AwaitingMapping, ct) is not { } batch)
         {
-            db.FileBatches.Remove(batch);
-            await db.SaveChangesAsync(ct);
-            DeleteUpload(batch);
+            return false;
         }
+        // Only a batch still waiting is removed: a start that won the race keeps its batch and its file.
+        if (await db.FileBatches.Where(b => b.Id == batchId && b.Status == FileBatchStatus.AwaitingMapping).ExecuteDeleteAsync(ct) == 0)
+        {
+            return false;
+        }
+        DeleteUpload(batch);
+        await audit.RecordAsync(actor, AuditActions.FileCancelled, Target(batch), reason, CancellationToken.None);
+        notifications.Publish(batchId);
+        return true;
     }
 
     /// <summary>
@@ -272,7 +300,7 @@ public sealed class FileBatches(
     }
 
     /// <summary>Applies a mapping to a CSV waiting for one and queues it.</summary>
-    public async Task<FileBatchResult> StartAsync(long batchId, FileMapping mapping, CancellationToken ct = default)
+    public async Task<FileBatchResult> StartAsync(AuditActor actor, long batchId, FileMapping mapping, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         if (await db.FileBatches.FindAsync([batchId], ct) is not { } batch)
@@ -296,7 +324,15 @@ public sealed class FileBatches(
         batch.Kind = mapping.Kind;
         batch.MappingJson = JsonSerializer.Serialize(mapping, MappingJson);
         batch.Status = FileBatchStatus.Queued;
-        await db.SaveChangesAsync(ct);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            return FileBatchResult.Fail("The file was cancelled meanwhile."); // the batch row is gone
+        }
+        await audit.RecordAsync(actor, AuditActions.FileImportStarted, Target(batch), DescribeMapping(mapping), CancellationToken.None);
         queue.Enqueue(batch.Id);
         return new FileBatchResult(true, batch);
     }
@@ -305,6 +341,18 @@ public sealed class FileBatches(
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await db.FileBatches.AsNoTracking().FirstOrDefaultAsync(b => b.Id == batchId, ct);
+    }
+
+    /// <summary>The file names of these batches, for lists of rows that name the file each came from.</summary>
+    public async Task<IReadOnlyDictionary<long, string>> FileNamesAsync(IEnumerable<long> batchIds, CancellationToken ct = default)
+    {
+        var ids = batchIds.Distinct().ToList();
+        if (ids.Count == 0)
+        {
+            return new Dictionary<long, string>();
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.FileBatches.AsNoTracking().Where(b => ids.Contains(b.Id)).ToDictionaryAsync(b => b.Id, b => b.FileName, ct);
     }
 
     public async Task<IReadOnlyList<FileBatch>> ListAsync(int? sourceId = null, CancellationToken ct = default)
@@ -347,7 +395,7 @@ public sealed class FileBatches(
     }
 
     /// <summary>Saves (or replaces) a mapping under a name for this source.</summary>
-    public async Task<SavedFileMapping> SaveMappingAsync(int sourceId, string name, FileMapping mapping, CancellationToken ct = default)
+    public async Task<SavedFileMapping> SaveMappingAsync(AuditActor actor, int sourceId, string name, FileMapping mapping, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var saved = await db.SavedFileMappings.FirstOrDefaultAsync(m => m.SourceId == sourceId && m.Name == name, ct);
@@ -359,8 +407,20 @@ public sealed class FileBatches(
         saved.Kind = mapping.Kind;
         saved.MappingJson = JsonSerializer.Serialize(mapping, MappingJson);
         await db.SaveChangesAsync(ct);
+        await audit.RecordAsync(actor, AuditActions.FileMappingSaved, $"mapping \"{saved.Name}\" of source #{sourceId}", DescribeMapping(mapping), CancellationToken.None);
         return saved;
     }
+
+    /// <summary>The mapping in a line of the audit log: where each used column goes.</summary>
+    private static string DescribeMapping(FileMapping mapping) => string.Join(", ", mapping.Columns
+        .Where(c => c.Target != ColumnTarget.Ignore)
+        .Select(c => c.Target switch
+        {
+            ColumnTarget.Identity => $"{c.Column} → identity {c.Name}",
+            ColumnTarget.EventName => $"{c.Column} → event name",
+            ColumnTarget.EventTimestamp => $"{c.Column} → event time",
+            _ => $"{c.Column} → {c.Name} ({c.Type.ToString().ToLowerInvariant()})",
+        }));
 
     public static FileMapping ReadMapping(string json) =>
         JsonSerializer.Deserialize<FileMapping>(json, MappingJson) ?? throw new InvalidOperationException("Empty mapping.");

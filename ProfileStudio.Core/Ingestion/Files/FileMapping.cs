@@ -43,47 +43,13 @@ public sealed record ColumnMapping(string Column, ColumnTarget Target, string? N
 /// </summary>
 public sealed record FileMapping(FileKind Kind, IReadOnlyList<ColumnMapping> Columns, string NullToken = "NULL", string? EventName = null)
 {
-    /// <summary>A first guess from the header names, for the mapping step to start from.</summary>
-    public static FileMapping Suggest(FileKind kind, IReadOnlyList<string> headers)
-    {
-        var columns = headers.Select(h => SuggestColumn(kind, h)).ToList();
-        return new FileMapping(kind, columns);
-    }
-
-    private static ColumnMapping SuggestColumn(FileKind kind, string header)
-    {
-        var key = new string(header.Trim().ToLowerInvariant().Select(c => char.IsLetterOrDigit(c) ? c : '_').ToArray()).Trim('_');
-        var identity = key switch
-        {
-            "user_id" or "userid" or "customer_id" => "user_id",
-            "anonymous_id" or "anonymousid" => "anonymous_id",
-            "email" or "e_mail" or "email_address" => "email",
-            "phone" or "phone_number" or "mobile" or "telephone" => "phone",
-            "crm_id" or "crmid" => "crm_id",
-            "loyalty_id" or "loyalty_number" or "loyalty_card" => "loyalty_id",
-            _ => null,
-        };
-        if (identity is not null)
-        {
-            return new ColumnMapping(header, ColumnTarget.Identity, identity);
-        }
-        if (kind == FileKind.Events)
-        {
-            return key switch
-            {
-                "event" or "event_name" or "action" => new ColumnMapping(header, ColumnTarget.EventName),
-                "timestamp" or "time" or "date" or "event_time" or "occurred_at" or "created_at" => new ColumnMapping(header, ColumnTarget.EventTimestamp),
-                _ => new ColumnMapping(header, ColumnTarget.EventProperty, key, GuessType(key)),
-            };
-        }
-        return new ColumnMapping(header, ColumnTarget.Attribute, key, GuessType(key));
-    }
-
-    private static AttributeType GuessType(string key) =>
-        key.EndsWith("_at") || key.EndsWith("_date") || key is "birthday" or "date_of_birth" ? AttributeType.Date
-        : key.StartsWith("is_") || key.StartsWith("has_") ? AttributeType.Boolean
-        : key.Contains("amount") || key.Contains("price") || key.Contains("revenue") || key.Contains("count") || key.Contains("total") || key == "age" ? AttributeType.Number
-        : AttributeType.Text;
+    /// <summary>
+    /// A first guess from the header names alone, for callers with no profiles or sample to look at; the
+    /// studio and <c>mapping=auto</c> use <see cref="FileMappingSuggester"/>, which also knows the existing
+    /// attributes, the configured namespaces and the values.
+    /// </summary>
+    public static FileMapping Suggest(FileKind kind, IReadOnlyList<string> headers) =>
+        ColumnMatcher.Suggest(kind, headers, [], KnownAttributeKeys.None, Identity.IdentityRules.Default);
 
     /// <summary>Mistakes that make the mapping unusable, in words a user can act on; empty when it is fine.</summary>
     public IReadOnlyList<string> Problems(IReadOnlyList<string> headers)

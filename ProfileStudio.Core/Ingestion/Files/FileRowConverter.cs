@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace ProfileStudio.Core.Ingestion.Files;
@@ -31,4 +32,46 @@ public static class FileRowConverter
         var type = mapping.Kind == FileKind.Events ? "track" : "identify";
         return new IncomingMessage(type, null, receivedAt, new JsonObject { ["row"] = row }.ToJsonString(), reason, line);
     }
+
+    /// <summary>Adds the row's line as it was in the file to a rejected row (kept column by column for reading).</summary>
+    internal static IncomingMessage KeepLine(IncomingMessage rejected, string rawLine)
+    {
+        var payload = JsonNode.Parse(rejected.Payload)!.AsObject();
+        payload["line"] = rawLine;
+        return rejected with { Payload = payload.ToJsonString() };
+    }
+
+    /// <summary>
+    /// The line of the file a rejected row was, as it was uploaded (a CSV line, an NDJSON line): what the
+    /// rejected-rows report gives back, so the rows can be fixed and sent again. Rows stored before the line
+    /// was kept give their cells joined as CSV.
+    /// </summary>
+    public static string OriginalLine(string payload)
+    {
+        try
+        {
+            if (JsonNode.Parse(payload) is JsonObject stored)
+            {
+                if (stored["row"] is JsonValue row && row.TryGetValue(out string? text))
+                {
+                    return text;
+                }
+                if (stored["line"] is JsonValue line && line.TryGetValue(out string? raw))
+                {
+                    return raw;
+                }
+                if (stored["row"] is JsonObject cells)
+                {
+                    return string.Join(",", cells.Select(c => CsvField(c.Value is JsonValue v && v.TryGetValue(out string? cell) ? cell : c.Value?.ToJsonString() ?? "")));
+                }
+            }
+        }
+        catch (JsonException)
+        {
+        }
+        return payload;
+    }
+
+    private static string CsvField(string value) =>
+        value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? $"\"{value.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : value;
 }

@@ -1,14 +1,15 @@
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
+using ProfileStudio.Accounts;
+using ProfileStudio.Core.Identity;
 using ProfileStudio.Core.Ingestion;
 using ProfileStudio.Core.Ingestion.Files;
+using ProfileStudio.Core.Profiles;
 
 namespace ProfileStudio.Components.Data.Batches;
 
 public sealed partial class BatchMappingPage
 {
-    private static readonly string[] IdentityNamespaces = ["user_id", "anonymous_id", "email", "phone", "crm_id", "loyalty_id"];
-
     private FileBatch? _batch;
     private CsvFiles.Preview? _preview;
     private List<ColumnRow> _columns = [];
@@ -20,10 +21,16 @@ public sealed partial class BatchMappingPage
     private string? _eventName;
     private string? _saveName;
     private List<BreadcrumbItem> _crumbs = [];
+    private IReadOnlyList<string> _namespaces = [];
+    private KnownAttributeKeys _known = KnownAttributeKeys.None;
 
     [Parameter] public long Id { get; set; }
 
     [Inject] private FileBatches Batches { get; set; } = default!;
+    [Inject] private FileMappingSuggester Suggester { get; set; } = default!;
+    [Inject] private AttributeKeyCatalog Keys { get; set; } = default!;
+    [Inject] private IdentityRulesStore Rules { get; set; } = default!;
+    [Inject] private CurrentActor Actor { get; set; } = default!;
     [Inject] private NavigationManager Navigation { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
 
@@ -38,8 +45,22 @@ public sealed partial class BatchMappingPage
         }
         _kind = _batch.Kind;
         _saved = await Batches.SavedMappingsAsync(_batch.SourceId);
-        await Apply(FileMapping.Suggest(_kind, _preview.Headers));
+        _namespaces = (await Rules.LoadAsync()).Namespaces.Select(n => n.Name).ToList();
+        _known = await Keys.GetAsync();
+        await Apply(await Suggester.SuggestAsync(Id, _kind) ?? FileMapping.Suggest(_kind, _preview.Headers));
     }
+
+    private sealed record ColumnLanding(string Text, bool Existing);
+
+    /// <summary>Where the column's values end up: an identity, an attribute profiles already have (and how many), or a new one.</summary>
+    private ColumnLanding? Landing(ColumnRow row) => row.Target switch
+    {
+        ColumnTarget.Identity when !string.IsNullOrWhiteSpace(row.Name) => new($"→ identity {row.Name}", true),
+        ColumnTarget.Attribute when !string.IsNullOrWhiteSpace(row.Name) => _known.Profiles(row.Name) is { } profiles
+            ? new($"→ {row.Name.Trim()} (existing, {profiles:N0} {(profiles == 1 ? "profile" : "profiles")})", true)
+            : new($"→ {row.Name.Trim()} (new attribute)", false),
+        _ => null,
+    };
 
     private async Task Apply(FileMapping mapping)
     {
@@ -74,7 +95,7 @@ public sealed partial class BatchMappingPage
         _previewMessages = _problems.Count > 0 ? [] : await Batches.PreviewMessagesAsync(Id, mapping, 5);
     }
 
-    private Task OnKindChanged(FileKind kind) => Apply(FileMapping.Suggest(kind, _preview!.Headers));
+    private async Task OnKindChanged(FileKind kind) => await Apply(await Suggester.SuggestAsync(Id, kind) ?? FileMapping.Suggest(kind, _preview!.Headers));
 
     private async Task ApplySavedAsync(int? id)
     {
@@ -87,14 +108,14 @@ public sealed partial class BatchMappingPage
 
     private async Task SaveAsync()
     {
-        var saved = await Batches.SaveMappingAsync(_batch!.SourceId, _saveName!, Current());
+        var saved = await Batches.SaveMappingAsync(await Actor.GetAsync(), _batch!.SourceId, _saveName!, Current());
         _saved = await Batches.SavedMappingsAsync(_batch.SourceId);
         Snackbar.Add($"Mapping saved as \"{saved.Name}\"; it can be applied to the next file, or named in the upload API (mapping={saved.Name}).", Severity.Success);
     }
 
     private async Task StartAsync()
     {
-        var result = await Batches.StartAsync(Id, Current());
+        var result = await Batches.StartAsync(await Actor.GetAsync(), Id, Current());
         if (!result.Succeeded)
         {
             _problems = result.Problems ?? [];

@@ -1,0 +1,110 @@
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using ProfileStudio.Core.Auditing;
+using ProfileStudio.Core.Ingestion.Files;
+using ProfileStudio.Core.Sources;
+using ProfileStudio.Core.Storage;
+using ProfileStudio.Tests.Support;
+
+namespace ProfileStudio.Tests.Ingestion.Files;
+
+/// <summary>An upload's lifecycle on real SQLite (no processor runs): cancel, and what the audit log keeps.</summary>
+public sealed class FileBatchesTests : IAsyncLifetime
+{
+    private static readonly AuditActor Engineer = new("u-1", "engineer@example.com", "10.0.0.7");
+    private StudioServices _studio = default!;
+    private FileBatches Batches => _studio.Services.GetRequiredService<FileBatches>();
+    private int _sourceId;
+
+    public async Task InitializeAsync()
+    {
+        _studio = await StudioServices.StartAsync(withAccounts: false);
+        _sourceId = (await _studio.Services.GetRequiredService<SourceRegistry>().EnsureAsync("CRM export", SourceKind.Batch, "wk_files_source_key_0000000000000001")).Source!.Id;
+    }
+
+    public async Task DisposeAsync() => await _studio.DisposeAsync();
+
+    private async Task<FileBatch> UploadWaitingAsync(string name = "people.csv") =>
+        (await Batches.UploadAsync(_sourceId, name, new MemoryStream("First Name,Customer Email\nAda,ada@example.com\n"u8.ToArray()), Engineer, FileKind.ProfileRecords, null)).Batch!;
+
+    private async Task<IReadOnlyList<AuditEntry>> AuditAsync(string action) =>
+        (await _studio.Audit.QueryAsync(new AuditFilter(Action: action), 0, 50)).Entries;
+
+    [Fact]
+    public async Task Discard_WaitingUpload_RemovesTheBatchAndItsFileAndIsAudited()
+    {
+        var batch = await UploadWaitingAsync();
+        var path = Batches.PathOf(batch);
+        Assert.True(File.Exists(path));
+
+        var cancelled = await Batches.DiscardAsync(Engineer, batch.Id);
+
+        Assert.True(cancelled);
+        Assert.Null(await Batches.GetAsync(batch.Id));
+        Assert.False(File.Exists(path));
+        var entry = Assert.Single(await AuditAsync(AuditActions.FileCancelled));
+        Assert.Equal(("engineer@example.com", $"file #{batch.Id} people.csv"), (entry.ActorName, entry.Target));
+    }
+
+    [Fact]
+    public async Task Discard_StartedImport_IsRefusedAndKeepsBatchAndFile()
+    {
+        var batch = await UploadWaitingAsync();
+        var started = await Batches.StartAsync(Engineer, batch.Id, FileMapping.Suggest(FileKind.ProfileRecords, ["First Name", "Customer Email"]));
+        Assert.True(started.Succeeded, string.Join(" ", started.Problems ?? []));
+
+        var cancelled = await Batches.DiscardAsync(Engineer, batch.Id);
+
+        Assert.False(cancelled);
+        Assert.Equal(FileBatchStatus.Queued, (await Batches.GetAsync(batch.Id))!.Status);
+        Assert.True(File.Exists(Batches.PathOf(batch)));
+        Assert.Empty(await AuditAsync(AuditActions.FileCancelled));
+    }
+
+    [Fact]
+    public async Task UploadSaveMappingAndStart_AreEachInTheAuditLogWithWhoAndWhat()
+    {
+        var batch = await UploadWaitingAsync("loyalty.csv");
+        var mapping = FileMapping.Suggest(FileKind.ProfileRecords, ["First Name", "Customer Email"]);
+        await Batches.SaveMappingAsync(Engineer, _sourceId, "Loyalty export", mapping);
+        await Batches.StartAsync(Engineer, batch.Id, mapping);
+
+        var uploaded = Assert.Single(await AuditAsync(AuditActions.FileUploaded));
+        var saved = Assert.Single(await AuditAsync(AuditActions.FileMappingSaved));
+        var started = Assert.Single(await AuditAsync(AuditActions.FileImportStarted));
+        Assert.All([uploaded, saved, started], e => Assert.Equal(("engineer@example.com", "10.0.0.7"), (e.ActorName, e.IpAddress)));
+        Assert.Equal($"file #{batch.Id} loyalty.csv", uploaded.Target);
+        Assert.Contains("CRM export", uploaded.Details);
+        Assert.Contains("waiting for its column mapping", uploaded.Details);
+        Assert.Contains("Loyalty export", saved.Target);
+        Assert.Contains("Customer Email → identity email", started.Details);
+        Assert.Contains("First Name → firstName (text)", started.Details);
+    }
+
+    [Fact]
+    public async Task Upload_Refused_IsNotAudited()
+    {
+        var refused = await Batches.UploadAsync(_sourceId, "empty.csv", new MemoryStream(), Engineer, FileKind.ProfileRecords, null);
+
+        Assert.False(refused.Succeeded);
+        Assert.Empty(await AuditAsync(AuditActions.FileUploaded));
+        await using var db = await _studio.Services.GetRequiredService<IDbContextFactory<ProfileStudioDbContext>>().CreateDbContextAsync();
+        Assert.Equal(0, await db.FileBatches.CountAsync());
+    }
+
+    [Fact]
+    public async Task Preview_RejectedRow_KeepsTheLineAsUploaded()
+    {
+        var batch = (await Batches.UploadAsync(_sourceId, "quoted.csv",
+            new MemoryStream(Encoding.UTF8.GetBytes("Customer Email,Points\nada@example.com,12\nbob@example.com,\"lots, \"\"really\"\"\"\n")), Engineer, FileKind.ProfileRecords, null)).Batch!;
+        var mapping = new FileMapping(FileKind.ProfileRecords,
+            [new("Customer Email", ColumnTarget.Identity, "email"), new("Points", ColumnTarget.Attribute, "points", AttributeType.Number)]);
+
+        var rows = await Batches.PreviewMessagesAsync(batch.Id, mapping, 5);
+
+        Assert.True(rows[0].IsValid);
+        Assert.False(rows[1].IsValid);
+        Assert.Equal("bob@example.com,\"lots, \"\"really\"\"\"", FileRowConverter.OriginalLine(rows[1].Payload));
+    }
+}
