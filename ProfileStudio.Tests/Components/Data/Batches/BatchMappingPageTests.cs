@@ -48,7 +48,7 @@ public sealed class BatchMappingPageTests : StudioBunitContext
         _dialogs = Render<MudDialogProvider>();
         Render<MudSnackbarProvider>();
         var cut = Render<BatchMappingPage>(p => p.Add(x => x.Id, _batch.Id));
-        cut.WaitForElement("[data-testid='lands-Points']"); // the suggestion is in (the key count runs in the background)
+        cut.WaitForElement("[data-testid='lands-Points']", TimeSpan.FromSeconds(15)); // the suggestion is in (the key count runs in the background)
         return cut;
     }
 
