@@ -6,12 +6,6 @@ namespace ProfileStudio.Core.ChangeFeed;
 /// <summary>Reads the change feed, keeps each consumer's position, and prunes what every consumer has read.</summary>
 public sealed class ChangeFeedStore(IDbContextFactory<ProfileStudioDbContext> dbFactory, TimeProvider time)
 {
-    public async Task<long> EndAsync(CancellationToken ct = default)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await db.ProfileChanges.MaxAsync(c => (long?)c.Id, ct) ?? 0;
-    }
-
     /// <summary>The consumer's position; a consumer seen for the first time starts at the end or the start of the feed.</summary>
     public async Task<long> PositionAsync(string consumer, bool startsAtEnd, CancellationToken ct = default)
     {

@@ -126,6 +126,4 @@ public static class ProfileOwnedData
     /// <summary>Every table a rebuild recomputes and swaps in, in the order they are cleared.</summary>
     public static IReadOnlyList<string> RebuiltTables { get; } =
         [.. Tables.Where(t => t.Rebuilt).Select(t => t.Name), ProfilesTable, CheckpointsTable];
-
-    public static ProfileOwnedTable Find(string name) => Tables.Single(t => t.Name == name);
 }
