@@ -93,7 +93,8 @@ public sealed class ChangeFeedHostTests : IDisposable
         _signal.Notify();
 
         await Poll.UntilAsync(() => Task.FromResult(healthy.Seen.Count), n => n == 30, "the healthy consumer to read everything");
-        var status = await Poll.UntilAsync(() => Store.StatusAsync([failing, healthy]), s => s[0].Failures >= 2, "the failing consumer to be retried");
+        // The healthy consumer saves its position just after handling its last rows, so wait for that too.
+        var status = await Poll.UntilAsync(() => Store.StatusAsync([failing, healthy]), s => s[0].Failures >= 2 && s[1].RowsBehind == 0, "the failing consumer to be retried while the healthy one saved its position");
         Assert.Contains("the destination is down", status[0].LastError);
         Assert.Equal(30, status[0].RowsBehind);
         Assert.Equal(0, status[1].RowsBehind);
