@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using ProfileStudio.Core.Identity;
 using ProfileStudio.Core.Sources;
 using ProfileStudio.Core.Storage;
+using ProfileStudio.Core.Storage.Sqlite;
 using ProfileStudio.Core.Unification;
 
 namespace ProfileStudio.Bench;
@@ -33,19 +34,18 @@ internal static class UnifyBenchmark
                     new Source { Name = "CRM", Kind = SourceKind.Batch, WriteKeyHash = "c", WriteKeyHint = "c" });
                 await db.SaveChangesAsync();
             }
-            var (reading, connection) = await UnificationRunner.OpenConnectionsAsync(connectionString, CancellationToken.None);
-            await using var _ = reading;
-            await using var __ = connection;
+            var (reading, connection) = await SqliteUnificationStorage.OpenConnectionsAsync(connectionString, CancellationToken.None);
+            await using var session = new SqliteUnificationSession(reading, connection, TimeProvider.System, ownsConnections: true);
             WriteLake(connection, messages, people);
             Console.WriteLine($"{(rebuild ? "rebuild" : "unify")}: {messages:N0} messages over {people:N0} people, lake written in {stopwatch.Elapsed.TotalSeconds:N1} s; {Environment.ProcessorCount} cores");
 
-            using var store = new UnificationStore(connection);
+            using var store = session.OpenStore();
             var rules = IdentityRules.Default;
             if (!rebuild)
             {
                 // What the worker does: catch up in runs, resolving the next run while the previous one is written.
                 stopwatch.Restart();
-                await using var runner = new UnificationRunner(reading, connection, new UnificationEngine(store.RestoreGraph(rules)), TimeProvider.System);
+                await using var runner = new UnificationRunner(session, new UnificationEngine(store.RestoreGraph(rules)), TimeProvider.System);
                 await runner.CatchUpAsync(0, UnificationWorker.RunSize, null, CancellationToken.None);
                 Report(connection, messages, stopwatch.Elapsed, $"unified incrementally in runs of {UnificationWorker.RunSize:N0} (target >= 20,000 messages/s)");
                 if (Environment.GetEnvironmentVariable("UNIFY_SPLIT_TIMES") == "1")
@@ -53,7 +53,7 @@ internal static class UnifyBenchmark
                     // Where the time goes: reading + resolving alone, without writing.
                     stopwatch.Restart();
                     var engine = new UnificationEngine(IdentityGraph.Restore(rules, [], [], []));
-                    using var readOnly = new UnificationStore(reading);
+                    using var readOnly = session.OpenLakeReader();
                     var readTime = TimeSpan.Zero;
                     for (var after = 0L; ;)
                     {
@@ -72,15 +72,14 @@ internal static class UnifyBenchmark
             else
             {
                 // A rebuild starts from a full profile store and replays the whole lake into shadow tables, then swaps them in, as the worker's rebuild job does.
-                await using (var first = new UnificationRunner(reading, connection, new UnificationEngine(store.RestoreGraph(rules)), TimeProvider.System))
+                await using (var first = new UnificationRunner(session, new UnificationEngine(store.RestoreGraph(rules)), TimeProvider.System))
                 {
                     await first.CatchUpAsync(0, UnificationWorker.RunSize, null, CancellationToken.None);
                 }
                 stopwatch.Restart();
-                var job = new UnificationRebuild(reading, connection, TimeProvider.System);
-                await job.BuildAsync(rules, UnificationWorker.RunSize, (_, _) => { }, CancellationToken.None);
+                await session.Maintenance.RebuildAsync(rules, UnificationWorker.RunSize, (_, _) => { }, CancellationToken.None);
                 var built = stopwatch.Elapsed;
-                job.Swap();
+                session.Maintenance.Swap();
                 Console.WriteLine($"  shadow store built in {built.TotalSeconds:N1} s, swapped in {(stopwatch.Elapsed - built).TotalMilliseconds:N0} ms");
                 Report(connection, messages, stopwatch.Elapsed, "rebuilt from the lake (target < 60 s)");
             }

@@ -15,6 +15,7 @@ using ProfileStudio.Core.Ingestion.Files;
 using ProfileStudio.Core.Security;
 using ProfileStudio.Core.Sources;
 using ProfileStudio.Core.Storage;
+using ProfileStudio.Core.Storage.Sqlite;
 
 namespace ProfileStudio.Core.Hosting;
 
@@ -23,14 +24,7 @@ public static class CoreServiceCollectionExtensions
     /// <summary>Options, storage, migrations at start-up, and the Core services every feature uses.</summary>
     public static IServiceCollection AddProfileStudioCore(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<ProfileStudioOptions>().Bind(configuration.GetSection(ProfileStudioOptions.Section));
-        services.AddDbContextFactory<ProfileStudioDbContext>((sp, o) =>
-        {
-            var dataDirectory = sp.GetRequiredService<IOptions<ProfileStudioOptions>>().Value.DataDirectoryFullPath;
-            // Owner-only folder and database files (0700/0600) before SQLite creates anything.
-            PrivateFiles.PrepareDataDirectory(dataDirectory);
-            o.UseSqlite(SqliteDatabase.ConnectionString(dataDirectory)).AddInterceptors(new SecureDeleteInterceptor());
-        });
+        services.AddProfileStudioStorage(configuration);
         services.AddHostedService<DatabaseMigrator>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<AuditLog>();
@@ -78,4 +72,49 @@ public static class CoreServiceCollectionExtensions
         services.AddHostedService<DemoDataSeeder>();
         return services;
     }
+
+    /// <summary>
+    /// Options, the EF Core context and the storage ports, implemented by the provider that
+    /// <c>ProfileStudio:Storage:Provider</c> names (<c>sqlite</c>, the default). An unknown provider
+    /// stops the start with a message naming the valid values.
+    /// </summary>
+    public static IServiceCollection AddProfileStudioStorage(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<ProfileStudioOptions>().Bind(configuration.GetSection(ProfileStudioOptions.Section));
+        services.AddOptions<StorageProviderOptions>().Bind(configuration.GetSection(StorageProviderOptions.Section))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<StorageProviderOptions>, StorageProviderValidation>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddDbContextFactory<ProfileStudioDbContext>((sp, o) =>
+        {
+            _ = Provider(sp); // only SQLite today
+            var dataDirectory = sp.GetRequiredService<IOptions<ProfileStudioOptions>>().Value.DataDirectoryFullPath;
+            // Owner-only folder and database files (0700/0600) before SQLite creates anything.
+            PrivateFiles.PrepareDataDirectory(dataDirectory);
+            o.UseSqlite(SqliteDatabase.ConnectionString(dataDirectory)).AddInterceptors(new SecureDeleteInterceptor());
+        });
+        // One implementation per provider; a second provider adds its arm to each switch.
+        services.AddSingleton<ILakeAppend>(sp => Provider(sp) switch
+        {
+            StorageProviderOptions.Sqlite => ActivatorUtilities.CreateInstance<SqliteLakeAppend>(sp),
+            var other => throw NotImplemented(other, typeof(ILakeAppend)),
+        });
+        services.AddSingleton<IUnificationStorage>(sp => Provider(sp) switch
+        {
+            StorageProviderOptions.Sqlite => ActivatorUtilities.CreateInstance<SqliteUnificationStorage>(sp),
+            var other => throw NotImplemented(other, typeof(IUnificationStorage)),
+        });
+        services.AddSingleton<IProfileLookupStore>(sp => Provider(sp) switch
+        {
+            StorageProviderOptions.Sqlite => ActivatorUtilities.CreateInstance<SqliteProfileLookupStore>(sp),
+            var other => throw NotImplemented(other, typeof(IProfileLookupStore)),
+        });
+        return services;
+    }
+
+    /// <summary>The configured provider; an unknown one throws (<see cref="OptionsValidationException"/>) with the message that names the valid values.</summary>
+    private static string Provider(IServiceProvider sp) => sp.GetRequiredService<IOptions<StorageProviderOptions>>().Value.KnownProvider!;
+
+    private static InvalidOperationException NotImplemented(string provider, Type port) =>
+        new($"The storage provider \"{provider}\" has no implementation of {port.Name}.");
 }

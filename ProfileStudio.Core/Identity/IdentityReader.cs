@@ -10,7 +10,7 @@ public sealed record InsightFilter(string? Kind = null, string? Namespace = null
 public sealed record ProfileGraph(Profile Profile, IReadOnlyList<IdentityRecord> Identities, IReadOnlyList<IdentityLink> Links, IReadOnlyDictionary<int, string> SourceNames);
 
 /// <summary>Reads the identity graph for the studio: a profile's identities and links, the messages that carried one, and the insights log.</summary>
-public sealed class IdentityReader(IDbContextFactory<ProfileStudioDbContext> dbFactory, IdentityRulesStore rulesStore)
+public sealed class IdentityReader(IDbContextFactory<ProfileStudioDbContext> dbFactory, IProfileLookupStore lookup, IdentityRulesStore rulesStore)
 {
     public async Task<(IReadOnlyList<IdentityInsight> Items, int Total)> InsightsAsync(InsightFilter filter, int skip, int take, CancellationToken ct = default)
     {
@@ -56,8 +56,8 @@ public sealed class IdentityReader(IDbContextFactory<ProfileStudioDbContext> dbF
 
     public async Task<ProfileGraph?> GraphAsync(long profileId, CancellationToken ct = default)
     {
+        var id = await lookup.CanonicalAsync(profileId, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var id = await ProfileRedirects.CanonicalAsync(db, profileId, ct);
         if (id is null || await db.Profiles.AsNoTracking().FirstOrDefaultAsync(p => p.Id == id, ct) is not { } profile)
         {
             return null;

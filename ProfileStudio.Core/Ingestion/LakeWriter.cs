@@ -1,5 +1,4 @@
 using System.Threading.Channels;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -29,7 +28,7 @@ public sealed record LakeWriteResult(int Accepted, int Rejected, int Duplicates)
 /// so an overloaded server answers 429 instead of growing without limit.
 /// </summary>
 public sealed class LakeWriter(
-    IOptions<ProfileStudioOptions> studioOptions,
+    ILakeAppend lakeAppend,
     IOptions<IngestionOptions> options,
     LakeNotifications notifications,
     TimeProvider time,
@@ -108,10 +107,7 @@ public sealed class LakeWriter(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
-        var connectionString = SqliteDatabase.ConnectionString(studioOptions.Value.DataDirectoryFullPath);
-        await using var connection = new SqliteConnection(connectionString);
-        await connection.OpenAsync(CancellationToken.None);
-        using var writer = new LakeBatchWriter(connection);
+        using var writer = await lakeAppend.OpenAsync(CancellationToken.None);
 
         var group = new List<PendingWrite>();
         while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
@@ -125,7 +121,7 @@ public sealed class LakeWriter(
             }
             try
             {
-                var results = writer.Write(group);
+                var results = writer.Append(group);
                 for (var i = 0; i < group.Count; i++)
                 {
                     group[i].Done.TrySetResult(results[i]);
@@ -149,6 +145,7 @@ public sealed class LakeWriter(
     }
 
     internal sealed record PendingWrite(int SourceId, IReadOnlyList<IncomingMessage> Messages, long? BatchId, DateTime ReceivedAt)
+        : LakeAppendGroup(SourceId, Messages, BatchId, ReceivedAt)
     {
         public TaskCompletionSource<LakeWriteResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

@@ -116,7 +116,7 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
         // number), each normalized by its namespace as ingestion does; one index seek each.
         var found = new HashSet<long>();
         var wholeNumber = long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var profileId);
-        if (wholeNumber && await ProfileRedirects.CanonicalAsync(db, profileId, ct) is { } live)
+        if (wholeNumber && await reader.CanonicalAsync(profileId, ct) is { } live)
         {
             found.Add(live);
         }

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using ProfileStudio.Core.Identity;
 using ProfileStudio.Core.Ingestion;
@@ -26,14 +25,15 @@ public sealed class ProfileReader
     private readonly IdentityRulesStore _rulesStore;
     private readonly MergePolicyStore _policyStore;
     private readonly TimeProvider _time;
+    private readonly IProfileLookupStore _lookup;
     private volatile IdentityRules? _rules;
-    private string? _connectionString;
     private volatile IReadOnlyList<MergePolicy>? _policies;
     private volatile SourceNames? _sourceNames;
 
-    public ProfileReader(IDbContextFactory<ProfileStudioDbContext> dbFactory, IdentityRulesStore rulesStore, MergePolicyStore policyStore, TimeProvider time)
+    public ProfileReader(IDbContextFactory<ProfileStudioDbContext> dbFactory, IProfileLookupStore lookup, IdentityRulesStore rulesStore, MergePolicyStore policyStore, TimeProvider time)
     {
         _dbFactory = dbFactory;
+        _lookup = lookup;
         _rulesStore = rulesStore;
         _policyStore = policyStore;
         _time = time;
@@ -79,8 +79,7 @@ public sealed class ProfileReader
             {
                 return ProfileLookup.Invalid($"\"{raw}\" is not a profile id; a profile id is a whole number.");
             }
-            await using var db = await _dbFactory.CreateDbContextAsync(ct);
-            return await ProfileRedirects.CanonicalAsync(db, id, ct) is { } live ? ProfileLookup.Of(live, null) : ProfileLookup.NotFound;
+            return await _lookup.CanonicalAsync(id, ct) is { } live ? ProfileLookup.Of(live, null) : ProfileLookup.NotFound;
         }
         var rules = await RulesAsync(ct);
         if (rules.Find(ns) is not { } rule)
@@ -94,15 +93,12 @@ public sealed class ProfileReader
             return ProfileLookup.Invalid(problem ?? $"Give a value after \"{ns}:\".");
         }
         // Identities always point at the live profile (a merge moves them), so no redirect to follow.
-        await using var connection = await OpenAsync(ct);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT ProfileId FROM Identities WHERE Namespace = $ns AND Value = $value";
-        command.Parameters.AddWithValue("$ns", rule.Name);
-        command.Parameters.AddWithValue("$value", normalized);
-        return await command.ExecuteScalarAsync(ct) is long profileId
-            ? ProfileLookup.Of(profileId, new IdentityKey(rule.Name, normalized))
-            : ProfileLookup.NotFound;
+        var key = new IdentityKey(rule.Name, normalized);
+        return await _lookup.ProfileOfAsync(key, ct) is { } profileId ? ProfileLookup.Of(profileId, key) : ProfileLookup.NotFound;
     }
+
+    /// <summary>The live profile an id stands for (merged ids redirect to the survivor); null when there is none.</summary>
+    public Task<long?> CanonicalAsync(long profileId, CancellationToken ct = default) => _lookup.CanonicalAsync(profileId, ct);
 
     /// <summary>
     /// The profile's attributes through <paramref name="policy"/>, with the lineage of every key; null
@@ -120,38 +116,9 @@ public sealed class ProfileReader
     public async Task<UnifiedView?> TraitsAsync(long profileId, MergePolicy policy, IdentityKey? identity = null, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(policy);
-        var fragments = new List<ProfileAttribute>();
-        await using (var connection = await OpenAsync(ct))
-        await using (var command = connection.CreateCommand())
+        if (await _lookup.FragmentsAsync(profileId, ct) is not { } fragments)
         {
-            command.CommandText = """
-                SELECT SourceId, Key, ValueJson, EventAt, MessageId FROM ProfileAttributes WHERE ProfileId = $p
-                UNION ALL SELECT NULL, NULL, NULL, NULL, NULL FROM Profiles WHERE Id = $p AND MergedIntoId IS NULL
-                """;
-            command.Parameters.AddWithValue("$p", profileId);
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            var live = false;
-            while (await reader.ReadAsync(ct))
-            {
-                if (reader.IsDBNull(1))
-                {
-                    live = true;
-                    continue;
-                }
-                fragments.Add(new ProfileAttribute
-                {
-                    ProfileId = profileId,
-                    SourceId = reader.GetInt32(0),
-                    Key = reader.GetString(1),
-                    ValueJson = reader.IsDBNull(2) ? null : reader.GetString(2),
-                    EventAt = DateTime.SpecifyKind(reader.GetDateTime(3), DateTimeKind.Utc),
-                    MessageId = reader.GetInt64(4),
-                });
-            }
-            if (!live)
-            {
-                return null;
-            }
+            return null;
         }
         var sources = await SourceNamesAsync(null, ct);
         if (fragments.Any(f => !sources.ContainsKey(f.SourceId)))
@@ -315,23 +282,6 @@ public sealed class ProfileReader
         {
             return false;
         }
-    }
-
-    /// <summary>
-    /// A pooled connection for the two reads every Profile API call makes (identity, fragments): plain
-    /// ADO.NET costs a few microseconds where a DbContext's first query costs hundreds, which decides
-    /// the API's throughput.
-    /// </summary>
-    private async Task<SqliteConnection> OpenAsync(CancellationToken ct)
-    {
-        if (_connectionString is null)
-        {
-            await using var db = await _dbFactory.CreateDbContextAsync(ct);
-            _connectionString = db.Database.GetConnectionString();
-        }
-        var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync(ct);
-        return connection;
     }
 
     private async ValueTask<IdentityRules> RulesAsync(CancellationToken ct) => _rules ??= await _rulesStore.LoadAsync(ct);

@@ -15,7 +15,7 @@ public sealed class DatabaseMigrator(IDbContextFactory<ProfileStudioDbContext> d
     {
         await using var db = await dbFactory.CreateDbContextAsync(cancellationToken);
         await db.Database.OpenConnectionAsync(cancellationToken);
-        var renamed = Unification.UnificationRebuild.NormalizeIndexNames((Microsoft.Data.Sqlite.SqliteConnection)db.Database.GetDbConnection());
+        var renamed = Sqlite.SqliteUnificationRebuild.NormalizeIndexNames((Microsoft.Data.Sqlite.SqliteConnection)db.Database.GetDbConnection());
         if (renamed > 0)
         {
             logger.LogInformation("Gave {Count} index(es) swapped in by the last rebuild their usual names.", renamed);

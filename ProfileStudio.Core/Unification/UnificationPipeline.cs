@@ -2,7 +2,7 @@ using Microsoft.Data.Sqlite;
 using ProfileStudio.Core.ChangeFeed;
 using ProfileStudio.Core.Identity;
 using ProfileStudio.Core.Ingestion;
-using ProfileStudio.Core.Storage;
+using ProfileStudio.Core.Storage.Sqlite;
 using ProfileStudio.Core.Unification.Stages;
 
 namespace ProfileStudio.Core.Unification;
@@ -56,8 +56,11 @@ public abstract class StageWriter<T> : IStageWriter where T : class, IStageChang
     protected abstract void Write(T changes, StageWriteContext context);
 }
 
-/// <summary>What a writer needs: the tables (live, or a rebuild's shadow), prepared statements, the transaction and the time.</summary>
-public sealed class StageWriteContext(UnificationStore store, SqliteTransaction transaction, DateTime now)
+/// <summary>
+/// What a writer needs: the tables (live, or a rebuild's shadow), prepared statements, the transaction and the time.
+/// Stage writers write SQL for the SQLite store; another provider brings its own writer per stage.
+/// </summary>
+public sealed class StageWriteContext(SqliteUnificationStore store, SqliteTransaction transaction, DateTime now)
 {
     public ProfileTables T => store.T;
 

@@ -1,19 +1,20 @@
-using Microsoft.Data.Sqlite;
+using ProfileStudio.Core.Storage;
 
 namespace ProfileStudio.Core.Unification;
 
 /// <summary>
 /// Catches the profile store up with the lake, overlapping the work on two cores: while run N's
 /// changes are written (one transaction with its checkpoint), run N+1 is read and resolved in memory,
-/// and the write-ahead log of run N-1 is copied into the database file on a third connection. The
-/// in-memory graph is thus at most one run ahead of storage.
+/// and the session is told of run N-1's commit (SQLite copies its write-ahead log into the database
+/// file on a third connection). The in-memory graph is thus at most one run ahead of storage.
 /// One message never stops the rest: the engine sets aside a message it cannot read, and when a run
-/// fails for any other reason than the machine (a full disk, a locked database: those are thrown to
-/// the caller, which waits and retries), the graph is restored from storage and the failed stretch
+/// fails for any other reason than the machine (a full disk, a locked database, as the storage session
+/// judges: those are thrown to the caller, which waits and retries), the graph is restored from storage and the failed stretch
 /// retried in smaller runs until the one message that fails alone is found and set aside.
-/// Dispose it when done: it owns prepared statements on the writing connection and the checkpointer's connection.
+/// Dispose it when done: it owns the two stores it opened on the session (prepared statements).
+/// <paramref name="shadow"/> writes a rebuild's shadow store instead of the live one.
 /// </summary>
-public sealed class UnificationRunner(SqliteConnection reading, SqliteConnection writing, UnificationEngine engine, TimeProvider time, ProfileTables? tables = null)
+public sealed class UnificationRunner(IUnificationSession session, UnificationEngine engine, TimeProvider time, bool shadow = false)
     : IAsyncDisposable
 {
     /// <summary>
@@ -25,9 +26,8 @@ public sealed class UnificationRunner(SqliteConnection reading, SqliteConnection
     /// <summary>How much smaller each retry of a failed stretch is: a poison message in a run of 100,000 is found in six tries.</summary>
     private const int Narrowing = 8;
 
-    private readonly UnificationStore _reader = new(reading);
-    private readonly UnificationStore _writer = new(writing, tables, engine.Pipeline);
-    private readonly WalCheckpointer _checkpointer = new(writing.ConnectionString);
+    private readonly IUnificationStore _reader = session.OpenLakeReader();
+    private readonly IUnificationStore _writer = session.OpenStore(engine.Pipeline, shadow);
     private UnificationEngine _engine = engine;
 
     public UnificationEngine Engine => _engine;
@@ -58,7 +58,7 @@ public sealed class UnificationRunner(SqliteConnection reading, SqliteConnection
                 }
                 (size, stretch) = (runSize, long.MaxValue); // the failed stretch went through in smaller runs
             }
-            catch (Exception ex) when (!ct.IsCancellationRequested && !IsTransient(ex))
+            catch (Exception ex) when (!ct.IsCancellationRequested && !session.IsTransient(ex))
             {
                 checkpoint = Restore();
                 if (size > 1)
@@ -99,7 +99,7 @@ public sealed class UnificationRunner(SqliteConnection reading, SqliteConnection
                 await Task.Run(() => _writer.Apply(changes, time.GetUtcNow().UtcDateTime), CancellationToken.None);
                 applied?.Invoke(changes);
             }
-            catch (Exception ex) when (!ct.IsCancellationRequested && !IsTransient(ex))
+            catch (Exception ex) when (!ct.IsCancellationRequested && !session.IsTransient(ex))
             {
                 Restore();
                 var reason = $"unification failed on this message again: {ex.GetType().Name}: {ex.Message}";
@@ -140,7 +140,7 @@ public sealed class UnificationRunner(SqliteConnection reading, SqliteConnection
                 writing = Task.Run(() =>
                 {
                     _writer.Apply(changes, time.GetUtcNow().UtcDateTime);
-                    _checkpointer.Request();
+                    session.RunCommitted();
                     try
                     {
                         applied(changes);
@@ -169,91 +169,10 @@ public sealed class UnificationRunner(SqliteConnection reading, SqliteConnection
         return _writer.ReadCheckpoint();
     }
 
-    /// <summary>
-    /// Failures of the machine rather than of a message (the caller waits and retries the same work):
-    /// SQLite busy, locked, out of memory, read-only, interrupted, I/O error, disk full, cannot open, protocol.
-    /// </summary>
-    public static bool IsTransient(Exception ex) => ex switch
+    public ValueTask DisposeAsync()
     {
-        SqliteException sqlite => sqlite.SqliteErrorCode is 5 or 6 or 7 or 8 or 9 or 10 or 13 or 14 or 15,
-        IOException or OutOfMemoryException or ObjectDisposedException or OperationCanceledException => true,
-        AggregateException aggregate => aggregate.InnerExceptions.Any(IsTransient),
-        _ => false,
-    };
-
-    public async ValueTask DisposeAsync()
-    {
-        await _checkpointer.DisposeAsync();
         _writer.Dispose();
         _reader.Dispose();
-    }
-
-    /// <summary>
-    /// Opens the reading and writing connections the runner needs, tuned for bulk work: a 256 MB page
-    /// cache, so a run's dirty pages are written once at commit; and the writer's own WAL checkpoint
-    /// only past 1 GB of log, as a backstop: the <see cref="WalCheckpointer"/> copies the log in the
-    /// background, and the writer's checkpoint then copies only what it has not reached yet, after which
-    /// the log starts over.
-    /// </summary>
-    public static async Task<(SqliteConnection Reading, SqliteConnection Writing)> OpenConnectionsAsync(string connectionString, CancellationToken ct)
-    {
-        var reading = new SqliteConnection(connectionString);
-        var writing = new SqliteConnection(connectionString);
-        await reading.OpenAsync(ct);
-        await writing.OpenAsync(ct);
-        using var pragma = writing.CreateCommand();
-        pragma.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-262144; PRAGMA wal_autocheckpoint=262144; PRAGMA secure_delete=FAST;";
-        pragma.ExecuteNonQuery();
-        return (reading, writing);
-    }
-}
-
-/// <summary>
-/// Copies committed write-ahead-log frames into the database file (a passive checkpoint) on its own
-/// connection, so the writer does not pay for it: one checkpoint at a time, started after a commit
-/// and not waited for. A passive checkpoint never blocks readers or the writer. It is best effort:
-/// a failed one loses nothing (the log stays, and the writer's own checkpoint copies it).
-/// </summary>
-internal sealed class WalCheckpointer(string connectionString) : IAsyncDisposable
-{
-    private SqliteConnection? _connection;
-    private Task _running = Task.CompletedTask;
-
-    /// <summary>Starts a checkpoint unless one is still running (it then misses only the newest commit, which the next request takes).</summary>
-    public void Request()
-    {
-        if (_running.IsCompleted)
-        {
-            _running = Task.Run(Checkpoint);
-        }
-    }
-
-    private void Checkpoint()
-    {
-        try
-        {
-            if (_connection is null)
-            {
-                var connection = new SqliteConnection(connectionString);
-                connection.Open();
-                _connection = connection;
-            }
-            using var command = _connection.CreateCommand();
-            command.CommandText = "PRAGMA wal_checkpoint(PASSIVE)";
-            command.ExecuteNonQuery();
-        }
-        catch (Exception)
-        {
-            // Best effort (see above); a connection that failed is opened afresh next time.
-            _connection?.Dispose();
-            _connection = null;
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        await _running;
-        _connection?.Dispose();
-        _connection = null;
+        return ValueTask.CompletedTask;
     }
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -18,7 +17,7 @@ namespace ProfileStudio.Core.Unification;
 /// database locked) is logged, the graph restored from storage, and the run retried after a pause.
 /// </summary>
 public sealed class UnificationWorker(
-    IOptions<ProfileStudioOptions> options,
+    IUnificationStorage storage,
     IOptions<UnificationOptions> unificationOptions,
     IdentityRulesStore rulesStore,
     UnificationJobs jobs,
@@ -55,11 +54,8 @@ public sealed class UnificationWorker(
         try
         {
             await jobs.RequeueInterruptedAsync(stoppingToken);
-            var (reading, writing) = await UnificationRunner.OpenConnectionsAsync(
-                SqliteDatabase.ConnectionString(options.Value.DataDirectoryFullPath), stoppingToken);
-            await using var _ = reading;
-            await using var __ = writing;
-            using var store = new UnificationStore(writing);
+            await using var session = await storage.OpenAsync(stoppingToken);
+            using var store = session.OpenStore();
             UnificationRunner? runner = null;
             // A fresh graph from storage; the runner it replaces is disposed (its statements and checkpointer).
             async Task<UnificationRunner> StartAsync()
@@ -68,7 +64,7 @@ public sealed class UnificationWorker(
                 {
                     await runner.DisposeAsync();
                 }
-                var started = new UnificationRunner(reading, writing, new UnificationEngine(store.RestoreGraph(await rulesStore.LoadAsync(stoppingToken))), time);
+                var started = new UnificationRunner(session, new UnificationEngine(store.RestoreGraph(await rulesStore.LoadAsync(stoppingToken))), time);
                 started.SetAside += (id, reason) =>
                 {
                     logger.LogWarning("Lake message {Id} was set aside: {Reason}", id, reason);
@@ -102,7 +98,7 @@ public sealed class UnificationWorker(
                         checkpoint = next;
                         if (await jobs.StartNextAsync(stoppingToken) is { } job)
                         {
-                            await RunJobAsync(job, reading, writing, store, checkpoint, stoppingToken);
+                            await RunJobAsync(job, session.Maintenance, checkpoint, stoppingToken);
                             runner = await StartAsync();
                             checkpoint = store.ReadCheckpoint();
                             continue;
@@ -142,7 +138,7 @@ public sealed class UnificationWorker(
     }
 
     /// <summary>Runs a rebuild, a split or a deletion between two catch-ups (the graph and the store agree then); a failure is recorded on the job.</summary>
-    private async Task RunJobAsync(UnificationJob job, SqliteConnection reading, SqliteConnection writing, UnificationStore store, long checkpoint, CancellationToken ct)
+    private async Task RunJobAsync(UnificationJob job, IProfileMaintenance maintenance, long checkpoint, CancellationToken ct)
     {
         var stopwatch = Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
@@ -161,20 +157,19 @@ public sealed class UnificationWorker(
             string outcome;
             if (job.Kind == UnificationJobKinds.Split && job.ProfileId is { } profileId)
             {
-                var split = new ComponentSplit(reading, store).Run(profileId, rules, checkpoint, time.GetUtcNow().UtcDateTime, IdentityKey.Parse(job.SplitOff), Progress);
+                var split = maintenance.Split(profileId, rules, checkpoint, time.GetUtcNow().UtcDateTime, IdentityKey.Parse(job.SplitOff), Progress);
                 outcome = split.Describe();
             }
             else if (UnificationJobKinds.IsDeletion(job.Kind) && job.ProfileId is { } deleted)
             {
-                var deletion = new ProfileDeletion(writing).Run(deleted, job.Kind == UnificationJobKinds.Erase, rules, time.GetUtcNow().UtcDateTime)
+                var deletion = maintenance.Delete(deleted, job.Kind == UnificationJobKinds.Erase, rules, time.GetUtcNow().UtcDateTime)
                     ?? throw new InvalidOperationException($"Profile {deleted} was not found (already deleted, or merged into another profile).");
                 outcome = deletion.Describe();
             }
             else
             {
-                var rebuild = new UnificationRebuild(reading, writing, time);
-                var reached = await rebuild.BuildAsync(rules, RunSize, Progress, ct);
-                rebuild.Swap();
+                var reached = await maintenance.RebuildAsync(rules, RunSize, Progress, ct);
+                maintenance.Swap();
                 outcome = $"rebuilt every profile from {reached:N0} lake messages in {stopwatch.Elapsed.TotalSeconds:N1} s";
             }
             feed.Notify(); // the job's change-feed rows are committed
@@ -184,7 +179,7 @@ public sealed class UnificationWorker(
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             logger.LogError(ex, "Unification job {Id} ({Kind}) failed.", job.Id, job.Kind);
-            UnificationRebuild.DropShadow(writing);
+            maintenance.DropRebuild();
             await jobs.FinishAsync(job, false, ex.Message, ct);
         }
     }

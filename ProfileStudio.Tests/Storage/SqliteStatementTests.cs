@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using ProfileStudio.Core.Storage;
+using ProfileStudio.Core.Storage.Sqlite;
 using ProfileStudio.Core.Unification;
 
 namespace ProfileStudio.Tests.Storage;

@@ -1,7 +1,7 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using FsCheck;
 using FsCheck.Fluent;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using ProfileStudio.Core.Identity;
 using ProfileStudio.Core.Ingestion;
@@ -15,26 +15,27 @@ namespace ProfileStudio.Tests.Unification;
 /// <summary>
 /// The lake is the truth: processing it incrementally, in runs of any size with the graph restored
 /// from storage between runs (as after restarts), gives exactly what one rebuild from the lake gives:
-/// the same identity partitions, attribute fragments and events. On real SQLite.
+/// the same identity partitions, attribute fragments and events. A contract test of the storage
+/// ports (<see cref="IUnificationStore"/>, <see cref="IProfileMaintenance"/>), resolved from
+/// configuration by <see cref="StoragePorts"/>; set-up and checks go through EF Core, so another
+/// provider runs it as it is. On real SQLite by default.
 /// </summary>
-public sealed class IncrementalEqualsRebuildTests : IDisposable
+public sealed class IncrementalEqualsRebuildTests : IAsyncDisposable
 {
     private static readonly string[] TraitKeys = ["name", "plan", "address.city"];
-    private readonly TempDirectory _directory = new();
-    private readonly SqliteConnection _connection;
+    private readonly StoragePorts _ports = new();
+    private readonly IUnificationSession _session;
 
     public IncrementalEqualsRebuildTests()
     {
-        using (var db = new ProfileStudioDbContext(new DbContextOptionsBuilder<ProfileStudioDbContext>().UseSqlite(_directory.ConnectionString).Options))
+        using (var db = _ports.Db())
         {
-            db.Database.Migrate();
             db.Sources.AddRange(
                 new Source { Name = "Web", Kind = SourceKind.Streaming, WriteKeyHash = "a", WriteKeyHint = "a" },
                 new Source { Name = "CRM", Kind = SourceKind.Batch, WriteKeyHash = "b", WriteKeyHint = "b" });
             db.SaveChanges();
         }
-        _connection = new SqliteConnection(_directory.ConnectionString);
-        _connection.Open();
+        _session = _ports.OpenSession();
     }
 
     public sealed record Msg(int Source, string Type, string? UserId, string? AnonymousId, string? Email, string? Phone, int TraitKey, string? TraitValue, int MinutesOffset, bool Rejected);
@@ -59,7 +60,7 @@ public sealed class IncrementalEqualsRebuildTests : IDisposable
         return Prop.ForAll(MessageGen.ListOf().Where(l => l.Count is > 0 and <= 60).ToArbitrary(), runs.ToArbitrary(), (messages, runSizes) =>
         {
             WriteLake(messages);
-            var store = new UnificationStore(_connection);
+            using var store = _session.OpenStore();
             var rules = IdentityRules.Default;
 
             store.Clear();
@@ -91,7 +92,7 @@ public sealed class IncrementalEqualsRebuildTests : IDisposable
     public void ReadLake_StopsAtTheRunsPayloadBudget_ButAlwaysTakesOneMessage()
     {
         WriteLake([.. Enumerable.Range(0, 5).Select(i => new Msg(1, "track", $"u{i}", null, null, null, 0, null, 0, false))]);
-        var store = new UnificationStore(_connection);
+        using var store = _session.OpenStore();
         var all = store.ReadLake(0, 100);
 
         Assert.Single(store.ReadLake(0, 100, maxPayloadChars: 1));
@@ -129,14 +130,11 @@ public sealed class IncrementalEqualsRebuildTests : IDisposable
             WriteLake(messages);
             var incremental = Incremental(runSize: 7);
 
-            using var reading = new SqliteConnection(_directory.ConnectionString);
-            reading.Open();
-            var rebuild = new UnificationRebuild(reading, _connection, TimeProvider.System);
-            var reached = rebuild.BuildAsync(IdentityRules.Default, 5, (_, _) => { }, CancellationToken.None).GetAwaiter().GetResult();
-            rebuild.Swap();
+            var reached = _session.Maintenance.RebuildAsync(IdentityRules.Default, 5, (_, _) => { }, CancellationToken.None).GetAwaiter().GetResult();
+            _session.Maintenance.Swap();
             var rebuilt = Snapshot();
-            var checkpoint = new UnificationStore(_connection).ReadCheckpoint();
-            UnificationRebuild.NormalizeIndexNames(_connection);
+            using var store = _session.OpenStore();
+            var checkpoint = store.ReadCheckpoint();
 
             return (incremental.SequenceEqual(rebuilt) && checkpoint == reached && reached == LakeEnd())
                 .Label($"checkpoint {checkpoint}, reached {reached}\nincremental:\n{string.Join("\n", incremental)}\nrebuild:\n{string.Join("\n", rebuilt)}");
@@ -153,9 +151,12 @@ public sealed class IncrementalEqualsRebuildTests : IDisposable
         return Prop.ForAll(MessageGen.ListOf().Where(l => l.Count is > 0 and <= 60).ToArbitrary(), Gen.Choose(0, 100).ToArbitrary(), (messages, pick) =>
         {
             WriteLake(messages);
-            Execute(null, "DELETE FROM NeverLinkRules");
+            using (var db = _ports.Db())
+            {
+                db.NeverLinkRules.ExecuteDelete();
+            }
             Incremental(runSize: 11);
-            var store = new UnificationStore(_connection);
+            using var store = _session.OpenStore();
             var profiles = Members();
             if (profiles.Where(p => p.Value.Count >= 2).Select(p => p.Key).FirstOrDefault() is not (> 0 and var profile))
             {
@@ -163,14 +164,15 @@ public sealed class IncrementalEqualsRebuildTests : IDisposable
             }
             var members = profiles[profile];
             var removed = members[pick % members.Count];
-            foreach (var other in members.Where(m => m != removed))
+            using (var db = _ports.Db())
             {
-                Execute(null, "INSERT INTO NeverLinkRules (NamespaceA, ValueA, NamespaceB, ValueB, CreatedAt, CreatedBy) VALUES ($a, $av, $b, $bv, $at, 'test')",
-                    ("$a", removed.Namespace), ("$av", removed.Value), ("$b", other.Namespace), ("$bv", other.Value), ("$at", DateTime.UtcNow));
+                db.NeverLinkRules.AddRange(members.Where(m => m != removed).Select(other => new NeverLinkRule
+                {
+                    NamespaceA = removed.Namespace, ValueA = removed.Value, NamespaceB = other.Namespace, ValueB = other.Value, CreatedAt = DateTime.UtcNow, CreatedBy = "test",
+                }));
+                db.SaveChanges();
             }
-            using var reading = new SqliteConnection(_directory.ConnectionString);
-            reading.Open();
-            var outcome = new ComponentSplit(reading, store).Run(profile, IdentityRules.Default, store.ReadCheckpoint(), DateTime.UtcNow, removed);
+            var outcome = _session.Maintenance.Split(profile, IdentityRules.Default, store.ReadCheckpoint(), DateTime.UtcNow, removed);
             // Compared: every profile someone can be found by. A profile left without identities (its only
             // device moved to the person who signed in last) holds data of messages outside the split's part.
             var split = Snapshot().Where(p => !p.StartsWith("[]", StringComparison.Ordinal)).ToList();
@@ -187,7 +189,7 @@ public sealed class IncrementalEqualsRebuildTests : IDisposable
 
     private List<string> Incremental(int runSize)
     {
-        var store = new UnificationStore(_connection);
+        using var store = _session.OpenStore();
         store.Clear();
         var checkpoint = 0L;
         while (store.ReadLake(checkpoint, runSize) is { Count: > 0 } batch)
@@ -201,29 +203,23 @@ public sealed class IncrementalEqualsRebuildTests : IDisposable
     /// <summary>Each live profile's identities.</summary>
     private Dictionary<long, List<IdentityKey>> Members()
     {
-        using var command = _connection.CreateCommand();
-        command.CommandText = "SELECT ProfileId, Namespace, Value FROM Identities ORDER BY ProfileId, Namespace, Value";
-        using var reader = command.ExecuteReader();
-        var members = new Dictionary<long, List<IdentityKey>>();
-        while (reader.Read())
-        {
-            var id = reader.GetInt64(0);
-            (members.TryGetValue(id, out var list) ? list : members[id] = []).Add(new IdentityKey(reader.GetString(1), reader.GetString(2)));
-        }
-        return members;
+        using var db = _ports.Db();
+        return db.Identities.AsNoTracking().Select(i => new { i.ProfileId, i.Namespace, i.Value }).AsEnumerable()
+            .OrderBy(i => i.ProfileId).ThenBy(i => i.Namespace, StringComparer.Ordinal).ThenBy(i => i.Value, StringComparer.Ordinal)
+            .GroupBy(i => i.ProfileId)
+            .ToDictionary(g => g.Key, g => g.Select(i => new IdentityKey(i.Namespace, i.Value)).ToList());
     }
 
     private long LakeEnd()
     {
-        using var command = _connection.CreateCommand();
-        command.CommandText = "SELECT coalesce(max(Id), 0) FROM RawMessages";
-        return (long)command.ExecuteScalar()!;
+        using var db = _ports.Db();
+        return db.RawMessages.Max(m => (long?)m.Id) ?? 0;
     }
 
     private void WriteLake(List<Msg> messages)
     {
-        using var transaction = _connection.BeginTransaction();
-        Execute(transaction, "DELETE FROM RawMessages");
+        using var db = _ports.Db();
+        db.RawMessages.ExecuteDelete();
         var start = new DateTime(2026, 11, 1, 12, 0, 0, DateTimeKind.Utc);
         for (var i = 0; i < messages.Count; i++)
         {
@@ -250,50 +246,39 @@ public sealed class IncrementalEqualsRebuildTests : IDisposable
                 payload["event"] = "Clicked";
                 if (m.Email is not null) payload["context"] = new JsonObject { ["traits"] = new JsonObject { ["email"] = m.Email } };
             }
-            Execute(transaction,
-                "INSERT INTO RawMessages (SourceId, MessageId, Type, ReceivedAt, EventAt, Payload, Status) VALUES ($s, $id, $t, $r, $e, $p, $st)",
-                ("$s", m.Source), ("$id", $"m{i}"), ("$t", m.Type), ("$r", start.AddMinutes(i)), ("$e", start.AddMinutes(i + m.MinutesOffset)),
-                ("$p", payload.ToJsonString()), ("$st", m.Rejected ? 2 : 1));
+            // Ids given, so the lake's order is the list's.
+            db.RawMessages.Add(new RawMessage
+            {
+                Id = i + 1, SourceId = m.Source, MessageId = $"m{i}", Type = m.Type, ReceivedAt = start.AddMinutes(i), EventAt = start.AddMinutes(i + m.MinutesOffset),
+                Payload = payload.ToJsonString(), Status = m.Rejected ? MessageStatus.Rejected : MessageStatus.Accepted,
+            });
         }
-        transaction.Commit();
+        db.SaveChanges();
     }
 
     /// <summary>Each live profile as its identities, fragments and events, in a stable order.</summary>
     private List<string> Snapshot()
     {
+        using var db = _ports.Db();
+        var identities = db.Identities.AsNoTracking().Select(i => new { i.ProfileId, i.Namespace, i.Value }).AsEnumerable().ToLookup(i => i.ProfileId);
+        var attributes = db.ProfileAttributes.AsNoTracking().AsEnumerable().ToLookup(a => a.ProfileId);
+        var events = db.ProfileEvents.AsNoTracking().Select(e => new { e.ProfileId, e.MessageId }).AsEnumerable().ToLookup(e => e.ProfileId);
         var rows = new List<string>();
-        using var command = _connection.CreateCommand();
-        command.CommandText = """
-            SELECT p.FirstMessageId,
-                   (SELECT group_concat(Namespace || ':' || Value, ' ') FROM (SELECT Namespace, Value FROM Identities WHERE ProfileId = p.Id ORDER BY Namespace, Value)),
-                   (SELECT group_concat(SourceId || '/' || Key || '=' || ifnull(ValueJson, 'null') || '@' || EventAt, ' ') FROM (SELECT * FROM ProfileAttributes WHERE ProfileId = p.Id ORDER BY SourceId, Key)),
-                   (SELECT group_concat(MessageId, ' ') FROM (SELECT MessageId FROM ProfileEvents WHERE ProfileId = p.Id ORDER BY MessageId))
-            FROM Profiles p WHERE p.MergedIntoId IS NULL
-            """;
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
+        foreach (var p in db.Profiles.AsNoTracking().Where(p => p.MergedIntoId == null).Select(p => new { p.Id, p.FirstMessageId }).AsEnumerable())
         {
-            rows.Add($"[{(reader.IsDBNull(1) ? "" : reader.GetString(1))}] first={reader.GetInt64(0)} attrs=({(reader.IsDBNull(2) ? "" : reader.GetString(2))}) events=({(reader.IsDBNull(3) ? "" : reader.GetString(3))})");
+            var ids = identities[p.Id].OrderBy(i => i.Namespace, StringComparer.Ordinal).ThenBy(i => i.Value, StringComparer.Ordinal).Select(i => $"{i.Namespace}:{i.Value}");
+            var attrs = attributes[p.Id].OrderBy(a => a.SourceId).ThenBy(a => a.Key, StringComparer.Ordinal)
+                .Select(a => $"{a.SourceId}/{a.Key}={a.ValueJson ?? "null"}@{a.EventAt.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture)}");
+            var timeline = events[p.Id].Select(e => e.MessageId).Order();
+            rows.Add($"[{string.Join(' ', ids)}] first={p.FirstMessageId} attrs=({string.Join(' ', attrs)}) events=({string.Join(' ', timeline)})");
         }
         rows.Sort(StringComparer.Ordinal);
         return rows;
     }
 
-    private void Execute(SqliteTransaction? transaction, string sql, params (string, object)[] parameters)
+    public async ValueTask DisposeAsync()
     {
-        using var command = _connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.AddWithValue(name, value);
-        }
-        command.ExecuteNonQuery();
-    }
-
-    public void Dispose()
-    {
-        _connection.Dispose();
-        _directory.Dispose();
+        await _session.DisposeAsync();
+        await _ports.DisposeAsync();
     }
 }

@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using ProfileStudio.Core.Identity;
 using ProfileStudio.Core.Sources;
 using ProfileStudio.Core.Storage;
+using ProfileStudio.Core.Storage.Sqlite;
 using ProfileStudio.Core.Unification;
 using ProfileStudio.Tests.Support;
 
@@ -111,7 +112,7 @@ public sealed class PoisonMessageTests : IDisposable
 
         Assert.Empty(SetAside());
         Assert.Equal(["boom"], Scalars("SELECT Name FROM ProfileEvents"));
-        Assert.Equal(ids[^1], new UnificationStore(_writing).ReadCheckpoint()); // a retry never moves the checkpoint back
+        Assert.Equal(ids[^1], new SqliteUnificationStore(_writing).ReadCheckpoint()); // a retry never moves the checkpoint back
     }
 
     [Fact]
@@ -122,10 +123,10 @@ public sealed class PoisonMessageTests : IDisposable
         await CatchUpAsync(runSize: 10);
         Execute("DROP TRIGGER refuse_boom");
 
-        var rebuild = new UnificationRebuild(_reading, _writing, TimeProvider.System);
-        await rebuild.BuildAsync(IdentityRules.Default, 10, (_, _) => { }, CancellationToken.None);
-        rebuild.Swap();
-        UnificationRebuild.NormalizeIndexNames(_writing);
+        await using var session = new SqliteUnificationSession(_reading, _writing);
+        await session.Maintenance.RebuildAsync(IdentityRules.Default, 10, (_, _) => { }, CancellationToken.None);
+        session.Maintenance.Swap();
+        SqliteUnificationRebuild.NormalizeIndexNames(_writing);
 
         Assert.Empty(Scalars("SELECT Name FROM ProfileEvents"));
         Assert.Single(SetAside());
@@ -263,16 +264,18 @@ public sealed class PoisonMessageTests : IDisposable
 
     private async Task<(long Checkpoint, int Messages)> CatchUpAsync(int runSize, Action<long>? onSetAside = null)
     {
-        var store = new UnificationStore(_writing);
-        await using var runner = new UnificationRunner(_reading, _writing, new UnificationEngine(store.RestoreGraph(IdentityRules.Default)), TimeProvider.System);
+        var store = new SqliteUnificationStore(_writing);
+        await using var session = new SqliteUnificationSession(_reading, _writing);
+        await using var runner = new UnificationRunner(session, new UnificationEngine(store.RestoreGraph(IdentityRules.Default)), TimeProvider.System);
         runner.SetAside += (id, _) => onSetAside?.Invoke(id);
         return await runner.CatchUpAsync(store.ReadCheckpoint(), runSize, null, CancellationToken.None);
     }
 
     private async Task RetryAsync()
     {
-        var store = new UnificationStore(_writing);
-        await using var runner = new UnificationRunner(_reading, _writing, new UnificationEngine(store.RestoreGraph(IdentityRules.Default)), TimeProvider.System);
+        var store = new SqliteUnificationStore(_writing);
+        await using var session = new SqliteUnificationSession(_reading, _writing);
+        await using var runner = new UnificationRunner(session, new UnificationEngine(store.RestoreGraph(IdentityRules.Default)), TimeProvider.System);
         await runner.RetrySetAsideAsync(null, CancellationToken.None);
     }
 
@@ -280,7 +283,7 @@ public sealed class PoisonMessageTests : IDisposable
     {
         Execute("DELETE FROM SetAsideMessages");
         Execute("DELETE FROM RawMessages");
-        new UnificationStore(_writing).Clear();
+        new SqliteUnificationStore(_writing).Clear();
         Execute("DROP TRIGGER IF EXISTS refuse_boom");
         Execute("CREATE TRIGGER refuse_boom BEFORE INSERT ON ProfileEvents WHEN NEW.Name = 'boom' BEGIN SELECT RAISE(ABORT, 'injected failure'); END");
     }

@@ -5,6 +5,7 @@ using ProfileStudio.Core.Identity;
 using ProfileStudio.Core.Ingestion;
 using ProfileStudio.Core.Sources;
 using ProfileStudio.Core.Storage;
+using ProfileStudio.Core.Storage.Sqlite;
 using ProfileStudio.Core.Unification;
 using ProfileStudio.Core.Unification.Stages;
 using ProfileStudio.Tests.Support;
@@ -75,11 +76,12 @@ public sealed class UnificationPipelineTests : IDisposable
         Lake("""{"type":"track","userId":"u1","event":"Order Completed"}""", """{"type":"track","userId":"u1","event":"Viewed"}""",
              """{"type":"track","userId":"u2","event":"Order Completed"}""", """{"type":"track","userId":"u1","event":"Order Completed"}""");
         var pipeline = UnificationPipeline.Default.With(new OrderCountStage(), new OrderCountWriter());
-        var store = new UnificationStore(_connection, pipeline: pipeline);
+        var store = new SqliteUnificationStore(_connection, pipeline: pipeline);
         using var reading = new SqliteConnection(_directory.ConnectionString);
         reading.Open();
 
-        await using (var runner = new UnificationRunner(reading, _connection, new UnificationEngine(store.RestoreGraph(IdentityRules.Default), pipeline: pipeline), TimeProvider.System))
+        await using (var session = new SqliteUnificationSession(reading, _connection))
+        await using (var runner = new UnificationRunner(session, new UnificationEngine(store.RestoreGraph(IdentityRules.Default), pipeline: pipeline), TimeProvider.System))
         {
             await runner.CatchUpAsync(0, runSize: 3, null, CancellationToken.None);
         }

@@ -133,7 +133,7 @@ public sealed class SetAsideWriter : StageWriter<MessageReadChanges>
     {
         foreach (var aside in changes.SetAside)
         {
-            UnificationStore.WriteSetAside(context, aside.MessageId, aside.Reason);
+            Storage.Sqlite.SqliteUnificationStore.WriteSetAside(context, aside.MessageId, aside.Reason);
         }
     }
 }

@@ -1,22 +1,46 @@
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using ProfileStudio.Core.Hosting;
+using ProfileStudio.Core.Ingestion;
 
-namespace ProfileStudio.Core.Ingestion;
+namespace ProfileStudio.Core.Storage.Sqlite;
+
+/// <summary>Lake append on SQLite: one connection for the single lake writer (<see cref="ILakeAppend"/>).</summary>
+public sealed class SqliteLakeAppend(IOptions<ProfileStudioOptions> options) : ILakeAppend
+{
+    public async Task<ILakeAppendSession> OpenAsync(CancellationToken ct)
+    {
+        var connection = new SqliteConnection(SqliteDatabase.ConnectionString(options.Value.DataDirectoryFullPath));
+        try
+        {
+            await connection.OpenAsync(ct);
+            return new SqliteLakeAppendSession(connection, ownsConnection: true);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+}
 
 /// <summary>
 /// Writes groups of messages and the per-source hourly counters in one transaction, with prepared
 /// statements on one connection. Retried messages (same source and messageId) are ignored by the
 /// unique index and counted as duplicates; so are file lines already stored for their batch.
 /// </summary>
-internal sealed class LakeBatchWriter : IDisposable
+public sealed class SqliteLakeAppendSession : ILakeAppendSession
 {
     private readonly SqliteConnection _connection;
+    private readonly bool _ownsConnection;
     private readonly SqliteCommand _insert;
     private readonly SqliteCommand _stats;
     private readonly SqliteCommand _rejectedLineExists;
 
-    public LakeBatchWriter(SqliteConnection connection)
+    public SqliteLakeAppendSession(SqliteConnection connection, bool ownsConnection = false)
     {
         _connection = connection;
+        _ownsConnection = ownsConnection;
         using (var pragma = connection.CreateCommand())
         {
             // WAL + NORMAL: a commit survives a process crash (kill -9); only power loss can lose the last commits.
@@ -56,7 +80,7 @@ internal sealed class LakeBatchWriter : IDisposable
         }
     }
 
-    public LakeWriteResult[] Write(IReadOnlyList<LakeWriter.PendingWrite> group)
+    public LakeWriteResult[] Append(IReadOnlyList<LakeAppendGroup> group)
     {
         var results = new LakeWriteResult[group.Count];
         var counters = new Dictionary<(int Source, DateTime Hour), (long Received, long Accepted, long Rejected, DateTime Last)>();
@@ -134,5 +158,9 @@ internal sealed class LakeBatchWriter : IDisposable
         _insert.Dispose();
         _stats.Dispose();
         _rejectedLineExists.Dispose();
+        if (_ownsConnection)
+        {
+            _connection.Dispose();
+        }
     }
 }

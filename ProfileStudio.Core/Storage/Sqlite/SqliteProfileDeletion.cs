@@ -1,17 +1,9 @@
 using Microsoft.Data.Sqlite;
 using ProfileStudio.Core.Identity;
 using ProfileStudio.Core.Profiles;
+using ProfileStudio.Core.Unification;
 
-namespace ProfileStudio.Core.Unification;
-
-/// <summary>What deleting a profile removed.</summary>
-public sealed record ProfileDeletionOutcome(long ProfileId, int Profiles, int Identities, int Attributes, int Events, int LakeMessages, bool ErasedFromLake)
-{
-    public string Describe() =>
-        $"deleted profile {ProfileId}" + (Profiles > 1 ? $" (and {Profiles - 1} merged ids redirecting to it)" : "")
-        + $": {Identities} identities, {Attributes} attributes, {Events} events"
-        + (ErasedFromLake ? $"; erased {LakeMessages} lake messages that carried its identities" : "; the lake messages are kept");
-}
+namespace ProfileStudio.Core.Storage.Sqlite;
 
 /// <summary>
 /// The worker's side of deleting a profile: removes it (and the merged ids that redirect to it, whose ids are kept in DeletedProfiles so none is reused), its
@@ -21,7 +13,7 @@ public sealed record ProfileDeletionOutcome(long ProfileId, int Profiles, int Id
 /// first..last range), so a rebuild from the lake cannot bring it back. Run by the unification
 /// worker between catch-ups, which then restores its identity graph from the store.
 /// </summary>
-public sealed class ProfileDeletion(SqliteConnection connection)
+public sealed class SqliteProfileDeletion(SqliteConnection connection)
 {
     private const int ScanChunk = 2_000;
 

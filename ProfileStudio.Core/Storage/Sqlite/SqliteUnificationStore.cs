@@ -2,17 +2,17 @@ using Microsoft.Data.Sqlite;
 using ProfileStudio.Core.ChangeFeed;
 using ProfileStudio.Core.Identity;
 using ProfileStudio.Core.Ingestion;
-using ProfileStudio.Core.Storage;
+using ProfileStudio.Core.Unification;
 using ProfileStudio.Core.Unification.Stages;
 
-namespace ProfileStudio.Core.Unification;
+namespace ProfileStudio.Core.Storage.Sqlite;
 
 /// <summary>
-/// The unification worker's storage: restores the identity graph, reads the lake after the
+/// The unification store on SQLite (<see cref="IUnificationStore"/>): restores the identity graph, reads the lake after the
 /// checkpoint, and writes a run's changes together with the new checkpoint in one transaction, so a
 /// crash resumes exactly after the last committed run.
 /// </summary>
-public sealed class UnificationStore(SqliteConnection connection, ProfileTables? tables = null, UnificationPipeline? pipeline = null) : IDisposable
+public sealed class SqliteUnificationStore(SqliteConnection connection, ProfileTables? tables = null, UnificationPipeline? pipeline = null) : IUnificationStore
 {
     public const int CheckpointId = 1;
     private const int RunCapacity = 10_000;
@@ -164,7 +164,10 @@ public sealed class UnificationStore(SqliteConnection connection, ProfileTables?
     /// Writes a run's changes and its checkpoint in one transaction. <paramref name="prepare"/> runs
     /// first in the same transaction (a split clears the profile it recomputes).
     /// </summary>
-    public void Apply(UnificationChanges changes, DateTime now, Action<SqliteTransaction>? prepare = null)
+    public void Apply(UnificationChanges changes, DateTime now) => Apply(changes, now, null);
+
+    /// <inheritdoc cref="Apply(UnificationChanges, DateTime)"/>
+    public void Apply(UnificationChanges changes, DateTime now, Action<SqliteTransaction>? prepare)
     {
         using var transaction = connection.BeginTransaction();
         prepare?.Invoke(transaction);
@@ -274,29 +277,4 @@ public sealed class UnificationStore(SqliteConnection connection, ProfileTables?
         command.CommandText = sql;
         return command;
     }
-}
-
-/// <summary>
-/// The names of the profile store's tables. A rebuild writes a shadow copy (prefixed) and swaps it in
-/// when done, so the studio keeps reading the old profiles meanwhile.
-/// </summary>
-public sealed record ProfileTables(string Prefix)
-{
-    public static ProfileTables Live { get; } = new("");
-
-    public static ProfileTables Rebuild { get; } = new("Rebuild_");
-
-    /// <summary>A profile-store table under this prefix.</summary>
-    public string Name(string table) => Prefix + table;
-
-    public string Profiles => Name(ProfileOwnedData.ProfilesTable);
-    public string Identities => Name("Identities");
-    public string IdentityLinks => Name("IdentityLinks");
-    public string ProfileAttributes => Name("ProfileAttributes");
-    public string ProfileEvents => Name("ProfileEvents");
-    public string IdentityInsights => Name("IdentityInsights");
-    public string UnificationCheckpoints => Name(ProfileOwnedData.CheckpointsTable);
-
-    /// <summary>Every table a rebuild recomputes (from the register), in the order they are cleared.</summary>
-    public IReadOnlyList<string> All => [.. ProfileOwnedData.RebuiltTables.Select(Name)];
 }

@@ -1,8 +1,9 @@
 using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
 using ProfileStudio.Core.Identity;
+using ProfileStudio.Core.Unification;
 
-namespace ProfileStudio.Core.Unification;
+namespace ProfileStudio.Core.Storage.Sqlite;
 
 /// <summary>
 /// Recomputes every profile from the lake under the current rules without taking the studio
@@ -10,17 +11,20 @@ namespace ProfileStudio.Core.Unification;
 /// pages keep reading the old one, then swapped in with one short transaction (drop + rename).
 /// The shadow's checkpoint travels with it, so the worker goes on from where the rebuild stopped.
 /// </summary>
-public sealed class UnificationRebuild(SqliteConnection reading, SqliteConnection writing, TimeProvider time)
+public sealed class SqliteUnificationRebuild(SqliteUnificationSession session, TimeProvider time)
 {
+    private readonly SqliteConnection _reading = session.Reading;
+    private readonly SqliteConnection _writing = session.Writing;
+
     private static readonly ProfileTables Shadow = ProfileTables.Rebuild;
 
     /// <summary>Builds the shadow store from the whole lake; reports (processed up to message id, lake size) after every run.</summary>
     public async Task<long> BuildAsync(IdentityRules rules, int runSize, Action<long, long> progress, CancellationToken ct)
     {
-        DropShadow(writing);
+        DropShadow(_writing);
         CreateShadow();
-        using var store = new UnificationStore(writing, Shadow);
-        await using var runner = new UnificationRunner(reading, writing, new UnificationEngine(store.RestoreGraph(rules)), time, Shadow);
+        using var store = new SqliteUnificationStore(_writing, Shadow);
+        await using var runner = new UnificationRunner(session, new UnificationEngine(store.RestoreGraph(rules)), time, shadow: true);
         var checkpoint = 0L;
         var total = LakeEnd();
         progress(0, total);
@@ -43,13 +47,13 @@ public sealed class UnificationRebuild(SqliteConnection reading, SqliteConnectio
     /// <summary>Replaces the live profile store with the shadow one in one transaction, and tells the change feed's consumers to start over.</summary>
     public void Swap()
     {
-        using var transaction = writing.BeginTransaction();
+        using var transaction = _writing.BeginTransaction();
         foreach (var (live, shadow) in ProfileTables.Live.All.Zip(Shadow.All))
         {
             Execute(transaction, $"DROP TABLE IF EXISTS \"{live}\"");
             Execute(transaction, $"ALTER TABLE \"{shadow}\" RENAME TO \"{live}\"");
         }
-        using (var feed = writing.CreateCommand())
+        using (var feed = _writing.CreateCommand())
         {
             feed.Transaction = transaction;
             feed.CommandText = "INSERT INTO ProfileChanges (At, ProfileId, Kinds, OtherProfileId) VALUES ($at, 0, $kinds, NULL)";
@@ -95,13 +99,13 @@ public sealed class UnificationRebuild(SqliteConnection reading, SqliteConnectio
     private void CreateShadow()
     {
         var liveNames = ProfileTables.Live.All.ToHashSet(StringComparer.Ordinal);
-        var tables = Schema(writing, "table").Where(t => liveNames.Contains(t.Name)).ToList();
-        var indexes = Schema(writing, "index").Where(i => liveNames.Contains(i.Table)).ToList();
+        var tables = Schema(_writing, "table").Where(t => liveNames.Contains(t.Name)).ToList();
+        var indexes = Schema(_writing, "index").Where(i => liveNames.Contains(i.Table)).ToList();
         if (tables.Count != liveNames.Count)
         {
             throw new InvalidOperationException($"The profile store is incomplete: found {string.Join(", ", tables.Select(t => t.Name))}.");
         }
-        using var transaction = writing.BeginTransaction();
+        using var transaction = _writing.BeginTransaction();
         foreach (var table in tables)
         {
             Execute(transaction, Retarget(table.Sql, "TABLE", table.Name));
@@ -127,7 +131,7 @@ public sealed class UnificationRebuild(SqliteConnection reading, SqliteConnectio
 
     private long LakeEnd()
     {
-        using var command = reading.CreateCommand();
+        using var command = _reading.CreateCommand();
         command.CommandText = "SELECT coalesce(max(Id), 0) FROM RawMessages";
         return (long)command.ExecuteScalar()!;
     }
@@ -146,7 +150,7 @@ public sealed class UnificationRebuild(SqliteConnection reading, SqliteConnectio
         return rows;
     }
 
-    private void Execute(SqliteTransaction transaction, string sql) => Execute(writing, transaction, sql);
+    private void Execute(SqliteTransaction transaction, string sql) => Execute(_writing, transaction, sql);
 
     private static void Execute(SqliteConnection connection, SqliteTransaction transaction, string sql)
     {

@@ -4,21 +4,9 @@ using Microsoft.Data.Sqlite;
 using ProfileStudio.Core.Identity;
 using ProfileStudio.Core.Ingestion;
 using ProfileStudio.Core.Profiles;
+using ProfileStudio.Core.Unification;
 
-namespace ProfileStudio.Core.Unification;
-
-/// <summary>One profile a split produced: its id (the first keeps the original) and its identities.</summary>
-public sealed record SplitPart(long ProfileId, IReadOnlyList<IdentityKey> Identities);
-
-public sealed record SplitOutcome(long ProfileId, IReadOnlyList<SplitPart> Parts, IReadOnlyList<IdentityKey> Dropped)
-{
-    public string Describe() => Parts.Count switch
-    {
-        0 => $"profile {ProfileId} had no identities left to recompute",
-        1 => $"profile {ProfileId} was recomputed and stays one profile ({string.Join(", ", Parts[0].Identities)})",
-        _ => $"profile {ProfileId} split into " + string.Join("; ", Parts.Select(p => $"profile {p.ProfileId} ({string.Join(", ", p.Identities)})")),
-    } + (Dropped.Count > 0 ? $"; no longer held by any profile: {string.Join(", ", Dropped)}" : "");
-}
+namespace ProfileStudio.Core.Storage.Sqlite;
 
 /// <summary>
 /// Recomputes one profile's part of the graph after an administrator removed an identity or ruled
@@ -31,7 +19,7 @@ public sealed record SplitOutcome(long ProfileId, IReadOnlyList<SplitPart> Parts
 /// identity's profile gets a new id, the others keep the oldest id among theirs. Written in one
 /// transaction; the caller restores its in-memory graph afterwards.
 /// </summary>
-public sealed class ComponentSplit(SqliteConnection reading, UnificationStore store)
+public sealed class SqliteComponentSplit(SqliteConnection reading, SqliteUnificationStore store)
 {
     /// <summary>Above this many profiles a split is refused: a rebuild recomputes everything instead.</summary>
     public const int MaxProfiles = 5_000;
@@ -258,7 +246,7 @@ public sealed class ComponentSplit(SqliteConnection reading, UnificationStore st
     /// <summary>Accepted lake messages up to the checkpoint that carry one of the identities, in lake order, and every usable identity they carry.</summary>
     private (List<RawMessage> Messages, HashSet<IdentityKey> Carried) MessagesCarrying(HashSet<IdentityKey> scope, long firstMessageId, long checkpoint, IdentityRules rules, Action<long, long>? progress)
     {
-        var lake = new UnificationStore(reading);
+        using var lake = new SqliteUnificationStore(reading);
         var found = new List<RawMessage>();
         var carried = new HashSet<IdentityKey>();
         var after = firstMessageId - 1;

@@ -2,7 +2,7 @@ using System.Globalization;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
-namespace ProfileStudio.Core.Storage;
+namespace ProfileStudio.Core.Storage.Sqlite;
 
 /// <summary>
 /// A statement prepared once on a connection and bound by position through SQLitePCLRaw, the
