@@ -3,14 +3,17 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
-using ProfileStudio.Core.Storage;
+using Microsoft.EntityFrameworkCore;
+using ProfileStudio.Core.Ingestion;
+using ProfileStudio.Tests.Support;
 using ProfileStudio.Testing;
 
 namespace ProfileStudio.Tests.Ingestion;
 
 /// <summary>
 /// The promise behind every 200: a message acknowledged by the tracking API is in the lake, even if the
-/// server is killed (kill -9, no shutdown) a moment later.
+/// server is killed (kill -9, no shutdown) a moment later. The server runs the storage provider under
+/// test (<see cref="StoragePorts.Provider"/>), and the lake is read back through EF Core on it.
 /// </summary>
 public sealed class LakeDurabilityTests
 {
@@ -21,7 +24,7 @@ public sealed class LakeDurabilityTests
         var acknowledged = new System.Collections.Concurrent.ConcurrentBag<string>();
         try
         {
-            var first = await ServerProcess.StartAsync(dataDirectory: dataDirectory);
+            var first = await ServerProcess.StartAsync(Settings, dataDirectory);
             await using (first)
             {
                 using var http = Client(first.BaseAddress);
@@ -62,11 +65,11 @@ public sealed class LakeDurabilityTests
             Assert.True(acknowledged.Count > 1000, $"only {acknowledged.Count} messages were acknowledged before the kill");
 
             // Restart on the same data: migrations, WAL recovery, then count.
-            await using (var second = await ServerProcess.StartAsync(dataDirectory: dataDirectory))
+            await using (var second = await ServerProcess.StartAsync(Settings, dataDirectory))
             {
                 await second.KillAsync();
             }
-            var stored = StoredMessageIds(dataDirectory);
+            var stored = await StoredMessageIdsAsync(dataDirectory);
             var lost = acknowledged.Where(id => !stored.Contains(id)).ToList();
             Assert.True(lost.Count == 0, $"{lost.Count} of {acknowledged.Count} acknowledged messages were lost, e.g. {string.Join(", ", lost.Take(5))}");
         }
@@ -84,18 +87,12 @@ public sealed class LakeDurabilityTests
         return http;
     }
 
-    private static HashSet<string> StoredMessageIds(string dataDirectory)
+    private static Dictionary<string, string> Settings => new([StoragePorts.ServerSetting]);
+
+    private static async Task<HashSet<string>> StoredMessageIdsAsync(string dataDirectory)
     {
-        using var connection = new SqliteConnection(SqliteDatabase.ConnectionString(dataDirectory));
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT MessageId FROM RawMessages WHERE Status = 1";
-        using var reader = command.ExecuteReader();
-        var ids = new HashSet<string>();
-        while (reader.Read())
-        {
-            ids.Add(reader.GetString(0));
-        }
-        return ids;
+        await using var ports = new StoragePorts(dataDirectory);
+        await using var db = ports.Db();
+        return (await db.RawMessages.AsNoTracking().Where(m => m.Status == MessageStatus.Accepted).Select(m => m.MessageId!).ToListAsync()).ToHashSet();
     }
 }

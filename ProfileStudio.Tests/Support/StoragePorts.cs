@@ -17,14 +17,16 @@ internal sealed class StoragePorts : IAsyncDisposable
     /// <summary>Set it (e.g. <c>PROFILESTUDIO_TEST_STORAGE_PROVIDER=sqlite</c>) to run the contract tests on another provider.</summary>
     public const string ProviderVariable = "PROFILESTUDIO_TEST_STORAGE_PROVIDER";
 
-    private readonly TempDirectory _directory = new();
+    private readonly TempDirectory? _directory;
     private readonly ServiceProvider _services;
 
-    public StoragePorts()
+    /// <summary>On a fresh temp folder, or on <paramref name="dataDirectory"/> (kept) when given, e.g. a killed server's.</summary>
+    public StoragePorts(string? dataDirectory = null)
     {
+        _directory = dataDirectory is null ? new TempDirectory() : null;
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["ProfileStudio:DataDirectory"] = _directory.Path,
+            ["ProfileStudio:DataDirectory"] = dataDirectory ?? _directory!.Path,
             ["ProfileStudio:Storage:Provider"] = Provider,
         }).Build();
         _services = new ServiceCollection().AddLogging().AddProfileStudioStorage(configuration).BuildServiceProvider();
@@ -33,6 +35,9 @@ internal sealed class StoragePorts : IAsyncDisposable
     }
 
     /// <summary>The provider under test.</summary>
+    /// <summary>The setting that makes a server process (<c>ServerProcess</c>) use the provider under test.</summary>
+    public static KeyValuePair<string, string> ServerSetting => new("ProfileStudio__Storage__Provider", Provider);
+
     public static string Provider => Environment.GetEnvironmentVariable(ProviderVariable) is { Length: > 0 } provider ? provider : StorageProviderOptions.Sqlite;
 
     public T Get<T>() where T : notnull => _services.GetRequiredService<T>();
@@ -46,6 +51,6 @@ internal sealed class StoragePorts : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _services.DisposeAsync();
-        _directory.Dispose();
+        _directory?.Dispose();
     }
 }

@@ -45,7 +45,11 @@ internal sealed class StudioServices : IAsyncDisposable
         ILoggerProvider? logs = null)
     {
         var directory = new TempDirectory();
-        var values = new Dictionary<string, string?> { ["ProfileStudio:DataDirectory"] = directory.Path };
+        var values = new Dictionary<string, string?>
+        {
+            ["ProfileStudio:DataDirectory"] = directory.Path,
+            ["ProfileStudio:Storage:Provider"] = StoragePorts.Provider, // the reader tests run on the provider under test
+        };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             values[$"ProfileStudio:{key}"] = value;
