@@ -25,6 +25,10 @@ public sealed class UnificationEngine(IdentityGraph graph, IReadOnlySet<Identity
         {
             changes.Add(stage.Process(run));
         }
+        foreach (var output in changes.Outputs)
+        {
+            (output as IRunScopedChanges)?.ReleaseRunData();
+        }
         return changes;
     }
 }

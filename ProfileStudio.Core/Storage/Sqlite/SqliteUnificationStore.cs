@@ -78,14 +78,25 @@ public sealed class SqliteUnificationStore(SqliteConnection connection, ProfileT
     /// </summary>
     public List<RawMessage> ReadLake(long afterId, int take, long maxPayloadChars = long.MaxValue)
     {
+        // The set-aside messages ahead (almost always none: one probe) are read first and skipped in
+        // memory, rather than probed for on every lake row; the range read takes that many more rows.
+        var setAside = new HashSet<long>();
+        using (var aside = Command("SELECT MessageId FROM SetAsideMessages WHERE MessageId > $after"))
+        {
+            aside.Parameters.AddWithValue("$after", afterId);
+            using var reader = aside.ExecuteReader();
+            while (reader.Read())
+            {
+                setAside.Add(reader.GetInt64(0));
+            }
+        }
         using var command = Command("""
-            SELECT Id, SourceId, Type, ReceivedAt, EventAt, Payload, Status FROM RawMessages r
-            WHERE Id > $after AND NOT EXISTS (SELECT 1 FROM SetAsideMessages s WHERE s.MessageId = r.Id)
-            ORDER BY Id LIMIT $take
+            SELECT Id, SourceId, Type, ReceivedAt, EventAt, Payload, Status FROM RawMessages
+            WHERE Id > $after ORDER BY Id LIMIT $take
             """);
         command.Parameters.AddWithValue("$after", afterId);
-        command.Parameters.AddWithValue("$take", take);
-        return ReadMessages(command, take, maxPayloadChars);
+        command.Parameters.AddWithValue("$take", (long)take + setAside.Count);
+        return ReadMessages(command, take, maxPayloadChars, setAside);
     }
 
     /// <summary>Set-aside messages someone asked to process again, in lake order.</summary>
@@ -138,13 +149,17 @@ public sealed class SqliteUnificationStore(SqliteConnection connection, ProfileT
 
     private static string Truncate(string text, int length) => text.Length <= length ? text : text[..(length - 1)] + "…";
 
-    private static List<RawMessage> ReadMessages(SqliteCommand command, int take, long maxPayloadChars)
+    private static List<RawMessage> ReadMessages(SqliteCommand command, int take, long maxPayloadChars, HashSet<long>? skip = null)
     {
         using var reader = command.ExecuteReader();
         var messages = new List<RawMessage>(Math.Min(take, RunCapacity));
         var chars = 0L;
-        while (chars < maxPayloadChars && reader.Read())
+        while (chars < maxPayloadChars && messages.Count < take && reader.Read())
         {
+            if (skip is { Count: > 0 } && skip.Contains(reader.GetInt64(0)))
+            {
+                continue;
+            }
             messages.Add(new RawMessage
             {
                 Id = reader.GetInt64(0),
@@ -205,12 +220,32 @@ public sealed class SqliteUnificationStore(SqliteConnection connection, ProfileT
         {
             output.Describe(marks);
         }
-        var insert = Statement("INSERT INTO ProfileChanges (At, ProfileId, Kinds, OtherProfileId) VALUES (?1, ?2, ?3, ?4)");
-        foreach (var row in marks.Rows.Concat(changes.Feed))
+        // Rows go in FeedChunk at a time, in order: the feed's key is AUTOINCREMENT, whose counter SQLite
+        // reads and writes once per statement, so one statement per row cost as much again as the rows.
+        var rows = marks.Rows.Concat(changes.Feed).ToList();
+        var at = SqliteStatement.Text(now); // stored as a bound DateTime is, formatted once
+        var chunk = Statement(FeedInsert(FeedChunk));
+        var whole = rows.Count - rows.Count % FeedChunk;
+        for (var start = 0; start < whole; start += FeedChunk)
         {
-            insert.Bind(1, now).Bind(2, row.ProfileId).Bind(3, (long)row.Kinds).Bind(4, row.OtherProfileId).Execute();
+            for (var i = 0; i < FeedChunk; i++)
+            {
+                var row = rows[start + i];
+                chunk.Bind(4 * i + 1, at).Bind(4 * i + 2, row.ProfileId).Bind(4 * i + 3, (long)row.Kinds).Bind(4 * i + 4, row.OtherProfileId);
+            }
+            chunk.Execute();
+        }
+        var one = Statement(FeedInsert(1));
+        foreach (var row in rows.Skip(whole))
+        {
+            one.Bind(1, at).Bind(2, row.ProfileId).Bind(3, (long)row.Kinds).Bind(4, row.OtherProfileId).Execute();
         }
     }
+
+    private const int FeedChunk = 64;
+
+    private static string FeedInsert(int rows) => "INSERT INTO ProfileChanges (At, ProfileId, Kinds, OtherProfileId) VALUES "
+        + string.Join(", ", Enumerable.Range(0, rows).Select(i => $"(?{4 * i + 1}, ?{4 * i + 2}, ?{4 * i + 3}, ?{4 * i + 4})"));
 
     /// <summary>Empties the profile store (identities, links, profiles, fragments, events, insights, checkpoint) for a rebuild.</summary>
     public void Clear()

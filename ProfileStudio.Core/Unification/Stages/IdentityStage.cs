@@ -6,7 +6,7 @@ using ProfileStudio.Core.Profiles;
 namespace ProfileStudio.Core.Unification.Stages;
 
 /// <summary>The identity stage's changes: profiles created and merged, identifiers and their links, decisions, and each message's profile.</summary>
-public sealed class IdentityChanges : IStageChanges
+public sealed class IdentityChanges : IStageChanges, IRunScopedChanges
 {
     public List<Profile> CreatedProfiles { get; } = [];
 
@@ -27,8 +27,13 @@ public sealed class IdentityChanges : IStageChanges
 
     public List<IdentityInsight> Insights { get; } = [];
 
-    /// <summary>Each message resolved to a profile (the profile it resolved to then; see <see cref="IdentityGraph.Canonical"/> for the survivor).</summary>
-    public List<(MessageRead Read, long ProfileId)> Resolved { get; } = [];
+    /// <summary>
+    /// Each message resolved to a profile (the profile it resolved to then; see <see cref="IdentityGraph.Canonical"/> for the survivor),
+    /// for the later stages of the run (emptied once they ran: see <see cref="IRunScopedChanges"/>).
+    /// </summary>
+    public List<(MessageRead Read, long ProfileId)> Resolved { get; private set; } = [];
+
+    public void ReleaseRunData() => Resolved = [];
 
     public void Describe(ProfileChangeMarks marks)
     {

@@ -78,11 +78,12 @@ public sealed class IdentityWriter : StageWriter<IdentityChanges>
             }
             // Last activity from the timeline (one index seek on (ProfileId, EventAt): events moved by a merge count)
             // and this run's events (written by the fragment stage after this); first seen while there is none.
+            // The aggregate max skips a missing side, so the timeline is sought once (a scalar max would be null).
             context.Statement($"""
                 UPDATE {t.Profiles} SET CreatedAt = min(CreatedAt, ?1),
                     UpdatedAt = coalesce(
-                        max((SELECT max(EventAt) FROM {t.ProfileEvents} WHERE ProfileId = ?3), ?4),
-                        (SELECT max(EventAt) FROM {t.ProfileEvents} WHERE ProfileId = ?3), ?4, min(CreatedAt, ?1)),
+                        (SELECT max(At) FROM (SELECT max(EventAt) AS At FROM {t.ProfileEvents} WHERE ProfileId = ?3 UNION ALL SELECT ?4)),
+                        min(CreatedAt, ?1)),
                     LastMessageId = max(LastMessageId, ?2)
                 WHERE Id = ?3
                 """).Bind(1, first).Bind(2, messageId).Bind(3, profile).Bind(4, lastEvent == DateTime.MinValue ? (DateTime?)null : lastEvent).Execute();

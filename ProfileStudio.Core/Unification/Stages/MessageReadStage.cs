@@ -16,15 +16,18 @@ public sealed record MessageContent(IReadOnlyList<ExtractedIdentity> Identifiers
 public sealed record MessageRead(RawMessage Message, MessageContent? Content, string? Unreadable);
 
 /// <summary>The read stage's changes: each accepted message read, and the messages set aside because they could not be.</summary>
-public sealed class MessageReadChanges : IStageChanges
+public sealed class MessageReadChanges : IStageChanges, IRunScopedChanges
 {
-    public List<MessageRead> Messages { get; } = [];
+    /// <summary>Each message read, for the later stages of the run (emptied once they ran: see <see cref="IRunScopedChanges"/>).</summary>
+    public List<MessageRead> Messages { get; private set; } = [];
 
     public List<SetAsideMessage> SetAside { get; } = [];
 
     public void Describe(ProfileChangeMarks marks)
     {
     }
+
+    public void ReleaseRunData() => Messages = [];
 }
 
 /// <summary>
