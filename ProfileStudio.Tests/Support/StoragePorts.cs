@@ -20,13 +20,17 @@ internal sealed class StoragePorts : IAsyncDisposable
     private readonly TempDirectory? _directory;
     private readonly ServiceProvider _services;
 
+    /// <summary>The data directory the provider stores in.</summary>
+    public string DataDirectory { get; }
+
     /// <summary>On a fresh temp folder, or on <paramref name="dataDirectory"/> (kept) when given, e.g. a killed server's.</summary>
     public StoragePorts(string? dataDirectory = null)
     {
         _directory = dataDirectory is null ? new TempDirectory() : null;
+        DataDirectory = dataDirectory ?? _directory!.Path;
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["ProfileStudio:DataDirectory"] = dataDirectory ?? _directory!.Path,
+            ["ProfileStudio:DataDirectory"] = DataDirectory,
             ["ProfileStudio:Storage:Provider"] = Provider,
         }).Build();
         _services = new ServiceCollection().AddLogging().AddProfileStudioStorage(configuration).BuildServiceProvider();
