@@ -81,7 +81,7 @@ public sealed class FileBatchProcessor(
         {
             b.Status = FileBatchStatus.Processing;
             b.StartedAt = time.GetUtcNow().UtcDateTime;
-            b.BytesRead = b.RowsRead = b.RowsAccepted = b.RowsRejected = 0;
+            b.BytesRead = b.RowsRead = b.RowsAccepted = b.RowsRejected = b.RowsDuplicate = 0;
             b.Error = null;
         }, ct);
 
@@ -95,7 +95,8 @@ public sealed class FileBatchProcessor(
         {
             var (written, rows, bytes) = inFlight.Dequeue();
             var result = await written;
-            progress.Accepted += result.Accepted + result.Duplicates;
+            progress.Accepted += result.Accepted; // this batch's own lines stored before a restart count here (see LakeBatchWriter)
+            progress.Duplicates += result.Duplicates;
             progress.Rejected += result.Rejected;
             progress.Read += rows;
             if (DateTime.UtcNow - lastProgress > TimeSpan.FromMilliseconds(250))
@@ -107,6 +108,7 @@ public sealed class FileBatchProcessor(
                     b.RowsRead = progress.Read;
                     b.RowsAccepted = progress.Accepted;
                     b.RowsRejected = progress.Rejected;
+                    b.RowsDuplicate = progress.Duplicates;
                 }, ct);
             }
         }
@@ -163,12 +165,13 @@ public sealed class FileBatchProcessor(
             b.RowsRead = progress.Read;
             b.RowsAccepted = progress.Accepted;
             b.RowsRejected = progress.Rejected;
+            b.RowsDuplicate = progress.Duplicates;
             b.CompletedAt = time.GetUtcNow().UtcDateTime;
         }, ct);
         await stream.DisposeAsync();
         batches.DeleteUpload(batch); // the lake holds the rows now; the file would only outlive an erase
-        logger.LogInformation("File batch {BatchId} ({File}): {Read} rows, {Accepted} accepted, {Rejected} rejected.",
-            batchId, batch.FileName, progress.Read, progress.Accepted, progress.Rejected);
+        logger.LogInformation("File batch {BatchId} ({File}): {Read} rows, {Accepted} accepted, {Rejected} rejected, {Duplicates} already in the lake.",
+            batchId, batch.FileName, progress.Read, progress.Accepted, progress.Rejected, progress.Duplicates);
     }
 
     /// <summary>
@@ -377,5 +380,6 @@ public sealed class FileBatchProcessor(
         public long Read;
         public long Accepted;
         public long Rejected;
+        public long Duplicates;
     }
 }
