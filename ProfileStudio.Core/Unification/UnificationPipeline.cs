@@ -56,18 +56,29 @@ public abstract class StageWriter<T> : IStageWriter where T : class, IStageChang
     protected abstract void Write(T changes, StageWriteContext context);
 }
 
-/// <summary>What a writer needs: the tables (live, or a rebuild's shadow), prepared statements, the transaction and the time.</summary>
-public sealed class StageWriteContext(UnificationStore store, SqliteTransaction transaction, DateTime now)
+/// <summary>
+/// What a writer needs: the tables (live, or a rebuild's shadow), prepared statements, the transaction and the time.
+/// A stop asked for (<paramref name="ct"/>) is noticed at the next statement: the run's transaction rolls back whole.
+/// </summary>
+public sealed class StageWriteContext(UnificationStore store, SqliteTransaction transaction, DateTime now, CancellationToken ct = default)
 {
     public ProfileTables T => store.T;
 
     public DateTime Now => now;
 
     /// <summary>A hot statement, prepared once per store and bound by position.</summary>
-    public SqliteStatement Statement(string sql) => store.Statement(sql);
+    public SqliteStatement Statement(string sql)
+    {
+        ct.ThrowIfCancellationRequested();
+        return store.Statement(sql);
+    }
 
     /// <summary>A statement with named parameters, prepared once per store.</summary>
-    public void Execute(string sql, params (string Name, object Value)[] parameters) => store.Execute(transaction, sql, parameters);
+    public void Execute(string sql, params (string Name, object Value)[] parameters)
+    {
+        ct.ThrowIfCancellationRequested();
+        store.Execute(transaction, sql, parameters);
+    }
 }
 
 /// <summary>What a run did to each profile, collected from every stage's changes for the change feed.</summary>

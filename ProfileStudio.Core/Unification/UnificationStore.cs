@@ -162,13 +162,16 @@ public sealed class UnificationStore(SqliteConnection connection, ProfileTables?
 
     /// <summary>
     /// Writes a run's changes and its checkpoint in one transaction. <paramref name="prepare"/> runs
-    /// first in the same transaction (a split clears the profile it recomputes).
+    /// first in the same transaction (a split clears the profile it recomputes). A stop asked for through
+    /// <paramref name="ct"/> before the commit throws <see cref="OperationCanceledException"/> at the next
+    /// statement and rolls the whole run back (nothing half-written; the checkpoint stays where it was).
     /// </summary>
-    public void Apply(UnificationChanges changes, DateTime now, Action<SqliteTransaction>? prepare = null)
+    public void Apply(UnificationChanges changes, DateTime now, Action<SqliteTransaction>? prepare = null, CancellationToken ct = default)
     {
+        ct.ThrowIfCancellationRequested();
         using var transaction = connection.BeginTransaction();
         prepare?.Invoke(transaction);
-        var context = new StageWriteContext(this, transaction, now);
+        var context = new StageWriteContext(this, transaction, now, ct);
         // Each stage's changes by its writer, in the pipeline's order (a stage writes after the stages it reads from).
         foreach (var writer in _pipeline.Writers)
         {
@@ -184,8 +187,9 @@ public sealed class UnificationStore(SqliteConnection connection, ProfileTables?
         }
         if (T == ProfileTables.Live)
         {
-            WriteFeed(changes, now); // a rebuild's shadow store announces itself once, when it is swapped in
+            WriteFeed(changes, now, ct); // a rebuild's shadow store announces itself once, when it is swapped in
         }
+        ct.ThrowIfCancellationRequested(); // the last moment a stop rolls the run back
         // Never backwards: a retried set-aside message is older than the checkpoint.
         Execute(transaction, $"""
             INSERT INTO {T.UnificationCheckpoints} (Id, LastMessageId, UpdatedAt) VALUES (1, $m, $now)
@@ -195,7 +199,7 @@ public sealed class UnificationStore(SqliteConnection connection, ProfileTables?
     }
 
     /// <summary>The change feed's rows for a run: what each stage did to each profile, in the run's transaction.</summary>
-    private void WriteFeed(UnificationChanges changes, DateTime now)
+    private void WriteFeed(UnificationChanges changes, DateTime now, CancellationToken ct)
     {
         var marks = new ProfileChangeMarks();
         foreach (var output in changes.Outputs)
@@ -205,6 +209,7 @@ public sealed class UnificationStore(SqliteConnection connection, ProfileTables?
         var insert = Statement("INSERT INTO ProfileChanges (At, ProfileId, Kinds, OtherProfileId) VALUES (?1, ?2, ?3, ?4)");
         foreach (var row in marks.Rows.Concat(changes.Feed))
         {
+            ct.ThrowIfCancellationRequested();
             insert.Bind(1, now).Bind(2, row.ProfileId).Bind(3, (long)row.Kinds).Bind(4, row.OtherProfileId).Execute();
         }
     }
