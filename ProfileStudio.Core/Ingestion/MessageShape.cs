@@ -48,6 +48,9 @@ public static class MessageShape
         /// <summary>A string.</summary>
         Text,
 
+        /// <summary>A name people read and filter by (an event, a page or screen): a string without control characters.</summary>
+        Name,
+
         /// <summary>A JSON object.</summary>
         Object,
 
@@ -72,8 +75,8 @@ public static class MessageShape
         new("anonymousId", Shape.Identifier),
         new("previousId", Shape.Identifier),
         new("groupId", Shape.Identifier),
-        new("event", Shape.Text, "track"),
-        new("name", Shape.Text, "page", "screen"),
+        new("event", Shape.Name, "track"),
+        new("name", Shape.Name, "page", "screen"),
         new("category", Shape.Text, "page", "screen"),
         new("properties", Shape.Object),
         new("properties.path", Shape.Text, "page", "screen"),
@@ -162,6 +165,8 @@ public static class MessageShape
                 return IdentifierProblem(path, (string)parent[name]!);
             case Shape.Text:
                 return kind == JsonValueKind.String ? null : $"\"{path}\" must be a string, not {Describe(kind)}.";
+            case Shape.Name:
+                return kind == JsonValueKind.String ? ControlCharacterProblem(path, (string)value!, "a name") : $"\"{path}\" must be a string, not {Describe(kind)}.";
             case Shape.Object:
                 return kind == JsonValueKind.Object ? null : $"\"{path}\" must be a JSON object.";
             case Shape.Time:
@@ -225,11 +230,17 @@ public static class MessageShape
         {
             return $"\"{path}\" is {value.Length:N0} characters long; an identifier has at most {MaxIdentifierLength}.";
         }
+        return ControlCharacterProblem(path, value, "an identifier");
+    }
+
+    /// <summary>Why a text cannot be shown and searched as one: a control character (NUL, a line break, an escape…).</summary>
+    private static string? ControlCharacterProblem(string path, string value, string what)
+    {
         for (var i = 0; i < value.Length; i++)
         {
             if (char.IsControl(value[i]))
             {
-                return $"\"{path}\" holds a control character (U+{(int)value[i]:X4} at position {i + 1}); an identifier is printable text.";
+                return $"\"{path}\" holds a control character (U+{(int)value[i]:X4} at position {i + 1}); {what} is printable text.";
             }
         }
         return null;

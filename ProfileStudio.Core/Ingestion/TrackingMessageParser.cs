@@ -55,13 +55,27 @@ public static class TrackingMessageParser
         {
             body = body[3..]; // a UTF-8 byte-order mark some clients write first
         }
+        Dictionary<int, (string Text, int Levels)>? cut = null;
         try
         {
             document = JsonDocument.Parse(body.ToArray(), DocumentOptions);
         }
         catch (JsonException ex)
         {
-            return TrackingParseResult.Fail($"The body is not valid JSON: {ex.Message}");
+            // One batch item nested too deep to read must not refuse the others: it is cut out and rejected alone.
+            if (endpoint != "batch" || CutDeepItems(body) is not { } reduced)
+            {
+                return TrackingParseResult.Fail($"The body is not valid JSON: {ex.Message}");
+            }
+            try
+            {
+                document = JsonDocument.Parse(reduced.Body, DocumentOptions);
+                cut = reduced.Deep;
+            }
+            catch (JsonException)
+            {
+                return TrackingParseResult.Fail($"The body is not valid JSON: {ex.Message}");
+            }
         }
         using (document)
         {
@@ -97,12 +111,89 @@ public static class TrackingMessageParser
                 request["integrations"] as JsonObject,
                 request["sentAt"]?.DeepClone());
             var messages = new List<IncomingMessage>(array.GetArrayLength());
+            var index = 0;
             foreach (var item in array.EnumerateArray())
             {
-                messages.Add(ReadItem(item, shared, receivedAt, identifierKeys));
+                messages.Add(cut?.TryGetValue(index, out var deep) == true
+                    ? Rejected("unknown", RedactWriteKeys(deep.Text.Length <= TrackingLimits.MaxMessageBytes ? deep.Text : deep.Text[..TrackingLimits.MaxMessageBytes]), receivedAt,
+                        $"The message nests objects and arrays {deep.Levels:N0} levels deep; a message nests at most {MessageShape.MaxDepth}.")
+                    : ReadItem(item, shared, receivedAt, identifierKeys));
+                index++;
             }
             return new TrackingParseResult(new TrackingRequest(writeKey, messages), null);
         }
+    }
+
+    /// <summary>Items nested deeper than this are cut out of a batch that cannot be read whole (well past <see cref="MessageShape.MaxDepth"/>, which still names the path).</summary>
+    private const int DeepItemLevels = 64;
+
+    /// <summary>
+    /// For a batch body deeper than <see cref="DocumentOptions"/> allows: the body with every item nested more than
+    /// <see cref="DeepItemLevels"/> levels replaced by <c>null</c>, and those items' text and depth by their index.
+    /// Read with a streaming reader (no recursion, whatever the depth). Null when nothing was cut or the body is not JSON.
+    /// </summary>
+    private static (byte[] Body, Dictionary<int, (string Text, int Levels)> Deep)? CutDeepItems(ReadOnlySpan<byte> body)
+    {
+        var deep = new Dictionary<int, (string, int)>();
+        var ranges = new List<(int Start, int End)>();
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = body.Length + 1 });
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.CurrentDepth != 1 || reader.TokenType != JsonTokenType.PropertyName)
+                {
+                    continue;
+                }
+                var isBatch = reader.ValueTextEquals("batch"u8);
+                reader.Read();
+                if (!isBatch || reader.TokenType != JsonTokenType.StartArray)
+                {
+                    reader.Skip();
+                    continue;
+                }
+                var index = 0;
+                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                {
+                    var start = (int)reader.TokenStartIndex;
+                    var itemDepth = reader.CurrentDepth;
+                    var deepest = itemDepth;
+                    if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+                    {
+                        while (reader.Read() && !(reader.TokenType is JsonTokenType.EndObject or JsonTokenType.EndArray && reader.CurrentDepth == itemDepth))
+                        {
+                            deepest = Math.Max(deepest, reader.CurrentDepth);
+                        }
+                    }
+                    var levels = deepest - itemDepth + 1;
+                    if (levels > DeepItemLevels)
+                    {
+                        var end = (int)reader.BytesConsumed;
+                        ranges.Add((start, end));
+                        deep[index] = (Encoding.UTF8.GetString(body[start..end]), levels);
+                    }
+                    index++;
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+        if (ranges.Count == 0)
+        {
+            return null;
+        }
+        var reduced = new List<byte>(body.Length);
+        var at = 0;
+        foreach (var (start, end) in ranges)
+        {
+            reduced.AddRange(body[at..start]);
+            reduced.AddRange("null"u8);
+            at = end;
+        }
+        reduced.AddRange(body[at..]);
+        return (reduced.ToArray(), deep);
     }
 
     private static string? UnreadableOutsideBatch(JsonElement root, bool isBatch)

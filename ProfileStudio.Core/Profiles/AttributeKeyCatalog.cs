@@ -8,17 +8,21 @@ namespace ProfileStudio.Core.Profiles;
 
 /// <summary>
 /// The attribute keys profiles have and how many profiles have each, for the file mapping step (a column
-/// lands on an existing key rather than a new spelling of it). There is no index that leads with the key,
-/// and adding one would cost every attribute write, so the keys are counted in one pass over the primary
-/// key's covering index in profile order (no sort, no temporary B-tree: 7.4 million fragments in about
-/// 5 s on a busy 2-core machine) and kept. A count that took a blink is made again on every request; a
-/// slow one is served from the last count, and recounted in the background once older than
+/// lands on an existing key rather than a new spelling of it). Read through the key catalog index on
+/// (Key, ProfileId): the distinct keys by one seek each (a skip scan, however many fragments there are),
+/// and each key's profiles counted in index order up to <see cref="CountCap"/> (enough to tell the common
+/// spelling from a rare one; more is shown as "10,000+"). A full count was one pass over every fragment:
+/// 4.9 s at 7.4 million fragments on a busy 2-core machine. A count that took a blink is made again on every
+/// request; a slow one is served from the last count, and recounted in the background once older than
 /// <see cref="SlowCountLifetime"/>. <see cref="Warm"/> starts a count early (when the upload dialog
-/// opens), so the mapping step rarely waits for the first one. Concurrent requests share one count.
+/// opens). Concurrent requests share one count.
 /// </summary>
 public sealed class AttributeKeyCatalog(IDbContextFactory<ProfileStudioDbContext> dbFactory, TimeProvider time)
 {
     public static readonly TimeSpan SlowCountLifetime = TimeSpan.FromMinutes(10);
+
+    /// <summary>Profiles are counted per key up to this many.</summary>
+    public const long CountCap = 10_000;
     private static readonly TimeSpan QuickCount = TimeSpan.FromMilliseconds(250);
 
     private readonly Lock _starting = new();
@@ -65,28 +69,23 @@ public sealed class AttributeKeyCatalog(IDbContextFactory<ProfileStudioDbContext
         await using (var connection = new SqliteConnection(db.Database.GetConnectionString()))
         {
             await connection.OpenAsync(ct);
-            await using var command = connection.CreateCommand();
-            // In primary-key order, a profile's fragments come together: its keys are counted once whatever the sources.
-            command.CommandText = "SELECT ProfileId, Key FROM ProfileAttributes ORDER BY ProfileId";
-            await using var reader = await command.ExecuteReaderAsync(ct);
-            var profile = long.MinValue;
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            while (await reader.ReadAsync(ct))
+            // "ProfileId > 0" (true of every row) is the key catalog index's condition: it lets these queries use it.
+            await using var next = connection.CreateCommand();
+            next.CommandText = "SELECT min(Key) FROM ProfileAttributes WHERE ProfileId > 0 AND Key > $after";
+            var after = next.Parameters.AddWithValue("$after", "");
+            await using var count = connection.CreateCommand();
+            count.CommandText = "SELECT count(*) FROM (SELECT DISTINCT ProfileId FROM ProfileAttributes WHERE ProfileId > 0 AND Key = $key LIMIT $cap)";
+            var key = count.Parameters.AddWithValue("$key", "");
+            count.Parameters.AddWithValue("$cap", CountCap);
+            // Keys are never empty (AttributeKeys), so "" is before the first.
+            while (await next.ExecuteScalarAsync(ct) is string found)
             {
-                var id = reader.GetInt64(0);
-                if (id != profile)
-                {
-                    profile = id;
-                    seen.Clear();
-                }
-                var key = reader.GetString(1);
-                if (seen.Add(key))
-                {
-                    counts[key] = counts.GetValueOrDefault(key) + 1;
-                }
+                key.Value = found;
+                counts[found] = (long)(await count.ExecuteScalarAsync(ct))!;
+                after.Value = found;
             }
         }
-        var keys = new KnownAttributeKeys(counts);
+        var keys = new KnownAttributeKeys(counts, CountCap);
         _last = new Snapshot(keys, time.GetUtcNow(), stopwatch.Elapsed);
         return keys;
     }

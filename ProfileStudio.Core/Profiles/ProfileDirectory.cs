@@ -48,14 +48,12 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
             profiles = profiles.Where(p => ids.Contains(p.Id));
         }
         var total = await profiles.CountAsync(ct);
-        var sorted = sort switch
+        var page = sort switch
         {
-            ProfileSort.LastActivityOldest => profiles.OrderBy(p => p.UpdatedAt).ThenBy(p => p.Id),
-            ProfileSort.CreatedNewest => profiles.OrderByDescending(p => p.CreatedAt).ThenByDescending(p => p.Id),
-            ProfileSort.CreatedOldest => profiles.OrderBy(p => p.CreatedAt).ThenBy(p => p.Id),
-            _ => profiles.OrderByDescending(p => p.UpdatedAt).ThenByDescending(p => p.Id),
+            ProfileSort.CreatedNewest => await profiles.OrderByDescending(p => p.CreatedAt).ThenByDescending(p => p.Id).Skip(skip).Take(take).ToListAsync(ct),
+            ProfileSort.CreatedOldest => await profiles.OrderBy(p => p.CreatedAt).ThenBy(p => p.Id).Skip(skip).Take(take).ToListAsync(ct),
+            _ => await ByLastActivityAsync(profiles, newestFirst: sort != ProfileSort.LastActivityOldest, skip, take, ct),
         };
-        var page = await sorted.Skip(skip).Take(take).ToListAsync(ct);
         var pageIds = page.Select(p => p.Id).ToList();
         var identities = await db.Identities.AsNoTracking().Where(i => pageIds.Contains(i.ProfileId))
             .Select(i => new { i.ProfileId, i.SourceId, i.Namespace, i.Value }).ToListAsync(ct);
@@ -63,7 +61,6 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
         var attributeSources = await db.ProfileAttributes.AsNoTracking().Where(a => pageIds.Contains(a.ProfileId))
             .Select(a => new { a.ProfileId, a.SourceId }).Distinct().ToListAsync(ct);
         var nameFragments = await db.ProfileAttributes.AsNoTracking().Where(a => pageIds.Contains(a.ProfileId) && NameKeys.Contains(a.Key)).ToListAsync(ct);
-        var active = (await db.ProfileEvents.AsNoTracking().Where(e => pageIds.Contains(e.ProfileId)).Select(e => e.ProfileId).Distinct().ToListAsync(ct)).ToHashSet();
         var sourceNames = await db.Sources.AsNoTracking().ToDictionaryAsync(s => s.Id, s => s.Name, ct);
         var defaultPolicy = await policies.GetDefaultAsync(ct);
         // A policy without stitching reads one identity's data; for a list, the default's stitched view names the person.
@@ -84,9 +81,35 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
                 .Concat(attributeSources.Where(a => a.ProfileId == p.Id).Select(a => a.SourceId))
                 .Distinct().Select(id => sourceNames.GetValueOrDefault(id, $"source {id}")).Order(StringComparer.OrdinalIgnoreCase).ToList();
             items.Add(new ProfileSummary(p.Id, name, primary is null ? null : $"{primary.Namespace}:{primary.Value}", sources,
-                identities.Count(i => i.ProfileId == p.Id), p.CreatedAt, p.UpdatedAt, active.Contains(p.Id)));
+                identities.Count(i => i.ProfileId == p.Id), p.CreatedAt, p.UpdatedAt, p.LastActivityAt is not null));
         }
         return new ProfileDirectoryPage(items, total, null);
+    }
+
+    /// <summary>
+    /// People with activity by their last activity, then those without any (whose last activity is unknown) by first
+    /// seen, in either direction: two range scans of the (LastActivityAt, CreatedAt) index, the rowid as the last tie-break.
+    /// The people with activity are counted only when a page starts past them.
+    /// </summary>
+    private static async Task<List<Profile>> ByLastActivityAsync(IQueryable<Profile> profiles, bool newestFirst, int skip, int take, CancellationToken ct)
+    {
+        var active = profiles.Where(p => p.LastActivityAt != null);
+        var inactive = profiles.Where(p => p.LastActivityAt == null);
+        var page = await (newestFirst
+                ? active.OrderByDescending(p => p.LastActivityAt).ThenByDescending(p => p.CreatedAt).ThenByDescending(p => p.Id)
+                : active.OrderBy(p => p.LastActivityAt).ThenBy(p => p.CreatedAt).ThenBy(p => p.Id))
+            .Skip(skip).Take(take).ToListAsync(ct);
+        if (page.Count == take)
+        {
+            return page;
+        }
+        var activeCount = page.Count > 0 || skip == 0 ? skip + page.Count : await active.CountAsync(ct);
+        var rest = await (newestFirst
+                ? inactive.OrderByDescending(p => p.CreatedAt).ThenByDescending(p => p.Id)
+                : inactive.OrderBy(p => p.CreatedAt).ThenBy(p => p.Id))
+            .Skip(Math.Max(0, skip - activeCount)).Take(take - page.Count).ToListAsync(ct);
+        page.AddRange(rest);
+        return page;
     }
 
     private static string AsciiLower(string text) => string.Create(text.Length, text, (span, t) =>

@@ -10,6 +10,12 @@ public sealed class Profile
 
     /// <summary>Last activity: the latest event time on the person's timeline (track, page, screen, group); first seen while there is none.</summary>
     public DateTime UpdatedAt { get; set; }
+
+    /// <summary>
+    /// The latest event time on the person's timeline; null while there is none (a person known only from records).
+    /// The explorer's "last activity" sorts by it, so people without activity come last in both directions.
+    /// </summary>
+    public DateTime? LastActivityAt { get; set; }
     public long? MergedIntoId { get; set; }
     public long FirstMessageId { get; set; }
     public long LastMessageId { get; set; }

@@ -38,8 +38,11 @@ public interface IUnificationStore : IDisposable
     /// </summary>
     void SetAside(long messageId, string reason, DateTime now);
 
-    /// <summary>Writes a run's changes (every stage's), its change-feed rows and its checkpoint in one transaction.</summary>
-    void Apply(UnificationChanges changes, DateTime now);
+    /// <summary>
+    /// Writes a run's changes (every stage's), its change-feed rows and its checkpoint in one transaction. A stop asked
+    /// for through <paramref name="ct"/> rolls the whole run back (nothing half-written; the checkpoint stays).
+    /// </summary>
+    void Apply(UnificationChanges changes, DateTime now, CancellationToken ct = default);
 
     /// <summary>Empties the profile store (every table a rebuild recomputes, the checkpoint included).</summary>
     void Clear();

@@ -16,13 +16,15 @@ public sealed class UnificationEngine(IdentityGraph graph, IReadOnlySet<Identity
 
     public UnificationPipeline Pipeline { get; } = pipeline ?? UnificationPipeline.Default;
 
-    public UnificationChanges Process(IEnumerable<RawMessage> messages)
+    /// <param name="ct">A stop asked for is noticed between stages; the graph may then be part-way through the run (restore it from storage).</param>
+    public UnificationChanges Process(IEnumerable<RawMessage> messages, CancellationToken ct = default)
     {
         var list = messages as IReadOnlyList<RawMessage> ?? messages.ToList();
         var changes = new UnificationChanges { Messages = list.Count, LastMessageId = list.Count > 0 ? list[^1].Id : 0 };
         var run = new UnificationRun(list, graph, scope, changes);
         foreach (var stage in Pipeline.Stages)
         {
+            ct.ThrowIfCancellationRequested();
             changes.Add(stage.Process(run));
         }
         foreach (var output in changes.Outputs)

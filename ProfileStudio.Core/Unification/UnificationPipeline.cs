@@ -59,18 +59,27 @@ public abstract class StageWriter<T> : IStageWriter where T : class, IStageChang
 /// <summary>
 /// What a writer needs: the tables (live, or a rebuild's shadow), prepared statements, the transaction and the time.
 /// Stage writers write SQL for the SQLite store; another provider brings its own writer per stage.
+/// A stop asked for (<paramref name="ct"/>) is noticed at the next statement: the run's transaction rolls back whole.
 /// </summary>
-public sealed class StageWriteContext(SqliteUnificationStore store, SqliteTransaction transaction, DateTime now)
+public sealed class StageWriteContext(SqliteUnificationStore store, SqliteTransaction transaction, DateTime now, CancellationToken ct = default)
 {
     public ProfileTables T => store.T;
 
     public DateTime Now => now;
 
     /// <summary>A hot statement, prepared once per store and bound by position.</summary>
-    public SqliteStatement Statement(string sql) => store.Statement(sql);
+    public SqliteStatement Statement(string sql)
+    {
+        ct.ThrowIfCancellationRequested();
+        return store.Statement(sql);
+    }
 
     /// <summary>A statement with named parameters, prepared once per store.</summary>
-    public void Execute(string sql, params (string Name, object Value)[] parameters) => store.Execute(transaction, sql, parameters);
+    public void Execute(string sql, params (string Name, object Value)[] parameters)
+    {
+        ct.ThrowIfCancellationRequested();
+        store.Execute(transaction, sql, parameters);
+    }
 }
 
 /// <summary>What a run did to each profile, collected from every stage's changes for the change feed.</summary>

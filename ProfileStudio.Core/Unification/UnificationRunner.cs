@@ -30,14 +30,25 @@ public sealed class UnificationRunner(IUnificationSession session, UnificationEn
     private readonly IUnificationStore _writer = session.OpenStore(engine.Pipeline, shadow);
     private UnificationEngine _engine = engine;
 
+    /// <summary>Set when a stop interrupted a run: the in-memory graph may be ahead of storage until restored.</summary>
+    private bool _graphAhead;
+
     public UnificationEngine Engine => _engine;
 
     /// <summary>Raised with the message id and the reason when a message is set aside after its run failed.</summary>
     public event Action<long, string>? SetAside;
 
-    /// <summary>Unifies every message after <paramref name="checkpoint"/>; returns the new checkpoint and how many messages it took.</summary>
+    /// <summary>
+    /// Unifies every message after <paramref name="checkpoint"/>; returns the new checkpoint and how many messages it took.
+    /// A stop asked for through <paramref name="ct"/> interrupts the run in progress, whether it is being read, resolved or
+    /// written: its transaction rolls back and <see cref="OperationCanceledException"/> is thrown; committed runs stay.
+    /// </summary>
     public async Task<(long Checkpoint, int Messages)> CatchUpAsync(long checkpoint, int runSize, Action<UnificationChanges>? applied, CancellationToken ct)
     {
+        if (_graphAhead)
+        {
+            checkpoint = Restore();
+        }
         var total = 0;
         var size = runSize;
         // After a failure, only the stretch that failed is retried in smaller runs; past it, full runs again.
@@ -88,6 +99,10 @@ public sealed class UnificationRunner(IUnificationSession session, UnificationEn
     /// </summary>
     public async Task<int> RetrySetAsideAsync(Action<UnificationChanges>? applied, CancellationToken ct)
     {
+        if (_graphAhead)
+        {
+            Restore();
+        }
         var messages = _reader.ReadRetryRequested(UnificationWorker.RunSize);
         foreach (var message in messages)
         {
@@ -118,46 +133,54 @@ public sealed class UnificationRunner(IUnificationSession session, UnificationEn
         var caughtUp = false;
         try
         {
-            while (!ct.IsCancellationRequested)
+            try
             {
-                if (taken >= stretch)
+                while (!ct.IsCancellationRequested)
                 {
-                    break;
+                    if (taken >= stretch)
+                    {
+                        break;
+                    }
+                    var run = _reader.ReadLake(checkpoint, (int)Math.Min(runSize, stretch - taken), MaxRunPayloadChars);
+                    if (run.Count == 0)
+                    {
+                        caughtUp = true;
+                        break;
+                    }
+                    taken += run.Count;
+                    var changes = _engine.Process(run, ct);
+                    if (writing is not null)
+                    {
+                        await writing;
+                    }
+                    checkpoint = changes.LastMessageId;
+                    writing = Task.Run(() =>
+                    {
+                        _writer.Apply(changes, time.GetUtcNow().UtcDateTime, ct);
+                        session.RunCommitted();
+                        try
+                        {
+                            applied(changes);
+                        }
+                        catch (Exception)
+                        {
+                            // A listener's failure after the commit is not the run's: it must not get the next message set aside.
+                        }
+                    }, CancellationToken.None);
                 }
-                var run = _reader.ReadLake(checkpoint, (int)Math.Min(runSize, stretch - taken), MaxRunPayloadChars);
-                if (run.Count == 0)
-                {
-                    caughtUp = true;
-                    break;
-                }
-                taken += run.Count;
-                var changes = _engine.Process(run);
+            }
+            finally
+            {
                 if (writing is not null)
                 {
-                    await writing;
+                    await writing; // a write a stop interrupted rolls back at its next statement
                 }
-                checkpoint = changes.LastMessageId;
-                writing = Task.Run(() =>
-                {
-                    _writer.Apply(changes, time.GetUtcNow().UtcDateTime);
-                    session.RunCommitted();
-                    try
-                    {
-                        applied(changes);
-                    }
-                    catch (Exception)
-                    {
-                        // A listener's failure after the commit is not the run's: it must not get the next message set aside.
-                    }
-                }, CancellationToken.None);
             }
         }
-        finally
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            if (writing is not null)
-            {
-                await writing;
-            }
+            _graphAhead = true; // a run was resolved in memory and not written: the next catch-up restores the graph first
+            throw;
         }
         return (checkpoint, caughtUp);
     }
@@ -165,6 +188,7 @@ public sealed class UnificationRunner(IUnificationSession session, UnificationEn
     /// <summary>After a failed run: the graph as storage has it (the in-memory one may be a run ahead), and the stored checkpoint.</summary>
     private long Restore()
     {
+        _graphAhead = false;
         _engine = new UnificationEngine(_writer.RestoreGraph(_engine.Graph.Rules), pipeline: _engine.Pipeline);
         return _writer.ReadCheckpoint();
     }

@@ -171,6 +171,13 @@ public sealed class StudioWalkTests(StudioFixture studio, DemoStudioFixture demo
         var page = await SignInAsync(context);
         var shell = new ShellPage(page);
         await shell.OpenAsync("/profiles");
+        // "Last activity, newest first" (the default): the CRM-only people imported today come after everyone with activity.
+        var firstRows = page.GetByTestId("profiles-grid").Locator("tbody tr").Filter(new() { Has = page.GetByTestId("profile-link") });
+        await Expect(firstRows.First).ToBeVisibleAsync();
+        foreach (var shown in await firstRows.GetByTestId("profile-row-last-activity").AllTextContentsAsync())
+        {
+            Assert.NotEqual("no events", shown.Trim());
+        }
         await page.GetByTestId("profile-search").FillAsync($"profile_id:{profileId}");
         await page.GetByTestId("profile-search-go").ClickAsync();
         var row = page.GetByTestId("profiles-grid").Locator("tbody tr").Filter(new() { Has = page.GetByTestId("profile-link") });

@@ -45,6 +45,34 @@ public sealed class CsvReadingTests
         Assert.Contains("the row has 2 fields; the header has 3", rows[2].Error);
     }
 
+    [Theory]
+    [InlineData("C2,\"Bob,x")] // an opening quote in the middle column
+    [InlineData("C2,Bob,\"never closed")] // in the last column: the rest of the file would be one field
+    [InlineData("C2,\"Bob\" \"x,y")] // a stray quote and then an unterminated one
+    public void ReadCsv_UnterminatedQuote_RejectsThatRowAloneAndReadsTheRest(string broken)
+    {
+        var rows = Read($"id,name,note\nC1,Ada,ok\n{broken}\nC3,Cy,\"two\nlines\"\nC4,Di,fine\n");
+
+        Assert.Equal([2, 3, 4, 6], rows.Select(r => r.LineNumber));
+        Assert.Equal([true, false, true, true], rows.Select(r => r.IsValid));
+        Assert.Equal(broken, (string?)JsonNode.Parse(rows[1].Payload)!["row"]);
+        Assert.Equal("two\nlines", (string?)JsonNode.Parse(rows[2].Payload)!["traits"]!["note"]);
+        Assert.Equal("Di", (string?)JsonNode.Parse(rows[3].Payload)!["traits"]!["name"]);
+    }
+
+    [Theory]
+    [InlineData(false, "\n")]
+    [InlineData(true, "\r\n")]
+    public void ReadCsv_QuoteOpenUntilTheEnd_RejectsThatRowAloneAndReadsTheRest(bool bom, string newline)
+    {
+        var rows = Read(string.Join(newline, "id,name,note", "C1,Ada,ok", "C2,Bob,\"never closed", "C3,Cy,fine", "C4,Zoë,fine", ""), bom);
+
+        Assert.Equal([2, 3, 4, 5], rows.Select(r => r.LineNumber));
+        Assert.Equal([true, false, true, true], rows.Select(r => r.IsValid));
+        Assert.Equal("C2,Bob,\"never closed", (string?)JsonNode.Parse(rows[1].Payload)!["row"]);
+        Assert.Equal("Zoë", (string?)JsonNode.Parse(rows[3].Payload)!["traits"]!["name"]);
+    }
+
     [Fact]
     public void ReadCsv_HeaderOnly_YieldsNothing() => Assert.Empty(Read("id,name,note\n"));
 

@@ -35,7 +35,7 @@ public sealed class FileBatchEndpointsTests(IngestionAppFactory factory) : IClas
 
         """;
 
-    private sealed record Batch(long Id, string Status, long RowsRead, long RowsAccepted, long RowsRejected, string? Error);
+    private sealed record Batch(long Id, string Status, long RowsRead, long RowsAccepted, long RowsRejected, string? Error, long RowsDuplicate);
 
     private sealed record ReportRow(int Line, string Reason, string Row);
 
@@ -45,7 +45,8 @@ public sealed class FileBatchEndpointsTests(IngestionAppFactory factory) : IClas
         json.GetProperty("rowsRead").GetInt64(),
         json.GetProperty("rowsAccepted").GetInt64(),
         json.GetProperty("rowsRejected").GetInt64(),
-        json.GetProperty("error").GetString());
+        json.GetProperty("error").GetString(),
+        json.GetProperty("rowsDuplicate").GetInt64());
 
     private static async Task<JsonElement> ReadJsonAsync(HttpResponseMessage response)
     {
@@ -211,6 +212,25 @@ public sealed class FileBatchEndpointsTests(IngestionAppFactory factory) : IClas
         using var response = await UploadAsync(client, crm, "name,city\nAda,Paris\n", "text/csv", "mapping=auto");
 
         await AssertErrorAsync(response, HttpStatusCode.BadRequest, "validation_error", "identity");
+    }
+
+    [Fact]
+    public async Task Upload_LinesWhoseMessageIdTheLakeAlreadyHas_CountAsDuplicatesNotAccepted()
+    {
+        var crm = await factory.SourceIdAsync("CRM");
+        using var client = factory.CreateWriteKeyClient(CrmKey);
+        var run = Guid.NewGuid().ToString("N");
+        string Line(string messageId) => $$"""{"type":"track","userId":"u-{{run}}","event":"Ordered","messageId":"{{messageId}}"}""";
+        using var firstResponse = await UploadAsync(client, crm, Line($"a-{run}") + "\n", "application/x-ndjson", "");
+        var first = await AcceptedAndProcessedAsync(client, firstResponse);
+
+        // The same export again with one new line: its old line is in the lake from the first upload.
+        using var secondResponse = await UploadAsync(client, crm, Line($"a-{run}") + "\n" + Line($"b-{run}") + "\n", "application/x-ndjson", "");
+        var second = await AcceptedAndProcessedAsync(client, secondResponse);
+
+        Assert.Equal((1L, 1L, 0L, 0L), (first.RowsRead, first.RowsAccepted, first.RowsRejected, first.RowsDuplicate));
+        Assert.Equal((2L, 1L, 0L, 1L), (second.RowsRead, second.RowsAccepted, second.RowsRejected, second.RowsDuplicate));
+        Assert.Equal([2], (await LakeRowsOfAsync(second.Id)).Select(m => m.LineNumber ?? 0));
     }
 
     [Fact]
@@ -460,7 +480,7 @@ public sealed class FileBatchEndpointsTests(IngestionAppFactory factory) : IClas
         factory.Services.GetRequiredService<FileBatchQueue>().Enqueue(batch.Id);
         var again = await ProcessedAsync(client, batch.Id);
 
-        Assert.Equal((4, 2, 2), (again.RowsRead, again.RowsAccepted, again.RowsRejected));
+        Assert.Equal((4, 2, 2, 0), (again.RowsRead, again.RowsAccepted, again.RowsRejected, again.RowsDuplicate)); // its own rows are not duplicates
         var second = await LakeRowsOfAsync(batch.Id);
         Assert.Equal(first.Select(m => (m.Id, m.LineNumber, m.Status)), second.Select(m => (m.Id, m.LineNumber, m.Status)));
         using var reportResponse = await client.GetAsync($"/api/v1/batches/{batch.Id}/rejected.csv");

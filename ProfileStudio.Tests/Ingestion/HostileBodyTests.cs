@@ -75,6 +75,10 @@ public sealed class HostileBodyTests(IngestionAppFactory factory) : IClassFixtur
     [InlineData("track", """{"userId":"u1","event":"e","properties":{"n":1e400}}""", "validation_error", "\"properties.n\"")]
     [InlineData("identify", """{"userId":"a\u0000b"}""", "validation_error", "control character")]
     [InlineData("identify", """{"userId":"u1","traits":{"email":"a\u0001@b.c"}}""", "validation_error", "\"traits.email\" holds a control character")]
+    [InlineData("track", """{"userId":"u1","event":"Order\u0000Completed"}""", "validation_error", "\"event\" holds a control character (U+0000 at position 6)")]
+    [InlineData("track", """{"userId":"u1","event":"Order\nCompleted"}""", "validation_error", "\"event\" holds a control character (U+000A")]
+    [InlineData("page", """{"userId":"u1","name":"Home\u001b[31m"}""", "validation_error", "\"name\" holds a control character (U+001B")]
+    [InlineData("screen", """{"userId":"u1","name":"Cart\u0007"}""", "validation_error", "\"name\" holds a control character (U+0007")]
     public async Task Post_HostileMessage_Is400WithAReasonAndKeptAsRejected(string endpoint, string json, string code, string reason)
     {
         var outcome = await PostAsync(endpoint, Utf8(json));
@@ -120,6 +124,30 @@ public sealed class HostileBodyTests(IngestionAppFactory factory) : IClassFixtur
         Assert.Equal((2, 6), (outcome.Accepted, outcome.Rejected));
         Assert.Equal(["first", "last"], outcome.Stored.Where(m => m.Status == MessageStatus.Accepted)
             .Select(m => JsonDocument.Parse(m.Payload).RootElement.GetProperty("event").GetString()));
+    }
+
+    /// <summary>An item nested deeper than a request may be read at all is rejected alone; the batch's other items are stored.</summary>
+    [Theory]
+    [InlineData(300)]
+    [InlineData(20_000)]
+    public async Task Post_BatchWithOneItemNestedTooDeepToRead_RejectsThatItemAndStoresTheRest(int levels)
+    {
+        var deep = string.Concat(Enumerable.Repeat("[", levels)) + "1" + new string(']', levels);
+        var body = Utf8($$$"""
+            {"batch":[
+              {"type":"track","userId":"u1","event":"first"},
+              {"type":"track","userId":"u1","event":"deep","properties":{"x":{{{deep}}}}},
+              {"type":"track","userId":"u1","event":"last"}]}
+            """);
+
+        var outcome = await PostAsync("batch", body, items: 3);
+
+        Assert.Equal((HttpStatusCode.OK, 2, 1), (outcome.Status, outcome.Accepted, outcome.Rejected));
+        Assert.Equal(["first", "last"], outcome.Stored.Where(m => m.Status == MessageStatus.Accepted)
+            .Select(m => JsonDocument.Parse(m.Payload).RootElement.GetProperty("event").GetString()));
+        var rejected = Assert.Single(outcome.Stored, m => m.Status == MessageStatus.Rejected);
+        Assert.Contains("a message nests at most 32", rejected.Error);
+        Assert.Contains("\"event\":\"deep\"", rejected.Payload);
     }
 
     [Theory]

@@ -1,7 +1,13 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.DependencyInjection;
+using ProfileStudio.Core.Identity;
+using ProfileStudio.Core.Ingestion;
+using ProfileStudio.Core.Profiles;
+using ProfileStudio.Core.Sources;
 using ProfileStudio.Core.Storage;
 using ProfileStudio.Tests.Support;
 
@@ -96,5 +102,60 @@ public sealed class MigrationsTests : IAsyncLifetime
 
         var sqlite = Assert.IsType<SqliteException>(error.InnerException);
         Assert.Contains("FOREIGN KEY", sqlite.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>
+    /// A database unified before session 4 holds import times as first seen and last activity; the migration that
+    /// adds LastActivityAt recomputes them from the stored event times as the identity writer does.
+    /// </summary>
+    [Fact]
+    public async Task Migrate_ProfilesWithImportTimes_GetFirstSeenAndLastActivityFromTheirEventTimes()
+    {
+        var imported = new DateTime(2026, 11, 20, 10, 0, 0, DateTimeKind.Utc);
+        await using (var db = await DbFactory.CreateDbContextAsync())
+        {
+            await db.GetService<IMigrator>().MigrateAsync("20261203151034_ChangeFeed");
+            var source = new Source { Name = "CRM", Kind = SourceKind.Batch, WriteKeyHash = "h", CreatedAt = imported };
+            db.Sources.Add(source);
+            await db.SaveChangesAsync();
+            RawMessage Message(DateTime eventAt) => new()
+            {
+                SourceId = source.Id, MessageId = Guid.NewGuid().ToString("N"), Type = "identify", ReceivedAt = imported, EventAt = eventAt,
+                Payload = "{}", Status = MessageStatus.Accepted,
+            };
+            var first = Message(imported.AddDays(-45));
+            db.RawMessages.AddRange(first, Message(imported));
+            await db.SaveChangesAsync();
+            // 1: identities, events and attributes weeks before the import; 2: known from records only; 3: merged into 1.
+            db.Identities.AddRange(
+                new IdentityRecord { Namespace = "user_id", Value = "u1", ProfileId = 1, SourceId = source.Id, FirstSeenAt = imported.AddDays(-40), LastSeenAt = imported },
+                new IdentityRecord { Namespace = "crm_id", Value = "c2", ProfileId = 2, SourceId = source.Id, FirstSeenAt = imported.AddDays(-50), LastSeenAt = imported });
+            db.ProfileEvents.AddRange(
+                new ProfileEvent { ProfileId = 1, SourceId = source.Id, Type = "track", Name = "Viewed", EventAt = imported.AddDays(-30) },
+                new ProfileEvent { ProfileId = 1, SourceId = source.Id, Type = "page", Name = "Home", EventAt = imported.AddDays(-10) });
+            db.ProfileAttributes.AddRange(
+                new ProfileAttribute { ProfileId = 1, SourceId = source.Id, Key = "plan", ValueJson = "\"a\"", EventAt = imported.AddDays(-35) },
+                new ProfileAttribute { ProfileId = 2, SourceId = source.Id, Key = "plan", ValueJson = "\"b\"", EventAt = imported.AddDays(-20) });
+            await db.SaveChangesAsync();
+            // Raw SQL: the model already has LastActivityAt, the database at this migration not yet.
+            await db.Database.ExecuteSqlAsync($"""
+                INSERT INTO Profiles (Id, CreatedAt, UpdatedAt, MergedIntoId, FirstMessageId, LastMessageId) VALUES
+                    (1, {imported}, {imported}, NULL, {first.Id}, {first.Id}),
+                    (2, {imported}, {imported}, NULL, {first.Id + 1}, {first.Id + 1}),
+                    (3, {imported}, {imported}, 1, {first.Id + 1}, {first.Id + 1})
+                """);
+        }
+
+        await Migrator.StartAsync(CancellationToken.None);
+
+        await using var migrated = await DbFactory.CreateDbContextAsync();
+        var profiles = await migrated.Profiles.AsNoTracking().OrderBy(p => p.Id).ToListAsync();
+        Assert.Equal(
+            [
+                (1L, imported.AddDays(-45), imported.AddDays(-10), (DateTime?)imported.AddDays(-10)), // its first message, its latest event
+                (2L, imported.AddDays(-50), imported.AddDays(-50), null), // no timeline: no last activity, UpdatedAt is first seen
+                (3L, imported, imported, null), // merged: read through its survivor, left alone
+            ],
+            profiles.Select(p => (p.Id, p.CreatedAt, p.UpdatedAt, p.LastActivityAt)));
     }
 }

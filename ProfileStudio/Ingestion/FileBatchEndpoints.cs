@@ -213,6 +213,7 @@ internal static class FileBatchEndpoints
         rowsRead = b.RowsRead,
         rowsAccepted = b.RowsAccepted,
         rowsRejected = b.RowsRejected,
+        rowsDuplicate = b.RowsDuplicate,
         error = b.Error,
         uploadedAt = b.UploadedAt,
         completedAt = b.CompletedAt,

@@ -8,12 +8,16 @@ namespace ProfileStudio.Core.Ingestion.Files;
 /// <summary>CsvHelper set up for exports as people have them: `,` `;` tab or `|`, quoted fields with newlines, a BOM or none.</summary>
 public static class CsvFiles
 {
-    public static (CsvReader Reader, Func<string?> TakeBadData) Open(Stream stream)
+    /// <param name="delimiter">Known from an earlier read of the same file (reading on after a broken row): not detected again.</param>
+    public static (CsvReader Reader, Func<string?> TakeBadData) Open(Stream stream, string? delimiter = null)
     {
         string? badData = null;
         var config = new CsvConfiguration(CultureInfo.InvariantCulture)
         {
-            DetectDelimiter = true,
+            DetectDelimiter = delimiter is null,
+            Delimiter = delimiter ?? ",",
+            CountBytes = true, // where a broken row ends, so reading can start again on the line after it
+            Encoding = Encoding.UTF8,
             DetectDelimiterValues = [",", ";", "\t", "|"],
             MissingFieldFound = null,
             HeaderValidated = null,

@@ -31,6 +31,9 @@ public sealed class FileBatch
     public long RowsRead { get; set; }
     public long RowsAccepted { get; set; }
     public long RowsRejected { get; set; }
+
+    /// <summary>Rows whose messageId the lake already had from another upload or the API: not stored again.</summary>
+    public long RowsDuplicate { get; set; }
     public string? Error { get; set; }
     public string UploadedBy { get; set; } = "";
     public DateTime UploadedAt { get; set; }

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CsvHelper;
@@ -80,7 +81,7 @@ public sealed class FileBatchProcessor(
         {
             b.Status = FileBatchStatus.Processing;
             b.StartedAt = time.GetUtcNow().UtcDateTime;
-            b.BytesRead = b.RowsRead = b.RowsAccepted = b.RowsRejected = 0;
+            b.BytesRead = b.RowsRead = b.RowsAccepted = b.RowsRejected = b.RowsDuplicate = 0;
             b.Error = null;
         }, ct);
 
@@ -94,7 +95,8 @@ public sealed class FileBatchProcessor(
         {
             var (written, rows, bytes) = inFlight.Dequeue();
             var result = await written;
-            progress.Accepted += result.Accepted + result.Duplicates;
+            progress.Accepted += result.Accepted; // this batch's own lines stored before a restart count here (see LakeBatchWriter)
+            progress.Duplicates += result.Duplicates;
             progress.Rejected += result.Rejected;
             progress.Read += rows;
             if (DateTime.UtcNow - lastProgress > TimeSpan.FromMilliseconds(250))
@@ -106,6 +108,7 @@ public sealed class FileBatchProcessor(
                     b.RowsRead = progress.Read;
                     b.RowsAccepted = progress.Accepted;
                     b.RowsRejected = progress.Rejected;
+                    b.RowsDuplicate = progress.Duplicates;
                 }, ct);
             }
         }
@@ -162,74 +165,138 @@ public sealed class FileBatchProcessor(
             b.RowsRead = progress.Read;
             b.RowsAccepted = progress.Accepted;
             b.RowsRejected = progress.Rejected;
+            b.RowsDuplicate = progress.Duplicates;
             b.CompletedAt = time.GetUtcNow().UtcDateTime;
         }, ct);
         await stream.DisposeAsync();
         batches.DeleteUpload(batch); // the lake holds the rows now; the file would only outlive an erase
-        logger.LogInformation("File batch {BatchId} ({File}): {Read} rows, {Accepted} accepted, {Rejected} rejected.",
-            batchId, batch.FileName, progress.Read, progress.Accepted, progress.Rejected);
+        logger.LogInformation("File batch {BatchId} ({File}): {Read} rows, {Accepted} accepted, {Rejected} rejected, {Duplicates} already in the lake.",
+            batchId, batch.FileName, progress.Read, progress.Accepted, progress.Rejected, progress.Duplicates);
     }
 
+    /// <summary>
+    /// The rows of a CSV file as lake messages, each with the line it starts on. A row that cannot be read is
+    /// rejected with its reason and the file goes on. A quote that is never closed would make the rest of the
+    /// file (or everything up to the next quote) one field: a row that spans lines and is broken (a stray
+    /// quote, the wrong number of fields, or still open at the end) is rejected as its first line alone, and
+    /// reading starts again on the line after it (the stream is seeked there; files are seekable).
+    /// </summary>
     public static IEnumerable<IncomingMessage> ReadCsv(Stream stream, FileMapping mapping, long batchId, DateTime receivedAt)
     {
-        var (csv, takeBadData) = CsvFiles.Open(stream);
-        using (csv)
+        string[]? headers = null;
+        RowPlan? plan = null;
+        string? delimiter = null;
+        var segmentStart = stream.CanSeek ? stream.Position : 0;
+        var lineOffset = 0; // physical lines before the current segment
+        while (true)
         {
-            if (!csv.Read() || !csv.ReadHeader())
+            long? restartAt = null;
+            var preamble = headers is null && stream.CanSeek ? Utf8Preamble(stream) : 0;
+            var (csv, takeBadData) = CsvFiles.Open(stream, delimiter);
+            using (csv)
             {
-                yield break;
-            }
-            var headers = csv.HeaderRecord!;
-            var plan = new RowPlan(headers, mapping);
-            var values = new string?[headers.Length];
-            var line = csv.Parser.RawRow; // the header's last line
-            while (true)
-            {
-                IncomingMessage? message;
-                var start = line + 1;
-                try
+                if (headers is null)
                 {
-                    if (!csv.Read())
+                    if (!csv.Read() || !csv.ReadHeader())
                     {
                         yield break;
                     }
-                    line = csv.Parser.RawRow;
-                    var count = csv.Parser.Count;
-                    for (var i = 0; i < headers.Length; i++)
+                    headers = csv.HeaderRecord!;
+                    plan = new RowPlan(headers, mapping);
+                    delimiter = csv.Parser.Delimiter;
+                }
+                var values = new string?[headers.Length];
+                var line = csv.Parser.RawRow; // the last line read in this segment
+                while (restartAt is null)
+                {
+                    IncomingMessage? message;
+                    var start = lineOffset + line + 1;
+                    try
                     {
-                        values[i] = i < count ? csv.Parser[i] : null; // fields are parsed here, which is when bad data is found
-                    }
-                    if (takeBadData() is { } bad)
-                    {
-                        message = FileRowConverter.Unreadable(csv.Parser.RawRecord.TrimEnd('\r', '\n'), bad, batchId, start, receivedAt);
-                    }
-                    else if (count != headers.Length)
-                    {
-                        message = FileRowConverter.Unreadable(csv.Parser.RawRecord.TrimEnd('\r', '\n'),
-                            $"the row has {count} fields; the header has {headers.Length}", batchId, start, receivedAt);
-                    }
-                    else
-                    {
-                        message = plan.Convert(values, batchId, start, receivedAt);
-                        if (!message.IsValid)
+                        if (!csv.Read())
                         {
-                            message = FileRowConverter.KeepLine(message, csv.Parser.RawRecord.TrimEnd('\r', '\n'));
+                            break;
+                        }
+                        line = csv.Parser.RawRow;
+                        var count = csv.Parser.Count;
+                        for (var i = 0; i < headers.Length; i++)
+                        {
+                            values[i] = i < count ? csv.Parser[i] : null; // fields are parsed here, which is when bad data is found
+                        }
+                        var raw = csv.Parser.RawRecord;
+                        var bad = takeBadData();
+                        if (stream.CanSeek && SpansLines(raw, out var firstLineLength)
+                            && (bad is not null || count != headers.Length || raw.Count(c => c == '"') % 2 == 1))
+                        {
+                            // Restart on the next line: the rows after a broken one are read as if it were not there.
+                            var rest = Encoding.UTF8.GetByteCount(raw.AsSpan(firstLineLength));
+                            restartAt = segmentStart + preamble + csv.Parser.ByteCount - rest;
+                            var firstLine = raw[..firstLineLength].TrimEnd('\r', '\n');
+                            lineOffset = start; // the next segment's first line is the one after it
+                            message = FileRowConverter.Unreadable(firstLine,
+                                "the row has a quote that is not closed on its line; quote whole fields and double quotes inside them", batchId, start, receivedAt);
+                        }
+                        else if (bad is not null)
+                        {
+                            message = FileRowConverter.Unreadable(raw.TrimEnd('\r', '\n'), bad, batchId, start, receivedAt);
+                        }
+                        else if (count != headers.Length)
+                        {
+                            message = FileRowConverter.Unreadable(raw.TrimEnd('\r', '\n'),
+                                $"the row has {count} fields; the header has {headers.Length}", batchId, start, receivedAt);
+                        }
+                        else
+                        {
+                            message = plan!.Convert(values, batchId, start, receivedAt);
+                            if (!message.IsValid)
+                            {
+                                message = FileRowConverter.KeepLine(message, raw.TrimEnd('\r', '\n'));
+                            }
                         }
                     }
+                    catch (CsvHelperException ex)
+                    {
+                        line = csv.Parser.RawRow;
+                        message = FileRowConverter.Unreadable(csv.Parser.RawRecord.TrimEnd('\r', '\n'), ex.Message.Split('\n')[0], batchId, start, receivedAt);
+                    }
+                    catch (Exception ex) when (ex is ArgumentException or FormatException or OverflowException or InvalidOperationException)
+                    {
+                        // A value the checks did not foresee: this row is rejected with the reason, the file goes on.
+                        message = FileRowConverter.Unreadable(csv.Parser.RawRecord.TrimEnd('\r', '\n'), $"the row could not be converted: {ex.Message}", batchId, start, receivedAt);
+                    }
+                    yield return message;
                 }
-                catch (CsvHelperException ex)
-                {
-                    line = csv.Parser.RawRow;
-                    message = FileRowConverter.Unreadable(csv.Parser.RawRecord.TrimEnd('\r', '\n'), ex.Message.Split('\n')[0], batchId, start, receivedAt);
-                }
-                catch (Exception ex) when (ex is ArgumentException or FormatException or OverflowException or InvalidOperationException)
-                {
-                    // A value the checks did not foresee: this row is rejected with the reason, the file goes on.
-                    message = FileRowConverter.Unreadable(csv.Parser.RawRecord.TrimEnd('\r', '\n'), $"the row could not be converted: {ex.Message}", batchId, start, receivedAt);
-                }
-                yield return message;
             }
+            if (restartAt is not { } position)
+            {
+                yield break;
+            }
+            stream.Position = segmentStart = position;
         }
+    }
+
+    /// <summary>Whether a raw record holds a line break before its end; the length of its first line with its line break.</summary>
+    private static bool SpansLines(string raw, out int firstLineLength)
+    {
+        var body = raw.TrimEnd('\r', '\n');
+        var end = body.IndexOfAny(['\r', '\n']);
+        if (end < 0)
+        {
+            firstLineLength = raw.Length;
+            return false;
+        }
+        firstLineLength = end + (body[end] == '\r' && end + 1 < body.Length && body[end + 1] == '\n' ? 2 : 1);
+        return true;
+    }
+
+    /// <summary>The length of a UTF-8 byte-order mark at the stream's position (the reader skips it; byte counts do not include it).</summary>
+    private static int Utf8Preamble(Stream stream)
+    {
+        var at = stream.Position;
+        Span<byte> first = stackalloc byte[3];
+        var read = stream.ReadAtLeast(first, 3, throwOnEndOfStream: false);
+        stream.Position = at;
+        return read == 3 && first.SequenceEqual((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? 3 : 0;
     }
 
     public static IEnumerable<IncomingMessage> ReadNdjson(Stream stream, long batchId, DateTime receivedAt)
@@ -313,5 +380,6 @@ public sealed class FileBatchProcessor(
         public long Read;
         public long Accepted;
         public long Rejected;
+        public long Duplicates;
     }
 }

@@ -62,7 +62,8 @@ internal sealed class ProfileConfiguration : IEntityTypeConfiguration<Profile>
     {
         builder.ToTable("Profiles");
         builder.Property(p => p.Id).ValueGeneratedNever(); // assigned by the identity graph
-        builder.HasIndex(p => p.UpdatedAt);
+        // The explorer's "last activity" sort: people with activity by it, then those without (null) by first seen.
+        builder.HasIndex(p => new { p.LastActivityAt, p.CreatedAt });
         builder.HasIndex(p => p.CreatedAt); // the explorer sorts by it
         builder.HasIndex(p => p.MergedIntoId).HasFilter("\"MergedIntoId\" IS NOT NULL");
     }
@@ -74,6 +75,10 @@ internal sealed class ProfileAttributeConfiguration : IEntityTypeConfiguration<P
     {
         builder.ToTable("ProfileAttributes");
         builder.HasKey(a => new { a.ProfileId, a.SourceId, a.Key });
+        // The keys profiles have, for the file mapping step (AttributeKeyCatalog): each key found by one seek, its profiles
+        // counted in order. Partial on a condition every row meets (profile ids are positive), so that only a query that
+        // states it can use the index: a lookup by profile and key keeps the primary key, the name search its own index.
+        builder.HasIndex(a => new { a.Key, a.ProfileId }).HasFilter("\"ProfileId\" > 0").HasDatabaseName("IX_ProfileAttributes_KeyCatalog");
     }
 }
 

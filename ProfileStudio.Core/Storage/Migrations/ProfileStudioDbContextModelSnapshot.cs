@@ -560,6 +560,9 @@ namespace ProfileStudio.Core.Storage.Migrations
                     b.Property<long>("RowsAccepted")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long>("RowsDuplicate")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("RowsRead")
                         .HasColumnType("INTEGER");
 
@@ -782,6 +785,9 @@ namespace ProfileStudio.Core.Storage.Migrations
                     b.Property<long>("FirstMessageId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime?>("LastActivityAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<long>("LastMessageId")
                         .HasColumnType("INTEGER");
 
@@ -798,7 +804,7 @@ namespace ProfileStudio.Core.Storage.Migrations
                     b.HasIndex("MergedIntoId")
                         .HasFilter("\"MergedIntoId\" IS NOT NULL");
 
-                    b.HasIndex("UpdatedAt");
+                    b.HasIndex("LastActivityAt", "CreatedAt");
 
                     b.ToTable("Profiles", (string)null);
                 });
@@ -824,6 +830,10 @@ namespace ProfileStudio.Core.Storage.Migrations
                         .HasColumnType("TEXT");
 
                     b.HasKey("ProfileId", "SourceId", "Key");
+
+                    b.HasIndex("Key", "ProfileId")
+                        .HasDatabaseName("IX_ProfileAttributes_KeyCatalog")
+                        .HasFilter("\"ProfileId\" > 0");
 
                     b.ToTable("ProfileAttributes", (string)null);
                 });

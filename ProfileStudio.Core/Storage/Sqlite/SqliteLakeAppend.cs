@@ -27,7 +27,9 @@ public sealed class SqliteLakeAppend(IOptions<ProfileStudioOptions> options) : I
 /// <summary>
 /// Writes groups of messages and the per-source hourly counters in one transaction, with prepared
 /// statements on one connection. Retried messages (same source and messageId) are ignored by the
-/// unique index and counted as duplicates; so are file lines already stored for their batch.
+/// unique index and counted as duplicates. A file line already stored for its own batch and line (a batch
+/// resumed after a restart) counts as accepted again, for the batch's totals; a file line whose messageId the
+/// lake has from elsewhere is a duplicate.
 /// </summary>
 public sealed class SqliteLakeAppendSession : ILakeAppendSession
 {
@@ -36,6 +38,7 @@ public sealed class SqliteLakeAppendSession : ILakeAppendSession
     private readonly SqliteCommand _insert;
     private readonly SqliteCommand _stats;
     private readonly SqliteCommand _rejectedLineExists;
+    private readonly SqliteCommand _storedForLine;
 
     public SqliteLakeAppendSession(SqliteConnection connection, bool ownsConnection = false)
     {
@@ -60,6 +63,15 @@ public sealed class SqliteLakeAppendSession : ILakeAppendSession
         _rejectedLineExists.CommandText = "SELECT EXISTS (SELECT 1 FROM RawMessages WHERE BatchId = $batch AND LineNumber = $line AND Status = 2)";
         _rejectedLineExists.Parameters.Add(new SqliteParameter { ParameterName = "$batch" });
         _rejectedLineExists.Parameters.Add(new SqliteParameter { ParameterName = "$line" });
+        // Asked only when an accepted file line was not inserted: is the row that has its messageId this very line?
+        _storedForLine = connection.CreateCommand();
+        _storedForLine.CommandText = """
+            SELECT EXISTS (SELECT 1 FROM RawMessages WHERE SourceId = $source AND MessageId = $messageId AND Status = 1 AND BatchId = $batch AND LineNumber = $line)
+            """;
+        foreach (var name in new[] { "$source", "$messageId", "$batch", "$line" })
+        {
+            _storedForLine.Parameters.Add(new SqliteParameter { ParameterName = name });
+        }
         foreach (var name in new[] { "$source", "$messageId", "$type", "$receivedAt", "$eventAt", "$payload", "$status", "$error", "$batch", "$line" })
         {
             _insert.Parameters.Add(new SqliteParameter { ParameterName = name });
@@ -115,7 +127,8 @@ public sealed class SqliteLakeAppendSession : ILakeAppendSession
                 {
                     rejected++;
                 }
-                else if (inserted == 1)
+                else if (inserted == 1 || pending.BatchId is { } own && message.LineNumber is { } ownLine
+                         && StoredForLine(transaction, pending.SourceId, message.MessageId, own, ownLine))
                 {
                     accepted++;
                 }
@@ -153,11 +166,22 @@ public sealed class SqliteLakeAppendSession : ILakeAppendSession
         return (long)_rejectedLineExists.ExecuteScalar()! == 1;
     }
 
+    private bool StoredForLine(SqliteTransaction transaction, int source, string? messageId, long batch, int line)
+    {
+        _storedForLine.Transaction = transaction;
+        _storedForLine.Parameters[0].Value = source;
+        _storedForLine.Parameters[1].Value = (object?)messageId ?? DBNull.Value;
+        _storedForLine.Parameters[2].Value = batch;
+        _storedForLine.Parameters[3].Value = line;
+        return (long)_storedForLine.ExecuteScalar()! == 1;
+    }
+
     public void Dispose()
     {
         _insert.Dispose();
         _stats.Dispose();
         _rejectedLineExists.Dispose();
+        _storedForLine.Dispose();
         if (_ownsConnection)
         {
             _connection.Dispose();

@@ -177,16 +177,19 @@ public sealed class SqliteUnificationStore(SqliteConnection connection, ProfileT
 
     /// <summary>
     /// Writes a run's changes and its checkpoint in one transaction. <paramref name="prepare"/> runs
-    /// first in the same transaction (a split clears the profile it recomputes).
+    /// first in the same transaction (a split clears the profile it recomputes). A stop asked for through
+    /// <paramref name="ct"/> before the commit throws <see cref="OperationCanceledException"/> at the next
+    /// statement and rolls the whole run back (nothing half-written; the checkpoint stays where it was).
     /// </summary>
-    public void Apply(UnificationChanges changes, DateTime now) => Apply(changes, now, null);
+    public void Apply(UnificationChanges changes, DateTime now, CancellationToken ct = default) => Apply(changes, now, null, ct);
 
-    /// <inheritdoc cref="Apply(UnificationChanges, DateTime)"/>
-    public void Apply(UnificationChanges changes, DateTime now, Action<SqliteTransaction>? prepare)
+    /// <inheritdoc cref="Apply(UnificationChanges, DateTime, CancellationToken)"/>
+    public void Apply(UnificationChanges changes, DateTime now, Action<SqliteTransaction>? prepare, CancellationToken ct = default)
     {
+        ct.ThrowIfCancellationRequested();
         using var transaction = connection.BeginTransaction();
         prepare?.Invoke(transaction);
-        var context = new StageWriteContext(this, transaction, now);
+        var context = new StageWriteContext(this, transaction, now, ct);
         // Each stage's changes by its writer, in the pipeline's order (a stage writes after the stages it reads from).
         foreach (var writer in _pipeline.Writers)
         {
@@ -202,8 +205,9 @@ public sealed class SqliteUnificationStore(SqliteConnection connection, ProfileT
         }
         if (T == ProfileTables.Live)
         {
-            WriteFeed(changes, now); // a rebuild's shadow store announces itself once, when it is swapped in
+            WriteFeed(changes, now, ct); // a rebuild's shadow store announces itself once, when it is swapped in
         }
+        ct.ThrowIfCancellationRequested(); // the last moment a stop rolls the run back
         // Never backwards: a retried set-aside message is older than the checkpoint.
         Execute(transaction, $"""
             INSERT INTO {T.UnificationCheckpoints} (Id, LastMessageId, UpdatedAt) VALUES (1, $m, $now)
@@ -213,7 +217,7 @@ public sealed class SqliteUnificationStore(SqliteConnection connection, ProfileT
     }
 
     /// <summary>The change feed's rows for a run: what each stage did to each profile, in the run's transaction.</summary>
-    private void WriteFeed(UnificationChanges changes, DateTime now)
+    private void WriteFeed(UnificationChanges changes, DateTime now, CancellationToken ct)
     {
         var marks = new ProfileChangeMarks();
         foreach (var output in changes.Outputs)
@@ -228,6 +232,7 @@ public sealed class SqliteUnificationStore(SqliteConnection connection, ProfileT
         var whole = rows.Count - rows.Count % FeedChunk;
         for (var start = 0; start < whole; start += FeedChunk)
         {
+            ct.ThrowIfCancellationRequested();
             for (var i = 0; i < FeedChunk; i++)
             {
                 var row = rows[start + i];

@@ -13,7 +13,8 @@ public sealed class IdentityWriter : StageWriter<IdentityChanges>
     {
         var t = context.T;
         // A profile created in this run is inserted with its first seen and last activity, which saves an UPDATE per new profile.
-        // CreatedAt is first seen (earliest event time), UpdatedAt last activity (latest timeline event, else first seen).
+        // CreatedAt is first seen (earliest event time), LastActivityAt the latest timeline event (null while there is none),
+        // UpdatedAt last activity, else first seen.
         var insertedTouched = new HashSet<long>();
         var mergedInto = changes.Merges.Select(m => m.Into).ToHashSet();
         foreach (var p in changes.CreatedProfiles)
@@ -27,8 +28,9 @@ public sealed class IdentityWriter : StageWriter<IdentityChanges>
                     insertedTouched.Add(p.Id); // all its events are in this run: its last activity is known here
                 }
             }
-            context.Statement($"INSERT INTO {t.Profiles} (Id, CreatedAt, UpdatedAt, MergedIntoId, FirstMessageId, LastMessageId) VALUES (?1, ?2, ?3, NULL, ?4, ?5)")
-                .Bind(1, p.Id).Bind(2, createdAt).Bind(3, updatedAt > createdAt ? updatedAt : createdAt).Bind(4, p.FirstMessageId).Bind(5, lastMessage).Execute();
+            context.Statement($"INSERT INTO {t.Profiles} (Id, CreatedAt, UpdatedAt, LastActivityAt, MergedIntoId, FirstMessageId, LastMessageId) VALUES (?1, ?2, ?3, ?6, NULL, ?4, ?5)")
+                .Bind(1, p.Id).Bind(2, createdAt).Bind(3, updatedAt > createdAt ? updatedAt : createdAt).Bind(4, p.FirstMessageId).Bind(5, lastMessage)
+                .Bind(6, updatedAt == DateTime.MinValue ? (DateTime?)null : updatedAt).Execute();
         }
         foreach (var (from, into) in changes.Merges)
         {
@@ -81,10 +83,10 @@ public sealed class IdentityWriter : StageWriter<IdentityChanges>
             // The aggregate max skips a missing side, so the timeline is sought once (a scalar max would be null).
             context.Statement($"""
                 UPDATE {t.Profiles} SET CreatedAt = min(CreatedAt, ?1),
-                    UpdatedAt = coalesce(
-                        (SELECT max(At) FROM (SELECT max(EventAt) AS At FROM {t.ProfileEvents} WHERE ProfileId = ?3 UNION ALL SELECT ?4)),
-                        min(CreatedAt, ?1)),
+                    LastActivityAt = last.At,
+                    UpdatedAt = coalesce(last.At, min(CreatedAt, ?1)),
                     LastMessageId = max(LastMessageId, ?2)
+                FROM (SELECT max(At) AS At FROM (SELECT max(EventAt) AS At FROM {t.ProfileEvents} WHERE ProfileId = ?3 UNION ALL SELECT ?4)) AS last
                 WHERE Id = ?3
                 """).Bind(1, first).Bind(2, messageId).Bind(3, profile).Bind(4, lastEvent == DateTime.MinValue ? (DateTime?)null : lastEvent).Execute();
         }
