@@ -88,7 +88,7 @@ public sealed class ComponentSplit(SqliteConnection reading, UnificationStore st
 
         var neverLink = store.ReadNeverLinks().Where(p => scope.Contains(p.A) && scope.Contains(p.B));
         var graph = IdentityGraph.Restore(rules, [], [], neverLink);
-        var replay = new UnificationEngine(graph, scope).Process(messages);
+        var replay = new UnificationEngine(graph, scope, store.Pipeline).Process(messages);
 
         // Parts in the order they were created; the split-off identity's part last, so it does not take an existing id.
         var splitOffPart = splitOff is { } removed ? graph.ProfileOf(removed) : null;
