@@ -136,6 +136,12 @@ public sealed class ComponentSplit(SqliteConnection reading, UnificationStore st
             changes.Touched[ids[profile]] = touched;
         }
 
+        // Stages registered after the built-in ones (computed attributes, …) run again over the parts as remapped above.
+        foreach (var stage in store.Pipeline.Stages.Skip(UnificationPipeline.Default.Stages.Count))
+        {
+            changes.Add(stage.Process(new UnificationRun(messages, graph, scope, changes)));
+        }
+
         var outcome = new SplitOutcome(profileId,
             parts.Select(p => new SplitPart(ids[p.Id], replay.Identities.Keys.Where(k => graph.ProfileOf(k) == p.Id).OrderBy(k => k.Namespace).ThenBy(k => k.Value).ToList()))
                 .OrderBy(p => p.ProfileId != profileId).ThenBy(p => p.ProfileId).ToList(),
