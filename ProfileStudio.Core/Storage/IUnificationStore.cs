@@ -60,6 +60,9 @@ public interface IUnificationSession : IAsyncDisposable
     /// </summary>
     IUnificationStore OpenStore(UnificationPipeline? pipeline = null, bool shadow = false);
 
+    /// <summary>The stages every run of this session goes through: the built-in ones and those features registered.</summary>
+    UnificationPipeline Pipeline { get; }
+
     /// <summary>A store that reads the lake while another run is being written (its own connection). The caller disposes it.</summary>
     IUnificationStore OpenLakeReader();
 

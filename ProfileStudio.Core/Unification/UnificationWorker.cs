@@ -64,7 +64,7 @@ public sealed class UnificationWorker(
                 {
                     await runner.DisposeAsync();
                 }
-                var started = new UnificationRunner(session, new UnificationEngine(store.RestoreGraph(await rulesStore.LoadAsync(stoppingToken))), time);
+                var started = new UnificationRunner(session, new UnificationEngine(store.RestoreGraph(await rulesStore.LoadAsync(stoppingToken)), pipeline: session.Pipeline), time);
                 started.SetAside += (id, reason) =>
                 {
                     logger.LogWarning("Lake message {Id} was set aside: {Reason}", id, reason);

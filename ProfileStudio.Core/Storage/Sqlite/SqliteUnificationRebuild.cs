@@ -23,8 +23,8 @@ public sealed class SqliteUnificationRebuild(SqliteUnificationSession session, T
     {
         DropShadow(_writing);
         CreateShadow();
-        using var store = new SqliteUnificationStore(_writing, Shadow);
-        await using var runner = new UnificationRunner(session, new UnificationEngine(store.RestoreGraph(rules)), time, shadow: true);
+        using var store = new SqliteUnificationStore(_writing, Shadow, session.Pipeline);
+        await using var runner = new UnificationRunner(session, new UnificationEngine(store.RestoreGraph(rules), pipeline: session.Pipeline), time, shadow: true);
         var checkpoint = 0L;
         var total = LakeEnd();
         progress(0, total);

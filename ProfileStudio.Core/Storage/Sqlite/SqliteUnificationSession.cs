@@ -7,12 +7,12 @@ using ProfileStudio.Core.Unification;
 namespace ProfileStudio.Core.Storage.Sqlite;
 
 /// <summary>Opens the unification worker's SQLite connections (<see cref="IUnificationStorage"/>).</summary>
-public sealed class SqliteUnificationStorage(IOptions<ProfileStudioOptions> options, TimeProvider time) : IUnificationStorage
+public sealed class SqliteUnificationStorage(IOptions<ProfileStudioOptions> options, TimeProvider time, UnificationPipeline pipeline) : IUnificationStorage
 {
     public async Task<IUnificationSession> OpenAsync(CancellationToken ct)
     {
         var (reading, writing) = await OpenConnectionsAsync(SqliteDatabase.ConnectionString(options.Value.DataDirectoryFullPath), ct);
-        return new SqliteUnificationSession(reading, writing, time, ownsConnections: true);
+        return new SqliteUnificationSession(reading, writing, time, ownsConnections: true, pipeline);
     }
 
     /// <summary>
@@ -40,7 +40,8 @@ public sealed class SqliteUnificationStorage(IOptions<ProfileStudioOptions> opti
 /// the previous run's write) and the one writing connection, with a <see cref="WalCheckpointer"/> on a
 /// third. Disposes the connections only when it opened them.
 /// </summary>
-public sealed class SqliteUnificationSession(SqliteConnection reading, SqliteConnection writing, TimeProvider? time = null, bool ownsConnections = false)
+public sealed class SqliteUnificationSession(SqliteConnection reading, SqliteConnection writing, TimeProvider? time = null, bool ownsConnections = false,
+    UnificationPipeline? pipeline = null)
     : IUnificationSession, IProfileMaintenance
 {
     private readonly WalCheckpointer _checkpointer = new(writing.ConnectionString);
@@ -50,8 +51,11 @@ public sealed class SqliteUnificationSession(SqliteConnection reading, SqliteCon
 
     public SqliteConnection Writing => writing;
 
+    /// <summary>The stages every run of this session goes through (the built-in ones and those features registered).</summary>
+    public UnificationPipeline Pipeline { get; } = pipeline ?? UnificationPipeline.Default;
+
     public IUnificationStore OpenStore(UnificationPipeline? pipeline = null, bool shadow = false) =>
-        new SqliteUnificationStore(writing, shadow ? ProfileTables.Rebuild : null, pipeline);
+        new SqliteUnificationStore(writing, shadow ? ProfileTables.Rebuild : null, pipeline ?? Pipeline);
 
     public IUnificationStore OpenLakeReader() => new SqliteUnificationStore(reading);
 
@@ -76,7 +80,7 @@ public sealed class SqliteUnificationSession(SqliteConnection reading, SqliteCon
 
     public SplitOutcome Split(long profileId, IdentityRules rules, long checkpoint, DateTime now, IdentityKey? splitOff = null, Action<long, long>? progress = null)
     {
-        using var store = new SqliteUnificationStore(writing);
+        using var store = new SqliteUnificationStore(writing, pipeline: Pipeline);
         return new SqliteComponentSplit(reading, store).Run(profileId, rules, checkpoint, now, splitOff, progress);
     }
 
