@@ -19,6 +19,9 @@ public enum ProfileChangeKinds
 
     /// <summary>Every profile was rebuilt from the lake (profile id 0): consumers start over.</summary>
     Rebuilt = 64,
+
+    /// <summary>A computed attribute's value changed (a new event, a merge, a window moving, a backfill).</summary>
+    Computed = 128,
 }
 
 /// <summary>

@@ -66,6 +66,9 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<ProfileStudioMetrics>();
         services.AddSingleton<IdentityReader>();
         services.AddSingleton<ProfileReader>();
+        services.AddSingleton<ComputedAttributes.ComputedDefinitionCatalog>();
+        services.AddSingleton<ComputedAttributes.ComputedAttributeStore>();
+        services.AddSingleton<ComputedAttributes.ComputedAttributeReader>();
         services.AddSingleton<ProfileEraser>();
         services.AddOptions<UnificationOptions>().Bind(configuration.GetSection(UnificationOptions.Section));
         services.AddHostedService<UnificationWorker>();

@@ -38,6 +38,8 @@ public sealed class ProfileStudioDbContext(DbContextOptions<ProfileStudioDbConte
     public DbSet<ChangeFeed.ChangeFeedCheckpoint> ChangeFeedCheckpoints => Set<ChangeFeed.ChangeFeedCheckpoint>();
     public DbSet<MergePolicy> MergePolicies => Set<MergePolicy>();
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
+    public DbSet<ComputedAttributes.ComputedAttributeDefinition> ComputedAttributeDefinitions => Set<ComputedAttributes.ComputedAttributeDefinition>();
+    public DbSet<ComputedAttributes.ComputedAttributeState> ComputedAttributeStates => Set<ComputedAttributes.ComputedAttributeState>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

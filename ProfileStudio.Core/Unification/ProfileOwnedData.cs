@@ -104,6 +104,19 @@ public static class ProfileOwnedData
             Delete = ProfileOwnedTable.RowsOfAll("ProfileEvents"),
             Why = "the profile's timeline",
         },
+        new("ComputedAttributeStates")
+        {
+            // The merged profile's states move beside the survivor's (MergedFromId keeps their keys apart); the
+            // computed-attributes writer combines them in the same transaction (ComputedAttributeWriter).
+            Merge = t => $"""
+                UPDATE {t.Name("ComputedAttributeStates")} SET ProfileId = $into, MergedFromId = CASE WHEN MergedFromId = 0 THEN $from ELSE MergedFromId END
+                WHERE ProfileId = $from
+                """,
+            // A split's replay runs the computed-attributes stage over each part's messages: each part's state from its own events.
+            ClearForSplit = ProfileOwnedTable.RowsOf("ComputedAttributeStates"),
+            Delete = ProfileOwnedTable.RowsOfAll("ComputedAttributeStates"),
+            Why = "computed attribute states and values",
+        },
         new("IdentityInsights")
         {
             // The decisions about a profile are history: they stay through merges and splits, and go only with an erase.

@@ -321,6 +321,132 @@ namespace ProfileStudio.Core.Storage.Migrations
                     b.ToTable("ProfileChanges", (string)null);
                 });
 
+            modelBuilder.Entity("ProfileStudio.Core.ComputedAttributes.ComputedAttributeDefinition", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("BackfillCursor")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("BackfillDone")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("BackfillError")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("BackfillFinishedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("BackfillProcessed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("BackfillStartedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("BackfillTotal")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("BackfillVersion")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ConditionsJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("EventNamesJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Function")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("PropertyPath")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UpdatedBy")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Version")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("WindowSize")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("WindowUnit")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("ComputedAttributeDefinitions", (string)null);
+                });
+
+            modelBuilder.Entity("ProfileStudio.Core.ComputedAttributes.ComputedAttributeState", b =>
+                {
+                    b.Property<long>("ProfileId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("DefinitionId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("MergedFromId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("ComputedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("NextExpiryAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("StateJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ValueJson")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Version")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("ProfileId", "DefinitionId", "MergedFromId");
+
+                    b.HasIndex("NextExpiryAt")
+                        .HasFilter("\"NextExpiryAt\" IS NOT NULL");
+
+                    b.HasIndex("DefinitionId", "ProfileId");
+
+                    b.ToTable("ComputedAttributeStates", (string)null);
+                });
+
             modelBuilder.Entity("ProfileStudio.Core.Identity.IdentityInsight", b =>
                 {
                     b.Property<long>("Id")

@@ -1,0 +1,235 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace ProfileStudio.Core.ComputedAttributes;
+
+/// <summary>
+/// The arithmetic of one definition: adds a matching event to a state, merges two states, drops buckets
+/// that left the window, and reads the value at a moment. Pure (no storage, no clock), so the live
+/// stage, the backfill and the expiry job give the same value for the same events.
+/// <para>
+/// Values: <c>count</c> and <c>count_distinct</c> are 0 and <c>sum</c> 0 when the window holds no
+/// matching event; <c>avg</c>, <c>min</c>, <c>max</c>, <c>most_frequent</c>, <c>first</c>, <c>last</c>
+/// are null then; <c>distinct</c> is []. A profile has a value (a state row) once it had one matching
+/// event, at any time. sum/avg/min/max read JSON numbers (others are passed over); the others read any
+/// non-null value. <c>most_frequent</c> breaks ties by the smaller value (ordinal on its JSON text).
+/// </para>
+/// <para>
+/// Distinct values are bounded by <see cref="DistinctLimit"/> (default 1,000) per profile: the values
+/// with the smallest 64-bit hashes are kept, with exact counts. Up to the bound everything is exact; past
+/// it <c>count_distinct</c> is the k-minimum-values estimate, <c>distinct</c> lists the kept values (a
+/// uniform sample), and <c>most_frequent</c> is the most frequent of them. The kept set of a union is
+/// the kept set of the union of the parts' kept sets, so merged states equal states computed from scratch.
+/// </para>
+/// </summary>
+public sealed class ComputedAggregator(ComputedAttributeSpec spec, int distinctLimit = ComputedAggregator.DefaultDistinctLimit)
+{
+    public const int DefaultDistinctLimit = 1000;
+
+    public ComputedAttributeSpec Spec => spec;
+
+    public EventFilter Filter { get; } = new(spec);
+
+    public int DistinctLimit => distinctLimit;
+
+    private bool UsesValues => spec.Function is ComputedFunction.MostFrequent or ComputedFunction.CountDistinct or ComputedFunction.Distinct;
+
+    /// <summary>Adds one event (already known to match the filter) to <paramref name="state"/>.</summary>
+    public void Add(AggregateState state, DateTime eventAt, long messageId, JsonElement properties)
+    {
+        JsonElement? value = null;
+        if (spec.Function != ComputedFunction.Count)
+        {
+            value = EventProperties.Find(properties, spec.PropertyPath!);
+            if (value is null)
+            {
+                return; // only events with the property count for the functions that read it
+            }
+        }
+        var key = ComputedWindows.Bucket(spec.Window, eventAt);
+        if (!state.Buckets.TryGetValue(key, out var bucket))
+        {
+            state.Buckets[key] = bucket = new BucketState();
+        }
+        bucket.Count++;
+        switch (spec.Function)
+        {
+            case ComputedFunction.Sum or ComputedFunction.Avg:
+                if (EventProperties.TryNumber(value!.Value, out var number))
+                {
+                    bucket.Numbers++;
+                    bucket.Sum += number;
+                }
+                break;
+            case ComputedFunction.Min or ComputedFunction.Max:
+                if (EventProperties.TryNumber(value!.Value, out var n))
+                {
+                    bucket.Min = bucket.Min is { } lo && lo <= n ? lo : n;
+                    bucket.Max = bucket.Max is { } hi && hi >= n ? hi : n;
+                }
+                break;
+            case ComputedFunction.First or ComputedFunction.Last:
+                var pick = new Pick(eventAt.Ticks, messageId, EventProperties.Key(value!.Value));
+                if (bucket.First is null || pick.Before(bucket.First))
+                {
+                    bucket.First = pick;
+                }
+                if (bucket.Last is null || bucket.Last.Before(pick))
+                {
+                    bucket.Last = pick;
+                }
+                break;
+            case var _ when UsesValues:
+                bucket.Values ??= [];
+                var k = EventProperties.Key(value!.Value);
+                bucket.Values[k] = bucket.Values.GetValueOrDefault(k) + 1;
+                if (bucket.Values.Count > distinctLimit)
+                {
+                    Bound(bucket.Values);
+                    bucket.Overflow = true;
+                }
+                break;
+        }
+    }
+
+    /// <summary>Adds <paramref name="from"/> into <paramref name="into"/> (bucket by bucket).</summary>
+    public void Merge(AggregateState into, AggregateState from)
+    {
+        foreach (var (key, b) in from.Buckets)
+        {
+            if (!into.Buckets.TryGetValue(key, out var a))
+            {
+                into.Buckets[key] = Copy(b);
+                continue;
+            }
+            a.Count += b.Count;
+            a.Numbers += b.Numbers;
+            a.Sum += b.Sum;
+            a.Min = Lower(a.Min, b.Min);
+            a.Max = Higher(a.Max, b.Max);
+            a.First = a.First is null || (b.First is not null && b.First.Before(a.First)) ? b.First : a.First;
+            a.Last = a.Last is null || (b.Last is not null && a.Last.Before(b.Last)) ? b.Last : a.Last;
+            if (b.Values is not null)
+            {
+                a.Values ??= [];
+                foreach (var (v, count) in b.Values)
+                {
+                    a.Values[v] = a.Values.GetValueOrDefault(v) + count;
+                }
+                if (a.Values.Count > distinctLimit)
+                {
+                    Bound(a.Values);
+                    a.Overflow = true;
+                }
+            }
+            a.Overflow |= b.Overflow;
+        }
+    }
+
+    /// <summary>Drops the buckets outside the window at <paramref name="now"/> (they never come back in).</summary>
+    public void Prune(AggregateState state, DateTime now)
+    {
+        if (spec.Window.IsAllTime)
+        {
+            return;
+        }
+        var cut = ComputedWindows.Cut(spec.Window, now);
+        foreach (var key in state.Buckets.Keys.TakeWhile(k => k <= cut).ToList())
+        {
+            state.Buckets.Remove(key);
+        }
+    }
+
+    /// <summary>When the oldest bucket leaves the window (null: all time, or nothing left to leave).</summary>
+    public DateTime? NextExpiry(AggregateState state) =>
+        spec.Window.IsAllTime || state.Buckets.Count == 0 ? null : ComputedWindows.Expiry(spec.Window, state.Buckets.Keys.First());
+
+    /// <summary>The value at <paramref name="now"/> as JSON (null: none, e.g. no number in the window for avg).</summary>
+    public string? Value(AggregateState state, DateTime now)
+    {
+        var cut = ComputedWindows.Cut(spec.Window, now);
+        BucketState? inside = null;
+        foreach (var (key, bucket) in state.Buckets)
+        {
+            if (key > cut)
+            {
+                inside = inside is null ? Copy(bucket) : Combine(inside, bucket);
+            }
+        }
+        var total = inside ?? new BucketState();
+        return spec.Function switch
+        {
+            ComputedFunction.Count => total.Count.ToString(CultureInfo.InvariantCulture),
+            ComputedFunction.Sum => EventProperties.Number(total.Sum),
+            ComputedFunction.Avg => total.Numbers == 0 ? null : EventProperties.Number(Math.Round(total.Sum / total.Numbers, 6, MidpointRounding.ToEven)),
+            ComputedFunction.Min => total.Min is { } min ? EventProperties.Number(min) : null,
+            ComputedFunction.Max => total.Max is { } max ? EventProperties.Number(max) : null,
+            ComputedFunction.First => total.First?.ValueJson,
+            ComputedFunction.Last => total.Last?.ValueJson,
+            ComputedFunction.MostFrequent => total.Values is { Count: > 0 } values
+                ? values.OrderByDescending(v => v.Value).ThenBy(v => v.Key, StringComparer.Ordinal).First().Key
+                : null,
+            ComputedFunction.CountDistinct => CountDistinct(total).ToString(CultureInfo.InvariantCulture),
+            _ => "[" + string.Join(",", (total.Values?.Keys ?? Enumerable.Empty<string>()).Order(StringComparer.Ordinal)) + "]",
+        };
+    }
+
+    private BucketState Combine(BucketState a, BucketState b)
+    {
+        var state = new AggregateState { Buckets = { [0] = a } };
+        Merge(state, new AggregateState { Buckets = { [0] = b } });
+        return state.Buckets[0];
+    }
+
+    private long CountDistinct(BucketState total)
+    {
+        var values = total.Values;
+        if (values is null)
+        {
+            return 0;
+        }
+        if (!total.Overflow)
+        {
+            return values.Count;
+        }
+        // k-minimum-values: with the k smallest of uniformly spread 64-bit hashes, (k - 1) / (k-th hash / 2^64) estimates the distinct count.
+        var kth = values.Keys.Select(Hash).Max();
+        return (long)Math.Round((values.Count - 1) / ((double)kth / Math.Pow(2, 64)));
+    }
+
+    /// <summary>Keeps the <see cref="DistinctLimit"/> values with the smallest (hash, text).</summary>
+    private void Bound(Dictionary<string, long> values)
+    {
+        var drop = values.Keys.OrderBy(Hash).ThenBy(k => k, StringComparer.Ordinal).Skip(distinctLimit).ToList();
+        foreach (var key in drop)
+        {
+            values.Remove(key);
+        }
+    }
+
+    /// <summary>FNV-1a over the UTF-8 bytes, then a finalizer (so nearby texts spread over all 64 bits); stable across processes.</summary>
+    public static ulong Hash(string text)
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var b in Encoding.UTF8.GetBytes(text))
+        {
+            hash = (hash ^ b) * 1099511628211UL;
+        }
+        hash ^= hash >> 33;
+        hash *= 0xff51afd7ed558ccdUL;
+        hash ^= hash >> 33;
+        hash *= 0xc4ceb9fe1a85ec53UL;
+        hash ^= hash >> 33;
+        return hash;
+    }
+
+    private static BucketState Copy(BucketState b) => new()
+    {
+        Count = b.Count, Numbers = b.Numbers, Sum = b.Sum, Min = b.Min, Max = b.Max, First = b.First, Last = b.Last,
+        Values = b.Values is null ? null : new Dictionary<string, long>(b.Values), Overflow = b.Overflow,
+    };
+
+    private static decimal? Lower(decimal? a, decimal? b) => a is null ? b : b is null ? a : Math.Min(a.Value, b.Value);
+    private static decimal? Higher(decimal? a, decimal? b) => a is null ? b : b is null ? a : Math.Max(a.Value, b.Value);
+}

@@ -1,0 +1,184 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using ProfileStudio.Core.Storage;
+
+namespace ProfileStudio.Core.ComputedAttributes;
+
+/// <summary>One computed value of a profile, with its definition (for the profile page and the Profile API).</summary>
+public sealed record ComputedValue(ComputedAttributeDefinition Definition, string? ValueJson, DateTime ComputedAt)
+{
+    public string Name => Definition.Name;
+
+    /// <summary>The value as a JSON element (undefined when there is none).</summary>
+    public JsonElement Value => ValueJson is null ? default : JsonDocument.Parse(ValueJson).RootElement.Clone();
+}
+
+public sealed record HistogramBin(decimal From, decimal To, int Profiles);
+
+public sealed record TopValue(string ValueJson, int Profiles);
+
+public sealed record PreviewExample(long ProfileId, string? ValueJson);
+
+/// <summary>
+/// The distribution of a definition's values over profiles: a histogram for numbers, top values for
+/// anything else, and example profiles. <see cref="ProfilesScanned"/> is how many profiles it looked at.
+/// </summary>
+public sealed record ComputedDistribution(
+    int ProfilesScanned, int ProfilesWithValue, bool Numeric, IReadOnlyList<HistogramBin> Histogram, IReadOnlyList<TopValue> TopValues, IReadOnlyList<PreviewExample> Examples);
+
+/// <summary>
+/// Reads computed values: a profile's values, the distribution of an active definition's stored values,
+/// and a preview of a draft over current profiles (computed from their events, nothing stored).
+/// </summary>
+public sealed class ComputedAttributeReader(IDbContextFactory<ProfileStudioDbContext> dbFactory, TimeProvider time)
+{
+    /// <summary>How many profiles a preview computes (those with the most recent matching events).</summary>
+    public const int PreviewProfiles = 2000;
+
+    /// <summary>
+    /// The profile's values of active definitions (current version only), by name. A windowed value whose
+    /// oldest bucket has left the window since it was stored is computed afresh from its state, so a read
+    /// never shows an event that is out of the window even before the expiry job comes by.
+    /// </summary>
+    public async Task<IReadOnlyList<ComputedValue>> ValuesOfProfileAsync(long profileId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var rows = await (
+            from s in db.ComputedAttributeStates.AsNoTracking()
+            join d in db.ComputedAttributeDefinitions.AsNoTracking() on s.DefinitionId equals d.Id
+            where s.ProfileId == profileId && s.MergedFromId == 0 && d.Status == ComputedStatus.Active && s.Version == d.Version
+            select new { s, d }).ToListAsync(ct);
+        var now = time.GetUtcNow().UtcDateTime;
+        var values = new List<ComputedValue>();
+        foreach (var row in rows)
+        {
+            if (row.s.NextExpiryAt is { } expiry && expiry <= now)
+            {
+                var aggregator = new ComputedAggregator(row.d.ToSpec());
+                values.Add(new(row.d, aggregator.Value(AggregateState.FromJson(row.s.StateJson), now), now));
+            }
+            else
+            {
+                values.Add(new(row.d, row.s.ValueJson, row.s.ComputedAt));
+            }
+        }
+        return values.OrderBy(v => v.Name, StringComparer.OrdinalIgnoreCase).ToList();
+    }
+
+    /// <summary>The distribution of an active definition's stored values (at most <paramref name="take"/> profiles read).</summary>
+    public async Task<ComputedDistribution> DistributionAsync(int definitionId, int take = 100_000, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var definition = await db.ComputedAttributeDefinitions.AsNoTracking().FirstOrDefaultAsync(d => d.Id == definitionId, ct);
+        if (definition is null)
+        {
+            return Distribution([], false);
+        }
+        var values = await db.ComputedAttributeStates.AsNoTracking()
+            .Where(s => s.DefinitionId == definitionId && s.MergedFromId == 0 && s.Version == definition.Version)
+            .OrderBy(s => s.ProfileId).Take(take).Select(s => new { s.ProfileId, s.ValueJson }).ToListAsync(ct);
+        return Distribution(values.Select(v => (v.ProfileId, v.ValueJson)).ToList(), IsNumeric(definition.Function));
+    }
+
+    /// <summary>
+    /// What a draft would give over current profiles, before it is saved or activated: computed from the
+    /// timeline of the <see cref="PreviewProfiles"/> profiles with the most recent matching events.
+    /// </summary>
+    public async Task<ComputedDistribution> PreviewAsync(ComputedAttributeDraft draft, CancellationToken ct = default)
+    {
+        if (ComputedAttributeValidator.Validate(draft).Count > 0)
+        {
+            return Distribution([], false);
+        }
+        var spec = new ComputedAttributeSpec(0, 0, draft.Name, draft.Function, draft.EventNames, draft.PropertyPath, draft.Conditions, draft.Window);
+        var aggregator = new ComputedAggregator(spec);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var profiles = await ComputedEventSamples.RecentProfilesAsync(db, draft.EventNames, PreviewProfiles, ct);
+        var events = await ComputedEventSamples.EventsOfAsync(db, profiles, draft.EventNames, ct);
+        var now = time.GetUtcNow().UtcDateTime;
+        var values = new List<(long, string?)>();
+        foreach (var profile in profiles)
+        {
+            var state = ComputedComputation.FromEvents(aggregator, events.GetValueOrDefault(profile) ?? []);
+            if (state is not null)
+            {
+                values.Add((profile, aggregator.Value(state, now)));
+            }
+        }
+        return Distribution(values, IsNumeric(draft.Function));
+    }
+
+    private static bool IsNumeric(ComputedFunction f) => f is not (ComputedFunction.MostFrequent or ComputedFunction.Distinct or ComputedFunction.First or ComputedFunction.Last);
+
+    private static ComputedDistribution Distribution(List<(long Profile, string? Value)> values, bool numeric)
+    {
+        var present = values.Where(v => v.Value is not null and not "null").ToList();
+        var examples = values.Take(10).Select(v => new PreviewExample(v.Profile, v.Value)).ToList();
+        var numbers = numeric
+            ? present.Select(v => decimal.TryParse(v.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) ? (decimal?)n : null).Where(n => n is not null).Select(n => n!.Value).ToList()
+            : [];
+        var top = present.GroupBy(v => v.Value!).Select(g => new TopValue(g.Key, g.Count()))
+            .OrderByDescending(t => t.Profiles).ThenBy(t => t.ValueJson, StringComparer.Ordinal).Take(20).ToList();
+        return new(values.Count, present.Count, numeric && numbers.Count > 0, Histogram(numbers), top, examples);
+    }
+
+    /// <summary>Up to 20 equal-width bins from the smallest to the largest value.</summary>
+    private static List<HistogramBin> Histogram(List<decimal> numbers)
+    {
+        if (numbers.Count == 0)
+        {
+            return [];
+        }
+        var (min, max) = (numbers.Min(), numbers.Max());
+        if (min == max)
+        {
+            return [new HistogramBin(min, max, numbers.Count)];
+        }
+        var bins = Math.Min(20, numbers.Distinct().Count());
+        var width = (max - min) / bins;
+        var counts = new int[bins];
+        foreach (var n in numbers)
+        {
+            counts[Math.Min(bins - 1, (int)((n - min) / width))]++;
+        }
+        return counts.Select((c, i) => new HistogramBin(min + i * width, i == bins - 1 ? max : min + (i + 1) * width, c)).ToList();
+    }
+}
+
+/// <summary>Computes a state from scratch from a profile's events (backfill, recompute, preview).</summary>
+public static class ComputedComputation
+{
+    /// <summary>The state of the matching events (null: none matched, so the profile has no value).</summary>
+    public static AggregateState? FromEvents(ComputedAggregator aggregator, IEnumerable<ComputedEvent> events)
+    {
+        AggregateState? state = null;
+        foreach (var e in events)
+        {
+            if (!aggregator.Filter.MatchesName(e.Name))
+            {
+                continue;
+            }
+            using var document = Parse(e.PropertiesJson);
+            if (document is null || !aggregator.Filter.Matches(e.Name, document.RootElement))
+            {
+                continue;
+            }
+            state ??= new AggregateState();
+            aggregator.Add(state, e.EventAt, e.MessageId, document.RootElement);
+        }
+        return state;
+    }
+
+    public static JsonDocument? Parse(string json)
+    {
+        try
+        {
+            return JsonDocument.Parse(json);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}

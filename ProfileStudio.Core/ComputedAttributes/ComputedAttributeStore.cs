@@ -1,0 +1,328 @@
+using Microsoft.EntityFrameworkCore;
+using ProfileStudio.Core.Auditing;
+using ProfileStudio.Core.Storage;
+
+namespace ProfileStudio.Core.ComputedAttributes;
+
+/// <summary>The outcome of a save or status change: the saved definition, or the problems to fix (nothing saved).</summary>
+public sealed record ComputedAttributeResult(bool Succeeded, IReadOnlyList<string> Problems, ComputedAttributeDefinition? Definition = null)
+{
+    public static ComputedAttributeResult Fail(params string[] problems) => new(false, problems);
+}
+
+public enum BackfillState
+{
+    /// <summary>A draft or disabled definition: nothing is computed.</summary>
+    NotStarted,
+
+    /// <summary>Activated; the backfill job has not picked it up yet.</summary>
+    Waiting,
+
+    Running,
+    Done,
+
+    /// <summary>The last attempt failed (<see cref="BackfillProgress.Error"/>); the job retries.</summary>
+    Failed,
+}
+
+/// <summary>How far a definition's backfill got: processed of total profiles, and an estimate of the time left.</summary>
+public sealed record BackfillProgress(BackfillState State, int Version, long Processed, long Total, DateTime? StartedAt, DateTime? FinishedAt, TimeSpan? Eta, string? Error)
+{
+    /// <summary>0..1 for a progress bar.</summary>
+    public double Fraction => State == BackfillState.Done ? 1 : Total <= 0 ? 0 : Math.Clamp((double)Processed / Total, 0, 1);
+
+    public static BackfillProgress Of(ComputedAttributeDefinition d, DateTime now)
+    {
+        if (d.Status != ComputedStatus.Active || d.BackfillVersion != d.Version)
+        {
+            return new(BackfillState.NotStarted, d.Version, 0, 0, null, null, null, null);
+        }
+        if (d.BackfillDone)
+        {
+            return new(BackfillState.Done, d.Version, d.BackfillTotal, d.BackfillTotal, d.BackfillStartedAt, d.BackfillFinishedAt, TimeSpan.Zero, null);
+        }
+        if (d.BackfillError is { } error)
+        {
+            return new(BackfillState.Failed, d.Version, d.BackfillProcessed, d.BackfillTotal, d.BackfillStartedAt, null, null, error);
+        }
+        if (d.BackfillStartedAt is not { } started)
+        {
+            return new(BackfillState.Waiting, d.Version, 0, 0, null, null, null, null);
+        }
+        TimeSpan? eta = null;
+        if (d.BackfillProcessed > 0 && d.BackfillTotal >= d.BackfillProcessed)
+        {
+            var elapsed = now - started;
+            eta = TimeSpan.FromTicks((long)(elapsed.Ticks * ((double)(d.BackfillTotal - d.BackfillProcessed) / d.BackfillProcessed)));
+        }
+        return new(BackfillState.Running, d.Version, d.BackfillProcessed, d.BackfillTotal, started, null, eta, null);
+    }
+}
+
+/// <summary>
+/// The computed attribute definitions as stored. Every change is checked and audited. Activating a
+/// definition, or saving an edit of an active one (a new version), starts its backfill
+/// (<see cref="ComputedAttributeBackfill"/>); disabling one removes its values. The active definitions are
+/// published to <see cref="ComputedDefinitionCatalog"/>, which the live stage reads.
+/// </summary>
+public sealed class ComputedAttributeStore(
+    IDbContextFactory<ProfileStudioDbContext> dbFactory, AuditLog audit, TimeProvider time, ComputedDefinitionCatalog catalog)
+{
+    // One writer at a time: the unique-name check and the write that relies on it stay together.
+    private readonly SemaphoreSlim _writes = new(1, 1);
+
+    /// <summary>Every definition, by name.</summary>
+    public async Task<IReadOnlyList<ComputedAttributeDefinition>> ListAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var all = await db.ComputedAttributeDefinitions.AsNoTracking().ToListAsync(ct);
+        return all.OrderBy(d => d.Name, StringComparer.OrdinalIgnoreCase).ToList();
+    }
+
+    public async Task<ComputedAttributeDefinition?> GetAsync(int id, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.ComputedAttributeDefinitions.AsNoTracking().FirstOrDefaultAsync(d => d.Id == id, ct);
+    }
+
+    public async Task<ComputedAttributeDefinition?> FindByNameAsync(string name, CancellationToken ct = default)
+    {
+        var all = await ListAsync(ct);
+        return all.FirstOrDefault(d => string.Equals(d.Name, name.Trim(), StringComparison.OrdinalIgnoreCase));
+    }
+
+    /// <summary>The backfill progress of a definition (null: no such definition).</summary>
+    public async Task<BackfillProgress?> BackfillAsync(int id, CancellationToken ct = default) =>
+        await GetAsync(id, ct) is { } d ? BackfillProgress.Of(d, time.GetUtcNow().UtcDateTime) : null;
+
+    /// <summary>The problems of a draft (empty: it can be saved), with the property kinds seen in its events.</summary>
+    public async Task<IReadOnlyList<string>> ValidateAsync(ComputedAttributeDraft draft, int? id = null, CancellationToken ct = default)
+    {
+        var observed = await ObservedKindsAsync(draft, ct);
+        var problems = ComputedAttributeValidator.Validate(draft, observed).ToList();
+        if (problems.Count == 0 && await FindByNameAsync(draft.Name, ct) is { } same && same.Id != id)
+        {
+            problems.Add($"A computed attribute named \"{same.Name}\" exists already.");
+        }
+        return problems;
+    }
+
+    /// <summary>
+    /// Creates (<paramref name="id"/> null: a draft) or changes a definition. Saving an active definition
+    /// makes a new version and backfills it again; values of the old version are not shown meanwhile.
+    /// </summary>
+    public async Task<ComputedAttributeResult> SaveAsync(AuditActor actor, int? id, ComputedAttributeDraft draft, CancellationToken ct = default)
+    {
+        draft = Normalize(draft);
+        await _writes.WaitAsync(ct);
+        try
+        {
+            var problems = await ValidateAsync(draft, id, ct);
+            if (problems.Count > 0)
+            {
+                return new(false, problems);
+            }
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var now = time.GetUtcNow().UtcDateTime;
+            ComputedAttributeDefinition definition;
+            if (id is { } existing)
+            {
+                if (await db.ComputedAttributeDefinitions.FirstOrDefaultAsync(d => d.Id == existing, ct) is not { } found)
+                {
+                    return ComputedAttributeResult.Fail($"There is no computed attribute {existing}.");
+                }
+                definition = found;
+                definition.Version++;
+                if (definition.Status == ComputedStatus.Active)
+                {
+                    StartBackfill(definition);
+                }
+            }
+            else
+            {
+                definition = new ComputedAttributeDefinition { Status = ComputedStatus.Draft, Version = 1, CreatedAt = now };
+                db.ComputedAttributeDefinitions.Add(definition);
+            }
+            Apply(definition, draft);
+            (definition.UpdatedAt, definition.UpdatedBy) = (now, actor.Name);
+            await db.SaveChangesAsync(ct);
+            await audit.RecordAsync(actor, id is null ? "computed_attribute.create" : "computed_attribute.update", definition.Name,
+                $"{ComputedFunctions.Describe(definition.Function, definition.PropertyPath)} over {string.Join(", ", definition.EventNames)}, {definition.Window}; version {definition.Version}", ct);
+            await RefreshCatalogAsync(ct);
+            return new(true, [], definition);
+        }
+        finally
+        {
+            _writes.Release();
+        }
+    }
+
+    /// <summary>Makes a definition active and starts its backfill (a disabled one is computed afresh).</summary>
+    public Task<ComputedAttributeResult> ActivateAsync(AuditActor actor, int id, CancellationToken ct = default) =>
+        ChangeStatusAsync(actor, id, ComputedStatus.Active, ct);
+
+    /// <summary>Stops computing a definition and removes its values; activating it again backfills it.</summary>
+    public Task<ComputedAttributeResult> DisableAsync(AuditActor actor, int id, CancellationToken ct = default) =>
+        ChangeStatusAsync(actor, id, ComputedStatus.Disabled, ct);
+
+    /// <summary>Deletes a draft or disabled definition (an active one must be disabled first).</summary>
+    public async Task<ComputedAttributeResult> DeleteAsync(AuditActor actor, int id, CancellationToken ct = default)
+    {
+        await _writes.WaitAsync(ct);
+        try
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            if (await db.ComputedAttributeDefinitions.FirstOrDefaultAsync(d => d.Id == id, ct) is not { } definition)
+            {
+                return ComputedAttributeResult.Fail($"There is no computed attribute {id}.");
+            }
+            if (definition.Status == ComputedStatus.Active)
+            {
+                return ComputedAttributeResult.Fail($"\"{definition.Name}\" is active: disable it before deleting it.");
+            }
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            await db.Database.ExecuteSqlAsync($"DELETE FROM ComputedAttributeStates WHERE DefinitionId = {id}", ct);
+            db.ComputedAttributeDefinitions.Remove(definition);
+            await db.SaveChangesAsync(ct);
+            await transaction.CommitAsync(ct);
+            await audit.RecordAsync(actor, "computed_attribute.delete", definition.Name, "", ct);
+            await RefreshCatalogAsync(ct);
+            return new(true, [], definition);
+        }
+        finally
+        {
+            _writes.Release();
+        }
+    }
+
+    private async Task<ComputedAttributeResult> ChangeStatusAsync(AuditActor actor, int id, ComputedStatus status, CancellationToken ct)
+    {
+        await _writes.WaitAsync(ct);
+        try
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            if (await db.ComputedAttributeDefinitions.FirstOrDefaultAsync(d => d.Id == id, ct) is not { } definition)
+            {
+                return ComputedAttributeResult.Fail($"There is no computed attribute {id}.");
+            }
+            if (definition.Status == status)
+            {
+                return new(true, [], definition);
+            }
+            if (status == ComputedStatus.Active && ComputedAttributeValidator.Validate(definition.ToDraft()) is { Count: > 0 } problems)
+            {
+                return new(false, problems);
+            }
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            definition.Status = status;
+            (definition.UpdatedAt, definition.UpdatedBy) = (time.GetUtcNow().UtcDateTime, actor.Name);
+            if (status == ComputedStatus.Active)
+            {
+                StartBackfill(definition);
+            }
+            else
+            {
+                // A disabled definition's values are no longer kept current: they go rather than go stale.
+                await db.Database.ExecuteSqlAsync($"DELETE FROM ComputedAttributeStates WHERE DefinitionId = {id}", ct);
+                definition.BackfillVersion = 0;
+                definition.BackfillDone = false;
+            }
+            await db.SaveChangesAsync(ct);
+            await transaction.CommitAsync(ct);
+            await audit.RecordAsync(actor, status == ComputedStatus.Active ? "computed_attribute.activate" : "computed_attribute.disable", definition.Name,
+                $"version {definition.Version}", ct);
+            await RefreshCatalogAsync(ct);
+            return new(true, [], definition);
+        }
+        finally
+        {
+            _writes.Release();
+        }
+    }
+
+    /// <summary>Publishes the active definitions to the live stage (and wakes the backfill job).</summary>
+    public async Task RefreshCatalogAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var active = await db.ComputedAttributeDefinitions.AsNoTracking().Where(d => d.Status == ComputedStatus.Active).ToListAsync(ct);
+        catalog.Publish(active.Select(d => d.ToSpec()));
+    }
+
+    /// <summary>The backfill of the definition's current version starts from the first profile.</summary>
+    internal static void StartBackfill(ComputedAttributeDefinition d)
+    {
+        d.BackfillVersion = d.Version;
+        d.BackfillCursor = 0;
+        d.BackfillDone = false;
+        d.BackfillProcessed = 0;
+        d.BackfillTotal = 0;
+        d.BackfillStartedAt = null;
+        d.BackfillFinishedAt = null;
+        d.BackfillError = null;
+    }
+
+    private static void Apply(ComputedAttributeDefinition d, ComputedAttributeDraft draft)
+    {
+        d.Name = draft.Name;
+        d.Description = draft.Description;
+        d.Function = draft.Function;
+        d.EventNames = draft.EventNames;
+        d.PropertyPath = draft.PropertyPath;
+        d.Conditions = draft.Conditions;
+        (d.WindowUnit, d.WindowSize) = (draft.Window.Unit, draft.Window.IsAllTime ? 0 : draft.Window.Size);
+    }
+
+    private static ComputedAttributeDraft Normalize(ComputedAttributeDraft draft) => draft with
+    {
+        Name = draft.Name?.Trim() ?? "",
+        Description = string.IsNullOrWhiteSpace(draft.Description) ? null : draft.Description.Trim(),
+        EventNames = (draft.EventNames ?? []).Where(n => !string.IsNullOrWhiteSpace(n)).Select(n => n.Trim()).Distinct(StringComparer.Ordinal).ToList(),
+        PropertyPath = string.IsNullOrWhiteSpace(draft.PropertyPath) ? null : draft.PropertyPath.Trim(),
+        Conditions = (draft.Conditions ?? []).Select(c => c with { Path = c.Path?.Trim() ?? "", Values = c.Values ?? [] }).ToList(),
+        Window = draft.Window ?? LookbackWindow.AllTime,
+    };
+
+    /// <summary>The kinds each property path had in recent events of the draft's names (for the validator and the editor's pickers).</summary>
+    public async Task<IReadOnlyDictionary<string, PropertyKinds>> ObservedKindsAsync(ComputedAttributeDraft draft, CancellationToken ct = default)
+    {
+        var paths = new[] { draft.PropertyPath }.Concat((draft.Conditions ?? []).Select(c => c.Path))
+            .Where(p => !string.IsNullOrWhiteSpace(p)).Select(p => p!.Trim()).Distinct().ToList();
+        var names = (draft.EventNames ?? []).Where(n => !string.IsNullOrWhiteSpace(n)).ToList();
+        if (paths.Count == 0 || names.Count == 0)
+        {
+            return new Dictionary<string, PropertyKinds>();
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var samples = await ComputedEventSamples.RecentPropertiesAsync(db, names, 2000, ct);
+        var kinds = new Dictionary<string, PropertyKinds>();
+        foreach (var json in samples)
+        {
+            foreach (var path in paths)
+            {
+                if (EventProperties.Find(json, path) is { } value)
+                {
+                    kinds[path] = kinds.GetValueOrDefault(path) | PropertyKindsExtensions.Of(value.ValueKind);
+                }
+            }
+        }
+        return kinds;
+    }
+}
+
+/// <summary>The active definitions the live stage computes, published by the store whenever they change.</summary>
+public sealed class ComputedDefinitionCatalog
+{
+    private volatile IReadOnlyList<ComputedAttributeSpec> _active = [];
+
+    /// <summary>An immutable snapshot: a run reads it once.</summary>
+    public IReadOnlyList<ComputedAttributeSpec> Active => _active;
+
+    /// <summary>Raised after <see cref="Publish"/> (the backfill job wakes up).</summary>
+    public event Action? Changed;
+
+    public void Publish(IEnumerable<ComputedAttributeSpec> active)
+    {
+        _active = active.ToList();
+        Changed?.Invoke();
+    }
+}

@@ -1,0 +1,150 @@
+using System.Globalization;
+using ProfileStudio.Core.Ingestion;
+
+namespace ProfileStudio.Core.ComputedAttributes;
+
+/// <summary>
+/// Checks a definition before it is saved, in words a marketer can act on. Where events were seen,
+/// <paramref name="observed"/> gives the kinds each property path had in the chosen events, so
+/// "sum over a text property" is caught before it silently sums nothing.
+/// </summary>
+public static class ComputedAttributeValidator
+{
+    public const int MaxEventNameLength = 200;
+
+    /// <summary>The longest window per unit (ten years).</summary>
+    public static int MaxWindowSize(WindowUnit unit) => unit switch
+    {
+        WindowUnit.Hours => 24 * 366 * 10,
+        WindowUnit.Days => 3660,
+        WindowUnit.Weeks => 522,
+        WindowUnit.Months => 120,
+        _ => 0,
+    };
+
+    /// <summary>The problems of <paramref name="draft"/> (empty: it can be saved).</summary>
+    public static IReadOnlyList<string> Validate(ComputedAttributeDraft draft, IReadOnlyDictionary<string, PropertyKinds>? observed = null)
+    {
+        var problems = new List<string>();
+        if (AttributeKeys.Problem(draft.Name) is { } nameProblem)
+        {
+            problems.Add(nameProblem);
+        }
+        if ((draft.Description?.Length ?? 0) > ComputedAttributeDefinition.MaxDescriptionLength)
+        {
+            problems.Add($"The description has {draft.Description!.Length} characters; at most {ComputedAttributeDefinition.MaxDescriptionLength}.");
+        }
+        var names = draft.EventNames ?? [];
+        if (names.Count == 0 || names.All(string.IsNullOrWhiteSpace))
+        {
+            problems.Add("Choose at least one event name (e.g. Order Completed).");
+        }
+        else if (names.Count > ComputedAttributeDefinition.MaxEventNames)
+        {
+            problems.Add($"{names.Count} event names chosen; at most {ComputedAttributeDefinition.MaxEventNames}.");
+        }
+        foreach (var name in names.Where(n => (n?.Length ?? 0) > MaxEventNameLength))
+        {
+            problems.Add($"The event name \"{name[..40]}…\" is longer than {MaxEventNameLength} characters.");
+        }
+        var path = draft.PropertyPath?.Trim();
+        if (draft.Function == ComputedFunction.Count)
+        {
+            if (!string.IsNullOrEmpty(path))
+            {
+                problems.Add("count counts events and reads no property: leave the property empty (use a condition to count only some events).");
+            }
+        }
+        else if (string.IsNullOrEmpty(path))
+        {
+            problems.Add($"{ComputedFunctions.Key(draft.Function)} needs the event property it aggregates (e.g. amount).");
+        }
+        else if (AttributeKeys.Problem(path) is { } pathProblem)
+        {
+            problems.Add($"Property: {pathProblem}");
+        }
+        else if (ComputedFunctions.IsNumeric(draft.Function) && observed is not null && observed.TryGetValue(path, out var kinds)
+            && kinds != PropertyKinds.None && !kinds.HasFlag(PropertyKinds.Number))
+        {
+            problems.Add($"{ComputedFunctions.Key(draft.Function)} needs a number, but \"{path}\" holds {kinds.Words()} in the chosen events; " +
+                "use count_distinct, most_frequent, distinct, first or last for it, or choose a number property.");
+        }
+        var conditions = draft.Conditions ?? [];
+        if (conditions.Count > ComputedAttributeDefinition.MaxConditions)
+        {
+            problems.Add($"{conditions.Count} conditions; at most {ComputedAttributeDefinition.MaxConditions}.");
+        }
+        for (var i = 0; i < conditions.Count; i++)
+        {
+            problems.AddRange(ConditionProblems(conditions[i], i + 1, observed));
+        }
+        problems.AddRange(WindowProblems(draft.Window));
+        return problems;
+    }
+
+    private static IEnumerable<string> ConditionProblems(EventCondition condition, int number, IReadOnlyDictionary<string, PropertyKinds>? observed)
+    {
+        var label = $"Condition {number}";
+        if (AttributeKeys.Problem(condition.Path) is { } pathProblem)
+        {
+            yield return $"{label}: {pathProblem}";
+            yield break;
+        }
+        var values = condition.Values ?? [];
+        switch (condition.Operator)
+        {
+            case ConditionOperator.Exists when values.Count > 0:
+                yield return $"{label}: \"exists\" takes no value.";
+                break;
+            case ConditionOperator.InList when values.Count == 0:
+                yield return $"{label}: \"in list\" needs at least one value.";
+                break;
+            case ConditionOperator.InList when values.Count > 100:
+                yield return $"{label}: \"in list\" takes at most 100 values.";
+                break;
+            case not (ConditionOperator.Exists or ConditionOperator.InList) when values.Count != 1:
+                yield return $"{label}: \"{OperatorWords(condition.Operator)}\" needs exactly one value.";
+                break;
+            case ConditionOperator.LessThan or ConditionOperator.LessOrEqual or ConditionOperator.GreaterThan or ConditionOperator.GreaterOrEqual
+                when !decimal.TryParse(values[0], NumberStyles.Float, CultureInfo.InvariantCulture, out _):
+                yield return $"{label}: \"{OperatorWords(condition.Operator)}\" compares numbers; \"{values[0]}\" is not a number.";
+                break;
+            case ConditionOperator.LessThan or ConditionOperator.LessOrEqual or ConditionOperator.GreaterThan or ConditionOperator.GreaterOrEqual
+                when observed is not null && observed.TryGetValue(condition.Path, out var kinds) && kinds != PropertyKinds.None && !kinds.HasFlag(PropertyKinds.Number):
+                yield return $"{label}: \"{OperatorWords(condition.Operator)}\" compares numbers, but \"{condition.Path}\" holds {kinds.Words()} in the chosen events.";
+                break;
+        }
+    }
+
+    private static IEnumerable<string> WindowProblems(LookbackWindow? window)
+    {
+        if (window is null)
+        {
+            yield return "Choose a lookback window (all time, or the last N hours, days, weeks or months).";
+            yield break;
+        }
+        if (window.Unit == WindowUnit.AllTime || !Enum.IsDefined(window.Unit))
+        {
+            yield break;
+        }
+        var max = MaxWindowSize(window.Unit);
+        if (window.Size < 1 || window.Size > max)
+        {
+            yield return $"The window is the last N {window.Unit.ToString().ToLowerInvariant()}, with N from 1 to {max}; {window.Size} is outside that.";
+        }
+    }
+
+    public static string OperatorWords(ConditionOperator op) => op switch
+    {
+        ConditionOperator.Equals => "equals",
+        ConditionOperator.NotEquals => "not equals",
+        ConditionOperator.LessThan => "<",
+        ConditionOperator.LessOrEqual => "<=",
+        ConditionOperator.GreaterThan => ">",
+        ConditionOperator.GreaterOrEqual => ">=",
+        ConditionOperator.Contains => "contains",
+        ConditionOperator.StartsWith => "starts with",
+        ConditionOperator.InList => "in list",
+        _ => "exists",
+    };
+}
