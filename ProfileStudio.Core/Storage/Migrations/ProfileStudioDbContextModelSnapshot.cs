@@ -366,6 +366,10 @@ namespace ProfileStudio.Core.Storage.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Formula")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Function")
                         .IsRequired()
                         .HasMaxLength(20)
