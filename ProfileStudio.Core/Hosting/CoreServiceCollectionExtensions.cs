@@ -69,6 +69,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<ComputedAttributes.ComputedDefinitionCatalog>();
         services.AddSingleton<ComputedAttributes.ComputedAttributeStore>();
         services.AddSingleton<ComputedAttributes.ComputedAttributeReader>();
+        services.AddSingleton<ComputedAttributes.Expressions.ExpressionAttributes>();
         services.AddSingleton<ProfileEraser>();
         services.AddOptions<UnificationOptions>().Bind(configuration.GetSection(UnificationOptions.Section));
         services.AddHostedService<UnificationWorker>();

@@ -97,6 +97,17 @@ public sealed partial class ExpressionFormula
             : new ExpressionValidation(new ExpressionFormula(text, root, checker.Dependencies, resultType, checker.UsesClock), []);
     }
 
+    /// <summary>The names a formula reads, whatever they are (empty when it does not parse).</summary>
+    public static IReadOnlySet<string> NamesIn(string? text)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        if (Parse(text, ExpressionSchema.Open).Formula is { } formula)
+        {
+            names.UnionWith(formula.Dependencies.Select(d => d.Name));
+        }
+        return names;
+    }
+
     private static ExpressionValidation Fail(ExpressionProblem problem) => new(null, [problem]);
 
     private static ExpressionProblem? NestingProblem(string text)

@@ -35,9 +35,15 @@ public sealed class ExpressionSchema
 
     public static ExpressionSchema Empty { get; } = new([]);
 
+    /// <summary>Takes any name as an attribute of unknown type: for checking syntax and functions only.</summary>
+    public static ExpressionSchema Open { get; } = new([]) { _open = true };
+
+    private bool _open;
+
     public IReadOnlyCollection<ExpressionInput> Inputs => _inputs.Values;
 
-    public ExpressionInput? Find(string name) => _inputs.GetValueOrDefault(name);
+    public ExpressionInput? Find(string name) =>
+        _inputs.GetValueOrDefault(name) ?? (_open ? new ExpressionInput(name, ExpressionInputKind.Attribute, ExpressionValueType.Any) : null);
 
     /// <summary>Up to three known names close to <paramref name="name"/> (case or a small typo), closest first.</summary>
     public IReadOnlyList<string> Suggest(string name) =>
