@@ -38,6 +38,10 @@ public sealed class ProfileStudioDbContext(DbContextOptions<ProfileStudioDbConte
     public DbSet<ChangeFeed.ChangeFeedCheckpoint> ChangeFeedCheckpoints => Set<ChangeFeed.ChangeFeedCheckpoint>();
     public DbSet<MergePolicy> MergePolicies => Set<MergePolicy>();
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
+    public DbSet<Schema.SchemaAttribute> SchemaAttributes => Set<Schema.SchemaAttribute>();
+    public DbSet<Schema.SchemaEvent> SchemaEvents => Set<Schema.SchemaEvent>();
+    public DbSet<Schema.SchemaProfile> SchemaProfiles => Set<Schema.SchemaProfile>();
+    public DbSet<Schema.SchemaState> SchemaStates => Set<Schema.SchemaState>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
