@@ -59,6 +59,10 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<ChangeFeed.ChangeFeedSignal>();
         services.AddSingleton<ChangeFeed.ChangeFeedStore>();
         services.AddSingleton<ChangeFeed.IChangeFeedConsumer, ChangeFeed.StudioPagesConsumer>();
+        services.AddSingleton<Schema.SchemaMaintainer>();
+        services.AddSingleton<Schema.SchemaCatalog>();
+        services.AddSingleton<ChangeFeed.IChangeFeedConsumer, Schema.SchemaConsumer>();
+        services.AddHostedService<Schema.SchemaBackfill>();
         services.AddHostedService<ChangeFeed.ChangeFeedHost>();
         services.AddHostedService<ChangeFeed.ChangeFeedPruning>();
         services.AddMetrics();

@@ -53,6 +53,8 @@ public static class NavCatalog
             "Connect websites, apps and file exports; get write keys and setup snippets; watch messages arrive live."),
         new("Data", "Files", MudBlazor.Icons.Material.Filled.UploadFile, typeof(Data.Batches.BatchesPage),
             "Upload CSV or NDJSON exports to batch sources, map their columns, follow the progress and download rejected rows."),
+        new("Data", "Schema", MudBlazor.Icons.Material.Filled.Schema, typeof(Data.Schema.SchemaPage),
+            "Every profile attribute and event the sources send: types, fill rates, volumes, properties and examples."),
         new("Data", "Rejected messages", MudBlazor.Icons.Material.Filled.ReportProblem, typeof(Data.Rejected.RejectedMessagesPage),
             "Messages that failed validation, with the reason, kept so nothing is lost silently."),
         new("Admin", "Users", MudBlazor.Icons.Material.Filled.ManageAccounts, typeof(Admin.Users.UsersPage),
