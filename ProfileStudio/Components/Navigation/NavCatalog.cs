@@ -41,6 +41,8 @@ public static class NavCatalog
             "Look anyone up by any identifier (email:…, phone:…, user_id:…), a name or an email, and read one complete profile: attributes with where each value came from, identities, timeline."),
         new("Profiles", "Merge policies", MudBlazor.Icons.Material.Filled.MergeType, typeof(Profiles.MergePolicies.MergePoliciesPage),
             "How conflicting values from different sources combine: most recent wins, or an ordered list of sources, with per-attribute overrides."),
+        new("Profiles", "Computed attributes", MudBlazor.Icons.Material.Filled.Functions, typeof(Profiles.Computed.ComputedAttributesPage),
+            "Traits computed from behaviour (count, sum, average, most frequent… of events over a window) or by a formula over other attributes, live on every profile."),
         new("Identity", "Insights", MudBlazor.Icons.Material.Filled.Insights, typeof(Identity.InsightsPage),
             "Every merge, refused merge, blocked value and moved device, with the message that caused it."),
         new("Identity", "Simulator", MudBlazor.Icons.Material.Filled.Science, typeof(Identity.Simulator.SimulatorPage),
