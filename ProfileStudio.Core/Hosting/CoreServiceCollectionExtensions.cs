@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using ProfileStudio.Core.Accounts;
 using ProfileStudio.Core.Auditing;
+using ProfileStudio.Core.ComputedAttributes;
 using ProfileStudio.Core.Demo;
 using ProfileStudio.Core.Identity;
 using ProfileStudio.Core.MergePolicies;
@@ -74,6 +75,13 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<ComputedAttributes.ComputedAttributeStore>();
         services.AddSingleton<ComputedAttributes.ComputedAttributeReader>();
         services.AddSingleton<ComputedAttributes.Expressions.ExpressionAttributes>();
+        services.AddOptions<ComputedAttributes.ComputedAttributeOptions>().Bind(configuration.GetSection(ComputedAttributes.ComputedAttributeOptions.Section));
+        // The unification pipeline with the computed-attributes stage at its end (the worker, splits and rebuilds run it).
+        services.AddSingleton(sp => UnificationPipeline.Default.WithComputedAttributes(sp.GetRequiredService<ComputedAttributes.ComputedDefinitionCatalog>()));
+        services.AddSingleton<ComputedAttributes.ComputedAttributeBackfillJob>();
+        services.AddHostedService(sp => sp.GetRequiredService<ComputedAttributes.ComputedAttributeBackfillJob>());
+        services.AddSingleton<ComputedAttributes.ComputedAttributeExpiryJob>();
+        services.AddHostedService(sp => sp.GetRequiredService<ComputedAttributes.ComputedAttributeExpiryJob>());
         services.AddSingleton<ProfileEraser>();
         services.AddOptions<UnificationOptions>().Bind(configuration.GetSection(UnificationOptions.Section));
         services.AddHostedService<UnificationWorker>();

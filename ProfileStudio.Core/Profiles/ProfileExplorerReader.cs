@@ -39,8 +39,12 @@ public sealed record TimelineFilter(string? Name = null, DateTime? FromUtc = nul
 /// name, attributes through a policy, timeline pages under the explorer's filter, plus the two small
 /// reads the reader does not offer (the event names for the filter, and an event's lake message).
 /// </summary>
-public sealed class ProfileExplorerReader(ProfileReader reader, IDbContextFactory<ProfileStudioDbContext> dbFactory)
+public sealed class ProfileExplorerReader(ProfileReader reader, IDbContextFactory<ProfileStudioDbContext> dbFactory, ComputedAttributes.ComputedAttributeReader computed)
 {
+    /// <summary>The profile's computed values (active definitions), with computed-at and the definition, by name.</summary>
+    public Task<IReadOnlyList<ComputedAttributes.ComputedValue>> ComputedAsync(long profileId, CancellationToken ct = default) =>
+        computed.ValuesOfProfileAsync(profileId, ct);
+
     public async Task<ProfileHeader?> HeaderAsync(long profileId, MergePolicy defaultPolicy, CancellationToken ct = default)
     {
         if (await reader.MetadataAsync(profileId, ct) is not { } metadata)

@@ -88,7 +88,7 @@ public sealed class ComponentSplit(SqliteConnection reading, UnificationStore st
 
         var neverLink = store.ReadNeverLinks().Where(p => scope.Contains(p.A) && scope.Contains(p.B));
         var graph = IdentityGraph.Restore(rules, [], [], neverLink);
-        var replay = new UnificationEngine(graph, scope).Process(messages);
+        var replay = new UnificationEngine(graph, scope, store.Pipeline).Process(messages);
 
         // Parts in the order they were created; the split-off identity's part last, so it does not take an existing id.
         var splitOffPart = splitOff is { } removed ? graph.ProfileOf(removed) : null;
@@ -134,6 +134,12 @@ public sealed class ComponentSplit(SqliteConnection reading, UnificationStore st
         foreach (var (profile, touched) in replay.Touched)
         {
             changes.Touched[ids[profile]] = touched;
+        }
+
+        // Stages registered after the built-in ones (computed attributes, …) run again over the parts as remapped above.
+        foreach (var stage in store.Pipeline.Stages.Skip(UnificationPipeline.Default.Stages.Count))
+        {
+            changes.Add(stage.Process(new UnificationRun(messages, graph, scope, changes)));
         }
 
         var outcome = new SplitOutcome(profileId,

@@ -68,6 +68,13 @@ public sealed class StageWriteContext(UnificationStore store, SqliteTransaction 
 
     /// <summary>A statement with named parameters, prepared once per store.</summary>
     public void Execute(string sql, params (string Name, object Value)[] parameters) => store.Execute(transaction, sql, parameters);
+
+    /// <summary>
+    /// A read in the run's transaction, prepared once per store (parameters <c>$1</c>, <c>$2</c>, … bound
+    /// in order): a writer that folds new changes into stored rows reads them here, so nothing committed
+    /// between its read and its write can be lost.
+    /// </summary>
+    public SqliteDataReader Query(string sql, params object[] parameters) => store.Query(transaction, sql, parameters);
 }
 
 /// <summary>What a run did to each profile, collected from every stage's changes for the change feed.</summary>

@@ -10,7 +10,7 @@ namespace ProfileStudio.Core.Unification;
 /// pages keep reading the old one, then swapped in with one short transaction (drop + rename).
 /// The shadow's checkpoint travels with it, so the worker goes on from where the rebuild stopped.
 /// </summary>
-public sealed class UnificationRebuild(SqliteConnection reading, SqliteConnection writing, TimeProvider time)
+public sealed class UnificationRebuild(SqliteConnection reading, SqliteConnection writing, TimeProvider time, UnificationPipeline? pipeline = null)
 {
     private static readonly ProfileTables Shadow = ProfileTables.Rebuild;
 
@@ -19,8 +19,8 @@ public sealed class UnificationRebuild(SqliteConnection reading, SqliteConnectio
     {
         DropShadow(writing);
         CreateShadow();
-        using var store = new UnificationStore(writing, Shadow);
-        await using var runner = new UnificationRunner(reading, writing, new UnificationEngine(store.RestoreGraph(rules)), time, Shadow);
+        using var store = new UnificationStore(writing, Shadow, pipeline);
+        await using var runner = new UnificationRunner(reading, writing, new UnificationEngine(store.RestoreGraph(rules), pipeline: pipeline), time, Shadow);
         var checkpoint = 0L;
         var total = LakeEnd();
         progress(0, total);

@@ -22,6 +22,9 @@ public sealed class UnificationStore(SqliteConnection connection, ProfileTables?
 
     private readonly UnificationPipeline _pipeline = pipeline ?? UnificationPipeline.Default;
 
+    /// <summary>The stages and writers this store writes (a split replays with the same ones).</summary>
+    public UnificationPipeline Pipeline => _pipeline;
+
     public SqliteConnection Connection => connection;
 
     public long ReadCheckpoint()
@@ -266,6 +269,27 @@ public sealed class UnificationStore(SqliteConnection connection, ProfileTables?
             command.Parameters[i].Value = parameters[i].Value;
         }
         command.ExecuteNonQuery();
+    }
+
+    /// <summary>A read in <paramref name="transaction"/>, prepared once; parameters <c>$1</c>, <c>$2</c>, … in order.</summary>
+    internal SqliteDataReader Query(SqliteTransaction transaction, string sql, object[] parameters)
+    {
+        if (!_prepared.TryGetValue(sql, out var command))
+        {
+            command = connection.CreateCommand();
+            command.CommandText = sql;
+            for (var i = 0; i < parameters.Length; i++)
+            {
+                command.Parameters.Add(new SqliteParameter { ParameterName = "$" + (i + 1) });
+            }
+            _prepared[sql] = command;
+        }
+        command.Transaction = transaction;
+        for (var i = 0; i < parameters.Length; i++)
+        {
+            command.Parameters[i].Value = parameters[i];
+        }
+        return command.ExecuteReader();
     }
 
     private SqliteCommand Command(string sql)

@@ -27,7 +27,8 @@ public sealed class UnificationWorker(
     PoisonMessages poisonMessages,
     ProfileStudioMetrics metrics,
     TimeProvider time,
-    ILogger<UnificationWorker> logger) : BackgroundService
+    ILogger<UnificationWorker> logger,
+    UnificationPipeline? pipeline = null) : BackgroundService
 {
     /// <summary>
     /// The most messages in one run (one transaction). Large runs write each touched page once for
@@ -59,7 +60,7 @@ public sealed class UnificationWorker(
                 SqliteDatabase.ConnectionString(options.Value.DataDirectoryFullPath), stoppingToken);
             await using var _ = reading;
             await using var __ = writing;
-            using var store = new UnificationStore(writing);
+            using var store = new UnificationStore(writing, pipeline: pipeline);
             UnificationRunner? runner = null;
             // A fresh graph from storage; the runner it replaces is disposed (its statements and checkpointer).
             async Task<UnificationRunner> StartAsync()
@@ -68,7 +69,7 @@ public sealed class UnificationWorker(
                 {
                     await runner.DisposeAsync();
                 }
-                var started = new UnificationRunner(reading, writing, new UnificationEngine(store.RestoreGraph(await rulesStore.LoadAsync(stoppingToken))), time);
+                var started = new UnificationRunner(reading, writing, new UnificationEngine(store.RestoreGraph(await rulesStore.LoadAsync(stoppingToken)), pipeline: store.Pipeline), time);
                 started.SetAside += (id, reason) =>
                 {
                     logger.LogWarning("Lake message {Id} was set aside: {Reason}", id, reason);
@@ -172,7 +173,7 @@ public sealed class UnificationWorker(
             }
             else
             {
-                var rebuild = new UnificationRebuild(reading, writing, time);
+                var rebuild = new UnificationRebuild(reading, writing, time, store.Pipeline);
                 var reached = await rebuild.BuildAsync(rules, RunSize, Progress, ct);
                 rebuild.Swap();
                 outcome = $"rebuilt every profile from {reached:N0} lake messages in {stopwatch.Elapsed.TotalSeconds:N1} s";

@@ -4,6 +4,8 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.AspNetCore.Http.Features;
 using ProfileStudio.Core.Auditing;
+using ProfileStudio.Core.ComputedAttributes;
+using ProfileStudio.Core.ComputedAttributes.Expressions;
 using ProfileStudio.Core.Identity;
 using ProfileStudio.Core.Ingestion;
 using ProfileStudio.Core.MergePolicies;
@@ -61,12 +63,29 @@ internal static class ProfileApiEndpoints
             .WithSummary("When a profile was created and last updated, and its first and last messages" + suffix);
     }
 
-    /// <summary><c>?include=a,b&amp;limit=10&amp;verbose=true&amp;merge_policy=&lt;id|name&gt;&amp;next=&lt;key&gt;</c></summary>
+    /// <summary>The trait class of computed attributes, as Segment names it.</summary>
+    public const string ComputedTraitClass = "computed_trait";
+
+    /// <summary>
+    /// <c>?include=a,b&amp;limit=10&amp;verbose=true&amp;merge_policy=&lt;id|name&gt;&amp;next=&lt;key&gt;&amp;class=computed_trait</c>.
+    /// Computed attributes are traits too (listed among all traits by default, as Segment does; a computed
+    /// attribute wins over a sent trait of the same name); <c>class=computed_trait</c> keeps only them.
+    /// </summary>
     private static async Task<IResult> TraitsAsync(
-        string identifier, HttpContext http, ProfileReader reader,
+        string identifier, HttpContext http, ProfileReader reader, ComputedAttributeReader computedReader, ExpressionAttributes expressions,
         string? include = null, string? limit = null, string? verbose = null, string? merge_policy = null, string? next = null,
+        [Microsoft.AspNetCore.Mvc.FromQuery(Name = "class")] string? traitClass = null,
         CancellationToken ct = default)
     {
+        var onlyComputed = false;
+        if (traitClass is not null)
+        {
+            if (traitClass.Trim() != ComputedTraitClass)
+            {
+                return Invalid($"class \"{traitClass}\" is not a trait class here; use class={ComputedTraitClass} for computed attributes, or leave it out for all traits.");
+            }
+            onlyComputed = true;
+        }
         if (ParseLimit(limit, DefaultTraitLimit, MaxTraitLimit) is not { } take)
         {
             return BadLimit(MaxTraitLimit);
@@ -89,7 +108,16 @@ internal static class ProfileApiEndpoints
         {
             return NotFound();
         }
-        var traits = view.ToJson();
+        var traits = onlyComputed ? new JsonObject() : view.ToJson();
+        var aggregates = await computedReader.ValuesOfProfileAsync(found.ProfileId, ct);
+        // Expression attributes are computed values too (evaluated now, from the aggregates and the default policy's traits).
+        var formulas = await expressions.ValuesOfProfileAsync(found.ProfileId, aggregates, ct);
+        var computed = aggregates.Concat(formulas.Select(f => new ComputedValue(f.Definition, f.ValueJson, f.ComputedAt)))
+            .ToDictionary(c => c.Name, StringComparer.Ordinal);
+        foreach (var (name, value) in computed)
+        {
+            traits[name] = value.ValueJson is null ? null : JsonNode.Parse(value.ValueJson);
+        }
         var wanted = Names(include);
         var keys = traits.Select(t => t.Key)
             .Where(k => wanted.Count == 0 || wanted.Contains(k))
@@ -99,12 +127,29 @@ internal static class ProfileApiEndpoints
         var body = new JsonObject();
         foreach (var key in page)
         {
-            var value = traits[key]!.DeepClone();
-            body[key] = isVerbose ? Verbose(view, key, value) : value;
+            var value = traits[key]?.DeepClone();
+            body[key] = !isVerbose ? value : computed.TryGetValue(key, out var c) ? VerboseComputed(c, value) : Verbose(view, key, value!);
         }
         var hasMore = keys.Count > page.Count;
         return TypedResults.Json(new TraitsResponse(body, Cursor(http.Request, hasMore, hasMore ? page[^1] : null)), SnakeCase);
     }
+
+    /// <summary>A computed value with when it was computed and what it computes.</summary>
+    private static JsonObject VerboseComputed(ComputedValue computed, JsonNode? value) => new()
+    {
+        ["value"] = value,
+        ["class"] = ComputedTraitClass,
+        ["computed_at"] = computed.ComputedAt,
+        ["definition"] = new JsonObject
+        {
+            ["function"] = ComputedFunctions.Key(computed.Definition.Function),
+            ["events"] = new JsonArray([.. computed.Definition.EventNames.Select(n => (JsonNode?)JsonValue.Create(n))]),
+            ["property"] = computed.Definition.PropertyPath,
+            ["window"] = computed.Definition.Window.ToString(),
+            ["version"] = computed.Definition.Version,
+            ["formula"] = computed.Definition.Formula,
+        },
+    };
 
     /// <summary>The winning value of a top-level trait with the source and time of its newest part.</summary>
     private static JsonObject Verbose(UnifiedView view, string key, JsonNode value)

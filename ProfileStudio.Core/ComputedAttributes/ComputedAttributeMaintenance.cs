@@ -1,0 +1,211 @@
+using Microsoft.Data.Sqlite;
+using ProfileStudio.Core.ChangeFeed;
+using ProfileStudio.Core.Unification;
+
+namespace ProfileStudio.Core.ComputedAttributes;
+
+/// <summary>One step of a backfill: which definitions it computed and how many profiles.</summary>
+public sealed record BackfillStep(IReadOnlyList<int> Definitions, int Profiles, bool Finished);
+
+/// <summary>
+/// The work on computed states outside unification runs, each step one write transaction on
+/// <paramref name="connection"/> (SQLite's write lock, so a step and a unification run never interleave):
+/// <list type="bullet">
+/// <item><b>Backfill</b> (<see cref="BackfillStep"/>): for the active definitions whose current version is not
+/// backfilled yet, the next chunk of profiles after the cursor is computed from their timeline and replaces
+/// their rows, and the cursor moves past them, in the same transaction. The live writer folds new events
+/// only into profiles up to the cursor, and the backfill reads everything stored for the profiles after
+/// it, so each event is counted once: the boundary is the cursor, read and moved under the write lock.
+/// Stopped at any point, the backfill resumes at the stored cursor.</item>
+/// <item><b>Expiry</b> (<see cref="ExpireDue"/>): rows whose oldest bucket has left the window (an index seek
+/// on the next-expiry time) are pruned and their value recomputed at "now".</item>
+/// </list>
+/// </summary>
+public sealed class ComputedAttributeMaintenance(SqliteConnection connection, TimeProvider time, int distinctLimit = ComputedAggregator.DefaultDistinctLimit) : IDisposable
+{
+    public const int DefaultChunk = 5000;
+
+    private readonly UnificationStore _store = new(connection);
+    private readonly ComputedAttributeWriter _aggregators = new(distinctLimit);
+
+    /// <summary>Backfills one chunk of profiles; null when no definition waits for a backfill.</summary>
+    public BackfillStep? BackfillStep(int chunk = DefaultChunk)
+    {
+        using var transaction = connection.BeginTransaction();
+        var now = time.GetUtcNow().UtcDateTime;
+        var context = new StageWriteContext(_store, transaction, now);
+        var pending = StoredDefinition.ReadActive(sql => context.Query(sql)).Where(d => !d.Done).ToList();
+        if (pending.Count == 0)
+        {
+            return null;
+        }
+        foreach (var d in pending.Where(d => !d.StartedBackfill))
+        {
+            context.Execute("""
+                UPDATE ComputedAttributeDefinitions SET BackfillStartedAt = $now, BackfillError = NULL,
+                    BackfillTotal = (SELECT count(*) FROM Profiles WHERE MergedIntoId IS NULL)
+                WHERE Id = $id
+                """, ("$now", now), ("$id", d.Spec.Id));
+        }
+        // The definitions furthest behind go first, up to the next one's cursor, so they line up and share reads.
+        var low = pending.Min(d => d.Cursor);
+        var group = pending.Where(d => d.Cursor == low).ToList();
+        var next = pending.Where(d => d.Cursor > low).Select(d => d.Cursor).DefaultIfEmpty(long.MaxValue).Min();
+        var profiles = new List<long>();
+        using (var reader = context.Query("SELECT Id FROM Profiles WHERE Id > $1 AND Id <= $2 AND MergedIntoId IS NULL ORDER BY Id LIMIT $3", low, next, chunk))
+        {
+            while (reader.Read())
+            {
+                profiles.Add(reader.GetInt64(0));
+            }
+        }
+        var ids = string.Join(",", group.Select(d => d.Spec.Id));
+        if (profiles.Count == 0)
+        {
+            if (next == long.MaxValue)
+            {
+                // Done, under the write lock: from the next run on, the live writer keeps every profile current.
+                context.Execute($"""
+                    UPDATE ComputedAttributeDefinitions SET BackfillDone = 1, BackfillProcessed = max(BackfillProcessed, BackfillTotal),
+                        BackfillTotal = max(BackfillProcessed, BackfillTotal), BackfillFinishedAt = $now
+                    WHERE Id IN ({ids})
+                    """, ("$now", now));
+                // Every profile's value may have changed: consumers are told once, as a rebuild tells them (profile 0).
+                context.Execute("INSERT INTO ProfileChanges (At, ProfileId, Kinds, OtherProfileId) VALUES ($now, 0, $kinds, NULL)",
+                    ("$now", now), ("$kinds", (long)ProfileChangeKinds.Computed));
+            }
+            else
+            {
+                context.Execute($"UPDATE ComputedAttributeDefinitions SET BackfillCursor = $c WHERE Id IN ({ids})", ("$c", next));
+            }
+            transaction.Commit();
+            return new(group.Select(d => d.Spec.Id).ToList(), 0, next == long.MaxValue);
+        }
+        var high = profiles[^1];
+        var aggregators = group.Select(d => _aggregators.Aggregator(d.Spec)).ToList();
+        var timelines = ReadTimelines(context, low, high, group.SelectMany(d => d.Spec.EventNames).Distinct().ToList());
+        // Parsing and folding is the work; profiles are independent, so it spreads over the cores.
+        var states = new AggregateState?[timelines.Count, aggregators.Count];
+        Parallel.For(0, timelines.Count, i =>
+        {
+            for (var a = 0; a < aggregators.Count; a++)
+            {
+                states[i, a] = ComputedComputation.FromEvents(aggregators[a], timelines[i].Events);
+            }
+        });
+        var table = "ComputedAttributeStates";
+        for (var a = 0; a < aggregators.Count; a++)
+        {
+            context.Statement($"DELETE FROM {table} WHERE DefinitionId = ?1 AND ProfileId > ?2 AND ProfileId <= ?3")
+                .Bind(1, aggregators[a].Spec.Id).Bind(2, low).Bind(3, high).Execute();
+            for (var i = 0; i < timelines.Count; i++)
+            {
+                if (states[i, a] is { } state)
+                {
+                    ComputedAttributeWriter.Store(context, table, aggregators[a], timelines[i].Profile, state, clearParts: false);
+                }
+            }
+        }
+        context.Execute($"""
+            UPDATE ComputedAttributeDefinitions SET BackfillCursor = $c, BackfillProcessed = BackfillProcessed + $n WHERE Id IN ({ids})
+            """, ("$c", high), ("$n", profiles.Count));
+        transaction.Commit();
+        return new(group.Select(d => d.Spec.Id).ToList(), profiles.Count, false);
+    }
+
+    /// <summary>Backfills until no definition waits; returns the profiles computed.</summary>
+    public long BackfillAll(int chunk = DefaultChunk, Action<BackfillStep>? progress = null, CancellationToken ct = default)
+    {
+        var total = 0L;
+        while (!ct.IsCancellationRequested && BackfillStep(chunk) is { } step)
+        {
+            total += step.Profiles;
+            progress?.Invoke(step);
+        }
+        return total;
+    }
+
+    /// <summary>Records a failed backfill attempt on the definitions still waiting (shown on their page; the job retries).</summary>
+    public void RecordFailure(string error)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "UPDATE ComputedAttributeDefinitions SET BackfillError = $e WHERE Status = 'Active' AND BackfillDone = 0";
+        command.Parameters.AddWithValue("$e", error.Length > 2000 ? error[..2000] : error);
+        command.ExecuteNonQuery();
+    }
+
+    private sealed record Timeline(long Profile, List<ComputedEvent> Events);
+
+    private static List<Timeline> ReadTimelines(StageWriteContext context, long low, long high, IReadOnlyList<string> names)
+    {
+        var parameters = new List<object> { low, high };
+        parameters.AddRange(names);
+        var list = new List<Timeline>();
+        var namesSql = string.Join(",", names.Select((_, i) => "$" + (i + 3)));
+        using var reader = context.Query($"""
+            SELECT ProfileId, Name, EventAt, MessageId, PropertiesJson FROM ProfileEvents
+            WHERE ProfileId > $1 AND ProfileId <= $2 AND Name IN ({namesSql}) ORDER BY ProfileId
+            """, [.. parameters]);
+        while (reader.Read())
+        {
+            var profile = reader.GetInt64(0);
+            if (list.Count == 0 || list[^1].Profile != profile)
+            {
+                list.Add(new(profile, []));
+            }
+            list[^1].Events.Add(ComputedAttributeWriter.Event(profile, reader, 1));
+        }
+        return list;
+    }
+
+    /// <summary>
+    /// Recomputes at "now" the values whose oldest bucket has left the window, at most <paramref name="take"/>
+    /// per transaction, until none is due; returns how many values changed (each marked in the change feed).
+    /// </summary>
+    public int ExpireDue(int take = 2000)
+    {
+        var changed = 0;
+        while (true)
+        {
+            using var transaction = connection.BeginTransaction();
+            var now = time.GetUtcNow().UtcDateTime;
+            var context = new StageWriteContext(_store, transaction, now);
+            var definitions = StoredDefinition.ReadActive(sql => context.Query(sql)).ToDictionary(d => d.Spec.Id);
+            var due = new List<(long Profile, int Definition, int Version, string State, string? Value)>();
+            using (var reader = context.Query("""
+                SELECT ProfileId, DefinitionId, Version, StateJson, ValueJson FROM ComputedAttributeStates
+                WHERE NextExpiryAt <= $1 AND MergedFromId = 0 ORDER BY NextExpiryAt LIMIT $2
+                """, now, take))
+            {
+                while (reader.Read())
+                {
+                    due.Add((reader.GetInt64(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4)));
+                }
+            }
+            foreach (var row in due)
+            {
+                if (!definitions.TryGetValue(row.Definition, out var d) || d.Spec.Version != row.Version)
+                {
+                    // A state nobody reads (disabled, or an older version the backfill will replace): no more expiries for it.
+                    context.Statement("UPDATE ComputedAttributeStates SET NextExpiryAt = NULL WHERE ProfileId = ?1 AND DefinitionId = ?2 AND MergedFromId = 0")
+                        .Bind(1, row.Profile).Bind(2, row.Definition).Execute();
+                    continue;
+                }
+                var value = ComputedAttributeWriter.Store(context, "ComputedAttributeStates", _aggregators.Aggregator(d.Spec), row.Profile, AggregateState.FromJson(row.State), clearParts: false);
+                if (value != row.Value)
+                {
+                    changed++;
+                    context.Statement("INSERT INTO ProfileChanges (At, ProfileId, Kinds, OtherProfileId) VALUES (?1, ?2, ?3, NULL)")
+                        .Bind(1, now).Bind(2, row.Profile).Bind(3, (long)ProfileChangeKinds.Computed).Execute();
+                }
+            }
+            transaction.Commit();
+            if (due.Count < take)
+            {
+                return changed;
+            }
+        }
+    }
+
+    public void Dispose() => _store.Dispose();
+}

@@ -1,0 +1,181 @@
+using System.Collections.Concurrent;
+using Microsoft.Data.Sqlite;
+using ProfileStudio.Core.Unification;
+
+namespace ProfileStudio.Core.ComputedAttributes;
+
+/// <summary>
+/// Writes the computed-attributes stage's changes in the run's transaction. It reads the stored active
+/// definitions there (the truth, whatever snapshot the stage had), and for every affected profile that
+/// the definition's backfill has reached (id up to its cursor; all once the backfill is done):
+/// <list type="bullet">
+/// <item>combines the stored state, the parts a merge in this run brought (rows with a MergedFromId) and
+/// the run's delta, prunes the buckets outside the window, and stores state, value, computed-at and
+/// next expiry;</item>
+/// <item>computes the state from the profile's timeline instead when the delta cannot be trusted: the stage
+/// did not know this version of the definition, a stored row is of another version, or a profile merged in
+/// was not backfilled yet (its events were counted nowhere).</item>
+/// </list>
+/// Profiles beyond the cursor are left to the backfill, which reads their whole timeline (this run's events
+/// included) later: each event is counted exactly once. The change feed gets <c>Computed</c> for every
+/// profile whose value changed.
+/// </summary>
+public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregator.DefaultDistinctLimit) : StageWriter<ComputedChanges>
+{
+    private readonly ConcurrentDictionary<(int Id, int Version), ComputedAggregator> _aggregators = new();
+
+    public ComputedAggregator Aggregator(ComputedAttributeSpec spec) =>
+        _aggregators.GetOrAdd((spec.Id, spec.Version), _ => new ComputedAggregator(spec, distinctLimit));
+
+    protected override void Write(ComputedChanges changes, StageWriteContext context)
+    {
+        var definitions = StoredDefinition.ReadActive(sql => context.Query(sql));
+        if (definitions.Count == 0)
+        {
+            return;
+        }
+        // A rebuild's shadow store replays the whole lake through the stage: every profile there is "backfilled".
+        var shadow = context.T != ProfileTables.Live;
+        var work = new Dictionary<long, List<(StoredDefinition Definition, bool Recompute)>>();
+        foreach (var d in definitions)
+        {
+            var cursor = shadow ? long.MaxValue : d.Cursor;
+            var known = changes.Definitions.TryGetValue(d.Spec.Id, out var version) && version == d.Spec.Version;
+            var names = d.Spec.EventNames.ToHashSet(StringComparer.Ordinal);
+            var affected = new Dictionary<long, bool>();
+            if (known)
+            {
+                foreach (var (profile, definition) in changes.Deltas.Keys)
+                {
+                    if (definition == d.Spec.Id)
+                    {
+                        affected[profile] = false;
+                    }
+                }
+            }
+            else
+            {
+                // The stage did not compute this version: every profile with an event of its names is computed from its timeline.
+                foreach (var (profile, seen) in changes.EventNames)
+                {
+                    if (seen.Overlaps(names))
+                    {
+                        affected[profile] = true;
+                    }
+                }
+            }
+            foreach (var (survivor, merged) in changes.Merged)
+            {
+                // A profile merged in that the backfill had not reached brings events no state counted.
+                affected[survivor] = affected.GetValueOrDefault(survivor) || merged.Any(m => m > cursor);
+            }
+            foreach (var (profile, recompute) in affected)
+            {
+                if (profile <= cursor)
+                {
+                    if (!work.TryGetValue(profile, out var list))
+                    {
+                        work[profile] = list = [];
+                    }
+                    list.Add((d, recompute));
+                }
+            }
+        }
+        var table = context.T.Name("ComputedAttributeStates");
+        var events = context.T.ProfileEvents;
+        foreach (var (profile, list) in work)
+        {
+            var rows = ReadRows(context, table, profile);
+            List<ComputedEvent>? timeline = null;
+            foreach (var (d, recompute) in list)
+            {
+                var aggregator = Aggregator(d.Spec);
+                var mine = rows.Where(r => r.DefinitionId == d.Spec.Id).ToList();
+                var oldValue = mine.FirstOrDefault(r => r.MergedFromId == 0 && r.Version == d.Spec.Version)?.ValueJson;
+                AggregateState? state;
+                if (recompute || mine.Any(r => r.Version != d.Spec.Version))
+                {
+                    timeline ??= ReadTimeline(context, events, profile);
+                    state = ComputedComputation.FromEvents(aggregator, timeline);
+                }
+                else
+                {
+                    state = null;
+                    foreach (var row in mine)
+                    {
+                        state = Combine(aggregator, state, AggregateState.FromJson(row.StateJson));
+                    }
+                    if (changes.Deltas.TryGetValue((profile, d.Spec.Id), out var delta))
+                    {
+                        state = Combine(aggregator, state, delta);
+                    }
+                }
+                var value = Store(context, table, aggregator, profile, state, mine.Any(r => r.MergedFromId != 0 || r.Version != d.Spec.Version));
+                if (value != oldValue)
+                {
+                    changes.ValueChanged.Add(profile);
+                }
+            }
+        }
+    }
+
+    private static AggregateState Combine(ComputedAggregator aggregator, AggregateState? into, AggregateState from)
+    {
+        if (into is null)
+        {
+            return from;
+        }
+        aggregator.Merge(into, from);
+        return into;
+    }
+
+    /// <summary>Stores the profile's one row for the definition (or removes its rows when no event matched); returns the value.</summary>
+    internal static string? Store(StageWriteContext context, string table, ComputedAggregator aggregator, long profile, AggregateState? state, bool clearParts)
+    {
+        if (state is null)
+        {
+            context.Statement($"DELETE FROM {table} WHERE ProfileId = ?1 AND DefinitionId = ?2").Bind(1, profile).Bind(2, aggregator.Spec.Id).Execute();
+            return null;
+        }
+        if (clearParts)
+        {
+            context.Statement($"DELETE FROM {table} WHERE ProfileId = ?1 AND DefinitionId = ?2 AND MergedFromId <> 0").Bind(1, profile).Bind(2, aggregator.Spec.Id).Execute();
+        }
+        aggregator.Prune(state, context.Now);
+        var value = aggregator.Value(state, context.Now);
+        context.Statement($"""
+            INSERT INTO {table} (ProfileId, DefinitionId, MergedFromId, Version, StateJson, ValueJson, ComputedAt, NextExpiryAt) VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7)
+            ON CONFLICT (ProfileId, DefinitionId, MergedFromId) DO UPDATE SET Version = excluded.Version, StateJson = excluded.StateJson,
+                ValueJson = excluded.ValueJson, ComputedAt = excluded.ComputedAt, NextExpiryAt = excluded.NextExpiryAt
+            """).Bind(1, profile).Bind(2, aggregator.Spec.Id).Bind(3, aggregator.Spec.Version).Bind(4, state.ToJson()).Bind(5, value)
+            .Bind(6, context.Now).Bind(7, aggregator.NextExpiry(state)).Execute();
+        return value;
+    }
+
+    internal sealed record StoredRow(int DefinitionId, long MergedFromId, int Version, string StateJson, string? ValueJson);
+
+    private static List<StoredRow> ReadRows(StageWriteContext context, string table, long profile)
+    {
+        var rows = new List<StoredRow>();
+        using var reader = context.Query($"SELECT DefinitionId, MergedFromId, Version, StateJson, ValueJson FROM {table} WHERE ProfileId = $1", profile);
+        while (reader.Read())
+        {
+            rows.Add(new(reader.GetInt32(0), reader.GetInt64(1), reader.GetInt32(2), reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4)));
+        }
+        return rows;
+    }
+
+    private static List<ComputedEvent> ReadTimeline(StageWriteContext context, string table, long profile)
+    {
+        var list = new List<ComputedEvent>();
+        using var reader = context.Query($"SELECT Name, EventAt, MessageId, PropertiesJson FROM {table} WHERE ProfileId = $1", profile);
+        while (reader.Read())
+        {
+            list.Add(Event(profile, reader));
+        }
+        return list;
+    }
+
+    internal static ComputedEvent Event(long profile, SqliteDataReader reader, int first = 0) =>
+        new(profile, reader.GetString(first), DateTime.SpecifyKind(reader.GetDateTime(first + 1), DateTimeKind.Utc), reader.GetInt64(first + 2), reader.GetString(first + 3));
+}

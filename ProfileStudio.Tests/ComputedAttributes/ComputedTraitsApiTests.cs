@@ -1,0 +1,117 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using ProfileStudio.Core.Auditing;
+using ProfileStudio.Core.ComputedAttributes;
+using ProfileStudio.Tests.Profiles;
+using ProfileStudio.Tests.Support;
+
+namespace ProfileStudio.Tests.ComputedAttributes;
+
+/// <summary>
+/// Computed attributes through the real app: a definition activated over existing profiles is
+/// backfilled by the background job, new events update it live through the unification worker, and the
+/// Profile API lists it among the traits (all by default, only computed ones with class=computed_trait).
+/// </summary>
+public sealed class ComputedTraitsApiTests(ProfileApiAppFactory factory) : IClassFixture<ProfileApiAppFactory>
+{
+    private static readonly DateTime T = DateTime.UtcNow.AddDays(-1);
+
+    private ComputedAttributeStore Store => factory.Services.GetRequiredService<ComputedAttributeStore>();
+
+    private async Task<string> SeedAsync(params double[] totals)
+    {
+        var tag = Guid.NewGuid().ToString("N")[..10];
+        await factory.SendAsync(ProfileApiAppFactory.WebKey,
+        [
+            new { type = "identify", messageId = $"i-{tag}", userId = $"u-{tag}", timestamp = T, traits = new { name = "Ada" } },
+            .. totals.Select((total, i) => (object)new { type = "track", messageId = $"b-{tag}-{i}", userId = $"u-{tag}", @event = "Bought", timestamp = T.AddMinutes(i), properties = new { total } }),
+        ]);
+        await factory.UnifiedAsync();
+        return $"u-{tag}";
+    }
+
+    private async Task<ComputedAttributeDefinition> ActivateAsync(string name, ComputedFunction function, string? path)
+    {
+        var saved = await Store.SaveAsync(AuditActor.System, null,
+            new ComputedAttributeDraft(name, "test", function, ["Bought"], path, [], LookbackWindow.Days(30)));
+        Assert.True(saved.Succeeded, string.Join("; ", saved.Problems));
+        var activated = await Store.ActivateAsync(AuditActor.System, saved.Definition!.Id);
+        Assert.True(activated.Succeeded, string.Join("; ", activated.Problems));
+        await Poll.UntilAsync(() => Store.BackfillAsync(saved.Definition.Id), p => p?.State == BackfillState.Done, $"the backfill of {name}");
+        return activated.Definition!;
+    }
+
+    private async Task<JsonElement> TraitsAsync(string userId, string query = "")
+    {
+        using var client = factory.Client(ProfileApiAppFactory.ReaderToken);
+        using var response = await client.GetAsync($"/api/v1/profiles/user_id:{userId}/traits?limit=200{query}");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (await ApiResponses.JsonAsync(response)).GetProperty("traits");
+    }
+
+    [Fact]
+    public async Task Traits_ABackfilledThenLiveComputedValue_AmongAllTraitsAndAloneWithClassComputedTrait()
+    {
+        var user = await SeedAsync(12.5, 7.5);
+        await ActivateAsync("bought_total", ComputedFunction.Sum, "total");
+
+        var all = await TraitsAsync(user);
+        Assert.Equal("Ada", all.GetProperty("name").GetString());
+        Assert.Equal(20m, all.GetProperty("bought_total").GetDecimal()); // backfilled from the two earlier events
+
+        await factory.SendAsync(ProfileApiAppFactory.WebKey,
+            new { type = "track", messageId = $"b-{user}-live", userId = user, @event = "Bought", timestamp = T.AddHours(1), properties = new { total = 5 } });
+        await factory.UnifiedAsync();
+
+        var computed = await TraitsAsync(user, "&class=computed_trait");
+        Assert.Equal(25m, computed.GetProperty("bought_total").GetDecimal()); // the live stage added the new event
+        Assert.False(computed.TryGetProperty("name", out _));
+    }
+
+    [Fact]
+    public async Task Traits_Verbose_AComputedValueSaysWhenAndWhatItComputes()
+    {
+        var user = await SeedAsync(3, 3, 4);
+        await ActivateAsync("bought_max", ComputedFunction.Max, "total");
+
+        var trait = (await TraitsAsync(user, "&verbose=true&class=computed_trait")).GetProperty("bought_max");
+
+        Assert.Equal(4m, trait.GetProperty("value").GetDecimal());
+        Assert.Equal("computed_trait", trait.GetProperty("class").GetString());
+        Assert.True(trait.GetProperty("computed_at").GetDateTime() > DateTime.UtcNow.AddMinutes(-5));
+        Assert.Equal("max", trait.GetProperty("definition").GetProperty("function").GetString());
+        Assert.Equal("last 30 days", trait.GetProperty("definition").GetProperty("window").GetString());
+    }
+
+    [Fact]
+    public async Task Traits_AnExpressionOverAnAggregate_IsAComputedTraitWithItsFormula()
+    {
+        var user = await SeedAsync(30, 10);
+        var total = await ActivateAsync($"bought_sum_{Guid.NewGuid():N}"[..20], ComputedFunction.Sum, "total");
+        var saved = await Store.SaveAsync(AuditActor.System, null, new ComputedAttributeDraft("bought_label", null, ComputedFunction.Expression, [], null, [],
+            LookbackWindow.AllTime, $"name + ': ' + text(round({total.Name} / 4, 1))"));
+        Assert.True(saved.Succeeded, string.Join("; ", saved.Problems));
+        Assert.True((await Store.ActivateAsync(AuditActor.System, saved.Definition!.Id)).Succeeded);
+
+        var trait = (await TraitsAsync(user, "&verbose=true&class=computed_trait")).GetProperty("bought_label");
+
+        Assert.Equal("Ada: 10", trait.GetProperty("value").GetString());
+        Assert.Equal("expression", trait.GetProperty("definition").GetProperty("function").GetString());
+        Assert.Equal($"name + ': ' + text(round({total.Name} / 4, 1))", trait.GetProperty("definition").GetProperty("formula").GetString());
+        Assert.Equal("Ada: 10", (await TraitsAsync(user)).GetProperty("bought_label").GetString()); // among all traits too
+        Assert.True((await Store.DisableAsync(AuditActor.System, saved.Definition.Id)).Succeeded); // the class fixture is shared
+    }
+
+    [Fact]
+    public async Task Traits_AnUnknownClass_400WithTheClassesThatExist()
+    {
+        var user = await SeedAsync(1);
+        using var client = factory.Client(ProfileApiAppFactory.ReaderToken);
+        using var response = await client.GetAsync($"/api/v1/profiles/user_id:{user}/traits?class=audience");
+
+        var message = await ApiResponses.ErrorAsync(response, HttpStatusCode.BadRequest, "invalid_request_error");
+
+        Assert.Contains("computed_trait", message);
+    }
+}
