@@ -82,8 +82,9 @@ public sealed class ComputedAttributeStoryTests(StudioFixture studio, ITestOutpu
         await computed.PreviewButton.ClickAsync();
         await Expect(computed.Chart).ToBeVisibleAsync();
         await Expect(computed.Chart).ToHaveAttributeAsync("data-kind", "histogram");
+        await Expect(computed.Chart.Locator(".main-svg .trace.bars path").First).ToBeVisibleAsync(); // Plotly drew the bars
         await Expect(computed.ExampleValues.First).ToBeVisibleAsync();
-        await Expect(computed.PreviewSummary).ToContainTextAsync("profiles looked at have a value");
+        await Expect(computed.PreviewSummary).ToContainTextAsync("looked at has a value");
         await ThemeShots.SaveAsync(page, "40-computed-editor-preview");
 
         await computed.ActivateButton.ClickAsync();

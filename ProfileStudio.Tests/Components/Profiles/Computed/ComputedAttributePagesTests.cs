@@ -151,7 +151,7 @@ public sealed class ComputedAttributePagesTests : StudioBunitContext
         var chart = page.FindComponent<DistributionChart>();
         Assert.Equal("top-values", page.Find("[data-testid=distribution-chart]").GetAttribute("data-kind"));
         Assert.Equal([("high", 1), ("low", 1)], chart.Instance.Bars.OrderBy(b => b.Label));
-        Assert.Contains("2 of 2 profiles", page.Find("[data-testid=preview-summary]").TextContent);
+        Assert.Contains("2 of 2 profiles looked at have a value", page.Find("[data-testid=preview-summary]").TextContent);
         var links = page.FindAll("[data-testid=preview-example] a").Select(a => a.GetAttribute("href")).Order().ToList();
         Assert.Equal(["/profiles/1", "/profiles/2"], links);
 
