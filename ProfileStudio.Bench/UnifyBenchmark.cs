@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using ProfileStudio.Core.ComputedAttributes;
 using ProfileStudio.Core.Identity;
 using ProfileStudio.Core.Sources;
 using ProfileStudio.Core.Storage;
@@ -17,8 +18,12 @@ namespace ProfileStudio.Bench;
 /// </summary>
 internal static class UnifyBenchmark
 {
-    public static async Task<int> RunAsync(int messages, int people, bool rebuild)
+    public static async Task<int> RunAsync(int messages, int people, bool rebuild, bool computed = false)
     {
+        if (computed)
+        {
+            return await CompareComputedAsync(messages, people);
+        }
         var directory = Directory.CreateTempSubdirectory("profilestudio-unify-").FullName;
         try
         {
@@ -92,6 +97,85 @@ internal static class UnifyBenchmark
             SqliteConnection.ClearAllPools();
             Directory.Delete(directory, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// <c>unify --computed</c>: the same lake unified twice, back to back, each time into a fresh store: without
+    /// computed attributes, then with five active ones (one per kind of window, backfill done), and the loss.
+    /// </summary>
+    private static async Task<int> CompareComputedAsync(int messages, int people)
+    {
+        Console.WriteLine($"unify --computed: {messages:N0} messages over {people:N0} people, without then with 5 active computed attributes; {Environment.ProcessorCount} cores");
+        var without = await UnifyOnceAsync(messages, people, computed: false);
+        var with = await UnifyOnceAsync(messages, people, computed: true);
+        Console.WriteLine($"  without: {without.TotalSeconds:N1} s = {messages / without.TotalSeconds:N0} messages/s");
+        Console.WriteLine($"  with 5 computed attributes: {with.TotalSeconds:N1} s = {messages / with.TotalSeconds:N0} messages/s");
+        Console.WriteLine($"  loss: {(1 - without.TotalSeconds / with.TotalSeconds) * 100:N1}% of the throughput (target < 10%)");
+        Console.WriteLine($"  peak memory of this process: {Process.GetCurrentProcess().PeakWorkingSet64 / 1024 / 1024:N0} MB");
+        return 0;
+    }
+
+    private static async Task<TimeSpan> UnifyOnceAsync(int messages, int people, bool computed)
+    {
+        var directory = Directory.CreateTempSubdirectory("profilestudio-unify-").FullName;
+        try
+        {
+            var connectionString = SqliteDatabase.ConnectionString(directory);
+            var catalog = new ComputedDefinitionCatalog();
+            await using (var db = new ProfileStudioDbContext(new DbContextOptionsBuilder<ProfileStudioDbContext>().UseSqlite(connectionString).Options))
+            {
+                await db.Database.MigrateAsync();
+                await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
+                db.Sources.AddRange(
+                    new Source { Name = "Web", Kind = SourceKind.Streaming, WriteKeyHash = "w", WriteKeyHint = "w" },
+                    new Source { Name = "CRM", Kind = SourceKind.Batch, WriteKeyHash = "c", WriteKeyHint = "c" });
+                if (computed)
+                {
+                    // Active before the data arrives: the backfill has nothing to do, the live stage does it all.
+                    var definitions = ComputedBenchmark.Definitions(viewsOnly: true);
+                    foreach (var d in definitions)
+                    {
+                        d.BackfillDone = true;
+                    }
+                    db.ComputedAttributeDefinitions.AddRange(definitions);
+                }
+                await db.SaveChangesAsync();
+                catalog.Publish(await db.ComputedAttributeDefinitions.AsNoTracking().Select(d => d).ToListAsync() is var stored ? stored.Select(d => d.ToSpec()) : []);
+            }
+            var (reading, connection) = await UnificationRunner.OpenConnectionsAsync(connectionString, CancellationToken.None);
+            await using var _ = reading;
+            await using var __ = connection;
+            WriteLake(connection, messages, people);
+            var pipeline = computed ? UnificationPipeline.Default.WithComputedAttributes(catalog) : UnificationPipeline.Default;
+            using var store = new UnificationStore(connection, pipeline: pipeline);
+            // "Now" is the end of the lake, so the windows hold its last hours, days and weeks.
+            var clock = new FixedClock(LakeStart.AddSeconds(messages * 2.5));
+            var stopwatch = Stopwatch.StartNew();
+            await using (var runner = new UnificationRunner(reading, connection, new UnificationEngine(store.RestoreGraph(IdentityRules.Default), pipeline: pipeline), clock))
+            {
+                await runner.CatchUpAsync(0, UnificationWorker.RunSize, null, CancellationToken.None);
+            }
+            var elapsed = stopwatch.Elapsed;
+            if (computed)
+            {
+                using var count = connection.CreateCommand();
+                count.CommandText = "SELECT count(*) FROM ComputedAttributeStates";
+                Console.WriteLine($"  (with: {(long)count.ExecuteScalar()!:N0} computed states)");
+            }
+            return elapsed;
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static readonly DateTime LakeStart = new(2026, 10, 1, 0, 0, 0, DateTimeKind.Utc);
+
+    private sealed class FixedClock(DateTime now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => new(now);
     }
 
     private static void Report(SqliteConnection connection, int messages, TimeSpan elapsed, string what)

@@ -7,6 +7,8 @@ builder.Configuration.AddRootSettingsFile();
 // Serves MudBlazor's and the framework's assets from the build output in every environment.
 builder.WebHost.UseStaticWebAssets();
 
+// The test clock (end-to-end tests only) first: the Core keeps a clock already registered.
+builder.Services.AddTestClock(builder.Configuration, builder.Environment);
 builder.Services.AddProfileStudioCore(builder.Configuration);
 builder.Services.AddStudioAccounts();
 builder.Services.AddStudio();

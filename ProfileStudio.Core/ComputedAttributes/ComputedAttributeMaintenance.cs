@@ -4,6 +4,16 @@ using ProfileStudio.Core.Unification;
 
 namespace ProfileStudio.Core.ComputedAttributes;
 
+/// <summary>A state ready to store: pruned at "now", encoded, with its value and next expiry.</summary>
+internal sealed record ComputedRow(string StateJson, string? ValueJson, DateTime? NextExpiryAt)
+{
+    public static ComputedRow Of(ComputedAggregator aggregator, AggregateState state, DateTime now)
+    {
+        aggregator.Prune(state, now);
+        return new(state.ToJson(), aggregator.Value(state, now), aggregator.NextExpiry(state));
+    }
+}
+
 /// <summary>One step of a backfill: which definitions it computed and how many profiles.</summary>
 public sealed record BackfillStep(IReadOnlyList<int> Definitions, int Profiles, bool Finished);
 
@@ -84,25 +94,32 @@ public sealed class ComputedAttributeMaintenance(SqliteConnection connection, Ti
         var high = profiles[^1];
         var aggregators = group.Select(d => _aggregators.Aggregator(d.Spec)).ToList();
         var timelines = ReadTimelines(context, low, high, group.SelectMany(d => d.Spec.EventNames).Distinct().ToList());
-        // Parsing and folding is the work; profiles are independent, so it spreads over the cores.
-        var states = new AggregateState?[timelines.Count, aggregators.Count];
+        // Parsing, folding and encoding is the work; profiles are independent, so it spreads over the cores and the
+        // write transaction only inserts.
+        var rows = new ComputedRow?[timelines.Count, aggregators.Count];
         Parallel.For(0, timelines.Count, i =>
         {
+            var computed = ComputedComputation.FromEvents(aggregators, timelines[i].Events);
             for (var a = 0; a < aggregators.Count; a++)
             {
-                states[i, a] = ComputedComputation.FromEvents(aggregators[a], timelines[i].Events);
+                rows[i, a] = computed[a] is { } state ? ComputedRow.Of(aggregators[a], state, now) : null;
             }
         });
         var table = "ComputedAttributeStates";
         for (var a = 0; a < aggregators.Count; a++)
         {
+            var spec = aggregators[a].Spec;
             context.Statement($"DELETE FROM {table} WHERE DefinitionId = ?1 AND ProfileId > ?2 AND ProfileId <= ?3")
-                .Bind(1, aggregators[a].Spec.Id).Bind(2, low).Bind(3, high).Execute();
+                .Bind(1, spec.Id).Bind(2, low).Bind(3, high).Execute();
+            var insert = context.Statement($"""
+                INSERT INTO {table} (ProfileId, DefinitionId, MergedFromId, Version, StateJson, ValueJson, ComputedAt, NextExpiryAt) VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7)
+                """);
             for (var i = 0; i < timelines.Count; i++)
             {
-                if (states[i, a] is { } state)
+                if (rows[i, a] is { } row)
                 {
-                    ComputedAttributeWriter.Store(context, table, aggregators[a], timelines[i].Profile, state, clearParts: false);
+                    insert.Bind(1, timelines[i].Profile).Bind(2, spec.Id).Bind(3, spec.Version).Bind(4, row.StateJson).Bind(5, row.ValueJson)
+                        .Bind(6, now).Bind(7, row.NextExpiryAt).Execute();
                 }
             }
         }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ProfileStudio.Core.Auditing;
+using ProfileStudio.Core.ComputedAttributes;
 using ProfileStudio.Core.Ingestion;
 using ProfileStudio.Core.Ingestion.Files;
 using ProfileStudio.Core.MergePolicies;
@@ -40,8 +41,23 @@ public sealed class DemoDataSeeder(
     MergePolicyStore policies,
     AuditLog audit,
     TimeProvider time,
-    ILogger<DemoDataSeeder> logger) : BackgroundService
+    ILogger<DemoDataSeeder> logger,
+    ComputedAttributeStore computed) : BackgroundService
 {
+    /// <summary>
+    /// The demo's computed attributes, active out of the box: web orders (<c>Order Completed</c>) and till
+    /// purchases (<c>In-Store Purchase</c>) both carry <c>revenue</c> and <c>category</c>.
+    /// </summary>
+    public static readonly ComputedAttributeDraft[] ComputedAttributes =
+    [
+        new("lifetime_value", "Everything the customer spent, online and in the shops.", ComputedFunction.Sum,
+            ["Order Completed", "In-Store Purchase"], "revenue", [], LookbackWindow.AllTime),
+        new("orders_30d", "Orders online and in the shops in the last 30 days.", ComputedFunction.Count,
+            ["Order Completed", "In-Store Purchase"], null, [], LookbackWindow.Days(30)),
+        new("favourite_category", "The category the customer buys most.", ComputedFunction.MostFrequent,
+            ["Order Completed", "In-Store Purchase"], "category", [], LookbackWindow.AllTime),
+    ];
+
     public static readonly string[] SourceNames = ["Website", "Mobile app", "CRM export", "Point of sale"];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -110,6 +126,17 @@ public sealed class DemoDataSeeder(
         if (!crmFirst.Succeeded)
         {
             logger.LogWarning("The demo merge policy was refused: {Problems}", string.Join(" ", crmFirst.Problems));
+        }
+
+        // Active at once: the backfill covers whatever is unified by then, the live stage the rest.
+        foreach (var draft in ComputedAttributes)
+        {
+            var saved = await computed.SaveAsync(Demo, null, draft, stoppingToken);
+            var activated = saved.Succeeded ? await computed.ActivateAsync(Demo, saved.Definition!.Id, stoppingToken) : saved;
+            if (!activated.Succeeded)
+            {
+                logger.LogWarning("The demo computed attribute {Name} was refused: {Problems}", draft.Name, string.Join(" ", activated.Problems));
+            }
         }
 
         await audit.RecordAsync(AuditActor.System, AuditActions.DemoGenerated, "demo data",

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using ProfileStudio.Core.Auditing;
+using ProfileStudio.Core.ComputedAttributes;
 using ProfileStudio.Core.Demo;
 using ProfileStudio.Core.Ingestion;
 using ProfileStudio.Core.Ingestion.Files;
@@ -83,6 +84,42 @@ public sealed class DemoDataSeederTests : IClassFixture<DemoDataSeederTests.Demo
         var members = await unified.ProfileEvents.AsNoTracking().Where(e => e.Type == "group" && e.Name == "acc-101").Select(e => e.ProfileId).Distinct().CountAsync();
         Assert.True(members > 1, $"{members} profiles joined acc-101");
         Assert.False(await unified.Identities.AnyAsync(i => i.Value == "treasurer@northwind-hiking.example" || i.Value == "+442079460101"));
+    }
+
+    /// <summary>lifetime_value, orders_30d and favourite_category are active out of the box, and every buyer's values equal a computation from scratch.</summary>
+    [Fact]
+    public async Task FirstStart_TheDemosComputedAttributes_ActiveWithEveryBuyersValues()
+    {
+        _ = _app.Server;
+        var db = _app.Services.GetRequiredService<IDbContextFactory<ProfileStudioDbContext>>();
+        var store = _app.Services.GetRequiredService<ComputedAttributeStore>();
+        await WaitAsync(async () =>
+        {
+            await using var context = await db.CreateDbContextAsync();
+            var files = await context.FileBatches.CountAsync(f => f.Status == FileBatchStatus.Completed);
+            var lakeEnd = await context.RawMessages.MaxAsync(m => (long?)m.Id) ?? 0;
+            var unified = await context.UnificationCheckpoints.AnyAsync(c => c.LastMessageId >= lakeEnd);
+            var definitions = await store.ListAsync();
+            return files == 2 && unified && definitions.Count == 3 && definitions.All(d => d.IsLive) ? "ready" : null;
+        });
+        var definitions = await store.ListAsync();
+        Assert.Equal(["favourite_category", "lifetime_value", "orders_30d"], definitions.Select(d => d.Name));
+
+        await using var check = await db.CreateDbContextAsync();
+        var events = (await check.ProfileEvents.AsNoTracking().Where(e => e.Name == "Order Completed" || e.Name == "In-Store Purchase").ToListAsync())
+            .GroupBy(e => e.ProfileId).ToDictionary(g => g.Key, g => g.Select(e => new ComputedEvent(e.ProfileId, e.Name, e.EventAt, e.MessageId, e.PropertiesJson)).ToList());
+        Assert.True(events.Count > 10, "the demo should have buyers");
+        var reader = _app.Services.GetRequiredService<ComputedAttributeReader>();
+        var now = DateTime.UtcNow;
+        foreach (var (profile, timeline) in events)
+        {
+            var values = (await reader.ValuesOfProfileAsync(profile)).ToDictionary(v => v.Name);
+            foreach (var d in definitions)
+            {
+                var (_, expected) = ProfileStudio.Tests.ComputedAttributes.ComputedReference.Compute(d.ToSpec(), timeline, now, ComputedAggregator.DefaultDistinctLimit);
+                Assert.True(values.TryGetValue(d.Name, out var value) && value.ValueJson == expected, $"profile {profile}, {d.Name}: expected {expected}, got {(values.TryGetValue(d.Name, out var v) ? v.ValueJson : "none")}");
+            }
+        }
     }
 
     private static async Task<T> WaitAsync<T>(Func<Task<T?>> probe) where T : class

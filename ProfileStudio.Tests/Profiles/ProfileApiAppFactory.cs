@@ -17,7 +17,7 @@ namespace ProfileStudio.Tests.Profiles;
 /// kind provisioned from configuration. Profiles are made the way customers make them: tracking
 /// messages through the Tracking API, unified by the worker.
 /// </summary>
-public sealed class ProfileApiAppFactory : StudioAppFactory
+public class ProfileApiAppFactory : StudioAppFactory
 {
     public const string WebKey = "wk_test_profile_web_00000000000001";
     public const string CrmKey = "wk_test_profile_crm_00000000000002";

@@ -69,6 +69,7 @@ internal static class StudioServiceCollectionExtensions
         app.MapProfileApi();
         app.MapApiDocument();
         app.MapStudioMetrics();
+        app.MapTestClock(app.Configuration);
         // Without these, an unknown API address falls to the studio's sign-in policy: a 302 to an HTML page.
         app.Map("/v1/{**path}", ApiNotFound).AllowAnonymous().ExcludeFromDescription();
         app.Map("/api/{**path}", ApiNotFound).AllowAnonymous().ExcludeFromDescription();

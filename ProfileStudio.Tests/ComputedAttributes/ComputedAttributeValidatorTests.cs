@@ -1,0 +1,76 @@
+using ProfileStudio.Core.ComputedAttributes;
+
+namespace ProfileStudio.Tests.ComputedAttributes;
+
+public sealed class ComputedAttributeValidatorTests
+{
+    private static ComputedAttributeDraft Draft(ComputedFunction function = ComputedFunction.Sum, string? path = "amount", LookbackWindow? window = null,
+        IReadOnlyList<EventCondition>? conditions = null, string name = "lifetime_value", IReadOnlyList<string>? events = null) =>
+        new(name, null, function, events ?? ["Order Completed"], path, conditions ?? [], window ?? LookbackWindow.AllTime);
+
+    [Fact]
+    public void Validate_AGoodDefinition_NoProblems() =>
+        Assert.Empty(ComputedAttributeValidator.Validate(Draft(window: LookbackWindow.Days(30), conditions: [EventCondition.Of("amount", ConditionOperator.GreaterThan, "5")])));
+
+    [Fact]
+    public void Validate_SumOverATextProperty_SaysItNeedsANumberAndWhatToUseInstead()
+    {
+        var problems = ComputedAttributeValidator.Validate(Draft(path: "category"), new Dictionary<string, PropertyKinds> { ["category"] = PropertyKinds.Text });
+
+        var problem = Assert.Single(problems);
+        Assert.Contains("sum needs a number", problem);
+        Assert.Contains("\"category\" holds text", problem);
+        Assert.Contains("most_frequent", problem);
+    }
+
+    [Fact]
+    public void Validate_SumOverAPropertySeenAsTextAndNumber_Accepted() =>
+        Assert.Empty(ComputedAttributeValidator.Validate(Draft(), new Dictionary<string, PropertyKinds> { ["amount"] = PropertyKinds.Text | PropertyKinds.Number }));
+
+    [Fact]
+    public void Validate_CountWithAProperty_SaysToLeaveItEmpty() =>
+        Assert.Contains("leave the property empty", Assert.Single(ComputedAttributeValidator.Validate(Draft(ComputedFunction.Count, "amount"))));
+
+    [Theory]
+    [InlineData(ComputedFunction.Avg)]
+    [InlineData(ComputedFunction.MostFrequent)]
+    [InlineData(ComputedFunction.Distinct)]
+    public void Validate_AFunctionWithoutItsProperty_AsksForIt(ComputedFunction function) =>
+        Assert.Contains("needs the event property", Assert.Single(ComputedAttributeValidator.Validate(Draft(function, null))));
+
+    [Theory]
+    [InlineData("lifetime value", "a space")]
+    [InlineData("", "Give the attribute a name")]
+    [InlineData("a..b", "empty part")]
+    public void Validate_ABadName_TheAttributeKeyRule(string name, string expected) =>
+        Assert.Contains(expected, Assert.Single(ComputedAttributeValidator.Validate(Draft(name: name))));
+
+    [Fact]
+    public void Validate_NoEvents_AsksForOne() =>
+        Assert.Contains("at least one event", Assert.Single(ComputedAttributeValidator.Validate(Draft(events: []))));
+
+    [Theory]
+    [InlineData(WindowUnit.Days, 0)]
+    [InlineData(WindowUnit.Months, 121)]
+    [InlineData(WindowUnit.Hours, -3)]
+    public void Validate_AWindowOutOfRange_SaysTheRange(WindowUnit unit, int size) =>
+        Assert.Contains("with N from 1 to", Assert.Single(ComputedAttributeValidator.Validate(Draft(window: new LookbackWindow(unit, size)))));
+
+    [Theory]
+    [InlineData(ConditionOperator.LessThan, new[] { "abc" }, "compares numbers")]
+    [InlineData(ConditionOperator.Exists, new[] { "x" }, "takes no value")]
+    [InlineData(ConditionOperator.InList, new string[0], "at least one value")]
+    [InlineData(ConditionOperator.Equals, new[] { "a", "b" }, "exactly one value")]
+    public void Validate_ABadCondition_NamesTheConditionAndTheProblem(ConditionOperator op, string[] values, string expected)
+    {
+        var problem = Assert.Single(ComputedAttributeValidator.Validate(Draft(conditions: [new EventCondition("amount", op, values)])));
+
+        Assert.StartsWith("Condition 1:", problem);
+        Assert.Contains(expected, problem);
+    }
+
+    [Fact]
+    public void Validate_ANumericComparisonOnATextProperty_Refused() =>
+        Assert.Contains("holds text", Assert.Single(ComputedAttributeValidator.Validate(
+            Draft(conditions: [EventCondition.Of("category", ConditionOperator.GreaterThan, "3")]), new Dictionary<string, PropertyKinds> { ["category"] = PropertyKinds.Text })));
+}
