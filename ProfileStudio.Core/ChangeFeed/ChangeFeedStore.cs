@@ -20,6 +20,13 @@ public sealed class ChangeFeedStore(IDbContextFactory<ProfileStudioDbContext> db
         return start;
     }
 
+    /// <summary>Whether the consumer has taken its place in the feed yet.</summary>
+    public async Task<bool> HasPositionAsync(string consumer, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.ChangeFeedCheckpoints.AnyAsync(c => c.Consumer == consumer, ct);
+    }
+
     public async Task<List<ProfileChange>> ReadAsync(long after, int take, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);

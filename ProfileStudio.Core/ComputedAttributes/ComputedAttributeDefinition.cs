@@ -16,6 +16,12 @@ public enum ComputedFunction
     Distinct,
     First,
     Last,
+
+    /// <summary>
+    /// Not an aggregate: a formula over the profile's attributes and other computed values
+    /// (<see cref="ComputedAttributeDefinition.Formula"/>, see <see cref="Expressions.ExpressionFormula"/>).
+    /// </summary>
+    Expression,
 }
 
 /// <summary>How far back a computed attribute looks: all time, or the last N hours / days / weeks / months.</summary>
@@ -105,7 +111,8 @@ public sealed record ComputedAttributeDraft(
     IReadOnlyList<string> EventNames,
     string? PropertyPath,
     IReadOnlyList<EventCondition> Conditions,
-    LookbackWindow Window);
+    LookbackWindow Window,
+    string? Formula = null);
 
 /// <summary>
 /// A stored computed attribute definition. Every edit of an active definition raises
@@ -127,6 +134,9 @@ public sealed class ComputedAttributeDefinition
     public string EventNamesJson { get; set; } = "[]";
 
     public string? PropertyPath { get; set; }
+
+    /// <summary>The formula of an <see cref="ComputedFunction.Expression"/> attribute (null for aggregates).</summary>
+    public string? Formula { get; set; }
 
     /// <summary>The conditions, a JSON array (see <see cref="Conditions"/>).</summary>
     public string ConditionsJson { get; set; } = "[]";
@@ -180,7 +190,7 @@ public sealed class ComputedAttributeDefinition
 
     public ComputedAttributeSpec ToSpec() => new(Id, Version, Name, Function, EventNames, PropertyPath, Conditions, Window);
 
-    public ComputedAttributeDraft ToDraft() => new(Name, Description, Function, EventNames, PropertyPath, Conditions, Window);
+    public ComputedAttributeDraft ToDraft() => new(Name, Description, Function, EventNames, PropertyPath, Conditions, Window, Formula);
 }
 
 /// <summary>The wire names of functions (<c>most_frequent</c>), as the Profile API and the docs spell them.</summary>
@@ -200,9 +210,12 @@ public static class ComputedFunctions
     public static bool IsNumeric(ComputedFunction function) => function is ComputedFunction.Sum or ComputedFunction.Avg or ComputedFunction.Min or ComputedFunction.Max;
 
     /// <summary>A short phrase for the UI ("sum of amount").</summary>
-    public static string Describe(ComputedFunction function, string? path) => function == ComputedFunction.Count
-        ? "count of events"
-        : $"{Key(function).Replace('_', ' ')} of {path}";
+    public static string Describe(ComputedFunction function, string? path) => function switch
+    {
+        ComputedFunction.Count => "count of events",
+        ComputedFunction.Expression => "formula",
+        _ => $"{Key(function).Replace('_', ' ')} of {path}",
+    };
 }
 
 internal static class ComputedJson

@@ -111,7 +111,7 @@ public sealed class ComputedAttributeReader(IDbContextFactory<ProfileStudioDbCon
 
     private static bool IsNumeric(ComputedFunction f) => f is not (ComputedFunction.MostFrequent or ComputedFunction.Distinct or ComputedFunction.First or ComputedFunction.Last);
 
-    private static ComputedDistribution Distribution(List<(long Profile, string? Value)> values, bool numeric)
+    internal static ComputedDistribution Distribution(List<(long Profile, string? Value)> values, bool numeric)
     {
         var present = values.Where(v => v.Value is not null and not "null").ToList();
         var examples = values.Take(10).Select(v => new PreviewExample(v.Profile, v.Value)).ToList();

@@ -66,7 +66,7 @@ public sealed record BackfillProgress(BackfillState State, int Version, long Pro
 /// published to <see cref="ComputedDefinitionCatalog"/>, which the live stage reads.
 /// </summary>
 public sealed class ComputedAttributeStore(
-    IDbContextFactory<ProfileStudioDbContext> dbFactory, AuditLog audit, TimeProvider time, ComputedDefinitionCatalog catalog)
+    IDbContextFactory<ProfileStudioDbContext> dbFactory, AuditLog audit, TimeProvider time, ComputedDefinitionCatalog catalog, Expressions.ExpressionAttributes expressions)
 {
     // One writer at a time: the unique-name check and the write that relies on it stay together.
     private readonly SemaphoreSlim _writes = new(1, 1);
@@ -100,6 +100,11 @@ public sealed class ComputedAttributeStore(
     {
         var observed = await ObservedKindsAsync(draft, ct);
         var problems = ComputedAttributeValidator.Validate(draft, observed).ToList();
+        if (draft.Function == ComputedFunction.Expression && problems.Count == 0)
+        {
+            // Names are checked against what profiles have and the other computed attributes (no cycles).
+            problems.AddRange((await expressions.ValidateAsync(draft.Formula, draft.Name, ct)).Problems.Select(p => p.ToString()));
+        }
         if (problems.Count == 0 && await FindByNameAsync(draft.Name, ct) is { } same && same.Id != id)
         {
             problems.Add($"A computed attribute named \"{same.Name}\" exists already.");
@@ -244,7 +249,9 @@ public sealed class ComputedAttributeStore(
     public async Task RefreshCatalogAsync(CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var active = await db.ComputedAttributeDefinitions.AsNoTracking().Where(d => d.Status == ComputedStatus.Active).ToListAsync(ct);
+        // Expression attributes are evaluated when read (ExpressionAttributes): the live stage never sees them.
+        var active = await db.ComputedAttributeDefinitions.AsNoTracking()
+            .Where(d => d.Status == ComputedStatus.Active && d.Function != ComputedFunction.Expression).ToListAsync(ct);
         catalog.Publish(active.Select(d => d.ToSpec()));
     }
 
@@ -252,6 +259,13 @@ public sealed class ComputedAttributeStore(
     internal static void StartBackfill(ComputedAttributeDefinition d)
     {
         d.BackfillVersion = d.Version;
+        if (d.Function == ComputedFunction.Expression)
+        {
+            // Nothing to backfill: an expression is evaluated when read.
+            (d.BackfillCursor, d.BackfillDone, d.BackfillProcessed, d.BackfillTotal, d.BackfillError) = (long.MaxValue, true, 0, 0, null);
+            d.BackfillStartedAt = d.BackfillFinishedAt = d.UpdatedAt;
+            return;
+        }
         d.BackfillCursor = 0;
         d.BackfillDone = false;
         d.BackfillProcessed = 0;
@@ -269,6 +283,7 @@ public sealed class ComputedAttributeStore(
         d.EventNames = draft.EventNames;
         d.PropertyPath = draft.PropertyPath;
         d.Conditions = draft.Conditions;
+        d.Formula = draft.Function == ComputedFunction.Expression ? draft.Formula : null;
         (d.WindowUnit, d.WindowSize) = (draft.Window.Unit, draft.Window.IsAllTime ? 0 : draft.Window.Size);
     }
 
@@ -278,6 +293,7 @@ public sealed class ComputedAttributeStore(
         Description = string.IsNullOrWhiteSpace(draft.Description) ? null : draft.Description.Trim(),
         EventNames = (draft.EventNames ?? []).Where(n => !string.IsNullOrWhiteSpace(n)).Select(n => n.Trim()).Distinct(StringComparer.Ordinal).ToList(),
         PropertyPath = string.IsNullOrWhiteSpace(draft.PropertyPath) ? null : draft.PropertyPath.Trim(),
+        Formula = string.IsNullOrWhiteSpace(draft.Formula) ? null : draft.Formula.Trim(),
         Conditions = (draft.Conditions ?? []).Select(c => c with { Path = c.Path?.Trim() ?? "", Values = c.Values ?? [] }).ToList(),
         Window = draft.Window ?? LookbackWindow.AllTime,
     };

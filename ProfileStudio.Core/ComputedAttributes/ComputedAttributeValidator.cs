@@ -34,6 +34,15 @@ public static class ComputedAttributeValidator
         {
             problems.Add($"The description has {draft.Description!.Length} characters; at most {ComputedAttributeDefinition.MaxDescriptionLength}.");
         }
+        if (draft.Function == ComputedFunction.Expression)
+        {
+            // A formula reads attributes, not events; its names are checked against stored data by the store.
+            if (Expressions.ExpressionFormula.Parse(draft.Formula, Expressions.ExpressionSchema.Open).Problems is { Count: > 0 } formulaProblems)
+            {
+                problems.AddRange(formulaProblems.Select(p => p.ToString()));
+            }
+            return problems;
+        }
         var names = draft.EventNames ?? [];
         if (names.Count == 0 || names.All(string.IsNullOrWhiteSpace))
         {

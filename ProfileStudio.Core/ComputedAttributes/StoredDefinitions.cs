@@ -12,11 +12,14 @@ public sealed record StoredDefinition(ComputedAttributeSpec Spec, long Cursor, b
 {
     public const string Columns = "Id, Version, Name, Function, EventNamesJson, PropertyPath, ConditionsJson, WindowUnit, WindowSize, BackfillVersion, BackfillCursor, BackfillDone, BackfillStartedAt, BackfillTotal";
 
-    /// <summary>The active definitions, read with <paramref name="query"/> (a command runner on the caller's connection and transaction).</summary>
+    /// <summary>
+    /// The active aggregate definitions, read with <paramref name="query"/> (a command runner on the caller's connection
+    /// and transaction). Expression attributes are evaluated when read (<see cref="Expressions.ExpressionAttributes"/>): no state, no backfill.
+    /// </summary>
     public static List<StoredDefinition> ReadActive(Func<string, SqliteDataReader> query)
     {
         var list = new List<StoredDefinition>();
-        using var reader = query($"SELECT {Columns} FROM ComputedAttributeDefinitions WHERE Status = 'Active' ORDER BY Id");
+        using var reader = query($"SELECT {Columns} FROM ComputedAttributeDefinitions WHERE Status = 'Active' AND Function <> 'Expression' ORDER BY Id");
         while (reader.Read())
         {
             var spec = new ComputedAttributeSpec(

@@ -54,6 +54,10 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<ChangeFeed.ChangeFeedSignal>();
         services.AddSingleton<ChangeFeed.ChangeFeedStore>();
         services.AddSingleton<ChangeFeed.IChangeFeedConsumer, ChangeFeed.StudioPagesConsumer>();
+        services.AddSingleton<Schema.SchemaMaintainer>();
+        services.AddSingleton<Schema.SchemaCatalog>();
+        services.AddSingleton<ChangeFeed.IChangeFeedConsumer, Schema.SchemaConsumer>();
+        services.AddHostedService<Schema.SchemaBackfill>();
         services.AddHostedService<ChangeFeed.ChangeFeedHost>();
         services.AddHostedService<ChangeFeed.ChangeFeedPruning>();
         services.AddMetrics();
@@ -64,6 +68,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<ComputedAttributes.ComputedDefinitionCatalog>();
         services.AddSingleton<ComputedAttributes.ComputedAttributeStore>();
         services.AddSingleton<ComputedAttributes.ComputedAttributeReader>();
+        services.AddSingleton<ComputedAttributes.Expressions.ExpressionAttributes>();
         services.AddOptions<ComputedAttributes.ComputedAttributeOptions>().Bind(configuration.GetSection(ComputedAttributes.ComputedAttributeOptions.Section));
         // The unification pipeline with the computed-attributes stage at its end (the worker, splits and rebuilds run it).
         services.AddSingleton(sp => UnificationPipeline.Default.WithComputedAttributes(sp.GetRequiredService<ComputedAttributes.ComputedDefinitionCatalog>()));

@@ -40,6 +40,10 @@ public sealed class ProfileStudioDbContext(DbContextOptions<ProfileStudioDbConte
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
     public DbSet<ComputedAttributes.ComputedAttributeDefinition> ComputedAttributeDefinitions => Set<ComputedAttributes.ComputedAttributeDefinition>();
     public DbSet<ComputedAttributes.ComputedAttributeState> ComputedAttributeStates => Set<ComputedAttributes.ComputedAttributeState>();
+    public DbSet<Schema.SchemaAttribute> SchemaAttributes => Set<Schema.SchemaAttribute>();
+    public DbSet<Schema.SchemaEvent> SchemaEvents => Set<Schema.SchemaEvent>();
+    public DbSet<Schema.SchemaProfile> SchemaProfiles => Set<Schema.SchemaProfile>();
+    public DbSet<Schema.SchemaState> SchemaStates => Set<Schema.SchemaState>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -134,6 +134,7 @@ public static class ProfileOwnedData
         ["DeletedProfiles"] = "tombstones of deleted ids, kept so no id is reused",
         ["UnificationJobs"] = "requests to split or delete a profile, kept as their audit",
         ["ProfileChanges"] = "the change feed: a log of what happened to profiles, pruned once every consumer has read it",
+        ["SchemaProfiles"] = "the union schema's record of each live profile's paths (no values): kept by the schema consumer from the change feed's merge, split and delete rows, and rebuilt by its recount",
     };
 
     /// <summary>Every table a rebuild recomputes and swaps in, in the order they are cleared.</summary>

@@ -48,6 +48,8 @@ public sealed class StudioServer : WebApplicationFactory<Program>
         builder.UseSetting("ProfileStudio:DemoData:Enabled", _demoPeople > 0 ? "true" : "false");
         builder.UseSetting("ProfileStudio:DemoData:People", Math.Max(_demoPeople, 1).ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("ProfileStudio:Bootstrap:AdminEmail", AdminEmail);
+        // POST /api/testing/clock/advance?hours=N (Admin): stories that watch windows move the app's clock; it only moves when asked.
+        builder.UseSetting("ProfileStudio:Testing:ClockControl", "true");
         builder.UseSetting("ProfileStudio:Bootstrap:AdminPassword", AdminPassword);
         // The app's own log is noise in test output; warnings and errors still show.
         builder.UseSetting("Logging:LogLevel:Default", "Warning");

@@ -85,6 +85,25 @@ public sealed class ComputedTraitsApiTests(ProfileApiAppFactory factory) : IClas
     }
 
     [Fact]
+    public async Task Traits_AnExpressionOverAnAggregate_IsAComputedTraitWithItsFormula()
+    {
+        var user = await SeedAsync(30, 10);
+        var total = await ActivateAsync($"bought_sum_{Guid.NewGuid():N}"[..20], ComputedFunction.Sum, "total");
+        var saved = await Store.SaveAsync(AuditActor.System, null, new ComputedAttributeDraft("bought_label", null, ComputedFunction.Expression, [], null, [],
+            LookbackWindow.AllTime, $"name + ': ' + text(round({total.Name} / 4, 1))"));
+        Assert.True(saved.Succeeded, string.Join("; ", saved.Problems));
+        Assert.True((await Store.ActivateAsync(AuditActor.System, saved.Definition!.Id)).Succeeded);
+
+        var trait = (await TraitsAsync(user, "&verbose=true&class=computed_trait")).GetProperty("bought_label");
+
+        Assert.Equal("Ada: 10", trait.GetProperty("value").GetString());
+        Assert.Equal("expression", trait.GetProperty("definition").GetProperty("function").GetString());
+        Assert.Equal($"name + ': ' + text(round({total.Name} / 4, 1))", trait.GetProperty("definition").GetProperty("formula").GetString());
+        Assert.Equal("Ada: 10", (await TraitsAsync(user)).GetProperty("bought_label").GetString()); // among all traits too
+        Assert.True((await Store.DisableAsync(AuditActor.System, saved.Definition.Id)).Succeeded); // the class fixture is shared
+    }
+
+    [Fact]
     public async Task Traits_AnUnknownClass_400WithTheClassesThatExist()
     {
         var user = await SeedAsync(1);

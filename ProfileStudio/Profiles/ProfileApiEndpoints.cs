@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.AspNetCore.Http.Features;
 using ProfileStudio.Core.Auditing;
 using ProfileStudio.Core.ComputedAttributes;
+using ProfileStudio.Core.ComputedAttributes.Expressions;
 using ProfileStudio.Core.Identity;
 using ProfileStudio.Core.Ingestion;
 using ProfileStudio.Core.MergePolicies;
@@ -71,7 +72,7 @@ internal static class ProfileApiEndpoints
     /// attribute wins over a sent trait of the same name); <c>class=computed_trait</c> keeps only them.
     /// </summary>
     private static async Task<IResult> TraitsAsync(
-        string identifier, HttpContext http, ProfileReader reader, ComputedAttributeReader computedReader,
+        string identifier, HttpContext http, ProfileReader reader, ComputedAttributeReader computedReader, ExpressionAttributes expressions,
         string? include = null, string? limit = null, string? verbose = null, string? merge_policy = null, string? next = null,
         [Microsoft.AspNetCore.Mvc.FromQuery(Name = "class")] string? traitClass = null,
         CancellationToken ct = default)
@@ -108,7 +109,11 @@ internal static class ProfileApiEndpoints
             return NotFound();
         }
         var traits = onlyComputed ? new JsonObject() : view.ToJson();
-        var computed = (await computedReader.ValuesOfProfileAsync(found.ProfileId, ct)).ToDictionary(c => c.Name, StringComparer.Ordinal);
+        var aggregates = await computedReader.ValuesOfProfileAsync(found.ProfileId, ct);
+        // Expression attributes are computed values too (evaluated now, from the aggregates and the default policy's traits).
+        var formulas = await expressions.ValuesOfProfileAsync(found.ProfileId, aggregates, ct);
+        var computed = aggregates.Concat(formulas.Select(f => new ComputedValue(f.Definition, f.ValueJson, f.ComputedAt)))
+            .ToDictionary(c => c.Name, StringComparer.Ordinal);
         foreach (var (name, value) in computed)
         {
             traits[name] = value.ValueJson is null ? null : JsonNode.Parse(value.ValueJson);
@@ -142,6 +147,7 @@ internal static class ProfileApiEndpoints
             ["property"] = computed.Definition.PropertyPath,
             ["window"] = computed.Definition.Window.ToString(),
             ["version"] = computed.Definition.Version,
+            ["formula"] = computed.Definition.Formula,
         },
     };
 

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using ProfileStudio.Core.ComputedAttributes;
+using ProfileStudio.Core.ComputedAttributes.Expressions;
 
 namespace ProfileStudio.Core.Storage.Configurations;
 
@@ -13,6 +14,7 @@ internal sealed class ComputedAttributeDefinitionConfiguration : IEntityTypeConf
         builder.HasIndex(d => d.Name).IsUnique();
         builder.Property(d => d.Description).HasMaxLength(ComputedAttributeDefinition.MaxDescriptionLength);
         builder.Property(d => d.Function).HasConversion<string>().HasMaxLength(20);
+        builder.Property(d => d.Formula).HasMaxLength(ExpressionFormula.MaxLength);
         builder.Property(d => d.WindowUnit).HasConversion<string>().HasMaxLength(10);
         builder.Property(d => d.Status).HasConversion<string>().HasMaxLength(10);
         builder.Ignore(d => d.EventNames);

@@ -366,6 +366,10 @@ namespace ProfileStudio.Core.Storage.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Formula")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Function")
                         .IsRequired()
                         .HasMaxLength(20)
@@ -1015,6 +1019,96 @@ namespace ProfileStudio.Core.Storage.Migrations
                     b.HasKey("Id");
 
                     b.ToTable("UnificationCheckpoints", (string)null);
+                });
+
+            modelBuilder.Entity("ProfileStudio.Core.Schema.SchemaAttribute", b =>
+                {
+                    b.Property<string>("Path")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DetailJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("FirstSeenAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("LastSeenAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ProfileCount")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Path");
+
+                    b.ToTable("SchemaAttributes", (string)null);
+                });
+
+            modelBuilder.Entity("ProfileStudio.Core.Schema.SchemaEvent", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Count")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("DetailJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("FirstSeenAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("LastSeenAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Key");
+
+                    b.ToTable("SchemaEvents", (string)null);
+                });
+
+            modelBuilder.Entity("ProfileStudio.Core.Schema.SchemaProfile", b =>
+                {
+                    b.Property<long>("ProfileId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("PathsJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("ProfileId");
+
+                    b.ToTable("SchemaProfiles", (string)null);
+                });
+
+            modelBuilder.Entity("ProfileStudio.Core.Schema.SchemaState", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("EventCursor")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("LiveProfiles")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("RecountedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("SchemaState", (string)null);
                 });
 
             modelBuilder.Entity("ProfileStudio.Core.Security.ApiToken", b =>

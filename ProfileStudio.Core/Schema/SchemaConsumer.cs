@@ -1,0 +1,55 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using ProfileStudio.Core.ChangeFeed;
+
+namespace ProfileStudio.Core.Schema;
+
+/// <summary>
+/// The union schema and event catalog as a change-feed consumer: off the unification writer's path, so
+/// a run pays nothing for it; every merge, split, delete and rebuild reaches it as a feed row. It needs
+/// no history (the back-fill counts what exists), so it starts at the feed's end.
+/// </summary>
+public sealed class SchemaConsumer(SchemaMaintainer maintainer) : IChangeFeedConsumer
+{
+    public const string ConsumerName = "schema-catalog";
+
+    public string Name => ConsumerName;
+
+    public string Description => "Keeps Data › Schema current: attribute paths with fill rates, the event catalog with volumes";
+
+    public bool StartsAtEnd => true;
+
+    public Task HandleAsync(IReadOnlyList<ProfileChange> changes, CancellationToken ct) => maintainer.HandleAsync(changes, ct);
+}
+
+/// <summary>
+/// The first start after an upgrade (or on a new database): counts the union schema and event catalog
+/// from stored data once. It waits until the consumer has its place in the feed, so no change made
+/// between the count and that place can be missed (a change after it is handled again, which is harmless).
+/// </summary>
+public sealed class SchemaBackfill(SchemaMaintainer maintainer, ChangeFeedStore feed, TimeProvider time, ILogger<SchemaBackfill> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        for (var attempt = 0; !stoppingToken.IsCancellationRequested; attempt++)
+        {
+            try
+            {
+                if (await feed.HasPositionAsync(SchemaConsumer.ConsumerName, stoppingToken))
+                {
+                    await maintainer.EnsureBuiltAsync(stoppingToken);
+                    return;
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                logger.LogError(ex, "Counting the union schema from stored data failed; retrying.");
+            }
+            await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, 1 + attempt)), time, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+    }
+}

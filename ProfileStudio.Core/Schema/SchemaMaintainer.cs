@@ -1,0 +1,435 @@
+using System.Diagnostics;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using ProfileStudio.Core.ChangeFeed;
+using ProfileStudio.Core.Storage;
+
+namespace ProfileStudio.Core.Schema;
+
+/// <summary>
+/// Keeps the union schema and the event catalog current from the change feed, the only writer of their
+/// tables. A profile the feed names (its attributes changed, it was merged, split, merged away or
+/// deleted) is recounted alone: its stored fragments now against what it added before
+/// (<see cref="SchemaProfile"/>), so fill counts follow merges, splits and deletes exactly. Timeline
+/// events are counted once each, in id order, from a cursor kept with the counts. A split or a delete
+/// removes events, and a rebuild replaces everything: those recount from stored data (<see cref="RecountAsync"/>),
+/// which is also the back-fill after an upgrade. Reads happen outside the write transaction (only
+/// this class writes the schema tables, one call at a time), so unification waits only for the short write.
+/// </summary>
+public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> dbFactory, TimeProvider time, ILogger<SchemaMaintainer> logger)
+{
+    private const int Chunk = 500;
+    private const int EventChunk = 20_000;
+
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private SchemaTally? _tally;
+    private long _eventCursor;
+
+    /// <summary>Raised after a change is saved (open schema pages refresh).</summary>
+    public event Action? Changed;
+
+    /// <summary>Whether the tables were ever counted (a first start after an upgrade needs the back-fill).</summary>
+    public async Task<bool> IsBuiltAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.SchemaStates.AnyAsync(ct);
+    }
+
+    /// <summary>Counts everything from stored data once, if it never was.</summary>
+    public async Task EnsureBuiltAsync(CancellationToken ct = default)
+    {
+        if (!await IsBuiltAsync(ct))
+        {
+            await RecountAsync(ct);
+        }
+    }
+
+    /// <summary>Applies feed rows: the named profiles recounted, new events counted (or everything recounted after a rebuild).</summary>
+    public async Task HandleAsync(IReadOnlyList<ProfileChange> changes, CancellationToken ct = default)
+    {
+        if (!await IsBuiltAsync(ct) || changes.Any(c => c.Kinds.HasFlag(ProfileChangeKinds.Rebuilt)))
+        {
+            await RecountAsync(ct);
+            return;
+        }
+        await _gate.WaitAsync(ct);
+        try
+        {
+            await using var connection = await OpenAsync(ct);
+            var tally = _tally ?? Load(connection);
+            _tally = null; // restored only once the save commits: a failure reloads what was saved
+            tally.ClearChanged();
+
+            // Every profile named, with what it was before.
+            var named = changes.SelectMany(c => c.OtherProfileId is { } other ? [c.ProfileId, other] : new[] { c.ProfileId })
+                .Where(id => id != 0).ToHashSet();
+            var changing = changes.Where(c => (c.Kinds & (ProfileChangeKinds.Attributes | ProfileChangeKinds.Merged | ProfileChangeKinds.Split | ProfileChangeKinds.Deleted)) != 0)
+                .SelectMany(c => c.OtherProfileId is { } other ? [c.ProfileId, other] : new[] { c.ProfileId }).ToHashSet();
+            var before = ReadContributions(connection, named);
+            // A profile only touched (identities, events) matters when it is new to the schema: it counts as a live profile.
+            var recount = named.Where(id => changing.Contains(id) || !before.ContainsKey(id)).ToList();
+            var live = ReadLive(connection, recount);
+            var fragments = ReadFragments(connection, live);
+            var after = new Dictionary<long, ProfileContribution?>();
+            foreach (var id in recount)
+            {
+                var old = before.GetValueOrDefault(id);
+                if (old is null && !live.Contains(id))
+                {
+                    continue; // never counted and not live: nothing to undo
+                }
+                var current = live.Contains(id) ? fragments.GetValueOrDefault(id) ?? [] : null;
+                var contribution = tally.ApplyProfile(old, current);
+                if (current is null)
+                {
+                    after[id] = null;
+                }
+                else if (old is null || !old.Entries.SequenceEqual(contribution.Entries))
+                {
+                    after[id] = contribution;
+                }
+            }
+
+            // A deleted person's example values go with them: the paths they had show examples from others.
+            var deleted = changes.Where(c => c.Kinds.HasFlag(ProfileChangeKinds.Deleted)).Select(c => c.ProfileId).ToHashSet();
+            foreach (var path in deleted.SelectMany(id => before.GetValueOrDefault(id)?.Paths ?? []).Distinct(StringComparer.Ordinal).ToList())
+            {
+                tally.ForgetExamples(path);
+                if (tally.Attributes.TryGetValue(path, out var attribute))
+                {
+                    foreach (var example in ReadExamples(connection, path))
+                    {
+                        SchemaTally.AddExample(attribute.Examples, example);
+                    }
+                }
+            }
+
+            // Splits and deletes remove timeline events (a split writes its part's events again): recount the catalog.
+            var eventsRemoved = changes.Any(c => (c.Kinds & (ProfileChangeKinds.Split | ProfileChangeKinds.Deleted)) != 0);
+            if (eventsRemoved)
+            {
+                var events = new SchemaTally();
+                _eventCursor = CountEvents(connection, events, 0);
+                tally.Events.Clear();
+                foreach (var (key, entry) in events.Events)
+                {
+                    tally.Events[key] = entry;
+                }
+                Save(connection, tally, after, replaceEvents: true);
+            }
+            else
+            {
+                _eventCursor = CountEvents(connection, tally, _eventCursor);
+                Save(connection, tally, after, replaceEvents: false);
+            }
+            _tally = tally;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+        Changed?.Invoke();
+    }
+
+    /// <summary>
+    /// Counts the union schema and the event catalog from scratch from stored fragments and events (a
+    /// rebuild, a first start after an upgrade), read in one snapshot, and replaces the tables.
+    /// </summary>
+    public async Task RecountAsync(CancellationToken ct = default)
+    {
+        await _gate.WaitAsync(ct);
+        try
+        {
+            var stopwatch = Stopwatch.StartNew();
+            _tally = null;
+            await using var connection = await OpenAsync(ct);
+            var tally = new SchemaTally();
+            var contributions = new List<(long, ProfileContribution)>();
+            using (var snapshot = connection.BeginTransaction(deferred: true))
+            {
+                using var profiles = Command(connection, "SELECT Id FROM Profiles WHERE MergedIntoId IS NULL ORDER BY Id");
+                profiles.Transaction = snapshot;
+                using var fragments = Command(connection, "SELECT ProfileId, SourceId, Key, ValueJson, EventAt FROM ProfileAttributes ORDER BY ProfileId");
+                fragments.Transaction = snapshot;
+                using var profileReader = profiles.ExecuteReader();
+                using var fragmentReader = fragments.ExecuteReader();
+                var pending = fragmentReader.Read();
+                while (profileReader.Read())
+                {
+                    var id = profileReader.GetInt64(0);
+                    var own = new List<SchemaFragment>();
+                    while (pending && fragmentReader.GetInt64(0) <= id)
+                    {
+                        if (fragmentReader.GetInt64(0) == id)
+                        {
+                            own.Add(Fragment(fragmentReader));
+                        }
+                        pending = fragmentReader.Read();
+                    }
+                    contributions.Add((id, tally.ApplyProfile(null, own)));
+                }
+                _eventCursor = CountEvents(connection, tally, 0, snapshot);
+                snapshot.Commit();
+            }
+            using (var transaction = connection.BeginTransaction())
+            {
+                Execute(connection, transaction, "DELETE FROM SchemaProfiles; DELETE FROM SchemaAttributes; DELETE FROM SchemaEvents;");
+                using var insert = Command(connection, "INSERT INTO SchemaProfiles (ProfileId, PathsJson) VALUES ($id, $paths)");
+                insert.Transaction = transaction;
+                var id = insert.Parameters.Add("$id", SqliteType.Integer);
+                var paths = insert.Parameters.Add("$paths", SqliteType.Text);
+                foreach (var (profile, contribution) in contributions)
+                {
+                    (id.Value, paths.Value) = (profile, contribution.ToJson());
+                    insert.ExecuteNonQuery();
+                }
+                tally.ChangedPaths.UnionWith(tally.Attributes.Keys);
+                tally.ChangedEvents.UnionWith(tally.Events.Keys);
+                WriteTallies(connection, transaction, tally, recounted: true);
+                transaction.Commit();
+            }
+            tally.ClearChanged();
+            _tally = tally;
+            logger.LogInformation("Union schema recounted: {Paths} attribute paths over {Profiles} profiles, {Events} event entries, in {Seconds:N1} s.",
+                tally.Attributes.Count, tally.LiveProfiles, tally.Events.Count, stopwatch.Elapsed.TotalSeconds);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+        Changed?.Invoke();
+    }
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken ct)
+    {
+        string connectionString;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            connectionString = db.Database.GetConnectionString()!;
+        }
+        var connection = new SqliteConnection(connectionString);
+        await connection.OpenAsync(ct);
+        // Example values may be personal data: deleted pages are overwritten, as the studio's own context does.
+        Execute(connection, null, "PRAGMA secure_delete=FAST;");
+        return connection;
+    }
+
+    private SchemaTally Load(SqliteConnection connection)
+    {
+        var tally = new SchemaTally();
+        using (var command = Command(connection, "SELECT Path, ProfileCount, FirstSeenAt, LastSeenAt, DetailJson FROM SchemaAttributes"))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                tally.Attributes[reader.GetString(0)] = AttributeTally.From(new SchemaAttribute
+                {
+                    Path = reader.GetString(0), ProfileCount = reader.GetInt64(1), FirstSeenAt = Utc(reader.GetDateTime(2)),
+                    LastSeenAt = Utc(reader.GetDateTime(3)), DetailJson = reader.GetString(4),
+                });
+            }
+        }
+        using (var command = Command(connection, "SELECT Key, Type, Name, Count, FirstSeenAt, LastSeenAt, DetailJson FROM SchemaEvents"))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                tally.Events[reader.GetString(0)] = EventTally.From(new SchemaEvent
+                {
+                    Key = reader.GetString(0), Type = reader.GetString(1), Name = reader.GetString(2), Count = reader.GetInt64(3),
+                    FirstSeenAt = Utc(reader.GetDateTime(4)), LastSeenAt = Utc(reader.GetDateTime(5)), DetailJson = reader.GetString(6),
+                });
+            }
+        }
+        using (var command = Command(connection, "SELECT EventCursor, LiveProfiles FROM SchemaState WHERE Id = 1"))
+        using (var reader = command.ExecuteReader())
+        {
+            if (reader.Read())
+            {
+                _eventCursor = reader.GetInt64(0);
+                tally.LiveProfiles = reader.GetInt64(1);
+            }
+        }
+        return tally;
+    }
+
+    private static Dictionary<long, ProfileContribution> ReadContributions(SqliteConnection connection, IReadOnlyCollection<long> ids)
+    {
+        var found = new Dictionary<long, ProfileContribution>();
+        foreach (var chunk in ids.Chunk(Chunk))
+        {
+            using var command = Command(connection, $"SELECT ProfileId, PathsJson FROM SchemaProfiles WHERE ProfileId IN ({string.Join(',', chunk)})");
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                found[reader.GetInt64(0)] = ProfileContribution.FromJson(reader.GetString(1));
+            }
+        }
+        return found;
+    }
+
+    private static HashSet<long> ReadLive(SqliteConnection connection, IReadOnlyCollection<long> ids)
+    {
+        var live = new HashSet<long>();
+        foreach (var chunk in ids.Chunk(Chunk))
+        {
+            using var command = Command(connection, $"SELECT Id FROM Profiles WHERE MergedIntoId IS NULL AND Id IN ({string.Join(',', chunk)})");
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                live.Add(reader.GetInt64(0));
+            }
+        }
+        return live;
+    }
+
+    private static Dictionary<long, List<SchemaFragment>> ReadFragments(SqliteConnection connection, IReadOnlyCollection<long> ids)
+    {
+        var found = new Dictionary<long, List<SchemaFragment>>();
+        foreach (var chunk in ids.Chunk(Chunk))
+        {
+            using var command = Command(connection, $"SELECT ProfileId, SourceId, Key, ValueJson, EventAt FROM ProfileAttributes WHERE ProfileId IN ({string.Join(',', chunk)})");
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                var id = reader.GetInt64(0);
+                if (!found.TryGetValue(id, out var list))
+                {
+                    found[id] = list = [];
+                }
+                list.Add(Fragment(reader));
+            }
+        }
+        return found;
+    }
+
+    /// <summary>A few stored values of one path (no index leads with the key: it stops at the first few rows that have it).</summary>
+    private static List<string> ReadExamples(SqliteConnection connection, string path)
+    {
+        using var command = Command(connection, "SELECT ValueJson FROM ProfileAttributes WHERE Key = $key AND ValueJson IS NOT NULL LIMIT 50");
+        command.Parameters.AddWithValue("$key", path);
+        using var reader = command.ExecuteReader();
+        var examples = new List<string>();
+        while (reader.Read() && examples.Count < SchemaValues.MaxExamples)
+        {
+            if (SchemaValues.Read(reader.GetString(0)) is { } value)
+            {
+                SchemaTally.AddExample(examples, value.Example);
+            }
+        }
+        return examples;
+    }
+
+    private static SchemaFragment Fragment(SqliteDataReader reader) =>
+        new(reader.GetInt32(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetString(3), Utc(reader.GetDateTime(4)));
+
+    /// <summary>Counts the timeline events after <paramref name="after"/> in id order; returns the new cursor.</summary>
+    private long CountEvents(SqliteConnection connection, SchemaTally tally, long after, SqliteTransaction? snapshot = null)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        using var command = Command(connection, "SELECT Id, SourceId, Type, Name, EventAt, PropertiesJson FROM ProfileEvents WHERE Id > $after ORDER BY Id LIMIT $take");
+        command.Transaction = snapshot;
+        var afterParameter = command.Parameters.Add("$after", SqliteType.Integer);
+        command.Parameters.AddWithValue("$take", EventChunk);
+        while (true)
+        {
+            afterParameter.Value = after;
+            var read = 0;
+            using (var reader = command.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    read++;
+                    after = reader.GetInt64(0);
+                    tally.AddEvent(reader.GetInt32(1), reader.GetString(2), reader.GetString(3), Utc(reader.GetDateTime(4)), reader.GetString(5), now);
+                }
+            }
+            if (read < EventChunk)
+            {
+                return after;
+            }
+        }
+    }
+
+    private void Save(SqliteConnection connection, SchemaTally tally, Dictionary<long, ProfileContribution?> contributions, bool replaceEvents)
+    {
+        using var transaction = connection.BeginTransaction();
+        foreach (var (id, contribution) in contributions)
+        {
+            if (contribution is null)
+            {
+                Execute(connection, transaction, "DELETE FROM SchemaProfiles WHERE ProfileId = $id", ("$id", id));
+            }
+            else
+            {
+                Execute(connection, transaction, "INSERT INTO SchemaProfiles (ProfileId, PathsJson) VALUES ($id, $paths) ON CONFLICT (ProfileId) DO UPDATE SET PathsJson = excluded.PathsJson",
+                    ("$id", id), ("$paths", contribution.ToJson()));
+            }
+        }
+        if (replaceEvents)
+        {
+            Execute(connection, transaction, "DELETE FROM SchemaEvents");
+            tally.ChangedEvents.UnionWith(tally.Events.Keys);
+        }
+        WriteTallies(connection, transaction, tally, recounted: false);
+        transaction.Commit();
+        tally.ClearChanged();
+    }
+
+    private void WriteTallies(SqliteConnection connection, SqliteTransaction transaction, SchemaTally tally, bool recounted)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        foreach (var path in tally.ChangedPaths)
+        {
+            if (tally.Attributes.TryGetValue(path, out var a))
+            {
+                Execute(connection, transaction, """
+                    INSERT INTO SchemaAttributes (Path, ProfileCount, FirstSeenAt, LastSeenAt, DetailJson) VALUES ($path, $count, $first, $last, $detail)
+                    ON CONFLICT (Path) DO UPDATE SET ProfileCount = excluded.ProfileCount, FirstSeenAt = excluded.FirstSeenAt, LastSeenAt = excluded.LastSeenAt, DetailJson = excluded.DetailJson
+                    """, ("$path", path), ("$count", a.ProfileCount), ("$first", Seen(a.FirstSeenAt)), ("$last", Seen(a.LastSeenAt)), ("$detail", a.DetailJson()));
+            }
+            else
+            {
+                Execute(connection, transaction, "DELETE FROM SchemaAttributes WHERE Path = $path", ("$path", path));
+            }
+        }
+        foreach (var key in tally.ChangedEvents)
+        {
+            var e = tally.Events[key];
+            e.Prune(now);
+            Execute(connection, transaction, """
+                INSERT INTO SchemaEvents (Key, Type, Name, Count, FirstSeenAt, LastSeenAt, DetailJson) VALUES ($key, $type, $name, $count, $first, $last, $detail)
+                ON CONFLICT (Key) DO UPDATE SET Count = excluded.Count, FirstSeenAt = excluded.FirstSeenAt, LastSeenAt = excluded.LastSeenAt, DetailJson = excluded.DetailJson
+                """, ("$key", key), ("$type", e.Type), ("$name", e.Name), ("$count", e.Count), ("$first", Seen(e.FirstSeenAt)), ("$last", Seen(e.LastSeenAt)), ("$detail", e.DetailJson()));
+        }
+        Execute(connection, transaction, $"""
+            INSERT INTO SchemaState (Id, EventCursor, LiveProfiles, RecountedAt, UpdatedAt) VALUES (1, $cursor, $live, $now, $now)
+            ON CONFLICT (Id) DO UPDATE SET EventCursor = excluded.EventCursor, LiveProfiles = excluded.LiveProfiles, UpdatedAt = excluded.UpdatedAt
+                {(recounted ? ", RecountedAt = excluded.RecountedAt" : "")}
+            """, ("$cursor", _eventCursor), ("$live", tally.LiveProfiles), ("$now", now));
+    }
+
+    /// <summary>A path whose only values were removed again keeps no time; stored as the epoch rather than an out-of-range date.</summary>
+    private static DateTime Seen(DateTime at) => at == DateTime.MaxValue || at == DateTime.MinValue ? DateTime.UnixEpoch : at;
+
+    private static DateTime Utc(DateTime at) => DateTime.SpecifyKind(at, DateTimeKind.Utc);
+
+    private static SqliteCommand Command(SqliteConnection connection, string sql)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command;
+    }
+
+    private static void Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object Value)[] parameters)
+    {
+        using var command = Command(connection, sql);
+        command.Transaction = transaction;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+        command.ExecuteNonQuery();
+    }
+}

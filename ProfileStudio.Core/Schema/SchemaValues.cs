@@ -1,0 +1,102 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ProfileStudio.Core.Unification.Stages;
+
+namespace ProfileStudio.Core.Schema;
+
+/// <summary>The types the schema tells apart.</summary>
+public static class SchemaTypes
+{
+    public const string Text = "text";
+    public const string Number = "number";
+    public const string Boolean = "boolean";
+    public const string Date = "date";
+    public const string Object = "object";
+    public const string List = "list";
+
+    public static IReadOnlyList<string> All { get; } = [Text, Number, Boolean, Date, Object, List];
+}
+
+/// <summary>Type inference, example text and property paths, shared by the incremental path and the recount.</summary>
+public static class SchemaValues
+{
+    /// <summary>The most distinct example values kept per path.</summary>
+    public const int MaxExamples = 5;
+
+    /// <summary>Example values longer than this are cut (an example shows the shape, not the whole text).</summary>
+    public const int MaxExampleLength = 80;
+
+    /// <summary>The type of a JSON value; null for JSON null (a removal, not a value).</summary>
+    public static string? TypeOf(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => IsDate(value.GetString()!) ? SchemaTypes.Date : SchemaTypes.Text,
+        JsonValueKind.Number => SchemaTypes.Number,
+        JsonValueKind.True or JsonValueKind.False => SchemaTypes.Boolean,
+        JsonValueKind.Array => SchemaTypes.List,
+        JsonValueKind.Object => SchemaTypes.Object,
+        _ => null,
+    };
+
+    /// <summary>The type and example text of stored value JSON; null when there is no value (a removal) or it cannot be read.</summary>
+    public static (string Type, string Example)? Read(string? valueJson)
+    {
+        if (valueJson is null)
+        {
+            return null;
+        }
+        try
+        {
+            using var document = JsonDocument.Parse(valueJson);
+            return TypeOf(document.RootElement) is { } type ? (type, Example(document.RootElement)) : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Text that looks like a calendar date or a timestamp (ISO 8601: 2024-05-01, 2024-05-01T10:00:00Z):
+    /// only that shape, so "12/05" or "May" stay text.
+    /// </summary>
+    public static bool IsDate(string text) =>
+        text.Length is >= 10 and <= 40 && char.IsAsciiDigit(text[0]) && text[4] == '-' && text[7] == '-'
+        && DateTime.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out _);
+
+    public static string Example(JsonElement value)
+    {
+        var text = value.ValueKind == JsonValueKind.String ? value.GetString()! : value.GetRawText();
+        return text.Length <= MaxExampleLength ? text : text[..(MaxExampleLength - 1)] + "…";
+    }
+
+    /// <summary>An event's property paths (nested objects as dotted paths, as traits are) with their type and example text.</summary>
+    public static IEnumerable<(string Path, string Type, string Example)> Properties(string propertiesJson)
+    {
+        JsonObject? properties;
+        try
+        {
+            properties = JsonNode.Parse(propertiesJson) as JsonObject;
+        }
+        catch (JsonException)
+        {
+            yield break;
+        }
+        if (properties is null)
+        {
+            yield break;
+        }
+        foreach (var (path, node) in MessageReadStage.Flatten(properties))
+        {
+            if (node is null)
+            {
+                continue;
+            }
+            var element = JsonSerializer.SerializeToElement(node);
+            if (TypeOf(element) is { } type)
+            {
+                yield return (path, type, Example(element));
+            }
+        }
+    }
+}

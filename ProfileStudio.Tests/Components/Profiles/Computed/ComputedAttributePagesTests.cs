@@ -1,0 +1,197 @@
+using Bunit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using MudBlazor;
+using ProfileStudio.Accounts;
+using ProfileStudio.Components.Profiles.Computed;
+using ProfileStudio.Components.Profiles.Explorer;
+using ProfileStudio.Core.Accounts;
+using ProfileStudio.Core.Auditing;
+using ProfileStudio.Core.ComputedAttributes;
+using ProfileStudio.Core.ComputedAttributes.Expressions;
+using ProfileStudio.Core.Schema;
+using ProfileStudio.Tests.Profiles;
+using ProfileStudio.Tests.Support;
+
+namespace ProfileStudio.Tests.Components.Profiles.Computed;
+
+/// <summary>The computed-attribute list, editor and profile section on the real Core services (SQLite in a temp folder).</summary>
+public sealed class ComputedAttributePagesTests : StudioBunitContext
+{
+    private static readonly AuditActor Actor = new("u1", "mara@example.com");
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 12, 3, 12, 0, 0, TimeSpan.Zero));
+    private readonly StudioServices _studio;
+
+    public ComputedAttributePagesTests()
+    {
+        _studio = StudioServices.Create(withAccounts: false, time: _time);
+        Services.AddSingleton<TimeProvider>(_time);
+        Services.AddSingleton(_studio.Services.GetRequiredService<ComputedAttributeStore>());
+        Services.AddSingleton(_studio.Services.GetRequiredService<ComputedAttributeReader>());
+        Services.AddSingleton(_studio.Services.GetRequiredService<ExpressionAttributes>());
+        Services.AddSingleton(_studio.Services.GetRequiredService<SchemaCatalog>());
+        Services.AddScoped<CurrentActor>();
+    }
+
+    private ComputedAttributeStore Store => _studio.Services.GetRequiredService<ComputedAttributeStore>();
+
+    protected override async ValueTask DisposeAsyncCore()
+    {
+        await base.DisposeAsyncCore();
+        await _studio.DisposeAsync();
+    }
+
+    /// <summary>Migrates, adds two profiles with names and a spend attribute, and signs in with <paramref name="role"/>.</summary>
+    private async Task ArrangeAsync(string role)
+    {
+        await _studio.StartHostedServicesAsync();
+        var seed = new ProfileStoreSeed(_studio.Services);
+        var crm = await seed.SourceAsync("CRM");
+        var m = await seed.MessageAsync(crm, new { type = "identify" }, ProfileStoreSeed.T0);
+        foreach (var (id, first, last, spend) in new[] { (1L, "Ada", "Lovelace", 120), (2L, "Grace", "Hopper", 40) })
+        {
+            await seed.ProfileAsync(id, m, m);
+            await seed.AttributeAsync(id, crm, "firstName", $"\"{first}\"", ProfileStoreSeed.T0, m);
+            await seed.AttributeAsync(id, crm, "lastName", $"\"{last}\"", ProfileStoreSeed.T0, m);
+            await seed.AttributeAsync(id, crm, "spend", spend.ToString(System.Globalization.CultureInfo.InvariantCulture), ProfileStoreSeed.T0, m);
+        }
+        SignIn("someone@example.com", role);
+    }
+
+    private async Task<ComputedAttributeDefinition> FormulaAsync(string name, string formula, bool activate = false)
+    {
+        var saved = await Store.SaveAsync(Actor, null, new ComputedAttributeDraft(name, $"{name} for tests", ComputedFunction.Expression, [], null, [], LookbackWindow.AllTime, formula));
+        Assert.True(saved.Succeeded, string.Join("; ", saved.Problems));
+        if (activate)
+        {
+            Assert.True((await Store.ActivateAsync(Actor, saved.Definition!.Id)).Succeeded);
+        }
+        return (await Store.GetAsync(saved.Definition!.Id))!;
+    }
+
+    [Fact]
+    public async Task List_NoDefinitionsAsMarketer_ExplainsAndOffersNew()
+    {
+        await ArrangeAsync(Roles.Marketer);
+
+        var page = Render<ComputedAttributesPage>();
+
+        page.WaitForAssertion(() => Assert.Contains("No computed attributes yet", page.Find("[data-testid=computed-empty]").TextContent));
+        Assert.Equal("/profiles/computed-attributes/new", page.Find("[data-testid=new-computed-empty]").GetAttribute("href"));
+        Assert.Empty(page.FindAll("[data-testid=computed-read-only]"));
+    }
+
+    [Fact]
+    public async Task List_AsSupport_IsReadOnlyAndFiltersBySearch()
+    {
+        await ArrangeAsync(Roles.Support);
+        await FormulaAsync("full_name", "firstName + ' ' + lastName", activate: true);
+        await FormulaAsync("spend_tier", "if(spend >= 100, 'high', 'low')");
+        Render<MudPopoverProvider>();
+
+        var page = Render<ComputedAttributesPage>();
+
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=computed-row-name]").Count));
+        Assert.NotNull(page.Find("[data-testid=computed-read-only]"));
+        Assert.Empty(page.FindAll("[data-testid=new-computed]"));
+        var rows = page.FindAll("tbody tr");
+        Assert.Contains("active", rows[0].TextContent);
+        Assert.Equal("Done", rows[0].QuerySelector("[data-testid=backfill]")!.GetAttribute("data-state"));
+        Assert.Contains("draft", rows[1].TextContent);
+
+        page.Find("input[data-testid=computed-search]").Input("tier");
+
+        page.WaitForAssertion(() => Assert.Equal("spend_tier", Assert.Single(page.FindAll("[data-testid=computed-row-name] strong")).TextContent));
+    }
+
+    [Fact]
+    public async Task Editor_FormulaWithUnknownAttribute_ShowsTheValidatorsMessageAsYouType()
+    {
+        await ArrangeAsync(Roles.Marketer);
+        var definition = await FormulaAsync("full_name", "firstName");
+        Render<MudPopoverProvider>();
+        var page = Render<ComputedAttributeEditorPage>(p => p.Add(x => x.Id, definition.Id));
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=formula-ok]")));
+
+        page.Find("textarea[data-testid=formula-input]").Input("firstName + ' ' + lastNme");
+
+        page.WaitForAssertion(() => Assert.Contains("Unknown attribute \"lastNme\". Did you mean \"lastName\"?", page.Find("[data-testid=formula-problem]").TextContent), TimeSpan.FromSeconds(5));
+        Assert.Contains("(at character 19)", page.Find("[data-testid=formula-problem]").TextContent);
+    }
+
+    [Fact]
+    public async Task Editor_AggregateWithoutEvents_ShowsTheCoreValidatorsProblemsInline()
+    {
+        await ArrangeAsync(Roles.Admin);
+        Render<MudPopoverProvider>();
+        var page = Render<ComputedAttributeEditorPage>();
+
+        page.Find("input[data-testid=computed-name]").Input("average order value");
+
+        page.WaitForAssertion(() =>
+        {
+            var problems = page.FindAll("[data-testid=computed-problem]").Select(p => p.TextContent).ToList();
+            Assert.Contains(problems, p => p.Contains("Choose at least one event name"));
+            Assert.Contains(problems, p => p.Contains("average order value", StringComparison.Ordinal) || p.Contains("key", StringComparison.OrdinalIgnoreCase));
+        }, TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task Editor_Preview_HandsTheDistributionToTheChartAndLinksExamples()
+    {
+        await ArrangeAsync(Roles.Marketer);
+        var definition = await FormulaAsync("spend_tier", "if(spend >= 100, 'high', 'low')");
+        Render<MudPopoverProvider>();
+        var page = Render<ComputedAttributeEditorPage>(p => p.Add(x => x.Id, definition.Id));
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=formula-ok]")));
+
+        page.Find("[data-testid=preview]").Click();
+
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=distribution-chart]")));
+        var chart = page.FindComponent<DistributionChart>();
+        Assert.Equal("top-values", page.Find("[data-testid=distribution-chart]").GetAttribute("data-kind"));
+        Assert.Equal([("high", 1), ("low", 1)], chart.Instance.Bars.OrderBy(b => b.Label));
+        Assert.Contains("2 of 2 profiles looked at have a value", page.Find("[data-testid=preview-summary]").TextContent);
+        var links = page.FindAll("[data-testid=preview-example] a").Select(a => a.GetAttribute("href")).Order().ToList();
+        Assert.Equal(["/profiles/1", "/profiles/2"], links);
+
+        page.Find("textarea[data-testid=formula-input]").Input("spend * 2");
+        page.WaitForAssertion(() => Assert.Contains("Gives a number", page.Find("[data-testid=formula-ok]").TextContent), TimeSpan.FromSeconds(5));
+        page.Find("[data-testid=preview]").Click();
+        page.WaitForAssertion(() => Assert.Equal("histogram", page.Find("[data-testid=distribution-chart]").GetAttribute("data-kind")));
+        Assert.Equal(2, page.FindComponent<DistributionChart>().Instance.Bars.Sum(b => b.Profiles));
+    }
+
+    [Fact]
+    public async Task ProfileSection_ShowsValueFormulaAndLink_AndReloadsOnANewVersion()
+    {
+        await ArrangeAsync(Roles.Support);
+        var definition = await FormulaAsync("full_name", "firstName + ' ' + lastName", activate: true);
+
+        var section = Render<ProfileComputedAttributes>(p => p.Add(x => x.ProfileId, 1L).Add(x => x.Version, 0));
+
+        section.WaitForAssertion(() => Assert.Equal("Ada Lovelace", section.Find("[data-testid=profile-computed-value]").TextContent.Trim()));
+        Assert.Equal("firstName + ' ' + lastName", section.Find("[data-testid=profile-computed-formula]").TextContent);
+        Assert.Equal($"/profiles/computed-attributes/{definition.Id}", section.Find("[data-testid=profile-computed-link]").GetAttribute("href"));
+
+        var seed = new ProfileStoreSeed(_studio.Services);
+        await using (var db = await seed.DbAsync())
+        {
+            db.ProfileAttributes.Single(a => a.ProfileId == 1 && a.Key == "lastName").ValueJson = "\"King\"";
+            await db.SaveChangesAsync();
+        }
+        section.Render(p => p.Add(x => x.ProfileId, 1L).Add(x => x.Version, 1));
+
+        section.WaitForAssertion(() => Assert.Equal("Ada King", section.Find("[data-testid=profile-computed-value]").TextContent.Trim()));
+    }
+
+    [Fact]
+    public async Task ProfileSection_NothingActive_SaysWhereToDefineThem()
+    {
+        await ArrangeAsync(Roles.Support);
+
+        var section = Render<ProfileComputedAttributes>(p => p.Add(x => x.ProfileId, 1L));
+
+        section.WaitForAssertion(() => Assert.Contains("No computed attribute has a value", section.Find("[data-testid=profile-computed-empty]").TextContent));
+    }
+}
