@@ -56,9 +56,7 @@ public sealed class SchemaStoryTests(StudioFixture studio, DemoStudioFixture dem
         await Expect(details).ToBeVisibleAsync();
         await Expect(details.GetByTestId("attribute-types")).ToContainTextAsync("text");
         await Expect(details.GetByTestId("attribute-examples")).ToContainTextAsync("@");
-        await ThemeShots.SaveAsync(page, "61-schema-attribute-details");
-        await page.Keyboard.PressAsync("Escape");
-        await Expect(details).ToBeHiddenAsync();
+        await DialogShotsAsync(page, details, "61-schema-attribute-details", () => attributes.GetByTestId("attribute-path").ClickAsync());
 
         await page.GetByRole(AriaRole.Tab, new() { NameRegex = new System.Text.RegularExpressions.Regex("^Events") }).ClickAsync();
         var events = page.GetByTestId("events-table");
@@ -72,6 +70,24 @@ public sealed class SchemaStoryTests(StudioFixture studio, DemoStudioFixture dem
         var eventDetails = page.GetByTestId("event-details");
         await Expect(eventDetails).ToBeVisibleAsync();
         await Expect(eventDetails.GetByTestId("event-properties")).ToContainTextAsync("products");
-        await ThemeShots.SaveAsync(page, "63-schema-event-details");
+        await DialogShotsAsync(page, eventDetails, "63-schema-event-details", () => events.GetByTestId("event-name").ClickAsync());
+    }
+
+    /// <summary>An open dialog in light and dark: the dialog's backdrop covers the theme toggle, so it is closed to switch and opened again.</summary>
+    private static async Task DialogShotsAsync(IPage page, ILocator dialog, string name, Func<Task> open)
+    {
+        var shell = new ShellPage(page);
+        await Screenshots.SaveAsync(page, name);
+        await page.Keyboard.PressAsync("Escape");
+        await Expect(dialog).ToBeHiddenAsync();
+        await shell.ThemeToggle.ClickAsync();
+        await Expect(shell.AppBar).ToHaveCSSAsync("background-color", "rgb(26, 31, 58)");
+        await open();
+        await Expect(dialog).ToBeVisibleAsync();
+        await Screenshots.SaveAsync(page, name + "-dark");
+        await page.Keyboard.PressAsync("Escape");
+        await Expect(dialog).ToBeHiddenAsync();
+        await shell.ThemeToggle.ClickAsync();
+        await Expect(shell.AppBar).ToHaveCSSAsync("background-color", "rgb(40, 53, 147)");
     }
 }

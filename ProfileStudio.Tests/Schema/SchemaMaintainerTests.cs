@@ -134,6 +134,7 @@ public sealed class SchemaMaintainerTests : IDisposable
         Assert.Equal(["Ada", "later"], (await catalog.AttributeAsync("name"))!.Examples.Order());
 
         new ProfileDeletion(_connection).Run(ProfileHolding("a1")!.Value, eraseFromLake: false, IdentityRules.Default, Now);
+        Assert.DoesNotContain("Ada", (await catalog.AttributeAsync("name"))!.Examples); // gone with the delete itself, before the consumer runs
         Consume(maintainer);
 
         var name = (await catalog.AttributeAsync("name"))!;
@@ -296,11 +297,12 @@ public sealed class SchemaMaintainerTests : IDisposable
             var t = AttributeTally.From(a);
             rows.Add($"{a.Path} profiles={a.ProfileCount} types={Join(t.Types)} sources={Join(t.Sources)}");
         }
+        var examples = db.SchemaEventExamples.AsNoTracking().ToList().ToLookup(x => (x.EventKey, x.Path), x => x.Value);
         foreach (var e in db.SchemaEvents.AsNoTracking().ToList().OrderBy(e => e.Key, StringComparer.Ordinal))
         {
-            var t = EventTally.From(e);
+            var t = EventTally.From(e, examples);
             rows.Add($"{e.Key} '{e.Name}' count={e.Count} {e.FirstSeenAt:O}..{e.LastSeenAt:O} sources={Join(t.Sources)} daily={Join(t.Daily)} names={Join(t.Names)}+{t.OtherNames} " +
-                string.Join(" ", t.Properties.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}:{p.Value.Count}:{Join(p.Value.Types)}:{string.Join("|", p.Value.Examples)}")));
+                string.Join(" ", t.Properties.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}:{p.Value.Count}:{Join(p.Value.Types)}:{string.Join("|", p.Value.Examples.Order(StringComparer.Ordinal))}")));
         }
         return rows;
     }

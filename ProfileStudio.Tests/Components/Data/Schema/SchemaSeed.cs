@@ -22,14 +22,14 @@ internal static class SchemaSeed
             (2, [new(web.Id, "email", "\"bob@example.com\"", Today), new(web.Id, "age", "\"forty\"", Today)]),
         })
         {
-            tally.ApplyProfile(null, fragments);
+            tally.ApplyProfile(id, null, fragments);
         }
         tally.LiveProfiles = 4;
         for (var day = 0; day < 5; day++)
         {
-            tally.AddEvent(web.Id, "track", "Order Completed", Today.AddDays(-day), """{"revenue": 12.5, "coupon": "WINTER"}""", Today);
+            tally.AddEvent(1, web.Id, "track", "Order Completed", Today.AddDays(-day), """{"revenue": 12.5, "coupon": "WINTER"}""", Today);
         }
-        tally.AddEvent(web.Id, "page", "/pricing", Today, """{"path": "/pricing"}""", Today);
+        tally.AddEvent(1, web.Id, "page", "/pricing", Today, """{"path": "/pricing"}""", Today);
 
         await using var db = await studio.Services.GetRequiredService<IDbContextFactory<ProfileStudioDbContext>>().CreateDbContextAsync();
         db.SchemaAttributes.AddRange(tally.Attributes.Select(a => new SchemaAttribute
@@ -40,6 +40,8 @@ internal static class SchemaSeed
         {
             Key = e.Key, Type = e.Value.Type, Name = e.Value.Name, Count = e.Value.Count, FirstSeenAt = e.Value.FirstSeenAt, LastSeenAt = e.Value.LastSeenAt, DetailJson = e.Value.DetailJson(),
         }));
+        db.SchemaExamples.AddRange(tally.NewExamples.Select(e => new SchemaExample { Path = e.Path, Value = e.Value, ProfileId = e.ProfileId }));
+        db.SchemaEventExamples.AddRange(tally.NewEventExamples.Select(e => new SchemaEventExample { EventKey = e.EventKey, Path = e.Path, Value = e.Value, ProfileId = e.ProfileId }));
         db.SchemaStates.Add(new SchemaState { Id = 1, LiveProfiles = tally.LiveProfiles, RecountedAt = Today, UpdatedAt = Today });
         await db.SaveChangesAsync();
     }
