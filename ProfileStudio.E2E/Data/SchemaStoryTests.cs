@@ -77,6 +77,7 @@ public sealed class SchemaStoryTests(StudioFixture studio, DemoStudioFixture dem
     private static async Task DialogShotsAsync(IPage page, ILocator dialog, string name, Func<Task> open)
     {
         var shell = new ShellPage(page);
+        await page.WaitForTimeoutAsync(400); // the dialog's opening animation
         await Screenshots.SaveAsync(page, name);
         await page.Keyboard.PressAsync("Escape");
         await Expect(dialog).ToBeHiddenAsync();
@@ -84,6 +85,7 @@ public sealed class SchemaStoryTests(StudioFixture studio, DemoStudioFixture dem
         await Expect(shell.AppBar).ToHaveCSSAsync("background-color", "rgb(26, 31, 58)");
         await open();
         await Expect(dialog).ToBeVisibleAsync();
+        await page.WaitForTimeoutAsync(400);
         await Screenshots.SaveAsync(page, name + "-dark");
         await page.Keyboard.PressAsync("Escape");
         await Expect(dialog).ToBeHiddenAsync();
