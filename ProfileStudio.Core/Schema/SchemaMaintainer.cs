@@ -124,12 +124,12 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
                     tally.Events[key] = entry;
                 }
                 tally.NewEventExamples.AddRange(events.NewEventExamples);
-                Save(connection, tally, after, replaceEvents: true);
+                Prepared(() => Save(connection, tally, after, replaceEvents: true));
             }
             else
             {
                 _eventCursor = CountEvents(connection, tally, _eventCursor);
-                Save(connection, tally, after, replaceEvents: false);
+                Prepared(() => Save(connection, tally, after, replaceEvents: false));
             }
             _tally = tally;
         }
@@ -194,7 +194,7 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
                 }
                 tally.ChangedPaths.UnionWith(tally.Attributes.Keys);
                 tally.ChangedEvents.UnionWith(tally.Events.Keys);
-                WriteTallies(connection, transaction, tally, recounted: true);
+                Prepared(() => WriteTallies(connection, transaction, tally, recounted: true));
                 transaction.Commit();
             }
             tally.ClearChanged();
@@ -475,14 +475,54 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
         return command;
     }
 
+    [ThreadStatic] private static Dictionary<string, SqliteCommand>? _prepared;
+
+    /// <summary>Runs a statement; within a save, each statement is prepared once and bound again (thousands of profiles per batch).</summary>
     private static void Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object Value)[] parameters)
     {
-        using var command = Command(connection, sql);
-        command.Transaction = transaction;
-        foreach (var (name, value) in parameters)
+        if (_prepared is null || transaction is null)
         {
-            command.Parameters.AddWithValue(name, value);
+            using var once = Command(connection, sql);
+            once.Transaction = transaction;
+            foreach (var (name, value) in parameters)
+            {
+                once.Parameters.AddWithValue(name, value);
+            }
+            once.ExecuteNonQuery();
+            return;
+        }
+        if (!_prepared.TryGetValue(sql, out var command))
+        {
+            command = Command(connection, sql);
+            foreach (var (name, _) in parameters)
+            {
+                command.Parameters.Add(new SqliteParameter { ParameterName = name });
+            }
+            _prepared[sql] = command;
+        }
+        command.Transaction = transaction;
+        for (var i = 0; i < parameters.Length; i++)
+        {
+            command.Parameters[i].Value = parameters[i].Value;
         }
         command.ExecuteNonQuery();
+    }
+
+    /// <summary>Statements prepared during <paramref name="write"/> are reused within it and disposed after.</summary>
+    private static void Prepared(Action write)
+    {
+        _prepared = [];
+        try
+        {
+            write();
+        }
+        finally
+        {
+            foreach (var command in _prepared.Values)
+            {
+                command.Dispose();
+            }
+            _prepared = null;
+        }
     }
 }

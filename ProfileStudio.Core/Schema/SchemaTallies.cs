@@ -91,7 +91,7 @@ public sealed class EventTally
         Sources[sourceId] = Sources.GetValueOrDefault(sourceId) + 1;
         if (at >= now.Date.AddDays(-VolumeDays + 1) && at < now.Date.AddDays(2))
         {
-            var day = at.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+            var day = Day(at);
             Daily[day] = Daily.GetValueOrDefault(day) + 1;
         }
         if (Grouped)
@@ -123,6 +123,18 @@ public sealed class EventTally
             }
         }
         return examples;
+    }
+
+    [ThreadStatic] private static (DateTime Date, string Text) _lastDay;
+
+    /// <summary>yyyy-MM-dd of a time (events come in runs of the same day, so the last one is kept).</summary>
+    private static string Day(DateTime at)
+    {
+        if (_lastDay.Text is null || _lastDay.Date != at.Date)
+        {
+            _lastDay = (at.Date, at.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+        }
+        return _lastDay.Text;
     }
 
     /// <summary>Drops the days that left the kept window.</summary>
