@@ -10,7 +10,7 @@ return name switch
 {
     "ingest" => await IngestBenchmark.RunAsync(Option("--seconds", 120), Option("--clients", 16), Option("--batch", 100)),
     "batch" => await BatchBenchmark.RunAsync(Option("--rows", 1_000_000)),
-    "unify" => await UnifyBenchmark.RunAsync(Option("--messages", 1_000_000), Option("--people", 300_000), rebuild: false, computed: args.Contains("--computed")),
+    "unify" => await UnifyBenchmark.RunAsync(Option("--messages", 1_000_000), Option("--people", 300_000), rebuild: false, computed: args.Contains("--computed"), schema: args.Contains("--schema")),
     "computed" => await ComputedBenchmark.RunAsync(Option("--profiles", 1_000_000), Option("--events", 10_000_000), Option("--chunk", 20_000)),
     "rebuild" => await UnifyBenchmark.RunAsync(Option("--messages", 1_000_000), Option("--people", 300_000), rebuild: true),
     "lag" => await LagBenchmark.RunAsync(Option("--seconds", 60), Option("--rate", 5_000)),
@@ -29,9 +29,10 @@ static int Usage()
                    concurrent /v1/batch posts to the real server on 127.0.0.1: messages/s, p50/p99 latency, peak RSS
           batch    [--rows 1000000]
                    a CSV of profile records uploaded to the real server and processed end to end: rows/s, peak RSS
-          unify    [--messages 1000000] [--people 300000] [--computed]
+          unify    [--messages 1000000] [--people 300000] [--computed] [--schema]
                    the lake unified into profiles by the worker's engine and store, in runs: messages/s;
-                   --computed: the same run without, then with 5 active computed attributes, back to back, and the loss
+                   --computed: the same run without, then with 5 active computed attributes, back to back, and the loss;
+                   --schema runs the union-schema consumer on the change feed meanwhile, as the app does
           computed [--profiles 1000000] [--events 10000000] [--chunk 20000]
                    backfill of 5 computed attributes (one per kind of window) over a bulk-loaded store: seconds, peak memory
           rebuild  [--messages 1000000] [--people 300000]

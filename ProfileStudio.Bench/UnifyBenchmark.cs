@@ -3,7 +3,11 @@ using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using ProfileStudio.Core.ComputedAttributes;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.Extensions.Logging.Abstractions;
+using ProfileStudio.Core.ChangeFeed;
 using ProfileStudio.Core.Identity;
+using ProfileStudio.Core.Schema;
 using ProfileStudio.Core.Sources;
 using ProfileStudio.Core.Storage;
 using ProfileStudio.Core.Storage.Sqlite;
@@ -19,7 +23,7 @@ namespace ProfileStudio.Bench;
 /// </summary>
 internal static class UnifyBenchmark
 {
-    public static async Task<int> RunAsync(int messages, int people, bool rebuild, bool computed = false)
+    public static async Task<int> RunAsync(int messages, int people, bool rebuild, bool computed = false, bool schema = false)
     {
         if (computed)
         {
@@ -50,9 +54,20 @@ internal static class UnifyBenchmark
             {
                 // What the worker does: catch up in runs, resolving the next run while the previous one is written.
                 stopwatch.Restart();
+                using var unified = new CancellationTokenSource();
+                var consumer = schema ? Task.Run(() => SchemaConsumerAsync(connectionString, unified.Token)) : Task.FromResult(TimeSpan.Zero);
                 await using var runner = new UnificationRunner(session, new UnificationEngine(store.RestoreGraph(rules)), TimeProvider.System);
                 await runner.CatchUpAsync(0, UnificationWorker.RunSize, null, CancellationToken.None);
-                Report(connection, messages, stopwatch.Elapsed, $"unified incrementally in runs of {UnificationWorker.RunSize:N0} (target >= 20,000 messages/s)");
+                Report(connection, messages, stopwatch.Elapsed, $"unified incrementally in runs of {UnificationWorker.RunSize:N0} (target >= 20,000 messages/s)" +
+                    (schema ? ", with the union-schema consumer reading the change feed meanwhile" : ""));
+                if (schema)
+                {
+                    var unifiedAt = stopwatch.Elapsed;
+                    await unified.CancelAsync();
+                    var handling = await consumer;
+                    Console.WriteLine($"  union-schema consumer: caught up with the feed {(stopwatch.Elapsed - unifiedAt).TotalSeconds:N1} s after unification ended; " +
+                        $"{handling.TotalSeconds:N1} s spent handling feed rows in all");
+                }
                 if (Environment.GetEnvironmentVariable("UNIFY_SPLIT_TIMES") == "1")
                 {
                     // Where the time goes: reading + resolving alone, without writing.
@@ -176,6 +191,43 @@ internal static class UnifyBenchmark
     private sealed class FixedClock(DateTime now) : TimeProvider
     {
         public override DateTimeOffset GetUtcNow() => new(now);
+    }
+
+    /// <summary>
+    /// The union-schema consumer as the change-feed host runs it: rows after its position, 5,000 at a time,
+    /// handed to the maintainer; stops once unification is done and it has read the whole feed. Returns
+    /// the time spent handling rows.
+    /// </summary>
+    private static async Task<TimeSpan> SchemaConsumerAsync(string connectionString, CancellationToken unified)
+    {
+        var factory = new PooledDbContextFactory<ProfileStudioDbContext>(new DbContextOptionsBuilder<ProfileStudioDbContext>().UseSqlite(connectionString).Options);
+        var maintainer = new SchemaMaintainer(factory, TimeProvider.System, NullLogger<SchemaMaintainer>.Instance);
+        await maintainer.RecountAsync(); // the back-fill on an empty store, as on a first start
+        var handling = TimeSpan.Zero;
+        var position = 0L;
+        var options = new ChangeFeedOptions();
+        while (true)
+        {
+            var done = unified.IsCancellationRequested; // read before the feed, so the last rows are not missed
+            List<ProfileChange> rows;
+            await using (var db = await factory.CreateDbContextAsync())
+            {
+                rows = await db.ProfileChanges.AsNoTracking().Where(c => c.Id > position).OrderBy(c => c.Id).Take(options.BatchSize).ToListAsync();
+            }
+            if (rows.Count == 0)
+            {
+                if (done)
+                {
+                    return handling;
+                }
+                await Task.Delay(ChangeFeedHost.PollInterval / 10);
+                continue;
+            }
+            var stopwatch = Stopwatch.StartNew();
+            await maintainer.HandleAsync(rows);
+            handling += stopwatch.Elapsed;
+            position = rows[^1].Id;
+        }
     }
 
     private static void Report(SqliteConnection connection, int messages, TimeSpan elapsed, string what)

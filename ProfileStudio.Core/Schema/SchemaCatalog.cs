@@ -92,8 +92,9 @@ public sealed class SchemaCatalog(IDbContextFactory<ProfileStudioDbContext> dbFa
         var keys = eventKeys.ToList();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var rows = await db.SchemaEvents.AsNoTracking().Where(e => keys.Contains(e.Key)).ToListAsync(ct);
+        var examples = await EventExamplesAsync(db, keys, ct);
         var merged = new Dictionary<string, PropertyTally>(StringComparer.Ordinal);
-        foreach (var tally in rows.Select(EventTally.From))
+        foreach (var tally in rows.Select(r => EventTally.From(r, examples)))
         {
             foreach (var (path, property) in tally.Properties)
             {
@@ -121,7 +122,8 @@ public sealed class SchemaCatalog(IDbContextFactory<ProfileStudioDbContext> dbFa
         var live = await db.SchemaStates.Where(s => s.Id == 1).Select(s => (long?)s.LiveProfiles).FirstOrDefaultAsync(ct) ?? 0;
         var names = await SourceNamesAsync(db, ct);
         var rows = await db.SchemaAttributes.AsNoTracking().ToListAsync(ct);
-        var all = rows.Select(r => Attribute(r, live, names))
+        var examples = await AttributeExamplesAsync(db, null, ct);
+        var all = rows.Select(r => Attribute(r, live, names, examples))
             .Where(a => Matches(a.Path, query.Search))
             .Where(a => query.Type is null || a.Types.Any(t => t.Type == query.Type))
             .Where(a => query.SourceId is null || a.Sources.Any(s => s.SourceId == query.SourceId));
@@ -145,7 +147,7 @@ public sealed class SchemaCatalog(IDbContextFactory<ProfileStudioDbContext> dbFa
             return null;
         }
         var live = await db.SchemaStates.Where(s => s.Id == 1).Select(s => (long?)s.LiveProfiles).FirstOrDefaultAsync(ct) ?? 0;
-        return Attribute(row, live, await SourceNamesAsync(db, ct));
+        return Attribute(row, live, await SourceNamesAsync(db, ct), await AttributeExamplesAsync(db, path, ct));
     }
 
     public async Task<SchemaPage<EventSummary>> EventPageAsync(SchemaQuery query, CancellationToken ct = default)
@@ -153,8 +155,9 @@ public sealed class SchemaCatalog(IDbContextFactory<ProfileStudioDbContext> dbFa
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var names = await SourceNamesAsync(db, ct);
         var rows = await db.SchemaEvents.AsNoTracking().ToListAsync(ct);
+        var examples = await EventExamplesAsync(db, null, ct);
         var today = time.GetUtcNow().UtcDateTime;
-        var all = rows.Select(r => Event(r, names, today))
+        var all = rows.Select(r => Event(r, names, today, examples))
             .Where(e => Matches(e.Name, query.Search) || e.Names.Any(n => Matches(n.Name, query.Search)))
             .Where(e => query.Type is null || e.Type == query.Type)
             .Where(e => query.SourceId is null || e.Sources.Any(s => s.SourceId == query.SourceId));
@@ -174,7 +177,7 @@ public sealed class SchemaCatalog(IDbContextFactory<ProfileStudioDbContext> dbFa
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var row = await db.SchemaEvents.AsNoTracking().FirstOrDefaultAsync(e => e.Key == key, ct);
-        return row is null ? null : Event(row, await SourceNamesAsync(db, ct), time.GetUtcNow().UtcDateTime);
+        return row is null ? null : Event(row, await SourceNamesAsync(db, ct), time.GetUtcNow().UtcDateTime, await EventExamplesAsync(db, [key], ct));
     }
 
     /// <summary>The sources that sent anything the schema lists (for the source filter).</summary>
@@ -199,17 +202,27 @@ public sealed class SchemaCatalog(IDbContextFactory<ProfileStudioDbContext> dbFa
     private static IReadOnlyList<SourceShare> Sources(Dictionary<int, long> sources, IReadOnlyDictionary<int, string> names) =>
         [.. sources.OrderByDescending(s => s.Value).ThenBy(s => s.Key).Select(s => new SourceShare(s.Key, names.GetValueOrDefault(s.Key) ?? $"source {s.Key}", s.Value))];
 
-    private static AttributeSummary Attribute(SchemaAttribute row, long live, IReadOnlyDictionary<int, string> names)
+    /// <summary>Example values by path (a few per path), in the order they were found.</summary>
+    private static async Task<ILookup<string, string>> AttributeExamplesAsync(ProfileStudioDbContext db, string? path, CancellationToken ct) =>
+        (await db.SchemaExamples.AsNoTracking().Where(e => path == null || e.Path == path).OrderBy(e => e.Value)
+            .Select(e => new { e.Path, e.Value }).ToListAsync(ct)).ToLookup(e => e.Path, e => e.Value, StringComparer.Ordinal);
+
+    /// <summary>Example values by (event key, property path).</summary>
+    private static async Task<ILookup<(string, string), string>> EventExamplesAsync(ProfileStudioDbContext db, IReadOnlyCollection<string>? keys, CancellationToken ct) =>
+        (await db.SchemaEventExamples.AsNoTracking().Where(e => keys == null || keys.Contains(e.EventKey)).OrderBy(e => e.Value)
+            .Select(e => new { e.EventKey, e.Path, e.Value }).ToListAsync(ct)).ToLookup(e => (e.EventKey, e.Path), e => e.Value);
+
+    private static AttributeSummary Attribute(SchemaAttribute row, long live, IReadOnlyDictionary<int, string> names, ILookup<string, string> examples)
     {
         var tally = AttributeTally.From(row);
-        return new AttributeSummary(row.Path, Types(tally.Types), Sources(tally.Sources, names), row.ProfileCount, live, tally.Examples, row.FirstSeenAt, row.LastSeenAt);
+        return new AttributeSummary(row.Path, Types(tally.Types), Sources(tally.Sources, names), row.ProfileCount, live, [.. examples[row.Path]], row.FirstSeenAt, row.LastSeenAt);
     }
 
     private static EventPropertySummary Property(string path, PropertyTally tally) => new(path, Types(tally.Types), tally.Count, tally.Examples);
 
-    private static EventSummary Event(SchemaEvent row, IReadOnlyDictionary<int, string> names, DateTime today)
+    private static EventSummary Event(SchemaEvent row, IReadOnlyDictionary<int, string> names, DateTime today, ILookup<(string, string), string> examples)
     {
-        var tally = EventTally.From(row);
+        var tally = EventTally.From(row, examples);
         return new EventSummary(row.Key, row.Type, row.Name, row.Count, tally.Volume(today), Sources(tally.Sources, names), row.FirstSeenAt, row.LastSeenAt,
             [.. tally.Names.OrderByDescending(n => n.Value).ThenBy(n => n.Key, StringComparer.Ordinal).Select(n => (n.Key, n.Value))], tally.OtherNames,
             [.. tally.Properties.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => Property(p.Key, p.Value))]);

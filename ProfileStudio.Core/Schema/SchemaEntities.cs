@@ -56,3 +56,24 @@ public sealed class SchemaState
 
     public DateTime UpdatedAt { get; set; }
 }
+
+/// <summary>
+/// An example value of an attribute path, with the profile it came from: a delete (through the register
+/// of profile-owned data) removes a person's examples in its own transaction, so an erased value is
+/// never left on show or in the database file.
+/// </summary>
+public sealed class SchemaExample
+{
+    public string Path { get; set; } = "";
+    public string Value { get; set; } = "";
+    public long ProfileId { get; set; }
+}
+
+/// <summary>An example value of an event property path (see <see cref="SchemaExample"/>).</summary>
+public sealed class SchemaEventExample
+{
+    public string EventKey { get; set; } = "";
+    public string Path { get; set; } = "";
+    public string Value { get; set; } = "";
+    public long ProfileId { get; set; }
+}

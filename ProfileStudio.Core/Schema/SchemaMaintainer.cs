@@ -80,7 +80,7 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
                     continue; // never counted and not live: nothing to undo
                 }
                 var current = live.Contains(id) ? fragments.GetValueOrDefault(id) ?? [] : null;
-                var contribution = tally.ApplyProfile(old, current);
+                var contribution = tally.ApplyProfile(id, old, current);
                 if (current is null)
                 {
                     after[id] = null;
@@ -91,16 +91,23 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
                 }
             }
 
-            // A deleted person's example values go with them: the paths they had show examples from others.
-            var deleted = changes.Where(c => c.Kinds.HasFlag(ProfileChangeKinds.Deleted)).Select(c => c.ProfileId).ToHashSet();
-            foreach (var path in deleted.SelectMany(id => before.GetValueOrDefault(id)?.Paths ?? []).Distinct(StringComparer.Ordinal).ToList())
+            // A delete or a split removed the person's examples (through the register, in its own transaction):
+            // the paths they had show examples from other profiles.
+            var examplesRemoved = changes.Where(c => (c.Kinds & (ProfileChangeKinds.Deleted | ProfileChangeKinds.Split)) != 0).Select(c => c.ProfileId).ToHashSet();
+            if (examplesRemoved.Count > 0)
             {
-                tally.ForgetExamples(path);
-                if (tally.Attributes.TryGetValue(path, out var attribute))
+                LoadExamples(connection, tally);
+                foreach (var path in examplesRemoved.SelectMany(id => before.GetValueOrDefault(id)?.Paths ?? []).Distinct(StringComparer.Ordinal).ToList())
                 {
-                    foreach (var example in ReadExamples(connection, path))
+                    if (tally.Attributes.TryGetValue(path, out var attribute))
                     {
-                        SchemaTally.AddExample(attribute.Examples, example);
+                        foreach (var (value, profile) in ReadExamples(connection, path))
+                        {
+                            if (SchemaTally.AddExample(attribute.Examples, value))
+                            {
+                                tally.NewExamples.Add((path, value, profile));
+                            }
+                        }
                     }
                 }
             }
@@ -116,12 +123,13 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
                 {
                     tally.Events[key] = entry;
                 }
-                Save(connection, tally, after, replaceEvents: true);
+                tally.NewEventExamples.AddRange(events.NewEventExamples);
+                Prepared(() => Save(connection, tally, after, replaceEvents: true));
             }
             else
             {
                 _eventCursor = CountEvents(connection, tally, _eventCursor);
-                Save(connection, tally, after, replaceEvents: false);
+                Prepared(() => Save(connection, tally, after, replaceEvents: false));
             }
             _tally = tally;
         }
@@ -167,14 +175,14 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
                         }
                         pending = fragmentReader.Read();
                     }
-                    contributions.Add((id, tally.ApplyProfile(null, own)));
+                    contributions.Add((id, tally.ApplyProfile(id, null, own)));
                 }
                 _eventCursor = CountEvents(connection, tally, 0, snapshot);
                 snapshot.Commit();
             }
             using (var transaction = connection.BeginTransaction())
             {
-                Execute(connection, transaction, "DELETE FROM SchemaProfiles; DELETE FROM SchemaAttributes; DELETE FROM SchemaEvents;");
+                Execute(connection, transaction, "DELETE FROM SchemaProfiles; DELETE FROM SchemaAttributes; DELETE FROM SchemaEvents; DELETE FROM SchemaExamples; DELETE FROM SchemaEventExamples;");
                 using var insert = Command(connection, "INSERT INTO SchemaProfiles (ProfileId, PathsJson) VALUES ($id, $paths)");
                 insert.Transaction = transaction;
                 var id = insert.Parameters.Add("$id", SqliteType.Integer);
@@ -186,7 +194,7 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
                 }
                 tally.ChangedPaths.UnionWith(tally.Attributes.Keys);
                 tally.ChangedEvents.UnionWith(tally.Events.Keys);
-                WriteTallies(connection, transaction, tally, recounted: true);
+                Prepared(() => WriteTallies(connection, transaction, tally, recounted: true));
                 transaction.Commit();
             }
             tally.ClearChanged();
@@ -210,8 +218,8 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
         }
         var connection = new SqliteConnection(connectionString);
         await connection.OpenAsync(ct);
-        // Example values may be personal data: deleted pages are overwritten, as the studio's own context does.
-        Execute(connection, null, "PRAGMA secure_delete=FAST;");
+        // Example values are personal data: what this connection deletes is overwritten, in freed pages too.
+        Execute(connection, null, "PRAGMA secure_delete=ON;");
         return connection;
     }
 
@@ -242,6 +250,18 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
                 });
             }
         }
+        LoadExamples(connection, tally);
+        using (var command = Command(connection, "SELECT EventKey, Path, Value FROM SchemaEventExamples ORDER BY rowid"))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                if (tally.Events.TryGetValue(reader.GetString(0), out var entry) && entry.Properties.TryGetValue(reader.GetString(1), out var property))
+                {
+                    property.Examples.Add(reader.GetString(2));
+                }
+            }
+        }
         using (var command = Command(connection, "SELECT EventCursor, LiveProfiles FROM SchemaState WHERE Id = 1"))
         using (var reader = command.ExecuteReader())
         {
@@ -252,6 +272,24 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
             }
         }
         return tally;
+    }
+
+    /// <summary>The stored attribute examples (a delete may have removed some).</summary>
+    private static void LoadExamples(SqliteConnection connection, SchemaTally tally)
+    {
+        foreach (var attribute in tally.Attributes.Values)
+        {
+            attribute.Examples.Clear();
+        }
+        using var command = Command(connection, "SELECT Path, Value FROM SchemaExamples ORDER BY rowid");
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            if (tally.Attributes.TryGetValue(reader.GetString(0), out var attribute))
+            {
+                attribute.Examples.Add(reader.GetString(1));
+            }
+        }
     }
 
     private static Dictionary<long, ProfileContribution> ReadContributions(SqliteConnection connection, IReadOnlyCollection<long> ids)
@@ -305,17 +343,17 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
     }
 
     /// <summary>A few stored values of one path (no index leads with the key: it stops at the first few rows that have it).</summary>
-    private static List<string> ReadExamples(SqliteConnection connection, string path)
+    private static List<(string Value, long ProfileId)> ReadExamples(SqliteConnection connection, string path)
     {
-        using var command = Command(connection, "SELECT ValueJson FROM ProfileAttributes WHERE Key = $key AND ValueJson IS NOT NULL LIMIT 50");
+        using var command = Command(connection, "SELECT ValueJson, ProfileId FROM ProfileAttributes WHERE Key = $key AND ValueJson IS NOT NULL LIMIT 50");
         command.Parameters.AddWithValue("$key", path);
         using var reader = command.ExecuteReader();
-        var examples = new List<string>();
-        while (reader.Read() && examples.Count < SchemaValues.MaxExamples)
+        var examples = new List<(string, long)>();
+        while (reader.Read())
         {
             if (SchemaValues.Read(reader.GetString(0)) is { } value)
             {
-                SchemaTally.AddExample(examples, value.Example);
+                examples.Add((value.Example, reader.GetInt64(1)));
             }
         }
         return examples;
@@ -328,7 +366,7 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
     private long CountEvents(SqliteConnection connection, SchemaTally tally, long after, SqliteTransaction? snapshot = null)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        using var command = Command(connection, "SELECT Id, SourceId, Type, Name, EventAt, PropertiesJson FROM ProfileEvents WHERE Id > $after ORDER BY Id LIMIT $take");
+        using var command = Command(connection, "SELECT Id, SourceId, Type, Name, EventAt, PropertiesJson, ProfileId FROM ProfileEvents WHERE Id > $after ORDER BY Id LIMIT $take");
         command.Transaction = snapshot;
         var afterParameter = command.Parameters.Add("$after", SqliteType.Integer);
         command.Parameters.AddWithValue("$take", EventChunk);
@@ -342,7 +380,7 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
                 {
                     read++;
                     after = reader.GetInt64(0);
-                    tally.AddEvent(reader.GetInt32(1), reader.GetString(2), reader.GetString(3), Utc(reader.GetDateTime(4)), reader.GetString(5), now);
+                    tally.AddEvent(reader.GetInt64(6), reader.GetInt32(1), reader.GetString(2), reader.GetString(3), Utc(reader.GetDateTime(4)), reader.GetString(5), now);
                 }
             }
             if (read < EventChunk)
@@ -369,7 +407,7 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
         }
         if (replaceEvents)
         {
-            Execute(connection, transaction, "DELETE FROM SchemaEvents");
+            Execute(connection, transaction, "DELETE FROM SchemaEvents; DELETE FROM SchemaEventExamples;");
             tally.ChangedEvents.UnionWith(tally.Events.Keys);
         }
         WriteTallies(connection, transaction, tally, recounted: false);
@@ -391,8 +429,23 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
             }
             else
             {
-                Execute(connection, transaction, "DELETE FROM SchemaAttributes WHERE Path = $path", ("$path", path));
+                Execute(connection, transaction, "DELETE FROM SchemaAttributes WHERE Path = $path; DELETE FROM SchemaExamples WHERE Path = $path", ("$path", path));
             }
+        }
+        // Stored only while the profile they came from lives: a delete that committed meanwhile took its values with it.
+        foreach (var (path, value, profile) in tally.NewExamples.Where(e => tally.Attributes.ContainsKey(e.Path)))
+        {
+            Execute(connection, transaction, """
+                INSERT OR IGNORE INTO SchemaExamples (Path, Value, ProfileId) SELECT $path, $value, $p
+                WHERE EXISTS (SELECT 1 FROM Profiles WHERE Id = $p AND MergedIntoId IS NULL)
+                """, ("$path", path), ("$value", value), ("$p", profile));
+        }
+        foreach (var (key, path, value, profile) in tally.NewEventExamples)
+        {
+            Execute(connection, transaction, """
+                INSERT OR IGNORE INTO SchemaEventExamples (EventKey, Path, Value, ProfileId) SELECT $key, $path, $value, $p
+                WHERE EXISTS (SELECT 1 FROM Profiles WHERE Id = $p AND MergedIntoId IS NULL)
+                """, ("$key", key), ("$path", path), ("$value", value), ("$p", profile));
         }
         foreach (var key in tally.ChangedEvents)
         {
@@ -422,14 +475,54 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
         return command;
     }
 
+    [ThreadStatic] private static Dictionary<string, SqliteCommand>? _prepared;
+
+    /// <summary>Runs a statement; within a save, each statement is prepared once and bound again (thousands of profiles per batch).</summary>
     private static void Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object Value)[] parameters)
     {
-        using var command = Command(connection, sql);
-        command.Transaction = transaction;
-        foreach (var (name, value) in parameters)
+        if (_prepared is null || transaction is null)
         {
-            command.Parameters.AddWithValue(name, value);
+            using var once = Command(connection, sql);
+            once.Transaction = transaction;
+            foreach (var (name, value) in parameters)
+            {
+                once.Parameters.AddWithValue(name, value);
+            }
+            once.ExecuteNonQuery();
+            return;
+        }
+        if (!_prepared.TryGetValue(sql, out var command))
+        {
+            command = Command(connection, sql);
+            foreach (var (name, _) in parameters)
+            {
+                command.Parameters.Add(new SqliteParameter { ParameterName = name });
+            }
+            _prepared[sql] = command;
+        }
+        command.Transaction = transaction;
+        for (var i = 0; i < parameters.Length; i++)
+        {
+            command.Parameters[i].Value = parameters[i].Value;
         }
         command.ExecuteNonQuery();
+    }
+
+    /// <summary>Statements prepared during <paramref name="write"/> are reused within it and disposed after.</summary>
+    private static void Prepared(Action write)
+    {
+        _prepared = [];
+        try
+        {
+            write();
+        }
+        finally
+        {
+            foreach (var command in _prepared.Values)
+            {
+                command.Dispose();
+            }
+            _prepared = null;
+        }
     }
 }

@@ -12,30 +12,32 @@ public sealed class AttributeTally
     public long ProfileCount { get; set; }
     public Dictionary<string, long> Types { get; init; } = new(StringComparer.Ordinal);
     public Dictionary<int, long> Sources { get; init; } = [];
+    /// <summary>Stored in <see cref="SchemaExample"/> rows (with the profile each came from), not in the detail.</summary>
     public List<string> Examples { get; init; } = [];
     public DateTime FirstSeenAt { get; set; } = DateTime.MaxValue;
     public DateTime LastSeenAt { get; set; } = DateTime.MinValue;
 
     public bool IsEmpty => ProfileCount == 0 && Types.Count == 0 && Sources.Count == 0;
 
-    public void Seen(DateTime at, string example)
+    /// <summary>Seen at <paramref name="at"/>; true when <paramref name="example"/> is a new example to store.</summary>
+    public bool Seen(DateTime at, string example)
     {
         FirstSeenAt = at < FirstSeenAt ? at : FirstSeenAt;
         LastSeenAt = at > LastSeenAt ? at : LastSeenAt;
-        SchemaTally.AddExample(Examples, example);
+        return SchemaTally.AddExample(Examples, example);
     }
 
-    internal sealed record Detail(Dictionary<string, long> Types, Dictionary<int, long> Sources, List<string> Examples);
+    internal sealed record Detail(Dictionary<string, long> Types, Dictionary<int, long> Sources);
 
-    public string DetailJson() => JsonSerializer.Serialize(new Detail(Types, Sources, Examples), SchemaTally.Json);
+    public string DetailJson() => JsonSerializer.Serialize(new Detail(Types, Sources), SchemaTally.Json);
 
     public static AttributeTally From(SchemaAttribute row)
     {
-        var detail = JsonSerializer.Deserialize<Detail>(row.DetailJson, SchemaTally.Json) ?? new Detail([], [], []);
+        var detail = JsonSerializer.Deserialize<Detail>(row.DetailJson, SchemaTally.Json) ?? new Detail([], []);
         return new AttributeTally
         {
             ProfileCount = row.ProfileCount, FirstSeenAt = row.FirstSeenAt, LastSeenAt = row.LastSeenAt,
-            Types = new(detail.Types, StringComparer.Ordinal), Sources = detail.Sources, Examples = detail.Examples,
+            Types = new(detail.Types, StringComparer.Ordinal), Sources = detail.Sources,
         };
     }
 }
@@ -45,6 +47,9 @@ public sealed class PropertyTally
 {
     public long Count { get; set; }
     public Dictionary<string, long> Types { get; init; } = new(StringComparer.Ordinal);
+
+    /// <summary>Stored in <see cref="SchemaEventExample"/> rows, not in the detail.</summary>
+    [JsonIgnore]
     public List<string> Examples { get; init; } = [];
 }
 
@@ -76,15 +81,17 @@ public sealed class EventTally
     /// <summary>Whether the entry stands for many names (pages, screens, group calls) rather than one track event.</summary>
     public bool Grouped => Type != "track";
 
-    public void Add(int sourceId, string name, DateTime at, string propertiesJson, DateTime now)
+    /// <summary>Counts one event; returns the property examples new to the entry (to store with the profile).</summary>
+    public List<(string Path, string Example)> Add(int sourceId, string name, DateTime at, string propertiesJson, DateTime now)
     {
+        var examples = new List<(string, string)>();
         Count++;
         FirstSeenAt = at < FirstSeenAt ? at : FirstSeenAt;
         LastSeenAt = at > LastSeenAt ? at : LastSeenAt;
         Sources[sourceId] = Sources.GetValueOrDefault(sourceId) + 1;
         if (at >= now.Date.AddDays(-VolumeDays + 1) && at < now.Date.AddDays(2))
         {
-            var day = at.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+            var day = Day(at);
             Daily[day] = Daily.GetValueOrDefault(day) + 1;
         }
         if (Grouped)
@@ -110,8 +117,24 @@ public sealed class EventTally
             }
             property.Count++;
             property.Types[type] = property.Types.GetValueOrDefault(type) + 1;
-            SchemaTally.AddExample(property.Examples, example);
+            if (SchemaTally.AddExample(property.Examples, example))
+            {
+                examples.Add((path, example));
+            }
         }
+        return examples;
+    }
+
+    [ThreadStatic] private static (DateTime Date, string Text) _lastDay;
+
+    /// <summary>yyyy-MM-dd of a time (events come in runs of the same day, so the last one is kept).</summary>
+    private static string Day(DateTime at)
+    {
+        if (_lastDay.Text is null || _lastDay.Date != at.Date)
+        {
+            _lastDay = (at.Date, at.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+        }
+        return _lastDay.Text;
     }
 
     /// <summary>Drops the days that left the kept window.</summary>
@@ -132,9 +155,17 @@ public sealed class EventTally
 
     public string DetailJson() => JsonSerializer.Serialize(new Detail(Sources, Daily, Names, OtherNames, Properties), SchemaTally.Json);
 
-    public static EventTally From(SchemaEvent row)
+    /// <summary>An entry from its row, with stored examples when given (keyed by entry key and property path).</summary>
+    public static EventTally From(SchemaEvent row, ILookup<(string, string), string>? examples = null)
     {
         var detail = JsonSerializer.Deserialize<Detail>(row.DetailJson, SchemaTally.Json) ?? new Detail([], [], [], 0, []);
+        if (examples is not null)
+        {
+            foreach (var (path, property) in detail.Properties)
+            {
+                property.Examples.AddRange(examples[(row.Key, path)]);
+            }
+        }
         return new EventTally
         {
             Type = row.Type, Name = row.Name, Count = row.Count, FirstSeenAt = row.FirstSeenAt, LastSeenAt = row.LastSeenAt,
@@ -178,6 +209,10 @@ public sealed class SchemaTally
     public Dictionary<string, EventTally> Events { get; } = new(StringComparer.Ordinal);
     public long LiveProfiles { get; set; }
 
+    /// <summary>Examples found since the last save, each with the profile it came from (a save stores them while that profile lives).</summary>
+    public List<(string Path, string Value, long ProfileId)> NewExamples { get; } = [];
+    public List<(string EventKey, string Path, string Value, long ProfileId)> NewEventExamples { get; } = [];
+
     /// <summary>Paths and event keys changed since the last <see cref="ClearChanged"/> (what a save writes).</summary>
     public HashSet<string> ChangedPaths { get; } = new(StringComparer.Ordinal);
     public HashSet<string> ChangedEvents { get; } = new(StringComparer.Ordinal);
@@ -186,6 +221,8 @@ public sealed class SchemaTally
     {
         ChangedPaths.Clear();
         ChangedEvents.Clear();
+        NewExamples.Clear();
+        NewEventExamples.Clear();
     }
 
     /// <summary>The catalog key of an event: track events by name; pages, screens and group calls each under one entry.</summary>
@@ -205,7 +242,7 @@ public sealed class SchemaTally
     /// Replaces a profile's contribution: <paramref name="fragments"/> are its stored fragments now, or
     /// null when it no longer exists as a live profile (merged away, deleted). Returns the new contribution.
     /// </summary>
-    public ProfileContribution ApplyProfile(ProfileContribution? old, IReadOnlyList<SchemaFragment>? fragments)
+    public ProfileContribution ApplyProfile(long profileId, ProfileContribution? old, IReadOnlyList<SchemaFragment>? fragments)
     {
         var now = fragments is null ? null : Contribution(fragments, out _);
         var before = old?.Entries ?? [];
@@ -239,9 +276,9 @@ public sealed class SchemaTally
         {
             foreach (var fragment in fragments)
             {
-                if (SchemaValues.Read(fragment.ValueJson) is { } value)
+                if (SchemaValues.Read(fragment.ValueJson) is { } value && Attribute(fragment.Key).Seen(fragment.EventAt, value.Example))
                 {
-                    Attribute(fragment.Key).Seen(fragment.EventAt, value.Example);
+                    NewExamples.Add((fragment.Key, value.Example, profileId));
                 }
             }
         }
@@ -276,33 +313,29 @@ public sealed class SchemaTally
     }
 
     /// <summary>Counts one timeline event into its catalog entry.</summary>
-    public void AddEvent(int sourceId, string type, string name, DateTime at, string propertiesJson, DateTime now)
+    public void AddEvent(long profileId, int sourceId, string type, string name, DateTime at, string propertiesJson, DateTime now)
     {
         var key = EventKey(type, name);
         if (!Events.TryGetValue(key, out var tally))
         {
             Events[key] = tally = new EventTally { Type = type, Name = EventLabel(type, name) };
         }
-        tally.Add(sourceId, name, at, propertiesJson, now);
+        foreach (var (path, example) in tally.Add(sourceId, name, at, propertiesJson, now))
+        {
+            NewEventExamples.Add((key, path, example, profileId));
+        }
         ChangedEvents.Add(key);
     }
 
-    /// <summary>Examples of a path are dropped (a deleted person's values must not stay on show); the caller refills them from stored fragments.</summary>
-    public void ForgetExamples(string path)
-    {
-        if (Attributes.TryGetValue(path, out var tally))
-        {
-            tally.Examples.Clear();
-            ChangedPaths.Add(path);
-        }
-    }
-
-    internal static void AddExample(List<string> examples, string example)
+    /// <summary>Adds an example unless the list is full or has it; true when added.</summary>
+    internal static bool AddExample(List<string> examples, string example)
     {
         if (examples.Count < SchemaValues.MaxExamples && !examples.Contains(example, StringComparer.Ordinal))
         {
             examples.Add(example);
+            return true;
         }
+        return false;
     }
 
     private AttributeTally Attribute(string path)

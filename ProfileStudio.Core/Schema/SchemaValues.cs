@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using ProfileStudio.Core.Unification.Stages;
 
 namespace ProfileStudio.Core.Schema;
@@ -71,31 +70,42 @@ public static class SchemaValues
     }
 
     /// <summary>An event's property paths (nested objects as dotted paths, as traits are) with their type and example text.</summary>
-    public static IEnumerable<(string Path, string Type, string Example)> Properties(string propertiesJson)
+    public static List<(string Path, string Type, string Example)> Properties(string propertiesJson)
     {
-        JsonObject? properties;
+        var found = new List<(string, string, string)>();
+        if (propertiesJson.Length <= 2)
+        {
+            return found; // "{}": most page and screen calls
+        }
         try
         {
-            properties = JsonNode.Parse(propertiesJson) as JsonObject;
+            using var document = JsonDocument.Parse(propertiesJson);
+            if (document.RootElement.ValueKind == JsonValueKind.Object)
+            {
+                Walk(document.RootElement, "", found);
+            }
         }
         catch (JsonException)
         {
-            yield break;
+            // Stored properties are valid JSON; anything else has no paths to show.
         }
-        if (properties is null)
+        return found;
+    }
+
+    /// <summary>The same flattening as traits (<see cref="MessageReadStage.Flatten"/>): a non-empty object opens, anything else is a value.</summary>
+    private static void Walk(JsonElement element, string prefix, List<(string, string, string)> found)
+    {
+        foreach (var property in element.EnumerateObject())
         {
-            yield break;
-        }
-        foreach (var (path, node) in MessageReadStage.Flatten(properties))
-        {
-            if (node is null)
+            var path = prefix.Length == 0 ? property.Name : $"{prefix}.{property.Name}";
+            var value = property.Value;
+            if (value.ValueKind == JsonValueKind.Object && value.EnumerateObject().Any())
             {
-                continue;
+                Walk(value, path, found);
             }
-            var element = JsonSerializer.SerializeToElement(node);
-            if (TypeOf(element) is { } type)
+            else if (TypeOf(value) is { } type)
             {
-                yield return (path, type, Example(element));
+                found.Add((path, type, Example(value)));
             }
         }
     }

@@ -44,6 +44,8 @@ public sealed class ProfileStudioDbContext(DbContextOptions<ProfileStudioDbConte
     public DbSet<Schema.SchemaEvent> SchemaEvents => Set<Schema.SchemaEvent>();
     public DbSet<Schema.SchemaProfile> SchemaProfiles => Set<Schema.SchemaProfile>();
     public DbSet<Schema.SchemaState> SchemaStates => Set<Schema.SchemaState>();
+    public DbSet<Schema.SchemaExample> SchemaExamples => Set<Schema.SchemaExample>();
+    public DbSet<Schema.SchemaEventExample> SchemaEventExamples => Set<Schema.SchemaEventExample>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -117,6 +117,22 @@ public static class ProfileOwnedData
             Delete = ProfileOwnedTable.RowsOfAll("ComputedAttributeStates"),
             Why = "computed attribute states and values",
         },
+        new("SchemaExamples")
+        {
+            // Example values shown by Data › Schema: a person's go with them (the schema consumer refills from others).
+            Merge = ProfileOwnedTable.Reassign("SchemaExamples"),
+            ClearForSplit = ProfileOwnedTable.RowsOf("SchemaExamples"),
+            Delete = ProfileOwnedTable.RowsOfAll("SchemaExamples"),
+            // A rebuild swaps in an empty copy; the schema consumer refills it when it recounts after the rebuild.
+            Why = "example attribute values in the union schema",
+        },
+        new("SchemaEventExamples")
+        {
+            Merge = ProfileOwnedTable.Reassign("SchemaEventExamples"),
+            ClearForSplit = ProfileOwnedTable.RowsOf("SchemaEventExamples"),
+            Delete = ProfileOwnedTable.RowsOfAll("SchemaEventExamples"),
+            Why = "example event property values in the event catalog",
+        },
         new("IdentityInsights")
         {
             // The decisions about a profile are history: they stay through merges and splits, and go only with an erase.

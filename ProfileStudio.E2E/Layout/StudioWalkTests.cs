@@ -108,6 +108,7 @@ public sealed class StudioWalkTests(StudioFixture studio, DemoStudioFixture demo
             ("source-overview", $"/data/sources/{sourceId}", null, "[data-testid=hourly-chart] .main-svg"),
             ("files", "/data/batches", null, "h1"),
             ("file-status", $"/data/batches/{batchId}", null, "h1"),
+            ("schema", "/data/schema", null, "[data-testid=attribute-path]"),
             ("rejected", "/data/rejected", null, "h1"),
             ("users", "/admin/users", null, "h1"),
             ("api-tokens", "/admin/api-tokens", null, "h1"),

@@ -11,6 +11,7 @@ using ProfileStudio.Core.Identity;
 using ProfileStudio.Core.Schema;
 using ProfileStudio.Core.Sources;
 using ProfileStudio.Core.Storage;
+using ProfileStudio.Core.Storage.Sqlite;
 using ProfileStudio.Core.Unification;
 using ProfileStudio.Tests.Support;
 
@@ -88,7 +89,7 @@ public sealed class SchemaMaintainerTests : IDisposable
                 {
                     if (step.Kind == 1)
                     {
-                        new ProfileDeletion(_connection).Run(profile, eraseFromLake: false, IdentityRules.Default, Now);
+                        new SqliteProfileDeletion(_connection).Run(profile, eraseFromLake: false, IdentityRules.Default, Now);
                     }
                     else
                     {
@@ -133,13 +134,14 @@ public sealed class SchemaMaintainerTests : IDisposable
         var catalog = new SchemaCatalog(_dbFactory, new FakeTimeProvider(Now));
         Assert.Equal(["Ada", "later"], (await catalog.AttributeAsync("name"))!.Examples.Order());
 
-        new ProfileDeletion(_connection).Run(ProfileHolding("a1")!.Value, eraseFromLake: false, IdentityRules.Default, Now);
+        new SqliteProfileDeletion(_connection).Run(ProfileHolding("a1")!.Value, eraseFromLake: false, IdentityRules.Default, Now);
+        Assert.DoesNotContain("Ada", (await catalog.AttributeAsync("name"))!.Examples); // gone with the delete itself, before the consumer runs
         Consume(maintainer);
 
         var name = (await catalog.AttributeAsync("name"))!;
         Assert.Equal(["later"], name.Examples);
         Assert.Equal((1, 1L), (name.ProfileCount, name.LiveProfiles));
-        new ProfileDeletion(_connection).Run(ProfileHolding("a2")!.Value, eraseFromLake: false, IdentityRules.Default, Now);
+        new SqliteProfileDeletion(_connection).Run(ProfileHolding("a2")!.Value, eraseFromLake: false, IdentityRules.Default, Now);
         Consume(maintainer);
         Assert.Null(await catalog.AttributeAsync("vip"));
         Assert.Equal((0, 0, 0L), await catalog.TotalsAsync());
@@ -185,7 +187,7 @@ public sealed class SchemaMaintainerTests : IDisposable
         }
         WriteLake(steps);
         steps.Clear();
-        using var store = new UnificationStore(_connection);
+        using var store = new SqliteUnificationStore(_connection);
         while (store.ReadLake(store.ReadCheckpoint(), 1000) is { Count: > 0 } batch)
         {
             store.Apply(new UnificationEngine(store.RestoreGraph(IdentityRules.Default)).Process(batch), Now);
@@ -238,8 +240,8 @@ public sealed class SchemaMaintainerTests : IDisposable
         }
         using var reading = new SqliteConnection(_directory.ConnectionString);
         reading.Open();
-        using var store = new UnificationStore(_connection);
-        new ComponentSplit(reading, store).Run(profile, IdentityRules.Default, store.ReadCheckpoint(), Now, members[0]);
+        using var store = new SqliteUnificationStore(_connection);
+        new SqliteComponentSplit(reading, store).Run(profile, IdentityRules.Default, store.ReadCheckpoint(), Now, members[0]);
     }
 
     private long? ProfileHolding(string identifier)
@@ -296,11 +298,12 @@ public sealed class SchemaMaintainerTests : IDisposable
             var t = AttributeTally.From(a);
             rows.Add($"{a.Path} profiles={a.ProfileCount} types={Join(t.Types)} sources={Join(t.Sources)}");
         }
+        var examples = db.SchemaEventExamples.AsNoTracking().ToList().ToLookup(x => (x.EventKey, x.Path), x => x.Value);
         foreach (var e in db.SchemaEvents.AsNoTracking().ToList().OrderBy(e => e.Key, StringComparer.Ordinal))
         {
-            var t = EventTally.From(e);
+            var t = EventTally.From(e, examples);
             rows.Add($"{e.Key} '{e.Name}' count={e.Count} {e.FirstSeenAt:O}..{e.LastSeenAt:O} sources={Join(t.Sources)} daily={Join(t.Daily)} names={Join(t.Names)}+{t.OtherNames} " +
-                string.Join(" ", t.Properties.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}:{p.Value.Count}:{Join(p.Value.Types)}:{string.Join("|", p.Value.Examples)}")));
+                string.Join(" ", t.Properties.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}:{p.Value.Count}:{Join(p.Value.Types)}:{string.Join("|", p.Value.Examples.Order(StringComparer.Ordinal))}")));
         }
         return rows;
     }

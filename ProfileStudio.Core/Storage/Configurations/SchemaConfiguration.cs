@@ -40,3 +40,23 @@ internal sealed class SchemaStateConfiguration : IEntityTypeConfiguration<Schema
         builder.Property(s => s.Id).ValueGeneratedNever();
     }
 }
+
+internal sealed class SchemaExampleConfiguration : IEntityTypeConfiguration<SchemaExample>
+{
+    public void Configure(EntityTypeBuilder<SchemaExample> builder)
+    {
+        builder.ToTable("SchemaExamples");
+        builder.HasKey(e => new { e.Path, e.Value });
+        builder.HasIndex(e => e.ProfileId); // a delete removes a person's examples
+    }
+}
+
+internal sealed class SchemaEventExampleConfiguration : IEntityTypeConfiguration<SchemaEventExample>
+{
+    public void Configure(EntityTypeBuilder<SchemaEventExample> builder)
+    {
+        builder.ToTable("SchemaEventExamples");
+        builder.HasKey(e => new { e.EventKey, e.Path, e.Value });
+        builder.HasIndex(e => e.ProfileId);
+    }
+}

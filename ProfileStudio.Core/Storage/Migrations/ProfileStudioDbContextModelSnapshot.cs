@@ -1075,6 +1075,45 @@ namespace ProfileStudio.Core.Storage.Migrations
                     b.ToTable("SchemaEvents", (string)null);
                 });
 
+            modelBuilder.Entity("ProfileStudio.Core.Schema.SchemaEventExample", b =>
+                {
+                    b.Property<string>("EventKey")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Path")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Value")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ProfileId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("EventKey", "Path", "Value");
+
+                    b.HasIndex("ProfileId");
+
+                    b.ToTable("SchemaEventExamples", (string)null);
+                });
+
+            modelBuilder.Entity("ProfileStudio.Core.Schema.SchemaExample", b =>
+                {
+                    b.Property<string>("Path")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Value")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("ProfileId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Path", "Value");
+
+                    b.HasIndex("ProfileId");
+
+                    b.ToTable("SchemaExamples", (string)null);
+                });
+
             modelBuilder.Entity("ProfileStudio.Core.Schema.SchemaProfile", b =>
                 {
                     b.Property<long>("ProfileId")

@@ -159,6 +159,12 @@ public sealed class SqliteComponentSplit(SqliteConnection reading, SqliteUnifica
         {
             changes.Feed.Add(new ChangeFeed.ProfileChange { ProfileId = into, Kinds = ChangeFeed.ProfileChangeKinds.Merged, OtherProfileId = from });
         }
+        // A former profile left with none of its identities (its device moved to another person) keeps its id
+        // but loses what the replay gave to others: consumers hear of it like of a part.
+        foreach (var emptied in redirects.Where(r => r.Value == 0).Select(r => r.Key))
+        {
+            changes.Feed.Add(new ChangeFeed.ProfileChange { ProfileId = emptied, Kinds = ChangeFeed.ProfileChangeKinds.Split, OtherProfileId = emptied == profileId ? null : profileId });
+        }
         var t = store.T;
         store.Apply(changes, now, transaction =>
         {

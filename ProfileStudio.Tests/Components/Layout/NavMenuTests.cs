@@ -25,24 +25,24 @@ public sealed class NavMenuTests : StudioBunitContext
     }
 
     [Fact]
-    public void Render_Support_ShowsHomeTheProfilesPagesAndTheApiReferenceOnly()
+    public void Render_Support_ShowsHomeTheProfilesPagesTheSchemaAndTheApiReferenceOnly()
     {
         SignIn("someone@example.com", Roles.Support);
 
         var cut = Render<NavMenu>();
 
-        Assert.Equal([("/", "Home"), ("/profiles", "Explorer"), ("/profiles/merge-policies", "Merge policies"), ("/api-reference", "API reference")], Links(cut));
+        Assert.Equal([("/", "Home"), ("/profiles", "Explorer"), ("/profiles/merge-policies", "Merge policies"), ("/data/schema", "Schema"), ("/api-reference", "API reference")], Links(cut));
     }
 
     [Fact]
-    public void Render_Marketer_ShowsTheProfilesPagesIdentityInsightsAndSimulatorButNoDataOrAdmin()
+    public void Render_Marketer_ShowsTheProfilesPagesTheSchemaIdentityInsightsAndSimulatorButNoOtherDataOrAdmin()
     {
         SignIn("someone@example.com", Roles.Marketer);
 
         var cut = Render<NavMenu>();
 
-        Assert.Equal([("/", "Home"), ("/profiles", "Explorer"), ("/profiles/merge-policies", "Merge policies"), ("/identity/insights", "Insights"), ("/identity/simulator", "Simulator"), ("/api-reference", "API reference")], Links(cut));
-        Assert.Empty(cut.FindAll("[data-testid=nav-group-Data]"));
+        Assert.Equal([("/", "Home"), ("/profiles", "Explorer"), ("/profiles/merge-policies", "Merge policies"), ("/data/schema", "Schema"), ("/identity/insights", "Insights"), ("/identity/simulator", "Simulator"), ("/api-reference", "API reference")], Links(cut));
+        Assert.Single(cut.FindAll("[data-testid=nav-group-Data]")); // Data › Schema only
         Assert.Empty(cut.FindAll("[data-testid=nav-group-Admin]"));
     }
 

@@ -1,0 +1,89 @@
+using Bunit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using ProfileStudio.Components.Shared.Pickers;
+using ProfileStudio.Core.Schema;
+using ProfileStudio.Tests.Components.Data.Schema;
+using ProfileStudio.Tests.Support;
+
+namespace ProfileStudio.Tests.Components.Shared.Pickers;
+
+public sealed class PickerTests : StudioBunitContext
+{
+    private StudioServices? _studio;
+
+    private async Task<IRenderedComponent<MudBlazor.MudPopoverProvider>> SetUpAsync()
+    {
+        _studio = await StudioServices.StartAsync(withAccounts: false, time: new FakeTimeProvider(SchemaSeed.Today));
+        await SchemaSeed.WriteAsync(_studio);
+        Services.AddSingleton(_studio.Services.GetRequiredService<SchemaCatalog>());
+        return Render<MudBlazor.MudPopoverProvider>();
+    }
+
+    [Fact]
+    public async Task AttributePathPicker_Typing_OffersPathsWithTypeAndFillRate_AndPicksOne()
+    {
+        var popover = await SetUpAsync();
+        string? picked = null;
+        AttributeSummary? summary = null;
+        var cut = Render<AttributePathPicker>(p => p
+            .Add(x => x.ValueChanged, v => picked = v)
+            .Add(x => x.AttributeChanged, a => summary = a));
+
+        cut.Find("input").Input("ema");
+
+        popover.WaitForAssertion(() => Assert.Single(popover.FindAll("[data-testid=attribute-option]")), TimeSpan.FromSeconds(5));
+        var option = popover.Find("[data-testid=attribute-option]");
+        Assert.Contains("email", option.TextContent);
+        Assert.Contains("text", option.TextContent);
+        Assert.Contains("50 %", option.TextContent);
+        popover.Find(".mud-list-item").Click();
+        cut.WaitForAssertion(() => Assert.Equal("email", picked));
+        Assert.Equal((2L, 4L), (summary!.ProfileCount, summary.LiveProfiles));
+    }
+
+    [Fact]
+    public async Task EventNamePicker_OffersCatalogEntries_AndEventPropertyPicker_ThePathsOfTheChosenEvent()
+    {
+        var popover = await SetUpAsync();
+        string? eventKey = null;
+        var events = Render<EventNamePicker>(p => p.Add(x => x.ValueChanged, v => eventKey = v));
+        events.Find("input").Input("");
+        events.Find("input").Input("order");
+        popover.WaitForAssertion(() => Assert.Single(popover.FindAll("[data-testid=event-option]")), TimeSpan.FromSeconds(5));
+        Assert.Contains("Order Completed", popover.Find("[data-testid=event-option]").TextContent);
+        popover.Find(".mud-list-item").Click();
+        events.WaitForAssertion(() => Assert.Equal("track:Order Completed", eventKey));
+
+        string? property = null;
+        EventPropertySummary? summary = null;
+        var properties = Render<EventPropertyPicker>(p => p.Add(x => x.EventKeys, new[] { eventKey! })
+            .Add(x => x.ValueChanged, v => property = v).Add(x => x.PropertyChanged, s => summary = s));
+        properties.Find("input").Input("rev");
+        popover.WaitForAssertion(() => Assert.Single(popover.FindAll("[data-testid=property-option]")), TimeSpan.FromSeconds(5));
+        Assert.Contains("number", popover.Find("[data-testid=property-option]").TextContent);
+        popover.FindAll(".mud-list-item").Last().Click();
+        properties.WaitForAssertion(() => Assert.Equal("revenue", property));
+        Assert.Equal(("number", 5L), (summary!.Type, summary.Count));
+    }
+
+    [Fact]
+    public async Task EventPropertyPicker_NoEventChosen_IsDisabledAndSaysWhy()
+    {
+        await SetUpAsync();
+
+        var cut = Render<EventPropertyPicker>(p => p.Add(x => x.EventKeys, Array.Empty<string>()));
+
+        Assert.True(cut.Find("input").HasAttribute("disabled"));
+        Assert.Contains("Choose an event first", cut.Markup);
+    }
+
+    protected override async ValueTask DisposeAsyncCore()
+    {
+        await base.DisposeAsyncCore();
+        if (_studio is not null)
+        {
+            await _studio.DisposeAsync();
+        }
+    }
+}
