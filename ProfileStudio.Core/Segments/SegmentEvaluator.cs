@@ -22,7 +22,95 @@ public sealed record SegmentEvaluation(bool Matches, SegmentExplanation Explanat
 /// </summary>
 public static class SegmentEvaluator
 {
-    public static bool Matches(SegmentRule rule, SegmentProfileFacts facts, DateTime now) => Evaluate(rule, facts, now).Matches;
+    /// <summary>
+    /// Whether the profile matches, without an explanation: short-circuits and allocates nothing per event,
+    /// for streaming re-evaluation and bulk runs. Always the same answer as <see cref="Evaluate"/> (property test).
+    /// </summary>
+    public static bool Matches(SegmentRule rule, SegmentProfileFacts facts, DateTime now)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        ArgumentNullException.ThrowIfNull(facts);
+        return Holds(rule.Root, facts, SegmentValues.AsUtc(now));
+    }
+
+    private static bool Holds(SegmentNode node, SegmentProfileFacts facts, DateTime now)
+    {
+        switch (node)
+        {
+            case GroupNode group:
+                foreach (var child in group.Children)
+                {
+                    var holds = Holds(child, facts, now);
+                    if (group.Kind == GroupKind.AllOf ? !holds : holds)
+                    {
+                        return group.Kind == GroupKind.AnyOf;
+                    }
+                }
+                return group.Kind != GroupKind.AnyOf;
+            case AttributeCondition a:
+                return SegmentValues.Passes(a.Test, facts.Attributes.TryGetValue(a.Path, out var value) ? value : null, now);
+            case EventCondition e:
+                return EventHolds(e, facts.Events, now);
+            case IdentityCondition i:
+                return i.Has == (facts.Identities.TryGetValue(i.Namespace, out var values) && values.Count > 0);
+            case SegmentCondition s:
+                return s.IsIn == facts.Segments.Contains(s.SegmentId);
+            default:
+                throw new ArgumentOutOfRangeException(nameof(node), node.GetType().Name, "Unknown node type.");
+        }
+    }
+
+    private static bool EventHolds(EventCondition condition, IReadOnlyList<SegmentEventFact> events, DateTime now)
+    {
+        var (from, to) = WindowBounds(condition.Window, now);
+        var aggregate = condition.Aggregate;
+        int count = 0, numbers = 0;
+        double sum = 0, min = double.PositiveInfinity, max = double.NegativeInfinity;
+        for (var i = 0; i < events.Count; i++)
+        {
+            var e = events[i];
+            if (!string.Equals(e.Name, condition.EventName, StringComparison.Ordinal)
+                || (from is { } f && e.At < f) || (to is { } t && e.At > t) || !PropertiesPass(condition.Properties, e, now))
+            {
+                continue;
+            }
+            count++;
+            if (aggregate is not null && SegmentValues.At(e.Properties, aggregate.Path) is { ValueKind: JsonValueKind.Number } number)
+            {
+                var x = number.GetDouble();
+                numbers++;
+                sum += x;
+                min = Math.Min(min, x);
+                max = Math.Max(max, x);
+            }
+        }
+        var holds = CountPasses(condition.Count, count);
+        if (holds && aggregate is not null)
+        {
+            double? value = aggregate.Function switch
+            {
+                AggregateFunction.Sum => sum,
+                _ when numbers == 0 => null,
+                AggregateFunction.Avg => sum / numbers,
+                AggregateFunction.Min => min,
+                _ => max,
+            };
+            holds = value is { } v && SegmentValues.PassesNumber(aggregate.Test.Operator, v, aggregate.Test.Number, aggregate.Test.NumberTo);
+        }
+        return condition.Performed ? holds : !holds;
+    }
+
+    private static bool PropertiesPass(IReadOnlyList<PropertyTest> tests, SegmentEventFact e, DateTime now)
+    {
+        for (var i = 0; i < tests.Count; i++)
+        {
+            if (!SegmentValues.Passes(tests[i].Test, SegmentValues.At(e.Properties, tests[i].Path), now))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
 
     public static SegmentEvaluation Evaluate(SegmentRule rule, SegmentProfileFacts facts, DateTime now, Func<long, string?>? segmentName = null)
     {
@@ -77,7 +165,6 @@ public static class SegmentEvaluator
             .Where(e => string.Equals(e.Name, condition.EventName, StringComparison.Ordinal)
                         && (from is null || e.At >= from) && (to is null || e.At <= to)
                         && condition.Properties.All(p => SegmentValues.Passes(p.Test, SegmentValues.At(e.Properties, p.Path), now)))
-            .OrderBy(e => e.At)
             .ToList();
     }
 
@@ -99,11 +186,17 @@ public static class SegmentEvaluator
             .Where(v => v is { ValueKind: JsonValueKind.Number })
             .Select(v => v!.Value.GetDouble())
             .ToList();
+        // Summed in input order by hand, as Matches does (a vectorised Sum could round differently).
+        var sum = 0.0;
+        foreach (var x in numbers)
+        {
+            sum += x;
+        }
         return aggregate.Function switch
         {
-            AggregateFunction.Sum => numbers.Sum(),
+            AggregateFunction.Sum => sum,
             _ when numbers.Count == 0 => null,
-            AggregateFunction.Avg => numbers.Sum() / numbers.Count,
+            AggregateFunction.Avg => sum / numbers.Count,
             AggregateFunction.Min => numbers.Min(),
             _ => numbers.Max(),
         };
@@ -125,7 +218,7 @@ public static class SegmentEvaluator
         {
             0 => "no such event",
             1 => $"1 time, at {DisplayFormat.TimeUtc(counted[0].At)}",
-            _ => $"{counted.Count.ToString("N0", CultureInfo.InvariantCulture)} times, {DisplayFormat.TimeUtc(counted[0].At)} to {DisplayFormat.TimeUtc(counted[^1].At)}",
+            _ => $"{counted.Count.ToString("N0", CultureInfo.InvariantCulture)} times, {DisplayFormat.TimeUtc(counted.Min(e => e.At))} to {DisplayFormat.TimeUtc(counted.Max(e => e.At))}",
         };
         if (condition.Aggregate is { } aggregate)
         {

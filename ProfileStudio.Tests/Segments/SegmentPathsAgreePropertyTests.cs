@@ -227,15 +227,13 @@ public sealed class SegmentPathsAgreePropertyTests : IDisposable
     public Property EvaluatorAndSql_AnyProfilesAndRule_SelectTheSameProfiles() => Prop.ForAll(Cases, c =>
     {
         Store(c.Profiles);
-        var expected = c.Profiles
-            .Where(p => !p.Merged)
-            .Where(p => SegmentEvaluator.Matches(c.Rule, Facts(p), Now))
-            .Select(p => p.Id)
-            .ToList();
+        var live = c.Profiles.Where(p => !p.Merged).Select(p => (p.Id, Facts: Facts(p))).ToList();
+        var expected = live.Where(p => SegmentEvaluator.Evaluate(c.Rule, p.Facts, Now).Matches).Select(p => p.Id).ToList();
+        var fast = live.Where(p => SegmentEvaluator.Matches(c.Rule, p.Facts, Now)).Select(p => p.Id).ToList();
         var actual = SegmentSql.ProfileIdsAsync(_connection, c.Rule, Now).GetAwaiter().GetResult();
         var count = SegmentSql.CountAsync(_connection, c.Rule, Now).GetAwaiter().GetResult();
-        return (expected.SequenceEqual(actual) && count == expected.Count)
-            .Label($"evaluator [{string.Join(",", expected)}] vs SQL [{string.Join(",", actual)}] (count {count})");
+        return (expected.SequenceEqual(actual) && count == expected.Count && expected.SequenceEqual(fast))
+            .Label($"evaluator [{string.Join(",", expected)}] vs SQL [{string.Join(",", actual)}] (count {count}) vs Matches [{string.Join(",", fast)}]");
     });
 
     internal static SegmentProfileFacts Facts(StoredProfile p) =>
