@@ -22,7 +22,7 @@ internal static class SegmentsSqlBenchmark
     private static readonly (string Name, int Share)[] Events =
         [("Page Viewed", 400), ("Product Viewed", 250), ("Added to Cart", 150), ("Order Completed", 100), ("Searched", 100)];
 
-    public static async Task<int> RunAsync(int profiles, string? keep, bool memory)
+    public static async Task<int> RunAsync(int profiles, string? keep, bool memory, bool conditions)
     {
         var directory = keep ?? Directory.CreateTempSubdirectory("profilestudio-segments-").FullName;
         Directory.CreateDirectory(directory);
@@ -69,7 +69,7 @@ internal static class SegmentsSqlBenchmark
             Console.WriteLine($"  10-condition count: {count:N0} of {profiles:N0} profiles; runs {string.Join(" / ", timings.Select(t => $"{t:N0} ms"))} (median {timings[1]:N0} ms)");
 
             // Where the time goes: each condition alone.
-            foreach (var condition in ((GroupNode)rule.Root).Children)
+            foreach (var condition in conditions ? ((GroupNode)rule.Root).Children : [])
             {
                 var single = new SegmentRule(condition);
                 var clock = Stopwatch.StartNew();
