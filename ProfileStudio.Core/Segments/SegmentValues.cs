@@ -55,6 +55,10 @@ public static class SegmentValues
         var element = value!.Value;
         switch (test.Type)
         {
+            case ValueTestType.Text when test.Operator is ValueOperator.Equals or ValueOperator.NotEquals:
+                // Compared in place (ordinal, unescaped), without allocating the string.
+                return element.ValueKind == JsonValueKind.String && test.Text is not null
+                       && element.ValueEquals(test.Text) == (test.Operator == ValueOperator.Equals);
             case ValueTestType.Text:
                 return element.ValueKind == JsonValueKind.String && PassesText(test, element.GetString()!);
             case ValueTestType.Number:
@@ -136,6 +140,11 @@ public static class SegmentValues
     /// <summary>The value at a dotted path inside a JSON object (event properties); null when absent.</summary>
     public static JsonElement? At(JsonElement root, string path)
     {
+        if (!path.Contains('.'))
+        {
+            // The common case, without splitting (this runs once per event and property test).
+            return root.ValueKind == JsonValueKind.Object && root.TryGetProperty(path, out var direct) ? direct : null;
+        }
         var current = root;
         foreach (var segment in path.Split('.'))
         {
