@@ -236,6 +236,27 @@ public sealed class SegmentPathsAgreePropertyTests : IDisposable
             .Label($"evaluator [{string.Join(",", expected)}] vs SQL [{string.Join(",", actual)}] (count {count}) vs Matches [{string.Join(",", fast)}]");
     });
 
+    [FsCheck.Xunit.Property(MaxTest = 400)]
+    public Property NextClockChange_AnyProfileAndRule_NothingChangesBeforeIt() => Prop.ForAll(Cases, c =>
+    {
+        foreach (var facts in c.Profiles.Select(Facts))
+        {
+            var next = SegmentDependencies.NextClockChange(c.Rule, facts, Now);
+            var atNow = SegmentEvaluator.Matches(c.Rule, facts, Now);
+            DateTime[] probes = next is { } n
+                ? [n.AddTicks(-1), Now + (n - Now) / 2, Now.AddTicks(1)]
+                : [Now.AddDays(400), Now.AddHours(1), Now.AddTicks(1)];
+            foreach (var at in probes.Where(t => t > Now && (next is null || t < next)))
+            {
+                if (SegmentEvaluator.Matches(c.Rule, facts, at) != atNow)
+                {
+                    return false.Label($"profile {facts.ProfileId}: {atNow} at now, {!atNow} at {at:O} before the next change {next:O}");
+                }
+            }
+        }
+        return true.Label("ok");
+    });
+
     internal static SegmentProfileFacts Facts(StoredProfile p) =>
         SegmentProfileFacts.FromStored(p.Id, p.Attributes, p.Events,
             p.Namespaces.Select(ns => new IdentityRecord { Namespace = ns, Value = $"{ns}-{p.Id}", ProfileId = p.Id }), p.Segments);
