@@ -6,6 +6,8 @@ var name = args.FirstOrDefault();
 int Option(string option, int fallback) =>
     Array.IndexOf(args, option) is var i and >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) ? v : fallback;
 
+string? TextOption(string option) => Array.IndexOf(args, option) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+
 return name switch
 {
     "ingest" => await IngestBenchmark.RunAsync(Option("--seconds", 120), Option("--clients", 16), Option("--batch", 100)),
@@ -17,6 +19,7 @@ return name switch
     "feed" => await FeedBenchmark.RunAsync(Option("--seconds", 60), Option("--rate", 5_000)),
     "lookup" => await LookupBenchmark.RunAsync(Option("--profiles", 1_000_000), Option("--events", 10_000_000), Option("--seconds", 60), Option("--clients", 16)),
     "febrl" => FebrlBenchmark.Run(),
+    "segments-sql" => await SegmentsSqlBenchmark.RunAsync(Option("--profiles", 100_000), TextOption("--keep"), args.Contains("--memory"), args.Contains("--conditions")),
     _ => Usage(),
 };
 
@@ -43,6 +46,10 @@ static int Usage()
                    the same load, watched from the change feed: each consumer's lag behind the feed in ms and rows (p50/p95/p99)
           lookup   [--profiles 1000000] [--events 10000000] [--seconds 60] [--clients 16]
                    Profile API GET .../traits by random user_id on a bulk-loaded store: p50/p95/p99 and requests/s
+          segments-sql [--profiles 100000] [--keep DIR] [--memory] [--conditions]
+                   N profiles / 10N events bulk-loaded into SQLite, a 10-condition segment counted by the SQL path:
+                   ms per count and the query plan (--conditions: each condition alone; --keep DIR reuses / keeps the database);
+                   --memory also times the in-memory prototype (all facts loaded, SegmentEvaluator.Matches)
           febrl    identity-resolution precision and recall on ../shared/data/febrl (deterministic rules)
         """);
     return 2;

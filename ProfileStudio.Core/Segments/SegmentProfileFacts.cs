@@ -1,0 +1,83 @@
+using System.Text.Json;
+using ProfileStudio.Core.Identity;
+using ProfileStudio.Core.Ingestion;
+using ProfileStudio.Core.MergePolicies;
+using ProfileStudio.Core.Profiles;
+
+namespace ProfileStudio.Core.Segments;
+
+/// <summary>One event as a segment sees it: name, event time (UTC) and properties (a JSON object; <c>{}</c> when unreadable).</summary>
+public sealed record SegmentEventFact(string Name, DateTime At, JsonElement Properties);
+
+/// <summary>
+/// Everything a rule can read about one profile, in memory: the one-profile evaluator's input.
+/// <see cref="Attributes"/> are present values by dotted key (a computed attribute is one more key);
+/// <see cref="Identities"/> are values by namespace; <see cref="Segments"/> the ids of the segments the
+/// profile is currently a member of.
+/// </summary>
+public sealed record SegmentProfileFacts(
+    long ProfileId,
+    IReadOnlyDictionary<string, JsonElement> Attributes,
+    IReadOnlyList<SegmentEventFact> Events,
+    IReadOnlyDictionary<string, IReadOnlyList<string>> Identities,
+    IReadOnlySet<long> Segments)
+{
+    /// <summary>
+    /// The attribute rule segments use, on every path (here, the SQL path, batch and streaming): the
+    /// built-in default policy "Most recent" with stitching: per key the most recent event time wins with
+    /// <see cref="MergePolicyEvaluator"/>'s tie-breaks, a write to a key above removes or replaces it, and a
+    /// key with present keys under it is not a value itself. A source-precedence default policy is not
+    /// followed yet (see the segment notes).
+    /// </summary>
+    public static MergePolicy AttributeRule { get; } = new()
+    {
+        Name = MergePolicy.DefaultName,
+        Stitching = IdentityStitching.Graph,
+        AttributeMerge = AttributeMergeRule.Timestamp,
+    };
+
+    private static readonly MergePolicyEvaluator Evaluator = new(AttributeRule);
+
+    /// <summary>The facts of one profile from its stored rows (the same rows the SQL path reads).</summary>
+    public static SegmentProfileFacts FromStored(
+        long profileId,
+        IEnumerable<ProfileAttribute> attributes,
+        IEnumerable<ProfileEvent> events,
+        IEnumerable<IdentityRecord> identities,
+        IEnumerable<long>? segments = null,
+        IReadOnlyDictionary<string, JsonElement>? computed = null)
+    {
+        var values = new Dictionary<string, JsonElement>(Evaluator.Evaluate(attributes).Values, StringComparer.Ordinal);
+        foreach (var (key, value) in computed ?? new Dictionary<string, JsonElement>())
+        {
+            values[key] = value;
+        }
+        return new SegmentProfileFacts(
+            profileId,
+            values,
+            events.Select(e => new SegmentEventFact(e.Name, DateTime.SpecifyKind(e.EventAt, DateTimeKind.Utc), Properties(e.PropertiesJson))).ToList(),
+            identities.GroupBy(i => i.Namespace, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => (IReadOnlyList<string>)g.Select(i => i.Value).ToList(), StringComparer.Ordinal),
+            (segments ?? []).ToHashSet());
+    }
+
+    private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement.Clone();
+
+    /// <summary>Stored properties as an object; anything else (not JSON, not an object) reads as no properties, as in SQL.</summary>
+    public static JsonElement Properties(string? json)
+    {
+        if (string.IsNullOrEmpty(json))
+        {
+            return EmptyObject;
+        }
+        try
+        {
+            var element = StoredJson.Parse(json);
+            return element.ValueKind == JsonValueKind.Object ? element : EmptyObject;
+        }
+        catch (JsonException)
+        {
+            return EmptyObject;
+        }
+    }
+}
