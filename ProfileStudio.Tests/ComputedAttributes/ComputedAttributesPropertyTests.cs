@@ -36,7 +36,8 @@ public sealed class ComputedAttributesPropertyTests : IDisposable
             db.Database.Migrate();
             db.Sources.Add(new Source { Name = "Web", Kind = SourceKind.Streaming, WriteKeyHash = "a", WriteKeyHint = "a" });
             var windows = new[] { LookbackWindow.AllTime, LookbackWindow.Hours(5), LookbackWindow.Days(2), LookbackWindow.Weeks(1), LookbackWindow.Months(1) };
-            foreach (var function in Enum.GetValues<ComputedFunction>())
+            // Every aggregate; expression attributes read other values and are evaluated when read (ExpressionFormula's tests).
+            foreach (var function in Enum.GetValues<ComputedFunction>().Where(f => f != ComputedFunction.Expression))
             {
                 foreach (var window in windows)
                 {

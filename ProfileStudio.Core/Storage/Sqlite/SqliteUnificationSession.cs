@@ -7,7 +7,7 @@ using ProfileStudio.Core.Unification;
 namespace ProfileStudio.Core.Storage.Sqlite;
 
 /// <summary>Opens the unification worker's SQLite connections (<see cref="IUnificationStorage"/>).</summary>
-public sealed class SqliteUnificationStorage(IOptions<ProfileStudioOptions> options, TimeProvider time, UnificationPipeline pipeline) : IUnificationStorage
+public sealed class SqliteUnificationStorage(IOptions<ProfileStudioOptions> options, TimeProvider time, UnificationPipeline? pipeline = null) : IUnificationStorage
 {
     public async Task<IUnificationSession> OpenAsync(CancellationToken ct)
     {
