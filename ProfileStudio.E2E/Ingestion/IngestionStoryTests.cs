@@ -101,7 +101,7 @@ public sealed class IngestionStoryTests(StudioFixture studio, ITestOutputHelper 
     });
 
     [Fact]
-    public Task Support_DoesNotSeeDataPages_AndIsRefusedOnSources() => WithPageAsync(async page =>
+    public Task Support_SeesOnlyTheSchemaUnderData_AndIsRefusedOnSources() => WithPageAsync(async page =>
     {
         var email = $"support-{Guid.NewGuid():N}@e2e.test";
         await CreateUserAsync(email, "Support-Passw0rd!", Roles.Support);
@@ -110,7 +110,13 @@ public sealed class IngestionStoryTests(StudioFixture studio, ITestOutputHelper 
         await login.SignInAsync(email, "Support-Passw0rd!");
         var shell = new ShellPage(page);
         await shell.ExpectHomeAsync();
-        await Expect(page.GetByTestId("nav-group-Data")).ToHaveCountAsync(0);
+        // Support reads the union schema (what data exists) but not the sources, files or rejected messages.
+        var menu = page.GetByTestId("nav-menu");
+        await Expect(menu.GetByRole(AriaRole.Link, new() { Name = "Schema" })).ToHaveCountAsync(1);
+        foreach (var hidden in new[] { "Sources", "Files", "Rejected messages" })
+        {
+            await Expect(menu.GetByRole(AriaRole.Link, new() { Name = hidden, Exact = true })).ToHaveCountAsync(0);
+        }
 
         var response = await page.GotoAsync("data/sources");
 
