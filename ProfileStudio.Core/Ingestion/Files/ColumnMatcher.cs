@@ -5,18 +5,12 @@ using ProfileStudio.Core.Identity;
 
 namespace ProfileStudio.Core.Ingestion.Files;
 
-/// <summary>
-/// The attribute keys profiles already have, with how many profiles have each; counts stop at
-/// <paramref name="countedUpTo"/> when given (a count that reached it means "at least that many").
-/// </summary>
-public sealed class KnownAttributeKeys(IReadOnlyDictionary<string, long> profilesByKey, long? countedUpTo = null)
+/// <summary>The attribute keys profiles already have, with how many profiles have each.</summary>
+public sealed class KnownAttributeKeys(IReadOnlyDictionary<string, long> profilesByKey)
 {
     public static KnownAttributeKeys None { get; } = new(new Dictionary<string, long>());
 
     public IReadOnlyDictionary<string, long> ProfilesByKey { get; } = profilesByKey;
-
-    /// <summary>Whether <paramref name="count"/> is where counting stopped, so more profiles may have the key.</summary>
-    public bool IsAtLeast(long count) => countedUpTo is { } cap && count >= cap;
 
     /// <summary>How many profiles have <paramref name="key"/> (exact spelling); null when none has it.</summary>
     public long? Profiles(string? key) => key is not null && ProfilesByKey.TryGetValue(key.Trim(), out var count) ? count : null;

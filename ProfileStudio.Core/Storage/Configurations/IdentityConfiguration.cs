@@ -75,10 +75,7 @@ internal sealed class ProfileAttributeConfiguration : IEntityTypeConfiguration<P
     {
         builder.ToTable("ProfileAttributes");
         builder.HasKey(a => new { a.ProfileId, a.SourceId, a.Key });
-        // The keys profiles have, for the file mapping step (AttributeKeyCatalog): each key found by one seek, its profiles
-        // counted in order. Partial on a condition every row meets (profile ids are positive), so that only a query that
-        // states it can use the index: a lookup by profile and key keeps the primary key, the name search its own index.
-        builder.HasIndex(a => new { a.Key, a.ProfileId }).HasFilter("\"ProfileId\" > 0").HasDatabaseName("IX_ProfileAttributes_KeyCatalog");
+        // No index on Key alone: every run writes this table, and the keys profiles have come from the union schema (Schema/).
     }
 }
 

@@ -961,10 +961,6 @@ namespace ProfileStudio.Core.Storage.Migrations
 
                     b.HasKey("ProfileId", "SourceId", "Key");
 
-                    b.HasIndex("Key", "ProfileId")
-                        .HasDatabaseName("IX_ProfileAttributes_KeyCatalog")
-                        .HasFilter("\"ProfileId\" > 0");
-
                     b.ToTable("ProfileAttributes", (string)null);
                 });
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Time.Testing;
 using ProfileStudio.Core.Auditing;
 using ProfileStudio.Core.ComputedAttributes;
 using ProfileStudio.Core.ComputedAttributes.Expressions;
+using ProfileStudio.Core.Schema;
 using ProfileStudio.Tests.Profiles;
 using ProfileStudio.Tests.Support;
 
@@ -32,6 +33,7 @@ public sealed class ExpressionAttributesTests : IAsyncLifetime
         await seed.AttributeAsync(1, crm, "birthday", "\"1987-12-04\"", ProfileStoreSeed.T0, m);
         await seed.AttributeAsync(2, crm, "firstName", "\"Grace\"", ProfileStoreSeed.T0, m);
         await seed.AttributeAsync(2, crm, "birthday", "\"1990-01-01\"", ProfileStoreSeed.T0, m);
+        await _studio.Services.GetRequiredService<SchemaMaintainer>().RecountAsync(); // formulas are checked against the union schema's keys
     }
 
     public async Task DisposeAsync() => await _studio.DisposeAsync();

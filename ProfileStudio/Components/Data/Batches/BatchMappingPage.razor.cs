@@ -57,7 +57,7 @@ public sealed partial class BatchMappingPage
     {
         ColumnTarget.Identity when !string.IsNullOrWhiteSpace(row.Name) => new($"→ identity {row.Name}", true),
         ColumnTarget.Attribute when !string.IsNullOrWhiteSpace(row.Name) => _known.Profiles(row.Name) is { } profiles
-            ? new($"→ {row.Name.Trim()} (existing, {profiles:N0}{(_known.IsAtLeast(profiles) ? "+" : "")} {(profiles == 1 ? "profile" : "profiles")})", true)
+            ? new($"→ {row.Name.Trim()} (existing, {profiles:N0} {(profiles == 1 ? "profile" : "profiles")})", true)
             : new($"→ {row.Name.Trim()} (new attribute)", false),
         _ => null,
     };
