@@ -66,7 +66,7 @@ public sealed class ComputedAttributeStoryTests(StudioFixture studio, ITestOutpu
         var computed = new ComputedAttributesPages(page);
         await computed.GotoAsync();
         await computed.NewButton.ClickAsync();
-        await page.WaitForURLAsync(new Regex("/profiles/computed-attributes/new$"));
+        await Expect(page).ToHaveURLAsync(new Regex("/profiles/computed-attributes/new$"));
         await new ShellPage(page).WaitForInteractiveAsync();
 
         // Inline validation as the fields are filled.
@@ -89,7 +89,7 @@ public sealed class ComputedAttributeStoryTests(StudioFixture studio, ITestOutpu
         await ThemeShots.SaveAsync(page, "40-computed-editor-preview");
 
         await computed.ActivateButton.ClickAsync();
-        await page.WaitForURLAsync(new Regex(@"/profiles/computed-attributes/\d+$"));
+        await Expect(page).ToHaveURLAsync(new Regex(@"/profiles/computed-attributes/\d+$"), new() { Timeout = 30_000 }); // a client-side navigation: no load event to wait for
         await Expect(computed.Backfill).ToBeVisibleAsync();
         await Expect(computed.Backfill).ToHaveAttributeAsync("data-state", "Done", new() { Timeout = 30_000 });
         await Expect(computed.Backfill).ToContainTextAsync("Live");
