@@ -95,11 +95,16 @@ public sealed class ComputedAttributeBackfillJob(
         catalog.Changed += Wake;
         try
         {
-            await store.RefreshCatalogAsync(stoppingToken);
+            var catalogLoaded = false;
             while (!stoppingToken.IsCancellationRequested)
             {
                 try
                 {
+                    if (!catalogLoaded)
+                    {
+                        await store.RefreshCatalogAsync(stoppingToken);
+                        catalogLoaded = true;
+                    }
                     await Task.Run(() => Backfill(stoppingToken), stoppingToken);
                 }
                 catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

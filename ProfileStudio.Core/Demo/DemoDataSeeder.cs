@@ -66,6 +66,22 @@ public sealed class DemoDataSeeder(
         {
             return;
         }
+        try
+        {
+            await SeedAsync(stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            // The studio works without demo data; a failed seed must not stop the app.
+            logger.LogError(ex, "Generating the demo data failed; the studio runs without it (what was stored so far stays).");
+        }
+    }
+
+    private async Task SeedAsync(CancellationToken stoppingToken)
+    {
         await using (var db = await dbFactory.CreateDbContextAsync(stoppingToken))
         {
             if (await db.RawMessages.AnyAsync(stoppingToken) || await db.Sources.AnyAsync(s => SourceNames.Contains(s.Name), stoppingToken))

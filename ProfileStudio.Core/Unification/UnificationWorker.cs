@@ -53,76 +53,9 @@ public sealed class UnificationWorker(
         poisonMessages.RetryRequested += OnRetryRequested;
         try
         {
-            await jobs.RequeueInterruptedAsync(stoppingToken);
-            await using var session = await storage.OpenAsync(stoppingToken);
-            using var store = session.OpenStore();
-            UnificationRunner? runner = null;
-            // A fresh graph from storage; the runner it replaces is disposed (its statements and checkpointer).
-            async Task<UnificationRunner> StartAsync()
-            {
-                if (runner is not null)
-                {
-                    await runner.DisposeAsync();
-                }
-                var started = new UnificationRunner(session, new UnificationEngine(store.RestoreGraph(await rulesStore.LoadAsync(stoppingToken)), pipeline: session.Pipeline), time);
-                started.SetAside += (id, reason) =>
-                {
-                    logger.LogWarning("Lake message {Id} was set aside: {Reason}", id, reason);
-                    poisonMessages.NotifyChanged();
-                };
-                return started;
-            }
-            runner = await StartAsync();
-            var checkpoint = store.ReadCheckpoint();
-            try
-            {
-                while (!stoppingToken.IsCancellationRequested)
-                {
-                    try
-                    {
-                        metrics.RunsStarting();
-                        if (Interlocked.Exchange(ref _rulesChanged, 0) == 1)
-                        {
-                            // New rules apply to messages from here on; a rebuild applies them to the past.
-                            runner = await StartAsync();
-                            logger.LogInformation("Identity rules changed; unification continues with the new rules.");
-                        }
-                        if (Interlocked.Exchange(ref _retryRequested, 0) == 1)
-                        {
-                            var retried = await runner.RetrySetAsideAsync(Applied, stoppingToken);
-                            logger.LogInformation("Retried {Count} set-aside messages.", retried);
-                            poisonMessages.NotifyChanged();
-                        }
-                        var stopwatch = Stopwatch.StartNew();
-                        var (next, count) = await runner.CatchUpAsync(checkpoint, RunSize, Applied, stoppingToken);
-                        checkpoint = next;
-                        if (await jobs.StartNextAsync(stoppingToken) is { } job)
-                        {
-                            await RunJobAsync(job, session.Maintenance, checkpoint, stoppingToken);
-                            runner = await StartAsync();
-                            checkpoint = store.ReadCheckpoint();
-                            continue;
-                        }
-                        if (count == 0)
-                        {
-                            await WaitForWorkAsync(stoppingToken);
-                            continue;
-                        }
-                        logger.LogDebug("Unified {Count} messages up to {Checkpoint} in {Ms} ms.", count, checkpoint, stopwatch.ElapsedMilliseconds);
-                    }
-                    catch (Exception ex) when (ex is not OperationCanceledException)
-                    {
-                        logger.LogError(ex, "Unification after message {Checkpoint} failed; restoring the graph and retrying.", checkpoint);
-                        await Task.Delay(FailurePause, time, stoppingToken);
-                        runner = await StartAsync();
-                        checkpoint = store.ReadCheckpoint();
-                    }
-                }
-            }
-            finally
-            {
-                await runner.DisposeAsync();
-            }
+            // Opening the storage, restoring the graph or a failed retry's restore throwing ends this attempt only:
+            // the whole worker starts again after a back-off, from the stored checkpoint.
+            await BackgroundRetry.RunAsync(time, logger, "Unification", RunAsync, stoppingToken);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -134,6 +67,80 @@ public sealed class UnificationWorker(
             jobs.RulesChanged -= OnRulesChanged;
             jobs.Changed -= OnJobChanged;
             poisonMessages.RetryRequested -= OnRetryRequested;
+        }
+    }
+
+    private async Task RunAsync(CancellationToken stoppingToken)
+    {
+        await jobs.RequeueInterruptedAsync(stoppingToken);
+        await using var session = await storage.OpenAsync(stoppingToken);
+        using var store = session.OpenStore();
+        UnificationRunner? runner = null;
+        // A fresh graph from storage; the runner it replaces is disposed (its statements and checkpointer).
+        async Task<UnificationRunner> StartAsync()
+        {
+            if (runner is not null)
+            {
+                await runner.DisposeAsync();
+            }
+            var started = new UnificationRunner(session, new UnificationEngine(store.RestoreGraph(await rulesStore.LoadAsync(stoppingToken)), pipeline: session.Pipeline), time);
+            started.SetAside += (id, reason) =>
+            {
+                logger.LogWarning("Lake message {Id} was set aside: {Reason}", id, reason);
+                poisonMessages.NotifyChanged();
+            };
+            return started;
+        }
+        runner = await StartAsync();
+        var checkpoint = store.ReadCheckpoint();
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                try
+                {
+                    metrics.RunsStarting();
+                    if (Interlocked.Exchange(ref _rulesChanged, 0) == 1)
+                    {
+                        // New rules apply to messages from here on; a rebuild applies them to the past.
+                        runner = await StartAsync();
+                        logger.LogInformation("Identity rules changed; unification continues with the new rules.");
+                    }
+                    if (Interlocked.Exchange(ref _retryRequested, 0) == 1)
+                    {
+                        var retried = await runner.RetrySetAsideAsync(Applied, stoppingToken);
+                        logger.LogInformation("Retried {Count} set-aside messages.", retried);
+                        poisonMessages.NotifyChanged();
+                    }
+                    var stopwatch = Stopwatch.StartNew();
+                    var (next, count) = await runner.CatchUpAsync(checkpoint, RunSize, Applied, stoppingToken);
+                    checkpoint = next;
+                    if (await jobs.StartNextAsync(stoppingToken) is { } job)
+                    {
+                        await RunJobAsync(job, session.Maintenance, checkpoint, stoppingToken);
+                        runner = await StartAsync();
+                        checkpoint = store.ReadCheckpoint();
+                        continue;
+                    }
+                    if (count == 0)
+                    {
+                        await WaitForWorkAsync(stoppingToken);
+                        continue;
+                    }
+                    logger.LogDebug("Unified {Count} messages up to {Checkpoint} in {Ms} ms.", count, checkpoint, stopwatch.ElapsedMilliseconds);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    logger.LogError(ex, "Unification after message {Checkpoint} failed; restoring the graph and retrying.", checkpoint);
+                    await Task.Delay(FailurePause, time, stoppingToken);
+                    runner = await StartAsync();
+                    checkpoint = store.ReadCheckpoint();
+                }
+            }
+        }
+        finally
+        {
+            await runner.DisposeAsync();
         }
     }
 

@@ -5,6 +5,7 @@ using CsvHelper;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using ProfileStudio.Core.Hosting;
 using ProfileStudio.Core.Storage;
 
 namespace ProfileStudio.Core.Ingestion.Files;
@@ -29,18 +30,13 @@ public sealed class FileBatchProcessor(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // Files' times are the real clock's, so the injected TimeProvider is not the one to compare with.
-        var stale = await batches.DeleteStaleUploadsAsync(DateTime.UtcNow, stoppingToken);
-        if (stale > 0)
+        try
         {
-            logger.LogInformation("Deleted {Count} uploaded file(s) that no batch needs any more.", stale);
+            await BackgroundRetry.RunAsync(time, logger, "Resuming unfinished file batches", ResumeAsync, stoppingToken);
         }
-        await using (var db = await dbFactory.CreateDbContextAsync(stoppingToken))
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            var unfinished = await db.FileBatches.AsNoTracking()
-                .Where(b => b.Status == FileBatchStatus.Queued || b.Status == FileBatchStatus.Processing)
-                .OrderBy(b => b.Id).Select(b => b.Id).ToListAsync(stoppingToken);
-            unfinished.ForEach(queue.Enqueue);
+            return;
         }
         await foreach (var batchId in queue.Reader.ReadAllAsync(stoppingToken))
         {
@@ -55,18 +51,42 @@ public sealed class FileBatchProcessor(
             catch (Exception ex)
             {
                 logger.LogError(ex, "File batch {BatchId} failed.", batchId);
-                await UpdateAsync(batchId, b =>
+                try
                 {
-                    b.Status = FileBatchStatus.Failed;
-                    b.Error = ex.Message;
-                    b.CompletedAt = time.GetUtcNow().UtcDateTime;
-                }, CancellationToken.None);
-                if (await batches.GetAsync(batchId, CancellationToken.None) is { } failed)
+                    await UpdateAsync(batchId, b =>
+                    {
+                        b.Status = FileBatchStatus.Failed;
+                        b.Error = ex.Message;
+                        b.CompletedAt = time.GetUtcNow().UtcDateTime;
+                    }, CancellationToken.None);
+                    if (await batches.GetAsync(batchId, CancellationToken.None) is { } failed)
+                    {
+                        batches.DeleteUpload(failed); // not retried: the rows stored so far are in the lake
+                    }
+                }
+                catch (Exception recordFailed)
                 {
-                    batches.DeleteUpload(failed); // not retried: the rows stored so far are in the lake
+                    // The batch stays "processing" and is resumed at the next start; the next batch goes on.
+                    logger.LogError(recordFailed, "Could not record the failure of file batch {BatchId}.", batchId);
                 }
             }
         }
+    }
+
+    /// <summary>Deletes uploads no batch needs and queues the batches a stop interrupted.</summary>
+    private async Task ResumeAsync(CancellationToken ct)
+    {
+        // Files' times are the real clock's, so the injected TimeProvider is not the one to compare with.
+        var stale = await batches.DeleteStaleUploadsAsync(DateTime.UtcNow, ct);
+        if (stale > 0)
+        {
+            logger.LogInformation("Deleted {Count} uploaded file(s) that no batch needs any more.", stale);
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var unfinished = await db.FileBatches.AsNoTracking()
+            .Where(b => b.Status == FileBatchStatus.Queued || b.Status == FileBatchStatus.Processing)
+            .OrderBy(b => b.Id).Select(b => b.Id).ToListAsync(ct);
+        unfinished.ForEach(queue.Enqueue);
     }
 
     private async Task ProcessAsync(long batchId, CancellationToken ct)
