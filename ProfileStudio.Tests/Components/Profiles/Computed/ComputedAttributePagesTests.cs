@@ -152,6 +152,7 @@ public sealed class ComputedAttributePagesTests : StudioBunitContext
         var chart = page.FindComponent<DistributionChart>();
         Assert.Equal("top-values", page.Find("[data-testid=distribution-chart]").GetAttribute("data-kind"));
         Assert.Equal([("high", 1), ("low", 1)], chart.Instance.Bars.OrderBy(b => b.Label));
+        Assert.Equal(1, chart.Instance.CountTickStep); // whole profiles: no "0, 1, 1, 2" ticks on halves
         Assert.Contains("2 of 2 profiles looked at have a value", page.Find("[data-testid=preview-summary]").TextContent);
         var links = page.FindAll("[data-testid=preview-example] a").Select(a => a.GetAttribute("href")).Order().ToList();
         Assert.Equal(["/profiles/1", "/profiles/2"], links);
@@ -161,6 +162,7 @@ public sealed class ComputedAttributePagesTests : StudioBunitContext
         page.Find("[data-testid=preview]").Click();
         page.WaitForAssertion(() => Assert.Equal("histogram", page.Find("[data-testid=distribution-chart]").GetAttribute("data-kind")));
         Assert.Equal(2, page.FindComponent<DistributionChart>().Instance.Bars.Sum(b => b.Profiles));
+        Assert.Equal(1, page.FindComponent<DistributionChart>().Instance.CountTickStep);
     }
 
     [Fact]
