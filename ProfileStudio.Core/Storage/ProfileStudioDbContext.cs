@@ -46,6 +46,8 @@ public sealed class ProfileStudioDbContext(DbContextOptions<ProfileStudioDbConte
     public DbSet<Schema.SchemaState> SchemaStates => Set<Schema.SchemaState>();
     public DbSet<Schema.SchemaExample> SchemaExamples => Set<Schema.SchemaExample>();
     public DbSet<Schema.SchemaEventExample> SchemaEventExamples => Set<Schema.SchemaEventExample>();
+    public DbSet<Dashboard.DashboardDay> DashboardDays => Set<Dashboard.DashboardDay>();
+    public DbSet<Dashboard.DashboardSnapshot> DashboardSnapshots => Set<Dashboard.DashboardSnapshot>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
