@@ -58,6 +58,11 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<Schema.SchemaCatalog>();
         services.AddSingleton<ChangeFeed.IChangeFeedConsumer, Schema.SchemaConsumer>();
         services.AddHostedService<Schema.SchemaBackfill>();
+        services.AddOptions<Dashboard.DashboardOptions>().Bind(configuration.GetSection(Dashboard.DashboardOptions.Section));
+        services.AddSingleton<Dashboard.DashboardSnapshots>();
+        services.AddSingleton<ChangeFeed.IChangeFeedConsumer, Dashboard.DashboardConsumer>();
+        services.AddHostedService<Dashboard.DashboardBackfill>();
+        services.AddHostedService<Dashboard.DashboardRefreshJob>();
         services.AddHostedService<ChangeFeed.ChangeFeedHost>();
         services.AddHostedService<ChangeFeed.ChangeFeedPruning>();
         services.AddMetrics();
