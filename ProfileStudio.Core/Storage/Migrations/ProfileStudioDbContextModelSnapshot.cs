@@ -451,6 +451,45 @@ namespace ProfileStudio.Core.Storage.Migrations
                     b.ToTable("ComputedAttributeStates", (string)null);
                 });
 
+            modelBuilder.Entity("ProfileStudio.Core.Dashboard.DashboardDay", b =>
+                {
+                    b.Property<int>("Stitching")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("Day")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("NewProfiles")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("TotalProfiles")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Stitching", "Day");
+
+                    b.ToTable("DashboardDays", (string)null);
+                });
+
+            modelBuilder.Entity("ProfileStudio.Core.Dashboard.DashboardSnapshot", b =>
+                {
+                    b.Property<int>("Id")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<double>("ComputeSeconds")
+                        .HasColumnType("REAL");
+
+                    b.Property<DateTime>("ComputedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("FiguresJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("DashboardSnapshots", (string)null);
+                });
+
             modelBuilder.Entity("ProfileStudio.Core.Identity.IdentityInsight", b =>
                 {
                     b.Property<long>("Id")
