@@ -27,3 +27,17 @@ public sealed class DashboardSnapshot
     public double ComputeSeconds { get; set; }
     public string FiguresJson { get; set; } = "{}";
 }
+
+/// <summary>
+/// A figure recorded once a day by the refresh (it cannot be derived for past days): the profiles in no
+/// active segment at the last refresh of that day. Segments and their memberships start with this
+/// release, so there is nothing older to back-fill.
+/// </summary>
+public sealed class DashboardDailyFigure
+{
+    /// <summary>Midnight UTC of the day.</summary>
+    public DateTime Day { get; set; }
+
+    public long UnsegmentedProfiles { get; set; }
+    public long LiveProfiles { get; set; }
+}

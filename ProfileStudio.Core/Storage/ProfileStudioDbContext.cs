@@ -48,6 +48,7 @@ public sealed class ProfileStudioDbContext(DbContextOptions<ProfileStudioDbConte
     public DbSet<Schema.SchemaEventExample> SchemaEventExamples => Set<Schema.SchemaEventExample>();
     public DbSet<Dashboard.DashboardDay> DashboardDays => Set<Dashboard.DashboardDay>();
     public DbSet<Dashboard.DashboardSnapshot> DashboardSnapshots => Set<Dashboard.DashboardSnapshot>();
+    public DbSet<Dashboard.DashboardDailyFigure> DashboardDailyFigures => Set<Dashboard.DashboardDailyFigure>();
     public DbSet<Segments.Segment> Segments => Set<Segments.Segment>();
     public DbSet<Segments.SegmentVersion> SegmentVersions => Set<Segments.SegmentVersion>();
     public DbSet<Segments.SegmentMembership> SegmentMemberships => Set<Segments.SegmentMembership>();

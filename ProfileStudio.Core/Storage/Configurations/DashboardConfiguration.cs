@@ -22,3 +22,12 @@ internal sealed class DashboardSnapshotConfiguration : IEntityTypeConfiguration<
         builder.Property(s => s.Id).ValueGeneratedNever();
     }
 }
+
+internal sealed class DashboardDailyFigureConfiguration : IEntityTypeConfiguration<DashboardDailyFigure>
+{
+    public void Configure(EntityTypeBuilder<DashboardDailyFigure> builder)
+    {
+        builder.ToTable("DashboardDailyFigures");
+        builder.HasKey(d => d.Day);
+    }
+}

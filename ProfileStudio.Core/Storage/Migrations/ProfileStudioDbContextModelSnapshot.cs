@@ -451,6 +451,22 @@ namespace ProfileStudio.Core.Storage.Migrations
                     b.ToTable("ComputedAttributeStates", (string)null);
                 });
 
+            modelBuilder.Entity("ProfileStudio.Core.Dashboard.DashboardDailyFigure", b =>
+                {
+                    b.Property<DateTime>("Day")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("LiveProfiles")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("UnsegmentedProfiles")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Day");
+
+                    b.ToTable("DashboardDailyFigures", (string)null);
+                });
+
             modelBuilder.Entity("ProfileStudio.Core.Dashboard.DashboardDay", b =>
                 {
                     b.Property<int>("Stitching")

@@ -12,6 +12,19 @@ namespace ProfileStudio.Core.Storage.Migrations
         protected override void Up(MigrationBuilder migrationBuilder)
         {
             migrationBuilder.CreateTable(
+                name: "DashboardDailyFigures",
+                columns: table => new
+                {
+                    Day = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    UnsegmentedProfiles = table.Column<long>(type: "INTEGER", nullable: false),
+                    LiveProfiles = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_DashboardDailyFigures", x => x.Day);
+                });
+
+            migrationBuilder.CreateTable(
                 name: "DashboardDays",
                 columns: table => new
                 {
@@ -43,6 +56,9 @@ namespace ProfileStudio.Core.Storage.Migrations
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropTable(
+                name: "DashboardDailyFigures");
+
             migrationBuilder.DropTable(
                 name: "DashboardDays");
 

@@ -12,7 +12,7 @@ using ProfileStudio.Core.Storage;
 namespace ProfileStudio.Core.Storage.Migrations
 {
     [DbContext(typeof(ProfileStudioDbContext))]
-    [Migration("20261203214955_Dashboard")]
+    [Migration("20261203215541_Dashboard")]
     partial class Dashboard
     {
         /// <inheritdoc />
@@ -452,6 +452,22 @@ namespace ProfileStudio.Core.Storage.Migrations
                     b.HasIndex("DefinitionId", "ProfileId");
 
                     b.ToTable("ComputedAttributeStates", (string)null);
+                });
+
+            modelBuilder.Entity("ProfileStudio.Core.Dashboard.DashboardDailyFigure", b =>
+                {
+                    b.Property<DateTime>("Day")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("LiveProfiles")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("UnsegmentedProfiles")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Day");
+
+                    b.ToTable("DashboardDailyFigures", (string)null);
                 });
 
             modelBuilder.Entity("ProfileStudio.Core.Dashboard.DashboardDay", b =>
