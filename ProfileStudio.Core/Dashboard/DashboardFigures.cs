@@ -15,9 +15,10 @@ public sealed record DashboardFigures(
     IReadOnlyList<DashboardSource> Sources,
     IReadOnlyList<SourceDay> Ingestion,
     IReadOnlyList<InsightDay> Insights,
-    IReadOnlyList<ComputedFigure> Computed)
+    IReadOnlyList<ComputedFigure> Computed,
+    AudienceFigures Audiences)
 {
-    public static readonly DashboardFigures Empty = new(DateTime.MinValue, [], IdentityFigures.Empty, IdentityFigures.Empty, [], [], [], []);
+    public static readonly DashboardFigures Empty = new(DateTime.MinValue, [], IdentityFigures.Empty, IdentityFigures.Empty, [], [], [], [], AudienceFigures.Empty);
 
     public IdentityFigures For(IdentityStitching stitching) => stitching == IdentityStitching.None ? Unstitched : Stitched;
 }
@@ -43,6 +44,22 @@ public sealed record InsightDay(DateTime Day, long Merged, long Refused, long Bl
 /// <summary>An active computed attribute's distribution over every profile that has a value.</summary>
 public sealed record ComputedFigure(int Id, string Name, ComputedDistribution Distribution);
 
+/// <summary>
+/// Active segments (audiences) with their sizes and who entered or exited in the last 24 hours, the live
+/// profiles in no active segment, and the overlap of the <see cref="DefaultOverlap"/> largest segments.
+/// </summary>
+public sealed record AudienceFigures(long LiveProfiles, long Unsegmented, IReadOnlyList<AudienceFigure> Segments, IReadOnlyList<long> OverlapIds, IReadOnlyList<Segments.SegmentOverlapCell> Overlap)
+{
+    public const int DefaultOverlap = 10;
+
+    public static readonly AudienceFigures Empty = new(0, 0, [], [], []);
+}
+
+public sealed record AudienceFigure(long Id, string Name, long Members, long Entered24h, long Exited24h);
+
+/// <summary>One recorded day of the unsegmented profiles.</summary>
+public sealed record UnsegmentedPoint(DateTime Day, long Unsegmented, long LiveProfiles);
+
 /// <summary>One point of the profile trend: profiles first seen that day, and the total at its end.</summary>
 public sealed record TrendPoint(DateTime Day, long NewProfiles, long TotalProfiles);
 
@@ -56,7 +73,8 @@ public sealed record DashboardView(
     long ChangeMonth,
     IReadOnlyList<TrendPoint> Trend,
     DateTime? ComputedAt,
-    double ComputeSeconds)
+    double ComputeSeconds,
+    IReadOnlyList<UnsegmentedPoint> Unsegmented)
 {
     public IdentityFigures Identities => Figures.For(Stitching);
 }

@@ -21,6 +21,7 @@ namespace ProfileStudio.Core.Dashboard;
 public sealed class DashboardSnapshots(
     IDbContextFactory<ProfileStudioDbContext> dbFactory,
     ComputedAttributeReader computed,
+    Segments.SegmentStore segmentStore,
     TimeProvider time,
     ILogger<DashboardSnapshots> logger)
 {
@@ -63,6 +64,10 @@ public sealed class DashboardSnapshots(
             var json = JsonSerializer.Serialize(figures, Json);
             using (var transaction = connection.BeginTransaction())
             {
+                Execute(connection, transaction,
+                    "INSERT INTO DashboardDailyFigures (Day, UnsegmentedProfiles, LiveProfiles) VALUES ($day, $unsegmented, $live) " +
+                    "ON CONFLICT (Day) DO UPDATE SET UnsegmentedProfiles = excluded.UnsegmentedProfiles, LiveProfiles = excluded.LiveProfiles",
+                    ("$day", computedAt.Date), ("$unsegmented", figures.Audiences.Unsegmented), ("$live", figures.Audiences.LiveProfiles));
                 WriteHistory(connection, transaction, IdentityStitching.Graph, null, stitched);
                 WriteHistory(connection, transaction, IdentityStitching.None, null, unstitched);
                 Execute(connection, transaction,
@@ -122,6 +127,8 @@ public sealed class DashboardSnapshots(
         var today = time.GetUtcNow().UtcDateTime.Date;
         var first = today.AddDays(-Math.Max(trendDays, 31) + 1);
         var rows = await db.DashboardDays.AsNoTracking().Where(d => d.Stitching == stitching && d.Day >= first).OrderBy(d => d.Day).ToListAsync(ct);
+        var unsegmented = await db.DashboardDailyFigures.AsNoTracking().Where(d => d.Day > today.AddDays(-trendDays)).OrderBy(d => d.Day)
+            .Select(d => new UnsegmentedPoint(d.Day, d.UnsegmentedProfiles, d.LiveProfiles)).ToListAsync(ct);
         var before = await db.DashboardDays.AsNoTracking().Where(d => d.Stitching == stitching && d.Day < first)
             .OrderByDescending(d => d.Day).Select(d => (long?)d.TotalProfiles).FirstOrDefaultAsync(ct) ?? 0;
         var series = Series(rows, before, first, today);
@@ -130,7 +137,7 @@ public sealed class DashboardSnapshots(
         var total = rows.Count > 0 ? Math.Max(rows[^1].TotalProfiles, TotalAt(today)) : before;
         var trend = series.Where(p => p.Day > today.AddDays(-trendDays)).ToList();
         return new DashboardView(figures, stitching, total, total - TotalAt(today.AddDays(-1)), total - TotalAt(today.AddDays(-7)),
-            total - TotalAt(today.AddDays(-30)), trend, snapshot?.ComputedAt, snapshot?.ComputeSeconds ?? 0);
+            total - TotalAt(today.AddDays(-30)), trend, snapshot?.ComputedAt, snapshot?.ComputeSeconds ?? 0, unsegmented);
     }
 
     /// <summary>Every day from <paramref name="first"/> to <paramref name="last"/>, a day without a row carrying the total before it.</summary>
@@ -287,7 +294,45 @@ public sealed class DashboardSnapshots(
             }
         }
         return new DashboardFigures(now, namespaces, stitched, unstitched, sources, ingestion,
-            insights.Select(i => new InsightDay(i.Key, i.Value.Merged, i.Value.Refused, i.Value.Blocked)).ToList(), computedFigures);
+            insights.Select(i => new InsightDay(i.Key, i.Value.Merged, i.Value.Refused, i.Value.Blocked)).ToList(), computedFigures,
+            await CountAudiencesAsync(connection, now, ct));
+    }
+
+    /// <summary>
+    /// Active segments with their sizes (kept by the membership writer) and last day's entries and exits, the live
+    /// profiles in none of them (one pass over profiles, a key seek each: the membership key leads with the profile),
+    /// and the overlap of the largest ones.
+    /// </summary>
+    private async Task<AudienceFigures> CountAudiencesAsync(SqliteConnection connection, DateTime now, CancellationToken ct)
+    {
+        var active = (int)Segments.SegmentStatus.Active;
+        var segments = new List<AudienceFigure>();
+        using (var command = Command(connection,
+                   "SELECT s.Id, s.Name, s.MemberCount, " +
+                   "(SELECT count(DISTINCT c.ProfileId) FROM SegmentMembershipChanges c WHERE c.SegmentId = s.Id AND c.At >= $since AND c.Kind = $realized), " +
+                   "(SELECT count(DISTINCT c.ProfileId) FROM SegmentMembershipChanges c WHERE c.SegmentId = s.Id AND c.At >= $since AND c.Kind = $exited) " +
+                   "FROM Segments s WHERE s.Status = $active ORDER BY s.MemberCount DESC, s.Name",
+                   ("$since", now.AddHours(-24)), ("$realized", (int)Segments.SegmentMembershipChangeKind.Realized),
+                   ("$exited", (int)Segments.SegmentMembershipChangeKind.Exited), ("$active", active)))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                segments.Add(new AudienceFigure(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4)));
+            }
+        }
+        long live, unsegmented;
+        using (var command = Command(connection,
+                   "SELECT count(*), coalesce(sum(NOT EXISTS (SELECT 1 FROM SegmentMemberships m JOIN Segments s ON s.Id = m.SegmentId " +
+                   "WHERE m.ProfileId = p.Id AND s.Status = $active)), 0) FROM Profiles p WHERE p.MergedIntoId IS NULL", ("$active", active)))
+        using (var reader = command.ExecuteReader())
+        {
+            reader.Read();
+            (live, unsegmented) = (reader.GetInt64(0), reader.GetInt64(1));
+        }
+        var overlapIds = segments.Take(AudienceFigures.DefaultOverlap).Select(s => s.Id).ToList();
+        var overlap = overlapIds.Count == 0 ? [] : await segmentStore.OverlapAsync(overlapIds, ct);
+        return new AudienceFigures(live, unsegmented, segments, overlapIds, overlap);
     }
 
     /// <summary>
