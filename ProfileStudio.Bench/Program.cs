@@ -19,6 +19,7 @@ return name switch
     "feed" => await FeedBenchmark.RunAsync(Option("--seconds", 60), Option("--rate", 5_000)),
     "lookup" => await LookupBenchmark.RunAsync(Option("--profiles", 1_000_000), Option("--events", 10_000_000), Option("--seconds", 60), Option("--clients", 16)),
     "febrl" => FebrlBenchmark.Run(),
+    "dashboard" => await DashboardBenchmark.RunAsync(Option("--profiles", 1_000_000), TextOption("--keep")),
     "segments-sql" => await SegmentsSqlBenchmark.RunAsync(Option("--profiles", 100_000), TextOption("--keep"), args.Contains("--memory"), args.Contains("--conditions")),
     _ => Usage(),
 };
@@ -50,6 +51,9 @@ static int Usage()
                    N profiles / 10N events bulk-loaded into SQLite, a 10-condition segment counted by the SQL path:
                    ms per count and the query plan (--conditions: each condition alone; --keep DIR reuses / keeps the database);
                    --memory also times the in-memory prototype (all facts loaded, SegmentEvaluator.Matches)
+          dashboard [--profiles 1000000] [--keep DIR]
+                   N profiles with identities, computed values, segments, insights and a year of source counts bulk-loaded:
+                   a full snapshot refresh (s), the page's data load (ms), and small write transactions' wait during a refresh
           febrl    identity-resolution precision and recall on ../shared/data/febrl (deterministic rules)
         """);
     return 2;
