@@ -158,6 +158,7 @@ public sealed class DemoDataSeeder(
         await audit.RecordAsync(AuditActor.System, AuditActions.DemoGenerated, "demo data",
             $"{people.Count} people; {sent} tracking messages; CRM and point-of-sale files queued", stoppingToken);
         logger.LogInformation("Demo data: {Messages} tracking messages stored and two files queued in {Seconds:N1} s.", sent, stopwatch.Elapsed.TotalSeconds);
+        await DemoReceiveTimes.BackdateAsync(dbFactory, [website, app], time, stoppingToken);
     }
 
     /// <summary>Who the audit log and the Files page say uploaded the demo files.</summary>

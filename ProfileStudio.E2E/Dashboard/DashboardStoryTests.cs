@@ -20,9 +20,30 @@ public sealed class DashboardStoryTests(StudioFixture studio, DemoStudioFixture 
     : StudioTest(studio, output), IClassFixture<DemoStudioFixture>
 {
     [Fact]
-    public Task Dashboard_WithTheDemo_ShowsTheFiguresChangesRangeAndPolicy_AndClicksThroughToTheExplorer() => WithPageAsync(async page =>
+    public async Task Dashboard_WithTheDemo_ShowsTheFiguresChangesRangeAndPolicy_AndClicksThroughToTheExplorer()
     {
         await demo.WaitForDemoAsync();
+        await using var context = await Studio.Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = demo.Server.Address.ToString(),
+            ViewportSize = new ViewportSize { Width = 1280, Height = 800 },
+            Locale = "en-US",
+            TimezoneId = "UTC",
+        });
+        var page = await context.NewPageAsync();
+        try
+        {
+            await StoryAsync(page);
+        }
+        catch
+        {
+            await Screenshots.SaveAsync(page, "95-dashboard-failed");
+            throw;
+        }
+    }
+
+    private async Task StoryAsync(IPage page)
+    {
         // A policy without stitching, where every identifier is a profile of its own: the figures change with it.
         var policies = demo.Server.Services.GetRequiredService<MergePolicyStore>();
         Assert.True((await policies.CreateAsync(AuditActor.System, new MergePolicyDraft("Per identifier", "Each identifier's own data.",
@@ -66,5 +87,5 @@ public sealed class DashboardStoryTests(StudioFixture studio, DemoStudioFixture 
         await Expect(page.GetByTestId("profiles-namespace-filter")).ToContainTextAsync(first);
         await Expect(page.GetByTestId("profile-link").First).ToBeVisibleAsync();
         await Screenshots.SaveAsync(page, "95-dashboard-click-through");
-    });
+    }
 }
