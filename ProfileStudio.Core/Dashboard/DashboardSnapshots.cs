@@ -305,15 +305,16 @@ public sealed class DashboardSnapshots(
     /// </summary>
     private async Task<AudienceFigures> CountAudiencesAsync(SqliteConnection connection, DateTime now, CancellationToken ct)
     {
-        var active = (int)Segments.SegmentStatus.Active;
+        // Statuses and kinds are stored as their names (the segments' EF configuration).
+        var active = Segments.SegmentStatus.Active.ToString();
         var segments = new List<AudienceFigure>();
         using (var command = Command(connection,
                    "SELECT s.Id, s.Name, s.MemberCount, " +
                    "(SELECT count(DISTINCT c.ProfileId) FROM SegmentMembershipChanges c WHERE c.SegmentId = s.Id AND c.At >= $since AND c.Kind = $realized), " +
                    "(SELECT count(DISTINCT c.ProfileId) FROM SegmentMembershipChanges c WHERE c.SegmentId = s.Id AND c.At >= $since AND c.Kind = $exited) " +
                    "FROM Segments s WHERE s.Status = $active ORDER BY s.MemberCount DESC, s.Name",
-                   ("$since", now.AddHours(-24)), ("$realized", (int)Segments.SegmentMembershipChangeKind.Realized),
-                   ("$exited", (int)Segments.SegmentMembershipChangeKind.Exited), ("$active", active)))
+                   ("$since", now.AddHours(-24)), ("$realized", Segments.SegmentMembershipChangeKind.Realized.ToString()),
+                   ("$exited", Segments.SegmentMembershipChangeKind.Exited.ToString()), ("$active", active)))
         using (var reader = command.ExecuteReader())
         {
             while (reader.Read())

@@ -207,6 +207,38 @@ public sealed class DashboardSnapshotsTests : IAsyncLifetime
         Assert.Equal(2, (await _snapshots.ViewAsync(IdentityStitching.Graph, 90)).Profiles);
     }
 
+    [Fact]
+    public async Task Refresh_CountsActiveSegmentsTheirLastDayAndTheUnsegmented()
+    {
+        Unify([new Step(0, null, "a1", null, -3), new Step(0, null, "a2", null, -2), new Step(0, null, "a3", null, -1)]);
+        var (p1, p2) = (ProfileHolding("a1")!.Value, ProfileHolding("a2")!.Value);
+        var dbFactory = _studio.Services.GetRequiredService<IDbContextFactory<ProfileStudioDbContext>>();
+        await using (var db = await dbFactory.CreateDbContextAsync())
+        {
+            var vip = new Core.Segments.Segment { Name = "VIP", Status = Core.Segments.SegmentStatus.Active, RuleJson = "{}", MemberCount = 2, CreatedAt = Now, UpdatedAt = Now };
+            var off = new Core.Segments.Segment { Name = "Old", Status = Core.Segments.SegmentStatus.Disabled, RuleJson = "{}", CreatedAt = Now, UpdatedAt = Now };
+            db.Segments.AddRange(vip, off);
+            await db.SaveChangesAsync();
+            db.SegmentMemberships.AddRange(new Core.Segments.SegmentMembership { ProfileId = p1, SegmentId = vip.Id, Since = Now },
+                new Core.Segments.SegmentMembership { ProfileId = p2, SegmentId = vip.Id, Since = Now }, new Core.Segments.SegmentMembership { ProfileId = ProfileHolding("a3")!.Value, SegmentId = off.Id, Since = Now });
+            db.SegmentMembershipChanges.AddRange(
+                new Core.Segments.SegmentMembershipChange { SegmentId = vip.Id, ProfileId = p1, Kind = Core.Segments.SegmentMembershipChangeKind.Realized, At = Now.AddHours(-1) },
+                new Core.Segments.SegmentMembershipChange { SegmentId = vip.Id, ProfileId = p2, Kind = Core.Segments.SegmentMembershipChangeKind.Realized, At = Now.AddDays(-3) },
+                new Core.Segments.SegmentMembershipChange { SegmentId = vip.Id, ProfileId = p2, Kind = Core.Segments.SegmentMembershipChangeKind.Exited, At = Now.AddHours(-2) });
+            await db.SaveChangesAsync();
+        }
+
+        await _snapshots.RefreshAsync();
+        var view = await _snapshots.ViewAsync(IdentityStitching.Graph, 30);
+
+        var audiences = view.Figures.Audiences;
+        var segment = Assert.Single(audiences.Segments);
+        Assert.Equal(("VIP", 2L, 1L, 1L), (segment.Name, segment.Members, segment.Entered24h, segment.Exited24h));
+        Assert.Equal((3L, 1L), (audiences.LiveProfiles, audiences.Unsegmented)); // a3 is only in a disabled segment
+        Assert.Equal([new UnsegmentedPoint(Now.Date, 1, 3)], view.Unsegmented);
+        Assert.Contains(audiences.Overlap, c => c.A == segment.Id && c.B == segment.Id && c.Shared == 2);
+    }
+
     private void Reset()
     {
         foreach (var table in new[] { "IdentityLinks", "Identities", "ProfileAttributes", "ProfileEvents", "IdentityInsights", "Profiles", "UnificationCheckpoints", "RawMessages", "ProfileChanges", "NeverLinkRules", "DeletedProfiles", "SetAsideMessages", "DashboardDays", "DashboardSnapshots" })
