@@ -52,29 +52,53 @@ public sealed class SegmentMembershipWriter(IDbContextFactory<ProfileStudioDbCon
             }
             sql.Run("DELETE FROM SegmentClockChecks WHERE ProfileId = $1", profile);
         }
+        // What is stored for these profiles, read once: most outcomes change nothing and then cost no statement.
+        var members = new HashSet<(long Profile, long Segment)>();
+        var checks = new Dictionary<(long Profile, long Segment), DateTime>();
+        foreach (var chunk in outcomes.Select(o => o.ProfileId).Distinct().Chunk(500))
+        {
+            var list = string.Join(",", chunk);
+            foreach (var (p, s) in sql.Pairs($"SELECT ProfileId, SegmentId FROM SegmentMemberships WHERE ProfileId IN ({list})"))
+            {
+                members.Add((p, s));
+            }
+            foreach (var (p, s, due) in sql.Checks($"SELECT ProfileId, SegmentId, DueAt FROM SegmentClockChecks WHERE ProfileId IN ({list})"))
+            {
+                checks[(p, s)] = due;
+            }
+        }
         foreach (var o in outcomes)
         {
-            var was = sql.Longs("SELECT 1 FROM SegmentMemberships WHERE ProfileId = $1 AND SegmentId = $2", o.ProfileId, o.SegmentId).Count > 0;
+            var key = (o.ProfileId, o.SegmentId);
+            var was = members.Contains(key);
             if (o.IsMember && !was)
             {
                 sql.Run("INSERT INTO SegmentMemberships (ProfileId, SegmentId, Since) VALUES ($1, $2, $3)", o.ProfileId, o.SegmentId, now);
+                members.Add(key);
                 changes.Enter(sql, o.SegmentId, o.ProfileId, now);
             }
             else if (!o.IsMember && was)
             {
                 sql.Run("DELETE FROM SegmentMemberships WHERE ProfileId = $1 AND SegmentId = $2", o.ProfileId, o.SegmentId);
+                members.Remove(key);
                 changes.Exit(sql, o.SegmentId, o.ProfileId, now);
             }
+            var hasCheck = checks.TryGetValue(key, out var stored);
             if (o.NextCheckAt is { } due)
             {
-                sql.Run("""
-                    INSERT INTO SegmentClockChecks (ProfileId, SegmentId, DueAt) VALUES ($1, $2, $3)
-                    ON CONFLICT (ProfileId, SegmentId) DO UPDATE SET DueAt = excluded.DueAt
-                    """, o.ProfileId, o.SegmentId, due);
+                if (!hasCheck || stored != due)
+                {
+                    sql.Run("""
+                        INSERT INTO SegmentClockChecks (ProfileId, SegmentId, DueAt) VALUES ($1, $2, $3)
+                        ON CONFLICT (ProfileId, SegmentId) DO UPDATE SET DueAt = excluded.DueAt
+                        """, o.ProfileId, o.SegmentId, due);
+                    checks[key] = due;
+                }
             }
-            else
+            else if (hasCheck)
             {
                 sql.Run("DELETE FROM SegmentClockChecks WHERE ProfileId = $1 AND SegmentId = $2", o.ProfileId, o.SegmentId);
+                checks.Remove(key);
             }
         }
         changes.Finish(sql, now);
@@ -196,6 +220,28 @@ public sealed class SegmentMembershipWriter(IDbContextFactory<ProfileStudioDbCon
         }
 
         public int Run(string text, params object[] parameters) => Command(text, parameters).ExecuteNonQuery();
+
+        public List<(long, long)> Pairs(string text)
+        {
+            using var reader = Command(text, []).ExecuteReader();
+            var values = new List<(long, long)>();
+            while (reader.Read())
+            {
+                values.Add((reader.GetInt64(0), reader.GetInt64(1)));
+            }
+            return values;
+        }
+
+        public List<(long, long, DateTime)> Checks(string text)
+        {
+            using var reader = Command(text, []).ExecuteReader();
+            var values = new List<(long, long, DateTime)>();
+            while (reader.Read())
+            {
+                values.Add((reader.GetInt64(0), reader.GetInt64(1), DateTime.SpecifyKind(reader.GetDateTime(2), DateTimeKind.Utc)));
+            }
+            return values;
+        }
 
         public List<long> Longs(string text, params object[] parameters)
         {
