@@ -8,7 +8,7 @@ public sealed class DashboardPage(IPage page)
     public ILocator ProfileCount => page.GetByTestId("profile-count");
     public ILocator ComputedAt => page.GetByTestId("computed-at");
     public ILocator RefreshButton => page.GetByTestId("dashboard-refresh");
-    public ILocator PolicySelect => page.GetByTestId("dashboard-policy");
+    public ILocator PolicySelect => page.Locator(".mud-input-control.mud-select:has([data-testid='dashboard-policy'])");
     public ILocator Chart(string testId) => page.Locator($"[data-testid={testId}] .js-plotly-plot");
 
     /// <summary>Bars of a bar chart as Plotly drew them (one path per point).</summary>
