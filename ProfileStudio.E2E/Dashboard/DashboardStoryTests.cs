@@ -84,7 +84,7 @@ public sealed class DashboardStoryTests(StudioFixture studio, DemoStudioFixture 
         var first = await page.EvaluateAsync<string>("() => document.querySelector('[data-testid=namespace-chart] .js-plotly-plot').data[0].x[0]");
         // The bar's click as Plotly reports it to its listeners (a headless mouse on Plotly's drag layer gave no click event).
         await dashboard.Chart("namespace-chart").EvaluateAsync(
-            "el => el.emit('plotly_click', { points: [{ curveNumber: 0, pointNumber: 0, pointIndex: 0, x: el.data[0].x[0], y: el.data[0].y[0], data: el.data[0] }] })");
+            "el => el.emit('plotly_click', { points: [{ curveNumber: 0, pointNumber: 0, pointIndex: 0, x: el.data[0].x[0], y: el.data[0].y[0], data: el.data[0], fullData: el._fullData[0] }] })");
         await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex($"/profiles\\?namespace={first}$"));
         await Expect(page.GetByTestId("profiles-namespace-filter")).ToContainTextAsync(first);
         await Expect(page.GetByTestId("profile-link").First).ToBeVisibleAsync();
