@@ -13,12 +13,14 @@ return name switch
     "ingest" => await IngestBenchmark.RunAsync(Option("--seconds", 120), Option("--clients", 16), Option("--batch", 100)),
     "batch" => await BatchBenchmark.RunAsync(Option("--rows", 1_000_000)),
     "unify" => await UnifyBenchmark.RunAsync(Option("--messages", 1_000_000), Option("--people", 300_000), rebuild: false, computed: args.Contains("--computed"), schema: args.Contains("--schema")),
+    "segments" => await UnifyBenchmark.RunAsync(Option("--messages", 200_000), Option("--people", 60_000), rebuild: false, segments: Option("--segments", 20)),
     "computed" => await ComputedBenchmark.RunAsync(Option("--profiles", 1_000_000), Option("--events", 10_000_000), Option("--chunk", 20_000)),
     "rebuild" => await UnifyBenchmark.RunAsync(Option("--messages", 1_000_000), Option("--people", 300_000), rebuild: true),
     "lag" => await LagBenchmark.RunAsync(Option("--seconds", 60), Option("--rate", 5_000)),
     "feed" => await FeedBenchmark.RunAsync(Option("--seconds", 60), Option("--rate", 5_000)),
     "lookup" => await LookupBenchmark.RunAsync(Option("--profiles", 1_000_000), Option("--events", 10_000_000), Option("--seconds", 60), Option("--clients", 16)),
     "febrl" => FebrlBenchmark.Run(),
+    "dashboard" => await DashboardBenchmark.RunAsync(Option("--profiles", 1_000_000), TextOption("--keep")),
     "segments-sql" => await SegmentsSqlBenchmark.RunAsync(Option("--profiles", 100_000), TextOption("--keep"), args.Contains("--memory"), args.Contains("--conditions")),
     _ => Usage(),
 };
@@ -36,6 +38,10 @@ static int Usage()
                    the lake unified into profiles by the worker's engine and store, in runs: messages/s;
                    --computed: the same run without, then with 5 active computed attributes, back to back, and the loss;
                    --schema runs the union-schema consumer on the change feed meanwhile, as the app does
+          segments [--messages 200000] [--people 60000] [--segments 20]
+                   the lake unified twice, back to back: without segments, then with N active streaming segments of
+                   mixed rules evaluated by the segments consumer on the change feed meanwhile (as the app does); the
+                   unify loss, and the time from each run's commit to its memberships being recorded (p50/p95)
           computed [--profiles 1000000] [--events 10000000] [--chunk 20000]
                    backfill of 5 computed attributes (one per kind of window) over a bulk-loaded store: seconds, peak memory
           rebuild  [--messages 1000000] [--people 300000]
@@ -50,6 +56,9 @@ static int Usage()
                    N profiles / 10N events bulk-loaded into SQLite, a 10-condition segment counted by the SQL path:
                    ms per count and the query plan (--conditions: each condition alone; --keep DIR reuses / keeps the database);
                    --memory also times the in-memory prototype (all facts loaded, SegmentEvaluator.Matches)
+          dashboard [--profiles 1000000] [--keep DIR]
+                   N profiles with identities, computed values, segments, insights and a year of source counts bulk-loaded:
+                   a full snapshot refresh (s), the page's data load (ms), and small write transactions' wait during a refresh
           febrl    identity-resolution precision and recall on ../shared/data/febrl (deterministic rules)
         """);
     return 2;

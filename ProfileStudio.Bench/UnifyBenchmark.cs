@@ -23,8 +23,12 @@ namespace ProfileStudio.Bench;
 /// </summary>
 internal static class UnifyBenchmark
 {
-    public static async Task<int> RunAsync(int messages, int people, bool rebuild, bool computed = false, bool schema = false)
+    public static async Task<int> RunAsync(int messages, int people, bool rebuild, bool computed = false, bool schema = false, int segments = 0)
     {
+        if (segments > 0)
+        {
+            return await SegmentsBenchmark.CompareAsync(messages, people, segments);
+        }
         if (computed)
         {
             return await CompareComputedAsync(messages, people);
@@ -230,7 +234,7 @@ internal static class UnifyBenchmark
         }
     }
 
-    private static void Report(SqliteConnection connection, int messages, TimeSpan elapsed, string what)
+    internal static void Report(SqliteConnection connection, int messages, TimeSpan elapsed, string what)
     {
         long Scalar(string sql)
         {
@@ -245,7 +249,7 @@ internal static class UnifyBenchmark
     }
 
     /// <summary>People browse anonymously on 1–3 devices, most sign in at some point, and a CRM knows many by e-mail and phone.</summary>
-    private static void WriteLake(SqliteConnection connection, int messages, int people)
+    internal static void WriteLake(SqliteConnection connection, int messages, int people)
     {
         var random = new Random(7);
         var signedIn = new bool[people];

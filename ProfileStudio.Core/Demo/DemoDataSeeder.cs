@@ -42,8 +42,44 @@ public sealed class DemoDataSeeder(
     AuditLog audit,
     TimeProvider time,
     ILogger<DemoDataSeeder> logger,
-    ComputedAttributeStore computed) : BackgroundService
+    ComputedAttributeStore computed,
+    Segments.SegmentStore segments) : BackgroundService
 {
+    /// <summary>
+    /// The demo's segments, active (streaming) out of the box, each with members in the demo traffic (sessions
+    /// over the last 28 days, orders online and in the shops, visitors who never sign in).
+    /// </summary>
+    public static IReadOnlyList<Segments.SegmentDraft> SegmentDrafts { get; } =
+    [
+        DemoSegment("Recent buyers (30 days)", "Bought online or in a shop in the last 30 days.",
+            new Segments.GroupNode("root", Segments.GroupKind.AnyOf,
+            [
+                new Segments.EventCondition("web", "Order Completed", true) { Window = new Segments.EventWindow(Segments.WindowKind.LastDays) { Amount = 30 } },
+                new Segments.EventCondition("shop", "In-Store Purchase", true) { Window = new Segments.EventWindow(Segments.WindowKind.LastDays) { Amount = 30 } },
+            ])),
+        DemoSegment("High value (lifetime value ≥ 500)", "Spent 500 or more in all (the computed attribute lifetime_value).",
+            new Segments.GroupNode("root", Segments.GroupKind.AllOf,
+            [
+                new Segments.AttributeCondition("ltv", "lifetime_value", new Segments.ValueTest(Segments.ValueTestType.Number, Segments.ValueOperator.GreaterOrEqual) { Number = 500 }),
+            ])),
+        DemoSegment("Cart abandoners (added to cart, no order in 7 days)", "Added something to the cart in the last 7 days and placed no order since a week.",
+            new Segments.GroupNode("root", Segments.GroupKind.AllOf,
+            [
+                new Segments.EventCondition("added", "Product Added", true) { Window = new Segments.EventWindow(Segments.WindowKind.LastDays) { Amount = 7 } },
+                new Segments.EventCondition("ordered", "Order Completed", false) { Window = new Segments.EventWindow(Segments.WindowKind.LastDays) { Amount = 7 } },
+            ])),
+        DemoSegment("Anonymous visitors", "Visitors we only know by a device: no user id and no e-mail address.",
+            new Segments.GroupNode("root", Segments.GroupKind.AllOf,
+            [
+                new Segments.IdentityCondition("device", "anonymous_id", true),
+                new Segments.IdentityCondition("user", "user_id", false),
+                new Segments.IdentityCondition("email", "email", false),
+            ])),
+    ];
+
+    private static Segments.SegmentDraft DemoSegment(string name, string description, Segments.SegmentNode root) =>
+        new(name, description, Segments.SegmentRuleJson.Serialize(new Segments.SegmentRule(root)));
+
     /// <summary>
     /// The demo's computed attributes, active out of the box: web orders (<c>Order Completed</c>) and till
     /// purchases (<c>In-Store Purchase</c>) both carry <c>revenue</c> and <c>category</c>.
@@ -155,9 +191,21 @@ public sealed class DemoDataSeeder(
             }
         }
 
+        // Activated last: their full evaluation reads the computed values, and streaming keeps them current as the rest is unified.
+        foreach (var draft in SegmentDrafts)
+        {
+            var created = await segments.CreateAsync(Demo, draft, stoppingToken);
+            var activated = created.Succeeded ? await segments.ActivateAsync(Demo, created.Segment!.Id, stoppingToken) : created;
+            if (!activated.Succeeded)
+            {
+                logger.LogWarning("The demo segment {Name} was refused: {Problems}", draft.Name, string.Join(" ", activated.Problems.Select(p => p.Message)));
+            }
+        }
+
         await audit.RecordAsync(AuditActor.System, AuditActions.DemoGenerated, "demo data",
             $"{people.Count} people; {sent} tracking messages; CRM and point-of-sale files queued", stoppingToken);
         logger.LogInformation("Demo data: {Messages} tracking messages stored and two files queued in {Seconds:N1} s.", sent, stopwatch.Elapsed.TotalSeconds);
+        await DemoReceiveTimes.BackdateAsync(dbFactory, [website, app], time, stoppingToken);
     }
 
     /// <summary>Who the audit log and the Files page say uploaded the demo files.</summary>

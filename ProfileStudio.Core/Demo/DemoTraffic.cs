@@ -50,7 +50,7 @@ public sealed class DemoTraffic(IReadOnlyList<DemoPerson> people, DateTime now, 
             var device = i > 0 && _faker.Random.Bool(0.02f) ? people[i - 1].AnonymousIds[0] : person.AnonymousIds[0];
             var sessions = _faker.Random.Int(1, 6);
             var signedInFrom = person.UserId is null ? int.MaxValue : _faker.Random.Int(0, sessions - 1);
-            var at = now.AddDays(-_faker.Random.Double(2, 28));
+            var at = now.AddDays(-FirstVisitDaysAgo(_faker.Random.Double(0, 1)));
             for (var s = 0; s < sessions && at < now; s++)
             {
                 var userId = s >= signedInFrom ? person.UserId : null;
@@ -113,6 +113,12 @@ public sealed class DemoTraffic(IReadOnlyList<DemoPerson> people, DateTime now, 
         }
         return Chronological(messages);
     }
+
+    /// <summary>
+    /// How long ago a person first visited the shop, from a uniform draw: 2 to 120 days, more of them recently, so the
+    /// dashboard's profile trend shows a growing base over 90 days (and the 30-day figures a busier month).
+    /// </summary>
+    public static double FirstVisitDaysAgo(double uniform) => 2 + 118 * Math.Pow(uniform, 1.6);
 
     /// <summary>Mobile app messages (people with a second device), oldest first.</summary>
     public IReadOnlyList<JsonObject> MobileApp()

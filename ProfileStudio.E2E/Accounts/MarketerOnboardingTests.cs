@@ -58,7 +58,7 @@ public sealed class MarketerOnboardingTests(StudioFixture studio, ITestOutputHel
 
         await shell.ExpectHomeAsync();
         await Expect(shell.SignedInUser).ToHaveTextAsync(MarketerEmail);
-        await Expect(shell.NavLink("Home")).ToBeVisibleAsync();
+        await Expect(shell.NavLink("Dashboard")).ToBeVisibleAsync();
         await Expect(shell.NavGroup("Admin")).ToHaveCountAsync(0);
         await Expect(shell.NavLink("Users")).ToHaveCountAsync(0);
         await Screenshots.SaveAsync(page, "08-home-marketer");

@@ -36,7 +36,7 @@ public sealed partial class ShellPage(IPage page)
     public async Task ExpectHomeAsync()
     {
         await Assertions.Expect(page).ToHaveURLAsync(HomeUrl());
-        await Assertions.Expect(Heading).ToContainTextAsync("Welcome to ProfileStudio");
+        await Assertions.Expect(Heading).ToContainTextAsync("Dashboard");
         await WaitForInteractiveAsync();
     }
 

@@ -122,6 +122,22 @@ public sealed class DemoDataSeederTests : IClassFixture<DemoDataSeederTests.Demo
         }
     }
 
+    /// <summary>The demo's four segments are active (streaming) and each has members once the demo data is unified.</summary>
+    [Fact]
+    public async Task FirstStart_TheDemosSegments_ActiveWithMembers()
+    {
+        _ = _app.Server;
+        var store = _app.Services.GetRequiredService<ProfileStudio.Core.Segments.SegmentStore>();
+        var counts = await WaitAsync(async () =>
+        {
+            var segments = await store.ListAsync();
+            return segments.Count == 4 && segments.All(s => s.Status == ProfileStudio.Core.Segments.SegmentStatus.Active && s.MemberCount > 0)
+                ? segments.ToDictionary(s => s.Name, s => s.MemberCount) : null;
+        });
+        Assert.Equal(["Anonymous visitors", "Cart abandoners (added to cart, no order in 7 days)", "High value (lifetime value ≥ 500)", "Recent buyers (30 days)"],
+            counts.Keys.Order(StringComparer.Ordinal));
+    }
+
     private static async Task<T> WaitAsync<T>(Func<Task<T?>> probe) where T : class
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);

@@ -20,18 +20,18 @@ public sealed class NavMenuTests : StudioBunitContext
 
         Assert.Equal("Admin", cut.Find("[data-testid=nav-group-Admin]").TextContent.Trim());
         var links = Links(cut);
-        Assert.Equal(("/", "Home"), links[0]);
+        Assert.Equal(("/", "Dashboard"), links[0]);
         Assert.Equal([("/admin/users", "Users"), ("/admin/api-tokens", "API tokens"), ("/admin/audit", "Audit log")], links.Where(l => l.Href?.StartsWith("/admin/") == true));
     }
 
     [Fact]
-    public void Render_Support_ShowsHomeTheProfilesPagesTheSchemaAndTheApiReferenceOnly()
+    public void Render_Support_ShowsTheDashboardTheProfilesPagesTheSchemaAndTheApiReferenceOnly()
     {
         SignIn("someone@example.com", Roles.Support);
 
         var cut = Render<NavMenu>();
 
-        Assert.Equal([("/", "Home"), ("/profiles", "Explorer"), ("/profiles/merge-policies", "Merge policies"), ("/profiles/computed-attributes", "Computed attributes"), ("/data/schema", "Schema"), ("/api-reference", "API reference")], Links(cut));
+        Assert.Equal([("/", "Dashboard"), ("/profiles", "Explorer"), ("/profiles/merge-policies", "Merge policies"), ("/profiles/computed-attributes", "Computed attributes"), ("/data/schema", "Schema"), ("/api-reference", "API reference")], Links(cut));
     }
 
     [Fact]
@@ -41,7 +41,7 @@ public sealed class NavMenuTests : StudioBunitContext
 
         var cut = Render<NavMenu>();
 
-        Assert.Equal([("/", "Home"), ("/profiles", "Explorer"), ("/profiles/merge-policies", "Merge policies"), ("/profiles/computed-attributes", "Computed attributes"), ("/data/schema", "Schema"), ("/identity/insights", "Insights"), ("/identity/simulator", "Simulator"), ("/api-reference", "API reference")], Links(cut));
+        Assert.Equal([("/", "Dashboard"), ("/profiles", "Explorer"), ("/profiles/merge-policies", "Merge policies"), ("/profiles/computed-attributes", "Computed attributes"), ("/data/schema", "Schema"), ("/identity/insights", "Insights"), ("/identity/simulator", "Simulator"), ("/api-reference", "API reference")], Links(cut));
         Assert.Single(cut.FindAll("[data-testid=nav-group-Data]")); // Data › Schema only
         Assert.Empty(cut.FindAll("[data-testid=nav-group-Admin]"));
     }

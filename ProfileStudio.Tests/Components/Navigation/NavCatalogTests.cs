@@ -137,7 +137,7 @@ public sealed class NavCatalogTests
     [Fact]
     public void IsVisibleTo_PageWithoutRoles_IsVisibleToAnySignedInUser()
     {
-        var home = new NavEntry("Profiles", "Home", "", typeof(ProfileStudio.Components.Pages.Home), "");
+        var home = new NavEntry("Profiles", "Dashboard", "", typeof(ProfileStudio.Components.Dashboard.DashboardPage), "");
 
         Assert.Empty(home.Roles);
         Assert.True(home.IsVisibleTo(SignedIn(Roles.Support)));

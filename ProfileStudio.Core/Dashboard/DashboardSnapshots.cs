@@ -1,0 +1,493 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using ProfileStudio.Core.ComputedAttributes;
+using ProfileStudio.Core.Identity;
+using ProfileStudio.Core.MergePolicies;
+using ProfileStudio.Core.Storage;
+
+namespace ProfileStudio.Core.Dashboard;
+
+/// <summary>
+/// Keeps the dashboard's figures: the daily profile history (<see cref="DashboardDay"/>) and the current
+/// snapshot (<see cref="DashboardFigures"/>). Everything is counted from stored data on a connection of
+/// its own (a WAL reader never blocks the unification writer); the results are written in one short
+/// transaction. One computation at a time: the change-feed consumer, the periodic job and the refresh
+/// button take turns.
+/// </summary>
+public sealed class DashboardSnapshots(
+    IDbContextFactory<ProfileStudioDbContext> dbFactory,
+    ComputedAttributeReader computed,
+    Segments.SegmentStore segmentStore,
+    TimeProvider time,
+    ILogger<DashboardSnapshots> logger)
+{
+    /// <summary>How far back the ingestion and insight series go (the longest trend range).</summary>
+    public const int HistoryDays = 365;
+
+    /// <summary>Namespaces beyond this many are counted by namespace but left out of the overlap (a 64-bit set per profile).</summary>
+    public const int MaxOverlapNamespaces = 64;
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    /// <summary>Raised after a refresh stored new figures (open dashboards reload).</summary>
+    public event Action? Refreshed;
+
+    /// <summary>Whether figures were ever computed (false on the first start after an upgrade).</summary>
+    public async Task<bool> HasSnapshotAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.DashboardSnapshots.AnyAsync(ct);
+    }
+
+    /// <summary>
+    /// Recomputes everything from stored data: both histories from their first day, and the current figures.
+    /// This is the back-fill on the first start, the periodic refresh and the refresh button.
+    /// </summary>
+    public async Task<DateTime> RefreshAsync(CancellationToken ct = default)
+    {
+        await _gate.WaitAsync(ct);
+        DateTime computedAt;
+        try
+        {
+            var stopwatch = Stopwatch.StartNew();
+            computedAt = time.GetUtcNow().UtcDateTime;
+            await using var connection = await OpenAsync(ct);
+            var stitched = CountNewByDay(connection, IdentityStitching.Graph, null);
+            var unstitched = CountNewByDay(connection, IdentityStitching.None, null);
+            var figures = await ComputeFiguresAsync(connection, computedAt, ct);
+            var json = JsonSerializer.Serialize(figures, Json);
+            using (var transaction = connection.BeginTransaction())
+            {
+                Execute(connection, transaction,
+                    "INSERT INTO DashboardDailyFigures (Day, UnsegmentedProfiles, LiveProfiles) VALUES ($day, $unsegmented, $live) " +
+                    "ON CONFLICT (Day) DO UPDATE SET UnsegmentedProfiles = excluded.UnsegmentedProfiles, LiveProfiles = excluded.LiveProfiles",
+                    ("$day", computedAt.Date), ("$unsegmented", figures.Audiences.Unsegmented), ("$live", figures.Audiences.LiveProfiles));
+                WriteHistory(connection, transaction, IdentityStitching.Graph, null, stitched);
+                WriteHistory(connection, transaction, IdentityStitching.None, null, unstitched);
+                Execute(connection, transaction,
+                    "INSERT INTO DashboardSnapshots (Id, ComputedAt, ComputeSeconds, FiguresJson) VALUES ($id, $at, $seconds, $json) " +
+                    "ON CONFLICT (Id) DO UPDATE SET ComputedAt = excluded.ComputedAt, ComputeSeconds = excluded.ComputeSeconds, FiguresJson = excluded.FiguresJson",
+                    ("$id", DashboardSnapshot.CurrentId), ("$at", computedAt), ("$seconds", stopwatch.Elapsed.TotalSeconds), ("$json", json));
+                transaction.Commit();
+            }
+            logger.LogInformation("Dashboard figures computed in {Seconds:N1} s ({Profiles} profiles).", stopwatch.Elapsed.TotalSeconds, figures.Stitched.Profiles);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+        Refreshed?.Invoke();
+        return computedAt;
+    }
+
+    /// <summary>
+    /// The change-feed consumer's step: the stitched history from the earliest first-seen day of the given
+    /// profiles on (every day when <paramref name="everything"/>: a split or delete can move a profile's day
+    /// either way). A profile's first seen only ever moves earlier while it lives, and a merged profile keeps
+    /// its row, so every day whose count changed is at or after that day.
+    /// </summary>
+    public async Task UpdateHistoryAsync(IReadOnlyCollection<long> profileIds, bool everything, CancellationToken ct = default)
+    {
+        if (!everything && profileIds.Count == 0)
+        {
+            return;
+        }
+        await _gate.WaitAsync(ct);
+        try
+        {
+            await using var connection = await OpenAsync(ct);
+            DateTime? from = everything ? null : EarliestDay(connection, profileIds);
+            if (!everything && from is null)
+            {
+                return; // none of them exists any more and none was deleted: nothing was counted
+            }
+            var days = CountNewByDay(connection, IdentityStitching.Graph, from);
+            using var transaction = connection.BeginTransaction();
+            WriteHistory(connection, transaction, IdentityStitching.Graph, from, days);
+            transaction.Commit();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>The dashboard for one stitching and trend range: the stored figures and the history (a few hundred rows).</summary>
+    public async Task<DashboardView> ViewAsync(IdentityStitching stitching, int trendDays, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var snapshot = await db.DashboardSnapshots.AsNoTracking().FirstOrDefaultAsync(s => s.Id == DashboardSnapshot.CurrentId, ct);
+        var figures = snapshot is null ? DashboardFigures.Empty : JsonSerializer.Deserialize<DashboardFigures>(snapshot.FiguresJson, Json) ?? DashboardFigures.Empty;
+        var today = time.GetUtcNow().UtcDateTime.Date;
+        var first = today.AddDays(-Math.Max(trendDays, 31) + 1);
+        var rows = await db.DashboardDays.AsNoTracking().Where(d => d.Stitching == stitching && d.Day >= first).OrderBy(d => d.Day).ToListAsync(ct);
+        var unsegmented = await db.DashboardDailyFigures.AsNoTracking().Where(d => d.Day > today.AddDays(-trendDays)).OrderBy(d => d.Day)
+            .Select(d => new UnsegmentedPoint(d.Day, d.UnsegmentedProfiles, d.LiveProfiles)).ToListAsync(ct);
+        var before = await db.DashboardDays.AsNoTracking().Where(d => d.Stitching == stitching && d.Day < first)
+            .OrderByDescending(d => d.Day).Select(d => (long?)d.TotalProfiles).FirstOrDefaultAsync(ct) ?? 0;
+        var series = Series(rows, before, first, today);
+        long TotalAt(DateTime day) => day < first ? before : series.LastOrDefault(p => p.Day <= day)?.TotalProfiles ?? before;
+        // Profiles first seen in the future (a client's clock ahead) count in the total, not in a day shown.
+        var total = rows.Count > 0 ? Math.Max(rows[^1].TotalProfiles, TotalAt(today)) : before;
+        var trend = series.Where(p => p.Day > today.AddDays(-trendDays)).ToList();
+        return new DashboardView(figures, stitching, total, total - TotalAt(today.AddDays(-1)), total - TotalAt(today.AddDays(-7)),
+            total - TotalAt(today.AddDays(-30)), trend, snapshot?.ComputedAt, snapshot?.ComputeSeconds ?? 0, unsegmented);
+    }
+
+    /// <summary>Every day from <paramref name="first"/> to <paramref name="last"/>, a day without a row carrying the total before it.</summary>
+    internal static List<TrendPoint> Series(IReadOnlyList<DashboardDay> rows, long totalBefore, DateTime first, DateTime last)
+    {
+        var byDay = rows.ToDictionary(r => r.Day);
+        var points = new List<TrendPoint>();
+        var total = totalBefore;
+        for (var day = first; day <= last; day = day.AddDays(1))
+        {
+            if (byDay.TryGetValue(day, out var row))
+            {
+                total = row.TotalProfiles;
+                points.Add(new TrendPoint(day, row.NewProfiles, total));
+            }
+            else
+            {
+                points.Add(new TrendPoint(day, 0, total));
+            }
+        }
+        return points;
+    }
+
+    /// <summary>The stored history of one stitching, every row (for tests and the bench: incremental equals from scratch).</summary>
+    public async Task<IReadOnlyList<DashboardDay>> HistoryAsync(IdentityStitching stitching, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.DashboardDays.AsNoTracking().Where(d => d.Stitching == stitching).OrderBy(d => d.Day).ToListAsync(ct);
+    }
+
+    /// <summary>
+    /// Profiles first seen per day from <paramref name="from"/> on (every day when null): live profiles by their
+    /// first seen with stitching; without stitching every identifier is a profile of its own, by its first seen.
+    /// </summary>
+    private static List<(DateTime Day, long Count)> CountNewByDay(SqliteConnection connection, IdentityStitching stitching, DateTime? from)
+    {
+        var sql = stitching == IdentityStitching.None
+            ? "SELECT substr(FirstSeenAt, 1, 10) AS Day, count(*) FROM Identities WHERE $from IS NULL OR FirstSeenAt >= $from GROUP BY Day ORDER BY Day"
+            : "SELECT substr(CreatedAt, 1, 10) AS Day, count(*) FROM Profiles WHERE MergedIntoId IS NULL AND ($from IS NULL OR CreatedAt >= $from) GROUP BY Day ORDER BY Day";
+        using var command = Command(connection, sql, ("$from", from is { } f ? SqliteStatementText(f) : DBNull.Value));
+        using var reader = command.ExecuteReader();
+        var days = new List<(DateTime, long)>();
+        while (reader.Read())
+        {
+            days.Add((ParseDay(reader.GetString(0)), reader.GetInt64(1)));
+        }
+        return days;
+    }
+
+    /// <summary>Replaces the history from <paramref name="from"/> on; totals continue from the day before it.</summary>
+    private static void WriteHistory(SqliteConnection connection, SqliteTransaction transaction, IdentityStitching stitching, DateTime? from, List<(DateTime Day, long Count)> days)
+    {
+        var total = 0L;
+        if (from is { } start)
+        {
+            using var before = Command(connection, "SELECT TotalProfiles FROM DashboardDays WHERE Stitching = $s AND Day < $from ORDER BY Day DESC LIMIT 1",
+                ("$s", (int)stitching), ("$from", SqliteStatementText(start)));
+            before.Transaction = transaction;
+            total = before.ExecuteScalar() is long t ? t : 0;
+        }
+        Execute(connection, transaction, "DELETE FROM DashboardDays WHERE Stitching = $s AND ($from IS NULL OR Day >= $from)",
+            ("$s", (int)stitching), ("$from", from is { } f ? SqliteStatementText(f) : DBNull.Value));
+        using var insert = Command(connection, "INSERT INTO DashboardDays (Stitching, Day, NewProfiles, TotalProfiles) VALUES ($s, $day, $new, $total)",
+            ("$s", (int)stitching), ("$day", ""), ("$new", 0L), ("$total", 0L));
+        insert.Transaction = transaction;
+        insert.Prepare();
+        foreach (var (day, count) in days)
+        {
+            total += count;
+            insert.Parameters["$day"].Value = SqliteStatementText(day);
+            insert.Parameters["$new"].Value = count;
+            insert.Parameters["$total"].Value = total;
+            insert.ExecuteNonQuery();
+        }
+    }
+
+    private static DateTime? EarliestDay(SqliteConnection connection, IReadOnlyCollection<long> ids)
+    {
+        DateTime? earliest = null;
+        foreach (var chunk in ids.Chunk(500))
+        {
+            using var command = Command(connection, $"SELECT min(CreatedAt) FROM Profiles WHERE Id IN ({string.Join(',', chunk)})");
+            if (command.ExecuteScalar() is string text)
+            {
+                var day = ParseDay(text);
+                earliest = earliest is { } e && e < day ? e : day;
+            }
+        }
+        return earliest;
+    }
+
+    private async Task<DashboardFigures> ComputeFiguresAsync(SqliteConnection connection, DateTime now, CancellationToken ct)
+    {
+        var since = SqliteStatementText(now.Date.AddDays(-HistoryDays));
+        var namespaces = new List<string>();
+        using (var command = Command(connection, "SELECT Name FROM IdentityNamespaces ORDER BY Priority DESC, Name"))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                namespaces.Add(reader.GetString(0));
+            }
+        }
+        var (stitched, unstitched) = CountIdentities(connection, namespaces, ct);
+
+        var sources = new List<DashboardSource>();
+        using (var command = Command(connection, "SELECT Id, Name FROM Sources ORDER BY Name"))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                sources.Add(new DashboardSource(reader.GetInt32(0), reader.GetString(1)));
+            }
+        }
+        var ingestion = new List<SourceDay>();
+        using (var command = Command(connection,
+                   "SELECT substr(Hour, 1, 10) AS Day, SourceId, sum(Received), sum(Accepted), sum(Rejected) FROM SourceHourlyStats WHERE Hour >= $since GROUP BY Day, SourceId ORDER BY Day, SourceId",
+                   ("$since", since)))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                ingestion.Add(new SourceDay(ParseDay(reader.GetString(0)), reader.GetInt32(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4)));
+            }
+        }
+        var insights = new SortedDictionary<DateTime, (long Merged, long Refused, long Blocked)>();
+        using (var command = Command(connection,
+                   "SELECT substr(At, 1, 10) AS Day, Kind, count(*) FROM IdentityInsights WHERE At >= $since AND Kind IN ($merged, $refused, $blocked) GROUP BY Day, Kind",
+                   ("$since", since), ("$merged", InsightKinds.Merged), ("$refused", InsightKinds.Refused), ("$blocked", InsightKinds.Blocked)))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                var day = ParseDay(reader.GetString(0));
+                var (m, r, b) = insights.GetValueOrDefault(day);
+                var n = reader.GetInt64(2);
+                insights[day] = reader.GetString(1) switch
+                {
+                    InsightKinds.Merged => (m + n, r, b),
+                    InsightKinds.Refused => (m, r + n, b),
+                    _ => (m, r, b + n),
+                };
+            }
+        }
+
+        var computedFigures = new List<ComputedFigure>();
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            var active = await db.ComputedAttributeDefinitions.AsNoTracking().Where(d => d.Status == ComputedStatus.Active)
+                .OrderBy(d => d.Name).Select(d => new { d.Id, d.Name }).ToListAsync(ct);
+            foreach (var definition in active)
+            {
+                computedFigures.Add(new ComputedFigure(definition.Id, definition.Name, await computed.DistributionAsync(definition.Id, int.MaxValue, ct)));
+            }
+        }
+        return new DashboardFigures(now, namespaces, stitched, unstitched, sources, ingestion,
+            insights.Select(i => new InsightDay(i.Key, i.Value.Merged, i.Value.Refused, i.Value.Blocked)).ToList(), computedFigures,
+            await CountAudiencesAsync(connection, now, ct));
+    }
+
+    /// <summary>
+    /// Active segments with their sizes (kept by the membership writer) and last day's entries and exits, the live
+    /// profiles in none of them (one pass over profiles, a key seek each: the membership key leads with the profile),
+    /// and the overlap of the largest ones.
+    /// </summary>
+    private async Task<AudienceFigures> CountAudiencesAsync(SqliteConnection connection, DateTime now, CancellationToken ct)
+    {
+        // Statuses and kinds are stored as their names (the segments' EF configuration).
+        var active = Segments.SegmentStatus.Active.ToString();
+        var segments = new List<AudienceFigure>();
+        using (var command = Command(connection,
+                   "SELECT s.Id, s.Name, s.MemberCount, " +
+                   "(SELECT count(DISTINCT c.ProfileId) FROM SegmentMembershipChanges c WHERE c.SegmentId = s.Id AND c.At >= $since AND c.Kind = $realized), " +
+                   "(SELECT count(DISTINCT c.ProfileId) FROM SegmentMembershipChanges c WHERE c.SegmentId = s.Id AND c.At >= $since AND c.Kind = $exited) " +
+                   "FROM Segments s WHERE s.Status = $active ORDER BY s.MemberCount DESC, s.Name",
+                   ("$since", now.AddHours(-24)), ("$realized", Segments.SegmentMembershipChangeKind.Realized.ToString()),
+                   ("$exited", Segments.SegmentMembershipChangeKind.Exited.ToString()), ("$active", active)))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                segments.Add(new AudienceFigure(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4)));
+            }
+        }
+        long live, unsegmented;
+        using (var command = Command(connection,
+                   "SELECT count(*), coalesce(sum(NOT EXISTS (SELECT 1 FROM SegmentMemberships m JOIN Segments s ON s.Id = m.SegmentId " +
+                   "WHERE m.ProfileId = p.Id AND s.Status = $active)), 0) FROM Profiles p WHERE p.MergedIntoId IS NULL", ("$active", active)))
+        using (var reader = command.ExecuteReader())
+        {
+            reader.Read();
+            (live, unsegmented) = (reader.GetInt64(0), reader.GetInt64(1));
+        }
+        var overlapIds = segments.Take(AudienceFigures.DefaultOverlap).Select(s => s.Id).ToList();
+        var overlap = overlapIds.Count == 0 ? [] : await segmentStore.OverlapAsync(overlapIds, ct);
+        return new AudienceFigures(live, unsegmented, segments, overlapIds, overlap);
+    }
+
+    /// <summary>
+    /// One pass over the identities in profile order: each profile's set of namespaces gives the counts by
+    /// namespace, the pair overlaps and the single-identity profiles. Without stitching every identifier is
+    /// its own profile: the counts by namespace are the identifiers, no pair overlaps, every profile single.
+    /// </summary>
+    private static (IdentityFigures Stitched, IdentityFigures Unstitched) CountIdentities(SqliteConnection connection, List<string> namespaces, CancellationToken ct)
+    {
+        var index = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < namespaces.Count; i++)
+        {
+            index[namespaces[i]] = i;
+        }
+        var having = new List<long>();
+        var identifiers = new List<long>();
+        var single = new List<long>();
+        var pairs = new Dictionary<(int, int), long>();
+        long profiles = 0, singles = 0, rows = 0;
+        long current = -1;
+        var mask = 0UL;
+        var extra = new HashSet<int>();
+        var count = 0;
+        var lastNs = -1;
+
+        void Grow(int n)
+        {
+            while (having.Count < n) { having.Add(0); identifiers.Add(0); single.Add(0); }
+        }
+        void Flush()
+        {
+            if (current < 0)
+            {
+                return;
+            }
+            profiles++;
+            var members = new List<int>();
+            for (var i = 0; i < Math.Min(MaxOverlapNamespaces, having.Count); i++)
+            {
+                if ((mask & (1UL << i)) != 0)
+                {
+                    members.Add(i);
+                }
+            }
+            members.AddRange(extra);
+            foreach (var a in members)
+            {
+                having[a]++;
+                foreach (var b in members)
+                {
+                    if (a < b && a < MaxOverlapNamespaces && b < MaxOverlapNamespaces)
+                    {
+                        pairs[(a, b)] = pairs.GetValueOrDefault((a, b)) + 1;
+                    }
+                }
+            }
+            if (count == 1)
+            {
+                single[lastNs]++;
+                singles++;
+            }
+        }
+
+        Grow(namespaces.Count);
+        using (var command = Command(connection, "SELECT ProfileId, Namespace FROM Identities ORDER BY ProfileId"))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                if ((++rows & 0xFFFF) == 0)
+                {
+                    ct.ThrowIfCancellationRequested();
+                }
+                var profile = reader.GetInt64(0);
+                var ns = reader.GetString(1);
+                if (!index.TryGetValue(ns, out var n))
+                {
+                    n = index[ns] = namespaces.Count;
+                    namespaces.Add(ns); // a namespace since removed from the rules still has identifiers
+                    Grow(namespaces.Count);
+                }
+                if (profile != current)
+                {
+                    Flush();
+                    (current, mask, count) = (profile, 0UL, 0);
+                    extra.Clear();
+                }
+                identifiers[n]++;
+                count++;
+                lastNs = n;
+                if (n < MaxOverlapNamespaces)
+                {
+                    mask |= 1UL << n;
+                }
+                else
+                {
+                    extra.Add(n);
+                }
+            }
+        }
+        Flush();
+
+        var size = namespaces.Count;
+        var overlap = new List<IReadOnlyList<long>>();
+        var none = new List<IReadOnlyList<long>>();
+        for (var a = 0; a < size; a++)
+        {
+            var row = new long[size];
+            var noneRow = new long[size];
+            for (var b = 0; b < size; b++)
+            {
+                row[b] = a == b ? having[a] : pairs.GetValueOrDefault((Math.Min(a, b), Math.Max(a, b)));
+            }
+            noneRow[a] = identifiers[a];
+            overlap.Add(row);
+            none.Add(noneRow);
+        }
+        var total = identifiers.Sum();
+        return (new IdentityFigures(profiles, having, overlap, single, singles),
+            new IdentityFigures(total, identifiers, none, identifiers, total));
+    }
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken ct)
+    {
+        string connectionString;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            connectionString = db.Database.GetConnectionString()!;
+        }
+        var connection = new SqliteConnection(connectionString);
+        await connection.OpenAsync(ct);
+        return connection;
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, string sql, params (string Name, object Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value is DateTime d ? SqliteStatementText(d) : value);
+        }
+        return command;
+    }
+
+    private static void Execute(SqliteConnection connection, SqliteTransaction transaction, string sql, params (string Name, object Value)[] parameters)
+    {
+        using var command = Command(connection, sql, parameters);
+        command.Transaction = transaction;
+        command.ExecuteNonQuery();
+    }
+
+    private static string SqliteStatementText(DateTime value) => Storage.Sqlite.SqliteStatement.Text(value);
+
+    private static DateTime ParseDay(string text) =>
+        DateTime.SpecifyKind(DateTime.ParseExact(text[..10], "yyyy-MM-dd", CultureInfo.InvariantCulture), DateTimeKind.Utc);
+}

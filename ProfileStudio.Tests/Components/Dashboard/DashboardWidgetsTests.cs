@@ -1,0 +1,180 @@
+using Bunit;
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
+using Plotly.Blazor.Traces;
+using ProfileStudio.Components.Dashboard;
+using ProfileStudio.Core.ComputedAttributes;
+using ProfileStudio.Core.Dashboard;
+using ProfileStudio.Core.Hosting;
+using ProfileStudio.Core.MergePolicies;
+using ProfileStudio.Core.Segments;
+
+namespace ProfileStudio.Tests.Components.Dashboard;
+
+/// <summary>What each dashboard widget hands its chart (not the drawing), its figures, its empty state and where a click leads.</summary>
+public sealed class DashboardWidgetsTests : StudioBunitContext
+{
+    private static readonly DateTime Today = new(2026, 11, 20, 0, 0, 0, DateTimeKind.Utc);
+
+    // email 0, user_id 1, phone 2 (no profile has one)
+    private static readonly IdentityFigures Stitched = new(10, [6, 8, 0],
+        [[6, 4, 0], [4, 8, 0], [0, 0, 0]], [1, 3, 0], 4);
+
+    private static DashboardFigures Figures(AudienceFigures? audiences = null) => new(Today, ["email", "user_id", "phone"], Stitched, IdentityFigures.Empty,
+        [new DashboardSource(1, "Web"), new DashboardSource(2, "CRM")],
+        [new SourceDay(Today.AddDays(-1), 1, 100, 95, 5), new SourceDay(Today, 1, 50, 50, 0), new SourceDay(Today, 2, 30, 25, 5), new SourceDay(Today.AddDays(-200), 2, 999, 999, 0)],
+        [new InsightDay(Today.AddDays(-2), 3, 1, 0), new InsightDay(Today, 1, 0, 2)],
+        [new ComputedFigure(7, "orders_30d", new ComputedDistribution(10, 4, true, [new HistogramBin(1, 2, 3), new HistogramBin(2, 3, 1)], [], []))],
+        audiences ?? AudienceFigures.Empty);
+
+    private static DashboardView View(long profiles = 10) => new(Figures(), IdentityStitching.Graph, profiles, 1, 3, 6,
+        [new TrendPoint(Today.AddDays(-1), 2, 9), new TrendPoint(Today, 1, 10)], Today, 0.4, []);
+
+    [Fact]
+    public void ProfileCount_ShowsTheCountAndItsChanges()
+    {
+        var cut = Render<ProfileCountCard>(p => p.Add(c => c.View, View()));
+
+        Assert.Equal("10", cut.Find("[data-testid=profile-count]").TextContent.Trim());
+        Assert.Contains("+3", cut.Find("[data-testid=profile-change-week]").TextContent);
+        Assert.Contains("+6", cut.Find("[data-testid=profile-change-month]").TextContent);
+    }
+
+    [Fact]
+    public void ProfileCount_NoProfiles_SaysToConnectASource()
+    {
+        var cut = Render<ProfileCountCard>(p => p.Add(c => c.View, View(profiles: 0)));
+
+        Assert.Contains("No data yet — connect a source", cut.Find("[data-testid=widget-profile-count-empty]").TextContent);
+        Assert.Equal("/data/sources", cut.Find("[data-testid=widget-profile-count-empty] a").GetAttribute("href"));
+    }
+
+    [Fact]
+    public void Trend_HandsNewProfilesAsBarsAndTheTotalAsALineOnTheRightAxis()
+    {
+        var cut = Render<ProfileTrendWidget>(p => p.Add(c => c.View, View()));
+        var data = cut.FindComponent<DashboardChart>().Instance.Data;
+
+        var bars = Assert.IsType<Bar>(data[0]);
+        var line = Assert.IsType<Scatter>(data[1]);
+        Assert.Equal(["2026-11-19", "2026-11-20"], bars.X);
+        Assert.Equal([2L, 1L], bars.Y);
+        Assert.Equal([9L, 10L], line.Y);
+        Assert.Equal("y2", line.YAxis);
+        Assert.Contains("%{y:,} new", bars.HoverTemplate);
+    }
+
+    [Fact]
+    public void Trend_ChoosingARange_TellsThePage()
+    {
+        var chosen = 0;
+        var cut = Render<ProfileTrendWidget>(p => p.Add(c => c.View, View()).Add(c => c.Range, 90).Add(c => c.RangeChanged, (int d) => chosen = d));
+
+        cut.Find("[data-testid=trend-range-365]").Click();
+
+        Assert.Equal(365, chosen);
+    }
+
+    [Fact]
+    public void Identities_BarsAreNamespacesWithProfilesMostFirst_AndTheHeatmapTheirPairs()
+    {
+        var cut = Render<IdentityWidgets>(p => p.Add(c => c.Identities, Stitched).Add(c => c.Namespaces, (IReadOnlyList<string>)["email", "user_id", "phone"]));
+
+        var bar = Assert.IsType<Bar>(cut.FindComponents<DashboardChart>().Single(c => c.Instance.TestId == "namespace-chart").Instance.Data[0]);
+        Assert.Equal(["user_id", "email"], bar.X);
+        Assert.Equal([8L, 6L], bar.Y);
+        var heat = Assert.IsType<HeatMap>(cut.FindComponents<DashboardChart>().Single(c => c.Instance.TestId == "overlap-chart").Instance.Data[0]);
+        Assert.Equal(["user_id", "email"], heat.X);
+        Assert.Equal([[8L, 4L], [4L, 6L]], heat.Z!.Select(r => ((IEnumerable<object>)r).Cast<long>().ToList()));
+        Assert.Contains("40 %", cut.Find("[data-testid=single-identity-share]").TextContent);
+        Assert.Equal(["user_id: 37.5 % single", "email: 16.7 % single"], cut.FindAll("[data-testid=single-identity-by-namespace]").Select(c => c.TextContent.Trim()));
+    }
+
+    [Fact]
+    public void Identities_ClickingABarOrCell_OpensTheExplorerFiltered()
+    {
+        var navigation = Services.GetRequiredService<NavigationManager>();
+        var cut = Render<IdentityWidgets>(p => p.Add(c => c.Identities, Stitched).Add(c => c.Namespaces, (IReadOnlyList<string>)["email", "user_id", "phone"]));
+        var charts = cut.FindComponents<DashboardChart>();
+
+        cut.InvokeAsync(() => charts.Single(c => c.Instance.TestId == "namespace-chart").Instance.PointClicked.InvokeAsync(new ChartPoint(0, 1, "email", "6")));
+        Assert.EndsWith("/profiles?namespace=email", navigation.Uri);
+        cut.InvokeAsync(() => charts.Single(c => c.Instance.TestId == "overlap-chart").Instance.PointClicked.InvokeAsync(new ChartPoint(0, null, "email", "user_id")));
+        Assert.EndsWith("/profiles?namespace=user_id&namespace=email", navigation.Uri);
+    }
+
+    [Fact]
+    public void Ingestion_StacksEachSourcesDailyMessagesOverTheRange_WithTheRejectedShare()
+    {
+        var cut = Render<IngestionWidget>(p => p.Add(c => c.Figures, Figures()).Add(c => c.Days, 30).Add(c => c.Today, Today)
+            .Add(c => c.Lag, new PipelineLagSnapshot(120, 100, 3, 0, [], 0)));
+        var data = cut.FindComponent<DashboardChart>().Instance.Data.Cast<Scatter>().ToList();
+
+        Assert.Equal(["Web", "CRM"], data.Select(s => s.Name));
+        Assert.All(data, s => Assert.Equal("sources", s.StackGroup));
+        Assert.Equal(30, data[0].X!.Count);
+        Assert.Equal([100L, 50L], data[0].Y!.Cast<long>().TakeLast(2));
+        Assert.Equal([0L, 30L], data[1].Y!.Cast<long>().TakeLast(2)); // the 200-day-old day is outside the range
+        Assert.Contains("5.56 %", cut.Find("[data-testid=ingestion-rejected-share]").TextContent); // 10 of 180
+        Assert.Contains("20 messages", cut.Find("[data-testid=unification-lag]").TextContent);
+    }
+
+    [Fact]
+    public void Insights_StackMergesRefusalsAndBlockedValuesPerDay()
+    {
+        var cut = Render<InsightsWidget>(p => p.Add(c => c.Figures, Figures()).Add(c => c.Days, 30).Add(c => c.Today, Today));
+        var data = cut.FindComponent<DashboardChart>().Instance.Data.Cast<Bar>().ToList();
+
+        Assert.Equal(["Merges", "Refused merges", "Blocked values"], data.Select(b => b.Name));
+        Assert.Equal(["2026-11-18", "2026-11-20"], data[0].X);
+        Assert.Equal([3L, 1L], data[0].Y);
+        Assert.Equal([0L, 2L], data[2].Y);
+    }
+
+    [Fact]
+    public void Computed_ShowsTheFirstActiveAttributesHistogram_OrSaysHowToMakeOne()
+    {
+        Render<MudBlazor.MudPopoverProvider>();
+        var cut = Render<ComputedWidget>(p => p.Add(c => c.Figures, Figures()));
+        var chart = cut.FindComponent<ProfileStudio.Components.Profiles.Computed.DistributionChart>().Instance;
+        Assert.Equal([("1–2", 3), ("2–3", 1)], chart.Bars);
+
+        var empty = Render<ComputedWidget>(p => p.Add(c => c.Figures, DashboardFigures.Empty));
+        Assert.Equal("/profiles/computed-attributes", empty.Find("[data-testid=widget-computed-empty] a").GetAttribute("href"));
+    }
+
+    [Fact]
+    public async Task Audiences_SizesBarAndOverlapHeatmap_ClickOpensTheMembers()
+    {
+        var audiences = new AudienceFigures(10, 4,
+            [new AudienceFigure(3, "VIP", 5, 2, 1), new AudienceFigure(4, "Lapsed", 2, 0, 1)], [3, 4],
+            [new SegmentOverlapCell(3, 3, 5), new SegmentOverlapCell(3, 4, 1), new SegmentOverlapCell(4, 3, 1), new SegmentOverlapCell(4, 4, 2)]);
+        // The stored overlap is shown as it is: the store (on an empty, unmigrated database) is only asked when the choice changes.
+        await using var studio = ProfileStudio.Tests.Support.StudioServices.Create(withAccounts: false);
+        Services.AddSingleton(studio.Services.GetRequiredService<SegmentStore>());
+        var navigation = Services.GetRequiredService<NavigationManager>();
+        Render<MudBlazor.MudPopoverProvider>();
+
+        var cut = Render<AudiencesWidget>(p => p.Add(c => c.Audiences, audiences));
+        var sizes = Assert.IsType<Bar>(cut.FindComponents<DashboardChart>().Single(c => c.Instance.TestId == "audience-sizes-chart").Instance.Data[0]);
+        var heat = Assert.IsType<HeatMap>(cut.FindComponents<DashboardChart>().Single(c => c.Instance.TestId == "audience-overlap-chart").Instance.Data[0]);
+
+        Assert.Equal(["VIP", "Lapsed"], sizes.X);
+        Assert.Equal([5L, 2L], sizes.Y);
+        Assert.Equal([[5L, 1L], [1L, 2L]], heat.Z!.Select(r => ((IEnumerable<object>)r).Cast<long>().ToList()));
+        Assert.Contains("+2", cut.Find("[data-testid=audience-changes] tbody tr").TextContent);
+        await cut.InvokeAsync(() => cut.FindComponents<DashboardChart>()[0].Instance.PointClicked.InvokeAsync(new ChartPoint(0, 1, "Lapsed", "2")));
+        Assert.EndsWith("/profiles?segment=4", navigation.Uri);
+    }
+
+    [Fact]
+    public void Unsegmented_CountShareAndRecordedTrend()
+    {
+        var cut = Render<UnsegmentedWidget>(p => p.Add(c => c.Audiences, new AudienceFigures(10, 4, [], [], []))
+            .Add(c => c.Points, (IReadOnlyList<UnsegmentedPoint>)[new UnsegmentedPoint(Today.AddDays(-1), 6, 9), new UnsegmentedPoint(Today, 4, 10)]));
+
+        var line = Assert.IsType<Scatter>(cut.FindComponent<DashboardChart>().Instance.Data[0]);
+        Assert.Equal([6L, 4L], line.Y);
+        Assert.Contains("40 % of 10 profiles", cut.Find("[data-testid=unsegmented-count]").TextContent);
+    }
+}

@@ -1,0 +1,104 @@
+using Microsoft.EntityFrameworkCore;
+using ProfileStudio.Core.Auditing;
+using ProfileStudio.Core.Segments;
+using static ProfileStudio.Tests.Segments.SegmentHarness;
+
+namespace ProfileStudio.Tests.Segments;
+
+/// <summary>SegmentStore on real SQLite: checks before saving, versions, status changes, deletes and the audit log.</summary>
+public sealed class SegmentStoreTests
+{
+    private static string Rule(SegmentNode root) => SegmentRuleJson.Serialize(new SegmentRule(root));
+
+    private static string Buyers => Rule(All(Performed("c1", "Order Completed")));
+
+    [Fact]
+    public async Task Create_ThenUpdate_KeepsEveryVersion_AndAuditsEachChange()
+    {
+        await using var h = await SegmentHarness.StartAsync();
+        var created = await h.Store.CreateAsync(Marketer, new SegmentDraft("  Buyers  ", "People who ordered", Buyers));
+        Assert.True(created.Succeeded);
+        Assert.Equal(("Buyers", SegmentStatus.Draft, 1), (created.Segment!.Name, created.Segment.Status, created.Segment.Version));
+
+        var edited = Rule(All(Performed("c1", "Order Completed", lastDays: 30)));
+        Assert.True((await h.Store.UpdateAsync(Marketer, created.Segment.Id, new SegmentDraft("Buyers", "People who ordered", edited))).Succeeded);
+        // Saving the same rule again is no new version.
+        Assert.True((await h.Store.UpdateAsync(Marketer, created.Segment.Id, new SegmentDraft("Buyers", "Changed text", edited))).Succeeded);
+
+        var details = (await h.Store.GetAsync(created.Segment.Id))!;
+        Assert.Equal(2, details.Segment.Version);
+        Assert.Equal([2, 1], details.Versions.Select(v => v.Version));
+        Assert.Equal([edited, Buyers], details.Versions.Select(v => v.RuleJson));
+        Assert.Equal("People who performed Order Completed in the last 30 days", details.Sentence);
+        var audit = await h.Audit.QueryAsync(new AuditFilter(), 0, 50);
+        Assert.Equal(["segment.create", "segment.update", "segment.update"],
+            audit.Entries.Where(e => e.Action.StartsWith("segment.", StringComparison.Ordinal)).OrderBy(e => e.Id).Select(e => e.Action));
+    }
+
+    [Fact]
+    public async Task Save_RefusesBadRules_WithTheProblemOfEachNode_AndNothingIsSaved()
+    {
+        await using var h = await SegmentHarness.StartAsync();
+        var badNumber = Rule(All(new AttributeCondition("n1", "age", new ValueTest(ValueTestType.Number, ValueOperator.Contains) { Text = "1" })));
+
+        var result = await h.Store.CreateAsync(Marketer, new SegmentDraft("Ages", null, badNumber));
+
+        Assert.False(result.Succeeded);
+        Assert.Contains(result.Problems, p => p.NodeId == "n1");
+        Assert.Contains((await h.Store.CreateAsync(Marketer, new SegmentDraft("X", null, "{\"format\":1"))).Problems, p => p.NodeId == "" && p.Message.Contains("not valid", StringComparison.Ordinal));
+        Assert.Contains((await h.Store.CreateAsync(Marketer, new SegmentDraft("", null, Buyers))).Problems, p => p.Message == "Give the segment a name.");
+        Assert.Contains((await h.Store.CreateAsync(Marketer, new SegmentDraft("Y", null, Rule(All(new SegmentCondition("s1", 999, true)))))).Problems,
+            p => p.NodeId == "s1" && p.Message == "There is no segment 999.");
+        Assert.Empty(await h.Store.ListAsync());
+    }
+
+    [Fact]
+    public async Task Save_RefusesADuplicateNameIgnoringCase_AndACycleThroughStoredSegments()
+    {
+        await using var h = await SegmentHarness.StartAsync();
+        var a = (await h.Store.CreateAsync(Marketer, new SegmentDraft("A", null, Buyers))).Segment!;
+        var b = (await h.Store.CreateAsync(Marketer, new SegmentDraft("B", null, Rule(All(new SegmentCondition("r1", a.Id, true)))))).Segment!;
+
+        Assert.Contains((await h.Store.CreateAsync(Marketer, new SegmentDraft("a", null, Buyers))).Problems, p => p.Message.Contains("exists already", StringComparison.Ordinal));
+        var cycle = await h.Store.UpdateAsync(Marketer, a.Id, new SegmentDraft("A", null, Rule(All(new SegmentCondition("r2", b.Id, false)))));
+
+        Assert.False(cycle.Succeeded);
+        Assert.Equal("r2", Assert.Single(cycle.Problems).NodeId);
+        Assert.Equal(Buyers, (await h.Store.GetAsync(a.Id))!.Segment.RuleJson);
+    }
+
+    [Fact]
+    public async Task Delete_RefusesAnActiveSegmentAndOneOthersUse_AndRemovesItsRows()
+    {
+        await using var h = await SegmentHarness.StartAsync();
+        var a = await h.ActivateAsync("A", All(Performed("c1", "Order Completed")));
+        var b = (await h.Store.CreateAsync(Marketer, new SegmentDraft("B", null, Rule(All(new SegmentCondition("r1", a.Id, true)))))).Segment!;
+        h.Send("u1", null, "Order Completed");
+        await h.SyncAsync();
+
+        Assert.Contains("disable it", Assert.Single((await h.Store.DeleteAsync(Marketer, a.Id)).Problems).Message);
+        await h.Store.DisableAsync(Marketer, a.Id);
+        Assert.Contains("\"B\"", Assert.Single((await h.Store.DeleteAsync(Marketer, a.Id)).Problems).Message);
+        Assert.True((await h.Store.DeleteAsync(Marketer, b.Id)).Succeeded);
+        Assert.True((await h.Store.DeleteAsync(Marketer, a.Id)).Succeeded);
+
+        Assert.Empty(await h.Store.ListAsync());
+        await using var db = await h.DbAsync();
+        Assert.False(await db.SegmentMembershipChanges.AnyAsync());
+        Assert.False(await db.SegmentVersions.AnyAsync());
+        Assert.False(await db.SegmentDailySizes.AnyAsync());
+        var actions = (await h.Audit.QueryAsync(new AuditFilter(), 0, 50)).Entries.Select(e => e.Action).ToList();
+        Assert.Contains("segment.activate", actions);
+        Assert.Contains("segment.disable", actions);
+        Assert.Equal(2, actions.Count(x => x == "segment.delete"));
+    }
+
+    [Fact]
+    public async Task EvaluateNow_RefusesAnInactiveSegment()
+    {
+        await using var h = await SegmentHarness.StartAsync();
+        var draft = (await h.Store.CreateAsync(Marketer, new SegmentDraft("Draft", null, Buyers))).Segment!;
+        Assert.Contains("not active", Assert.Single((await h.Store.EvaluateNowAsync(Marketer, draft.Id)).Problems).Message);
+        Assert.False((await h.Store.EvaluateNowAsync(Marketer, 4242)).Succeeded);
+    }
+}

@@ -1,0 +1,77 @@
+using Microsoft.AspNetCore.Components;
+using ProfileStudio.Core.Dashboard;
+using ProfileStudio.Core.Hosting;
+using ProfileStudio.Core.MergePolicies;
+
+namespace ProfileStudio.Components.Dashboard;
+
+/// <summary>
+/// The home page: the state of the profile base, read from the stored snapshot and history (never by
+/// scanning profiles), for the chosen merge policy and trend range; reloads when a refresh stores new figures.
+/// </summary>
+public sealed partial class DashboardPage
+{
+    private DashboardView? _view;
+    private IReadOnlyList<MergePolicy> _policies = [];
+    private int _policyId;
+    private int _range = 90;
+    private bool _refreshing;
+    private DateTime _today;
+    private PipelineLagSnapshot _lag = PipelineLagSnapshot.Empty;
+
+    [Inject] private DashboardSnapshots Snapshots { get; set; } = default!;
+    [Inject] private MergePolicyStore Policies { get; set; } = default!;
+    [Inject] private PipelineLag Lag { get; set; } = default!;
+    [Inject] private TimeProvider Time { get; set; } = default!;
+
+    protected override async Task OnInitializedAsync()
+    {
+        _policies = await Policies.ListAsync();
+        _policyId = (_policies.FirstOrDefault(p => p.IsDefault) ?? _policies.FirstOrDefault())?.Id ?? 0;
+        Snapshots.Refreshed += OnRefreshed;
+        await LoadAsync();
+    }
+
+    private IdentityStitching Stitching => _policies.FirstOrDefault(p => p.Id == _policyId)?.Stitching ?? IdentityStitching.Graph;
+
+    private async Task LoadAsync()
+    {
+        _today = Time.GetUtcNow().UtcDateTime.Date;
+        _lag = Lag.Current;
+        _view = await Snapshots.ViewAsync(Stitching, _range);
+    }
+
+    private async Task OnPolicyChangedAsync(int id)
+    {
+        _policyId = id;
+        await LoadAsync();
+    }
+
+    private async Task OnRangeChangedAsync(int days)
+    {
+        _range = days;
+        await LoadAsync();
+    }
+
+    private async Task RefreshAsync()
+    {
+        _refreshing = true;
+        try
+        {
+            await Snapshots.RefreshAsync();
+            await LoadAsync();
+        }
+        finally
+        {
+            _refreshing = false;
+        }
+    }
+
+    private void OnRefreshed() => _ = InvokeAsync(async () =>
+    {
+        await LoadAsync();
+        StateHasChanged();
+    });
+
+    public void Dispose() => Snapshots.Refreshed -= OnRefreshed;
+}
