@@ -76,6 +76,9 @@ public static class CoreServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<ComputedAttributes.ComputedAttributeBackfillJob>());
         services.AddSingleton<ComputedAttributes.ComputedAttributeExpiryJob>();
         services.AddHostedService(sp => sp.GetRequiredService<ComputedAttributes.ComputedAttributeExpiryJob>());
+        // Segments' all-profiles path. Segment storage replaces the membership source (until then: every segment empty).
+        services.TryAddSingleton<Segments.ISegmentMembershipSource, Segments.NoSegmentMembershipsYet>();
+        services.AddSingleton<Segments.SegmentEstimator>();
         services.AddSingleton<ProfileEraser>();
         services.AddOptions<UnificationOptions>().Bind(configuration.GetSection(UnificationOptions.Section));
         services.AddHostedService<UnificationWorker>();
