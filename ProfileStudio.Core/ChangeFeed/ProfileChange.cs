@@ -22,6 +22,12 @@ public enum ProfileChangeKinds
 
     /// <summary>A computed attribute's value changed (a new event, a merge, a window moving, a backfill).</summary>
     Computed = 128,
+
+    /// <summary>
+    /// The profile entered or left a segment (details in <c>SegmentMembershipChanges</c>). Written by the segments
+    /// consumer after it evaluated the profile, so other consumers (destinations) see membership changes in the feed.
+    /// </summary>
+    Segments = 256,
 }
 
 /// <summary>

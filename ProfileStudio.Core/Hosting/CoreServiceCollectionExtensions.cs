@@ -65,6 +65,9 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<ProfileStudioMetrics>();
         services.AddSingleton<IdentityReader>();
         services.AddSingleton<ProfileReader>();
+        services.AddSingleton<Segments.SegmentCatalog>();
+        services.AddSingleton<Segments.SegmentMembershipWriter>();
+        services.AddSingleton<Segments.SegmentStore>();
         services.AddSingleton<ComputedAttributes.ComputedDefinitionCatalog>();
         services.AddSingleton<ComputedAttributes.ComputedAttributeStore>();
         services.AddSingleton<ComputedAttributes.ComputedAttributeReader>();

@@ -46,6 +46,12 @@ public sealed class ProfileStudioDbContext(DbContextOptions<ProfileStudioDbConte
     public DbSet<Schema.SchemaState> SchemaStates => Set<Schema.SchemaState>();
     public DbSet<Schema.SchemaExample> SchemaExamples => Set<Schema.SchemaExample>();
     public DbSet<Schema.SchemaEventExample> SchemaEventExamples => Set<Schema.SchemaEventExample>();
+    public DbSet<Segments.Segment> Segments => Set<Segments.Segment>();
+    public DbSet<Segments.SegmentVersion> SegmentVersions => Set<Segments.SegmentVersion>();
+    public DbSet<Segments.SegmentMembership> SegmentMemberships => Set<Segments.SegmentMembership>();
+    public DbSet<Segments.SegmentMembershipChange> SegmentMembershipChanges => Set<Segments.SegmentMembershipChange>();
+    public DbSet<Segments.SegmentDailySize> SegmentDailySizes => Set<Segments.SegmentDailySize>();
+    public DbSet<Segments.SegmentClockCheck> SegmentClockChecks => Set<Segments.SegmentClockCheck>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -133,6 +133,21 @@ public static class ProfileOwnedData
             Delete = ProfileOwnedTable.RowsOfAll("SchemaEventExamples"),
             Why = "example event property values in the event catalog",
         },
+        new("SegmentMemberships")
+        {
+            // Merges and splits are followed by the segments consumer (SegmentChangeConsumer), which reads the feed's
+            // merged / split rows: the merged id's memberships are removed with their exits recorded, and the survivor
+            // and every part are evaluated afresh. Moving rows here would skip the evaluation and the history.
+            Delete = ProfileOwnedTable.RowsOfAll("SegmentMemberships"),
+            // A rebuild swaps in an empty copy; the consumer evaluates every active segment on the rebuild's feed row.
+            Why = "the segments a profile is in, since when",
+        },
+        new("SegmentClockChecks")
+        {
+            // Rescheduled whenever the consumer evaluates a profile (merge and split included).
+            Delete = ProfileOwnedTable.RowsOfAll("SegmentClockChecks"),
+            Why = "when a profile's time-dependent segment results may next change by the clock",
+        },
         new("IdentityInsights")
         {
             // The decisions about a profile are history: they stay through merges and splits, and go only with an erase.
@@ -150,6 +165,7 @@ public static class ProfileOwnedData
         ["DeletedProfiles"] = "tombstones of deleted ids, kept so no id is reused",
         ["UnificationJobs"] = "requests to split or delete a profile, kept as their audit",
         ["ProfileChanges"] = "the change feed: a log of what happened to profiles, pruned once every consumer has read it",
+        ["SegmentMembershipChanges"] = "a log of segment entries and exits (like the change feed: ids and times, no values), read for \"entered / exited in the last 24 h\" and by destinations, pruned after SegmentOptions.HistoryDays",
         ["SchemaProfiles"] = "the union schema's record of each live profile's paths (no values): kept by the schema consumer from the change feed's merge, split and delete rows, and rebuilt by its recount",
     };
 
