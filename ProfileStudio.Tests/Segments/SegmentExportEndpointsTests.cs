@@ -21,7 +21,7 @@ public sealed class SegmentExportEndpointsTests(StudioAppFactory factory) : ICla
         var crm = await seed.SourceAsync("CRM " + Guid.NewGuid().ToString("N")[..6]);
         var m = await seed.MessageAsync(crm, new { type = "identify" }, ProfileStoreSeed.T0);
         var baseId = Random.Shared.NextInt64(1_000_000, 1_000_000_000);
-        var people = new[] { (baseId + 1, "ada@example.com", "France"), (baseId + 2, "bob@example.com", "Spain"), (baseId + 3, "", "") };
+        var people = new[] { (baseId + 1, $"ada-{baseId}@example.com", "France"), (baseId + 2, $"bob-{baseId}@example.com", "Spain"), (baseId + 3, "", "") };
         foreach (var (id, email, country) in people)
         {
             await seed.ProfileAsync(id, m, m);
@@ -33,7 +33,7 @@ public sealed class SegmentExportEndpointsTests(StudioAppFactory factory) : ICla
             }
             await seed.IdentityAsync(id, "user_id", $"u-{id}", crm, m, m);
         }
-        await seed.IdentityAsync(baseId + 1, "email", "ada@work.example", crm, m, m);
+        await seed.IdentityAsync(baseId + 1, "email", $"ada-{baseId}@work.example", crm, m, m);
         var store = factory.Services.GetRequiredService<SegmentStore>();
         var rule = new SegmentRule(new GroupNode("root", GroupKind.AllOf, [new IdentityCondition("c", "user_id", true)]));
         var created = await store.CreateAsync(AuditActor.System, new SegmentDraft("Export " + baseId, null, SegmentRuleJson.Serialize(rule)));
@@ -47,10 +47,12 @@ public sealed class SegmentExportEndpointsTests(StudioAppFactory factory) : ICla
             await db.SaveChangesAsync();
         }
         ProfileIds = [.. people.Select(p => p.Item1)];
+        BaseId = baseId;
         return created.Segment!.Id;
     }
 
     private long[] ProfileIds { get; set; } = [];
+    private long BaseId { get; set; }
 
     private async Task<StudioClient> SignedInAsync(string role)
     {
@@ -74,8 +76,8 @@ public sealed class SegmentExportEndpointsTests(StudioAppFactory factory) : ICla
         Assert.Equal(
         [
             "profile_id,email,country,address.city,missing",
-            $"{ProfileIds[0]},ada@example.com; ada@work.example,France,\"Paris, \"\"centre\"\"\",",
-            $"{ProfileIds[1]},bob@example.com,Spain,\"Paris, \"\"centre\"\"\",",
+            $"{ProfileIds[0]},ada-{BaseId}@example.com; ada-{BaseId}@work.example,France,\"Paris, \"\"centre\"\"\",",
+            $"{ProfileIds[1]},bob-{BaseId}@example.com,Spain,\"Paris, \"\"centre\"\"\",",
             $"{ProfileIds[2]},,,,",
         ], lines);
     }
