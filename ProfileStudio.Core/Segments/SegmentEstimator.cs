@@ -14,6 +14,7 @@ namespace ProfileStudio.Core.Segments;
 /// <see cref="ISegmentMembershipSource"/>.
 /// </summary>
 public sealed class SegmentEstimator(
+    SegmentIndexHost index,
     IDbContextFactory<ProfileStudioDbContext> dbFactory,
     ISegmentMembershipSource memberships,
     TimeProvider time)
@@ -27,7 +28,17 @@ public sealed class SegmentEstimator(
         ArgumentNullException.ThrowIfNull(rule);
         var clock = Stopwatch.StartNew();
         var now = time.GetUtcNow().UtcDateTime;
-        var (ids, total) = await SqlMatchingAsync(rule, now, withTotal: true, ct);
+        var segments = await MembershipsOfAsync(rule, ct);
+        var fromIndex = await Task.Run(() => index.TryRead(i =>
+        {
+            var (matching, samples) = i.Estimate(rule, now, segments, SampleSize, ct);
+            return new SegmentEstimate(matching, i.Count, samples, now, TimeSpan.Zero) { Path = SegmentEstimatePath.Index };
+        }, out var estimate) ? estimate : null, ct);
+        if (fromIndex is not null)
+        {
+            return fromIndex with { Took = clock.Elapsed };
+        }
+        var (ids, total) = await SqlMatchingAsync(rule, now, segments, withTotal: true, ct);
         return new SegmentEstimate(ids.Count, total, ids.Take(SampleSize).ToList(), now, clock.Elapsed) { Path = SegmentEstimatePath.Sql };
     }
 
@@ -41,16 +52,29 @@ public sealed class SegmentEstimator(
         ArgumentNullException.ThrowIfNull(currentMembers);
         var clock = Stopwatch.StartNew();
         var now = time.GetUtcNow().UtcDateTime;
-        var (ids, _) = await SqlMatchingAsync(rule, now, withTotal: false, ct);
-        return Change(ids, currentMembers) with { Path = SegmentEstimatePath.Sql, ComputedAt = now, Took = clock.Elapsed };
+        var (ids, path) = await MatchingAsync(rule, now, ct);
+        return Change(ids, currentMembers) with { Path = path, ComputedAt = now, Took = clock.Elapsed };
     }
 
     /// <summary>Every current profile matching the rule now, in ascending id order (batch evaluation).</summary>
     public async Task<IReadOnlyList<long>> MatchingIdsAsync(SegmentRule rule, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(rule);
-        var (ids, _) = await SqlMatchingAsync(rule, time.GetUtcNow().UtcDateTime, withTotal: false, ct);
+        var (ids, _) = await MatchingAsync(rule, time.GetUtcNow().UtcDateTime, ct);
         return ids;
+    }
+
+    /// <summary>Every matching id, ascending, from the index when it is loaded, else from SQL.</summary>
+    private async Task<(List<long> Ids, SegmentEstimatePath Path)> MatchingAsync(SegmentRule rule, DateTime now, CancellationToken ct)
+    {
+        var segments = await MembershipsOfAsync(rule, ct);
+        var fromIndex = await Task.Run(() => index.TryRead(i => i.MatchingIds(rule, now, segments, ct), out var ids) ? ids : null, ct);
+        if (fromIndex is not null)
+        {
+            return (fromIndex, SegmentEstimatePath.Index);
+        }
+        var (sql, _) = await SqlMatchingAsync(rule, now, segments, withTotal: false, ct);
+        return (sql, SegmentEstimatePath.Sql);
     }
 
     /// <summary>Joining = matching and not a member; leaving = a member that does not match (ids ascending).</summary>
@@ -73,7 +97,8 @@ public sealed class SegmentEstimator(
         return result;
     }
 
-    private async Task<(List<long> Ids, long Total)> SqlMatchingAsync(SegmentRule rule, DateTime now, bool withTotal, CancellationToken ct)
+    private async Task<(List<long> Ids, long Total)> SqlMatchingAsync(
+        SegmentRule rule, DateTime now, IReadOnlyDictionary<long, IReadOnlySet<long>> segments, bool withTotal, CancellationToken ct)
     {
         string connectionString;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
@@ -82,7 +107,6 @@ public sealed class SegmentEstimator(
         }
         await using var connection = new SqliteConnection(connectionString);
         await connection.OpenAsync(ct);
-        var segments = await MembershipsOfAsync(rule, ct);
         if (segments.Count > 0)
         {
             await SegmentSql.LoadMembershipsAsync(connection, segments.SelectMany(s => s.Value.Select(p => (s.Key, p))), ct);
