@@ -68,6 +68,14 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<Segments.SegmentCatalog>();
         services.AddSingleton<Segments.SegmentMembershipWriter>();
         services.AddSingleton<Segments.SegmentStore>();
+        services.AddOptions<Segments.SegmentOptions>().Bind(configuration.GetSection(Segments.SegmentOptions.Section));
+        services.AddSingleton<Segments.SegmentMembershipEvaluator>();
+        services.AddSingleton<Segments.SegmentChangeConsumer>();
+        services.AddSingleton<ChangeFeed.IChangeFeedConsumer>(sp => sp.GetRequiredService<Segments.SegmentChangeConsumer>());
+        services.AddSingleton<Segments.SegmentBatchJob>();
+        services.AddHostedService(sp => sp.GetRequiredService<Segments.SegmentBatchJob>());
+        services.AddSingleton<Segments.SegmentClockJob>();
+        services.AddHostedService(sp => sp.GetRequiredService<Segments.SegmentClockJob>());
         services.AddSingleton<ComputedAttributes.ComputedDefinitionCatalog>();
         services.AddSingleton<ComputedAttributes.ComputedAttributeStore>();
         services.AddSingleton<ComputedAttributes.ComputedAttributeReader>();

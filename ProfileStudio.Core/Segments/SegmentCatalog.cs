@@ -14,12 +14,16 @@ public sealed class SegmentCatalog
 
     public SegmentCatalogSnapshot Current => _current;
 
+    /// <summary>Whether the stored segments were published once (before that, <see cref="Current"/> is empty for want of reading).</summary>
+    public bool IsLoaded { get; private set; }
+
     /// <summary>Raised after <see cref="Publish"/>.</summary>
     public event Action? Changed;
 
     public void Publish(IEnumerable<ActiveSegment> active)
     {
         _current = SegmentCatalogSnapshot.Of(active);
+        IsLoaded = true;
         Changed?.Invoke();
     }
 }
@@ -38,6 +42,8 @@ public sealed class SegmentCatalogSnapshot
         AttributeKeys = ordered.SelectMany(s => s.Dependencies.AttributeKeys).ToHashSet(StringComparer.Ordinal);
         EventNames = ordered.SelectMany(s => s.Dependencies.EventNames).ToHashSet(StringComparer.Ordinal);
         Namespaces = ordered.SelectMany(s => s.Dependencies.IdentityNamespaces).ToHashSet(StringComparer.Ordinal);
+        HoldsWithNothingKnown = ordered.Where(s => SegmentEvaluator.Matches(s.Rule, NothingKnown, new DateTime(2000, 1, 1, 0, 0, 0, DateTimeKind.Utc)))
+            .Select(s => s.Id).ToHashSet();
         ReferencedBy = ordered.SelectMany(s => s.Dependencies.SegmentIds.Select(r => (Referenced: r, By: s.Id)))
             .GroupBy(x => x.Referenced).ToDictionary(g => g.Key, g => (IReadOnlyList<long>)g.Select(x => x.By).ToList());
     }
@@ -52,6 +58,17 @@ public sealed class SegmentCatalogSnapshot
 
     public IReadOnlySet<string> Namespaces { get; }
 
+    /// <summary>
+    /// Segments whose rule holds for a profile with no attributes, events, identities or memberships ("did not
+    /// order in 7 days", "has no email"). A profile seen for the first time is in them on whatever it brought,
+    /// even when it brought nothing they read, so they are evaluated for every new or re-identified profile.
+    /// (With nothing known no window or date test depends on the time, so any instant decides this.)
+    /// </summary>
+    public IReadOnlySet<long> HoldsWithNothingKnown { get; }
+
+    private static readonly SegmentProfileFacts NothingKnown = new(0, new Dictionary<string, System.Text.Json.JsonElement>(), [],
+        new Dictionary<string, IReadOnlyList<string>>(), new HashSet<long>());
+
     /// <summary>Segment id → the active segments whose rules refer to it.</summary>
     public IReadOnlyDictionary<long, IReadOnlyList<long>> ReferencedBy { get; }
 
@@ -62,8 +79,9 @@ public sealed class SegmentCatalogSnapshot
 
     /// <summary>
     /// The streaming segments that read something of the kinds that changed, plus (transitively) the active
-    /// segments that refer to them, in evaluation order. <paramref name="everything"/>: a merge, split or a
-    /// profile seen for the first time, where every segment is evaluated.
+    /// segments that refer to them, in evaluation order. <paramref name="everything"/>: a merge or split, where
+    /// every segment is evaluated; <paramref name="identities"/> also takes <see cref="HoldsWithNothingKnown"/>
+    /// (a new profile always comes with identities).
     /// </summary>
     public IReadOnlyList<ActiveSegment> Affected(bool attributes, bool events, bool identities, bool everything)
     {
@@ -74,7 +92,7 @@ public sealed class SegmentCatalogSnapshot
             if (everything
                 || (attributes && d.AttributeKeys.Count > 0)
                 || (events && d.EventNames.Count > 0)
-                || (identities && d.IdentityNamespaces.Count > 0)
+                || (identities && (d.IdentityNamespaces.Count > 0 || HoldsWithNothingKnown.Contains(s.Id)))
                 || d.SegmentIds.Any(hit.Contains))
             {
                 hit.Add(s.Id);

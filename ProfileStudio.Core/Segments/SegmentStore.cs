@@ -433,6 +433,9 @@ public sealed class SegmentStore(
     /// <summary>Raised when a full evaluation is asked for (the batch job wakes up).</summary>
     public event Action? EvaluationRequested;
 
+    /// <summary>Wakes the batch job after a full evaluation was asked for elsewhere (a rebuild).</summary>
+    public void RaiseEvaluationRequested() => EvaluationRequested?.Invoke();
+
     /// <summary>
     /// Members in profile-id order, <paramref name="take"/> at a time, with up to 3 identifiers each.
     /// <paramref name="search"/>: only members with an identifier containing it (any namespace).

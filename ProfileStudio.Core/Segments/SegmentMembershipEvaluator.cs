@@ -1,0 +1,152 @@
+using Microsoft.EntityFrameworkCore;
+using ProfileStudio.Core.Storage;
+
+namespace ProfileStudio.Core.Segments;
+
+/// <summary>Which segments to evaluate for one profile (in the snapshot's evaluation order).</summary>
+public delegate IReadOnlyList<ActiveSegment> SegmentSelection(long profileId);
+
+/// <summary>
+/// Evaluates profiles against active segments with <see cref="SegmentEvaluator"/> on their stored facts and
+/// writes the outcome through <see cref="SegmentMembershipWriter"/>: the one evaluation behind streaming
+/// (<see cref="SegmentChangeConsumer"/>), clock re-checks (<see cref="SegmentClockJob"/>) and full evaluations
+/// (<see cref="SegmentBatchJob"/>), so all three give the same memberships for the same data. A profile's
+/// segments are evaluated in the catalog's order, each seeing the memberships decided before it, and for
+/// time-dependent rules the next instant the result may change by the clock is stored as a clock check.
+/// One evaluation at a time (load, evaluate, write): a streaming change and a batch chunk never interleave
+/// between reading a profile and writing its result.
+/// </summary>
+public sealed class SegmentMembershipEvaluator(
+    IDbContextFactory<ProfileStudioDbContext> dbFactory, SegmentCatalog catalog, SegmentMembershipWriter writer, TimeProvider time)
+{
+    private readonly SemaphoreSlim _one = new(1, 1);
+
+    public SegmentCatalog Catalog => catalog;
+
+    /// <summary>
+    /// Evaluates <paramref name="profileIds"/> for the segments <paramref name="select"/> picks from
+    /// <paramref name="snapshot"/>; profiles that are not live lose every membership (exits recorded).
+    /// </summary>
+    public async Task<SegmentWriteResult> EvaluateAsync(
+        IReadOnlyCollection<long> profileIds, SegmentCatalogSnapshot snapshot, SegmentSelection select, CancellationToken ct = default)
+    {
+        var outcomes = new List<SegmentOutcome>();
+        var gone = new List<long>();
+        var bySegment = new Dictionary<long, (long Entered, long Exited)>();
+        var changedProfiles = 0;
+        foreach (var chunk in profileIds.Distinct().Chunk(SegmentFactsLoader.Chunk))
+        {
+            await _one.WaitAsync(ct);
+            try
+            {
+                var now = time.GetUtcNow().UtcDateTime;
+                outcomes.Clear();
+                gone.Clear();
+                await using (var db = await dbFactory.CreateDbContextAsync(ct))
+                {
+                    var facts = await SegmentFactsLoader.LoadAsync(db, chunk, snapshot, now, ct);
+                    foreach (var id in chunk)
+                    {
+                        if (!facts.TryGetValue(id, out var f))
+                        {
+                            gone.Add(id);
+                            continue;
+                        }
+                        outcomes.AddRange(Decide(f, select(id), now));
+                    }
+                }
+                var result = await writer.ApplyAsync(outcomes, gone, now, ct);
+                changedProfiles += result.ProfilesChanged;
+                foreach (var (segment, (e, x)) in result.BySegment)
+                {
+                    var (pe, px) = bySegment.GetValueOrDefault(segment);
+                    bySegment[segment] = (pe + e, px + x);
+                }
+            }
+            finally
+            {
+                _one.Release();
+            }
+        }
+        return new(bySegment, changedProfiles);
+    }
+
+    /// <summary>
+    /// The outcome of each segment for one profile, in order: each segment sees the memberships decided
+    /// before it in the same pass (a segment that refers to another comes after it).
+    /// </summary>
+    public static IEnumerable<SegmentOutcome> Decide(SegmentProfileFacts facts, IReadOnlyList<ActiveSegment> segments, DateTime now)
+    {
+        var memberships = facts.Segments.ToHashSet();
+        var current = facts with { Segments = memberships };
+        var outcomes = new List<SegmentOutcome>(segments.Count);
+        foreach (var segment in segments)
+        {
+            var member = SegmentEvaluator.Matches(segment.Rule, current, now);
+            if (member)
+            {
+                memberships.Add(segment.Id);
+            }
+            else
+            {
+                memberships.Remove(segment.Id);
+            }
+            // Batch segments change only when evaluated in full: they keep no clock checks.
+            var next = segment.Evaluation == SegmentEvaluationMode.Streaming && segment.Dependencies.IsTimeDependent ? SegmentDependencies.NextClockChange(segment.Rule, current, now) : null;
+            outcomes.Add(new SegmentOutcome(segment.Id, facts.ProfileId, member, next));
+        }
+        return outcomes;
+    }
+
+    /// <summary>
+    /// Re-evaluates every (profile, segment) whose clock check is due (and the segments referring to those),
+    /// at most <paramref name="limit"/> checks per round until none is due; returns the memberships that changed.
+    /// Checks of segments that are no longer active are dropped.
+    /// </summary>
+    public async Task<long> CheckDueAsync(int limit = 5_000, CancellationToken ct = default)
+    {
+        long changed = 0;
+        var snapshot = catalog.Current;
+        while (!ct.IsCancellationRequested)
+        {
+            var now = time.GetUtcNow().UtcDateTime;
+            List<SegmentClockCheck> due;
+            await using (var db = await dbFactory.CreateDbContextAsync(ct))
+            {
+                due = await db.SegmentClockChecks.AsNoTracking().Where(c => c.DueAt <= now).OrderBy(c => c.DueAt).Take(limit).ToListAsync(ct);
+                var inactive = due.Where(c => snapshot.Find(c.SegmentId) is null).ToList();
+                foreach (var c in inactive)
+                {
+                    await db.SegmentClockChecks.Where(x => x.ProfileId == c.ProfileId && x.SegmentId == c.SegmentId).ExecuteDeleteAsync(ct);
+                }
+                due.RemoveAll(inactive.Contains);
+            }
+            if (due.Count == 0)
+            {
+                break;
+            }
+            var byProfile = due.GroupBy(c => c.ProfileId).ToDictionary(g => g.Key, g => g.Select(c => c.SegmentId).ToHashSet());
+            var result = await EvaluateAsync(byProfile.Keys, snapshot, p => WithReferrers(snapshot, byProfile[p]), ct);
+            changed += result.Entered + result.Exited;
+            if (due.Count < limit)
+            {
+                break;
+            }
+        }
+        return changed;
+    }
+
+    /// <summary>The given streaming segments and (transitively) the streaming segments that refer to them, in evaluation order.</summary>
+    public static IReadOnlyList<ActiveSegment> WithReferrers(SegmentCatalogSnapshot snapshot, IEnumerable<long> segmentIds)
+    {
+        var hit = segmentIds.ToHashSet();
+        foreach (var s in snapshot.Ordered)
+        {
+            if (s.Dependencies.SegmentIds.Any(hit.Contains))
+            {
+                hit.Add(s.Id);
+            }
+        }
+        return snapshot.Ordered.Where(s => hit.Contains(s.Id) && s.Evaluation == SegmentEvaluationMode.Streaming).ToList();
+    }
+}

@@ -1,0 +1,233 @@
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using ProfileStudio.Core.ChangeFeed;
+using ProfileStudio.Core.ComputedAttributes;
+using ProfileStudio.Core.Segments;
+using EventCondition = ProfileStudio.Core.Segments.EventCondition;
+using static ProfileStudio.Tests.Segments.SegmentHarness;
+
+namespace ProfileStudio.Tests.Segments;
+
+/// <summary>Streaming evaluation, clock re-checks and full evaluations on real SQLite with the app's pipeline.</summary>
+public sealed class SegmentStreamingTests
+{
+    [Fact]
+    public async Task AnOrder_PutsTheBuyerInRecentBuyers_WithHistoryAndAFeedRow_AndTheClockTakesThemOut()
+    {
+        await using var h = await SegmentHarness.StartAsync();
+        var segment = await h.ActivateAsync("Recent buyers (30 days)", All(Performed("c1", "Order Completed", lastDays: 30)));
+
+        h.Send("u1", null, "Order Completed", new JsonObject { ["amount"] = 20 });
+        h.Send("u2", null, "Page Viewed");
+        h.Unify();
+        var feed = await h.ConsumeAsync();
+
+        var buyer = await h.ProfileOfAsync("user_id", "u1");
+        Assert.Equal([buyer], await h.MembersAsync(segment.Id));
+        Assert.Contains(feed, c => c.ProfileId == buyer && c.Kinds == ProfileChangeKinds.Segments);
+        Assert.Equal(1, (await h.Store.GetAsync(segment.Id))!.Segment.MemberCount);
+        Assert.Equal(new SegmentRecentChanges(1, 0, h.Now.AddHours(-24)), await h.Store.RecentChangesAsync(segment.Id));
+        Assert.Equal([new ProfileSegmentMembership(segment.Id, "Recent buyers (30 days)", h.Now)], await h.Store.MembershipsOfProfileAsync(buyer));
+        await using (var before = await h.DbAsync())
+        {
+            Assert.Equal([SegmentMembershipChangeKind.Realized], await before.SegmentMembershipChanges.Select(c => c.Kind).ToListAsync());
+            Assert.Equal(h.Now.AddDays(30).AddTicks(1), (await before.SegmentClockChecks.SingleAsync()).DueAt);
+        }
+
+        // 30 days later the order is still in the window (both ends inclusive); one tick after, it is not.
+        h.Clock.Advance(TimeSpan.FromDays(30));
+        Assert.Equal(0, await h.ClockJob.RunNowAsync());
+        Assert.Equal([buyer], await h.MembersAsync(segment.Id));
+        h.Clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(1, await h.ClockJob.RunNowAsync());
+
+        Assert.Empty(await h.MembersAsync(segment.Id));
+        await using var db = await h.DbAsync();
+        // The entry is older than the history's 30 days and was pruned; the exit is recorded.
+        var history = await db.SegmentMembershipChanges.Where(c => c.ProfileId == buyer).OrderBy(c => c.Id).Select(c => new { c.Kind, c.At }).ToListAsync();
+        Assert.Equal([new { Kind = SegmentMembershipChangeKind.Exited, At = h.Now }], history);
+        Assert.Empty(await db.SegmentClockChecks.ToListAsync());
+        var sizes = await h.Store.SizeHistoryAsync(segment.Id);
+        Assert.Equal([(SegmentHarness.Start.Date, 1L, 1L, 0L), (h.Now.Date, 0L, 0L, 1L)], sizes.Select(s => (s.Day, s.Size, s.Entered, s.Exited)));
+    }
+
+    [Fact]
+    public async Task DidNotOrderRecently_IsEnteredByTheClockAlone()
+    {
+        await using var h = await SegmentHarness.StartAsync();
+        var segment = await h.ActivateAsync("Cart abandoners", All(
+            Performed("c1", "Product Added"),
+            Performed("c2", "Order Completed", lastDays: 7, performed: false)));
+
+        h.Send("u1", null, "Product Added");
+        h.Send("u1", null, "Order Completed");
+        h.Send("u2", null, "Product Added");
+        await h.SyncAsync();
+        var (u1, u2) = (await h.ProfileOfAsync("user_id", "u1"), await h.ProfileOfAsync("user_id", "u2"));
+        Assert.Equal([u2], await h.MembersAsync(segment.Id));
+
+        h.Clock.Advance(TimeSpan.FromDays(8));
+        await h.ClockJob.RunNowAsync();
+        Assert.Equal([u1, u2], await h.MembersAsync(segment.Id));
+    }
+
+    [Fact]
+    public async Task OnlySegmentsReadingWhatChanged_AreEvaluated()
+    {
+        await using var h = await SegmentHarness.StartAsync();
+        var country = await h.ActivateAsync("French", All(new AttributeCondition("c1", "country", new ValueTest(ValueTestType.Text, ValueOperator.Equals) { Text = "France" })));
+        var buyers = await h.ActivateAsync("Buyers", All(Performed("c1", "Order Completed")));
+        h.Send("u1", null, null, traits: new JsonObject { ["country"] = "France" });
+        await h.SyncAsync();
+        var u1 = await h.ProfileOfAsync("user_id", "u1");
+        Assert.Equal([u1], await h.MembersAsync(country.Id));
+
+        // Behind the consumer's back: were "French" evaluated for an event-only change, u1 would leave it.
+        await using (var db = await h.DbAsync())
+        {
+            await db.Database.ExecuteSqlAsync($"UPDATE ProfileAttributes SET ValueJson = '\"Spain\"'");
+        }
+        h.Send("u1", null, "Order Completed");
+        await h.SyncAsync();
+        Assert.Equal([u1], await h.MembersAsync(buyers.Id));
+        Assert.Equal([u1], await h.MembersAsync(country.Id));
+
+        var snapshot = h.Catalog.Current;
+        Assert.Equal([buyers.Id], SegmentChangeConsumer.Select(snapshot, ProfileChangeKinds.Events).Select(s => s.Id));
+        Assert.Equal([country.Id], SegmentChangeConsumer.Select(snapshot, ProfileChangeKinds.Attributes).Select(s => s.Id));
+        Assert.Equal([country.Id], SegmentChangeConsumer.Select(snapshot, ProfileChangeKinds.Computed).Select(s => s.Id));
+        Assert.Equal(2, SegmentChangeConsumer.Select(snapshot, ProfileChangeKinds.Merged).Count);
+    }
+
+    [Fact]
+    public async Task ASegmentOfASegment_IsEvaluatedAfterIt_InTheSamePass()
+    {
+        await using var h = await SegmentHarness.StartAsync();
+        var buyers = await h.ActivateAsync("Buyers", All(Performed("c1", "Order Completed")));
+        var known = await h.ActivateAsync("Known buyers", All(new SegmentCondition("c1", buyers.Id, true), new IdentityCondition("c2", "user_id", true)));
+        h.Send("u1", null, "Order Completed");
+        h.Send(null, "a1", "Order Completed");
+        h.Unify();
+        var feed = await h.ConsumeAsync();
+        var u1 = await h.ProfileOfAsync("user_id", "u1");
+        Assert.Equal([u1], await h.MembersAsync(known.Id));
+        Assert.Equal(2, (await h.MembersAsync(buyers.Id)).Count);
+    }
+
+    [Fact]
+    public async Task AMerge_MovesMembershipToTheSurvivor_AndTheMergedIdExits()
+    {
+        await using var h = await SegmentHarness.StartAsync();
+        var buyers = await h.ActivateAsync("Buyers", All(Performed("c1", "Order Completed")));
+        var known = await h.ActivateAsync("Known", All(new IdentityCondition("c1", "user_id", true)));
+        h.Send(null, "a1", "Order Completed");
+        h.Send("u1", null, null);
+        await h.SyncAsync();
+        var (anonymous, user) = (await h.ProfileOfAsync("anonymous_id", "a1"), await h.ProfileOfAsync("user_id", "u1"));
+        Assert.Equal([anonymous], await h.MembersAsync(buyers.Id));
+        Assert.Equal([user], await h.MembersAsync(known.Id));
+
+        h.Send("u1", "a1", null); // joins both
+        await h.SyncAsync();
+        var survivor = await h.ProfileOfAsync("user_id", "u1");
+        Assert.Equal(survivor, await h.ProfileOfAsync("anonymous_id", "a1"));
+        Assert.Equal([survivor], await h.MembersAsync(buyers.Id));
+        Assert.Equal([survivor], await h.MembersAsync(known.Id));
+        var gone = survivor == anonymous ? user : anonymous;
+        await using var db = await h.DbAsync();
+        Assert.False(await db.SegmentMemberships.AnyAsync(m => m.ProfileId == gone));
+        Assert.Contains(await db.SegmentMembershipChanges.Where(c => c.ProfileId == gone).Select(c => c.Kind).ToListAsync(), k => k == SegmentMembershipChangeKind.Exited);
+        Assert.Equal(1, (await h.Store.GetAsync(buyers.Id))!.Segment.MemberCount);
+    }
+
+    [Fact]
+    public async Task AComputedAttribute_IsReadUnderItsName()
+    {
+        await using var h = await SegmentHarness.StartAsync();
+        await h.ComputedAsync(new ComputedAttributeDraft("lifetime_value", null, ComputedFunction.Sum, ["Order Completed"], "amount", [], LookbackWindow.AllTime));
+        var high = await h.ActivateAsync("High value", All(new AttributeCondition("c1", "lifetime_value",
+            new ValueTest(ValueTestType.Number, ValueOperator.GreaterOrEqual) { Number = 500 })));
+
+        h.Send("u1", null, "Order Completed", new JsonObject { ["amount"] = 300 });
+        await h.SyncAsync();
+        Assert.Empty(await h.MembersAsync(high.Id));
+        h.Send("u1", null, "Order Completed", new JsonObject { ["amount"] = 250 });
+        await h.SyncAsync();
+        Assert.Equal([await h.ProfileOfAsync("user_id", "u1")], await h.MembersAsync(high.Id));
+    }
+
+    [Fact]
+    public async Task Activation_EvaluatesExistingProfiles_WithProgress_AndDisableRemovesMembersWithExits()
+    {
+        await using var h = await SegmentHarness.StartAsync();
+        for (var i = 0; i < 1200; i++)
+        {
+            h.Send($"u{i}", null, i % 3 == 0 ? "Order Completed" : "Page Viewed");
+        }
+        await h.SyncAsync();
+        var created = await h.Store.CreateAsync(Marketer, new SegmentDraft("Buyers", null, SegmentRuleJson.Serialize(new SegmentRule(All(Performed("c1", "Order Completed"))))));
+        Assert.Empty(await h.MembersAsync(created.Segment!.Id));
+        await h.Store.ActivateAsync(Marketer, created.Segment.Id);
+        Assert.Equal(SegmentEvaluationState.Waiting, (await h.Store.GetAsync(created.Segment.Id))!.Progress.State);
+
+        Assert.Equal(1, await h.Batch.RunPendingAsync());
+
+        var details = (await h.Store.GetAsync(created.Segment.Id))!;
+        Assert.Equal(SegmentEvaluationState.Done, details.Progress.State);
+        Assert.Equal((1200L, 1200L), (details.Segment.EvaluationProcessed, details.Segment.EvaluationTotal));
+        Assert.Equal(400, details.Segment.MemberCount);
+        Assert.Equal(400, (await h.MembersAsync(created.Segment.Id)).Count);
+        Assert.Equal(0, await h.Batch.RunPendingAsync());
+
+        var page = await h.Store.MembersAsync(created.Segment.Id, "u99", 0, 10);
+        Assert.Equal(["u99", "u990", "u993", "u996", "u999"], page.Members.Select(m => m.Identities.Single().Value).Order(StringComparer.Ordinal));
+        Assert.Equal(5, page.Total);
+
+        var disabled = await h.Store.DisableAsync(Marketer, created.Segment.Id);
+        Assert.True(disabled.Succeeded);
+        Assert.Empty(await h.MembersAsync(created.Segment.Id));
+        Assert.Equal(new SegmentRecentChanges(400, 400, h.Now.AddHours(-24)), await h.Store.RecentChangesAsync(created.Segment.Id));
+        Assert.Equal(0, (await h.Store.GetAsync(created.Segment.Id))!.Segment.MemberCount);
+    }
+
+    [Fact]
+    public async Task ABatchSegment_IsNotChangedByStreaming_ButByItsIntervalOrEvaluateNow()
+    {
+        await using var h = await SegmentHarness.StartAsync();
+        var segment = await h.ActivateAsync("Buyers nightly", All(Performed("c1", "Order Completed")), SegmentEvaluationMode.Batch);
+        h.Send("u1", null, "Order Completed");
+        await h.SyncAsync();
+        Assert.Empty(await h.MembersAsync(segment.Id));
+        Assert.Equal(0, await h.Batch.RunPendingAsync());
+
+        Assert.True((await h.Store.EvaluateNowAsync(Marketer, segment.Id)).Succeeded);
+        Assert.Equal(1, await h.Batch.RunPendingAsync());
+        Assert.Single(await h.MembersAsync(segment.Id));
+
+        h.Send("u2", null, "Order Completed");
+        await h.SyncAsync();
+        h.Clock.Advance(TimeSpan.FromHours(24));
+        Assert.Equal(1, await h.Batch.RunPendingAsync());
+        Assert.Equal(2, (await h.MembersAsync(segment.Id)).Count);
+    }
+
+    [Fact]
+    public async Task Overlap_CountsSharedMembers()
+    {
+        await using var h = await SegmentHarness.StartAsync();
+        var buyers = await h.ActivateAsync("Buyers", All(Performed("c1", "Order Completed")));
+        var viewers = await h.ActivateAsync("Viewers", All(Performed("c1", "Page Viewed")));
+        h.Send("u1", null, "Order Completed");
+        h.Send("u1", null, "Page Viewed");
+        h.Send("u2", null, "Page Viewed");
+        h.Send("u3", null, "Order Completed");
+        await h.SyncAsync();
+
+        var cells = await h.Store.OverlapAsync([buyers.Id, viewers.Id]);
+
+        Assert.Equal(2, cells.Single(c => c.A == buyers.Id && c.B == buyers.Id).Shared);
+        Assert.Equal(1, cells.Single(c => c.A == buyers.Id && c.B == viewers.Id).Shared);
+        Assert.Equal(1, cells.Single(c => c.A == viewers.Id && c.B == buyers.Id).Shared);
+        await Assert.ThrowsAsync<ArgumentException>(() => h.Store.OverlapAsync(Enumerable.Range(1, 11).Select(i => (long)i).ToList()));
+    }
+}
