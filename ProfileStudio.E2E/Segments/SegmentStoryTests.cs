@@ -34,10 +34,10 @@ public sealed class SegmentStoryTests(StudioFixture studio, ITestOutputHelper ou
     }
 
     private static string Identify(string userId, string id, string name, string country, DateTime at) =>
-        $$"""{"type":"identify","messageId":"{{id}}","userId":"{{userId}}","timestamp":"{{at:O}}","traits":{"name":"{{name}}","country":"{{country}}"}}""";
+        $$$"""{"type":"identify","messageId":"{{{id}}}","userId":"{{{userId}}}","timestamp":"{{{at:O}}}","traits":{"name":"{{{name}}}","country":"{{{country}}}"}}""";
 
     private static string Order(string userId, string id, DateTime at) =>
-        $$"""{"type":"track","messageId":"{{id}}","userId":"{{userId}}","event":"Order Completed","timestamp":"{{at:O}}","properties":{"amount":25}}""";
+        $$$"""{"type":"track","messageId":"{{{id}}}","userId":"{{{userId}}}","event":"Order Completed","timestamp":"{{{at:O}}}","properties":{"amount":25}}""";
 
     private async Task<long> ProfileOfAsync(string userId)
     {
@@ -88,6 +88,7 @@ public sealed class SegmentStoryTests(StudioFixture studio, ITestOutputHelper ou
         await segments.AddAsync(segments.RootGroup, "event");
         await Expect(segments.Problems.First).ToContainTextAsync("Choose an event.");
         await segments.PickAsync(segments.EventCondition.Locator("input[data-testid^='event-name-']"), "Order Comp", "Order Completed");
+        await segments.CloseListsAsync();
         await segments.EventCondition.Locator("input[data-testid=event-count-times]").FillAsync("2");
         await segments.ChooseAsync(segments.EventCondition, "event-window", "in the last … days");
         // … and (country is France or country is Spain)
@@ -98,6 +99,7 @@ public sealed class SegmentStoryTests(StudioFixture studio, ITestOutputHelper ou
             await segments.AddAsync(segments.NestedGroup, "attribute");
             var condition = segments.NestedGroup.GetByTestId("attribute-condition").Nth(index);
             await segments.PickAsync(condition.Locator("input[data-testid^='attribute-path-']"), "count", "country");
+            await segments.CloseListsAsync();
             await condition.Locator("input[data-testid=value-text]").FillAsync(country);
         }
         await Expect(segments.Problems).ToHaveCountAsync(0);
