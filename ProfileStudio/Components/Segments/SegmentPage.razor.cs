@@ -90,6 +90,8 @@ public sealed partial class SegmentPage : IDisposable
             ? SegmentSentence.Describe(rule!, id => _names.GetValueOrDefault(id))
             : $"(this version's rule cannot be read: {error})";
 
+    private static string Signed(char sign, long count) => count == 0 ? "0" : sign + count.ToString("N0");
+
     private static string EvaluationText(SegmentEvaluationProgress p) => p.State switch
     {
         SegmentEvaluationState.Waiting => "about to start",
