@@ -126,3 +126,28 @@ public sealed class SegmentClockCheck
     public long SegmentId { get; set; }
     public DateTime DueAt { get; set; }
 }
+
+/// <summary>
+/// A segment's key where a name cannot go (audience traits in the Profile API, file columns): lower case,
+/// letters and digits kept, every other run of characters one underscore ("Recent buyers (30 days)" →
+/// <c>recent_buyers_30_days</c>), as Segment keys its audiences.
+/// </summary>
+public static class SegmentKeys
+{
+    public static string Of(string name)
+    {
+        var key = new System.Text.StringBuilder(name.Length);
+        foreach (var c in name.Trim().ToLowerInvariant())
+        {
+            if (char.IsLetterOrDigit(c))
+            {
+                key.Append(c);
+            }
+            else if (key.Length > 0 && key[^1] != '_')
+            {
+                key.Append('_');
+            }
+        }
+        return key.ToString().TrimEnd('_');
+    }
+}

@@ -108,10 +108,11 @@ public sealed class ComputedTraitsApiTests(ProfileApiAppFactory factory) : IClas
     {
         var user = await SeedAsync(1);
         using var client = factory.Client(ProfileApiAppFactory.ReaderToken);
-        using var response = await client.GetAsync($"/api/v1/profiles/user_id:{user}/traits?class=audience");
+        using var response = await client.GetAsync($"/api/v1/profiles/user_id:{user}/traits?class=audiences");
 
         var message = await ApiResponses.ErrorAsync(response, HttpStatusCode.BadRequest, "invalid_request_error");
 
         Assert.Contains("computed_trait", message);
+        Assert.Contains("class=audience", message);
     }
 }

@@ -63,6 +63,9 @@ internal sealed class SegmentHarness : IAsyncDisposable
 
     public FakeTimeProvider Clock { get; }
 
+    /// <summary>The time messages are sent relative to (default: the clock's now).</summary>
+    public DateTime? SendAt { get; set; }
+
     public IServiceProvider Services => _studio.Services;
 
     public SegmentStore Store => Services.GetRequiredService<SegmentStore>();
@@ -105,7 +108,7 @@ internal sealed class SegmentHarness : IAsyncDisposable
         }
         if (userId is not null) payload["userId"] = userId;
         if (anonymousId is not null) payload["anonymousId"] = anonymousId;
-        var eventAt = Now + (at ?? TimeSpan.Zero);
+        var eventAt = (SendAt ?? Now) + (at ?? TimeSpan.Zero);
         using var command = _connection.CreateCommand();
         command.CommandText = "INSERT INTO RawMessages (SourceId, MessageId, Type, ReceivedAt, EventAt, Payload, Status) VALUES (1, $id, $type, $r, $e, $p, 1)";
         command.Parameters.AddWithValue("$id", $"m{++_messages}-{Guid.NewGuid():N}");
@@ -129,6 +132,19 @@ internal sealed class SegmentHarness : IAsyncDisposable
             var engine = new UnificationEngine(_unification.RestoreGraph(IdentityRules.Default), pipeline: _unification.Pipeline);
             _unification.Apply(engine.Process(batch), Now);
         }
+    }
+
+    /// <summary>One unification run of at most <paramref name="size"/> messages; false when the lake was read to its end.</summary>
+    public bool UnifyOnce(int size)
+    {
+        var batch = _unification.ReadLake(_unification.ReadCheckpoint(), size);
+        if (batch.Count == 0)
+        {
+            return false;
+        }
+        var engine = new UnificationEngine(_unification.RestoreGraph(IdentityRules.Default), pipeline: _unification.Pipeline);
+        _unification.Apply(engine.Process(batch), Now);
+        return true;
     }
 
     /// <summary>Hands the change feed to the segments consumer until it has read everything (its own rows included).</summary>

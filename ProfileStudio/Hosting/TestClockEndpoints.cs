@@ -47,7 +47,7 @@ internal static class TestClockEndpoints
         return endpoints;
     }
 
-    private static async Task<IResult> AdvanceAsync(string? hours, OffsetTimeProvider clock, ComputedAttributeExpiryJob expiry, CancellationToken ct)
+    private static async Task<IResult> AdvanceAsync(string? hours, OffsetTimeProvider clock, ComputedAttributeExpiryJob expiry, ProfileStudio.Core.Segments.SegmentClockJob segments, CancellationToken ct)
     {
         if (!double.TryParse(hours, NumberStyles.Float, CultureInfo.InvariantCulture, out var h) || !double.IsFinite(h) || h <= 0 || h > OffsetTimeProvider.MaxHoursPerAdvance)
         {
@@ -56,6 +56,8 @@ internal static class TestClockEndpoints
         }
         clock.Advance(TimeSpan.FromHours(h));
         var changed = await expiry.RunNowAsync(ct);
-        return TypedResults.Ok(new { now = clock.GetUtcNow().UtcDateTime, offset_hours = clock.Offset.TotalHours, computed_values_changed = changed });
+        // Segment windows move too, so a test sees people leave "in the last 30 days" at once.
+        var memberships = await segments.RunNowAsync(ct);
+        return TypedResults.Ok(new { now = clock.GetUtcNow().UtcDateTime, offset_hours = clock.Offset.TotalHours, computed_values_changed = changed, segment_memberships_changed = memberships });
     }
 }

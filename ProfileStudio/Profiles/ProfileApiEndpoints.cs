@@ -11,6 +11,7 @@ using ProfileStudio.Core.Ingestion;
 using ProfileStudio.Core.MergePolicies;
 using ProfileStudio.Core.Profiles;
 using ProfileStudio.Core.Security;
+using ProfileStudio.Core.Segments;
 using ProfileStudio.Hosting;
 using ProfileStudio.Security;
 
@@ -59,6 +60,8 @@ internal static class ProfileApiEndpoints
             .WithSummary("A profile's identifiers" + suffix);
         group.MapGet("/events", EventsAsync).WithName($"{segment}GetProfileEvents")
             .WithSummary("A profile's events, newest first, cursor-paged" + suffix);
+        group.MapGet("/segments", SegmentsAsync).WithName($"{segment}GetProfileSegments")
+            .WithSummary("The segments (audiences) a profile is in, since when" + suffix);
         group.MapGet("/metadata", MetadataAsync).WithName($"{segment}GetProfileMetadata")
             .WithSummary("When a profile was created and last updated, and its first and last messages" + suffix);
     }
@@ -66,25 +69,36 @@ internal static class ProfileApiEndpoints
     /// <summary>The trait class of computed attributes, as Segment names it.</summary>
     public const string ComputedTraitClass = "computed_trait";
 
+    /// <summary>The trait class of segment memberships (Segment's audiences): <c>"recent_buyers_30_days": true</c>.</summary>
+    public const string AudienceClass = "audience";
+
     /// <summary>
     /// <c>?include=a,b&amp;limit=10&amp;verbose=true&amp;merge_policy=&lt;id|name&gt;&amp;next=&lt;key&gt;&amp;class=computed_trait</c>.
     /// Computed attributes are traits too (listed among all traits by default, as Segment does; a computed
-    /// attribute wins over a sent trait of the same name); <c>class=computed_trait</c> keeps only them.
+    /// attribute wins over a sent trait of the same name); <c>class=computed_trait</c> keeps only them. Segment
+    /// memberships are traits too (<c>true</c> under the segment's key, <see cref="SegmentKeys"/>), winning over
+    /// both; <c>class=audience</c> keeps only them.
     /// </summary>
     private static async Task<IResult> TraitsAsync(
-        string identifier, HttpContext http, ProfileReader reader, ComputedAttributeReader computedReader, ExpressionAttributes expressions,
+        string identifier, HttpContext http, ProfileReader reader, ComputedAttributeReader computedReader, ExpressionAttributes expressions, SegmentStore segments,
         string? include = null, string? limit = null, string? verbose = null, string? merge_policy = null, string? next = null,
         [Microsoft.AspNetCore.Mvc.FromQuery(Name = "class")] string? traitClass = null,
         CancellationToken ct = default)
     {
-        var onlyComputed = false;
+        var (onlyComputed, onlyAudiences) = (false, false);
         if (traitClass is not null)
         {
-            if (traitClass.Trim() != ComputedTraitClass)
+            switch (traitClass.Trim())
             {
-                return Invalid($"class \"{traitClass}\" is not a trait class here; use class={ComputedTraitClass} for computed attributes, or leave it out for all traits.");
+                case ComputedTraitClass:
+                    onlyComputed = true;
+                    break;
+                case AudienceClass:
+                    onlyAudiences = true;
+                    break;
+                default:
+                    return Invalid($"class \"{traitClass}\" is not a trait class here; use class={ComputedTraitClass} for computed attributes, class={AudienceClass} for segment memberships, or leave it out for all traits.");
             }
-            onlyComputed = true;
         }
         if (ParseLimit(limit, DefaultTraitLimit, MaxTraitLimit) is not { } take)
         {
@@ -108,15 +122,30 @@ internal static class ProfileApiEndpoints
         {
             return NotFound();
         }
-        var traits = onlyComputed ? new JsonObject() : view.ToJson();
-        var aggregates = await computedReader.ValuesOfProfileAsync(found.ProfileId, ct);
-        // Expression attributes are computed values too (evaluated now, from the aggregates and the default policy's traits).
-        var formulas = await expressions.ValuesOfProfileAsync(found.ProfileId, aggregates, ct);
-        var computed = aggregates.Concat(formulas.Select(f => new ComputedValue(f.Definition, f.ValueJson, f.ComputedAt)))
-            .ToDictionary(c => c.Name, StringComparer.Ordinal);
-        foreach (var (name, value) in computed)
+        var traits = onlyComputed || onlyAudiences ? new JsonObject() : view.ToJson();
+        var computed = new Dictionary<string, ComputedValue>(StringComparer.Ordinal);
+        if (!onlyAudiences)
         {
-            traits[name] = value.ValueJson is null ? null : JsonNode.Parse(value.ValueJson);
+            var aggregates = await computedReader.ValuesOfProfileAsync(found.ProfileId, ct);
+            // Expression attributes are computed values too (evaluated now, from the aggregates and the default policy's traits).
+            var formulas = await expressions.ValuesOfProfileAsync(found.ProfileId, aggregates, ct);
+            computed = aggregates.Concat(formulas.Select(f => new ComputedValue(f.Definition, f.ValueJson, f.ComputedAt)))
+                .ToDictionary(c => c.Name, StringComparer.Ordinal);
+            foreach (var (name, value) in computed)
+            {
+                traits[name] = value.ValueJson is null ? null : JsonNode.Parse(value.ValueJson);
+            }
+        }
+        var audiences = new Dictionary<string, ProfileSegmentMembership>(StringComparer.Ordinal);
+        if (!onlyComputed)
+        {
+            foreach (var membership in await segments.MembershipsOfProfileAsync(found.ProfileId, ct))
+            {
+                var key = SegmentKeys.Of(membership.Name);
+                audiences[key] = membership;
+                computed.Remove(key);
+                traits[key] = true;
+            }
         }
         var wanted = Names(include);
         var keys = traits.Select(t => t.Key)
@@ -128,7 +157,9 @@ internal static class ProfileApiEndpoints
         foreach (var key in page)
         {
             var value = traits[key]?.DeepClone();
-            body[key] = !isVerbose ? value : computed.TryGetValue(key, out var c) ? VerboseComputed(c, value) : Verbose(view, key, value!);
+            body[key] = !isVerbose ? value
+                : audiences.TryGetValue(key, out var a) ? new JsonObject { ["value"] = value, ["class"] = AudienceClass, ["segment_id"] = a.SegmentId, ["name"] = a.Name, ["since"] = a.Since }
+                : computed.TryGetValue(key, out var c) ? VerboseComputed(c, value) : Verbose(view, key, value!);
         }
         var hasMore = keys.Count > page.Count;
         return TypedResults.Json(new TraitsResponse(body, Cursor(http.Request, hasMore, hasMore ? page[^1] : null)), SnakeCase);
@@ -247,6 +278,20 @@ internal static class ProfileApiEndpoints
             page.Events.Select(e => new EventItem(e.Id, e.Type, e.Name, e.EventAt, e.SourceId.ToString(CultureInfo.InvariantCulture),
                 e.MessageId, StoredJson.Parse(e.PropertiesJson))).ToList(),
             Cursor(http.Request, page.HasMore, page.Next?.Encode())), SnakeCase);
+    }
+
+    /// <summary>The segments the profile is in (active segments only), by name, with the key its audience trait has and since when.</summary>
+    private static async Task<IResult> SegmentsAsync(string identifier, HttpContext http, ProfileReader reader, SegmentStore segments, CancellationToken ct = default)
+    {
+        var found = await reader.FindAsync(RawIdentifier(http, identifier), ct);
+        if (!found.Found)
+        {
+            return LookupProblem(found);
+        }
+        var memberships = await segments.MembershipsOfProfileAsync(found.ProfileId, ct);
+        return TypedResults.Json(new ListResponse<SegmentItem>(
+            memberships.Select(m => new SegmentItem(m.SegmentId.ToString(CultureInfo.InvariantCulture), m.Name, SegmentKeys.Of(m.Name), m.Since)).ToList(),
+            Cursor(http.Request, false, null)), SnakeCase);
     }
 
     private static async Task<IResult> MetadataAsync(string identifier, HttpContext http, ProfileReader reader, CancellationToken ct = default)
@@ -384,6 +429,8 @@ internal static class ProfileApiEndpoints
     internal sealed record TraitsResponse(JsonObject Traits, CursorInfo Cursor);
 
     internal sealed record ListResponse<T>(IReadOnlyList<T> Data, CursorInfo Cursor);
+
+    internal sealed record SegmentItem(string Id, string Name, string Key, DateTime Since);
 
     internal sealed record ExternalId(string Id, string Type, string SourceId, string SourceName, DateTime CreatedAt, DateTime LastSeenAt, string FirstMessageId)
     {
