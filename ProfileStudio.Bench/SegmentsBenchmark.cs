@@ -38,13 +38,15 @@ internal static class SegmentsBenchmark
             GC.Collect();
             var before = GC.GetTotalMemory(forceFullCollection: true);
             var load = Stopwatch.StartNew();
-            await host.LoadAsync(CancellationToken.None);
+            var phases = new List<string>();
+            await host.LoadAsync(CancellationToken.None, (phase, took) => phases.Add($"{phase} {took.TotalSeconds:N1} s"));
             load.Stop();
             var after = GC.GetTotalMemory(forceFullCollection: true);
             var status = host.Status;
             Console.WriteLine($"  index load: {load.Elapsed.TotalSeconds:N1} s for {status.Profiles:N0} profiles / {status.Events:N0} events; " +
                               $"managed heap +{(after - before) / 1_048_576.0:N0} MB (index's own estimate {status.ApproximateBytes / 1_048_576.0:N0} MB); " +
                               $"process peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1_048_576.0:N0} MB");
+            Console.WriteLine($"    phases: {string.Join("; ", phases)}");
 
             var estimates = new List<double>();
             SegmentEstimate? estimate = null;
