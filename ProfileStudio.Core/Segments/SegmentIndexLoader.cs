@@ -294,7 +294,7 @@ public static class SegmentIndexLoader
         SourceId = reader.GetInt32(1),
         Key = reader.GetString(2),
         ValueJson = reader.IsDBNull(3) ? null : reader.GetString(3),
-        EventAt = DateTime.SpecifyKind(reader.GetDateTime(4), DateTimeKind.Utc),
+        EventAt = new DateTime(EventTicks(reader, 4), DateTimeKind.Utc),
         MessageId = reader.GetInt64(5),
     };
 
