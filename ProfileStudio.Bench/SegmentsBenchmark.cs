@@ -37,24 +37,30 @@ internal static class SegmentsBenchmark
 
             GC.Collect();
             var before = GC.GetTotalMemory(forceFullCollection: true);
+            var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var load = Stopwatch.StartNew();
-            await host.LoadAsync(CancellationToken.None);
+            var phases = new List<string>();
+            await host.LoadAsync(CancellationToken.None, (phase, took) => phases.Add($"{phase} {took.TotalSeconds:N1} s"));
             load.Stop();
             var after = GC.GetTotalMemory(forceFullCollection: true);
             var status = host.Status;
-            Console.WriteLine($"  index load: {load.Elapsed.TotalSeconds:N1} s for {status.Profiles:N0} profiles / {status.Events:N0} events; " +
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
+            Console.WriteLine($"  index load: {load.Elapsed.TotalSeconds:N1} s wall, {cpu.TotalSeconds:N1} s CPU (this process, all threads), for {status.Profiles:N0} profiles / {status.Events:N0} events; " +
                               $"managed heap +{(after - before) / 1_048_576.0:N0} MB (index's own estimate {status.ApproximateBytes / 1_048_576.0:N0} MB); " +
                               $"process peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1_048_576.0:N0} MB");
+            Console.WriteLine($"    phases: {string.Join("; ", phases)}");
 
             var estimates = new List<double>();
             SegmentEstimate? estimate = null;
+            var estimateCpu = Process.GetCurrentProcess().TotalProcessorTime;
             for (var run = 0; run < runs; run++)
             {
                 estimate = await estimator.EstimateAsync(rule, CancellationToken.None);
                 estimates.Add(estimate.Took.TotalMilliseconds);
             }
+            estimateCpu = Process.GetCurrentProcess().TotalProcessorTime - estimateCpu;
             Console.WriteLine($"  estimate (10 conditions, exact): {estimate!.Matching:N0} of {estimate.Total:N0} ({estimate.Share:P2}), answered by {estimate.Path}; " +
-                              $"runs {Runs(estimates)}; samples {string.Join(", ", estimate.SampleProfileIds.Take(5))}…");
+                              $"runs {Runs(estimates)}, CPU {estimateCpu.TotalMilliseconds / runs:N0} ms per run; samples {string.Join(", ", estimate.SampleProfileIds.Take(5))}…");
 
             var batches = new List<double>();
             IReadOnlyList<long> ids = [];

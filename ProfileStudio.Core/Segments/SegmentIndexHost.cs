@@ -74,7 +74,11 @@ public sealed class SegmentIndexHost(IDbContextFactory<ProfileStudioDbContext> d
     }
 
     /// <summary>(Re)loads every current profile from storage and swaps the new index in.</summary>
-    public async Task LoadAsync(CancellationToken ct)
+    public Task LoadAsync(CancellationToken ct) => LoadAsync(ct, null);
+
+    /// <inheritdoc cref="LoadAsync(CancellationToken)"/>
+    /// <param name="phases">Told each load phase's name and duration (the bench prints them).</param>
+    public async Task LoadAsync(CancellationToken ct, Action<string, TimeSpan>? phases)
     {
         await _writer.WaitAsync(ct);
         try
@@ -83,7 +87,7 @@ public sealed class SegmentIndexHost(IDbContextFactory<ProfileStudioDbContext> d
             SegmentIndex index;
             await using (var db = await dbFactory.CreateDbContextAsync(ct))
             {
-                index = await SegmentIndexLoader.LoadAllAsync(db, time.GetUtcNow().UtcDateTime, ct);
+                index = await SegmentIndexLoader.LoadAllAsync(db, time.GetUtcNow().UtcDateTime, ct, phases);
             }
             _lock.EnterWriteLock();
             try

@@ -139,6 +139,21 @@ public sealed class SegmentIndexPropertyTests : IDisposable
             .Label($"incremental:\n{incremental}from scratch:\n{scratch.Describe()}matching [{string.Join(",", matching)}] vs evaluator [{string.Join(",", expected)}]");
     });
 
+    [FsCheck.Xunit.Property(MaxTest = 2000)]
+    public Property LoaderAttributeValues_AnyFragments_AreTheEvaluatorsValues() => Prop.ForAll(
+        (from count in Gen.Choose(0, 8)
+         from rows in AttributeGen(1).ListOf(count)
+         select rows.DistinctBy(a => (a.SourceId, a.Key)).ToList()).ToArbitrary(),
+        rows =>
+        {
+            static string Show(Dictionary<string, System.Text.Json.JsonElement> values) =>
+                string.Join("; ", values.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => $"{v.Key}={v.Value.GetRawText()}"));
+            var fast = Show(SegmentIndexLoader.AttributeValues(rows));
+            var evaluator = Show(SegmentProfileFacts.AttributeValues(rows));
+            return (fast == evaluator).Label($"index loader [{fast}] vs evaluator [{evaluator}] for " +
+                string.Join(", ", rows.Select(a => $"s{a.SourceId} {a.Key}={a.ValueJson ?? "∅"} t{a.EventAt:mm} m{a.MessageId}")));
+        });
+
     [Fact]
     public async Task ApplyAsync_ARebuild_ReloadsEveryProfile()
     {

@@ -83,7 +83,7 @@ public sealed class SegmentPathsAgreePropertyTests : IDisposable
         _directory.Dispose();
     }
 
-    private static Gen<ProfileAttribute> AttributeGen(long profileId) =>
+    internal static Gen<ProfileAttribute> AttributeGen(long profileId) =>
         from source in Gen.Choose(1, 3)
         from key in Gen.Elements(Keys)
         from value in Gen.Elements(Values)
