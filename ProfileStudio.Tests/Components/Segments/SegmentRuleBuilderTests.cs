@@ -145,11 +145,11 @@ public sealed class SegmentRuleBuilderTests : StudioBunitContext
     }
 
     [Fact]
-    public void GroupKind_ChangedToAnyOf_ChangesTheRule()
+    public async Task GroupKind_ChangedToAnyOf_ChangesTheRule()
     {
         var cut = Builder(new SegmentRule(new GroupNode("root", GroupKind.AllOf, [Country(), Orders()])));
 
-        cut.InvokeAsync(() => cut.FindComponent<MudSelect<GroupKind>>().Instance.ValueChanged.InvokeAsync(GroupKind.AnyOf));
+        await cut.InvokeAsync(() => cut.FindComponent<MudSelect<GroupKind>>().Instance.ValueChanged.InvokeAsync(GroupKind.AnyOf));
 
         Assert.Equal(GroupKind.AnyOf, Root.Kind);
         Assert.StartsWith("People either whose country is France or who performed", cut.Find("[data-testid=segment-sentence]").TextContent);
@@ -174,13 +174,13 @@ public sealed class SegmentRuleBuilderTests : StudioBunitContext
     }
 
     [Fact]
-    public void TypeAndOperator_ShowTheValueEditorTheyRead()
+    public async Task TypeAndOperator_ShowTheValueEditorTheyRead()
     {
         var cut = Builder(new SegmentRule(new GroupNode("root", GroupKind.AllOf, [new AttributeCondition("c", "lifetime_value", new ValueTest(ValueTestType.Text, ValueOperator.Equals))])));
         Assert.NotNull(cut.Find("[data-testid=value-text]"));
 
-        cut.InvokeAsync(() => cut.FindComponent<MudSelect<ValueTestType>>().Instance.ValueChanged.InvokeAsync(ValueTestType.Number));
-        cut.InvokeAsync(() => cut.FindComponent<MudSelect<ValueOperator>>().Instance.ValueChanged.InvokeAsync(ValueOperator.Between));
+        await cut.InvokeAsync(() => cut.FindComponent<MudSelect<ValueTestType>>().Instance.ValueChanged.InvokeAsync(ValueTestType.Number));
+        await cut.InvokeAsync(() => cut.FindComponent<MudSelect<ValueOperator>>().Instance.ValueChanged.InvokeAsync(ValueOperator.Between));
         cut.Find("input[data-testid=value-number]").Input("100");
         cut.Find("input[data-testid=value-number-to]").Input("500");
 
@@ -188,8 +188,8 @@ public sealed class SegmentRuleBuilderTests : StudioBunitContext
             Assert.IsType<AttributeCondition>(Root.Children[0]).Test));
         Assert.Equal("People whose lifetime_value is between 100 and 500", cut.Find("[data-testid=segment-sentence]").TextContent);
 
-        cut.InvokeAsync(() => cut.FindComponent<MudSelect<ValueTestType>>().Instance.ValueChanged.InvokeAsync(ValueTestType.Date));
-        cut.InvokeAsync(() => cut.FindComponent<MudSelect<ValueOperator>>().Instance.ValueChanged.InvokeAsync(ValueOperator.WithinLastDays));
+        await cut.InvokeAsync(() => cut.FindComponent<MudSelect<ValueTestType>>().Instance.ValueChanged.InvokeAsync(ValueTestType.Date));
+        await cut.InvokeAsync(() => cut.FindComponent<MudSelect<ValueOperator>>().Instance.ValueChanged.InvokeAsync(ValueOperator.WithinLastDays));
 
         Assert.Equal(new ValueTest(ValueTestType.Date, ValueOperator.WithinLastDays) { Days = 30 }, Assert.IsType<AttributeCondition>(Root.Children[0]).Test);
         Assert.NotNull(cut.Find("[data-testid=value-days]"));
@@ -197,14 +197,18 @@ public sealed class SegmentRuleBuilderTests : StudioBunitContext
     }
 
     [Fact]
-    public void EventCondition_CountWindowPropertyAndAggregate_ChangeTheRule()
+    public async Task EventCondition_CountWindowPropertyAndAggregate_ChangeTheRule()
     {
         var cut = Builder(new SegmentRule(new GroupNode("root", GroupKind.AllOf, [new EventCondition("e", "Order Completed", true)])));
 
         cut.Find("input[data-testid=event-count-times]").Input("3");
-        cut.InvokeAsync(() => cut.FindComponent<MudSelect<EventConditionEditor.WindowChoice>>().Instance.ValueChanged.InvokeAsync(EventConditionEditor.WindowChoice.LastHours));
+        cut.WaitForAssertion(() => Assert.NotNull(Assert.IsType<EventCondition>(Root.Children[0]).Count));
+        await cut.InvokeAsync(() => cut.FindComponent<MudSelect<EventConditionEditor.WindowChoice>>().Instance.ValueChanged.InvokeAsync(EventConditionEditor.WindowChoice.LastHours));
+        cut.WaitForAssertion(() => Assert.NotNull(Assert.IsType<EventCondition>(Root.Children[0]).Window));
         cut.Find("[data-testid=event-add-aggregate]").Click();
+        cut.WaitForAssertion(() => Assert.NotNull(Assert.IsType<EventCondition>(Root.Children[0]).Aggregate));
         cut.Find("[data-testid=event-add-property]").Click();
+        cut.WaitForAssertion(() => Assert.Single(Assert.IsType<EventCondition>(Root.Children[0]).Properties));
 
         var e = Assert.IsType<EventCondition>(Root.Children[0]);
         Assert.Equal(new EventCount(CountOperator.AtLeast, 3), e.Count);
@@ -216,9 +220,13 @@ public sealed class SegmentRuleBuilderTests : StudioBunitContext
         Assert.Contains("Choose the property path.", problems);
         Assert.Contains("Choose the aggregated property path.", problems);
 
+        // One edit after the other, each seen by the next (as a person clicks).
         cut.Find("[data-testid=event-aggregate-remove]").Click();
+        cut.WaitForAssertion(() => Assert.Null(Assert.IsType<EventCondition>(Root.Children[0]).Aggregate));
         cut.Find("[data-testid=event-property-remove]").Click();
-        cut.InvokeAsync(() => cut.FindComponent<MudSelect<bool>>().Instance.ValueChanged.InvokeAsync(false));
+        cut.WaitForAssertion(() => Assert.Empty(Assert.IsType<EventCondition>(Root.Children[0]).Properties));
+        await cut.InvokeAsync(() => cut.FindComponent<MudSelect<bool>>().Instance.ValueChanged.InvokeAsync(false));
+        cut.WaitForAssertion(() => Assert.False(Assert.IsType<EventCondition>(Root.Children[0]).Performed));
 
         Assert.Equal("People who did not perform Order Completed at least 3 times in the last 24 hours", cut.Find("[data-testid=segment-sentence]").TextContent);
         Assert.Empty(cut.FindAll("[data-testid=node-problem]"));
