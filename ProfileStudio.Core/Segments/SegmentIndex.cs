@@ -512,33 +512,18 @@ internal sealed class EventMatcher : IndexMatcher
     private readonly long _from;
     private readonly long _to;
     private readonly bool[]? _propertiesPass;
-    private readonly ValueColumn? _aggregated;
+    private readonly double[]? _numbers;
 
-    private EventMatcher(EventCondition condition, EventColumn? column, long from, long to, bool[]? propertiesPass, ValueColumn? aggregated)
+    private EventMatcher(EventCondition condition, EventColumn? column, long from, long to, bool[]? propertiesPass, double[]? numbers)
     {
-        (_condition, _column, _from, _to, _propertiesPass, _aggregated) = (condition, column, from, to, propertiesPass, aggregated);
+        (_condition, _column, _from, _to, _propertiesPass, _numbers) = (condition, column, from, to, propertiesPass, numbers);
     }
 
     public static EventMatcher Of(EventCondition condition, EventColumn? column, DateTime now)
     {
         var (from, to) = SegmentEvaluator.WindowBounds(condition.Window, now);
-        bool[]? pass = null;
-        if (column is not null && condition.Properties.Count > 0)
-        {
-            var codes = column.PropertyTexts.Count;
-            pass = Enumerable.Repeat(true, codes).ToArray();
-            foreach (var property in condition.Properties)
-            {
-                var values = column.Property(property.Path);
-                var test = ValuePredicate.Of(property.Test, values, now);
-                for (var code = 0; code < codes; code++)
-                {
-                    pass[code] &= test.Passes(values.Kind(code), code < values.Length ? values.Payload(code) : 0);
-                }
-            }
-        }
-        var aggregated = column is not null && condition.Aggregate is { } aggregate ? column.Property(aggregate.Path) : null;
-        return new EventMatcher(condition, column, from?.Ticks ?? long.MinValue, to?.Ticks ?? long.MaxValue, pass, aggregated);
+        var (pass, numbers) = column?.Prepare(condition, now) ?? (null, null);
+        return new EventMatcher(condition, column, from?.Ticks ?? long.MinValue, to?.Ticks ?? long.MaxValue, pass, numbers);
     }
 
     public override bool Holds(int ordinal)
@@ -576,9 +561,9 @@ internal sealed class EventMatcher : IndexMatcher
                 continue;
             }
             count++;
-            if (_aggregated is not null && _aggregated.Kind(code) == IndexedKind.Number)
+            if (_numbers is not null && !double.IsNaN(_numbers[code]))
             {
-                var x = _aggregated.NumberAt(code);
+                var x = _numbers[code];
                 numbers++;
                 sum += x;
                 min = Math.Min(min, x);

@@ -310,6 +310,44 @@ internal sealed class EventColumn
         }
     }
 
+    /// <summary>
+    /// For one event condition at "now", per properties code: whether every property test passes (null: no tests) and
+    /// the aggregated property as a number (NaN: not a number; null: no aggregate). Built under the extraction lock,
+    /// so concurrent estimates never read a property column while another one extends it.
+    /// </summary>
+    public (bool[]? Pass, double[]? Numbers) Prepare(EventCondition condition, DateTime now)
+    {
+        lock (_extracting)
+        {
+            var codes = PropertyTexts.Count;
+            bool[]? pass = null;
+            if (condition.Properties.Count > 0)
+            {
+                pass = Enumerable.Repeat(true, codes).ToArray();
+                foreach (var property in condition.Properties)
+                {
+                    var values = Property(property.Path);
+                    var test = ValuePredicate.Of(property.Test, values, now);
+                    for (var code = 0; code < codes; code++)
+                    {
+                        pass[code] &= test.Passes(values.Kind(code), code < values.Length ? values.Payload(code) : 0);
+                    }
+                }
+            }
+            double[]? numbers = null;
+            if (condition.Aggregate is { } aggregate)
+            {
+                var values = Property(aggregate.Path);
+                numbers = new double[codes];
+                for (var code = 0; code < codes; code++)
+                {
+                    numbers[code] = values.Kind(code) == IndexedKind.Number ? values.NumberAt(code) : double.NaN;
+                }
+            }
+            return (pass, numbers);
+        }
+    }
+
     private readonly Dictionary<string, int> _extracted = new(StringComparer.Ordinal);
 
     private int ExtractedCount(string path) => _extracted.GetValueOrDefault(path);
