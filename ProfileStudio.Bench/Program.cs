@@ -20,7 +20,11 @@ return name switch
     "feed" => await FeedBenchmark.RunAsync(Option("--seconds", 60), Option("--rate", 5_000)),
     "lookup" => await LookupBenchmark.RunAsync(Option("--profiles", 1_000_000), Option("--events", 10_000_000), Option("--seconds", 60), Option("--clients", 16)),
     "febrl" => FebrlBenchmark.Run(),
+<<<<<<< HEAD
     "dashboard" => await DashboardBenchmark.RunAsync(Option("--profiles", 1_000_000), TextOption("--keep")),
+=======
+    "segments" => await SegmentsBenchmark.RunAsync(Option("--profiles", 1_000_000), TextOption("--keep"), Option("--runs", 5), args.Contains("--sql")),
+>>>>>>> segui
     "segments-sql" => await SegmentsSqlBenchmark.RunAsync(Option("--profiles", 100_000), TextOption("--keep"), args.Contains("--memory"), args.Contains("--conditions")),
     _ => Usage(),
 };
@@ -56,9 +60,16 @@ static int Usage()
                    N profiles / 10N events bulk-loaded into SQLite, a 10-condition segment counted by the SQL path:
                    ms per count and the query plan (--conditions: each condition alone; --keep DIR reuses / keeps the database);
                    --memory also times the in-memory prototype (all facts loaded, SegmentEvaluator.Matches)
+<<<<<<< HEAD
           dashboard [--profiles 1000000] [--keep DIR]
                    N profiles with identities, computed values, segments, insights and a year of source counts bulk-loaded:
                    a full snapshot refresh (s), the page's data load (ms), and small write transactions' wait during a refresh
+=======
+          segments [--profiles 1000000] [--keep DIR] [--runs 5] [--sql]
+                   the same store as segments-sql; the in-memory segment index loaded (seconds, memory), the 10-condition
+                   segment estimated and batch-evaluated through SegmentEstimator (ms per run), each condition alone, a
+                   5,000-profile change-feed batch applied; --sql also counts with the SQL path and checks they agree
+>>>>>>> segui
           febrl    identity-resolution precision and recall on ../shared/data/febrl (deterministic rules)
         """);
     return 2;

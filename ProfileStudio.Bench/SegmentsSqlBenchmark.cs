@@ -15,7 +15,7 @@ namespace ProfileStudio.Bench;
 /// </summary>
 internal static class SegmentsSqlBenchmark
 {
-    private static readonly DateTime Now = new(2026, 3, 1, 12, 0, 0, DateTimeKind.Utc);
+    internal static readonly DateTime Now = new(2026, 3, 1, 12, 0, 0, DateTimeKind.Utc);
     private static readonly string[] Countries = ["France", "Germany", "Spain", "Italy", "United Kingdom", "Portugal", "Poland", "Netherlands"];
     private static readonly string[] Plans = ["free", "pro", "team", "enterprise"];
 
@@ -31,20 +31,7 @@ internal static class SegmentsSqlBenchmark
         Console.WriteLine($"segments-sql: {profiles:N0} profiles, {profiles * 10L:N0} events; {Environment.ProcessorCount} cores (shared); SQLite {SqliteVersion()}; database {file}");
         try
         {
-            if (!File.Exists(file))
-            {
-                await using (var db = new ProfileStudioDbContext(new DbContextOptionsBuilder<ProfileStudioDbContext>().UseSqlite(SqliteDatabase.ConnectionString(directory)).Options))
-                {
-                    await db.Database.MigrateAsync();
-                }
-                var load = Stopwatch.StartNew();
-                Seed(directory, profiles);
-                Console.WriteLine($"  loaded in {load.Elapsed.TotalSeconds:N0} s ({new FileInfo(file).Length / 1_048_576.0:N0} MB)");
-            }
-            else
-            {
-                Console.WriteLine("  reusing the database already there");
-            }
+            await EnsureSeededAsync(directory, profiles);
 
             await using var connection = new SqliteConnection(SqliteDatabase.ConnectionString(directory));
             await connection.OpenAsync();
@@ -93,6 +80,24 @@ internal static class SegmentsSqlBenchmark
                 Directory.Delete(directory, recursive: true);
             }
         }
+    }
+
+    /// <summary>Migrates and bulk-loads the database in <paramref name="directory"/> unless it is there already.</summary>
+    internal static async Task EnsureSeededAsync(string directory, int profiles)
+    {
+        var file = Path.Combine(directory, SqliteDatabase.FileName);
+        if (File.Exists(file))
+        {
+            Console.WriteLine("  reusing the database already there");
+            return;
+        }
+        await using (var db = new ProfileStudioDbContext(new DbContextOptionsBuilder<ProfileStudioDbContext>().UseSqlite(SqliteDatabase.ConnectionString(directory)).Options))
+        {
+            await db.Database.MigrateAsync();
+        }
+        var load = Stopwatch.StartNew();
+        Seed(directory, profiles);
+        Console.WriteLine($"  loaded in {load.Elapsed.TotalSeconds:N0} s ({new FileInfo(file).Length / 1_048_576.0:N0} MB)");
     }
 
     internal static SegmentRule Rule() => new(new GroupNode("root", GroupKind.AllOf,
@@ -196,7 +201,7 @@ internal static class SegmentsSqlBenchmark
         Exec(db, "ANALYZE");
     }
 
-    private static string SqliteVersion()
+    internal static string SqliteVersion()
     {
         using var connection = new SqliteConnection("Data Source=:memory:");
         connection.Open();

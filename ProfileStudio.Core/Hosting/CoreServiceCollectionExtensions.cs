@@ -92,6 +92,12 @@ public static class CoreServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<ComputedAttributes.ComputedAttributeBackfillJob>());
         services.AddSingleton<ComputedAttributes.ComputedAttributeExpiryJob>();
         services.AddHostedService(sp => sp.GetRequiredService<ComputedAttributes.ComputedAttributeExpiryJob>());
+        // Segments' all-profiles path. Segment storage replaces the membership source (until then: every segment empty).
+        services.TryAddSingleton<Segments.ISegmentMembershipSource, Segments.NoSegmentMembershipsYet>();
+        services.AddSingleton<Segments.SegmentIndexHost>();
+        services.AddSingleton<ChangeFeed.IChangeFeedConsumer, Segments.SegmentIndexConsumer>();
+        services.AddHostedService<Segments.SegmentIndexLoading>();
+        services.AddSingleton<Segments.SegmentEstimator>();
         services.AddSingleton<ProfileEraser>();
         services.AddOptions<UnificationOptions>().Bind(configuration.GetSection(UnificationOptions.Section));
         services.AddHostedService<UnificationWorker>();

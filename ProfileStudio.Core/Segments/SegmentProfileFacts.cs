@@ -47,18 +47,27 @@ public sealed record SegmentProfileFacts(
         IEnumerable<long>? segments = null,
         IReadOnlyDictionary<string, JsonElement>? computed = null)
     {
+        return new SegmentProfileFacts(
+            profileId,
+            AttributeValues(attributes, computed),
+            events.Select(e => new SegmentEventFact(e.Name, DateTime.SpecifyKind(e.EventAt, DateTimeKind.Utc), Properties(e.PropertiesJson))).ToList(),
+            identities.GroupBy(i => i.Namespace, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => (IReadOnlyList<string>)g.Select(i => i.Value).ToList(), StringComparer.Ordinal),
+            (segments ?? []).ToHashSet());
+    }
+
+    /// <summary>
+    /// The present attribute values of one profile under <see cref="AttributeRule"/>, computed values as extra keys
+    /// (a computed value replaces a stored key of the same name): what every all-profiles path reads.
+    /// </summary>
+    public static Dictionary<string, JsonElement> AttributeValues(IEnumerable<ProfileAttribute> attributes, IReadOnlyDictionary<string, JsonElement>? computed = null)
+    {
         var values = new Dictionary<string, JsonElement>(Evaluator.Evaluate(attributes).Values, StringComparer.Ordinal);
         foreach (var (key, value) in computed ?? new Dictionary<string, JsonElement>())
         {
             values[key] = value;
         }
-        return new SegmentProfileFacts(
-            profileId,
-            values,
-            events.Select(e => new SegmentEventFact(e.Name, DateTime.SpecifyKind(e.EventAt, DateTimeKind.Utc), Properties(e.PropertiesJson))).ToList(),
-            identities.GroupBy(i => i.Namespace, StringComparer.Ordinal)
-                .ToDictionary(g => g.Key, g => (IReadOnlyList<string>)g.Select(i => i.Value).ToList(), StringComparer.Ordinal),
-            (segments ?? []).ToHashSet());
+        return values;
     }
 
     private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement.Clone();

@@ -77,7 +77,7 @@ public static class SegmentValues
         }
     }
 
-    private static bool PassesText(ValueTest test, string text) => test.Operator switch
+    internal static bool PassesText(ValueTest test, string text) => test.Operator switch
     {
         ValueOperator.Equals => string.Equals(text, test.Text, StringComparison.Ordinal),
         ValueOperator.NotEquals => test.Text is not null && !string.Equals(text, test.Text, StringComparison.Ordinal),
@@ -108,7 +108,7 @@ public static class SegmentValues
         };
     }
 
-    private static bool PassesDate(ValueTest test, long value, DateTime now)
+    internal static bool PassesDate(ValueTest test, long value, DateTime now)
     {
         var (low, high) = DateBounds(test, now);
         return (low is null || value >= low) && (high is null || value <= high);

@@ -50,6 +50,8 @@ public sealed class StudioServer : WebApplicationFactory<Program>
         builder.UseSetting("ProfileStudio:Bootstrap:AdminEmail", AdminEmail);
         // POST /api/testing/clock/advance?hours=N (Admin): stories that watch windows move the app's clock; it only moves when asked.
         builder.UseSetting("ProfileStudio:Testing:ClockControl", "true");
+        // Time windows are re-checked every second (not every minute), so a story sees people leave soon after the clock moves.
+        builder.UseSetting("ProfileStudio:Segments:ClockCheckSeconds", "1");
         builder.UseSetting("ProfileStudio:Bootstrap:AdminPassword", AdminPassword);
         // The app's own log is noise in test output; warnings and errors still show.
         builder.UseSetting("Logging:LogLevel:Default", "Warning");

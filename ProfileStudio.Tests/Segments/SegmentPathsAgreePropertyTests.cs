@@ -83,7 +83,7 @@ public sealed class SegmentPathsAgreePropertyTests : IDisposable
         _directory.Dispose();
     }
 
-    private static Gen<ProfileAttribute> AttributeGen(long profileId) =>
+    internal static Gen<ProfileAttribute> AttributeGen(long profileId) =>
         from source in Gen.Choose(1, 3)
         from key in Gen.Elements(Keys)
         from value in Gen.Elements(Values)
@@ -101,7 +101,7 @@ public sealed class SegmentPathsAgreePropertyTests : IDisposable
         from properties in Gen.Elements(Properties)
         select new ProfileEvent { ProfileId = profileId, Name = name, Type = "track", EventAt = Now + offset, PropertiesJson = properties, SourceId = 1 };
 
-    private static Gen<StoredProfile> ProfileGen(long id) =>
+    internal static Gen<StoredProfile> ProfileGen(long id) =>
         from merged in Gen.Elements(true, false, false, false, false, false)
         from attributeCount in Gen.Choose(0, 7)
         from attributes in AttributeGen(id).ListOf(attributeCount)
@@ -169,7 +169,7 @@ public sealed class SegmentPathsAgreePropertyTests : IDisposable
             from isIn in Gen.Elements(true, false)
             select (SegmentNode)new SegmentCondition($"n{id}", segment, isIn));
 
-    private static Gen<SegmentNode> NodeGen(int depth, int id) =>
+    internal static Gen<SegmentNode> NodeGen(int depth, int id) =>
         depth == 0
             ? LeafGen(id)
             : Gen.OneOf(
@@ -198,19 +198,19 @@ public sealed class SegmentPathsAgreePropertyTests : IDisposable
         }
     }
 
-    private static Arbitrary<Case> Cases =>
+    internal static Arbitrary<Case> Cases =>
         (from profileCount in Gen.Choose(1, 6)
          from profiles in ProfileGen(0).ListOf(profileCount)
          from root in NodeGen(3, 0)
          select new Case(profiles.Select((p, i) => WithId(p, i + 1)).ToList(), new SegmentRule(Renumber(root)))).ToArbitrary();
 
-    private static SegmentNode Renumber(SegmentNode root)
+    internal static SegmentNode Renumber(SegmentNode root)
     {
         var next = 0;
         return Renumber(root, ref next);
     }
 
-    private static StoredProfile WithId(StoredProfile p, long id)
+    internal static StoredProfile WithId(StoredProfile p, long id)
     {
         foreach (var a in p.Attributes)
         {
@@ -261,9 +261,12 @@ public sealed class SegmentPathsAgreePropertyTests : IDisposable
         SegmentProfileFacts.FromStored(p.Id, p.Attributes, p.Events,
             p.Namespaces.Select(ns => new IdentityRecord { Namespace = ns, Value = $"{ns}-{p.Id}", ProfileId = p.Id }), p.Segments);
 
-    private void Store(IReadOnlyList<StoredProfile> profiles)
+    private void Store(IReadOnlyList<StoredProfile> profiles) => Store(_connection, profiles);
+
+    /// <summary>Replaces every profile's rows in the database with these (and the memberships temp table on this connection).</summary>
+    internal static void Store(SqliteConnection connection, IReadOnlyList<StoredProfile> profiles)
     {
-        using var transaction = _connection.BeginTransaction();
+        using var transaction = connection.BeginTransaction();
         Execute(transaction, "DELETE FROM ProfileAttributes; DELETE FROM ProfileEvents; DELETE FROM Identities; DELETE FROM Profiles;");
         foreach (var p in profiles)
         {
@@ -286,12 +289,12 @@ public sealed class SegmentPathsAgreePropertyTests : IDisposable
             }
         }
         transaction.Commit();
-        SegmentSql.LoadMembershipsAsync(_connection, profiles.SelectMany(p => p.Segments.Select(s => (s, p.Id)))).GetAwaiter().GetResult();
+        SegmentSql.LoadMembershipsAsync(connection, profiles.SelectMany(p => p.Segments.Select(s => (s, p.Id)))).GetAwaiter().GetResult();
     }
 
-    private void Execute(SqliteTransaction transaction, string sql, params (string Name, object Value)[] parameters)
+    private static void Execute(SqliteTransaction transaction, string sql, params (string Name, object Value)[] parameters)
     {
-        using var command = _connection.CreateCommand();
+        using var command = transaction.Connection!.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = sql;
         foreach (var (name, value) in parameters)

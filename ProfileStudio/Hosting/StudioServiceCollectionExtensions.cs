@@ -6,6 +6,7 @@ using ProfileStudio.Components;
 using ProfileStudio.Ingestion;
 using ProfileStudio.Profiles;
 using ProfileStudio.Security;
+using ProfileStudio.Segments;
 using ProfileStudio.Core.Storage;
 
 namespace ProfileStudio.Hosting;
@@ -23,6 +24,9 @@ internal static class StudioServiceCollectionExtensions
         services.AddExceptionHandler<ApiExceptionHandler>();
         services.AddStudioMetrics();
         services.AddScoped<Components.Data.Sources.RevealedWriteKeys>();
+        // The studio's segment reads: the profile page's "why" and the members export.
+        services.AddSingleton<Core.Segments.SegmentExplainer>();
+        services.AddSingleton<Core.Segments.SegmentMemberExport>();
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database");
         services.AddDataProtectionKeys();
         return services;
@@ -67,6 +71,7 @@ internal static class StudioServiceCollectionExtensions
         app.MapFileBatchApi();
         app.MapApiTokenApi();
         app.MapProfileApi();
+        app.MapSegmentExport();
         app.MapApiDocument();
         app.MapStudioMetrics();
         app.MapTestClock(app.Configuration);

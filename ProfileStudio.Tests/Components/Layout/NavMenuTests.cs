@@ -31,7 +31,11 @@ public sealed class NavMenuTests : StudioBunitContext
 
         var cut = Render<NavMenu>();
 
+<<<<<<< HEAD
         Assert.Equal([("/", "Dashboard"), ("/profiles", "Explorer"), ("/profiles/merge-policies", "Merge policies"), ("/profiles/computed-attributes", "Computed attributes"), ("/data/schema", "Schema"), ("/api-reference", "API reference")], Links(cut));
+=======
+        Assert.Equal([("/", "Home"), ("/profiles", "Explorer"), ("/profiles/merge-policies", "Merge policies"), ("/profiles/computed-attributes", "Computed attributes"), ("/profiles/segments", "Segments"), ("/data/schema", "Schema"), ("/api-reference", "API reference")], Links(cut));
+>>>>>>> segui
     }
 
     [Fact]
@@ -41,7 +45,11 @@ public sealed class NavMenuTests : StudioBunitContext
 
         var cut = Render<NavMenu>();
 
+<<<<<<< HEAD
         Assert.Equal([("/", "Dashboard"), ("/profiles", "Explorer"), ("/profiles/merge-policies", "Merge policies"), ("/profiles/computed-attributes", "Computed attributes"), ("/data/schema", "Schema"), ("/identity/insights", "Insights"), ("/identity/simulator", "Simulator"), ("/api-reference", "API reference")], Links(cut));
+=======
+        Assert.Equal([("/", "Home"), ("/profiles", "Explorer"), ("/profiles/merge-policies", "Merge policies"), ("/profiles/computed-attributes", "Computed attributes"), ("/profiles/segments", "Segments"), ("/data/schema", "Schema"), ("/identity/insights", "Insights"), ("/identity/simulator", "Simulator"), ("/api-reference", "API reference")], Links(cut));
+>>>>>>> segui
         Assert.Single(cut.FindAll("[data-testid=nav-group-Data]")); // Data › Schema only
         Assert.Empty(cut.FindAll("[data-testid=nav-group-Admin]"));
     }

@@ -43,6 +43,8 @@ public static class NavCatalog
             "How conflicting values from different sources combine: most recent wins, or an ordered list of sources, with per-attribute overrides."),
         new("Profiles", "Computed attributes", MudBlazor.Icons.Material.Filled.Functions, typeof(Profiles.Computed.ComputedAttributesPage),
             "Traits computed from behaviour (count, sum, average, most frequent… of events over a window) or by a formula over other attributes, live on every profile."),
+        new("Profiles", "Segments", MudBlazor.Icons.Material.Filled.Groups, typeof(Segments.SegmentsPage),
+            "Audiences by a rule over attributes, events, identities and other segments, built visually with a live count; members kept current, each with the reason they are in."),
         new("Identity", "Insights", MudBlazor.Icons.Material.Filled.Insights, typeof(Identity.InsightsPage),
             "Every merge, refused merge, blocked value and moved device, with the message that caused it."),
         new("Identity", "Simulator", MudBlazor.Icons.Material.Filled.Science, typeof(Identity.Simulator.SimulatorPage),

@@ -32,10 +32,10 @@ public sealed partial class ProfilePage : IDisposable
 
     [Parameter] public long Id { get; set; }
 
-    /// <summary>The tab to open with (attributes, computed, identities, timeline, compare), so links can point at one.</summary>
+    /// <summary>The tab to open with (attributes, computed, segments, identities, timeline, compare), so links can point at one.</summary>
     [SupplyParameterFromQuery(Name = "tab")] public string? InitialTab { get; set; }
 
-    private static readonly string[] TabNames = ["attributes", "computed", "identities", "timeline", "compare"];
+    private static readonly string[] TabNames = ["attributes", "computed", "segments", "identities", "timeline", "compare"];
 
     [Inject] private ProfileExplorerReader Reader { get; set; } = default!;
     [Inject] private ProfileReader Profiles { get; set; } = default!;

@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using ProfileStudio.Core.Storage;
+
+namespace ProfileStudio.Core.Segments;
+
+/// <summary>
+/// Runs a rule over all current profiles, exactly (no sampling): the builder's live estimate, the "what
+/// would change" preview when editing an active segment, and batch evaluation's matching ids. Answers from
+/// the in-memory <see cref="SegmentIndex"/> once it is loaded, from the SQL path (<see cref="SegmentSql"/>)
+/// until then; each answer says which. Memberships for "is in segment X" come from
+/// <see cref="ISegmentMembershipSource"/>.
+/// </summary>
+public sealed class SegmentEstimator(
+    SegmentIndexHost index,
+    IDbContextFactory<ProfileStudioDbContext> dbFactory,
+    ISegmentMembershipSource memberships,
+    TimeProvider time)
+{
+    /// <summary>How many sample ids an estimate carries.</summary>
+    public const int SampleSize = 20;
+
+    /// <summary>The exact number of current profiles matching, of all current profiles, with <see cref="SampleSize"/> sample ids.</summary>
+    public async Task<SegmentEstimate> EstimateAsync(SegmentRule rule, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        var clock = Stopwatch.StartNew();
+        var now = time.GetUtcNow().UtcDateTime;
+        var segments = await MembershipsOfAsync(rule, ct);
+        var fromIndex = await Task.Run(() => index.TryRead(i =>
+        {
+            var (matching, samples) = i.Estimate(rule, now, segments, SampleSize, ct);
+            return new SegmentEstimate(matching, i.Count, samples, now, TimeSpan.Zero) { Path = SegmentEstimatePath.Index };
+        }, out var estimate) ? estimate : null, ct);
+        if (fromIndex is not null)
+        {
+            return fromIndex with { Took = clock.Elapsed };
+        }
+        var (ids, total) = await SqlMatchingAsync(rule, now, segments, withTotal: true, ct);
+        return new SegmentEstimate(ids.Count, total, ids.Take(SampleSize).ToList(), now, clock.Elapsed) { Path = SegmentEstimatePath.Sql };
+    }
+
+    /// <summary>
+    /// How many people would join and how many of <paramref name="currentMembers"/> would leave if the segment's
+    /// rule became <paramref name="rule"/>, with samples of each.
+    /// </summary>
+    public async Task<SegmentChangeEstimate> EstimateChangeAsync(SegmentRule rule, IReadOnlySet<long> currentMembers, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        ArgumentNullException.ThrowIfNull(currentMembers);
+        var clock = Stopwatch.StartNew();
+        var now = time.GetUtcNow().UtcDateTime;
+        var (ids, path) = await MatchingAsync(rule, now, ct);
+        return Change(ids, currentMembers) with { Path = path, ComputedAt = now, Took = clock.Elapsed };
+    }
+
+    /// <summary>Every current profile matching the rule now, in ascending id order (batch evaluation).</summary>
+    public async Task<IReadOnlyList<long>> MatchingIdsAsync(SegmentRule rule, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        var (ids, _) = await MatchingAsync(rule, time.GetUtcNow().UtcDateTime, ct);
+        return ids;
+    }
+
+    /// <summary>Every matching id, ascending, from the index when it is loaded, else from SQL.</summary>
+    private async Task<(List<long> Ids, SegmentEstimatePath Path)> MatchingAsync(SegmentRule rule, DateTime now, CancellationToken ct)
+    {
+        var segments = await MembershipsOfAsync(rule, ct);
+        var fromIndex = await Task.Run(() => index.TryRead(i => i.MatchingIds(rule, now, segments, ct), out var ids) ? ids : null, ct);
+        if (fromIndex is not null)
+        {
+            return (fromIndex, SegmentEstimatePath.Index);
+        }
+        var (sql, _) = await SqlMatchingAsync(rule, now, segments, withTotal: false, ct);
+        return (sql, SegmentEstimatePath.Sql);
+    }
+
+    /// <summary>Joining = matching and not a member; leaving = a member that does not match (ids ascending).</summary>
+    internal static SegmentChangeEstimate Change(IReadOnlyList<long> matching, IReadOnlySet<long> currentMembers)
+    {
+        var matchingSet = matching as IReadOnlySet<long> ?? matching.ToHashSet();
+        var joining = matching.Where(id => !currentMembers.Contains(id)).ToList();
+        var leaving = currentMembers.Where(id => !matchingSet.Contains(id)).Order().ToList();
+        return new SegmentChangeEstimate(joining.Count, leaving.Count, joining.Take(SampleSize).ToList(), leaving.Take(SampleSize).ToList());
+    }
+
+    /// <summary>The memberships of every segment the rule refers to, by segment id.</summary>
+    internal async Task<IReadOnlyDictionary<long, IReadOnlySet<long>>> MembershipsOfAsync(SegmentRule rule, CancellationToken ct)
+    {
+        var result = new Dictionary<long, IReadOnlySet<long>>();
+        foreach (var segmentId in SegmentDependencies.Of(rule).SegmentIds)
+        {
+            result[segmentId] = await memberships.MembersAsync(segmentId, ct);
+        }
+        return result;
+    }
+
+    private async Task<(List<long> Ids, long Total)> SqlMatchingAsync(
+        SegmentRule rule, DateTime now, IReadOnlyDictionary<long, IReadOnlySet<long>> segments, bool withTotal, CancellationToken ct)
+    {
+        string connectionString;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            connectionString = db.Database.GetConnectionString()!;
+        }
+        await using var connection = new SqliteConnection(connectionString);
+        await connection.OpenAsync(ct);
+        if (segments.Count > 0)
+        {
+            await SegmentSql.LoadMembershipsAsync(connection, segments.SelectMany(s => s.Value.Select(p => (s.Key, p))), ct);
+        }
+        var ids = await SegmentSql.ProfileIdsAsync(connection, rule, now, cancellationToken: ct);
+        long total = 0;
+        if (withTotal)
+        {
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT count(*) FROM Profiles WHERE MergedIntoId IS NULL";
+            total = Convert.ToInt64(await command.ExecuteScalarAsync(ct), CultureInfo.InvariantCulture);
+        }
+        return (ids, total);
+    }
+}

@@ -1,0 +1,291 @@
+using Bunit;
+using Bunit.TestDoubles;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor;
+using ProfileStudio.Accounts;
+using ProfileStudio.Components.Segments;
+using ProfileStudio.Core.Accounts;
+using ProfileStudio.Core.Auditing;
+using ProfileStudio.Core.ComputedAttributes;
+using ProfileStudio.Core.Identity;
+using ProfileStudio.Core.Profiles;
+using ProfileStudio.Core.Schema;
+using ProfileStudio.Core.Segments;
+using ProfileStudio.Core.Unification;
+using ProfileStudio.Tests.Profiles;
+using ProfileStudio.Tests.Support;
+
+namespace ProfileStudio.Tests.Components.Segments;
+
+/// <summary>The segment list, editor with live estimate, segment page and the profile's Segments tab, on the real Core services (SQLite in a temp folder).</summary>
+public sealed class SegmentPagesTests : StudioBunitContext
+{
+    private static readonly AuditActor Actor = new("u1", "mara@example.com");
+    private readonly StudioServices _studio;
+
+    public SegmentPagesTests()
+    {
+        _studio = StudioServices.Create(withAccounts: false);
+        Services.AddSingleton(TimeProvider.System);
+        foreach (var type in new[]
+                 {
+                     typeof(SegmentStore), typeof(SegmentEstimator), typeof(ISegmentMembershipSource), typeof(IdentityRulesStore), typeof(SchemaCatalog),
+                     typeof(ProfileExplorerReader), typeof(UnificationNotifications), typeof(ComputedAttributeReader),
+                 })
+        {
+            Services.AddSingleton(type, _studio.Services.GetRequiredService(type));
+        }
+        Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<SegmentExplainer>(_studio.Services));
+        Services.AddScoped<CurrentActor>();
+        Render<MudPopoverProvider>();
+    }
+
+    private SegmentStore Store => _studio.Services.GetRequiredService<SegmentStore>();
+
+    protected override async ValueTask DisposeAsyncCore()
+    {
+        await base.DisposeAsyncCore();
+        await _studio.DisposeAsync();
+    }
+
+    /// <summary>Migrates; three profiles: 1 and 2 have an email, 3 only a user id; 1 lives in France.</summary>
+    private async Task ArrangeAsync(string role)
+    {
+        await _studio.CreateMigrator().StartAsync(CancellationToken.None); // no background jobs: memberships are exactly those written here
+        var seed = new ProfileStoreSeed(_studio.Services);
+        var crm = await seed.SourceAsync("CRM");
+        var m = await seed.MessageAsync(crm, new { type = "identify" }, ProfileStoreSeed.T0);
+        foreach (var id in new long[] { 1, 2, 3 })
+        {
+            await seed.ProfileAsync(id, m, m);
+            await seed.IdentityAsync(id, "user_id", $"u-{id}", crm, m, m);
+        }
+        await seed.IdentityAsync(1, "email", "ada@example.com", crm, m, m);
+        await seed.IdentityAsync(2, "email", "bob@example.com", crm, m, m);
+        await seed.AttributeAsync(1, crm, "country", "\"France\"", ProfileStoreSeed.T0, m);
+        await seed.AttributeAsync(2, crm, "country", "\"Spain\"", ProfileStoreSeed.T0, m);
+        SignIn("someone@example.com", role);
+    }
+
+    private static SegmentRule Rule(params SegmentNode[] children) => new(new GroupNode("root", GroupKind.AllOf, children));
+
+    private static readonly SegmentRule HasEmail = Rule(new IdentityCondition("has-email", "email", true));
+    private static readonly SegmentRule InFrance = Rule(new AttributeCondition("country", "country", new ValueTest(ValueTestType.Text, ValueOperator.Equals) { Text = "France" }));
+
+    private async Task<Segment> SegmentAsync(string name, SegmentRule rule, params long[] members)
+    {
+        var created = await Store.CreateAsync(Actor, new SegmentDraft(name, $"{name} for tests", SegmentRuleJson.Serialize(rule)));
+        Assert.True(created.Succeeded, string.Join("; ", created.Problems));
+        if (members.Length > 0)
+        {
+            Assert.True((await Store.ActivateAsync(Actor, created.Segment!.Id)).Succeeded);
+            // Memberships through the one write path (history, counts, daily sizes), as an evaluation would write them.
+            await _studio.Services.GetRequiredService<SegmentMembershipWriter>().ApplyAsync(
+                members.Select(p => new SegmentOutcome(created.Segment.Id, p, true, null)).ToList(), [], DateTime.UtcNow);
+        }
+        return (await Store.GetAsync(created.Segment!.Id))!.Segment;
+    }
+
+    [Fact]
+    public async Task List_NoSegmentsAsMarketer_SaysWhatToDoAndOffersNew()
+    {
+        await ArrangeAsync(Roles.Marketer);
+
+        var page = Render<SegmentsPage>();
+
+        page.WaitForAssertion(() => Assert.Contains("No segments yet", page.Find("[data-testid=segments-empty]").TextContent));
+        Assert.Equal("/profiles/segments/new", page.Find("[data-testid=new-segment-empty]").GetAttribute("href"));
+        Assert.Empty(page.FindAll("[data-testid=segments-read-only]"));
+    }
+
+    [Fact]
+    public async Task List_AsSupport_IsReadOnly_ShowsSizeAndRecentChanges_AndFilters()
+    {
+        await ArrangeAsync(Roles.Support);
+        await SegmentAsync("Has email", HasEmail, 1, 2);
+        await SegmentAsync("In France", InFrance);
+
+        var page = Render<SegmentsPage>();
+
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=segment-row-name]").Count));
+        Assert.NotNull(page.Find("[data-testid=segments-read-only]"));
+        Assert.Empty(page.FindAll("[data-testid=new-segment]"));
+        var rows = page.FindAll("tbody tr");
+        Assert.Contains("Has email", rows[0].TextContent);
+        Assert.Equal("2", rows[0].QuerySelector("[data-testid=segment-row-size]")!.TextContent.Trim());
+        Assert.Contains("+2", rows[0].QuerySelector("[data-testid=segment-row-recent]")!.TextContent);
+        Assert.Equal("active", rows[0].QuerySelector("[data-testid=segment-status]")!.TextContent);
+        Assert.Equal("draft", rows[1].QuerySelector("[data-testid=segment-status]")!.TextContent);
+
+        page.Find("input[data-testid=segments-search]").Input("fran");
+
+        page.WaitForAssertion(() => Assert.Equal("In France", Assert.Single(page.FindAll("[data-testid=segment-row-name] strong")).TextContent));
+    }
+
+    [Fact]
+    public async Task Editor_BuildingARule_ShowsTheExactLiveEstimateWithSampleLinks()
+    {
+        await ArrangeAsync(Roles.Marketer);
+        var page = Render<SegmentEditorPage>();
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=estimate-invalid]"))); // an empty group is not counted
+
+        page.Find("[data-testid=add-identity]").Click();
+        await page.InvokeAsync(() => page.FindComponent<MudSelect<string>>().Instance.ValueChanged.InvokeAsync("email"));
+
+        page.WaitForAssertion(() => Assert.Equal("2", page.Find("[data-testid=estimate-matching]").GetAttribute("data-count")), TimeSpan.FromSeconds(10));
+        Assert.StartsWith("66.7%", page.Find("[data-testid=estimate-share]").TextContent.Trim().Replace(" ", ""));
+        Assert.Contains("of 3 profiles", page.Find("[data-testid=estimate-share]").TextContent);
+        page.WaitForAssertion(() => Assert.Equal(["/profiles/1", "/profiles/2"], page.FindAll("[data-testid=estimate-samples] a, [data-testid=estimate-samples] [href]")
+            .Select(a => a.GetAttribute("href")).Distinct().Order().ToList()));
+        Assert.Contains("user_id:u-1", page.Find("[data-testid=estimate-samples]").TextContent); // named by the primary identifier
+        Assert.Equal("People who have an email identifier", page.Find("[data-testid=segment-sentence]").TextContent);
+    }
+
+    [Fact]
+    public async Task Editor_ActiveSegment_SaysWhoWouldJoinAndLeaveBeforeSaving()
+    {
+        await ArrangeAsync(Roles.Admin);
+        var segment = await SegmentAsync("Has email", HasEmail, 1, 2);
+        var page = Render<SegmentEditorPage>(p => p.Add(x => x.Id, segment.Id));
+        page.WaitForAssertion(() => Assert.Equal("2", page.Find("[data-testid=estimate-matching]").GetAttribute("data-count")), TimeSpan.FromSeconds(10));
+
+        // "has no email" instead: profile 3 would join, 1 and 2 would leave.
+        await page.InvokeAsync(() => page.FindComponents<MudSelect<bool>>().First(s => s.Instance.Value).Instance.ValueChanged.InvokeAsync(false));
+
+        page.WaitForAssertion(() =>
+        {
+            Assert.Equal("1", page.Find("[data-testid=estimate-joining]").TextContent);
+            Assert.Equal("2", page.Find("[data-testid=estimate-leaving]").TextContent);
+        }, TimeSpan.FromSeconds(10));
+        Assert.Equal(["/profiles/3"], page.FindAll("[data-testid=estimate-joining-samples] [data-testid=sample-profile]").Select(a => a.GetAttribute("href")));
+        Assert.Equal(2, page.FindAll("[data-testid=estimate-leaving-samples] [data-testid=sample-profile]").Count);
+        Assert.Equal(1, (await Store.GetAsync(segment.Id))!.Segment.Version); // nothing saved yet
+    }
+
+    [Fact]
+    public async Task Editor_SaveWithoutAName_ShowsTheStoresProblem_AndSavesNothing()
+    {
+        await ArrangeAsync(Roles.Marketer);
+        var page = Render<SegmentEditorPage>();
+        page.Find("[data-testid=add-identity]").Click();
+        await page.InvokeAsync(() => page.FindComponent<MudSelect<string>>().Instance.ValueChanged.InvokeAsync("email"));
+
+        page.Find("[data-testid=save-segment]").Click();
+
+        page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=segment-problem]")));
+        Assert.Empty(await Store.ListAsync());
+    }
+
+    [Fact]
+    public async Task Editor_Activate_SavesAndActivates_ThenGoesToTheSegmentPage()
+    {
+        await ArrangeAsync(Roles.Marketer);
+        var navigation = Services.GetRequiredService<BunitNavigationManager>();
+        var page = Render<SegmentEditorPage>();
+        page.Find("input[data-testid=segment-name]").Input("Email reachable");
+        page.Find("[data-testid=add-identity]").Click();
+        await page.InvokeAsync(() => page.FindComponent<MudSelect<string>>().Instance.ValueChanged.InvokeAsync("email"));
+
+        page.Find("[data-testid=activate-segment]").Click();
+
+        page.WaitForAssertion(() => Assert.Matches(@"/profiles/segments/\d+$", navigation.Uri), TimeSpan.FromSeconds(5));
+        var saved = Assert.Single(await Store.ListAsync());
+        Assert.Equal(("Email reachable", SegmentStatus.Active, SegmentEvaluationMode.Streaming), (saved.Name, saved.Status, saved.Evaluation));
+        Assert.EndsWith($"/profiles/segments/{saved.Id}", navigation.Uri);
+    }
+
+    [Fact]
+    public async Task Editor_AsSupport_ShowsTheRuleReadOnly()
+    {
+        await ArrangeAsync(Roles.Support);
+        var segment = await SegmentAsync("Has email", HasEmail);
+
+        var page = Render<SegmentEditorPage>(p => p.Add(x => x.Id, segment.Id));
+
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=segment-read-only]")));
+        Assert.Empty(page.FindAll("[data-testid=save-segment]"));
+        Assert.Empty(page.FindAll("[data-testid=activate-segment]"));
+        Assert.Empty(page.FindAll("[data-testid=node-actions]"));
+    }
+
+    [Fact]
+    public async Task SegmentPage_Active_ShowsSentenceSizeMembersOverlapAndVersions()
+    {
+        await ArrangeAsync(Roles.Marketer);
+        var segment = await SegmentAsync("Has email", HasEmail, 1, 2);
+        await SegmentAsync("In France", InFrance, 1);
+        Assert.True((await Store.UpdateAsync(Actor, segment.Id, new SegmentDraft("Has email", null, SegmentRuleJson.Serialize(Rule(
+            new IdentityCondition("has-email", "email", true), new IdentityCondition("has-user", "user_id", true)))))).Succeeded);
+
+        var page = Render<SegmentPage>(p => p.Add(x => x.Id, segment.Id));
+
+        page.WaitForAssertion(() => Assert.Equal("2", page.Find("[data-testid=segment-size]").TextContent));
+        Assert.StartsWith("People who have an email identifier and who have a", page.Find("[data-testid=segment-page-sentence]").TextContent);
+        Assert.Equal("+2", page.Find("[data-testid=segment-entered]").TextContent);
+        Assert.Equal("1", page.Find("[data-testid=segment-size-chart]").GetAttribute("data-points"));
+        page.WaitForAssertion(() => Assert.Equal(["/profiles/1?tab=segments", "/profiles/2?tab=segments"],
+            page.FindAll("[data-testid=segment-member-link]").Select(a => a.GetAttribute("href"))));
+        var overlap = page.Find("[data-testid=segment-overlap-row]");
+        Assert.Contains("In France", overlap.TextContent);
+        Assert.Matches(@"50\s?%", overlap.TextContent);
+        Assert.Equal(["2", "1"], page.FindAll("[data-testid=segment-version]").Select(v => v.GetAttribute("data-version")));
+        Assert.Contains("People who have an email identifier", page.FindAll("[data-testid=segment-version]")[1].TextContent);
+        Assert.NotNull(page.Find("[data-testid=segment-export]"));
+
+        page.Find("input[data-testid=segment-members-search]").Input("bob");
+
+        page.WaitForAssertion(() => Assert.Equal(["/profiles/2?tab=segments"], page.FindAll("[data-testid=segment-member-link]").Select(a => a.GetAttribute("href"))),
+            TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task SegmentPage_AsSupport_HasNoExportAndNoEditing()
+    {
+        await ArrangeAsync(Roles.Support);
+        var segment = await SegmentAsync("Has email", HasEmail, 1, 2);
+
+        var page = Render<SegmentPage>(p => p.Add(x => x.Id, segment.Id));
+
+        page.WaitForAssertion(() => Assert.Equal("2", page.Find("[data-testid=segment-size]").TextContent));
+        Assert.Empty(page.FindAll("[data-testid=segment-export]"));
+        Assert.Empty(page.FindAll("[data-testid=edit-segment]"));
+        Assert.Empty(page.FindAll("[data-testid=evaluate-now]"));
+    }
+
+    [Fact]
+    public async Task ProfileTab_ShowsTheSegmentsSinceWhenAndWhy()
+    {
+        await ArrangeAsync(Roles.Support);
+        var rule = new SegmentRule(new GroupNode("root", GroupKind.AllOf,
+        [
+            new IdentityCondition("has-email", "email", true),
+            new GroupNode("either", GroupKind.AnyOf,
+            [
+                new AttributeCondition("france", "country", new ValueTest(ValueTestType.Text, ValueOperator.Equals) { Text = "France" }),
+                new AttributeCondition("spain", "country", new ValueTest(ValueTestType.Text, ValueOperator.Equals) { Text = "Spain" }),
+            ]),
+        ]));
+        var segment = await SegmentAsync("Iberia and France", rule, 1);
+
+        var tab = Render<ProfileSegments>(p => p.Add(x => x.ProfileId, 1L));
+
+        tab.WaitForAssertion(() => Assert.Equal(segment.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), tab.Find("[data-testid=profile-segment]").GetAttribute("data-segment-id")));
+        Assert.Equal($"/profiles/segments/{segment.Id}", tab.Find("[data-testid=profile-segment-link]").GetAttribute("href"));
+        Assert.NotNull(tab.Find("[data-testid=profile-segment-since]"));
+        string Matched(string id) => tab.Find($"[data-testid=why-node][data-node-id={id}]").GetAttribute("data-matched")!;
+        Assert.Equal(("true", "true", "true", "false"), (Matched("root"), Matched("either"), Matched("france"), Matched("spain")));
+        Assert.Contains("value: France", tab.Find("[data-testid=why-node][data-node-id=france] [data-testid=why-detail]").TextContent);
+        Assert.Contains("ada@example.com", tab.Find("[data-testid=why-node][data-node-id=has-email] [data-testid=why-detail]").TextContent);
+        Assert.Empty(tab.FindAll("[data-testid=profile-segment-stale]"));
+    }
+
+    [Fact]
+    public async Task ProfileTab_InNoSegment_SaysWhereSegmentsAreDefined()
+    {
+        await ArrangeAsync(Roles.Support);
+
+        var tab = Render<ProfileSegments>(p => p.Add(x => x.ProfileId, 3L));
+
+        tab.WaitForAssertion(() => Assert.Contains("in no active segment", tab.Find("[data-testid=profile-segments-empty]").TextContent));
+    }
+}

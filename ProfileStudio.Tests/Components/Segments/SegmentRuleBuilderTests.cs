@@ -1,0 +1,246 @@
+using Bunit;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor;
+using ProfileStudio.Components.Segments.Builder;
+using ProfileStudio.Core.Schema;
+using ProfileStudio.Core.Segments;
+using ProfileStudio.Tests.Support;
+
+namespace ProfileStudio.Tests.Components.Segments;
+
+/// <summary>The rule builder's components over the Core rule: every button changes the rule it hands back, problems show at their node.</summary>
+public sealed class SegmentRuleBuilderTests : StudioBunitContext
+{
+    private readonly StudioServices _studio;
+    private SegmentRule _rule = SegmentRuleEdits.NewRule();
+    private IRenderedComponent<SegmentRuleBuilder>? _builder;
+
+    public SegmentRuleBuilderTests()
+    {
+        _studio = StudioServices.Create(withAccounts: false);
+        // The pickers search the union schema; these tests do not type into them.
+        Services.AddSingleton(_studio.Services.GetRequiredService<SchemaCatalog>());
+        Render<MudPopoverProvider>();
+    }
+
+    protected override async ValueTask DisposeAsyncCore()
+    {
+        await base.DisposeAsyncCore();
+        await _studio.DisposeAsync();
+    }
+
+    /// <summary>Renders the builder bound to <see cref="_rule"/> as a page would: each change is validated and rendered again.</summary>
+    private IRenderedComponent<SegmentRuleBuilder> Builder(SegmentRule rule, bool readOnly = false, IReadOnlyList<SegmentChoice>? segments = null)
+    {
+        _rule = rule;
+        _builder = Render<SegmentRuleBuilder>(p => Parameters(p, readOnly, segments));
+        return _builder;
+    }
+
+    private void Parameters(ComponentParameterCollectionBuilder<SegmentRuleBuilder> p, bool readOnly, IReadOnlyList<SegmentChoice>? segments) => p
+        .Add(x => x.Rule, _rule)
+        .Add(x => x.Problems, SegmentRuleValidator.Validate(_rule))
+        .Add(x => x.ReadOnly, readOnly)
+        .Add(x => x.Segments, segments ?? [])
+        .Add(x => x.Namespaces, ["email", "user_id"])
+        .Add(x => x.RuleChanged, r =>
+        {
+            _rule = r;
+            _builder!.Render(q => Parameters(q, readOnly, segments));
+        });
+
+    private GroupNode Root => Assert.IsType<GroupNode>(_rule.Root);
+
+    private static AttributeCondition Country(string id = "country") =>
+        new(id, "country", new ValueTest(ValueTestType.Text, ValueOperator.Equals) { Text = "France" });
+
+    private static EventCondition Orders(string id = "orders") =>
+        new(id, "Order Completed", true) { Count = new EventCount(CountOperator.AtLeast, 2), Window = new EventWindow(WindowKind.LastDays) { Amount = 30 } };
+
+    [Fact]
+    public void AddButtons_AddConditionsAndANestedAnyOfGroupWithAnEvent_ToTheRule()
+    {
+        var cut = Builder(SegmentRuleEdits.NewRule());
+
+        cut.Find("[data-testid=group-add] [data-testid=add-attribute]").Click();
+        cut.Find("[data-testid=group-add] [data-testid=add-group]").Click();
+        var nested = cut.FindAll("[data-testid=segment-group]")[1];
+        nested.QuerySelector("[data-testid=add-event]")!.Click();
+        cut.FindAll("[data-testid=segment-group]")[1].QuerySelector("[data-testid=add-identity]")!.Click();
+
+        Assert.Equal(2, Root.Children.Count);
+        Assert.IsType<AttributeCondition>(Root.Children[0]);
+        var group = Assert.IsType<GroupNode>(Root.Children[1]);
+        Assert.Equal(GroupKind.AnyOf, group.Kind);
+        Assert.IsType<EventCondition>(group.Children[0]);
+        Assert.Equal(new IdentityCondition(group.Children[1].Id, "email", true), group.Children[1]);
+        Assert.Equal(5, cut.FindAll("[data-testid=segment-node]").Count + 1); // four nodes under the root, plus the root
+        Assert.Equal(_rule.Root.Id, cut.Find("[data-testid=segment-group]").GetAttribute("data-node-id"));
+    }
+
+    [Fact]
+    public void Remove_TakesTheNodeOut_AndMoveUpReorders()
+    {
+        var cut = Builder(new SegmentRule(new GroupNode("root", GroupKind.AllOf, [Country("a"), Orders("b"), new IdentityCondition("c", "email", true)])));
+
+        cut.Find("[data-node-id=b] [data-testid=node-remove]").Click();
+        Assert.Equal(["a", "c"], Root.Children.Select(c => c.Id));
+
+        cut.Find("[data-node-id=c] [data-testid=node-up]").Click();
+        Assert.Equal(["c", "a"], Root.Children.Select(c => c.Id));
+        Assert.True(cut.Find("[data-node-id=c] [data-testid=node-up]").HasAttribute("disabled"));
+        Assert.Equal(["c", "a"], cut.FindAll("[data-testid=segment-node]").Select(n => n.GetAttribute("data-node-id")));
+    }
+
+    [Fact]
+    public void Duplicate_AGroup_CopiesItAndItsChildrenWithFreshIds()
+    {
+        var inner = new GroupNode("g", GroupKind.AnyOf, [Country("a"), Orders("b")]);
+        var cut = Builder(new SegmentRule(new GroupNode("root", GroupKind.AllOf, [inner])));
+
+        cut.Find("[data-testid=segment-node][data-node-id=g] > [data-testid=node-actions] [data-testid=node-duplicate]").Click();
+
+        Assert.Equal(2, Root.Children.Count);
+        Assert.Same(inner, Root.Children[0]);
+        var copy = Assert.IsType<GroupNode>(Root.Children[1]);
+        Assert.Equal(GroupKind.AnyOf, copy.Kind);
+        Assert.Equal(inner.Children.Select(c => c with { Id = "" }), copy.Children.Select(c => c with { Id = "" }));
+        var ids = SegmentDependenciesIds(_rule.Root);
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+        Assert.Empty(SegmentRuleValidator.Validate(_rule));
+    }
+
+    private static List<string> SegmentDependenciesIds(SegmentNode node) =>
+        node is GroupNode g ? [g.Id, .. g.Children.SelectMany(SegmentDependenciesIds)] : [node.Id];
+
+    [Fact]
+    public void Problems_AreShownNextToTheirNode()
+    {
+        var blank = new AttributeCondition("blank", "", new ValueTest(ValueTestType.Number, ValueOperator.Between) { Number = 5, NumberTo = 1 });
+        var cut = Builder(new SegmentRule(new GroupNode("root", GroupKind.AllOf, [Country("ok"), blank, new GroupNode("empty", GroupKind.AnyOf, [])])));
+
+        var atBlank = cut.FindAll("[data-testid=node-problem][data-node-id=blank]").Select(p => p.TextContent).ToList();
+        Assert.Contains("Choose the attribute path.", atBlank);
+        Assert.Empty(cut.FindAll("[data-node-id=ok] [data-testid=node-problem]"));
+        Assert.Contains("group is empty", cut.Find("[data-testid=node-problem][data-node-id=empty]").TextContent);
+        // The problem sits inside the node it is about.
+        Assert.NotNull(cut.Find("[data-testid=segment-node][data-node-id=blank] [data-testid=node-problem]"));
+
+        cut.Find("[data-node-id=blank] [data-testid=node-remove]").Click();
+
+        Assert.Empty(cut.FindAll("[data-testid=node-problem][data-node-id=blank]"));
+    }
+
+    [Fact]
+    public void Sentence_ReadsTheWholeRule_AndFollowsEdits()
+    {
+        var cut = Builder(new SegmentRule(new GroupNode("root", GroupKind.AllOf, [Country(), Orders()])));
+
+        Assert.Equal("People whose country is France and who performed Order Completed at least twice in the last 30 days",
+            cut.Find("[data-testid=segment-sentence]").TextContent);
+
+        cut.Find("[data-node-id=orders] [data-testid=node-remove]").Click();
+
+        Assert.Equal("People whose country is France", cut.Find("[data-testid=segment-sentence]").TextContent);
+    }
+
+    [Fact]
+    public async Task GroupKind_ChangedToAnyOf_ChangesTheRule()
+    {
+        var cut = Builder(new SegmentRule(new GroupNode("root", GroupKind.AllOf, [Country(), Orders()])));
+
+        await cut.InvokeAsync(() => cut.FindComponent<MudSelect<GroupKind>>().Instance.ValueChanged.InvokeAsync(GroupKind.AnyOf));
+
+        Assert.Equal(GroupKind.AnyOf, Root.Kind);
+        Assert.StartsWith("People either whose country is France or who performed", cut.Find("[data-testid=segment-sentence]").TextContent);
+    }
+
+    [Fact]
+    public void InList_ChipsFromACommaSeparatedEntry_AndRemovedOneByOne()
+    {
+        var cut = Builder(new SegmentRule(new GroupNode("root", GroupKind.AllOf, [new AttributeCondition("c", "country", new ValueTest(ValueTestType.Text, ValueOperator.InList))])));
+        Assert.Contains("needs at least one value", cut.Find("[data-testid=node-problem][data-node-id=c]").TextContent);
+
+        cut.Find("input[data-testid=value-chip-input]").Change("France, Spain,,Italy");
+
+        var test = Assert.IsType<AttributeCondition>(Root.Children[0]).Test;
+        Assert.Equal(["France", "Spain", "Italy"], test.Texts);
+        Assert.Equal(["France", "Spain", "Italy"], cut.FindAll("[data-testid=value-chip]").Select(c => c.TextContent.Trim()));
+        Assert.Empty(cut.FindAll("[data-testid=node-problem]"));
+
+        cut.FindAll("[data-testid=value-chip] .mud-chip-close-button")[1].Click();
+
+        Assert.Equal(["France", "Italy"], Assert.IsType<AttributeCondition>(Root.Children[0]).Test.Texts);
+    }
+
+    [Fact]
+    public async Task TypeAndOperator_ShowTheValueEditorTheyRead()
+    {
+        var cut = Builder(new SegmentRule(new GroupNode("root", GroupKind.AllOf, [new AttributeCondition("c", "lifetime_value", new ValueTest(ValueTestType.Text, ValueOperator.Equals))])));
+        Assert.NotNull(cut.Find("[data-testid=value-text]"));
+
+        await cut.InvokeAsync(() => cut.FindComponent<MudSelect<ValueTestType>>().Instance.ValueChanged.InvokeAsync(ValueTestType.Number));
+        await cut.InvokeAsync(() => cut.FindComponent<MudSelect<ValueOperator>>().Instance.ValueChanged.InvokeAsync(ValueOperator.Between));
+        cut.Find("input[data-testid=value-number]").Input("100");
+        cut.Find("input[data-testid=value-number-to]").Input("500");
+
+        cut.WaitForAssertion(() => Assert.Equal(new ValueTest(ValueTestType.Number, ValueOperator.Between) { Number = 100, NumberTo = 500 },
+            Assert.IsType<AttributeCondition>(Root.Children[0]).Test));
+        Assert.Equal("People whose lifetime_value is between 100 and 500", cut.Find("[data-testid=segment-sentence]").TextContent);
+
+        await cut.InvokeAsync(() => cut.FindComponent<MudSelect<ValueTestType>>().Instance.ValueChanged.InvokeAsync(ValueTestType.Date));
+        await cut.InvokeAsync(() => cut.FindComponent<MudSelect<ValueOperator>>().Instance.ValueChanged.InvokeAsync(ValueOperator.WithinLastDays));
+
+        Assert.Equal(new ValueTest(ValueTestType.Date, ValueOperator.WithinLastDays) { Days = 30 }, Assert.IsType<AttributeCondition>(Root.Children[0]).Test);
+        Assert.NotNull(cut.Find("[data-testid=value-days]"));
+        Assert.Empty(cut.FindAll("[data-testid=value-number]"));
+    }
+
+    [Fact]
+    public async Task EventCondition_CountWindowPropertyAndAggregate_ChangeTheRule()
+    {
+        var cut = Builder(new SegmentRule(new GroupNode("root", GroupKind.AllOf, [new EventCondition("e", "Order Completed", true)])));
+
+        cut.Find("input[data-testid=event-count-times]").Input("3");
+        cut.WaitForAssertion(() => Assert.NotNull(Assert.IsType<EventCondition>(Root.Children[0]).Count));
+        await cut.InvokeAsync(() => cut.FindComponent<MudSelect<EventConditionEditor.WindowChoice>>().Instance.ValueChanged.InvokeAsync(EventConditionEditor.WindowChoice.LastHours));
+        cut.WaitForAssertion(() => Assert.NotNull(Assert.IsType<EventCondition>(Root.Children[0]).Window));
+        cut.Find("[data-testid=event-add-aggregate]").Click();
+        cut.WaitForAssertion(() => Assert.NotNull(Assert.IsType<EventCondition>(Root.Children[0]).Aggregate));
+        cut.Find("[data-testid=event-add-property]").Click();
+        cut.WaitForAssertion(() => Assert.Single(Assert.IsType<EventCondition>(Root.Children[0]).Properties));
+
+        var e = Assert.IsType<EventCondition>(Root.Children[0]);
+        Assert.Equal(new EventCount(CountOperator.AtLeast, 3), e.Count);
+        Assert.Equal(new EventWindow(WindowKind.LastHours) { Amount = 24 }, e.Window);
+        Assert.Equal(AggregateFunction.Sum, e.Aggregate!.Function);
+        Assert.Single(e.Properties);
+        // The new aggregate and property still need their paths: the validator says so at the event node.
+        var problems = cut.FindAll("[data-testid=node-problem][data-node-id=e]").Select(p => p.TextContent).ToList();
+        Assert.Contains("Choose the property path.", problems);
+        Assert.Contains("Choose the aggregated property path.", problems);
+
+        // One edit after the other, each seen by the next (as a person clicks).
+        cut.Find("[data-testid=event-aggregate-remove]").Click();
+        cut.WaitForAssertion(() => Assert.Null(Assert.IsType<EventCondition>(Root.Children[0]).Aggregate));
+        cut.Find("[data-testid=event-property-remove]").Click();
+        cut.WaitForAssertion(() => Assert.Empty(Assert.IsType<EventCondition>(Root.Children[0]).Properties));
+        await cut.InvokeAsync(() => cut.FindComponent<MudSelect<bool>>().Instance.ValueChanged.InvokeAsync(false));
+        cut.WaitForAssertion(() => Assert.False(Assert.IsType<EventCondition>(Root.Children[0]).Performed));
+
+        Assert.Equal("People who did not perform Order Completed at least 3 times in the last 24 hours", cut.Find("[data-testid=segment-sentence]").TextContent);
+        Assert.Empty(cut.FindAll("[data-testid=node-problem]"));
+    }
+
+    [Fact]
+    public void ReadOnly_ShowsTheRuleWithoutAnyEditingAction()
+    {
+        var cut = Builder(new SegmentRule(new GroupNode("root", GroupKind.AllOf, [Country(), new SegmentCondition("s", 7, true)])), readOnly: true,
+            segments: [new SegmentChoice(7, "Recent buyers")]);
+
+        Assert.Empty(cut.FindAll("[data-testid=node-actions]"));
+        Assert.Empty(cut.FindAll("[data-testid=group-add]"));
+        Assert.All(cut.FindComponents<MudSelect<GroupKind>>(), s => Assert.True(s.Instance.Disabled));
+        Assert.Equal("People whose country is France and who are in segment Recent buyers", cut.Find("[data-testid=segment-sentence]").TextContent);
+    }
+}

@@ -1,0 +1,64 @@
+using ProfileStudio.Core.Segments;
+
+namespace ProfileStudio.Tests.Segments;
+
+/// <summary>The builder's pure tree edits.</summary>
+public sealed class SegmentRuleEditsTests
+{
+    private static readonly AttributeCondition A = new("a", "country", new ValueTest(ValueTestType.Text, ValueOperator.Equals) { Text = "France" });
+    private static readonly EventCondition B = new("b", "Order Completed", true);
+    private static readonly IdentityCondition C = new("c", "email", true);
+
+    [Fact]
+    public void Move_ClampsAtTheEnds_AndKeepsTheOthersInOrder()
+    {
+        var group = new GroupNode("g", GroupKind.AllOf, [A, B, C]);
+
+        Assert.Equal(["b", "c", "a"], SegmentRuleEdits.Move(group, 0, 5).Children.Select(c => c.Id));
+        Assert.Same(group, SegmentRuleEdits.Move(group, 0, -1));
+        Assert.Equal(["a", "c", "b"], SegmentRuleEdits.Move(group, 2, -1).Children.Select(c => c.Id));
+    }
+
+    [Fact]
+    public void DuplicateChild_PutsADeepCopyWithFreshIdsRightAfterIt()
+    {
+        var inner = new GroupNode("inner", GroupKind.AnyOf, [A, B]);
+        var group = new GroupNode("g", GroupKind.AllOf, [inner, C]);
+
+        var result = SegmentRuleEdits.DuplicateChild(group, 0);
+
+        Assert.Equal(3, result.Children.Count);
+        var copy = Assert.IsType<GroupNode>(result.Children[1]);
+        Assert.Same(C, result.Children[2]);
+        Assert.DoesNotContain(copy.Id, new[] { "g", "inner", "a", "b", "c" });
+        Assert.DoesNotContain(copy.Children[0].Id, new[] { "a", "b" });
+        Assert.Equal(A with { Id = copy.Children[0].Id }, copy.Children[0]);
+        Assert.Empty(SegmentRuleValidator.Validate(new SegmentRule(result))); // no duplicate id among the nodes
+    }
+
+    [Fact]
+    public void WithOperator_KeepsOnlyTheValuesTheOperatorReads()
+    {
+        var equals = new ValueTest(ValueTestType.Text, ValueOperator.Equals) { Text = "France" };
+
+        var inList = SegmentRuleEdits.WithOperator(equals, ValueOperator.InList);
+        Assert.Null(inList.Text);
+        Assert.Equal(["France"], inList.Texts);
+        Assert.Equal(new ValueTest(ValueTestType.Text, ValueOperator.Exists), SegmentRuleEdits.WithOperator(inList, ValueOperator.Exists));
+
+        var between = new ValueTest(ValueTestType.Number, ValueOperator.Between) { Number = 1, NumberTo = 5 };
+        Assert.Equal(new ValueTest(ValueTestType.Number, ValueOperator.GreaterOrEqual) { Number = 1 }, SegmentRuleEdits.WithOperator(between, ValueOperator.GreaterOrEqual));
+        Assert.Equal(30, SegmentRuleEdits.WithOperator(new ValueTest(ValueTestType.Date, ValueOperator.Before), ValueOperator.WithinLastDays).Days);
+    }
+
+    [Fact]
+    public void WithType_ResetsValues_KeepingAnOperatorBothTypesHave()
+    {
+        var text = new ValueTest(ValueTestType.Text, ValueOperator.Exists);
+        var equals = new ValueTest(ValueTestType.Text, ValueOperator.Equals) { Text = "12" };
+
+        Assert.Equal(new ValueTest(ValueTestType.Number, ValueOperator.Exists), SegmentRuleEdits.WithType(text, ValueTestType.Number));
+        Assert.Equal(new ValueTest(ValueTestType.Date, ValueOperator.Before), SegmentRuleEdits.WithType(equals, ValueTestType.Date));
+        Assert.Same(equals, SegmentRuleEdits.WithType(equals, ValueTestType.Text));
+    }
+}

@@ -1,0 +1,216 @@
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
+using MudBlazor;
+using ProfileStudio.Accounts;
+using ProfileStudio.Core.Identity;
+using ProfileStudio.Core.Segments;
+using ProfileStudio.Core.Unification;
+using ProfileStudio.Segments;
+
+namespace ProfileStudio.Components.Segments;
+
+/// <summary>
+/// One segment: its sentence, size now and over time, entries and exits in the last 24 hours, members
+/// (paged, searchable), export, overlap with the other active segments, and every saved version. Refreshes
+/// while an evaluation runs and when profiles change.
+/// </summary>
+public sealed partial class SegmentPage : IDisposable
+{
+    private SegmentDetails? _details;
+    private SegmentRecentChanges? _recent;
+    private IReadOnlyList<SegmentSizePoint> _sizes = [];
+    private IReadOnlyList<SegmentOverlapTable.OverlapRow> _overlap = [];
+    private IReadOnlyDictionary<long, string> _names = new Dictionary<long, string>();
+    private IReadOnlyList<string> _namespaces = [];
+    private IReadOnlyList<string> _problems = [];
+    private List<BreadcrumbItem> _crumbs = [];
+    private SegmentMembersTable? _members;
+    private bool _missing;
+    private bool _canEdit;
+    private bool _canExport;
+    private bool _busy;
+    private readonly CancellationTokenSource _stop = new();
+
+    [Parameter] public long Id { get; set; }
+
+    [Inject] private SegmentStore Store { get; set; } = default!;
+    [Inject] private IdentityRulesStore IdentityRules { get; set; } = default!;
+    [Inject] private UnificationNotifications Unification { get; set; } = default!;
+    [Inject] private CurrentActor Actor { get; set; } = default!;
+    [Inject] private AuthenticationStateProvider AuthState { get; set; } = default!;
+    [Inject] private IDialogService Dialogs { get; set; } = default!;
+    [Inject] private ISnackbar Snackbar { get; set; } = default!;
+
+    protected override async Task OnParametersSetAsync()
+    {
+        var user = (await AuthState.GetAuthenticationStateAsync()).User;
+        _canEdit = SegmentEditors.CanEdit(user);
+        _canExport = SegmentExportEndpoints.ExportRoles.Any(user.IsInRole);
+        _namespaces = (await IdentityRules.ListAsync()).Select(n => n.Name).ToList();
+        await LoadAsync();
+        Unification.ProfilesChanged -= OnProfilesChanged;
+        Unification.ProfilesChanged += OnProfilesChanged;
+        _ = PollAsync();
+    }
+
+    private async Task LoadAsync()
+    {
+        _details = await Store.GetAsync(Id);
+        _missing = _details is null;
+        if (_details is null)
+        {
+            return;
+        }
+        _names = await Store.NamesAsync();
+        _crumbs = [new("Segments", "/profiles/segments"), new(_details.Segment.Name, null, disabled: true)];
+        if (_details.Segment.Status == SegmentStatus.Active)
+        {
+            _recent = await Store.RecentChangesAsync(Id);
+            _sizes = await Store.SizeHistoryAsync(Id);
+            _overlap = await OverlapAsync();
+        }
+    }
+
+    /// <summary>This segment against up to <see cref="SegmentStore.MaxOverlapSegments"/> − 1 other active segments, the largest overlaps first.</summary>
+    private async Task<IReadOnlyList<SegmentOverlapTable.OverlapRow>> OverlapAsync()
+    {
+        var others = (await Store.ListAsync()).Where(s => s.Status == SegmentStatus.Active && s.Id != Id)
+            .OrderByDescending(s => s.MemberCount).Take(SegmentStore.MaxOverlapSegments - 1).ToList();
+        if (others.Count == 0)
+        {
+            return [];
+        }
+        var cells = await Store.OverlapAsync([Id, .. others.Select(s => s.Id)]);
+        return others.Select(s => new SegmentOverlapTable.OverlapRow(s.Id, s.Name, cells.FirstOrDefault(c => c.A == Id && c.B == s.Id)?.Shared ?? 0))
+            .OrderByDescending(r => r.Shared).ThenBy(r => r.Name, StringComparer.OrdinalIgnoreCase).ToList();
+    }
+
+    private string VersionSentence(SegmentVersion version) =>
+        SegmentRuleJson.TryParse(version.RuleJson, out var rule, out var error)
+            ? SegmentSentence.Describe(rule!, id => _names.GetValueOrDefault(id))
+            : $"(this version's rule cannot be read: {error})";
+
+    private static string Signed(char sign, long count) => count == 0 ? "0" : sign + count.ToString("N0");
+
+    private static string EvaluationText(SegmentEvaluationProgress p) => p.State switch
+    {
+        SegmentEvaluationState.Waiting => "about to start",
+        SegmentEvaluationState.Running => $"{p.Processed:N0} of {p.Total:N0} profiles",
+        SegmentEvaluationState.Failed => $"failed, retrying: {p.Error}",
+        SegmentEvaluationState.Done when p.LastEvaluatedAt is { } at => "done " + Core.Formatting.DisplayFormat.TimeUtc(at),
+        SegmentEvaluationState.Done => "done",
+        _ => "not evaluated",
+    };
+
+    private async Task<bool> EnsureEditorAsync()
+    {
+        if (await SegmentEditors.CanEditAsync(AuthState))
+        {
+            return true;
+        }
+        Snackbar.Add(SegmentEditors.Refusal, Severity.Error);
+        return false;
+    }
+
+    private async Task RunAsync(Func<Core.Auditing.AuditActor, Task<SegmentResult>> change, string done)
+    {
+        if (!await EnsureEditorAsync())
+        {
+            return;
+        }
+        _busy = true;
+        try
+        {
+            var result = await change(await Actor.GetAsync());
+            _problems = result.Problems.Select(p => p.Message).ToList();
+            if (result.Succeeded)
+            {
+                Snackbar.Add(done, Severity.Success);
+            }
+            await LoadAsync();
+            await (_members?.ReloadAsync() ?? Task.CompletedTask);
+        }
+        finally
+        {
+            _busy = false;
+        }
+    }
+
+    private Task EvaluateNowAsync() => RunAsync(a => Store.EvaluateNowAsync(a, Id), "Evaluation started.");
+
+    private Task ActivateAsync() => RunAsync(a => Store.ActivateAsync(a, Id), "Activated: everyone is being evaluated.");
+
+    private async Task DisableAsync()
+    {
+        var confirmed = await Dialogs.ShowMessageBox("Disable", $"\"{_details?.Segment.Name}\" stops being evaluated and its members are removed (their exits are recorded). Activating it again evaluates everyone.",
+            yesText: "Disable", cancelText: "Cancel");
+        if (confirmed == true)
+        {
+            await RunAsync(a => Store.DisableAsync(a, Id), "Disabled.");
+        }
+    }
+
+    private int _refreshQueued;
+
+    /// <summary>At most one refresh a second however busy unification is: the counts and members are read again.</summary>
+    private void OnProfilesChanged(IReadOnlyCollection<long> profiles)
+    {
+        if (Interlocked.Exchange(ref _refreshQueued, 1) == 1)
+        {
+            return;
+        }
+        _ = InvokeAsync(async () =>
+        {
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), _stop.Token);
+                Volatile.Write(ref _refreshQueued, 0);
+                await RefreshAsync();
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            catch (ObjectDisposedException)
+            {
+                // The page closed while waiting.
+            }
+        });
+    }
+
+    private async Task RefreshAsync()
+    {
+        if (_stop.IsCancellationRequested)
+        {
+            return;
+        }
+        await LoadAsync();
+        await (_members?.ReloadAsync() ?? Task.CompletedTask);
+        StateHasChanged();
+    }
+
+    /// <summary>Every 2 seconds while a full evaluation waits or runs (its bar moves, the members fill in).</summary>
+    private async Task PollAsync()
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(2));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token))
+            {
+                if (_details?.Progress.State is SegmentEvaluationState.Waiting or SegmentEvaluationState.Running)
+                {
+                    await InvokeAsync(RefreshAsync);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public void Dispose()
+    {
+        Unification.ProfilesChanged -= OnProfilesChanged;
+        _stop.Cancel();
+        _stop.Dispose();
+    }
+}
