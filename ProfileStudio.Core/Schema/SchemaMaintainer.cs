@@ -67,9 +67,11 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
                 .Where(id => id != 0).ToHashSet();
             var changing = changes.Where(c => (c.Kinds & (ProfileChangeKinds.Attributes | ProfileChangeKinds.Merged | ProfileChangeKinds.Split | ProfileChangeKinds.Deleted)) != 0)
                 .SelectMany(c => c.OtherProfileId is { } other ? [c.ProfileId, other] : new[] { c.ProfileId }).ToHashSet();
-            var before = ReadContributions(connection, named);
-            // A profile only touched (identities, events) matters when it is new to the schema: it counts as a live profile.
-            var recount = named.Where(id => changing.Contains(id) || !before.ContainsKey(id)).ToList();
+            var before = ReadContributions(connection, changing);
+            // A profile only touched (identities, events: most rows) matters when it is new to the schema: it counts as a
+            // live profile. For those only whether it was counted is read, not what it contributed.
+            var counted = ReadCounted(connection, named.Where(id => !changing.Contains(id)).ToList());
+            var recount = named.Where(id => changing.Contains(id) || !counted.Contains(id)).ToList();
             var live = ReadLive(connection, recount);
             var fragments = ReadFragments(connection, live);
             var after = new Dictionary<long, ProfileContribution?>();
@@ -306,6 +308,22 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
             while (reader.Read())
             {
                 found[reader.GetInt64(0)] = ProfileContribution.FromJson(reader.GetString(1));
+            }
+        }
+        return found;
+    }
+
+    /// <summary>Which of the profiles the schema has counted.</summary>
+    private static HashSet<long> ReadCounted(SqliteConnection connection, IReadOnlyCollection<long> ids)
+    {
+        var found = new HashSet<long>();
+        foreach (var chunk in ids.Chunk(Chunk))
+        {
+            using var command = Command(connection, $"SELECT ProfileId FROM SchemaProfiles WHERE ProfileId IN ({string.Join(',', chunk)})");
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                found.Add(reader.GetInt64(0));
             }
         }
         return found;
