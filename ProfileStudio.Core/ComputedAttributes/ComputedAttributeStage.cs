@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ProfileStudio.Core.ChangeFeed;
+using ProfileStudio.Core.Profiles;
 using ProfileStudio.Core.Unification;
 using ProfileStudio.Core.Unification.Stages;
 
@@ -17,8 +18,30 @@ public sealed class ComputedChanges : IStageChanges
     /// <summary>The definitions (id → version) the stage computed deltas for.</summary>
     public Dictionary<int, int> Definitions { get; } = [];
 
-    /// <summary>Profiles that received events in the run, with the names of those events.</summary>
-    public Dictionary<long, HashSet<string>> EventNames { get; } = [];
+    /// <summary>The run's timeline events (the fragment stage's), kept for <see cref="EventNames"/>.</summary>
+    public IReadOnlyList<ProfileEvent> Events { get; init; } = [];
+
+    private Dictionary<long, HashSet<string>>? _eventNames;
+
+    /// <summary>
+    /// Profiles that received events in the run, with the names of those events. Only the writer's rare path needs it
+    /// (a definition the stage did not know), so it is collected then, not for every run: with no definitions a run pays nothing.
+    /// </summary>
+    public IReadOnlyDictionary<long, HashSet<string>> EventNames => _eventNames ??= CollectEventNames();
+
+    private Dictionary<long, HashSet<string>> CollectEventNames()
+    {
+        var names = new Dictionary<long, HashSet<string>>();
+        foreach (var e in Events)
+        {
+            if (!names.TryGetValue(e.ProfileId, out var seen))
+            {
+                names[e.ProfileId] = seen = new HashSet<string>(StringComparer.Ordinal);
+            }
+            seen.Add(e.Name);
+        }
+        return names;
+    }
 
     /// <summary>Survivors of the run's merges, with the profiles merged into them.</summary>
     public Dictionary<long, List<long>> Merged { get; } = [];
@@ -47,20 +70,16 @@ public sealed class ComputedAttributeStage(ComputedDefinitionCatalog catalog, in
 {
     public IStageChanges Process(UnificationRun run)
     {
-        var changes = new ComputedChanges();
+        var events = run.Output<FragmentChanges>().Events;
+        var changes = new ComputedChanges { Events = events };
         var aggregators = catalog.Active.Select(s => new ComputedAggregator(s, distinctLimit)).ToList();
         foreach (var a in aggregators)
         {
             changes.Definitions[a.Spec.Id] = a.Spec.Version;
         }
         var names = aggregators.SelectMany(a => a.Spec.EventNames).ToHashSet(StringComparer.Ordinal);
-        foreach (var e in run.Output<FragmentChanges>().Events)
+        foreach (var e in names.Count == 0 ? [] : events)
         {
-            if (!changes.EventNames.TryGetValue(e.ProfileId, out var seen))
-            {
-                changes.EventNames[e.ProfileId] = seen = new HashSet<string>(StringComparer.Ordinal);
-            }
-            seen.Add(e.Name);
             if (!names.Contains(e.Name))
             {
                 continue;

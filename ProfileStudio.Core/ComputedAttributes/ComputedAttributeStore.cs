@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using ProfileStudio.Core.Auditing;
+using ProfileStudio.Core.ChangeFeed;
 using ProfileStudio.Core.Storage;
 
 namespace ProfileStudio.Core.ComputedAttributes;
@@ -186,7 +187,7 @@ public sealed class ComputedAttributeStore(
                 return ComputedAttributeResult.Fail($"\"{definition.Name}\" is active: disable it before deleting it.");
             }
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
-            await db.Database.ExecuteSqlAsync($"DELETE FROM ComputedAttributeStates WHERE DefinitionId = {id}", ct);
+            await DeleteValuesAsync(db, id, ct);
             db.ComputedAttributeDefinitions.Remove(definition);
             await db.SaveChangesAsync(ct);
             await transaction.CommitAsync(ct);
@@ -228,7 +229,7 @@ public sealed class ComputedAttributeStore(
             else
             {
                 // A disabled definition's values are no longer kept current: they go rather than go stale.
-                await db.Database.ExecuteSqlAsync($"DELETE FROM ComputedAttributeStates WHERE DefinitionId = {id}", ct);
+                await DeleteValuesAsync(db, id, ct);
                 definition.BackfillVersion = 0;
                 definition.BackfillDone = false;
             }
@@ -242,6 +243,18 @@ public sealed class ComputedAttributeStore(
         finally
         {
             _writes.Release();
+        }
+    }
+
+    /// <summary>
+    /// Removes a definition's values in the caller's transaction and, when there were any, tells change-feed consumers that
+    /// computed values changed, once for every profile (profile 0), as the end of a backfill does.
+    /// </summary>
+    private async Task DeleteValuesAsync(ProfileStudioDbContext db, int id, CancellationToken ct)
+    {
+        if (await db.Database.ExecuteSqlAsync($"DELETE FROM ComputedAttributeStates WHERE DefinitionId = {id}", ct) > 0)
+        {
+            db.ProfileChanges.Add(new ProfileChange { At = time.GetUtcNow().UtcDateTime, ProfileId = 0, Kinds = ProfileChangeKinds.Computed });
         }
     }
 

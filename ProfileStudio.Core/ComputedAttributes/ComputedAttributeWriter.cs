@@ -83,9 +83,10 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
         }
         var table = context.T.Name("ComputedAttributeStates");
         var events = context.T.ProfileEvents;
+        var stored = ReadRows(context, table, work.Keys);
         foreach (var (profile, list) in work)
         {
-            var rows = ReadRows(context, table, profile);
+            var rows = stored.GetValueOrDefault(profile) ?? [];
             List<ComputedEvent>? timeline = null;
             foreach (var (d, recompute) in list)
             {
@@ -154,13 +155,29 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
 
     internal sealed record StoredRow(int DefinitionId, long MergedFromId, int Version, string StateJson, string? ValueJson);
 
-    private static List<StoredRow> ReadRows(StageWriteContext context, string table, long profile)
+    /// <summary>How many profiles' stored rows one read fetches (a read per profile cost a statement each, the writer's largest share).</summary>
+    private const int ReadChunk = 500;
+
+    /// <summary>The stored rows of the profiles, read <see cref="ReadChunk"/> profiles at a time in the run's transaction.</summary>
+    private static Dictionary<long, List<StoredRow>> ReadRows(StageWriteContext context, string table, IEnumerable<long> profiles)
     {
-        var rows = new List<StoredRow>();
-        using var reader = context.Query($"SELECT DefinitionId, MergedFromId, Version, StateJson, ValueJson FROM {table} WHERE ProfileId = $1", profile);
-        while (reader.Read())
+        var rows = new Dictionary<long, List<StoredRow>>();
+        foreach (var chunk in profiles.Chunk(ReadChunk))
         {
-            rows.Add(new(reader.GetInt32(0), reader.GetInt64(1), reader.GetInt32(2), reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4)));
+            // One parameter whatever the chunk's size, so the statement is prepared once (json_each lists the ids).
+            using var reader = context.Query($"""
+                SELECT ProfileId, DefinitionId, MergedFromId, Version, StateJson, ValueJson FROM {table}
+                WHERE ProfileId IN (SELECT value FROM json_each($1))
+                """, "[" + string.Join(',', chunk) + "]");
+            while (reader.Read())
+            {
+                var profile = reader.GetInt64(0);
+                if (!rows.TryGetValue(profile, out var list))
+                {
+                    rows[profile] = list = [];
+                }
+                list.Add(new(reader.GetInt32(1), reader.GetInt64(2), reader.GetInt32(3), reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5)));
+            }
         }
         return rows;
     }

@@ -19,7 +19,20 @@ public sealed class SchemaConsumer(SchemaMaintainer maintainer) : IChangeFeedCon
 
     public bool StartsAtEnd => true;
 
-    public Task HandleAsync(IReadOnlyList<ProfileChange> changes, CancellationToken ct) => maintainer.HandleAsync(changes, ct);
+    /// <summary>
+    /// Feed rows handled per write transaction. Unification waits for the database's write lock while the schema saves, so
+    /// a feed batch (thousands of rows) is saved in parts; each part is complete on its own (a replay after a crash recounts
+    /// the same profiles and counts no event twice), so at-least-once delivery of the whole batch stays harmless.
+    /// </summary>
+    public const int WriteBatch = 1_000;
+
+    public async Task HandleAsync(IReadOnlyList<ProfileChange> changes, CancellationToken ct)
+    {
+        foreach (var part in changes.Chunk(WriteBatch))
+        {
+            await maintainer.HandleAsync(part, ct);
+        }
+    }
 }
 
 /// <summary>

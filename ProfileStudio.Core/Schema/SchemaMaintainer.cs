@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using ProfileStudio.Core.ChangeFeed;
 using ProfileStudio.Core.Storage;
+using ProfileStudio.Core.Storage.Sqlite;
 
 namespace ProfileStudio.Core.Schema;
 
@@ -66,9 +67,11 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
                 .Where(id => id != 0).ToHashSet();
             var changing = changes.Where(c => (c.Kinds & (ProfileChangeKinds.Attributes | ProfileChangeKinds.Merged | ProfileChangeKinds.Split | ProfileChangeKinds.Deleted)) != 0)
                 .SelectMany(c => c.OtherProfileId is { } other ? [c.ProfileId, other] : new[] { c.ProfileId }).ToHashSet();
-            var before = ReadContributions(connection, named);
-            // A profile only touched (identities, events) matters when it is new to the schema: it counts as a live profile.
-            var recount = named.Where(id => changing.Contains(id) || !before.ContainsKey(id)).ToList();
+            var before = ReadContributions(connection, changing);
+            // A profile only touched (identities, events: most rows) matters when it is new to the schema: it counts as a
+            // live profile. For those only whether it was counted is read, not what it contributed.
+            var counted = ReadCounted(connection, named.Where(id => !changing.Contains(id)).ToList());
+            var recount = named.Where(id => changing.Contains(id) || !counted.Contains(id)).ToList();
             var live = ReadLive(connection, recount);
             var fragments = ReadFragments(connection, live);
             var after = new Dictionary<long, ProfileContribution?>();
@@ -124,12 +127,12 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
                     tally.Events[key] = entry;
                 }
                 tally.NewEventExamples.AddRange(events.NewEventExamples);
-                Prepared(() => Save(connection, tally, after, replaceEvents: true));
+                Save(connection, tally, after, replaceEvents: true);
             }
             else
             {
                 _eventCursor = CountEvents(connection, tally, _eventCursor);
-                Prepared(() => Save(connection, tally, after, replaceEvents: false));
+                Save(connection, tally, after, replaceEvents: false);
             }
             _tally = tally;
         }
@@ -182,7 +185,7 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
             }
             using (var transaction = connection.BeginTransaction())
             {
-                Execute(connection, transaction, "DELETE FROM SchemaProfiles; DELETE FROM SchemaAttributes; DELETE FROM SchemaEvents; DELETE FROM SchemaExamples; DELETE FROM SchemaEventExamples;");
+                ExecuteOnce(connection, transaction, "DELETE FROM SchemaProfiles; DELETE FROM SchemaAttributes; DELETE FROM SchemaEvents; DELETE FROM SchemaExamples; DELETE FROM SchemaEventExamples;");
                 using var insert = Command(connection, "INSERT INTO SchemaProfiles (ProfileId, PathsJson) VALUES ($id, $paths)");
                 insert.Transaction = transaction;
                 var id = insert.Parameters.Add("$id", SqliteType.Integer);
@@ -194,7 +197,10 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
                 }
                 tally.ChangedPaths.UnionWith(tally.Attributes.Keys);
                 tally.ChangedEvents.UnionWith(tally.Events.Keys);
-                Prepared(() => WriteTallies(connection, transaction, tally, recounted: true));
+                using (var commands = new PreparedCommands(connection))
+                {
+                    WriteTallies(commands, transaction, tally, recounted: true);
+                }
                 transaction.Commit();
             }
             tally.ClearChanged();
@@ -219,7 +225,7 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
         var connection = new SqliteConnection(connectionString);
         await connection.OpenAsync(ct);
         // Example values are personal data: what this connection deletes is overwritten, in freed pages too.
-        Execute(connection, null, "PRAGMA secure_delete=ON;");
+        ExecuteOnce(connection, null, "PRAGMA secure_delete=ON;");
         return connection;
     }
 
@@ -302,6 +308,22 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
             while (reader.Read())
             {
                 found[reader.GetInt64(0)] = ProfileContribution.FromJson(reader.GetString(1));
+            }
+        }
+        return found;
+    }
+
+    /// <summary>Which of the profiles the schema has counted.</summary>
+    private static HashSet<long> ReadCounted(SqliteConnection connection, IReadOnlyCollection<long> ids)
+    {
+        var found = new HashSet<long>();
+        foreach (var chunk in ids.Chunk(Chunk))
+        {
+            using var command = Command(connection, $"SELECT ProfileId FROM SchemaProfiles WHERE ProfileId IN ({string.Join(',', chunk)})");
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                found.Add(reader.GetInt64(0));
             }
         }
         return found;
@@ -392,57 +414,59 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
 
     private void Save(SqliteConnection connection, SchemaTally tally, Dictionary<long, ProfileContribution?> contributions, bool replaceEvents)
     {
+        // Each statement prepared once per save and bound again (thousands of profiles per batch).
+        using var commands = new PreparedCommands(connection);
         using var transaction = connection.BeginTransaction();
         foreach (var (id, contribution) in contributions)
         {
             if (contribution is null)
             {
-                Execute(connection, transaction, "DELETE FROM SchemaProfiles WHERE ProfileId = $id", ("$id", id));
+                commands.Execute(transaction, "DELETE FROM SchemaProfiles WHERE ProfileId = $id", ("$id", id));
             }
             else
             {
-                Execute(connection, transaction, "INSERT INTO SchemaProfiles (ProfileId, PathsJson) VALUES ($id, $paths) ON CONFLICT (ProfileId) DO UPDATE SET PathsJson = excluded.PathsJson",
+                commands.Execute(transaction, "INSERT INTO SchemaProfiles (ProfileId, PathsJson) VALUES ($id, $paths) ON CONFLICT (ProfileId) DO UPDATE SET PathsJson = excluded.PathsJson",
                     ("$id", id), ("$paths", contribution.ToJson()));
             }
         }
         if (replaceEvents)
         {
-            Execute(connection, transaction, "DELETE FROM SchemaEvents; DELETE FROM SchemaEventExamples;");
+            commands.Execute(transaction, "DELETE FROM SchemaEvents; DELETE FROM SchemaEventExamples;");
             tally.ChangedEvents.UnionWith(tally.Events.Keys);
         }
-        WriteTallies(connection, transaction, tally, recounted: false);
+        WriteTallies(commands, transaction, tally, recounted: false);
         transaction.Commit();
         tally.ClearChanged();
     }
 
-    private void WriteTallies(SqliteConnection connection, SqliteTransaction transaction, SchemaTally tally, bool recounted)
+    private void WriteTallies(PreparedCommands commands, SqliteTransaction transaction, SchemaTally tally, bool recounted)
     {
         var now = time.GetUtcNow().UtcDateTime;
         foreach (var path in tally.ChangedPaths)
         {
             if (tally.Attributes.TryGetValue(path, out var a))
             {
-                Execute(connection, transaction, """
+                commands.Execute(transaction, """
                     INSERT INTO SchemaAttributes (Path, ProfileCount, FirstSeenAt, LastSeenAt, DetailJson) VALUES ($path, $count, $first, $last, $detail)
                     ON CONFLICT (Path) DO UPDATE SET ProfileCount = excluded.ProfileCount, FirstSeenAt = excluded.FirstSeenAt, LastSeenAt = excluded.LastSeenAt, DetailJson = excluded.DetailJson
                     """, ("$path", path), ("$count", a.ProfileCount), ("$first", Seen(a.FirstSeenAt)), ("$last", Seen(a.LastSeenAt)), ("$detail", a.DetailJson()));
             }
             else
             {
-                Execute(connection, transaction, "DELETE FROM SchemaAttributes WHERE Path = $path; DELETE FROM SchemaExamples WHERE Path = $path", ("$path", path));
+                commands.Execute(transaction, "DELETE FROM SchemaAttributes WHERE Path = $path; DELETE FROM SchemaExamples WHERE Path = $path", ("$path", path));
             }
         }
         // Stored only while the profile they came from lives: a delete that committed meanwhile took its values with it.
         foreach (var (path, value, profile) in tally.NewExamples.Where(e => tally.Attributes.ContainsKey(e.Path)))
         {
-            Execute(connection, transaction, """
+            commands.Execute(transaction, """
                 INSERT OR IGNORE INTO SchemaExamples (Path, Value, ProfileId) SELECT $path, $value, $p
                 WHERE EXISTS (SELECT 1 FROM Profiles WHERE Id = $p AND MergedIntoId IS NULL)
                 """, ("$path", path), ("$value", value), ("$p", profile));
         }
         foreach (var (key, path, value, profile) in tally.NewEventExamples)
         {
-            Execute(connection, transaction, """
+            commands.Execute(transaction, """
                 INSERT OR IGNORE INTO SchemaEventExamples (EventKey, Path, Value, ProfileId) SELECT $key, $path, $value, $p
                 WHERE EXISTS (SELECT 1 FROM Profiles WHERE Id = $p AND MergedIntoId IS NULL)
                 """, ("$key", key), ("$path", path), ("$value", value), ("$p", profile));
@@ -451,12 +475,12 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
         {
             var e = tally.Events[key];
             e.Prune(now);
-            Execute(connection, transaction, """
+            commands.Execute(transaction, """
                 INSERT INTO SchemaEvents (Key, Type, Name, Count, FirstSeenAt, LastSeenAt, DetailJson) VALUES ($key, $type, $name, $count, $first, $last, $detail)
                 ON CONFLICT (Key) DO UPDATE SET Count = excluded.Count, FirstSeenAt = excluded.FirstSeenAt, LastSeenAt = excluded.LastSeenAt, DetailJson = excluded.DetailJson
                 """, ("$key", key), ("$type", e.Type), ("$name", e.Name), ("$count", e.Count), ("$first", Seen(e.FirstSeenAt)), ("$last", Seen(e.LastSeenAt)), ("$detail", e.DetailJson()));
         }
-        Execute(connection, transaction, $"""
+        commands.Execute(transaction, $"""
             INSERT INTO SchemaState (Id, EventCursor, LiveProfiles, RecountedAt, UpdatedAt) VALUES (1, $cursor, $live, $now, $now)
             ON CONFLICT (Id) DO UPDATE SET EventCursor = excluded.EventCursor, LiveProfiles = excluded.LiveProfiles, UpdatedAt = excluded.UpdatedAt
                 {(recounted ? ", RecountedAt = excluded.RecountedAt" : "")}
@@ -475,54 +499,11 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
         return command;
     }
 
-    [ThreadStatic] private static Dictionary<string, SqliteCommand>? _prepared;
-
-    /// <summary>Runs a statement; within a save, each statement is prepared once and bound again (thousands of profiles per batch).</summary>
-    private static void Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object Value)[] parameters)
+    /// <summary>A statement run once (not prepared for reuse).</summary>
+    private static void ExecuteOnce(SqliteConnection connection, SqliteTransaction? transaction, string sql)
     {
-        if (_prepared is null || transaction is null)
-        {
-            using var once = Command(connection, sql);
-            once.Transaction = transaction;
-            foreach (var (name, value) in parameters)
-            {
-                once.Parameters.AddWithValue(name, value);
-            }
-            once.ExecuteNonQuery();
-            return;
-        }
-        if (!_prepared.TryGetValue(sql, out var command))
-        {
-            command = Command(connection, sql);
-            foreach (var (name, _) in parameters)
-            {
-                command.Parameters.Add(new SqliteParameter { ParameterName = name });
-            }
-            _prepared[sql] = command;
-        }
+        using var command = Command(connection, sql);
         command.Transaction = transaction;
-        for (var i = 0; i < parameters.Length; i++)
-        {
-            command.Parameters[i].Value = parameters[i].Value;
-        }
         command.ExecuteNonQuery();
-    }
-
-    /// <summary>Statements prepared during <paramref name="write"/> are reused within it and disposed after.</summary>
-    private static void Prepared(Action write)
-    {
-        _prepared = [];
-        try
-        {
-            write();
-        }
-        finally
-        {
-            foreach (var command in _prepared.Values)
-            {
-                command.Dispose();
-            }
-            _prepared = null;
-        }
     }
 }

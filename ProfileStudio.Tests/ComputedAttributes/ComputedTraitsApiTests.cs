@@ -1,7 +1,9 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using ProfileStudio.Core.Auditing;
+using ProfileStudio.Core.ChangeFeed;
 using ProfileStudio.Core.ComputedAttributes;
 using ProfileStudio.Tests.Profiles;
 using ProfileStudio.Tests.Support;
@@ -101,6 +103,29 @@ public sealed class ComputedTraitsApiTests(ProfileApiAppFactory factory) : IClas
         Assert.Equal($"name + ': ' + text(round({total.Name} / 4, 1))", trait.GetProperty("definition").GetProperty("formula").GetString());
         Assert.Equal("Ada: 10", (await TraitsAsync(user)).GetProperty("bought_label").GetString()); // among all traits too
         Assert.True((await Store.DisableAsync(AuditActor.System, saved.Definition.Id)).Succeeded); // the class fixture is shared
+    }
+
+    [Fact]
+    public async Task Disable_ADefinitionWithValues_ValuesGoAndTheChangeFeedSaysComputedValuesChanged()
+    {
+        var user = await SeedAsync(4, 6);
+        var definition = await ActivateAsync($"bought_off_{Guid.NewGuid():N}"[..20], ComputedFunction.Sum, "total");
+        Assert.Equal(10, (await TraitsAsync(user)).GetProperty(definition.Name).GetDouble());
+        long lastRow;
+        await using (var db = await factory.DbAsync())
+        {
+            lastRow = await db.ProfileChanges.MaxAsync(c => (long?)c.Id) ?? 0;
+        }
+
+        Assert.True((await Store.DisableAsync(AuditActor.System, definition.Id)).Succeeded);
+
+        Assert.False((await TraitsAsync(user)).TryGetProperty(definition.Name, out _));
+        await using (var db = await factory.DbAsync())
+        {
+            // Consumers (destinations, segments) hear that computed values changed: every profile's, as after a backfill.
+            var rows = await db.ProfileChanges.Where(c => c.Id > lastRow).ToListAsync();
+            Assert.Contains(rows, c => c.ProfileId == 0 && c.Kinds == ProfileChangeKinds.Computed);
+        }
     }
 
     [Fact]

@@ -88,6 +88,55 @@ public sealed class IncrementalEqualsRebuildTests : IAsyncDisposable
         });
     }
 
+    /// <summary>
+    /// First seen, last activity and "updated" are kept incrementally (last activity only grows; a merge takes
+    /// the later of two), without reading the timeline: in runs with restarts they equal a rebuild's, and last
+    /// activity is the latest timeline event of the profile (none: null, and "updated" is first seen).
+    /// </summary>
+    [FsCheck.Xunit.Property(MaxTest = 60)]
+    public Property Process_InRunsWithRestarts_ProfileTimesEqualRebuildAndTheTimeline()
+    {
+        var runs = Gen.Choose(1, 7).ArrayOf().Where(a => a.Length > 0);
+        return Prop.ForAll(MessageGen.ListOf().Where(l => l.Count is > 0 and <= 60).ToArbitrary(), runs.ToArbitrary(), (messages, runSizes) =>
+        {
+            WriteLake(messages);
+            using var store = _session.OpenStore();
+            store.Clear();
+            var checkpoint = 0L;
+            for (var run = 0; store.ReadLake(checkpoint, runSizes[run % runSizes.Length]) is { Count: > 0 } batch; run++)
+            {
+                store.Apply(new UnificationEngine(store.RestoreGraph(IdentityRules.Default)).Process(batch), DateTime.UtcNow);
+                checkpoint = store.ReadCheckpoint();
+            }
+            var incremental = Times();
+
+            store.Clear();
+            store.Apply(new UnificationEngine(store.RestoreGraph(IdentityRules.Default)).Process(store.ReadLake(0, int.MaxValue)), DateTime.UtcNow);
+            var rebuilt = Times();
+
+            return incremental.SequenceEqual(rebuilt).Label($"incremental:\n{string.Join("\n", incremental)}\nrebuild:\n{string.Join("\n", rebuilt)}");
+        });
+    }
+
+    /// <summary>Each live profile's times, by its identities; checks last activity against its timeline on the way.</summary>
+    private List<string> Times()
+    {
+        using var db = _ports.Db();
+        var identities = db.Identities.AsNoTracking().Select(i => new { i.ProfileId, i.Namespace, i.Value }).AsEnumerable().ToLookup(i => i.ProfileId);
+        var lastEvent = db.ProfileEvents.AsNoTracking().Select(e => new { e.ProfileId, e.EventAt }).AsEnumerable()
+            .GroupBy(e => e.ProfileId).ToDictionary(g => g.Key, g => g.Max(e => e.EventAt));
+        var rows = new List<string>();
+        foreach (var p in db.Profiles.AsNoTracking().Where(p => p.MergedIntoId == null).AsEnumerable())
+        {
+            Assert.Equal(lastEvent.TryGetValue(p.Id, out var last) ? last : null, p.LastActivityAt);
+            Assert.Equal(p.LastActivityAt ?? p.CreatedAt, p.UpdatedAt);
+            var ids = identities[p.Id].OrderBy(i => i.Namespace, StringComparer.Ordinal).ThenBy(i => i.Value, StringComparer.Ordinal).Select(i => $"{i.Namespace}:{i.Value}");
+            rows.Add($"[{string.Join(' ', ids)}] first seen {p.CreatedAt:O}, last activity {p.LastActivityAt:O}, updated {p.UpdatedAt:O}");
+        }
+        rows.Sort(StringComparer.Ordinal);
+        return rows;
+    }
+
     [Fact]
     public void ReadLake_StopsAtTheRunsPayloadBudget_ButAlwaysTakesOneMessage()
     {

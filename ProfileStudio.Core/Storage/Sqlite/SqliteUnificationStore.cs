@@ -266,8 +266,10 @@ public sealed class SqliteUnificationStore(SqliteConnection connection, ProfileT
         transaction.Commit();
     }
 
-    private readonly Dictionary<string, SqliteCommand> _prepared = [];
     private readonly Dictionary<string, SqliteStatement> _statements = [];
+    private PreparedCommands? _commands;
+
+    private PreparedCommands Commands => _commands ??= new PreparedCommands(connection);
 
     /// <summary>Finalizes the statements this store prepared on its connection.</summary>
     public void Dispose()
@@ -276,12 +278,9 @@ public sealed class SqliteUnificationStore(SqliteConnection connection, ProfileT
         {
             statement.Dispose();
         }
-        foreach (var command in _prepared.Values)
-        {
-            command.Dispose();
-        }
         _statements.Clear();
-        _prepared.Clear();
+        _commands?.Dispose();
+        _commands = null;
     }
 
     /// <summary>A hot statement, prepared once and bound by position (see <see cref="SqliteStatement"/>).</summary>
@@ -294,46 +293,12 @@ public sealed class SqliteUnificationStore(SqliteConnection connection, ProfileT
         return statement;
     }
 
-    public void Execute(SqliteTransaction transaction, string sql, params (string Name, object Value)[] parameters)
-    {
-        if (!_prepared.TryGetValue(sql, out var command))
-        {
-            command = connection.CreateCommand();
-            command.CommandText = sql;
-            foreach (var (name, _) in parameters)
-            {
-                command.Parameters.Add(new SqliteParameter { ParameterName = name });
-            }
-            _prepared[sql] = command;
-        }
-        command.Transaction = transaction;
-        for (var i = 0; i < parameters.Length; i++)
-        {
-            command.Parameters[i].Value = parameters[i].Value;
-        }
-        command.ExecuteNonQuery();
-    }
+    /// <summary>A statement with named parameters in <paramref name="transaction"/>, prepared once per store.</summary>
+    public void Execute(SqliteTransaction transaction, string sql, params (string Name, object Value)[] parameters) =>
+        Commands.Execute(transaction, sql, parameters);
 
     /// <summary>A read in <paramref name="transaction"/>, prepared once; parameters <c>$1</c>, <c>$2</c>, … in order.</summary>
-    internal SqliteDataReader Query(SqliteTransaction transaction, string sql, object[] parameters)
-    {
-        if (!_prepared.TryGetValue(sql, out var command))
-        {
-            command = connection.CreateCommand();
-            command.CommandText = sql;
-            for (var i = 0; i < parameters.Length; i++)
-            {
-                command.Parameters.Add(new SqliteParameter { ParameterName = "$" + (i + 1) });
-            }
-            _prepared[sql] = command;
-        }
-        command.Transaction = transaction;
-        for (var i = 0; i < parameters.Length; i++)
-        {
-            command.Parameters[i].Value = parameters[i];
-        }
-        return command.ExecuteReader();
-    }
+    internal SqliteDataReader Query(SqliteTransaction transaction, string sql, object[] parameters) => Commands.Query(transaction, sql, parameters);
 
     private SqliteCommand Command(string sql)
     {

@@ -42,10 +42,13 @@ public sealed class IdentityWriter : StageWriter<IdentityChanges>
                     context.Execute(merge(t), ("$from", from), ("$into", into));
                 }
             }
+            // The survivor's last activity is the later of the two (the merged profile's events moved to it); max() of a null is null.
             context.Execute($"""
                 UPDATE {t.Profiles} SET
-                    CreatedAt = min(CreatedAt, (SELECT CreatedAt FROM {t.Profiles} WHERE Id = $from)),
-                    FirstMessageId = min(FirstMessageId, (SELECT FirstMessageId FROM {t.Profiles} WHERE Id = $from))
+                    CreatedAt = min({t.Profiles}.CreatedAt, f.CreatedAt),
+                    FirstMessageId = min({t.Profiles}.FirstMessageId, f.FirstMessageId),
+                    LastActivityAt = coalesce(max({t.Profiles}.LastActivityAt, f.LastActivityAt), {t.Profiles}.LastActivityAt, f.LastActivityAt)
+                FROM (SELECT CreatedAt, FirstMessageId, LastActivityAt FROM {t.Profiles} WHERE Id = $from) AS f
                 WHERE Id = $into
                 """, ("$from", from), ("$into", into));
             // Redirects stay one hop: profiles merged into "from" earlier now point at "into" (two statements, so both use an index).
@@ -78,17 +81,19 @@ public sealed class IdentityWriter : StageWriter<IdentityChanges>
             {
                 continue;
             }
-            // Last activity from the timeline (one index seek on (ProfileId, EventAt): events moved by a merge count)
-            // and this run's events (written by the fragment stage after this); first seen while there is none.
-            // The aggregate max skips a missing side, so the timeline is sought once (a scalar max would be null).
-            context.Statement($"""
-                UPDATE {t.Profiles} SET CreatedAt = min(CreatedAt, ?1),
-                    LastActivityAt = last.At,
-                    UpdatedAt = coalesce(last.At, min(CreatedAt, ?1)),
-                    LastMessageId = max(LastMessageId, ?2)
-                FROM (SELECT max(At) AS At FROM (SELECT max(EventAt) AS At FROM {t.ProfileEvents} WHERE ProfileId = ?3 UNION ALL SELECT ?4)) AS last
-                WHERE Id = ?3
-                """).Bind(1, first).Bind(2, messageId).Bind(3, profile).Bind(4, lastEvent == DateTime.MinValue ? (DateTime?)null : lastEvent).Execute();
+            // Last activity only grows (a merge above took the later of two profiles'), so it is kept without reading the
+            // timeline. CreatedAt and LastActivityAt are indexed (the explorer's sorts): they are written only when they
+            // move, which saves two index updates per touched profile; UpdatedAt and LastMessageId are not indexed.
+            context.Statement($"UPDATE {t.Profiles} SET CreatedAt = ?1 WHERE Id = ?2 AND CreatedAt > ?1").Bind(1, first).Bind(2, profile).Execute();
+            var grew = lastEvent != DateTime.MinValue && context.Statement($"""
+                UPDATE {t.Profiles} SET LastActivityAt = ?1, UpdatedAt = ?1, LastMessageId = max(LastMessageId, ?2)
+                WHERE Id = ?3 AND (LastActivityAt IS NULL OR LastActivityAt < ?1)
+                """).Bind(1, lastEvent).Bind(2, messageId).Bind(3, profile).Execute() > 0;
+            if (!grew)
+            {
+                context.Statement($"UPDATE {t.Profiles} SET UpdatedAt = coalesce(LastActivityAt, CreatedAt), LastMessageId = max(LastMessageId, ?1) WHERE Id = ?2")
+                    .Bind(1, messageId).Bind(2, profile).Execute();
+            }
         }
         foreach (var i in changes.Insights)
         {
