@@ -13,18 +13,15 @@ return name switch
     "ingest" => await IngestBenchmark.RunAsync(Option("--seconds", 120), Option("--clients", 16), Option("--batch", 100)),
     "batch" => await BatchBenchmark.RunAsync(Option("--rows", 1_000_000)),
     "unify" => await UnifyBenchmark.RunAsync(Option("--messages", 1_000_000), Option("--people", 300_000), rebuild: false, computed: args.Contains("--computed"), schema: args.Contains("--schema")),
-    "segments" => await UnifyBenchmark.RunAsync(Option("--messages", 200_000), Option("--people", 60_000), rebuild: false, segments: Option("--segments", 20)),
+    "segments-streaming" => await UnifyBenchmark.RunAsync(Option("--messages", 200_000), Option("--people", 60_000), rebuild: false, segments: Option("--segments", 20)),
     "computed" => await ComputedBenchmark.RunAsync(Option("--profiles", 1_000_000), Option("--events", 10_000_000), Option("--chunk", 20_000)),
     "rebuild" => await UnifyBenchmark.RunAsync(Option("--messages", 1_000_000), Option("--people", 300_000), rebuild: true),
     "lag" => await LagBenchmark.RunAsync(Option("--seconds", 60), Option("--rate", 5_000)),
     "feed" => await FeedBenchmark.RunAsync(Option("--seconds", 60), Option("--rate", 5_000)),
     "lookup" => await LookupBenchmark.RunAsync(Option("--profiles", 1_000_000), Option("--events", 10_000_000), Option("--seconds", 60), Option("--clients", 16)),
     "febrl" => FebrlBenchmark.Run(),
-<<<<<<< HEAD
     "dashboard" => await DashboardBenchmark.RunAsync(Option("--profiles", 1_000_000), TextOption("--keep")),
-=======
     "segments" => await SegmentsBenchmark.RunAsync(Option("--profiles", 1_000_000), TextOption("--keep"), Option("--runs", 5), args.Contains("--sql")),
->>>>>>> segui
     "segments-sql" => await SegmentsSqlBenchmark.RunAsync(Option("--profiles", 100_000), TextOption("--keep"), args.Contains("--memory"), args.Contains("--conditions")),
     _ => Usage(),
 };
@@ -42,7 +39,7 @@ static int Usage()
                    the lake unified into profiles by the worker's engine and store, in runs: messages/s;
                    --computed: the same run without, then with 5 active computed attributes, back to back, and the loss;
                    --schema runs the union-schema consumer on the change feed meanwhile, as the app does
-          segments [--messages 200000] [--people 60000] [--segments 20]
+          segments-streaming [--messages 200000] [--people 60000] [--segments 20]
                    the lake unified twice, back to back: without segments, then with N active streaming segments of
                    mixed rules evaluated by the segments consumer on the change feed meanwhile (as the app does); the
                    unify loss, and the time from each run's commit to its memberships being recorded (p50/p95)
@@ -60,16 +57,13 @@ static int Usage()
                    N profiles / 10N events bulk-loaded into SQLite, a 10-condition segment counted by the SQL path:
                    ms per count and the query plan (--conditions: each condition alone; --keep DIR reuses / keeps the database);
                    --memory also times the in-memory prototype (all facts loaded, SegmentEvaluator.Matches)
-<<<<<<< HEAD
           dashboard [--profiles 1000000] [--keep DIR]
                    N profiles with identities, computed values, segments, insights and a year of source counts bulk-loaded:
                    a full snapshot refresh (s), the page's data load (ms), and small write transactions' wait during a refresh
-=======
           segments [--profiles 1000000] [--keep DIR] [--runs 5] [--sql]
                    the same store as segments-sql; the in-memory segment index loaded (seconds, memory), the 10-condition
                    segment estimated and batch-evaluated through SegmentEstimator (ms per run), each condition alone, a
                    5,000-profile change-feed batch applied; --sql also counts with the SQL path and checks they agree
->>>>>>> segui
           febrl    identity-resolution precision and recall on ../shared/data/febrl (deterministic rules)
         """);
     return 2;

@@ -27,7 +27,7 @@ internal static class UnifyBenchmark
     {
         if (segments > 0)
         {
-            return await SegmentsBenchmark.CompareAsync(messages, people, segments);
+            return await SegmentsStreamingBenchmark.CompareAsync(messages, people, segments);
         }
         if (computed)
         {

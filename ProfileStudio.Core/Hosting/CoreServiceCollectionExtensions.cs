@@ -92,8 +92,8 @@ public static class CoreServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<ComputedAttributes.ComputedAttributeBackfillJob>());
         services.AddSingleton<ComputedAttributes.ComputedAttributeExpiryJob>();
         services.AddHostedService(sp => sp.GetRequiredService<ComputedAttributes.ComputedAttributeExpiryJob>());
-        // Segments' all-profiles path. Segment storage replaces the membership source (until then: every segment empty).
-        services.TryAddSingleton<Segments.ISegmentMembershipSource, Segments.NoSegmentMembershipsYet>();
+        // Segments' all-profiles path; "is in segment X" reads the stored memberships.
+        services.TryAddSingleton<Segments.ISegmentMembershipSource, Segments.StoredSegmentMemberships>();
         services.AddSingleton<Segments.SegmentIndexHost>();
         services.AddSingleton<ChangeFeed.IChangeFeedConsumer, Segments.SegmentIndexConsumer>();
         services.AddHostedService<Segments.SegmentIndexLoading>();

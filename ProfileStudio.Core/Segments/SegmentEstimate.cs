@@ -1,3 +1,6 @@
+using Microsoft.EntityFrameworkCore;
+using ProfileStudio.Core.Storage;
+
 namespace ProfileStudio.Core.Segments;
 
 /// <summary>Which all-profiles path answered an estimate.</summary>
@@ -35,8 +38,8 @@ public sealed record SegmentChangeEstimate(long Joining, long Leaving, IReadOnly
 }
 
 /// <summary>
-/// The current members of a segment, for rules with "is / is not in segment X" conditions. Segment storage
-/// implements it; until it does, <see cref="NoSegmentMembershipsYet"/> is registered (every segment empty).
+/// The current members of a segment, for rules with "is / is not in segment X" conditions: the stored
+/// memberships (<see cref="StoredSegmentMemberships"/>) in the app, a fixed set in tests.
 /// </summary>
 public interface ISegmentMembershipSource
 {
@@ -44,12 +47,15 @@ public interface ISegmentMembershipSource
 }
 
 /// <summary>
-/// The default membership source until segment memberships are stored: every segment has no members, so
-/// "is in segment X" matches nobody and "is not in segment X" everybody. Replaced by segment storage.
+/// The members of a segment as stored by <see cref="SegmentMembershipWriter"/> (streaming, clock and batch
+/// evaluations): a disabled, draft or unknown segment has none.
 /// </summary>
-public sealed class NoSegmentMembershipsYet : ISegmentMembershipSource
+public sealed class StoredSegmentMemberships(IDbContextFactory<ProfileStudioDbContext> dbFactory) : ISegmentMembershipSource
 {
-    private static readonly IReadOnlySet<long> Empty = new HashSet<long>();
-
-    public Task<IReadOnlySet<long>> MembersAsync(long segmentId, CancellationToken ct) => Task.FromResult(Empty);
+    public async Task<IReadOnlySet<long>> MembersAsync(long segmentId, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var ids = await db.SegmentMemberships.AsNoTracking().Where(m => m.SegmentId == segmentId).Select(m => m.ProfileId).ToListAsync(ct);
+        return ids.ToHashSet();
+    }
 }

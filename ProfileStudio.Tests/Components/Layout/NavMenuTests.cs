@@ -31,11 +31,7 @@ public sealed class NavMenuTests : StudioBunitContext
 
         var cut = Render<NavMenu>();
 
-<<<<<<< HEAD
-        Assert.Equal([("/", "Dashboard"), ("/profiles", "Explorer"), ("/profiles/merge-policies", "Merge policies"), ("/profiles/computed-attributes", "Computed attributes"), ("/data/schema", "Schema"), ("/api-reference", "API reference")], Links(cut));
-=======
-        Assert.Equal([("/", "Home"), ("/profiles", "Explorer"), ("/profiles/merge-policies", "Merge policies"), ("/profiles/computed-attributes", "Computed attributes"), ("/profiles/segments", "Segments"), ("/data/schema", "Schema"), ("/api-reference", "API reference")], Links(cut));
->>>>>>> segui
+        Assert.Equal([("/", "Dashboard"), ("/profiles", "Explorer"), ("/profiles/merge-policies", "Merge policies"), ("/profiles/computed-attributes", "Computed attributes"), ("/profiles/segments", "Segments"), ("/data/schema", "Schema"), ("/api-reference", "API reference")], Links(cut));
     }
 
     [Fact]
@@ -45,11 +41,7 @@ public sealed class NavMenuTests : StudioBunitContext
 
         var cut = Render<NavMenu>();
 
-<<<<<<< HEAD
-        Assert.Equal([("/", "Dashboard"), ("/profiles", "Explorer"), ("/profiles/merge-policies", "Merge policies"), ("/profiles/computed-attributes", "Computed attributes"), ("/data/schema", "Schema"), ("/identity/insights", "Insights"), ("/identity/simulator", "Simulator"), ("/api-reference", "API reference")], Links(cut));
-=======
-        Assert.Equal([("/", "Home"), ("/profiles", "Explorer"), ("/profiles/merge-policies", "Merge policies"), ("/profiles/computed-attributes", "Computed attributes"), ("/profiles/segments", "Segments"), ("/data/schema", "Schema"), ("/identity/insights", "Insights"), ("/identity/simulator", "Simulator"), ("/api-reference", "API reference")], Links(cut));
->>>>>>> segui
+        Assert.Equal([("/", "Dashboard"), ("/profiles", "Explorer"), ("/profiles/merge-policies", "Merge policies"), ("/profiles/computed-attributes", "Computed attributes"), ("/profiles/segments", "Segments"), ("/data/schema", "Schema"), ("/identity/insights", "Insights"), ("/identity/simulator", "Simulator"), ("/api-reference", "API reference")], Links(cut));
         Assert.Single(cut.FindAll("[data-testid=nav-group-Data]")); // Data › Schema only
         Assert.Empty(cut.FindAll("[data-testid=nav-group-Admin]"));
     }

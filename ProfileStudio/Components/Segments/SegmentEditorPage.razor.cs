@@ -34,6 +34,7 @@ public sealed partial class SegmentEditorPage
     [Parameter] public long? Id { get; set; }
 
     [Inject] private SegmentStore Store { get; set; } = default!;
+    [Inject] private ISegmentMembershipSource Memberships { get; set; } = default!;
     [Inject] private IdentityRulesStore IdentityRules { get; set; } = default!;
     [Inject] private CurrentActor Actor { get; set; } = default!;
     [Inject] private AuthenticationStateProvider AuthState { get; set; } = default!;
@@ -44,20 +45,7 @@ public sealed partial class SegmentEditorPage
     private Func<CancellationToken, Task<IReadOnlySet<long>>>? CurrentMembers =>
         _segment is { Status: SegmentStatus.Active } s ? ct => MemberIdsAsync(s.Id, ct) : null;
 
-    // Read from the stored memberships page by page (ISegmentMembershipSource still answers "no members" for every segment).
-    private async Task<IReadOnlySet<long>> MemberIdsAsync(long segmentId, CancellationToken ct)
-    {
-        var ids = new HashSet<long>();
-        for (var skip = 0; ; skip += SegmentStore.MaxPageSize)
-        {
-            var page = await Store.MembersAsync(segmentId, null, skip, SegmentStore.MaxPageSize, ct);
-            ids.UnionWith(page.Members.Select(m => m.ProfileId));
-            if (page.Members.Count < SegmentStore.MaxPageSize)
-            {
-                return ids;
-            }
-        }
-    }
+    private Task<IReadOnlySet<long>> MemberIdsAsync(long segmentId, CancellationToken ct) => Memberships.MembersAsync(segmentId, ct);
 
     protected override async Task OnParametersSetAsync()
     {
