@@ -87,7 +87,7 @@ public sealed class ChangeFeedHost(
                     try
                     {
                         await store.RecordFailureAsync(consumer.Name, $"{ex.GetType().Name}: {ex.Message}", ct);
-                        await Task.Delay(pause, time, ct);
+                        await Task.Delay(pause, TimeProvider.System, ct); // operational waits are in real time, whatever the app's clock
                     }
                     catch (OperationCanceledException) when (ct.IsCancellationRequested)
                     {
@@ -116,7 +116,7 @@ public sealed class ChangeFeedHost(
     private async Task WaitAsync(Task woken, TimeSpan timeout, CancellationToken ct)
     {
         using var tick = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var delay = Task.Delay(timeout, time, tick.Token);
+        var delay = Task.Delay(timeout, TimeProvider.System, tick.Token);
         await Task.WhenAny(woken, delay);
         await tick.CancelAsync();
         ct.ThrowIfCancellationRequested();

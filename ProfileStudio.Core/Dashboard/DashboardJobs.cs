@@ -63,17 +63,17 @@ public sealed class DashboardRefreshJob(DashboardSnapshots snapshots, IOptions<D
 /// The first start after an upgrade (or on a new database): computes the figures and the whole history from
 /// stored data once, after the consumer has its place in the feed, so no change between the two is missed.
 /// </summary>
-public sealed class DashboardBackfill(DashboardSnapshots snapshots, ChangeFeedStore feed, TimeProvider time, ILogger<DashboardBackfill> logger) : BackgroundService
+public sealed class DashboardBackfill(DashboardSnapshots snapshots, ChangeFeedStore feed, ILogger<DashboardBackfill> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
         {
-            await BackgroundRetry.RunAsync(time, logger, "back-filling the dashboard history", async ct =>
+            await BackgroundRetry.RunAsync(logger, "back-filling the dashboard history", async ct =>
             {
                 while (!await feed.HasPositionAsync(DashboardConsumer.ConsumerName, ct))
                 {
-                    await Task.Delay(TimeSpan.FromMilliseconds(200), time, ct);
+                    await Task.Delay(TimeSpan.FromMilliseconds(200), TimeProvider.System, ct); // operational: real time, whatever the app's clock
                 }
                 if (!await snapshots.HasSnapshotAsync(ct))
                 {

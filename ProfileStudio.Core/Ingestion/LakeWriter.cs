@@ -109,7 +109,7 @@ public sealed class LakeWriter(
         await Task.Yield();
         // Opening the lake is retried until it works (requests wait in the queue meanwhile); a stop before then
         // leaves the queued requests to time out, which their clients retry.
-        using var writer = await BackgroundRetry.RunAsync(time, logger, "Opening the lake for writing", lakeAppend.OpenAsync, stoppingToken);
+        using var writer = await BackgroundRetry.RunAsync(logger, "Opening the lake for writing", lakeAppend.OpenAsync, stoppingToken);
 
         var group = new List<PendingWrite>();
         while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))

@@ -40,7 +40,7 @@ public sealed class SchemaConsumer(SchemaMaintainer maintainer) : IChangeFeedCon
 /// from stored data once. It waits until the consumer has its place in the feed, so no change made
 /// between the count and that place can be missed (a change after it is handled again, which is harmless).
 /// </summary>
-public sealed class SchemaBackfill(SchemaMaintainer maintainer, ChangeFeedStore feed, TimeProvider time, ILogger<SchemaBackfill> logger) : BackgroundService
+public sealed class SchemaBackfill(SchemaMaintainer maintainer, ChangeFeedStore feed, ILogger<SchemaBackfill> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -62,7 +62,7 @@ public sealed class SchemaBackfill(SchemaMaintainer maintainer, ChangeFeedStore 
             {
                 logger.LogError(ex, "Counting the union schema from stored data failed; retrying.");
             }
-            await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, 1 + attempt)), time, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, 1 + attempt)), TimeProvider.System, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
         }
     }
 }

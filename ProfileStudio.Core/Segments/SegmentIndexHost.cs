@@ -181,20 +181,20 @@ public sealed class SegmentIndexConsumer(SegmentIndexHost host) : IChangeFeedCon
 /// until the consumer has its place in the feed, so every change committed after the load began reaches the
 /// index through the feed. Failures are retried (<see cref="BackgroundRetry"/>); it never stops the app.
 /// </summary>
-public sealed class SegmentIndexLoading(SegmentIndexHost host, ChangeFeedStore feed, TimeProvider time, ILogger<SegmentIndexLoading> logger) : BackgroundService
+public sealed class SegmentIndexLoading(SegmentIndexHost host, ChangeFeedStore feed, ILogger<SegmentIndexLoading> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
         {
-            await BackgroundRetry.RunAsync(time, logger, "Waiting for the segment index's place in the change feed", async ct =>
+            await BackgroundRetry.RunAsync(logger, "Waiting for the segment index's place in the change feed", async ct =>
             {
                 while (!await feed.HasPositionAsync(SegmentIndexConsumer.ConsumerName, ct))
                 {
-                    await Task.Delay(TimeSpan.FromSeconds(1), time, ct);
+                    await Task.Delay(TimeSpan.FromSeconds(1), TimeProvider.System, ct); // operational: real time, whatever the app's clock
                 }
             }, stoppingToken);
-            await BackgroundRetry.RunAsync(time, logger, "Loading the segment index", host.LoadAsync, stoppingToken);
+            await BackgroundRetry.RunAsync(logger, "Loading the segment index", host.LoadAsync, stoppingToken);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {

@@ -81,7 +81,7 @@ public sealed class SegmentBatchJob(
         try
         {
             // The active segments reach streaming evaluation before anything else reads the catalog.
-            await BackgroundRetry.RunAsync(clock, logger, "Loading the active segments", store.RefreshCatalogAsync, stoppingToken);
+            await BackgroundRetry.RunAsync(logger, "Loading the active segments", store.RefreshCatalogAsync, stoppingToken);
             while (!stoppingToken.IsCancellationRequested)
             {
                 try

@@ -55,7 +55,7 @@ public sealed class UnificationWorker(
         {
             // Opening the storage, restoring the graph or a failed retry's restore throwing ends this attempt only:
             // the whole worker starts again after a back-off, from the stored checkpoint.
-            await BackgroundRetry.RunAsync(time, logger, "Unification", RunAsync, stoppingToken);
+            await BackgroundRetry.RunAsync(logger, "Unification", RunAsync, stoppingToken);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
@@ -132,7 +132,7 @@ public sealed class UnificationWorker(
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
                     logger.LogError(ex, "Unification after message {Checkpoint} failed; restoring the graph and retrying.", checkpoint);
-                    await Task.Delay(FailurePause, time, stoppingToken);
+                    await Task.Delay(FailurePause, TimeProvider.System, stoppingToken); // real time, whatever the app's clock
                     runner = await StartAsync();
                     checkpoint = store.ReadCheckpoint();
                 }

@@ -1,3 +1,4 @@
+using ProfileStudio.Core.Schema;
 using System.Net;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
@@ -91,6 +92,7 @@ public sealed class ComputedTraitsApiTests(ProfileApiAppFactory factory) : IClas
     {
         var user = await SeedAsync(30, 10);
         var total = await ActivateAsync($"bought_sum_{Guid.NewGuid():N}"[..20], ComputedFunction.Sum, "total");
+        await factory.ConsumedAsync(SchemaConsumer.ConsumerName); // a formula may name only attributes the union schema knows
         var saved = await Store.SaveAsync(AuditActor.System, null, new ComputedAttributeDraft("bought_label", null, ComputedFunction.Expression, [], null, [],
             LookbackWindow.AllTime, $"name + ': ' + text(round({total.Name} / 4, 1))"));
         Assert.True(saved.Succeeded, string.Join("; ", saved.Problems));

@@ -82,6 +82,21 @@ public class ProfileApiAppFactory : StudioAppFactory
         }, done => done, "the unification worker to reach the end of the lake");
     }
 
+    /// <summary>Waits until a change-feed consumer (e.g. the union schema's) has handled every feed row written so far.</summary>
+    public async Task ConsumedAsync(string consumer)
+    {
+        long feedEnd;
+        await using (var db = await DbAsync())
+        {
+            feedEnd = await db.ProfileChanges.MaxAsync(c => (long?)c.Id) ?? 0;
+        }
+        await Poll.UntilAsync(async () =>
+        {
+            await using var db = await DbAsync();
+            return await db.ChangeFeedCheckpoints.Where(c => c.Consumer == consumer).Select(c => (long?)c.Position).FirstOrDefaultAsync() ?? 0;
+        }, position => position >= feedEnd, $"the {consumer} consumer to reach feed row {feedEnd}");
+    }
+
     public async Task<ProfileStudioDbContext> DbAsync() =>
         await Services.GetRequiredService<IDbContextFactory<ProfileStudioDbContext>>().CreateDbContextAsync();
 }

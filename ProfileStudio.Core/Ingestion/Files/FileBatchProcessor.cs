@@ -32,7 +32,7 @@ public sealed class FileBatchProcessor(
     {
         try
         {
-            await BackgroundRetry.RunAsync(time, logger, "Resuming unfinished file batches", ResumeAsync, stoppingToken);
+            await BackgroundRetry.RunAsync(logger, "Resuming unfinished file batches", ResumeAsync, stoppingToken);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {

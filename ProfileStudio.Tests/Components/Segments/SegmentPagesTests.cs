@@ -129,7 +129,7 @@ public sealed class SegmentPagesTests : StudioBunitContext
         var page = Render<SegmentEditorPage>();
         page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=estimate-invalid]"))); // an empty group is not counted
 
-        page.Find("[data-testid=add-identity]").Click();
+        await page.Find("[data-testid=add-identity]").ClickAsync(new());
         await page.InvokeAsync(() => page.FindComponent<MudSelect<string>>().Instance.ValueChanged.InvokeAsync("email"));
 
         page.WaitForAssertion(() => Assert.Equal("2", page.Find("[data-testid=estimate-matching]").GetAttribute("data-count")), TimeSpan.FromSeconds(10));
@@ -167,10 +167,10 @@ public sealed class SegmentPagesTests : StudioBunitContext
     {
         await ArrangeAsync(Roles.Marketer);
         var page = Render<SegmentEditorPage>();
-        page.Find("[data-testid=add-identity]").Click();
+        await page.Find("[data-testid=add-identity]").ClickAsync(new());
         await page.InvokeAsync(() => page.FindComponent<MudSelect<string>>().Instance.ValueChanged.InvokeAsync("email"));
 
-        page.Find("[data-testid=save-segment]").Click();
+        await page.Find("[data-testid=save-segment]").ClickAsync(new());
 
         page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=segment-problem]")));
         Assert.Empty(await Store.ListAsync());
@@ -183,10 +183,10 @@ public sealed class SegmentPagesTests : StudioBunitContext
         var navigation = Services.GetRequiredService<BunitNavigationManager>();
         var page = Render<SegmentEditorPage>();
         page.Find("input[data-testid=segment-name]").Input("Email reachable");
-        page.Find("[data-testid=add-identity]").Click();
+        await page.Find("[data-testid=add-identity]").ClickAsync(new());
         await page.InvokeAsync(() => page.FindComponent<MudSelect<string>>().Instance.ValueChanged.InvokeAsync("email"));
 
-        page.Find("[data-testid=activate-segment]").Click();
+        await page.Find("[data-testid=activate-segment]").ClickAsync(new());
 
         page.WaitForAssertion(() => Assert.Matches(@"/profiles/segments/\d+$", navigation.Uri), TimeSpan.FromSeconds(5));
         var saved = Assert.Single(await Store.ListAsync());

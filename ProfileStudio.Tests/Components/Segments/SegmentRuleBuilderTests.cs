@@ -58,15 +58,15 @@ public sealed class SegmentRuleBuilderTests : StudioBunitContext
         new(id, "Order Completed", true) { Count = new EventCount(CountOperator.AtLeast, 2), Window = new EventWindow(WindowKind.LastDays) { Amount = 30 } };
 
     [Fact]
-    public void AddButtons_AddConditionsAndANestedAnyOfGroupWithAnEvent_ToTheRule()
+    public async Task AddButtons_AddConditionsAndANestedAnyOfGroupWithAnEvent_ToTheRule()
     {
         var cut = Builder(SegmentRuleEdits.NewRule());
 
-        cut.Find("[data-testid=group-add] [data-testid=add-attribute]").Click();
-        cut.Find("[data-testid=group-add] [data-testid=add-group]").Click();
+        await cut.Find("[data-testid=group-add] [data-testid=add-attribute]").ClickAsync(new());
+        await cut.Find("[data-testid=group-add] [data-testid=add-group]").ClickAsync(new());
         var nested = cut.FindAll("[data-testid=segment-group]")[1];
-        nested.QuerySelector("[data-testid=add-event]")!.Click();
-        cut.FindAll("[data-testid=segment-group]")[1].QuerySelector("[data-testid=add-identity]")!.Click();
+        await nested.QuerySelector("[data-testid=add-event]")!.ClickAsync(new());
+        await cut.FindAll("[data-testid=segment-group]")[1].QuerySelector("[data-testid=add-identity]")!.ClickAsync(new());
 
         Assert.Equal(2, Root.Children.Count);
         Assert.IsType<AttributeCondition>(Root.Children[0]);
@@ -79,26 +79,26 @@ public sealed class SegmentRuleBuilderTests : StudioBunitContext
     }
 
     [Fact]
-    public void Remove_TakesTheNodeOut_AndMoveUpReorders()
+    public async Task Remove_TakesTheNodeOut_AndMoveUpReorders()
     {
         var cut = Builder(new SegmentRule(new GroupNode("root", GroupKind.AllOf, [Country("a"), Orders("b"), new IdentityCondition("c", "email", true)])));
 
-        cut.Find("[data-node-id=b] [data-testid=node-remove]").Click();
+        await cut.Find("[data-node-id=b] [data-testid=node-remove]").ClickAsync(new());
         Assert.Equal(["a", "c"], Root.Children.Select(c => c.Id));
 
-        cut.Find("[data-node-id=c] [data-testid=node-up]").Click();
+        await cut.Find("[data-node-id=c] [data-testid=node-up]").ClickAsync(new());
         Assert.Equal(["c", "a"], Root.Children.Select(c => c.Id));
         Assert.True(cut.Find("[data-node-id=c] [data-testid=node-up]").HasAttribute("disabled"));
         Assert.Equal(["c", "a"], cut.FindAll("[data-testid=segment-node]").Select(n => n.GetAttribute("data-node-id")));
     }
 
     [Fact]
-    public void Duplicate_AGroup_CopiesItAndItsChildrenWithFreshIds()
+    public async Task Duplicate_AGroup_CopiesItAndItsChildrenWithFreshIds()
     {
         var inner = new GroupNode("g", GroupKind.AnyOf, [Country("a"), Orders("b")]);
         var cut = Builder(new SegmentRule(new GroupNode("root", GroupKind.AllOf, [inner])));
 
-        cut.Find("[data-testid=segment-node][data-node-id=g] > [data-testid=node-actions] [data-testid=node-duplicate]").Click();
+        await cut.Find("[data-testid=segment-node][data-node-id=g] > [data-testid=node-actions] [data-testid=node-duplicate]").ClickAsync(new());
 
         Assert.Equal(2, Root.Children.Count);
         Assert.Same(inner, Root.Children[0]);
@@ -114,7 +114,7 @@ public sealed class SegmentRuleBuilderTests : StudioBunitContext
         node is GroupNode g ? [g.Id, .. g.Children.SelectMany(SegmentDependenciesIds)] : [node.Id];
 
     [Fact]
-    public void Problems_AreShownNextToTheirNode()
+    public async Task Problems_AreShownNextToTheirNode()
     {
         var blank = new AttributeCondition("blank", "", new ValueTest(ValueTestType.Number, ValueOperator.Between) { Number = 5, NumberTo = 1 });
         var cut = Builder(new SegmentRule(new GroupNode("root", GroupKind.AllOf, [Country("ok"), blank, new GroupNode("empty", GroupKind.AnyOf, [])])));
@@ -126,20 +126,20 @@ public sealed class SegmentRuleBuilderTests : StudioBunitContext
         // The problem sits inside the node it is about.
         Assert.NotNull(cut.Find("[data-testid=segment-node][data-node-id=blank] [data-testid=node-problem]"));
 
-        cut.Find("[data-node-id=blank] [data-testid=node-remove]").Click();
+        await cut.Find("[data-node-id=blank] [data-testid=node-remove]").ClickAsync(new());
 
         Assert.Empty(cut.FindAll("[data-testid=node-problem][data-node-id=blank]"));
     }
 
     [Fact]
-    public void Sentence_ReadsTheWholeRule_AndFollowsEdits()
+    public async Task Sentence_ReadsTheWholeRule_AndFollowsEdits()
     {
         var cut = Builder(new SegmentRule(new GroupNode("root", GroupKind.AllOf, [Country(), Orders()])));
 
         Assert.Equal("People whose country is France and who performed Order Completed at least twice in the last 30 days",
             cut.Find("[data-testid=segment-sentence]").TextContent);
 
-        cut.Find("[data-node-id=orders] [data-testid=node-remove]").Click();
+        await cut.Find("[data-node-id=orders] [data-testid=node-remove]").ClickAsync(new());
 
         Assert.Equal("People whose country is France", cut.Find("[data-testid=segment-sentence]").TextContent);
     }
@@ -156,7 +156,7 @@ public sealed class SegmentRuleBuilderTests : StudioBunitContext
     }
 
     [Fact]
-    public void InList_ChipsFromACommaSeparatedEntry_AndRemovedOneByOne()
+    public async Task InList_ChipsFromACommaSeparatedEntry_AndRemovedOneByOne()
     {
         var cut = Builder(new SegmentRule(new GroupNode("root", GroupKind.AllOf, [new AttributeCondition("c", "country", new ValueTest(ValueTestType.Text, ValueOperator.InList))])));
         Assert.Contains("needs at least one value", cut.Find("[data-testid=node-problem][data-node-id=c]").TextContent);
@@ -168,7 +168,7 @@ public sealed class SegmentRuleBuilderTests : StudioBunitContext
         Assert.Equal(["France", "Spain", "Italy"], cut.FindAll("[data-testid=value-chip]").Select(c => c.TextContent.Trim()));
         Assert.Empty(cut.FindAll("[data-testid=node-problem]"));
 
-        cut.FindAll("[data-testid=value-chip] .mud-chip-close-button")[1].Click();
+        await cut.FindAll("[data-testid=value-chip] .mud-chip-close-button")[1].ClickAsync(new());
 
         Assert.Equal(["France", "Italy"], Assert.IsType<AttributeCondition>(Root.Children[0]).Test.Texts);
     }
@@ -205,9 +205,9 @@ public sealed class SegmentRuleBuilderTests : StudioBunitContext
         cut.WaitForAssertion(() => Assert.NotNull(Assert.IsType<EventCondition>(Root.Children[0]).Count));
         await cut.InvokeAsync(() => cut.FindComponent<MudSelect<EventConditionEditor.WindowChoice>>().Instance.ValueChanged.InvokeAsync(EventConditionEditor.WindowChoice.LastHours));
         cut.WaitForAssertion(() => Assert.NotNull(Assert.IsType<EventCondition>(Root.Children[0]).Window));
-        cut.Find("[data-testid=event-add-aggregate]").Click();
+        await cut.Find("[data-testid=event-add-aggregate]").ClickAsync(new());
         cut.WaitForAssertion(() => Assert.NotNull(Assert.IsType<EventCondition>(Root.Children[0]).Aggregate));
-        cut.Find("[data-testid=event-add-property]").Click();
+        await cut.Find("[data-testid=event-add-property]").ClickAsync(new());
         cut.WaitForAssertion(() => Assert.Single(Assert.IsType<EventCondition>(Root.Children[0]).Properties));
 
         var e = Assert.IsType<EventCondition>(Root.Children[0]);
@@ -221,9 +221,9 @@ public sealed class SegmentRuleBuilderTests : StudioBunitContext
         Assert.Contains("Choose the aggregated property path.", problems);
 
         // One edit after the other, each seen by the next (as a person clicks).
-        cut.Find("[data-testid=event-aggregate-remove]").Click();
+        await cut.Find("[data-testid=event-aggregate-remove]").ClickAsync(new());
         cut.WaitForAssertion(() => Assert.Null(Assert.IsType<EventCondition>(Root.Children[0]).Aggregate));
-        cut.Find("[data-testid=event-property-remove]").Click();
+        await cut.Find("[data-testid=event-property-remove]").ClickAsync(new());
         cut.WaitForAssertion(() => Assert.Empty(Assert.IsType<EventCondition>(Root.Children[0]).Properties));
         await cut.InvokeAsync(() => cut.FindComponent<MudSelect<bool>>().Instance.ValueChanged.InvokeAsync(false));
         cut.WaitForAssertion(() => Assert.False(Assert.IsType<EventCondition>(Root.Children[0]).Performed));
