@@ -20,6 +20,8 @@ public static class Screenshots
     public static async Task<string> SaveAsync(IPage page, string name)
     {
         var path = Path.Combine(Directory, Sanitize(name) + ".png");
+        // A full-page capture of a scrolled page draws the fixed app bar where the viewport was (mid-page).
+        await page.EvaluateAsync("() => window.scrollTo(0, 0)");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
         return path;
     }

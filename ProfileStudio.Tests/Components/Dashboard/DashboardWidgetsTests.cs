@@ -43,10 +43,26 @@ public sealed class DashboardWidgetsTests : StudioBunitContext
     [Fact]
     public void ProfileCount_NoProfiles_SaysToConnectASource()
     {
+        SignIn("engineer@example.com", ProfileStudio.Core.Accounts.Roles.DataEngineer);
         var cut = Render<ProfileCountCard>(p => p.Add(c => c.View, View(profiles: 0)));
 
         Assert.Contains("No data yet — connect a source", cut.Find("[data-testid=widget-profile-count-empty]").TextContent);
         Assert.Equal("/data/sources", cut.Find("[data-testid=widget-profile-count-empty] a").GetAttribute("href"));
+    }
+
+    [Theory]
+    [InlineData(ProfileStudio.Core.Accounts.Roles.Support)]
+    [InlineData(ProfileStudio.Core.Accounts.Roles.Marketer)]
+    public void EmptyStates_ForSomeoneWhoCannotOpenTheNextStep_SayWhoToAskInsteadOfALink(string role)
+    {
+        SignIn("someone@example.com", role);
+        var count = Render<ProfileCountCard>(p => p.Add(c => c.View, View(profiles: 0)));
+
+        Assert.Empty(count.FindAll("[data-testid=widget-profile-count-empty] a")); // Sources is for administrators and data engineers
+        Assert.Equal("Ask an administrator or a data engineer to do it.", count.Find("[data-testid=widget-profile-count-empty-ask]").TextContent);
+
+        var computed = Render<ComputedWidget>(p => p.Add(c => c.Figures, DashboardFigures.Empty));
+        Assert.Equal(role == ProfileStudio.Core.Accounts.Roles.Marketer, computed.FindAll("[data-testid=widget-computed-empty] a").Count == 1);
     }
 
     [Fact]
@@ -139,8 +155,9 @@ public sealed class DashboardWidgetsTests : StudioBunitContext
         var chart = cut.FindComponent<ProfileStudio.Components.Profiles.Computed.DistributionChart>().Instance;
         Assert.Equal([("1–2", 3), ("2–3", 1)], chart.Bars);
 
+        SignIn("marketer@example.com", ProfileStudio.Core.Accounts.Roles.Marketer);
         var empty = Render<ComputedWidget>(p => p.Add(c => c.Figures, DashboardFigures.Empty));
-        Assert.Equal("/profiles/computed-attributes", empty.Find("[data-testid=widget-computed-empty] a").GetAttribute("href"));
+        Assert.Equal("/profiles/computed-attributes/new", empty.Find("[data-testid=widget-computed-empty] a").GetAttribute("href"));
     }
 
     [Fact]

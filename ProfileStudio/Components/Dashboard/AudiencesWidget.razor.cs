@@ -16,6 +16,8 @@ public sealed partial class AudiencesWidget
     private AudienceFigures? _shown;
 
     [Parameter, EditorRequired] public AudienceFigures Audiences { get; set; } = default!;
+
+    private static readonly IReadOnlyList<string> SourceManagers = [Core.Accounts.Roles.Admin, Core.Accounts.Roles.DataEngineer];
     [Inject] private SegmentStore Segments { get; set; } = default!;
     [Inject] private NavigationManager Navigation { get; set; } = default!;
 

@@ -20,8 +20,15 @@ public static class ChartLayouts
             Title = new Plotly.Blazor.LayoutLib.XAxisLib.Title { Text = xTitle },
             Type = dates ? Plotly.Blazor.LayoutLib.XAxisLib.TypeEnum.Date : Plotly.Blazor.LayoutLib.XAxisLib.TypeEnum.Category,
             TickFormat = dates ? "%b %d" : null,
+            // Long category labels (segment and namespace names) grow the margin instead of running into the axis title.
+            AutoMargin = Plotly.Blazor.LayoutLib.XAxisLib.AutoMarginFlag.True,
         }],
-        YAxis = [new YAxis { Title = new Plotly.Blazor.LayoutLib.YAxisLib.Title { Text = yTitle }, RangeMode = Plotly.Blazor.LayoutLib.YAxisLib.RangeModeEnum.ToZero}],
+        YAxis = [new YAxis
+        {
+            Title = new Plotly.Blazor.LayoutLib.YAxisLib.Title { Text = yTitle },
+            RangeMode = Plotly.Blazor.LayoutLib.YAxisLib.RangeModeEnum.ToZero,
+            AutoMargin = Plotly.Blazor.LayoutLib.YAxisLib.AutoMarginFlag.True,
+        }],
     };
 
     public const string Blue = "#1e88e5";
