@@ -24,10 +24,11 @@ internal static class FeedBenchmark
         public List<double> MillisecondsAfterCommit { get; } = [];
     }
 
-    public static async Task<int> RunAsync(int seconds, int rate)
+    public static async Task<int> RunAsync(int seconds, int rate, int segments = 0)
     {
-        Console.WriteLine($"feed: {PacedLoad.Conditions(rate, seconds)}; consumer positions sampled every 20 ms");
-        await using var load = await PacedLoad.StartAsync();
+        Console.WriteLine($"feed: {PacedLoad.Conditions(rate, seconds)}; {segments} active streaming segments; consumer positions sampled every 20 ms");
+        var directory = segments > 0 ? await SegmentsStreamingBenchmark.DataDirectoryWithSegmentsAsync(segments) : null;
+        await using var load = await PacedLoad.StartAsync(directory);
         await using var db = new SqliteConnection(SqliteDatabase.ConnectionString(load.Server.DataDirectory) + ";Mode=ReadOnly");
         await db.OpenAsync();
 

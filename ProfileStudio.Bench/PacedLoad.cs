@@ -27,8 +27,8 @@ internal sealed class PacedLoad : IAsyncDisposable
     public ServerProcess Server { get; }
 
     /// <summary>Starts the server with unification on.</summary>
-    public static async Task<PacedLoad> StartAsync() =>
-        new(await ServerProcess.StartAsync(new Dictionary<string, string> { ["ProfileStudio__Unification__Enabled"] = "true" }));
+    public static async Task<PacedLoad> StartAsync(string? dataDirectory = null) =>
+        new(await ServerProcess.StartAsync(new Dictionary<string, string> { ["ProfileStudio__Unification__Enabled"] = "true" }, dataDirectory));
 
     /// <summary>The conditions line every benchmark on this load prints.</summary>
     public static string Conditions(int rate, int seconds) =>

@@ -17,7 +17,7 @@ return name switch
     "computed" => await ComputedBenchmark.RunAsync(Option("--profiles", 1_000_000), Option("--events", 10_000_000), Option("--chunk", 20_000)),
     "rebuild" => await UnifyBenchmark.RunAsync(Option("--messages", 1_000_000), Option("--people", 300_000), rebuild: true),
     "lag" => await LagBenchmark.RunAsync(Option("--seconds", 60), Option("--rate", 5_000)),
-    "feed" => await FeedBenchmark.RunAsync(Option("--seconds", 60), Option("--rate", 5_000)),
+    "feed" => await FeedBenchmark.RunAsync(Option("--seconds", 60), Option("--rate", 5_000), Option("--segments", 0)),
     "lookup" => await LookupBenchmark.RunAsync(Option("--profiles", 1_000_000), Option("--events", 10_000_000), Option("--seconds", 60), Option("--clients", 16)),
     "febrl" => FebrlBenchmark.Run(),
     "dashboard" => await DashboardBenchmark.RunAsync(Option("--profiles", 1_000_000), TextOption("--keep")),
@@ -49,8 +49,9 @@ static int Usage()
                    the whole profile store rebuilt from the same lake: seconds, peak memory
           lag      [--seconds 60] [--rate 5000]
                    sustained tracking traffic with the worker on: lag from accepted to visible in the profile (p50/p95/p99)
-          feed     [--seconds 60] [--rate 5000]
-                   the same load, watched from the change feed: each consumer's lag behind the feed in ms and rows (p50/p95/p99)
+          feed     [--seconds 60] [--rate 5000] [--segments 0]
+                   the same load, watched from the change feed: each consumer's lag behind the feed in ms and rows (p50/p95/p99);
+                   --segments N: N active streaming segments of mixed rules created before the server starts (the "segments" consumer)
           lookup   [--profiles 1000000] [--events 10000000] [--seconds 60] [--clients 16]
                    Profile API GET .../traits by random user_id on a bulk-loaded store: p50/p95/p99 and requests/s
           segments-sql [--profiles 100000] [--keep DIR] [--memory] [--conditions]

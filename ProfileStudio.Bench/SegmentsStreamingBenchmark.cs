@@ -123,6 +123,28 @@ internal static class SegmentsStreamingBenchmark
         }
     }
 
+    /// <summary>
+    /// A fresh data directory, migrated, with <paramref name="segments"/> active streaming segments of the mixed rules
+    /// below, for a server started on it (the feed benchmark's <c>--segments</c>): the server loads them at start.
+    /// </summary>
+    public static async Task<string> DataDirectoryWithSegmentsAsync(int segments)
+    {
+        var directory = Directory.CreateTempSubdirectory("profilestudio-bench-").FullName;
+        var factory = new PooledDbContextFactory<ProfileStudioDbContext>(new DbContextOptionsBuilder<ProfileStudioDbContext>().UseSqlite(SqliteDatabase.ConnectionString(directory)).Options);
+        await using (var db = await factory.CreateDbContextAsync())
+        {
+            await db.Database.MigrateAsync();
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
+        }
+        var time = TimeProvider.System;
+        var catalog = new SegmentCatalog();
+        var writer = new SegmentMembershipWriter(factory, new ChangeFeedSignal());
+        var store = new SegmentStore(factory, new AuditLog(factory, time), time, catalog, writer);
+        await CreateSegmentsAsync(store, segments);
+        SqliteConnection.ClearAllPools();
+        return directory;
+    }
+
     private static async Task CreateSegmentsAsync(SegmentStore store, int count)
     {
         var ids = new List<long>();
