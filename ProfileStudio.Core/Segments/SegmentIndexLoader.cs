@@ -213,63 +213,9 @@ public static class SegmentIndexLoader
 
     private static readonly Dictionary<string, JsonElement> Empty = new(StringComparer.Ordinal);
 
-    /// <summary>
-    /// <see cref="SegmentProfileFacts.AttributeValues"/>, without the lineage the merge-policy evaluator writes for
-    /// the profile page (its explanations cost about a third of a millisecond per profile): when no key of the profile
-    /// is above another one, every key resolves on its own under "Most recent": the latest (event time, message id,
-    /// lower source id) row wins, and a null removes. Profiles with nested keys go through the evaluator itself.
-    /// The property tests hold this against the evaluator on profiles with and without nesting.
-    /// </summary>
-    internal static Dictionary<string, JsonElement> AttributeValues(List<ProfileAttribute> rows, IReadOnlyDictionary<string, JsonElement>? computed = null)
-    {
-        var winners = new Dictionary<string, ProfileAttribute>(rows.Count, StringComparer.Ordinal);
-        foreach (var row in rows)
-        {
-            if (!winners.TryGetValue(row.Key, out var best)
-                || (row.EventAt, row.MessageId, best.SourceId).CompareTo((best.EventAt, best.MessageId, row.SourceId)) > 0)
-            {
-                winners[row.Key] = row;
-            }
-        }
-        foreach (var key in winners.Keys)
-        {
-            for (var dot = key.IndexOf('.'); dot >= 0; dot = key.IndexOf('.', dot + 1))
-            {
-                if (winners.ContainsKey(key[..dot]))
-                {
-                    return SegmentProfileFacts.AttributeValues(rows, computed);
-                }
-            }
-        }
-        var values = new Dictionary<string, JsonElement>(winners.Count, StringComparer.Ordinal);
-        foreach (var (key, row) in winners)
-        {
-            // A stored JSON null is the same removal as a missing value (as the evaluator reads it).
-            if (row.ValueJson is { } json && json.Trim() != "null")
-            {
-                values[key] = ParseValue(json);
-            }
-        }
-        foreach (var (key, value) in computed ?? Empty)
-        {
-            values[key] = value;
-        }
-        return values;
-    }
-
-    // As the merge-policy evaluator: stored JSON, or a text that is not JSON as the string it is.
-    private static JsonElement ParseValue(string json)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(json, Ingestion.StoredJson.DocumentOptions);
-            return document.RootElement.Clone();
-        }
-        catch (JsonException)
-        {
-            return JsonSerializer.SerializeToElement(json);
-        }
-    }
+    /// <summary>A profile's attribute values as every path reads them (<see cref="SegmentProfileFacts.AttributeValues"/>).</summary>
+    internal static Dictionary<string, JsonElement> AttributeValues(List<ProfileAttribute> rows, IReadOnlyDictionary<string, JsonElement>? computed = null) =>
+        SegmentProfileFacts.AttributeValues(rows, computed);
 
     private static async Task<SqliteConnection> OpenAsync(ProfileStudioDbContext db, CancellationToken ct)
     {

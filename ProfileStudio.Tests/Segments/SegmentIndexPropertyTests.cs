@@ -140,7 +140,7 @@ public sealed class SegmentIndexPropertyTests : IDisposable
     });
 
     [FsCheck.Xunit.Property(MaxTest = 2000)]
-    public Property LoaderAttributeValues_AnyFragments_AreTheEvaluatorsValues() => Prop.ForAll(
+    public Property AttributeValues_AnyFragments_AreTheMergePolicyEvaluatorsValues() => Prop.ForAll(
         (from count in Gen.Choose(0, 8)
          from rows in AttributeGen(1).ListOf(count)
          select rows.DistinctBy(a => (a.SourceId, a.Key)).ToList()).ToArbitrary(),
@@ -148,9 +148,9 @@ public sealed class SegmentIndexPropertyTests : IDisposable
         {
             static string Show(Dictionary<string, System.Text.Json.JsonElement> values) =>
                 string.Join("; ", values.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => $"{v.Key}={v.Value.GetRawText()}"));
-            var fast = Show(SegmentIndexLoader.AttributeValues(rows));
-            var evaluator = Show(SegmentProfileFacts.AttributeValues(rows));
-            return (fast == evaluator).Label($"index loader [{fast}] vs evaluator [{evaluator}] for " +
+            var fast = Show(SegmentProfileFacts.AttributeValues(rows));
+            var evaluator = Show(SegmentProfileFacts.AttributeValuesByPolicy(rows));
+            return (fast == evaluator).Label($"fast path [{fast}] vs evaluator [{evaluator}] for " +
                 string.Join(", ", rows.Select(a => $"s{a.SourceId} {a.Key}={a.ValueJson ?? "∅"} t{a.EventAt:mm} m{a.MessageId}")));
         });
 
