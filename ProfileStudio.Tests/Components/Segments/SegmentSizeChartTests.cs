@@ -1,0 +1,37 @@
+using Bunit;
+using ProfileStudio.Components.Segments;
+using ProfileStudio.Core.Segments;
+
+namespace ProfileStudio.Tests.Components.Segments;
+
+/// <summary>The segment page's size chart: whole history on the axis, at least two weeks of it, no days to come.</summary>
+public sealed class SegmentSizeChartTests : StudioBunitContext
+{
+    private static readonly DateTime Today = new(2026, 12, 4, 0, 0, 0, DateTimeKind.Utc);
+
+    [Fact]
+    public void OneDayOld_ShowsTheTwoWeeksBefore_AndNothingAfterTomorrow()
+    {
+        var cut = Render<SegmentSizeChart>(p => p.Add(c => c.Points, [new SegmentSizePoint(Today, 2, 2, 0)]));
+
+        Assert.Equal(("2026-11-20", "2026-12-05"), cut.Instance.AxisDays);
+    }
+
+    [Fact]
+    public void LongHistory_ShowsItAll_FromTheDayBeforeItsFirstDay()
+    {
+        var cut = Render<SegmentSizeChart>(p => p.Add(c => c.Points,
+            [new SegmentSizePoint(Today.AddDays(-40), 1, 1, 0), new SegmentSizePoint(Today, 3, 2, 0)]));
+
+        Assert.Equal(("2026-10-24", "2026-12-05"), cut.Instance.AxisDays);
+        Assert.Equal("2", cut.Find("[data-testid=segment-size-chart]").GetAttribute("data-points"));
+    }
+
+    [Fact]
+    public void NoHistory_SaysWhenItStarts()
+    {
+        var cut = Render<SegmentSizeChart>(p => p.Add(c => c.Points, []));
+
+        Assert.Contains("starts the day the segment is activated", cut.Find("[data-testid=segment-size-empty]").TextContent);
+    }
+}
