@@ -192,6 +192,37 @@ public sealed class DashboardWidgetsTests : StudioBunitContext
 
         var line = Assert.IsType<Scatter>(cut.FindComponent<DashboardChart>().Instance.Data[0]);
         Assert.Equal([6L, 4L], line.Y);
+        Assert.Equal(["2026-11-06", "2026-11-21"], cut.Instance.AxisDays); // two weeks of whole days, none to come
         Assert.Contains("40 % of 10 profiles", cut.Find("[data-testid=unsegmented-count]").TextContent);
+    }
+
+    [Fact]
+    public void ShortLabels_CutLongNamesAndKeepThemApart()
+    {
+        Assert.Equal(["VIP", "Cart abandoners…", "Cart abandoners… (3)"],
+            ChartLayouts.ShortLabels(["VIP", "Cart abandoners (added to cart)", "Cart abandoners (no order)"], 18));
+    }
+
+    [Fact]
+    public async Task Audiences_LongNames_AreCutOnTheAxisWholeInTheHover_AndABarStillOpensItsSegment()
+    {
+        var audiences = new AudienceFigures(10, 4,
+            [new AudienceFigure(3, "Cart abandoners (added to cart, no order in 7 days)", 5, 2, 1), new AudienceFigure(4, "Cart abandoners (web only)", 2, 0, 1)], [3, 4],
+            [new SegmentOverlapCell(3, 3, 5), new SegmentOverlapCell(3, 4, 1), new SegmentOverlapCell(4, 3, 1), new SegmentOverlapCell(4, 4, 2)]);
+        await using var studio = ProfileStudio.Tests.Support.StudioServices.Create(withAccounts: false);
+        Services.AddSingleton(studio.Services.GetRequiredService<SegmentStore>());
+        var navigation = Services.GetRequiredService<NavigationManager>();
+        Render<MudBlazor.MudPopoverProvider>();
+
+        var cut = Render<AudiencesWidget>(p => p.Add(c => c.Audiences, audiences));
+        var sizes = Assert.IsType<Bar>(cut.FindComponents<DashboardChart>().Single(c => c.Instance.TestId == "audience-sizes-chart").Instance.Data[0]);
+        var heat = Assert.IsType<HeatMap>(cut.FindComponents<DashboardChart>().Single(c => c.Instance.TestId == "audience-overlap-chart").Instance.Data[0]);
+
+        Assert.Equal(["Cart abandoners…", "Cart abandoners… (2)"], sizes.X);
+        Assert.Equal(["Cart abandoners (added to cart, no order in 7 days)", "Cart abandoners (web only)"], sizes.HoverTextArray);
+        Assert.All(heat.X!, label => Assert.True(((string)label).Length <= 20));
+        Assert.Equal("Cart abandoners (added to cart, no order in 7 days) and Cart abandoners (web only)", ((IEnumerable<object>)heat.Text![0]).ElementAt(1));
+        await cut.InvokeAsync(() => cut.FindComponents<DashboardChart>()[0].Instance.PointClicked.InvokeAsync(new ChartPoint(0, 1, "Cart abandoners… (2)", "2")));
+        Assert.EndsWith("/profiles?segment=4", navigation.Uri);
     }
 }

@@ -13,6 +13,8 @@ public sealed partial class AudiencesWidget
     private readonly Plotly.Blazor.Layout _sizeLayout = ChartLayouts.Axes("Segment", "Members");
     private readonly Plotly.Blazor.Layout _overlapLayout = ChartLayouts.Axes("Segment", "Segment", left: 120, height: 300);
     private IReadOnlyCollection<long> _chosen = [];
+    private IReadOnlyList<string> _sizeLabels = [];
+    private IReadOnlyList<long> _sizeIds = [];
     private AudienceFigures? _shown;
 
     [Parameter, EditorRequired] public AudienceFigures Audiences { get; set; } = default!;
@@ -33,14 +35,18 @@ public sealed partial class AudiencesWidget
         }
         _shown = Audiences;
         var top = Audiences.Segments.Take(20).ToList();
+        // Names can be long ("Cart abandoners (added to cart, no order in 7 days)"): the axis shows them cut, the hover in full.
+        _sizeLabels = ChartLayouts.ShortLabels(top.Select(s => s.Name).ToList());
+        _sizeIds = top.Select(s => s.Id).ToList();
         _sizes =
         [
             new Bar
             {
-                Name = "Members", X = top.Select(s => (object)s.Name).ToList(), Y = top.Select(s => (object)s.Members).ToList(),
+                Name = "Members", X = _sizeLabels.Cast<object>().ToList(), Y = top.Select(s => (object)s.Members).ToList(),
                 CustomData = top.Select(s => (object)s.Id).ToList(),
+                HoverTextArray = top.Select(s => s.Name).ToArray(),
                 Marker = new Plotly.Blazor.Traces.BarLib.Marker { Color = ChartLayouts.Purple },
-                HoverTemplate = "%{x}: %{y:,} members<extra></extra>",
+                HoverTemplate = "%{hovertext}: %{y:,} members<extra></extra>",
             },
         ];
         _chosen = Audiences.OverlapIds.ToList();
@@ -58,15 +64,18 @@ public sealed partial class AudiencesWidget
     private void ShowOverlap(IReadOnlyList<long> ids, IReadOnlyList<SegmentOverlapCell> cells)
     {
         (OverlapIds, OverlapCells) = (ids, cells);
-        var names = ids.Select(id => (object)NameOf(id)).ToList();
+        var labels = ChartLayouts.ShortLabels(ids.Select(NameOf).ToList(), 16).Cast<object>().ToList();
         _overlap =
         [
             new HeatMap
             {
-                Name = "Shared members", X = names, Y = names,
+                Name = "Shared members", X = labels, Y = labels,
                 Z = ids.Select(a => (object)ids.Select(b => (object)(cells.FirstOrDefault(c => c.A == a && c.B == b)?.Shared ?? 0)).ToList()).ToList(),
-                ColorScale = "Purples", ReverseScale = true, XGap = 2, YGap = 2,
-                HoverTemplate = "%{y} and %{x}: %{z:,} people<extra></extra>",
+                // The full names in the hover: "A and B" off the diagonal, the segment alone on it.
+                Text = ids.Select(a => (object)ids.Select(b => (object)(a == b ? NameOf(a) : $"{NameOf(a)} and {NameOf(b)}")).ToList()).ToList(),
+                ColorScale = "Blues", ReverseScale = true, // a Plotly built-in scale ("Purples" is not one: it drew the default red)
+                XGap = 2, YGap = 2,
+                HoverTemplate = "%{text}: %{z:,} people<extra></extra>",
             },
         ];
     }
@@ -75,9 +84,10 @@ public sealed partial class AudiencesWidget
 
     private void OnSizeClicked(ChartPoint point)
     {
-        if (point.X is { } name && Audiences.Segments.FirstOrDefault(s => s.Name == name) is { } segment)
+        var at = point.X is { } label ? _sizeLabels.ToList().IndexOf(label) : -1;
+        if (at >= 0)
         {
-            Navigation.NavigateTo(MembersOf(segment.Id));
+            Navigation.NavigateTo(MembersOf(_sizeIds[at]));
         }
     }
 

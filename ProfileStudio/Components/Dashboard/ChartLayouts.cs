@@ -40,5 +40,48 @@ public static class ChartLayouts
     /// <summary>Colours for series by position (sources), readable on light and dark cards.</summary>
     public static readonly string[] Series = ["#1e88e5", "#43a047", "#fb8c00", "#8e24aa", "#00acc1", "#e53935", "#6d4c41", "#c0ca33"];
 
+    /// <summary>
+    /// Axis labels for names that may be long (segment names): at most <paramref name="max"/> characters, cut with "…",
+    /// and unique (a cut that collides gets its position), so a click still tells which one it was.
+    /// </summary>
+    public static IReadOnlyList<string> ShortLabels(IReadOnlyList<string> names, int max = 18)
+    {
+        var labels = new List<string>(names.Count);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < names.Count; i++)
+        {
+            var label = names[i].Length <= max ? names[i] : Cut(names[i], max);
+            if (!seen.Add(label))
+            {
+                label = $"{label} ({i + 1})";
+                seen.Add(label);
+            }
+            labels.Add(label);
+        }
+        return labels;
+    }
+
+    // At a word boundary when one is in the second half, without a dangling "(" or ",".
+    private static string Cut(string name, int max)
+    {
+        var cut = name[..(max - 1)];
+        var space = cut.LastIndexOf(' ');
+        if (space >= max / 2)
+        {
+            cut = cut[..space];
+        }
+        return cut.TrimEnd(' ', '(', ',', '-', ':', '/', '·') + "…";
+    }
+
+    /// <summary>
+    /// A date axis over at least two weeks ending the day after <paramref name="last"/>, so a history of a day or two
+    /// is drawn with whole-day ticks (Plotly's automatic ticks fell on half days and printed each day twice).
+    /// </summary>
+    public static void AtLeastTwoWeeks(Plotly.Blazor.Layout layout, DateTime first, DateTime last)
+    {
+        var start = first.AddDays(-1) < last.AddDays(-14) ? first.AddDays(-1) : last.AddDays(-14);
+        layout.XAxis[0].Range = [Day(start), Day(last.AddDays(1))];
+    }
+
     public static string Day(DateTime day) => day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
 }
