@@ -166,15 +166,8 @@ public sealed class DashboardWidgetsTests : StudioBunitContext
         var audiences = new AudienceFigures(10, 4,
             [new AudienceFigure(3, "VIP", 5, 2, 1), new AudienceFigure(4, "Lapsed", 2, 0, 1)], [3, 4],
             [new SegmentOverlapCell(3, 3, 5), new SegmentOverlapCell(3, 4, 1), new SegmentOverlapCell(4, 3, 1), new SegmentOverlapCell(4, 4, 2)]);
-        // The stored overlap is shown as it is: the store (on an empty, unmigrated database) is only asked when the choice changes.
         await using var studio = ProfileStudio.Tests.Support.StudioServices.Create(withAccounts: false);
-        Services.AddSingleton(studio.Services.GetRequiredService<SegmentStore>());
-        var navigation = Services.GetRequiredService<NavigationManager>();
-        Render<MudBlazor.MudPopoverProvider>();
-
-        var cut = Render<AudiencesWidget>(p => p.Add(c => c.Audiences, audiences));
-        var sizes = Assert.IsType<Bar>(cut.FindComponents<DashboardChart>().Single(c => c.Instance.TestId == "audience-sizes-chart").Instance.Data[0]);
-        var heat = Assert.IsType<HeatMap>(cut.FindComponents<DashboardChart>().Single(c => c.Instance.TestId == "audience-overlap-chart").Instance.Data[0]);
+        var (cut, sizes, heat, navigation) = RenderAudiences(studio, audiences);
 
         Assert.Equal(["VIP", "Lapsed"], sizes.X);
         Assert.Equal([5L, 2L], sizes.Y);
@@ -196,6 +189,21 @@ public sealed class DashboardWidgetsTests : StudioBunitContext
         Assert.Contains("40 % of 10 profiles", cut.Find("[data-testid=unsegmented-count]").TextContent);
     }
 
+    /// <summary>
+    /// The audiences widget with its two charts' traces. The stored overlap is shown as it is: the store (on an empty,
+    /// unmigrated database) is only asked when the choice changes.
+    /// </summary>
+    private (IRenderedComponent<AudiencesWidget> Cut, Bar Sizes, HeatMap Heat, NavigationManager Navigation) RenderAudiences(
+        ProfileStudio.Tests.Support.StudioServices studio, AudienceFigures audiences)
+    {
+        Services.AddSingleton(studio.Services.GetRequiredService<SegmentStore>());
+        Render<MudBlazor.MudPopoverProvider>();
+        var cut = Render<AudiencesWidget>(p => p.Add(c => c.Audiences, audiences));
+        DashboardChart Chart(string id) => cut.FindComponents<DashboardChart>().Single(c => c.Instance.TestId == id).Instance;
+        return (cut, Assert.IsType<Bar>(Chart("audience-sizes-chart").Data[0]), Assert.IsType<HeatMap>(Chart("audience-overlap-chart").Data[0]),
+            Services.GetRequiredService<NavigationManager>());
+    }
+
     [Fact]
     public void ShortLabels_CutLongNamesAndKeepThemApart()
     {
@@ -210,13 +218,7 @@ public sealed class DashboardWidgetsTests : StudioBunitContext
             [new AudienceFigure(3, "Cart abandoners (added to cart, no order in 7 days)", 5, 2, 1), new AudienceFigure(4, "Cart abandoners (web only)", 2, 0, 1)], [3, 4],
             [new SegmentOverlapCell(3, 3, 5), new SegmentOverlapCell(3, 4, 1), new SegmentOverlapCell(4, 3, 1), new SegmentOverlapCell(4, 4, 2)]);
         await using var studio = ProfileStudio.Tests.Support.StudioServices.Create(withAccounts: false);
-        Services.AddSingleton(studio.Services.GetRequiredService<SegmentStore>());
-        var navigation = Services.GetRequiredService<NavigationManager>();
-        Render<MudBlazor.MudPopoverProvider>();
-
-        var cut = Render<AudiencesWidget>(p => p.Add(c => c.Audiences, audiences));
-        var sizes = Assert.IsType<Bar>(cut.FindComponents<DashboardChart>().Single(c => c.Instance.TestId == "audience-sizes-chart").Instance.Data[0]);
-        var heat = Assert.IsType<HeatMap>(cut.FindComponents<DashboardChart>().Single(c => c.Instance.TestId == "audience-overlap-chart").Instance.Data[0]);
+        var (cut, sizes, heat, navigation) = RenderAudiences(studio, audiences);
 
         Assert.Equal(["Cart abandoners…", "Cart abandoners… (2)"], sizes.X);
         Assert.Equal(["Cart abandoners (added to cart, no order in 7 days)", "Cart abandoners (web only)"], sizes.HoverTextArray);
