@@ -44,21 +44,10 @@ internal static class SegmentsStreamingBenchmark
         try
         {
             var connectionString = SqliteDatabase.ConnectionString(directory);
-            var factory = new PooledDbContextFactory<ProfileStudioDbContext>(new DbContextOptionsBuilder<ProfileStudioDbContext>().UseSqlite(connectionString).Options);
-            await using (var db = await factory.CreateDbContextAsync())
-            {
-                await db.Database.MigrateAsync();
-                await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
-                db.Sources.AddRange(
-                    new Source { Name = "Web", Kind = SourceKind.Streaming, WriteKeyHash = "w", WriteKeyHint = "w" },
-                    new Source { Name = "CRM", Kind = SourceKind.Batch, WriteKeyHash = "c", WriteKeyHint = "c" });
-                await db.SaveChangesAsync();
-            }
+            await UnifyBenchmark.MigrateAsync(connectionString);
+            var (factory, catalog, writer, store) = SegmentServices(connectionString);
             var time = TimeProvider.System;
-            var catalog = new SegmentCatalog();
-            var writer = new SegmentMembershipWriter(factory, new ChangeFeedSignal());
             var evaluator = new SegmentMembershipEvaluator(factory, catalog, writer, time);
-            var store = new SegmentStore(factory, new AuditLog(factory, time), time, catalog, writer);
             var consumer = new SegmentChangeConsumer(evaluator, writer, store, factory, time);
             await CreateSegmentsAsync(store, segments);
             await store.RefreshCatalogAsync();
@@ -130,19 +119,20 @@ internal static class SegmentsStreamingBenchmark
     public static async Task<string> DataDirectoryWithSegmentsAsync(int segments)
     {
         var directory = Directory.CreateTempSubdirectory("profilestudio-bench-").FullName;
-        var factory = new PooledDbContextFactory<ProfileStudioDbContext>(new DbContextOptionsBuilder<ProfileStudioDbContext>().UseSqlite(SqliteDatabase.ConnectionString(directory)).Options);
-        await using (var db = await factory.CreateDbContextAsync())
-        {
-            await db.Database.MigrateAsync();
-            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
-        }
-        var time = TimeProvider.System;
-        var catalog = new SegmentCatalog();
-        var writer = new SegmentMembershipWriter(factory, new ChangeFeedSignal());
-        var store = new SegmentStore(factory, new AuditLog(factory, time), time, catalog, writer);
-        await CreateSegmentsAsync(store, segments);
+        var connectionString = SqliteDatabase.ConnectionString(directory);
+        await UnifyBenchmark.MigrateAsync(connectionString, sources: false); // the server provisions its own source
+        await CreateSegmentsAsync(SegmentServices(connectionString).Store, segments);
         SqliteConnection.ClearAllPools();
         return directory;
+    }
+
+    /// <summary>The segment store and what it writes through, on a bench store, as the app wires them.</summary>
+    private static (IDbContextFactory<ProfileStudioDbContext> Factory, SegmentCatalog Catalog, SegmentMembershipWriter Writer, SegmentStore Store) SegmentServices(string connectionString)
+    {
+        var factory = new PooledDbContextFactory<ProfileStudioDbContext>(new DbContextOptionsBuilder<ProfileStudioDbContext>().UseSqlite(connectionString).Options);
+        var catalog = new SegmentCatalog();
+        var writer = new SegmentMembershipWriter(factory, new ChangeFeedSignal());
+        return (factory, catalog, writer, new SegmentStore(factory, new AuditLog(factory, TimeProvider.System), TimeProvider.System, catalog, writer));
     }
 
     private static async Task CreateSegmentsAsync(SegmentStore store, int count)

@@ -38,15 +38,7 @@ internal static class UnifyBenchmark
         {
             var stopwatch = Stopwatch.StartNew();
             var connectionString = SqliteDatabase.ConnectionString(directory);
-            await using (var db = new ProfileStudioDbContext(new DbContextOptionsBuilder<ProfileStudioDbContext>().UseSqlite(connectionString).Options))
-            {
-                await db.Database.MigrateAsync();
-                await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
-                db.Sources.AddRange(
-                    new Source { Name = "Web", Kind = SourceKind.Streaming, WriteKeyHash = "w", WriteKeyHint = "w" },
-                    new Source { Name = "CRM", Kind = SourceKind.Batch, WriteKeyHash = "c", WriteKeyHint = "c" });
-                await db.SaveChangesAsync();
-            }
+            await MigrateAsync(connectionString);
             var (reading, connection) = await SqliteUnificationStorage.OpenConnectionsAsync(connectionString, CancellationToken.None);
             await using var session = new SqliteUnificationSession(reading, connection, TimeProvider.System, ownsConnections: true);
             WriteLake(connection, messages, people);
@@ -255,6 +247,21 @@ internal static class UnifyBenchmark
     }
 
     /// <summary>People browse anonymously on 1–3 devices, most sign in at some point, and a CRM knows many by e-mail and phone.</summary>
+    /// <summary>A fresh bench store: migrated, in WAL mode, with the lake's two sources (Web, streaming; CRM, batch) unless told not to.</summary>
+    public static async Task MigrateAsync(string connectionString, bool sources = true)
+    {
+        await using var db = new ProfileStudioDbContext(new DbContextOptionsBuilder<ProfileStudioDbContext>().UseSqlite(connectionString).Options);
+        await db.Database.MigrateAsync();
+        await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
+        if (sources)
+        {
+            db.Sources.AddRange(
+                new Source { Name = "Web", Kind = SourceKind.Streaming, WriteKeyHash = "w", WriteKeyHint = "w" },
+                new Source { Name = "CRM", Kind = SourceKind.Batch, WriteKeyHash = "c", WriteKeyHint = "c" });
+            await db.SaveChangesAsync();
+        }
+    }
+
     internal static void WriteLake(SqliteConnection connection, int messages, int people)
     {
         var random = new Random(7);

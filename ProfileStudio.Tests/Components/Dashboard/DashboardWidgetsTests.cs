@@ -209,6 +209,8 @@ public sealed class DashboardWidgetsTests : StudioBunitContext
     {
         Assert.Equal(["VIP", "Cart abandoners…", "Cart abandoners… (3)"],
             ChartLayouts.ShortLabels(["VIP", "Cart abandoners (added to cart)", "Cart abandoners (no order)"], 18));
+        // A cut never splits a character made of two UTF-16 units (the label stays valid text).
+        Assert.Equal("Fans of 🎸🎸🎸…", ChartLayouts.ShortLabels(["Fans of 🎸🎸🎸🎸🎸🎸"], 16)[0]);
     }
 
     [Fact]

@@ -64,7 +64,7 @@ public static class ChartLayouts
     // At a word boundary when one is in the second half, without a dangling "(" or ",".
     private static string Cut(string name, int max)
     {
-        var cut = name[..(max - 1)];
+        var cut = name[..(char.IsHighSurrogate(name[max - 2]) ? max - 2 : max - 1)]; // never half an emoji
         var space = cut.LastIndexOf(' ');
         if (space >= max / 2)
         {
