@@ -71,8 +71,12 @@ public sealed class ProfileTimesTests(IngestionAppFactory app) : IClassFixture<I
         {
             return null;
         }
+        // Events first: the worker may commit a run between the two reads, and a profile read after
+        // the count is at least as current as the events counted (read the other way, a run committed
+        // in between showed two events beside the times of one).
+        var events = await db.ProfileEvents.CountAsync(e => e.ProfileId == id);
         var p = await db.Profiles.SingleAsync(p => p.Id == id);
-        return new Times(p.CreatedAt, p.UpdatedAt, await db.ProfileEvents.CountAsync(e => e.ProfileId == id));
+        return new Times(p.CreatedAt, p.UpdatedAt, events);
     }
 
     private async Task<string?> PlanAsync(string userId)
