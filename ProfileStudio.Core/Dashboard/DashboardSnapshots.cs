@@ -465,6 +465,11 @@ public sealed class DashboardSnapshots(
         }
         var connection = new SqliteConnection(connectionString);
         await connection.OpenAsync(ct);
+        await using (var pragma = connection.CreateCommand())
+        {
+            pragma.CommandText = SqlitePragmas.Writer;
+            await pragma.ExecuteNonQueryAsync(ct);
+        }
         return connection;
     }
 

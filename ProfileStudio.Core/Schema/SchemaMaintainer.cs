@@ -225,7 +225,7 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
         var connection = new SqliteConnection(connectionString);
         await connection.OpenAsync(ct);
         // Example values are personal data: what this connection deletes is overwritten, in freed pages too.
-        ExecuteOnce(connection, null, "PRAGMA secure_delete=ON;");
+        ExecuteOnce(connection, null, SqlitePragmas.Writer + " PRAGMA secure_delete=ON;");
         return connection;
     }
 

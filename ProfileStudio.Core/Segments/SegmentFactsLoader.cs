@@ -36,7 +36,10 @@ public static class SegmentFactsLoader
             var names = segments.EventNames.ToList();
             var events = names.Count == 0 ? [] : await db.ProfileEvents.AsNoTracking().Where(e => live.Contains(e.ProfileId) && names.Contains(e.Name)).ToListAsync(ct);
             var namespaces = segments.Namespaces.ToList();
-            var identities = namespaces.Count == 0 ? [] : await db.Identities.AsNoTracking().Where(i => live.Contains(i.ProfileId) && namespaces.Contains(i.Namespace)).ToListAsync(ct);
+            // By profile only, namespaces filtered here: with the namespaces in the query SQLite searches the
+            // (Namespace, Value) index and reads every identity of those namespaces (all e-mails) per chunk.
+            var identities = namespaces.Count == 0 ? [] : (await db.Identities.AsNoTracking().Where(i => live.Contains(i.ProfileId)).ToListAsync(ct))
+                .Where(i => segments.Namespaces.Contains(i.Namespace)).ToList();
             var memberships = await db.SegmentMemberships.AsNoTracking().Where(m => live.Contains(m.ProfileId)).Select(m => new { m.ProfileId, m.SegmentId }).ToListAsync(ct);
             var computed = await ComputedAsync(db, live, segments.AttributeKeys, now, ct);
 

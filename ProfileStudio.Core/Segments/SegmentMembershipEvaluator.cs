@@ -19,6 +19,9 @@ public delegate IReadOnlyList<ActiveSegment> SegmentSelection(long profileId);
 public sealed class SegmentMembershipEvaluator(
     IDbContextFactory<ProfileStudioDbContext> dbFactory, SegmentCatalog catalog, SegmentMembershipWriter writer, TimeProvider time)
 {
+    /// <summary>Profiles whose outcomes are written in one transaction (their facts are read <see cref="SegmentFactsLoader.Chunk"/> at a time).</summary>
+    public const int WriteGroup = 5_000;
+
     private readonly SemaphoreSlim _one = new(1, 1);
 
     public SegmentCatalog Catalog => catalog;
@@ -34,7 +37,10 @@ public sealed class SegmentMembershipEvaluator(
         var gone = new List<long>();
         var bySegment = new Dictionary<long, (long Entered, long Exited)>();
         var changedProfiles = 0;
-        foreach (var chunk in profileIds.Distinct().Chunk(SegmentFactsLoader.Chunk))
+        // Facts are read per chunk (bounded memory), outcomes written per group of chunks: each write waits for
+        // the single write lock, which unification runs hold in turn, so one write per group rather than per
+        // chunk spares most of those waits.
+        foreach (var group in profileIds.Distinct().Chunk(WriteGroup))
         {
             await _one.WaitAsync(ct);
             try
@@ -42,8 +48,9 @@ public sealed class SegmentMembershipEvaluator(
                 var now = time.GetUtcNow().UtcDateTime;
                 outcomes.Clear();
                 gone.Clear();
-                await using (var db = await dbFactory.CreateDbContextAsync(ct))
+                foreach (var chunk in group.Chunk(SegmentFactsLoader.Chunk))
                 {
+                    await using var db = await dbFactory.CreateDbContextAsync(ct);
                     var facts = await SegmentFactsLoader.LoadAsync(db, chunk, snapshot, now, ct);
                     foreach (var id in chunk)
                     {

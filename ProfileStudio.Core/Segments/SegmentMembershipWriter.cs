@@ -41,14 +41,14 @@ public sealed class SegmentMembershipWriter(IDbContextFactory<ProfileStudioDbCon
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await db.Database.OpenConnectionAsync(ct);
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        var sql = new Sql((SqliteConnection)db.Database.GetDbConnection(), (SqliteTransaction)transaction.GetDbTransaction());
+        using var sql = new Sql((SqliteConnection)db.Database.GetDbConnection(), (SqliteTransaction)transaction.GetDbTransaction());
         var changes = new Changes();
         foreach (var profile in goneProfiles)
         {
             foreach (var segment in sql.Longs("SELECT SegmentId FROM SegmentMemberships WHERE ProfileId = $1", profile))
             {
                 sql.Run("DELETE FROM SegmentMemberships WHERE ProfileId = $1 AND SegmentId = $2", profile, segment);
-                changes.Exit(sql, segment, profile, now);
+                changes.Exit(segment, profile);
             }
             sql.Run("DELETE FROM SegmentClockChecks WHERE ProfileId = $1", profile);
         }
@@ -67,39 +67,62 @@ public sealed class SegmentMembershipWriter(IDbContextFactory<ProfileStudioDbCon
                 checks[(p, s)] = due;
             }
         }
+        // Decided here, written below in one statement per kind: a statement per row cost most of the time
+        // this transaction holds the single write lock.
+        var entered = new List<(long Profile, long Segment)>();
+        var exited = new List<(long Profile, long Segment)>();
+        var checksDue = new List<(long Profile, long Segment, DateTime Due)>();
+        var checksGone = new List<(long Profile, long Segment)>();
         foreach (var o in outcomes)
         {
             var key = (o.ProfileId, o.SegmentId);
             var was = members.Contains(key);
             if (o.IsMember && !was)
             {
-                sql.Run("INSERT INTO SegmentMemberships (ProfileId, SegmentId, Since) VALUES ($1, $2, $3)", o.ProfileId, o.SegmentId, now);
                 members.Add(key);
-                changes.Enter(sql, o.SegmentId, o.ProfileId, now);
+                entered.Add(key);
+                changes.Enter(o.SegmentId, o.ProfileId);
             }
             else if (!o.IsMember && was)
             {
-                sql.Run("DELETE FROM SegmentMemberships WHERE ProfileId = $1 AND SegmentId = $2", o.ProfileId, o.SegmentId);
                 members.Remove(key);
-                changes.Exit(sql, o.SegmentId, o.ProfileId, now);
+                exited.Add(key);
+                changes.Exit(o.SegmentId, o.ProfileId);
             }
             var hasCheck = checks.TryGetValue(key, out var stored);
             if (o.NextCheckAt is { } due)
             {
                 if (!hasCheck || stored != due)
                 {
-                    sql.Run("""
-                        INSERT INTO SegmentClockChecks (ProfileId, SegmentId, DueAt) VALUES ($1, $2, $3)
-                        ON CONFLICT (ProfileId, SegmentId) DO UPDATE SET DueAt = excluded.DueAt
-                        """, o.ProfileId, o.SegmentId, due);
                     checks[key] = due;
+                    checksDue.Add((o.ProfileId, o.SegmentId, due));
                 }
             }
             else if (hasCheck)
             {
-                sql.Run("DELETE FROM SegmentClockChecks WHERE ProfileId = $1 AND SegmentId = $2", o.ProfileId, o.SegmentId);
                 checks.Remove(key);
+                checksGone.Add(key);
             }
+        }
+        if (entered.Count > 0)
+        {
+            sql.Run($"INSERT INTO SegmentMemberships (ProfileId, SegmentId, Since) SELECT {Column(0)}, {Column(1)}, $1 FROM json_each($2)", now, Json(entered));
+        }
+        if (exited.Count > 0)
+        {
+            sql.Run($"DELETE FROM SegmentMemberships WHERE (ProfileId, SegmentId) IN (SELECT {Column(0)}, {Column(1)} FROM json_each($1))", Json(exited));
+        }
+        if (checksDue.Count > 0)
+        {
+            // "WHERE true": an upsert's SELECT needs a WHERE clause so that ON reads as the conflict clause, not a join.
+            sql.Run($"""
+                INSERT INTO SegmentClockChecks (ProfileId, SegmentId, DueAt) SELECT {Column(0)}, {Column(1)}, {Column(2)} FROM json_each($1) WHERE true
+                ON CONFLICT (ProfileId, SegmentId) DO UPDATE SET DueAt = excluded.DueAt
+                """, Json(checksDue));
+        }
+        if (checksGone.Count > 0)
+        {
+            sql.Run($"DELETE FROM SegmentClockChecks WHERE (ProfileId, SegmentId) IN (SELECT {Column(0)}, {Column(1)} FROM json_each($1))", Json(checksGone));
         }
         changes.Finish(sql, now);
         await transaction.CommitAsync(ct);
@@ -116,7 +139,7 @@ public sealed class SegmentMembershipWriter(IDbContextFactory<ProfileStudioDbCon
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await db.Database.OpenConnectionAsync(ct);
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        var sql = new Sql((SqliteConnection)db.Database.GetDbConnection(), (SqliteTransaction)transaction.GetDbTransaction());
+        using var sql = new Sql((SqliteConnection)db.Database.GetDbConnection(), (SqliteTransaction)transaction.GetDbTransaction());
         var exited = sql.Run("""
             INSERT INTO SegmentMembershipChanges (SegmentId, ProfileId, Kind, At)
             SELECT SegmentId, ProfileId, 'Exited', $2 FROM SegmentMemberships WHERE SegmentId = $1
@@ -148,28 +171,38 @@ public sealed class SegmentMembershipWriter(IDbContextFactory<ProfileStudioDbCon
 
     private sealed class Changes
     {
+        private readonly List<(long Profile, long Segment, string Kind)> _history = [];
+
         public Dictionary<long, (long Entered, long Exited)> BySegment { get; } = [];
         public HashSet<long> Profiles { get; } = [];
 
-        public void Enter(Sql sql, long segment, long profile, DateTime now)
+        public void Enter(long segment, long profile)
         {
-            sql.Run("INSERT INTO SegmentMembershipChanges (SegmentId, ProfileId, Kind, At) VALUES ($1, $2, 'Realized', $3)", segment, profile, now);
+            _history.Add((profile, segment, "Realized"));
             var (e, x) = BySegment.GetValueOrDefault(segment);
             BySegment[segment] = (e + 1, x);
             Profiles.Add(profile);
         }
 
-        public void Exit(Sql sql, long segment, long profile, DateTime now)
+        public void Exit(long segment, long profile)
         {
-            sql.Run("INSERT INTO SegmentMembershipChanges (SegmentId, ProfileId, Kind, At) VALUES ($1, $2, 'Exited', $3)", segment, profile, now);
+            _history.Add((profile, segment, "Exited"));
             var (e, x) = BySegment.GetValueOrDefault(segment);
             BySegment[segment] = (e, x + 1);
             Profiles.Add(profile);
         }
 
-        /// <summary>Member counts move by the entries and exits; the day's size is the count after them.</summary>
+        /// <summary>
+        /// The history rows; member counts move by the entries and exits; the day's size is the count after
+        /// them; a feed row per profile whose memberships changed.
+        /// </summary>
         public void Finish(Sql sql, DateTime now, bool feed = true)
         {
+            if (_history.Count > 0)
+            {
+                sql.Run($"INSERT INTO SegmentMembershipChanges (SegmentId, ProfileId, Kind, At) SELECT {Column(1)}, {Column(0)}, {Column(2)}, $1 FROM json_each($2)",
+                    now, Json(_history.Select(h => (h.Profile, h.Segment, h.Kind))));
+            }
             var day = DateTime.SpecifyKind(now.Date, DateTimeKind.Utc);
             foreach (var (segment, (entered, exited)) in BySegment)
             {
@@ -184,20 +217,46 @@ public sealed class SegmentMembershipWriter(IDbContextFactory<ProfileStudioDbCon
                     ON CONFLICT (SegmentId, Day) DO UPDATE SET Size = excluded.Size, Entered = Entered + excluded.Entered, Exited = Exited + excluded.Exited
                     """, segment, day, entered, exited);
             }
-            if (feed)
+            if (feed && Profiles.Count > 0)
             {
-                foreach (var profile in Profiles)
-                {
-                    sql.Run($"INSERT INTO ProfileChanges (At, ProfileId, Kinds, OtherProfileId) VALUES ($1, $2, {(int)ProfileChangeKinds.Segments}, NULL)", now, profile);
-                }
+                sql.Run($"INSERT INTO ProfileChanges (At, ProfileId, Kinds, OtherProfileId) SELECT $1, value, {(int)ProfileChangeKinds.Segments}, NULL FROM json_each($2)",
+                    now, "[" + string.Join(",", Profiles) + "]");
             }
         }
     }
 
+    /// <summary>Element <paramref name="i"/> of a <c>json_each</c> row that is an array.</summary>
+    private static string Column(int i) => $"json_extract(value, '$[{i}]')";
+
+    private static string Json(IEnumerable<(long Profile, long Segment)> rows) =>
+        "[" + string.Join(",", rows.Select(r => $"[{r.Profile},{r.Segment}]")) + "]";
+
+    /// <summary>Times as Microsoft.Data.Sqlite writes a bound <see cref="DateTime"/> (and EF reads and compares them).</summary>
+    private static string Json(IEnumerable<(long Profile, long Segment, DateTime Due)> rows) =>
+        "[" + string.Join(",", rows.Select(r => $"[{r.Profile},{r.Segment},\"{SqliteText(r.Due)}\"]")) + "]";
+
+    private static string Json(IEnumerable<(long Profile, long Segment, string Kind)> rows) =>
+        "[" + string.Join(",", rows.Select(r => $"[{r.Profile},{r.Segment},\"{r.Kind}\"]")) + "]";
+
+    public static string SqliteText(DateTime at) => at.ToString(@"yyyy\-MM\-dd HH\:mm\:ss.FFFFFFF", System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>Small helpers over the transaction's connection (parameters <c>$1</c>, <c>$2</c>, … in order).</summary>
-    private sealed class Sql(SqliteConnection connection, SqliteTransaction transaction)
+    /// <remarks>
+    /// Disposed with the transaction: a command left to the finalizer finalizes its statement on the finalizer
+    /// thread, which then waits for the connection's mutex while another context uses the pooled connection.
+    /// </remarks>
+    private sealed class Sql(SqliteConnection connection, SqliteTransaction transaction) : IDisposable
     {
         private readonly Dictionary<string, SqliteCommand> _commands = [];
+
+        public void Dispose()
+        {
+            foreach (var command in _commands.Values)
+            {
+                command.Dispose();
+            }
+            _commands.Clear();
+        }
 
         private SqliteCommand Command(string text, object[] parameters)
         {

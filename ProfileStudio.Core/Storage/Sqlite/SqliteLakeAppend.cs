@@ -48,7 +48,7 @@ public sealed class SqliteLakeAppendSession : ILakeAppendSession
         {
             // WAL + NORMAL: a commit survives a process crash (kill -9); only power loss can lose the last commits.
             // A 64 MB page cache and checkpoints every ~40 MB of WAL instead of 4 MB keep bulk loads off the disk's critical path.
-            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=10000; PRAGMA temp_store=MEMORY; PRAGMA secure_delete=FAST;";
+            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=10000; PRAGMA temp_store=MEMORY; PRAGMA secure_delete=FAST; PRAGMA busy_timeout=30000;"; // busy_timeout: see SqlitePragmas
             pragma.ExecuteNonQuery();
         }
         _insert = connection.CreateCommand();

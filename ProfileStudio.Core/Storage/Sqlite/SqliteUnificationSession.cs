@@ -29,7 +29,7 @@ public sealed class SqliteUnificationStorage(IOptions<ProfileStudioOptions> opti
         await reading.OpenAsync(ct);
         await writing.OpenAsync(ct);
         using var pragma = writing.CreateCommand();
-        pragma.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-262144; PRAGMA wal_autocheckpoint=262144; PRAGMA secure_delete=FAST;";
+        pragma.CommandText = "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-262144; PRAGMA wal_autocheckpoint=262144; PRAGMA secure_delete=FAST; PRAGMA busy_timeout=30000;"; // busy_timeout: see SqlitePragmas
         pragma.ExecuteNonQuery();
         return (reading, writing);
     }
