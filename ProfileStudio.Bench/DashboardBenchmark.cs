@@ -122,7 +122,12 @@ public static class DashboardBenchmark
         await using (var db = await dbFactory.CreateDbContextAsync())
         {
             db.Sources.AddRange(Enumerable.Range(1, 4).Select(i => new ProfileStudio.Core.Sources.Source { Name = $"Source {i}", WriteKeyHash = $"k{i}", WriteKeyHint = $"k{i}" }));
-            var definition = new ComputedAttributeDefinition { Name = "lifetime_value", Function = ComputedFunction.Sum, Status = ComputedStatus.Active, Version = 1 };
+            // Backfilled already: the values below are its steady state.
+            var definition = new ComputedAttributeDefinition
+            {
+                Name = "lifetime_value", Function = ComputedFunction.Sum, Status = ComputedStatus.Active, Version = 1,
+                BackfillVersion = 1, BackfillDone = true, BackfillCursor = long.MaxValue, BackfillStartedAt = Now, BackfillFinishedAt = Now,
+            };
             db.ComputedAttributeDefinitions.Add(definition);
             var segments = Enumerable.Range(1, 5).Select(i => new Segment { Name = $"Segment {i}", Status = SegmentStatus.Active, RuleJson = "{}", CreatedAt = Now, UpdatedAt = Now }).ToList();
             // (the bench's database predates this line when reused with --keep: pass a new DIR after changing the seed)

@@ -52,8 +52,12 @@ public sealed class ComputedAttributeMaintenance(SqliteConnection connection, Ti
         }
         foreach (var d in pending.Where(d => !d.StartedBackfill))
         {
+            // Starts the current version from the first profile, as ComputedAttributeStore.StartBackfill does: an active
+            // row whose backfill version lags (written by hand or by an older build) would otherwise read as cursor 0
+            // on every step and never move on.
             context.Execute("""
-                UPDATE ComputedAttributeDefinitions SET BackfillStartedAt = $now, BackfillError = NULL,
+                UPDATE ComputedAttributeDefinitions SET BackfillVersion = Version, BackfillCursor = 0, BackfillDone = 0, BackfillProcessed = 0,
+                    BackfillStartedAt = $now, BackfillFinishedAt = NULL, BackfillError = NULL,
                     BackfillTotal = (SELECT count(*) FROM Profiles WHERE MergedIntoId IS NULL)
                 WHERE Id = $id
                 """, ("$now", now), ("$id", d.Spec.Id));

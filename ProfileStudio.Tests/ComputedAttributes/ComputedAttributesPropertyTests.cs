@@ -86,11 +86,11 @@ public sealed class ComputedAttributesPropertyTests : IDisposable
     public Property Live_InRunsWithMergesRestartsAndTheClockMoving_EqualsFromScratch()
     {
         return Prop.ForAll(MessageGen.ListOf().Where(l => l.Count is > 0 and <= 40).ToArbitrary(), RunGen.ArrayOf().Where(a => a.Length > 0).ToArbitrary(),
-            Gen.Elements(false, true).ToArbitrary(), (messages, runs, backfill) =>
+            Gen.Elements(0, 1, 2).ToArbitrary(), (messages, runs, activation) =>
             {
                 WriteLake(messages);
                 var clock = new FakeTimeProvider(Start);
-                Process(runs, backfill, clock);
+                Process(runs, backfill: activation > 0, clock, backfillVersionLags: activation == 2);
                 return Compare(clock.GetUtcNow().UtcDateTime);
             });
     }
@@ -123,14 +123,19 @@ public sealed class ComputedAttributesPropertyTests : IDisposable
         });
     }
 
-    private (SqliteUnificationStore Store, ComputedDefinitionCatalog Catalog) Process((int Size, int ClockHours, bool StaleStage)[] runs, bool backfill, FakeTimeProvider clock)
+    /// <param name="backfillVersionLags">Active rows whose backfill version is behind their version (as an older build or a
+    /// hand edit leaves them): the backfill must start them from the first profile, not spin at cursor 0.</param>
+    private (SqliteUnificationStore Store, ComputedDefinitionCatalog Catalog) Process(
+        (int Size, int ClockHours, bool StaleStage)[] runs, bool backfill, FakeTimeProvider clock, bool backfillVersionLags = false)
     {
         var catalog = new ComputedDefinitionCatalog();
         var pipeline = UnificationPipeline.Default.WithComputedAttributes(catalog, DistinctLimit);
         var store = new SqliteUnificationStore(_connection, pipeline: pipeline);
         store.Clear();
         // Activated before any data (the live writer keeps every profile), or activated now with a backfill to run alongside live runs.
-        Execute(backfill
+        Execute(backfillVersionLags
+            ? "UPDATE ComputedAttributeDefinitions SET BackfillVersion = 0, BackfillCursor = 0, BackfillDone = 0, BackfillStartedAt = NULL, BackfillProcessed = 0"
+            : backfill
             ? "UPDATE ComputedAttributeDefinitions SET BackfillVersion = Version, BackfillCursor = 0, BackfillDone = 0, BackfillStartedAt = NULL, BackfillProcessed = 0"
             : "UPDATE ComputedAttributeDefinitions SET BackfillVersion = Version, BackfillDone = 1");
         using var maintenance = new ComputedAttributeMaintenance(_connection, clock, DistinctLimit);
@@ -157,7 +162,9 @@ public sealed class ComputedAttributesPropertyTests : IDisposable
                 maintenance.ExpireDue(take: 7);
             }
         }
-        maintenance.BackfillAll(chunk: 2);
+        // A backfill that never moves its cursor would run for ever: a bound far above any lake here fails it instead.
+        var steps = 0;
+        maintenance.BackfillAll(chunk: 2, _ => Assert.True(++steps < 10_000, "the backfill does not advance"));
         maintenance.ExpireDue(take: 7);
         return (store, catalog);
     }
