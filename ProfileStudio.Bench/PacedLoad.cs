@@ -26,9 +26,12 @@ internal sealed class PacedLoad : IAsyncDisposable
 
     public ServerProcess Server { get; }
 
-    /// <summary>Starts the server with unification on.</summary>
-    public static async Task<PacedLoad> StartAsync(string? dataDirectory = null) =>
-        new(await ServerProcess.StartAsync(new Dictionary<string, string> { ["ProfileStudio__Unification__Enabled"] = "true" }, dataDirectory));
+    /// <summary>Starts the server with unification on (and any further settings).</summary>
+    public static async Task<PacedLoad> StartAsync(string? dataDirectory = null, IDictionary<string, string>? settings = null)
+    {
+        var all = new Dictionary<string, string>(settings ?? new Dictionary<string, string>()) { ["ProfileStudio__Unification__Enabled"] = "true" };
+        return new(await ServerProcess.StartAsync(all, dataDirectory));
+    }
 
     /// <summary>The conditions line every benchmark on this load prints.</summary>
     public static string Conditions(int rate, int seconds) =>

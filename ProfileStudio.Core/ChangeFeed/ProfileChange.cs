@@ -28,6 +28,12 @@ public enum ProfileChangeKinds
     /// consumer after it evaluated the profile, so other consumers (destinations) see membership changes in the feed.
     /// </summary>
     Segments = 256,
+
+    /// <summary>
+    /// The profile is new, or its first-seen time moved earlier (an older event arrived): the days profiles were first
+    /// seen on changed (the dashboard's history). Written by the unification store, which alone knows the stored time.
+    /// </summary>
+    FirstSeen = 512,
 }
 
 /// <summary>

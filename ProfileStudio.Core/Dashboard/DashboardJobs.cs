@@ -15,8 +15,12 @@ public sealed class DashboardOptions
 }
 
 /// <summary>
-/// Keeps the profile history current from the change feed: a new, merged or moved profile recomputes the
-/// days from its first-seen day on; a split, delete or rebuild recomputes them all.
+/// Keeps the profile history current from the change feed: a new profile, one whose first-seen time moved
+/// (<see cref="ProfileChangeKinds.FirstSeen"/>) or one merged away recomputes the days from its first-seen day on;
+/// a split, delete or rebuild recomputes them all. A merge's survivor needs no day of its own: it keeps the earlier
+/// of the two first-seen times, so only days from the merged profile's on change. A profile merely touched (a
+/// returning customer) changes no day; counting from its first-seen day, possibly years back, would read most
+/// profiles for every batch.
 /// </summary>
 public sealed class DashboardConsumer(DashboardSnapshots snapshots) : IChangeFeedConsumer
 {
@@ -32,16 +36,17 @@ public sealed class DashboardConsumer(DashboardSnapshots snapshots) : IChangeFee
     public Task HandleAsync(IReadOnlyList<ProfileChange> changes, CancellationToken ct)
     {
         const ProfileChangeKinds everyDay = ProfileChangeKinds.Split | ProfileChangeKinds.Deleted | ProfileChangeKinds.Rebuilt;
-        // Only a change to who exists or when they were first seen moves the history; attribute and computed changes do not.
-        const ProfileChangeKinds counted = ProfileChangeKinds.Identities | ProfileChangeKinds.Events | ProfileChangeKinds.Merged | ProfileChangeKinds.Attributes;
         var everything = changes.Any(c => (c.Kinds & everyDay) != 0);
         var ids = new HashSet<long>();
-        foreach (var change in changes.Where(c => (c.Kinds & counted) != 0))
+        foreach (var change in changes)
         {
-            ids.Add(change.ProfileId);
-            if (change.OtherProfileId is { } other)
+            if (change.Kinds.HasFlag(ProfileChangeKinds.FirstSeen))
             {
-                ids.Add(other);
+                ids.Add(change.ProfileId);
+            }
+            if (change.Kinds.HasFlag(ProfileChangeKinds.Merged) && change.OtherProfileId is { } mergedAway)
+            {
+                ids.Add(mergedAway);
             }
         }
         return snapshots.UpdateHistoryAsync(ids, everything, ct);

@@ -174,10 +174,13 @@ public sealed class DashboardSnapshots(
     /// </summary>
     private static List<(DateTime Day, long Count)> CountNewByDay(SqliteConnection connection, IdentityStitching stitching, DateTime? from)
     {
+        // The bound only when there is one: "$from IS NULL OR …" keeps SQLite off the CreatedAt index, and the change-feed
+        // consumer, which counts from the earliest day it touched (today, mostly), would scan every profile per batch.
+        var since = from is null ? "" : stitching == IdentityStitching.None ? "WHERE FirstSeenAt >= $from" : "AND CreatedAt >= $from";
         var sql = stitching == IdentityStitching.None
-            ? "SELECT substr(FirstSeenAt, 1, 10) AS Day, count(*) FROM Identities WHERE $from IS NULL OR FirstSeenAt >= $from GROUP BY Day ORDER BY Day"
-            : "SELECT substr(CreatedAt, 1, 10) AS Day, count(*) FROM Profiles WHERE MergedIntoId IS NULL AND ($from IS NULL OR CreatedAt >= $from) GROUP BY Day ORDER BY Day";
-        using var command = Command(connection, sql, ("$from", from is { } f ? SqliteStatementText(f) : DBNull.Value));
+            ? $"SELECT substr(FirstSeenAt, 1, 10) AS Day, count(*) FROM Identities {since} GROUP BY Day ORDER BY Day"
+            : $"SELECT substr(CreatedAt, 1, 10) AS Day, count(*) FROM Profiles WHERE MergedIntoId IS NULL {since} GROUP BY Day ORDER BY Day";
+        using var command = from is { } f ? Command(connection, sql, ("$from", SqliteStatementText(f))) : Command(connection, sql);
         using var reader = command.ExecuteReader();
         var days = new List<(DateTime, long)>();
         while (reader.Read())

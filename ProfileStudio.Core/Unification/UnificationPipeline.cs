@@ -61,9 +61,15 @@ public abstract class StageWriter<T> : IStageWriter where T : class, IStageChang
 /// Stage writers write SQL for the SQLite store; another provider brings its own writer per stage.
 /// A stop asked for (<paramref name="ct"/>) is noticed at the next statement: the run's transaction rolls back whole.
 /// </summary>
-public sealed class StageWriteContext(SqliteUnificationStore store, SqliteTransaction transaction, DateTime now, CancellationToken ct = default)
+public sealed class StageWriteContext(SqliteUnificationStore store, SqliteTransaction transaction, DateTime now, CancellationToken ct = default, ProfileChangeMarks? marks = null)
 {
     public ProfileTables T => store.T;
+
+    /// <summary>
+    /// What the writers learn only as they write (a stored time that moved), for the run's change feed beside what
+    /// the stages describe; null outside a run (maintenance writes its own feed rows).
+    /// </summary>
+    public ProfileChangeMarks? Marks => marks;
 
     public DateTime Now => now;
 

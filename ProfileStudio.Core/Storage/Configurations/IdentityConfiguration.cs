@@ -64,7 +64,9 @@ internal sealed class ProfileConfiguration : IEntityTypeConfiguration<Profile>
         builder.Property(p => p.Id).ValueGeneratedNever(); // assigned by the identity graph
         // The explorer's "last activity" sort: people with activity by it, then those without (null) by first seen.
         builder.HasIndex(p => new { p.LastActivityAt, p.CreatedAt });
-        builder.HasIndex(p => p.CreatedAt); // the explorer sorts by it
+        // The explorer sorts by first seen, and the dashboard counts live profiles per first-seen day from a day on (for
+        // every change-feed batch): with MergedIntoId beside it both read the index alone, not a row per profile.
+        builder.HasIndex(p => new { p.CreatedAt, p.MergedIntoId });
         builder.HasIndex(p => p.MergedIntoId).HasFilter("\"MergedIntoId\" IS NOT NULL");
     }
 }

@@ -984,10 +984,10 @@ namespace ProfileStudio.Core.Storage.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("CreatedAt");
-
                     b.HasIndex("MergedIntoId")
                         .HasFilter("\"MergedIntoId\" IS NOT NULL");
+
+                    b.HasIndex("CreatedAt", "MergedIntoId");
 
                     b.HasIndex("LastActivityAt", "CreatedAt");
 

@@ -192,7 +192,8 @@ public sealed class SqliteUnificationStore(SqliteConnection connection, ProfileT
         ct.ThrowIfCancellationRequested();
         using var transaction = connection.BeginTransaction();
         prepare?.Invoke(transaction);
-        var context = new StageWriteContext(this, transaction, now, ct);
+        var marks = new ProfileChangeMarks();
+        var context = new StageWriteContext(this, transaction, now, ct, marks);
         // Each stage's changes by its writer, in the pipeline's order (a stage writes after the stages it reads from).
         foreach (var writer in _pipeline.Writers)
         {
@@ -208,7 +209,7 @@ public sealed class SqliteUnificationStore(SqliteConnection connection, ProfileT
         }
         if (T == ProfileTables.Live)
         {
-            WriteFeed(changes, now, ct); // a rebuild's shadow store announces itself once, when it is swapped in
+            WriteFeed(changes, marks, now, ct); // a rebuild's shadow store announces itself once, when it is swapped in
         }
         ct.ThrowIfCancellationRequested(); // the last moment a stop rolls the run back
         // Never backwards: a retried set-aside message is older than the checkpoint.
@@ -220,9 +221,8 @@ public sealed class SqliteUnificationStore(SqliteConnection connection, ProfileT
     }
 
     /// <summary>The change feed's rows for a run: what each stage did to each profile, in the run's transaction.</summary>
-    private void WriteFeed(UnificationChanges changes, DateTime now, CancellationToken ct)
+    private void WriteFeed(UnificationChanges changes, ProfileChangeMarks marks, DateTime now, CancellationToken ct)
     {
-        var marks = new ProfileChangeMarks();
         foreach (var output in changes.Outputs)
         {
             output.Describe(marks);

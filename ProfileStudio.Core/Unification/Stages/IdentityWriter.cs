@@ -1,3 +1,4 @@
+using ProfileStudio.Core.ChangeFeed;
 using ProfileStudio.Core.Identity;
 
 namespace ProfileStudio.Core.Unification.Stages;
@@ -31,6 +32,7 @@ public sealed class IdentityWriter : StageWriter<IdentityChanges>
             context.Statement($"INSERT INTO {t.Profiles} (Id, CreatedAt, UpdatedAt, LastActivityAt, MergedIntoId, FirstMessageId, LastMessageId) VALUES (?1, ?2, ?3, ?6, NULL, ?4, ?5)")
                 .Bind(1, p.Id).Bind(2, createdAt).Bind(3, updatedAt > createdAt ? updatedAt : createdAt).Bind(4, p.FirstMessageId).Bind(5, lastMessage)
                 .Bind(6, updatedAt == DateTime.MinValue ? (DateTime?)null : updatedAt).Execute();
+            context.Marks?.Mark(p.Id, ProfileChangeKinds.FirstSeen);
         }
         foreach (var (from, into) in changes.Merges)
         {
@@ -84,7 +86,10 @@ public sealed class IdentityWriter : StageWriter<IdentityChanges>
             // Last activity only grows (a merge above took the later of two profiles'), so it is kept without reading the
             // timeline. CreatedAt and LastActivityAt are indexed (the explorer's sorts): they are written only when they
             // move, which saves two index updates per touched profile; UpdatedAt and LastMessageId are not indexed.
-            context.Statement($"UPDATE {t.Profiles} SET CreatedAt = ?1 WHERE Id = ?2 AND CreatedAt > ?1").Bind(1, first).Bind(2, profile).Execute();
+            if (context.Statement($"UPDATE {t.Profiles} SET CreatedAt = ?1 WHERE Id = ?2 AND CreatedAt > ?1").Bind(1, first).Bind(2, profile).Execute() > 0)
+            {
+                context.Marks?.Mark(profile, ProfileChangeKinds.FirstSeen);
+            }
             var grew = lastEvent != DateTime.MinValue && context.Statement($"""
                 UPDATE {t.Profiles} SET LastActivityAt = ?1, UpdatedAt = ?1, LastMessageId = max(LastMessageId, ?2)
                 WHERE Id = ?3 AND (LastActivityAt IS NULL OR LastActivityAt < ?1)
