@@ -129,7 +129,7 @@ public static class CoreServiceCollectionExtensions
             var dataDirectory = sp.GetRequiredService<IOptions<ProfileStudioOptions>>().Value.DataDirectoryFullPath;
             // Owner-only folder and database files (0700/0600) before SQLite creates anything.
             PrivateFiles.PrepareDataDirectory(dataDirectory);
-            o.UseSqlite(SqliteDatabase.ConnectionString(dataDirectory)).AddInterceptors(new SqlitePragmasInterceptor());
+            o.UseSqlite(SqliteDatabase.EfConnectionString(dataDirectory)).AddInterceptors(new SqlitePragmasInterceptor());
         });
         // One implementation per provider; a second provider adds its arm to each switch.
         services.AddSingleton<ILakeAppend>(sp => Provider(sp) switch

@@ -12,4 +12,14 @@ public static class SqliteDatabase
     /// </summary>
     public static string ConnectionString(string dataDirectory) =>
         $"Data Source={Path.Combine(dataDirectory, FileName)};Foreign Keys=True;Default Timeout=30;Pooling=True";
+
+    /// <summary>
+    /// EF contexts open their own connections, unpooled. EF registers SQL functions and a collation on every open;
+    /// on a pooled connection Microsoft.Data.Sqlite removes them when it is handed back and registers them again on
+    /// the next open, which SQLite refuses while a statement on it is still active ("unable to delete/modify
+    /// collation sequence due to active statements", a race in the pool under concurrency and garbage collection:
+    /// dotnet/efcore#36591). It failed a start once in CI (the identity bootstrapper's first query). A fresh
+    /// connection costs a file open; the long-lived raw connections, which register nothing, stay pooled.
+    /// </summary>
+    public static string EfConnectionString(string dataDirectory) => ConnectionString(dataDirectory).Replace("Pooling=True", "Pooling=False");
 }
