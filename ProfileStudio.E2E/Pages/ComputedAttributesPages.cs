@@ -54,6 +54,9 @@ public sealed class ComputedAttributesPages(IPage page)
                 await choice.ClickAsync();
                 // The list may reopen on the picked text; closed, it no longer covers the page.
                 await page.Keyboard.PressAsync("Escape");
+                // Focus leaves the field: a focused autocomplete opened its list again when the picked value came back
+                // from the server (CI: the list's overlay then covered the Preview button for 30 s).
+                await input.BlurAsync();
                 await Assertions.Expect(page.Locator(".mud-popover-open .mud-list-item")).ToHaveCountAsync(0);
                 return;
             }
