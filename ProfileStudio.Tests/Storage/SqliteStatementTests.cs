@@ -1,3 +1,5 @@
+using FsCheck;
+using FsCheck.Fluent;
 using Microsoft.Data.Sqlite;
 using ProfileStudio.Core.Storage;
 using ProfileStudio.Core.Storage.Sqlite;
@@ -44,6 +46,47 @@ public sealed class SqliteStatementTests : IDisposable
         using var reader = read.ExecuteReader();
         reader.Read();
         Assert.Equal(at, reader.GetDateTime(0));
+    }
+
+    /// <summary>Times from year 1 to 9999 with any fraction, and texts of every kind: the stored bytes equal Microsoft.Data.Sqlite's.</summary>
+    [FsCheck.Xunit.Property(MaxTest = 300)]
+    public Property AnyTimeAndText_AreStoredAsMicrosoftDataSqliteStoresThem()
+    {
+        var seconds = DateTime.MaxValue.Ticks / TimeSpan.TicksPerSecond;
+        var times =
+            from second in Gen.Choose(0, int.MaxValue)
+            from fraction in Gen.OneOf(Gen.Constant(0), Gen.Choose(0, 99).Select(f => f * 100_000), Gen.Choose(0, 9_999_999))
+            select new DateTime((long)((double)second / int.MaxValue * (seconds - 1)) * TimeSpan.TicksPerSecond + fraction, DateTimeKind.Utc);
+        var texts = Gen.Elements("", "plain", "Zoë", "日本語", "😀", "\ud800 lone", "tail \udc00", "a\0b", new string('x', 5000), new string('é', 70_000));
+        return Prop.ForAll(times.ToArbitrary(), texts.ToArbitrary(), (at, text) =>
+        {
+            Assert.Equal(StoredByAdo(at), StoredByStatement(s => s.Bind(1, at)));
+            Assert.Equal(SqliteStatement.Text(at), Scalar("SELECT At FROM T"));
+            Assert.Equal(StoredByAdo(text), StoredByStatement(s => s.Bind(1, text)));
+        });
+    }
+
+    /// <summary>The stored bytes (hex) of a value bound by position.</summary>
+    private object? StoredByStatement(Action<SqliteStatement> bind)
+    {
+        Run("DELETE FROM T");
+        using var statement = new SqliteStatement(_connection, "INSERT INTO T (Name, At) VALUES ('x', ?1)");
+        bind(statement);
+        statement.Execute();
+        return Scalar("SELECT hex(At) FROM T");
+    }
+
+    /// <summary>The stored bytes (hex) of a value bound by Microsoft.Data.Sqlite.</summary>
+    private object? StoredByAdo(object value)
+    {
+        Run("DELETE FROM T");
+        using (var ado = _connection.CreateCommand())
+        {
+            ado.CommandText = "INSERT INTO T (Name, At) VALUES ('x', $v)";
+            ado.Parameters.AddWithValue("$v", value);
+            ado.ExecuteNonQuery();
+        }
+        return Scalar("SELECT hex(At) FROM T");
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
@@ -47,13 +48,84 @@ public sealed class SqliteStatement : IDisposable
 
     public SqliteStatement Bind(int position, bool value) => Bind(position, value ? 1L : 0L);
 
+    /// <summary>
+    /// Binds text as UTF-8 encoded into a buffer reused per thread (SQLite copies it), the bytes SQLitePCLRaw's string
+    /// overload would make (Encoding.UTF8, invalid surrogates replaced) without a new array per value.
+    /// </summary>
     public SqliteStatement Bind(int position, string? value)
     {
-        Check(value is null ? raw.sqlite3_bind_null(_statement, position) : raw.sqlite3_bind_text(_statement, position, value));
+        if (value is null)
+        {
+            return BindNull(position);
+        }
+        var max = Encoding.UTF8.GetMaxByteCount(value.Length);
+        if (max > MaxBufferedText)
+        {
+            Check(raw.sqlite3_bind_text(_statement, position, value));
+            return this;
+        }
+        var buffer = _textBuffer is { } b && b.Length >= max ? b : _textBuffer = new byte[Math.Max(max, 1024)];
+        var length = Encoding.UTF8.GetBytes(value, buffer);
+        Check(raw.sqlite3_bind_text(_statement, position, new ReadOnlySpan<byte>(buffer, 0, length)));
         return this;
     }
 
-    public SqliteStatement Bind(int position, DateTime value) => Bind(position, Text(value));
+    /// <summary>Binds a time as the text <see cref="Text"/> gives, written straight into UTF-8.</summary>
+    public SqliteStatement Bind(int position, DateTime value)
+    {
+        Span<byte> utf8 = stackalloc byte[MaxTimeBytes];
+        Check(raw.sqlite3_bind_text(_statement, position, utf8[..WriteText(value, utf8)]));
+        return this;
+    }
+
+    /// <summary>Texts longer than this (in UTF-8 bytes at most) are bound through SQLitePCLRaw's own conversion.</summary>
+    private const int MaxBufferedText = 1 << 20;
+
+    [ThreadStatic]
+    private static byte[]? _textBuffer;
+
+    private const int MaxTimeBytes = 27;
+
+    /// <summary>
+    /// Writes <c>yyyy-MM-dd HH:mm:ss.FFFFFFF</c> (the fraction's trailing zeros dropped, and the dot with them when
+    /// it is zero), as <see cref="Text"/> formats it; returns the bytes written.
+    /// </summary>
+    internal static int WriteText(DateTime value, Span<byte> utf8)
+    {
+        Digits(utf8[..4], value.Year);
+        utf8[4] = (byte)'-';
+        Digits(utf8.Slice(5, 2), value.Month);
+        utf8[7] = (byte)'-';
+        Digits(utf8.Slice(8, 2), value.Day);
+        utf8[10] = (byte)' ';
+        Digits(utf8.Slice(11, 2), value.Hour);
+        utf8[13] = (byte)':';
+        Digits(utf8.Slice(14, 2), value.Minute);
+        utf8[16] = (byte)':';
+        Digits(utf8.Slice(17, 2), value.Second);
+        var fraction = (int)(value.Ticks % TimeSpan.TicksPerSecond);
+        if (fraction == 0)
+        {
+            return 19;
+        }
+        utf8[19] = (byte)'.';
+        Digits(utf8.Slice(20, 7), fraction);
+        var end = 27;
+        while (utf8[end - 1] == (byte)'0')
+        {
+            end--;
+        }
+        return end;
+    }
+
+    private static void Digits(Span<byte> into, int value)
+    {
+        for (var i = into.Length - 1; i >= 0; i--)
+        {
+            into[i] = (byte)('0' + value % 10);
+            value /= 10;
+        }
+    }
 
     public SqliteStatement Bind(int position, DateTime? value) => value is { } v ? Bind(position, v) : BindNull(position);
 
