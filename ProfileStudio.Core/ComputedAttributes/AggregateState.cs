@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -14,9 +17,82 @@ public sealed class AggregateState
     [JsonPropertyName("b")]
     public SortedDictionary<long, BucketState> Buckets { get; set; } = [];
 
+    /// <summary>No bucket (not stored: states written before it was ignored still carry it, and reading skips it).</summary>
+    [JsonIgnore]
     public bool IsEmpty => Buckets.Count == 0;
 
-    public string ToJson() => JsonSerializer.Serialize(this, AggregateStateJson.Default.AggregateState);
+    /// <summary>
+    /// The stored JSON, written by hand: the same bytes as the generated serializer (<see cref="ToJsonBySerializer"/>,
+    /// which a property test compares it with), at a fraction of the cost. Encoding states was a fifth of a backfill's work.
+    /// </summary>
+    public string ToJson()
+    {
+        var buffer = _buffer ??= new ArrayBufferWriter<byte>(4096);
+        buffer.ResetWrittenCount();
+        var writer = _writer ??= new Utf8JsonWriter(buffer);
+        writer.Reset(buffer);
+        writer.WriteStartObject();
+        writer.WriteStartObject("b"u8);
+        Span<byte> key = stackalloc byte[20];
+        foreach (var (at, bucket) in Buckets)
+        {
+            at.TryFormat(key, out var length, default, CultureInfo.InvariantCulture);
+            writer.WriteStartObject(key[..length]);
+            writer.WriteNumber("n"u8, bucket.Count);
+            writer.WriteNumber("k"u8, bucket.Numbers);
+            writer.WriteNumber("s"u8, bucket.Sum);
+            if (bucket.Min is { } min)
+            {
+                writer.WriteNumber("lo"u8, min);
+            }
+            if (bucket.Max is { } max)
+            {
+                writer.WriteNumber("hi"u8, max);
+            }
+            if (bucket.Values is { } values)
+            {
+                writer.WriteStartObject("v"u8);
+                foreach (var (value, count) in values)
+                {
+                    writer.WriteNumber(value, count);
+                }
+                writer.WriteEndObject();
+            }
+            if (bucket.Overflow)
+            {
+                writer.WriteBoolean("o"u8, true);
+            }
+            WritePick(writer, "f"u8, bucket.First);
+            WritePick(writer, "l"u8, bucket.Last);
+            writer.WriteEndObject();
+        }
+        writer.WriteEndObject();
+        writer.WriteEndObject();
+        writer.Flush();
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static void WritePick(Utf8JsonWriter writer, ReadOnlySpan<byte> name, Pick? pick)
+    {
+        if (pick is null)
+        {
+            return;
+        }
+        writer.WriteStartObject(name);
+        writer.WriteNumber("t"u8, pick.At);
+        writer.WriteNumber("m"u8, pick.MessageId);
+        writer.WriteString("v"u8, pick.ValueJson);
+        writer.WriteEndObject();
+    }
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? _buffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? _writer;
+
+    /// <summary>The generated serializer's JSON for this state: what <see cref="ToJson"/> must equal.</summary>
+    public string ToJsonBySerializer() => JsonSerializer.Serialize(this, AggregateStateJson.Default.AggregateState);
 
     public static AggregateState FromJson(string json) =>
         string.IsNullOrEmpty(json) ? new() : JsonSerializer.Deserialize(json, AggregateStateJson.Default.AggregateState) ?? new();

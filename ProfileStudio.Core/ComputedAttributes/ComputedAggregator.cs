@@ -149,15 +149,38 @@ public sealed class ComputedAggregator(ComputedAttributeSpec spec, int distinctL
     public string? Value(AggregateState state, DateTime now)
     {
         var cut = ComputedWindows.Cut(spec.Window, now);
-        BucketState? inside = null;
-        foreach (var (key, bucket) in state.Buckets)
+        // The buckets inside the window folded into one, without copying any: what merging them one by one gives (the kept
+        // distinct values of a union are the kept values of the union of the parts' kept values, so bounding once at the end
+        // keeps the same values with the same counts).
+        var total = new BucketState();
+        foreach (var (key, b) in state.Buckets)
         {
-            if (key > cut)
+            if (key <= cut)
             {
-                inside = inside is null ? Copy(bucket) : Combine(inside, bucket);
+                continue;
+            }
+            total.Count += b.Count;
+            total.Numbers += b.Numbers;
+            total.Sum += b.Sum;
+            total.Min = Lower(total.Min, b.Min);
+            total.Max = Higher(total.Max, b.Max);
+            total.First = total.First is null || (b.First is not null && b.First.Before(total.First)) ? b.First : total.First;
+            total.Last = total.Last is null || (b.Last is not null && total.Last.Before(b.Last)) ? b.Last : total.Last;
+            total.Overflow |= b.Overflow;
+            if (b.Values is not null)
+            {
+                total.Values ??= new Dictionary<string, long>(b.Values.Count, StringComparer.Ordinal);
+                foreach (var (v, count) in b.Values)
+                {
+                    total.Values[v] = total.Values.GetValueOrDefault(v) + count;
+                }
             }
         }
-        var total = inside ?? new BucketState();
+        if (total.Values is { } kept && kept.Count > distinctLimit)
+        {
+            Bound(kept);
+            total.Overflow = true;
+        }
         return spec.Function switch
         {
             ComputedFunction.Count => total.Count.ToString(CultureInfo.InvariantCulture),
@@ -173,13 +196,6 @@ public sealed class ComputedAggregator(ComputedAttributeSpec spec, int distinctL
             ComputedFunction.CountDistinct => CountDistinct(total).ToString(CultureInfo.InvariantCulture),
             _ => "[" + string.Join(",", (total.Values?.Keys ?? Enumerable.Empty<string>()).Order(StringComparer.Ordinal)) + "]",
         };
-    }
-
-    private BucketState Combine(BucketState a, BucketState b)
-    {
-        var state = new AggregateState { Buckets = { [0] = a } };
-        Merge(state, new AggregateState { Buckets = { [0] = b } });
-        return state.Buckets[0];
     }
 
     private long CountDistinct(BucketState total)

@@ -98,35 +98,33 @@ public sealed class ComputedAttributeMaintenance(SqliteConnection connection, Ti
         }
         var high = profiles[^1];
         var aggregators = group.Select(d => _aggregators.Aggregator(d.Spec)).ToList();
-        var timelines = ReadTimelines(context, low, high, group.SelectMany(d => d.Spec.EventNames).Distinct().ToList());
-        // Parsing, folding and encoding is the work; profiles are independent, so it spreads over the cores and the
-        // write transaction only inserts.
-        var rows = new ComputedRow?[timelines.Count, aggregators.Count];
-        Parallel.For(0, timelines.Count, i =>
-        {
-            var computed = ComputedComputation.FromEvents(aggregators, timelines[i].Events);
-            for (var a = 0; a < aggregators.Count; a++)
-            {
-                rows[i, a] = computed[a] is { } state ? ComputedRow.Of(aggregators[a], state, now) : null;
-            }
-        });
+        var names = group.SelectMany(d => d.Spec.EventNames).Distinct().ToList();
         var table = "ComputedAttributeStates";
-        for (var a = 0; a < aggregators.Count; a++)
+        foreach (var spec in aggregators.Select(a => a.Spec))
         {
-            var spec = aggregators[a].Spec;
             context.Statement($"DELETE FROM {table} WHERE DefinitionId = ?1 AND ProfileId > ?2 AND ProfileId <= ?3")
                 .Bind(1, spec.Id).Bind(2, low).Bind(3, high).Execute();
-            var insert = context.Statement($"""
-                INSERT INTO {table} (ProfileId, DefinitionId, MergedFromId, Version, StateJson, ValueJson, ComputedAt, NextExpiryAt) VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7)
-                """);
-            for (var i = 0; i < timelines.Count; i++)
+        }
+        // A pipeline in the transaction, over parts of the chunk: while the connection reads a part's timelines and
+        // writes the part before it, the cores parse, fold and encode that earlier part. Everything still happens
+        // under the write lock, so the cursor argument above holds unchanged.
+        Task<ComputedRow?[,]>? computing = null;
+        List<Timeline>? computed = null;
+        var from = low;
+        foreach (var part in profiles.Chunk(PipelinePart))
+        {
+            var timelines = ReadTimelines(context, from, part[^1], names);
+            from = part[^1];
+            var started = Task.Run(() => Compute(aggregators, timelines, now));
+            if (computing is not null)
             {
-                if (rows[i, a] is { } row)
-                {
-                    insert.Bind(1, timelines[i].Profile).Bind(2, spec.Id).Bind(3, spec.Version).Bind(4, row.StateJson).Bind(5, row.ValueJson)
-                        .Bind(6, now).Bind(7, row.NextExpiryAt).Execute();
-                }
+                WriteRows(context, table, aggregators, computed!, computing.GetAwaiter().GetResult(), now);
             }
+            (computing, computed) = (started, timelines);
+        }
+        if (computing is not null)
+        {
+            WriteRows(context, table, aggregators, computed!, computing.GetAwaiter().GetResult(), now);
         }
         context.Execute($"""
             UPDATE ComputedAttributeDefinitions SET BackfillCursor = $c, BackfillProcessed = BackfillProcessed + $n WHERE Id IN ({ids})
@@ -157,6 +155,44 @@ public sealed class ComputedAttributeMaintenance(SqliteConnection connection, Ti
     }
 
     private sealed record Timeline(long Profile, List<ComputedEvent> Events);
+
+    /// <summary>Profiles per part of a backfill chunk: the unit read, computed and written in turn.</summary>
+    private const int PipelinePart = 2000;
+
+    /// <summary>Each timeline's states, one per definition (null: no matching event), pruned, valued and encoded at "now".</summary>
+    private static ComputedRow?[,] Compute(IReadOnlyList<ComputedAggregator> aggregators, List<Timeline> timelines, DateTime now)
+    {
+        var rows = new ComputedRow?[timelines.Count, aggregators.Count];
+        Parallel.For(0, timelines.Count, i =>
+        {
+            var states = ComputedComputation.FromEvents(aggregators, timelines[i].Events);
+            for (var a = 0; a < aggregators.Count; a++)
+            {
+                rows[i, a] = states[a] is { } state ? ComputedRow.Of(aggregators[a], state, now) : null;
+            }
+        });
+        return rows;
+    }
+
+    private static void WriteRows(StageWriteContext context, string table, IReadOnlyList<ComputedAggregator> aggregators, List<Timeline> timelines,
+        ComputedRow?[,] rows, DateTime now)
+    {
+        var insert = context.Statement($"""
+            INSERT INTO {table} (ProfileId, DefinitionId, MergedFromId, Version, StateJson, ValueJson, ComputedAt, NextExpiryAt) VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7)
+            """);
+        for (var i = 0; i < timelines.Count; i++)
+        {
+            for (var a = 0; a < aggregators.Count; a++)
+            {
+                if (rows[i, a] is { } row)
+                {
+                    var spec = aggregators[a].Spec;
+                    insert.Bind(1, timelines[i].Profile).Bind(2, spec.Id).Bind(3, spec.Version).Bind(4, row.StateJson).Bind(5, row.ValueJson)
+                        .Bind(6, now).Bind(7, row.NextExpiryAt).Execute();
+                }
+            }
+        }
+    }
 
     private static List<Timeline> ReadTimelines(StageWriteContext context, long low, long high, IReadOnlyList<string> names)
     {

@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 
 namespace ProfileStudio.Core.ComputedAttributes;
@@ -59,9 +61,27 @@ public static class EventProperties
     /// The value as a canonical JSON text: strings re-encoded (so escapes do not make two values of one
     /// text), everything else as sent. Distinct values and most-frequent counts use this key.
     /// </summary>
-    public static string Key(JsonElement value) => value.ValueKind == JsonValueKind.String
-        ? JsonSerializer.Serialize(value.GetString())
-        : value.GetRawText();
+    public static string Key(JsonElement value)
+    {
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            return value.GetRawText();
+        }
+        // The serializer's text for the string (its writer, its escaping), through a writer reused per thread.
+        var buffer = _keyBuffer ??= new ArrayBufferWriter<byte>(256);
+        buffer.ResetWrittenCount();
+        var writer = _keyWriter ??= new Utf8JsonWriter(buffer);
+        writer.Reset(buffer);
+        writer.WriteStringValue(value.GetString());
+        writer.Flush();
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? _keyBuffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? _keyWriter;
 
     /// <summary>A number as JSON without trailing zeros (10.50 + 0.50 is 11).</summary>
     public static string Number(decimal value) => value.ToString("0.############################", CultureInfo.InvariantCulture);
