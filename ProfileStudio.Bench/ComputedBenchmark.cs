@@ -66,7 +66,7 @@ internal static class ComputedBenchmark
             }
 
             stopwatch.Restart();
-            using var maintenance = new ComputedAttributeMaintenance(connection, TimeProvider.System);
+            using var maintenance = new ComputedAttributeMaintenance(connection, TimeProvider.System, reading: reading);
             var done = maintenance.BackfillAll(chunk);
             var elapsed = stopwatch.Elapsed;
 

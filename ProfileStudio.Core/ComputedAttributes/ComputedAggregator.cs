@@ -152,6 +152,38 @@ public sealed class ComputedAggregator(ComputedAttributeSpec spec, int distinctL
         // The buckets inside the window folded into one, without copying any: what merging them one by one gives (the kept
         // distinct values of a union are the kept values of the union of the parts' kept values, so bounding once at the end
         // keeps the same values with the same counts).
+        BucketState? only = null;
+        var inside = 0;
+        var distinct = 0;
+        foreach (var (key, b) in state.Buckets)
+        {
+            if (key > cut)
+            {
+                (only, inside, distinct) = (b, inside + 1, distinct + (b.Values?.Count ?? 0));
+            }
+        }
+        // One bucket inside (always so for all time) is read as it is: it is bounded already, and reading changes nothing.
+        var total = inside == 1 && (only!.Values?.Count ?? 0) <= distinctLimit ? only : Fold(state, cut, distinct);
+        return spec.Function switch
+        {
+            ComputedFunction.Count => total.Count.ToString(CultureInfo.InvariantCulture),
+            ComputedFunction.Sum => EventProperties.Number(total.Sum),
+            ComputedFunction.Avg => total.Numbers == 0 ? null : EventProperties.Number(Math.Round(total.Sum / total.Numbers, 6, MidpointRounding.ToEven)),
+            ComputedFunction.Min => total.Min is { } min ? EventProperties.Number(min) : null,
+            ComputedFunction.Max => total.Max is { } max ? EventProperties.Number(max) : null,
+            ComputedFunction.First => total.First?.ValueJson,
+            ComputedFunction.Last => total.Last?.ValueJson,
+            ComputedFunction.MostFrequent => total.Values is { Count: > 0 } values
+                ? values.OrderByDescending(v => v.Value).ThenBy(v => v.Key, StringComparer.Ordinal).First().Key
+                : null,
+            ComputedFunction.CountDistinct => CountDistinct(total).ToString(CultureInfo.InvariantCulture),
+            _ => "[" + string.Join(",", (total.Values?.Keys ?? Enumerable.Empty<string>()).Order(StringComparer.Ordinal)) + "]",
+        };
+    }
+
+    /// <summary>The buckets after <paramref name="cut"/> folded into a new one (<paramref name="distinct"/>: how many values they hold).</summary>
+    private BucketState Fold(AggregateState state, long cut, int distinct)
+    {
         var total = new BucketState();
         foreach (var (key, b) in state.Buckets)
         {
@@ -169,7 +201,7 @@ public sealed class ComputedAggregator(ComputedAttributeSpec spec, int distinctL
             total.Overflow |= b.Overflow;
             if (b.Values is not null)
             {
-                total.Values ??= new Dictionary<string, long>(b.Values.Count, StringComparer.Ordinal);
+                total.Values ??= new Dictionary<string, long>(distinct, StringComparer.Ordinal);
                 foreach (var (v, count) in b.Values)
                 {
                     total.Values[v] = total.Values.GetValueOrDefault(v) + count;
@@ -181,21 +213,7 @@ public sealed class ComputedAggregator(ComputedAttributeSpec spec, int distinctL
             Bound(kept);
             total.Overflow = true;
         }
-        return spec.Function switch
-        {
-            ComputedFunction.Count => total.Count.ToString(CultureInfo.InvariantCulture),
-            ComputedFunction.Sum => EventProperties.Number(total.Sum),
-            ComputedFunction.Avg => total.Numbers == 0 ? null : EventProperties.Number(Math.Round(total.Sum / total.Numbers, 6, MidpointRounding.ToEven)),
-            ComputedFunction.Min => total.Min is { } min ? EventProperties.Number(min) : null,
-            ComputedFunction.Max => total.Max is { } max ? EventProperties.Number(max) : null,
-            ComputedFunction.First => total.First?.ValueJson,
-            ComputedFunction.Last => total.Last?.ValueJson,
-            ComputedFunction.MostFrequent => total.Values is { Count: > 0 } values
-                ? values.OrderByDescending(v => v.Value).ThenBy(v => v.Key, StringComparer.Ordinal).First().Key
-                : null,
-            ComputedFunction.CountDistinct => CountDistinct(total).ToString(CultureInfo.InvariantCulture),
-            _ => "[" + string.Join(",", (total.Values?.Keys ?? Enumerable.Empty<string>()).Order(StringComparer.Ordinal)) + "]",
-        };
+        return total;
     }
 
     private long CountDistinct(BucketState total)

@@ -136,7 +136,10 @@ public sealed class ComputedAttributeBackfillJob(
     {
         using var connection = new SqliteConnection(SqliteDatabase.ConnectionString(options.Value.DataDirectoryFullPath));
         connection.Open();
-        using var maintenance = new ComputedAttributeMaintenance(connection, time);
+        // Timelines are read on a second connection while the first writes (see ComputedAttributeMaintenance.BackfillStep).
+        using var reading = new SqliteConnection(SqliteDatabase.ConnectionString(options.Value.DataDirectoryFullPath));
+        reading.Open();
+        using var maintenance = new ComputedAttributeMaintenance(connection, time, reading: reading);
         maintenance.BackfillAll(Math.Max(100, computedOptions.Value.BackfillChunk), step =>
         {
             if (step.Finished)

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
 using ProfileStudio.Core.ChangeFeed;
 using ProfileStudio.Core.Storage.Sqlite;
@@ -32,7 +33,8 @@ public sealed record BackfillStep(IReadOnlyList<int> Definitions, int Profiles, 
 /// on the next-expiry time) are pruned and their value recomputed at "now".</item>
 /// </list>
 /// </summary>
-public sealed class ComputedAttributeMaintenance(SqliteConnection connection, TimeProvider time, int distinctLimit = ComputedAggregator.DefaultDistinctLimit) : IDisposable
+public sealed class ComputedAttributeMaintenance(SqliteConnection connection, TimeProvider time, int distinctLimit = ComputedAggregator.DefaultDistinctLimit,
+    SqliteConnection? reading = null) : IDisposable
 {
     public const int DefaultChunk = 5000;
 
@@ -105,26 +107,78 @@ public sealed class ComputedAttributeMaintenance(SqliteConnection connection, Ti
             context.Statement($"DELETE FROM {table} WHERE DefinitionId = ?1 AND ProfileId > ?2 AND ProfileId <= ?3")
                 .Bind(1, spec.Id).Bind(2, low).Bind(3, high).Execute();
         }
-        // A pipeline in the transaction, over parts of the chunk: while the connection reads a part's timelines and
-        // writes the part before it, the cores parse, fold and encode that earlier part. Everything still happens
-        // under the write lock, so the cursor argument above holds unchanged.
-        Task<ComputedRow?[,]>? computing = null;
-        List<Timeline>? computed = null;
-        var from = low;
-        foreach (var part in profiles.Chunk(PipelinePart))
+        // A pipeline over parts of the chunk: one part's timelines are read while the part before is folded and encoded on
+        // the cores and the one before that is inserted. Reads go through the reading connection when there is one: it
+        // begins its snapshot after this transaction took the write lock, so it sees exactly what this transaction would
+        // (nobody else can commit meanwhile, and this transaction writes no event), and the cursor argument above holds.
+        var parts = profiles.Chunk(PipelinePart).Select(p => p[^1]).ToList();
+        if (!ReadsAside)
         {
-            var timelines = ReadTimelines(context, from, part[^1], names);
-            from = part[^1];
-            var started = Task.Run(() => Compute(aggregators, timelines, now));
-            if (computing is not null)
+            // One connection: reading and writing take turns on it, and the cores fold a part meanwhile.
+            (List<Timeline> Timelines, Task<ComputedRow?[,]> Rows)? previous = null;
+            var from = low;
+            foreach (var to in parts)
             {
-                WriteRows(context, table, aggregators, computed!, computing.GetAwaiter().GetResult(), now);
+                var timelines = ReadTimelines(context, from, to, names);
+                from = to;
+                var rows = Task.Run(() => Compute(aggregators, timelines, now));
+                if (previous is { } p)
+                {
+                    WriteRows(context, table, aggregators, p.Timelines, p.Rows.GetAwaiter().GetResult(), now);
+                }
+                previous = (timelines, rows);
             }
-            (computing, computed) = (started, timelines);
+            if (previous is { } last)
+            {
+                WriteRows(context, table, aggregators, last.Timelines, last.Rows.GetAwaiter().GetResult(), now);
+            }
         }
-        if (computing is not null)
+        else
         {
-            WriteRows(context, table, aggregators, computed!, computing.GetAwaiter().GetResult(), now);
+            using var stop = new CancellationTokenSource();
+            using var ready = new BlockingCollection<(List<Timeline> Timelines, Task<ComputedRow?[,]> Rows)>(boundedCapacity: 2);
+            var producing = Task.Run(() =>
+            {
+                try
+                {
+                    using var snapshot = reading!.BeginTransaction(deferred: true);
+                    using var command = TimelineCommand(reading, names);
+                    var from = low;
+                    foreach (var to in parts)
+                    {
+                        var timelines = ReadTimelines(command, from, to);
+                        from = to;
+                        ready.Add((timelines, Task.Run(() => Compute(aggregators, timelines, now))), stop.Token);
+                    }
+                }
+                finally
+                {
+                    ready.CompleteAdding();
+                }
+            });
+            try
+            {
+                foreach (var (timelines, rows) in ready.GetConsumingEnumerable())
+                {
+                    WriteRows(context, table, aggregators, timelines, rows.GetAwaiter().GetResult(), now);
+                }
+            }
+            catch
+            {
+                stop.Cancel();
+                throw;
+            }
+            finally
+            {
+                try
+                {
+                    producing.GetAwaiter().GetResult();
+                }
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                {
+                    // Stopped because writing failed: that failure is the one reported.
+                }
+            }
         }
         context.Execute($"""
             UPDATE ComputedAttributeDefinitions SET BackfillCursor = $c, BackfillProcessed = BackfillProcessed + $n WHERE Id IN ({ids})
@@ -155,6 +209,21 @@ public sealed class ComputedAttributeMaintenance(SqliteConnection connection, Ti
     }
 
     private sealed record Timeline(long Profile, List<ComputedEvent> Events);
+
+    private bool? _readsAside;
+
+    /// <summary>
+    /// Whether timelines are read on the reading connection: only in WAL mode, where a reader neither blocks nor is
+    /// blocked by the write transaction (with a rollback journal the writer could not spill or commit while it reads).
+    /// </summary>
+    private bool ReadsAside => _readsAside ??= reading is not null && JournalMode() == "wal";
+
+    private string? JournalMode()
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode";
+        return (command.ExecuteScalar() as string)?.ToLowerInvariant();
+    }
 
     /// <summary>Profiles per part of a backfill chunk: the unit read, computed and written in turn.</summary>
     private const int PipelinePart = 2000;
@@ -194,16 +263,41 @@ public sealed class ComputedAttributeMaintenance(SqliteConnection connection, Ti
         }
     }
 
+    private static string TimelineSql(IReadOnlyList<string> names) => $"""
+        SELECT ProfileId, Name, EventAt, MessageId, PropertiesJson FROM ProfileEvents
+        WHERE ProfileId > $1 AND ProfileId <= $2 AND Name IN ({string.Join(",", names.Select((_, i) => "$" + (i + 3)))}) ORDER BY ProfileId
+        """;
+
     private static List<Timeline> ReadTimelines(StageWriteContext context, long low, long high, IReadOnlyList<string> names)
     {
-        var parameters = new List<object> { low, high };
-        parameters.AddRange(names);
+        using var reader = context.Query(TimelineSql(names), [low, high, .. names]);
+        return Timelines(reader);
+    }
+
+    private static SqliteCommand TimelineCommand(SqliteConnection reading, IReadOnlyList<string> names)
+    {
+        var command = reading.CreateCommand();
+        command.CommandText = TimelineSql(names);
+        command.Parameters.Add("$1", SqliteType.Integer);
+        command.Parameters.Add("$2", SqliteType.Integer);
+        for (var i = 0; i < names.Count; i++)
+        {
+            command.Parameters.AddWithValue("$" + (i + 3), names[i]);
+        }
+        return command;
+    }
+
+    private static List<Timeline> ReadTimelines(SqliteCommand command, long low, long high)
+    {
+        command.Parameters[0].Value = low;
+        command.Parameters[1].Value = high;
+        using var reader = command.ExecuteReader();
+        return Timelines(reader);
+    }
+
+    private static List<Timeline> Timelines(SqliteDataReader reader)
+    {
         var list = new List<Timeline>();
-        var namesSql = string.Join(",", names.Select((_, i) => "$" + (i + 3)));
-        using var reader = context.Query($"""
-            SELECT ProfileId, Name, EventAt, MessageId, PropertiesJson FROM ProfileEvents
-            WHERE ProfileId > $1 AND ProfileId <= $2 AND Name IN ({namesSql}) ORDER BY ProfileId
-            """, [.. parameters]);
         while (reader.Read())
         {
             var profile = reader.GetInt64(0);

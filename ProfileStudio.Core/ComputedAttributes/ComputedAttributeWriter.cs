@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
+using ProfileStudio.Core.Storage.Sqlite;
 using ProfileStudio.Core.Unification;
 
 namespace ProfileStudio.Core.ComputedAttributes;
@@ -194,5 +195,11 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
     }
 
     internal static ComputedEvent Event(long profile, SqliteDataReader reader, int first = 0) =>
-        new(profile, reader.GetString(first), DateTime.SpecifyKind(reader.GetDateTime(first + 1), DateTimeKind.Utc), reader.GetInt64(first + 2), reader.GetString(first + 3));
+        new(profile, reader.GetString(first), EventAt(reader, first + 1), reader.GetInt64(first + 2), reader.GetString(first + 3));
+
+    /// <summary>A stored event time (the backfill reads millions: the fixed format is read directly, anything else the general way).</summary>
+    private static DateTime EventAt(SqliteDataReader reader, int ordinal) =>
+        reader.GetFieldType(ordinal) == typeof(string) && SqliteStatement.TryParseText(reader.GetString(ordinal), out var at)
+            ? at
+            : DateTime.SpecifyKind(reader.GetDateTime(ordinal), DateTimeKind.Utc);
 }

@@ -63,6 +63,9 @@ public sealed class ComputedAttributesPropertyTests : IDisposable
         }
         _connection = new SqliteConnection(_directory.ConnectionString);
         _connection.Open();
+        using var wal = _connection.CreateCommand();
+        wal.CommandText = "PRAGMA journal_mode=WAL"; // as the app's migrator sets it
+        wal.ExecuteNonQuery();
     }
 
     public sealed record Msg(string Event, string? UserId, string? AnonymousId, string? Amount, string? Category, int HoursOffset);
@@ -138,7 +141,11 @@ public sealed class ComputedAttributesPropertyTests : IDisposable
             : backfill
             ? "UPDATE ComputedAttributeDefinitions SET BackfillVersion = Version, BackfillCursor = 0, BackfillDone = 0, BackfillStartedAt = NULL, BackfillProcessed = 0"
             : "UPDATE ComputedAttributeDefinitions SET BackfillVersion = Version, BackfillDone = 1");
-        using var maintenance = new ComputedAttributeMaintenance(_connection, clock, DistinctLimit);
+        // Both ways the backfill reads timelines: on a second connection while the first writes (WAL, as the app runs),
+        // and on the writing connection itself.
+        using var reading = new SqliteConnection(_directory.ConnectionString);
+        reading.Open();
+        using var maintenance = new ComputedAttributeMaintenance(_connection, clock, DistinctLimit, backfillVersionLags ? null : reading);
         var checkpoint = 0L;
         for (var i = 0; ; i++)
         {

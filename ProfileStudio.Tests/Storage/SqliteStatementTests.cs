@@ -62,9 +62,25 @@ public sealed class SqliteStatementTests : IDisposable
         {
             Assert.Equal(StoredByAdo(at), StoredByStatement(s => s.Bind(1, at)));
             Assert.Equal(SqliteStatement.Text(at), Scalar("SELECT At FROM T"));
+            Assert.True(SqliteStatement.TryParseText(SqliteStatement.Text(at), out var read));
+            Assert.Equal(at, read);
+            Assert.Equal(DateTimeKind.Utc, read.Kind);
             Assert.Equal(StoredByAdo(text), StoredByStatement(s => s.Bind(1, text)));
         });
     }
+
+    [Theory]
+    [InlineData("2026-13-01 00:00:00")]
+    [InlineData("2026-02-30 00:00:00")]
+    [InlineData("2026-01-01T00:00:00")]
+    [InlineData("2026-01-01 24:00:00")]
+    [InlineData("2026-01-01 00:00:00.")]
+    [InlineData("2026-01-01 00:00:00.12345678")]
+    [InlineData("0000-01-01 00:00:00")]
+    [InlineData("2026-01-01 00:00:00Z")]
+    [InlineData("2026-01-01")]
+    [InlineData("２０２６-01-01 00:00:00")]
+    public void TextsOfAnotherShape_AreLeftToTheGeneralParse(string text) => Assert.False(SqliteStatement.TryParseText(text, out _));
 
     /// <summary>The stored bytes (hex) of a value bound by position.</summary>
     private object? StoredByStatement(Action<SqliteStatement> bind)

@@ -118,6 +118,57 @@ public sealed class SqliteStatement : IDisposable
         return end;
     }
 
+    /// <summary>
+    /// Reads a time stored as <see cref="Text"/> writes it (UTC), several times faster than the general parse
+    /// Microsoft.Data.Sqlite's GetDateTime does; false for any other text, which the caller reads the general way.
+    /// </summary>
+    public static bool TryParseText(ReadOnlySpan<char> text, out DateTime value)
+    {
+        value = default;
+        if (text.Length is not (19 or (>= 21 and <= 27)) || text[4] != '-' || text[7] != '-' || text[10] != ' ' || text[13] != ':' || text[16] != ':'
+            || (text.Length > 19 && text[19] != '.'))
+        {
+            return false;
+        }
+        if (!Number(text[..4], out var year) || !Number(text.Slice(5, 2), out var month) || !Number(text.Slice(8, 2), out var day)
+            || !Number(text.Slice(11, 2), out var hour) || !Number(text.Slice(14, 2), out var minute) || !Number(text.Slice(17, 2), out var second))
+        {
+            return false;
+        }
+        var fraction = 0;
+        if (text.Length > 19)
+        {
+            if (!Number(text[20..], out fraction))
+            {
+                return false;
+            }
+            for (var i = text.Length - 20; i < 7; i++)
+            {
+                fraction *= 10;
+            }
+        }
+        if (year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month) || hour > 23 || minute > 59 || second > 59)
+        {
+            return false;
+        }
+        value = new DateTime(year, month, day, hour, minute, second, DateTimeKind.Utc).AddTicks(fraction);
+        return true;
+    }
+
+    private static bool Number(ReadOnlySpan<char> digits, out int value)
+    {
+        value = 0;
+        foreach (var c in digits)
+        {
+            if (c is < '0' or > '9')
+            {
+                return false;
+            }
+            value = value * 10 + (c - '0');
+        }
+        return true;
+    }
+
     private static void Digits(Span<byte> into, int value)
     {
         for (var i = into.Length - 1; i >= 0; i--)
