@@ -43,14 +43,16 @@ public sealed class SegmentMembershipWriter(IDbContextFactory<ProfileStudioDbCon
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         using var sql = new Sql((SqliteConnection)db.Database.GetDbConnection(), (SqliteTransaction)transaction.GetDbTransaction());
         var changes = new Changes();
-        foreach (var profile in goneProfiles)
+        if (goneProfiles.Count > 0)
         {
-            foreach (var segment in sql.Longs("SELECT SegmentId FROM SegmentMemberships WHERE ProfileId = $1", profile))
+            // Merges are frequent (anonymous visitors signing in): one statement per kind for them all, not a few per profile.
+            var gone = "[" + string.Join(",", goneProfiles.Distinct()) + "]";
+            foreach (var (profile, segment) in sql.Pairs("SELECT ProfileId, SegmentId FROM SegmentMemberships WHERE ProfileId IN (SELECT value FROM json_each($1))", gone))
             {
-                sql.Run("DELETE FROM SegmentMemberships WHERE ProfileId = $1 AND SegmentId = $2", profile, segment);
                 changes.Exit(segment, profile);
             }
-            sql.Run("DELETE FROM SegmentClockChecks WHERE ProfileId = $1", profile);
+            sql.Run("DELETE FROM SegmentMemberships WHERE ProfileId IN (SELECT value FROM json_each($1))", gone);
+            sql.Run("DELETE FROM SegmentClockChecks WHERE ProfileId IN (SELECT value FROM json_each($1))", gone);
         }
         // What is stored for these profiles, read once: most outcomes change nothing and then cost no statement.
         var members = new HashSet<(long Profile, long Segment)>();
@@ -280,9 +282,9 @@ public sealed class SegmentMembershipWriter(IDbContextFactory<ProfileStudioDbCon
 
         public int Run(string text, params object[] parameters) => Command(text, parameters).ExecuteNonQuery();
 
-        public List<(long, long)> Pairs(string text)
+        public List<(long, long)> Pairs(string text, params object[] parameters)
         {
-            using var reader = Command(text, []).ExecuteReader();
+            using var reader = Command(text, parameters).ExecuteReader();
             var values = new List<(long, long)>();
             while (reader.Read())
             {
@@ -298,17 +300,6 @@ public sealed class SegmentMembershipWriter(IDbContextFactory<ProfileStudioDbCon
             while (reader.Read())
             {
                 values.Add((reader.GetInt64(0), reader.GetInt64(1), DateTime.SpecifyKind(reader.GetDateTime(2), DateTimeKind.Utc)));
-            }
-            return values;
-        }
-
-        public List<long> Longs(string text, params object[] parameters)
-        {
-            using var reader = Command(text, parameters).ExecuteReader();
-            var values = new List<long>();
-            while (reader.Read())
-            {
-                values.Add(reader.GetInt64(0));
             }
             return values;
         }

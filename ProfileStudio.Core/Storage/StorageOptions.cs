@@ -1,3 +1,5 @@
+using Microsoft.Data.Sqlite;
+
 namespace ProfileStudio.Core.Storage;
 
 /// <summary>Where the embedded SQLite database lives.</summary>
@@ -10,8 +12,7 @@ public static class SqliteDatabase
     /// a generous busy timeout because readers and the single writer share the file (WAL mode is
     /// switched on once by <see cref="DatabaseMigrator"/> and persists in the file).
     /// </summary>
-    public static string ConnectionString(string dataDirectory) =>
-        $"Data Source={Path.Combine(dataDirectory, FileName)};Foreign Keys=True;Default Timeout=30;Pooling=True";
+    public static string ConnectionString(string dataDirectory) => Build(dataDirectory, pooling: true);
 
     /// <summary>
     /// EF contexts open their own connections, unpooled. EF registers SQL functions and a collation on every open;
@@ -21,5 +22,14 @@ public static class SqliteDatabase
     /// dotnet/efcore#36591). It failed a start once in CI (the identity bootstrapper's first query). A fresh
     /// connection costs a file open; the long-lived raw connections, which register nothing, stay pooled.
     /// </summary>
-    public static string EfConnectionString(string dataDirectory) => ConnectionString(dataDirectory).Replace("Pooling=True", "Pooling=False");
+    public static string EfConnectionString(string dataDirectory) => Build(dataDirectory, pooling: false);
+
+    /// <summary>Built, not concatenated: a data directory with a ';' or a quote in its path stays one data source.</summary>
+    private static string Build(string dataDirectory, bool pooling) => new SqliteConnectionStringBuilder
+    {
+        DataSource = Path.Combine(dataDirectory, FileName),
+        ForeignKeys = true,
+        DefaultTimeout = 30,
+        Pooling = pooling,
+    }.ToString();
 }
