@@ -103,20 +103,10 @@ public sealed class ComputedAggregator(ComputedAttributeSpec spec, int distinctL
                 into.Buckets[key] = Copy(b);
                 continue;
             }
-            a.Count += b.Count;
-            a.Numbers += b.Numbers;
-            a.Sum += b.Sum;
-            a.Min = Lower(a.Min, b.Min);
-            a.Max = Higher(a.Max, b.Max);
-            a.First = a.First is null || (b.First is not null && b.First.Before(a.First)) ? b.First : a.First;
-            a.Last = a.Last is null || (b.Last is not null && a.Last.Before(b.Last)) ? b.Last : a.Last;
+            AddScalars(a, b);
             if (b.Values is not null)
             {
-                a.Values ??= [];
-                foreach (var (v, count) in b.Values)
-                {
-                    a.Values[v] = a.Values.GetValueOrDefault(v) + count;
-                }
+                AddValues(a.Values ??= [], b.Values);
                 if (a.Values.Count > distinctLimit)
                 {
                     Bound(a.Values);
@@ -191,21 +181,11 @@ public sealed class ComputedAggregator(ComputedAttributeSpec spec, int distinctL
             {
                 continue;
             }
-            total.Count += b.Count;
-            total.Numbers += b.Numbers;
-            total.Sum += b.Sum;
-            total.Min = Lower(total.Min, b.Min);
-            total.Max = Higher(total.Max, b.Max);
-            total.First = total.First is null || (b.First is not null && b.First.Before(total.First)) ? b.First : total.First;
-            total.Last = total.Last is null || (b.Last is not null && total.Last.Before(b.Last)) ? b.Last : total.Last;
+            AddScalars(total, b);
             total.Overflow |= b.Overflow;
             if (b.Values is not null)
             {
-                total.Values ??= new Dictionary<string, long>(distinct, StringComparer.Ordinal);
-                foreach (var (v, count) in b.Values)
-                {
-                    total.Values[v] = total.Values.GetValueOrDefault(v) + count;
-                }
+                AddValues(total.Values ??= new Dictionary<string, long>(distinct, StringComparer.Ordinal), b.Values);
             }
         }
         if (total.Values is { } kept && kept.Count > distinctLimit)
@@ -214,6 +194,26 @@ public sealed class ComputedAggregator(ComputedAttributeSpec spec, int distinctL
             total.Overflow = true;
         }
         return total;
+    }
+
+    /// <summary>Adds a bucket's counts, sums and extremes, and keeps the earlier first and the later last pick.</summary>
+    private static void AddScalars(BucketState into, BucketState b)
+    {
+        into.Count += b.Count;
+        into.Numbers += b.Numbers;
+        into.Sum += b.Sum;
+        into.Min = Lower(into.Min, b.Min);
+        into.Max = Higher(into.Max, b.Max);
+        into.First = into.First is null || (b.First is not null && b.First.Before(into.First)) ? b.First : into.First;
+        into.Last = into.Last is null || (b.Last is not null && into.Last.Before(b.Last)) ? b.Last : into.Last;
+    }
+
+    private static void AddValues(Dictionary<string, long> into, Dictionary<string, long> values)
+    {
+        foreach (var (v, count) in values)
+        {
+            into[v] = into.GetValueOrDefault(v) + count;
+        }
     }
 
     private long CountDistinct(BucketState total)
