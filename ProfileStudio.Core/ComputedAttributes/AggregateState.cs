@@ -1,6 +1,4 @@
-using System.Buffers;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -27,10 +25,7 @@ public sealed class AggregateState
     /// </summary>
     public string ToJson()
     {
-        var buffer = _buffer ??= new ArrayBufferWriter<byte>(4096);
-        buffer.ResetWrittenCount();
-        var writer = _writer ??= new Utf8JsonWriter(buffer);
-        writer.Reset(buffer);
+        var writer = ReusedJsonWriter.Start();
         writer.WriteStartObject();
         writer.WriteStartObject("b"u8);
         Span<byte> key = stackalloc byte[20];
@@ -68,8 +63,7 @@ public sealed class AggregateState
         }
         writer.WriteEndObject();
         writer.WriteEndObject();
-        writer.Flush();
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        return ReusedJsonWriter.Finish();
     }
 
     private static void WritePick(Utf8JsonWriter writer, ReadOnlySpan<byte> name, Pick? pick)
@@ -84,12 +78,6 @@ public sealed class AggregateState
         writer.WriteString("v"u8, pick.ValueJson);
         writer.WriteEndObject();
     }
-
-    [ThreadStatic]
-    private static ArrayBufferWriter<byte>? _buffer;
-
-    [ThreadStatic]
-    private static Utf8JsonWriter? _writer;
 
     /// <summary>The generated serializer's JSON for this state: what <see cref="ToJson"/> must equal.</summary>
     public string ToJsonBySerializer() => JsonSerializer.Serialize(this, AggregateStateJson.Default.AggregateState);

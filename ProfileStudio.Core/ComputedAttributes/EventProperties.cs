@@ -1,6 +1,4 @@
-using System.Buffers;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 
 namespace ProfileStudio.Core.ComputedAttributes;
@@ -68,20 +66,9 @@ public static class EventProperties
             return value.GetRawText();
         }
         // The serializer's text for the string (its writer, its escaping), through a writer reused per thread.
-        var buffer = _keyBuffer ??= new ArrayBufferWriter<byte>(256);
-        buffer.ResetWrittenCount();
-        var writer = _keyWriter ??= new Utf8JsonWriter(buffer);
-        writer.Reset(buffer);
-        writer.WriteStringValue(value.GetString());
-        writer.Flush();
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        ReusedJsonWriter.Start().WriteStringValue(value.GetString());
+        return ReusedJsonWriter.Finish();
     }
-
-    [ThreadStatic]
-    private static ArrayBufferWriter<byte>? _keyBuffer;
-
-    [ThreadStatic]
-    private static Utf8JsonWriter? _keyWriter;
 
     /// <summary>A number as JSON without trailing zeros (10.50 + 0.50 is 11).</summary>
     public static string Number(decimal value) => value.ToString("0.############################", CultureInfo.InvariantCulture);
