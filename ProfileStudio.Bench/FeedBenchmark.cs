@@ -6,8 +6,10 @@ namespace ProfileStudio.Bench;
 
 /// <summary>
 /// The lag benchmark's load (<see cref="PacedLoad"/>), watched from the change feed's side: every 20 ms
-/// the feed's end (max ProfileChanges.Id) and each consumer's saved position (ChangeFeedCheckpoints) are
-/// sampled from the database. Rows behind = end − position at each sample. Time behind, per feed row:
+/// the feed's end (max ProfileChanges.Id) is read from the database and each consumer's handled position
+/// from <c>/metrics</c> (<c>profilestudio_changefeed_consumer_position</c>, kept in memory by the host as
+/// each batch is handled; the saved checkpoint trails it by up to a second and waits for the write lock, so
+/// sampling the checkpoints measured the save interval too). Rows behind = end − position at each sample. Time behind, per feed row:
 /// from its <c>At</c> (written by the unification run that made it) to the first sample that sees the
 /// consumer's position past it; and, to tell the consumer's share from the run's, from the first sample
 /// that saw the row committed (the feed's end at or past it) to the one that saw it handled.
@@ -28,9 +30,11 @@ internal static class FeedBenchmark
     {
         Console.WriteLine($"feed: {PacedLoad.Conditions(rate, seconds)}; {segments} active streaming segments; consumer positions sampled every 20 ms");
         var directory = segments > 0 ? await SegmentsStreamingBenchmark.DataDirectoryWithSegmentsAsync(segments) : null;
-        await using var load = await PacedLoad.StartAsync(directory);
+        await using var load = await PacedLoad.StartAsync(directory, new Dictionary<string, string> { ["ProfileStudio__Metrics__Token"] = MetricsToken });
         await using var db = new SqliteConnection(SqliteDatabase.ConnectionString(load.Server.DataDirectory) + ";Mode=ReadOnly");
         await db.OpenAsync();
+        using var metrics = new HttpClient { BaseAddress = load.Server.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
+        metrics.DefaultRequestHeaders.Authorization = new("Bearer", MetricsToken);
 
         var consumers = new Dictionary<string, ConsumerTrack>();
         var ends = new List<(DateTime At, long End)>(); // when each sample saw the feed's end: a row is committed by then
@@ -46,7 +50,7 @@ internal static class FeedBenchmark
             {
                 var elapsed = stopwatch.Elapsed;
                 var end = LagBenchmark.Scalar(db, "SELECT coalesce(max(Id), 0) FROM ProfileChanges");
-                var positions = Positions(db);
+                var positions = await PositionsAsync(metrics);
                 var now = DateTime.UtcNow; // after the read: by now each position had passed its rows
                 ends.Add((now, end));
                 var caughtUp = true;
@@ -116,15 +120,25 @@ internal static class FeedBenchmark
         return 0;
     }
 
-    private static List<(string Name, long Position)> Positions(SqliteConnection db)
+    private const string MetricsToken = "bench-metrics-token-0123456789abcdefghij";
+
+    private const string PositionSeries = "profilestudio_changefeed_consumer_position{consumer=\"";
+
+    /// <summary>Each consumer's handled position, from the server's <c>/metrics</c> (consumers that have handled nothing yet are absent).</summary>
+    private static async Task<List<(string Name, long Position)>> PositionsAsync(HttpClient metrics)
     {
-        using var command = db.CreateCommand();
-        command.CommandText = "SELECT Consumer, Position FROM ChangeFeedCheckpoints";
-        using var reader = command.ExecuteReader();
+        var text = await metrics.GetStringAsync("/metrics");
         var positions = new List<(string, long)>();
-        while (reader.Read())
+        foreach (var line in text.Split('\n'))
         {
-            positions.Add((reader.GetString(0), reader.GetInt64(1)));
+            // profilestudio_changefeed_consumer_position{consumer="studio-pages"} 1234 1733333333333
+            if (!line.StartsWith(PositionSeries, StringComparison.Ordinal))
+            {
+                continue;
+            }
+            var close = line.IndexOf("\"}", PositionSeries.Length, StringComparison.Ordinal);
+            var value = line[(close + 2)..].Trim().Split(' ')[0];
+            positions.Add((line[PositionSeries.Length..close], (long)double.Parse(value, System.Globalization.CultureInfo.InvariantCulture)));
         }
         return positions;
     }

@@ -15,6 +15,7 @@ public sealed class ChangeFeedHost(
     IEnumerable<IChangeFeedConsumer> consumers,
     ChangeFeedStore store,
     ChangeFeedSignal signal,
+    ChangeFeedProgress progress,
     IOptions<ChangeFeedOptions> options,
     TimeProvider time,
     ILogger<ChangeFeedHost> logger) : BackgroundService
@@ -69,6 +70,7 @@ public sealed class ChangeFeedHost(
                     }
                     await consumer.HandleAsync(rows, ct);
                     position = rows[^1].Id;
+                    progress.Handled(consumer.Name, position.Value);
                     if (failures > 0 || time.GetUtcNow() - lastSave >= SaveInterval)
                     {
                         await SaveAsync(ct);

@@ -4,7 +4,7 @@ using ProfileStudio.Core.Storage;
 namespace ProfileStudio.Core.ChangeFeed;
 
 /// <summary>Reads the change feed, keeps each consumer's position, and prunes what every consumer has read.</summary>
-public sealed class ChangeFeedStore(IDbContextFactory<ProfileStudioDbContext> dbFactory, TimeProvider time)
+public sealed class ChangeFeedStore(IDbContextFactory<ProfileStudioDbContext> dbFactory, TimeProvider time, ChangeFeedProgress? progress = null)
 {
     /// <summary>The consumer's position; a consumer seen for the first time starts at the end or the start of the feed.</summary>
     public async Task<long> PositionAsync(string consumer, bool startsAtEnd, CancellationToken ct = default)
@@ -64,6 +64,7 @@ public sealed class ChangeFeedStore(IDbContextFactory<ProfileStudioDbContext> db
         return await db.ProfileChanges.Where(c => c.Id <= readByAll && c.At < before).ExecuteDeleteAsync(ct);
     }
 
+    /// <summary>Each consumer's place: its position as handled (<see cref="ChangeFeedProgress"/>), the feed's end, the oldest row it has not handled, its failures.</summary>
     public async Task<IReadOnlyList<ChangeFeedConsumerStatus>> StatusAsync(IEnumerable<IChangeFeedConsumer> consumers, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -73,7 +74,7 @@ public sealed class ChangeFeedStore(IDbContextFactory<ProfileStudioDbContext> db
         foreach (var consumer in consumers)
         {
             var checkpoint = checkpoints.GetValueOrDefault(consumer.Name);
-            var position = checkpoint?.Position ?? 0;
+            var position = checkpoint is null ? 0 : progress?.Position(consumer.Name, checkpoint.Position) ?? checkpoint.Position;
             var oldestUnread = await db.ProfileChanges.Where(c => c.Id > position).OrderBy(c => c.Id).Select(c => (DateTime?)c.At).FirstOrDefaultAsync(ct);
             statuses.Add(new ChangeFeedConsumerStatus(consumer.Name, consumer.Description, position, end, oldestUnread,
                 checkpoint?.Failures ?? 0, checkpoint?.LastError, checkpoint?.LastErrorAt));

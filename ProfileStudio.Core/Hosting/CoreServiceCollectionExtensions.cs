@@ -52,6 +52,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<PoisonMessages>();
         services.AddOptions<ChangeFeed.ChangeFeedOptions>().BindConfiguration(ChangeFeed.ChangeFeedOptions.Section);
         services.AddSingleton<ChangeFeed.ChangeFeedSignal>();
+        services.AddSingleton<ChangeFeed.ChangeFeedProgress>();
         services.AddSingleton<ChangeFeed.ChangeFeedStore>();
         services.AddSingleton<ChangeFeed.IChangeFeedConsumer, ChangeFeed.StudioPagesConsumer>();
         services.AddSingleton<Schema.SchemaMaintainer>();

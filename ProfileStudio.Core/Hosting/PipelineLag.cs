@@ -34,6 +34,7 @@ public sealed record PipelineLagSnapshot(
 public sealed class PipelineLag(
     IDbContextFactory<ProfileStudioDbContext> dbFactory,
     IEnumerable<IChangeFeedConsumer> consumers,
+    ChangeFeedProgress progress,
     TimeProvider time,
     ILogger<PipelineLag> logger)
 {
@@ -84,8 +85,8 @@ public sealed class PipelineLag(
         var lags = new List<ConsumerLag>(_consumers.Count);
         foreach (var consumer in _consumers)
         {
-            // A consumer not started yet begins where its first run will.
-            var position = positions.TryGetValue(consumer.Name, out var known) ? known : consumer.StartsAtEnd ? feedEnd : 0;
+            // A consumer not started yet begins where its first run will; a running one is as far as it has handled (its save trails).
+            var position = positions.TryGetValue(consumer.Name, out var known) ? progress.Position(consumer.Name, known) : consumer.StartsAtEnd ? feedEnd : 0;
             var oldestUnread = db.ProfileChanges.Where(c => c.Id > position).OrderBy(c => c.Id).Select(c => (DateTime?)c.At).FirstOrDefault();
             lags.Add(new ConsumerLag(consumer.Name, Math.Max(0, feedEnd - position), AgeSeconds(oldestUnread, now)));
         }

@@ -23,7 +23,7 @@ public sealed class ProfileStudioMetrics
     private readonly TimeProvider _time;
     private long _runStartedAt;
 
-    public ProfileStudioMetrics(IMeterFactory meters, LakeWriter lakeWriter, PipelineLag lag, TimeProvider time)
+    public ProfileStudioMetrics(IMeterFactory meters, LakeWriter lakeWriter, PipelineLag lag, ChangeFeed.ChangeFeedProgress progress, TimeProvider time)
     {
         _time = time;
         _runStartedAt = time.GetTimestamp();
@@ -43,6 +43,9 @@ public sealed class ProfileStudioMetrics
         _meter.CreateObservableGauge("profilestudio.changefeed.consumer.lag.age",
             () => lag.Current.Consumers.Select(c => new Measurement<double>(c.OldestUnreadAgeSeconds, new KeyValuePair<string, object?>("consumer", c.Consumer))), "s",
             "Age of the oldest change-feed row a consumer has not handled yet (0 when it has caught up)");
+        _meter.CreateObservableGauge("profilestudio.changefeed.consumer.position",
+            () => progress.Handled().Select(p => new Measurement<long>(p.Value, new KeyValuePair<string, object?>("consumer", p.Key))), "{row}",
+            "The last change-feed row a consumer has handled, read from memory on every scrape (its saved checkpoint trails by up to a second)");
         _meter.CreateObservableGauge("profilestudio.lake.queue.depth", () => lakeWriter.QueuedMessages, "{message}",
             "Accepted messages waiting for the lake writer's next commit");
         _meter.CreateObservableGauge("profilestudio.unification.set_aside.messages", () => lag.Current.SetAsideMessages, "{message}",

@@ -15,6 +15,7 @@ public sealed class ChangeFeedHostTests : IDisposable
     private readonly TempDirectory _directory = new();
     private readonly ServiceProvider _services;
     private readonly ChangeFeedSignal _signal = new();
+    private readonly ChangeFeedProgress _progress = new();
 
     public ChangeFeedHostTests()
     {
@@ -27,7 +28,7 @@ public sealed class ChangeFeedHostTests : IDisposable
 
     private IDbContextFactory<ProfileStudioDbContext> Factory => _services.GetRequiredService<IDbContextFactory<ProfileStudioDbContext>>();
 
-    private ChangeFeedStore Store => new(Factory, TimeProvider.System);
+    private ChangeFeedStore Store => new(Factory, TimeProvider.System, _progress);
 
     private sealed class Recording(string name, bool startsAtEnd = false) : IChangeFeedConsumer
     {
@@ -52,7 +53,7 @@ public sealed class ChangeFeedHostTests : IDisposable
     }
 
     private ChangeFeedHost Host(params IChangeFeedConsumer[] consumers) =>
-        new(consumers, Store, _signal, Options.Create(new ChangeFeedOptions { BatchSize = 7, MaxBackoffSeconds = 0.05 }), TimeProvider.System, NullLogger<ChangeFeedHost>.Instance);
+        new(consumers, Store, _signal, _progress, Options.Create(new ChangeFeedOptions { BatchSize = 7, MaxBackoffSeconds = 0.05 }), TimeProvider.System, NullLogger<ChangeFeedHost>.Instance);
 
     [Fact]
     public async Task AConsumerStoppedAbruptly_ResumesFromItsSavedPosition_WithNothingMissed()
@@ -103,6 +104,26 @@ public sealed class ChangeFeedHostTests : IDisposable
         await Poll.UntilAsync(() => Task.FromResult(failing.Seen.Count), n => n == 30, "the consumer to catch up once it works");
         await Poll.UntilAsync(() => Store.StatusAsync([failing]), s => s[0].Failures == 0, "its failures to be cleared");
         await host.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Status_ShowsWhatAConsumerHasHandled_BeforeItsPositionIsSaved_AndPruningKeepsToTheSavedOne()
+    {
+        var handledAt = DateTime.UtcNow.AddDays(-2);
+        Append(1, 20, at: handledAt);
+        var consumer = new Recording("destinations");
+        await Store.PositionAsync(consumer.Name, startsAtEnd: false);
+        await Store.SavePositionAsync(consumer.Name, 10);
+        // Handled up to 15 in memory; the save (at most once a second, behind the write lock) has not happened yet.
+        _progress.Handled(consumer.Name, 15);
+        _progress.Handled(consumer.Name, 12); // an older report never moves it back
+
+        var status = (await Store.StatusAsync([consumer]))[0];
+        Assert.Equal(15, status.Position);
+        Assert.Equal(5, status.RowsBehind);
+        // A restart resumes at the saved position, so pruning keeps every row after it.
+        Assert.Equal(10, await Store.PruneAsync([consumer.Name], TimeSpan.FromDays(1)));
+        Assert.Equal(10, await Store.PositionAsync(consumer.Name, startsAtEnd: false));
     }
 
     [Fact]

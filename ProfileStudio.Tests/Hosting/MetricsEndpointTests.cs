@@ -63,7 +63,8 @@ public sealed class MetricsEndpointTests(MetricsAppFactory factory) : IClassFixt
         var series = await Poll.UntilAsync(() => ScrapeAsync(scraper),
             s => s.GetValueOrDefault("profilestudio_unification_messages_total") >= 25
                  && s.GetValueOrDefault("profilestudio_unification_lag_messages", -1) == 0
-                 && s.GetValueOrDefault("profilestudio_changefeed_consumer_lag_rows{consumer=\"studio-pages\"}", -1) == 0,
+                 && s.GetValueOrDefault("profilestudio_changefeed_consumer_lag_rows{consumer=\"studio-pages\"}", -1) == 0
+                 && s.GetValueOrDefault("profilestudio_changefeed_consumer_position{consumer=\"studio-pages\"}") >= 1,
             "the 25 messages unified and read by the change-feed consumers", TimeSpan.FromSeconds(30));
 
         Assert.True(series.ContainsKey("profilestudio_unification_messages_total"), Describe(series));
@@ -73,6 +74,8 @@ public sealed class MetricsEndpointTests(MetricsAppFactory factory) : IClassFixt
         Assert.Equal(series["profilestudio_unification_run_duration_seconds_count"], series["profilestudio_unification_run_duration_seconds_bucket{le=\"+Inf\"}"]);
         Assert.Equal(0, series["profilestudio_unification_lag_age_seconds"]);
         Assert.Equal(0, series["profilestudio_changefeed_consumer_lag_age_seconds{consumer=\"studio-pages\"}"]);
+        // The handled position is read from memory on each scrape: the rows the 25 messages wrote were handled.
+        Assert.True(series["profilestudio_changefeed_consumer_position{consumer=\"studio-pages\"}"] >= 1, Describe(series));
         Assert.InRange(series["profilestudio_lake_queue_depth"], 0, 25);
         Assert.Equal(0, series["profilestudio_unification_set_aside_messages"]);
     }

@@ -47,6 +47,7 @@ public static class ChildProcess
             services.AddProfileStudioStorage(configuration);
             services.AddOptions<ChangeFeedOptions>().Bind(configuration.GetSection(ChangeFeedOptions.Section));
             services.AddSingleton<ChangeFeedSignal>();
+            services.AddSingleton<ChangeFeedProgress>();
             services.AddSingleton<ChangeFeedStore>();
             services.AddSingleton(consumer);
             services.AddHostedService<ChangeFeedHost>();

@@ -39,8 +39,13 @@ internal static class MetricsEndpoint
             .ConfigureResource(resource => resource.AddService(ProfileStudioMetrics.MeterName))
             .WithMetrics(metrics => metrics
             .AddMeter(ProfileStudioMetrics.MeterName)
-            // Without otel_scope_* labels on every series: there is one meter, and queries stay short.
-            .AddPrometheusExporter(o => o.ScopeInfoEnabled = false));
+            // Without otel_scope_* labels on every series: there is one meter, and queries stay short. Scrapes are not cached:
+            // the gauges read memory, or PipelineLag's figures (kept 2 s), so a scrape is cheap and its positions current.
+            .AddPrometheusExporter(o =>
+            {
+                o.ScopeInfoEnabled = false;
+                o.ScrapeResponseCacheDurationMilliseconds = 0;
+            }));
         return services;
     }
 
