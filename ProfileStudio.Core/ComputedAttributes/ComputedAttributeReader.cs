@@ -159,7 +159,7 @@ public static class ComputedComputation
             {
                 continue;
             }
-            using var document = Parse(e.PropertiesJson);
+            using var document = Parse(e.Properties);
             if (document is null || !aggregator.Filter.Matches(e.Name, document.RootElement))
             {
                 continue;
@@ -186,7 +186,7 @@ public static class ComputedComputation
                     {
                         continue;
                     }
-                    document ??= Parse(e.PropertiesJson);
+                    document ??= Parse(e.Properties);
                     if (document is null || !aggregator.Filter.Matches(e.Name, document.RootElement))
                     {
                         continue;
@@ -207,6 +207,18 @@ public static class ComputedComputation
         try
         {
             return JsonDocument.Parse(json);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    public static JsonDocument? Parse(ReadOnlyMemory<byte> utf8)
+    {
+        try
+        {
+            return JsonDocument.Parse(utf8);
         }
         catch (JsonException)
         {

@@ -194,8 +194,9 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
         return list;
     }
 
+    /// <summary>An event from a row of (Name, EventAt, MessageId, PropertiesJson) at <paramref name="first"/>; the properties are the stored UTF-8 bytes.</summary>
     internal static ComputedEvent Event(long profile, SqliteDataReader reader, int first = 0) =>
-        new(profile, reader.GetString(first), EventAt(reader, first + 1), reader.GetInt64(first + 2), reader.GetString(first + 3));
+        new(profile, reader.GetString(first), EventAt(reader, first + 1), reader.GetInt64(first + 2), reader.GetFieldValue<byte[]>(first + 3));
 
     /// <summary>A stored event time (the backfill reads millions: the fixed format is read directly, anything else the general way).</summary>
     private static DateTime EventAt(SqliteDataReader reader, int ordinal) =>

@@ -4,8 +4,17 @@ using ProfileStudio.Core.Storage;
 
 namespace ProfileStudio.Core.ComputedAttributes;
 
-/// <summary>One timeline event as the computation reads it.</summary>
-public readonly record struct ComputedEvent(long ProfileId, string Name, DateTime EventAt, long MessageId, string PropertiesJson);
+/// <summary>
+/// One timeline event as the computation reads it, its properties as UTF-8 JSON: the backfill reads the stored bytes
+/// as they are and parses them without turning them into a string and back (a tenth of its work at a million profiles).
+/// </summary>
+public readonly record struct ComputedEvent(long ProfileId, string Name, DateTime EventAt, long MessageId, ReadOnlyMemory<byte> Properties)
+{
+    public ComputedEvent(long profileId, string name, DateTime eventAt, long messageId, string propertiesJson)
+        : this(profileId, name, eventAt, messageId, System.Text.Encoding.UTF8.GetBytes(propertiesJson))
+    {
+    }
+}
 
 /// <summary>Reads of the timeline the editor and the preview need, bounded so they stay quick on a big store.</summary>
 internal static class ComputedEventSamples

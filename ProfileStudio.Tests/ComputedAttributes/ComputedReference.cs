@@ -21,7 +21,7 @@ internal static class ComputedReference
             {
                 continue;
             }
-            var properties = JsonDocument.Parse(e.PropertiesJson).RootElement;
+            var properties = JsonDocument.Parse(e.Properties).RootElement;
             if (spec.Conditions.All(c => EventFilter.Holds(c, properties)))
             {
                 matching.Add((e, properties));
