@@ -300,10 +300,49 @@ public static class MessageShape
     /// </summary>
     public static string? UnreadableJson(JsonElement element, string path = "")
     {
+        // Every message of every request is checked, so the walk allocates little while the text is readable: strings are
+        // checked on their raw UTF-8 bytes, and the path to a problem is put together only once one is found.
+        if (Unreadable(element) is not { } problem)
+        {
+            return null;
+        }
+        var at = path;
+        for (var i = problem.Steps.Count - 1; i >= 0; i--)
+        {
+            var step = problem.Steps[i];
+            at = step.Name is { } name ? (at.Length == 0 ? name : $"{at}.{name}") : $"{at}[{step.Index}]";
+        }
+        return problem.Kind switch
+        {
+            UnreadableKind.Name => $"a property name in {(at.Length == 0 ? "the message" : $"\"{at}\"")} is not valid text ({problem.Detail})",
+            UnreadableKind.Twice => $"\"{at}\" appears twice in one object",
+            _ => $"\"{at}\" is not valid text ({problem.Detail})",
+        };
+    }
+
+    private enum UnreadableKind
+    {
+        Name,
+        Twice,
+        Text,
+    }
+
+    /// <summary>A property name or an array index on the way to a problem.</summary>
+    private readonly record struct PathStep(string? Name, int Index);
+
+    /// <summary>What is unreadable, and the steps to it from the element checked, deepest first (added while returning).</summary>
+    private sealed record UnreadableProblem(UnreadableKind Kind, string? Detail)
+    {
+        public List<PathStep> Steps { get; } = [];
+    }
+
+    private static UnreadableProblem? Unreadable(JsonElement element)
+    {
         switch (element.ValueKind)
         {
             case JsonValueKind.Object:
-                var names = new HashSet<string>(StringComparer.Ordinal);
+                string? first = null;
+                HashSet<string>? names = null;
                 foreach (var property in element.EnumerateObject())
                 {
                     string name;
@@ -313,15 +352,22 @@ public static class MessageShape
                     }
                     catch (InvalidOperationException ex)
                     {
-                        return $"a property name in {(path.Length == 0 ? "the message" : $"\"{path}\"")} is not valid text ({ex.Message})";
+                        return new(UnreadableKind.Name, ex.Message);
                     }
-                    var at = path.Length == 0 ? name : $"{path}.{name}";
-                    if (!names.Add(name))
+                    // Most objects are small: the set of names is made from the second one on.
+                    if (first is null)
                     {
-                        return $"\"{at}\" appears twice in one object";
+                        first = name;
                     }
-                    if (UnreadableJson(property.Value, at) is { } problem)
+                    else if (!(names ??= new HashSet<string>(StringComparer.Ordinal) { first }).Add(name))
                     {
+                        var twice = new UnreadableProblem(UnreadableKind.Twice, null);
+                        twice.Steps.Add(new(name, 0));
+                        return twice;
+                    }
+                    if (Unreadable(property.Value) is { } problem)
+                    {
+                        problem.Steps.Add(new(name, 0));
                         return problem;
                     }
                 }
@@ -330,13 +376,22 @@ public static class MessageShape
                 var i = 0;
                 foreach (var item in element.EnumerateArray())
                 {
-                    if (UnreadableJson(item, $"{path}[{i++}]") is { } problem)
+                    if (Unreadable(item) is { } problem)
                     {
+                        problem.Steps.Add(new(null, i));
                         return problem;
                     }
+                    i++;
                 }
                 return null;
             case JsonValueKind.String:
+                // Valid UTF-8 without escapes is readable text (valid UTF-8 holds no surrogate halves); only escapes and
+                // invalid bytes need the decoder's verdict.
+                var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element);
+                if (raw.IndexOf((byte)'\\') < 0 && System.Text.Unicode.Utf8.IsValid(raw))
+                {
+                    return null;
+                }
                 try
                 {
                     _ = element.GetString();
@@ -344,7 +399,7 @@ public static class MessageShape
                 }
                 catch (InvalidOperationException ex)
                 {
-                    return $"\"{path}\" is not valid text ({ex.Message})";
+                    return new(UnreadableKind.Text, ex.Message);
                 }
             default:
                 return null;

@@ -205,6 +205,40 @@ public sealed class MessageShapeTests
         Assert.Contains("\"userId\" appears twice", result.Error);
     }
 
+    [Theory]
+    [InlineData("""{"properties":{"items":[{"ok":"x"},{"name":"bad\ud800"}]}}""", "\"properties.items[1].name\" is not valid text")]
+    [InlineData("""{"a":[{"b":1,"c":[1,{"b":2,"b":3}]}]}""", "\"a[0].c[1].b\" appears twice in one object")]
+    [InlineData("""[["x"],["\udc00"]]""", "\"[1][0]\" is not valid text")]
+    [InlineData("""{"deep":{"er":{"\ud800":1}}}""", "a property name in \"deep.er\" is not valid text")]
+    [InlineData("""{"\ud800":1}""", "a property name in the message is not valid text")]
+    public void UnreadableJson_NamesThePathToTheFirstProblem(string json, string expected)
+    {
+        using var document = JsonDocument.Parse(json);
+
+        Assert.StartsWith(expected, MessageShape.UnreadableJson(document.RootElement));
+    }
+
+    [Fact]
+    public void UnreadableJson_InvalidUtf8InANestedString_IsNamedWithItsPath_AndAPrefixGiven()
+    {
+        var bytes = Encoding.UTF8.GetBytes("""{"list":[{"v":"ok"},{"v":"bad-X"}]}""");
+        bytes[Array.LastIndexOf(bytes, (byte)'X')] = 0xFF;
+        using var document = JsonDocument.Parse(bytes);
+
+        Assert.StartsWith("\"properties.list[1].v\" is not valid text", MessageShape.UnreadableJson(document.RootElement, "properties"));
+    }
+
+    [Theory]
+    [InlineData("""{"name":"caf\u00e9 \"quoted\" \\ \/ \n","emoji":"😀 \ud83d\ude00","html":"<script>alert(1)</script>","n":[1,2.5,true,null,{}]}""")]
+    [InlineData("""{"a":{"a":{"a":"same name at three depths"}},"b":[{"x":1},{"x":2}]}""")]
+    [InlineData("""[]""")]
+    public void UnreadableJson_ReadableText_IsFine(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+
+        Assert.Null(MessageShape.UnreadableJson(document.RootElement));
+    }
+
     // ---- Anything in any field: the parser either rejects with a reason, or the engine can unify it.
 
     private static readonly string[] EngineFields =
