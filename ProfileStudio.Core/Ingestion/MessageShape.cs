@@ -249,48 +249,58 @@ public static class MessageShape
     /// <summary>Nesting and numbers, over the whole message: what readers and the engine's arithmetic can hold.</summary>
     private static string? WholeMessage(JsonNode message)
     {
-        string? Walk(JsonNode? node, string path, int depth)
+        // As with unreadable text: no path string per node, only for a problem.
+        if (Walk(message, 1) is not { } problem)
+        {
+            return null;
+        }
+        var path = problem.Path("");
+        return problem.Kind switch
+        {
+            ProblemKind.TooDeep => $"\"{path}\" nests objects and arrays {problem.Depth} levels deep; a message nests at most {MaxDepth}.",
+            ProblemKind.ValueTooDeep => $"\"{path}\" nests {problem.Depth} levels deep (a dot in a name counts as a level); a message nests at most {MaxDepth}.",
+            _ => $"\"{path}\" is the number {Shorten(problem.Detail!)}, outside the range of a double (±1.8e308).",
+        };
+
+        static PathProblem? Walk(JsonNode? node, int depth)
         {
             switch (node)
             {
                 case JsonObject o:
                     if (depth > MaxDepth)
                     {
-                        return $"\"{path}\" nests objects and arrays {depth} levels deep; a message nests at most {MaxDepth}.";
+                        return new(ProblemKind.TooDeep, null, depth);
                     }
                     foreach (var (key, child) in o)
                     {
                         // Trait names with dots nest in the unified view (address.city), so each dot is a level too.
-                        if (Walk(child, path.Length == 0 ? key : $"{path}.{key}", depth + 1 + key.Count(c => c == '.')) is { } problem)
+                        if (Walk(child, depth + 1 + key.AsSpan().Count('.')) is { } problem)
                         {
-                            return problem;
+                            return problem.Under(key);
                         }
                     }
                     return null;
                 case JsonArray a:
                     if (depth > MaxDepth)
                     {
-                        return $"\"{path}\" nests objects and arrays {depth} levels deep; a message nests at most {MaxDepth}.";
+                        return new(ProblemKind.TooDeep, null, depth);
                     }
                     for (var i = 0; i < a.Count; i++)
                     {
-                        if (Walk(a[i], $"{path}[{i}]", depth + 1) is { } problem)
+                        if (Walk(a[i], depth + 1) is { } problem)
                         {
-                            return problem;
+                            return problem.Under(i);
                         }
                     }
                     return null;
                 case JsonValue when depth > MaxDepth:
-                    return $"\"{path}\" nests {depth} levels deep (a dot in a name counts as a level); a message nests at most {MaxDepth}.";
+                    return new(ProblemKind.ValueTooDeep, null, depth);
                 case JsonValue v when v.GetValueKind() == JsonValueKind.Number:
-                    return double.IsFinite(v.GetValue<double>())
-                        ? null
-                        : $"\"{path}\" is the number {Shorten(v.ToJsonString())}, outside the range of a double (±1.8e308).";
+                    return double.IsFinite(v.GetValue<double>()) ? null : new(ProblemKind.Number, v.ToJsonString());
                 default:
                     return null;
             }
         }
-        return Walk(message, "", 1);
     }
 
     /// <summary>
@@ -306,37 +316,64 @@ public static class MessageShape
         {
             return null;
         }
-        var at = path;
-        for (var i = problem.Steps.Count - 1; i >= 0; i--)
-        {
-            var step = problem.Steps[i];
-            at = step.Name is { } name ? (at.Length == 0 ? name : $"{at}.{name}") : $"{at}[{step.Index}]";
-        }
+        var at = problem.Path(path);
         return problem.Kind switch
         {
-            UnreadableKind.Name => $"a property name in {(at.Length == 0 ? "the message" : $"\"{at}\"")} is not valid text ({problem.Detail})",
-            UnreadableKind.Twice => $"\"{at}\" appears twice in one object",
+            ProblemKind.UnreadableName => $"a property name in {(at.Length == 0 ? "the message" : $"\"{at}\"")} is not valid text ({problem.Detail})",
+            ProblemKind.Twice => $"\"{at}\" appears twice in one object",
             _ => $"\"{at}\" is not valid text ({problem.Detail})",
         };
     }
 
-    private enum UnreadableKind
+    private enum ProblemKind
     {
-        Name,
+        UnreadableName,
         Twice,
-        Text,
+        UnreadableText,
+        TooDeep,
+        ValueTooDeep,
+        Number,
     }
 
-    /// <summary>A property name or an array index on the way to a problem.</summary>
-    private readonly record struct PathStep(string? Name, int Index);
-
-    /// <summary>What is unreadable, and the steps to it from the element checked, deepest first (added while returning).</summary>
-    private sealed record UnreadableProblem(UnreadableKind Kind, string? Detail)
+    /// <summary>
+    /// What is wrong in a message and where: the steps (property names, array indexes) to it are added while the walk
+    /// returns, deepest first, and turned into a path like <c>properties.items[1].name</c> once, for the message.
+    /// </summary>
+    private sealed class PathProblem(ProblemKind kind, string? detail, int depth = 0)
     {
-        public List<PathStep> Steps { get; } = [];
+        private readonly List<(string? Name, int Index)> _steps = [];
+
+        public ProblemKind Kind => kind;
+
+        public string? Detail => detail;
+
+        public int Depth => depth;
+
+        public PathProblem Under(string name)
+        {
+            _steps.Add((name, 0));
+            return this;
+        }
+
+        public PathProblem Under(int index)
+        {
+            _steps.Add((null, index));
+            return this;
+        }
+
+        public string Path(string start)
+        {
+            var path = start;
+            for (var i = _steps.Count - 1; i >= 0; i--)
+            {
+                var (name, index) = _steps[i];
+                path = name is not null ? (path.Length == 0 ? name : $"{path}.{name}") : $"{path}[{index}]";
+            }
+            return path;
+        }
     }
 
-    private static UnreadableProblem? Unreadable(JsonElement element)
+    private static PathProblem? Unreadable(JsonElement element)
     {
         switch (element.ValueKind)
         {
@@ -352,7 +389,7 @@ public static class MessageShape
                     }
                     catch (InvalidOperationException ex)
                     {
-                        return new(UnreadableKind.Name, ex.Message);
+                        return new(ProblemKind.UnreadableName, ex.Message);
                     }
                     // Most objects are small: the set of names is made from the second one on.
                     if (first is null)
@@ -361,14 +398,11 @@ public static class MessageShape
                     }
                     else if (!(names ??= new HashSet<string>(StringComparer.Ordinal) { first }).Add(name))
                     {
-                        var twice = new UnreadableProblem(UnreadableKind.Twice, null);
-                        twice.Steps.Add(new(name, 0));
-                        return twice;
+                        return new PathProblem(ProblemKind.Twice, null).Under(name);
                     }
                     if (Unreadable(property.Value) is { } problem)
                     {
-                        problem.Steps.Add(new(name, 0));
-                        return problem;
+                        return problem.Under(name);
                     }
                 }
                 return null;
@@ -378,8 +412,7 @@ public static class MessageShape
                 {
                     if (Unreadable(item) is { } problem)
                     {
-                        problem.Steps.Add(new(null, i));
-                        return problem;
+                        return problem.Under(i);
                     }
                     i++;
                 }
@@ -399,7 +432,7 @@ public static class MessageShape
                 }
                 catch (InvalidOperationException ex)
                 {
-                    return new(UnreadableKind.Text, ex.Message);
+                    return new(ProblemKind.UnreadableText, ex.Message);
                 }
             default:
                 return null;
@@ -462,9 +495,12 @@ public static class MessageShape
 
     private static (JsonObject? Parent, string Name) Locate(JsonObject message, string path)
     {
-        var dot = path.IndexOf('.');
-        return dot < 0 ? (message, path) : (message[path[..dot]] as JsonObject, path[(dot + 1)..]);
+        var (parent, name) = Splits.GetOrAdd(path, static p => p.IndexOf('.') is var dot and >= 0 ? (p[..dot], p[(dot + 1)..]) : (null, p));
+        return parent is null ? (message, name) : (message[parent] as JsonObject, name);
     }
+
+    /// <summary>The table's paths split once into parent and name (every message looks up every field).</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string? Parent, string Name)> Splits = new(StringComparer.Ordinal);
 
     private static string Describe(JsonValueKind kind) => kind switch
     {

@@ -219,6 +219,28 @@ public sealed class MessageShapeTests
     }
 
     [Fact]
+    public void Check_NumberOutOfRangeDeepInArrays_IsNamedWithItsPath()
+    {
+        var message = JsonNode.Parse("""{"type":"track","userId":"u1","event":"e","properties":{"list":[1,{"n":[0,1e400]}]}}""")!.AsObject();
+
+        Assert.Equal("\"properties.list[1].n[1]\" is the number 1e400, outside the range of a double (±1.8e308).", MessageShape.Check(message, "track"));
+    }
+
+    [Fact]
+    public void Check_TooDeep_NamesWhereItGoesTooDeep_CountingDotsInNames()
+    {
+        // The message is level 1, properties 2, "a.b" 3 and 4 (a dot counts), then 30 arrays: the bottom is past MaxDepth.
+        var deep = string.Concat(Enumerable.Repeat("[", 30)) + "1" + new string(']', 30);
+        var message = JsonNode.Parse("""{"type":"track","userId":"u1","event":"e","properties":{"a.b":""" + deep + "}}")!.AsObject();
+
+        var problem = MessageShape.Check(message, "track");
+
+        Assert.NotNull(problem);
+        Assert.StartsWith("\"properties.a.b[0][0]", problem);
+        Assert.Contains($"a message nests at most {MessageShape.MaxDepth}", problem);
+    }
+
+    [Fact]
     public void UnreadableJson_InvalidUtf8InANestedString_IsNamedWithItsPath_AndAPrefixGiven()
     {
         var bytes = Encoding.UTF8.GetBytes("""{"list":[{"v":"ok"},{"v":"bad-X"}]}""");
