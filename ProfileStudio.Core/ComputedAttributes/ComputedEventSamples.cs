@@ -6,7 +6,7 @@ namespace ProfileStudio.Core.ComputedAttributes;
 
 /// <summary>
 /// One timeline event as the computation reads it, its properties as UTF-8 JSON: the backfill reads the stored bytes
-/// as they are and parses them without turning them into a string and back (a tenth of its work at a million profiles).
+/// as they are and parses them without turning them into a string and back.
 /// </summary>
 public readonly record struct ComputedEvent(long ProfileId, string Name, DateTime EventAt, long MessageId, ReadOnlyMemory<byte> Properties)
 {
