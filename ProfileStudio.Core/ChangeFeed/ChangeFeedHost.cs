@@ -38,16 +38,37 @@ public sealed class ChangeFeedHost(
         long? position = null;
         var saved = 0L;
         var lastSave = time.GetUtcNow();
-        // The position is saved at most every SaveInterval while rows keep coming (and whenever the
-        // consumer catches up): a save waits for the database's write lock, which a large unification
-        // run holds for a while, and the consumer should go on handling rows meanwhile. A crash replays
-        // at most that much, which at-least-once delivery allows.
-        async Task SaveAsync(CancellationToken token)
+        var saving = Task.CompletedTask;
+        var failuresShown = false; // the checkpoint shows failures, which the next save clears
+        // The position is saved at most every SaveInterval while rows keep coming (and whenever the consumer
+        // catches up), and in the background: a save waits for the database's write lock, which a large
+        // unification run holds for seconds under load, and the consumer goes on handling rows meanwhile (when
+        // a save blocked the loop, rows committed during it waited up to a run's length: the feed's p95 lag).
+        // One save at a time; a crash replays what was handled after the last one, which at-least-once allows.
+        void StartSave()
         {
-            if (position is { } p && (p != saved || failures > 0))
+            if (!saving.IsCompleted || position is not { } p || (p == saved && !failuresShown))
             {
-                await store.SavePositionAsync(consumer.Name, p, token);
-                (saved, lastSave) = (p, time.GetUtcNow());
+                return;
+            }
+            lastSave = time.GetUtcNow();
+            // On a pool thread: SQLite's "async" calls run synchronously, waiting for the lock included.
+            saving = Task.Run(() => SaveAsync(p), CancellationToken.None);
+        }
+        async Task SaveAsync(long p)
+        {
+            try
+            {
+                await store.SavePositionAsync(consumer.Name, p, ct);
+                (saved, failuresShown) = (p, false);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+            }
+            catch (Exception ex)
+            {
+                // Not the consumer's failure: the next save (the next batch, or the next idle poll) tries again.
+                logger.LogWarning(ex, "Could not save the position of change-feed consumer {Consumer}; retrying with the next batch.", consumer.Name);
             }
         }
         try
@@ -64,16 +85,16 @@ public sealed class ChangeFeedHost(
                     var rows = await store.ReadAsync(position.Value, options.Value.BatchSize, ct);
                     if (rows.Count == 0)
                     {
-                        await SaveAsync(ct);
+                        StartSave();
                         await WaitAsync(woken, PollInterval, ct);
                         continue;
                     }
                     await consumer.HandleAsync(rows, ct);
                     position = rows[^1].Id;
                     progress.Handled(consumer.Name, position.Value);
-                    if (failures > 0 || time.GetUtcNow() - lastSave >= SaveInterval)
+                    if (failuresShown || time.GetUtcNow() - lastSave >= SaveInterval)
                     {
-                        await SaveAsync(ct);
+                        StartSave();
                     }
                     failures = 0;
                 }
@@ -88,6 +109,8 @@ public sealed class ChangeFeedHost(
                     logger.LogError(ex, "Change-feed consumer {Consumer} failed ({Failures} in a row); retrying in {Pause}.", consumer.Name, failures, pause);
                     try
                     {
+                        await saving; // a save in flight would clear the failure recorded next
+                        failuresShown = true;
                         await store.RecordFailureAsync(consumer.Name, $"{ex.GetType().Name}: {ex.Message}", ct);
                         await Task.Delay(pause, TimeProvider.System, ct); // operational waits are in real time, whatever the app's clock
                     }
@@ -106,7 +129,11 @@ public sealed class ChangeFeedHost(
         {
             try
             {
-                await SaveAsync(CancellationToken.None); // a graceful stop keeps the last position
+                await saving; // never throws: SaveAsync logs its own errors
+                if (position is { } p && p != saved)
+                {
+                    await store.SavePositionAsync(consumer.Name, p, CancellationToken.None); // a graceful stop keeps the last position
+                }
             }
             catch (Exception ex)
             {

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Time.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -34,6 +36,7 @@ public sealed class ChangeFeedHostTests : IDisposable
     {
         public ConcurrentQueue<long> Seen { get; } = new();
         public volatile bool Failing;
+        public Action? OnHandled { get; init; }
         public string Name => name;
         public string Description => "test";
         public bool StartsAtEnd => startsAtEnd;
@@ -48,12 +51,15 @@ public sealed class ChangeFeedHostTests : IDisposable
             {
                 Seen.Enqueue(change.ProfileId);
             }
+            OnHandled?.Invoke();
             return Task.CompletedTask;
         }
     }
 
-    private ChangeFeedHost Host(params IChangeFeedConsumer[] consumers) =>
-        new(consumers, Store, _signal, _progress, Options.Create(new ChangeFeedOptions { BatchSize = 7, MaxBackoffSeconds = 0.05 }), TimeProvider.System, NullLogger<ChangeFeedHost>.Instance);
+    private ChangeFeedHost Host(params IChangeFeedConsumer[] consumers) => Host(TimeProvider.System, consumers);
+
+    private ChangeFeedHost Host(TimeProvider time, params IChangeFeedConsumer[] consumers) =>
+        new(consumers, Store, _signal, _progress, Options.Create(new ChangeFeedOptions { BatchSize = 7, MaxBackoffSeconds = 0.05 }), time, NullLogger<ChangeFeedHost>.Instance);
 
     [Fact]
     public async Task AConsumerStoppedAbruptly_ResumesFromItsSavedPosition_WithNothingMissed()
@@ -104,6 +110,39 @@ public sealed class ChangeFeedHostTests : IDisposable
         await Poll.UntilAsync(() => Task.FromResult(failing.Seen.Count), n => n == 30, "the consumer to catch up once it works");
         await Poll.UntilAsync(() => Store.StatusAsync([failing]), s => s[0].Failures == 0, "its failures to be cleared");
         await host.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task AConsumerGoesOnHandlingRows_WhileSavingItsPositionWaitsForTheWriteLock_AndSavesItOnceTheLockIsFree()
+    {
+        Append(1, 30);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        // Each batch of 7 takes a save interval on the consumer's clock, so the host saves after every one.
+        var consumer = new Recording("dashboard") { OnHandled = () => clock.Advance(ChangeFeedHost.SaveInterval * 2) };
+        Assert.Equal(0, await Store.PositionAsync(consumer.Name, startsAtEnd: false));
+        // A long unification run holds the database's write lock.
+        await using var run = new SqliteConnection(_directory.ConnectionString);
+        await run.OpenAsync();
+        using (var begin = run.CreateCommand())
+        {
+            begin.CommandText = "BEGIN IMMEDIATE";
+            await begin.ExecuteNonQueryAsync();
+        }
+        var host = Host(clock, consumer);
+        await host.StartAsync(CancellationToken.None);
+
+        // Every row is handled while the first save still waits for the lock (a save that blocked the loop kept it at 7).
+        await Poll.UntilAsync(() => Task.FromResult(consumer.Seen.Count), n => n == 30, "every row to be handled while the write lock is held", TimeSpan.FromSeconds(10));
+        Assert.Equal(30, (await Store.StatusAsync([consumer]))[0].Position);
+        using (var rollback = run.CreateCommand())
+        {
+            rollback.CommandText = "ROLLBACK";
+            await rollback.ExecuteNonQueryAsync();
+        }
+        // Once the run commits, the position is saved: a restart resumes after row 30.
+        await Poll.UntilAsync(() => Store.PositionAsync(consumer.Name, startsAtEnd: false), p => p == 30, "the handled position to be saved");
+        await host.StopAsync(CancellationToken.None);
+        Assert.Equal(Enumerable.Range(1, 30).Select(i => (long)i), consumer.Seen.Order());
     }
 
     [Fact]
