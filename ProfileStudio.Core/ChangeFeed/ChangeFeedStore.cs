@@ -4,7 +4,8 @@ using ProfileStudio.Core.Storage;
 namespace ProfileStudio.Core.ChangeFeed;
 
 /// <summary>Reads the change feed, keeps each consumer's position, and prunes what every consumer has read.</summary>
-public sealed class ChangeFeedStore(IDbContextFactory<ProfileStudioDbContext> dbFactory, TimeProvider time, ChangeFeedProgress? progress = null)
+public sealed class ChangeFeedStore(IDbContextFactory<ProfileStudioDbContext> dbFactory, TimeProvider time, ChangeFeedProgress? progress = null,
+    int recentCapacity = ChangeFeedStore.RecentCapacity, int fetchSize = ChangeFeedStore.FetchSize)
 {
     /// <summary>The consumer's position; a consumer seen for the first time starts at the end or the start of the feed.</summary>
     public async Task<long> PositionAsync(string consumer, bool startsAtEnd, CancellationToken ct = default)
@@ -27,10 +28,96 @@ public sealed class ChangeFeedStore(IDbContextFactory<ProfileStudioDbContext> db
         return await db.ChangeFeedCheckpoints.AnyAsync(c => c.Consumer == consumer, ct);
     }
 
-    public async Task<List<ProfileChange>> ReadAsync(long after, int take, CancellationToken ct = default)
+    /// <summary>
+    /// Up to <paramref name="take"/> rows after <paramref name="after"/>, in order. Consumers that keep up share one read:
+    /// the newest rows read are kept (<see cref="Recent"/>), so five consumers at the feed's end cost one query, not five.
+    /// Consumers further behind read the database directly. Rows handed out are shared: consumers only read them.
+    /// </summary>
+    public async Task<IReadOnlyList<ProfileChange>> ReadAsync(long after, int take, CancellationToken ct = default)
+    {
+        while (true)
+        {
+            var recent = _recent;
+            if (recent.Covers(after))
+            {
+                var kept = recent.After(after, take);
+                if (kept.Count == take)
+                {
+                    return kept;
+                }
+                var more = await ReadAsync(recent.To, take - kept.Count, ct); // the rest, if any, comes after the kept rows
+                return more.Count == 0 ? kept : [.. kept, .. more];
+            }
+            if (after < recent.To)
+            {
+                return await ReadStoredAsync(after, take, ct); // behind what is kept
+            }
+            await _fetching.WaitAsync(ct);
+            try
+            {
+                recent = _recent;
+                if (!recent.Covers(after)) // else another consumer read them meanwhile: served from memory on the next turn
+                {
+                    var rows = await ReadStoredAsync(after, Math.Max(take, fetchSize), ct);
+                    if (rows.Count > 0)
+                    {
+                        _recent = after == recent.To ? recent.Append(rows, recentCapacity) : new RecentRows(after, rows[^1].Id, [.. rows]);
+                    }
+                    return rows.Count <= take ? rows : rows.GetRange(0, take);
+                }
+            }
+            finally
+            {
+                _fetching.Release();
+            }
+        }
+    }
+
+    private async Task<List<ProfileChange>> ReadStoredAsync(long after, int take, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await db.ProfileChanges.AsNoTracking().Where(c => c.Id > after).OrderBy(c => c.Id).Take(take).ToListAsync(ct);
+    }
+
+    /// <summary>The most rows one read of the newest rows fetches for everyone.</summary>
+    public const int FetchSize = 5_000;
+
+    /// <summary>The most recent rows kept in memory (a few MB).</summary>
+    public const int RecentCapacity = 50_000;
+
+    private readonly SemaphoreSlim _fetching = new(1, 1);
+    private volatile RecentRows _recent = new(0, 0, []);
+
+    /// <summary>
+    /// Every feed row with an id in (<see cref="From"/>, <see cref="To"/>], in order. A read that saw row N committed has seen
+    /// every row before it that will ever be: the feed's rows are written under the database's one write lock, so ids grow in
+    /// commit order (the position each consumer keeps relies on the same). Immutable: a read appends into a new one.
+    /// </summary>
+    internal sealed record RecentRows(long From, long To, ProfileChange[] Rows)
+    {
+        public bool Covers(long after) => after >= From && after < To;
+
+        public IReadOnlyList<ProfileChange> After(long after, int take)
+        {
+            var start = Array.BinarySearch(Rows, new ProfileChange { Id = after }, ById.Instance);
+            start = start >= 0 ? start + 1 : ~start;
+            return new ArraySegment<ProfileChange>(Rows, start, Math.Min(take, Rows.Length - start));
+        }
+
+        public RecentRows Append(List<ProfileChange> rows, int capacity)
+        {
+            var keep = Math.Max(0, Math.Min(Rows.Length, capacity - rows.Count));
+            var kept = Rows.AsSpan(Rows.Length - keep);
+            var from = keep == Rows.Length ? From : Rows[Rows.Length - keep - 1].Id;
+            return new RecentRows(from, rows[^1].Id, [.. kept, .. rows]);
+        }
+    }
+
+    private sealed class ById : IComparer<ProfileChange>
+    {
+        public static readonly ById Instance = new();
+
+        public int Compare(ProfileChange? x, ProfileChange? y) => x!.Id.CompareTo(y!.Id);
     }
 
     public async Task SavePositionAsync(string consumer, long position, CancellationToken ct = default)
