@@ -140,14 +140,15 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
     internal static string? Store(StageWriteContext context, string table, ComputedAggregator aggregator, long profile, AggregateState? state, bool clearParts,
         StoredRow? current = null)
     {
+        var sql = StoreSql.For(table);
         if (state is null)
         {
-            context.Statement($"DELETE FROM {table} WHERE ProfileId = ?1 AND DefinitionId = ?2").Bind(1, profile).Bind(2, aggregator.Spec.Id).Execute();
+            context.Statement(sql.Delete).Bind(1, profile).Bind(2, aggregator.Spec.Id).Execute();
             return null;
         }
         if (clearParts)
         {
-            context.Statement($"DELETE FROM {table} WHERE ProfileId = ?1 AND DefinitionId = ?2 AND MergedFromId <> 0").Bind(1, profile).Bind(2, aggregator.Spec.Id).Execute();
+            context.Statement(sql.DeleteParts).Bind(1, profile).Bind(2, aggregator.Spec.Id).Execute();
         }
         aggregator.Prune(state, context.Now);
         var value = aggregator.Value(state, context.Now);
@@ -155,22 +156,31 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
         if (current is not null)
         {
             var update = current.NextExpiryAt == nextExpiry
-                ? context.Statement($"""
-                    UPDATE {table} SET Version = ?3, StateJson = ?4, ValueJson = ?5, ComputedAt = ?6 WHERE ProfileId = ?1 AND DefinitionId = ?2 AND MergedFromId = 0
-                    """)
-                : context.Statement($"""
-                    UPDATE {table} SET Version = ?3, StateJson = ?4, ValueJson = ?5, ComputedAt = ?6, NextExpiryAt = ?7 WHERE ProfileId = ?1 AND DefinitionId = ?2 AND MergedFromId = 0
-                    """).Bind(7, nextExpiry);
+                ? context.Statement(sql.Update)
+                : context.Statement(sql.UpdateWithExpiry).Bind(7, nextExpiry);
             update.Bind(1, profile).Bind(2, aggregator.Spec.Id).Bind(3, aggregator.Spec.Version).Bind(4, state.ToJson()).Bind(5, value).Bind(6, context.Now).Execute();
             return value;
         }
-        context.Statement($"""
-            INSERT INTO {table} (ProfileId, DefinitionId, MergedFromId, Version, StateJson, ValueJson, ComputedAt, NextExpiryAt) VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7)
-            ON CONFLICT (ProfileId, DefinitionId, MergedFromId) DO UPDATE SET Version = excluded.Version, StateJson = excluded.StateJson,
-                ValueJson = excluded.ValueJson, ComputedAt = excluded.ComputedAt, NextExpiryAt = excluded.NextExpiryAt
-            """).Bind(1, profile).Bind(2, aggregator.Spec.Id).Bind(3, aggregator.Spec.Version).Bind(4, state.ToJson()).Bind(5, value)
+        context.Statement(sql.Upsert).Bind(1, profile).Bind(2, aggregator.Spec.Id).Bind(3, aggregator.Spec.Version).Bind(4, state.ToJson()).Bind(5, value)
             .Bind(6, context.Now).Bind(7, nextExpiry).Execute();
         return value;
+    }
+
+    /// <summary><see cref="Store"/>'s statements for a table (the live one or a rebuild's shadow), put together once rather than per write.</summary>
+    private sealed record StoreSql(string Delete, string DeleteParts, string Update, string UpdateWithExpiry, string Upsert)
+    {
+        private static readonly ConcurrentDictionary<string, StoreSql> Tables = new(StringComparer.Ordinal);
+
+        public static StoreSql For(string table) => Tables.GetOrAdd(table, static t => new(
+            $"DELETE FROM {t} WHERE ProfileId = ?1 AND DefinitionId = ?2",
+            $"DELETE FROM {t} WHERE ProfileId = ?1 AND DefinitionId = ?2 AND MergedFromId <> 0",
+            $"UPDATE {t} SET Version = ?3, StateJson = ?4, ValueJson = ?5, ComputedAt = ?6 WHERE ProfileId = ?1 AND DefinitionId = ?2 AND MergedFromId = 0",
+            $"UPDATE {t} SET Version = ?3, StateJson = ?4, ValueJson = ?5, ComputedAt = ?6, NextExpiryAt = ?7 WHERE ProfileId = ?1 AND DefinitionId = ?2 AND MergedFromId = 0",
+            $"""
+            INSERT INTO {t} (ProfileId, DefinitionId, MergedFromId, Version, StateJson, ValueJson, ComputedAt, NextExpiryAt) VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7)
+            ON CONFLICT (ProfileId, DefinitionId, MergedFromId) DO UPDATE SET Version = excluded.Version, StateJson = excluded.StateJson,
+                ValueJson = excluded.ValueJson, ComputedAt = excluded.ComputedAt, NextExpiryAt = excluded.NextExpiryAt
+            """));
     }
 
     internal sealed record StoredRow(int DefinitionId, long MergedFromId, int Version, string StateJson, string? ValueJson, DateTime? NextExpiryAt);
