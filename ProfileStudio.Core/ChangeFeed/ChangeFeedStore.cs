@@ -30,7 +30,7 @@ public sealed class ChangeFeedStore(IDbContextFactory<ProfileStudioDbContext> db
 
     /// <summary>
     /// Up to <paramref name="take"/> rows after <paramref name="after"/>, in order. Consumers that keep up share one read:
-    /// the newest rows read are kept (<see cref="Recent"/>), so five consumers at the feed's end cost one query, not five.
+    /// the newest rows read are kept (<see cref="RecentRows"/>), so five consumers at the feed's end cost one query, not five.
     /// Consumers further behind read the database directly. Rows handed out are shared: consumers only read them.
     /// </summary>
     public async Task<IReadOnlyList<ProfileChange>> ReadAsync(long after, int take, CancellationToken ct = default)
