@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Time.Testing;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using ProfileStudio.Core.ChangeFeed;
@@ -14,21 +13,11 @@ namespace ProfileStudio.Tests.ChangeFeed;
 /// <summary>The change feed's consumers on real SQLite: each from its own position, at least once, and one failing consumer holds up nobody.</summary>
 public sealed class ChangeFeedHostTests : IDisposable
 {
-    private readonly TempDirectory _directory = new();
-    private readonly ServiceProvider _services;
+    private readonly MigratedDatabase _database = new();
     private readonly ChangeFeedSignal _signal = new();
     private readonly ChangeFeedProgress _progress = new();
 
-    public ChangeFeedHostTests()
-    {
-        _services = new ServiceCollection()
-            .AddDbContextFactory<ProfileStudioDbContext>(o => o.UseSqlite(_directory.ConnectionString))
-            .BuildServiceProvider();
-        using var db = Factory.CreateDbContext();
-        db.Database.Migrate();
-    }
-
-    private IDbContextFactory<ProfileStudioDbContext> Factory => _services.GetRequiredService<IDbContextFactory<ProfileStudioDbContext>>();
+    private IDbContextFactory<ProfileStudioDbContext> Factory => _database.Factory;
 
     private ChangeFeedStore Store => new(Factory, TimeProvider.System, _progress);
 
@@ -121,7 +110,7 @@ public sealed class ChangeFeedHostTests : IDisposable
         var consumer = new Recording("dashboard") { OnHandled = () => clock.Advance(ChangeFeedHost.SaveInterval * 2) };
         Assert.Equal(0, await Store.PositionAsync(consumer.Name, startsAtEnd: false));
         // A long unification run holds the database's write lock.
-        await using var run = new SqliteConnection(_directory.ConnectionString);
+        await using var run = new SqliteConnection(_database.ConnectionString);
         await run.OpenAsync();
         using (var begin = run.CreateCommand())
         {
@@ -193,7 +182,6 @@ public sealed class ChangeFeedHostTests : IDisposable
 
     public void Dispose()
     {
-        _services.Dispose();
-        _directory.Dispose();
+        _database.Dispose();
     }
 }

@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -12,19 +11,9 @@ namespace ProfileStudio.Tests.ChangeFeed;
 /// <summary>Pruning is a periodic job on the injected clock: nothing goes before the interval has passed on it.</summary>
 public sealed class ChangeFeedPruningTests : IDisposable
 {
-    private readonly TempDirectory _directory = new();
-    private readonly ServiceProvider _services;
+    private readonly MigratedDatabase _database = new();
 
-    public ChangeFeedPruningTests()
-    {
-        _services = new ServiceCollection()
-            .AddDbContextFactory<ProfileStudioDbContext>(o => o.UseSqlite(_directory.ConnectionString))
-            .BuildServiceProvider();
-        using var db = Factory.CreateDbContext();
-        db.Database.Migrate();
-    }
-
-    private IDbContextFactory<ProfileStudioDbContext> Factory => _services.GetRequiredService<IDbContextFactory<ProfileStudioDbContext>>();
+    private IDbContextFactory<ProfileStudioDbContext> Factory => _database.Factory;
 
     private sealed class Named(string name) : IChangeFeedConsumer
     {
@@ -68,7 +57,6 @@ public sealed class ChangeFeedPruningTests : IDisposable
 
     public void Dispose()
     {
-        _services.Dispose();
-        _directory.Dispose();
+        _database.Dispose();
     }
 }

@@ -1,7 +1,6 @@
 using FsCheck;
 using FsCheck.Fluent;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using ProfileStudio.Core.ChangeFeed;
 using ProfileStudio.Core.Storage;
 using ProfileStudio.Tests.Support;
@@ -14,19 +13,9 @@ namespace ProfileStudio.Tests.ChangeFeed;
 /// </summary>
 public sealed class ChangeFeedStoreTests : IDisposable
 {
-    private readonly TempDirectory _directory = new();
-    private readonly ServiceProvider _services;
+    private readonly MigratedDatabase _database = new();
 
-    public ChangeFeedStoreTests()
-    {
-        _services = new ServiceCollection()
-            .AddDbContextFactory<ProfileStudioDbContext>(o => o.UseSqlite(_directory.ConnectionString))
-            .BuildServiceProvider();
-        using var db = Factory.CreateDbContext();
-        db.Database.Migrate();
-    }
-
-    private IDbContextFactory<ProfileStudioDbContext> Factory => _services.GetRequiredService<IDbContextFactory<ProfileStudioDbContext>>();
+    private IDbContextFactory<ProfileStudioDbContext> Factory => _database.Factory;
 
     /// <summary>A commit of some rows, or a read by one of three consumers.</summary>
     public sealed record Step(int Commit, int Consumer, int Take);
@@ -114,7 +103,6 @@ public sealed class ChangeFeedStoreTests : IDisposable
 
     public void Dispose()
     {
-        _services.Dispose();
-        _directory.Dispose();
+        _database.Dispose();
     }
 }
