@@ -57,10 +57,17 @@ public sealed class SegmentChangeConsumer(
         var snapshot = evaluator.Catalog.Current;
         if (changes.Any(c => c.Kinds.HasFlag(ProfileChangeKinds.Rebuilt)))
         {
-            await using var db = await dbFactory.CreateDbContextAsync(ct);
-            var now = time.GetUtcNow().UtcDateTime;
-            await db.Segments.Where(s => s.Status == SegmentStatus.Active).ExecuteUpdateAsync(u => u.SetProperty(s => s.EvaluationRequestedAt, now), ct);
-            store.RaiseEvaluationRequested();
+            await RequestEvaluationAsync(null, ct);
+        }
+        else if (changes.Any(c => c.ProfileId == 0 && c.Kinds.HasFlag(ProfileChangeKinds.Computed)))
+        {
+            // A computed attribute's backfill finished, or a definition's values went: any profile's value may have changed,
+            // and the row names none. The segments that read attributes (and those built on them) are evaluated in full.
+            var affected = Select(snapshot, ProfileChangeKinds.Computed);
+            if (affected.Count > 0)
+            {
+                await RequestEvaluationAsync(affected.Select(s => s.Id).ToList(), ct);
+            }
         }
         var kinds = new Dictionary<long, ProfileChangeKinds>();
         void Add(long profile, ProfileChangeKinds k)
@@ -104,6 +111,17 @@ public sealed class SegmentChangeConsumer(
             // A delete removes memberships in its own transaction (the register); the counts follow here.
             await writer.RecountAsync(ct);
         }
+    }
+
+    /// <summary>Asks the batch job for a full evaluation of these active segments (null: all of them).</summary>
+    private async Task RequestEvaluationAsync(IReadOnlyCollection<long>? segments, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var now = time.GetUtcNow().UtcDateTime;
+        var active = db.Segments.Where(s => s.Status == SegmentStatus.Active);
+        await (segments is null ? active : active.Where(s => segments.Contains(s.Id)))
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.EvaluationRequestedAt, now), ct);
+        store.RaiseEvaluationRequested();
     }
 
     /// <summary>The streaming segments to evaluate for a profile whose change had these kinds.</summary>

@@ -210,6 +210,13 @@ internal sealed class SegmentHarness : IAsyncDisposable
         return saved.Definition;
     }
 
+    /// <summary>Runs the computed attributes' backfills to their end, as the backfill job does.</summary>
+    public long Backfill()
+    {
+        using var maintenance = new ComputedAttributeMaintenance(_connection, Clock);
+        return maintenance.BackfillAll();
+    }
+
     public static GroupNode All(params SegmentNode[] children) => new("root", GroupKind.AllOf, children);
 
     public static EventCondition Performed(string id, string name, int? lastDays = null, bool performed = true) =>

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using ProfileStudio.Core.ChangeFeed;
 using ProfileStudio.Core.ComputedAttributes;
 using ProfileStudio.Core.Segments;
@@ -153,6 +154,28 @@ public sealed class SegmentStreamingTests
         Assert.Empty(await h.MembersAsync(high.Id));
         h.Send("u1", null, "Order Completed", new JsonObject { ["amount"] = 250 });
         await h.SyncAsync();
+        Assert.Equal([await h.ProfileOfAsync("user_id", "u1")], await h.MembersAsync(high.Id));
+    }
+
+    [Fact]
+    public async Task AComputedAttributesBackfill_FinishingAfterASegmentOnItWasEvaluated_BringsTheSegmentItsMembers()
+    {
+        await using var h = await SegmentHarness.StartAsync();
+        h.Send("u1", null, "Order Completed", new JsonObject { ["amount"] = 600 });
+        h.Send("u2", null, "Order Completed", new JsonObject { ["amount"] = 20 });
+        await h.SyncAsync();
+        // The segment is evaluated while the computed attribute it reads has no value yet (as in the demo, where both start at once).
+        var high = await h.ActivateAsync("High value", All(new AttributeCondition("c1", "lifetime_value",
+            new ValueTest(ValueTestType.Number, ValueOperator.GreaterOrEqual) { Number = 500 })));
+        var computed = h.Services.GetRequiredService<ComputedAttributeStore>();
+        var saved = await computed.SaveAsync(Marketer, null, new ComputedAttributeDraft("lifetime_value", null, ComputedFunction.Sum, ["Order Completed"], "amount", [], LookbackWindow.AllTime));
+        Assert.True((await computed.ActivateAsync(Marketer, saved.Definition!.Id)).Succeeded);
+        Assert.Empty(await h.MembersAsync(high.Id));
+
+        Assert.Equal(2, h.Backfill());
+        // The backfill's end is one feed row for every profile; the consumer asks for the segment to be evaluated again.
+        await h.ConsumeAsync();
+        Assert.Equal(1, await h.Batch.RunPendingAsync());
         Assert.Equal([await h.ProfileOfAsync("user_id", "u1")], await h.MembersAsync(high.Id));
     }
 
