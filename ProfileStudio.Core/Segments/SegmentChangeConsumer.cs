@@ -24,7 +24,8 @@ public sealed class SegmentOptions
 /// computed values → segments reading attributes; events → segments reading events; identities → segments
 /// reading identities and those that hold for a profile knowing nothing, since a new profile must enter them;
 /// a merge or a split → every segment), plus the segments that refer to those. Merged-away and deleted profiles lose their memberships; a rebuild asks for a
-/// full evaluation of every active segment. Membership changes are written back to the feed
+/// full evaluation of every active segment, and a computed attribute's backfill ending (one row for every profile) one of the
+/// segments that read attributes. Membership changes are written back to the feed
 /// (<see cref="ProfileChangeKinds.Segments"/>); on reading them, only segments that refer to other segments
 /// are re-evaluated (a batch or clock change of one segment reaches the streaming segments built on it).
 /// </summary>
