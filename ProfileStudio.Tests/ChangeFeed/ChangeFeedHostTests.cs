@@ -11,13 +11,13 @@ using ProfileStudio.Tests.Support;
 namespace ProfileStudio.Tests.ChangeFeed;
 
 /// <summary>The change feed's consumers on real SQLite: each from its own position, at least once, and one failing consumer holds up nobody.</summary>
-public sealed class ChangeFeedHostTests : IDisposable
+public sealed class ChangeFeedHostTests : IAsyncLifetime
 {
-    private readonly MigratedDatabase _database = new();
+    private readonly StoragePorts _database = new();
     private readonly ChangeFeedSignal _signal = new();
     private readonly ChangeFeedProgress _progress = new();
 
-    private IDbContextFactory<ProfileStudioDbContext> Factory => _database.Factory;
+    private IDbContextFactory<ProfileStudioDbContext> Factory => _database.Get<IDbContextFactory<ProfileStudioDbContext>>();
 
     private ChangeFeedStore Store => new(Factory, TimeProvider.System, _progress);
 
@@ -110,7 +110,7 @@ public sealed class ChangeFeedHostTests : IDisposable
         var consumer = new Recording("dashboard") { OnHandled = () => clock.Advance(ChangeFeedHost.SaveInterval * 2) };
         Assert.Equal(0, await Store.PositionAsync(consumer.Name, startsAtEnd: false));
         // A long unification run holds the database's write lock.
-        await using var run = new SqliteConnection(_database.ConnectionString);
+        await using var run = new SqliteConnection(SqliteDatabase.ConnectionString(_database.DataDirectory));
         await run.OpenAsync();
         using (var begin = run.CreateCommand())
         {
@@ -180,8 +180,7 @@ public sealed class ChangeFeedHostTests : IDisposable
         db.SaveChanges();
     }
 
-    public void Dispose()
-    {
-        _database.Dispose();
-    }
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _database.DisposeAsync();
 }

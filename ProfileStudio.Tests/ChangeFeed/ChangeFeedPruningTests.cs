@@ -9,11 +9,11 @@ using ProfileStudio.Tests.Support;
 namespace ProfileStudio.Tests.ChangeFeed;
 
 /// <summary>Pruning is a periodic job on the injected clock: nothing goes before the interval has passed on it.</summary>
-public sealed class ChangeFeedPruningTests : IDisposable
+public sealed class ChangeFeedPruningTests : IAsyncLifetime
 {
-    private readonly MigratedDatabase _database = new();
+    private readonly StoragePorts _database = new();
 
-    private IDbContextFactory<ProfileStudioDbContext> Factory => _database.Factory;
+    private IDbContextFactory<ProfileStudioDbContext> Factory => _database.Get<IDbContextFactory<ProfileStudioDbContext>>();
 
     private sealed class Named(string name) : IChangeFeedConsumer
     {
@@ -55,8 +55,7 @@ public sealed class ChangeFeedPruningTests : IDisposable
         await pruning.StopAsync(CancellationToken.None);
     }
 
-    public void Dispose()
-    {
-        _database.Dispose();
-    }
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _database.DisposeAsync();
 }

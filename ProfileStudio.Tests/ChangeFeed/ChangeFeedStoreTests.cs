@@ -11,11 +11,11 @@ namespace ProfileStudio.Tests.ChangeFeed;
 /// The feed's reads on real SQLite: consumers that keep up share the newest rows kept in memory, and whatever the
 /// order of commits and reads, every consumer is handed exactly the rows a query of the table gives, in order.
 /// </summary>
-public sealed class ChangeFeedStoreTests : IDisposable
+public sealed class ChangeFeedStoreTests : IAsyncLifetime
 {
-    private readonly MigratedDatabase _database = new();
+    private readonly StoragePorts _database = new();
 
-    private IDbContextFactory<ProfileStudioDbContext> Factory => _database.Factory;
+    private IDbContextFactory<ProfileStudioDbContext> Factory => _database.Get<IDbContextFactory<ProfileStudioDbContext>>();
 
     /// <summary>A commit of some rows, or a read by one of three consumers.</summary>
     public sealed record Step(int Commit, int Consumer, int Take);
@@ -101,8 +101,7 @@ public sealed class ChangeFeedStoreTests : IDisposable
         return db.ProfileChanges.Where(c => c.Id > after).OrderBy(c => c.Id).Take(take).AsEnumerable().Select(c => (c.Id, c.ProfileId, c.Kinds)).ToList();
     }
 
-    public void Dispose()
-    {
-        _database.Dispose();
-    }
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public async Task DisposeAsync() => await _database.DisposeAsync();
 }
