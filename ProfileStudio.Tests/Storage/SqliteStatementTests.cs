@@ -203,6 +203,82 @@ public sealed class SqliteStatementTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// Under steady ingestion a reader is always reading from the log while new frames arrive, so a passive checkpoint never
+    /// lets the log start over and it grows without end (1.9 GB in a 40 s lag benchmark). Past its threshold the checkpointer
+    /// waits for the readers of the log and the next write starts the log over; without that, the log keeps every frame.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task TheBackgroundCheckpointer_PastItsThreshold_MakesTheNextWriteStartTheLogOver_ThoughAReaderWasReadingFromIt(bool pastThreshold)
+    {
+        var directory = Directory.CreateTempSubdirectory("profilestudio-wal-").FullName;
+        try
+        {
+            var connectionString = new SqliteConnectionStringBuilder { DataSource = Path.Combine(directory, "wal.db"), Pooling = false }.ToString();
+            await using var writer = new SqliteConnection(connectionString);
+            writer.Open();
+            Execute(writer, "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0; CREATE TABLE W (V TEXT);");
+            Execute(writer, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) INSERT INTO W SELECT hex(randomblob(200)) FROM n;");
+            await using var reader = new SqliteConnection(connectionString);
+            reader.Open();
+            var reading = reader.BeginTransaction(deferred: true);
+            Assert.Equal(2000L, Scalar(reader, "SELECT count(*) FROM W")); // a snapshot of the log as it is now
+            Execute(writer, "INSERT INTO W VALUES ('after the reader began')");
+            var logBefore = LogFrames(writer);
+
+            await using (var checkpointer = new WalCheckpointer(connectionString, restartFrames: pastThreshold ? 100 : int.MaxValue, TimeSpan.FromSeconds(10)))
+            {
+                checkpointer.Request();
+                // The reader finishes while a restart checkpoint waits for it.
+                await Task.Delay(200);
+                reading.Commit();
+            }
+
+            Execute(writer, "INSERT INTO W VALUES ('the next write')");
+            var logAfter = LogFrames(writer);
+            if (pastThreshold)
+            {
+                Assert.True(logAfter < 10, $"{logAfter} frames in the log after the next write (it held {logBefore})");
+            }
+            else
+            {
+                Assert.True(logAfter > logBefore, $"{logAfter} frames in the log after the next write, {logBefore} before");
+            }
+            Assert.Equal(2002L, Scalar(writer, "SELECT count(*) FROM W"));
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    /// <summary>Frames in the log, as a passive checkpoint reports them (it copies what it can and changes nothing else).</summary>
+    private static long LogFrames(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA wal_checkpoint(PASSIVE)";
+        using var reader = command.ExecuteReader();
+        Assert.True(reader.Read());
+        return reader.GetInt64(1);
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private static object? Scalar(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+
     private void Run(string sql)
     {
         using var command = _connection.CreateCommand();

@@ -19,8 +19,7 @@ public sealed class SqliteUnificationStorage(IOptions<ProfileStudioOptions> opti
     /// Opens the reading and writing connections the runner needs, tuned for bulk work: a 256 MB page
     /// cache, so a run's dirty pages are written once at commit; and the writer's own WAL checkpoint
     /// only past 1 GB of log, as a backstop: the <see cref="WalCheckpointer"/> copies the log in the
-    /// background, and the writer's checkpoint then copies only what it has not reached yet, after which
-    /// the log starts over.
+    /// background, and makes it start over once it passes about 64 MB.
     /// </summary>
     public static async Task<(SqliteConnection Reading, SqliteConnection Writing)> OpenConnectionsAsync(string connectionString, CancellationToken ct)
     {
