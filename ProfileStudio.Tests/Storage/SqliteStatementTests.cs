@@ -255,6 +255,46 @@ public sealed class SqliteStatementTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// A long read (a dashboard refresh, a full segment evaluation) keeps the log from starting over, and a restart
+    /// checkpoint holds writers up while it waits for it: after one gave up, the next checkpoints are passive for a while,
+    /// rather than holding writers up after every run.
+    /// </summary>
+    [Fact]
+    public async Task TheBackgroundCheckpointer_AfterARestartGaveUpOnALongRead_DoesNotTryAgainAtOnce()
+    {
+        var directory = Directory.CreateTempSubdirectory("profilestudio-wal-").FullName;
+        try
+        {
+            var connectionString = new SqliteConnectionStringBuilder { DataSource = Path.Combine(directory, "wal.db"), Pooling = false }.ToString();
+            await using var writer = new SqliteConnection(connectionString);
+            writer.Open();
+            Execute(writer, "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0; CREATE TABLE W (V TEXT);");
+            Execute(writer, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) INSERT INTO W SELECT hex(randomblob(200)) FROM n;");
+            await using var reader = new SqliteConnection(connectionString);
+            reader.Open();
+            using var longRead = reader.BeginTransaction(deferred: true);
+            Assert.Equal(2000L, Scalar(reader, "SELECT count(*) FROM W"));
+            Execute(writer, "INSERT INTO W VALUES ('after the long read began')");
+
+            await using var checkpointer = new WalCheckpointer(connectionString, restartFrames: 100, TimeSpan.FromMilliseconds(50));
+            checkpointer.Request();
+            await checkpointer.Running;
+            Assert.Equal(1, checkpointer.RestartsTried); // gave up: the long read is still open
+
+            Execute(writer, "INSERT INTO W VALUES ('the next run')");
+            checkpointer.Request();
+            await checkpointer.Running;
+            Assert.Equal(1, checkpointer.RestartsTried);
+            Assert.Equal(2002L, Scalar(writer, "SELECT count(*) FROM W"));
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     /// <summary>Frames in the log, as a passive checkpoint reports them (it copies what it can and changes nothing else).</summary>
     private static long LogFrames(SqliteConnection connection)
     {

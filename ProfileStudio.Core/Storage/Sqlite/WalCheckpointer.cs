@@ -15,7 +15,9 @@ namespace ProfileStudio.Core.Storage.Sqlite;
 /// So once the log holds <paramref name="restartFrames"/> frames, the checkpointer asks for a restart
 /// checkpoint: it takes the write lock, copies what is left, waits for the readers of the log to finish,
 /// and the next writer starts the log over. Writers wait while it is pending, so it gives up after
-/// <paramref name="restartWait"/> (a long read in progress) and tries again after a later commit.
+/// <paramref name="restartWait"/> (a long read in progress), and after giving up it waits
+/// <see cref="RestartBackOff"/> before the next try, so a long read (a dashboard refresh, a full segment
+/// evaluation) does not hold writers up after every run; passive checkpoints go on meanwhile.
 /// </para>
 /// </summary>
 internal sealed class WalCheckpointer(string connectionString, int restartFrames = WalCheckpointer.DefaultRestartFrames,
@@ -24,9 +26,19 @@ internal sealed class WalCheckpointer(string connectionString, int restartFrames
     /// <summary>About 64 MB of log with 4 KB pages.</summary>
     public const int DefaultRestartFrames = 16_384;
 
+    /// <summary>How long after a restart checkpoint gave up the next one may be tried.</summary>
+    public static readonly TimeSpan RestartBackOff = TimeSpan.FromSeconds(2);
+
     private readonly int _restartWaitMs = (int)(restartWait ?? TimeSpan.FromMilliseconds(250)).TotalMilliseconds;
+    private long _restartAfter; // Environment.TickCount64: operational, real time whatever the app's clock
     private SqliteConnection? _connection;
     private Task _running = Task.CompletedTask;
+
+    /// <summary>Restart checkpoints tried so far.</summary>
+    internal int RestartsTried { get; private set; }
+
+    /// <summary>The checkpoint in progress, if any (completed when none).</summary>
+    internal Task Running => _running;
 
     /// <summary>Starts a checkpoint unless one is still running (it then misses only the newest commit, which the next request takes).</summary>
     public void Request()
@@ -53,9 +65,13 @@ internal sealed class WalCheckpointer(string connectionString, int restartFrames
                 }
                 _connection = connection;
             }
-            if (Run("PASSIVE") >= restartFrames)
+            if (Run("PASSIVE").Frames >= restartFrames && Environment.TickCount64 >= _restartAfter)
             {
-                Run("RESTART");
+                RestartsTried++;
+                if (Run("RESTART").Blocked)
+                {
+                    _restartAfter = Environment.TickCount64 + (long)RestartBackOff.TotalMilliseconds;
+                }
             }
         }
         catch (Exception)
@@ -66,14 +82,14 @@ internal sealed class WalCheckpointer(string connectionString, int restartFrames
         }
     }
 
-    /// <summary>Runs a checkpoint; returns the frames in the log (-1 when SQLite does not say).</summary>
-    private long Run(string mode)
+    /// <summary>Runs a checkpoint; returns whether it could not finish (a restart that gave up) and the frames in the log (-1 when SQLite does not say).</summary>
+    private (bool Blocked, long Frames) Run(string mode)
     {
         using var command = _connection!.CreateCommand();
         command.CommandText = $"PRAGMA wal_checkpoint({mode})";
         using var reader = command.ExecuteReader();
         // One row: blocked (1 when a restart could not finish), frames in the log, frames copied.
-        return reader.Read() && !reader.IsDBNull(1) ? reader.GetInt64(1) : -1;
+        return reader.Read() ? (reader.GetInt64(0) != 0, reader.IsDBNull(1) ? -1 : reader.GetInt64(1)) : (false, -1);
     }
 
     public async ValueTask DisposeAsync()
