@@ -55,7 +55,8 @@ internal sealed class WalCheckpointer(string connectionString, int restartFrames
         {
             if (_connection is null)
             {
-                var connection = new SqliteConnection(connectionString);
+                // Not pooled: its short busy timeout must not come back to whoever opens the next connection.
+                var connection = new SqliteConnection(new SqliteConnectionStringBuilder(connectionString) { Pooling = false }.ToString());
                 connection.Open();
                 using (var pragma = connection.CreateCommand())
                 {
