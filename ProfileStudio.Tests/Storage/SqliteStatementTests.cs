@@ -231,8 +231,21 @@ public sealed class SqliteStatementTests : IDisposable
             await using (var checkpointer = new WalCheckpointer(connectionString, restartFrames: pastThreshold ? 100 : int.MaxValue, TimeSpan.FromSeconds(10)))
             {
                 checkpointer.Request();
-                // The reader finishes while a restart checkpoint waits for it.
-                await Task.Delay(200);
+                if (pastThreshold)
+                {
+                    // The reader finishes while the restart checkpoint waits for it.
+                    var deadline = DateTime.UtcNow.AddSeconds(5);
+                    while (checkpointer.RestartsTried == 0 && DateTime.UtcNow < deadline)
+                    {
+                        await Task.Delay(10);
+                    }
+                    Assert.Equal(1, checkpointer.RestartsTried);
+                    Assert.False(checkpointer.Running.IsCompleted, "the restart should be waiting for the reader");
+                }
+                else
+                {
+                    await checkpointer.Running; // the passive checkpoint is done while the reader still reads
+                }
                 reading.Commit();
             }
 

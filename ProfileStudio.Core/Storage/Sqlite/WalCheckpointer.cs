@@ -14,8 +14,9 @@ namespace ProfileStudio.Core.Storage.Sqlite;
 /// messages/s, beside a 294 MB database), and every read of a page searches an index that grows with it.
 /// So once the log holds <paramref name="restartFrames"/> frames, the checkpointer asks for a restart
 /// checkpoint: it takes the write lock, copies what is left, waits for the readers of the log to finish,
-/// and the next writer starts the log over. Writers wait while it is pending, so it gives up after
-/// <paramref name="restartWait"/> (a long read in progress), and after giving up it waits
+/// and the next writer starts the log over. Writers wait while it is pending (its waits, then copying
+/// the frames since the passive checkpoint), so it gives up after <paramref name="restartWait"/> of
+/// waiting (a long read in progress), and after giving up it waits
 /// <see cref="RestartBackOff"/> before the next try, so a long read (a dashboard refresh, a full segment
 /// evaluation) does not hold writers up after every run; passive checkpoints go on meanwhile.
 /// </para>
