@@ -172,36 +172,20 @@ public sealed class SqliteStatementTests : IDisposable
     }
 
     [Fact]
-    public async Task TheBackgroundCheckpointer_CopiesTheCommittedLogIntoTheDatabase()
+    public Task TheBackgroundCheckpointer_CopiesTheCommittedLogIntoTheDatabase() => WithALogOf2000Rows(async (directory, connectionString, _) =>
     {
-        var directory = Directory.CreateTempSubdirectory("profilestudio-wal-").FullName;
-        try
-        {
-            var connectionString = new SqliteConnectionStringBuilder { DataSource = Path.Combine(directory, "wal.db"), Pooling = false }.ToString();
-            await using var writer = new SqliteConnection(connectionString);
-            writer.Open();
-            using (var setup = writer.CreateCommand())
-            {
-                setup.CommandText = "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0; CREATE TABLE W (V TEXT); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) INSERT INTO W SELECT hex(randomblob(200)) FROM n;";
-                setup.ExecuteNonQuery();
-            }
-            // Everything committed is still in the log: the database file has not grown.
-            var database = new FileInfo(Path.Combine(directory, "wal.db"));
-            Assert.True(database.Length < 64 * 1024, $"{database.Length} bytes before the checkpoint");
+        // Everything committed is still in the log: the database file has not grown.
+        var database = new FileInfo(Path.Combine(directory, "wal.db"));
+        Assert.True(database.Length < 64 * 1024, $"{database.Length} bytes before the checkpoint");
 
-            await using (var checkpointer = new WalCheckpointer(connectionString))
-            {
-                checkpointer.Request();
-            }
-
-            database.Refresh();
-            Assert.True(database.Length > 800 * 1000, $"{database.Length} bytes after the checkpoint");
-        }
-        finally
+        await using (var checkpointer = new WalCheckpointer(connectionString))
         {
-            Directory.Delete(directory, recursive: true);
+            checkpointer.Request();
         }
-    }
+
+        database.Refresh();
+        Assert.True(database.Length > 800 * 1000, $"{database.Length} bytes after the checkpoint");
+    });
 
     /// <summary>
     /// Under steady ingestion a reader is always reading from the log while new frames arrive, so a passive checkpoint never
@@ -211,16 +195,9 @@ public sealed class SqliteStatementTests : IDisposable
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
-    public async Task TheBackgroundCheckpointer_PastItsThreshold_MakesTheNextWriteStartTheLogOver_ThoughAReaderWasReadingFromIt(bool pastThreshold)
-    {
-        var directory = Directory.CreateTempSubdirectory("profilestudio-wal-").FullName;
-        try
+    public Task TheBackgroundCheckpointer_PastItsThreshold_MakesTheNextWriteStartTheLogOver_ThoughAReaderWasReadingFromIt(bool pastThreshold) =>
+        WithALogOf2000Rows(async (_, connectionString, writer) =>
         {
-            var connectionString = new SqliteConnectionStringBuilder { DataSource = Path.Combine(directory, "wal.db"), Pooling = false }.ToString();
-            await using var writer = new SqliteConnection(connectionString);
-            writer.Open();
-            Execute(writer, "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0; CREATE TABLE W (V TEXT);");
-            Execute(writer, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) INSERT INTO W SELECT hex(randomblob(200)) FROM n;");
             await using var reader = new SqliteConnection(connectionString);
             reader.Open();
             var reading = reader.BeginTransaction(deferred: true);
@@ -260,13 +237,7 @@ public sealed class SqliteStatementTests : IDisposable
                 Assert.True(logAfter > logBefore, $"{logAfter} frames in the log after the next write, {logBefore} before");
             }
             Assert.Equal(2002L, Scalar(writer, "SELECT count(*) FROM W"));
-        }
-        finally
-        {
-            SqliteConnection.ClearAllPools();
-            Directory.Delete(directory, recursive: true);
-        }
-    }
+        });
 
     /// <summary>
     /// A long read (a dashboard refresh, a full segment evaluation) keeps the log from starting over, and a restart
@@ -274,16 +245,9 @@ public sealed class SqliteStatementTests : IDisposable
     /// rather than holding writers up after every run.
     /// </summary>
     [Fact]
-    public async Task TheBackgroundCheckpointer_AfterARestartGaveUpOnALongRead_DoesNotTryAgainAtOnce()
-    {
-        var directory = Directory.CreateTempSubdirectory("profilestudio-wal-").FullName;
-        try
+    public Task TheBackgroundCheckpointer_AfterARestartGaveUpOnALongRead_DoesNotTryAgainAtOnce() =>
+        WithALogOf2000Rows(async (_, connectionString, writer) =>
         {
-            var connectionString = new SqliteConnectionStringBuilder { DataSource = Path.Combine(directory, "wal.db"), Pooling = false }.ToString();
-            await using var writer = new SqliteConnection(connectionString);
-            writer.Open();
-            Execute(writer, "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0; CREATE TABLE W (V TEXT);");
-            Execute(writer, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) INSERT INTO W SELECT hex(randomblob(200)) FROM n;");
             await using var reader = new SqliteConnection(connectionString);
             reader.Open();
             using var longRead = reader.BeginTransaction(deferred: true);
@@ -300,6 +264,24 @@ public sealed class SqliteStatementTests : IDisposable
             await checkpointer.Running;
             Assert.Equal(1, checkpointer.RestartsTried);
             Assert.Equal(2002L, Scalar(writer, "SELECT count(*) FROM W"));
+        });
+
+    /// <summary>
+    /// A WAL database in a temporary folder (<c>wal.db</c>), its table W holding 2,000 rows of 400 characters, all still in
+    /// the log (no automatic checkpoint on the writer); runs <paramref name="test"/> with the folder, the connection string
+    /// (not pooled) and the open writer, then removes the folder.
+    /// </summary>
+    private static async Task WithALogOf2000Rows(Func<string, string, SqliteConnection, Task> test)
+    {
+        var directory = Directory.CreateTempSubdirectory("profilestudio-wal-").FullName;
+        try
+        {
+            var connectionString = new SqliteConnectionStringBuilder { DataSource = Path.Combine(directory, "wal.db"), Pooling = false }.ToString();
+            await using var writer = new SqliteConnection(connectionString);
+            writer.Open();
+            Execute(writer, "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0; CREATE TABLE W (V TEXT);");
+            Execute(writer, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) INSERT INTO W SELECT hex(randomblob(200)) FROM n;");
+            await test(directory, connectionString, writer);
         }
         finally
         {
