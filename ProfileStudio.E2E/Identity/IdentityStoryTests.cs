@@ -37,7 +37,7 @@ public sealed class IdentityStoryTests(StudioFixture studio, ITestOutputHelper o
         await profiles.GotoAsync();
         await profiles.SearchUntilFoundAsync($"anonymous_id:{anonymousId}");
         await profiles.ProfileLinks.ClickAsync();
-        await page.WaitForURLAsync(new Regex(@"/profiles/\d+$"), new() { WaitUntil = WaitUntilState.Commit });
+        await Expect(page).ToHaveURLAsync(new Regex(@"/profiles/\d+$"));
         await new ShellPage(page).WaitForInteractiveAsync();
         var profileUrl = page.Url;
 
@@ -72,7 +72,7 @@ public sealed class IdentityStoryTests(StudioFixture studio, ITestOutputHelper o
         await Screenshots.SaveAsync(page, "32-profile-split");
 
         await profile.SplitOffLinks.First.ClickAsync();
-        await page.WaitForURLAsync(url => url != profileUrl, new() { WaitUntil = WaitUntilState.Commit });
+        await Expect(page).Not.ToHaveURLAsync(profileUrl);
         await Expect(profile.IdentityValues).ToHaveCountAsync(1);
         await Expect(profile.Identities).ToContainTextAsync(anonymousId);
         Assert.NotEqual(profileUrl, page.Url);
@@ -158,7 +158,7 @@ public sealed class IdentityStoryTests(StudioFixture studio, ITestOutputHelper o
 
         // Grace's group call, the last message sent, on her timeline (the page updates as it is unified).
         await profiles.ProfileLinks.ClickAsync();
-        await page.WaitForURLAsync(new Regex(@"/profiles/\d+$"), new() { WaitUntil = WaitUntilState.Commit });
+        await Expect(page).ToHaveURLAsync(new Regex(@"/profiles/\d+$"));
         await new ShellPage(page).WaitForInteractiveAsync();
         var explorer = new ProfileExplorerPage(page);
         await explorer.Tab("Timeline").ClickAsync();

@@ -46,7 +46,7 @@ public sealed class FileMappingStoryTests(StudioFixture studio, ITestOutputHelpe
             var files = new FilesPage(page);
             await files.GotoAsync();
             await files.UploadAsync(csv);
-            await page.WaitForURLAsync(new Regex("/data/batches/\\d+/mapping$"), new() { WaitUntil = WaitUntilState.Commit });
+            await Expect(page).ToHaveURLAsync(new Regex("/data/batches/\\d+/mapping$"));
             await Expect(files.Lands("First Name")).ToContainTextAsync(new Regex("→ firstName \\(existing, [\\d,]+ profiles?\\)"));
             await Expect(files.Lands("Last Name")).ToContainTextAsync("lastName");
             await Expect(files.Lands("Customer Email")).ToHaveTextAsync("→ identity email");
@@ -55,7 +55,7 @@ public sealed class FileMappingStoryTests(StudioFixture studio, ITestOutputHelpe
             await ThemeShots.SaveAsync(page, "25-csv-mapping-lands-on-existing");
 
             await files.StartImport.ClickAsync();
-            await page.WaitForURLAsync(new Regex("/data/batches/\\d+$"), new() { WaitUntil = WaitUntilState.Commit });
+            await Expect(page).ToHaveURLAsync(new Regex("/data/batches/\\d+$"));
             await Expect(files.Status).ToHaveTextAsync("completed");
             // The rejected row as it was in the file, not escaped JSON.
             await Expect(page.GetByTestId("rejected-line")).ToHaveTextAsync($"Bob,Builder,bob-{run}@example.com,lots");
@@ -101,7 +101,7 @@ public sealed class FileMappingStoryTests(StudioFixture studio, ITestOutputHelpe
             var files = new FilesPage(page);
             await files.GotoAsync();
             await files.UploadAsync(csv);
-            await page.WaitForURLAsync(new Regex("/data/batches/\\d+/mapping$"), new() { WaitUntil = WaitUntilState.Commit });
+            await Expect(page).ToHaveURLAsync(new Regex("/data/batches/\\d+/mapping$"));
             var batchId = long.Parse(Regex.Match(page.Url, "/data/batches/(\\d+)/mapping").Groups[1].Value);
             var batches = Studio.Server.Services.GetRequiredService<FileBatches>();
             var stored = batches.PathOf((await batches.GetAsync(batchId))!);
@@ -112,7 +112,7 @@ public sealed class FileMappingStoryTests(StudioFixture studio, ITestOutputHelpe
             await Screenshots.SaveAsync(page, "26a-cancel-upload-confirm"); // the dialog covers the theme toggle
             await files.ConfirmCancel.ClickAsync();
 
-            await page.WaitForURLAsync(new Regex("/data/batches$"), new() { WaitUntil = WaitUntilState.Commit });
+            await Expect(page).ToHaveURLAsync(new Regex("/data/batches$"));
             await Expect(page.GetByText($"The upload of {Path.GetFileName(csv)} was cancelled")).ToBeVisibleAsync();
             await Expect(page.GetByText(Path.GetFileName(csv), new() { Exact = true })).ToHaveCountAsync(0);
             Assert.Null(await batches.GetAsync(batchId));

@@ -68,7 +68,7 @@ public sealed class IngestionStoryTests(StudioFixture studio, ITestOutputHelper 
             var files = new FilesPage(page);
             await files.GotoAsync();
             await files.UploadAsync(csv);
-            await page.WaitForURLAsync(new Regex("/data/batches/\\d+/mapping$"), new() { WaitUntil = WaitUntilState.Commit });
+            await Expect(page).ToHaveURLAsync(new Regex("/data/batches/\\d+/mapping$"));
             await Expect(files.MappingTable).ToContainTextAsync("Points");
             await files.ChooseAsync("type-Points", "number");
             await Expect(files.PreviewRows).ToContainTextAsync("Line 5 — will be rejected");
@@ -76,7 +76,7 @@ public sealed class IngestionStoryTests(StudioFixture studio, ITestOutputHelper 
             await Screenshots.SaveAsync(page, "22-csv-mapping");
 
             await files.StartImport.ClickAsync();
-            await page.WaitForURLAsync(new Regex("/data/batches/\\d+$"), new() { WaitUntil = WaitUntilState.Commit });
+            await Expect(page).ToHaveURLAsync(new Regex("/data/batches/\\d+$"));
             await Expect(files.Status).ToHaveTextAsync("completed");
             await Expect(files.Progress).ToHaveAttributeAsync("aria-valuenow", "100");
             await Expect(files.RejectedRows).ToHaveCountAsync(2);

@@ -71,7 +71,7 @@ public sealed class ProfileExplorerTests(StudioFixture studio, ITestOutputHelper
         await profiles.GotoAsync();
         await profiles.SearchUntilFoundAsync(search);
         await profiles.ProfileLinks.ClickAsync();
-        await page.WaitForURLAsync(new Regex(@"/profiles/\d+$"), new() { WaitUntil = WaitUntilState.Commit });
+        await Expect(page).ToHaveURLAsync(new Regex(@"/profiles/\d+$"));
         await new ShellPage(page).WaitForInteractiveAsync();
     }
 
@@ -145,7 +145,7 @@ public sealed class ProfileExplorerTests(StudioFixture studio, ITestOutputHelper
         await Expect(profiles.Results).ToContainTextAsync($"Explorer CRM {person.Run}");
         await Screenshots.SaveAsync(page, "39-explorer-list");
         await profiles.ProfileLinks.ClickAsync();
-        await page.WaitForURLAsync(new Regex(@"/profiles/\d+$"), new() { WaitUntil = WaitUntilState.Commit });
+        await Expect(page).ToHaveURLAsync(new Regex(@"/profiles/\d+$"));
         await new ShellPage(page).WaitForInteractiveAsync();
         var profile = new ProfileExplorerPage(page);
         await Expect(profile.Header).ToContainTextAsync($"{Events} events");
