@@ -20,7 +20,8 @@ public sealed class DashboardOptions
 /// a split, delete or rebuild recomputes them all. A merge's survivor needs no day of its own: it keeps the earlier
 /// of the two first-seen times, so only days from the merged profile's on change. A profile merely touched (a
 /// returning customer) changes no day; counting from its first-seen day, possibly years back, would read most
-/// profiles for every batch.
+/// profiles for every batch. New profiles also refresh every figure when the stored ones fall far behind
+/// (<see cref="DashboardSnapshots.RefreshIfFarBehindAsync"/>).
 /// </summary>
 public sealed class DashboardConsumer(DashboardSnapshots snapshots) : IChangeFeedConsumer
 {
@@ -49,7 +50,16 @@ public sealed class DashboardConsumer(DashboardSnapshots snapshots) : IChangeFee
                 ids.Add(mergedAway);
             }
         }
-        return snapshots.UpdateHistoryAsync(ids, everything, ct);
+        return HandleAsync(ids, everything, ct);
+    }
+
+    private async Task HandleAsync(HashSet<long> ids, bool everything, CancellationToken ct)
+    {
+        await snapshots.UpdateHistoryAsync(ids, everything, ct);
+        if (ids.Count > 0)
+        {
+            await snapshots.RefreshIfFarBehindAsync(ct);
+        }
     }
 }
 

@@ -33,7 +33,15 @@ public sealed class DashboardSnapshots(
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    /// <summary>A refresh for growth waits this long after the last one (a refresh at a million profiles takes seconds).</summary>
+    public static readonly TimeSpan GrowthRefreshSpacing = TimeSpan.FromSeconds(30);
+
     private readonly SemaphoreSlim _gate = new(1, 1);
+
+    /// <summary>What the stored figures counted, and when: null until read (or while there are none).</summary>
+    private volatile Counted? _stored;
+
+    private sealed record Counted(long Profiles, DateTime ComputedAt);
 
     /// <summary>Raised after a refresh stored new figures (open dashboards reload).</summary>
     public event Action? Refreshed;
@@ -76,6 +84,7 @@ public sealed class DashboardSnapshots(
                     ("$id", DashboardSnapshot.CurrentId), ("$at", computedAt), ("$seconds", stopwatch.Elapsed.TotalSeconds), ("$json", json));
                 transaction.Commit();
             }
+            _stored = new Counted(figures.Stitched.Profiles, computedAt);
             logger.LogInformation("Dashboard figures computed in {Seconds:N1} s ({Profiles} profiles).", stopwatch.Elapsed.TotalSeconds, figures.Stitched.Profiles);
         }
         finally
@@ -84,6 +93,44 @@ public sealed class DashboardSnapshots(
         }
         Refreshed?.Invoke();
         return computedAt;
+    }
+
+    /// <summary>
+    /// Refreshes now when the stored figures fall far behind the profile history: computed before the first
+    /// profile arrived (a new install, whose back-fill ran on an empty store, would otherwise say "no data yet"
+    /// for minutes while profiles exist), or counting fewer than half the profiles there are now, at least
+    /// <see cref="GrowthRefreshSpacing"/> after the last refresh (a first import). Each refresh for growth
+    /// follows a doubling, so together they cost less than twice the last one.
+    /// </summary>
+    public async Task<bool> RefreshIfFarBehindAsync(CancellationToken ct = default)
+    {
+        var stored = _stored;
+        if (stored is null)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var snapshot = await db.DashboardSnapshots.AsNoTracking().FirstOrDefaultAsync(s => s.Id == DashboardSnapshot.CurrentId, ct);
+            if (snapshot is null)
+            {
+                return false; // the back-fill computes the first figures
+            }
+            var figures = JsonSerializer.Deserialize<DashboardFigures>(snapshot.FiguresJson, Json) ?? DashboardFigures.Empty;
+            _stored = stored = new Counted(figures.Stitched.Profiles, snapshot.ComputedAt);
+        }
+        long now;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            now = await db.DashboardDays.AsNoTracking().Where(d => d.Stitching == IdentityStitching.Graph)
+                .OrderByDescending(d => d.Day).Select(d => d.TotalProfiles).FirstOrDefaultAsync(ct);
+        }
+        var behind = stored.Profiles == 0
+            ? now > 0
+            : now >= 2 * stored.Profiles && time.GetUtcNow().UtcDateTime - stored.ComputedAt >= GrowthRefreshSpacing;
+        if (!behind)
+        {
+            return false;
+        }
+        await RefreshAsync(ct);
+        return true;
     }
 
     /// <summary>

@@ -191,6 +191,41 @@ public sealed class DashboardSnapshotsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task FiguresComputedOnAnEmptyStore_TheFirstProfilesArrive_AreComputedAgainAtOnce()
+    {
+        await _snapshots.RefreshAsync(); // a new install: the back-fill ran before any data
+        Assert.Equal(0, (await _snapshots.ViewAsync(IdentityStitching.Graph, 30)).Figures.Stitched.Profiles);
+
+        Unify([new Step(0, null, "a1", null, -2), new Step(0, null, "a2", null, -1)]); // the consumer handles the feed
+
+        var view = await _snapshots.ViewAsync(IdentityStitching.Graph, 30);
+        Assert.Equal(2, view.Figures.Stitched.Profiles);
+        Assert.Equal(2, view.Figures.Audiences.LiveProfiles);
+    }
+
+    [Fact]
+    public async Task StoredFiguresCountingSome_AreComputedAgainOnlyOnceTheProfilesDoubled_AndNotTwiceWithin30Seconds()
+    {
+        Unify([new Step(0, null, "a1", null, -2), new Step(0, null, "a2", null, -1)]);
+        await _snapshots.RefreshAsync();
+
+        _time.Advance(TimeSpan.FromMinutes(1));
+        Unify([new Step(0, null, "a3", null, -1)]); // 3 of 2: not doubled
+        Assert.Equal(2, (await _snapshots.ViewAsync(IdentityStitching.Graph, 30)).Figures.Stitched.Profiles);
+
+        Unify([new Step(0, null, "a4", null, -1)]); // 4 of 2: doubled
+        Assert.Equal(4, (await _snapshots.ViewAsync(IdentityStitching.Graph, 30)).Figures.Stitched.Profiles);
+
+        _time.Advance(TimeSpan.FromSeconds(10));
+        Unify([new Step(0, null, "b1", null, -1), new Step(0, null, "b2", null, -1), new Step(0, null, "b3", null, -1), new Step(0, null, "b4", null, -1)]);
+        Assert.Equal(4, (await _snapshots.ViewAsync(IdentityStitching.Graph, 30)).Figures.Stitched.Profiles); // doubled, but 10 s after the last
+
+        _time.Advance(TimeSpan.FromSeconds(20));
+        Unify([new Step(0, null, "c1", null, -1)]);
+        Assert.Equal(9, (await _snapshots.ViewAsync(IdentityStitching.Graph, 30)).Figures.Stitched.Profiles);
+    }
+
+    [Fact]
     public async Task Backfill_FirstStartWithStoredProfiles_ComputesTheHistoryOnce()
     {
         Unify([new Step(0, null, "a1", null, -60), new Step(0, null, "a2", null, -1)]);
