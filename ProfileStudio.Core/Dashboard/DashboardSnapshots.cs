@@ -33,15 +33,21 @@ public sealed class DashboardSnapshots(
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    /// <summary>A refresh for growth waits this long after the last one (a refresh at a million profiles takes seconds).</summary>
-    public static readonly TimeSpan GrowthRefreshSpacing = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// A refresh for growth waits at least this long after the last one, and ten times as long as the last one
+    /// took (a refresh at a million profiles takes seconds), so refreshing for growth takes at most a tenth of the time.
+    /// </summary>
+    public static readonly TimeSpan GrowthRefreshSpacing = TimeSpan.FromSeconds(2);
 
     private readonly SemaphoreSlim _gate = new(1, 1);
 
     /// <summary>What the stored figures counted, and when: null until read (or while there are none).</summary>
     private volatile Counted? _stored;
 
-    private sealed record Counted(long Profiles, DateTime ComputedAt);
+    private sealed record Counted(long Profiles, DateTime ComputedAt, double ComputeSeconds)
+    {
+        public TimeSpan Spacing => TimeSpan.FromSeconds(Math.Max(GrowthRefreshSpacing.TotalSeconds, 10 * ComputeSeconds));
+    }
 
     /// <summary>Raised after a refresh stored new figures (open dashboards reload).</summary>
     public event Action? Refreshed;
@@ -84,7 +90,7 @@ public sealed class DashboardSnapshots(
                     ("$id", DashboardSnapshot.CurrentId), ("$at", computedAt), ("$seconds", stopwatch.Elapsed.TotalSeconds), ("$json", json));
                 transaction.Commit();
             }
-            _stored = new Counted(figures.Stitched.Profiles, computedAt);
+            _stored = new Counted(figures.Stitched.Profiles, computedAt, stopwatch.Elapsed.TotalSeconds);
             logger.LogInformation("Dashboard figures computed in {Seconds:N1} s ({Profiles} profiles).", stopwatch.Elapsed.TotalSeconds, figures.Stitched.Profiles);
         }
         finally
@@ -98,9 +104,9 @@ public sealed class DashboardSnapshots(
     /// <summary>
     /// Refreshes now when the stored figures fall far behind the profile history: computed before the first
     /// profile arrived (a new install, whose back-fill ran on an empty store, would otherwise say "no data yet"
-    /// for minutes while profiles exist), or counting fewer than half the profiles there are now, at least
-    /// <see cref="GrowthRefreshSpacing"/> after the last refresh (a first import). Each refresh for growth
-    /// follows a doubling, so together they cost less than twice the last one.
+    /// for minutes while profiles exist), or counting fewer than half the profiles there are now, a while after the
+    /// last refresh (<see cref="GrowthRefreshSpacing"/>; a first import). Each refresh for growth follows a
+    /// doubling, so together they cost less than twice the last one.
     /// </summary>
     public async Task<bool> RefreshIfFarBehindAsync(CancellationToken ct = default)
     {
@@ -114,7 +120,7 @@ public sealed class DashboardSnapshots(
                 return false; // the back-fill computes the first figures
             }
             var figures = JsonSerializer.Deserialize<DashboardFigures>(snapshot.FiguresJson, Json) ?? DashboardFigures.Empty;
-            _stored = stored = new Counted(figures.Stitched.Profiles, snapshot.ComputedAt);
+            _stored = stored = new Counted(figures.Stitched.Profiles, snapshot.ComputedAt, snapshot.ComputeSeconds);
         }
         long now;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
@@ -124,7 +130,7 @@ public sealed class DashboardSnapshots(
         }
         var behind = stored.Profiles == 0
             ? now > 0
-            : now >= 2 * stored.Profiles && time.GetUtcNow().UtcDateTime - stored.ComputedAt >= GrowthRefreshSpacing;
+            : now >= 2 * stored.Profiles && time.GetUtcNow().UtcDateTime - stored.ComputedAt >= stored.Spacing;
         if (!behind)
         {
             return false;

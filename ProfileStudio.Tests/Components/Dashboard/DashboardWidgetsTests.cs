@@ -66,6 +66,40 @@ public sealed class DashboardWidgetsTests : StudioBunitContext
     }
 
     [Fact]
+    public void FiguresComputedBeforeTheFirstProfiles_SayWhenAndOfferToComputeThem_InsteadOfNoData()
+    {
+        SignIn("support@example.com", ProfileStudio.Core.Accounts.Roles.Support);
+        var refreshed = 0;
+        var freshness = new DashboardFreshness(Today.AddHours(9), FiguresProfiles: 0, LiveProfiles: 12, Refreshing: false,
+            EventCallback.Factory.Create(this, () => refreshed++));
+
+        var identities = Render<IdentityWidgets>(p => p.AddCascadingValue(freshness)
+            .Add(c => c.Identities, IdentityFigures.Empty).Add(c => c.Namespaces, (IReadOnlyList<string>)[]));
+        var live = Render<ProfileCountCard>(p => p.AddCascadingValue(freshness).Add(c => c.View, View(profiles: 12)));
+
+        var stale = identities.Find("[data-testid=widget-by-namespace-stale]");
+        Assert.Contains("These figures were computed", stale.TextContent);
+        Assert.Contains("before the first profiles arrived", stale.TextContent);
+        Assert.Empty(identities.FindAll("[data-testid=widget-by-namespace-empty]"));
+        identities.Find("[data-testid=widget-by-namespace-stale-refresh]").Click();
+        Assert.Equal(1, refreshed);
+        Assert.Equal("12", live.Find("[data-testid=profile-count]").TextContent.Trim()); // the live count is never stale
+    }
+
+    [Fact]
+    public void EmptyFiguresWithNoProfilesAnywhere_StillSayToConnectASource()
+    {
+        SignIn("engineer@example.com", ProfileStudio.Core.Accounts.Roles.DataEngineer);
+        var freshness = new DashboardFreshness(Today, FiguresProfiles: 0, LiveProfiles: 0, Refreshing: false, default);
+
+        var identities = Render<IdentityWidgets>(p => p.AddCascadingValue(freshness)
+            .Add(c => c.Identities, IdentityFigures.Empty).Add(c => c.Namespaces, (IReadOnlyList<string>)[]));
+
+        Assert.Contains("No data yet — connect a source", identities.Find("[data-testid=widget-by-namespace-empty]").TextContent);
+        Assert.Empty(identities.FindAll("[data-testid=widget-by-namespace-stale]"));
+    }
+
+    [Fact]
     public void Trend_HandsNewProfilesAsBarsAndTheTotalAsALineOnTheRightAxis()
     {
         var cut = Render<ProfileTrendWidget>(p => p.Add(c => c.View, View()));

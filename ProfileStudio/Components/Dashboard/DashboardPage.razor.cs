@@ -32,6 +32,10 @@ public sealed partial class DashboardPage
         await LoadAsync();
     }
 
+    private DashboardFreshness? Freshness => _view is { } view
+        ? new DashboardFreshness(view.ComputedAt, view.Identities.Profiles, view.Profiles, _refreshing, EventCallback.Factory.Create(this, RefreshAsync))
+        : null;
+
     private IdentityStitching Stitching => _policies.FirstOrDefault(p => p.Id == _policyId)?.Stitching ?? IdentityStitching.Graph;
 
     private async Task LoadAsync()
