@@ -27,20 +27,20 @@ public static class SegmentFactsLoader
         foreach (var chunk in profileIds.Distinct().Chunk(Chunk))
         {
             var ids = chunk.ToList();
-            var live = await db.Profiles.AsNoTracking().Where(p => ids.Contains(p.Id) && p.MergedIntoId == null).Select(p => p.Id).ToListAsync(ct);
+            var live = await db.Profiles.AsNoTracking().Where(p => EF.Parameter(ids).Contains(p.Id) && p.MergedIntoId == null).Select(p => p.Id).ToListAsync(ct);
             if (live.Count == 0)
             {
                 continue;
             }
-            var attributes = segments.AttributeKeys.Count == 0 ? [] : await db.ProfileAttributes.AsNoTracking().Where(a => live.Contains(a.ProfileId)).ToListAsync(ct);
+            var attributes = segments.AttributeKeys.Count == 0 ? [] : await db.ProfileAttributes.AsNoTracking().Where(a => EF.Parameter(live).Contains(a.ProfileId)).ToListAsync(ct);
             var names = segments.EventNames.ToList();
-            var events = names.Count == 0 ? [] : await db.ProfileEvents.AsNoTracking().Where(e => live.Contains(e.ProfileId) && names.Contains(e.Name)).ToListAsync(ct);
+            var events = names.Count == 0 ? [] : await db.ProfileEvents.AsNoTracking().Where(e => EF.Parameter(live).Contains(e.ProfileId) && EF.Parameter(names).Contains(e.Name)).ToListAsync(ct);
             var namespaces = segments.Namespaces.ToList();
             // By profile only, namespaces filtered here: with the namespaces in the query SQLite searches the
             // (Namespace, Value) index and reads every identity of those namespaces (all e-mails) per chunk.
-            var identities = namespaces.Count == 0 ? [] : (await db.Identities.AsNoTracking().Where(i => live.Contains(i.ProfileId)).ToListAsync(ct))
+            var identities = namespaces.Count == 0 ? [] : (await db.Identities.AsNoTracking().Where(i => EF.Parameter(live).Contains(i.ProfileId)).ToListAsync(ct))
                 .Where(i => segments.Namespaces.Contains(i.Namespace)).ToList();
-            var memberships = await db.SegmentMemberships.AsNoTracking().Where(m => live.Contains(m.ProfileId)).Select(m => new { m.ProfileId, m.SegmentId }).ToListAsync(ct);
+            var memberships = await db.SegmentMemberships.AsNoTracking().Where(m => EF.Parameter(live).Contains(m.ProfileId)).Select(m => new { m.ProfileId, m.SegmentId }).ToListAsync(ct);
             var computed = await ComputedAsync(db, live, segments.AttributeKeys, now, ct);
 
             var attributesBy = attributes.ToLookup(a => a.ProfileId);
@@ -69,7 +69,7 @@ public static class SegmentFactsLoader
         var rows = await (
             from s in db.ComputedAttributeStates.AsNoTracking()
             join d in db.ComputedAttributeDefinitions.AsNoTracking() on s.DefinitionId equals d.Id
-            where profiles.Contains(s.ProfileId) && s.MergedFromId == 0 && d.Status == ComputedStatus.Active && s.Version == d.Version && wanted.Contains(d.Name)
+            where EF.Parameter(profiles).Contains(s.ProfileId) && s.MergedFromId == 0 && d.Status == ComputedStatus.Active && s.Version == d.Version && EF.Parameter(wanted).Contains(d.Name)
             select new { s, d }).ToListAsync(ct);
         foreach (var row in rows)
         {
