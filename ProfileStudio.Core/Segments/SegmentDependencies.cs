@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 
 namespace ProfileStudio.Core.Segments;
@@ -69,11 +70,11 @@ public sealed record SegmentDependencies(
                 next = at;
             }
         }
-        foreach (var node in SegmentRuleWalk.Nodes(rule.Root))
+        foreach (var node in ClockNodes.GetValue(rule, ClockNodesOf))
         {
             switch (node)
             {
-                case AttributeCondition a when IsRelative(a.Test) && facts.Attributes.TryGetValue(a.Path, out var value):
+                case AttributeCondition a when facts.Attributes.TryGetValue(a.Path, out var value):
                     foreach (var at in DateCrossings(a.Test, value))
                     {
                         Consider(at);
@@ -86,6 +87,12 @@ public sealed record SegmentDependencies(
         }
         return next;
     }
+
+    /// <summary>The conditions the clock can flip, per rule (walked once, not for every profile at every evaluation).</summary>
+    private static readonly ConditionalWeakTable<SegmentRule, SegmentNode[]> ClockNodes = new();
+
+    private static SegmentNode[] ClockNodesOf(SegmentRule rule) =>
+        SegmentRuleWalk.Nodes(rule.Root).Where(n => n is EventCondition || n is AttributeCondition a && IsRelative(a.Test)).ToArray();
 
     /// <summary>
     /// The instants at which a relative date test flips for a value: its accepted range of "now" in
