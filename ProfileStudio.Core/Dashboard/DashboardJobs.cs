@@ -20,11 +20,16 @@ public sealed class DashboardOptions
 /// a split, delete or rebuild recomputes them all. A merge's survivor needs no day of its own: it keeps the earlier
 /// of the two first-seen times, so only days from the merged profile's on change. A profile merely touched (a
 /// returning customer) changes no day; counting from its first-seen day, possibly years back, would read most
-/// profiles for every batch. New profiles also refresh every figure when the stored ones fall far behind
-/// (<see cref="DashboardSnapshots.RefreshIfFarBehindAsync"/>).
+/// profiles for every batch. New profiles also refresh every figure when the stored ones were computed before
+/// the first profile arrived (<see cref="DashboardSnapshots.RefreshIfComputedBeforeTheDataAsync"/>).
 /// </summary>
-public sealed class DashboardConsumer(DashboardSnapshots snapshots) : IChangeFeedConsumer
+public sealed class DashboardConsumer(DashboardSnapshots snapshots, ILogger<DashboardConsumer>? logger = null) : IChangeFeedConsumer
 {
+    /// <summary>After a failed refresh of the first figures, how long before the consumer tries one again.</summary>
+    private static readonly TimeSpan RefreshRetry = TimeSpan.FromMinutes(1);
+
+    private long _refreshRetryAt;
+
     public const string ConsumerName = "dashboard";
 
     public string Name => ConsumerName;
@@ -56,9 +61,19 @@ public sealed class DashboardConsumer(DashboardSnapshots snapshots) : IChangeFee
     private async Task HandleAsync(HashSet<long> ids, bool everything, CancellationToken ct)
     {
         await snapshots.UpdateHistoryAsync(ids, everything, ct);
-        if (ids.Count > 0)
+        if (ids.Count == 0 || Environment.TickCount64 < Volatile.Read(ref _refreshRetryAt))
         {
-            await snapshots.RefreshIfFarBehindAsync(ct);
+            return;
+        }
+        try
+        {
+            await snapshots.RefreshIfComputedBeforeTheDataAsync(ct);
+        }
+        catch (Exception ex) when (!ct.IsCancellationRequested)
+        {
+            // The history is written; a failed refresh must not make the feed replay this batch (the periodic job tries again).
+            Volatile.Write(ref _refreshRetryAt, Environment.TickCount64 + (long)RefreshRetry.TotalMilliseconds);
+            logger?.LogWarning(ex, "Computing the dashboard's first figures failed; trying again in {Seconds} s.", RefreshRetry.TotalSeconds);
         }
     }
 }

@@ -33,21 +33,12 @@ public sealed class DashboardSnapshots(
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    /// <summary>
-    /// A refresh for growth waits at least this long after the last one, and ten times as long as the last one
-    /// took (a refresh at a million profiles takes seconds), so refreshing for growth takes at most a tenth of the time.
-    /// </summary>
-    public static readonly TimeSpan GrowthRefreshSpacing = TimeSpan.FromSeconds(2);
-
     private readonly SemaphoreSlim _gate = new(1, 1);
 
-    /// <summary>What the stored figures counted, and when: null until read (or while there are none).</summary>
-    private volatile Counted? _stored;
+    private const long NotRead = -1;
 
-    private sealed record Counted(long Profiles, DateTime ComputedAt, double ComputeSeconds)
-    {
-        public TimeSpan Spacing => TimeSpan.FromSeconds(Math.Max(GrowthRefreshSpacing.TotalSeconds, 10 * ComputeSeconds));
-    }
+    /// <summary>The live profiles the stored figures counted; <see cref="NotRead"/> until read or computed.</summary>
+    private long _storedProfiles = NotRead;
 
     /// <summary>Raised after a refresh stored new figures (open dashboards reload).</summary>
     public event Action? Refreshed;
@@ -63,12 +54,19 @@ public sealed class DashboardSnapshots(
     /// Recomputes everything from stored data: both histories from their first day, and the current figures.
     /// This is the back-fill on the first start, the periodic refresh and the refresh button.
     /// </summary>
-    public async Task<DateTime> RefreshAsync(CancellationToken ct = default)
+    public async Task<DateTime> RefreshAsync(CancellationToken ct = default) => (await RefreshAsync(onlyWhenCountedNone: false, ct))!.Value;
+
+    /// <summary>The refresh; with <paramref name="onlyWhenCountedNone"/>, nothing when figures counting profiles were stored meanwhile.</summary>
+    private async Task<DateTime?> RefreshAsync(bool onlyWhenCountedNone, CancellationToken ct)
     {
         await _gate.WaitAsync(ct);
         DateTime computedAt;
         try
         {
+            if (onlyWhenCountedNone && Interlocked.Read(ref _storedProfiles) > 0)
+            {
+                return null; // another refresh (the periodic job, the button) counted them while this one waited
+            }
             var stopwatch = Stopwatch.StartNew();
             computedAt = time.GetUtcNow().UtcDateTime;
             await using var connection = await OpenAsync(ct);
@@ -90,7 +88,7 @@ public sealed class DashboardSnapshots(
                     ("$id", DashboardSnapshot.CurrentId), ("$at", computedAt), ("$seconds", stopwatch.Elapsed.TotalSeconds), ("$json", json));
                 transaction.Commit();
             }
-            _stored = new Counted(figures.Stitched.Profiles, computedAt, stopwatch.Elapsed.TotalSeconds);
+            Interlocked.Exchange(ref _storedProfiles, figures.Audiences.LiveProfiles);
             logger.LogInformation("Dashboard figures computed in {Seconds:N1} s ({Profiles} profiles).", stopwatch.Elapsed.TotalSeconds, figures.Stitched.Profiles);
         }
         finally
@@ -102,16 +100,15 @@ public sealed class DashboardSnapshots(
     }
 
     /// <summary>
-    /// Refreshes now when the stored figures fall far behind the profile history: computed before the first
-    /// profile arrived (a new install, whose back-fill ran on an empty store, would otherwise say "no data yet"
-    /// for minutes while profiles exist), or counting fewer than half the profiles there are now, a while after the
-    /// last refresh (<see cref="GrowthRefreshSpacing"/>; a first import). Each refresh for growth follows a
-    /// doubling, so together they cost less than twice the last one.
+    /// Refreshes now when the stored figures were computed before the first profile arrived and profiles exist now:
+    /// on a new install the back-fill runs on an empty store, and every card would say "no data yet" beside a live
+    /// profile count until the periodic refresh. Once figures count profiles this only reads a cached number (a
+    /// refresh at a million profiles takes seconds and is left to the periodic job and the refresh button).
     /// </summary>
-    public async Task<bool> RefreshIfFarBehindAsync(CancellationToken ct = default)
+    public async Task<bool> RefreshIfComputedBeforeTheDataAsync(CancellationToken ct = default)
     {
-        var stored = _stored;
-        if (stored is null)
+        var counted = Interlocked.Read(ref _storedProfiles);
+        if (counted == NotRead)
         {
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             var snapshot = await db.DashboardSnapshots.AsNoTracking().FirstOrDefaultAsync(s => s.Id == DashboardSnapshot.CurrentId, ct);
@@ -120,23 +117,23 @@ public sealed class DashboardSnapshots(
                 return false; // the back-fill computes the first figures
             }
             var figures = JsonSerializer.Deserialize<DashboardFigures>(snapshot.FiguresJson, Json) ?? DashboardFigures.Empty;
-            _stored = stored = new Counted(figures.Stitched.Profiles, snapshot.ComputedAt, snapshot.ComputeSeconds);
+            // Unless a refresh stored its own count meanwhile.
+            counted = Interlocked.CompareExchange(ref _storedProfiles, figures.Audiences.LiveProfiles, NotRead) is var before && before == NotRead
+                ? figures.Audiences.LiveProfiles
+                : before;
         }
-        long now;
-        await using (var db = await dbFactory.CreateDbContextAsync(ct))
-        {
-            now = await db.DashboardDays.AsNoTracking().Where(d => d.Stitching == IdentityStitching.Graph)
-                .OrderByDescending(d => d.Day).Select(d => d.TotalProfiles).FirstOrDefaultAsync(ct);
-        }
-        var behind = stored.Profiles == 0
-            ? now > 0
-            : now >= 2 * stored.Profiles && time.GetUtcNow().UtcDateTime - stored.ComputedAt >= stored.Spacing;
-        if (!behind)
+        if (counted != 0)
         {
             return false;
         }
-        await RefreshAsync(ct);
-        return true;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            if (!await db.Profiles.AsNoTracking().AnyAsync(p => p.MergedIntoId == null, ct))
+            {
+                return false;
+            }
+        }
+        return await RefreshAsync(onlyWhenCountedNone: true, ct) is not null;
     }
 
     /// <summary>

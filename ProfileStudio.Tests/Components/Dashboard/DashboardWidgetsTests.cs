@@ -70,12 +70,11 @@ public sealed class DashboardWidgetsTests : StudioBunitContext
     {
         SignIn("support@example.com", ProfileStudio.Core.Accounts.Roles.Support);
         var refreshed = 0;
-        var freshness = new DashboardFreshness(Today.AddHours(9), FiguresProfiles: 0, LiveProfiles: 12, Refreshing: false,
+        var freshness = new DashboardFreshness(Today.AddHours(9), FiguresProfiles: 0, LiveProfiles: 12, Stitched: true, Refreshing: false,
             EventCallback.Factory.Create(this, () => refreshed++));
 
         var identities = Render<IdentityWidgets>(p => p.AddCascadingValue(freshness)
             .Add(c => c.Identities, IdentityFigures.Empty).Add(c => c.Namespaces, (IReadOnlyList<string>)[]));
-        var live = Render<ProfileCountCard>(p => p.AddCascadingValue(freshness).Add(c => c.View, View(profiles: 12)));
 
         var stale = identities.Find("[data-testid=widget-by-namespace-stale]");
         Assert.Contains("These figures were computed", stale.TextContent);
@@ -83,20 +82,31 @@ public sealed class DashboardWidgetsTests : StudioBunitContext
         Assert.Empty(identities.FindAll("[data-testid=widget-by-namespace-empty]"));
         identities.Find("[data-testid=widget-by-namespace-stale-refresh]").Click();
         Assert.Equal(1, refreshed);
-        Assert.Equal("12", live.Find("[data-testid=profile-count]").TextContent.Trim()); // the live count is never stale
+        Assert.Equal("They counted 0 profiles; there are 12 now.", freshness.CountNote);
     }
 
     [Fact]
     public void EmptyFiguresWithNoProfilesAnywhere_StillSayToConnectASource()
     {
         SignIn("engineer@example.com", ProfileStudio.Core.Accounts.Roles.DataEngineer);
-        var freshness = new DashboardFreshness(Today, FiguresProfiles: 0, LiveProfiles: 0, Refreshing: false, default);
+        var freshness = new DashboardFreshness(Today, FiguresProfiles: 0, LiveProfiles: 0, Stitched: true, Refreshing: false, default);
 
         var identities = Render<IdentityWidgets>(p => p.AddCascadingValue(freshness)
             .Add(c => c.Identities, IdentityFigures.Empty).Add(c => c.Namespaces, (IReadOnlyList<string>)[]));
 
         Assert.Contains("No data yet — connect a source", identities.Find("[data-testid=widget-by-namespace-empty]").TextContent);
         Assert.Empty(identities.FindAll("[data-testid=widget-by-namespace-stale]"));
+        Assert.Null(freshness.CountNote);
+    }
+
+    [Theory]
+    [InlineData(41, 234, true, "They counted 41 profiles; there are 234 now.")]
+    [InlineData(1, 1, true, null)]
+    [InlineData(2, 1, true, "They counted 2 profiles; there is 1 now.")]
+    [InlineData(41, 500, false, null)] // without stitching the history counts identifiers, not the same profiles
+    public void TheHeader_SaysWhenTheFiguresCountedOtherProfilesThanThereAreNow(long counted, long now, bool stitched, string? note)
+    {
+        Assert.Equal(note, new DashboardFreshness(Today, counted, now, stitched, false, default).CountNote);
     }
 
     [Fact]

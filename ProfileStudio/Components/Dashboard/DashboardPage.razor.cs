@@ -33,7 +33,7 @@ public sealed partial class DashboardPage
     }
 
     private DashboardFreshness? Freshness => _view is { } view
-        ? new DashboardFreshness(view.ComputedAt, view.Identities.Profiles, view.Profiles, _refreshing, EventCallback.Factory.Create(this, RefreshAsync))
+        ? new DashboardFreshness(view.ComputedAt, view.Figures.Audiences.LiveProfiles, view.Profiles, view.Stitching != IdentityStitching.None, _refreshing, EventCallback.Factory.Create(this, RefreshAsync))
         : null;
 
     private IdentityStitching Stitching => _policies.FirstOrDefault(p => p.Id == _policyId)?.Stitching ?? IdentityStitching.Graph;
