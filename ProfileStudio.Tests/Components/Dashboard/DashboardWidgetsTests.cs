@@ -82,7 +82,7 @@ public sealed class DashboardWidgetsTests : StudioBunitContext
         Assert.Empty(identities.FindAll("[data-testid=widget-by-namespace-empty]"));
         identities.Find("[data-testid=widget-by-namespace-stale-refresh]").Click();
         Assert.Equal(1, refreshed);
-        Assert.Equal("They counted 0 profiles; there are 12 now.", freshness.CountNote);
+        Assert.Equal("They counted 0 profiles; there are 12 now. Refresh to count them all.", freshness.CountNote);
     }
 
     [Fact]
@@ -100,9 +100,9 @@ public sealed class DashboardWidgetsTests : StudioBunitContext
     }
 
     [Theory]
-    [InlineData(41, 234, true, "They counted 41 profiles; there are 234 now.")]
+    [InlineData(41, 234, true, "They counted 41 profiles; there are 234 now. Refresh to count them all.")]
     [InlineData(1, 1, true, null)]
-    [InlineData(2, 1, true, "They counted 2 profiles; there is 1 now.")]
+    [InlineData(2, 1, true, "They counted 2 profiles; there is 1 now. Refresh to update them.")]
     [InlineData(41, 500, false, null)] // without stitching the history counts identifiers, not the same profiles
     public void TheHeader_SaysWhenTheFiguresCountedOtherProfilesThanThereAreNow(long counted, long now, bool stitched, string? note)
     {

@@ -15,8 +15,8 @@ public sealed record DashboardFreshness(DateTime? ComputedAt, long FiguresProfil
     /// <summary>The figures counted no profile though the history has some: they were computed before the data arrived.</summary>
     public bool BeforeTheData => ComputedAt is not null && FiguresProfiles == 0 && LiveProfiles > 0;
 
-    /// <summary>When the figures counted other profiles than exist now, says both counts ("They counted 41 profiles; there are 234 now.").</summary>
+    /// <summary>When the figures counted other profiles than exist now, says both counts ("They counted 41 profiles; there are 234 now. Refresh to count them all.").</summary>
     public string? CountNote => ComputedAt is not null && Stitched && FiguresProfiles != LiveProfiles
-        ? $"They counted {FiguresProfiles:N0} {(FiguresProfiles == 1 ? "profile" : "profiles")}; there {(LiveProfiles == 1 ? "is" : "are")} {LiveProfiles:N0} now."
+        ? $"They counted {FiguresProfiles:N0} {(FiguresProfiles == 1 ? "profile" : "profiles")}; there {(LiveProfiles == 1 ? "is" : "are")} {LiveProfiles:N0} now. {(LiveProfiles > FiguresProfiles ? "Refresh to count them all." : "Refresh to update them.")}"
         : null;
 }
