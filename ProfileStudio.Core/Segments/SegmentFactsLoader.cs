@@ -34,11 +34,14 @@ public static class SegmentFactsLoader
             }
             var attributes = segments.AttributeKeys.Count == 0 ? [] : await db.ProfileAttributes.AsNoTracking().Where(a => EF.Parameter(live).Contains(a.ProfileId)).ToListAsync(ct);
             var names = segments.EventNames.ToList();
-            var events = names.Count == 0 ? [] : await db.ProfileEvents.AsNoTracking().Where(e => EF.Parameter(live).Contains(e.ProfileId) && EF.Parameter(names).Contains(e.Name)).ToListAsync(ct);
+            // Only the columns a rule reads (an event's ids, source and type, an identity's times and messages are not).
+            var events = names.Count == 0 ? [] : await db.ProfileEvents.AsNoTracking().Where(e => EF.Parameter(live).Contains(e.ProfileId) && EF.Parameter(names).Contains(e.Name))
+                .Select(e => new ProfileEvent { ProfileId = e.ProfileId, Name = e.Name, EventAt = e.EventAt, PropertiesJson = e.PropertiesJson }).ToListAsync(ct);
             var namespaces = segments.Namespaces.ToList();
             // By profile only, namespaces filtered here: with the namespaces in the query SQLite searches the
             // (Namespace, Value) index and reads every identity of those namespaces (all e-mails) per chunk.
-            var identities = namespaces.Count == 0 ? [] : (await db.Identities.AsNoTracking().Where(i => EF.Parameter(live).Contains(i.ProfileId)).ToListAsync(ct))
+            var identities = namespaces.Count == 0 ? [] : (await db.Identities.AsNoTracking().Where(i => EF.Parameter(live).Contains(i.ProfileId))
+                    .Select(i => new IdentityRecord { ProfileId = i.ProfileId, Namespace = i.Namespace, Value = i.Value }).ToListAsync(ct))
                 .Where(i => segments.Namespaces.Contains(i.Namespace)).ToList();
             var memberships = await db.SegmentMemberships.AsNoTracking().Where(m => EF.Parameter(live).Contains(m.ProfileId)).Select(m => new { m.ProfileId, m.SegmentId }).ToListAsync(ct);
             var computed = await ComputedAsync(db, live, segments.AttributeKeys, now, ct);
