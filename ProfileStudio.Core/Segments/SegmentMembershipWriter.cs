@@ -40,22 +40,8 @@ public sealed class SegmentMembershipWriter(IDbContextFactory<ProfileStudioDbCon
         }
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await db.Database.OpenConnectionAsync(ct);
-        var connection = (SqliteConnection)db.Database.GetDbConnection();
-        if (goneProfiles.Count == 0)
-        {
-            // Most evaluations change nothing (a returning visitor's page view): decided on a read first, they do not
-            // wait for the single write lock, which unification holds run after run (most of the streaming consumer's
-            // time under load went to that wait). Skipping is safe: another writer changing these rows meanwhile
-            // (a merge moving memberships, a delete) writes a feed row that has the profile evaluated again.
-            using var read = new Sql(connection, null);
-            var (storedMembers, storedChecks) = ReadStored(read, outcomes);
-            if (!AnyChange(outcomes, storedMembers, storedChecks))
-            {
-                return new(new Dictionary<long, (long, long)>(), 0);
-            }
-        }
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        using var sql = new Sql(connection, (SqliteTransaction)transaction.GetDbTransaction());
+        using var sql = new Sql((SqliteConnection)db.Database.GetDbConnection(), (SqliteTransaction)transaction.GetDbTransaction());
         var changes = new Changes();
         if (goneProfiles.Count > 0)
         {
@@ -69,7 +55,20 @@ public sealed class SegmentMembershipWriter(IDbContextFactory<ProfileStudioDbCon
             sql.Run("DELETE FROM SegmentClockChecks WHERE ProfileId IN (SELECT value FROM json_each($1))", gone);
         }
         // What is stored for these profiles, read once: most outcomes change nothing and then cost no statement.
-        var (members, checks) = ReadStored(sql, outcomes);
+        var members = new HashSet<(long Profile, long Segment)>();
+        var checks = new Dictionary<(long Profile, long Segment), DateTime>();
+        foreach (var chunk in outcomes.Select(o => o.ProfileId).Distinct().Chunk(500))
+        {
+            var list = string.Join(",", chunk);
+            foreach (var (p, s) in sql.Pairs($"SELECT ProfileId, SegmentId FROM SegmentMemberships WHERE ProfileId IN ({list})"))
+            {
+                members.Add((p, s));
+            }
+            foreach (var (p, s, due) in sql.Checks($"SELECT ProfileId, SegmentId, DueAt FROM SegmentClockChecks WHERE ProfileId IN ({list})"))
+            {
+                checks[(p, s)] = due;
+            }
+        }
         // Decided here, written below in one statement per kind: a statement per row cost most of the time
         // this transaction holds the single write lock.
         var entered = new List<(long Profile, long Segment)>();
@@ -134,47 +133,6 @@ public sealed class SegmentMembershipWriter(IDbContextFactory<ProfileStudioDbCon
             signal.Notify();
         }
         return new(changes.BySegment, changes.Profiles.Count);
-    }
-
-    /// <summary>The stored memberships and clock checks of the outcomes' profiles.</summary>
-    private static (HashSet<(long Profile, long Segment)> Members, Dictionary<(long Profile, long Segment), DateTime> Checks) ReadStored(
-        Sql sql, IReadOnlyCollection<SegmentOutcome> outcomes)
-    {
-        var members = new HashSet<(long Profile, long Segment)>();
-        var checks = new Dictionary<(long Profile, long Segment), DateTime>();
-        foreach (var chunk in outcomes.Select(o => o.ProfileId).Distinct().Chunk(500))
-        {
-            var list = "[" + string.Join(",", chunk) + "]";
-            foreach (var (p, s) in sql.Pairs("SELECT ProfileId, SegmentId FROM SegmentMemberships WHERE ProfileId IN (SELECT value FROM json_each($1))", list))
-            {
-                members.Add((p, s));
-            }
-            foreach (var (p, s, due) in sql.Checks("SELECT ProfileId, SegmentId, DueAt FROM SegmentClockChecks WHERE ProfileId IN (SELECT value FROM json_each($1))", list))
-            {
-                checks[(p, s)] = due;
-            }
-        }
-        return (members, checks);
-    }
-
-    /// <summary>Whether writing <paramref name="outcomes"/> over what is stored would change a membership or a clock check.</summary>
-    private static bool AnyChange(
-        IReadOnlyCollection<SegmentOutcome> outcomes, HashSet<(long Profile, long Segment)> members, Dictionary<(long Profile, long Segment), DateTime> checks)
-    {
-        foreach (var o in outcomes)
-        {
-            var key = (o.ProfileId, o.SegmentId);
-            if (o.IsMember != members.Contains(key))
-            {
-                return true;
-            }
-            var hasCheck = checks.TryGetValue(key, out var stored);
-            if (o.NextCheckAt is { } due ? !hasCheck || stored != due : hasCheck)
-            {
-                return true;
-            }
-        }
-        return false;
     }
 
     /// <summary>Removes every member of a segment (disabled, deleted), recording their exits, and its clock checks.</summary>
@@ -289,8 +247,7 @@ public sealed class SegmentMembershipWriter(IDbContextFactory<ProfileStudioDbCon
     /// Disposed with the transaction: a command left to the finalizer finalizes its statement on the finalizer
     /// thread, which then waits for the connection's mutex while another context uses the pooled connection.
     /// </remarks>
-    /// <summary>Statements prepared once per write; without a transaction, reads in autocommit.</summary>
-    private sealed class Sql(SqliteConnection connection, SqliteTransaction? transaction) : IDisposable
+    private sealed class Sql(SqliteConnection connection, SqliteTransaction transaction) : IDisposable
     {
         private readonly Dictionary<string, SqliteCommand> _commands = [];
 
@@ -336,9 +293,9 @@ public sealed class SegmentMembershipWriter(IDbContextFactory<ProfileStudioDbCon
             return values;
         }
 
-        public List<(long, long, DateTime)> Checks(string text, params object[] parameters)
+        public List<(long, long, DateTime)> Checks(string text)
         {
-            using var reader = Command(text, parameters).ExecuteReader();
+            using var reader = Command(text, []).ExecuteReader();
             var values = new List<(long, long, DateTime)>();
             while (reader.Read())
             {

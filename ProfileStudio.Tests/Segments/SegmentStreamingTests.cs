@@ -53,45 +53,6 @@ public sealed class SegmentStreamingTests
     }
 
     [Fact]
-    public async Task AnEvaluationThatChangesNothing_DoesNotWaitForTheWriteLock_OneThatChangesSomethingDoes()
-    {
-        await using var h = await SegmentHarness.StartAsync();
-        var segment = await h.ActivateAsync("Buyers", All(Performed("c1", "Order Completed")));
-        h.Send("u1", null, "Order Completed");
-        h.Unify();
-        await h.ConsumeAsync();
-        var buyer = await h.ProfileOfAsync("user_id", "u1");
-        var writer = h.Services.GetRequiredService<SegmentMembershipWriter>();
-        string connectionString;
-        await using (var db = await h.DbAsync())
-        {
-            connectionString = db.Database.GetConnectionString()!;
-        }
-        await using var unification = new Microsoft.Data.Sqlite.SqliteConnection(connectionString); // holds the write lock, as a run does
-        await unification.OpenAsync();
-        await using (var begin = unification.CreateCommand())
-        {
-            begin.CommandText = "BEGIN IMMEDIATE";
-            await begin.ExecuteNonQueryAsync();
-        }
-
-        var unchanged = Task.Run(() => writer.ApplyAsync([new SegmentOutcome(segment.Id, buyer, true, null)], [], h.Now));
-        Assert.Same(unchanged, await Task.WhenAny(unchanged, Task.Delay(TimeSpan.FromSeconds(10))));
-        Assert.Equal(0, (await unchanged).ProfilesChanged);
-
-        var leaving = Task.Run(() => writer.ApplyAsync([new SegmentOutcome(segment.Id, buyer, false, null)], [], h.Now));
-        await Task.Delay(TimeSpan.FromMilliseconds(300));
-        Assert.False(leaving.IsCompleted); // a change waits for the lock
-        await using (var commit = unification.CreateCommand())
-        {
-            commit.CommandText = "COMMIT";
-            await commit.ExecuteNonQueryAsync();
-        }
-        Assert.Equal(1, (await leaving).ProfilesChanged);
-        Assert.Empty(await h.MembersAsync(segment.Id));
-    }
-
-    [Fact]
     public async Task DidNotOrderRecently_IsEnteredByTheClockAlone()
     {
         await using var h = await SegmentHarness.StartAsync();
