@@ -118,10 +118,9 @@ public sealed class DashboardSnapshots(
                 return false; // the back-fill computes the first figures
             }
             var figures = JsonSerializer.Deserialize<DashboardFigures>(snapshot.FiguresJson, Json) ?? DashboardFigures.Empty;
-            // Unless a refresh stored its own count meanwhile.
-            counted = Interlocked.CompareExchange(ref _storedProfiles, figures.Audiences.LiveProfiles, NotRead) is var before && before == NotRead
-                ? figures.Audiences.LiveProfiles
-                : before;
+            // Unless a refresh stored its own count meanwhile: then that one.
+            var before = Interlocked.CompareExchange(ref _storedProfiles, figures.Audiences.LiveProfiles, NotRead);
+            counted = before == NotRead ? figures.Audiences.LiveProfiles : before;
         }
         if (counted != 0)
         {
