@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 
 namespace ProfileStudio.Core.Hosting;
@@ -12,19 +13,27 @@ public static class LowPriorityWork
     /// <summary>The nice value of the thread (0 is normal, 19 the lowest; raising it needs no privilege).</summary>
     public const int Nice = 10;
 
+    /// <summary>
+    /// Runs <paramref name="work"/> at the lower priority. The work must be synchronous and must not queue work to
+    /// the thread pool or start threads: on Linux a new thread takes the priority of the thread that creates it, and
+    /// the pool creates a worker on the thread that queues work when every worker is busy, so such a worker would stay
+    /// at the lower priority for the life of the process. For the same reason the caller's task is completed by a
+    /// thread at normal priority that waits for this one, never by the low-priority thread.
+    /// </summary>
     public static Task<T> RunAsync<T>(string name, Func<T> work)
     {
-        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        T result = default!;
+        ExceptionDispatchInfo? failure = null;
         var thread = new Thread(() =>
         {
             TryLowerPriority();
             try
             {
-                done.SetResult(work());
+                result = work();
             }
             catch (Exception ex)
             {
-                done.SetException(ex);
+                failure = ExceptionDispatchInfo.Capture(ex);
             }
         })
         {
@@ -32,8 +41,16 @@ public static class LowPriorityWork
             Name = name,
         };
         thread.Start();
-        return done.Task;
+        return Task.Factory.StartNew(() =>
+        {
+            thread.Join();
+            failure?.Throw();
+            return result;
+        }, CancellationToken.None, TaskCreationOptions.LongRunning | TaskCreationOptions.RunContinuationsAsynchronously, TaskScheduler.Default);
     }
+
+    /// <summary>The nice value of the process's main thread on Linux (null elsewhere): what tests compare with.</summary>
+    internal static int? ProcessNice() => NiceOf(Environment.ProcessId);
 
     /// <summary>The calling thread's nice value on Linux (null elsewhere): what tests check.</summary>
     internal static int? CurrentNice()
@@ -42,8 +59,17 @@ public static class LowPriorityWork
         {
             return null;
         }
+        return NiceOf(gettid());
+    }
+
+    private static int? NiceOf(int threadId)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
         Marshal.SetLastPInvokeError(0);
-        var value = getpriority(PrioProcess, gettid());
+        var value = getpriority(PrioProcess, threadId);
         return value == -1 && Marshal.GetLastPInvokeError() != 0 ? null : value;
     }
 
