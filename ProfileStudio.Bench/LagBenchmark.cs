@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
 using ProfileStudio.Core.Storage;
 
 namespace ProfileStudio.Bench;
@@ -13,12 +14,14 @@ namespace ProfileStudio.Bench;
 /// server runs on a copy of that database with the dashboard's full snapshot refresh every
 /// <c>--refresh-seconds</c>, and the lag is also given for the samples taken while a refresh ran (the refresh
 /// must not hold up unification).
+/// With <c>--computed</c> the five computed attributes of <c>unify --computed</c> (all on Product Viewed) are active from
+/// the start (their backfill done), so the lag includes the live computed-attributes stage.
 /// </summary>
 internal static class LagBenchmark
 {
-    public static async Task<int> RunAsync(int seconds, int rate, string? dashboard = null, int refreshSeconds = 10)
+    public static async Task<int> RunAsync(int seconds, int rate, string? dashboard = null, int refreshSeconds = 10, bool computed = false)
     {
-        Console.WriteLine($"lag: {PacedLoad.Conditions(rate, seconds)}");
+        Console.WriteLine($"lag: {PacedLoad.Conditions(rate, seconds)}{(computed ? "; 5 active computed attributes" : "")}");
         string? directory = null;
         const string metricsToken = "bench-metrics-token-0123456789abcdef";
         var settings = new Dictionary<string, string> { ["ProfileStudio__Metrics__Token"] = metricsToken };
@@ -32,6 +35,19 @@ internal static class LagBenchmark
             settings["ProfileStudio__Dashboard__RefreshMinutes"] = (refreshSeconds / 60.0).ToString(System.Globalization.CultureInfo.InvariantCulture);
             Console.WriteLine($"  on a copy of {Path.Combine(dashboard, SqliteDatabase.FileName)} ({new FileInfo(Path.Combine(directory, SqliteDatabase.FileName)).Length / 1_048_576.0:N0} MB), " +
                 $"the dashboard's full snapshot refresh every {refreshSeconds} s");
+        }
+        if (computed)
+        {
+            directory ??= Directory.CreateTempSubdirectory("profilestudio-lag-").FullName;
+            await using var definitions = new ProfileStudio.Core.Storage.ProfileStudioDbContext(new Microsoft.EntityFrameworkCore.DbContextOptionsBuilder<ProfileStudio.Core.Storage.ProfileStudioDbContext>()
+                .UseSqlite(SqliteDatabase.ConnectionString(directory)).Options);
+            await definitions.Database.MigrateAsync();
+            foreach (var d in ComputedBenchmark.Definitions(viewsOnly: true))
+            {
+                d.BackfillDone = true; // active before the data arrives: the live stage does it all
+                definitions.ComputedAttributeDefinitions.Add(d);
+            }
+            await definitions.SaveChangesAsync();
         }
         await using var load = await PacedLoad.StartAsync(directory, settings);
         var server = load.Server;

@@ -16,7 +16,7 @@ return name switch
     "segments-streaming" => await UnifyBenchmark.RunAsync(Option("--messages", 200_000), Option("--people", 60_000), rebuild: false, segments: Option("--segments", 20)),
     "computed" => await ComputedBenchmark.RunAsync(Option("--profiles", 1_000_000), Option("--events", 10_000_000), Option("--chunk", 20_000)),
     "rebuild" => await UnifyBenchmark.RunAsync(Option("--messages", 1_000_000), Option("--people", 300_000), rebuild: true),
-    "lag" => await LagBenchmark.RunAsync(Option("--seconds", 60), Option("--rate", 5_000), TextOption("--dashboard"), Option("--refresh-seconds", 10)),
+    "lag" => await LagBenchmark.RunAsync(Option("--seconds", 60), Option("--rate", 5_000), TextOption("--dashboard"), Option("--refresh-seconds", 10), args.Contains("--computed")),
     "feed" => await FeedBenchmark.RunAsync(Option("--seconds", 60), Option("--rate", 5_000), Option("--segments", 0)),
     "lookup" => await LookupBenchmark.RunAsync(Option("--profiles", 1_000_000), Option("--events", 10_000_000), Option("--seconds", 60), Option("--clients", 16)),
     "febrl" => FebrlBenchmark.Run(),
@@ -47,10 +47,11 @@ static int Usage()
                    backfill of 5 computed attributes (one per kind of window) over a bulk-loaded store: seconds, peak memory
           rebuild  [--messages 1000000] [--people 300000]
                    the whole profile store rebuilt from the same lake: seconds, peak memory
-          lag      [--seconds 60] [--rate 5000] [--dashboard DIR] [--refresh-seconds 10]
+          lag      [--seconds 60] [--rate 5000] [--dashboard DIR] [--refresh-seconds 10] [--computed]
                    sustained tracking traffic with the worker on: lag from accepted to visible in the profile (p50/p95/p99);
                    --dashboard DIR: on a copy of the database kept by `dashboard --keep DIR`, with the dashboard's full
-                   snapshot refresh every N s, and the lag of the samples taken while a refresh ran
+                   snapshot refresh every N s, and the lag of the samples taken while a refresh ran;
+                   --computed: with the 5 computed attributes of `unify --computed` active from the start
           feed     [--seconds 60] [--rate 5000] [--segments 0]
                    the same load, watched from the change feed: each consumer's lag behind the feed in ms and rows (p50/p95/p99);
                    --segments N: N active streaming segments of mixed rules created before the server starts (the "segments" consumer)
