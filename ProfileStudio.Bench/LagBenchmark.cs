@@ -39,7 +39,7 @@ internal static class LagBenchmark
         if (computed)
         {
             directory ??= Directory.CreateTempSubdirectory("profilestudio-lag-").FullName;
-            await using var definitions = new ProfileStudio.Core.Storage.ProfileStudioDbContext(new Microsoft.EntityFrameworkCore.DbContextOptionsBuilder<ProfileStudio.Core.Storage.ProfileStudioDbContext>()
+            await using var definitions = new ProfileStudioDbContext(new DbContextOptionsBuilder<ProfileStudioDbContext>()
                 .UseSqlite(SqliteDatabase.ConnectionString(directory)).Options);
             await definitions.Database.MigrateAsync();
             foreach (var d in ComputedBenchmark.Definitions(viewsOnly: true))

@@ -15,10 +15,10 @@ public static class LowPriorityWork
 
     /// <summary>
     /// Runs <paramref name="work"/> at the lower priority. The work must be synchronous and must not queue work to
-    /// the thread pool or start threads: on Linux a new thread takes the priority of the thread that creates it, and
-    /// the pool creates a worker on the thread that queues work when every worker is busy, so such a worker would stay
-    /// at the lower priority for the life of the process. For the same reason the caller's task is completed by a
-    /// thread at normal priority that waits for this one, never by the low-priority thread.
+    /// the thread pool or start threads: on Linux a new thread takes the priority of the thread that creates it, and a
+    /// scheduler may start one on the thread that hands it work (xunit's synchronization context does), which would
+    /// then stay at the lower priority for the life of the process. For the same reason the caller's task is completed
+    /// by a thread at normal priority that waits for this one, never by the low-priority thread.
     /// </summary>
     public static Task<T> RunAsync<T>(string name, Func<T> work)
     {
@@ -53,14 +53,7 @@ public static class LowPriorityWork
     internal static int? ProcessNice() => NiceOf(Environment.ProcessId);
 
     /// <summary>The calling thread's nice value on Linux (null elsewhere): what tests check.</summary>
-    internal static int? CurrentNice()
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            return null;
-        }
-        return NiceOf(gettid());
-    }
+    internal static int? CurrentNice() => OperatingSystem.IsLinux() ? NiceOf(gettid()) : null;
 
     private static int? NiceOf(int threadId)
     {
