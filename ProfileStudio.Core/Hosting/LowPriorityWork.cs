@@ -14,8 +14,9 @@ public static class LowPriorityWork
     public const int Nice = 10;
 
     /// <summary>
-    /// Runs <paramref name="work"/> at the lower priority. The work must be synchronous and must not queue work to
-    /// the thread pool or start threads: on Linux a new thread takes the priority of the thread that creates it, and a
+    /// Runs <paramref name="work"/> at the lower priority. The work must not queue work to the thread pool or start
+    /// threads itself (it may wait on an asynchronous call, as the dashboard's does: whatever that call awaits is
+    /// continued by the thread that completes it): on Linux a new thread takes the priority of the thread that creates it, and a
     /// scheduler may start one on the thread that hands it work (xunit's synchronization context does), which would
     /// then stay at the lower priority for the life of the process. For the same reason the caller's task is completed
     /// by a thread at normal priority that waits for this one, never by the low-priority thread.
