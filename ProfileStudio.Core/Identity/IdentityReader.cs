@@ -83,7 +83,7 @@ public sealed class IdentityReader(IDbContextFactory<ProfileStudioDbContext> dbF
         {
             try
             {
-                return System.Text.Json.Nodes.JsonNode.Parse(m.Payload) is System.Text.Json.Nodes.JsonObject o
+                return System.Text.Json.Nodes.JsonNode.Parse(m.Payload, documentOptions: ProfileStudio.Core.Ingestion.StoredJson.DocumentOptions) is System.Text.Json.Nodes.JsonObject o
                     && IdentityExtractor.Extract(o, rules).Any(e => e.Key == key);
             }
             catch (System.Text.Json.JsonException)

@@ -233,6 +233,21 @@ public static class MessageShape
         return ControlCharacterProblem(path, value, "an identifier");
     }
 
+    /// <summary>Why a text cannot be an event or page name (the tracking API's rule for <c>event</c> and <c>name</c>), or null.</summary>
+    public static string? NameProblem(string path, string value) => ControlCharacterProblem(path, value, "a name");
+
+    /// <summary>
+    /// Why a key made of dotted parts (a file column's attribute or property name, <c>address.city</c>) would nest its value
+    /// too deep under <c>traits</c> or <c>properties</c>: each part is a level, as a dot in a tracking key counts as one.
+    /// </summary>
+    public static string? NestedKeyProblem(string key)
+    {
+        var depth = 2 + key.Split('.').Length; // the message, traits or properties, then one level per part
+        return depth > MaxDepth
+            ? $"\"{(key.Length <= 40 ? key : key[..40] + "…")}\" nests {depth} levels deep (each part between dots is a level); a message nests at most {MaxDepth}."
+            : null;
+    }
+
     /// <summary>Why a text cannot be shown and searched as one: a control character (NUL, a line break, an escape…).</summary>
     private static string? ControlCharacterProblem(string path, string value, string what)
     {

@@ -93,6 +93,53 @@ public sealed class FileRowConverterTests
         Assert.Equal(19.9, (double)json["properties"]!["total"]!);
     }
 
+    [Theory]
+    [InlineData("Bo\u001bught", "U+001B")]
+    [InlineData("B\u0000x", "U+0000")]
+    [InlineData("Two\nlines", "U+000A")]
+    public void Convert_EventNameWithAControlCharacter_IsRejectedAsTheTrackingApiRejectsIt(string name, string character)
+    {
+        // The tracking API and NDJSON refused these names; an events CSV stored them, and the Profile API then returned "B\u0000x".
+        var mapping = new FileMapping(FileKind.Events, [new("Email", ColumnTarget.Identity, "email"), new("Action", ColumnTarget.EventName)]);
+
+        var message = FileRowConverter.Convert(["Email", "Action"], ["a@b.c", name], mapping, 1, 4, ReceivedAt);
+
+        Assert.False(message.IsValid);
+        Assert.StartsWith("Line 4:", message.Error);
+        Assert.Contains(character, message.Error);
+        Assert.Contains("a name is printable text", message.Error);
+    }
+
+    [Fact]
+    public void ColumnNamedDeeperThanAMessageMayNest_IsRefusedByTheMappingAndItsRowsRejected()
+    {
+        // 64 dots made a stored row the worker could not read: it was counted as accepted and lost.
+        var name = string.Join('.', Enumerable.Repeat("f", 64));
+        var mapping = new FileMapping(FileKind.ProfileRecords, [new("id", ColumnTarget.Identity, "user_id"), new(name, ColumnTarget.Attribute, name)]);
+
+        var problem = Assert.Single(mapping.Problems(["id", name]));
+        var message = FileRowConverter.Convert(["id", name], ["u1", "5"], mapping, 1, 2, ReceivedAt);
+
+        Assert.Contains("nests 66 levels deep", problem);
+        Assert.Contains($"at most {ProfileStudio.Core.Ingestion.MessageShape.MaxDepth}", problem);
+        Assert.False(message.IsValid);
+        Assert.Contains("nests 66 levels deep", message.Error);
+    }
+
+    [Fact]
+    public void ColumnNamedAsDeepAsAMessageMayNest_IsStored()
+    {
+        var name = string.Join('.', Enumerable.Repeat("f", ProfileStudio.Core.Ingestion.MessageShape.MaxDepth - 2));
+        var mapping = new FileMapping(FileKind.ProfileRecords, [new("id", ColumnTarget.Identity, "user_id"), new(name, ColumnTarget.Attribute, name)]);
+
+        var message = FileRowConverter.Convert(["id", name], ["u1", "5"], mapping, 1, 2, ReceivedAt);
+
+        Assert.Empty(mapping.Problems(["id", name]));
+        Assert.True(message.IsValid, message.Error);
+        // The tracking API's own check agrees: the stored message is within its depth.
+        Assert.Null(ProfileStudio.Core.Ingestion.MessageShape.Check(JsonNode.Parse(message.Payload)!.AsObject(), "identify"));
+    }
+
     [Fact]
     public void Problems_MappingWithoutIdentityOrEventName_SaysWhatToFix()
     {

@@ -9,36 +9,38 @@ namespace ProfileStudio.Core.Ingestion.Files;
 public static class CsvFiles
 {
     /// <param name="delimiter">Known from an earlier read of the same file (reading on after a broken row): not detected again.</param>
-    public static (CsvReader Reader, Func<string?> TakeBadData) Open(Stream stream, string? delimiter = null)
+    /// <returns>The reader; what it found wrong in the last row's quoting, taken once; whether it met bytes that are not UTF-8.</returns>
+    public static (CsvReader Reader, Func<string?> TakeBadData, InvalidUtf8Watch Utf8) Open(Stream stream, string? delimiter = null)
     {
+        var utf8 = new InvalidUtf8Watch();
         string? badData = null;
         var config = new CsvConfiguration(CultureInfo.InvariantCulture)
         {
             DetectDelimiter = delimiter is null,
             Delimiter = delimiter ?? ",",
             CountBytes = true, // where a broken row ends, so reading can start again on the line after it
-            Encoding = Encoding.UTF8,
+            Encoding = utf8.Encoding,
             DetectDelimiterValues = [",", ";", "\t", "|"],
             MissingFieldFound = null,
             HeaderValidated = null,
             BadDataFound = args => badData ??= $"the row has a stray quote near \"{Shorten(args.Field)}\"; quote whole fields and double quotes inside them",
             IgnoreBlankLines = true,
         };
-        var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: true, bufferSize: 64 * 1024, leaveOpen: true);
+        var reader = new StreamReader(stream, utf8.Encoding, detectEncodingFromByteOrderMarks: true, bufferSize: 64 * 1024, leaveOpen: true);
         var csv = new CsvReader(reader, config);
         return (csv, () =>
         {
             var taken = badData;
             badData = null;
             return taken;
-        });
+        }, utf8);
     }
 
     public sealed record Preview(IReadOnlyList<string> Headers, IReadOnlyList<IReadOnlyList<string?>> Rows, string Delimiter);
 
     public static Preview ReadPreview(Stream stream, int rows)
     {
-        var (csv, _) = Open(stream);
+        var (csv, _, _) = Open(stream);
         using (csv)
         {
             if (!csv.Read() || !csv.ReadHeader())

@@ -212,7 +212,7 @@ public sealed class FileBatchProcessor(
         {
             long? restartAt = null;
             var preamble = headers is null && stream.CanSeek ? Utf8Preamble(stream) : 0;
-            var (csv, takeBadData) = CsvFiles.Open(stream, delimiter);
+            var (csv, takeBadData, utf8) = CsvFiles.Open(stream, delimiter);
             using (csv)
             {
                 if (headers is null)
@@ -259,6 +259,10 @@ public sealed class FileBatchProcessor(
                         else if (bad is not null)
                         {
                             message = FileRowConverter.Unreadable(raw.TrimEnd('\r', '\n'), bad, batchId, start, receivedAt);
+                        }
+                        else if (utf8.Seen && raw.Contains('\uFFFD'))
+                        {
+                            message = FileRowConverter.Unreadable(raw.TrimEnd('\r', '\n'), $"the row {InvalidUtf8Watch.Problem}", batchId, start, receivedAt);
                         }
                         else if (count != headers.Length)
                         {
@@ -319,13 +323,32 @@ public sealed class FileBatchProcessor(
         return read == 3 && first.SequenceEqual((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? 3 : 0;
     }
 
+    /// <summary>
+    /// The lines of an NDJSON file as lake messages, each with its line number. Lines are split on the raw bytes, so a
+    /// line holding bytes that are not UTF-8 is rejected with that reason (a text reader would store them altered, as U+FFFD).
+    /// </summary>
     public static IEnumerable<IncomingMessage> ReadNdjson(Stream stream, long batchId, DateTime receivedAt)
     {
-        using var reader = new StreamReader(stream, leaveOpen: true);
         var line = 0;
-        while (reader.ReadLine() is { } text)
+        foreach (var bytes in Utf8Lines.Read(stream))
         {
             line++;
+            var span = bytes.Span;
+            if (line == 1 && span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
+            {
+                span = span[3..];
+            }
+            if (span.EndsWith((ReadOnlySpan<byte>)[(byte)'\r']))
+            {
+                span = span[..^1];
+            }
+            if (!System.Text.Unicode.Utf8.IsValid(span))
+            {
+                yield return FileRowConverter.Unreadable(TrackingMessageParser.RedactWriteKeys(Encoding.UTF8.GetString(span)),
+                    $"the line {InvalidUtf8Watch.Problem}", batchId, line, receivedAt);
+                continue;
+            }
+            var text = Encoding.UTF8.GetString(span);
             if (!string.IsNullOrWhiteSpace(text))
             {
                 yield return ReadNdjsonLine(text, batchId, line, receivedAt);

@@ -86,7 +86,7 @@ public sealed record FileMapping(FileKind Kind, IReadOnlyList<ColumnMapping> Col
         }
         foreach (var column in Columns.Where(c => c.Target is ColumnTarget.Attribute or ColumnTarget.EventProperty && !string.IsNullOrWhiteSpace(c.Name)))
         {
-            if (AttributeKeys.Problem(column.Name) is { } problem)
+            if ((AttributeKeys.Problem(column.Name) ?? MessageShape.NestedKeyProblem(column.Name!.Trim())) is { } problem)
             {
                 problems.Add($"Column \"{column.Column}\": {problem}");
             }

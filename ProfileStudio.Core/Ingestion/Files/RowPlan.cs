@@ -50,11 +50,21 @@ public sealed class RowPlan
             }
         }
         _identities = [.. identities];
+        _tooDeep = _columns.Where(c => c is { Target: ColumnTarget.Attribute or ColumnTarget.EventProperty, Name: not null })
+            .Select(c => MessageShape.NestedKeyProblem(c!.Name!.Trim()) is { } problem ? $"column \"{c.Column}\": {problem}" : null)
+            .FirstOrDefault(p => p is not null);
     }
+
+    /// <summary>A column whose name nests deeper than a message may (a saved mapping is checked, so only older ones): every row is rejected with it.</summary>
+    private readonly string? _tooDeep;
 
     public IncomingMessage Convert(IReadOnlyList<string?> values, long batchId, int line, DateTime receivedAt)
     {
         // First pass: everything that can make the row invalid, before a byte is written.
+        if (_tooDeep is not null)
+        {
+            return Reject(values, batchId, line, receivedAt, $"Line {line}: {_tooDeep}");
+        }
         var identities = 0;
         foreach (var (index, _) in _identities)
         {
@@ -79,6 +89,10 @@ public sealed class RowPlan
         if (_mapping.Kind == FileKind.Events && string.IsNullOrWhiteSpace(eventName))
         {
             return Reject(values, batchId, line, receivedAt, $"Line {line} has no event name.");
+        }
+        if (_mapping.Kind == FileKind.Events && MessageShape.NameProblem(_eventName >= 0 ? _headers[_eventName] : "event", eventName!) is { } nameProblem)
+        {
+            return Reject(values, batchId, line, receivedAt, $"Line {line}: {nameProblem}");
         }
         var eventAt = receivedAt;
         if (_timestamp >= 0 && Present(values, _timestamp))

@@ -288,7 +288,7 @@ public sealed class SqliteComponentSplit(SqliteConnection reading, SqliteUnifica
     {
         try
         {
-            return JsonNode.Parse(message.Payload) is JsonObject payload
+            return JsonNode.Parse(message.Payload, documentOptions: StoredJson.DocumentOptions) is JsonObject payload
                 ? IdentityExtractor.Extract(payload, rules).Where(e => e.Key is not null).Select(e => e.Key!.Value).ToList()
                 : [];
         }

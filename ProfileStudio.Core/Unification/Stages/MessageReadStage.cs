@@ -49,11 +49,12 @@ public sealed class MessageReadStage : IUnificationStage
             JsonObject payload;
             try
             {
-                payload = JsonNode.Parse(message.Payload) as JsonObject ?? throw new JsonException("not an object");
+                payload = JsonNode.Parse(message.Payload, documentOptions: StoredJson.DocumentOptions) as JsonObject ?? throw new JsonException("not an object");
             }
             catch (JsonException ex)
             {
-                changes.Messages.Add(new MessageRead(message, null, $"the stored message is not a JSON object: {ex.Message}"));
+                // Ingestion stores only objects it could read: one that cannot be read now is set aside, visible with its reason.
+                changes.SetAside.Add(new SetAsideMessage { MessageId = message.Id, Reason = $"unification could not read the stored message as a JSON object: {ex.Message}" });
                 continue;
             }
             try
