@@ -122,6 +122,13 @@ public sealed class DemoDataSeeder(
         {
             if (await db.RawMessages.AnyAsync(stoppingToken) || await db.Sources.AnyAsync(s => SourceNames.Contains(s.Name), stoppingToken))
             {
+                if (await db.Sources.AnyAsync(s => SourceNames.Contains(s.Name), stoppingToken)
+                    && !await db.AuditEntries.AnyAsync(e => e.Action == AuditActions.DemoGenerated, stoppingToken))
+                {
+                    // Seeding does not start over on a lake that has data: say why the demo may lack its files, segments or attributes.
+                    logger.LogWarning("The demo data was interrupted by a stop while it was being generated; what was stored stays, and it is not generated again. " +
+                        "Start with an empty data directory to get the whole demo.");
+                }
                 return;
             }
         }
@@ -222,6 +229,7 @@ public sealed class DemoDataSeeder(
         var accepted = 0;
         foreach (var body in DemoTraffic.Batches(messages))
         {
+            ct.ThrowIfCancellationRequested(); // a stop during the first start ends the seeding at once (it kept the host waiting 30 s)
             var parsed = TrackingMessageParser.Parse(body, "batch", time.GetUtcNow().UtcDateTime);
             var result = await lake.WriteAsync(sourceId, parsed.Request!.Messages, null, ct);
             accepted += result.Accepted;

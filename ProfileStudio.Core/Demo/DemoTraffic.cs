@@ -43,8 +43,11 @@ public sealed class DemoTraffic(IReadOnlyList<DemoPerson> people, DateTime now, 
     public IReadOnlyList<JsonObject> Website()
     {
         var messages = new List<JsonObject>();
+        var start = 0;
         for (var i = 0; i < people.Count; i++)
         {
+            FitBeforeNow(messages, start, i - 1);
+            start = messages.Count;
             var person = people[i];
             // Two people in a hundred share a device with the person before them (a family laptop).
             var device = i > 0 && _faker.Random.Bool(0.02f) ? people[i - 1].AnonymousIds[0] : person.AnonymousIds[0];
@@ -111,6 +114,7 @@ public sealed class DemoTraffic(IReadOnlyList<DemoPerson> people, DateTime now, 
                 at = at.AddHours(_faker.Random.Double(6, 96));
             }
         }
+        FitBeforeNow(messages, start, people.Count - 1);
         return Chronological(messages);
     }
 
@@ -124,8 +128,10 @@ public sealed class DemoTraffic(IReadOnlyList<DemoPerson> people, DateTime now, 
     public IReadOnlyList<JsonObject> MobileApp()
     {
         var messages = new List<JsonObject>();
+        var index = 0;
         foreach (var person in people.Where(p => p.AnonymousIds.Count > 1))
         {
+            var start = messages.Count;
             var device = person.AnonymousIds[1];
             var context = new JsonObject
             {
@@ -144,6 +150,7 @@ public sealed class DemoTraffic(IReadOnlyList<DemoPerson> people, DateTime now, 
                 var screen = _faker.PickRandom("Home", "Search", "Product", "Cart", "Account");
                 messages.Add(Message("screen", at = at.AddMinutes(_faker.Random.Int(1, 600)), userId, device, context, m => m["name"] = screen));
             }
+            FitBeforeNow(messages, start, index++);
         }
         return Chronological(messages);
     }
@@ -234,7 +241,7 @@ public sealed class DemoTraffic(IReadOnlyList<DemoPerson> people, DateTime now, 
         ["anonymousId"] = anonymousId,
         ["userId"] = userId,
         ["groupId"] = account.Id,
-        ["timestamp"] = (at < now ? at : now).ToString("O", CultureInfo.InvariantCulture),
+        ["timestamp"] = at.ToString("O", CultureInfo.InvariantCulture),
         ["context"] = context.DeepClone(),
         ["traits"] = new JsonObject
         {
@@ -250,7 +257,7 @@ public sealed class DemoTraffic(IReadOnlyList<DemoPerson> people, DateTime now, 
             ["type"] = type,
             ["messageId"] = $"demo-{_faker.Random.Guid():N}",
             ["anonymousId"] = anonymousId,
-            ["timestamp"] = (at < now ? at : now).ToString("O", CultureInfo.InvariantCulture),
+            ["timestamp"] = at.ToString("O", CultureInfo.InvariantCulture),
             ["context"] = context.DeepClone(),
         };
         if (userId is not null)
@@ -263,6 +270,32 @@ public sealed class DemoTraffic(IReadOnlyList<DemoPerson> people, DateTime now, 
 
     private static JsonObject ProductProperties((string Sku, string Name, string Category, double Price) p) =>
         new() { ["sku"] = p.Sku, ["name"] = p.Name, ["category"] = p.Category, ["price"] = p.Price, ["currency"] = "GBP" };
+
+    /// <summary>
+    /// A person's visit that would run past now (its last step drawn after it) is moved back as a whole, so it ends a few
+    /// minutes to twelve hours before now (spread by the person's place, not drawn: the rest of the demo stays as it was).
+    /// Clamping those steps to now instead had made many profiles "last active" at the very minute the demo was made.
+    /// </summary>
+    private void FitBeforeNow(List<JsonObject> messages, int from, int person)
+    {
+        if (from >= messages.Count)
+        {
+            return;
+        }
+        var last = messages.Skip(from).Max(Time);
+        if (last < now)
+        {
+            return;
+        }
+        var back = last - now + TimeSpan.FromMinutes(5 + (person * 97 % 715));
+        for (var i = from; i < messages.Count; i++)
+        {
+            messages[i]["timestamp"] = (Time(messages[i]) - back).ToString("O", CultureInfo.InvariantCulture);
+        }
+    }
+
+    private static DateTime Time(JsonObject message) =>
+        DateTime.Parse((string)message["timestamp"]!, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
 
     private static List<JsonObject> Chronological(List<JsonObject> messages) =>
         messages.OrderBy(m => (string)m["timestamp"]!, StringComparer.Ordinal).ToList();

@@ -6,8 +6,9 @@ namespace ProfileStudio.Core.Identity;
 /// What a pasted value could be an identifier of, from its shape alone, so that a support agent can look
 /// someone up without knowing the namespaces: an e-mail address is tried in the e-mail namespaces, a phone
 /// number (07779 672805, +44 (0)7779-672805) in the phone namespaces (each normalizes it with its own
-/// country, as ingestion does), and a single token (a UUID anonymous id, C-1042, 12345) in every namespace
-/// that keeps values as they are. Text with spaces that is no phone number is a name, for the prefix search.
+/// country, as ingestion does), and any text (a UUID anonymous id, C-1042, 12345, even "a b": ingestion accepts
+/// identifiers with spaces) in every namespace that keeps values as they are, one index seek each. Text with
+/// spaces is also a name, for the prefix search.
 /// </summary>
 public static partial class IdentifierShapes
 {
@@ -31,12 +32,11 @@ public static partial class IdentifierShapes
         }
         var email = IsEmail(value);
         var phone = IsPhone(value);
-        var token = !value.Any(char.IsWhiteSpace);
         return rules.Namespaces.Where(rule => rule.Normalization switch
         {
             Normalization.Email => email,
             Normalization.Phone => phone && IdentityNormalizer.Normalize(rule, value).Value is { Length: > 0 },
-            _ => token,
+            _ => true,
         }).ToList();
     }
 

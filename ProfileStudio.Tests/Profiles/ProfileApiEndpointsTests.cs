@@ -359,6 +359,11 @@ public sealed class ProfileApiEndpointsTests(ProfileApiAppFactory factory) : ICl
         Assert.Equal("Seen", Assert.Single(events.GetProperty("data").EnumerateArray()).GetProperty("event").GetString());
         Assert.Null(found.Problem);
         Assert.Equal($"user_id:{id}", Assert.Single(found.Items).PrimaryIdentity);
+        // Pasted bare, without its namespace ("a b" was taken for a name and found nothing).
+        var bare = await factory.Services.GetRequiredService<ProfileStudio.Core.Profiles.ProfileDirectory>()
+            .PageAsync(id, ProfileStudio.Core.Profiles.ProfileSort.LastActivityNewest, 0, 10);
+        Assert.Null(bare.Problem);
+        Assert.Contains($"user_id:{id}", bare.Items.Select(i => i.PrimaryIdentity));
     }
 
     [Fact]
