@@ -80,6 +80,55 @@ public sealed class LakeDurabilityTests
         }
     }
 
+    [Fact]
+    public async Task Sigterm_DuringTheDemosGenerationAndUnderLoad_StopsInSecondsAndKeepsEveryAcknowledgedMessage()
+    {
+        // The demo seeder ignored the stop: SIGTERM during the first start held the host for its 30 s shutdown timeout.
+        var dataDirectory = Directory.CreateTempSubdirectory("profilestudio-term-").FullName;
+        var acknowledged = new System.Collections.Concurrent.ConcurrentBag<string>();
+        try
+        {
+            var settings = new Dictionary<string, string>(Settings)
+            {
+                ["ProfileStudio__DemoData__Enabled"] = "true",
+                ["ProfileStudio__DemoData__People"] = "3000",
+                ["ProfileStudio__Unification__Enabled"] = "true",
+            };
+            TimeSpan stoppedIn;
+            var first = await ServerProcess.StartAsync(settings, dataDirectory);
+            await using (first)
+            {
+                using var http = Client(first.BaseAddress);
+                for (var request = 0; request < 20; request++)
+                {
+                    var ids = Enumerable.Range(0, 50).Select(i => $"term-{request}-{i}").ToList();
+                    var body = JsonSerializer.Serialize(new { batch = ids.Select(id => new { type = "track", messageId = id, userId = "user-term", @event = "Clicked" }) });
+                    using var response = await http.PostAsync("/v1/batch", new StringContent(body, Encoding.UTF8, "application/json"));
+                    Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                    ids.ForEach(acknowledged.Add);
+                }
+                Assert.False(await DemoFinishedAsync(dataDirectory), "the demo was generated before the stop: this test needs it half-way");
+                stoppedIn = await first.TerminateAsync(TimeSpan.FromSeconds(60));
+            }
+
+            Assert.True(stoppedIn < TimeSpan.FromSeconds(10), $"the server took {stoppedIn.TotalSeconds:N1} s to stop after SIGTERM");
+            var stored = await StoredMessageIdsAsync(dataDirectory);
+            Assert.DoesNotContain(acknowledged, id => !stored.Contains(id));
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+    }
+
+    private static async Task<bool> DemoFinishedAsync(string dataDirectory)
+    {
+        await using var ports = new StoragePorts(dataDirectory);
+        await using var db = ports.Db();
+        return await db.AuditEntries.AnyAsync(e => e.Action == ProfileStudio.Core.Auditing.AuditActions.DemoGenerated);
+    }
+
     private static HttpClient Client(Uri baseAddress)
     {
         var http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(10) };
