@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -74,5 +75,56 @@ public sealed class ErasureTests(ProfileApiAppFactory factory) : IClassFixture<P
         // The rest of the data is untouched.
         await using var db = await factory.DbAsync();
         Assert.True(await db.RawMessages.AnyAsync(m => m.Payload.Contains(keep)));
+    }
+
+    [Fact]
+    public async Task Erase_AlsoRemovesTheRejectedMessagesHoldingThePersonsIdentifiers_AsTheyWereSpelled()
+    {
+        // Rejected messages are linked to no profile: an erase left a refused track call, a malformed body and a broken
+        // file line with the person's ids in the lake, and the batch's rejected-rows report still gave the line back.
+        var tag = Guid.NewGuid().ToString("N")[..10];
+        var userId = $"u-{tag}";
+        var phone = $"07779 {Random.Shared.Next(100_000, 999_999)}";
+        var email = $"Ada.{tag}@Example.com";
+        var marker = $"REJ-{Guid.NewGuid():N}";
+        var keep = $"KEEP-{Guid.NewGuid():N}";
+        await factory.SendAsync(ProfileApiAppFactory.WebKey,
+            new { type = "identify", messageId = $"ok-{tag}", userId, timestamp = T, traits = new { phone, email } });
+        await PostBatchAsync(
+            new { type = "track", messageId = $"r1-{tag}", userId, properties = new { note = marker + "-1" } }, // no event: rejected
+            new { type = "track", messageId = $"r2-{tag}", anonymousId = "someone", @event = 12, properties = new { contact = phone, note = marker + "-2" } },
+            new { type = "track", messageId = $"r3-{tag}", anonymousId = "someone", properties = new { contact = email.ToUpperInvariant(), note = marker + "-3" } },
+            // Another person whose id starts like this one's: their rejected message stays.
+            new { type = "track", messageId = $"r4-{tag}", userId = userId + "2", properties = new { note = keep } });
+        await factory.UnifiedAsync();
+        Assert.True(Holds(DatabaseFile, marker) || Holds(DatabaseFile + "-wal", marker), "the rejected messages should be stored before the erase");
+
+        using var deleter = factory.Client(ProfileApiAppFactory.DeleterToken);
+        using var response = await deleter.DeleteAsync($"/api/v1/profiles/user_id:{userId}?erase=true");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.False(Holds(DatabaseFile, marker), "a rejected message of the person is still in the database file");
+        Assert.False(Holds(DatabaseFile + "-wal", marker), "a rejected message of the person is still in the write-ahead log");
+        await using var db = await factory.DbAsync();
+        Assert.True(await db.RawMessages.AnyAsync(m => m.Payload.Contains(keep)));
+    }
+
+    [Theory]
+    [InlineData("note u-1 here", "u-1", true)]
+    [InlineData("\"u-12\"", "u-1", false)]
+    [InlineData("xu-1", "u-1", false)]
+    [InlineData("ADA@EXAMPLE.COM,", "ada@example.com", true)]
+    [InlineData("+447779672805", "+447779672805", true)]
+    [InlineData("1+447779672805", "+447779672805", true)] // a needle starting with a symbol has no word to be inside of
+    public void ContainsWhole_FindsTheIdentifierNotInsideALongerOne(string text, string needle, bool expected) =>
+        Assert.Equal(expected, ProfileStudio.Core.Storage.Sqlite.SqliteProfileDeletion.ContainsWhole(text, needle));
+
+    private async Task PostBatchAsync(params object[] messages)
+    {
+        using var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(Encoding.UTF8.GetBytes(ProfileApiAppFactory.WebKey + ":")));
+        using var response = await client.PostAsJsonAsync("/v1/batch", new { batch = messages });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 }

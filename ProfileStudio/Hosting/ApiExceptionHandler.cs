@@ -22,12 +22,12 @@ internal sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) :
         var requestId = context.TraceIdentifier;
         context.Response.Headers["Request-Id"] = requestId; // the middleware cleared the response, this header too
         IResult answer;
-        if (exception is BadHttpRequestException bad)
+        if (UnreadableBodyStatus(exception) is { } status)
         {
             logger.LogInformation("Request {RequestId} {Method} {Path}: the request could not be read ({Reason}).",
-                requestId, context.Request.Method, path, bad.Message);
-            answer = ApiErrors.Problem(bad.StatusCode, ApiErrors.InvalidRequest,
-                bad.StatusCode == StatusCodes.Status413PayloadTooLarge
+                requestId, context.Request.Method, path, exception.Message);
+            answer = ApiErrors.Problem(status, ApiErrors.InvalidRequest,
+                status == StatusCodes.Status413PayloadTooLarge
                     ? "The request body is too large."
                     : "The request could not be read: its body is malformed or incomplete.");
         }
@@ -40,4 +40,16 @@ internal sealed class ApiExceptionHandler(ILogger<ApiExceptionHandler> logger) :
         await answer.ExecuteAsync(context);
         return true;
     }
+
+    /// <summary>
+    /// The client's status when <paramref name="exception"/> says the request's body could not be read, else null. Kestrel
+    /// reports most of these as <see cref="BadHttpRequestException"/>, but a chunk size too large for a number (an overflow in
+    /// its chunked-body parser) as a plain <see cref="IOException"/> thrown from its own code: that too is the client's 400.
+    /// </summary>
+    public static int? UnreadableBodyStatus(Exception exception) => exception switch
+    {
+        BadHttpRequestException bad => bad.StatusCode,
+        IOException io when io.StackTrace?.Contains("Microsoft.AspNetCore.Server.Kestrel", StringComparison.Ordinal) == true => StatusCodes.Status400BadRequest,
+        _ => null,
+    };
 }

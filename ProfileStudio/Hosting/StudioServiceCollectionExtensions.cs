@@ -43,7 +43,7 @@ internal static class StudioServiceCollectionExtensions
             {
                 ExceptionHandlingPath = "/Error",
                 CreateScopeForErrors = true,
-                StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+                StatusCodeSelector = e => ApiExceptionHandler.UnreadableBodyStatus(e) ?? StatusCodes.Status500InternalServerError,
             });
         }
         app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);

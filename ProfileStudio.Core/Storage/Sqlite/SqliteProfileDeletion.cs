@@ -112,6 +112,10 @@ public sealed class SqliteProfileDeletion(SqliteConnection connection)
             """, profileId);
         var idList = string.Join(",", profiles);
         var lake = eraseFromLake ? LakeMessagesOf(profileId, idList, rules) : [];
+        if (eraseFromLake)
+        {
+            lake.UnionWith(RejectedMessagesOf(idList, lake, rules));
+        }
 
         using var transaction = connection.BeginTransaction();
         // Every per-profile table removes the profile's rows as the register says.
@@ -203,6 +207,101 @@ public sealed class SqliteProfileDeletion(SqliteConnection connection)
             }
         }
         return found;
+    }
+
+    /// <summary>
+    /// The rejected lake messages (a call refused for its shape, a file row or line with the reason) that hold one of the
+    /// person's identifiers, as the engine stores it or as any of the person's accepted messages spelled it
+    /// (<c>07779 672805</c> for <c>+447779672805</c>, an e-mail's capitals). Nothing links a rejected message to a
+    /// profile, so they are found by their text: every rejected row is read once (a partial index holds them), and an
+    /// identifier counts as written plain or JSON-escaped, whatever its case.
+    /// </summary>
+    private List<long> RejectedMessagesOf(string idList, IEnumerable<long> accepted, IdentityRules rules)
+    {
+        var identities = new HashSet<IdentityKey>();
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = $"SELECT Namespace, Value FROM Identities WHERE ProfileId IN ({idList})";
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                identities.Add(new IdentityKey(reader.GetString(0), reader.GetString(1)));
+            }
+        }
+        var spellings = identities.Select(i => i.Value).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        foreach (var chunk in accepted.Chunk(500))
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT Payload FROM RawMessages WHERE Id IN ({string.Join(",", chunk)})";
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                try
+                {
+                    if (System.Text.Json.Nodes.JsonNode.Parse(reader.GetString(0), documentOptions: Ingestion.StoredJson.DocumentOptions) is System.Text.Json.Nodes.JsonObject payload)
+                    {
+                        spellings.UnionWith(IdentityExtractor.Extract(payload, rules).Where(e => e.Key is { } key && identities.Contains(key)).Select(e => e.Raw.Trim()));
+                    }
+                }
+                catch (System.Text.Json.JsonException)
+                {
+                    // an accepted message is readable; one that is not adds no spelling
+                }
+            }
+        }
+        var needles = spellings.Where(s => s.Length >= 3) // a one- or two-character id would match everywhere; such ids are blocked values anyway
+            .SelectMany(s => new[]
+            {
+                s,
+                System.Text.Json.JsonEncodedText.Encode(s).ToString(),
+                System.Text.Json.JsonEncodedText.Encode(s, System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping).ToString(),
+            })
+            .Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        var found = new List<long>();
+        if (needles.Count == 0)
+        {
+            return found;
+        }
+        var after = 0L;
+        while (true)
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT Id, Payload FROM RawMessages WHERE Status = 2 AND Id > $after ORDER BY Id LIMIT $take";
+            command.Parameters.AddWithValue("$after", after);
+            command.Parameters.AddWithValue("$take", ScanChunk);
+            using var reader = command.ExecuteReader();
+            var read = 0;
+            while (reader.Read())
+            {
+                read++;
+                after = reader.GetInt64(0);
+                var payload = reader.GetString(1);
+                if (needles.Any(n => ContainsWhole(payload, n)))
+                {
+                    found.Add(after);
+                }
+            }
+            if (read < ScanChunk)
+            {
+                return found;
+            }
+        }
+    }
+
+    /// <summary>Whether <paramref name="needle"/> occurs in <paramref name="text"/> (any case) not inside a longer word: "u-1" is not in "u-12".</summary>
+    internal static bool ContainsWhole(string text, string needle)
+    {
+        for (var at = text.IndexOf(needle, StringComparison.OrdinalIgnoreCase); at >= 0;
+             at = at + 1 < text.Length ? text.IndexOf(needle, at + 1, StringComparison.OrdinalIgnoreCase) : -1)
+        {
+            var end = at + needle.Length;
+            if ((at == 0 || !char.IsLetterOrDigit(text[at - 1]) || !char.IsLetterOrDigit(needle[0]))
+                && (end == text.Length || !char.IsLetterOrDigit(text[end]) || !char.IsLetterOrDigit(needle[^1])))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static IEnumerable<(long From, long To)> Ranges(IEnumerable<(long First, long Last)> ranges)
