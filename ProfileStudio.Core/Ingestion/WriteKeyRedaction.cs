@@ -71,17 +71,45 @@ public static class WriteKeyRedaction
     }
 
     /// <summary>
-    /// Removes every property of a parsed message (and of its <c>context</c> and <c>integrations</c>) whose name spells a write key
-    /// (<c>WriteKey</c>, <c>write_key</c>, …): only the exact <c>writeKey</c> authenticates, but none is stored.
+    /// Removes every property of a parsed message, at any depth (<c>context</c>, <c>integrations</c>, but also <c>traits</c>,
+    /// <c>properties</c> and what they nest), whose name spells a write key (<c>WriteKey</c>, <c>write_key</c>, …): only the
+    /// exact top-level <c>writeKey</c> authenticates, but none is stored, as an attribute or an event property either.
     /// </summary>
     public static bool RemoveFrom(System.Text.Json.Nodes.JsonObject message)
     {
         var removed = false;
-        foreach (var target in new[] { message, message["context"] as System.Text.Json.Nodes.JsonObject, message["integrations"] as System.Text.Json.Nodes.JsonObject })
+        var pending = new Stack<System.Text.Json.Nodes.JsonNode>();
+        pending.Push(message);
+        while (pending.TryPop(out var node))
         {
-            foreach (var name in target?.Select(p => p.Key).Where(IsWriteKey).ToList() ?? [])
+            if (node is System.Text.Json.Nodes.JsonObject target)
             {
-                removed |= target!.Remove(name);
+                List<string>? names = null;
+                foreach (var (name, value) in target)
+                {
+                    if (IsWriteKey(name))
+                    {
+                        (names ??= []).Add(name);
+                    }
+                    else if (value is System.Text.Json.Nodes.JsonObject or System.Text.Json.Nodes.JsonArray)
+                    {
+                        pending.Push(value);
+                    }
+                }
+                foreach (var name in names ?? [])
+                {
+                    removed |= target.Remove(name);
+                }
+            }
+            else if (node is System.Text.Json.Nodes.JsonArray array)
+            {
+                foreach (var item in array)
+                {
+                    if (item is System.Text.Json.Nodes.JsonObject or System.Text.Json.Nodes.JsonArray)
+                    {
+                        pending.Push(item);
+                    }
+                }
             }
         }
         return removed;

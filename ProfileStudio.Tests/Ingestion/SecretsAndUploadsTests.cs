@@ -66,6 +66,9 @@ public sealed class SecretsAndUploadsTests(IngestionAppFactory factory) : IClass
     [Theory]
     [InlineData("/v1/track", "{{\"WriteKey\":\"{0}\",\"userId\":\"u-1\",\"event\":\"x\",\"messageId\":\"{1}\",\"context\":{{\"write_key\":\"{0}\"}}}}")]
     [InlineData("/v1/batch", "{{\"batch\":[{{\"type\":\"track\",\"Write-Key\":\"{0}\",\"userId\":\"u-1\",\"event\":\"x\",\"messageId\":\"{1}\"}}]}}")]
+    // Deeper than context: a key sent as an event property, a trait or inside an array was stored as data.
+    [InlineData("/v1/track", "{{\"userId\":\"u-1\",\"event\":\"x\",\"messageId\":\"{1}\",\"properties\":{{\"writeKey\":\"{0}\",\"a\":{{\"write_key\":\"{0}\"}}}}}}")]
+    [InlineData("/v1/identify", "{{\"userId\":\"u-1\",\"messageId\":\"{1}\",\"traits\":{{\"a\":{{\"WriteKey\":\"{0}\"}},\"list\":[{{\"writeKey\":\"{0}\"}}]}}}}")]
     public async Task Track_ValidBodyWithTheKeyInAnotherSpelling_IsStoredWithoutTheKey(string path, string template)
     {
         using var client = factory.CreateWriteKeyClient(WebKey);

@@ -84,6 +84,26 @@ public sealed class BatchMappingPageTests : StudioBunitContext
     }
 
     [Fact]
+    public async Task Render_AFileAlreadyImported_SaysItIsNotWaitingInsteadOfFailing()
+    {
+        // An imported file's upload is deleted (the lake holds the rows): opening its mapping address threw FileNotFoundException.
+        await RenderPageAsync();
+        var batches = _studio!.Services.GetRequiredService<FileBatches>();
+        await using (var db = await _studio.Services.GetRequiredService<IDbContextFactory<ProfileStudioDbContext>>().CreateDbContextAsync())
+        {
+            var stored = await db.FileBatches.SingleAsync(b => b.Id == _batch.Id);
+            stored.Status = FileBatchStatus.Completed;
+            await db.SaveChangesAsync();
+        }
+        batches.DeleteUpload(_batch);
+
+        var cut = Render<BatchMappingPage>(p => p.Add(x => x.Id, _batch.Id));
+
+        cut.WaitForAssertion(() => Assert.Contains("not waiting for a column mapping", cut.Find("[data-testid=mapping-not-waiting]").TextContent));
+        Assert.Equal($"/data/batches/{_batch.Id}", cut.Find("[data-testid=mapping-not-waiting] a").GetAttribute("href"));
+    }
+
+    [Fact]
     public async Task CancelUpload_Confirmed_DeletesTheBatchAndGoesBackToFiles()
     {
         var cut = await RenderPageAsync();

@@ -37,9 +37,13 @@ public sealed partial class BatchMappingPage
     protected override async Task OnInitializedAsync()
     {
         _batch = await Batches.GetAsync(Id);
-        _preview = await Batches.PreviewAsync(Id, 5);
         _crumbs = [new("Files", "/data/batches"), new(_batch?.FileName ?? $"#{Id}", null, disabled: true)];
-        if (_batch is null || _preview is null)
+        if (_batch is not { Status: FileBatchStatus.AwaitingMapping })
+        {
+            return; // a processed file's upload is deleted: there is nothing to preview, and nothing to map
+        }
+        _preview = await Batches.PreviewAsync(Id, 5);
+        if (_preview is null)
         {
             return;
         }
