@@ -10,7 +10,7 @@ internal static class SimulatorLabels
     public static (string Label, Color Color) Of(string kind) => kind switch
     {
         InsightKinds.Merged => ("merged", Color.Primary),
-        InsightKinds.Refused => ("set aside", Color.Warning),
+        InsightKinds.Refused => ("refused", Color.Warning),
         InsightKinds.Reassigned => ("device moved", Color.Info),
         InsightKinds.Blocked => ("blocked", Color.Error),
         InsightKinds.Unidentified => ("no identifier", Color.Secondary),
