@@ -1,6 +1,12 @@
+using System.Globalization;
 using ProfileStudio.Accounts;
+using ProfileStudio.Core.Formatting;
 using ProfileStudio.Core.Hosting;
 using ProfileStudio.Hosting;
+
+// One culture for every figure and date the studio writes, whatever the server's locale: DisplayFormat's,
+// so a count formatted anywhere ("N0") reads as DisplayFormat writes numbers ("2,854", "1,498.76").
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.DefaultThreadCurrentUICulture = DisplayFormat.Culture;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Configuration.AddRootSettingsFile();

@@ -189,5 +189,6 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, IDbContextFa
         return admins.Where(a => a.LockoutEnd is null || a.LockoutEnd <= now).All(a => a.Id == user.Id);
     }
 
-    internal static string Describe(IdentityResult result) => string.Join(" ", result.Errors.Select(e => e.Description));
+    // Distinct: one taken address is refused as a user name and as an e-mail, in the same words (StudioIdentityErrorDescriber).
+    internal static string Describe(IdentityResult result) => string.Join(" ", result.Errors.Select(e => e.Description).Distinct());
 }

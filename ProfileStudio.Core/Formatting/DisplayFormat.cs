@@ -11,7 +11,11 @@ namespace ProfileStudio.Core.Formatting;
 /// </summary>
 public static class DisplayFormat
 {
-    private static readonly CultureInfo Culture = CultureInfo.InvariantCulture;
+    /// <summary>
+    /// The culture of everything the studio writes for people: the process runs in it (Program), so a
+    /// count formatted with "N0" anywhere reads as these do, whatever the server's locale.
+    /// </summary>
+    public static CultureInfo Culture { get; } = CultureInfo.InvariantCulture;
 
     /// <summary>A date and time to the minute: "12 Nov 2026, 14:05".</summary>
     public static string Time(DateTime utc) => utc.ToString("d MMM yyyy, HH:mm", Culture);
@@ -33,13 +37,20 @@ public static class DisplayFormat
     public static string Date(DateOnly date) => date.ToString("d MMM yyyy", Culture);
 
     /// <summary>
-    /// A number: grouped in thousands from five digits (a year or a PIN-like 4-digit figure stays as it
-    /// is written), decimals as sent, no exponent ("12,480.5", "2026", "0.25").
+    /// A number: grouped in thousands as counts are, decimals as sent, no exponent ("1,498.76", "12,480.5",
+    /// "0.25"). One rule for every figure on every page; a number sent as text (a code, "00123") is text
+    /// and left as written.
     /// </summary>
-    public static string Number(decimal value) =>
-        value.ToString(Math.Abs(value) >= 10_000 ? "#,##0.############" : "0.############", Culture);
+    public static string Number(decimal value) => value.ToString("#,##0.############", Culture);
 
-    /// <summary>A count: always grouped ("1,204").</summary>
+    /// <summary>
+    /// <see cref="Number(decimal)"/> for a double (an aggregate, a rule's bound), to ten decimals (an
+    /// average of thirds is not a row of threes); one too large for a decimal keeps the exponent form.
+    /// </summary>
+    public static string Number(double value) =>
+        double.IsFinite(value) && Math.Abs(value) < 7.9e28 ? Number(Math.Round((decimal)value, 10)) : value.ToString("R", Culture);
+
+    /// <summary>A count: grouped ("1,204"), the same rule as <see cref="Number(decimal)"/>.</summary>
     public static string Count(long value) => value.ToString("N0", Culture);
 
     /// <summary>

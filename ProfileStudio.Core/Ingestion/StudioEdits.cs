@@ -17,6 +17,24 @@ public sealed class StudioEdits(SourceRegistry sources, LakeWriter lake, AuditLo
 {
     public const string SourceName = "Studio edits";
 
+    /// <summary>Why a profile without a user_id or an anonymous_id cannot be edited here, said before anyone types.</summary>
+    public const string NotEditable =
+        "This profile has no user_id or anonymous_id, so it cannot be edited here: an edit is sent as an identify, "
+        + "and an identify needs one of them, as the Tracking API requires. Send the change from a source that knows "
+        + "this person instead, for example a file with their e-mail.";
+
+    /// <summary>
+    /// The identity an edit of a profile is sent with: a user_id, else an anonymous_id, the first of each in
+    /// the order given (the namespaces' priority); null when the profile has neither. Any one of them
+    /// resolves to the whole profile, so it need not be the primary identity (a CRM id, an e-mail).
+    /// </summary>
+    public static IdentityKey? EditableIdentity(IEnumerable<IdentityKey> identities)
+    {
+        var keys = identities.ToList();
+        return keys.Where(k => k.Namespace == "user_id").Concat(keys.Where(k => k.Namespace == "anonymous_id"))
+            .Select(k => (IdentityKey?)k).FirstOrDefault();
+    }
+
     private readonly SemaphoreSlim _create = new(1, 1);
 
     /// <summary>
@@ -40,7 +58,7 @@ public sealed class StudioEdits(SourceRegistry sources, LakeWriter lake, AuditLo
                 message["anonymousId"] = identity.Value;
                 break;
             default:
-                return new StudioEditResult(false, "Only a profile with a user_id or anonymous_id can be edited here: an identify needs one of them.");
+                return new StudioEditResult(false, NotEditable);
         }
         var traits = new JsonObject();
         var parent = traits;

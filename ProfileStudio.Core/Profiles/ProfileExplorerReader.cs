@@ -106,6 +106,10 @@ public sealed class ProfileExplorerReader(ProfileReader reader, IDbContextFactor
     public async Task<ProfileIdentity?> PrimaryIdentityAsync(long profileId, CancellationToken ct = default) =>
         (await reader.IdentitiesAsync(profileId, ct)).FirstOrDefault();
 
+    /// <summary>The identity an attribute edit is sent with (<see cref="Ingestion.StudioEdits.EditableIdentity"/>); null when the profile cannot be edited.</summary>
+    public async Task<Identity.IdentityKey?> EditableIdentityAsync(long profileId, CancellationToken ct = default) =>
+        Ingestion.StudioEdits.EditableIdentity((await reader.IdentitiesAsync(profileId, ct)).Select(i => i.Key));
+
     /// <summary>
     /// <c>name</c> (or <c>full_name</c>, <c>Customer Name</c>…), else first and last name (<c>firstName</c>,
     /// <c>first_name</c>, <c>First Name</c>…): keys are compared without case, spaces, dots or underscores.

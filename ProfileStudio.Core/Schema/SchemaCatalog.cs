@@ -19,12 +19,18 @@ public sealed record AttributeSummary(
 
     /// <summary>Share of live profiles that have the path, 0..1.</summary>
     public double FillRate => LiveProfiles == 0 ? 0 : Math.Min(1, (double)ProfileCount / LiveProfiles);
+
+    /// <summary>The examples as people read values (dates, numbers, yes/no): <see cref="SchemaValues.ForPeople"/>.</summary>
+    public IEnumerable<string> ExamplesForPeople => Examples.Select(e => SchemaValues.ForPeople(e, Types));
 }
 
 /// <summary>A property path of an event entry.</summary>
 public sealed record EventPropertySummary(string Path, IReadOnlyList<TypeShare> Types, long Count, IReadOnlyList<string> Examples)
 {
     public string Type => Types.Count > 0 ? Types[0].Type : SchemaTypes.Text;
+
+    /// <summary>The examples as people read values (dates, numbers, yes/no): <see cref="SchemaValues.ForPeople"/>.</summary>
+    public IEnumerable<string> ExamplesForPeople => Examples.Select(e => SchemaValues.ForPeople(e, Types));
 }
 
 /// <summary>One entry of the event catalog as the studio shows it.</summary>

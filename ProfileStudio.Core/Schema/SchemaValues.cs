@@ -63,6 +63,30 @@ public static class SchemaValues
         text.Length is >= 10 and <= 40 && char.IsAsciiDigit(text[0]) && text[4] == '-' && text[7] == '-'
         && DateTime.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out _);
 
+    /// <summary>
+    /// A stored example as people read it, the way <see cref="Formatting.DisplayFormat"/> shows values
+    /// everywhere ("20 Jul 1987", "1,498.76", "yes"). An example is stored as text (a string's text, any
+    /// other value's JSON), so <paramref name="types"/> says which it was: a path that also holds text
+    /// keeps digits as written ("00123" and "12345" may be codes), and an example cut short stays as it is.
+    /// </summary>
+    public static string ForPeople(string example, IReadOnlyList<TypeShare> types)
+    {
+        bool Has(string type) => types.Any(t => t.Type == type);
+        if (example.EndsWith('…') || Has(SchemaTypes.Text))
+        {
+            return Has(SchemaTypes.Date) ? Formatting.DisplayFormat.Text(example) : example;
+        }
+        if (Has(SchemaTypes.Number) && decimal.TryParse(example, NumberStyles.Float, CultureInfo.InvariantCulture, out var number))
+        {
+            return Formatting.DisplayFormat.Number(number);
+        }
+        if (Has(SchemaTypes.Boolean) && example is "true" or "false")
+        {
+            return example == "true" ? "yes" : "no";
+        }
+        return Formatting.DisplayFormat.Text(example);
+    }
+
     public static string Example(JsonElement value)
     {
         var text = value.ValueKind == JsonValueKind.String ? value.GetString()! : value.GetRawText();

@@ -295,5 +295,6 @@ public static class SegmentValues
     // SQLite's sqlite3Isspace: space, \t \n \v \f \r.
     private static bool IsSpace(char c) => c is ' ' or '\t' or '\n' or '\v' or '\f' or '\r';
 
-    internal static string Number(double value) => value.ToString("0.##########", CultureInfo.InvariantCulture);
+    /// <summary>A rule's or an aggregate's number for people, as every page writes numbers.</summary>
+    internal static string Number(double value) => Formatting.DisplayFormat.Number(value);
 }

@@ -130,6 +130,7 @@ public sealed class UserAdministrationTests : IAsyncLifetime
 
         Assert.False(result.Succeeded);
         Assert.Contains("already taken", result.Error);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(result.Error!, "already taken")); // as a user name and as an e-mail: said once
         Assert.Equal(2, (await Users.ListAsync()).Count);
         Assert.Equal([Roles.Support], (await FindAsync("carol@example.com")).Roles);
         Assert.Single(await AuditAsync(AuditActions.UserCreated));

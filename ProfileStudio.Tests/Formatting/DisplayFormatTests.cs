@@ -43,13 +43,14 @@ public sealed class DisplayFormatTests
     public void Value_OtherText_IsLeftAsWritten(string json, string expected) => Assert.Equal(expected, Value(json));
 
     [Theory]
-    [InlineData("1234.5", "1234.5")]
-    [InlineData("2026", "2026")]
+    [InlineData("1234.5", "1,234.5")]
+    [InlineData("1498.76", "1,498.76")]
+    [InlineData("999", "999")]
     [InlineData("12480.5", "12,480.5")]
     [InlineData("1500000", "1,500,000")]
     [InlineData("-25000.75", "-25,000.75")]
     [InlineData("0.25", "0.25")]
-    [InlineData("1e3", "1000")]
+    [InlineData("1e3", "1,000")]
     [InlineData("true", "yes")]
     [InlineData("false", "no")]
     [InlineData("null", "—")]
@@ -62,4 +63,18 @@ public sealed class DisplayFormatTests
 
     [Fact]
     public void Date_IsDayMonthYear() => Assert.Equal("5 Jan 2027", DisplayFormat.Date(new DateOnly(2027, 1, 5)));
+
+    [Theory]
+    [InlineData(2854)]
+    [InlineData(1204)]
+    [InlineData(1500000)]
+    public void Number_AWholeNumber_ReadsAsTheSameCount(long n) => Assert.Equal(DisplayFormat.Count(n), DisplayFormat.Number((decimal)n));
+
+    [Theory]
+    [InlineData(1498.76, "1,498.76")]
+    [InlineData(0.1, "0.1")]
+    [InlineData(1.0 / 3, "0.3333333333")]
+    [InlineData(-2500.5, "-2,500.5")]
+    [InlineData(1e300, "1E+300")]
+    public void Number_ADouble_FollowsTheSameRule(double value, string expected) => Assert.Equal(expected, DisplayFormat.Number(value));
 }

@@ -29,6 +29,26 @@ public sealed class ApiDocumentTests(StudioAppFactory factory) : IClassFixture<S
     }
 
     [Fact]
+    public async Task Document_EveryParameterIsDescribed_AndNumbersAreTypedAsNumbers()
+    {
+        using var client = factory.CreateClient();
+        using var document = JsonDocument.Parse(await client.GetStringAsync("/openapi/v1.json"));
+
+        var parameters = document.RootElement.GetProperty("paths").EnumerateObject()
+            .SelectMany(path => path.Value.EnumerateObject().Where(o => o.Value.ValueKind == JsonValueKind.Object && o.Value.TryGetProperty("parameters", out _))
+                .SelectMany(op => op.Value.GetProperty("parameters").EnumerateArray().Select(p => (Where: $"{op.Name.ToUpperInvariant()} {path.Name} {p.GetProperty("name").GetString()}", Parameter: p))))
+            .ToList();
+
+        Assert.NotEmpty(parameters);
+        Assert.All(parameters, p => Assert.False(string.IsNullOrWhiteSpace(p.Parameter.TryGetProperty("description", out var d) ? d.GetString() : null), $"{p.Where} has no description"));
+        var limits = parameters.Where(p => p.Parameter.GetProperty("name").GetString() == "limit").ToList();
+        Assert.Equal(6, limits.Count); // traits, external_ids and events, on both paths
+        Assert.All(limits, p => Assert.Equal("integer", p.Parameter.GetProperty("schema").GetProperty("type").GetString()));
+        var traits = parameters.Single(p => p.Where == "GET /api/v1/profiles/{identifier}/traits limit").Parameter;
+        Assert.Equal("How many traits a page holds: 1 to 200, 10 when left out.", traits.GetProperty("description").GetString());
+    }
+
+    [Fact]
     public async Task ReferencePage_ForAnySignedInRole_AndSignInFirstForAnonymous()
     {
         using var anonymous = factory.CreateStudioClient();
@@ -45,6 +65,8 @@ public sealed class ApiDocumentTests(StudioAppFactory factory) : IClassFixture<S
         // Rendered by the studio from the document: the operations are in the page, and nothing points outside the server.
         Assert.Contains("/api/v1/profiles/{identifier}/traits", html);
         Assert.Contains("/v1/{type}", html);
+        Assert.Contains("authenticate with an <a", html); // "an API token", the link's text
+        Assert.Contains("How many traits a page holds", html); // the parameters' descriptions, in the page's source once expanded
         Assert.DoesNotMatch(@"(src|href)=""(https?:)?//", html);
         Assert.DoesNotContain("scalar", html, StringComparison.OrdinalIgnoreCase);
     }

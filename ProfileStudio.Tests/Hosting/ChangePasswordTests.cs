@@ -88,7 +88,25 @@ public sealed class ChangePasswordTests(StudioAppFactory factory) : IClassFixtur
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var error = (await StudioClient.ParseAsync(response)).QuerySelector("[data-testid=change-password-error]");
-        Assert.Equal("Incorrect password.", error?.TextContent.Trim());
+        Assert.Equal("The current password is not correct.", error?.TextContent.Trim());
+        Assert.True((await factory.Users.ListAsync()).Single(u => u.Email == user.Email).MustChangePassword);
+    }
+
+    [Fact]
+    public async Task Post_NewPasswordAgainstTheRules_SaysWhatItNeedsInTheWordsThePageStatesTheRulesIn()
+    {
+        using var user = await SignedInWithGeneratedPasswordAsync();
+
+        using var response = await user.Client.SubmitFormAsync(user.ChangeUrl, "change-password", Change(user.Password, "weakpassword", "weakpassword"));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var page = await StudioClient.ParseAsync(response);
+        var error = page.QuerySelector("[data-testid=change-password-error]")?.TextContent.Trim();
+        Assert.Equal("This password needs an upper-case letter, a digit and a symbol (not a letter or digit).", error);
+        // Each part is a phrase of the rules stated above the form.
+        var rules = page.QuerySelector("[data-testid=password-rules]")!.TextContent;
+        Assert.All(["a digit", "a symbol (not a letter or digit)"], phrase => Assert.Contains(phrase, rules));
+        Assert.DoesNotContain("alphanumeric", error);
         Assert.True((await factory.Users.ListAsync()).Single(u => u.Email == user.Email).MustChangePassword);
     }
 }

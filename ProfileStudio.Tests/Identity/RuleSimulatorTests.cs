@@ -54,7 +54,8 @@ public sealed class RuleSimulatorTests
         Assert.True(third.CreatedProfile);
         var refused = Assert.Single(third.Insights, i => i.Kind == InsightKinds.Refused);
         Assert.Equal(("anonymous_id", "laptop-7f3a"), (refused.Namespace, refused.Value));
-        Assert.Contains("at most 1 user_id value", refused.Detail);
+        // "refused", never "set aside": that is what Rejected messages calls a message unification could not process.
+        Assert.Equal("refused: anonymous_id:laptop-7f3a not linked (a profile holds at most 1 user_id value)", refused.Detail);
         var moved = Assert.Single(third.Insights, i => i.Kind == InsightKinds.Reassigned);
         Assert.Equal((bob.Id, ada.Id), (moved.ProfileId!.Value, moved.OtherProfileId!.Value));
         Assert.All(result.Insights, i => Assert.InRange(i.MessageNumber, 1, 4));

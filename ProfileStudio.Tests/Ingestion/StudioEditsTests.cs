@@ -24,6 +24,25 @@ public sealed class StudioEditsTests(IngestionAppFactory app) : StudioBunitConte
     }
 
     [Fact]
+    public void EditableIdentity_AUserIdFirst_ElseAnAnonymousId_ElseNone()
+    {
+        IdentityKey Key(string text) => IdentityKey.Parse(text)!.Value;
+
+        Assert.Equal(Key("user_id:ada"), StudioEdits.EditableIdentity([Key("crm_id:C-1"), Key("anonymous_id:d-1"), Key("user_id:ada")]));
+        Assert.Equal(Key("anonymous_id:d-1"), StudioEdits.EditableIdentity([Key("crm_id:C-1"), Key("anonymous_id:d-1"), Key("email:a@example.com")]));
+        Assert.Null(StudioEdits.EditableIdentity([Key("email:a@example.com"), Key("phone:+447700900123")]));
+    }
+
+    [Fact]
+    public async Task SetAttribute_ProfileKnownByAnEmailOnly_IsRefusedWithTheSameWordsTheFormShows()
+    {
+        var result = await Edits.SetAttributeAsync(AuditActor.System, new IdentityKey("email", "a@example.com"), "plan", "vip");
+
+        Assert.False(result.Succeeded);
+        Assert.Equal(StudioEdits.NotEditable, result.Error);
+    }
+
+    [Fact]
     public async Task SetAttribute_KeyAgainstTheRule_IsRefused_NothingWritten()
     {
         await using var before = await app.DbAsync();

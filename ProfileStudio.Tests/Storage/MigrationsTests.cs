@@ -158,4 +158,33 @@ public sealed class MigrationsTests : IAsyncLifetime
             ],
             profiles.Select(p => (p.Id, p.CreatedAt, p.UpdatedAt, p.LastActivityAt)));
     }
+
+    /// <summary>Refusals recorded before they were worded "refused: …" read like the new ones; other insights are left alone.</summary>
+    [Fact]
+    public async Task Migrate_RefusalsWordedAsSetAside_AreRewordedAsRefused()
+    {
+        var at = new DateTime(2026, 12, 4, 23, 44, 0, DateTimeKind.Utc);
+        await using (var db = await DbFactory.CreateDbContextAsync())
+        {
+            await db.GetService<IMigrator>().MigrateAsync("20261204144523_ProfilesCreatedAtCovering");
+            db.IdentityInsights.AddRange(
+                new IdentityInsight { At = at, Kind = InsightKinds.Refused, ProfileId = 2968, Detail = "anonymous_id:4927-ad was set aside: a profile holds at most 1 user_id value" },
+                new IdentityInsight { At = at, Kind = InsightKinds.Refused, ProfileId = 7, Detail = "email:a@example.com was set aside: email:a@example.com and user_id:b are marked never to link" },
+                new IdentityInsight { At = at, Kind = InsightKinds.Unidentified, Detail = "every identifier was set aside" },
+                new IdentityInsight { At = at, Kind = InsightKinds.Merged, ProfileId = 1, OtherProfileId = 2, Detail = "profile 2 merged into 1: user_id:u, email:e seen together" });
+            await db.SaveChangesAsync();
+        }
+
+        await Migrator.StartAsync(CancellationToken.None);
+
+        await using var migrated = await DbFactory.CreateDbContextAsync();
+        Assert.Equal(
+            [
+                "refused: anonymous_id:4927-ad not linked (a profile holds at most 1 user_id value)",
+                "refused: email:a@example.com not linked (email:a@example.com and user_id:b are marked never to link)",
+                "every identifier was refused",
+                "profile 2 merged into 1: user_id:u, email:e seen together",
+            ],
+            await migrated.IdentityInsights.AsNoTracking().OrderBy(i => i.Id).Select(i => i.Detail).ToListAsync());
+    }
 }

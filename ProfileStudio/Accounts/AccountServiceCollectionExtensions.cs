@@ -47,6 +47,7 @@ internal static class AccountServiceCollectionExtensions
                 o.Password.RequiredLength = 10;
             })
             .AddRoles<IdentityRole>()
+            .AddErrorDescriber<StudioIdentityErrorDescriber>()
             .AddClaimsPrincipalFactory<StudioUserClaimsPrincipalFactory>()
             .AddEntityFrameworkStores<ProfileStudioDbContext>()
             .AddSignInManager()

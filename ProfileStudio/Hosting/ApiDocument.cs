@@ -32,6 +32,26 @@ internal static class ApiDocument
             });
         });
 
+    /// <summary>
+    /// Documents a parameter of the endpoints this convention applies to (a route group: each that has it):
+    /// what it is, and its type where the handler reads it as text to answer a bad value in the API's own
+    /// error shape (<c>limit</c> is a whole number, though bound as a string).
+    /// </summary>
+    public static TBuilder WithParameter<TBuilder>(this TBuilder builder, string name, string description, JsonSchemaType? type = null, string? format = null)
+        where TBuilder : IEndpointConventionBuilder =>
+        builder.AddOpenApiOperationTransformer((operation, _, _) =>
+        {
+            if (operation.Parameters?.OfType<OpenApiParameter>().FirstOrDefault(p => p.Name == name) is { } parameter)
+            {
+                parameter.Description = description;
+                if (type is { } t)
+                {
+                    parameter.Schema = new OpenApiSchema { Type = t, Format = format };
+                }
+            }
+            return Task.CompletedTask;
+        });
+
     public static WebApplication MapApiDocument(this WebApplication app)
     {
         app.MapOpenApi(DocumentPath.Replace("v1", "{documentName}", StringComparison.Ordinal)).AllowAnonymous();

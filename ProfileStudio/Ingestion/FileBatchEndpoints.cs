@@ -26,9 +26,15 @@ internal static class FileBatchEndpoints
             .DisableAntiforgery()
             .WithTags("Batch files");
         api.MapPost("/sources/{sourceId:int}/batches", UploadAsync)
-            .WithSummary("Upload a CSV or NDJSON file to a batch source (body: the file, or multipart field \"file\").");
-        api.MapGet("/batches/{batchId:long}", StatusAsync).WithSummary("A file batch's status and counts.");
-        api.MapGet("/batches/{batchId:long}/rejected.csv", ReportAsync).WithSummary("The rejected rows of a file, with line number and reason.");
+            .WithSummary("Upload a CSV or NDJSON file to a batch source (body: the file, or multipart field \"file\").")
+            .WithParameter("sourceId", "The batch source's id (Data › Sources).")
+            .WithParameter("kind", "profiles (one person per row, the default) or events (one event per row).")
+            .WithParameter("mapping", "For a CSV: the id or name of a mapping saved in the studio, or auto to map the columns by their names.")
+            .WithParameter("filename", "The file's name as the studio lists it; the multipart file's own name when left out.");
+        api.MapGet("/batches/{batchId:long}", StatusAsync).WithSummary("A file batch's status and counts.")
+            .WithParameter("batchId", "The batch's id, as the upload answered it.");
+        api.MapGet("/batches/{batchId:long}/rejected.csv", ReportAsync).WithSummary("The rejected rows of a file, with line number and reason.")
+            .WithParameter("batchId", "The batch's id, as the upload answered it.");
 
         // The same report for the studio, behind its sign-in.
         endpoints.MapGet("/data/batches/{batchId:long}/rejected.csv", (long batchId, FileBatches batches, CancellationToken ct) => WriteReportAsync(batchId, batches, ct))

@@ -28,12 +28,14 @@ internal static class TrackingApiEndpoints
             .DisableAntiforgery()
             .RequireCors(CorsPolicy)
             .WithTags("Tracking API")
-            .WithSummary("Send identify, track, page, screen, group, alias or batch messages (Segment-compatible).");
+            .WithSummary("Send identify, track, page, screen, group, alias or batch messages (Segment-compatible).")
+            .WithParameter("type", "identify, track, page, screen, group, alias or batch (or analytics.js's short forms i, t, p, s, g, a, b).");
         endpoints.MapGet("/v1/projects/{writeKey}/settings", ProjectSettingsAsync)
             .AllowAnonymous()
             .RequireCors(CorsPolicy)
             .WithTags("Tracking API")
-            .WithSummary("Settings for analytics.js loaded with cdnURL pointing at this server: sends events here.");
+            .WithSummary("Settings for analytics.js loaded with cdnURL pointing at this server: sends events here.")
+            .WithParameter("writeKey", "The source's write key, as analytics.js puts it in the address.");
         return endpoints;
     }
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.OpenApi;
 using ProfileStudio.Core.Auditing;
 using ProfileStudio.Core.ComputedAttributes;
 using ProfileStudio.Core.ComputedAttributes.Expressions;
@@ -46,20 +47,43 @@ internal static class ProfileApiEndpoints
             .DisableAntiforgery()
             .WithTags("Profile API")
             .WithName("DeleteProfile")
-            .WithSummary("Delete a profile: its identities, attributes and events (erase=true also erases the lake messages that carried its identities).");
+            .WithSummary("Delete a profile: its identities, attributes and events (erase=true also erases the lake messages that carried its identities).")
+            .WithParameter("identifier", IdentifierDescription)
+            .WithParameter("erase", "true also erases the lake messages that carried the profile's identities; false (the default) keeps them.", JsonSchemaType.Boolean);
         return endpoints;
     }
 
+    private const string IdentifierDescription =
+        "The profile, as namespace:value (e.g. email:ada@example.com, user_id:42) or profile_id:<id>; percent-encode a value that holds / or %.";
+
+    private const string NextDescription = "The cursor of the next page: cursor.next of the previous answer, as it was given.";
+
     private static void MapReads(RouteGroupBuilder group, string suffix)
     {
-        group.RequireApiToken(ApiScopes.ProfilesRead).WithTags("Profile API");
+        group.RequireApiToken(ApiScopes.ProfilesRead).WithTags("Profile API")
+            .WithParameter("identifier", IdentifierDescription)
+            .WithParameter("space", "Segment's space id: any value (this server has one space).")
+            .WithParameter("next", NextDescription);
         var segment = suffix.Length > 0 ? "Segment" : "";
         group.MapGet("/traits", TraitsAsync).WithName($"{segment}GetProfileTraits")
-            .WithSummary("A profile's traits through a merge policy" + suffix);
+            .WithSummary("A profile's traits through a merge policy" + suffix)
+            .WithParameter("include", "Trait names to return, comma-separated; all traits when left out.")
+            .WithParameter("limit", $"How many traits a page holds: 1 to {MaxTraitLimit}, {DefaultTraitLimit} when left out.", JsonSchemaType.Integer)
+            .WithParameter("verbose", "true to give each trait's source and time (and what a computed trait computes) with its value.", JsonSchemaType.Boolean)
+            .WithParameter("merge_policy", "A merge policy's id or name; the default policy when left out.")
+            .WithParameter("class", $"{ComputedTraitClass} for computed attributes only, {AudienceClass} for segment memberships only; all traits when left out.");
         group.MapGet("/external_ids", ExternalIdsAsync).WithName($"{segment}GetProfileExternalIds")
-            .WithSummary("A profile's identifiers" + suffix);
+            .WithSummary("A profile's identifiers" + suffix)
+            .WithParameter("include", "Namespaces to return, comma-separated (e.g. email,user_id); all when left out.")
+            .WithParameter("limit", $"How many identifiers a page holds: 1 to {MaxIdLimit}, {DefaultIdLimit} when left out.", JsonSchemaType.Integer);
         group.MapGet("/events", EventsAsync).WithName($"{segment}GetProfileEvents")
-            .WithSummary("A profile's events, newest first, cursor-paged" + suffix);
+            .WithSummary("A profile's events, newest first, cursor-paged" + suffix)
+            .WithParameter("start", "Events at or after this time (ISO 8601, e.g. 2026-03-01T09:00:00Z; UTC when no offset is given).", JsonSchemaType.String, "date-time")
+            .WithParameter("end", "Events before this time (ISO 8601).", JsonSchemaType.String, "date-time")
+            .WithParameter("include", "Event names to return, comma-separated; all when left out.")
+            .WithParameter("exclude", "Event names to leave out, comma-separated.")
+            .WithParameter("limit", $"How many events a page holds: 1 to {EventQuery.MaxLimit}, {EventQuery.DefaultLimit} when left out.", JsonSchemaType.Integer)
+            .WithParameter("sort", "desc (newest first, the default) or asc.");
         group.MapGet("/segments", SegmentsAsync).WithName($"{segment}GetProfileSegments")
             .WithSummary("The segments (audiences) a profile is in, since when" + suffix);
         group.MapGet("/metadata", MetadataAsync).WithName($"{segment}GetProfileMetadata")

@@ -20,8 +20,11 @@ public sealed class KnownAttributeKeys(IReadOnlyDictionary<string, long> profile
 /// Suggests where each column of a file goes, the way a person would read the header: a column is the same
 /// thing as an existing attribute or identifier when the names differ only in case, spaces, <c>_</c>,
 /// <c>-</c> or camelCase ("First Name" is <c>firstName</c>), or are common synonyms ("e-mail", "Customer
-/// Email", "mail" are the e-mail identity; "mobile" is the phone; "surname" is <c>lastName</c>). Existing
-/// keys win over new spellings, so a file never splits an attribute in two. Types come from the values:
+/// Email", "mail" are the e-mail identity; "mobile" is the phone; "surname" is <c>lastName</c>; "DOB" is
+/// <c>birthday</c>). Existing keys win over new spellings, so a file never splits an attribute in two: an
+/// existing key also matches when a qualifier in front is all that differs ("Lifetime Value" is
+/// <c>crm_lifetime_value</c>), or by the last part of a nested key ("City" is <c>address.city</c>), when
+/// exactly one key does. Types come from the values:
 /// a column whose sampled values are all numbers is a number, and so on. Pure: the callers bring the
 /// known keys, the identity rules and the sample.
 /// </summary>
@@ -44,18 +47,24 @@ public static partial class ColumnMatcher
         ["loyaltyid"] = "loyaltyid", ["loyaltynumber"] = "loyaltyid", ["loyaltyno"] = "loyaltyid", ["loyaltycard"] = "loyaltyid",
         ["loyaltycardnumber"] = "loyaltyid", ["loyaltymemberid"] = "loyaltyid", ["membershipnumber"] = "loyaltyid",
         ["memberid"] = "loyaltyid", ["membernumber"] = "loyaltyid",
+        ["birthday"] = "birthday", ["dateofbirth"] = "birthday", ["dob"] = "birthday", ["birthdate"] = "birthday", ["bday"] = "birthday",
+        ["lifetimevalue"] = "lifetimevalue", ["ltv"] = "lifetimevalue", ["clv"] = "lifetimevalue",
+        ["postalcode"] = "postalcode", ["postcode"] = "postalcode", ["zip"] = "postalcode", ["zipcode"] = "postalcode",
+        ["company"] = "company", ["companyname"] = "company", ["organisation"] = "company", ["organization"] = "company",
     };
 
     /// <summary>How a known concept is spelled when no profile has it yet (the Segment spec's trait names).</summary>
     private static readonly Dictionary<string, string> ConceptKeys = new(StringComparer.Ordinal)
     {
-        ["firstname"] = "firstName", ["lastname"] = "lastName", ["name"] = "name",
+        ["firstname"] = "firstName", ["lastname"] = "lastName", ["name"] = "name", ["birthday"] = "birthday",
     };
 
     /// <summary>Words in front of a name that say whose it is ("Customer Email", "Contact Phone"), not what it is.</summary>
     private static readonly HashSet<string> Qualifiers = new(StringComparer.Ordinal)
     {
         "customer", "client", "contact", "member", "person", "primary", "main",
+        // the system a value came from, in a column or a key named after it: "CRM Lifetime Value", crm_lifetime_value
+        "crm", "erp",
     };
 
     /// <summary>The words of a column or key name: split at spaces, <c>_</c>, <c>-</c>, dots and camelCase humps, lower-cased.</summary>
@@ -136,10 +145,9 @@ public static partial class ColumnMatcher
         }
         // The name as written first, then without a qualifier in front ("Customer Email" → "Email").
         var candidates = new List<string> { canonical };
-        var stripped = words.SkipWhile(Qualifiers.Contains).ToList();
-        if (stripped.Count > 0 && stripped.Count < words.Count && stripped is not ["id"] and not ["number"] and not ["no"])
+        if (WithoutQualifiers(words) is { } stripped)
         {
-            candidates.Add(string.Concat(stripped));
+            candidates.Add(stripped);
         }
         foreach (var candidate in candidates)
         {
@@ -154,11 +162,17 @@ public static partial class ColumnMatcher
         var target = kind == FileKind.Events ? ColumnTarget.EventProperty : ColumnTarget.Attribute;
         if (kind == FileKind.ProfileRecords)
         {
-            foreach (var candidate in candidates)
+            // An existing key with the same meaning, else the one key that has it after a qualifier
+            // (crm_lifetime_value for "Lifetime Value"), else the one nested key whose last part has it
+            // (address.city for "City"): a file adds to the attribute profiles have, not a second one.
+            foreach (var find in new Func<string, KnownAttributeKeys, string?>[] { ExistingKey, QualifiedKey, NestedKey })
             {
-                if (ExistingKey(Synonyms.GetValueOrDefault(candidate, candidate), known) is { } existing)
+                foreach (var candidate in candidates)
                 {
-                    return new ColumnMapping(header, target, existing, type);
+                    if (find(Concept(candidate), known) is { } existing)
+                    {
+                        return new ColumnMapping(header, target, existing, type);
+                    }
                 }
             }
             foreach (var candidate in candidates)
@@ -186,12 +200,41 @@ public static partial class ColumnMatcher
         return null;
     }
 
+    /// <summary>What a canonical name means: its synonyms' common concept ("dob" is "birthday"), else itself.</summary>
+    private static string Concept(string canonical) => Synonyms.GetValueOrDefault(canonical, canonical);
+
+    /// <summary>
+    /// The words without the qualifiers in front ("Customer Email" → email), run together; null when there
+    /// are none, or when what is left is only "id" or "number" ("CRM ID" names the CRM's id, not an id).
+    /// </summary>
+    private static string? WithoutQualifiers(IReadOnlyList<string> words)
+    {
+        var stripped = words.SkipWhile(Qualifiers.Contains).ToList();
+        return stripped.Count > 0 && stripped.Count < words.Count && stripped is not ["id"] and not ["number"] and not ["no"]
+            ? string.Concat(stripped)
+            : null;
+    }
+
     /// <summary>The existing key with this meaning, the most used spelling when several exist (firstName and first_name).</summary>
     private static string? ExistingKey(string concept, KnownAttributeKeys known) =>
         known.ProfilesByKey
-            .Where(k => Synonyms.GetValueOrDefault(Canonical(k.Key), Canonical(k.Key)) == concept)
+            .Where(k => Concept(Canonical(k.Key)) == concept)
             .OrderByDescending(k => k.Value).ThenBy(k => k.Key, StringComparer.Ordinal)
             .Select(k => k.Key).FirstOrDefault();
+
+    /// <summary>The one existing top-level key with this meaning once its qualifier is dropped (crm_lifetime_value); null when none or several.</summary>
+    private static string? QualifiedKey(string concept, KnownAttributeKeys known) =>
+        TheOnly(known.ProfilesByKey.Keys.Where(k => !k.Contains('.') && WithoutQualifiers(Words(k)) is { } stripped && Concept(stripped) == concept));
+
+    /// <summary>The one existing nested key whose last part has this meaning (address.city for "City"); null when none or several (address.city, billing.city).</summary>
+    private static string? NestedKey(string concept, KnownAttributeKeys known) =>
+        TheOnly(known.ProfilesByKey.Keys.Where(k => k.Contains('.') && Concept(Canonical(k[(k.LastIndexOf('.') + 1)..])) == concept));
+
+    private static string? TheOnly(IEnumerable<string> keys)
+    {
+        var found = keys.Take(2).ToList();
+        return found.Count == 1 ? found[0] : null;
+    }
 
     private enum KeyStyle
     {
@@ -296,7 +339,7 @@ public static partial class ColumnMatcher
     {
         var last = words.Count == 0 ? "" : words[^1];
         var first = words.Count == 0 ? "" : words[0];
-        return last is "at" or "date" || string.Concat(words) is "birthday" or "dateofbirth" ? AttributeType.Date
+        return last is "at" or "date" || Concept(string.Concat(words)) is "birthday" ? AttributeType.Date
             : first is "is" or "has" ? AttributeType.Boolean
             : words.Any(w => w is "amount" or "price" or "revenue" or "count" or "total" or "points" or "age" or "quantity") ? AttributeType.Number
             : AttributeType.Text;

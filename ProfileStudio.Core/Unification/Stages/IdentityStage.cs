@@ -94,7 +94,7 @@ public sealed class IdentityStage : IUnificationStage
             Record(graph, message, keys, resolution, changes);
             if (resolution.ProfileId is not { } profileId)
             {
-                changes.Insights.Add(Insight(message, InsightKinds.Unidentified, null, "every identifier was set aside"));
+                changes.Insights.Add(Insight(message, InsightKinds.Unidentified, null, "every identifier was refused"));
                 continue;
             }
             if (content.EventName is not null)
@@ -124,6 +124,12 @@ public sealed class IdentityStage : IUnificationStage
     }
 
     /// <summary>
+    /// A refused identifier in Insights: "refused: …", never "set aside", which is what the Rejected messages
+    /// page calls a message unification could not process: a refusal is a decision, not a failure.
+    /// </summary>
+    internal static string RefusedDetail(SetAsideIdentity aside) => $"refused: {aside.Key} not linked ({aside.Reason})";
+
+    /// <summary>
     /// Records what resolving a message's identifiers did: refusals, a new profile, merges, moved
     /// devices, the identifiers and their links; then the same for identifiers a never-link rule
     /// kept apart and that were resolved on their own.
@@ -133,7 +139,7 @@ public sealed class IdentityStage : IUnificationStage
         foreach (var aside in resolution.SetAside)
         {
             changes.Insights.Add(Insight(message, InsightKinds.Refused, resolution.ProfileId,
-                $"{aside.Key} was set aside: {aside.Reason}", aside.Key.Namespace, aside.Key.Value, graph.ProfileOf(aside.Key)));
+                RefusedDetail(aside), aside.Key.Namespace, aside.Key.Value, graph.ProfileOf(aside.Key)));
         }
         if (resolution.ProfileId is { } profileId)
         {

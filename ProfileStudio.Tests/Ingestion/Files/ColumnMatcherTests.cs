@@ -49,6 +49,75 @@ public sealed class ColumnMatcherTests
     public void Suggest_ANameThatMeansAnExistingKey_LandsOnThatKey(string header, string key) =>
         Assert.Equal((ColumnTarget.Attribute, key), Target(Suggest([header]), header));
 
+    /// <summary>The keys of the tester's CRM import: a birthday, a nested city, a lifetime value named after the CRM.</summary>
+    private static readonly KnownAttributeKeys Imported = new(new Dictionary<string, long>
+    {
+        ["firstName"] = 2600, ["lastName"] = 2600, ["birthday"] = 1809, ["address.city"] = 1809, ["address.country"] = 1809,
+        ["address.postal_code"] = 1200, ["crm_lifetime_value"] = 1809, ["marketing_opt_in"] = 1809, ["vip"] = 1809,
+    });
+
+    [Theory]
+    [InlineData("Date of Birth", "birthday")]
+    [InlineData("DOB", "birthday")]
+    [InlineData("date_of_birth", "birthday")]
+    [InlineData("Birth Date", "birthday")]
+    [InlineData("City", "address.city")]
+    [InlineData("country", "address.country")]
+    [InlineData("Postcode", "address.postal_code")]
+    [InlineData("ZIP", "address.postal_code")]
+    [InlineData("Lifetime Value", "crm_lifetime_value")]
+    [InlineData("LTV", "crm_lifetime_value")]
+    [InlineData("Customer Lifetime Value", "crm_lifetime_value")]
+    [InlineData("CRM Lifetime Value", "crm_lifetime_value")]
+    public void Suggest_ASynonymOrANestedLeafOfAnExistingKey_LandsOnThatKey(string header, string key) =>
+        Assert.Equal((ColumnTarget.Attribute, key), Target(Suggest([header], Imported), header));
+
+    [Fact]
+    public void Suggest_ALeafTwoNestedKeysEndIn_IsANewKeyRatherThanAGuess()
+    {
+        var known = new KnownAttributeKeys(new Dictionary<string, long> { ["address.city"] = 10, ["billing.city"] = 5, ["first_name"] = 10 });
+
+        Assert.Equal((ColumnTarget.Attribute, "city"), Target(Suggest(["City"], known), "City"));
+    }
+
+    [Fact]
+    public void Suggest_TwoKeysThatDifferOnlyByTheirSystem_IsANewKeyRatherThanAGuess()
+    {
+        var known = new KnownAttributeKeys(new Dictionary<string, long> { ["crm_lifetime_value"] = 10, ["erp_lifetime_value"] = 5, ["first_name"] = 10 });
+
+        Assert.Equal((ColumnTarget.Attribute, "lifetime_value"), Target(Suggest(["Lifetime Value"], known), "Lifetime Value"));
+    }
+
+    [Fact]
+    public void Suggest_AKeyWrittenExactly_WinsOverAQualifiedOrNestedOne()
+    {
+        var known = new KnownAttributeKeys(new Dictionary<string, long> { ["city"] = 3, ["address.city"] = 900, ["lifetime_value"] = 2, ["crm_lifetime_value"] = 900 });
+
+        var mapping = Suggest(["City", "Lifetime Value"], known);
+
+        Assert.Equal((ColumnTarget.Attribute, "city"), Target(mapping, "City"));
+        Assert.Equal((ColumnTarget.Attribute, "lifetime_value"), Target(mapping, "Lifetime Value"));
+    }
+
+    [Fact]
+    public void Suggest_NoProfilesYet_ADateOfBirthIsTheSpecsBirthday_TypedAsADate()
+    {
+        var mapping = Suggest(["DOB"], KnownAttributeKeys.None, rows: [[""]]);
+
+        Assert.Equal((ColumnTarget.Attribute, "birthday"), Target(mapping, "DOB"));
+        Assert.Equal(AttributeType.Date, mapping.Columns[0].Type);
+    }
+
+    [Theory]
+    [InlineData("ID", "id")]
+    [InlineData("Number", "number")]
+    public void Suggest_AGenericIdentifierName_IsNotTakenForAQualifiedKey(string header, string key)
+    {
+        var known = new KnownAttributeKeys(new Dictionary<string, long> { ["crm_id"] = 10, ["erp_number"] = 10, ["first_name"] = 10 });
+
+        Assert.Equal((ColumnTarget.Attribute, key), Target(Suggest([header], known), header));
+    }
+
     [Theory]
     [InlineData("E-mail", "email")]
     [InlineData("e_mail", "email")]

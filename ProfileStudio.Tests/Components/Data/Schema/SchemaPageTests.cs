@@ -14,12 +14,12 @@ public sealed class SchemaPageTests : StudioBunitContext
     private StudioServices? _studio;
     private IRenderedComponent<MudBlazor.MudDialogProvider>? _dialogs;
 
-    private async Task<IRenderedComponent<SchemaPage>> RenderAsync(bool seed)
+    private async Task<IRenderedComponent<SchemaPage>> RenderAsync(bool seed, params (string Key, string ValueJson)[] more)
     {
         _studio = await StudioServices.StartAsync(withAccounts: false, time: new FakeTimeProvider(SchemaSeed.Today));
         if (seed)
         {
-            await SchemaSeed.WriteAsync(_studio);
+            await SchemaSeed.WriteAsync(_studio, more);
         }
         Services.AddSingleton(_studio.Services.GetRequiredService<SchemaCatalog>());
         Services.AddSingleton(_studio.Services.GetRequiredService<SchemaMaintainer>());
@@ -55,6 +55,29 @@ public sealed class SchemaPageTests : StudioBunitContext
         var details = _dialogs!.WaitForElement("[data-testid=attribute-details]");
         Assert.Contains("ada@example.com", details.QuerySelector("[data-testid=attribute-examples]")!.TextContent);
         Assert.Contains("text: 2 values", details.QuerySelector("[data-testid=attribute-types]")!.TextContent);
+    }
+
+    [Fact]
+    public async Task AttributeDetails_DatesNumbersAndBooleans_AreShownForPeople()
+    {
+        var cut = await RenderAsync(seed: true,
+            ("birthday", "\"1952-01-01T00:00:00.0000000Z\""), ("crm_lifetime_value", "1498.76"), ("vip", "true"), ("postcode", "\"01234\""));
+        cut.WaitForAssertion(() => Assert.Contains("birthday", cut.FindAll("[data-testid=attribute-path]").Select(e => e.TextContent)));
+
+        string ExamplesOf(string path)
+        {
+            cut.FindAll("[data-testid=attributes-table] tbody tr").Single(r => r.QuerySelector("[data-testid=attribute-path]")!.TextContent == path).Click();
+            var dialogs = _dialogs!;
+            var text = dialogs.WaitForElement("[data-testid=attribute-examples]").TextContent.Trim();
+            dialogs.FindAll("button").Single(b => b.TextContent.Trim() == "Close").Click(); // for the next one
+            dialogs.WaitForAssertion(() => Assert.Empty(dialogs.FindAll("[data-testid=attribute-details]")));
+            return text;
+        }
+
+        Assert.Equal("1 Jan 1952", ExamplesOf("birthday"));
+        Assert.Equal("1,498.76", ExamplesOf("crm_lifetime_value"));
+        Assert.Equal("yes", ExamplesOf("vip"));
+        Assert.Equal("01234", ExamplesOf("postcode")); // text that looks like a number is a code: as written
     }
 
     [Fact]

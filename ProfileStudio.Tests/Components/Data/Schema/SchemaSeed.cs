@@ -12,7 +12,8 @@ internal static class SchemaSeed
 {
     public static readonly DateTime Today = new(2026, 11, 20, 12, 0, 0, DateTimeKind.Utc);
 
-    public static async Task WriteAsync(StudioServices studio)
+    /// <param name="more">Attributes of a third profile, as (key, stored value JSON), sent by the same source.</param>
+    public static async Task WriteAsync(StudioServices studio, params (string Key, string ValueJson)[] more)
     {
         var web = (await studio.Services.GetRequiredService<SourceRegistry>().EnsureAsync("Website", SourceKind.Streaming, "wk_schema_web_000000000000000000001")).Source!;
         var tally = new SchemaTally { LiveProfiles = 4 };
@@ -20,7 +21,8 @@ internal static class SchemaSeed
         {
             (1, [new(web.Id, "email", "\"ada@example.com\"", Today), new(web.Id, "address.city", "\"Paris\"", Today), new(web.Id, "age", "42", Today)]),
             (2, [new(web.Id, "email", "\"bob@example.com\"", Today), new(web.Id, "age", "\"forty\"", Today)]),
-        })
+            (3, more.Select(m => new SchemaFragment(web.Id, m.Key, m.ValueJson, Today)).ToArray()),
+        }.Where(p => p.Item2.Length > 0))
         {
             tally.ApplyProfile(id, null, fragments);
         }

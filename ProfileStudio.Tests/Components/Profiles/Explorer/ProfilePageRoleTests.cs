@@ -83,7 +83,7 @@ public sealed class ProfilePageRoleTests : StudioBunitContext
 
         // Rendered directly, as a crafted circuit could reach it: the handler checks the role itself.
         var panel = Render<EditAttributePanel>(p => p.Add(c => c.ProfileId, 1L));
-        panel.Find("[data-testid=edit-attribute-key]").Input("plan"); // checked as the user types
+        panel.WaitForElement("[data-testid=edit-attribute-key]").Input("plan"); // checked as the user types
         panel.Find("[data-testid=edit-attribute-value]").Change("vip");
         panel.Find("button[data-testid=edit-attribute-save]").Click();
 
@@ -116,6 +116,49 @@ public sealed class ProfilePageRoleTests : StudioBunitContext
         Assert.Contains("Website only", both.Markup);
     }
 
+    /// <summary>Profiles 2 and 3, known by what a CRM file sends: an e-mail only; a CRM id with a device seen later.</summary>
+    private async Task SeedKnownByFilesAsync()
+    {
+        await SeedAsync();
+        var seed = new ProfileStoreSeed(_studio.Services);
+        var crm = await seed.SourceAsync("CRM export");
+        var message = await seed.MessageAsync(crm, new { type = "identify", traits = new { name = "Bob" } }, ProfileStoreSeed.T0);
+        await seed.ProfileAsync(2, message, message);
+        await seed.IdentityAsync(2, "email", "bob@example.com", crm, message, message);
+        await seed.ProfileAsync(3, message, message);
+        await seed.IdentityAsync(3, "crm_id", "CRM-3", crm, message, message);
+        await seed.IdentityAsync(3, "anonymous_id", "device-3", crm, message, message);
+    }
+
+    [Fact]
+    public async Task EditAttribute_ProfileWithoutUserOrAnonymousId_SaysSoUpFront_AndHasNoForm()
+    {
+        await SeedKnownByFilesAsync();
+        SignIn("engineer@example.com", Roles.DataEngineer);
+
+        var panel = Render<EditAttributePanel>(p => p.Add(c => c.ProfileId, 2L));
+
+        var notice = panel.WaitForElement("[data-testid=edit-attribute-unavailable]");
+        Assert.Equal(StudioEdits.NotEditable, notice.TextContent.Trim());
+        Assert.Contains("no user_id or anonymous_id", notice.TextContent);
+        Assert.Empty(panel.FindAll("[data-testid=edit-attribute-key]"));
+        Assert.Empty(panel.FindAll("[data-testid=edit-attribute-save]"));
+    }
+
+    [Fact]
+    public async Task EditAttribute_PrimaryIdentityIsACrmId_IsSentWithTheProfilesAnonymousId()
+    {
+        await SeedKnownByFilesAsync();
+        SignIn("engineer@example.com", Roles.DataEngineer);
+
+        var panel = Render<EditAttributePanel>(p => p.Add(c => c.ProfileId, 3L));
+
+        panel.WaitForElement("[data-testid=edit-attribute-key]");
+        Assert.Contains("Sent as an identify for anonymous_id:device-3", panel.Find("[data-testid=edit-attribute-identity]").TextContent);
+        Assert.Empty(panel.FindAll("[data-testid=edit-attribute-unavailable]"));
+        Assert.Equal("crm_id", (await _studio.Services.GetRequiredService<ProfileExplorerReader>().PrimaryIdentityAsync(3))!.Namespace);
+    }
+
     [Theory]
     [InlineData("bad key with spaces!", "a space")]
     [InlineData("plan!", "\"!\"")]
@@ -126,7 +169,7 @@ public sealed class ProfilePageRoleTests : StudioBunitContext
         SignIn("engineer@example.com", Roles.DataEngineer);
 
         var panel = Render<EditAttributePanel>(p => p.Add(c => c.ProfileId, 1L));
-        panel.Find("[data-testid=edit-attribute-key]").Input(key);
+        panel.WaitForElement("[data-testid=edit-attribute-key]").Input(key);
 
         panel.WaitForAssertion(() => Assert.Contains(reason, panel.Markup));
         Assert.True(panel.Find("button[data-testid=edit-attribute-save]").HasAttribute("disabled"));
