@@ -26,6 +26,7 @@ public static class ChartLayouts
         YAxis = [new YAxis
         {
             Title = new Plotly.Blazor.LayoutLib.YAxisLib.Title { Text = yTitle },
+            TickFormat = ",", // grouped as the numbers beside the chart are ("1,000", not "1000" or "1k")
             RangeMode = Plotly.Blazor.LayoutLib.YAxisLib.RangeModeEnum.ToZero,
             AutoMargin = Plotly.Blazor.LayoutLib.YAxisLib.AutoMarginFlag.True,
         }],
