@@ -346,6 +346,36 @@ public sealed class FileBatchEndpointsTests(IngestionAppFactory factory) : IClas
     }
 
     [Fact]
+    public async Task Upload_NdjsonWithBytesThatAreNotUtf8_RejectsThoseLinesThroughTheRealUpload()
+    {
+        // The upload was stored through a text reader, which turned the bytes into U+FFFD: the import then accepted "M\uFFFDller".
+        var crm = await factory.SourceIdAsync("CRM");
+        using var client = factory.CreateWriteKeyClient(CrmKey);
+        byte[] body =
+        [
+            .. """{"type":"identify","userId":"nd-1","traits":{"name":"Ada"}}"""u8, (byte)'\n',
+            .. """{"type":"identify","userId":"nd-2","traits":{"name":"M"""u8, 0xFC, .. "ller\"}}\n"u8,
+            .. "{\"type\":\"identify\",\"userId\":\"nd-3"u8, 0xC0, 0x80, .. "\",\"writeKey\":\""u8, .. Encoding.UTF8.GetBytes(CrmKey), .. "\"}\r\n"u8,
+            .. """{"type":"identify","userId":"nd-4","traits":{"name":"a"""u8, 0xEF, 0xBF, 0xBD, .. "b\"}}\n"u8,
+        ];
+
+        using var response = await client.PostAsync($"/api/v1/sources/{crm}/batches", new ByteArrayContent(body) { Headers = { ContentType = new("application/x-ndjson") } });
+
+        var batch = await AcceptedAndProcessedAsync(client, response);
+        Assert.Equal((4L, 2L, 2L), (batch.RowsRead, batch.RowsAccepted, batch.RowsRejected));
+        using var reportResponse = await client.GetAsync($"/api/v1/batches/{batch.Id}/rejected.csv");
+        var report = await ReportAsync(reportResponse);
+        Assert.Equal([2, 3], report.Select(r => r.Line));
+        Assert.All(report, r => Assert.Contains("not UTF-8", r.Reason));
+        Assert.DoesNotContain(CrmKey, string.Concat(report.Select(r => r.Row)));
+        var rows = await LakeRowsOfAsync(batch.Id);
+        Assert.All(rows, r => Assert.DoesNotContain(CrmKey, r.Payload));
+        // U+FFFD written in the file on purpose (its UTF-8 bytes) is kept.
+        Assert.Contains(rows, r => r.Status == MessageStatus.Accepted
+            && System.Text.Json.Nodes.JsonNode.Parse(r.Payload)?["traits"]?["name"]?.GetValue<string>() == "a\uFFFDb");
+    }
+
+    [Fact]
     public async Task Upload_ToStreamingSource_IsValidationError()
     {
         var web = await factory.SourceIdAsync("Web");

@@ -168,30 +168,123 @@ public sealed class FileBatches(
 
     /// <summary>
     /// An NDJSON upload line by line with any write key removed (<see cref="WriteKeyRedaction"/>), so the
-    /// stored file holds no secret, not even in a line that will not parse. Lines are read as the processor
-    /// reads them, so line numbers (and the message ids made from them) stay the same.
+    /// stored file holds no secret, not even in a line that will not parse. Lines are split on the raw bytes as the
+    /// processor splits them, so line numbers (and the message ids made from them) stay the same, and a line holding
+    /// bytes that are not UTF-8 is stored as uploaded, for the import to reject it with that reason (a text reader
+    /// had stored it altered, as U+FFFD, and the import accepted it). A file in UTF-16 or UTF-32 (a byte-order mark
+    /// says so) is stored as UTF-8.
     /// </summary>
     private static async Task<long?> StoreNdjsonAsync(Stream content, string path, CancellationToken ct)
     {
-        await using var file = new FileStream(path, PrivateFiles.NewFile());
-        await using (var writer = new StreamWriter(file, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true))
+        var head = new byte[4];
+        var headLength = 0;
+        int got;
+        while (headLength < head.Length && (got = await content.ReadAsync(head.AsMemory(headLength), ct)) > 0)
         {
-            using var reader = new StreamReader(content, leaveOpen: true);
-            long size = 0;
+            headLength += got;
+        }
+        var source = new PrefixedStream(head.AsMemory(0, headLength), content);
+        await using var file = new FileStream(path, PrivateFiles.NewFile());
+        long size = 0;
+        if (OtherUnicodeEncoding(head.AsSpan(0, headLength)) is not null)
+        {
+            await using var writer = new StreamWriter(file, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true);
+            using var reader = new StreamReader(source, detectEncodingFromByteOrderMarks: true, leaveOpen: true);
             while (await reader.ReadLineAsync(ct) is { } line)
             {
-                var stored = WriteKeyRedaction.Redact(line);
-                size += System.Text.Encoding.UTF8.GetByteCount(stored) + 1;
+                var redacted = WriteKeyRedaction.Redact(line);
+                size += System.Text.Encoding.UTF8.GetByteCount(redacted) + 1;
                 if (size > MaxFileBytes)
                 {
                     return null;
                 }
-                await writer.WriteAsync(stored.AsMemory(), ct);
+                await writer.WriteAsync(redacted.AsMemory(), ct);
                 await writer.WriteAsync("\n".AsMemory(), ct);
+            }
+        }
+        else
+        {
+            var newline = "\n"u8.ToArray();
+            await foreach (var line in Utf8Lines.ReadAsync(source, ct))
+            {
+                var text = System.Text.Encoding.UTF8.GetString(line.Span); // bytes that are not UTF-8 become U+FFFD here only
+                var redacted = WriteKeyRedaction.Redact(text);
+                ReadOnlyMemory<byte> stored = ReferenceEquals(redacted, text)
+                    ? line // as uploaded, invalid bytes included
+                    : System.Text.Unicode.Utf8.IsValid(line.Span)
+                        ? System.Text.Encoding.UTF8.GetBytes(redacted)
+                        // A key was in a line that is not UTF-8: stored redacted, and still not UTF-8, so the import rejects it as before.
+                        : System.Text.Encoding.UTF8.GetBytes(redacted).Append((byte)0xFF).ToArray();
+                size += stored.Length + 1;
+                if (size > MaxFileBytes)
+                {
+                    return null;
+                }
+                await file.WriteAsync(stored, ct);
+                await file.WriteAsync(newline, ct);
             }
         }
         file.Flush(flushToDisk: true);
         return file.Length;
+    }
+
+    /// <summary>The UTF-16 or UTF-32 encoding a byte-order mark names, or null (UTF-8, with or without its mark).</summary>
+    private static System.Text.Encoding? OtherUnicodeEncoding(ReadOnlySpan<byte> head) => head switch
+    {
+        [0xFF, 0xFE, 0x00, 0x00, ..] => System.Text.Encoding.UTF32,
+        [0x00, 0x00, 0xFE, 0xFF, ..] => new System.Text.UTF32Encoding(bigEndian: true, byteOrderMark: true),
+        [0xFF, 0xFE, ..] => System.Text.Encoding.Unicode,
+        [0xFE, 0xFF, ..] => System.Text.Encoding.BigEndianUnicode,
+        _ => null,
+    };
+
+    /// <summary>A stream that gives some bytes already read, then the rest of another stream.</summary>
+    private sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream rest) : Stream
+    {
+        private ReadOnlyMemory<byte> _prefix = prefix;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            if (_prefix.IsEmpty)
+            {
+                return rest.Read(buffer);
+            }
+            var n = Math.Min(buffer.Length, _prefix.Length);
+            _prefix.Span[..n].CopyTo(buffer);
+            _prefix = _prefix[n..];
+            return n;
+        }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (_prefix.IsEmpty)
+            {
+                return await rest.ReadAsync(buffer, cancellationToken);
+            }
+            var n = Math.Min(buffer.Length, _prefix.Length);
+            _prefix.Span[..n].CopyTo(buffer.Span);
+            _prefix = _prefix[n..];
+            return n;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     private static List<string> HeaderProblems(IReadOnlyList<string> headers)
