@@ -141,6 +141,23 @@ public sealed class FileRowConverterTests
     }
 
     [Fact]
+    public void ColumnsHoldingWriteKeys_AreIgnoredBySuggestionRefusedByTheMappingAndNeverWritten()
+    {
+        // A CSV with writeKey, write_key and props.writeKey columns stored the key as attributes.
+        string[] headers = ["user_id", "writeKey", "Write Key", "props.write_key", "name"];
+        var suggested = FileMapping.Suggest(FileKind.ProfileRecords, headers);
+        var forced = new FileMapping(FileKind.ProfileRecords,
+            [new("user_id", ColumnTarget.Identity, "user_id"), new("writeKey", ColumnTarget.Attribute, "token"), new("name", ColumnTarget.Attribute, "props.writeKey")]);
+
+        Assert.Equal([ColumnTarget.Ignore, ColumnTarget.Ignore, ColumnTarget.Ignore],
+            suggested.Columns.Where(c => c.Column is "writeKey" or "Write Key" or "props.write_key").Select(c => c.Target));
+        Assert.Equal(2, forced.Problems(headers).Count(p => p.Contains("holds write keys")));
+        var message = FileRowConverter.Convert(headers, ["u1", "wk_secret_1", "wk_secret_2", "wk_secret_3", "wk_secret_4"], forced, 1, 2, ReceivedAt);
+        Assert.True(message.IsValid, message.Error);
+        Assert.DoesNotContain("wk_secret", message.Payload);
+    }
+
+    [Fact]
     public void Problems_MappingWithoutIdentityOrEventName_SaysWhatToFix()
     {
         var mapping = new FileMapping(FileKind.Events, [new("Amount", ColumnTarget.EventProperty, "amount")]);

@@ -119,6 +119,16 @@ public sealed class ErasureTests(ProfileApiAppFactory factory) : IClassFixture<P
     public void ContainsWhole_FindsTheIdentifierNotInsideALongerOne(string text, string needle, bool expected) =>
         Assert.Equal(expected, ProfileStudio.Core.Storage.Sqlite.SqliteProfileDeletion.ContainsWhole(text, needle));
 
+    [Theory]
+    // A rejected NDJSON line is kept as one JSON string whose quotes are stored as \u0022: the "2" before the id hid it.
+    [InlineData("{\"row\":\"{\\u0022type\\u0022:\\u0022track\\u0022,\\u0022userId\\u0022:\\u0022uid-X\\u0022}\"}", true)]
+    // A malformed body whose client spelled the id with escapes.
+    [InlineData("{\"row\":\"{\\\"userId\\\":\\\"\\\\u0075\\\\u0069\\\\u0064-X\\\" broken\"}", true)]
+    [InlineData("{\"userId\":\"uid-X2\"}", false)]
+    [InlineData("not json at all: uid-X,", true)]
+    public void RejectedPayload_DecodedForTheSearch_FindsTheIdHoweverItIsEscaped(string payload, bool holds) =>
+        Assert.Equal(holds, ProfileStudio.Core.Storage.Sqlite.SqliteProfileDeletion.ContainsWhole(ProfileStudio.Core.Storage.Sqlite.SqliteProfileDeletion.DecodedText(payload), "uid-X"));
+
     private async Task PostBatchAsync(params object[] messages)
     {
         using var client = factory.CreateClient();

@@ -130,6 +130,10 @@ public static partial class ColumnMatcher
     private static ColumnMapping SuggestColumn(
         FileKind kind, string header, IReadOnlyList<string?> values, KnownAttributeKeys known, IdentityRules rules, KeyStyle style)
     {
+        if (FileMapping.HoldsWriteKeys(header))
+        {
+            return new ColumnMapping(header, ColumnTarget.Ignore); // secrets are never stored, whatever the file calls them
+        }
         var words = Words(header);
         var canonical = string.Concat(words);
         if (kind == FileKind.Events)

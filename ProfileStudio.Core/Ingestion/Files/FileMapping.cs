@@ -51,10 +51,18 @@ public sealed record FileMapping(FileKind Kind, IReadOnlyList<ColumnMapping> Col
     public static FileMapping Suggest(FileKind kind, IReadOnlyList<string> headers) =>
         ColumnMatcher.Suggest(kind, headers, [], KnownAttributeKeys.None, Identity.IdentityRules.Default);
 
+    /// <summary>Whether a column's name (or a part of a dotted name) spells a write key: its values are secrets, never stored.</summary>
+    public static bool HoldsWriteKeys(string? name) =>
+        name is not null && (WriteKeyRedaction.IsWriteKey(name.Trim()) || name.Split('.').Any(part => WriteKeyRedaction.IsWriteKey(part.Trim())));
+
     /// <summary>Mistakes that make the mapping unusable, in words a user can act on; empty when it is fine.</summary>
     public IReadOnlyList<string> Problems(IReadOnlyList<string> headers)
     {
         var problems = new List<string>();
+        foreach (var column in Columns.Where(c => c.Target != ColumnTarget.Ignore && (HoldsWriteKeys(c.Column) || HoldsWriteKeys(c.Name))))
+        {
+            problems.Add($"Column \"{column.Column}\" holds write keys, which are never stored: ignore the column or leave it out of the file.");
+        }
         foreach (var column in Columns.Where(c => c.Target != ColumnTarget.Ignore && !headers.Contains(c.Column)))
         {
             problems.Add($"The file has no column \"{column.Column}\".");

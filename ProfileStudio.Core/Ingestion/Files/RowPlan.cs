@@ -33,6 +33,10 @@ public sealed class RowPlan
         var identities = new List<(int, string)>();
         for (var i = 0; i < _columns.Length; i++)
         {
+            if (FileMapping.HoldsWriteKeys(headers[i]) || FileMapping.HoldsWriteKeys(_columns[i]?.Name))
+            {
+                continue; // a saved mapping is checked for this; a secret is never written, whatever reached here
+            }
             switch (_columns[i])
             {
                 case { Target: ColumnTarget.Identity, Name: { } ns }:

@@ -13,7 +13,7 @@ namespace ProfileStudio.Core.Storage.Sqlite;
 /// first..last range), so a rebuild from the lake cannot bring it back. Run by the unification
 /// worker between catch-ups, which then restores its identity graph from the store.
 /// </summary>
-public sealed class SqliteProfileDeletion(SqliteConnection connection)
+public sealed partial class SqliteProfileDeletion(SqliteConnection connection)
 {
     private const int ScanChunk = 2_000;
 
@@ -276,7 +276,8 @@ public sealed class SqliteProfileDeletion(SqliteConnection connection)
                 read++;
                 after = reader.GetInt64(0);
                 var payload = reader.GetString(1);
-                if (needles.Any(n => ContainsWhole(payload, n)))
+                var decoded = DecodedText(payload);
+                if (needles.Any(n => ContainsWhole(payload, n) || ContainsWhole(decoded, n)))
                 {
                     found.Add(after);
                 }
@@ -287,6 +288,35 @@ public sealed class SqliteProfileDeletion(SqliteConnection connection)
             }
         }
     }
+
+    /// <summary>
+    /// A rejected payload's text as people read it: the strings and names of its JSON decoded (a kept file line is one
+    /// string whose quotes are stored as <c>\u0022</c>), then any <c>\uXXXX</c> escape left in them decoded too (a malformed
+    /// body kept as text may spell an id <c>\u0075\u0069\u0064</c>).
+    /// </summary>
+    internal static string DecodedText(string payload)
+    {
+        var text = new System.Text.StringBuilder(payload.Length);
+        try
+        {
+            var reader = new System.Text.Json.Utf8JsonReader(System.Text.Encoding.UTF8.GetBytes(payload), new System.Text.Json.JsonReaderOptions { MaxDepth = Ingestion.StoredJson.MaxDepth });
+            while (reader.Read())
+            {
+                if (reader.TokenType is System.Text.Json.JsonTokenType.String or System.Text.Json.JsonTokenType.PropertyName)
+                {
+                    text.Append(reader.GetString()).Append('\n');
+                }
+            }
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidOperationException)
+        {
+            text.Clear().Append(payload); // not JSON (or a lone surrogate): the text as it is
+        }
+        return UnicodeEscape().Replace(text.ToString(), m => ((char)Convert.ToInt32(m.Groups[1].Value, 16)).ToString());
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\\u([0-9a-fA-F]{4})")]
+    private static partial System.Text.RegularExpressions.Regex UnicodeEscape();
 
     /// <summary>Whether <paramref name="needle"/> occurs in <paramref name="text"/> (any case) not inside a longer word: "u-1" is not in "u-12".</summary>
     internal static bool ContainsWhole(string text, string needle)
