@@ -167,6 +167,23 @@ public sealed class SecretsAndUploadsTests(IngestionAppFactory factory) : IClass
     }
 
     [Fact]
+    public async Task Upload_CsvWhoseHeaderIsNotUtf8_IsRefusedSayingSoAndLeavesNothing()
+    {
+        // "zq\xFFzq" was silently renamed to an attribute "zqZq"; "n\xFFame" landed on "name".
+        var crm = await factory.SourceIdAsync("CRM");
+        var batches = factory.Services.GetRequiredService<FileBatches>();
+        await Poll.UntilAsync(() => Task.FromResult(UploadFiles().Length), n => n == 0, "earlier uploads to be processed");
+        var before = await BatchCountAsync();
+
+        var result = await batches.UploadAsync(crm, "header.csv", new MemoryStream([.. "user_id,n"u8, 0xFF, .. "ame\nu1,Ada\n"u8]), AuditActor.System, FileKind.ProfileRecords, null);
+
+        Assert.False(result.Succeeded);
+        Assert.Contains("not UTF-8", Assert.Single(result.Problems!));
+        Assert.Equal(before, await BatchCountAsync());
+        Assert.Empty(UploadFiles());
+    }
+
+    [Fact]
     public async Task Upload_RefusedCsvInTheStudio_LeavesNoBatchAndNoFile()
     {
         var crm = await factory.SourceIdAsync("CRM");

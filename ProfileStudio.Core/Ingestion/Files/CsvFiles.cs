@@ -36,11 +36,12 @@ public static class CsvFiles
         }, utf8);
     }
 
-    public sealed record Preview(IReadOnlyList<string> Headers, IReadOnlyList<IReadOnlyList<string?>> Rows, string Delimiter);
+    /// <param name="HeaderNotUtf8">The header row holds bytes that are not UTF-8 (read as U+FFFD): its names would be stored altered.</param>
+    public sealed record Preview(IReadOnlyList<string> Headers, IReadOnlyList<IReadOnlyList<string?>> Rows, string Delimiter, bool HeaderNotUtf8 = false);
 
     public static Preview ReadPreview(Stream stream, int rows)
     {
-        var (csv, _, _) = Open(stream);
+        var (csv, _, utf8) = Open(stream);
         using (csv)
         {
             if (!csv.Read() || !csv.ReadHeader())
@@ -48,12 +49,13 @@ public static class CsvFiles
                 return new Preview([], [], ",");
             }
             var headers = csv.HeaderRecord!.ToList();
+            var headerNotUtf8 = utf8.Seen && headers.Any(h => h.Contains('\uFFFD'));
             var sample = new List<IReadOnlyList<string?>>();
             while (sample.Count < rows && csv.Read())
             {
                 sample.Add(Enumerable.Range(0, headers.Count).Select(i => csv.TryGetField<string>(i, out var v) ? v : null).ToList());
             }
-            return new Preview(headers, sample, csv.Parser.Delimiter);
+            return new Preview(headers, sample, csv.Parser.Delimiter, headerNotUtf8);
         }
     }
 

@@ -84,12 +84,15 @@ public sealed class FileBatches(
         if (format == FileFormat.Csv)
         {
             // A file no mapping can ever fit is refused now, so no batch waits for a mapping that cannot come.
-            IReadOnlyList<string> headers;
+            CsvFiles.Preview preview;
             await using (var stream = File.OpenRead(path))
             {
-                headers = CsvFiles.ReadPreview(stream, 0).Headers;
+                preview = CsvFiles.ReadPreview(stream, 0);
             }
-            IReadOnlyList<string> problems = HeaderProblems(headers);
+            var headers = preview.Headers;
+            IReadOnlyList<string> problems = preview.HeaderNotUtf8
+                ? ["The header row holds bytes that are not UTF-8 text (shown as �), so its column names would be stored altered; save the file as UTF-8 and upload it again."]
+                : HeaderProblems(headers);
             if (problems.Count == 0 && mapping is not null)
             {
                 problems = mapping.Problems(headers);
