@@ -375,6 +375,29 @@ public sealed class FileBatchEndpointsTests(IngestionAppFactory factory) : IClas
             && System.Text.Json.Nodes.JsonNode.Parse(r.Payload)?["traits"]?["name"]?.GetValue<string>() == "a\uFFFDb");
     }
 
+    [Theory]
+    [InlineData("utf-16")]
+    [InlineData("utf-16BE")]
+    [InlineData("utf-32")]
+    public async Task Upload_CsvInUtf16Or32WithABrokenRow_RejectsThatRowAndReadsTheRest(string encoding)
+    {
+        // Reading restarts after a broken row at a byte position counted in UTF-8: in a UTF-16 file the rows after it were
+        // read misaligned (NULs, "not UTF-8") and u-3 was lost. Such files are stored as UTF-8.
+        var crm = await factory.SourceIdAsync("CRM");
+        using var client = factory.CreateWriteKeyClient(CrmKey);
+        var text = Encoding.GetEncoding(encoding);
+        byte[] body = [.. text.GetPreamble(), .. text.GetBytes("user_id,name\nu-1,Müller\nu-2,\"broken\nu-3,ok\nu-4,Zoë 🚀\n")];
+
+        using var response = await client.PostAsync($"/api/v1/sources/{crm}/batches?mapping=auto&filename=people.csv",
+            new ByteArrayContent(body) { Headers = { ContentType = new("text/csv") } });
+
+        var batch = await AcceptedAndProcessedAsync(client, response);
+        Assert.Equal((3L, 1L), (batch.RowsAccepted, batch.RowsRejected));
+        var accepted = (await LakeRowsOfAsync(batch.Id)).Where(m => m.Status == MessageStatus.Accepted)
+            .Select(m => (string?)System.Text.Json.Nodes.JsonNode.Parse(m.Payload)!["traits"]!["name"]).ToList();
+        Assert.Equal(["Müller", "ok", "Zoë 🚀"], accepted);
+    }
+
     [Fact]
     public async Task Upload_ToStreamingSource_IsValidationError()
     {

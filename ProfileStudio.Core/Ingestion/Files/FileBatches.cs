@@ -151,10 +151,39 @@ public sealed class FileBatches(
 
     private string UploadsFolder => Path.Combine(options.Value.DataDirectoryFullPath, UploadsFolderName);
 
-    /// <summary>The upload as it came; null when it passes <see cref="MaxFileBytes"/>.</summary>
+    /// <summary>
+    /// The upload as it came, or as UTF-8 when a byte-order mark says UTF-16 or UTF-32 (the reader restarts after a broken
+    /// row at a byte position counted in UTF-8, which lost the rest of a UTF-16 file); null when it passes <see cref="MaxFileBytes"/>.
+    /// </summary>
     private static async Task<long?> StoreAsync(Stream content, string path, CancellationToken ct)
     {
+        var head = new byte[4];
+        var headLength = 0;
+        int got;
+        while (headLength < head.Length && (got = await content.ReadAsync(head.AsMemory(headLength), ct)) > 0)
+        {
+            headLength += got;
+        }
+        content = new PrefixedStream(head.AsMemory(0, headLength), content);
         await using var file = new FileStream(path, PrivateFiles.NewFile());
+        if (OtherUnicodeEncoding(head.AsSpan(0, headLength)) is not null)
+        {
+            using var reader = new StreamReader(content, detectEncodingFromByteOrderMarks: true, leaveOpen: true);
+            await using var writer = new StreamWriter(file, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true);
+            var chars = new char[1 << 15];
+            int count;
+            while ((count = await reader.ReadAsync(chars.AsMemory(), ct)) > 0)
+            {
+                await writer.WriteAsync(chars.AsMemory(0, count), ct);
+                if (file.Length > MaxFileBytes)
+                {
+                    return null;
+                }
+            }
+            await writer.FlushAsync(ct);
+            file.Flush(flushToDisk: true);
+            return file.Length;
+        }
         var buffer = new byte[1 << 16];
         int read;
         while ((read = await content.ReadAsync(buffer, ct)) > 0)
