@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
@@ -145,6 +146,7 @@ public sealed class StudioWalkTests(StudioFixture studio, DemoStudioFixture demo
                 await Screenshots.SaveAsync(page, width == 1280 ? $"90-{name}-{mode}" : $"90-{name}-{mode}-{width}");
                 problems.AddRange((await LayoutChecks.OverflowingTablesAsync(page)).Select(p => $"{name} ({at}): {p}"));
                 problems.AddRange((await LayoutChecks.CutWordsAsync(page)).Select(p => $"{name} ({at}): {p}"));
+                problems.AddRange((await shell.NavLinksOutOfViewAsync()).Select(l => $"{name} ({at}): navigation item \"{l}\" is out of view"));
                 if (mode == "dark")
                 {
                     problems.AddRange((await DarkChartTextAsync(page)).Select(p => $"{name} ({at}): {p}"));
@@ -152,6 +154,15 @@ public sealed class StudioWalkTests(StudioFixture studio, DemoStudioFixture demo
             }
         }
         Assert.True(problems.Count == 0, string.Join("\n", problems));
+
+        // A shorter window: the menu scrolls, and an Admin page's item is scrolled into view rather than left below the fold.
+        await page.SetViewportSizeAsync(1280, 560);
+        await shell.OpenAsync("/admin/audit");
+        await Expect(shell.NavLink("Audit log")).ToHaveClassAsync(new Regex("active"));
+        await Eventually.TrueAsync(async () => !(await shell.NavLinksOutOfViewAsync()).Contains("Audit log"), "the current item scrolled into view");
+        Assert.Contains("Dashboard", await shell.NavLinksOutOfViewAsync());
+        Assert.Equal(0, await page.EvaluateAsync<int>("() => window.scrollY")); // the drawer scrolled, not the page
+        await Screenshots.SaveWindowAsync(page, "90-audit-short-window-dark");
         Assert.True(outside.IsEmpty, "requests left the server: " + string.Join(", ", outside.Distinct()));
     }
 
