@@ -2,6 +2,7 @@ using System.Globalization;
 using MudBlazor;
 using MudBlazor.Utilities;
 using ProfileStudio.Components.Layout;
+using ProfileStudio.Tests.Support;
 
 namespace ProfileStudio.Tests.Components.Layout;
 
@@ -12,8 +13,6 @@ namespace ProfileStudio.Tests.Components.Layout;
 /// </summary>
 public sealed class StudioThemeTests
 {
-    private const double NormalText = 4.5;
-
     private static readonly string[] Roles = ["Primary", "Secondary", "Tertiary", "Success", "Warning", "Info", "Error"];
 
     public static TheoryData<string, string, string, string> Pairs()
@@ -51,9 +50,9 @@ public sealed class StudioThemeTests
     [MemberData(nameof(Pairs))]
     public void Palette_TextOnItsBackground_MeetsWcagAaForNormalText(string mode, string pair, string text, string background)
     {
-        var ratio = ContrastRatio(Parse(text), Parse(background));
+        var ratio = Wcag.ContrastRatio(text, background);
 
-        Assert.True(ratio >= NormalText, $"{mode}: {pair}: {text} on {background} is {ratio:0.00}:1, below {NormalText}:1");
+        Assert.True(ratio >= Wcag.Text, $"{mode}: {pair}: {text} on {background} is {ratio:0.00}:1, below {Wcag.Text}:1");
     }
 
     [Theory]
@@ -62,7 +61,7 @@ public sealed class StudioThemeTests
     [InlineData("#000000", "#ffffff", 21.0)]
     public void ContrastRatio_KnownPairs_MatchesWcag(string text, string background, double expected)
     {
-        Assert.Equal(expected, ContrastRatio(Parse(text), Parse(background)), 2);
+        Assert.Equal(expected, Wcag.ContrastRatio(text, background), 2);
     }
 
     private static object Read(Palette palette, string property) =>
@@ -87,23 +86,4 @@ public sealed class StudioThemeTests
 
     private static string Hex((double R, double G, double B) c) =>
         string.Create(CultureInfo.InvariantCulture, $"#{(int)Math.Round(c.R):x2}{(int)Math.Round(c.G):x2}{(int)Math.Round(c.B):x2}");
-
-    private static (double R, double G, double B) Parse(string hex)
-    {
-        var c = new MudColor(hex);
-        return (c.R, c.G, c.B);
-    }
-
-    /// <summary>WCAG 2 contrast ratio: (L1 + 0.05) / (L2 + 0.05) of the relative luminances.</summary>
-    private static double ContrastRatio((double R, double G, double B) a, (double R, double G, double B) b)
-    {
-        double Luminance((double R, double G, double B) c) => 0.2126 * Linear(c.R) + 0.7152 * Linear(c.G) + 0.0722 * Linear(c.B);
-        static double Linear(double channel)
-        {
-            var v = channel / 255;
-            return v <= 0.03928 ? v / 12.92 : Math.Pow((v + 0.055) / 1.055, 2.4);
-        }
-        var (la, lb) = (Luminance(a), Luminance(b));
-        return (Math.Max(la, lb) + 0.05) / (Math.Min(la, lb) + 0.05);
-    }
 }
