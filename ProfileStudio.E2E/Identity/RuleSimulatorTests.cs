@@ -41,7 +41,9 @@ public sealed class RuleSimulatorTests(StudioFixture studio, ITestOutputHelper o
         await Expect(simulator.GraphTitle).ToHaveTextAsync("Identity graph of profile #1");
         await Expect(simulator.GraphLegend).ToContainTextAsync(["user_id", "email"]);
         await simulator.ScrollToTopAsync();
-        await Screenshots.SaveAsync(page, "30-simulator-saved-rules");
+        // The profiles and the identity graph in both themes (30-…-dark.png): no other test sees the graph dark.
+        await ThemeShots.SaveAsync(page, "30-simulator-saved-rules");
+        await Expect(simulator.GraphLegend).ToContainTextAsync(["user_id", "email"]);
 
         // Two user_ids allowed per profile: the same messages make one person.
         await simulator.SetLimitAsync("user_id", 2);
@@ -68,7 +70,7 @@ public sealed class RuleSimulatorTests(StudioFixture studio, ITestOutputHelper o
         await Expect(simulator.Profiles.First).ToContainTextAsync("phone:+447700900123");
         await Expect(simulator.GraphLegend).ToContainTextAsync(["loyalty_id", "phone", "anonymous_id"]);
         await simulator.ScrollToTopAsync();
-        await Screenshots.SaveAsync(page, "32-simulator-phone-formats");
+        await ThemeShots.SaveAsync(page, "32-simulator-phone-formats");
 
         // Bad data is shown per message: placeholders blocked, a message with none left, one the parser refuses.
         await simulator.Example("placeholders").ClickAsync();

@@ -26,6 +26,14 @@ public static class Screenshots
         return path;
     }
 
+    /// <summary>The window as a person sees it: fixed parts (the navigation drawer) at the window's height, not the page's.</summary>
+    public static async Task<string> SaveWindowAsync(IPage page, string name)
+    {
+        var path = Path.Combine(Directory, Sanitize(name) + ".png");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = path });
+        return path;
+    }
+
     private static string Sanitize(string name) =>
         string.Concat(name.Select(c => Path.GetInvalidFileNameChars().Contains(c) ? '_' : c));
 }

@@ -53,6 +53,9 @@ public sealed class FileMappingStoryTests(StudioFixture studio, ITestOutputHelpe
             await Expect(files.SelectValue("type-Points")).ToHaveValueAsync("Number");
             await Expect(files.PreviewRows).ToContainTextAsync("\"points\": 120");
             await ThemeShots.SaveAsync(page, "25-csv-mapping-lands-on-existing");
+            // The sample values (e-mails, a file's hyphenated names) stay whole in their narrow column.
+            Assert.Empty(await LayoutChecks.CutWordsAsync(page));
+            Assert.Empty(await LayoutChecks.OverflowingTablesAsync(page));
 
             await files.StartImport.ClickAsync();
             await Expect(page).ToHaveURLAsync(new Regex("/data/batches/\\d+$"));
@@ -65,6 +68,7 @@ public sealed class FileMappingStoryTests(StudioFixture studio, ITestOutputHelpe
             await Expect(rejectedRow.GetByTestId("rejected-file")).ToHaveTextAsync(Path.GetFileName(csv));
             await Expect(rejectedRow).ToContainTextAsync("line 5");
             await ThemeShots.SaveAsync(page, "25c-rejected-names-the-file");
+            Assert.Empty(await LayoutChecks.CutWordsAsync(page)); // the file's name is not broken at its hyphen
 
             // The profile: one firstName, the e-mail as an identity, points as a number.
             await profiles.GotoAsync();

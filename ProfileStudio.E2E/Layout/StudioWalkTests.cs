@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
@@ -42,8 +43,9 @@ public sealed class DemoStudioFixture : IAsyncLifetime
 
 /// <summary>
 /// The studio as a new user meets it, with the demo data, at 1280 × 800: every page in light and dark
-/// (<c>90-&lt;page&gt;-light.png</c> / <c>-dark.png</c>), no table wider than its box, no request leaving
-/// the server; and the explorer's times are the person's event times.
+/// (<c>90-&lt;page&gt;-light.png</c> / <c>-dark.png</c>), and at 1920 × 1080 (<c>-dark-1920.png</c>): no
+/// table wider than its box, no short word in a table cell broken over two lines, no request leaving the
+/// server; and the explorer's times are the person's event times.
 /// </summary>
 public sealed class StudioWalkTests(StudioFixture studio, DemoStudioFixture demo, ITestOutputHelper output)
     : StudioTest(studio, output), IClassFixture<DemoStudioFixture>
@@ -84,12 +86,15 @@ public sealed class StudioWalkTests(StudioFixture studio, DemoStudioFixture demo
         long profileId;
         int sourceId;
         long batchId;
+        long segmentId;
         await using (var db = await demo.Db.CreateDbContextAsync())
         {
             // A person with several sources: a full profile page.
             profileId = await db.ProfileEvents.GroupBy(e => e.ProfileId).OrderByDescending(g => g.Select(e => e.SourceId).Distinct().Count()).ThenBy(g => g.Key).Select(g => g.Key).FirstAsync();
             sourceId = await db.Sources.Where(s => s.Name == "Website").Select(s => s.Id).FirstAsync();
             batchId = await db.FileBatches.OrderBy(b => b.Id).Select(b => b.Id).FirstAsync();
+            // The segment with the most members: a full members table of identifiers.
+            segmentId = await db.SegmentMemberships.GroupBy(m => m.SegmentId).OrderByDescending(g => g.Count()).ThenBy(g => g.Key).Select(g => g.Key).FirstAsync();
         }
         (string Name, string Path, string? Tab, string Ready)[] pages =
         [
@@ -100,6 +105,9 @@ public sealed class StudioWalkTests(StudioFixture studio, DemoStudioFixture demo
             ("profile-timeline", $"/profiles/{profileId}?tab=timeline", null, "[data-testid=timeline-event]"),
             ("profile-compare", $"/profiles/{profileId}?tab=compare", null, "h1"),
             ("merge-policies", "/profiles/merge-policies", null, "h1"),
+            ("computed-attributes", "/profiles/computed-attributes", null, "h1"),
+            ("segments", "/profiles/segments", null, "h1"),
+            ("segment", $"/profiles/segments/{segmentId}", null, "[data-testid=segment-member-link]"),
             ("insights", "/identity/insights", null, "[data-testid=insight-profiles]"),
             ("simulator", "/identity/simulator", null, "h1"),
             ("namespaces", "/identity/namespaces", null, "h1"),
@@ -116,28 +124,45 @@ public sealed class StudioWalkTests(StudioFixture studio, DemoStudioFixture demo
             ("api-reference", "/api-reference", null, "[data-testid=api-operation]"),
         ];
         var problems = new List<string>();
-        foreach (var mode in new[] { "light", "dark" })
+        // The laptop in both themes, then a wide screen (the tables' columns are shared out differently there).
+        foreach (var (mode, width) in new[] { ("light", 1280), ("dark", 1280), ("dark", 1920) })
         {
-            if (mode == "dark")
+            if (width != 1280)
+            {
+                await page.SetViewportSizeAsync(width, 1080);
+            }
+            else if (mode == "dark")
             {
                 await shell.OpenAsync("/");
                 await shell.ThemeToggle.ClickAsync();
                 await Expect(shell.AppBar).ToHaveCSSAsync("background-color", "rgb(26, 31, 58)");
             }
+            var at = width == 1280 ? mode : $"{mode}, {width}";
             foreach (var (name, path, _, ready) in pages)
             {
                 await shell.OpenAsync(path);
                 await Expect(page.Locator(ready).First).ToBeVisibleAsync();
                 await page.WaitForTimeoutAsync(400); // charts and grids settle
-                await Screenshots.SaveAsync(page, $"90-{name}-{mode}");
-                problems.AddRange((await OverflowsAsync(page)).Select(p => $"{name} ({mode}): {p}"));
+                await Screenshots.SaveAsync(page, width == 1280 ? $"90-{name}-{mode}" : $"90-{name}-{mode}-{width}");
+                problems.AddRange((await LayoutChecks.OverflowingTablesAsync(page)).Select(p => $"{name} ({at}): {p}"));
+                problems.AddRange((await LayoutChecks.CutWordsAsync(page)).Select(p => $"{name} ({at}): {p}"));
+                problems.AddRange((await shell.NavLinksOutOfViewAsync()).Select(l => $"{name} ({at}): navigation item \"{l}\" is out of view"));
                 if (mode == "dark")
                 {
-                    problems.AddRange((await DarkChartTextAsync(page)).Select(p => $"{name} (dark): {p}"));
+                    problems.AddRange((await DarkChartTextAsync(page)).Select(p => $"{name} ({at}): {p}"));
                 }
             }
         }
         Assert.True(problems.Count == 0, string.Join("\n", problems));
+
+        // A shorter window: the menu scrolls, and an Admin page's item is scrolled into view rather than left below the fold.
+        await page.SetViewportSizeAsync(1280, 560);
+        await shell.OpenAsync("/admin/audit");
+        await Expect(shell.NavLink("Audit log")).ToHaveClassAsync(new Regex("active"));
+        await Eventually.TrueAsync(async () => !(await shell.NavLinksOutOfViewAsync()).Contains("Audit log"), "the current item scrolled into view");
+        Assert.Contains("Dashboard", await shell.NavLinksOutOfViewAsync());
+        Assert.Equal(0, await page.EvaluateAsync<int>("() => window.scrollY")); // the drawer scrolled, not the page
+        await Screenshots.SaveWindowAsync(page, "90-audit-short-window-dark");
         Assert.True(outside.IsEmpty, "requests left the server: " + string.Join(", ", outside.Distinct()));
     }
 
@@ -195,14 +220,6 @@ public sealed class StudioWalkTests(StudioFixture studio, DemoStudioFixture demo
         await Expect(page.GetByTestId("profile-email")).ToContainTextAsync("@");
         await Screenshots.SaveAsync(page, "92-profile-header-event-times");
     }
-
-    /// <summary>Tables wider than their box (columns hidden behind a scroll), and cells whose text is cut mid-word.</summary>
-    private static async Task<IReadOnlyList<string>> OverflowsAsync(IPage page) =>
-        await page.EvaluateAsync<string[]>("""
-            () => [...document.querySelectorAll('.mud-table-container, .mud-table-root, .mud-simple-table')]
-                .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
-                .map(e => `table ${e.scrollWidth}px wide in a ${e.clientWidth}px box: ${[...e.querySelectorAll('th')].map(t => t.textContent.trim()).filter(t => t).join(' | ')}`)
-            """);
 
     /// <summary>Chart text drawn dark on the dark page (Plotly's default colour).</summary>
     private static async Task<IReadOnlyList<string>> DarkChartTextAsync(IPage page) =>

@@ -18,6 +18,18 @@ public sealed partial class ShellPage(IPage page)
 
     public ILocator NavLink(string title) => NavMenu.GetByRole(AriaRole.Link, new() { Name = title, Exact = true });
 
+    /// <summary>The navigation's items not wholly inside the drawer's visible box: below the window's edge, or scrolled away.</summary>
+    public async Task<IReadOnlyList<string>> NavLinksOutOfViewAsync() =>
+        await NavMenu.EvaluateAsync<string[]>("""
+            menu => {
+                const drawer = menu.closest('.mud-drawer').getBoundingClientRect();
+                const bottom = Math.min(drawer.bottom, window.innerHeight);
+                return [...menu.querySelectorAll('a')]
+                    .filter(a => { const r = a.getBoundingClientRect(); return r.top < drawer.top - 0.5 || r.bottom > bottom + 0.5; })
+                    .map(a => a.textContent.trim());
+            }
+            """);
+
     /// <summary>Opens a studio page and waits until its circuit handles clicks.</summary>
     public async Task<IResponse?> OpenAsync(string path)
     {

@@ -1,5 +1,7 @@
+using ProfileStudio.Components.Layout;
 using ProfileStudio.Components.Profiles;
 using ProfileStudio.Core.Identity;
+using ProfileStudio.Tests.Support;
 
 namespace ProfileStudio.Tests.Components.Profiles;
 
@@ -86,5 +88,25 @@ public sealed class IdentityGraphLayoutTests
         Assert.Equal(["user_id", "email", "anonymous_id", "member_id"], ordered);
         Assert.Equal(IdentityGraphLayout.ColorOf("member_id"), IdentityGraphLayout.ColorOf("member_id"));
         Assert.Equal(namespaces.Length, namespaces.Select(IdentityGraphLayout.ColorOf).Distinct().Count());
+    }
+
+    public static TheoryData<string, string> ColorsOnCards()
+    {
+        var pairs = new TheoryData<string, string>();
+        foreach (var color in IdentityGraphLayout.Palette.Append(IdentityGraphLayout.EdgeColor))
+        {
+            pairs.Add(color, StudioTheme.Theme.PaletteLight.Surface.ToString());
+            pairs.Add(color, StudioTheme.Theme.PaletteDark.Surface.ToString());
+        }
+        return pairs;
+    }
+
+    [Theory]
+    [MemberData(nameof(ColorsOnCards))]
+    public void Palette_NodeAndEdgeColours_StandOutFromTheCardInBothThemes(string color, string card)
+    {
+        var ratio = Wcag.ContrastRatio(color, card);
+
+        Assert.True(ratio >= Wcag.Graphics, $"{color} on {card} is {ratio:0.00}:1, below {Wcag.Graphics}:1");
     }
 }
