@@ -26,10 +26,12 @@ public sealed class TextWrappingTests
 
     [Theory]
     [InlineData("anna.schmidt@example.org", "anna.schmidt|@example.org")]
-    [InlineData("maria.longname-example@example-company.test", "maria.longname-|example|@example-|company.test")]
-    [InlineData("anonymous_id:6f7bf6d7-baa1-f5eb-6d85-67a117740d69", "anonymous_|id:|6f7bf6d7-|baa1-|f5eb-|6d85-|67a117740d69")]
+    [InlineData("maria.longname-example@example-company.test", "[maria.longname-example]|[@example-company.test]")]
+    [InlineData("email:destany.keebler44@mail.example,", "email:destany.keebler44|@mail.example,")]
+    [InlineData("anonymous_id:6f7bf6d7-baa1-f5eb-6d85-67a117740d69", "anonymous_|id:|[6f7bf6d7-]|[baa1-]|[f5eb-]|[6d85-]|67a117740d69")]
+    [InlineData("https://example.com/v1/profiles?id=42", "https:|[/]|[/]|[example.com/]|[v1/]|[profiles?]|id=|42")]
     [InlineData("0123456789abcdef0123456789abcdef0123", "0123456789abcdef01234567|89abcdef0123")]
-    public void Parts_LongWords_BreakBeforeAtSignAfterSeparators_OrEveryTwentyFourCharacters(string text, string expected)
+    public void Parts_LongWords_BreakBeforeTheirAtSign_ElseAfterSeparators_AndEveryTwentyFourCharacters(string text, string expected)
     {
         Assert.Equal(expected, Render(text));
     }

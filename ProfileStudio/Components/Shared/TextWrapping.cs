@@ -7,7 +7,7 @@ public enum WrapPartKind
     /// <summary>Text that wraps at its spaces as usual.</summary>
     Text,
 
-    /// <summary>A short word the browser would otherwise break at a hyphen or slash: kept on one line.</summary>
+    /// <summary>A short word, or a piece of a long one, that the browser would otherwise break at a hyphen or slash: kept on one line.</summary>
     Unbroken,
 
     /// <summary>A place where a long word may break (a &lt;wbr&gt;).</summary>
@@ -18,9 +18,10 @@ public readonly record struct WrapPart(WrapPartKind Kind, string Text = "");
 
 /// <summary>
 /// Where a value may break across lines in a narrow column. A word shorter than <see cref="LongWord"/>
-/// characters (an e-mail, an IP address, a file name) never breaks; a longer one (a URL, an anonymous id,
-/// a raw CSV line) breaks only before an "@", after a separator such as "/", "-", "_" or ":", or every
-/// <see cref="LongWord"/> characters when it has none. A table sizes a column no narrower than its
+/// characters (an e-mail, an IP address, a file name) never breaks; a longer one breaks only before its
+/// "@" if it has one (a long e-mail: "maria.longname-example / @example-company.test"), else after a
+/// separator such as "/", "-", "_" or ":" (a URL, an anonymous id), and every <see cref="LongWord"/>
+/// characters in a piece still longer (a raw CSV line). A table sizes a column no narrower than its
 /// longest unbreakable piece, so no column is squeezed to a few letters the way
 /// <c>overflow-wrap: anywhere</c> let it be ("syste / m", "127.0 / .0.1").
 /// </summary>
@@ -71,6 +72,7 @@ public static class TextWrapping
             }
             else
             {
+                // Each piece whole too: "@example-company.test" must not break at its own hyphen.
                 var pieces = Pieces(run);
                 for (var p = 0; p < pieces.Count; p++)
                 {
@@ -79,7 +81,15 @@ public static class TextWrapping
                         Flush();
                         parts.Add(new WrapPart(WrapPartKind.Break));
                     }
-                    plain.Append(pieces[p]);
+                    if (pieces[p].All(NeverBreaksBeside))
+                    {
+                        plain.Append(pieces[p]);
+                    }
+                    else
+                    {
+                        Flush();
+                        parts.Add(new WrapPart(WrapPartKind.Unbroken, pieces[p]));
+                    }
                 }
             }
         }
@@ -90,14 +100,14 @@ public static class TextWrapping
     private static bool NeverBreaksBeside(char c) =>
         (char.IsLetterOrDigit(c) && c < '\u2e80') || Unbreaking.Contains(c);
 
-    /// <summary>A long word cut before "@" and after a separator, then any piece still long cut every <see cref="LongWord"/> characters.</summary>
     private static List<string> Pieces(string word)
     {
+        var email = word.IndexOf('@', 1) > 0;
         var pieces = new List<string>();
         var start = 0;
         for (var i = 1; i <= word.Length; i++)
         {
-            var cut = i == word.Length || word[i] == '@' || BreakAfter.Contains(word[i - 1]);
+            var cut = i == word.Length || (email ? word[i] == '@' : BreakAfter.Contains(word[i - 1]));
             if (!cut)
             {
                 continue;
