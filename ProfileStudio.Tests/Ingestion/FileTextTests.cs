@@ -55,6 +55,29 @@ public sealed class FileTextTests
     }
 
     [Fact]
+    public void Csv_ReplacementCharacterInAFileWithBadBytesElsewhere_IsKept_OnlyTheBadRowIsRejected()
+    {
+        // The decoder's flag is set by bad bytes anywhere in its read-ahead: a row with a U+FFFD written on purpose was rejected too.
+        var read = Csv(Bytes("id,name\nC1,a\uFFFDb\nC2,ok\nC3,M", new byte[] { 0xFC }, "ller\nC4,\"two\nlines \uFFFD\"\n"));
+
+        Assert.Equal([true, true, false, true], read.Select(m => m.IsValid));
+        Assert.Equal(4, read[2].LineNumber);
+        Assert.Equal("a\uFFFDb", (string?)JsonNode.Parse(read[0].Payload)!["traits"]!["name"]);
+    }
+
+    [Theory]
+    [InlineData("\r")]
+    [InlineData("\r\n")]
+    [InlineData("\n")]
+    public void Csv_BadBytesOnOneLine_RejectThatRowWhateverTheLineEnds(string newline)
+    {
+        var read = Csv(Bytes($"id,name{newline}C1,ok{newline}C2,\"quoted{newline}M", new byte[] { 0xFF }, $"\"{newline}C3,fine{newline}"));
+
+        Assert.Equal([true, false, true], read.Select(m => m.IsValid));
+        Assert.Equal([2, 3, 5], read.Select(m => m.LineNumber));
+    }
+
+    [Fact]
     public void Ndjson_LineWithBytesThatAreNotUtf8_IsRejectedWithItsLineAndTheOthersRead()
     {
         var read = Ndjson(Bytes(

@@ -208,6 +208,9 @@ public sealed class FileBatchProcessor(
         string? delimiter = null;
         var segmentStart = stream.CanSeek ? stream.Position : 0;
         var lineOffset = 0; // physical lines before the current segment
+        // A seekable file is checked for bytes that are not UTF-8 line by line first, so exactly the rows on those lines are
+        // rejected (the decoder's flag alone cannot tell them from a U+FFFD written on purpose nearby); else the flag is used.
+        var notUtf8Lines = stream.CanSeek ? LinesNotUtf8(stream) : null;
         while (true)
         {
             long? restartAt = null;
@@ -260,7 +263,7 @@ public sealed class FileBatchProcessor(
                         {
                             message = FileRowConverter.Unreadable(raw.TrimEnd('\r', '\n'), bad, batchId, start, receivedAt);
                         }
-                        else if (utf8.Seen && raw.Contains('\uFFFD'))
+                        else if (notUtf8Lines is not null ? notUtf8Lines.GetViewBetween(start, lineOffset + line).Count > 0 : utf8.Seen && raw.Contains('\uFFFD'))
                         {
                             message = FileRowConverter.Unreadable(raw.TrimEnd('\r', '\n'), $"the row {InvalidUtf8Watch.Problem}", batchId, start, receivedAt);
                         }
@@ -296,6 +299,59 @@ public sealed class FileBatchProcessor(
                 yield break;
             }
             stream.Position = segmentStart = position;
+        }
+    }
+
+    /// <summary>
+    /// The physical lines (1-based, counted as the CSV reader counts them: <c>\n</c>, <c>\r\n</c> or a lone <c>\r</c>) from the
+    /// stream's position that hold bytes that are not UTF-8; the position is restored. The file is read once more, a line at a
+    /// time with vectorized searches (a small cost beside parsing it). Null for UTF-16/32 (a byte-order mark).
+    /// </summary>
+    internal static SortedSet<int>? LinesNotUtf8(Stream stream)
+    {
+        var at = stream.Position;
+        try
+        {
+            Span<byte> head = stackalloc byte[2];
+            if (stream.ReadAtLeast(head, 2, throwOnEndOfStream: false) == 2 && (head.SequenceEqual((ReadOnlySpan<byte>)[0xFF, 0xFE]) || head.SequenceEqual((ReadOnlySpan<byte>)[0xFE, 0xFF])))
+            {
+                return null;
+            }
+            stream.Position = at;
+            var found = new SortedSet<int>();
+            var line = 1;
+            foreach (var bytes in Utf8Lines.Read(stream, 1 << 20))
+            {
+                var span = bytes.Span;
+                if (System.Text.Unicode.Utf8.IsValid(span))
+                {
+                    line += 1 + span[..^(span.EndsWith((ReadOnlySpan<byte>)[(byte)'\r']) ? 1 : 0)].Count((byte)'\r');
+                    continue;
+                }
+                // Lone \r inside the line are line ends too.
+                var part = span.EndsWith((ReadOnlySpan<byte>)[(byte)'\r']) ? span[..^1] : span;
+                while (true)
+                {
+                    var cr = part.IndexOf((byte)'\r');
+                    var piece = cr < 0 ? part : part[..cr];
+                    if (!System.Text.Unicode.Utf8.IsValid(piece))
+                    {
+                        found.Add(line);
+                    }
+                    if (cr < 0)
+                    {
+                        break;
+                    }
+                    line++;
+                    part = part[(cr + 1)..];
+                }
+                line++;
+            }
+            return found;
+        }
+        finally
+        {
+            stream.Position = at;
         }
     }
 
