@@ -77,6 +77,24 @@ public sealed class FileTextTests
         Assert.Equal([2, 3, 5], read.Select(m => m.LineNumber));
     }
 
+    [Theory]
+    [InlineData("\n", false)]
+    [InlineData("\r\n", true)]
+    [InlineData("\r", false)]
+    public void Csv_RowAfterABrokenOneHoldingAnEmoji_IsReadWhole(string newline, bool bom)
+    {
+        // Reading restarts after a broken row at a byte position; the reader's own byte count was off for characters outside
+        // the BMP, so "r-3,😀" was stored as "-3": the row lost its first two characters, and nothing flagged it.
+        var text = string.Join(newline, "id,name", "r-1,ok", "r-2,\"broken", "r-3,😀 𝄞", "r-4,ok") + newline;
+        var read = Csv(bom ? [.. Encoding.UTF8.GetPreamble(), .. Encoding.UTF8.GetBytes(text)] : Encoding.UTF8.GetBytes(text));
+
+        Assert.Equal([true, false, true, true], read.Select(m => m.IsValid));
+        Assert.Equal([2, 3, 4, 5], read.Select(m => m.LineNumber));
+        var ids = read.Where(m => m.IsValid).Select(m => (string?)JsonNode.Parse(m.Payload)!["context"]!["externalIds"]![0]!["id"]).ToList();
+        Assert.Equal(["r-1", "r-3", "r-4"], ids);
+        Assert.Equal("😀 𝄞", (string?)JsonNode.Parse(read[2].Payload)!["traits"]!["name"]);
+    }
+
     [Fact]
     public void Ndjson_LineWithBytesThatAreNotUtf8_IsRejectedWithItsLineAndTheOthersRead()
     {

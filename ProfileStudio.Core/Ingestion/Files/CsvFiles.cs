@@ -18,7 +18,6 @@ public static class CsvFiles
         {
             DetectDelimiter = delimiter is null,
             Delimiter = delimiter ?? ",",
-            CountBytes = true, // where a broken row ends, so reading can start again on the line after it
             Encoding = utf8.Encoding,
             DetectDelimiterValues = [",", ";", "\t", "|"],
             MissingFieldFound = null,

@@ -214,7 +214,6 @@ public sealed class FileBatchProcessor(
         while (true)
         {
             long? restartAt = null;
-            var preamble = headers is null && stream.CanSeek ? Utf8Preamble(stream) : 0;
             var (csv, takeBadData, utf8) = CsvFiles.Open(stream, delimiter);
             using (csv)
             {
@@ -251,9 +250,10 @@ public sealed class FileBatchProcessor(
                         if (stream.CanSeek && SpansLines(raw, out var firstLineLength)
                             && (bad is not null || count != headers.Length || raw.Count(c => c == '"') % 2 == 1))
                         {
-                            // Restart on the next line: the rows after a broken one are read as if it were not there.
-                            var rest = Encoding.UTF8.GetByteCount(raw.AsSpan(firstLineLength));
-                            restartAt = segmentStart + preamble + csv.Parser.ByteCount - rest;
+                            // Restart on the next line: the rows after a broken one are read as if it were not there. Its position is
+                            // found by counting line ends in the file's bytes (the reader's own byte count is off for characters
+                            // outside the BMP: an emoji on the next line cost that row its first two characters).
+                            restartAt = PositionAfterLines(stream, segmentStart, start - lineOffset);
                             var firstLine = raw[..firstLineLength].TrimEnd('\r', '\n');
                             lineOffset = start; // the next segment's first line is the one after it
                             message = FileRowConverter.Unreadable(firstLine,
@@ -369,15 +369,51 @@ public sealed class FileBatchProcessor(
         return true;
     }
 
-    /// <summary>The length of a UTF-8 byte-order mark at the stream's position (the reader skips it; byte counts do not include it).</summary>
-    private static int Utf8Preamble(Stream stream)
+    /// <summary>
+    /// The position just after the <paramref name="lines"/>-th line end from <paramref name="from"/>, counting line ends as the CSV
+    /// reader does (<c>\n</c>, <c>\r\n</c> or a lone <c>\r</c>); the stream is left there.
+    /// </summary>
+    internal static long PositionAfterLines(Stream stream, long from, int lines)
     {
-        var at = stream.Position;
-        Span<byte> first = stackalloc byte[3];
-        var read = stream.ReadAtLeast(first, 3, throwOnEndOfStream: false);
-        stream.Position = at;
-        return read == 3 && first.SequenceEqual((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? 3 : 0;
+        stream.Position = from;
+        var buffer = new byte[1 << 16];
+        var position = from;
+        var pendingCr = false; // a \r ended the last block: it is a line end, with the \n after it if there is one
+        int read;
+        while (lines > 0 && (read = stream.Read(buffer, 0, buffer.Length)) > 0)
+        {
+            for (var i = 0; i < read; i++)
+            {
+                var b = buffer[i];
+                if (pendingCr)
+                {
+                    pendingCr = false;
+                    if (--lines == 0)
+                    {
+                        return stream.Position = position + i + (b == '\n' ? 1 : 0);
+                    }
+                    if (b == '\n')
+                    {
+                        continue;
+                    }
+                }
+                if (b == '\n')
+                {
+                    if (--lines == 0)
+                    {
+                        return stream.Position = position + i + 1;
+                    }
+                }
+                else if (b == '\r')
+                {
+                    pendingCr = true;
+                }
+            }
+            position += read;
+        }
+        return stream.Position = position; // the file ended first (or on a \r)
     }
+
 
     /// <summary>
     /// The lines of an NDJSON file as lake messages, each with its line number. Lines are split on the raw bytes, so a
