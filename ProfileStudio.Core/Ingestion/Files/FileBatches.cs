@@ -157,16 +157,9 @@ public sealed class FileBatches(
     /// </summary>
     private static async Task<long?> StoreAsync(Stream content, string path, CancellationToken ct)
     {
-        var head = new byte[4];
-        var headLength = 0;
-        int got;
-        while (headLength < head.Length && (got = await content.ReadAsync(head.AsMemory(headLength), ct)) > 0)
-        {
-            headLength += got;
-        }
-        content = new PrefixedStream(head.AsMemory(0, headLength), content);
+        (content, var otherUnicode) = await PeekEncodingAsync(content, ct);
         await using var file = new FileStream(path, PrivateFiles.NewFile());
-        if (OtherUnicodeEncoding(head.AsSpan(0, headLength)) is not null)
+        if (otherUnicode)
         {
             using var reader = new StreamReader(content, detectEncodingFromByteOrderMarks: true, leaveOpen: true);
             await using var writer = new StreamWriter(file, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true);
@@ -208,17 +201,10 @@ public sealed class FileBatches(
     /// </summary>
     private static async Task<long?> StoreNdjsonAsync(Stream content, string path, CancellationToken ct)
     {
-        var head = new byte[4];
-        var headLength = 0;
-        int got;
-        while (headLength < head.Length && (got = await content.ReadAsync(head.AsMemory(headLength), ct)) > 0)
-        {
-            headLength += got;
-        }
-        var source = new PrefixedStream(head.AsMemory(0, headLength), content);
+        var (source, otherUnicode) = await PeekEncodingAsync(content, ct);
         await using var file = new FileStream(path, PrivateFiles.NewFile());
         long size = 0;
-        if (OtherUnicodeEncoding(head.AsSpan(0, headLength)) is not null)
+        if (otherUnicode)
         {
             await using var writer = new StreamWriter(file, new System.Text.UTF8Encoding(false), 1 << 16, leaveOpen: true);
             using var reader = new StreamReader(source, detectEncodingFromByteOrderMarks: true, leaveOpen: true);
@@ -258,6 +244,22 @@ public sealed class FileBatches(
         }
         file.Flush(flushToDisk: true);
         return file.Length;
+    }
+
+    /// <summary>
+    /// Reads an upload's first bytes to see whether a byte-order mark says UTF-16 or UTF-32; returns a stream that gives those
+    /// bytes again before the rest (an upload cannot be seeked).
+    /// </summary>
+    private static async Task<(Stream Content, bool OtherUnicode)> PeekEncodingAsync(Stream content, CancellationToken ct)
+    {
+        var head = new byte[4];
+        var length = 0;
+        int got;
+        while (length < head.Length && (got = await content.ReadAsync(head.AsMemory(length), ct)) > 0)
+        {
+            length += got;
+        }
+        return (new PrefixedStream(head.AsMemory(0, length), content), OtherUnicodeEncoding(head.AsSpan(0, length)) is not null);
     }
 
     /// <summary>The UTF-16 or UTF-32 encoding a byte-order mark names, or null (UTF-8, with or without its mark).</summary>
