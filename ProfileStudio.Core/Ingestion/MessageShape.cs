@@ -325,8 +325,15 @@ public static class MessageShape
     /// </summary>
     public static string? UnreadableJson(JsonElement element, string path = "")
     {
-        // Every message of every request is checked, so the walk allocates little while the text is readable: strings are
-        // checked on their raw UTF-8 bytes, and the path to a problem is put together only once one is found.
+        // Every message of every request is checked. Most are valid UTF-8 with no escape at all: then every name and string
+        // is readable, and only a name twice in one object is left to find, on the raw bytes (nothing is decoded or
+        // allocated). Anything else, or a possible repeat, gets the exact walk, which puts the path together once it finds
+        // a problem.
+        var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element);
+        if (raw.IndexOf((byte)'\\') < 0 && System.Text.Unicode.Utf8.IsValid(raw) && NamesOnceEach(element))
+        {
+            return null;
+        }
         if (Unreadable(element) is not { } problem)
         {
             return null;
@@ -385,6 +392,55 @@ public static class MessageShape
                 path = name is not null ? (path.Length == 0 ? name : $"{path}.{name}") : $"{path}[{index}]";
             }
             return path;
+        }
+    }
+
+    /// <summary>The most properties one object may have for <see cref="NamesOnceEach"/> to compare them on the stack.</summary>
+    private const int NamesCompared = 64;
+
+    /// <summary>
+    /// True when no object in <paramref name="element"/> has a property name twice, for text without escapes (the raw
+    /// bytes of a name are then its text): names are told apart by a hash of their bytes, and false means "not sure"
+    /// (two hashes alike, or an object of more than <see cref="NamesCompared"/> properties), for the exact walk to decide.
+    /// </summary>
+    private static bool NamesOnceEach(JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                Span<int> hashes = stackalloc int[NamesCompared];
+                var count = 0;
+                foreach (var property in element.EnumerateObject())
+                {
+                    if (count == NamesCompared)
+                    {
+                        return false;
+                    }
+                    var hash = new HashCode();
+                    hash.AddBytes(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8PropertyName(property));
+                    var code = hash.ToHashCode();
+                    if (hashes[..count].Contains(code))
+                    {
+                        return false;
+                    }
+                    hashes[count++] = code;
+                    if (!NamesOnceEach(property.Value))
+                    {
+                        return false;
+                    }
+                }
+                return true;
+            case JsonValueKind.Array:
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (!NamesOnceEach(item))
+                    {
+                        return false;
+                    }
+                }
+                return true;
+            default:
+                return true;
         }
     }
 

@@ -106,6 +106,15 @@ public static class TrackingMessageParser
             {
                 return TrackingParseResult.Fail($"A batch holds at most {TrackingLimits.MaxBatchMessages:N0} messages; this one has {array.GetArrayLength():N0}.");
             }
+            // What the batch lends its items is cleared of write keys once here (each item is cleared in ReadItem), so
+            // Read need not walk every message a second time.
+            foreach (var field in (ReadOnlySpan<string>)["context", "integrations", "sentAt"])
+            {
+                if (request[field] is { } lent)
+                {
+                    WriteKeyRedaction.RemoveFrom(lent);
+                }
+            }
             var shared = new BatchDefaults(
                 request["context"] as JsonObject,
                 request["integrations"] as JsonObject,
@@ -259,7 +268,8 @@ public static class TrackingMessageParser
 
     /// <summary>
     /// Reads one tracking message (also used for NDJSON file lines), whose text is readable
-    /// (<see cref="MessageShape.UnreadableJson"/>): its fields are checked and coerced
+    /// (<see cref="MessageShape.UnreadableJson"/>) and whose write keys were removed (<see cref="WriteKeyRedaction.RemoveFrom"/>,
+    /// as were those of <paramref name="shared"/>): its fields are checked and coerced
     /// (<see cref="MessageShape.Check"/>), its event time worked out.
     /// </summary>
     public static IncomingMessage Read(JsonObject message, string type, BatchDefaults? shared, DateTime receivedAt, int? lineNumber = null,
@@ -274,7 +284,6 @@ public static class TrackingMessageParser
                 message["sentAt"] = shared.SentAt.DeepClone();
             }
         }
-        WriteKeyRedaction.RemoveFrom(message); // also from what the batch's context and integrations brought in
         message["type"] = type;
         var error = MessageShape.Check(message, type, identifierKeys);
         if (message["messageId"] is null)

@@ -75,7 +75,7 @@ public static class WriteKeyRedaction
     /// <c>properties</c> and what they nest), whose name spells a write key (<c>WriteKey</c>, <c>write_key</c>, …): only the
     /// exact top-level <c>writeKey</c> authenticates, but none is stored, as an attribute or an event property either.
     /// </summary>
-    public static bool RemoveFrom(System.Text.Json.Nodes.JsonObject message)
+    public static bool RemoveFrom(System.Text.Json.Nodes.JsonNode message)
     {
         var removed = false;
         var pending = new Stack<System.Text.Json.Nodes.JsonNode>();
@@ -115,22 +115,30 @@ public static class WriteKeyRedaction
         return removed;
     }
 
-    /// <summary>Whether a property name spells a write key, whatever its case, separators or whitespace.</summary>
+    /// <summary>
+    /// Whether a property name spells a write key, whatever its case, separators or whitespace. Every property of every
+    /// message is tested, so it compares letter by letter and allocates nothing.
+    /// </summary>
     public static bool IsWriteKey(string name)
     {
         if (name.Length < NormalizedName.Length || name.Length > 64)
         {
             return false;
         }
-        var letters = new StringBuilder(name.Length);
+        var matched = 0;
         foreach (var ch in name)
         {
-            if (!char.IsWhiteSpace(ch) && ch is not ('_' or '-' or '.'))
+            if (char.IsWhiteSpace(ch) || ch is '_' or '-' or '.')
             {
-                letters.Append(char.ToLowerInvariant(ch));
+                continue;
             }
+            if (matched == NormalizedName.Length || char.ToLowerInvariant(ch) != NormalizedName[matched])
+            {
+                return false;
+            }
+            matched++;
         }
-        return letters.ToString() == NormalizedName;
+        return matched == NormalizedName.Length;
     }
 
     private static bool IsBare(char c) => char.IsLetterOrDigit(c) || c is '_' or '$' or '%' or '-' or '.';

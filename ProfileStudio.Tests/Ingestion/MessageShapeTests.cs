@@ -219,6 +219,100 @@ public sealed class MessageShapeTests
     }
 
     [Fact]
+    public void UnreadableJson_ObjectsOfManyProperties_FindARepeatedNameWherever_ItIs()
+    {
+        // Past 64 properties the raw-byte check hands over to the exact walk: a repeat after the 64th is still found.
+        var names = Enumerable.Range(0, 90).Select(i => $"\"p{i}\":{i}").ToList();
+        using var distinct = JsonDocument.Parse("{\"traits\":{" + string.Join(",", names) + "}}");
+        using var repeatedLate = JsonDocument.Parse("{\"traits\":{" + string.Join(",", names) + ",\"p3\":0}}");
+        using var repeatedEarly = JsonDocument.Parse("{\"traits\":{\"p0\":1," + string.Join(",", names) + "}}");
+
+        Assert.Null(MessageShape.UnreadableJson(distinct.RootElement));
+        Assert.StartsWith("\"traits.p3\" appears twice", MessageShape.UnreadableJson(repeatedLate.RootElement));
+        Assert.StartsWith("\"traits.p0\" appears twice", MessageShape.UnreadableJson(repeatedEarly.RootElement));
+    }
+
+    [Fact]
+    public void UnreadableJson_TheSameNameEscapedAndPlain_IsARepeat()
+    {
+        using var document = JsonDocument.Parse("""{"a":{"name":1,"n\u0061me":2}}""");
+
+        Assert.StartsWith("\"a.name\" appears twice", MessageShape.UnreadableJson(document.RootElement));
+    }
+
+    /// <summary>Objects nested in objects and arrays, with names from a small alphabet so that repeats are common.</summary>
+    private static readonly Gen<string> SmallObjects =
+        Gen.Sized(size => ObjectOf(Math.Min(size, 6)));
+
+    private static Gen<string> ObjectOf(int depth) =>
+        from count in Gen.Choose(0, 5)
+        from names in Gen.ArrayOf(Gen.Elements("a", "b", "c", "é", "日本", "a b"), count)
+        from values in Gen.ArrayOf(ValueOf(depth), count)
+        select "{" + string.Join(",", names.Zip(values, (n, v) => $"\"{n}\":{v}")) + "}";
+
+    private static Gen<string> ValueOf(int depth) => depth <= 0
+        ? Gen.Elements("1", "\"x\"", "null", "[]")
+        : Gen.OneOf(Gen.Elements("1", "\"x\"", "null"), ObjectOf(depth - 1), Gen.ArrayOf(ObjectOf(depth - 1), 2).Select(items => "[" + string.Join(",", items) + "]"));
+
+    [FsCheck.Xunit.Property(MaxTest = 500)]
+    public Property UnreadableJson_ReportsARepeatedName_ExactlyWhenAnObjectHasOne()
+    {
+        return Prop.ForAll(SmallObjects.ToArbitrary(), json =>
+        {
+            using var document = JsonDocument.Parse(json);
+            var expected = HasRepeat(document.RootElement);
+            var problem = MessageShape.UnreadableJson(document.RootElement);
+            Assert.Equal(expected, problem is not null);
+            if (problem is not null)
+            {
+                Assert.Contains("appears twice", problem);
+            }
+        });
+
+        static bool HasRepeat(JsonElement element) => element.ValueKind switch
+        {
+            JsonValueKind.Object => element.EnumerateObject().GroupBy(p => p.Name).Any(g => g.Count() > 1) || element.EnumerateObject().Any(p => HasRepeat(p.Value)),
+            JsonValueKind.Array => element.EnumerateArray().Any(HasRepeat),
+            _ => false,
+        };
+    }
+
+    [Theory]
+    [InlineData("writeKey", true)]
+    [InlineData("WRITE_KEY", true)]
+    [InlineData(" write-key ", true)]
+    [InlineData("write.key", true)]
+    [InlineData("Write\tKey", true)]
+    [InlineData("writeKeys", false)]
+    [InlineData("rewriteKey", false)]
+    [InlineData("write", false)]
+    [InlineData("writeKe", false)]
+    [InlineData("key_write", false)]
+    public void IsWriteKey_AnySpellingOfTheName_AndNothingElse(string name, bool expected)
+    {
+        Assert.Equal(expected, WriteKeyRedaction.IsWriteKey(name));
+    }
+
+    [Fact]
+    public void Parse_BatchContextLendingAWriteKey_StoresNoneInTheItems()
+    {
+        var body = Encoding.UTF8.GetBytes("""
+            {"writeKey":"k","context":{"library":{"write_key":"secret-1"}},"integrations":{"WriteKey":"secret-2"},
+             "batch":[{"type":"track","userId":"u1","event":"e"},{"type":"identify","userId":"u2","context":{"ip":"1.2.3.4"}}]}
+            """);
+
+        var request = TrackingMessageParser.Parse(body, "batch", ReceivedAt).Request!;
+
+        Assert.Equal("k", request.WriteKey);
+        Assert.All(request.Messages, m =>
+        {
+            Assert.True(m.IsValid, m.Error);
+            Assert.DoesNotContain("secret", m.Payload);
+            Assert.Contains("\"library\"", m.Payload); // the rest of what the batch lent is kept
+        });
+    }
+
+    [Fact]
     public void Check_NumberOutOfRangeDeepInArrays_IsNamedWithItsPath()
     {
         var message = JsonNode.Parse("""{"type":"track","userId":"u1","event":"e","properties":{"list":[1,{"n":[0,1e400]}]}}""")!.AsObject();
