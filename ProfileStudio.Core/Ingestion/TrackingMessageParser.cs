@@ -94,7 +94,10 @@ public static class TrackingMessageParser
 
             if (endpoint != "batch")
             {
-                WriteKeyRedaction.RemoveFrom(request);
+                if (WriteKeyRedaction.MayHold(root))
+                {
+                    WriteKeyRedaction.RemoveFrom(request);
+                }
                 return new TrackingParseResult(new TrackingRequest(writeKey, [Read(request, endpoint, null, receivedAt, identifierKeys: identifierKeys)]), null);
             }
 
@@ -110,7 +113,7 @@ public static class TrackingMessageParser
             // Read need not walk every message a second time.
             foreach (var field in (ReadOnlySpan<string>)["context", "integrations", "sentAt"])
             {
-                if (request[field] is { } lent)
+                if (root.TryGetProperty(field, out var lentElement) && WriteKeyRedaction.MayHold(lentElement) && request[field] is { } lent)
                 {
                     WriteKeyRedaction.RemoveFrom(lent);
                 }
@@ -256,7 +259,10 @@ public static class TrackingMessageParser
             return Rejected("unknown", RedactWriteKeys(MessageShape.StorableText(item)), receivedAt, $"The message cannot be read: {unreadable}.");
         }
         var message = JsonObject.Create(item)!;
-        WriteKeyRedaction.RemoveFrom(message); // before anything is stored, rejected items too, whatever its spelling
+        if (WriteKeyRedaction.MayHold(item))
+        {
+            WriteKeyRedaction.RemoveFrom(message); // before anything is stored, rejected items too, whatever its spelling
+        }
         var type = (message["type"] as JsonValue)?.TryGetValue(out string? t) == true ? t.ToLowerInvariant() : null;
         if (type is null || !MessageTypes.Contains(type))
         {

@@ -116,6 +116,68 @@ public static class WriteKeyRedaction
     }
 
     /// <summary>
+    /// Whether any property name in <paramref name="element"/>, at any depth, may spell a write key: false lets a caller skip
+    /// <see cref="RemoveFrom"/>, whose walk over a parsed message builds a node for every value (the largest cost of reading
+    /// a tracking request when it ran on every message). Names are read from their raw bytes; one shorter than the key
+    /// cannot be it, an ASCII one is tested in place, and any other (escapes, non-ASCII letters) is decoded and tested.
+    /// </summary>
+    public static bool MayHold(System.Text.Json.JsonElement element)
+    {
+        switch (element.ValueKind)
+        {
+            case System.Text.Json.JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject())
+                {
+                    var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8PropertyName(property);
+                    if (raw.Length >= NormalizedName.Length
+                        && (System.Text.Ascii.IsValid(raw) && raw.IndexOf((byte)'\\') < 0 ? IsWriteKey(raw) : IsWriteKey(property.Name)))
+                    {
+                        return true;
+                    }
+                    if (MayHold(property.Value))
+                    {
+                        return true;
+                    }
+                }
+                return false;
+            case System.Text.Json.JsonValueKind.Array:
+                foreach (var item in element.EnumerateArray())
+                {
+                    if (MayHold(item))
+                    {
+                        return true;
+                    }
+                }
+                return false;
+            default:
+                return false;
+        }
+    }
+
+    /// <summary><see cref="IsWriteKey(string)"/> for an ASCII name's bytes.</summary>
+    private static bool IsWriteKey(ReadOnlySpan<byte> name)
+    {
+        if (name.Length > 64)
+        {
+            return false;
+        }
+        var matched = 0;
+        foreach (var b in name)
+        {
+            if (char.IsWhiteSpace((char)b) || b is (byte)'_' or (byte)'-' or (byte)'.')
+            {
+                continue;
+            }
+            if (matched == NormalizedName.Length || (char)(b | 0x20) != NormalizedName[matched] || !char.IsAsciiLetter((char)b))
+            {
+                return false;
+            }
+            matched++;
+        }
+        return matched == NormalizedName.Length;
+    }
+
+    /// <summary>
     /// Whether a property name spells a write key, whatever its case, separators or whitespace. Every property of every
     /// message is tested, so it compares letter by letter and allocates nothing.
     /// </summary>

@@ -291,6 +291,22 @@ public sealed class MessageShapeTests
     public void IsWriteKey_AnySpellingOfTheName_AndNothingElse(string name, bool expected)
     {
         Assert.Equal(expected, WriteKeyRedaction.IsWriteKey(name));
+        // The raw-byte pre-check agrees, for the name at any depth (escaped in JSON as it must be).
+        using var document = JsonDocument.Parse("{\"a\":[1,{\"b\":{" + JsonSerializer.Serialize(name) + ":\"v\"}}]}");
+        Assert.Equal(expected, WriteKeyRedaction.MayHold(document.RootElement));
+    }
+
+    [FsCheck.Xunit.Property(MaxTest = 500)]
+    public Property MayHold_IsTrueForEveryNameThatSpellsAWriteKey()
+    {
+        // Names built from the key's letters in any case, separators, other letters and lookalikes (the Kelvin sign lowers to k).
+        var pieces = Gen.Elements("w", "W", "r", "R", "i", "I", "t", "T", "e", "E", "k", "K", "y", "Y", "_", "-", ".", " ", "\u212A", "\u00A0", "é", "write", "key");
+        var names = from count in Gen.Choose(1, 12) from parts in Gen.ArrayOf(pieces, count) select string.Concat(parts);
+        return Prop.ForAll(names.ToArbitrary(), name =>
+        {
+            using var document = JsonDocument.Parse("{\"traits\":{\"x\":1," + JsonSerializer.Serialize(name) + ":2}}");
+            Assert.Equal(WriteKeyRedaction.IsWriteKey(name), WriteKeyRedaction.MayHold(document.RootElement));
+        });
     }
 
     [Fact]

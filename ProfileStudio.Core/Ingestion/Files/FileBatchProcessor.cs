@@ -473,7 +473,7 @@ public sealed class FileBatchProcessor(
             try
             {
                 var message = JsonObject.Create(document.RootElement)!;
-                var hadWriteKey = WriteKeyRedaction.RemoveFrom(message); // before anything is stored, rejected lines too
+                var hadWriteKey = WriteKeyRedaction.MayHold(document.RootElement) && WriteKeyRedaction.RemoveFrom(message); // before anything is stored, rejected lines too
                 var type = (message["type"] as JsonValue)?.TryGetValue(out string? t) == true ? t.ToLowerInvariant() : null;
                 if (type is null || !TrackingMessageParser.MessageTypes.Contains(type))
                 {
