@@ -24,6 +24,9 @@ public static class SegmentFactsLoader
         ProfileStudioDbContext db, IReadOnlyCollection<long> profileIds, SegmentCatalogSnapshot segments, DateTime now, CancellationToken ct = default)
     {
         var facts = new Dictionary<long, SegmentProfileFacts>();
+        // One connection for all the queries below: EF connections are not pooled (StorageOptions), and a context
+        // left to itself opens a new one, with its pragmas and functions, around every query.
+        await db.Database.OpenConnectionAsync(ct);
         foreach (var chunk in profileIds.Distinct().Chunk(Chunk))
         {
             var ids = chunk.ToList();
