@@ -20,12 +20,12 @@ public sealed class DashboardOptions
 /// a split, delete or rebuild recomputes them all. A merge's survivor needs no day of its own: it keeps the earlier
 /// of the two first-seen times, so only days from the merged profile's on change. A profile merely touched (a
 /// returning customer) changes no day; counting from its first-seen day, possibly years back, would read most
-/// profiles for every batch. New profiles also refresh every figure when the stored ones were computed before
-/// the first profile arrived (<see cref="DashboardSnapshots.RefreshIfComputedBeforeTheDataAsync"/>).
+/// profiles for every batch. The figures are also computed again at once when the live profiles outgrow what the
+/// stored ones counted (<see cref="DashboardSnapshots.RefreshIfOutgrownAsync"/>), as on a new install or in the demo.
 /// </summary>
 public sealed class DashboardConsumer(DashboardSnapshots snapshots, ILogger<DashboardConsumer>? logger = null) : IChangeFeedConsumer
 {
-    /// <summary>After a failed refresh of the first figures, how long before the consumer tries one again.</summary>
+    /// <summary>After a failed catch-up refresh (profiles outgrew the figures), how long before the consumer tries one again.</summary>
     private static readonly TimeSpan RefreshRetry = TimeSpan.FromMinutes(1);
 
     private long _refreshRetryAt;
@@ -60,20 +60,20 @@ public sealed class DashboardConsumer(DashboardSnapshots snapshots, ILogger<Dash
 
     private async Task HandleAsync(HashSet<long> ids, bool everything, CancellationToken ct)
     {
-        await snapshots.UpdateHistoryAsync(ids, everything, ct);
-        if (ids.Count == 0 || Environment.TickCount64 < Volatile.Read(ref _refreshRetryAt))
+        var live = await snapshots.UpdateHistoryAsync(ids, everything, ct);
+        if (live is null || Environment.TickCount64 < Volatile.Read(ref _refreshRetryAt))
         {
             return;
         }
         try
         {
-            await snapshots.RefreshIfComputedBeforeTheDataAsync(ct);
+            await snapshots.RefreshIfOutgrownAsync(live.Value, ct);
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
         {
             // The history is written; a failed refresh must not make the feed replay this batch (the periodic job tries again).
             Volatile.Write(ref _refreshRetryAt, Environment.TickCount64 + (long)RefreshRetry.TotalMilliseconds);
-            logger?.LogWarning(ex, "Computing the dashboard's first figures failed; trying again in {Seconds} s.", RefreshRetry.TotalSeconds);
+            logger?.LogWarning(ex, "Computing the dashboard's figures for the new profiles failed; trying again in {Seconds} s.", RefreshRetry.TotalSeconds);
         }
     }
 }

@@ -40,6 +40,9 @@ public sealed class DashboardSnapshots(
     /// <summary>The live profiles the stored figures counted; <see cref="NotRead"/> until read or computed.</summary>
     private long _storedProfiles = NotRead;
 
+    /// <summary>Before this time (ticks, UTC) the profiles outgrowing the figures do not start a refresh (<see cref="CatchUpPause"/>).</summary>
+    private long _catchUpAfter;
+
     /// <summary>Raised after a refresh stored new figures (open dashboards reload).</summary>
     public event Action? Refreshed;
 
@@ -54,16 +57,19 @@ public sealed class DashboardSnapshots(
     /// Recomputes everything from stored data: both histories from their first day, and the current figures.
     /// This is the back-fill on the first start, the periodic refresh and the refresh button.
     /// </summary>
-    public async Task<DateTime> RefreshAsync(CancellationToken ct = default) => (await RefreshAsync(onlyWhenCountedNone: false, ct))!.Value;
+    public async Task<DateTime> RefreshAsync(CancellationToken ct = default) => (await RefreshAsync(onlyWhenOutgrownBy: null, ct))!.Value;
 
-    /// <summary>The refresh; with <paramref name="onlyWhenCountedNone"/>, nothing when figures counting profiles were stored meanwhile.</summary>
-    private async Task<DateTime?> RefreshAsync(bool onlyWhenCountedNone, CancellationToken ct)
+    /// <summary>
+    /// The refresh; with <paramref name="onlyWhenOutgrownBy"/> (live profiles), nothing when figures counting at least half
+    /// of them were stored meanwhile.
+    /// </summary>
+    private async Task<DateTime?> RefreshAsync(long? onlyWhenOutgrownBy, CancellationToken ct)
     {
         await _gate.WaitAsync(ct);
         DateTime computedAt;
         try
         {
-            if (onlyWhenCountedNone && Interlocked.Read(ref _storedProfiles) > 0)
+            if (onlyWhenOutgrownBy is { } live && !Outgrown(Interlocked.Read(ref _storedProfiles), live))
             {
                 return null; // another refresh (the periodic job, the button) counted them while this one waited
             }
@@ -90,6 +96,7 @@ public sealed class DashboardSnapshots(
                 transaction.Commit();
             }
             Interlocked.Exchange(ref _storedProfiles, figures.Audiences.LiveProfiles);
+            Interlocked.Exchange(ref _catchUpAfter, (time.GetUtcNow().UtcDateTime + CatchUpPause).Ticks);
             logger.LogInformation("Dashboard figures computed in {Seconds:N1} s ({Profiles} profiles).", stopwatch.Elapsed.TotalSeconds, figures.Stitched.Profiles);
         }
         finally
@@ -100,13 +107,17 @@ public sealed class DashboardSnapshots(
         return computedAt;
     }
 
+    /// <summary>How soon after a refresh the figures may be computed again because the profiles outgrew them.</summary>
+    public static readonly TimeSpan CatchUpPause = TimeSpan.FromSeconds(15);
+
     /// <summary>
-    /// Refreshes now when the stored figures were computed before the first profile arrived and profiles exist now:
-    /// on a new install the back-fill runs on an empty store, and every card would say "no data yet" beside a live
-    /// profile count until the periodic refresh. Once figures count profiles this only reads a cached number (a
-    /// refresh at a million profiles takes seconds and is left to the periodic job and the refresh button).
+    /// Refreshes now when the stored figures counted fewer than half the <paramref name="liveProfiles"/> there are now
+    /// (none at all, on a new install whose back-fill ran on an empty store: then at once), else at most once per <see cref="CatchUpPause"/>:
+    /// while a new install or the demo fills up, every card would otherwise say "no data yet", or count a fraction of the
+    /// profiles, beside a live profile count until the periodic refresh. A store that only grows by a fraction between two
+    /// periodic refreshes (a million profiles and a day's new ones) never triggers it; that refresh takes seconds.
     /// </summary>
-    public async Task<bool> RefreshIfComputedBeforeTheDataAsync(CancellationToken ct = default)
+    public async Task<bool> RefreshIfOutgrownAsync(long liveProfiles, CancellationToken ct = default)
     {
         var counted = Interlocked.Read(ref _storedProfiles);
         if (counted == NotRead)
@@ -122,31 +133,28 @@ public sealed class DashboardSnapshots(
             var before = Interlocked.CompareExchange(ref _storedProfiles, figures.Audiences.LiveProfiles, NotRead);
             counted = before == NotRead ? figures.Audiences.LiveProfiles : before;
         }
-        if (counted != 0)
+        // Figures that counted nobody are computed again at once; others not twice within the pause.
+        if (!Outgrown(counted, liveProfiles) || (counted > 0 && time.GetUtcNow().UtcDateTime < new DateTime(Interlocked.Read(ref _catchUpAfter), DateTimeKind.Utc)))
         {
             return false;
         }
-        await using (var db = await dbFactory.CreateDbContextAsync(ct))
-        {
-            if (!await db.Profiles.AsNoTracking().AnyAsync(p => p.MergedIntoId == null, ct))
-            {
-                return false;
-            }
-        }
-        return await RefreshAsync(onlyWhenCountedNone: true, ct) is not null;
+        return await RefreshAsync(onlyWhenOutgrownBy: liveProfiles, ct) is not null;
     }
+
+    private static bool Outgrown(long counted, long live) => live > 0 && live > 2 * counted;
 
     /// <summary>
     /// The change-feed consumer's step: the stitched history from the earliest first-seen day of the given
     /// profiles on (every day when <paramref name="everything"/>: a split or delete can move a profile's day
     /// either way). A profile's first seen only ever moves earlier while it lives, and a merged profile keeps
-    /// its row, so every day whose count changed is at or after that day.
+    /// its row, so every day whose count changed is at or after that day. Returns the live (stitched) profiles the
+    /// history now ends with, or null when nothing was written.
     /// </summary>
-    public async Task UpdateHistoryAsync(IReadOnlyCollection<long> profileIds, bool everything, CancellationToken ct = default)
+    public async Task<long?> UpdateHistoryAsync(IReadOnlyCollection<long> profileIds, bool everything, CancellationToken ct = default)
     {
         if (!everything && profileIds.Count == 0)
         {
-            return;
+            return null;
         }
         await _gate.WaitAsync(ct);
         try
@@ -155,12 +163,13 @@ public sealed class DashboardSnapshots(
             DateTime? from = everything ? null : EarliestDay(connection, profileIds);
             if (!everything && from is null)
             {
-                return; // none of them exists any more and none was deleted: nothing was counted
+                return null; // none of them exists any more and none was deleted: nothing was counted
             }
             var days = CountNewByDay(connection, IdentityStitching.Graph, from);
             using var transaction = connection.BeginTransaction();
-            WriteHistory(connection, transaction, IdentityStitching.Graph, from, days);
+            var total = WriteHistory(connection, transaction, IdentityStitching.Graph, from, days);
             transaction.Commit();
+            return total;
         }
         finally
         {
@@ -241,7 +250,8 @@ public sealed class DashboardSnapshots(
     }
 
     /// <summary>Replaces the history from <paramref name="from"/> on; totals continue from the day before it.</summary>
-    private static void WriteHistory(SqliteConnection connection, SqliteTransaction transaction, IdentityStitching stitching, DateTime? from, List<(DateTime Day, long Count)> days)
+    /// <summary>Writes the history from <paramref name="from"/> on (all of it when null); returns the running total at its end: the live profiles.</summary>
+    private static long WriteHistory(SqliteConnection connection, SqliteTransaction transaction, IdentityStitching stitching, DateTime? from, List<(DateTime Day, long Count)> days)
     {
         var total = 0L;
         if (from is { } start)
@@ -265,6 +275,7 @@ public sealed class DashboardSnapshots(
             insert.Parameters["$total"].Value = total;
             insert.ExecuteNonQuery();
         }
+        return total;
     }
 
     private static DateTime? EarliestDay(SqliteConnection connection, IReadOnlyCollection<long> ids)

@@ -204,17 +204,26 @@ public sealed class DashboardSnapshotsTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task StoredFiguresCountingSomeProfiles_AreNotComputedAgainByTheConsumer_HoweverManyArrive()
+    public async Task StoredFigures_AreComputedAgainByTheConsumer_OnlyOnceTheProfilesMoreThanDouble_AndNotTwiceWithinAPause()
     {
-        Unify([new Step(0, null, "a1", null, -2)]);
+        Unify([new Step(0, null, "a1", null, -2), new Step(0, null, "a2", null, -2)]);
         await _snapshots.RefreshAsync();
-
         _time.Advance(TimeSpan.FromHours(1));
-        Unify([new Step(0, null, "a2", null, -1), new Step(0, null, "a3", null, -1), new Step(0, null, "a4", null, -1)]);
 
+        Unify([new Step(0, null, "a3", null, -1), new Step(0, null, "a4", null, -1)]); // 4: not more than twice the 2 counted
         var view = await _snapshots.ViewAsync(IdentityStitching.Graph, 30);
-        Assert.Equal(1, view.Figures.Audiences.LiveProfiles); // the periodic job and the refresh button compute them (seconds at a million)
+        Assert.Equal(2, view.Figures.Audiences.LiveProfiles); // the periodic job and the refresh button compute them (seconds at a million)
         Assert.Equal(4, view.Profiles); // the history follows at once
+
+        Unify([new Step(0, null, "a5", null, -1)]); // 5 > 2 × 2: the figures are far behind, computed again at once
+        Assert.Equal(5, (await _snapshots.ViewAsync(IdentityStitching.Graph, 30)).Figures.Audiences.LiveProfiles);
+
+        Unify([new Step(0, null, $"b{1}", null, 0), .. Enumerable.Range(2, 10).Select(i => new Step(0, null, $"b{i}", null, 0))]); // 16 > 2 × 5, within the pause
+        Assert.Equal(5, (await _snapshots.ViewAsync(IdentityStitching.Graph, 30)).Figures.Audiences.LiveProfiles);
+
+        _time.Advance(DashboardSnapshots.CatchUpPause);
+        Unify([new Step(0, null, "c1", null, 0)]);
+        Assert.Equal(17, (await _snapshots.ViewAsync(IdentityStitching.Graph, 30)).Figures.Audiences.LiveProfiles);
     }
 
     [Fact]
