@@ -28,8 +28,8 @@ public sealed class DemoDataOptions
 /// On the first start with an empty lake, creates four demo sources and sends them a few weeks of
 /// made-up data through the real ingestion code: website and app traffic through the tracking
 /// parser and the lake writer (exactly what <c>/v1/batch</c> runs), CRM and point-of-sale exports
-/// as uploaded CSV files with saved mappings through the file processor; and a second merge policy,
-/// "CRM first", so the explorer has two policies to compare. Runs after start-up, so the studio is
+/// as uploaded CSV files with saved mappings through the file processor; and two more merge policies,
+/// "CRM first" and "Per identifier" (no stitching), so the explorer and the dashboard have policies to compare. Runs after start-up, so the studio is
 /// usable at once.
 /// </summary>
 public sealed class DemoDataSeeder(
@@ -185,6 +185,15 @@ public sealed class DemoDataSeeder(
         if (!crmFirst.Succeeded)
         {
             logger.LogWarning("The demo merge policy was refused: {Problems}", string.Join(" ", crmFirst.Problems));
+        }
+        // And one without stitching, where every identifier is a profile of its own: the dashboard and the explorer show
+        // what stitching does to the counts when switched to it.
+        var perIdentifier = await policies.CreateAsync(AuditActor.System, new MergePolicyDraft(
+            "Per identifier", "Analysts' view without stitching: each identifier counts as a profile of its own, with its own data.",
+            IdentityStitching.None, AttributeMergeRule.Timestamp, [], []), stoppingToken);
+        if (!perIdentifier.Succeeded)
+        {
+            logger.LogWarning("The demo merge policy was refused: {Problems}", string.Join(" ", perIdentifier.Problems));
         }
 
         // Active at once: the backfill covers whatever is unified by then, the live stage the rest.

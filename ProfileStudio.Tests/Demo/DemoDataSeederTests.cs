@@ -7,6 +7,7 @@ using ProfileStudio.Core.ComputedAttributes;
 using ProfileStudio.Core.Demo;
 using ProfileStudio.Core.Ingestion;
 using ProfileStudio.Core.Ingestion.Files;
+using ProfileStudio.Core.MergePolicies;
 using ProfileStudio.Core.Storage;
 using ProfileStudio.Tests.Hosting;
 
@@ -72,6 +73,10 @@ public sealed class DemoDataSeederTests : IClassFixture<DemoDataSeederTests.Demo
         // A second merge policy, so the explorer's "Compare policies" has something to show.
         var crmFirst = Assert.Single(await check.MergePolicies.AsNoTracking().Where(p => p.Name == "CRM first").ToListAsync());
         Assert.False(crmFirst.IsDefault);
+        // And one without stitching, so switching the dashboard's policy changes its figures.
+        var perIdentifier = Assert.Single(await check.MergePolicies.AsNoTracking().Where(p => p.Name == "Per identifier").ToListAsync());
+        Assert.Equal(IdentityStitching.None, perIdentifier.Stitching);
+        Assert.False(perIdentifier.IsDefault);
 
         // Club members' group calls carry the club's own e-mail and phone: on their timelines, never their identifiers.
         var lakeEnd = await check.RawMessages.MaxAsync(m => m.Id);
