@@ -231,6 +231,16 @@ public sealed class DashboardWidgetsTests : StudioBunitContext
         Assert.Equal([6L, 4L], line.Y);
         Assert.Equal(["2026-11-06", "2026-11-21"], cut.Instance.AxisDays); // two weeks of whole days, none to come
         Assert.Contains("40 % of 10 profiles", cut.Find("[data-testid=unsegmented-count]").TextContent);
+        Assert.Empty(cut.FindAll("[data-testid=unsegmented-first-day]"));
+    }
+
+    [Fact]
+    public void Unsegmented_OnlyTheFirstDayRecorded_SaysWhenTheLineStarts()
+    {
+        var cut = Render<UnsegmentedWidget>(p => p.Add(c => c.Audiences, new AudienceFigures(10, 4, [], [], []))
+            .Add(c => c.Points, (IReadOnlyList<UnsegmentedPoint>)[new UnsegmentedPoint(Today, 4, 10)]));
+
+        Assert.Equal("Recorded since 20 Nov 2026; the line starts with the next day's figure.", cut.Find("[data-testid=unsegmented-first-day]").TextContent.Trim());
     }
 
     /// <summary>
