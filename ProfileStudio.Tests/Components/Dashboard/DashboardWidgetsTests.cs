@@ -198,10 +198,27 @@ public sealed class DashboardWidgetsTests : StudioBunitContext
         var cut = Render<ComputedWidget>(p => p.Add(c => c.Figures, Figures()));
         var chart = cut.FindComponent<ProfileStudio.Components.Profiles.Computed.DistributionChart>().Instance;
         Assert.Equal([("1–2", 3), ("2–3", 1)], chart.Bars);
+        var plot = cut.FindComponent<Plotly.Blazor.PlotlyChart>().Instance;
+        Assert.Equal("%{x}: %{y:,} profiles<extra></extra>", Assert.IsType<Bar>(plot.Data[0]).HoverTemplate);
+        // Tilted bin labels push the margin and the title below them instead of running under the "Value" title.
+        Assert.Equal(Plotly.Blazor.LayoutLib.XAxisLib.AutoMarginFlag.True, plot.Layout.XAxis[0].AutoMargin);
+        Assert.Equal(12, plot.Layout.XAxis[0].Title.Standoff);
 
         SignIn("marketer@example.com", ProfileStudio.Core.Accounts.Roles.Marketer);
         var empty = Render<ComputedWidget>(p => p.Add(c => c.Figures, DashboardFigures.Empty));
         Assert.Equal("/profiles/computed-attributes/new", empty.Find("[data-testid=widget-computed-empty] a").GetAttribute("href"));
+    }
+
+    [Fact]
+    public void Computed_TopValues_HoverNamesTheValueAndItsProfiles()
+    {
+        Render<MudBlazor.MudPopoverProvider>();
+        var lifecycle = new ComputedFigure(8, "lifecycle", new ComputedDistribution(200, 180, false, [], [new TopValue("\"Sleeping\"", 165), new TopValue("\"Active\"", 15)], []));
+        var cut = Render<ComputedWidget>(p => p.Add(c => c.Figures, Figures() with { Computed = [lifecycle] }));
+
+        var bar = Assert.IsType<Bar>(cut.FindComponent<Plotly.Blazor.PlotlyChart>().Instance.Data[0]);
+        Assert.Equal("%{y}: %{x:,} profiles<extra></extra>", bar.HoverTemplate); // "Sleeping: 165 profiles", not "(165, Sleeping)"
+        Assert.Equal(["Active", "Sleeping"], bar.Y);
     }
 
     [Fact]
