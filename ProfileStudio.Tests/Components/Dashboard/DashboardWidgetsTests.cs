@@ -179,6 +179,21 @@ public sealed class DashboardWidgetsTests : StudioBunitContext
         Assert.Contains("20 messages", cut.Find("[data-testid=unification-lag]").TextContent);
     }
 
+    [Theory]
+    [InlineData(2, "< 0.01 %", true)] // 2 of 57,435 rounds to 0 but is not none
+    [InlineData(0, "0 %", false)]
+    [InlineData(600, "1.04 %", true)]
+    public void Ingestion_RejectedShare_NeverReadsZeroWhenSomeWereRejected_AndIsRedOnlyThen(long rejected, string shown, bool red)
+    {
+        var figures = Figures() with { Ingestion = [new SourceDay(Today, 1, 57_435, 57_435 - rejected, rejected)] };
+        var cut = Render<IngestionWidget>(p => p.Add(c => c.Figures, figures).Add(c => c.Days, 30).Add(c => c.Today, Today));
+
+        var link = cut.Find("[data-testid=ingestion-rejected-share] a");
+        Assert.Equal(shown, link.TextContent.Trim());
+        Assert.Equal(red, link.ClassList.Contains("mud-error-text"));
+        Assert.Equal($"{rejected:N0} of 57,435 messages rejected", link.GetAttribute("title"));
+    }
+
     [Fact]
     public void Insights_StackMergesRefusalsAndBlockedValuesPerDay()
     {
