@@ -207,6 +207,17 @@ public sealed class DashboardWidgetsTests : StudioBunitContext
     }
 
     [Fact]
+    public void Insights_AxisCoversTheChosenRange_SoOneDayIsOneNarrowBar()
+    {
+        var figures = Figures() with { Insights = [new InsightDay(Today, 4, 0, 0)] };
+        var cut = Render<InsightsWidget>(p => p.Add(c => c.Figures, figures).Add(c => c.Days, 90).Add(c => c.Today, Today));
+        var chart = cut.FindComponent<DashboardChart>().Instance;
+
+        Assert.Equal(["2026-08-22 12:00", "2026-11-20 12:00"], chart.Layout.XAxis[0].Range); // 90 days ending today, half a day either side
+        Assert.All(chart.Data.Cast<Bar>(), b => Assert.Equal(0.8m * 86_400_000, b.Width)); // a day's bar in ms, not Plotly's lone-bar guess
+    }
+
+    [Fact]
     public void Computed_ShowsTheFirstActiveAttributesHistogram_OrSaysHowToMakeOne()
     {
         Render<MudBlazor.MudPopoverProvider>();

@@ -84,5 +84,20 @@ public static class ChartLayouts
         layout.XAxis[0].Range = [Day(start), Day(last.AddDays(1))];
     }
 
+    /// <summary>
+    /// A date axis over exactly the days <paramref name="first"/> to <paramref name="last"/> (half a day either side, so
+    /// the end bars are whole), so the chart covers the chosen range however few days have data.
+    /// </summary>
+    public static void Days(Plotly.Blazor.Layout layout, DateTime first, DateTime last) =>
+        layout.XAxis[0].Range = [Instant(first.AddHours(-12)), Instant(last.AddHours(12))];
+
+    /// <summary>
+    /// A bar's width on a date axis, in milliseconds (Plotly's unit there): four fifths of a day. Plotly takes a lone bar's
+    /// width from the gaps between bars, of which there are none, and drew it 1 ms wide in a set range.
+    /// </summary>
+    public const decimal DayBarWidth = 0.8m * 24 * 60 * 60 * 1000;
+
+    private static string Instant(DateTime at) => at.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture);
+
     public static string Day(DateTime day) => day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
 }
