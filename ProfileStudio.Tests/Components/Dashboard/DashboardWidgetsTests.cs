@@ -151,6 +151,23 @@ public sealed class DashboardWidgetsTests : StudioBunitContext
     }
 
     [Fact]
+    public void DateCharts_WriteDaysAsTheStudioDoes()
+    {
+        var layout = ChartLayouts.Axes("Day", "Messages", dates: true);
+        Assert.Equal("%-d %b", layout.XAxis[0].TickFormat); // "5 Dec", not "Dec 05"
+        Assert.Equal("%-d %b %Y", layout.XAxis[0].HoverFormat); // "5 Dec 2026", as DisplayFormat.Date
+
+        var ingestion = Render<IngestionWidget>(p => p.Add(c => c.Figures, Figures()).Add(c => c.Days, 30).Add(c => c.Today, Today));
+        var insights = Render<InsightsWidget>(p => p.Add(c => c.Figures, Figures()).Add(c => c.Days, 30).Add(c => c.Today, Today));
+        var trend = Render<ProfileTrendWidget>(p => p.Add(c => c.View, View()));
+        var unsegmented = Render<UnsegmentedWidget>(p => p.Add(c => c.Audiences, new AudienceFigures(10, 4, [], [], []))
+            .Add(c => c.Points, (IReadOnlyList<UnsegmentedPoint>)[new UnsegmentedPoint(Today, 4, 10)]));
+        var templates = new[] { ingestion.FindComponent<DashboardChart>(), insights.FindComponent<DashboardChart>(), trend.FindComponent<DashboardChart>(), unsegmented.FindComponent<DashboardChart>() }
+            .SelectMany(c => c.Instance.Data).Select(t => (string?)t.GetType().GetProperty("HoverTemplate")!.GetValue(t)).ToList();
+        Assert.All(templates, t => Assert.Contains("%{x|%-d %b %Y}", t));
+    }
+
+    [Fact]
     public void Identities_ClickingABarOrCell_OpensTheExplorerFiltered()
     {
         var navigation = Services.GetRequiredService<NavigationManager>();

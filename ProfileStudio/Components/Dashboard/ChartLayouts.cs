@@ -19,7 +19,9 @@ public static class ChartLayouts
         {
             Title = new Plotly.Blazor.LayoutLib.XAxisLib.Title { Text = xTitle },
             Type = dates ? Plotly.Blazor.LayoutLib.XAxisLib.TypeEnum.Date : Plotly.Blazor.LayoutLib.XAxisLib.TypeEnum.Category,
-            TickFormat = dates ? "%b %d" : null,
+            // Dates as the studio writes them ("5 Dec 2026", DisplayFormat.Date), not Plotly's "Dec 05".
+            TickFormat = dates ? "%-d %b" : null,
+            HoverFormat = dates ? DayFormat : null,
             // Long category labels (segment and namespace names) grow the margin instead of running into the axis title.
             AutoMargin = Plotly.Blazor.LayoutLib.XAxisLib.AutoMarginFlag.True,
         }],
@@ -31,6 +33,9 @@ public static class ChartLayouts
             AutoMargin = Plotly.Blazor.LayoutLib.YAxisLib.AutoMarginFlag.True,
         }],
     };
+
+    /// <summary>A day in a hover, as DisplayFormat.Date writes it ("5 Dec 2026"): use as %{x|…} in a hover template.</summary>
+    public const string DayFormat = "%-d %b %Y";
 
     public const string Blue = "#1e88e5";
     public const string Green = "#43a047";
