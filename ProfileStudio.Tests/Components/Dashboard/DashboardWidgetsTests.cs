@@ -151,6 +151,17 @@ public sealed class DashboardWidgetsTests : StudioBunitContext
     }
 
     [Fact]
+    public void Identities_HeatmapHoverNamesTheNamespaceAloneOnTheDiagonal_AndGroupsItsScale()
+    {
+        var cut = Render<IdentityWidgets>(p => p.Add(c => c.Identities, Stitched).Add(c => c.Namespaces, (IReadOnlyList<string>)["email", "user_id", "phone"]));
+
+        var heat = Assert.IsType<HeatMap>(cut.FindComponents<DashboardChart>().Single(c => c.Instance.TestId == "overlap-chart").Instance.Data[0]);
+        Assert.Equal([["user_id", "user_id and email"], ["email and user_id", "email"]], heat.Text!.Select(r => ((IEnumerable<object>)r).Cast<string>().ToList()));
+        Assert.Equal("%{text}: %{z:,} profiles<extra></extra>", heat.HoverTemplate);
+        Assert.Equal(",", heat.ColorBar.TickFormat); // "1,000" as on every axis, not "1000"
+    }
+
+    [Fact]
     public void DateCharts_WriteDaysAsTheStudioDoes()
     {
         var layout = ChartLayouts.Axes("Day", "Messages", dates: true);
@@ -276,6 +287,7 @@ public sealed class DashboardWidgetsTests : StudioBunitContext
         Assert.Equal(["VIP", "Lapsed"], sizes.X);
         Assert.Equal([5L, 2L], sizes.Y);
         Assert.Equal([[5L, 1L], [1L, 2L]], heat.Z!.Select(r => ((IEnumerable<object>)r).Cast<long>().ToList()));
+        Assert.Equal(",", heat.ColorBar.TickFormat);
         Assert.Contains("+2", cut.Find("[data-testid=audience-changes] tbody tr").TextContent);
         await cut.InvokeAsync(() => cut.FindComponents<DashboardChart>()[0].Instance.PointClicked.InvokeAsync(new ChartPoint(0, 1, "Lapsed", "2")));
         Assert.EndsWith("/profiles?segment=4", navigation.Uri);

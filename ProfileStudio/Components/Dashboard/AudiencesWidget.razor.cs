@@ -76,6 +76,7 @@ public sealed partial class AudiencesWidget
                 ColorScale = "Blues", ReverseScale = true, // a Plotly built-in scale ("Purples" is not one: it drew the default red)
                 XGap = 2, YGap = 2,
                 HoverTemplate = "%{text}: %{z:,} people<extra></extra>",
+                ColorBar = new Plotly.Blazor.Traces.HeatMapLib.ColorBar { TickFormat = ChartLayouts.CountFormat },
             },
         ];
     }

@@ -37,6 +37,9 @@ public static class ChartLayouts
     /// <summary>A day in a hover, as DisplayFormat.Date writes it ("5 Dec 2026"): use as %{x|…} in a hover template.</summary>
     public const string DayFormat = "%-d %b %Y";
 
+    /// <summary>Numbers on colour bars, grouped as on the axes ("1,000").</summary>
+    public const string CountFormat = ",";
+
     public const string Blue = "#1e88e5";
     public const string Green = "#43a047";
     public const string Red = "#e53935";
