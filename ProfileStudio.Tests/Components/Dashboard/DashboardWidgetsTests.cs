@@ -294,6 +294,20 @@ public sealed class DashboardWidgetsTests : StudioBunitContext
     }
 
     [Fact]
+    public async Task Audiences_NoEntriesOrExits_ArePlainZeros_NotColouredSigns()
+    {
+        var audiences = new AudienceFigures(10, 4, [new AudienceFigure(3, "VIP", 5, 0, 0), new AudienceFigure(4, "Lapsed", 2, 1, 1_200)], [], []);
+        await using var studio = ProfileStudio.Tests.Support.StudioServices.Create(withAccounts: false);
+        var (cut, _, _, _) = RenderAudiences(studio, audiences);
+
+        var rows = cut.FindAll("[data-testid=audience-changes] tbody tr").Select(r => r.QuerySelectorAll("td").Skip(2).ToList()).ToList();
+        Assert.Equal(["0", "0"], rows[0].Select(c => c.TextContent));
+        Assert.All(rows[0], c => Assert.Equal("text-right", c.ClassName));
+        Assert.Equal(["+1", "−1,200"], rows[1].Select(c => c.TextContent));
+        Assert.Equal(["text-right mud-success-text", "text-right mud-error-text"], rows[1].Select(c => c.ClassName));
+    }
+
+    [Fact]
     public void Unsegmented_CountShareAndRecordedTrend()
     {
         var cut = Render<UnsegmentedWidget>(p => p.Add(c => c.Audiences, new AudienceFigures(10, 4, [], [], []))

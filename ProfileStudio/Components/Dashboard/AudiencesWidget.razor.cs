@@ -81,6 +81,11 @@ public sealed partial class AudiencesWidget
         ];
     }
 
+    // No change is a plain "0": "−0" in red read as a loss.
+    private static string Change(long count, string colour) => count == 0 ? "text-right" : $"text-right {colour}";
+
+    private static string Signed(long count, char sign) => count == 0 ? "0" : sign + count.ToString("N0");
+
     private string NameOf(long id) => Audiences.Segments.FirstOrDefault(s => s.Id == id)?.Name ?? $"segment {id}";
 
     private void OnSizeClicked(ChartPoint point)
