@@ -123,7 +123,12 @@ public sealed class ComputedAttributeReader(IDbContextFactory<ProfileStudioDbCon
         return new(values.Count, present.Count, numeric && numbers.Count > 0, Histogram(numbers), top, examples);
     }
 
-    /// <summary>Up to 20 equal-width bins from the smallest to the largest value.</summary>
+    /// <summary>
+    /// Up to 20 equal bins of a round width (1, 2 or 5 times a power of ten) on multiples of that width, so the
+    /// edges read as "60–80" rather than "64.42–104.38". When every value is whole the width is whole (at least 1)
+    /// and a bin's <see cref="HistogramBin.To"/> is its last whole number ("0–4", "5–9"; a bin of one number has
+    /// From == To); otherwise bins are [From, To), the last one closed.
+    /// </summary>
     private static List<HistogramBin> Histogram(List<decimal> numbers)
     {
         if (numbers.Count == 0)
@@ -135,14 +140,37 @@ public sealed class ComputedAttributeReader(IDbContextFactory<ProfileStudioDbCon
         {
             return [new HistogramBin(min, max, numbers.Count)];
         }
-        var bins = Math.Min(20, numbers.Distinct().Count());
-        var width = (max - min) / bins;
+        var whole = numbers.All(n => n == decimal.Truncate(n));
+        var (start, width, bins) = RoundBins(min, max, whole);
         var counts = new int[bins];
         foreach (var n in numbers)
         {
-            counts[Math.Min(bins - 1, (int)((n - min) / width))]++;
+            counts[Math.Min(bins - 1, (int)((n - start) / width))]++;
         }
-        return counts.Select((c, i) => new HistogramBin(min + i * width, i == bins - 1 ? max : min + (i + 1) * width, c)).ToList();
+        return counts.Select((c, i) => new HistogramBin(start + i * width, start + (i + 1) * width - (whole ? 1 : 0), c)).ToList();
+    }
+
+    // The smallest width of 1, 2 or 5 × 10^k (at least 1 for whole numbers) that covers min..max in at most 20 bins starting on a multiple of it.
+    private static (decimal Start, decimal Width, int Bins) RoundBins(decimal min, decimal max, bool whole)
+    {
+        var power = Math.Max(0.0000000001m, (decimal)Math.Pow(10, Math.Floor(Math.Log10((double)(max - min) / 20))));
+        if (whole && power < 1)
+        {
+            power = 1;
+        }
+        (decimal, decimal, int) bins = default;
+        foreach (var step in (decimal[])[1, 2, 5, 10, 20, 50, 100])
+        {
+            var width = step * power;
+            var start = Math.Floor(min / width) * width;
+            // Whole values fill whole numbers up to max; other values end at max, which belongs to the last bin.
+            bins = (start, width, (int)Math.Max(1, whole ? Math.Floor((max - start) / width) + 1 : Math.Ceiling((max - start) / width)));
+            if (bins.Item3 <= 20)
+            {
+                break;
+            }
+        }
+        return bins;
     }
 }
 

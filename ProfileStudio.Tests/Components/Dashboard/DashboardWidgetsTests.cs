@@ -151,6 +151,34 @@ public sealed class DashboardWidgetsTests : StudioBunitContext
     }
 
     [Fact]
+    public void Identities_HeatmapHoverNamesTheNamespaceAloneOnTheDiagonal_AndGroupsItsScale()
+    {
+        var cut = Render<IdentityWidgets>(p => p.Add(c => c.Identities, Stitched).Add(c => c.Namespaces, (IReadOnlyList<string>)["email", "user_id", "phone"]));
+
+        var heat = Assert.IsType<HeatMap>(cut.FindComponents<DashboardChart>().Single(c => c.Instance.TestId == "overlap-chart").Instance.Data[0]);
+        Assert.Equal([["user_id", "user_id and email"], ["email and user_id", "email"]], heat.Text!.Select(r => ((IEnumerable<object>)r).Cast<string>().ToList()));
+        Assert.Equal("%{text}: %{z:,} profiles<extra></extra>", heat.HoverTemplate);
+        Assert.Equal(",", heat.ColorBar.TickFormat); // "1,000" as on every axis, not "1000"
+    }
+
+    [Fact]
+    public void DateCharts_WriteDaysAsTheStudioDoes()
+    {
+        var layout = ChartLayouts.Axes("Day", "Messages", dates: true);
+        Assert.Equal("%-d %b", layout.XAxis[0].TickFormat); // "5 Dec", not "Dec 05"
+        Assert.Equal("%-d %b %Y", layout.XAxis[0].HoverFormat); // "5 Dec 2026", as DisplayFormat.Date
+
+        var ingestion = Render<IngestionWidget>(p => p.Add(c => c.Figures, Figures()).Add(c => c.Days, 30).Add(c => c.Today, Today));
+        var insights = Render<InsightsWidget>(p => p.Add(c => c.Figures, Figures()).Add(c => c.Days, 30).Add(c => c.Today, Today));
+        var trend = Render<ProfileTrendWidget>(p => p.Add(c => c.View, View()));
+        var unsegmented = Render<UnsegmentedWidget>(p => p.Add(c => c.Audiences, new AudienceFigures(10, 4, [], [], []))
+            .Add(c => c.Points, (IReadOnlyList<UnsegmentedPoint>)[new UnsegmentedPoint(Today, 4, 10)]));
+        var templates = new[] { ingestion.FindComponent<DashboardChart>(), insights.FindComponent<DashboardChart>(), trend.FindComponent<DashboardChart>(), unsegmented.FindComponent<DashboardChart>() }
+            .SelectMany(c => c.Instance.Data).Select(t => (string?)t.GetType().GetProperty("HoverTemplate")!.GetValue(t)).ToList();
+        Assert.All(templates, t => Assert.Contains("%{x|%-d %b %Y}", t));
+    }
+
+    [Fact]
     public void Identities_ClickingABarOrCell_OpensTheExplorerFiltered()
     {
         var navigation = Services.GetRequiredService<NavigationManager>();
@@ -179,6 +207,21 @@ public sealed class DashboardWidgetsTests : StudioBunitContext
         Assert.Contains("20 messages", cut.Find("[data-testid=unification-lag]").TextContent);
     }
 
+    [Theory]
+    [InlineData(2, "< 0.01 %", true)] // 2 of 57,435 rounds to 0 but is not none
+    [InlineData(0, "0 %", false)]
+    [InlineData(600, "1.04 %", true)]
+    public void Ingestion_RejectedShare_NeverReadsZeroWhenSomeWereRejected_AndIsRedOnlyThen(long rejected, string shown, bool red)
+    {
+        var figures = Figures() with { Ingestion = [new SourceDay(Today, 1, 57_435, 57_435 - rejected, rejected)] };
+        var cut = Render<IngestionWidget>(p => p.Add(c => c.Figures, figures).Add(c => c.Days, 30).Add(c => c.Today, Today));
+
+        var link = cut.Find("[data-testid=ingestion-rejected-share] a");
+        Assert.Equal(shown, link.TextContent.Trim());
+        Assert.Equal(red, link.ClassList.Contains("mud-error-text"));
+        Assert.Equal($"{rejected:N0} of 57,435 messages rejected", link.GetAttribute("title"));
+    }
+
     [Fact]
     public void Insights_StackMergesRefusalsAndBlockedValuesPerDay()
     {
@@ -192,16 +235,44 @@ public sealed class DashboardWidgetsTests : StudioBunitContext
     }
 
     [Fact]
+    public void Insights_AxisCoversTheChosenRange_SoOneDayIsOneNarrowBar()
+    {
+        var figures = Figures() with { Insights = [new InsightDay(Today, 4, 0, 0)] };
+        var cut = Render<InsightsWidget>(p => p.Add(c => c.Figures, figures).Add(c => c.Days, 90).Add(c => c.Today, Today));
+        var chart = cut.FindComponent<DashboardChart>().Instance;
+
+        Assert.Equal(["2026-08-22 12:00", "2026-11-20 12:00"], chart.Layout.XAxis[0].Range); // 90 days ending today, half a day either side
+        Assert.All(chart.Data.Cast<Bar>(), b => Assert.Equal(0.8m * 86_400_000, b.Width)); // a day's bar in ms, not Plotly's lone-bar guess
+    }
+
+    [Fact]
     public void Computed_ShowsTheFirstActiveAttributesHistogram_OrSaysHowToMakeOne()
     {
         Render<MudBlazor.MudPopoverProvider>();
         var cut = Render<ComputedWidget>(p => p.Add(c => c.Figures, Figures()));
         var chart = cut.FindComponent<ProfileStudio.Components.Profiles.Computed.DistributionChart>().Instance;
         Assert.Equal([("1–2", 3), ("2–3", 1)], chart.Bars);
+        var plot = cut.FindComponent<Plotly.Blazor.PlotlyChart>().Instance;
+        Assert.Equal("%{x}: %{y:,} profiles<extra></extra>", Assert.IsType<Bar>(plot.Data[0]).HoverTemplate);
+        // Tilted bin labels push the margin and the title below them instead of running under the "Value" title.
+        Assert.Equal(Plotly.Blazor.LayoutLib.XAxisLib.AutoMarginFlag.True, plot.Layout.XAxis[0].AutoMargin);
+        Assert.Equal(12, plot.Layout.XAxis[0].Title.Standoff);
 
         SignIn("marketer@example.com", ProfileStudio.Core.Accounts.Roles.Marketer);
         var empty = Render<ComputedWidget>(p => p.Add(c => c.Figures, DashboardFigures.Empty));
         Assert.Equal("/profiles/computed-attributes/new", empty.Find("[data-testid=widget-computed-empty] a").GetAttribute("href"));
+    }
+
+    [Fact]
+    public void Computed_TopValues_HoverNamesTheValueAndItsProfiles()
+    {
+        Render<MudBlazor.MudPopoverProvider>();
+        var lifecycle = new ComputedFigure(8, "lifecycle", new ComputedDistribution(200, 180, false, [], [new TopValue("\"Sleeping\"", 165), new TopValue("\"Active\"", 15)], []));
+        var cut = Render<ComputedWidget>(p => p.Add(c => c.Figures, Figures() with { Computed = [lifecycle] }));
+
+        var bar = Assert.IsType<Bar>(cut.FindComponent<Plotly.Blazor.PlotlyChart>().Instance.Data[0]);
+        Assert.Equal("%{y}: %{x:,} profiles<extra></extra>", bar.HoverTemplate); // "Sleeping: 165 profiles", not "(165, Sleeping)"
+        Assert.Equal(["Active", "Sleeping"], bar.Y);
     }
 
     [Fact]
@@ -216,9 +287,24 @@ public sealed class DashboardWidgetsTests : StudioBunitContext
         Assert.Equal(["VIP", "Lapsed"], sizes.X);
         Assert.Equal([5L, 2L], sizes.Y);
         Assert.Equal([[5L, 1L], [1L, 2L]], heat.Z!.Select(r => ((IEnumerable<object>)r).Cast<long>().ToList()));
+        Assert.Equal(",", heat.ColorBar.TickFormat);
         Assert.Contains("+2", cut.Find("[data-testid=audience-changes] tbody tr").TextContent);
         await cut.InvokeAsync(() => cut.FindComponents<DashboardChart>()[0].Instance.PointClicked.InvokeAsync(new ChartPoint(0, 1, "Lapsed", "2")));
         Assert.EndsWith("/profiles?segment=4", navigation.Uri);
+    }
+
+    [Fact]
+    public async Task Audiences_NoEntriesOrExits_ArePlainZeros_NotColouredSigns()
+    {
+        var audiences = new AudienceFigures(10, 4, [new AudienceFigure(3, "VIP", 5, 0, 0), new AudienceFigure(4, "Lapsed", 2, 1, 1_200)], [], []);
+        await using var studio = ProfileStudio.Tests.Support.StudioServices.Create(withAccounts: false);
+        var (cut, _, _, _) = RenderAudiences(studio, audiences);
+
+        var rows = cut.FindAll("[data-testid=audience-changes] tbody tr").Select(r => r.QuerySelectorAll("td").Skip(2).ToList()).ToList();
+        Assert.Equal(["0", "0"], rows[0].Select(c => c.TextContent));
+        Assert.All(rows[0], c => Assert.Equal("text-right", c.ClassName));
+        Assert.Equal(["+1", "−1,200"], rows[1].Select(c => c.TextContent));
+        Assert.Equal(["text-right mud-success-text", "text-right mud-error-text"], rows[1].Select(c => c.ClassName));
     }
 
     [Fact]

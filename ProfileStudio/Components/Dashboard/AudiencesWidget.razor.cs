@@ -76,9 +76,15 @@ public sealed partial class AudiencesWidget
                 ColorScale = "Blues", ReverseScale = true, // a Plotly built-in scale ("Purples" is not one: it drew the default red)
                 XGap = 2, YGap = 2,
                 HoverTemplate = "%{text}: %{z:,} people<extra></extra>",
+                ColorBar = new Plotly.Blazor.Traces.HeatMapLib.ColorBar { TickFormat = ChartLayouts.CountFormat },
             },
         ];
     }
+
+    // No change is a plain "0": "−0" in red read as a loss.
+    private static string Change(long count, string colour) => count == 0 ? "text-right" : $"text-right {colour}";
+
+    private static string Signed(long count, char sign) => count == 0 ? "0" : sign + count.ToString("N0");
 
     private string NameOf(long id) => Audiences.Segments.FirstOrDefault(s => s.Id == id)?.Name ?? $"segment {id}";
 

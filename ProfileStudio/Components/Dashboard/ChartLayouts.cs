@@ -19,7 +19,9 @@ public static class ChartLayouts
         {
             Title = new Plotly.Blazor.LayoutLib.XAxisLib.Title { Text = xTitle },
             Type = dates ? Plotly.Blazor.LayoutLib.XAxisLib.TypeEnum.Date : Plotly.Blazor.LayoutLib.XAxisLib.TypeEnum.Category,
-            TickFormat = dates ? "%b %d" : null,
+            // Dates as the studio writes them ("5 Dec 2026", DisplayFormat.Date), not Plotly's "Dec 05".
+            TickFormat = dates ? "%-d %b" : null,
+            HoverFormat = dates ? DayFormat : null,
             // Long category labels (segment and namespace names) grow the margin instead of running into the axis title.
             AutoMargin = Plotly.Blazor.LayoutLib.XAxisLib.AutoMarginFlag.True,
         }],
@@ -31,6 +33,12 @@ public static class ChartLayouts
             AutoMargin = Plotly.Blazor.LayoutLib.YAxisLib.AutoMarginFlag.True,
         }],
     };
+
+    /// <summary>A day in a hover, as DisplayFormat.Date writes it ("5 Dec 2026"): use as %{x|…} in a hover template.</summary>
+    public const string DayFormat = "%-d %b %Y";
+
+    /// <summary>Numbers on colour bars, grouped as on the axes ("1,000").</summary>
+    public const string CountFormat = ",";
 
     public const string Blue = "#1e88e5";
     public const string Green = "#43a047";
@@ -83,6 +91,21 @@ public static class ChartLayouts
         var start = first.AddDays(-1) < last.AddDays(-14) ? first.AddDays(-1) : last.AddDays(-14);
         layout.XAxis[0].Range = [Day(start), Day(last.AddDays(1))];
     }
+
+    /// <summary>
+    /// A date axis over exactly the days <paramref name="first"/> to <paramref name="last"/> (half a day either side, so
+    /// the end bars are whole), so the chart covers the chosen range however few days have data.
+    /// </summary>
+    public static void Days(Plotly.Blazor.Layout layout, DateTime first, DateTime last) =>
+        layout.XAxis[0].Range = [Instant(first.AddHours(-12)), Instant(last.AddHours(12))];
+
+    /// <summary>
+    /// A bar's width on a date axis, in milliseconds (Plotly's unit there): four fifths of a day. Plotly takes a lone bar's
+    /// width from the gaps between bars, of which there are none, and drew it 1 ms wide in a set range.
+    /// </summary>
+    public const decimal DayBarWidth = 0.8m * 24 * 60 * 60 * 1000;
+
+    private static string Instant(DateTime at) => at.ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture);
 
     public static string Day(DateTime day) => day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -1,0 +1,51 @@
+using ProfileStudio.Core.ComputedAttributes;
+
+namespace ProfileStudio.Tests.ComputedAttributes;
+
+public sealed class ComputedAttributeReaderTests
+{
+    private static IReadOnlyList<HistogramBin> Histogram(params string[] values) =>
+        ComputedAttributeReader.Distribution(values.Select((v, i) => ((long)i, (string?)v)).ToList(), numeric: true).Histogram;
+
+    [Fact]
+    public void Distribution_WholeNumbers_GetOneBinPerNumber_NotFractions()
+    {
+        // orders_30d: counts 0 to 6 drew bins "0–0.86", "0.86–1.71", …
+        var bins = Histogram("0", "0", "1", "3", "6", "6", "6");
+
+        Assert.Equal(Enumerable.Range(0, 7).Select(n => (decimal)n), bins.Select(b => b.From));
+        Assert.All(bins, b => Assert.Equal(b.From, b.To));
+        Assert.Equal([2, 1, 0, 1, 0, 0, 3], bins.Select(b => b.Profiles));
+    }
+
+    [Fact]
+    public void Distribution_WideWholeNumbers_GetWholeEdgesAndAtMost20Bins()
+    {
+        var bins = Histogram("0", "37", "99", "100", "250");
+
+        Assert.InRange(bins.Count, 2, 20);
+        Assert.All(bins, b => Assert.True(b.From == decimal.Truncate(b.From) && b.To == decimal.Truncate(b.To) && b.To - b.From + 1 >= 1));
+        Assert.All(bins.Zip(bins.Skip(1)), p => Assert.Equal(p.First.To + 1, p.Second.From)); // no whole number falls between two bins
+        Assert.Equal(5, bins.Sum(b => b.Profiles));
+        Assert.Equal((0m, 19m), (bins[0].From, bins[0].To)); // 20 wide: 0–19, 20–39, …
+    }
+
+    [Fact]
+    public void Distribution_Decimals_GetRoundEdges()
+    {
+        // lifetime_value: edges such as "64.42–104.38" were cut off under the axis.
+        var bins = Histogram("64.42", "104.38", "350.5", "799.99", "12.3");
+
+        Assert.Equal(0m, bins[0].From);
+        Assert.All(bins, b => Assert.Equal(50m, b.To - b.From));
+        Assert.True(bins.Count <= 20);
+        Assert.Equal(5, bins.Sum(b => b.Profiles));
+        Assert.Equal(1, bins.Single(b => b.From == 50m).Profiles); // 64.42
+    }
+
+    [Fact]
+    public void Distribution_OneValue_IsOneBin()
+    {
+        Assert.Equal([new HistogramBin(2.5m, 2.5m, 2)], Histogram("2.5", "2.5"));
+    }
+}
