@@ -222,6 +222,25 @@ public sealed class DashboardWidgetsTests : StudioBunitContext
     }
 
     [Fact]
+    public async Task Audiences_ClickingAnOverlapCell_OpensThePeopleInBothSegments_AndTheDiagonalTheOneSegment()
+    {
+        var audiences = new AudienceFigures(10, 4,
+            [new AudienceFigure(3, "Cart abandoners (added to cart, no order in 7 days)", 5, 2, 1), new AudienceFigure(4, "Cart abandoners (web only)", 2, 0, 1)], [3, 4],
+            [new SegmentOverlapCell(3, 3, 5), new SegmentOverlapCell(3, 4, 1), new SegmentOverlapCell(4, 3, 1), new SegmentOverlapCell(4, 4, 2)]);
+        await using var studio = ProfileStudio.Tests.Support.StudioServices.Create(withAccounts: false);
+        var (cut, _, heat, navigation) = RenderAudiences(studio, audiences);
+        var overlap = cut.FindComponents<DashboardChart>().Single(c => c.Instance.TestId == "audience-overlap-chart").Instance;
+        var (first, second) = ((string)heat.X![0], (string)heat.X[1]);
+
+        Assert.True(overlap.PointClicked.HasDelegate);
+        // Plotly hands a heatmap cell's x (column) and y (row) labels, cut as on the axis.
+        await cut.InvokeAsync(() => overlap.PointClicked.InvokeAsync(new ChartPoint(0, null, second, first)));
+        Assert.EndsWith("/profiles?segment=3&segment=4", navigation.Uri);
+        await cut.InvokeAsync(() => overlap.PointClicked.InvokeAsync(new ChartPoint(0, null, second, second)));
+        Assert.EndsWith("/profiles?segment=4", navigation.Uri);
+    }
+
+    [Fact]
     public void Unsegmented_CountShareAndRecordedTrend()
     {
         var cut = Render<UnsegmentedWidget>(p => p.Add(c => c.Audiences, new AudienceFigures(10, 4, [], [], []))
