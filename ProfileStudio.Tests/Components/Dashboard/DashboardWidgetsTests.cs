@@ -164,6 +164,22 @@ public sealed class DashboardWidgetsTests : StudioBunitContext
     }
 
     [Fact]
+    public void UnderAPolicyThatDoesNotStitch_TheLinksToTheExplorerCarryThePolicy()
+    {
+        var navigation = Services.GetRequiredService<NavigationManager>();
+        var identities = Render<IdentityWidgets>(p => p.Add(c => c.Identities, Stitched).Add(c => c.Namespaces, (IReadOnlyList<string>)["email", "user_id", "phone"])
+            .Add(c => c.UnstitchedPolicyId, 7));
+        var count = Render<ProfileCountCard>(p => p.Add(c => c.View, View()).Add(c => c.UnstitchedPolicyId, 7));
+        var charts = identities.FindComponents<DashboardChart>();
+
+        identities.InvokeAsync(() => charts.Single(c => c.Instance.TestId == "namespace-chart").Instance.PointClicked.InvokeAsync(new ChartPoint(0, 1, "email", "6")));
+        Assert.EndsWith("/profiles?namespace=email&policy=7", navigation.Uri);
+        identities.InvokeAsync(() => charts.Single(c => c.Instance.TestId == "overlap-chart").Instance.PointClicked.InvokeAsync(new ChartPoint(0, null, "email", "user_id")));
+        Assert.EndsWith("/profiles?namespace=user_id&namespace=email&policy=7", navigation.Uri);
+        Assert.Equal("/profiles?policy=7", count.Find("[data-testid=profile-count]").GetAttribute("href"));
+    }
+
+    [Fact]
     public void Ingestion_StacksEachSourcesDailyMessagesOverTheRange_WithTheRejectedShare()
     {
         var cut = Render<IngestionWidget>(p => p.Add(c => c.Figures, Figures()).Add(c => c.Days, 30).Add(c => c.Today, Today)

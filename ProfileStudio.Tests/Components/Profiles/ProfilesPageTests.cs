@@ -5,6 +5,7 @@ using ProfileStudio.Components.Profiles;
 using ProfileStudio.Core.Accounts;
 using ProfileStudio.Core.Auditing;
 using ProfileStudio.Core.Identity;
+using ProfileStudio.Core.MergePolicies;
 using ProfileStudio.Core.Profiles;
 using ProfileStudio.Core.Segments;
 using ProfileStudio.Core.Unification;
@@ -13,7 +14,7 @@ using ProfileStudio.Tests.Support;
 
 namespace ProfileStudio.Tests.Components.Profiles;
 
-/// <summary>The explorer's list as the dashboard opens it (?segment=…), on the real Core services (SQLite in a temp folder).</summary>
+/// <summary>The explorer's list as the dashboard opens it (?segment=…, ?policy=…), on the real Core services (SQLite in a temp folder).</summary>
 public sealed class ProfilesPageTests : StudioBunitContext
 {
     private readonly StudioServices _studio;
@@ -80,5 +81,23 @@ public sealed class ProfilesPageTests : StudioBunitContext
         page.WaitForAssertion(() => Assert.Equal("1 profile", page.Find("[data-testid=profiles-count]").TextContent.Trim()));
         Assert.Equal("#2", Assert.Single(page.FindAll("[data-testid=profile-link]")).TextContent.Trim());
         Assert.Equal("Members of VIP and Lapsed", page.Find("[data-testid=profiles-segment-filter] .mud-chip-content").TextContent.Trim());
+    }
+
+    [Fact]
+    public async Task APolicyThatDoesNotStitch_GetsANoteThatTheListIsOfStitchedPeople_AndAStitchingOneNone()
+    {
+        await ArrangeAsync();
+        var policies = _studio.Services.GetRequiredService<MergePolicyStore>();
+        var perIdentifier = await policies.CreateAsync(AuditActor.System,
+            new MergePolicyDraft("Per identifier", null, IdentityStitching.None, AttributeMergeRule.Timestamp, [], []));
+        Assert.True(perIdentifier.Succeeded, string.Join("; ", perIdentifier.Problems));
+        var stitching = await policies.GetDefaultAsync();
+
+        var unstitched = Open($"/profiles?namespace=user_id&policy={perIdentifier.Policy!.Id}");
+        unstitched.WaitForAssertion(() => Assert.Contains("“Per identifier”", unstitched.Find("[data-testid=profiles-policy-note]").TextContent));
+
+        var stitched = Open($"/profiles?namespace=user_id&policy={stitching.Id}");
+        stitched.WaitForAssertion(() => Assert.Equal("3 profiles", stitched.Find("[data-testid=profiles-count]").TextContent.Trim()));
+        Assert.Empty(stitched.FindAll("[data-testid=profiles-policy-note]"));
     }
 }
