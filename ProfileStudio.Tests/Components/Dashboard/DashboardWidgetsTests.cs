@@ -195,6 +195,28 @@ public sealed class DashboardWidgetsTests : StudioBunitContext
         Assert.Contains("20 messages", cut.Find("[data-testid=unification-lag]").TextContent);
     }
 
+    [Theory]
+    [InlineData(ProfileStudio.Core.Accounts.Roles.Support, false, false)]
+    [InlineData(ProfileStudio.Core.Accounts.Roles.Marketer, false, true)]
+    [InlineData(ProfileStudio.Core.Accounts.Roles.DataEngineer, true, true)]
+    [InlineData(ProfileStudio.Core.Accounts.Roles.Admin, true, true)]
+    public void Links_LeadOnlyWhereTheUserMayGo_OthersReadTheFigureAsText(string role, bool opensDataPages, bool opensInsights)
+    {
+        SignIn("someone@example.com", role);
+
+        var ingestion = Render<IngestionWidget>(p => p.Add(c => c.Figures, Figures()).Add(c => c.Days, 30).Add(c => c.Today, Today)
+            .Add(c => c.Lag, new PipelineLagSnapshot(120, 100, 3, 0, [], 0)));
+        var insights = Render<InsightsWidget>(p => p.Add(c => c.Figures, Figures()).Add(c => c.Days, 30).Add(c => c.Today, Today));
+
+        // /data/rejected and /identity/unification: Admin and DataEngineer; /identity/insights: also Marketer.
+        Assert.Equal(opensDataPages ? "/data/rejected" : null, ingestion.Find("[data-testid=ingestion-rejected-share]").QuerySelector("a")?.GetAttribute("href"));
+        Assert.Equal(opensDataPages ? "/identity/unification" : null, ingestion.Find("[data-testid=unification-lag]").QuerySelector("a")?.GetAttribute("href"));
+        Assert.Contains("5.56 %", ingestion.Find("[data-testid=ingestion-rejected-share]").TextContent);
+        Assert.Contains("20 messages", ingestion.Find("[data-testid=unification-lag]").TextContent);
+        Assert.Equal(opensInsights, insights.FindComponent<DashboardChart>().Instance.PointClicked.HasDelegate);
+        Assert.Equal(opensInsights, insights.Find("[data-testid=widget-insights]").TextContent.Contains("Click a bar", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Insights_StackMergesRefusalsAndBlockedValuesPerDay()
     {
