@@ -34,14 +34,14 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
     public const int MaxPrefixMatches = 1000;
 
     public Task<ProfileDirectoryPage> PageAsync(string? search, ProfileSort sort, int skip, int take, CancellationToken ct = default) =>
-        PageAsync(search, sort, skip, take, [], null, ct);
+        PageAsync(search, sort, skip, take, [], [], ct);
 
     /// <summary>
     /// A page of profiles; with <paramref name="havingNamespaces"/>, only those with an identity in every one of them
-    /// (the dashboard's "profiles by identity" and "identity overlap" click through to this); with <paramref name="inSegment"/>,
-    /// only that segment's members (the dashboard's audiences).
+    /// (the dashboard's "profiles by identity" and "identity overlap" click through to this); with <paramref name="inSegments"/>,
+    /// only the members of every one of them (the dashboard's audiences and their overlap).
     /// </summary>
-    public async Task<ProfileDirectoryPage> PageAsync(string? search, ProfileSort sort, int skip, int take, IReadOnlyList<string> havingNamespaces, long? inSegment, CancellationToken ct = default)
+    public async Task<ProfileDirectoryPage> PageAsync(string? search, ProfileSort sort, int skip, int take, IReadOnlyList<string> havingNamespaces, IReadOnlyList<long> inSegments, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var profiles = db.Profiles.AsNoTracking().Where(p => p.MergedIntoId == null);
@@ -49,7 +49,7 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
         {
             profiles = profiles.Where(p => db.Identities.Any(i => i.ProfileId == p.Id && i.Namespace == ns));
         }
-        if (inSegment is { } segment)
+        foreach (var segment in inSegments.Distinct())
         {
             profiles = profiles.Where(p => db.SegmentMemberships.Any(m => m.ProfileId == p.Id && m.SegmentId == segment));
         }

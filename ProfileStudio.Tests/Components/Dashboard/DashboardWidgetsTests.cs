@@ -192,6 +192,22 @@ public sealed class DashboardWidgetsTests : StudioBunitContext
     }
 
     [Fact]
+    public void UnderAPolicyThatDoesNotStitch_TheLinksToTheExplorerCarryThePolicy()
+    {
+        var navigation = Services.GetRequiredService<NavigationManager>();
+        var identities = Render<IdentityWidgets>(p => p.Add(c => c.Identities, Stitched).Add(c => c.Namespaces, (IReadOnlyList<string>)["email", "user_id", "phone"])
+            .Add(c => c.UnstitchedPolicyId, 7));
+        var count = Render<ProfileCountCard>(p => p.Add(c => c.View, View()).Add(c => c.UnstitchedPolicyId, 7));
+        var charts = identities.FindComponents<DashboardChart>();
+
+        identities.InvokeAsync(() => charts.Single(c => c.Instance.TestId == "namespace-chart").Instance.PointClicked.InvokeAsync(new ChartPoint(0, 1, "email", "6")));
+        Assert.EndsWith("/profiles?namespace=email&policy=7", navigation.Uri);
+        identities.InvokeAsync(() => charts.Single(c => c.Instance.TestId == "overlap-chart").Instance.PointClicked.InvokeAsync(new ChartPoint(0, null, "email", "user_id")));
+        Assert.EndsWith("/profiles?namespace=user_id&namespace=email&policy=7", navigation.Uri);
+        Assert.Equal("/profiles?policy=7", count.Find("[data-testid=profile-count]").GetAttribute("href"));
+    }
+
+    [Fact]
     public void Ingestion_StacksEachSourcesDailyMessagesOverTheRange_WithTheRejectedShare()
     {
         var cut = Render<IngestionWidget>(p => p.Add(c => c.Figures, Figures()).Add(c => c.Days, 30).Add(c => c.Today, Today)
@@ -213,6 +229,7 @@ public sealed class DashboardWidgetsTests : StudioBunitContext
     [InlineData(600, "1.04 %", true)]
     public void Ingestion_RejectedShare_NeverReadsZeroWhenSomeWereRejected_AndIsRedOnlyThen(long rejected, string shown, bool red)
     {
+        SignIn("admin@example.com", ProfileStudio.Core.Accounts.Roles.Admin); // who may open the rejected messages gets a link
         var figures = Figures() with { Ingestion = [new SourceDay(Today, 1, 57_435, 57_435 - rejected, rejected)] };
         var cut = Render<IngestionWidget>(p => p.Add(c => c.Figures, figures).Add(c => c.Days, 30).Add(c => c.Today, Today));
 
@@ -220,6 +237,28 @@ public sealed class DashboardWidgetsTests : StudioBunitContext
         Assert.Equal(shown, link.TextContent.Trim());
         Assert.Equal(red, link.ClassList.Contains("mud-error-text"));
         Assert.Equal($"{rejected:N0} of 57,435 messages rejected", link.GetAttribute("title"));
+    }
+
+    [Theory]
+    [InlineData(ProfileStudio.Core.Accounts.Roles.Support, false, false)]
+    [InlineData(ProfileStudio.Core.Accounts.Roles.Marketer, false, true)]
+    [InlineData(ProfileStudio.Core.Accounts.Roles.DataEngineer, true, true)]
+    [InlineData(ProfileStudio.Core.Accounts.Roles.Admin, true, true)]
+    public void Links_LeadOnlyWhereTheUserMayGo_OthersReadTheFigureAsText(string role, bool opensDataPages, bool opensInsights)
+    {
+        SignIn("someone@example.com", role);
+
+        var ingestion = Render<IngestionWidget>(p => p.Add(c => c.Figures, Figures()).Add(c => c.Days, 30).Add(c => c.Today, Today)
+            .Add(c => c.Lag, new PipelineLagSnapshot(120, 100, 3, 0, [], 0)));
+        var insights = Render<InsightsWidget>(p => p.Add(c => c.Figures, Figures()).Add(c => c.Days, 30).Add(c => c.Today, Today));
+
+        // /data/rejected and /identity/unification: Admin and DataEngineer; /identity/insights: also Marketer.
+        Assert.Equal(opensDataPages ? "/data/rejected" : null, ingestion.Find("[data-testid=ingestion-rejected-share]").QuerySelector("a")?.GetAttribute("href"));
+        Assert.Equal(opensDataPages ? "/identity/unification" : null, ingestion.Find("[data-testid=unification-lag]").QuerySelector("a")?.GetAttribute("href"));
+        Assert.Contains("5.56 %", ingestion.Find("[data-testid=ingestion-rejected-share]").TextContent);
+        Assert.Contains("20 messages", ingestion.Find("[data-testid=unification-lag]").TextContent);
+        Assert.Equal(opensInsights, insights.FindComponent<DashboardChart>().Instance.PointClicked.HasDelegate);
+        Assert.Equal(opensInsights, insights.Find("[data-testid=widget-insights]").TextContent.Contains("Click a bar", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -305,6 +344,25 @@ public sealed class DashboardWidgetsTests : StudioBunitContext
         Assert.All(rows[0], c => Assert.Equal("text-right", c.ClassName));
         Assert.Equal(["+1", "−1,200"], rows[1].Select(c => c.TextContent));
         Assert.Equal(["text-right mud-success-text", "text-right mud-error-text"], rows[1].Select(c => c.ClassName));
+    }
+
+    [Fact]
+    public async Task Audiences_ClickingAnOverlapCell_OpensThePeopleInBothSegments_AndTheDiagonalTheOneSegment()
+    {
+        var audiences = new AudienceFigures(10, 4,
+            [new AudienceFigure(3, "Cart abandoners (added to cart, no order in 7 days)", 5, 2, 1), new AudienceFigure(4, "Cart abandoners (web only)", 2, 0, 1)], [3, 4],
+            [new SegmentOverlapCell(3, 3, 5), new SegmentOverlapCell(3, 4, 1), new SegmentOverlapCell(4, 3, 1), new SegmentOverlapCell(4, 4, 2)]);
+        await using var studio = ProfileStudio.Tests.Support.StudioServices.Create(withAccounts: false);
+        var (cut, _, heat, navigation) = RenderAudiences(studio, audiences);
+        var overlap = cut.FindComponents<DashboardChart>().Single(c => c.Instance.TestId == "audience-overlap-chart").Instance;
+        var (first, second) = ((string)heat.X![0], (string)heat.X[1]);
+
+        Assert.True(overlap.PointClicked.HasDelegate);
+        // Plotly hands a heatmap cell's x (column) and y (row) labels, cut as on the axis.
+        await cut.InvokeAsync(() => overlap.PointClicked.InvokeAsync(new ChartPoint(0, null, second, first)));
+        Assert.EndsWith("/profiles?segment=3&segment=4", navigation.Uri);
+        await cut.InvokeAsync(() => overlap.PointClicked.InvokeAsync(new ChartPoint(0, null, second, second)));
+        Assert.EndsWith("/profiles?segment=4", navigation.Uri);
     }
 
     [Fact]

@@ -15,6 +15,7 @@ public sealed partial class AudiencesWidget
     private IReadOnlyCollection<long> _chosen = [];
     private IReadOnlyList<string> _sizeLabels = [];
     private IReadOnlyList<long> _sizeIds = [];
+    private IReadOnlyList<string> _overlapLabels = [];
     private AudienceFigures? _shown;
 
     [Parameter, EditorRequired] public AudienceFigures Audiences { get; set; } = default!;
@@ -64,7 +65,8 @@ public sealed partial class AudiencesWidget
     private void ShowOverlap(IReadOnlyList<long> ids, IReadOnlyList<SegmentOverlapCell> cells)
     {
         (OverlapIds, OverlapCells) = (ids, cells);
-        var labels = ChartLayouts.ShortLabels(ids.Select(NameOf).ToList(), 16).Cast<object>().ToList();
+        _overlapLabels = ChartLayouts.ShortLabels(ids.Select(NameOf).ToList(), 16);
+        var labels = _overlapLabels.Cast<object>().ToList();
         _overlap =
         [
             new HeatMap
@@ -97,6 +99,19 @@ public sealed partial class AudiencesWidget
         }
     }
 
-    /// <summary>The explorer filtered to the segment's members.</summary>
-    public static string MembersOf(long segmentId) => $"/profiles?segment={segmentId}";
+    /// <summary>A heatmap click carries the cell's axis labels (its point number is [row, column], which the chart does not pass on).</summary>
+    private void OnCellClicked(ChartPoint point)
+    {
+        var (column, row) = (IndexOf(_overlapLabels, point.X), IndexOf(_overlapLabels, point.Y));
+        if (column >= 0 && row >= 0)
+        {
+            Navigation.NavigateTo(MembersOf(OverlapIds[row], OverlapIds[column]));
+        }
+    }
+
+    private static int IndexOf(IReadOnlyList<string> labels, string? label) => label is null ? -1 : labels.ToList().IndexOf(label);
+
+    /// <summary>The explorer filtered to the people in every one of the segments (the diagonal's two alike: the one segment).</summary>
+    public static string MembersOf(params long[] segmentIds) =>
+        "/profiles?" + string.Join("&", segmentIds.Distinct().Select(id => $"segment={id}"));
 }

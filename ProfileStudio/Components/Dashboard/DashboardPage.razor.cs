@@ -38,6 +38,12 @@ public sealed partial class DashboardPage
 
     private IdentityStitching Stitching => _policies.FirstOrDefault(p => p.Id == _policyId)?.Stitching ?? IdentityStitching.Graph;
 
+    /// <summary>
+    /// The chosen policy when it counts every identifier as a profile. The explorer has no per-identifier list, so its
+    /// links carry the policy and it says that it lists stitched people; under a stitching policy both count alike.
+    /// </summary>
+    private int? UnstitchedPolicyId => _view?.Stitching == IdentityStitching.None ? _policyId : null;
+
     private async Task LoadAsync()
     {
         _today = Time.GetUtcNow().UtcDateTime.Date;

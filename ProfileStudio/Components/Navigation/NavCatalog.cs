@@ -1,6 +1,5 @@
 using System.Reflection;
 using System.Security.Claims;
-using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Components;
 
 namespace ProfileStudio.Components.Navigation;
@@ -16,15 +15,9 @@ public sealed record NavEntry(string Group, string Title, string Icon, Type Page
     /// The roles that may open the page, read from its <c>[Authorize(Roles = ...)]</c>, so the menu
     /// and the refusal can never disagree. Empty means any signed-in user.
     /// </summary>
-    public IReadOnlyList<string> Roles => Page.GetCustomAttributes<AuthorizeAttribute>()
-        .Select(a => a.Roles)
-        .Where(r => !string.IsNullOrWhiteSpace(r))
-        .SelectMany(r => r!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-        .Distinct()
-        .ToList();
+    public IReadOnlyList<string> Roles => PageAccess.Roles(Page);
 
-    public bool IsVisibleTo(ClaimsPrincipal user) =>
-        user.Identity?.IsAuthenticated == true && (Roles.Count == 0 || Roles.Any(user.IsInRole));
+    public bool IsVisibleTo(ClaimsPrincipal user) => PageAccess.Allows(Page, user);
 }
 
 /// <summary>

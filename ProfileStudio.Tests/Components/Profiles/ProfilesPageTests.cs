@@ -1,0 +1,103 @@
+using Bunit;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor;
+using ProfileStudio.Components.Profiles;
+using ProfileStudio.Core.Accounts;
+using ProfileStudio.Core.Auditing;
+using ProfileStudio.Core.Identity;
+using ProfileStudio.Core.MergePolicies;
+using ProfileStudio.Core.Profiles;
+using ProfileStudio.Core.Segments;
+using ProfileStudio.Core.Unification;
+using ProfileStudio.Tests.Profiles;
+using ProfileStudio.Tests.Support;
+
+namespace ProfileStudio.Tests.Components.Profiles;
+
+/// <summary>The explorer's list as the dashboard opens it (?segment=…, ?policy=…), on the real Core services (SQLite in a temp folder).</summary>
+public sealed class ProfilesPageTests : StudioBunitContext
+{
+    private readonly StudioServices _studio;
+
+    public ProfilesPageTests()
+    {
+        _studio = StudioServices.Create(withAccounts: false);
+        foreach (var type in new[] { typeof(ProfileDirectory), typeof(SegmentStore), typeof(MergePolicyStore), typeof(UnificationNotifications), typeof(IdentityRulesStore) })
+        {
+            Services.AddSingleton(type, _studio.Services.GetRequiredService(type));
+        }
+        Render<MudPopoverProvider>();
+    }
+
+    protected override async ValueTask DisposeAsyncCore()
+    {
+        await base.DisposeAsyncCore();
+        await _studio.DisposeAsync();
+    }
+
+    /// <summary>Migrates; three profiles, each with a user id.</summary>
+    private async Task ArrangeAsync()
+    {
+        await _studio.CreateMigrator().StartAsync(CancellationToken.None);
+        var seed = new ProfileStoreSeed(_studio.Services);
+        var crm = await seed.SourceAsync("CRM");
+        var m = await seed.MessageAsync(crm, new { type = "identify" }, ProfileStoreSeed.T0);
+        foreach (var id in new long[] { 1, 2, 3 })
+        {
+            await seed.ProfileAsync(id, m, m);
+            await seed.IdentityAsync(id, "user_id", $"u-{id}", crm, m, m);
+        }
+        SignIn("someone@example.com", Roles.Support);
+    }
+
+    private async Task<long> SegmentAsync(string name, params long[] members)
+    {
+        var store = _studio.Services.GetRequiredService<SegmentStore>();
+        var rule = new SegmentRule(new GroupNode("root", GroupKind.AllOf, [new IdentityCondition("has-user", "user_id", true)]));
+        var created = await store.CreateAsync(AuditActor.System, new SegmentDraft(name, null, SegmentRuleJson.Serialize(rule)));
+        Assert.True(created.Succeeded, string.Join("; ", created.Problems));
+        Assert.True((await store.ActivateAsync(AuditActor.System, created.Segment!.Id)).Succeeded);
+        await _studio.Services.GetRequiredService<SegmentMembershipWriter>().ApplyAsync(
+            members.Select(p => new SegmentOutcome(created.Segment.Id, p, true, null)).ToList(), [], DateTime.UtcNow);
+        return created.Segment.Id;
+    }
+
+    /// <summary>The page as a link opens it: its query parameters come from the address.</summary>
+    private IRenderedComponent<ProfilesPage> Open(string uri)
+    {
+        Services.GetRequiredService<Microsoft.AspNetCore.Components.NavigationManager>().NavigateTo(uri);
+        return Render<ProfilesPage>();
+    }
+
+    [Fact]
+    public async Task TwoSegments_ListThePeopleInBoth_AndTheHeadingNamesBoth()
+    {
+        await ArrangeAsync();
+        var vip = await SegmentAsync("VIP", 1, 2);
+        var lapsed = await SegmentAsync("Lapsed", 2, 3);
+
+        var page = Open($"/profiles?segment={vip}&segment={lapsed}");
+
+        page.WaitForAssertion(() => Assert.Equal("1 profile", page.Find("[data-testid=profiles-count]").TextContent.Trim()));
+        Assert.Equal("#2", Assert.Single(page.FindAll("[data-testid=profile-link]")).TextContent.Trim());
+        Assert.Equal("Members of VIP and Lapsed", page.Find("[data-testid=profiles-segment-filter] .mud-chip-content").TextContent.Trim());
+    }
+
+    [Fact]
+    public async Task APolicyThatDoesNotStitch_GetsANoteThatTheListIsOfStitchedPeople_AndAStitchingOneNone()
+    {
+        await ArrangeAsync();
+        var policies = _studio.Services.GetRequiredService<MergePolicyStore>();
+        var perIdentifier = await policies.CreateAsync(AuditActor.System,
+            new MergePolicyDraft("Per identifier", null, IdentityStitching.None, AttributeMergeRule.Timestamp, [], []));
+        Assert.True(perIdentifier.Succeeded, string.Join("; ", perIdentifier.Problems));
+        var stitching = await policies.GetDefaultAsync();
+
+        var unstitched = Open($"/profiles?namespace=user_id&policy={perIdentifier.Policy!.Id}");
+        unstitched.WaitForAssertion(() => Assert.Contains("“Per identifier”", unstitched.Find("[data-testid=profiles-policy-note]").TextContent));
+
+        var stitched = Open($"/profiles?namespace=user_id&policy={stitching.Id}");
+        stitched.WaitForAssertion(() => Assert.Equal("3 profiles", stitched.Find("[data-testid=profiles-count]").TextContent.Trim()));
+        Assert.Empty(stitched.FindAll("[data-testid=profiles-policy-note]"));
+    }
+}
