@@ -140,14 +140,23 @@ public sealed class ComputedAttributeReader(IDbContextFactory<ProfileStudioDbCon
         {
             return [new HistogramBin(min, max, numbers.Count)];
         }
-        var whole = numbers.All(n => n == decimal.Truncate(n));
-        var (start, width, bins) = RoundBins(min, max, whole);
-        var counts = new int[bins];
-        foreach (var n in numbers)
+        try
         {
-            counts[Math.Min(bins - 1, (int)((n - start) / width))]++;
+            var whole = numbers.All(n => n == decimal.Truncate(n));
+            var (start, width, bins) = RoundBins(min, max, whole);
+            var counts = new int[bins];
+            foreach (var n in numbers)
+            {
+                counts[Math.Min(bins - 1, (int)((n - start) / width))]++;
+            }
+            return counts.Select((c, i) => new HistogramBin(start + i * width, start + (i + 1) * width - (whole ? 1 : 0), c)).ToList();
         }
-        return counts.Select((c, i) => new HistogramBin(start + i * width, start + (i + 1) * width - (whole ? 1 : 0), c)).ToList();
+        catch (OverflowException)
+        {
+            // Values near decimal's limits (sent in events, e.g. ±3.9e28, or two 20-digit numbers a hair apart) leave no
+            // round bins to compute: one bin from min to max, rather than no chart.
+            return [new HistogramBin(min, max, numbers.Count)];
+        }
     }
 
     // The smallest width of 1, 2 or 5 × 10^k (at least 1 for whole numbers) that covers min..max in at most 20 bins starting on a multiple of it.

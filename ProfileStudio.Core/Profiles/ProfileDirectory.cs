@@ -49,7 +49,8 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
         {
             profiles = profiles.Where(p => db.Identities.Any(i => i.ProfileId == p.Id && i.Namespace == ns));
         }
-        foreach (var segment in inSegments.Distinct())
+        // As many as the dashboard's overlap combines: a hand-made link with hundreds would nest a subquery for each.
+        foreach (var segment in inSegments.Distinct().Take(Segments.SegmentStore.MaxOverlapSegments))
         {
             profiles = profiles.Where(p => db.SegmentMemberships.Any(m => m.ProfileId == p.Id && m.SegmentId == segment));
         }

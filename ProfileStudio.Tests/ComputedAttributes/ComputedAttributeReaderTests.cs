@@ -48,4 +48,14 @@ public sealed class ComputedAttributeReaderTests
     {
         Assert.Equal([new HistogramBin(2.5m, 2.5m, 2)], Histogram("2.5", "2.5"));
     }
+
+    [Theory]
+    [InlineData("-39000000000000000000000000000", "39000000000000000000000000000")]
+    [InlineData("50000000000000000000.00000001", "50000000000000000000.00000002")]
+    public void Distribution_ValuesNearDecimalsLimits_AreOneBinFromMinToMax_NotAnOverflow(string low, string high)
+    {
+        var (min, max) = (decimal.Parse(low, System.Globalization.CultureInfo.InvariantCulture), decimal.Parse(high, System.Globalization.CultureInfo.InvariantCulture));
+
+        Assert.Equal([new HistogramBin(min, max, 3)], Histogram(low, high, high));
+    }
 }
