@@ -59,6 +59,25 @@ public sealed class DashboardSnapshots(
     /// </summary>
     public async Task<DateTime> RefreshAsync(CancellationToken ct = default) => (await RefreshAsync(onlyWhenOutgrownBy: null, ct))!.Value;
 
+    private readonly Lock _pressed = new();
+    private Task<DateTime>? _pressedRefresh;
+
+    /// <summary>
+    /// The Refresh button's refresh: while one it started is running, a press (from any page, any user) joins it rather
+    /// than queueing another full computation behind it (seconds each at a million profiles).
+    /// </summary>
+    public Task<DateTime> RefreshOrJoinAsync()
+    {
+        lock (_pressed)
+        {
+            if (_pressedRefresh is { IsCompleted: false } running)
+            {
+                return running;
+            }
+            return _pressedRefresh = RefreshAsync(CancellationToken.None);
+        }
+    }
+
     /// <summary>
     /// The refresh; with <paramref name="onlyWhenOutgrownBy"/> (live profiles), nothing when figures counting at least half
     /// of them were stored meanwhile.

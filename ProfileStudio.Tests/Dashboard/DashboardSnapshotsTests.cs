@@ -227,6 +227,20 @@ public sealed class DashboardSnapshotsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RefreshButton_PressedAgainWhileItsRefreshRuns_JoinsIt_ThenStartsAfreshOnceItIsDone()
+    {
+        Unify([new Step(0, null, "a1", null, -2)]);
+
+        var first = _snapshots.RefreshOrJoinAsync();
+        var again = _snapshots.RefreshOrJoinAsync();
+        Assert.Same(first, again); // one computation for both presses
+        var computedAt = await first;
+
+        _time.Advance(TimeSpan.FromMinutes(1));
+        Assert.True(await _snapshots.RefreshOrJoinAsync() > computedAt); // a press after it finished computes afresh
+    }
+
+    [Fact]
     public async Task Backfill_FirstStartWithStoredProfiles_ComputesTheHistoryOnce()
     {
         Unify([new Step(0, null, "a1", null, -60), new Step(0, null, "a2", null, -1)]);

@@ -68,7 +68,7 @@ public sealed partial class DashboardPage
         _refreshing = true;
         try
         {
-            await Snapshots.RefreshAsync();
+            await Snapshots.RefreshOrJoinAsync();
             await LoadAsync();
         }
         finally
