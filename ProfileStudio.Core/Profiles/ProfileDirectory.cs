@@ -37,6 +37,13 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
         PageAsync(search, sort, skip, take, [], [], ct);
 
     /// <summary>
+    /// The segments a page is filtered by, of those asked: each once, and as many as the dashboard's overlap combines
+    /// (a hand-made link with hundreds would nest a subquery for each). The explorer names the same ones.
+    /// </summary>
+    public static IReadOnlyList<long> SegmentsFiltered(IEnumerable<long> asked) =>
+        asked.Distinct().Take(Segments.SegmentStore.MaxOverlapSegments).ToList();
+
+    /// <summary>
     /// A page of profiles; with <paramref name="havingNamespaces"/>, only those with an identity in every one of them
     /// (the dashboard's "profiles by identity" and "identity overlap" click through to this); with <paramref name="inSegments"/>,
     /// only the members of every one of them (the dashboard's audiences and their overlap).
@@ -49,8 +56,7 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
         {
             profiles = profiles.Where(p => db.Identities.Any(i => i.ProfileId == p.Id && i.Namespace == ns));
         }
-        // As many as the dashboard's overlap combines: a hand-made link with hundreds would nest a subquery for each.
-        foreach (var segment in inSegments.Distinct().Take(Segments.SegmentStore.MaxOverlapSegments))
+        foreach (var segment in SegmentsFiltered(inSegments))
         {
             profiles = profiles.Where(p => db.SegmentMemberships.Any(m => m.ProfileId == p.Id && m.SegmentId == segment));
         }

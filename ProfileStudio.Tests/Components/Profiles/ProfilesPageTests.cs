@@ -70,6 +70,14 @@ public sealed class ProfilesPageTests : StudioBunitContext
     }
 
     [Fact]
+    public void ALinkWithManySegments_FiltersByTheFirstTenDistinctOnes()
+    {
+        long[] asked = [5, 5, .. Enumerable.Range(1, 14).Select(i => (long)i)];
+
+        Assert.Equal([5L, 1, 2, 3, 4, 6, 7, 8, 9, 10], Core.Profiles.ProfileDirectory.SegmentsFiltered(asked));
+    }
+
+    [Fact]
     public async Task TwoSegments_ListThePeopleInBoth_AndTheHeadingNamesBoth()
     {
         await ArrangeAsync();
