@@ -231,8 +231,15 @@ public sealed class DashboardSnapshotsTests : IAsyncLifetime
     {
         Unify([new Step(0, null, "a1", null, -2)]);
 
-        var first = _snapshots.RefreshOrJoinAsync();
-        var again = _snapshots.RefreshOrJoinAsync();
+        // The test holds the write lock, so the refresh (which stores its figures last) is still running at the second press.
+        Task<DateTime> first, again;
+        using (var hold = _connection.BeginTransaction()) // BEGIN IMMEDIATE: the write lock at once
+        {
+            first = _snapshots.RefreshOrJoinAsync();
+            again = _snapshots.RefreshOrJoinAsync();
+            Assert.False(first.IsCompleted);
+            hold.Rollback();
+        }
         Assert.Same(first, again); // one computation for both presses
         var computedAt = await first;
 

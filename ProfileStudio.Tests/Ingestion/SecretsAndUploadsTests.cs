@@ -139,7 +139,10 @@ public sealed class SecretsAndUploadsTests(IngestionAppFactory factory) : IClass
         var batch = await ProcessedAsync(response);
 
         Assert.Equal(FileBatchStatus.Completed, batch.Status);
-        Assert.False(File.Exists(Path.Combine(factory.DataDirectory, batch.StoredPath)), "the upload outlived its batch");
+        // The processor deletes the upload right after committing the batch's completion: a reader can see the status first.
+        var path = Path.Combine(factory.DataDirectory, batch.StoredPath);
+        Assert.False(await Poll.UntilAsync(() => Task.FromResult(File.Exists(path)), exists => !exists, "the upload to be deleted", TimeSpan.FromSeconds(10)),
+            "the upload outlived its batch");
         using var report = await client.GetAsync($"/api/v1/batches/{batch.Id}/rejected.csv");
         Assert.Equal(HttpStatusCode.OK, report.StatusCode);
         var lines = (await report.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
