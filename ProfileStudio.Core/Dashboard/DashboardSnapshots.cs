@@ -74,7 +74,8 @@ public sealed class DashboardSnapshots(
             {
                 return running;
             }
-            return _pressedRefresh = RefreshAsync(CancellationToken.None);
+            // On a pool thread: its SQLite calls run synchronously (a wait for the write lock included), never on the page's.
+            return _pressedRefresh = Task.Run(() => RefreshAsync(CancellationToken.None));
         }
     }
 
