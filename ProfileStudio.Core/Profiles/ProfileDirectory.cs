@@ -20,6 +20,19 @@ public sealed record ProfileSummary(long Id, string? DisplayName, string? Primar
 
 public sealed record ProfileDirectoryPage(IReadOnlyList<ProfileSummary> Items, int Total, string? Problem);
 
+public enum IdentifierSort
+{
+    ValueAscending = 1,
+    ValueDescending = 2,
+    FirstSeenNewest = 3,
+    FirstSeenOldest = 4,
+}
+
+/// <summary>One identifier as a profile of its own (a merge policy without stitching), with the person it belongs to now.</summary>
+public sealed record IdentifierSummary(string Namespace, string Value, long ProfileId, string? PersonName, string Source, DateTime FirstSeenAt, DateTime LastSeenAt);
+
+public sealed record IdentifierDirectoryPage(IReadOnlyList<IdentifierSummary> Items, int Total);
+
 /// <summary>
 /// The explorer's list of profiles: a count, a sorted page, and search by <c>namespace:value</c> (exact,
 /// normalized like ingestion, through <see cref="ProfileReader.FindAsync"/>), by a bare identifier in every
@@ -83,23 +96,15 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
         var rules = await rulesStore.LoadAsync(ct);
         var attributeSources = await db.ProfileAttributes.AsNoTracking().Where(a => pageIds.Contains(a.ProfileId))
             .Select(a => new { a.ProfileId, a.SourceId }).Distinct().ToListAsync(ct);
-        var nameFragments = await db.ProfileAttributes.AsNoTracking().Where(a => pageIds.Contains(a.ProfileId) && NameKeys.Contains(a.Key)).ToListAsync(ct);
         var sourceNames = await db.Sources.AsNoTracking().ToDictionaryAsync(s => s.Id, s => s.Name, ct);
-        var defaultPolicy = await policies.GetDefaultAsync(ct);
-        // A policy without stitching reads one identity's data; for a list, the default's stitched view names the person.
-        var names = new MergePolicyEvaluator(new MergePolicy
-        {
-            Name = defaultPolicy.Name, Stitching = IdentityStitching.Graph, AttributeMerge = defaultPolicy.AttributeMerge,
-            SourcePrecedence = defaultPolicy.SourcePrecedence, Overrides = defaultPolicy.Overrides,
-        }, sourceNames);
+        var names = await DisplayNamesAsync(db, pageIds, sourceNames, ct);
 
         var items = new List<ProfileSummary>(page.Count);
         foreach (var p in page)
         {
             // The page's identities are loaded once above; no query per row.
             var primary = rules.InPriorityOrder(identities.Where(i => i.ProfileId == p.Id), i => i.Namespace, i => i.Value).FirstOrDefault();
-            var fragments = nameFragments.Where(a => a.ProfileId == p.Id).ToList();
-            var name = fragments.Count == 0 ? null : ProfileExplorerReader.DisplayName(names.Evaluate(fragments));
+            var name = names.GetValueOrDefault(p.Id);
             var sources = identities.Where(i => i.ProfileId == p.Id).Select(i => i.SourceId)
                 .Concat(attributeSources.Where(a => a.ProfileId == p.Id).Select(a => a.SourceId))
                 .Distinct().Select(id => sourceNames.GetValueOrDefault(id, $"source {id}")).Order(StringComparer.OrdinalIgnoreCase).ToList();
@@ -107,6 +112,72 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
                 identities.Count(i => i.ProfileId == p.Id), p.CreatedAt, p.UpdatedAt, p.LastActivityAt is not null));
         }
         return new ProfileDirectoryPage(items, total, null);
+    }
+
+    /// <summary>
+    /// The display names of the profiles that have one, from the name traits as the default policy merges them, stitched
+    /// (a policy without stitching reads one identity's data; for a list, the stitched view names the person).
+    /// </summary>
+    private async Task<Dictionary<long, string>> DisplayNamesAsync(ProfileStudioDbContext db, List<long> profileIds, Dictionary<int, string> sourceNames, CancellationToken ct)
+    {
+        var nameFragments = await db.ProfileAttributes.AsNoTracking().Where(a => profileIds.Contains(a.ProfileId) && NameKeys.Contains(a.Key)).ToListAsync(ct);
+        var defaultPolicy = await policies.GetDefaultAsync(ct);
+        var evaluator = new MergePolicyEvaluator(new MergePolicy
+        {
+            Name = defaultPolicy.Name, Stitching = IdentityStitching.Graph, AttributeMerge = defaultPolicy.AttributeMerge,
+            SourcePrecedence = defaultPolicy.SourcePrecedence, Overrides = defaultPolicy.Overrides,
+        }, sourceNames);
+        var names = new Dictionary<long, string>();
+        foreach (var fragments in nameFragments.GroupBy(a => a.ProfileId))
+        {
+            if (ProfileExplorerReader.DisplayName(evaluator.Evaluate(fragments.ToList())) is { } name)
+            {
+                names[fragments.Key] = name;
+            }
+        }
+        return names;
+    }
+
+    /// <summary>
+    /// A page of identifiers, each a profile of its own as a merge policy without stitching counts them (the dashboard's
+    /// "profiles by identity" under such a policy clicks through to this): those of <paramref name="namespaces"/> (an
+    /// identifier has one namespace, so two or more match none), whose value starts with <paramref name="search"/> when
+    /// one is given. Each names the person it belongs to now.
+    /// </summary>
+    public async Task<IdentifierDirectoryPage> IdentifiersAsync(string? search, IdentifierSort sort, int skip, int take, IReadOnlyList<string> namespaces, CancellationToken ct = default)
+    {
+        var distinct = namespaces.Distinct(StringComparer.Ordinal).ToList();
+        if (distinct.Count > 1)
+        {
+            return new IdentifierDirectoryPage([], 0);
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var identifiers = db.Identities.AsNoTracking();
+        if (distinct.Count == 1)
+        {
+            var ns = distinct[0];
+            identifiers = identifiers.Where(i => i.Namespace == ns);
+        }
+        var text = search?.Trim() ?? "";
+        if (text.Length > 0)
+        {
+            // A range on the (Namespace, Value) index.
+            identifiers = identifiers.Where(i => string.Compare(i.Value, text) >= 0 && string.Compare(i.Value, text + char.MaxValue) < 0);
+        }
+        var total = await identifiers.CountAsync(ct);
+        var page = await (sort switch
+        {
+            IdentifierSort.ValueDescending => identifiers.OrderByDescending(i => i.Value).ThenByDescending(i => i.Namespace),
+            IdentifierSort.FirstSeenNewest => identifiers.OrderByDescending(i => i.FirstSeenAt).ThenByDescending(i => i.Id),
+            IdentifierSort.FirstSeenOldest => identifiers.OrderBy(i => i.FirstSeenAt).ThenBy(i => i.Id),
+            _ => identifiers.OrderBy(i => i.Value).ThenBy(i => i.Namespace),
+        }).Skip(skip).Take(take).ToListAsync(ct);
+        var sourceNames = await db.Sources.AsNoTracking().ToDictionaryAsync(s => s.Id, s => s.Name, ct);
+        var names = await DisplayNamesAsync(db, page.Select(i => i.ProfileId).Distinct().ToList(), sourceNames, ct);
+        return new IdentifierDirectoryPage(
+            page.Select(i => new IdentifierSummary(i.Namespace, i.Value, i.ProfileId, names.GetValueOrDefault(i.ProfileId),
+                sourceNames.GetValueOrDefault(i.SourceId, $"source {i.SourceId}"), i.FirstSeenAt, i.LastSeenAt)).ToList(),
+            total);
     }
 
     /// <summary>

@@ -88,5 +88,19 @@ public sealed class DashboardStoryTests(StudioFixture studio, DemoStudioFixture 
         await Expect(page.GetByTestId("profiles-namespace-filter")).ToContainTextAsync(first);
         await Expect(page.GetByTestId("profile-link").First).ToBeVisibleAsync();
         await Screenshots.SaveAsync(page, "95-dashboard-click-through");
+
+        // Under "Per identifier" every identifier is a profile: the same bar opens that many identifiers, each with its person.
+        await page.GotoInteractiveAsync("/");
+        await dashboard.ChoosePolicyAsync("Per identifier");
+        await Expect(dashboard.ProfileCount).ToHaveTextAsync(identities.ToString("N0", System.Globalization.CultureInfo.InvariantCulture));
+        var bar = await dashboard.Chart("namespace-chart").EvaluateAsync<string[]>("el => [el.data[0].x[0], String(el.data[0].y[0])]");
+        await dashboard.Chart("namespace-chart").EvaluateAsync(
+            "el => el.emit('plotly_click', { points: [{ curveNumber: 0, pointNumber: 0, pointIndex: 0, x: el.data[0].x[0], y: el.data[0].y[0], data: el.data[0], fullData: el._fullData[0] }] })");
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex($"/profiles\\?namespace={bar[0]}&policy=\\d+$"));
+        var count = long.Parse(bar[1], System.Globalization.CultureInfo.InvariantCulture);
+        await Expect(page.GetByTestId("identifiers-count")).ToHaveTextAsync(
+            $"{count.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} {(count == 1 ? "identifier" : "identifiers")}");
+        await Expect(page.GetByTestId("identifier-person-link").First).ToBeVisibleAsync();
+        await Screenshots.SaveAsync(page, "95-dashboard-click-through-per-identifier");
     }
 }

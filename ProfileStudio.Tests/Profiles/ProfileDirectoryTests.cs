@@ -70,6 +70,51 @@ public sealed class ProfileDirectoryTests
         Assert.Contains("No profile has this identifier", page.Problem);
     }
 
+    [Fact]
+    public async Task Identifiers_OfANamespace_AreEachOneRow_CountedAsTheDashboardCountsThem_WithTheirPerson()
+    {
+        await using var studio = await StudioServices.StartAsync(withAccounts: false);
+        await SeedAsync(studio, (1, "Ada Lovelace", "ada@example.com"), (2, "Hopper", "grace@navy.example"));
+        // Ada has two user ids: stitched she is one person, without stitching two profiles of the user_id namespace.
+        await AddIdentityAsync(studio, 1, "user_id", "u-ada-web");
+        await AddIdentityAsync(studio, 1, "user_id", "u-ada-app");
+        await AddIdentityAsync(studio, 2, "user_id", "u-grace");
+        var directory = studio.Services.GetRequiredService<ProfileDirectory>();
+
+        var page = await directory.IdentifiersAsync(null, IdentifierSort.ValueAscending, 0, 25, ["user_id"]);
+        var people = await directory.PageAsync(null, ProfileSort.CreatedOldest, 0, 25, ["user_id"], []);
+
+        Assert.Equal(3, page.Total);
+        Assert.Equal(2, people.Total);
+        Assert.Equal(["u-ada-app", "u-ada-web", "u-grace"], page.Items.Select(i => i.Value));
+        Assert.Equal([1L, 1L, 2L], page.Items.Select(i => i.ProfileId));
+        Assert.Equal(["Ada Lovelace", "Ada Lovelace", "Hopper"], page.Items.Select(i => i.PersonName));
+        Assert.All(page.Items, i => Assert.Equal("user_id", i.Namespace));
+    }
+
+    [Fact]
+    public async Task Identifiers_SearchedByTheirStart_SortedAndPaged_AndNoneInTwoNamespaces()
+    {
+        await using var studio = await StudioServices.StartAsync(withAccounts: false);
+        await SeedAsync(studio, (1, "A", "anna@x.test"), (2, "B", "anne@x.test"), (3, "C", "bob@x.test"));
+        var directory = studio.Services.GetRequiredService<ProfileDirectory>();
+
+        var an = await directory.IdentifiersAsync("an", IdentifierSort.ValueDescending, 0, 25, ["email"]);
+        var newest = await directory.IdentifiersAsync(null, IdentifierSort.FirstSeenNewest, 0, 2, ["email"]);
+        var secondPage = await directory.IdentifiersAsync(null, IdentifierSort.FirstSeenNewest, 2, 2, ["email"]);
+        var all = await directory.IdentifiersAsync(null, IdentifierSort.FirstSeenOldest, 0, 25, []);
+        var both = await directory.IdentifiersAsync(null, IdentifierSort.ValueAscending, 0, 25, ["email", "user_id"]);
+
+        Assert.Equal(["anne@x.test", "anna@x.test"], an.Items.Select(i => i.Value));
+        Assert.Equal(2, an.Total);
+        Assert.Equal(["bob@x.test", "anne@x.test"], newest.Items.Select(i => i.Value));
+        Assert.Equal(3, newest.Total);
+        Assert.Equal(["anna@x.test"], secondPage.Items.Select(i => i.Value));
+        Assert.Equal(["anna@x.test", "anne@x.test", "bob@x.test"], all.Items.Select(i => i.Value));
+        Assert.Equal(0, both.Total);
+        Assert.Empty(both.Items);
+    }
+
     private static async Task AddIdentityAsync(StudioServices studio, long profileId, string ns, string value)
     {
         await using var db = await studio.Services.GetRequiredService<IDbContextFactory<ProfileStudioDbContext>>().CreateDbContextAsync();

@@ -92,7 +92,7 @@ public sealed class ProfilesPageTests : StudioBunitContext
     }
 
     [Fact]
-    public async Task APolicyThatDoesNotStitch_GetsANoteThatTheListIsOfStitchedPeople_AndAStitchingOneNone()
+    public async Task APolicyThatDoesNotStitch_ListsTheIdentifiersItCounts_EachWithItsPerson_AndAStitchingOneListsPeople()
     {
         await ArrangeAsync();
         var policies = _studio.Services.GetRequiredService<MergePolicyStore>();
@@ -100,12 +100,38 @@ public sealed class ProfilesPageTests : StudioBunitContext
             new MergePolicyDraft("Per identifier", null, IdentityStitching.None, AttributeMergeRule.Timestamp, [], []));
         Assert.True(perIdentifier.Succeeded, string.Join("; ", perIdentifier.Problems));
         var stitching = await policies.GetDefaultAsync();
+        // Profile 3 has a second user id: three people, four identifiers of the namespace.
+        var seed = new ProfileStoreSeed(_studio.Services);
+        var crm = await seed.SourceAsync("POS");
+        var m = await seed.MessageAsync(crm, new { type = "identify" }, ProfileStoreSeed.T0);
+        await seed.IdentityAsync(3, "user_id", "u-3-pos", crm, m, m);
 
         var unstitched = Open($"/profiles?namespace=user_id&policy={perIdentifier.Policy!.Id}");
-        unstitched.WaitForAssertion(() => Assert.Contains("“Per identifier”", unstitched.Find("[data-testid=profiles-policy-note]").TextContent));
+        unstitched.WaitForAssertion(() => Assert.Equal("4 identifiers", unstitched.Find("[data-testid=identifiers-count]").TextContent.Trim()));
+        Assert.Contains("“Per identifier”", unstitched.Find("[data-testid=profiles-policy-note]").TextContent);
+        Assert.Equal(["u-1", "u-2", "u-3", "u-3-pos"], unstitched.FindAll("[data-testid=identifier-value]").Select(e => e.TextContent.Trim()));
+        Assert.Equal(["/profiles/1", "/profiles/2", "/profiles/3", "/profiles/3"],
+            unstitched.FindAll("[data-testid=identifier-person-link]").Select(e => e.GetAttribute("href")));
+        Assert.Equal("/profiles?namespace=user_id", new Uri(unstitched.Find("[data-testid=profiles-show-people]").GetAttribute("href")!).PathAndQuery);
+        Assert.Empty(unstitched.FindAll("[data-testid=profiles-grid]"));
 
         var stitched = Open($"/profiles?namespace=user_id&policy={stitching.Id}");
         stitched.WaitForAssertion(() => Assert.Equal("3 profiles", stitched.Find("[data-testid=profiles-count]").TextContent.Trim()));
         Assert.Empty(stitched.FindAll("[data-testid=profiles-policy-note]"));
+        Assert.Empty(stitched.FindAll("[data-testid=identifiers-grid]"));
+    }
+
+    [Fact]
+    public async Task APolicyThatDoesNotStitch_WithTwoNamespaces_SaysNoIdentifierHasTwo()
+    {
+        await ArrangeAsync();
+        var policies = _studio.Services.GetRequiredService<MergePolicyStore>();
+        var perIdentifier = await policies.CreateAsync(AuditActor.System,
+            new MergePolicyDraft("Per identifier", null, IdentityStitching.None, AttributeMergeRule.Timestamp, [], []));
+
+        var page = Open($"/profiles?namespace=user_id&namespace=email&policy={perIdentifier.Policy!.Id}");
+
+        page.WaitForAssertion(() => Assert.Equal("0 identifiers", page.Find("[data-testid=identifiers-count]").TextContent.Trim()));
+        Assert.Contains("no profile has identities in two namespaces", page.Find("[data-testid=identifiers-empty]").TextContent);
     }
 }
