@@ -65,6 +65,7 @@ internal static class LagBenchmark
         var samples = new List<(double At, long LakeEnd, long Unified)>(seconds * 60);
         // The dashboard refreshes seen (start, seconds), read from its snapshot row while sampling.
         var refreshes = new HashSet<(DateTime Start, double Seconds)>();
+        var walSizes = new SortedDictionary<int, long>(); // MB of write-ahead log, per 2 s (LAG_SERIES)
         var startedAt = DateTime.UtcNow;
         var stopwatch = Stopwatch.StartNew();
         var deadline = TimeSpan.FromSeconds(seconds);
@@ -76,6 +77,11 @@ internal static class LagBenchmark
             {
                 var (end, unified) = (Scalar(db, "SELECT coalesce(max(Id), 0) FROM RawMessages"), Scalar(db, "SELECT coalesce(max(LastMessageId), 0) FROM UnificationCheckpoints"));
                 samples.Add((stopwatch.Elapsed.TotalMilliseconds, end, unified));
+                if (samples.Count % 25 == 0 && new FileInfo(Path.Combine(server.DataDirectory, "profilestudio.db-wal")) is { Exists: true } wal)
+                {
+                    var w = (int)(stopwatch.Elapsed.TotalMilliseconds / 2_000);
+                    walSizes[w] = Math.Max(walSizes.GetValueOrDefault(w), wal.Length / 1024 / 1024);
+                }
                 if (dashboard is not null && samples.Count % 25 == 0)
                 {
                     using var command = db.CreateCommand();
@@ -132,6 +138,28 @@ internal static class LagBenchmark
         Console.WriteLine($"  unified {last.Unified:N0} of {last.LakeEnd:N0}; caught up {(last.At - deadline.TotalMilliseconds) / 1000:N1} s after the senders stopped");
         Console.WriteLine($"  lag accepted → visible over {lags.Count:N0} samples (20 ms resolution): p50 {P(0.50):N0} ms, p95 {P(0.95):N0} ms, p99 {P(0.99):N0} ms, max {lags.LastOrDefault():N0} ms");
         Console.WriteLine($"  worst lag per 10 s of sending: {string.Join(" | ", windowMax.Select(w => $"{w.Key * 10}–{w.Key * 10 + 10} s {w.Value:N0} ms"))}");
+        if (Environment.GetEnvironmentVariable("LAG_SERIES") == "1")
+        {
+            // Where the lag is, 2 s at a time (investigation): the worst lag of the window's samples.
+            var series = new SortedDictionary<int, double>();
+            for (var i = 0; i < samples.Count; i++)
+            {
+                var k = i;
+                while (k < samples.Count && samples[k].Unified < samples[i].LakeEnd)
+                {
+                    k++;
+                }
+                if (k < samples.Count && samples[i].LakeEnd > 0)
+                {
+                    var w = (int)(samples[i].At / 2_000);
+                    series[w] = Math.Max(series.GetValueOrDefault(w), samples[k].At - samples[i].At);
+                }
+            }
+            Console.WriteLine("  worst lag per 2 s: " + string.Join(" ", series.Select(w => $"{w.Key * 2}:{w.Value:N0}")));
+            Console.WriteLine("  log MB per 2 s: " + string.Join(" ", walSizes.Select(w => $"{w.Key * 2}:{w.Value:N0}")));
+            Console.WriteLine("  refreshes (s from start): " + string.Join(" ", refreshes.OrderBy(r => r.Start)
+                .Select(r => $"{(r.Start - startedAt).TotalSeconds:N1}+{r.Seconds:N1}")));
+        }
         if (dashboard is not null)
         {
             lagsDuringRefresh.Sort();

@@ -97,9 +97,16 @@ public sealed class DashboardSnapshots(
             computedAt = time.GetUtcNow().UtcDateTime;
             await using var connection = await OpenAsync(ct);
             // Seconds of scans at a million profiles: at a lower CPU priority, so they take what ingestion and unification leave.
-            var (stitched, unstitched, figures) = await Hosting.LowPriorityWork.RunAsync("dashboard refresh", () =>
-                (CountNewByDay(connection, IdentityStitching.Graph, null), CountNewByDay(connection, IdentityStitching.None, null),
-                    ComputeFiguresAsync(connection, computedAt, ct).GetAwaiter().GetResult()));
+            // Scans in short statements, pausing between two when unification's log should start over (LongReads).
+            (List<(DateTime, long)> stitched, List<(DateTime, long)> unstitched, DashboardFigures figures) scanned;
+            var longReads = Storage.Sqlite.LongReads.For(connection.ConnectionString);
+            using (longReads.Begin())
+            {
+                scanned = await Hosting.LowPriorityWork.RunAsync("dashboard refresh", () =>
+                    (CountNewByDay(connection, IdentityStitching.Graph, null, ScanChunk), CountNewByDay(connection, IdentityStitching.None, null, ScanChunk),
+                        ComputeFiguresAsync(connection, computedAt, ct).GetAwaiter().GetResult()));
+            }
+            var (stitched, unstitched, figures) = scanned;
             var json = JsonSerializer.Serialize(figures, Json);
             using (var transaction = connection.BeginTransaction())
             {
@@ -251,22 +258,76 @@ public sealed class DashboardSnapshots(
     /// Profiles first seen per day from <paramref name="from"/> on (every day when null): live profiles by their
     /// first seen with stitching; without stitching every identifier is a profile of its own, by its first seen.
     /// </summary>
-    private static List<(DateTime Day, long Count)> CountNewByDay(SqliteConnection connection, IdentityStitching stitching, DateTime? from)
+    private static List<(DateTime Day, long Count)> CountNewByDay(SqliteConnection connection, IdentityStitching stitching, DateTime? from, long chunk = DefaultScanChunk)
     {
-        // The bound only when there is one: "$from IS NULL OR …" keeps SQLite off the CreatedAt index, and the change-feed
-        // consumer, which counts from the earliest day it touched (today, mostly), would scan every profile per batch.
-        var since = from is null ? "" : stitching == IdentityStitching.None ? "WHERE FirstSeenAt >= $from" : "AND CreatedAt >= $from";
-        var sql = stitching == IdentityStitching.None
-            ? $"SELECT substr(FirstSeenAt, 1, 10) AS Day, count(*) FROM Identities {since} GROUP BY Day ORDER BY Day"
-            : $"SELECT substr(CreatedAt, 1, 10) AS Day, count(*) FROM Profiles WHERE MergedIntoId IS NULL {since} GROUP BY Day ORDER BY Day";
-        using var command = from is { } f ? Command(connection, sql, ("$from", SqliteStatementText(f))) : Command(connection, sql);
+        var byDay = new SortedDictionary<DateTime, long>();
+        if (from is { } f)
+        {
+            // The consumer's count from a day on (today, mostly): one range on the first-seen index. The bound only when
+            // there is one: "$from IS NULL OR …" keeps SQLite off the index, and it would scan every profile per batch.
+            var sql = stitching == IdentityStitching.None
+                ? "SELECT substr(FirstSeenAt, 1, 10) AS Day, count(*) FROM Identities WHERE FirstSeenAt >= $from GROUP BY Day"
+                : "SELECT substr(CreatedAt, 1, 10) AS Day, count(*) FROM Profiles WHERE MergedIntoId IS NULL AND CreatedAt >= $from GROUP BY Day";
+            using var command = Command(connection, sql, ("$from", SqliteStatementText(f)));
+            AddDays(command, byDay);
+        }
+        else
+        {
+            // Every day: a scan, in short statements (LongReads).
+            var (table, sql) = stitching == IdentityStitching.None
+                ? ("Identities", "SELECT substr(FirstSeenAt, 1, 10) AS Day, count(*) FROM Identities WHERE Id > $after AND Id <= $upTo GROUP BY Day")
+                : ("Profiles", "SELECT substr(CreatedAt, 1, 10) AS Day, count(*) FROM Profiles WHERE MergedIntoId IS NULL AND Id > $after AND Id <= $upTo GROUP BY Day");
+            foreach (var (after, upTo) in IdRanges(connection, $"SELECT max(Id) FROM {table}", chunk))
+            {
+                using var command = Command(connection, sql, ("$after", after), ("$upTo", upTo));
+                AddDays(command, byDay);
+            }
+        }
+        return byDay.Select(d => (d.Key, d.Value)).ToList();
+    }
+
+    private static void AddDays(SqliteCommand command, SortedDictionary<DateTime, long> byDay)
+    {
         using var reader = command.ExecuteReader();
-        var days = new List<(DateTime, long)>();
         while (reader.Read())
         {
-            days.Add((ParseDay(reader.GetString(0)), reader.GetInt64(1)));
+            var day = ParseDay(reader.GetString(0));
+            byDay[day] = byDay.GetValueOrDefault(day) + reader.GetInt64(1);
         }
-        return days;
+    }
+
+    /// <summary>Ids per statement of a full scan: a few hundredths of a second each on an idle machine.</summary>
+    internal const long DefaultScanChunk = 50_000;
+
+    /// <summary>Ids per statement of a full scan (tests make it small, so that scans take several statements).</summary>
+    internal long ScanChunk { get; set; } = DefaultScanChunk;
+
+    /// <summary>
+    /// The id ranges (after, up to] that cover the ids <paramref name="maxSql"/> gives, <see cref="ScanChunk"/> at a time, for
+    /// a scan in short statements: between two of them (the caller's reader closed) the scan pauses when the log should
+    /// start over (<see cref="Storage.Sqlite.LongReads.Pause"/>). The largest id is read again at the end, for the rows
+    /// added during the scan.
+    /// </summary>
+    private static IEnumerable<(long After, long UpTo)> IdRanges(SqliteConnection connection, string maxSql, long chunk)
+    {
+        var longReads = Storage.Sqlite.LongReads.For(connection.ConnectionString);
+        long Max()
+        {
+            using var command = Command(connection, maxSql);
+            return command.ExecuteScalar() is long max ? max : 0;
+        }
+        var last = Max();
+        for (var after = 0L; after < last;)
+        {
+            var upTo = Math.Min(after + chunk, last);
+            yield return (after, upTo);
+            after = upTo;
+            longReads.Pause();
+            if (after >= last)
+            {
+                last = Max();
+            }
+        }
     }
 
     /// <summary>Replaces the history from <paramref name="from"/> on; totals continue from the day before it.</summary>
@@ -325,7 +386,7 @@ public sealed class DashboardSnapshots(
                 namespaces.Add(reader.GetString(0));
             }
         }
-        var (stitched, unstitched) = CountIdentities(connection, namespaces, ct);
+        var (stitched, unstitched) = CountIdentities(connection, namespaces, ScanChunk, ct);
 
         var sources = new List<DashboardSource>();
         using (var command = Command(connection, "SELECT Id, Name FROM Sources ORDER BY Name"))
@@ -406,14 +467,17 @@ public sealed class DashboardSnapshots(
                 segments.Add(new AudienceFigure(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4)));
             }
         }
-        long live, unsegmented;
-        using (var command = Command(connection,
-                   "SELECT count(*), coalesce(sum(NOT EXISTS (SELECT 1 FROM SegmentMemberships m JOIN Segments s ON s.Id = m.SegmentId " +
-                   "WHERE m.ProfileId = p.Id AND s.Status = $active)), 0) FROM Profiles p WHERE p.MergedIntoId IS NULL", ("$active", active)))
-        using (var reader = command.ExecuteReader())
+        long live = 0, unsegmented = 0;
+        foreach (var (after, upTo) in IdRanges(connection, "SELECT max(Id) FROM Profiles", ScanChunk))
         {
+            using var command = Command(connection,
+                "SELECT count(*), coalesce(sum(NOT EXISTS (SELECT 1 FROM SegmentMemberships m JOIN Segments s ON s.Id = m.SegmentId " +
+                "WHERE m.ProfileId = p.Id AND s.Status = $active)), 0) FROM Profiles p WHERE p.MergedIntoId IS NULL AND p.Id > $after AND p.Id <= $upTo",
+                ("$active", active), ("$after", after), ("$upTo", upTo));
+            using var reader = command.ExecuteReader();
             reader.Read();
-            (live, unsegmented) = (reader.GetInt64(0), reader.GetInt64(1));
+            live += reader.GetInt64(0);
+            unsegmented += reader.GetInt64(1);
         }
         var overlapIds = segments.Take(AudienceFigures.DefaultOverlap).Select(s => s.Id).ToList();
         var overlap = overlapIds.Count == 0 ? [] : await segmentStore.OverlapAsync(overlapIds, ct);
@@ -425,7 +489,7 @@ public sealed class DashboardSnapshots(
     /// namespace, the pair overlaps and the single-identity profiles. Without stitching every identifier is
     /// its own profile: the counts by namespace are the identifiers, no pair overlaps, every profile single.
     /// </summary>
-    private static (IdentityFigures Stitched, IdentityFigures Unstitched) CountIdentities(SqliteConnection connection, List<string> namespaces, CancellationToken ct)
+    private static (IdentityFigures Stitched, IdentityFigures Unstitched) CountIdentities(SqliteConnection connection, List<string> namespaces, long chunk, CancellationToken ct)
     {
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < namespaces.Count; i++)
@@ -482,9 +546,12 @@ public sealed class DashboardSnapshots(
         }
 
         Grow(namespaces.Count);
-        using (var command = Command(connection, "SELECT ProfileId, Namespace FROM Identities ORDER BY ProfileId"))
-        using (var reader = command.ExecuteReader())
+        // In profile order, a range of profiles per statement (a profile's identities are all in one).
+        foreach (var (after, upTo) in IdRanges(connection, "SELECT max(ProfileId) FROM Identities", chunk))
         {
+            using var command = Command(connection, "SELECT ProfileId, Namespace FROM Identities WHERE ProfileId > $after AND ProfileId <= $upTo ORDER BY ProfileId",
+                ("$after", after), ("$upTo", upTo));
+            using var reader = command.ExecuteReader();
             while (reader.Read())
             {
                 if ((++rows & 0xFFFF) == 0)

@@ -267,6 +267,61 @@ public sealed class SqliteStatementTests : IDisposable
         });
 
     /// <summary>
+    /// A long read in short statements (the dashboard's refresh, <see cref="LongReads"/>): while it is inside a statement the
+    /// checkpointer does not wait for it (writers would wait behind), it asks; the read pauses at its next statement boundary,
+    /// the next request finds it paused and starts the log over, and the read goes on.
+    /// </summary>
+    [Fact]
+    public Task TheBackgroundCheckpointer_DuringALongRead_StartsTheLogOverWhenTheReadPauses_NotWhileItReads() =>
+        WithALogOf2000Rows(async (_, connectionString, writer) =>
+        {
+            var longReads = LongReads.For(connectionString);
+            using var longRead = longReads.Begin();
+            await using var reader = new SqliteConnection(connectionString);
+            reader.Open();
+            var statement = reader.BeginTransaction(deferred: true);
+            Assert.Equal(2000L, Scalar(reader, "SELECT count(*) FROM W")); // one of the read's statements, its snapshot held
+            Execute(writer, "INSERT INTO W VALUES ('during the long read')");
+
+            await using var checkpointer = new WalCheckpointer(connectionString, restartFrames: 100, TimeSpan.FromSeconds(10));
+            checkpointer.Request();
+            await checkpointer.Running.WaitAsync(TimeSpan.FromSeconds(5)); // at once: it did not wait for the reader
+            Assert.Equal(0, checkpointer.RestartsTried);
+            Assert.True(longReads.RestartWanted);
+
+            statement.Commit(); // the statement ends; the read pauses before its next one
+            var pause = Task.Run(longReads.Pause);
+            var deadline = DateTime.UtcNow.AddSeconds(5);
+            while (!longReads.Paused && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(5);
+            }
+            Assert.True(longReads.Paused);
+            Execute(writer, "INSERT INTO W VALUES ('the next run')");
+            checkpointer.Request(); // the next commit's request
+            await checkpointer.Running.WaitAsync(TimeSpan.FromSeconds(5));
+            Assert.Equal(1, checkpointer.RestartsTried);
+            await pause.WaitAsync(TimeSpan.FromMilliseconds(900)); // released by the restart, not by its time limit
+            Assert.False(longReads.RestartWanted);
+
+            Execute(writer, "INSERT INTO W VALUES ('after the restart')");
+            Assert.True(LogFrames(writer) < 10, $"{LogFrames(writer)} frames in the log after the restart");
+            Assert.Equal(2003L, Scalar(reader, "SELECT count(*) FROM W")); // the read goes on, seeing everything
+        });
+
+    /// <summary>Long reads of one database never pause for another database's log.</summary>
+    [Fact]
+    public void LongReads_AreKeptPerDatabaseFile()
+    {
+        var a = LongReads.For("Data Source=/tmp/profilestudio-a/x/../profilestudio.db");
+        using var reading = a.Begin();
+
+        Assert.Same(a, LongReads.For("Data Source=/tmp/profilestudio-a/profilestudio.db;Pooling=False"));
+        Assert.True(a.Reading);
+        Assert.False(LongReads.For("Data Source=/tmp/profilestudio-b/profilestudio.db").Reading);
+    }
+
+    /// <summary>
     /// A WAL database in a temporary folder (<c>wal.db</c>), its table W holding 2,000 rows of 400 characters, all still in
     /// the log (no automatic checkpoint on the writer); runs <paramref name="test"/> with the folder, the connection string
     /// (not pooled) and the open writer, then removes the folder.

@@ -30,6 +30,7 @@ internal sealed class WalCheckpointer(string connectionString, int restartFrames
     /// <summary>How long after a restart checkpoint gave up the next one may be tried.</summary>
     public static readonly TimeSpan RestartBackOff = TimeSpan.FromSeconds(2);
 
+    private readonly LongReads _longReads = LongReads.For(connectionString);
     private readonly int _restartWaitMs = (int)(restartWait ?? TimeSpan.FromMilliseconds(250)).TotalMilliseconds;
     private long _restartAfter; // Environment.TickCount64: operational, real time whatever the app's clock
     private SqliteConnection? _connection;
@@ -67,12 +68,27 @@ internal sealed class WalCheckpointer(string connectionString, int restartFrames
                 }
                 _connection = connection;
             }
-            if (Run("PASSIVE").Frames >= restartFrames && Environment.TickCount64 >= _restartAfter)
+            var frames = Run("PASSIVE").Frames;
+            if (frames < restartFrames && _longReads.RestartWanted)
             {
-                RestartsTried++;
-                if (Run("RESTART").Blocked)
+                _longReads.Restarted(); // the log started over meanwhile: a paused read has nothing to wait for
+            }
+            else if (frames >= restartFrames)
+            {
+                if (_longReads.Reading)
                 {
-                    _restartAfter = Environment.TickCount64 + (long)RestartBackOff.TotalMilliseconds;
+                    // A long read is inside a statement: the restart would wait for it with writers behind. It pauses at its
+                    // next statement boundary, and a later request (after the next commit) finds it paused.
+                    _longReads.RequestRestart();
+                }
+                else if (Environment.TickCount64 >= _restartAfter || _longReads.Paused)
+                {
+                    RestartsTried++;
+                    if (Run("RESTART").Blocked)
+                    {
+                        _restartAfter = Environment.TickCount64 + (long)RestartBackOff.TotalMilliseconds;
+                    }
+                    _longReads.Restarted();
                 }
             }
         }
