@@ -20,8 +20,8 @@ public sealed class DashboardOptions
 /// a split, delete or rebuild recomputes them all. A merge's survivor needs no day of its own: it keeps the earlier
 /// of the two first-seen times, so only days from the merged profile's on change. A profile merely touched (a
 /// returning customer) changes no day; counting from its first-seen day, possibly years back, would read most
-/// profiles for every batch. The figures are also computed again at once when the live profiles outgrow what the
-/// stored ones counted (<see cref="DashboardSnapshots.RefreshIfOutgrownAsync"/>), as on a new install or in the demo.
+/// profiles for every batch. The figures are also computed again, beside the consumer, when the live profiles outgrow what
+/// the stored ones counted (<see cref="DashboardSnapshots.RefreshIfOutgrownAsync"/>), as on a new install or in the demo.
 /// </summary>
 public sealed class DashboardConsumer(DashboardSnapshots snapshots, ILogger<DashboardConsumer>? logger = null) : IChangeFeedConsumer
 {
@@ -58,22 +58,38 @@ public sealed class DashboardConsumer(DashboardSnapshots snapshots, ILogger<Dash
         return HandleAsync(ids, everything, ct);
     }
 
+    private Task _catchingUp = Task.CompletedTask;
+
+    /// <summary>The latest catch-up refresh the consumer started (completed when none runs); tests wait for it.</summary>
+    internal Task CatchingUp => Volatile.Read(ref _catchingUp);
+
     private async Task HandleAsync(HashSet<long> ids, bool everything, CancellationToken ct)
     {
         var live = await snapshots.UpdateHistoryAsync(ids, everything, ct);
-        if (live is null || Environment.TickCount64 < Volatile.Read(ref _refreshRetryAt))
+        if (live is null || Environment.TickCount64 < Volatile.Read(ref _refreshRetryAt) || !CatchingUp.IsCompleted)
         {
             return;
         }
+        // Beside the consumer, not in its way: a refresh takes seconds at a million profiles, and the history of the
+        // next batches must not wait for it (the consumer's lag). A later batch asks again once it is done.
+        Volatile.Write(ref _catchingUp, Task.Run(() => CatchUpAsync(live.Value, ct), CancellationToken.None));
+    }
+
+    private async Task CatchUpAsync(long live, CancellationToken ct)
+    {
         try
         {
-            await snapshots.RefreshIfOutgrownAsync(live.Value, ct);
+            await snapshots.RefreshIfOutgrownAsync(live, ct);
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
         {
-            // The history is written; a failed refresh must not make the feed replay this batch (the periodic job tries again).
+            // The history is written; the periodic job refreshes anyway: try again a while later, not at every batch.
             Volatile.Write(ref _refreshRetryAt, Environment.TickCount64 + (long)RefreshRetry.TotalMilliseconds);
             logger?.LogWarning(ex, "Computing the dashboard's figures for the new profiles failed; trying again in {Seconds} s.", RefreshRetry.TotalSeconds);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
         }
     }
 }

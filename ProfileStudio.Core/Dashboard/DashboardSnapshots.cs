@@ -33,7 +33,18 @@ public sealed class DashboardSnapshots(
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    /// <summary>History writes take turns under it: the change-feed consumer's updates and a refresh's write.</summary>
     private readonly SemaphoreSlim _gate = new(1, 1);
+
+    /// <summary>One refresh at a time (the periodic job, the button, a catch-up).</summary>
+    private readonly SemaphoreSlim _refreshing = new(1, 1);
+
+    /// <summary>Under <see cref="_gate"/>: whether a refresh is scanning, and the earliest day the consumer wrote meanwhile (MinValue: every day).</summary>
+    private bool _scanning;
+    private DateTime? _updatedDuringScan;
+
+    /// <summary>Tests: runs between a refresh's scan and its write.</summary>
+    internal Action? AfterScan { get; set; }
 
     private const long NotRead = -1;
 
@@ -85,7 +96,7 @@ public sealed class DashboardSnapshots(
     /// </summary>
     private async Task<DateTime?> RefreshAsync(long? onlyWhenOutgrownBy, CancellationToken ct)
     {
-        await _gate.WaitAsync(ct);
+        await _refreshing.WaitAsync(ct);
         DateTime computedAt;
         try
         {
@@ -96,9 +107,14 @@ public sealed class DashboardSnapshots(
             var stopwatch = Stopwatch.StartNew();
             computedAt = time.GetUtcNow().UtcDateTime;
             await using var connection = await OpenAsync(ct);
+            // The scan runs beside the change-feed consumer's history updates (they wait only for the write below): the
+            // days it updates meanwhile are counted again then, so a newer count is never replaced by the scan's.
+            await _gate.WaitAsync(ct);
+            (_scanning, _updatedDuringScan) = (true, null);
+            _gate.Release();
             // Seconds of scans at a million profiles: at a lower CPU priority, so they take what ingestion and unification leave.
             // Scans in short statements, pausing between two when unification's log should start over (LongReads).
-            (List<(DateTime, long)> stitched, List<(DateTime, long)> unstitched, DashboardFigures figures) scanned;
+            (List<(DateTime Day, long Count)> stitched, List<(DateTime Day, long Count)> unstitched, DashboardFigures figures) scanned;
             var longReads = Storage.Sqlite.LongReads.For(connection.ConnectionString);
             using (longReads.Begin())
             {
@@ -107,9 +123,18 @@ public sealed class DashboardSnapshots(
                         ComputeFiguresAsync(connection, computedAt, ct).GetAwaiter().GetResult()));
             }
             var (stitched, unstitched, figures) = scanned;
+            AfterScan?.Invoke();
             var json = JsonSerializer.Serialize(figures, Json);
-            using (var transaction = connection.BeginTransaction())
+            await _gate.WaitAsync(ct);
+            try
             {
+                _scanning = false;
+                if (_updatedDuringScan is { } since)
+                {
+                    var from = since == DateTime.MinValue ? (DateTime?)null : since;
+                    stitched = [.. stitched.Where(d => from is { } f && d.Day < f), .. CountNewByDay(connection, IdentityStitching.Graph, from, ScanChunk)];
+                }
+                using var transaction = connection.BeginTransaction();
                 Execute(connection, transaction,
                     "INSERT INTO DashboardDailyFigures (Day, UnsegmentedProfiles, LiveProfiles) VALUES ($day, $unsegmented, $live) " +
                     "ON CONFLICT (Day) DO UPDATE SET UnsegmentedProfiles = excluded.UnsegmentedProfiles, LiveProfiles = excluded.LiveProfiles",
@@ -122,13 +147,18 @@ public sealed class DashboardSnapshots(
                     ("$id", DashboardSnapshot.CurrentId), ("$at", computedAt), ("$seconds", stopwatch.Elapsed.TotalSeconds), ("$json", json));
                 transaction.Commit();
             }
+            finally
+            {
+                _scanning = false;
+                _gate.Release();
+            }
             Interlocked.Exchange(ref _storedProfiles, figures.Audiences.LiveProfiles);
             Interlocked.Exchange(ref _catchUpAfter, (time.GetUtcNow().UtcDateTime + CatchUpPause).Ticks);
             logger.LogInformation("Dashboard figures computed in {Seconds:N1} s ({Profiles} profiles).", stopwatch.Elapsed.TotalSeconds, figures.Stitched.Profiles);
         }
         finally
         {
-            _gate.Release();
+            _refreshing.Release();
         }
         Refreshed?.Invoke();
         return computedAt;
@@ -192,10 +222,20 @@ public sealed class DashboardSnapshots(
             {
                 return null; // none of them exists any more and none was deleted: nothing was counted
             }
-            var days = CountNewByDay(connection, IdentityStitching.Graph, from);
+            List<(DateTime Day, long Count)> days;
+            // Every day (a split, delete or rebuild): a scan of every profile, in short statements like a refresh's.
+            using (from is null ? Storage.Sqlite.LongReads.For(connection.ConnectionString).Begin() : null)
+            {
+                days = CountNewByDay(connection, IdentityStitching.Graph, from, ScanChunk);
+            }
             using var transaction = connection.BeginTransaction();
             var total = WriteHistory(connection, transaction, IdentityStitching.Graph, from, days);
             transaction.Commit();
+            if (_scanning)
+            {
+                var since = from ?? DateTime.MinValue;
+                _updatedDuringScan = _updatedDuringScan is { } earlier && earlier < since ? earlier : since;
+            }
             return total;
         }
         finally

@@ -268,6 +268,56 @@ public sealed class DashboardSnapshotsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Refresh_WhileTheConsumerUpdatesTheHistoryDuringItsScan_KeepsTheNewerDays()
+    {
+        Unify([new Step(0, null, "a1", null, -3), new Step(0, null, "a2", null, -1)]);
+        await _snapshots.RefreshAsync();
+        // Between the refresh's scan and its write, new profiles arrive and the consumer writes their days (it does not
+        // wait for the scan): one of today, one of a week ago (a late message).
+        _snapshots.AfterScan = () => Unify([new Step(0, null, "a3", null, 0), new Step(0, null, "a4", null, -7)]);
+
+        await _snapshots.RefreshAsync();
+        _snapshots.AfterScan = null;
+
+        Assert.Equal(ExpectedHistory(), History());
+        Assert.Equal(4, (await _snapshots.ViewAsync(IdentityStitching.Graph, 30)).Profiles);
+    }
+
+    [Fact]
+    public async Task Consumer_StartsACatchUpRefreshBesideItself_AndHandlesTheNextBatchMeanwhile()
+    {
+        await _snapshots.RefreshAsync(); // a new install: the figures counted nobody
+        var scanning = new ManualResetEventSlim();
+        var release = new ManualResetEventSlim();
+        _snapshots.AfterScan = () =>
+        {
+            scanning.Set();
+            release.Wait(TimeSpan.FromSeconds(10));
+        };
+        try
+        {
+            var consumer = new DashboardConsumer(_snapshots);
+            Unify([new Step(0, null, "a1", null, -2)], consume: false);
+            await consumer.HandleAsync(FeedSince(), CancellationToken.None); // starts the catch-up: the figures counted nobody
+            Assert.True(scanning.Wait(TimeSpan.FromSeconds(10)), "the catch-up refresh should have started");
+
+            Unify([new Step(0, null, "a2", null, -1)], consume: false);
+            await consumer.HandleAsync(FeedSince(), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5)); // not behind the refresh
+            Assert.False(consumer.CatchingUp.IsCompleted);
+            Assert.Equal(2, (await _snapshots.ViewAsync(IdentityStitching.Graph, 30)).Profiles); // the history followed at once
+
+            release.Set();
+            await consumer.CatchingUp.WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            release.Set();
+            _snapshots.AfterScan = null;
+        }
+        Assert.Equal(ExpectedHistory(), History());
+    }
+
+    [Fact]
     public async Task Refresh_InShortStatementsOrInOne_CountsTheSame()
     {
         Unify([
@@ -332,7 +382,7 @@ public sealed class DashboardSnapshotsTests : IAsyncLifetime
         _feedPosition = 0;
     }
 
-    private void Unify(List<Step> steps)
+    private void Unify(List<Step> steps, bool consume = true)
     {
         if (steps.Count == 0)
         {
@@ -356,11 +406,14 @@ public sealed class DashboardSnapshotsTests : IAsyncLifetime
                 store.Apply(new UnificationEngine(store.RestoreGraph(IdentityRules.Default)).Process(batch), Now);
             }
         }
-        Consume();
+        if (consume)
+        {
+            Consume();
+        }
     }
 
-    /// <summary>Hands the feed rows after the last position to the consumer, as the host does (in batches of a few rows).</summary>
-    private void Consume()
+    /// <summary>The feed rows after the last position handed out; moves the position past them.</summary>
+    private List<ProfileChange> FeedSince()
     {
         var rows = new List<ProfileChange>();
         using (var command = _connection.CreateCommand())
@@ -373,12 +426,23 @@ public sealed class DashboardSnapshotsTests : IAsyncLifetime
                 rows.Add(new ProfileChange { Id = reader.GetInt64(0), ProfileId = reader.GetInt64(1), Kinds = (ProfileChangeKinds)reader.GetInt32(2), OtherProfileId = reader.IsDBNull(3) ? null : reader.GetInt64(3) });
             }
         }
+        if (rows.Count > 0)
+        {
+            _feedPosition = rows[^1].Id;
+        }
+        return rows;
+    }
+
+    /// <summary>Hands the feed rows after the last position to the consumer, as the host does (in batches of a few rows).</summary>
+    private void Consume()
+    {
+        var rows = FeedSince();
         var consumer = new DashboardConsumer(_snapshots);
         foreach (var chunk in rows.Chunk(3))
         {
             consumer.HandleAsync(chunk, CancellationToken.None).GetAwaiter().GetResult();
-            _feedPosition = chunk[^1].Id;
         }
+        consumer.CatchingUp.GetAwaiter().GetResult(); // a catch-up refresh runs beside the consumer
     }
 
     private void Split(long profile)
