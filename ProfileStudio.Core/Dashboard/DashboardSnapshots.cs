@@ -107,8 +107,8 @@ public sealed class DashboardSnapshots(
             var stopwatch = Stopwatch.StartNew();
             computedAt = time.GetUtcNow().UtcDateTime;
             await using var connection = await OpenAsync(ct);
-            // The scan runs beside the change-feed consumer's history updates (they wait only for the write below): the
-            // days it updates meanwhile are counted again then, so a newer count is never replaced by the scan's.
+            // The change-feed consumer does not wait for the scan: it leaves the days it would have counted meanwhile to this
+            // refresh, which counts them again under the gate before it writes (the scan's count of them may be older).
             await _gate.WaitAsync(ct);
             (_scanning, _updatedDuringScan) = (true, null);
             _gate.Release();
@@ -116,11 +116,23 @@ public sealed class DashboardSnapshots(
             // Scans in short statements, pausing between two when unification's log should start over (LongReads).
             (List<(DateTime Day, long Count)> stitched, List<(DateTime Day, long Count)> unstitched, DashboardFigures figures) scanned;
             var longReads = Storage.Sqlite.LongReads.For(connection.ConnectionString);
-            using (longReads.Begin())
+            try
             {
-                scanned = await Hosting.LowPriorityWork.RunAsync("dashboard refresh", () =>
-                    (CountNewByDay(connection, IdentityStitching.Graph, null, ScanChunk), CountNewByDay(connection, IdentityStitching.None, null, ScanChunk),
-                        ComputeFiguresAsync(connection, computedAt, ct).GetAwaiter().GetResult()));
+                using (longReads.Begin())
+                {
+                    scanned = await Hosting.LowPriorityWork.RunAsync("dashboard refresh", () =>
+                        (CountNewByDay(connection, IdentityStitching.Graph, null, ScanChunk), CountNewByDay(connection, IdentityStitching.None, null, ScanChunk),
+                            ComputeFiguresAsync(connection, computedAt, ct).GetAwaiter().GetResult()));
+                }
+            }
+            catch
+            {
+                // The consumer counts its days itself again (those it left to this refresh meanwhile are counted by its next
+                // update of the same days, or the next refresh).
+                await _gate.WaitAsync(CancellationToken.None);
+                _scanning = false;
+                _gate.Release();
+                throw;
             }
             var (stitched, unstitched, figures) = scanned;
             AfterScan?.Invoke();
@@ -204,8 +216,9 @@ public sealed class DashboardSnapshots(
     /// The change-feed consumer's step: the stitched history from the earliest first-seen day of the given
     /// profiles on (every day when <paramref name="everything"/>: a split or delete can move a profile's day
     /// either way). A profile's first seen only ever moves earlier while it lives, and a merged profile keeps
-    /// its row, so every day whose count changed is at or after that day. Returns the live (stitched) profiles the
-    /// history now ends with, or null when nothing was written.
+    /// its row, so every day whose count changed is at or after that day. While a refresh scans, the days are left to
+    /// it (it counts them again before it writes). Returns the live (stitched) profiles the history now ends with, or
+    /// null when nothing was written.
     /// </summary>
     public async Task<long?> UpdateHistoryAsync(IReadOnlyCollection<long> profileIds, bool everything, CancellationToken ct = default)
     {
@@ -222,6 +235,14 @@ public sealed class DashboardSnapshots(
             {
                 return null; // none of them exists any more and none was deleted: nothing was counted
             }
+            if (_scanning)
+            {
+                // A refresh is scanning: it counts these days again when it writes, in a moment (seconds at a million
+                // profiles). Counting them now too would only take CPU and the write lock from unification meanwhile.
+                var since = from ?? DateTime.MinValue;
+                _updatedDuringScan = _updatedDuringScan is { } earlier && earlier < since ? earlier : since;
+                return null;
+            }
             List<(DateTime Day, long Count)> days;
             // Every day (a split, delete or rebuild): a scan of every profile, in short statements like a refresh's.
             using (from is null ? Storage.Sqlite.LongReads.For(connection.ConnectionString).Begin() : null)
@@ -231,11 +252,6 @@ public sealed class DashboardSnapshots(
             using var transaction = connection.BeginTransaction();
             var total = WriteHistory(connection, transaction, IdentityStitching.Graph, from, days);
             transaction.Commit();
-            if (_scanning)
-            {
-                var since = from ?? DateTime.MinValue;
-                _updatedDuringScan = _updatedDuringScan is { } earlier && earlier < since ? earlier : since;
-            }
             return total;
         }
         finally

@@ -304,10 +304,10 @@ public sealed class DashboardSnapshotsTests : IAsyncLifetime
             Unify([new Step(0, null, "a2", null, -1)], consume: false);
             await consumer.HandleAsync(FeedSince(), CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5)); // not behind the refresh
             Assert.False(consumer.CatchingUp.IsCompleted);
-            Assert.Equal(2, (await _snapshots.ViewAsync(IdentityStitching.Graph, 30)).Profiles); // the history followed at once
 
             release.Set();
             await consumer.CatchingUp.WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal(2, (await _snapshots.ViewAsync(IdentityStitching.Graph, 30)).Profiles); // the refresh counted the consumer's day again
         }
         finally
         {
