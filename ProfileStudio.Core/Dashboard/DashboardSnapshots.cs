@@ -39,9 +39,25 @@ public sealed class DashboardSnapshots(
     /// <summary>One refresh at a time (the periodic job, the button, a catch-up).</summary>
     private readonly SemaphoreSlim _refreshing = new(1, 1);
 
-    /// <summary>Under <see cref="_gate"/>: whether a refresh is scanning, and the earliest day the consumer wrote meanwhile (MinValue: every day).</summary>
+    /// <summary>
+    /// Under <see cref="_gate"/>: whether a refresh is scanning; the earliest day the consumer left to it meanwhile; the
+    /// earliest day a failed refresh handed back to the consumer's next update (MinValue: every day).
+    /// </summary>
     private bool _scanning;
     private DateTime? _updatedDuringScan;
+    private DateTime? _pendingFrom;
+
+    /// <summary>Under <see cref="_gate"/>: the scan is over; days left to a refresh that did not write go back to the consumer.</summary>
+    private void EndScan(bool written)
+    {
+        if (!written && _updatedDuringScan is { } since)
+        {
+            _pendingFrom = Earliest(_pendingFrom, since);
+        }
+        (_scanning, _updatedDuringScan) = (false, null);
+    }
+
+    private static DateTime Earliest(DateTime? a, DateTime b) => a is { } x && x < b ? x : b;
 
     /// <summary>Tests: runs between a refresh's scan and its write.</summary>
     internal Action? AfterScan { get; set; }
@@ -115,6 +131,7 @@ public sealed class DashboardSnapshots(
             // Seconds of scans at a million profiles: at a lower CPU priority, so they take what ingestion and unification leave.
             // Scans in short statements, pausing between two when unification's log should start over (LongReads).
             (List<(DateTime Day, long Count)> stitched, List<(DateTime Day, long Count)> unstitched, DashboardFigures figures) scanned;
+            string json;
             var longReads = Storage.Sqlite.LongReads.For(connection.ConnectionString);
             try
             {
@@ -124,27 +141,29 @@ public sealed class DashboardSnapshots(
                         (CountNewByDay(connection, IdentityStitching.Graph, null, ScanChunk), CountNewByDay(connection, IdentityStitching.None, null, ScanChunk),
                             ComputeFiguresAsync(connection, computedAt, ct).GetAwaiter().GetResult()));
                 }
+                AfterScan?.Invoke();
+                json = JsonSerializer.Serialize(scanned.figures, Json);
             }
             catch
             {
-                // The consumer counts its days itself again (those it left to this refresh meanwhile are counted by its next
-                // update of the same days, or the next refresh).
+                // The consumer counts again itself, from the earliest day it left to this refresh on (its next update).
                 await _gate.WaitAsync(CancellationToken.None);
-                _scanning = false;
+                EndScan(written: false);
                 _gate.Release();
                 throw;
             }
             var (stitched, unstitched, figures) = scanned;
-            AfterScan?.Invoke();
-            var json = JsonSerializer.Serialize(figures, Json);
-            await _gate.WaitAsync(ct);
+            await _gate.WaitAsync(CancellationToken.None); // not cancelled between here and EndScan: the consumer's days are handed back either way
+            var written = false;
             try
             {
-                _scanning = false;
                 if (_updatedDuringScan is { } since)
                 {
                     var from = since == DateTime.MinValue ? (DateTime?)null : since;
-                    stitched = [.. stitched.Where(d => from is { } f && d.Day < f), .. CountNewByDay(connection, IdentityStitching.Graph, from, ScanChunk)];
+                    using (from is null ? longReads.Begin() : null)
+                    {
+                        stitched = [.. stitched.Where(d => from is { } f && d.Day < f), .. CountNewByDay(connection, IdentityStitching.Graph, from, ScanChunk)];
+                    }
                 }
                 using var transaction = connection.BeginTransaction();
                 Execute(connection, transaction,
@@ -158,10 +177,11 @@ public sealed class DashboardSnapshots(
                     "ON CONFLICT (Id) DO UPDATE SET ComputedAt = excluded.ComputedAt, ComputeSeconds = excluded.ComputeSeconds, FiguresJson = excluded.FiguresJson",
                     ("$id", DashboardSnapshot.CurrentId), ("$at", computedAt), ("$seconds", stopwatch.Elapsed.TotalSeconds), ("$json", json));
                 transaction.Commit();
+                written = true;
             }
             finally
             {
-                _scanning = false;
+                EndScan(written);
                 _gate.Release();
             }
             Interlocked.Exchange(ref _storedProfiles, figures.Audiences.LiveProfiles);
@@ -231,16 +251,22 @@ public sealed class DashboardSnapshots(
         {
             await using var connection = await OpenAsync(ct);
             DateTime? from = everything ? null : EarliestDay(connection, profileIds);
-            if (!everything && from is null)
+            if (!everything && from is null && _pendingFrom is null)
             {
                 return null; // none of them exists any more and none was deleted: nothing was counted
+            }
+            if (_pendingFrom is { } pending)
+            {
+                // Days a failed refresh was to count: counted now.
+                var earliest = Earliest(pending, everything ? DateTime.MinValue : from ?? pending);
+                from = earliest == DateTime.MinValue ? null : earliest;
             }
             if (_scanning)
             {
                 // A refresh is scanning: it counts these days again when it writes, in a moment (seconds at a million
                 // profiles). Counting them now too would only take CPU and the write lock from unification meanwhile.
-                var since = from ?? DateTime.MinValue;
-                _updatedDuringScan = _updatedDuringScan is { } earlier && earlier < since ? earlier : since;
+                _updatedDuringScan = Earliest(_updatedDuringScan, from ?? DateTime.MinValue);
+                _pendingFrom = null;
                 return null;
             }
             List<(DateTime Day, long Count)> days;
@@ -252,6 +278,7 @@ public sealed class DashboardSnapshots(
             using var transaction = connection.BeginTransaction();
             var total = WriteHistory(connection, transaction, IdentityStitching.Graph, from, days);
             transaction.Commit();
+            _pendingFrom = null;
             return total;
         }
         finally
@@ -642,6 +669,31 @@ public sealed class DashboardSnapshots(
             }
         }
         Flush();
+
+        // Identifiers by namespace (every identifier a profile, without stitching) in a pass of their own, by identity id:
+        // that key never moves, where a merge during the pass above can move identifiers from a profile not yet read to
+        // one already read. The explorer lists these identifiers, so the bars must count them exactly.
+        for (var i = 0; i < identifiers.Count; i++)
+        {
+            identifiers[i] = 0;
+        }
+        foreach (var (after, upTo) in IdRanges(connection, "SELECT max(Id) FROM Identities", chunk))
+        {
+            using var command = Command(connection, "SELECT Namespace, count(*) FROM Identities WHERE Id > $after AND Id <= $upTo GROUP BY Namespace",
+                ("$after", after), ("$upTo", upTo));
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                var ns = reader.GetString(0);
+                if (!index.TryGetValue(ns, out var n))
+                {
+                    n = index[ns] = namespaces.Count;
+                    namespaces.Add(ns);
+                    Grow(namespaces.Count);
+                }
+                identifiers[n] += reader.GetInt64(1);
+            }
+        }
 
         var size = namespaces.Count;
         var overlap = new List<IReadOnlyList<long>>();

@@ -46,6 +46,9 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
 
     public const int MaxPrefixMatches = 1000;
 
+    /// <summary>U+10FFFF: after every value that starts with a prefix, when appended to it.</summary>
+    private const string LastCodePoint = "\U0010FFFF";
+
     public Task<ProfileDirectoryPage> PageAsync(string? search, ProfileSort sort, int skip, int take, CancellationToken ct = default) =>
         PageAsync(search, sort, skip, take, [], [], ct);
 
@@ -161,16 +164,21 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
         var text = search?.Trim() ?? "";
         if (text.Length > 0)
         {
-            // A range on the (Namespace, Value) index.
-            identifiers = identifiers.Where(i => string.Compare(i.Value, text) >= 0 && string.Compare(i.Value, text + char.MaxValue) < 0);
+            // Ranges on the (Namespace, Value) index: the start as typed, and in lower case (e-mails are stored so). The upper
+            // bound is the last code point, so values going on with any character (an emoji too) are in range.
+            var lower = AsciiLower(text);
+            var (end, lowerEnd) = (text + LastCodePoint, lower + LastCodePoint);
+            identifiers = identifiers.Where(i => (string.Compare(i.Value, text) >= 0 && string.Compare(i.Value, end) < 0)
+                || (string.Compare(i.Value, lower) >= 0 && string.Compare(i.Value, lowerEnd) < 0));
         }
         var total = await identifiers.CountAsync(ct);
         var page = await (sort switch
         {
-            IdentifierSort.ValueDescending => identifiers.OrderByDescending(i => i.Value).ThenByDescending(i => i.Namespace),
+            // By namespace, then value: the (Namespace, Value) index serves it, with or without a namespace.
+            IdentifierSort.ValueDescending => identifiers.OrderByDescending(i => i.Namespace).ThenByDescending(i => i.Value),
             IdentifierSort.FirstSeenNewest => identifiers.OrderByDescending(i => i.FirstSeenAt).ThenByDescending(i => i.Id),
             IdentifierSort.FirstSeenOldest => identifiers.OrderBy(i => i.FirstSeenAt).ThenBy(i => i.Id),
-            _ => identifiers.OrderBy(i => i.Value).ThenBy(i => i.Namespace),
+            _ => identifiers.OrderBy(i => i.Namespace).ThenBy(i => i.Value),
         }).Skip(skip).Take(take).ToListAsync(ct);
         var sourceNames = await db.Sources.AsNoTracking().ToDictionaryAsync(s => s.Id, s => s.Name, ct);
         var names = await DisplayNamesAsync(db, page.Select(i => i.ProfileId).Distinct().ToList(), sourceNames, ct);

@@ -284,6 +284,26 @@ public sealed class DashboardSnapshotsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Refresh_FailingAfterItsScan_HandsTheDaysTheConsumerLeftToItBack_ToTheConsumersNextUpdate()
+    {
+        Unify([new Step(0, null, "a1", null, -3)]);
+        await _snapshots.RefreshAsync();
+        // During the scan a late message creates a profile a week back; the consumer leaves its day to the refresh, which fails.
+        _snapshots.AfterScan = () =>
+        {
+            Unify([new Step(0, null, "a2", null, -7)]);
+            throw new InvalidOperationException("the refresh fails after its scan");
+        };
+        await Assert.ThrowsAsync<InvalidOperationException>(() => _snapshots.RefreshAsync());
+        _snapshots.AfterScan = null;
+
+        Unify([new Step(0, null, "a3", null, 0)]); // the consumer's next update (of today) counts the week-old day too
+
+        Assert.Equal(ExpectedHistory(), History());
+        Assert.Equal(3, (await _snapshots.ViewAsync(IdentityStitching.Graph, 30)).Profiles);
+    }
+
+    [Fact]
     public async Task Consumer_StartsACatchUpRefreshBesideItself_AndHandlesTheNextBatchMeanwhile()
     {
         await _snapshots.RefreshAsync(); // a new install: the figures counted nobody

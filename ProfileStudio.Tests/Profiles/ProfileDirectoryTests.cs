@@ -104,6 +104,9 @@ public sealed class ProfileDirectoryTests
         var secondPage = await directory.IdentifiersAsync(null, IdentifierSort.FirstSeenNewest, 2, 2, ["email"]);
         var all = await directory.IdentifiersAsync(null, IdentifierSort.FirstSeenOldest, 0, 25, []);
         var both = await directory.IdentifiersAsync(null, IdentifierSort.ValueAscending, 0, 25, ["email", "user_id"]);
+        await AddIdentityAsync(studio, 3, "user_id", "an😀-fan");
+        var typedInCapitals = await directory.IdentifiersAsync("ANN", IdentifierSort.ValueAscending, 0, 25, ["email"]);
+        var withAnEmojiAfter = await directory.IdentifiersAsync("an", IdentifierSort.ValueAscending, 0, 25, ["user_id"]);
 
         Assert.Equal(["anne@x.test", "anna@x.test"], an.Items.Select(i => i.Value));
         Assert.Equal(2, an.Total);
@@ -113,6 +116,8 @@ public sealed class ProfileDirectoryTests
         Assert.Equal(["anna@x.test", "anne@x.test", "bob@x.test"], all.Items.Select(i => i.Value));
         Assert.Equal(0, both.Total);
         Assert.Empty(both.Items);
+        Assert.Equal(["anna@x.test", "anne@x.test"], typedInCapitals.Items.Select(i => i.Value)); // e-mails are stored in lower case
+        Assert.Equal(["an😀-fan"], withAnEmojiAfter.Items.Select(i => i.Value));
     }
 
     private static async Task AddIdentityAsync(StudioServices studio, long profileId, string ns, string value)

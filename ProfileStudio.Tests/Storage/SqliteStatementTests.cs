@@ -300,14 +300,43 @@ public sealed class SqliteStatementTests : IDisposable
             Execute(writer, "INSERT INTO W VALUES ('the next run')");
             checkpointer.Request(); // the next commit's request
             await checkpointer.Running.WaitAsync(TimeSpan.FromSeconds(5));
+            var restarted = System.Diagnostics.Stopwatch.StartNew();
             Assert.Equal(1, checkpointer.RestartsTried);
-            await pause.WaitAsync(TimeSpan.FromMilliseconds(900)); // released by the restart, not by its time limit
+            await pause.WaitAsync(TimeSpan.FromSeconds(5));
+            // Released by the restart, not by its time limit (a second after it began).
+            Assert.True(restarted.Elapsed < TimeSpan.FromMilliseconds(300), $"the pause ended {restarted.ElapsedMilliseconds} ms after the restart");
             Assert.False(longReads.RestartWanted);
 
             Execute(writer, "INSERT INTO W VALUES ('after the restart')");
             Assert.True(LogFrames(writer) < 10, $"{LogFrames(writer)} frames in the log after the restart");
             Assert.Equal(2003L, Scalar(reader, "SELECT count(*) FROM W")); // the read goes on, seeing everything
         });
+
+    /// <summary>
+    /// The checkpointer runs only after a commit: when ingestion stops right after it asked for a restart, a long read
+    /// waits for it at one pause at most, not at every pause after.
+    /// </summary>
+    [Fact]
+    public void LongReads_ARestartNoCommitComesToRun_IsWaitedForOnceThenDropped()
+    {
+        var longReads = LongReads.For($"Data Source={Path.Combine(Path.GetTempPath(), $"profilestudio-longreads-{Guid.NewGuid():N}.db")}");
+        using var reading = longReads.Begin();
+        longReads.RequestRestart();
+
+        var first = System.Diagnostics.Stopwatch.StartNew();
+        longReads.Pause();
+        first.Stop();
+        var next = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; i < 20; i++)
+        {
+            longReads.Pause();
+        }
+        next.Stop();
+
+        Assert.InRange(first.Elapsed, LongReads.MaxPause - TimeSpan.FromMilliseconds(50), LongReads.MaxPause + TimeSpan.FromSeconds(2));
+        Assert.True(next.Elapsed < TimeSpan.FromMilliseconds(200), $"20 later pauses took {next.ElapsedMilliseconds} ms");
+        Assert.False(longReads.RestartWanted);
+    }
 
     /// <summary>Long reads of one database never pause for another database's log.</summary>
     [Fact]

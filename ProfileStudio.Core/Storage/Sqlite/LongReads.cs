@@ -22,9 +22,11 @@ internal sealed class LongReads
 
     private int _active;
     private int _paused;
-    private int _restartWanted;
     private readonly Lock _gate = new();
     private TaskCompletionSource _restarted = NewSignal();
+
+    /// <summary>Under <see cref="_gate"/>: when the checkpointer asked for a restart (Environment.TickCount64), 0 when none is wanted.</summary>
+    private long _restartWantedAt;
 
     /// <summary>The long reads of the database a connection string opens (by its file's full path).</summary>
     public static LongReads For(string connectionString)
@@ -40,7 +42,16 @@ internal sealed class LongReads
     public bool Paused => Volatile.Read(ref _paused) > 0;
 
     /// <summary>Whether the checkpointer asked for a restart that has not run yet.</summary>
-    public bool RestartWanted => Volatile.Read(ref _restartWanted) != 0;
+    public bool RestartWanted
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _restartWantedAt != 0;
+            }
+        }
+    }
 
     /// <summary>Marks a long read until the returned scope is disposed.</summary>
     public IDisposable Begin()
@@ -50,15 +61,24 @@ internal sealed class LongReads
     }
 
     /// <summary>The checkpointer's request: the log should start over at the next pause.</summary>
-    public void RequestRestart() => Volatile.Write(ref _restartWanted, 1);
+    public void RequestRestart()
+    {
+        lock (_gate)
+        {
+            if (_restartWantedAt == 0)
+            {
+                _restartWantedAt = Environment.TickCount64;
+            }
+        }
+    }
 
-    /// <summary>The checkpointer's news: the log started over (or could not), so paused reads go on.</summary>
+    /// <summary>The checkpointer's news: the log started over (or it will not try now), so paused reads go on.</summary>
     public void Restarted()
     {
-        Volatile.Write(ref _restartWanted, 0);
         TaskCompletionSource done;
         lock (_gate)
         {
+            _restartWantedAt = 0;
             done = _restarted;
             _restarted = NewSignal();
         }
@@ -67,23 +87,36 @@ internal sealed class LongReads
 
     /// <summary>
     /// Called by a long read between two statements (holding no snapshot): waits there while a restart is wanted, until
-    /// the checkpointer ran it or <see cref="MaxPause"/> passed. Returns at once otherwise.
+    /// the checkpointer ran it or <see cref="MaxPause"/> passed. Returns at once otherwise. The checkpointer only runs after a
+    /// commit: a request no commit followed within <see cref="MaxPause"/> (ingestion stopped) is dropped here, so that
+    /// later pauses do not each wait for it.
     /// </summary>
     public void Pause()
     {
-        if (Volatile.Read(ref _restartWanted) == 0)
-        {
-            return;
-        }
         Task signal;
         lock (_gate)
         {
+            if (_restartWantedAt == 0)
+            {
+                return;
+            }
+            if (Environment.TickCount64 - _restartWantedAt > 2 * (long)MaxPause.TotalMilliseconds)
+            {
+                _restartWantedAt = 0; // stale: nobody ran it
+                return;
+            }
             signal = _restarted.Task;
+            Interlocked.Increment(ref _paused);
         }
-        Interlocked.Increment(ref _paused);
         try
         {
-            signal.Wait(MaxPause);
+            if (!signal.Wait(MaxPause))
+            {
+                lock (_gate)
+                {
+                    _restartWantedAt = 0; // no commit came to run it: drop it (the next commit's checkpoint asks again)
+                }
+            }
         }
         finally
         {

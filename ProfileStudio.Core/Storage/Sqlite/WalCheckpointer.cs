@@ -81,7 +81,7 @@ internal sealed class WalCheckpointer(string connectionString, int restartFrames
                     // next statement boundary, and a later request (after the next commit) finds it paused.
                     _longReads.RequestRestart();
                 }
-                else if (Environment.TickCount64 >= _restartAfter || _longReads.Paused)
+                else if (Environment.TickCount64 >= _restartAfter)
                 {
                     RestartsTried++;
                     if (Run("RESTART").Blocked)
@@ -89,6 +89,10 @@ internal sealed class WalCheckpointer(string connectionString, int restartFrames
                         _restartAfter = Environment.TickCount64 + (long)RestartBackOff.TotalMilliseconds;
                     }
                     _longReads.Restarted();
+                }
+                else if (_longReads.Paused)
+                {
+                    _longReads.Restarted(); // backing off after a restart another reader blocked: the paused read goes on
                 }
             }
         }
