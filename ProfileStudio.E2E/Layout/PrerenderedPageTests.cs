@@ -35,6 +35,8 @@ public sealed class PrerenderedPageTests(StudioFixture studio, ITestOutputHelper
         // Links still navigate: only controls wait.
         Assert.Equal("auto", await page.GetByTestId("nav-menu").Locator("a").First.EvaluateAsync<string>("el => getComputedStyle(el).pointerEvents"));
 
+        await Screenshots.SaveAsync(page, "96-prerendered-connecting");
+
         held.SetResult();
         await Expect(page.Locator("[data-interactive='true']")).ToBeAttachedAsync();
         await Expect(page.GetByTestId("connecting-bar")).ToHaveCountAsync(0);
