@@ -62,6 +62,15 @@ public sealed class ProfilesPageTests : StudioBunitContext
         return created.Segment.Id;
     }
 
+    /// <summary>A merge policy without stitching, as the demo's "Per identifier".</summary>
+    private async Task<MergePolicy> PerIdentifierPolicyAsync()
+    {
+        var created = await _studio.Services.GetRequiredService<MergePolicyStore>().CreateAsync(AuditActor.System,
+            new MergePolicyDraft("Per identifier", null, IdentityStitching.None, AttributeMergeRule.Timestamp, [], []));
+        Assert.True(created.Succeeded, string.Join("; ", created.Problems));
+        return created.Policy!;
+    }
+
     /// <summary>The page as a link opens it: its query parameters come from the address.</summary>
     private IRenderedComponent<ProfilesPage> Open(string uri)
     {
@@ -95,18 +104,15 @@ public sealed class ProfilesPageTests : StudioBunitContext
     public async Task APolicyThatDoesNotStitch_ListsTheIdentifiersItCounts_EachWithItsPerson_AndAStitchingOneListsPeople()
     {
         await ArrangeAsync();
-        var policies = _studio.Services.GetRequiredService<MergePolicyStore>();
-        var perIdentifier = await policies.CreateAsync(AuditActor.System,
-            new MergePolicyDraft("Per identifier", null, IdentityStitching.None, AttributeMergeRule.Timestamp, [], []));
-        Assert.True(perIdentifier.Succeeded, string.Join("; ", perIdentifier.Problems));
-        var stitching = await policies.GetDefaultAsync();
+        var perIdentifier = await PerIdentifierPolicyAsync();
+        var stitching = await _studio.Services.GetRequiredService<MergePolicyStore>().GetDefaultAsync();
         // Profile 3 has a second user id: three people, four identifiers of the namespace.
         var seed = new ProfileStoreSeed(_studio.Services);
         var crm = await seed.SourceAsync("POS");
         var m = await seed.MessageAsync(crm, new { type = "identify" }, ProfileStoreSeed.T0);
         await seed.IdentityAsync(3, "user_id", "u-3-pos", crm, m, m);
 
-        var unstitched = Open($"/profiles?namespace=user_id&policy={perIdentifier.Policy!.Id}");
+        var unstitched = Open($"/profiles?namespace=user_id&policy={perIdentifier.Id}");
         unstitched.WaitForAssertion(() => Assert.Equal("4 identifiers", unstitched.Find("[data-testid=identifiers-count]").TextContent.Trim()));
         Assert.Contains("“Per identifier”", unstitched.Find("[data-testid=profiles-policy-note]").TextContent);
         Assert.Equal(["u-1", "u-2", "u-3", "u-3-pos"], unstitched.FindAll("[data-testid=identifier-value]").Select(e => e.TextContent.Trim()));
@@ -125,11 +131,9 @@ public sealed class ProfilesPageTests : StudioBunitContext
     public async Task APolicyThatDoesNotStitch_WithTwoNamespaces_SaysNoIdentifierHasTwo()
     {
         await ArrangeAsync();
-        var policies = _studio.Services.GetRequiredService<MergePolicyStore>();
-        var perIdentifier = await policies.CreateAsync(AuditActor.System,
-            new MergePolicyDraft("Per identifier", null, IdentityStitching.None, AttributeMergeRule.Timestamp, [], []));
+        var perIdentifier = await PerIdentifierPolicyAsync();
 
-        var page = Open($"/profiles?namespace=user_id&namespace=email&policy={perIdentifier.Policy!.Id}");
+        var page = Open($"/profiles?namespace=user_id&namespace=email&policy={perIdentifier.Id}");
 
         page.WaitForAssertion(() => Assert.Equal("0 identifiers", page.Find("[data-testid=identifiers-count]").TextContent.Trim()));
         Assert.Contains("no profile has identities in two namespaces", page.Find("[data-testid=identifiers-empty]").TextContent);
