@@ -44,6 +44,7 @@ public sealed class ComputedAttributeMaintenance(SqliteConnection connection, Ti
     /// <summary>Backfills one chunk of profiles; null when no definition waits for a backfill.</summary>
     public BackfillStep? BackfillStep(int chunk = DefaultChunk)
     {
+        using var turn = WriteTurns.TakeFor(connection, background: true);
         using var transaction = connection.BeginTransaction();
         var now = time.GetUtcNow().UtcDateTime;
         var context = new StageWriteContext(_store, transaction, now);
@@ -319,6 +320,7 @@ public sealed class ComputedAttributeMaintenance(SqliteConnection connection, Ti
         var changed = 0;
         while (true)
         {
+            using var turn = WriteTurns.TakeFor(connection, background: true);
             using var transaction = connection.BeginTransaction();
             var now = time.GetUtcNow().UtcDateTime;
             var context = new StageWriteContext(_store, transaction, now);

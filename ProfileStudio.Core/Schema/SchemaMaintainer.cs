@@ -183,6 +183,7 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
                 _eventCursor = CountEvents(connection, tally, 0, snapshot);
                 snapshot.Commit();
             }
+            using (Storage.Sqlite.WriteTurns.TakeFor(connection, ct, background: true))
             using (var transaction = connection.BeginTransaction())
             {
                 ExecuteOnce(connection, transaction, "DELETE FROM SchemaProfiles; DELETE FROM SchemaAttributes; DELETE FROM SchemaEvents; DELETE FROM SchemaExamples; DELETE FROM SchemaEventExamples;");
@@ -416,6 +417,7 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
     {
         // Each statement prepared once per save and bound again (thousands of profiles per batch).
         using var commands = new PreparedCommands(connection);
+        using var turn = WriteTurns.TakeFor(connection, background: true);
         using var transaction = connection.BeginTransaction();
         foreach (var (id, contribution) in contributions)
         {

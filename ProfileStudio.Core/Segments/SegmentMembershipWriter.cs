@@ -40,6 +40,7 @@ public sealed class SegmentMembershipWriter(IDbContextFactory<ProfileStudioDbCon
         }
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await db.Database.OpenConnectionAsync(ct);
+        using var turn = await Core.Storage.Sqlite.WriteTurns.TakeForAsync(db.Database.GetDbConnection().ConnectionString, ct, background: true);
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         using var sql = new Sql((SqliteConnection)db.Database.GetDbConnection(), (SqliteTransaction)transaction.GetDbTransaction());
         var changes = new Changes();
@@ -140,6 +141,7 @@ public sealed class SegmentMembershipWriter(IDbContextFactory<ProfileStudioDbCon
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await db.Database.OpenConnectionAsync(ct);
+        using var turn = await Core.Storage.Sqlite.WriteTurns.TakeForAsync(db.Database.GetDbConnection().ConnectionString, ct, background: true);
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         using var sql = new Sql((SqliteConnection)db.Database.GetDbConnection(), (SqliteTransaction)transaction.GetDbTransaction());
         var exited = sql.Run("""

@@ -13,8 +13,9 @@ namespace ProfileStudio.Core.Storage;
 /// whole old store again); an erase scrubs them (ProfileDeletion).</item>
 /// <item><c>busy_timeout</c>: a write that finds the single write lock taken waits in SQLite, which tries again
 /// within milliseconds of its release. Without it Microsoft.Data.Sqlite retries every 150 ms, so each
-/// consumer's write waited up to 150 ms after every unification run and, with runs back to back, often
-/// missed the gap between two of them.</item>
+/// consumer's write waited up to 150 ms after every unification run. SQLite's own handler still sleeps up to
+/// 100 ms at a time, and with runs back to back it often missed the gap between two of them: the hot writers
+/// take a turn first (<see cref="Sqlite.WriteTurns"/>).</item>
 /// <item><c>synchronous=NORMAL</c>, as the lake and the unification writer run: in WAL mode a commit appends to
 /// the log without an fsync (the checkpoint syncs).</item>
 /// </list>

@@ -124,6 +124,7 @@ public sealed class SqliteUnificationStore(SqliteConnection connection, ProfileT
     /// </summary>
     public void SetAside(long messageId, string reason, DateTime now)
     {
+        using var turn = WriteTurns.TakeFor(connection);
         using var transaction = connection.BeginTransaction();
         WriteSetAside(transaction, messageId, reason, now);
         Execute(transaction, $"""
@@ -190,6 +191,7 @@ public sealed class SqliteUnificationStore(SqliteConnection connection, ProfileT
     public void Apply(UnificationChanges changes, DateTime now, Action<SqliteTransaction>? prepare, CancellationToken ct = default)
     {
         ct.ThrowIfCancellationRequested();
+        using var turn = WriteTurns.TakeFor(connection, ct);
         using var transaction = connection.BeginTransaction();
         prepare?.Invoke(transaction);
         var marks = new ProfileChangeMarks();
@@ -258,6 +260,7 @@ public sealed class SqliteUnificationStore(SqliteConnection connection, ProfileT
     /// <summary>Empties the profile store (identities, links, profiles, fragments, events, insights, checkpoint) for a rebuild.</summary>
     public void Clear()
     {
+        using var turn = WriteTurns.TakeFor(connection);
         using var transaction = connection.BeginTransaction();
         foreach (var table in T.All)
         {

@@ -1,0 +1,176 @@
+namespace ProfileStudio.Core.Storage.Sqlite;
+
+/// <summary>
+/// The turns of this process's writers at one database file's single write lock.
+/// <para>
+/// SQLite has no queue for its write lock: a writer that finds it taken sleeps in the busy handler (1, 2, 5 … then
+/// 100 ms at a time) and tries again. Unification holds the lock for a run's write (tenths of a second under load)
+/// and starts the next one the moment it commits (the run is resolved meanwhile), so a change-feed consumer's write
+/// woke mostly inside a run and waited several runs: seconds of its lag. Writers that take a turn here first wait in
+/// line instead, and enter the moment the one before them commits.
+/// </para>
+/// <para>
+/// Two lines: the foreground (the unification run, the lake append: what a message waits for before it is visible)
+/// and the background (the change-feed consumers that write). Under sustained load the write lock is busy most of the
+/// time, and first-come order let every consumer write between two runs, which slowed unification by half. So a
+/// foreground writer goes first, except that after a foreground write one waiting background writer goes: a consumer
+/// waits at most one run per consumer ahead of it, and a run waits for at most one consumer's write.
+/// </para>
+/// Hold a turn only around one write transaction (BEGIN … COMMIT), never while waiting for another writer's work: the
+/// turn is not re-entrant. Writers that take no turn (other processes, occasional EF saves) still meet at SQLite's
+/// busy handler, as before. One per database file (<see cref="For"/>); an in-memory database has none.
+/// </summary>
+public sealed class WriteTurns
+{
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, WriteTurns> Databases = new(StringComparer.Ordinal);
+
+    /// <summary>Each connection string's turns (or none), so a hot writer parses its connection string once.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, WriteTurns?> ByConnectionString = new(StringComparer.Ordinal);
+
+    private readonly Lock _gate = new();
+    private readonly Queue<TaskCompletionSource> _foreground = new();
+    private readonly Queue<TaskCompletionSource> _background = new();
+    private bool _taken;
+
+    /// <summary>Whether the turn now taken (or last released) is a background writer's.</summary>
+    private bool _backgroundHolds;
+
+    /// <summary>The turns of the database a connection string opens (by its file's full path); null for an in-memory database.</summary>
+    public static WriteTurns? For(string connectionString) => ByConnectionString.GetOrAdd(connectionString, static c => Resolve(c));
+
+    /// <summary>Waits (blocking the thread) for a turn at the write lock of <paramref name="connection"/>'s database; null for an in-memory one.</summary>
+    public static Turn? TakeFor(Microsoft.Data.Sqlite.SqliteConnection connection, CancellationToken ct = default, bool background = false)
+        => For(connection.ConnectionString)?.Take(ct, background);
+
+    /// <summary>Waits for a turn at the write lock of <paramref name="connectionString"/>'s database; null for an in-memory one.</summary>
+    public static async ValueTask<Turn?> TakeForAsync(string connectionString, CancellationToken ct = default, bool background = false)
+        => For(connectionString) is { } turns ? await turns.TakeAsync(ct, background).ConfigureAwait(false) : null;
+
+    private static WriteTurns? Resolve(string connectionString)
+    {
+        var builder = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(connectionString);
+        var file = builder.DataSource;
+        if (string.IsNullOrEmpty(file) || file == ":memory:" || builder.Mode == Microsoft.Data.Sqlite.SqliteOpenMode.Memory)
+        {
+            return null;
+        }
+        return Databases.GetOrAdd(Path.GetFullPath(file), static _ => new WriteTurns());
+    }
+
+    /// <summary>Waits (blocking the thread) for this writer's turn; dispose the result right after the commit or rollback.</summary>
+    public Turn Take(CancellationToken ct = default, bool background = false)
+    {
+        if (Enqueue(background) is not { } waiter)
+        {
+            return new Turn(this);
+        }
+        try
+        {
+            waiter.Task.Wait(ct);
+        }
+        catch (OperationCanceledException)
+        {
+            Abandon(waiter);
+            throw;
+        }
+        return new Turn(this);
+    }
+
+    /// <summary>Waits for this writer's turn without blocking a thread; dispose the result right after the commit or rollback.</summary>
+    public async ValueTask<Turn> TakeAsync(CancellationToken ct = default, bool background = false)
+    {
+        if (Enqueue(background) is not { } waiter)
+        {
+            return new Turn(this);
+        }
+        try
+        {
+            await waiter.Task.WaitAsync(ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            Abandon(waiter);
+            throw;
+        }
+        return new Turn(this);
+    }
+
+    /// <summary>Writers waiting for a turn now (for tests and diagnostics).</summary>
+    public int Waiting
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _foreground.Count + _background.Count;
+            }
+        }
+    }
+
+    /// <summary>Takes the free turn (null) or joins the queue (the signal set when the turn is handed over).</summary>
+    private TaskCompletionSource? Enqueue(bool background)
+    {
+        lock (_gate)
+        {
+            if (!_taken)
+            {
+                (_taken, _backgroundHolds) = (true, background);
+                return null;
+            }
+            // Continuations run on the pool: the writer handing over its turn does not run the next writer's write.
+            var waiter = new TaskCompletionSource(background, TaskCreationOptions.RunContinuationsAsynchronously);
+            (background ? _background : _foreground).Enqueue(waiter);
+            return waiter;
+        }
+    }
+
+    /// <summary>A waiter that gave up: if the turn was handed to it meanwhile, it passes it on.</summary>
+    private void Abandon(TaskCompletionSource waiter)
+    {
+        lock (_gate)
+        {
+            if (!waiter.Task.IsCompletedSuccessfully)
+            {
+                waiter.TrySetCanceled(); // under the gate: Release cannot hand it the turn any more
+                return;
+            }
+        }
+        Release();
+    }
+
+    private void Release()
+    {
+        lock (_gate)
+        {
+            // After a foreground write, one background writer; otherwise the foreground first.
+            var first = _backgroundHolds ? _foreground : _background;
+            var second = _backgroundHolds ? _background : _foreground;
+            foreach (var line in (ReadOnlySpan<Queue<TaskCompletionSource>>)[first, second])
+            {
+                while (line.TryDequeue(out var next))
+                {
+                    if (next.TrySetResult())
+                    {
+                        _backgroundHolds = (bool)next.Task.AsyncState!;
+                        return; // handed over: the turn stays taken
+                    }
+                }
+            }
+            _taken = false;
+        }
+    }
+
+    /// <summary>One writer's turn; disposing it hands the turn to the next writer (once).</summary>
+    public sealed class Turn(WriteTurns owner) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                owner.Release();
+            }
+        }
+    }
+}
