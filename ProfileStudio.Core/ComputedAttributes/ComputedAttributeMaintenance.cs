@@ -44,7 +44,6 @@ public sealed class ComputedAttributeMaintenance(SqliteConnection connection, Ti
     /// <summary>Backfills one chunk of profiles; null when no definition waits for a backfill.</summary>
     public BackfillStep? BackfillStep(int chunk = DefaultChunk)
     {
-        using var turn = WriteTurns.TakeFor(connection, background: true);
         using var transaction = connection.BeginTransaction();
         var now = time.GetUtcNow().UtcDateTime;
         var context = new StageWriteContext(_store, transaction, now);
@@ -320,8 +319,7 @@ public sealed class ComputedAttributeMaintenance(SqliteConnection connection, Ti
         var changed = 0;
         while (true)
         {
-            using var turn = WriteTurns.TakeFor(connection, background: true);
-            using var transaction = connection.BeginTransaction();
+                using var transaction = connection.BeginTransaction();
             var now = time.GetUtcNow().UtcDateTime;
             var context = new StageWriteContext(_store, transaction, now);
             var definitions = StoredDefinition.ReadActive(sql => context.Query(sql)).ToDictionary(d => d.Spec.Id);
