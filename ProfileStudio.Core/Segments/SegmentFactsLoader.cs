@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Microsoft.EntityFrameworkCore;
+using System.Globalization;
 using ProfileStudio.Core.ComputedAttributes;
 using ProfileStudio.Core.Identity;
 using ProfileStudio.Core.Profiles;
@@ -20,79 +20,117 @@ public static class SegmentFactsLoader
     /// <summary>Profiles per query (SQLite's parameter limit is far above; the point is bounded memory).</summary>
     public const int Chunk = 500;
 
+    /// <remarks>
+    /// Plain readers on the context's connection, as <see cref="SegmentIndexLoader"/> reads: through EF the six queries
+    /// per chunk cost the streaming consumer most of its reading time (materializing entities it throws away), and the
+    /// consumer's throughput is what keeps memberships within a second under sustained load. Ids are inlined (they are
+    /// numbers); event names go as one JSON parameter.
+    /// </remarks>
     public static async Task<Dictionary<long, SegmentProfileFacts>> LoadAsync(
         ProfileStudioDbContext db, IReadOnlyCollection<long> profileIds, SegmentCatalogSnapshot segments, DateTime now, CancellationToken ct = default)
     {
         var facts = new Dictionary<long, SegmentProfileFacts>();
         // One connection for all the queries below: EF connections are not pooled (StorageOptions), and a context
         // left to itself opens a new one, with its pragmas and functions, around every query.
-        await db.Database.OpenConnectionAsync(ct);
+        var connection = await SegmentIndexLoader.OpenAsync(db, ct);
+        var computed = segments.AttributeKeys.Count == 0
+            ? []
+            : (await SegmentIndexLoader.ComputedDefinitionsAsync(db, ct)).Where(d => segments.AttributeKeys.Contains(d.Value.Name)).ToDictionary();
+        var names = segments.EventNames.Count == 0 ? null : System.Text.Json.JsonSerializer.Serialize(segments.EventNames.ToList());
         foreach (var chunk in profileIds.Distinct().Chunk(Chunk))
         {
-            var ids = chunk.ToList();
-            var live = await db.Profiles.AsNoTracking().Where(p => EF.Parameter(ids).Contains(p.Id) && p.MergedIntoId == null).Select(p => p.Id).ToListAsync(ct);
+            var live = new List<long>();
+            await using (var command = SegmentIndexLoader.Command(connection, $"SELECT Id FROM Profiles WHERE MergedIntoId IS NULL AND Id IN ({List(chunk)})"))
+            await using (var reader = await command.ExecuteReaderAsync(ct))
+            {
+                while (await reader.ReadAsync(ct))
+                {
+                    live.Add(reader.GetInt64(0));
+                }
+            }
             if (live.Count == 0)
             {
                 continue;
             }
-            var attributes = segments.AttributeKeys.Count == 0 ? [] : await db.ProfileAttributes.AsNoTracking().Where(a => EF.Parameter(live).Contains(a.ProfileId)).ToListAsync(ct);
-            var names = segments.EventNames.ToList();
-            // Only the columns a rule reads (an event's ids, source and type, an identity's times and messages are not).
-            var events = names.Count == 0 ? [] : await db.ProfileEvents.AsNoTracking().Where(e => EF.Parameter(live).Contains(e.ProfileId) && EF.Parameter(names).Contains(e.Name))
-                .Select(e => new ProfileEvent { ProfileId = e.ProfileId, Name = e.Name, EventAt = e.EventAt, PropertiesJson = e.PropertiesJson }).ToListAsync(ct);
-            var namespaces = segments.Namespaces.ToList();
-            // By profile only, namespaces filtered here: with the namespaces in the query SQLite searches the
-            // (Namespace, Value) index and reads every identity of those namespaces (all e-mails) per chunk.
-            var identities = namespaces.Count == 0 ? [] : (await db.Identities.AsNoTracking().Where(i => EF.Parameter(live).Contains(i.ProfileId))
-                    .Select(i => new IdentityRecord { ProfileId = i.ProfileId, Namespace = i.Namespace, Value = i.Value }).ToListAsync(ct))
-                .Where(i => segments.Namespaces.Contains(i.Namespace)).ToList();
-            var memberships = await db.SegmentMemberships.AsNoTracking().Where(m => EF.Parameter(live).Contains(m.ProfileId)).Select(m => new { m.ProfileId, m.SegmentId }).ToListAsync(ct);
-            var computed = await ComputedAsync(db, live, segments.AttributeKeys, now, ct);
-
-            var attributesBy = attributes.ToLookup(a => a.ProfileId);
-            var eventsBy = events.ToLookup(e => e.ProfileId);
-            var identitiesBy = identities.ToLookup(i => i.ProfileId);
-            var membershipsBy = memberships.ToLookup(m => m.ProfileId, m => m.SegmentId);
+            var list = List(live);
+            var attributes = live.ToDictionary(id => id, _ => new List<ProfileAttribute>());
+            var events = live.ToDictionary(id => id, _ => new List<ProfileEvent>());
+            var identities = live.ToDictionary(id => id, _ => new List<IdentityRecord>());
+            var memberships = live.ToDictionary(id => id, _ => new List<long>());
+            var values = live.ToDictionary(id => id, _ => new Dictionary<string, JsonElement>(StringComparer.Ordinal));
+            if (segments.AttributeKeys.Count > 0)
+            {
+                await using var command = SegmentIndexLoader.Command(connection, $"SELECT ProfileId, SourceId, Key, ValueJson, EventAt, MessageId FROM ProfileAttributes WHERE ProfileId IN ({list})");
+                await using var reader = await command.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    var attribute = SegmentIndexLoader.ReadAttribute(reader);
+                    attributes.GetValueOrDefault(attribute.ProfileId)?.Add(attribute);
+                }
+            }
+            if (names is not null)
+            {
+                // Only the columns a rule reads (an event's ids, source and type are not).
+                await using var command = SegmentIndexLoader.Command(connection,
+                    $"SELECT ProfileId, Name, EventAt, PropertiesJson FROM ProfileEvents WHERE ProfileId IN ({list}) AND Name IN (SELECT value FROM json_each($names))");
+                command.Parameters.AddWithValue("$names", names);
+                await using var reader = await command.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    events.GetValueOrDefault(reader.GetInt64(0))?.Add(new ProfileEvent
+                    {
+                        ProfileId = reader.GetInt64(0),
+                        Name = reader.GetString(1),
+                        EventAt = new DateTime(SegmentIndexLoader.EventTicks(reader, 2), DateTimeKind.Utc),
+                        PropertiesJson = reader.IsDBNull(3) ? "{}" : reader.GetString(3),
+                    });
+                }
+            }
+            if (segments.Namespaces.Count > 0)
+            {
+                // By profile only, namespaces filtered here: with the namespaces in the query SQLite searches the
+                // (Namespace, Value) index and reads every identity of those namespaces (all e-mails) per chunk.
+                await using var command = SegmentIndexLoader.Command(connection, $"SELECT ProfileId, Namespace, Value FROM Identities WHERE ProfileId IN ({list})");
+                await using var reader = await command.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    var ns = reader.GetString(1);
+                    if (segments.Namespaces.Contains(ns))
+                    {
+                        identities.GetValueOrDefault(reader.GetInt64(0))?.Add(new IdentityRecord { ProfileId = reader.GetInt64(0), Namespace = ns, Value = reader.GetString(2) });
+                    }
+                }
+            }
+            await using (var command = SegmentIndexLoader.Command(connection, $"SELECT ProfileId, SegmentId FROM SegmentMemberships WHERE ProfileId IN ({list})"))
+            await using (var reader = await command.ExecuteReaderAsync(ct))
+            {
+                while (await reader.ReadAsync(ct))
+                {
+                    memberships.GetValueOrDefault(reader.GetInt64(0))?.Add(reader.GetInt64(1));
+                }
+            }
+            if (computed.Count > 0)
+            {
+                // The values of active (aggregate) computed attributes whose names some segment reads; a windowed value whose
+                // oldest bucket has left the window is computed afresh from its state, as ComputedAttributeReader does.
+                await using var command = SegmentIndexLoader.Command(connection,
+                    $"SELECT ProfileId, DefinitionId, Version, ValueJson, NextExpiryAt, StateJson FROM ComputedAttributeStates WHERE MergedFromId = 0 AND ProfileId IN ({list})");
+                await using var reader = await command.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    if (values.GetValueOrDefault(reader.GetInt64(0)) is { } of && SegmentIndexLoader.ComputedValue(reader, computed, now) is var (name, value))
+                    {
+                        of[name] = value;
+                    }
+                }
+            }
             foreach (var id in live)
             {
-                facts[id] = SegmentProfileFacts.FromStored(id, attributesBy[id], eventsBy[id], identitiesBy[id], membershipsBy[id],
-                    computed.GetValueOrDefault(id));
+                facts[id] = SegmentProfileFacts.FromStored(id, attributes[id], events[id], identities[id], memberships[id], values[id]);
             }
         }
         return facts;
     }
 
-    /// <summary>The values of active (aggregate) computed attributes whose names some segment reads, by profile then name.</summary>
-    private static async Task<Dictionary<long, IReadOnlyDictionary<string, JsonElement>>> ComputedAsync(
-        ProfileStudioDbContext db, List<long> profiles, IReadOnlySet<string> keys, DateTime now, CancellationToken ct)
-    {
-        var result = new Dictionary<long, IReadOnlyDictionary<string, JsonElement>>();
-        if (keys.Count == 0)
-        {
-            return result;
-        }
-        var wanted = keys.ToList();
-        var rows = await (
-            from s in db.ComputedAttributeStates.AsNoTracking()
-            join d in db.ComputedAttributeDefinitions.AsNoTracking() on s.DefinitionId equals d.Id
-            where EF.Parameter(profiles).Contains(s.ProfileId) && s.MergedFromId == 0 && d.Status == ComputedStatus.Active && s.Version == d.Version && EF.Parameter(wanted).Contains(d.Name)
-            select new { s, d }).ToListAsync(ct);
-        foreach (var row in rows)
-        {
-            var valueJson = row.s.NextExpiryAt is { } expiry && expiry <= now
-                ? new ComputedAggregator(row.d.ToSpec()).Value(AggregateState.FromJson(row.s.StateJson), now)
-                : row.s.ValueJson;
-            if (valueJson is null)
-            {
-                continue;
-            }
-            if (!result.TryGetValue(row.s.ProfileId, out var values))
-            {
-                result[row.s.ProfileId] = values = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
-            }
-            using var document = JsonDocument.Parse(valueJson);
-            ((Dictionary<string, JsonElement>)values)[row.d.Name] = document.RootElement.Clone();
-        }
-        return result;
-    }
+    private static string List(IEnumerable<long> ids) => string.Join(",", ids.Select(id => id.ToString(CultureInfo.InvariantCulture)));
 }

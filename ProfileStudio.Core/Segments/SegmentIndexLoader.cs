@@ -217,7 +217,7 @@ public static class SegmentIndexLoader
     internal static Dictionary<string, JsonElement> AttributeValues(List<ProfileAttribute> rows, IReadOnlyDictionary<string, JsonElement>? computed = null) =>
         SegmentProfileFacts.AttributeValues(rows, computed);
 
-    private static async Task<SqliteConnection> OpenAsync(ProfileStudioDbContext db, CancellationToken ct)
+    internal static async Task<SqliteConnection> OpenAsync(ProfileStudioDbContext db, CancellationToken ct)
     {
         var connection = (SqliteConnection)db.Database.GetDbConnection();
         if (connection.State != System.Data.ConnectionState.Open)
@@ -227,14 +227,14 @@ public static class SegmentIndexLoader
         return connection;
     }
 
-    private static SqliteCommand Command(SqliteConnection connection, string sql)
+    internal static SqliteCommand Command(SqliteConnection connection, string sql)
     {
         var command = connection.CreateCommand();
         command.CommandText = sql;
         return command;
     }
 
-    private static ProfileAttribute ReadAttribute(DbDataReader reader) => new()
+    internal static ProfileAttribute ReadAttribute(DbDataReader reader) => new()
     {
         ProfileId = reader.GetInt64(0),
         SourceId = reader.GetInt32(1),
@@ -245,7 +245,7 @@ public static class SegmentIndexLoader
     };
 
     /// <summary>An event time as ticks: EF Core writes <c>yyyy-MM-dd HH:mm:ss.FFFFFFF</c>, read here without the general parser.</summary>
-    private static long EventTicks(DbDataReader reader, int column)
+    internal static long EventTicks(DbDataReader reader, int column)
     {
         var text = reader.GetString(column);
         return TryParseStoredTime(text, out var ticks) ? ticks : reader.GetDateTime(column).Ticks;
@@ -300,14 +300,14 @@ public static class SegmentIndexLoader
         return true;
     }
 
-    private sealed record ComputedDefinition(string Name, int Version, ComputedAggregator Aggregator);
+    internal sealed record ComputedDefinition(string Name, int Version, ComputedAggregator Aggregator);
 
-    private static async Task<Dictionary<int, ComputedDefinition>> ComputedDefinitionsAsync(ProfileStudioDbContext db, CancellationToken ct) =>
+    internal static async Task<Dictionary<int, ComputedDefinition>> ComputedDefinitionsAsync(ProfileStudioDbContext db, CancellationToken ct) =>
         (await db.ComputedAttributeDefinitions.AsNoTracking().Where(d => d.Status == ComputedStatus.Active).ToListAsync(ct))
         .ToDictionary(d => d.Id, d => new ComputedDefinition(d.Name, d.Version, new ComputedAggregator(d.ToSpec())));
 
     /// <summary>A stored computed value of the current version, computed afresh when its window moved since (as <see cref="ComputedAttributeReader"/>).</summary>
-    private static (string Name, JsonElement Value)? ComputedValue(DbDataReader reader, Dictionary<int, ComputedDefinition> definitions, DateTime now)
+    internal static (string Name, JsonElement Value)? ComputedValue(DbDataReader reader, Dictionary<int, ComputedDefinition> definitions, DateTime now)
     {
         if (!definitions.TryGetValue(reader.GetInt32(1), out var definition) || reader.GetInt32(2) != definition.Version)
         {
