@@ -319,7 +319,7 @@ public sealed class ComputedAttributeMaintenance(SqliteConnection connection, Ti
         var changed = 0;
         while (true)
         {
-                using var transaction = connection.BeginTransaction();
+            using var transaction = connection.BeginTransaction();
             var now = time.GetUtcNow().UtcDateTime;
             var context = new StageWriteContext(_store, transaction, now);
             var definitions = StoredDefinition.ReadActive(sql => context.Query(sql)).ToDictionary(d => d.Spec.Id);

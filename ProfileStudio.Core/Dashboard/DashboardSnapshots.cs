@@ -165,7 +165,7 @@ public sealed class DashboardSnapshots(
                         stitched = [.. stitched.Where(d => from is { } f && d.Day < f), .. CountNewByDay(connection, IdentityStitching.Graph, from, ScanChunk)];
                     }
                 }
-                using var turn = Storage.Sqlite.WriteTurns.TakeFor(connection, ct, background: true);
+                using var turn = await Storage.Sqlite.WriteTurns.TakeForAsync(connection.ConnectionString, CancellationToken.None, background: true);
                 using var transaction = connection.BeginTransaction();
                 Execute(connection, transaction,
                     "INSERT INTO DashboardDailyFigures (Day, UnsegmentedProfiles, LiveProfiles) VALUES ($day, $unsegmented, $live) " +
@@ -276,7 +276,7 @@ public sealed class DashboardSnapshots(
             {
                 days = CountNewByDay(connection, IdentityStitching.Graph, from, ScanChunk);
             }
-            using var turn = Storage.Sqlite.WriteTurns.TakeFor(connection, ct, background: true);
+            using var turn = await Storage.Sqlite.WriteTurns.TakeForAsync(connection.ConnectionString, ct, background: true);
             using var transaction = connection.BeginTransaction();
             var total = WriteHistory(connection, transaction, IdentityStitching.Graph, from, days);
             transaction.Commit();

@@ -127,12 +127,18 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
                     tally.Events[key] = entry;
                 }
                 tally.NewEventExamples.AddRange(events.NewEventExamples);
-                Save(connection, tally, after, replaceEvents: true);
+                using (await WriteTurns.TakeForAsync(connection.ConnectionString, ct, background: true))
+                {
+                    Save(connection, tally, after, replaceEvents: true);
+                }
             }
             else
             {
                 _eventCursor = CountEvents(connection, tally, _eventCursor);
-                Save(connection, tally, after, replaceEvents: false);
+                using (await WriteTurns.TakeForAsync(connection.ConnectionString, ct, background: true))
+                {
+                    Save(connection, tally, after, replaceEvents: false);
+                }
             }
             _tally = tally;
         }
@@ -183,7 +189,7 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
                 _eventCursor = CountEvents(connection, tally, 0, snapshot);
                 snapshot.Commit();
             }
-            using (Storage.Sqlite.WriteTurns.TakeFor(connection, ct, background: true))
+            using (await WriteTurns.TakeForAsync(connection.ConnectionString, ct, background: true))
             using (var transaction = connection.BeginTransaction())
             {
                 ExecuteOnce(connection, transaction, "DELETE FROM SchemaProfiles; DELETE FROM SchemaAttributes; DELETE FROM SchemaEvents; DELETE FROM SchemaExamples; DELETE FROM SchemaEventExamples;");
@@ -417,8 +423,7 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
     {
         // Each statement prepared once per save and bound again (thousands of profiles per batch).
         using var commands = new PreparedCommands(connection);
-        using var turn = WriteTurns.TakeFor(connection, background: true);
-        using var transaction = connection.BeginTransaction();
+        using var transaction = connection.BeginTransaction(); // in the caller's write turn
         foreach (var (id, contribution) in contributions)
         {
             if (contribution is null)

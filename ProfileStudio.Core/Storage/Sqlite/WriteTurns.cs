@@ -71,9 +71,9 @@ public sealed class WriteTurns
         {
             waiter.Task.Wait(ct);
         }
-        catch (OperationCanceledException)
+        catch
         {
-            Abandon(waiter);
+            Abandon(waiter); // cancelled, or anything else: a waiter left in line would be handed the turn and never pass it on
             throw;
         }
         return new Turn(this);
@@ -90,9 +90,9 @@ public sealed class WriteTurns
         {
             await waiter.Task.WaitAsync(ct).ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch
         {
-            Abandon(waiter);
+            Abandon(waiter); // cancelled, or anything else: a waiter left in line would be handed the turn and never pass it on
             throw;
         }
         return new Turn(this);
