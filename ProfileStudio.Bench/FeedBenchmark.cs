@@ -102,6 +102,7 @@ internal static class FeedBenchmark
             ? $"  the worker unified the whole lake and every consumer read the whole feed {(caughtUpAt - deadline).TotalSeconds:N1} s after the senders stopped"
             : "  the consumers had NOT caught up 120 s after the senders stopped");
         var met = true;
+        var metFromCommit = true;
         foreach (var track in consumers.Values.OrderBy(t => t.Name))
         {
             track.RowsBehind.Sort();
@@ -114,9 +115,15 @@ internal static class FeedBenchmark
             Console.WriteLine($"    from the first sample that saw the row committed → handled: p50 {Committed(0.50):N0} ms, p95 {Committed(0.95):N0} ms, p99 {Committed(0.99):N0} ms (the rest is the unification run writing it)");
             Console.WriteLine($"    rows behind over {track.RowsBehind.Count:N0} samples: p50 {Rows(0.50):N0}, p95 {Rows(0.95):N0}, p99 {Rows(0.99):N0}, max {track.RowsBehind.LastOrDefault():N0}");
             met &= Ms(0.95) < 1000;
+            metFromCommit &= Committed(0.95) < 1000;
         }
         Console.WriteLine($"  server peak RSS {load.Server.PeakRssMb():N0} MB");
-        Console.WriteLine(consumers.Count == 0 ? "  no consumer found" : met ? "  target p95 < 1 s: met" : "  target p95 < 1 s: MISSED");
+        Console.WriteLine(consumers.Count == 0 ? "  no consumer found" : met ? "  target p95 < 1 s (row written → handled, every consumer): met" : "  target p95 < 1 s (row written → handled, every consumer): MISSED");
+        if (consumers.Count > 0)
+        {
+            // The row's At is stamped when its run starts writing: written → handled holds the run's own write too (unification's lag).
+            Console.WriteLine($"  consumers' own lag, row committed → handled p95 < 1 s for every consumer: {(metFromCommit ? "yes" : "no")}");
+        }
         return 0;
     }
 
