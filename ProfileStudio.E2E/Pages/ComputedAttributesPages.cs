@@ -38,32 +38,6 @@ public sealed class ComputedAttributesPages(IPage page)
         await page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasTextRegex = new Regex("^\\s*" + Regex.Escape(startsWith)) }).First.ClickAsync();
     }
 
-    /// <summary>Types into an autocomplete and picks the option that shows <paramref name="option"/>; the catalog may still be catching up, so it retries.</summary>
-    public async Task PickAsync(string testId, string typed, string option)
-    {
-        var input = page.MudInput(testId);
-        var choice = page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasTextString = option }).First;
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            await input.FillAsync("");
-            await input.PressSequentiallyAsync(typed, new() { Delay = 20 });
-            try
-            {
-                await choice.WaitForAsync(new() { Timeout = 2000 });
-                await choice.ClickAsync();
-                // The list may reopen on the picked text; closed, it no longer covers the page.
-                await page.Keyboard.PressAsync("Escape");
-                // Focus leaves the field: a focused autocomplete opened its list again when the picked value came back
-                // from the server (CI: the list's overlay then covered the Preview button for 30 s).
-                await input.BlurAsync();
-                await Assertions.Expect(page.Locator(".mud-popover-open .mud-list-item")).ToHaveCountAsync(0);
-                return;
-            }
-            catch (TimeoutException) when (DateTime.UtcNow < deadline)
-            {
-                await page.Keyboard.PressAsync("Escape");
-            }
-        }
-    }
+    /// <summary>Types into the autocomplete <paramref name="testId"/> and picks the option that shows <paramref name="option"/> (<see cref="PageExtensions.PickAsync"/>).</summary>
+    public Task PickAsync(string testId, string typed, string option) => page.PickAsync(page.MudInput(testId), typed, option);
 }

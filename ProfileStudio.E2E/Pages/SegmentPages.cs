@@ -55,42 +55,9 @@ public sealed class SegmentPages(IPage page)
         await Assertions.Expect(page.Locator(".mud-popover-open .mud-list-item")).ToHaveCountAsync(0);
     }
 
-    /// <summary>An autocomplete may open its list again when the picked value is drawn back into it; closed, it covers nothing.</summary>
-    public async Task CloseListsAsync()
-    {
-        var open = page.Locator(".mud-popover-open .mud-list-item");
-        for (var i = 0; i < 5 && await open.CountAsync() > 0; i++)
-        {
-            await page.Keyboard.PressAsync("Escape");
-            await page.Locator("h1").First.ClickAsync(); // away from the input, so it does not search again
-        }
-        await Assertions.Expect(open).ToHaveCountAsync(0);
-    }
+    /// <summary>Closes the autocomplete lists (<see cref="PageExtensions.CloseListsAsync"/>).</summary>
+    public Task CloseListsAsync() => page.CloseListsAsync();
 
-    /// <summary>Types into an autocomplete and picks <paramref name="option"/>; the union schema may still be catching up, so it retries.</summary>
-    public async Task PickAsync(ILocator input, string typed, string option)
-    {
-        var choice = page.Locator(".mud-popover-open .mud-list-item").Filter(new() { HasTextString = option }).First;
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
-        {
-            await input.FillAsync("");
-            await input.PressSequentiallyAsync(typed, new() { Delay = 20 });
-            try
-            {
-                await choice.WaitForAsync(new() { Timeout = 2000 });
-                await choice.ClickAsync();
-                await page.Keyboard.PressAsync("Escape");
-                // Focus leaves the field: a focused autocomplete opened its list again when the picked value came back
-                // from the server (CI: the list's overlay then covered the Preview button for 30 s).
-                await input.BlurAsync();
-                await Assertions.Expect(page.Locator(".mud-popover-open .mud-list-item")).ToHaveCountAsync(0);
-                return;
-            }
-            catch (TimeoutException) when (DateTime.UtcNow < deadline)
-            {
-                await page.Keyboard.PressAsync("Escape");
-            }
-        }
-    }
+    /// <summary>Types into an autocomplete and picks <paramref name="option"/> (<see cref="PageExtensions.PickAsync"/>).</summary>
+    public Task PickAsync(ILocator input, string typed, string option) => page.PickAsync(input, typed, option);
 }
