@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Globalization;
 using ProfileStudio.Core.ComputedAttributes;
 using ProfileStudio.Core.Identity;
 using ProfileStudio.Core.Profiles;
@@ -34,25 +33,17 @@ public static class SegmentFactsLoader
         // left to itself opens a new one, with its pragmas and functions, around every query.
         var connection = await SegmentIndexLoader.OpenAsync(db, ct);
         var computed = segments.AttributeKeys.Count == 0
-            ? []
+            ? new Dictionary<int, SegmentIndexLoader.ComputedDefinition>()
             : (await SegmentIndexLoader.ComputedDefinitionsAsync(db, ct)).Where(d => segments.AttributeKeys.Contains(d.Value.Name)).ToDictionary();
         var names = segments.EventNames.Count == 0 ? null : System.Text.Json.JsonSerializer.Serialize(segments.EventNames.ToList());
         foreach (var chunk in profileIds.Distinct().Chunk(Chunk))
         {
-            var live = new List<long>();
-            await using (var command = SegmentIndexLoader.Command(connection, $"SELECT Id FROM Profiles WHERE MergedIntoId IS NULL AND Id IN ({List(chunk)})"))
-            await using (var reader = await command.ExecuteReaderAsync(ct))
-            {
-                while (await reader.ReadAsync(ct))
-                {
-                    live.Add(reader.GetInt64(0));
-                }
-            }
+            var live = await SegmentIndexLoader.ReadLiveAsync(connection, SegmentIndexLoader.IdList(chunk), ct);
             if (live.Count == 0)
             {
                 continue;
             }
-            var list = List(live);
+            var list = SegmentIndexLoader.IdList(live);
             var attributes = live.ToDictionary(id => id, _ => new List<ProfileAttribute>());
             var events = live.ToDictionary(id => id, _ => new List<ProfileEvent>());
             var identities = live.ToDictionary(id => id, _ => new List<IdentityRecord>());
@@ -60,13 +51,7 @@ public static class SegmentFactsLoader
             var values = live.ToDictionary(id => id, _ => new Dictionary<string, JsonElement>(StringComparer.Ordinal));
             if (segments.AttributeKeys.Count > 0)
             {
-                await using var command = SegmentIndexLoader.Command(connection, $"SELECT ProfileId, SourceId, Key, ValueJson, EventAt, MessageId FROM ProfileAttributes WHERE ProfileId IN ({list})");
-                await using var reader = await command.ExecuteReaderAsync(ct);
-                while (await reader.ReadAsync(ct))
-                {
-                    var attribute = SegmentIndexLoader.ReadAttribute(reader);
-                    attributes.GetValueOrDefault(attribute.ProfileId)?.Add(attribute);
-                }
+                await SegmentIndexLoader.ReadAttributesAsync(connection, list, attributes, ct);
             }
             if (names is not null)
             {
@@ -109,21 +94,9 @@ public static class SegmentFactsLoader
                     memberships.GetValueOrDefault(reader.GetInt64(0))?.Add(reader.GetInt64(1));
                 }
             }
-            if (computed.Count > 0)
-            {
-                // The values of active (aggregate) computed attributes whose names some segment reads; a windowed value whose
-                // oldest bucket has left the window is computed afresh from its state, as ComputedAttributeReader does.
-                await using var command = SegmentIndexLoader.Command(connection,
-                    $"SELECT ProfileId, DefinitionId, Version, ValueJson, NextExpiryAt, StateJson FROM ComputedAttributeStates WHERE MergedFromId = 0 AND ProfileId IN ({list})");
-                await using var reader = await command.ExecuteReaderAsync(ct);
-                while (await reader.ReadAsync(ct))
-                {
-                    if (values.GetValueOrDefault(reader.GetInt64(0)) is { } of && SegmentIndexLoader.ComputedValue(reader, computed, now) is var (name, value))
-                    {
-                        of[name] = value;
-                    }
-                }
-            }
+            // Active (aggregate) computed attributes whose names some segment reads; a windowed value whose oldest bucket has
+            // left the window is computed afresh from its state, as ComputedAttributeReader does.
+            await SegmentIndexLoader.ReadComputedValuesAsync(connection, list, computed, now, values, ct);
             foreach (var id in live)
             {
                 facts[id] = SegmentProfileFacts.FromStored(id, attributes[id], events[id], identities[id], memberships[id], values[id]);
@@ -131,6 +104,4 @@ public static class SegmentFactsLoader
         }
         return facts;
     }
-
-    private static string List(IEnumerable<long> ids) => string.Join(",", ids.Select(id => id.ToString(CultureInfo.InvariantCulture)));
 }

@@ -150,30 +150,14 @@ public static class SegmentIndexLoader
         var gone = new List<long>();
         foreach (var chunk in profileIds.Distinct().Order().Chunk(Chunk))
         {
-            var list = string.Join(",", chunk.Select(id => id.ToString(CultureInfo.InvariantCulture)));
-            var live = new HashSet<long>();
-            await using (var command = Command(connection, $"SELECT Id FROM Profiles WHERE MergedIntoId IS NULL AND Id IN ({list})"))
-            await using (var reader = await command.ExecuteReaderAsync(ct))
-            {
-                while (await reader.ReadAsync(ct))
-                {
-                    live.Add(reader.GetInt64(0));
-                }
-            }
+            var list = IdList(chunk);
+            var live = (await ReadLiveAsync(connection, list, ct)).ToHashSet();
             gone.AddRange(chunk.Where(id => !live.Contains(id)));
             var attributes = live.ToDictionary(id => id, _ => new List<ProfileAttribute>());
             var events = live.ToDictionary(id => id, _ => new List<SegmentIndexEvent>());
             var namespaces = live.ToDictionary(id => id, _ => new HashSet<string>(StringComparer.Ordinal));
             var values = live.ToDictionary(id => id, _ => new Dictionary<string, JsonElement>(StringComparer.Ordinal));
-            await using (var command = Command(connection, $"SELECT ProfileId, SourceId, Key, ValueJson, EventAt, MessageId FROM ProfileAttributes WHERE ProfileId IN ({list})"))
-            await using (var reader = await command.ExecuteReaderAsync(ct))
-            {
-                while (await reader.ReadAsync(ct))
-                {
-                    var attribute = ReadAttribute(reader);
-                    attributes.GetValueOrDefault(attribute.ProfileId)?.Add(attribute);
-                }
-            }
+            await ReadAttributesAsync(connection, list, attributes, ct);
             await using (var command = Command(connection, $"SELECT ProfileId, Name, EventAt, PropertiesJson FROM ProfileEvents WHERE ProfileId IN ({list})"))
             await using (var reader = await command.ExecuteReaderAsync(ct))
             {
@@ -191,24 +175,61 @@ public static class SegmentIndexLoader
                     namespaces.GetValueOrDefault(reader.GetInt64(0))?.Add(reader.GetString(1));
                 }
             }
-            if (computed.Count > 0)
-            {
-                await using var command = Command(connection, $"SELECT ProfileId, DefinitionId, Version, ValueJson, NextExpiryAt, StateJson FROM ComputedAttributeStates WHERE MergedFromId = 0 AND ProfileId IN ({list})");
-                await using var reader = await command.ExecuteReaderAsync(ct);
-                while (await reader.ReadAsync(ct))
-                {
-                    if (values.GetValueOrDefault(reader.GetInt64(0)) is { } of && ComputedValue(reader, computed, now) is var (name, value))
-                    {
-                        of[name] = value;
-                    }
-                }
-            }
+            await ReadComputedValuesAsync(connection, list, computed, now, values, ct);
             foreach (var id in live.Order())
             {
                 current.Add(new SegmentIndexProfile(id, AttributeValues(attributes[id], values[id]), events[id], namespaces[id]));
             }
         }
         return (current, gone);
+    }
+
+    /// <summary>A chunk of profile ids as the text of an SQL <c>IN (…)</c> list (numbers only, so inlined safely).</summary>
+    internal static string IdList(IEnumerable<long> ids) => string.Join(",", ids.Select(id => id.ToString(CultureInfo.InvariantCulture)));
+
+    /// <summary>The ids of <paramref name="idList"/> that are live profiles (not merged away, deleted or unknown).</summary>
+    internal static async Task<List<long>> ReadLiveAsync(SqliteConnection connection, string idList, CancellationToken ct)
+    {
+        var live = new List<long>();
+        await using var command = Command(connection, $"SELECT Id FROM Profiles WHERE MergedIntoId IS NULL AND Id IN ({idList})");
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            live.Add(reader.GetInt64(0));
+        }
+        return live;
+    }
+
+    /// <summary>Every attribute fragment of the profiles of <paramref name="idList"/>, added to each profile's list in <paramref name="into"/>.</summary>
+    internal static async Task ReadAttributesAsync(SqliteConnection connection, string idList, Dictionary<long, List<ProfileAttribute>> into, CancellationToken ct)
+    {
+        await using var command = Command(connection, $"SELECT ProfileId, SourceId, Key, ValueJson, EventAt, MessageId FROM ProfileAttributes WHERE ProfileId IN ({idList})");
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var attribute = ReadAttribute(reader);
+            into.GetValueOrDefault(attribute.ProfileId)?.Add(attribute);
+        }
+    }
+
+    /// <summary>The current values of <paramref name="definitions"/> for the profiles of <paramref name="idList"/>, by name into each profile's values.</summary>
+    internal static async Task ReadComputedValuesAsync(SqliteConnection connection, string idList, Dictionary<int, ComputedDefinition> definitions, DateTime now,
+        Dictionary<long, Dictionary<string, JsonElement>> into, CancellationToken ct)
+    {
+        if (definitions.Count == 0)
+        {
+            return;
+        }
+        await using var command = Command(connection,
+            $"SELECT ProfileId, DefinitionId, Version, ValueJson, NextExpiryAt, StateJson FROM ComputedAttributeStates WHERE MergedFromId = 0 AND ProfileId IN ({idList})");
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            if (into.GetValueOrDefault(reader.GetInt64(0)) is { } of && ComputedValue(reader, definitions, now) is var (name, value))
+            {
+                of[name] = value;
+            }
+        }
     }
 
     private static readonly Dictionary<string, JsonElement> Empty = new(StringComparer.Ordinal);
@@ -234,7 +255,7 @@ public static class SegmentIndexLoader
         return command;
     }
 
-    internal static ProfileAttribute ReadAttribute(DbDataReader reader) => new()
+    private static ProfileAttribute ReadAttribute(DbDataReader reader) => new()
     {
         ProfileId = reader.GetInt64(0),
         SourceId = reader.GetInt32(1),
@@ -307,7 +328,7 @@ public static class SegmentIndexLoader
         .ToDictionary(d => d.Id, d => new ComputedDefinition(d.Name, d.Version, new ComputedAggregator(d.ToSpec())));
 
     /// <summary>A stored computed value of the current version, computed afresh when its window moved since (as <see cref="ComputedAttributeReader"/>).</summary>
-    internal static (string Name, JsonElement Value)? ComputedValue(DbDataReader reader, Dictionary<int, ComputedDefinition> definitions, DateTime now)
+    private static (string Name, JsonElement Value)? ComputedValue(DbDataReader reader, Dictionary<int, ComputedDefinition> definitions, DateTime now)
     {
         if (!definitions.TryGetValue(reader.GetInt32(1), out var definition) || reader.GetInt32(2) != definition.Version)
         {
