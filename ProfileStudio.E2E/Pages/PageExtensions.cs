@@ -56,7 +56,21 @@ internal static class PageExtensions
             {
                 closedChecks = 0;
                 await page.Keyboard.PressAsync("Escape");
-                await page.Locator("h1").First.ClickAsync(); // away from the input, so it does not search again
+                await page.EvaluateAsync("() => document.activeElement?.blur()"); // away from the input, so it does not search again
+                // An open list lays an overlay over the page (CI once saw it take every click on the heading for 30 s);
+                // a click on the overlay is what closes the list.
+                var overlay = page.Locator(".mud-overlay").First;
+                if (await overlay.IsVisibleAsync())
+                {
+                    try
+                    {
+                        await overlay.ClickAsync(new() { Timeout = 1000 });
+                    }
+                    catch (TimeoutException)
+                    {
+                        // Gone between the check and the click: the next round looks again.
+                    }
+                }
             }
             else
             {
