@@ -43,6 +43,8 @@ public enum ProfileChangeKinds
 public sealed class ProfileChange
 {
     public long Id { get; set; }
+
+    /// <summary>When the row was appended (in a run, after the run's stages wrote): consumers' lag counts from it.</summary>
     public DateTime At { get; set; }
     public long ProfileId { get; set; }
     public ProfileChangeKinds Kinds { get; set; }

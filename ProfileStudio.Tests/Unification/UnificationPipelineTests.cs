@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using ProfileStudio.Core.ChangeFeed;
@@ -90,6 +91,41 @@ public sealed class UnificationPipelineTests : IDisposable
         // Its changes are in the change feed with the run's own (the profile is new: first seen).
         Assert.Contains((2L, (long)(ProfileChangeKinds.Identities | ProfileChangeKinds.Events | ProfileChangeKinds.Attributes | ProfileChangeKinds.FirstSeen)),
             Rows("SELECT ProfileId, Kinds FROM ProfileChanges"));
+    }
+
+    /// <summary>A writer that takes a while: the clock moves on while it writes.</summary>
+    private sealed class SlowWriter(FakeTimeProvider clock, TimeSpan takes) : StageWriter<OrderCounts>
+    {
+        protected override void Write(OrderCounts changes, StageWriteContext context) => clock.Advance(takes);
+    }
+
+    [Fact]
+    public async Task AFeedRow_IsStampedWhenItIsAppended_AfterTheRunsStagesWrote_NotWhenTheRunBegan()
+    {
+        // A consumer's lag (the oldest unread row's age, /metrics) must not count the time the run spent writing before
+        // the row could be read: that is unification's lag.
+        Lake("""{"type":"track","userId":"u1","event":"Order Completed"}""");
+        var began = new DateTimeOffset(2026, 11, 2, 8, 0, 0, TimeSpan.Zero);
+        var clock = new FakeTimeProvider(began);
+        var pipeline = UnificationPipeline.Default.With(new OrderCountStage(), new SlowWriter(clock, TimeSpan.FromSeconds(3)));
+        var store = new SqliteUnificationStore(_connection, pipeline: pipeline);
+        using var reading = new SqliteConnection(_directory.ConnectionString);
+        reading.Open();
+
+        await using (var session = new SqliteUnificationSession(reading, _connection, clock, pipeline: pipeline))
+        await using (var runner = new UnificationRunner(session, new UnificationEngine(store.RestoreGraph(IdentityRules.Default), pipeline: pipeline), clock))
+        {
+            await runner.CatchUpAsync(0, runSize: 10, null, CancellationToken.None);
+        }
+
+        using var db = new ProfileStudioDbContext(new DbContextOptionsBuilder<ProfileStudioDbContext>().UseSqlite(_directory.ConnectionString).Options);
+        var feed = await db.ProfileChanges.AsNoTracking().ToListAsync();
+        Assert.NotEmpty(feed);
+        Assert.All(feed, row => Assert.Equal(began.UtcDateTime.AddSeconds(3), row.At));
+        // The run's own writes keep the run's time (its checkpoint here).
+        using var checkpoint = _connection.CreateCommand();
+        checkpoint.CommandText = "SELECT UpdatedAt FROM UnificationCheckpoints";
+        Assert.Equal(began.UtcDateTime, DateTime.SpecifyKind(DateTime.Parse((string)checkpoint.ExecuteScalar()!, System.Globalization.CultureInfo.InvariantCulture), DateTimeKind.Utc));
     }
 
     [Fact]

@@ -54,7 +54,7 @@ public sealed class SqliteUnificationSession(SqliteConnection reading, SqliteCon
     public UnificationPipeline Pipeline { get; } = pipeline ?? UnificationPipeline.Default;
 
     public IUnificationStore OpenStore(UnificationPipeline? pipeline = null, bool shadow = false) =>
-        new SqliteUnificationStore(writing, shadow ? ProfileTables.Rebuild : null, pipeline ?? Pipeline);
+        new SqliteUnificationStore(writing, shadow ? ProfileTables.Rebuild : null, pipeline ?? Pipeline, _time);
 
     public IUnificationStore OpenLakeReader() => new SqliteUnificationStore(reading);
 

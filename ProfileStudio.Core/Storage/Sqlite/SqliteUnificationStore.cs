@@ -12,7 +12,8 @@ namespace ProfileStudio.Core.Storage.Sqlite;
 /// checkpoint, and writes a run's changes together with the new checkpoint in one transaction, so a
 /// crash resumes exactly after the last committed run.
 /// </summary>
-public sealed class SqliteUnificationStore(SqliteConnection connection, ProfileTables? tables = null, UnificationPipeline? pipeline = null) : IUnificationStore
+public sealed class SqliteUnificationStore(SqliteConnection connection, ProfileTables? tables = null, UnificationPipeline? pipeline = null, TimeProvider? clock = null)
+    : IUnificationStore
 {
     public const int CheckpointId = 1;
     private const int RunCapacity = 10_000;
@@ -232,7 +233,11 @@ public sealed class SqliteUnificationStore(SqliteConnection connection, ProfileT
         // Rows go in FeedChunk at a time, in order: the feed's key is AUTOINCREMENT, whose counter SQLite
         // reads and writes once per statement, so one statement per row cost as much again as the rows.
         var rows = marks.Rows.Concat(changes.Feed).ToList();
-        var at = SqliteStatement.Text(now); // stored as a bound DateTime is, formatted once
+        // A row's At is when it was appended: the run's stages have written by now (the feed goes last), so a consumer's lag
+        // (the feed's oldest unread row, /metrics) counts from when the change could first be read, not from when the run began
+        // writing it, which is unification's lag. Without a clock (tests, tools) the run's time.
+        var appended = clock?.GetUtcNow().UtcDateTime is { } time && time > now ? time : now;
+        var at = SqliteStatement.Text(appended); // stored as a bound DateTime is, formatted once
         var chunk = Statement(FeedInsert(FeedChunk));
         var whole = rows.Count - rows.Count % FeedChunk;
         for (var start = 0; start < whole; start += FeedChunk)
