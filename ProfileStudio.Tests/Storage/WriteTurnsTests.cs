@@ -6,7 +6,7 @@ namespace ProfileStudio.Tests.Storage;
 
 /// <summary>
 /// The turns at a database file's write lock: a change-feed consumer's write waits for the run in progress, not for
-/// every run that starts after it, and a run waits for at most one consumer's write.
+/// the runs that ask after it, and a run waits for the consumers' short writes already in line.
 /// </summary>
 public sealed class WriteTurnsTests : IDisposable
 {
@@ -36,7 +36,7 @@ public sealed class WriteTurnsTests : IDisposable
     }
 
     [Fact]
-    public async Task AfterARun_OneWaitingConsumerWritesBeforeTheNextRun_AndAfterIt_TheRunGoesFirst()
+    public async Task WaitingConsumers_WriteBeforeTheNextRun_EvenWhenTheRunAskedFirst()
     {
         var turns = Turns();
         var run = turns.Take();
@@ -46,17 +46,24 @@ public sealed class WriteTurnsTests : IDisposable
         Assert.False(consumerA.IsCompleted);
 
         run.Dispose();
-        var a = await Within(consumerA); // a run just wrote: one consumer's turn, though the next run asked before it
-        Assert.Equal(2, turns.Waiting); // the next run and consumer B still in line
+        var a = await Within(consumerA); // a run just wrote: the consumers' turns, though the next run asked before them
+        Assert.Equal(2, turns.Waiting);
         Assert.False(nextRun.IsCompleted);
 
+        var consumerC = turns.TakeAsync(background: true); // asks while A writes, after the next run asked
         a.Dispose();
-        var next = await Within(nextRun); // after a consumer's write the run goes first, though consumer B waits too
-        Assert.Equal(1, turns.Waiting);
-        Assert.False(consumerB.IsCompleted);
+        var b = await Within(consumerB); // after a consumer's write, another waiting consumer: each writes briefly
+        Assert.False(nextRun.IsCompleted);
+        b.Dispose();
+        (await Within(consumerC)).Dispose();
 
+        var next = await Within(nextRun); // no consumer left waiting: the run
+        Assert.Equal(0, turns.Waiting);
+        var laterRun = turns.TakeAsync();
+        var consumerD = turns.TakeAsync(background: true);
         next.Dispose();
-        (await Within(consumerB)).Dispose();
+        (await Within(consumerD)).Dispose(); // a consumer waits for the run in progress only
+        (await Within(laterRun)).Dispose();
         (await Within(turns.TakeAsync())).Dispose(); // free again
         Assert.Equal(0, turns.Waiting);
     }
