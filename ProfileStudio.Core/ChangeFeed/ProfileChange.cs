@@ -34,6 +34,12 @@ public enum ProfileChangeKinds
     /// seen on changed (the dashboard's history). Written by the unification store, which alone knows the stored time.
     /// </summary>
     FirstSeen = 512,
+
+    /// <summary>
+    /// The profile is new in this run (always with <see cref="FirstSeen"/>): the dashboard counts it on its first-seen day
+    /// without counting that day again.
+    /// </summary>
+    Created = 1024,
 }
 
 /// <summary>

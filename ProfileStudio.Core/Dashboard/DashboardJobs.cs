@@ -20,7 +20,8 @@ public sealed class DashboardOptions
 /// a split, delete or rebuild recomputes them all. A merge's survivor needs no day of its own: it keeps the earlier
 /// of the two first-seen times, so only days from the merged profile's on change. A profile merely touched (a
 /// returning customer) changes no day; counting from its first-seen day, possibly years back, would read most
-/// profiles for every batch. The figures are also computed again, beside the consumer, when the live profiles outgrow what
+/// profiles for every batch. A batch whose only such changes are new profiles (<see cref="ProfileChangeKinds.Created"/>:
+/// most batches) adds them to their days instead of counting those days again (<see cref="DashboardSnapshots.UpdateHistoryAsync"/>). The figures are also computed again, beside the consumer, when the live profiles outgrow what
 /// the stored ones counted (<see cref="DashboardSnapshots.RefreshIfOutgrownAsync"/>), as on a new install or in the demo.
 /// </summary>
 public sealed class DashboardConsumer(DashboardSnapshots snapshots, ILogger<DashboardConsumer>? logger = null) : IChangeFeedConsumer
@@ -44,18 +45,29 @@ public sealed class DashboardConsumer(DashboardSnapshots snapshots, ILogger<Dash
         const ProfileChangeKinds everyDay = ProfileChangeKinds.Split | ProfileChangeKinds.Deleted | ProfileChangeKinds.Rebuilt;
         var everything = changes.Any(c => (c.Kinds & everyDay) != 0);
         var ids = new HashSet<long>();
+        var created = new List<(long FeedId, long ProfileId)>();
+        var onlyCreated = true;
         foreach (var change in changes)
         {
             if (change.Kinds.HasFlag(ProfileChangeKinds.FirstSeen))
             {
                 ids.Add(change.ProfileId);
+                if (change.Kinds.HasFlag(ProfileChangeKinds.Created))
+                {
+                    created.Add((change.Id, change.ProfileId));
+                }
+                else
+                {
+                    onlyCreated = false; // an older event moved the profile to an earlier day
+                }
             }
             if (change.Kinds.HasFlag(ProfileChangeKinds.Merged) && change.OtherProfileId is { } mergedAway)
             {
                 ids.Add(mergedAway);
+                onlyCreated = false;
             }
         }
-        return HandleAsync(ids, everything, ct);
+        return HandleAsync(ids, everything, onlyCreated && !everything ? created : null, ct);
     }
 
     private Task _catchingUp = Task.CompletedTask;
@@ -63,9 +75,9 @@ public sealed class DashboardConsumer(DashboardSnapshots snapshots, ILogger<Dash
     /// <summary>The latest catch-up refresh the consumer started (completed when none runs); tests wait for it.</summary>
     internal Task CatchingUp => Volatile.Read(ref _catchingUp);
 
-    private async Task HandleAsync(HashSet<long> ids, bool everything, CancellationToken ct)
+    private async Task HandleAsync(HashSet<long> ids, bool everything, List<(long FeedId, long ProfileId)>? created, CancellationToken ct)
     {
-        var live = await snapshots.UpdateHistoryAsync(ids, everything, ct);
+        var live = await snapshots.UpdateHistoryAsync(ids, everything, ct, created);
         if (live is null || Environment.TickCount64 < Volatile.Read(ref _refreshRetryAt) || !CatchingUp.IsCompleted)
         {
             return;

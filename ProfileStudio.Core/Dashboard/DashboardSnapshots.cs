@@ -50,6 +50,7 @@ public sealed class DashboardSnapshots(
     /// <summary>Under <see cref="_gate"/>: the scan is over; days left to a refresh that did not write go back to the consumer.</summary>
     private void EndScan(bool written)
     {
+        _counted = null; // whatever the scan wrote (or the consumer meanwhile), the next update counts afresh
         if (!written && _updatedDuringScan is { } since)
         {
             _pendingFrom = Earliest(_pendingFrom, since);
@@ -58,6 +59,14 @@ public sealed class DashboardSnapshots(
     }
 
     private static DateTime Earliest(DateTime? a, DateTime b) => a is { } x && x < b ? x : b;
+
+    /// <summary>
+    /// Under <see cref="_gate"/>: the consumer's last count from a day on, read in one statement with the feed's end. Every
+    /// stored day from <c>From</c> on holds that count, plus one per profile created by a feed row after <c>FeedEnd</c>
+    /// (<see cref="ChangeFeed.ProfileChangeKinds.Created"/>), which no count saw. Null when the days were last written from a scan in
+    /// short statements (a refresh, a split or delete), which reads no one moment: the next update counts again.
+    /// </summary>
+    private (DateTime From, long FeedEnd)? _counted;
 
     /// <summary>Tests: runs between a refresh's scan and its write.</summary>
     internal Action? AfterScan { get; set; }
@@ -238,10 +247,13 @@ public sealed class DashboardSnapshots(
     /// profiles on (every day when <paramref name="everything"/>: a split or delete can move a profile's day
     /// either way). A profile's first seen only ever moves earlier while it lives, and a merged profile keeps
     /// its row, so every day whose count changed is at or after that day. While a refresh scans, the days are left to
-    /// it (it counts them again before it writes). Returns the live (stitched) profiles the history now ends with, or
-    /// null when nothing was written.
+    /// it (it counts them again before it writes). <paramref name="created"/> (feed row, profile), when the batch's only
+    /// first-seen changes are new profiles: they are added to their days rather than the days counted again, once a count
+    /// from one moment says which of them it saw (<see cref="AddCreatedAsync"/>). Returns the live (stitched) profiles the
+    /// history now ends with, or null when nothing was written.
     /// </summary>
-    public async Task<long?> UpdateHistoryAsync(IReadOnlyCollection<long> profileIds, bool everything, CancellationToken ct = default)
+    public async Task<long?> UpdateHistoryAsync(IReadOnlyCollection<long> profileIds, bool everything, CancellationToken ct = default,
+        IReadOnlyList<(long FeedId, long ProfileId)>? created = null)
     {
         if (!everything && profileIds.Count == 0)
         {
@@ -251,6 +263,11 @@ public sealed class DashboardSnapshots(
         try
         {
             await using var connection = await OpenAsync(ct);
+            if (created is not null && !everything && !_scanning && _pendingFrom is null && _counted is { } counted
+                && await AddCreatedAsync(connection, counted, created, ct) is { } added)
+            {
+                return added.Written ? added.Live : null;
+            }
             DateTime? from = everything ? null : EarliestDay(connection, profileIds);
             if (!everything && from is null && _pendingFrom is null)
             {
@@ -271,16 +288,25 @@ public sealed class DashboardSnapshots(
                 return null;
             }
             List<(DateTime Day, long Count)> days;
-            // Every day (a split, delete or rebuild): a scan of every profile, in short statements like a refresh's.
-            using (from is null ? Storage.Sqlite.LongReads.For(connection.ConnectionString).Begin() : null)
+            long? feedEnd = null;
+            if (from is { } since)
             {
-                days = CountNewByDay(connection, IdentityStitching.Graph, from, ScanChunk);
+                (days, feedEnd) = CountNewSince(connection, since);
+            }
+            else
+            {
+                // Every day (a split, delete or rebuild): a scan of every profile, in short statements like a refresh's.
+                using (Storage.Sqlite.LongReads.For(connection.ConnectionString).Begin())
+                {
+                    days = CountNewByDay(connection, IdentityStitching.Graph, null, ScanChunk);
+                }
             }
             using var turn = await Storage.Sqlite.WriteTurns.TakeForAsync(connection.ConnectionString, ct, background: true);
             using var transaction = connection.BeginTransaction();
             var total = WriteHistory(connection, transaction, IdentityStitching.Graph, from, days);
             transaction.Commit();
             _pendingFrom = null;
+            _counted = from is { } f && feedEnd is { } end ? (f, end) : null;
             return total;
         }
         finally
@@ -442,6 +468,85 @@ public sealed class DashboardSnapshots(
             insert.ExecuteNonQuery();
         }
         return total;
+    }
+
+    /// <summary>
+    /// The consumer's step for a batch whose only first-seen changes are new profiles (most batches: a merge, a moved
+    /// first-seen time, a split or delete go the counting way): each new profile no count has seen (its feed row after
+    /// <paramref name="counted"/>'s end, so no earlier count saw it either) adds one to its first-seen day and to the totals
+    /// from that day on, instead of counting every profile first seen since that day again per batch (today's, which grow
+    /// all day). A new profile the last count saw is in the days it wrote, unless its day is before them: then null, and
+    /// the caller counts from its day.
+    /// </summary>
+    private async Task<(bool Written, long Live)?> AddCreatedAsync(SqliteConnection connection, (DateTime From, long FeedEnd) counted,
+        IReadOnlyList<(long FeedId, long ProfileId)> created, CancellationToken ct)
+    {
+        var seen = created.Where(c => c.FeedId <= counted.FeedEnd).Select(c => c.ProfileId).ToList();
+        if (EarliestDay(connection, seen) is { } earliestSeen && earliestSeen < counted.From)
+        {
+            return null; // counted, but only in days before the count's first: not in the stored days
+        }
+        var byDay = new SortedDictionary<DateTime, long>();
+        foreach (var chunk in created.Where(c => c.FeedId > counted.FeedEnd).Select(c => c.ProfileId).Chunk(500))
+        {
+            // A profile merged away or deleted since still counts here: the feed row of that comes later, and counts again.
+            using var command = Command(connection, $"SELECT substr(CreatedAt, 1, 10) AS Day, count(*) FROM Profiles WHERE Id IN ({string.Join(',', chunk)}) GROUP BY Day");
+            AddDays(command, byDay);
+        }
+        if (byDay.Count == 0)
+        {
+            return (false, 0);
+        }
+        const int graph = (int)IdentityStitching.Graph;
+        using var turn = await Storage.Sqlite.WriteTurns.TakeForAsync(connection.ConnectionString, ct, background: true);
+        using var transaction = connection.BeginTransaction();
+        foreach (var (day, count) in byDay)
+        {
+            var text = SqliteStatementText(day);
+            Execute(connection, transaction, """
+                INSERT INTO DashboardDays (Stitching, Day, NewProfiles, TotalProfiles)
+                VALUES ($s, $day, 0, coalesce((SELECT TotalProfiles FROM DashboardDays WHERE Stitching = $s AND Day < $day ORDER BY Day DESC LIMIT 1), 0))
+                ON CONFLICT (Stitching, Day) DO NOTHING
+                """, ("$s", graph), ("$day", text));
+            Execute(connection, transaction, "UPDATE DashboardDays SET NewProfiles = NewProfiles + $n WHERE Stitching = $s AND Day = $day",
+                ("$s", graph), ("$day", text), ("$n", count));
+            Execute(connection, transaction, "UPDATE DashboardDays SET TotalProfiles = TotalProfiles + $n WHERE Stitching = $s AND Day >= $day",
+                ("$s", graph), ("$day", text), ("$n", count));
+        }
+        using var last = Command(connection, "SELECT TotalProfiles FROM DashboardDays WHERE Stitching = $s ORDER BY Day DESC LIMIT 1", ("$s", graph));
+        last.Transaction = transaction;
+        var live = last.ExecuteScalar() is long t ? t : 0;
+        transaction.Commit();
+        return (true, live);
+    }
+
+    /// <summary>
+    /// Live profiles first seen per day from <paramref name="from"/> on, and the change feed's end, in one statement: one
+    /// moment of the store, so the feed rows after that end are exactly the changes the count did not see.
+    /// </summary>
+    private static (List<(DateTime Day, long Count)> Days, long FeedEnd) CountNewSince(SqliteConnection connection, DateTime from)
+    {
+        // The bound only when there is one (see CountNewByDay); the first row carries the feed's end.
+        using var command = Command(connection, """
+            SELECT NULL, 0, (SELECT coalesce(max(Id), 0) FROM ProfileChanges)
+            UNION ALL
+            SELECT substr(CreatedAt, 1, 10), count(*), NULL FROM Profiles WHERE MergedIntoId IS NULL AND CreatedAt >= $from GROUP BY 1
+            """, ("$from", SqliteStatementText(from)));
+        using var reader = command.ExecuteReader();
+        var days = new List<(DateTime, long)>();
+        var feedEnd = 0L;
+        while (reader.Read())
+        {
+            if (reader.IsDBNull(0))
+            {
+                feedEnd = reader.GetInt64(2);
+            }
+            else
+            {
+                days.Add((ParseDay(reader.GetString(0)), reader.GetInt64(1)));
+            }
+        }
+        return (days, feedEnd);
     }
 
     private static DateTime? EarliestDay(SqliteConnection connection, IReadOnlyCollection<long> ids)

@@ -165,9 +165,9 @@ public sealed class PoisonMessageTests : IDisposable
         await CatchUpAsync(runSize: 2);
 
         var feed = Scalars("SELECT ProfileId || ':' || Kinds || ':' || ifnull(OtherProfileId, '-') FROM ProfileChanges ORDER BY Id").Cast<string>().ToList();
-        // Run 1: profile 1 (a1) was first seen and got an identity and an event (512 + 1 + 4), profile 2 (u1) was first seen and
-        // got an identity and an attribute (512 + 1 + 2). Run 2: 2 merged into 1 (or 1 into 2).
-        Assert.Equal(["1:517:-", "2:515:-"], feed.Take(2));
+        // Run 1: profile 1 (a1) was created, first seen and got an identity and an event (1024 + 512 + 1 + 4), profile 2 (u1)
+        // was created, first seen and got an identity and an attribute (1024 + 512 + 1 + 2). Run 2: 2 merged into 1 (or 1 into 2).
+        Assert.Equal(["1:1541:-", "2:1539:-"], feed.Take(2));
         Assert.Contains(feed.Skip(2), f => f.EndsWith(":8:2", StringComparison.Ordinal) || f.EndsWith(":8:1", StringComparison.Ordinal));
     }
 

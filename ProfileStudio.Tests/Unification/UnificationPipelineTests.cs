@@ -89,7 +89,7 @@ public sealed class UnificationPipelineTests : IDisposable
 
         Assert.Equal([(1L, 2L), (2L, 1L)], Rows("SELECT ProfileId, Orders FROM OrderCounts ORDER BY ProfileId"));
         // Its changes are in the change feed with the run's own (the profile is new: first seen).
-        Assert.Contains((2L, (long)(ProfileChangeKinds.Identities | ProfileChangeKinds.Events | ProfileChangeKinds.Attributes | ProfileChangeKinds.FirstSeen)),
+        Assert.Contains((2L, (long)(ProfileChangeKinds.Identities | ProfileChangeKinds.Events | ProfileChangeKinds.Attributes | ProfileChangeKinds.FirstSeen | ProfileChangeKinds.Created)),
             Rows("SELECT ProfileId, Kinds FROM ProfileChanges"));
     }
 

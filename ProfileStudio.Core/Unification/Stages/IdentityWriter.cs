@@ -32,7 +32,7 @@ public sealed class IdentityWriter : StageWriter<IdentityChanges>
             context.Statement($"INSERT INTO {t.Profiles} (Id, CreatedAt, UpdatedAt, LastActivityAt, MergedIntoId, FirstMessageId, LastMessageId) VALUES (?1, ?2, ?3, ?6, NULL, ?4, ?5)")
                 .Bind(1, p.Id).Bind(2, createdAt).Bind(3, updatedAt > createdAt ? updatedAt : createdAt).Bind(4, p.FirstMessageId).Bind(5, lastMessage)
                 .Bind(6, updatedAt == DateTime.MinValue ? (DateTime?)null : updatedAt).Execute();
-            context.Marks?.Mark(p.Id, ProfileChangeKinds.FirstSeen);
+            context.Marks?.Mark(p.Id, ProfileChangeKinds.FirstSeen | ProfileChangeKinds.Created);
         }
         foreach (var (from, into) in changes.Merges)
         {
