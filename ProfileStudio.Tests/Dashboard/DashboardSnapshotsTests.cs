@@ -137,6 +137,22 @@ public sealed class DashboardSnapshotsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task UpdateHistory_ANewProfileARefreshAlreadyCounted_IsNotAddedToItsDayAgain()
+    {
+        Unify([new Step(0, null, "a1", null, 0)]);
+        Unify([new Step(0, null, "a2", null, 0)]); // counted from today on: new profiles after this are added, not counted
+        Assert.Equal(["0:2:2"], History());
+
+        Unify([new Step(0, null, "a3", null, 0)], consume: false);
+        await _snapshots.RefreshAsync(); // counts a3 before the consumer has handled its row
+        Consume();
+
+        Assert.Equal(["0:3:3"], History());
+        Unify([new Step(0, null, "a4", null, 0)]);
+        Assert.Equal(["0:4:4"], History());
+    }
+
+    [Fact]
     public async Task UpdateHistory_TwoProfilesMerge_TheMergedOneLeavesItsDay()
     {
         Unify([new Step(0, null, "a1", null, -5), new Step(0, null, "a2", null, -3)]);

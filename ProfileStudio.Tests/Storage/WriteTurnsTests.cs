@@ -6,7 +6,7 @@ namespace ProfileStudio.Tests.Storage;
 
 /// <summary>
 /// The turns at a database file's write lock: a change-feed consumer's write waits for the run in progress, not for
-/// the runs that ask after it, and a run waits for the consumers' short writes already in line.
+/// the runs that ask after it, and a run waits for the consumers that were waiting when the run before it ended.
 /// </summary>
 public sealed class WriteTurnsTests : IDisposable
 {
@@ -36,7 +36,7 @@ public sealed class WriteTurnsTests : IDisposable
     }
 
     [Fact]
-    public async Task WaitingConsumers_WriteBeforeTheNextRun_EvenWhenTheRunAskedFirst()
+    public async Task ConsumersWaitingAsARunEnds_WriteBeforeTheNextRun_OnesThatAskDuringThatRound_AfterIt()
     {
         var turns = Turns();
         var run = turns.Take();
@@ -46,25 +46,37 @@ public sealed class WriteTurnsTests : IDisposable
         Assert.False(consumerA.IsCompleted);
 
         run.Dispose();
-        var a = await Within(consumerA); // a run just wrote: the consumers' turns, though the next run asked before them
+        var a = await Within(consumerA); // a run just wrote: the waiting consumers' round, though the next run asked before them
         Assert.Equal(2, turns.Waiting);
         Assert.False(nextRun.IsCompleted);
 
-        var consumerC = turns.TakeAsync(background: true); // asks while A writes, after the next run asked
+        var consumerC = turns.TakeAsync(background: true); // asks during the round, after the next run asked
         a.Dispose();
-        var b = await Within(consumerB); // after a consumer's write, another waiting consumer: each writes briefly
+        var b = await Within(consumerB); // B was waiting when the run ended: still the round
         Assert.False(nextRun.IsCompleted);
         b.Dispose();
-        (await Within(consumerC)).Dispose();
 
-        var next = await Within(nextRun); // no consumer left waiting: the run
-        Assert.Equal(0, turns.Waiting);
+        var next = await Within(nextRun); // the round is over: the run, though consumer C waits
+        Assert.False(consumerC.IsCompleted);
         var laterRun = turns.TakeAsync();
-        var consumerD = turns.TakeAsync(background: true);
         next.Dispose();
-        (await Within(consumerD)).Dispose(); // a consumer waits for the run in progress only
+        (await Within(consumerC)).Dispose(); // C was waiting when that run ended: it goes before the later run
         (await Within(laterRun)).Dispose();
         (await Within(turns.TakeAsync())).Dispose(); // free again
+        Assert.Equal(0, turns.Waiting);
+    }
+
+    [Fact]
+    public async Task WithNoRunWaiting_ConsumersFollowOneAnother()
+    {
+        var turns = Turns();
+        var consumerA = turns.Take(background: true);
+        var consumerB = turns.TakeAsync(background: true);
+        consumerA.Dispose();
+        var b = await Within(consumerB);
+        var consumerC = turns.TakeAsync(background: true);
+        b.Dispose();
+        (await Within(consumerC)).Dispose();
         Assert.Equal(0, turns.Waiting);
     }
 

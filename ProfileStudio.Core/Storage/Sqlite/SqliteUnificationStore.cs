@@ -232,7 +232,9 @@ public sealed class SqliteUnificationStore(SqliteConnection connection, ProfileT
         }
         // Rows go in FeedChunk at a time, in order: the feed's key is AUTOINCREMENT, whose counter SQLite
         // reads and writes once per statement, so one statement per row cost as much again as the rows.
-        var rows = marks.Rows.Concat(changes.Feed).ToList();
+        // A split's own rows first: a consumer whose batch ends between the two hears of the split before the parts' rows,
+        // which mark its replay's profiles new (Created) and must not read as new people.
+        var rows = changes.Feed.Concat(marks.Rows).ToList();
         // A row's At is when it was appended: the run's stages have written by now (the feed goes last), so a consumer's lag
         // (the feed's oldest unread row, /metrics) counts from when the change could first be read, not from when the run began
         // writing it, which is unification's lag. Without a clock (tests, tools) the run's time.
