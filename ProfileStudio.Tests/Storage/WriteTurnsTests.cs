@@ -6,7 +6,7 @@ namespace ProfileStudio.Tests.Storage;
 
 /// <summary>
 /// The turns at a database file's write lock: a change-feed consumer's write waits for the run in progress, not for
-/// the runs that ask after it, and a run waits for the consumers that were waiting when the run before it ended.
+/// the runs that ask after it, and a run waits for a round of a few consumers' writes at most.
 /// </summary>
 public sealed class WriteTurnsTests : IDisposable
 {
@@ -36,8 +36,9 @@ public sealed class WriteTurnsTests : IDisposable
     }
 
     [Fact]
-    public async Task ConsumersWaitingAsARunEnds_WriteBeforeTheNextRun_OnesThatAskDuringThatRound_AfterIt()
+    public async Task ConsumersWaitingAsARunEnds_WriteBeforeTheNextRun_AndOnesAskingMeanwhile_UpToARoundsTurns()
     {
+        Assert.Equal(3, WriteTurns.RoundTurns);
         var turns = Turns();
         var run = turns.Take();
         var nextRun = turns.TakeAsync(); // the next run asks first: in one queue it would go first
@@ -52,15 +53,18 @@ public sealed class WriteTurnsTests : IDisposable
 
         var consumerC = turns.TakeAsync(background: true); // asks during the round, after the next run asked
         a.Dispose();
-        var b = await Within(consumerB); // B was waiting when the run ended: still the round
-        Assert.False(nextRun.IsCompleted);
+        var b = await Within(consumerB);
+        var consumerD = turns.TakeAsync(background: true);
         b.Dispose();
+        var c = await Within(consumerC); // the round's third turn
+        Assert.False(nextRun.IsCompleted);
+        c.Dispose();
 
-        var next = await Within(nextRun); // the round is over: the run, though consumer C waits
-        Assert.False(consumerC.IsCompleted);
+        var next = await Within(nextRun); // three turns: the run, though consumer D waits (a writer that keeps asking cannot hold runs back)
+        Assert.False(consumerD.IsCompleted);
         var laterRun = turns.TakeAsync();
         next.Dispose();
-        (await Within(consumerC)).Dispose(); // C was waiting when that run ended: it goes before the later run
+        (await Within(consumerD)).Dispose(); // D was waiting when that run ended: it goes before the later run
         (await Within(laterRun)).Dispose();
         (await Within(turns.TakeAsync())).Dispose(); // free again
         Assert.Equal(0, turns.Waiting);

@@ -11,11 +11,11 @@ namespace ProfileStudio.Core.Storage.Sqlite;
 /// </para>
 /// <para>
 /// Two lines: the foreground (a unification run, its set-asides and clears) and the background (the change-feed
-/// consumers that write). When a foreground write ends, every background writer waiting at that moment goes before the
-/// next foreground writer (a round); one that asks during the round waits for the next run. A consumer writes once per
-/// batch it handled, mostly briefly (the dashboard's days, a schema save), so a consumer waits for the run in progress
-/// only, and a run for one write per consumer that was waiting (not for writers that keep arriving: a batch segment
-/// evaluation writes 5,000 profiles at a time, hundreds of times). When after a run only one consumer went, a consumer
+/// consumers that write). When a foreground write ends and background writers wait, they go before the next foreground
+/// writer (a round), and so do those that ask during the round, up to <see cref="RoundTurns"/> turns or as many as
+/// waited, whichever is more; then the next run. A consumer writes once per batch it handled, mostly briefly (the
+/// dashboard's days, a schema save), so a consumer waits for the run in progress only, and a run for a few writes, not
+/// for writers that keep arriving (a batch segment evaluation writes 5,000 profiles at a time, hundreds of times). When after a run only one consumer went, a consumer
 /// behind another waited a second run: in the feed bench (5,000 msg/s) the dashboard consumer waited p50 123 ms, p90
 /// 509 ms, max 1.2 s per batch for its turn; with the waiting consumers first, p50 38 ms, p90 300 ms, max 0.56 s.
 /// The lake append takes no turn: in line with the runs, each acceptance waited for a run's write,
@@ -44,6 +44,9 @@ public sealed class WriteTurns
 
     /// <summary>Background writers still to go in the round that began when the last foreground turn ended.</summary>
     private int _round;
+
+    /// <summary>The fewest background turns a round allows (when any writer waited as it began): the writing consumers of the feed, and one more.</summary>
+    internal const int RoundTurns = 3;
 
     /// <summary>The turns of the database a connection string opens (by its file's full path); null for an in-memory database.</summary>
     public static WriteTurns? For(string connectionString) => ByConnectionString.GetOrAdd(connectionString, static c => Resolve(c));
@@ -154,7 +157,9 @@ public sealed class WriteTurns
         {
             if (!_backgroundHolds)
             {
-                _round = _background.Count; // the consumers waiting as a run ends go before the next one
+                // The consumers waiting as a run ends go before the next one, and a consumer that asks meanwhile too, up to
+                // RoundTurns in all: the feed's consumers wake at the same commit and ask within milliseconds of each other.
+                _round = _background.Count == 0 ? 0 : Math.Max(_background.Count, RoundTurns);
             }
             if (_round > 0 && HandOver(_background, background: true))
             {
