@@ -21,8 +21,9 @@ public sealed class DashboardOptions
 /// of the two first-seen times, so only days from the merged profile's on change. A profile merely touched (a
 /// returning customer) changes no day; counting from its first-seen day, possibly years back, would read most
 /// profiles for every batch. A batch whose only such changes are new profiles (<see cref="ProfileChangeKinds.Created"/>:
-/// most batches) adds them to their days instead of counting those days again (<see cref="DashboardSnapshots.UpdateHistoryAsync"/>). The figures are also computed again, beside the consumer, when the live profiles outgrow what
-/// the stored ones counted (<see cref="DashboardSnapshots.RefreshIfOutgrownAsync"/>), as on a new install or in the demo.
+/// most batches) adds them to their days instead of counting those days again
+/// (<see cref="DashboardSnapshots.UpdateHistoryAsync"/>). The figures are also computed again, beside the consumer, when
+/// the live profiles outgrow what the stored ones counted (<see cref="DashboardSnapshots.RefreshIfOutgrownAsync"/>), as on a new install or in the demo.
 /// </summary>
 public sealed class DashboardConsumer(DashboardSnapshots snapshots, ILogger<DashboardConsumer>? logger = null) : IChangeFeedConsumer
 {

@@ -15,9 +15,10 @@ namespace ProfileStudio.Core.Storage.Sqlite;
 /// writer (a round), and so do those that ask during the round, up to <see cref="RoundTurns"/> turns or as many as
 /// waited, whichever is more; then the next run. A consumer writes once per batch it handled, mostly briefly (the
 /// dashboard's days, a schema save), so a consumer waits for the run in progress only, and a run for a few writes, not
-/// for writers that keep arriving (a batch segment evaluation writes 5,000 profiles at a time, hundreds of times). When after a run only one consumer went, a consumer
-/// behind another waited a second run: in the feed bench (5,000 msg/s) the dashboard consumer waited p50 123 ms, p90
-/// 509 ms, max 1.2 s per batch for its turn; with the waiting consumers first, p50 38 ms, p90 300 ms, max 0.56 s.
+/// for writers that keep arriving (a batch segment evaluation writes 5,000 profiles at a time, hundreds of times).
+/// When after a run only one consumer went, a consumer behind another waited a second run: in the feed bench
+/// (5,000 msg/s) the dashboard consumer waited p50 123 ms, p90 509 ms, max 1.2 s per batch for its turn; with the
+/// waiting consumers first, p50 38 ms, p90 300 ms, max 0.56 s.
 /// The lake append takes no turn: in line with the runs, each acceptance waited for a run's write,
 /// and the lag from acceptance to the profile doubled (p95 1.4–1.9 s against 0.4–1.1 s in the lag bench).
 /// </para>
@@ -131,7 +132,7 @@ public sealed class WriteTurns
                 return null;
             }
             // Continuations run on the pool: the writer handing over its turn does not run the next writer's write.
-            var waiter = new TaskCompletionSource(background, TaskCreationOptions.RunContinuationsAsynchronously);
+            var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             (background ? _background : _foreground).Enqueue(waiter);
             return waiter;
         }
