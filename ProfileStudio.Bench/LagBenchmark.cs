@@ -28,7 +28,8 @@ internal static class LagBenchmark
         if (dashboard is not null)
         {
             directory = Directory.CreateTempSubdirectory("profilestudio-lag-").FullName;
-            foreach (var file in Directory.GetFiles(dashboard, SqliteDatabase.FileName + "*"))
+            // The store and the consumers' file beside it, each with its log.
+            foreach (var file in Directory.GetFiles(dashboard, SqliteDatabase.FileName + "*").Concat(Directory.GetFiles(dashboard, SqliteDatabase.ConsumersFileName + "*")))
             {
                 File.Copy(file, Path.Combine(directory, Path.GetFileName(file)));
             }
@@ -61,6 +62,7 @@ internal static class LagBenchmark
         }
         await using var db = new SqliteConnection(SqliteDatabase.ConnectionString(server.DataDirectory) + ";Mode=ReadOnly");
         await db.OpenAsync();
+        ProfileStudio.Core.Storage.Sqlite.SqliteConsumerTables.Attach(db); // the dashboard's figures are in the consumers' file
 
         var samples = new List<(double At, long LakeEnd, long Unified)>(seconds * 60);
         // The dashboard refreshes seen (start, seconds), read from its snapshot row while sampling.

@@ -85,7 +85,7 @@ public sealed class DashboardSnapshots(
     /// <summary>Whether figures were ever computed (false on the first start after an upgrade).</summary>
     public async Task<bool> HasSnapshotAsync(CancellationToken ct = default)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var db = await Storage.Sqlite.SqliteConsumerTables.CreateContextAsync(dbFactory, ct); // the history and figures are in the consumers' file
         return await db.DashboardSnapshots.AnyAsync(ct);
     }
 
@@ -174,8 +174,8 @@ public sealed class DashboardSnapshots(
                         stitched = [.. stitched.Where(d => from is { } f && d.Day < f), .. CountNewByDay(connection, IdentityStitching.Graph, from, ScanChunk)];
                     }
                 }
-                using var turn = await Storage.Sqlite.WriteTurns.TakeForAsync(connection.ConnectionString, CancellationToken.None, background: true);
-                using var transaction = connection.BeginTransaction();
+                using var turn = await Storage.Sqlite.SqliteConsumerTables.TakeTurnAsync(connection, CancellationToken.None);
+                using var transaction = Storage.Sqlite.SqliteConsumerTables.BeginWrite(connection);
                 Execute(connection, transaction,
                     "INSERT INTO DashboardDailyFigures (Day, UnsegmentedProfiles, LiveProfiles) VALUES ($day, $unsegmented, $live) " +
                     "ON CONFLICT (Day) DO UPDATE SET UnsegmentedProfiles = excluded.UnsegmentedProfiles, LiveProfiles = excluded.LiveProfiles",
@@ -221,7 +221,7 @@ public sealed class DashboardSnapshots(
         var counted = Interlocked.Read(ref _storedProfiles);
         if (counted == NotRead)
         {
-            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            await using var db = await Storage.Sqlite.SqliteConsumerTables.CreateContextAsync(dbFactory, ct);
             var snapshot = await db.DashboardSnapshots.AsNoTracking().FirstOrDefaultAsync(s => s.Id == DashboardSnapshot.CurrentId, ct);
             if (snapshot is null)
             {
@@ -301,8 +301,8 @@ public sealed class DashboardSnapshots(
                     days = CountNewByDay(connection, IdentityStitching.Graph, null, ScanChunk);
                 }
             }
-            using var turn = await Storage.Sqlite.WriteTurns.TakeForAsync(connection.ConnectionString, ct, background: true);
-            using var transaction = connection.BeginTransaction();
+            using var turn = await Storage.Sqlite.SqliteConsumerTables.TakeTurnAsync(connection, ct);
+            using var transaction = Storage.Sqlite.SqliteConsumerTables.BeginWrite(connection);
             var total = WriteHistory(connection, transaction, IdentityStitching.Graph, from, days);
             transaction.Commit();
             _pendingFrom = null;
@@ -318,7 +318,7 @@ public sealed class DashboardSnapshots(
     /// <summary>The dashboard for one stitching and trend range: the stored figures and the history (a few hundred rows).</summary>
     public async Task<DashboardView> ViewAsync(IdentityStitching stitching, int trendDays, CancellationToken ct = default)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var db = await Storage.Sqlite.SqliteConsumerTables.CreateContextAsync(dbFactory, ct);
         var snapshot = await db.DashboardSnapshots.AsNoTracking().FirstOrDefaultAsync(s => s.Id == DashboardSnapshot.CurrentId, ct);
         var figures = snapshot is null ? DashboardFigures.Empty : JsonSerializer.Deserialize<DashboardFigures>(snapshot.FiguresJson, Json) ?? DashboardFigures.Empty;
         var today = time.GetUtcNow().UtcDateTime.Date;
@@ -361,7 +361,7 @@ public sealed class DashboardSnapshots(
     /// <summary>The stored history of one stitching, every row (for tests and the bench: incremental equals from scratch).</summary>
     public async Task<IReadOnlyList<DashboardDay>> HistoryAsync(IdentityStitching stitching, CancellationToken ct = default)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var db = await Storage.Sqlite.SqliteConsumerTables.CreateContextAsync(dbFactory, ct);
         return await db.DashboardDays.AsNoTracking().Where(d => d.Stitching == stitching).OrderBy(d => d.Day).ToListAsync(ct);
     }
 
@@ -498,8 +498,8 @@ public sealed class DashboardSnapshots(
             return (false, 0);
         }
         const int graph = (int)IdentityStitching.Graph;
-        using var turn = await Storage.Sqlite.WriteTurns.TakeForAsync(connection.ConnectionString, ct, background: true);
-        using var transaction = connection.BeginTransaction();
+        using var turn = await Storage.Sqlite.SqliteConsumerTables.TakeTurnAsync(connection, ct);
+        using var transaction = Storage.Sqlite.SqliteConsumerTables.BeginWrite(connection);
         foreach (var (day, count) in byDay)
         {
             var text = SqliteStatementText(day);
@@ -829,14 +829,8 @@ public sealed class DashboardSnapshots(
         {
             connectionString = db.Database.GetConnectionString()!;
         }
-        var connection = new SqliteConnection(connectionString);
-        await connection.OpenAsync(ct);
-        await using (var pragma = connection.CreateCommand())
-        {
-            pragma.CommandText = SqlitePragmas.Writer;
-            await pragma.ExecuteNonQueryAsync(ct);
-        }
-        return connection;
+        // The history and the figures are in the consumers' file, written under its own lock (never the runs').
+        return await Storage.Sqlite.SqliteConsumerTables.OpenAsync(connectionString, ct);
     }
 
     private static SqliteCommand Command(SqliteConnection connection, string sql, params (string Name, object Value)[] parameters)

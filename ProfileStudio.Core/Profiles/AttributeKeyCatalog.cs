@@ -15,7 +15,7 @@ public sealed class AttributeKeyCatalog(IDbContextFactory<ProfileStudioDbContext
 {
     public async Task<KnownAttributeKeys> GetAsync(CancellationToken ct = default)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var db = await Storage.Sqlite.SqliteConsumerTables.CreateContextAsync(dbFactory, ct); // the union schema's counts are in the consumers' file
         var counts = await db.SchemaAttributes.AsNoTracking()
             .Where(a => a.ProfileCount > 0)
             .ToDictionaryAsync(a => a.Path, a => a.ProfileCount, StringComparer.Ordinal, ct);

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using ProfileStudio.Core.Storage;
+using ProfileStudio.Core.Storage.Sqlite;
 
 namespace ProfileStudio.Core.Schema;
 
@@ -72,7 +73,7 @@ public sealed class SchemaCatalog(IDbContextFactory<ProfileStudioDbContext> dbFa
     /// <summary>Whether anything was counted (an empty schema on a new install shows the way to connect a source).</summary>
     public async Task<(int Attributes, int Events, long LiveProfiles)> TotalsAsync(CancellationToken ct = default)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var db = await SqliteConsumerTables.CreateContextAsync(dbFactory, ct);
         var live = await db.SchemaStates.Where(s => s.Id == 1).Select(s => (long?)s.LiveProfiles).FirstOrDefaultAsync(ct) ?? 0;
         return (await db.SchemaAttributes.CountAsync(ct), await db.SchemaEvents.CountAsync(ct), live);
     }
@@ -96,7 +97,7 @@ public sealed class SchemaCatalog(IDbContextFactory<ProfileStudioDbContext> dbFa
             return [];
         }
         var keys = eventKeys.ToList();
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var db = await SqliteConsumerTables.CreateContextAsync(dbFactory, ct);
         var rows = await db.SchemaEvents.AsNoTracking().Where(e => keys.Contains(e.Key)).ToListAsync(ct);
         var examples = await EventExamplesAsync(db, keys, ct);
         var merged = new Dictionary<string, PropertyTally>(StringComparer.Ordinal);
@@ -124,7 +125,7 @@ public sealed class SchemaCatalog(IDbContextFactory<ProfileStudioDbContext> dbFa
 
     public async Task<SchemaPage<AttributeSummary>> AttributePageAsync(SchemaQuery query, CancellationToken ct = default)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var db = await SqliteConsumerTables.CreateContextAsync(dbFactory, ct);
         var live = await db.SchemaStates.Where(s => s.Id == 1).Select(s => (long?)s.LiveProfiles).FirstOrDefaultAsync(ct) ?? 0;
         var names = await SourceNamesAsync(db, ct);
         var rows = await db.SchemaAttributes.AsNoTracking().ToListAsync(ct);
@@ -146,7 +147,7 @@ public sealed class SchemaCatalog(IDbContextFactory<ProfileStudioDbContext> dbFa
 
     public async Task<AttributeSummary?> AttributeAsync(string path, CancellationToken ct = default)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var db = await SqliteConsumerTables.CreateContextAsync(dbFactory, ct);
         var row = await db.SchemaAttributes.AsNoTracking().FirstOrDefaultAsync(a => a.Path == path, ct);
         if (row is null)
         {
@@ -158,7 +159,7 @@ public sealed class SchemaCatalog(IDbContextFactory<ProfileStudioDbContext> dbFa
 
     public async Task<SchemaPage<EventSummary>> EventPageAsync(SchemaQuery query, CancellationToken ct = default)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var db = await SqliteConsumerTables.CreateContextAsync(dbFactory, ct);
         var names = await SourceNamesAsync(db, ct);
         var rows = await db.SchemaEvents.AsNoTracking().ToListAsync(ct);
         var examples = await EventExamplesAsync(db, null, ct);
@@ -181,7 +182,7 @@ public sealed class SchemaCatalog(IDbContextFactory<ProfileStudioDbContext> dbFa
 
     public async Task<EventSummary?> EventAsync(string key, CancellationToken ct = default)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var db = await SqliteConsumerTables.CreateContextAsync(dbFactory, ct);
         var row = await db.SchemaEvents.AsNoTracking().FirstOrDefaultAsync(e => e.Key == key, ct);
         return row is null ? null : Event(row, await SourceNamesAsync(db, ct), time.GetUtcNow().UtcDateTime, await EventExamplesAsync(db, [key], ct));
     }
@@ -189,7 +190,7 @@ public sealed class SchemaCatalog(IDbContextFactory<ProfileStudioDbContext> dbFa
     /// <summary>The sources that sent anything the schema lists (for the source filter).</summary>
     public async Task<IReadOnlyList<(int Id, string Name)>> SourcesAsync(CancellationToken ct = default)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var db = await SqliteConsumerTables.CreateContextAsync(dbFactory, ct);
         return [.. (await SourceNamesAsync(db, ct)).OrderBy(s => s.Value, StringComparer.OrdinalIgnoreCase).Select(s => (s.Key, s.Value))];
     }
 

@@ -33,7 +33,7 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
     /// <summary>Whether the tables were ever counted (a first start after an upgrade needs the back-fill).</summary>
     public async Task<bool> IsBuiltAsync(CancellationToken ct = default)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var db = await SqliteConsumerTables.CreateContextAsync(dbFactory, ct);
         return await db.SchemaStates.AnyAsync(ct);
     }
 
@@ -127,18 +127,12 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
                     tally.Events[key] = entry;
                 }
                 tally.NewEventExamples.AddRange(events.NewEventExamples);
-                using (await WriteTurns.TakeForAsync(connection.ConnectionString, ct, background: true))
-                {
-                    Save(connection, tally, after, replaceEvents: true);
-                }
+                await SaveAsync(connection, tally, after, replaceEvents: true, ct);
             }
             else
             {
                 _eventCursor = CountEvents(connection, tally, _eventCursor);
-                using (await WriteTurns.TakeForAsync(connection.ConnectionString, ct, background: true))
-                {
-                    Save(connection, tally, after, replaceEvents: false);
-                }
+                await SaveAsync(connection, tally, after, replaceEvents: false, ct);
             }
             _tally = tally;
         }
@@ -189,10 +183,13 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
                 _eventCursor = CountEvents(connection, tally, 0, snapshot);
                 snapshot.Commit();
             }
-            using (await WriteTurns.TakeForAsync(connection.ConnectionString, ct, background: true))
-            using (var transaction = connection.BeginTransaction())
+            tally.ChangedPaths.UnionWith(tally.Attributes.Keys);
+            tally.ChangedEvents.UnionWith(tally.Events.Keys);
+            await WriteExamplesAsync(connection, tally, replaceAll: true, ct);
+            using (await SqliteConsumerTables.TakeTurnAsync(connection, ct))
+            using (var transaction = SqliteConsumerTables.BeginWrite(connection))
             {
-                ExecuteOnce(connection, transaction, "DELETE FROM SchemaProfiles; DELETE FROM SchemaAttributes; DELETE FROM SchemaEvents; DELETE FROM SchemaExamples; DELETE FROM SchemaEventExamples;");
+                ExecuteOnce(connection, transaction, "DELETE FROM SchemaProfiles; DELETE FROM SchemaAttributes; DELETE FROM SchemaEvents;");
                 using var insert = Command(connection, "INSERT INTO SchemaProfiles (ProfileId, PathsJson) VALUES ($id, $paths)");
                 insert.Transaction = transaction;
                 var id = insert.Parameters.Add("$id", SqliteType.Integer);
@@ -202,8 +199,6 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
                     (id.Value, paths.Value) = (profile, contribution.ToJson());
                     insert.ExecuteNonQuery();
                 }
-                tally.ChangedPaths.UnionWith(tally.Attributes.Keys);
-                tally.ChangedEvents.UnionWith(tally.Events.Keys);
                 using (var commands = new PreparedCommands(connection))
                 {
                     WriteTallies(commands, transaction, tally, recounted: true);
@@ -229,10 +224,10 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
         {
             connectionString = db.Database.GetConnectionString()!;
         }
-        var connection = new SqliteConnection(connectionString);
-        await connection.OpenAsync(ct);
+        // The counts are in the consumers' file, written under its own lock; the examples in the store's.
+        var connection = await SqliteConsumerTables.OpenAsync(connectionString, ct);
         // Example values are personal data: what this connection deletes is overwritten, in freed pages too.
-        ExecuteOnce(connection, null, SqlitePragmas.Writer + " PRAGMA secure_delete=ON;");
+        ExecuteOnce(connection, null, "PRAGMA main.secure_delete=ON;");
         return connection;
     }
 
@@ -419,11 +414,17 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
         }
     }
 
-    private void Save(SqliteConnection connection, SchemaTally tally, Dictionary<long, ProfileContribution?> contributions, bool replaceEvents)
+    private async Task SaveAsync(SqliteConnection connection, SchemaTally tally, Dictionary<long, ProfileContribution?> contributions, bool replaceEvents, CancellationToken ct)
     {
+        if (replaceEvents)
+        {
+            tally.ChangedEvents.UnionWith(tally.Events.Keys);
+        }
+        await WriteExamplesAsync(connection, tally, replaceAll: false, ct, replaceEventExamples: replaceEvents);
+        using var turn = await SqliteConsumerTables.TakeTurnAsync(connection, ct);
         // Each statement prepared once per save and bound again (thousands of profiles per batch).
         using var commands = new PreparedCommands(connection);
-        using var transaction = connection.BeginTransaction(); // in the caller's write turn
+        using var transaction = SqliteConsumerTables.BeginWrite(connection);
         foreach (var (id, contribution) in contributions)
         {
             if (contribution is null)
@@ -438,8 +439,7 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
         }
         if (replaceEvents)
         {
-            commands.Execute(transaction, "DELETE FROM SchemaEvents; DELETE FROM SchemaEventExamples;");
-            tally.ChangedEvents.UnionWith(tally.Events.Keys);
+            commands.Execute(transaction, "DELETE FROM SchemaEvents;");
         }
         WriteTallies(commands, transaction, tally, recounted: false);
         transaction.Commit();
@@ -460,23 +460,8 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
             }
             else
             {
-                commands.Execute(transaction, "DELETE FROM SchemaAttributes WHERE Path = $path; DELETE FROM SchemaExamples WHERE Path = $path", ("$path", path));
+                commands.Execute(transaction, "DELETE FROM SchemaAttributes WHERE Path = $path", ("$path", path));
             }
-        }
-        // Stored only while the profile they came from lives: a delete that committed meanwhile took its values with it.
-        foreach (var (path, value, profile) in tally.NewExamples.Where(e => tally.Attributes.ContainsKey(e.Path)))
-        {
-            commands.Execute(transaction, """
-                INSERT OR IGNORE INTO SchemaExamples (Path, Value, ProfileId) SELECT $path, $value, $p
-                WHERE EXISTS (SELECT 1 FROM Profiles WHERE Id = $p AND MergedIntoId IS NULL)
-                """, ("$path", path), ("$value", value), ("$p", profile));
-        }
-        foreach (var (key, path, value, profile) in tally.NewEventExamples)
-        {
-            commands.Execute(transaction, """
-                INSERT OR IGNORE INTO SchemaEventExamples (EventKey, Path, Value, ProfileId) SELECT $key, $path, $value, $p
-                WHERE EXISTS (SELECT 1 FROM Profiles WHERE Id = $p AND MergedIntoId IS NULL)
-                """, ("$key", key), ("$path", path), ("$value", value), ("$p", profile));
         }
         foreach (var key in tally.ChangedEvents)
         {
@@ -492,6 +477,50 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
             ON CONFLICT (Id) DO UPDATE SET EventCursor = excluded.EventCursor, LiveProfiles = excluded.LiveProfiles, UpdatedAt = excluded.UpdatedAt
                 {(recounted ? ", RecountedAt = excluded.RecountedAt" : "")}
             """, ("$cursor", _eventCursor), ("$live", tally.LiveProfiles), ("$now", now));
+    }
+
+    /// <summary>
+    /// The example values, in the store's file (personal values: a delete removes a person's in its own transaction), in a
+    /// transaction of their own before the counts (<see cref="SqliteConsumerTables"/>): an example is stored only while the
+    /// profile it came from lives, checked under the store's write lock, so a delete that committed meanwhile took its
+    /// values with it. Most batches bring none (a path keeps a few examples), and then the store's lock is not taken.
+    /// </summary>
+    private static async Task WriteExamplesAsync(SqliteConnection connection, SchemaTally tally, bool replaceAll, CancellationToken ct, bool replaceEventExamples = false)
+    {
+        var gone = tally.ChangedPaths.Where(p => !tally.Attributes.ContainsKey(p)).ToList();
+        var added = tally.NewExamples.Where(e => tally.Attributes.ContainsKey(e.Path)).ToList();
+        if (!replaceAll && !replaceEventExamples && gone.Count == 0 && added.Count == 0 && tally.NewEventExamples.Count == 0)
+        {
+            return;
+        }
+        using var turn = await WriteTurns.TakeForAsync(connection.ConnectionString, ct, background: true);
+        using var commands = new PreparedCommands(connection);
+        // Deferred (the consumers' file is attached: IMMEDIATE would lock it too); every statement here writes the store's
+        // file, so the first takes its write lock before reading anything.
+        using var transaction = connection.BeginTransaction(deferred: true);
+        if (replaceAll || replaceEventExamples)
+        {
+            commands.Execute(transaction, replaceAll ? "DELETE FROM SchemaExamples; DELETE FROM SchemaEventExamples;" : "DELETE FROM SchemaEventExamples;");
+        }
+        foreach (var path in gone)
+        {
+            commands.Execute(transaction, "DELETE FROM SchemaExamples WHERE Path = $path", ("$path", path));
+        }
+        foreach (var (path, value, profile) in added)
+        {
+            commands.Execute(transaction, """
+                INSERT OR IGNORE INTO SchemaExamples (Path, Value, ProfileId) SELECT $path, $value, $p
+                WHERE EXISTS (SELECT 1 FROM Profiles WHERE Id = $p AND MergedIntoId IS NULL)
+                """, ("$path", path), ("$value", value), ("$p", profile));
+        }
+        foreach (var (key, path, value, profile) in tally.NewEventExamples)
+        {
+            commands.Execute(transaction, """
+                INSERT OR IGNORE INTO SchemaEventExamples (EventKey, Path, Value, ProfileId) SELECT $key, $path, $value, $p
+                WHERE EXISTS (SELECT 1 FROM Profiles WHERE Id = $p AND MergedIntoId IS NULL)
+                """, ("$key", key), ("$path", path), ("$value", value), ("$p", profile));
+        }
+        transaction.Commit();
     }
 
     /// <summary>A path whose only values were removed again keeps no time; stored as the epoch rather than an out-of-range date.</summary>

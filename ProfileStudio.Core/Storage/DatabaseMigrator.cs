@@ -6,7 +6,8 @@ namespace ProfileStudio.Core.Storage;
 
 /// <summary>
 /// Applies migrations before the server listens (hosted services start before Kestrel) and puts the
-/// database in WAL mode so pages and APIs can read while the writer writes.
+/// database in WAL mode so pages and APIs can read while the writer writes. The tables the change-feed consumers
+/// write go to their own file (<see cref="Sqlite.SqliteConsumerTables"/>) after migrating.
 /// </summary>
 public sealed class DatabaseMigrator(IDbContextFactory<ProfileStudioDbContext> dbFactory, ILogger<DatabaseMigrator> logger)
     : IHostedService
@@ -20,13 +21,21 @@ public sealed class DatabaseMigrator(IDbContextFactory<ProfileStudioDbContext> d
         {
             logger.LogInformation("Gave {Count} index(es) swapped in by the last rebuild their usual names.", renamed);
         }
+        var connection = (Microsoft.Data.Sqlite.SqliteConnection)db.Database.GetDbConnection();
         var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
         if (pending.Count > 0)
         {
             logger.LogInformation("Applying {Count} migration(s): {Migrations}", pending.Count, string.Join(", ", pending));
+            // Migrations name the consumers' tables in the store's file, where the model creates them.
+            Sqlite.SqliteConsumerTables.MoveIn(connection);
         }
         await db.Database.MigrateAsync(cancellationToken);
         await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+        var moved = Sqlite.SqliteConsumerTables.MoveOut(connection);
+        if (moved > 0)
+        {
+            logger.LogInformation("Moved {Count} table(s) the change-feed consumers write into their own file.", moved);
+        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

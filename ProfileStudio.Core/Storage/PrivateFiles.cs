@@ -56,30 +56,34 @@ public static class PrivateFiles
     }
 
     /// <summary>
-    /// Before SQLite opens the database: the folder 0700, the database file created empty with 0600 (an
+    /// Before SQLite opens the database: the folder 0700, the database files created empty with 0600 (an
     /// empty file is an empty database; SQLite would create it 0644 and its -wal/-shm after it), and the
     /// files of an existing install tightened.
     /// </summary>
     public static void PrepareDataDirectory(string dataDirectory)
     {
         CreateDirectory(dataDirectory);
-        var database = Path.Combine(dataDirectory, SqliteDatabase.FileName);
-        if (!File.Exists(database))
+        // The store and the change-feed consumers' own file beside it (Sqlite.SqliteConsumerTables).
+        foreach (var name in new[] { SqliteDatabase.FileName, SqliteDatabase.ConsumersFileName })
         {
-            try
+            var database = Path.Combine(dataDirectory, name);
+            if (!File.Exists(database))
             {
-                using (new FileStream(database, NewFile(useAsync: false)))
+                try
                 {
+                    using (new FileStream(database, NewFile(useAsync: false)))
+                    {
+                    }
+                }
+                catch (IOException) when (File.Exists(database))
+                {
+                    // Created by another start in the same process (tests) a moment ago.
                 }
             }
-            catch (IOException) when (File.Exists(database))
+            foreach (var suffix in DatabaseSuffixes)
             {
-                // Created by another start in the same process (tests) a moment ago.
+                Restrict(database + suffix);
             }
-        }
-        foreach (var suffix in DatabaseSuffixes)
-        {
-            Restrict(database + suffix);
         }
         foreach (var folder in new[] { "uploads", "keys" })
         {

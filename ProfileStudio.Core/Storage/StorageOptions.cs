@@ -7,6 +7,9 @@ public static class SqliteDatabase
 {
     public const string FileName = "profilestudio.db";
 
+    /// <summary>The change-feed consumers' own file beside it (<see cref="Sqlite.SqliteConsumerTables"/>).</summary>
+    public const string ConsumersFileName = "profilestudio-consumers.db";
+
     /// <summary>
     /// The connection string for the database in <paramref name="dataDirectory"/>. Foreign keys on;
     /// a generous busy timeout because readers and the single writer share the file (WAL mode is

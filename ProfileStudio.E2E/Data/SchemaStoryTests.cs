@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
+using ProfileStudio.Core.Storage.Sqlite;
 using ProfileStudio.E2E.Infrastructure;
 using ProfileStudio.E2E.Layout;
 using ProfileStudio.E2E.Pages;
@@ -22,7 +23,7 @@ public sealed class SchemaStoryTests(StudioFixture studio, DemoStudioFixture dem
         await demo.WaitForDemoAsync();
         await Eventually.TrueAsync(async () =>
         {
-            await using var db = await demo.Db.CreateDbContextAsync();
+            await using var db = await SqliteConsumerTables.CreateContextAsync(demo.Db); // the counts are in the consumers' file
             return await db.SchemaEvents.AnyAsync(e => e.Key == "track:Order Completed") && await db.SchemaAttributes.AnyAsync(a => a.Path == "email");
         }, "the schema consumer to count the demo", TimeSpan.FromSeconds(60));
 

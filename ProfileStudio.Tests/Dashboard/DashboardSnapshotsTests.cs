@@ -44,6 +44,7 @@ public sealed class DashboardSnapshotsTests : IAsyncLifetime
             _connection = new SqliteConnection(db.Database.GetConnectionString());
         }
         _connection.Open();
+        SqliteConsumerTables.Attach(_connection); // the history and figures are in the consumers' file
         _snapshots = _studio.Services.GetRequiredService<DashboardSnapshots>();
         // Full scans read a few ids per statement here, as they read 50,000 at a time at a million profiles: every count
         // below crosses statement boundaries.
@@ -161,6 +162,33 @@ public sealed class DashboardSnapshotsTests : IAsyncLifetime
         Unify([new Step(0, "u1", "a1", null, -1), new Step(0, "u1", "a2", null, -1)]);
 
         Assert.Equal(["-5:1:1"], History());
+    }
+
+    [Fact]
+    public async Task Consumer_WhileARunHoldsTheStoresWriteLock_WritesTheHistoryWithoutWaitingForIt()
+    {
+        Unify([new Step(0, null, "a1", null, -2), new Step(0, "u2", null, null, -1)], consume: false);
+        var rows = FeedSince();
+        // A unification run in progress: the store's write turn and SQLite's write lock, held on a connection of its own.
+        await using var run = new SqliteConnection(_connection.ConnectionString);
+        run.Open();
+        using var turn = WriteTurns.TakeFor(run);
+        using var transaction = run.BeginTransaction();
+        using (var write = run.CreateCommand())
+        {
+            write.Transaction = transaction;
+            write.CommandText = "UPDATE Sources SET Name = Name WHERE Id = 1";
+            write.ExecuteNonQuery();
+        }
+
+        // With the history in the store's file, this waited for the run's commit (here: never, until the 30 s busy timeout).
+        var consumer = new DashboardConsumer(_snapshots);
+        await consumer.HandleAsync(rows, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(20));
+        await consumer.CatchingUp.WaitAsync(TimeSpan.FromSeconds(20));
+        var history = History();
+        transaction.Rollback();
+
+        Assert.Equal(["-2:1:1", "-1:1:2"], history);
     }
 
     [Fact]

@@ -9,6 +9,7 @@ using ProfileStudio.Core.Ingestion;
 using ProfileStudio.Core.Profiles;
 using ProfileStudio.Core.Sources;
 using ProfileStudio.Core.Storage;
+using ProfileStudio.Core.Storage.Sqlite;
 using ProfileStudio.Tests.Support;
 
 namespace ProfileStudio.Tests.Storage;
@@ -62,6 +63,63 @@ public sealed class MigrationsTests : IAsyncLifetime
         var mode = (string?)await command.ExecuteScalarAsync();
 
         Assert.Equal("wal", mode);
+    }
+
+    [Fact]
+    public async Task StartAsync_PutsTheConsumersTablesInTheirOwnFile_AndBeforeAMigrationBringsThemBackWithTheirRows()
+    {
+        await Migrator.StartAsync(CancellationToken.None);
+        var store = Path.Combine(_studio.DataDirectory, SqliteDatabase.FileName);
+        var consumers = Path.Combine(_studio.DataDirectory, SqliteDatabase.ConsumersFileName);
+
+        Assert.Empty(Tables(store).Intersect(SqliteConsumerTables.Tables));
+        Assert.Equal([.. SqliteConsumerTables.Tables.Order()], Tables(consumers).Intersect(SqliteConsumerTables.Tables).Order().ToList());
+        Assert.Equal("wal", Scalar(consumers, "PRAGMA journal_mode"));
+
+        await using (var connection = await SqliteConsumerTables.OpenAsync($"Data Source={store}"))
+        {
+            using var insert = connection.CreateCommand();
+            insert.CommandText = "INSERT INTO DashboardDays (Stitching, Day, NewProfiles, TotalProfiles) VALUES (0, '2026-12-01 00:00:00', 3, 7)";
+            insert.ExecuteNonQuery();
+            // What the migrator does before a pending migration: the tables back where the migrations name them.
+            SqliteConsumerTables.MoveIn(connection);
+        }
+        Assert.Superset(SqliteConsumerTables.Tables.ToHashSet(), Tables(store).ToHashSet());
+        Assert.Empty(Tables(consumers).Intersect(SqliteConsumerTables.Tables));
+        Assert.Equal(7L, Scalar(store, "SELECT TotalProfiles FROM DashboardDays"));
+
+        await Migrator.StartAsync(CancellationToken.None);
+
+        Assert.Empty(Tables(store).Intersect(SqliteConsumerTables.Tables));
+        Assert.Equal(7L, Scalar(consumers, "SELECT TotalProfiles FROM DashboardDays"));
+        Assert.Equal(1L, Scalar(consumers, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'DashboardDays'")); // its key's index came along
+
+        static List<string> Tables(string file) =>
+            [.. Rows(file, "SELECT name FROM sqlite_master WHERE type = 'table'")];
+
+        static IEnumerable<string> Rows(string file, string sql)
+        {
+            using var connection = new SqliteConnection($"Data Source={file};Pooling=False");
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            using var reader = command.ExecuteReader();
+            var rows = new List<string>();
+            while (reader.Read())
+            {
+                rows.Add(reader.GetString(0));
+            }
+            return rows;
+        }
+
+        static object? Scalar(string file, string sql)
+        {
+            using var connection = new SqliteConnection($"Data Source={file};Pooling=False");
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            return command.ExecuteScalar();
+        }
     }
 
     [Fact]

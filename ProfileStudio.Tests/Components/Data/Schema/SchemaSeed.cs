@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using ProfileStudio.Core.Schema;
 using ProfileStudio.Core.Sources;
 using ProfileStudio.Core.Storage;
+using ProfileStudio.Core.Storage.Sqlite;
 using ProfileStudio.Tests.Support;
 
 namespace ProfileStudio.Tests.Components.Data.Schema;
@@ -33,7 +34,7 @@ internal static class SchemaSeed
         }
         tally.AddEvent(1, web.Id, "page", "/pricing", Today, """{"path": "/pricing"}""", Today);
 
-        await using var db = await studio.Services.GetRequiredService<IDbContextFactory<ProfileStudioDbContext>>().CreateDbContextAsync();
+        await using var db = await SqliteConsumerTables.CreateContextAsync(studio.Services.GetRequiredService<IDbContextFactory<ProfileStudioDbContext>>());
         db.SchemaAttributes.AddRange(tally.Attributes.Select(a => new SchemaAttribute
         {
             Path = a.Key, ProfileCount = a.Value.ProfileCount, FirstSeenAt = a.Value.FirstSeenAt, LastSeenAt = a.Value.LastSeenAt, DetailJson = a.Value.DetailJson(),
