@@ -1,4 +1,8 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Microsoft.EntityFrameworkCore.Migrations.Operations;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -22,6 +26,10 @@ public sealed class DatabaseMigrator(IDbContextFactory<ProfileStudioDbContext> d
             logger.LogInformation("Gave {Count} index(es) swapped in by the last rebuild their usual names.", renamed);
         }
         var connection = (Microsoft.Data.Sqlite.SqliteConnection)db.Database.GetDbConnection();
+        if (Sqlite.SqliteConsumerTables.Reconcile(connection) is > 0 and var dropped)
+        {
+            logger.LogWarning("The change-feed consumers' file was not this store's: dropped its {Count} table(s); they are counted again from stored data.", dropped);
+        }
         var pending = (await db.Database.GetPendingMigrationsAsync(cancellationToken)).ToList();
         if (pending.Count > 0)
         {
@@ -31,6 +39,18 @@ public sealed class DatabaseMigrator(IDbContextFactory<ProfileStudioDbContext> d
         }
         await db.Database.MigrateAsync(cancellationToken);
         await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+        if (Sqlite.SqliteConsumerTables.MissingTables(connection) is { Count: > 0 } missing)
+        {
+            // Lost with their file: created empty from the model (the consumers count them again from stored data).
+            logger.LogWarning("Creating the change-feed consumers' table(s) {Tables} empty: they are counted again from stored data.", string.Join(", ", missing));
+            var model = db.GetService<IDesignTimeModel>().Model;
+            var operations = db.GetService<IMigrationsModelDiffer>().GetDifferences(null, model.GetRelationalModel())
+                .Where(o => o is CreateTableOperation t && missing.Contains(t.Name) || o is CreateIndexOperation i && missing.Contains(i.Table)).ToList();
+            foreach (var command in db.GetService<IMigrationsSqlGenerator>().Generate(operations, model))
+            {
+                await db.Database.ExecuteSqlRawAsync(command.CommandText, cancellationToken);
+            }
+        }
         var moved = Sqlite.SqliteConsumerTables.MoveOut(connection);
         if (moved > 0)
         {

@@ -123,6 +123,55 @@ public sealed class MigrationsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StartAsync_ConsumersFileLost_CreatesItsTablesEmpty_AndAStoreStartedAfreshDropsAnOldOnesRows()
+    {
+        await Migrator.StartAsync(CancellationToken.None);
+        var store = Path.Combine(_studio.DataDirectory, SqliteDatabase.FileName);
+        var consumers = Path.Combine(_studio.DataDirectory, SqliteDatabase.ConsumersFileName);
+        await AddDayAsync(store);
+        SqliteConnection.ClearAllPools();
+
+        // The consumers' file lost (or restored from elsewhere without it): its tables come back empty, to be counted again.
+        foreach (var file in Directory.GetFiles(_studio.DataDirectory, SqliteDatabase.ConsumersFileName + "*"))
+        {
+            File.Delete(file);
+        }
+        await Migrator.StartAsync(CancellationToken.None);
+        Assert.Equal(0L, Count(consumers, "DashboardDays"));
+        Assert.Equal(0L, Count(consumers, "SchemaState"));
+
+        // The store deleted and started afresh beside the old consumers' file: its rows are not this store's.
+        await AddDayAsync(store);
+        SqliteConnection.ClearAllPools();
+        foreach (var file in Directory.GetFiles(_studio.DataDirectory, SqliteDatabase.FileName + "*"))
+        {
+            File.Delete(file);
+        }
+        await Migrator.StartAsync(CancellationToken.None); // every migration pending: before, the old tables moved in and the first CREATE failed
+
+        Assert.Equal(0L, Count(consumers, "DashboardDays"));
+        await using var db = await SqliteConsumerTables.CreateContextAsync(DbFactory);
+        Assert.Empty(await db.DashboardDays.ToListAsync());
+
+        static async Task AddDayAsync(string store)
+        {
+            await using var connection = await SqliteConsumerTables.OpenAsync($"Data Source={store}");
+            using var insert = connection.CreateCommand();
+            insert.CommandText = "INSERT INTO DashboardDays (Stitching, Day, NewProfiles, TotalProfiles) VALUES (0, '2026-12-01 00:00:00', 3, 7)";
+            insert.ExecuteNonQuery();
+        }
+
+        static long Count(string file, string table)
+        {
+            using var connection = new SqliteConnection($"Data Source={file};Pooling=False");
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = $"SELECT count(*) FROM \"{table}\"";
+            return (long)command.ExecuteScalar()!;
+        }
+    }
+
+    [Fact]
     public async Task StartAsync_RunTwice_LeavesTheDatabaseMigrated()
     {
         await Migrator.StartAsync(CancellationToken.None);

@@ -96,7 +96,9 @@ public static class SqliteConsumerTables
         {
             return;
         }
-        command.CommandText = $"ATTACH DATABASE $file AS {Schema}; PRAGMA {Schema}.synchronous=NORMAL; PRAGMA {Schema}.secure_delete=FAST;";
+        // FULL: a commit here is durable before the consumer saves its position in the store's file, which a power loss
+        // could otherwise keep while losing this commit (each file keeps its own order only). A consumer commits a few times a second.
+        command.CommandText = $"ATTACH DATABASE $file AS {Schema}; PRAGMA {Schema}.synchronous=FULL; PRAGMA {Schema}.secure_delete=FAST;";
         command.Parameters.AddWithValue("$file", file);
         command.ExecuteNonQuery();
     }
@@ -144,12 +146,59 @@ public static class SqliteConsumerTables
     /// <summary>
     /// A write transaction on these tables: deferred, so it takes the write lock of the consumers' file only, at its first
     /// write (every writer of that file takes a turn first, so none can have committed between the start and the write).
+    /// While they are still in the store's file, immediate: writers of the store that take no turn (the lake) could commit
+    /// between a deferred transaction's first read and its first write, which SQLite then refuses.
     /// </summary>
-    public static SqliteTransaction BeginWrite(SqliteConnection connection) => connection.BeginTransaction(deferred: true);
+    public static SqliteTransaction BeginWrite(SqliteConnection connection) => connection.BeginTransaction(deferred: InOwnFile(connection));
+
+    /// <summary>
+    /// Run first at start-up: whether the consumers' file belongs to this store. The store carries a random id
+    /// (<c>PRAGMA user_version</c>, given on its first start) and the consumers' file gets the same when tables move into it.
+    /// A consumers' file of another store (a store deleted and started afresh, or restored from a backup without it) has its
+    /// tables dropped: they are derived from stored data, so the consumers count them again from this store
+    /// (<see cref="MissingTables"/>). Returns the tables dropped.
+    /// </summary>
+    public static int Reconcile(SqliteConnection connection)
+    {
+        if (FileFor(connection.ConnectionString) is null)
+        {
+            return 0;
+        }
+        Attach(connection);
+        var store = Scalar(connection, "PRAGMA main.user_version");
+        if (store == 0)
+        {
+            store = Random.Shared.Next(1, int.MaxValue);
+            Execute(connection, null, $"PRAGMA main.user_version = {store}");
+        }
+        if (Scalar(connection, $"PRAGMA {Schema}.user_version") == store)
+        {
+            return 0;
+        }
+        var dropped = 0;
+        foreach (var table in Tables.Where(t => Exists(connection, Schema, t)))
+        {
+            Execute(connection, null, $"DROP TABLE {Schema}.\"{table}\"");
+            dropped++;
+        }
+        return dropped;
+    }
+
+    /// <summary>The tables in neither file (a consumers' file lost, or dropped by <see cref="Reconcile"/>): the migrator creates them empty from the model.</summary>
+    public static IReadOnlyList<string> MissingTables(SqliteConnection connection)
+    {
+        if (FileFor(connection.ConnectionString) is null)
+        {
+            return [];
+        }
+        Attach(connection);
+        return [.. Tables.Where(t => !Exists(connection, "main", t) && !Exists(connection, Schema, t))];
+    }
 
     /// <summary>
     /// Moves the tables that are still in the store's file (a new or just-migrated store) into the consumers' file, rows and
-    /// indexes included, replacing any copy there. Run at start-up, before anything reads them. Returns the tables moved.
+    /// indexes included, replacing any copy there, and marks the file as this store's (<see cref="Reconcile"/>). Run at
+    /// start-up, before anything reads them. Returns the tables moved.
     /// </summary>
     public static int MoveOut(SqliteConnection connection)
     {
@@ -159,7 +208,9 @@ public static class SqliteConsumerTables
         }
         Attach(connection);
         Execute(connection, null, $"PRAGMA {Schema}.journal_mode=WAL;");
-        return Move(connection, from: "main", to: Schema);
+        var moved = Move(connection, from: "main", to: Schema);
+        Execute(connection, null, $"PRAGMA {Schema}.user_version = {Scalar(connection, "PRAGMA main.user_version")}");
+        return moved;
     }
 
     /// <summary>Moves the tables back into the store's file (before a migration, which names them there). Returns the tables moved.</summary>
@@ -171,6 +222,21 @@ public static class SqliteConsumerTables
         }
         Attach(connection);
         return Move(connection, from: Schema, to: "main");
+    }
+
+    private static bool Exists(SqliteConnection connection, string file, string table)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT count(*) FROM {file}.sqlite_master WHERE type = 'table' AND name = $t";
+        command.Parameters.AddWithValue("$t", table);
+        return (long)command.ExecuteScalar()! > 0;
+    }
+
+    private static long Scalar(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return (long)command.ExecuteScalar()!;
     }
 
     /// <summary>
@@ -227,7 +293,7 @@ public static class SqliteConsumerTables
     {
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = $"SELECT type, name, sql FROM {file}.sqlite_master WHERE tbl_name = $t AND sql IS NOT NULL ORDER BY type = 'table' DESC, name";
+        command.CommandText = $"SELECT type, name, sql FROM {file}.sqlite_master WHERE tbl_name = $t AND type IN ('table', 'index') AND sql IS NOT NULL ORDER BY type = 'table' DESC, name";
         command.Parameters.AddWithValue("$t", table);
         using var reader = command.ExecuteReader();
         var definitions = new List<(string, string, string)>();

@@ -46,7 +46,11 @@ public sealed class WriteTurns
     /// <summary>Background writers still to go in the round that began when the last foreground turn ended.</summary>
     private int _round;
 
-    /// <summary>The fewest background turns a round allows (when any writer waited as it began): one for each consumer of the feed that writes (dashboard, schema catalog, segments).</summary>
+    /// <summary>
+    /// The fewest background turns a round allows (when any writer waited as it began): chosen when the dashboard, the schema
+    /// catalog and segments all wrote the store. The first two now write their own file (<see cref="SqliteConsumerTables"/>)
+    /// and take its turns; here they still write a schema example now and then, beside segment evaluation.
+    /// </summary>
     internal const int RoundTurns = 3;
 
     /// <summary>The turns of the database a connection string opens (by its file's full path); null for an in-memory database.</summary>
