@@ -28,7 +28,8 @@ namespace ProfileStudio.Core.Storage.Sqlite;
 /// <para>
 /// A transaction that writes here begins deferred (<see cref="BeginWrite"/>): <c>BEGIN IMMEDIATE</c> takes the write
 /// lock of every attached file, the store's included. So connections that write the store (a run, the lake, EF saves)
-/// never attach this file, and a connection with it attached writes only here.
+/// never attach this file. A connection with it attached writes the store only in a deferred transaction whose first
+/// statement is a write there, in the store's write turn (the schema's examples).
 /// </para>
 /// </summary>
 public static class SqliteConsumerTables
