@@ -252,30 +252,18 @@ public static class SqliteConsumerTables
         {
             using (var copy = connection.BeginTransaction())
             {
-                var definitions = Definitions(connection, copy, from, table);
-                if (definitions.Count == 0)
+                var tables = SqliteSchemaText.Objects(connection, "table", from, copy).Where(o => o.Name == table).ToList();
+                if (tables.Count == 0)
                 {
                     continue; // not there (already moved, or not created by this version's migrations)
                 }
                 Execute(connection, copy, $"DROP TABLE IF EXISTS {to}.\"{table}\"");
-                foreach (var (type, name, sql) in definitions)
+                Execute(connection, copy, SqliteSchemaText.Retarget(tables[0].Sql, "TABLE", table, $"{to}.\"{table}\""));
+                Execute(connection, copy, $"INSERT INTO {to}.\"{table}\" SELECT * FROM {from}.\"{table}\"");
+                // Its own indexes (the automatic ones, from its keys, came with the table): in the same file, on the table's plain name.
+                foreach (var index in SqliteSchemaText.Objects(connection, "index", from, copy).Where(o => o.Table == table))
                 {
-                    // "CREATE TABLE "X" (…)" / "CREATE [UNIQUE] INDEX "IX" ON "X" (…)": the object named in the target file.
-                    var at = sql.IndexOf(type == "table" ? "TABLE" : "INDEX", StringComparison.OrdinalIgnoreCase) + 5;
-                    var rest = sql[at..].TrimStart();
-                    if (rest.StartsWith("IF NOT EXISTS", StringComparison.OrdinalIgnoreCase))
-                    {
-                        rest = rest[13..].TrimStart();
-                    }
-                    var quoted = $"\"{name}\"";
-                    var body = rest.StartsWith(quoted, StringComparison.Ordinal) ? rest[quoted.Length..]
-                        : rest.StartsWith(name, StringComparison.Ordinal) ? rest[name.Length..]
-                        : throw new InvalidOperationException($"Cannot read the definition of {name}: {sql}");
-                    Execute(connection, copy, $"{sql[..at]} {to}.{quoted}{body}");
-                    if (type == "table")
-                    {
-                        Execute(connection, copy, $"INSERT INTO {to}.{quoted} SELECT * FROM {from}.{quoted}");
-                    }
+                    Execute(connection, copy, SqliteSchemaText.Retarget(index.Sql, "INDEX", index.Name, $"{to}.\"{index.Name}\""));
                 }
                 copy.Commit();
             }
@@ -287,22 +275,6 @@ public static class SqliteConsumerTables
             moved++;
         }
         return moved;
-    }
-
-    /// <summary>The table's own definition first, then its indexes' (automatic ones, from its keys, come with the table).</summary>
-    private static List<(string Type, string Name, string Sql)> Definitions(SqliteConnection connection, SqliteTransaction transaction, string file, string table)
-    {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = $"SELECT type, name, sql FROM {file}.sqlite_master WHERE tbl_name = $t AND type IN ('table', 'index') AND sql IS NOT NULL ORDER BY type = 'table' DESC, name";
-        command.Parameters.AddWithValue("$t", table);
-        using var reader = command.ExecuteReader();
-        var definitions = new List<(string, string, string)>();
-        while (reader.Read())
-        {
-            definitions.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
-        }
-        return definitions;
     }
 
     private static void Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql)

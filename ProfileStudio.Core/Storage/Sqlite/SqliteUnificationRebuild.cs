@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
 using ProfileStudio.Core.Identity;
 using ProfileStudio.Core.Unification;
@@ -119,15 +118,7 @@ public sealed class SqliteUnificationRebuild(SqliteUnificationSession session, T
     }
 
     /// <summary>Prefixes the name in a <c>CREATE TABLE "X"</c> / <c>CREATE [UNIQUE] INDEX "X"</c> statement.</summary>
-    private static string Retarget(string sql, string kind, string name)
-    {
-        var pattern = new Regex($"^CREATE (UNIQUE )?{kind} \"{Regex.Escape(name)}\"");
-        if (!pattern.IsMatch(sql))
-        {
-            throw new InvalidOperationException($"Unexpected schema for {name}: {sql}");
-        }
-        return pattern.Replace(sql, m => $"CREATE {m.Groups[1].Value}{kind} \"{Shadow.Prefix}{name}\"", 1);
-    }
+    private static string Retarget(string sql, string kind, string name) => SqliteSchemaText.Retarget(sql, kind, name, $"\"{Shadow.Prefix}{name}\"");
 
     private long LakeEnd()
     {
@@ -136,19 +127,7 @@ public sealed class SqliteUnificationRebuild(SqliteUnificationSession session, T
         return (long)command.ExecuteScalar()!;
     }
 
-    private static List<(string Name, string Table, string Sql)> Schema(SqliteConnection connection, string type)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT name, tbl_name, sql FROM sqlite_master WHERE type = $type AND sql IS NOT NULL";
-        command.Parameters.AddWithValue("$type", type);
-        using var reader = command.ExecuteReader();
-        var rows = new List<(string, string, string)>();
-        while (reader.Read())
-        {
-            rows.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
-        }
-        return rows;
-    }
+    private static List<(string Name, string Table, string Sql)> Schema(SqliteConnection connection, string type) => SqliteSchemaText.Objects(connection, type);
 
     private void Execute(SqliteTransaction transaction, string sql) => Execute(_writing, transaction, sql);
 
