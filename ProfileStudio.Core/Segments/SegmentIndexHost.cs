@@ -112,13 +112,16 @@ public sealed class SegmentIndexHost(IDbContextFactory<ProfileStudioDbContext> d
     /// <summary>
     /// Brings the index up to date with change-feed rows: every profile named (and the other profile of a merge or
     /// split) is read again as it is now. Rows handed over before the first load wait for it (the load reads after
-    /// they were committed, so applying them again is harmless). A rebuild of every profile reloads the whole index.
+    /// they were committed, so applying them again is harmless). A rebuild of every profile, and a change of every
+    /// profile's computed values (profile 0), reload the whole index.
     /// </summary>
     public async Task ApplyAsync(IReadOnlyList<ProfileChange> changes, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(changes);
         await _loaded.Task.WaitAsync(ct);
-        if (changes.Any(c => c.Kinds.HasFlag(ProfileChangeKinds.Rebuilt)))
+        // A rebuild changed every profile; so did the end of a computed attribute's backfill, or the removal of a
+        // definition's values, which name no profile (profile 0): the index's computed values are read again with the rest.
+        if (changes.Any(c => c.Kinds.HasFlag(ProfileChangeKinds.Rebuilt) || (c.ProfileId == 0 && c.Kinds.HasFlag(ProfileChangeKinds.Computed))))
         {
             await LoadAsync(ct);
             return;

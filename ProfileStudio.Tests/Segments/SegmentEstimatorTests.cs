@@ -2,6 +2,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging.Abstractions;
 using ProfileStudio.Core.ChangeFeed;
+using ProfileStudio.Core.ComputedAttributes;
 using ProfileStudio.Core.Profiles;
 using ProfileStudio.Core.Segments;
 using ProfileStudio.Tests.Support;
@@ -117,6 +118,32 @@ public sealed class SegmentEstimatorTests : IDisposable
 
         var ids = await _estimator.MatchingIdsAsync(FrenchOrVip, default);
         Assert.Equal([3L, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 30], ids);
+    }
+
+    [Fact]
+    public async Task MatchingIdsAsync_AfterABackfillFinished_SeesTheNewComputedValuesOfEveryProfile()
+    {
+        await _host.LoadAsync(default);
+        // A backfill stores a value for every profile it computed and then tells the feed once, for all profiles (profile 0).
+        await using (var db = _dbFactory.CreateDbContext())
+        {
+            db.ComputedAttributeDefinitions.Add(new ComputedAttributeDefinition
+            {
+                Id = 1, Name = "orders", Function = ComputedFunction.Count, EventNamesJson = "[\"Order Completed\"]", Status = ComputedStatus.Active, Version = 1,
+            });
+            db.ComputedAttributeStates.AddRange(new[] { 4L, 6, 9 }.Select(p => new ComputedAttributeState
+            {
+                ProfileId = p, DefinitionId = 1, Version = 1, ValueJson = "3", ComputedAt = Now,
+            }));
+            await db.SaveChangesAsync();
+        }
+        var rule = new SegmentRule(new GroupNode("root", GroupKind.AllOf,
+            [new AttributeCondition("orders", "orders", new ValueTest(ValueTestType.Number, ValueOperator.GreaterOrEqual) { Number = 2 })]));
+        Assert.Empty(await _estimator.MatchingIdsAsync(rule, default)); // not told yet
+
+        await new SegmentIndexConsumer(_host).HandleAsync([new ProfileChange { ProfileId = 0, Kinds = ProfileChangeKinds.Computed }], default);
+
+        Assert.Equal([4L, 6, 9], await _estimator.MatchingIdsAsync(rule, default));
     }
 
     private sealed class Memberships : ISegmentMembershipSource
