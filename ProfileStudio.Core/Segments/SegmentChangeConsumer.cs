@@ -58,6 +58,8 @@ public sealed class SegmentChangeConsumer(
         var snapshot = evaluator.Catalog.Current;
         if (changes.Any(c => c.Kinds.HasFlag(ProfileChangeKinds.Rebuilt)))
         {
+            // The rebuild swapped in an empty memberships table: counts start from it before the full evaluation re-enters everyone.
+            await writer.RecountAsync(time.GetUtcNow().UtcDateTime, ct);
             await RequestEvaluationAsync(null, ct);
         }
         else if (changes.Any(c => c.ProfileId == 0 && c.Kinds.HasFlag(ProfileChangeKinds.Computed)))
@@ -110,7 +112,7 @@ public sealed class SegmentChangeConsumer(
         if (deleted)
         {
             // A delete removes memberships in its own transaction (the register); the counts follow here.
-            await writer.RecountAsync(ct);
+            await writer.RecountAsync(time.GetUtcNow().UtcDateTime, ct);
         }
     }
 

@@ -165,12 +165,21 @@ public sealed class SegmentMembershipWriter(IDbContextFactory<ProfileStudioDbCon
         return exited;
     }
 
-    /// <summary>Sets every segment's member count from its rows (after a delete removed rows behind the writer's back).</summary>
-    public async Task RecountAsync(CancellationToken ct = default)
+    /// <summary>
+    /// Sets every segment's member count from its rows, and the size of day <paramref name="now"/> where that day has a row,
+    /// after memberships were removed behind the writer's back: a delete (through the register), a rebuild (which swaps in
+    /// an empty table; without the recount, re-entering every member doubled the count).
+    /// </summary>
+    public async Task RecountAsync(DateTime now, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
         await db.Database.ExecuteSqlRawAsync(
             "UPDATE Segments SET MemberCount = (SELECT COUNT(*) FROM SegmentMemberships m WHERE m.SegmentId = Segments.Id)", ct);
+        var day = DateTime.SpecifyKind(now.Date, DateTimeKind.Utc);
+        await db.Database.ExecuteSqlAsync(
+            $"UPDATE SegmentDailySizes SET Size = (SELECT s.MemberCount FROM Segments s WHERE s.Id = SegmentDailySizes.SegmentId) WHERE Day = {day}", ct);
+        await transaction.CommitAsync(ct);
     }
 
     private sealed class Changes

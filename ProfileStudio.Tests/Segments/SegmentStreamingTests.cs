@@ -1,8 +1,11 @@
 using System.Text.Json.Nodes;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using ProfileStudio.Core.ChangeFeed;
 using ProfileStudio.Core.ComputedAttributes;
+using ProfileStudio.Core.Identity;
+using ProfileStudio.Core.Storage.Sqlite;
 using ProfileStudio.Core.Segments;
 using EventCondition = ProfileStudio.Core.Segments.EventCondition;
 using static ProfileStudio.Tests.Segments.SegmentHarness;
@@ -232,6 +235,60 @@ public sealed class SegmentStreamingTests
         h.Clock.Advance(TimeSpan.FromHours(24));
         Assert.Equal(1, await h.Batch.RunPendingAsync());
         Assert.Equal(2, (await h.MembersAsync(segment.Id)).Count);
+    }
+
+    [Fact]
+    public async Task ARebuild_EvaluatesEveryoneAgain_WithoutCountingTheMembersTwice()
+    {
+        await using var h = await SegmentHarness.StartAsync();
+        var buyers = await h.ActivateAsync("Buyers", All(Performed("c1", "Order Completed")));
+        for (var i = 0; i < 30; i++)
+        {
+            h.Send($"u{i}", null, i % 3 == 0 ? "Order Completed" : "Page Viewed");
+        }
+        await h.SyncAsync();
+        Assert.Equal(10, (await h.Store.GetAsync(buyers.Id))!.Segment.MemberCount);
+
+        // A rebuild swaps in a store built from the lake, its memberships table empty, and tells the feed (profile 0, Rebuilt).
+        await using (var reading = new SqliteConnection(h.Connection.ConnectionString))
+        {
+            reading.Open();
+            await using var session = new SqliteUnificationSession(reading, h.Connection, h.Clock, pipeline: h.Unification.Pipeline);
+            await session.Maintenance.RebuildAsync(IdentityRules.Default, 1000, (_, _) => { }, CancellationToken.None);
+            session.Maintenance.Swap();
+            SqliteUnificationRebuild.NormalizeIndexNames(h.Connection);
+        }
+        await h.ConsumeAsync();
+        Assert.Equal(1, await h.Batch.RunPendingAsync());
+
+        var details = (await h.Store.GetAsync(buyers.Id))!;
+        Assert.Equal(10, (await h.MembersAsync(buyers.Id)).Count);
+        Assert.Equal(10, details.Segment.MemberCount);
+        Assert.Equal(10L, (await h.Store.SizeHistoryAsync(buyers.Id)).Single(d => d.Day == h.Now.Date).Size);
+    }
+
+    [Fact]
+    public async Task DeletingAMember_LowersTheCountAndTodaysSize()
+    {
+        await using var h = await SegmentHarness.StartAsync();
+        var buyers = await h.ActivateAsync("Buyers", All(Performed("c1", "Order Completed")));
+        h.Send("u1", null, "Order Completed");
+        h.Send("u2", null, "Order Completed");
+        await h.SyncAsync();
+        Assert.Equal(2L, (await h.Store.SizeHistoryAsync(buyers.Id)).Single().Size);
+
+        var u1 = await h.ProfileOfAsync("user_id", "u1");
+        await using (var reading = new SqliteConnection(h.Connection.ConnectionString))
+        {
+            reading.Open();
+            await using var session = new SqliteUnificationSession(reading, h.Connection, h.Clock, pipeline: h.Unification.Pipeline);
+            Assert.NotNull(session.Maintenance.Delete(u1, eraseFromLake: false, IdentityRules.Default, h.Now));
+        }
+        await h.ConsumeAsync();
+
+        Assert.Equal([await h.ProfileOfAsync("user_id", "u2")], await h.MembersAsync(buyers.Id));
+        Assert.Equal(1, (await h.Store.GetAsync(buyers.Id))!.Segment.MemberCount);
+        Assert.Equal(1L, (await h.Store.SizeHistoryAsync(buyers.Id)).Single().Size);
     }
 
     [Fact]
