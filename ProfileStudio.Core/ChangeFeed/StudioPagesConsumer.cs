@@ -4,7 +4,7 @@ namespace ProfileStudio.Core.ChangeFeed;
 
 /// <summary>
 /// Keeps open studio pages current: the profiles a committed change touched (and those merged away)
-/// are announced to the pages showing them; a rebuild makes every page reload. Fed from the durable
+/// are announced to the pages showing them; a change of every profile (a rebuild, every computed value) makes every page reload. Fed from the durable
 /// feed, off the unification writer's path; it needs no history, so it starts at the feed's end.
 /// </summary>
 public sealed class StudioPagesConsumer(UnificationNotifications notifications) : IChangeFeedConsumer
@@ -17,7 +17,9 @@ public sealed class StudioPagesConsumer(UnificationNotifications notifications) 
 
     public Task HandleAsync(IReadOnlyList<ProfileChange> changes, CancellationToken ct)
     {
-        if (changes.Any(c => c.Kinds.HasFlag(ProfileChangeKinds.Rebuilt)))
+        // Rows for every profile (profile 0): a rebuild, and the end of a computed attribute's backfill or the removal of a
+        // definition's values (every profile's computed values changed). Every open page reloads.
+        if (changes.Any(c => c.Kinds.HasFlag(ProfileChangeKinds.Rebuilt) || (c.ProfileId == 0 && c.Kinds.HasFlag(ProfileChangeKinds.Computed))))
         {
             notifications.PublishRebuilt();
         }

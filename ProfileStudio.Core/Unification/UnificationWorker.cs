@@ -261,7 +261,7 @@ public sealed class UnificationNotifications
 {
     public event Action<IReadOnlyCollection<long>>? ProfilesChanged;
 
-    /// <summary>Raised when a rebuild swapped in a new profile store (every open page should reload).</summary>
+    /// <summary>Raised when every profile changed: a rebuild swapped in a new profile store, or every profile's computed values changed (every open page should reload).</summary>
     public event Action? Rebuilt;
 
     public void PublishRebuilt()
