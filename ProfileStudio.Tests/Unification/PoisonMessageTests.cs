@@ -3,6 +3,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using ProfileStudio.Core.ChangeFeed;
 using ProfileStudio.Core.Identity;
 using ProfileStudio.Core.Sources;
 using ProfileStudio.Core.Storage;
@@ -154,6 +155,20 @@ public sealed class PoisonMessageTests : IDisposable
         Assert.Empty(Scalars("SELECT Name FROM ProfileEvents"));
         Assert.Single(SetAside());
         Assert.Equal("\"pro\"", Attribute("u1", "plan"));
+    }
+
+    [Fact]
+    public async Task CatchUp_ADeviceMovingToAnotherPerson_TellsTheFeedAboutThePersonItLeft()
+    {
+        // Two people on one laptop: the device follows the latest sign-in, so u1's profile loses it.
+        Lake("""{"type":"identify","userId":"u1","anonymousId":"a1"}""", """{"type":"identify","userId":"u2","anonymousId":"a1"}""");
+
+        await CatchUpAsync(runSize: 1);
+
+        var first = (long)Scalars("SELECT ProfileId FROM Identities WHERE Value = 'u1'").Single()!;
+        Assert.NotEqual(first, (long)Scalars("SELECT ProfileId FROM Identities WHERE Value = 'a1'").Single()!);
+        var secondRun = Scalars($"SELECT Kinds FROM ProfileChanges WHERE ProfileId = {first} ORDER BY Id").Cast<long>().Skip(1).ToList();
+        Assert.Contains(secondRun, k => (k & (long)ProfileChangeKinds.Identities) != 0);
     }
 
     [Fact]

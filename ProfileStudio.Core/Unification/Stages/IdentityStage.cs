@@ -18,6 +18,9 @@ public sealed class IdentityChanges : IStageChanges, IRunScopedChanges
 
     public Dictionary<(IdentityKey From, IdentityKey To), IdentityLink> Links { get; } = [];
 
+    /// <summary>Profiles a device moved away from (to the person who signed in on it last): they lost an identifier.</summary>
+    public HashSet<long> LostIdentities { get; } = [];
+
     /// <summary>
     /// Per profile the run touched: the earliest event time of its messages (first seen), the latest
     /// event time of its timeline events (last activity; <see cref="DateTime.MinValue"/> when the run
@@ -44,6 +47,10 @@ public sealed class IdentityChanges : IStageChanges, IRunScopedChanges
         foreach (var identity in Identities.Values)
         {
             marks.Mark(identity.ProfileId, ProfileChangeKinds.Identities);
+        }
+        foreach (var profile in LostIdentities)
+        {
+            marks.Mark(profile, ProfileChangeKinds.Identities);
         }
         foreach (var profile in Touched.Keys)
         {
@@ -166,6 +173,10 @@ public sealed class IdentityStage : IUnificationStage
             }
             foreach (var (key, from) in resolution.Reassigned)
             {
+                if (from != 0)
+                {
+                    changes.LostIdentities.Add(from);
+                }
                 changes.Insights.Add(Insight(message, InsightKinds.Reassigned, profileId,
                     $"{key} moved from profile {from} to {profileId}: the device's latest sign-in", key.Namespace, key.Value, from));
             }
