@@ -237,6 +237,42 @@ public sealed class ProductionErrorTests(ProductionAppFactory factory) : IClassF
         }
     }
 
+    [Theory]
+    [InlineData("multipart/form-data; boundary=xyz", "garbage")] // a body that never opens a part
+    [InlineData("multipart/form-data; boundary=xyz", "--xyz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\nemail\r\na@b.c")] // cut short
+    [InlineData("multipart/form-data", "--xyz\r\n")] // no boundary
+    public async Task Api_UnreadableMultipartUpload_Is400SayingWhatToFix(string contentType, string body)
+    {
+        using var client = new HttpClient { BaseAddress = factory.Address };
+        client.DefaultRequestHeaders.Authorization = new("Basic", Basic(ProductionAppFactory.BatchKey));
+        using var content = new ByteArrayContent(Encoding.UTF8.GetBytes(body));
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+
+        using var response = await client.PostAsync("api/v1/sources/2/batches?kind=profiles&mapping=auto", content);
+
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {text}");
+        Assert.Contains("\"code\":\"invalid_request_error\"", text);
+        Assert.Contains("multipart form", text);
+        AssertNothingLeaks(text);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("__RequestVerificationToken=forged")]
+    public async Task SignOut_WithoutAValidFormToken_Is400AskingToReload(string form)
+    {
+        using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = factory.Address };
+        using var content = new StringContent(form, Encoding.UTF8, "application/x-www-form-urlencoded");
+
+        using var response = await client.PostAsync("Account/Logout", content);
+
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {text}");
+        Assert.Contains("Reload the page and sign out again", text);
+        AssertNothingLeaks(text);
+    }
+
     [Fact]
     public void LaunchSettings_DefaultProfile_IsNotDevelopment()
     {

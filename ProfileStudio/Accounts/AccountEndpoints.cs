@@ -1,5 +1,6 @@
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Identity;
-using Microsoft.AspNetCore.Mvc;
 using ProfileStudio.Core.Accounts;
 using ProfileStudio.Core.Auditing;
 
@@ -13,17 +14,21 @@ internal static class AccountEndpoints
         endpoints.MapPost("/Account/Logout", async (
             HttpContext http,
             SignInManager<ApplicationUser> signIn,
-            AuditLog audit,
-            [FromForm] string? returnUrl) =>
+            AuditLog audit) =>
         {
+            // Checked here rather than by form binding, which threw, and the error page could not answer the POST either (a 500).
+            if (http.Features.Get<IAntiforgeryValidationFeature>() is { IsValid: false })
+            {
+                return Results.Content("The sign-out form has expired. Reload the page and sign out again.", "text/plain; charset=utf-8", statusCode: 400);
+            }
             var actor = CurrentActor.FromPrincipal(http.User, http.Connection.RemoteIpAddress?.ToString());
             await signIn.SignOutAsync();
             if (actor.UserId is not null)
             {
                 await audit.RecordAsync(actor, AuditActions.SignOut, actor.Name);
             }
-            return TypedResults.LocalRedirect("/Account/Login");
-        }).AllowAnonymous();
+            return Results.LocalRedirect("/Account/Login");
+        }).AllowAnonymous().WithMetadata(new RequireAntiforgeryTokenAttribute());
         return endpoints;
     }
 }

@@ -70,7 +70,18 @@ internal static class FileBatchEndpoints
         string name;
         if (http.Request.HasFormContentType)
         {
-            var form = await http.Request.ReadFormAsync(ct);
+            IFormCollection form;
+            try
+            {
+                form = await http.Request.ReadFormAsync(ct);
+            }
+            catch (Exception ex) when (ex is IOException or InvalidDataException or BadHttpRequestException)
+            {
+                // A body cut short, a missing boundary, a part past the limits: the client's form, not the server.
+                return ApiErrors.Problem(400, ApiErrors.InvalidRequest,
+                    "The body is not a readable multipart form (check the boundary in Content-Type and that the body is complete), "
+                    + "or send the file as the raw body with a filename parameter.");
+            }
             if (form.Files.GetFile("file") is not { } file)
             {
                 return ApiErrors.Problem(400, ApiErrors.InvalidRequest, "Send the file in a multipart field named \"file\".");
