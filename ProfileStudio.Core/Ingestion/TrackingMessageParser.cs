@@ -301,8 +301,9 @@ public static class TrackingMessageParser
         var eventAt = receivedAt;
         error ??= Validate(message, type, out eventAt, receivedAt);
         var payload = message.ToJsonString(StoredJson.Options);
-        var size = Encoding.UTF8.GetByteCount(payload);
-        if (error is null && size > TrackingLimits.MaxMessageBytes)
+        // Stored escaped (6 bytes for an é): only a message whose stored text passes the limit is measured as sent.
+        if (error is null && Encoding.UTF8.GetByteCount(payload) > TrackingLimits.MaxMessageBytes
+            && TrackingLimits.SizeAsSent(payload) is var size && size > TrackingLimits.MaxMessageBytes)
         {
             error = $"The message is {size / 1024.0:N1} KB; the limit is {TrackingLimits.MaxMessageBytes / 1024} KB.";
         }

@@ -121,6 +121,41 @@ public sealed class TrackingMessageParserTests
         Assert.Contains("the limit is 32 KB", message.Error);
     }
 
+    [Theory]
+    [InlineData("😀", 2_800)] // 11 KB as sent, 33 KB as stored (each emoji escaped as 12 bytes)
+    [InlineData("日", 6_000)] // 18 KB as sent
+    [InlineData("<", 5_500)] // 5.5 KB as sent (stored as \u003C)
+    [InlineData("é", 16_000)] // 31 KB as sent
+    public void Parse_MessageUnder32KbAsSent_IsAccepted_HoweverItsCharactersAreStored(string character, int count)
+    {
+        var text = string.Concat(Enumerable.Repeat(character, count));
+        var message = Assert.Single(Parse("{\"userId\":\"u\",\"traits\":{\"b\":\"" + text + "\"}}", "identify").Request!.Messages);
+
+        Assert.True(message.IsValid, message.Error);
+        Assert.Contains(text, System.Text.Json.Nodes.JsonNode.Parse(message.Payload)!["traits"]!["b"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public void Parse_MessageOver32KbAsSent_SaysItsSizeAsSent()
+    {
+        var text = string.Concat(Enumerable.Repeat("日", 12_000)); // 35.2 KB as sent
+        var message = Assert.Single(Parse("{\"userId\":\"u\",\"traits\":{\"b\":\"" + text + "\"}}", "identify").Request!.Messages);
+
+        Assert.False(message.IsValid);
+        Assert.Matches(@"The message is 35\.\d KB; the limit is 32 KB\.", message.Error);
+    }
+
+    [Theory]
+    [InlineData("\"abc\"", 5)]
+    [InlineData("\"\\u00E9\"", 4)] // é: 2 bytes
+    [InlineData("\"\\u65E5\"", 5)] // 日: 3 bytes
+    [InlineData("\"\\uD83D\\uDE00\"", 6)] // an emoji: 4 bytes
+    [InlineData("\"😀日\"", 9)] // unescaped, as the file path's writer leaves them
+    [InlineData("\"\\u0000\\\"\\\\\"", 12)] // JSON's own escapes stay: \u0000 (6), \" (2), \\ (2)
+    [InlineData("\"\\uD800\"", 8)] // a lone surrogate stays escaped
+    public void SizeAsSent_CountsCharactersAsTheirUtf8Bytes(string json, int bytes) =>
+        Assert.Equal(bytes, TrackingLimits.SizeAsSent(json));
+
     [Fact]
     public void Parse_UnicodeAndSqlLookingValues_AreKeptVerbatim()
     {

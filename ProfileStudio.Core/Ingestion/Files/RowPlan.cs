@@ -167,10 +167,11 @@ public sealed class RowPlan
             json.WriteString("receivedAt", receivedAt.ToString("O", CultureInfo.InvariantCulture));
             json.WriteEndObject();
         }
-        if (buffer.WrittenCount > TrackingLimits.MaxMessageBytes)
+        if (buffer.WrittenCount > TrackingLimits.MaxMessageBytes
+            && TrackingLimits.SizeAsSent(Encoding.UTF8.GetString(buffer.WrittenSpan)) is var size && size > TrackingLimits.MaxMessageBytes)
         {
             return Reject(values, batchId, line, receivedAt,
-                $"Line {line} makes a message of {buffer.WrittenCount / 1024.0:N1} KB; the limit is {TrackingLimits.MaxMessageBytes / 1024} KB.");
+                $"Line {line} makes a message of {size / 1024.0:N1} KB; the limit is {TrackingLimits.MaxMessageBytes / 1024} KB.");
         }
         return new IncomingMessage(type, messageId, eventAt, Encoding.UTF8.GetString(buffer.WrittenSpan), null, line);
     }
