@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 
 namespace ProfileStudio.Core.Ingestion;
 
@@ -10,7 +11,7 @@ namespace ProfileStudio.Core.Ingestion;
 /// that passes these checks can be unified and read back; one that does not is rejected with a reason
 /// naming the field (HTTP 400 <c>validation_error</c>, a rejected file line).
 /// </summary>
-public static class MessageShape
+public static partial class MessageShape
 {
     /// <summary>Objects and arrays nest at most this deep; the message itself is level 1.</summary>
     public const int MaxDepth = 32;
@@ -535,8 +536,10 @@ public static class MessageShape
         {
             return true;
         }
-        if (node.GetValueKind() != JsonValueKind.String
-            || !DateTimeOffset.TryParse((string?)node, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+        // ISO 8601 only (a date, or a date and time with or without a zone; no zone is UTC): the general parser also
+        // read "12/06/2026" (month first, so a day-first sender's date was silently another) and RFC 1123 dates.
+        if (node.GetValueKind() != JsonValueKind.String || (string?)node is not { } text || !IsoTime().IsMatch(text)
+            || !DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
         {
             problem = $"\"{field}\" is not an ISO-8601 date: {Shorten(node.ToJsonString())}.";
             return false;
@@ -545,6 +548,9 @@ public static class MessageShape
         value = parsed.UtcDateTime;
         return problem is null;
     }
+
+    [GeneratedRegex(@"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
+    private static partial Regex IsoTime();
 
     /// <summary>Why a date is outside what a message may carry.</summary>
     public static string? RangeProblem(string field, DateTime at) =>

@@ -53,6 +53,38 @@ public sealed class MessageShapeTests
     }
 
     [Theory]
+    [InlineData("12/06/2026")] // month first or day first: which is it?
+    [InlineData("06.12.2026")]
+    [InlineData("Sun, 06 Dec 2026 10:00:00 GMT")]
+    [InlineData("2026-11-20T08:00:00Z\u0000")]
+    [InlineData("20 November 2026")]
+    [InlineData("2026-11-20T08:00:00 +01:00")]
+    [InlineData("２０２６-11-20")] // full-width digits
+    public void Check_TimeThatIsNotIso8601_IsRejectedNotGuessed(string time)
+    {
+        var message = One($$"""{"userId":"u1","timestamp":{{System.Text.Json.JsonSerializer.Serialize(time)}}}""", "identify");
+
+        Assert.False(message.IsValid);
+        Assert.Contains("\"timestamp\" is not an ISO-8601 date", message.Error);
+    }
+
+    [Theory]
+    [InlineData("2026-11-20", "2026-11-20T00:00:00")]
+    [InlineData("2026-11-20T08:00Z", "2026-11-20T08:00:00")]
+    [InlineData("2026-11-20T08:00:00.123Z", "2026-11-20T08:00:00.123")]
+    [InlineData("2026-11-20T09:00:00+01:00", "2026-11-20T08:00:00")]
+    [InlineData("2026-11-20T09:00:00+0100", "2026-11-20T08:00:00")]
+    [InlineData("2026-11-20 08:00:00", "2026-11-20T08:00:00")] // RFC 3339's space; no zone is UTC
+    [InlineData("2026-11-20t08:00:00z", "2026-11-20T08:00:00")]
+    public void Check_Iso8601Time_IsReadInUtc(string time, string utc)
+    {
+        var message = One($$"""{"userId":"u1","timestamp":"{{time}}"}""", "identify");
+
+        Assert.True(message.IsValid, message.Error);
+        Assert.Equal(DateTime.Parse(utc, System.Globalization.CultureInfo.InvariantCulture), message.EventAt);
+    }
+
+    [Theory]
     [InlineData("""{"userId":"a\u0000b"}""", "\"userId\" holds a control character (U+0000")]
     [InlineData("""{"anonymousId":"line\nbreak"}""", "\"anonymousId\" holds a control character (U+000A")]
     [InlineData("""{"userId":"u1","traits":{"email":"ada\u0007@example.com"}}""", "\"traits.email\" holds a control character")]
