@@ -541,7 +541,7 @@ public static partial class MessageShape
         if (node.GetValueKind() != JsonValueKind.String || (string?)node is not { } text || !IsoTime().IsMatch(text)
             || !DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
         {
-            problem = $"\"{field}\" is not an ISO-8601 date: {Shorten(node.ToJsonString())}.";
+            problem = $"\"{field}\" is not an ISO-8601 date: {Shorten(node.ToJsonString(EchoOptions))}.";
             return false;
         }
         problem = RangeProblem(field, parsed.UtcDateTime);
@@ -588,5 +588,10 @@ public static partial class MessageShape
         _ => kind.ToString().ToLowerInvariant(),
     };
 
-    private static string Shorten(string text) => text.Length <= 40 ? text : text[..40] + "…";
+    /// <summary>A value echoed in an error as the client wrote it (<c>+</c> and <c>&lt;b&gt;</c>, not <c>\u002B</c>), quotes and control characters escaped.</summary>
+    private static readonly JsonSerializerOptions EchoOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, MaxDepth = StoredJson.MaxDepth };
+
+    /// <summary>At most 40 characters, never cutting a character made of two (an emoji) in half.</summary>
+    private static string Shorten(string text) =>
+        text.Length <= 40 ? text : text[..(char.IsHighSurrogate(text[39]) ? 39 : 40)] + "…";
 }

@@ -69,6 +69,17 @@ public sealed class MessageShapeTests
     }
 
     [Theory]
+    [InlineData("2026-12-06T10:00:00+25:00", "\"2026-12-06T10:00:00+25:00\"")]
+    [InlineData("<b>soon</b>", "\"<b>soon</b>\"")]
+    [InlineData("l'été prochain", "\"l'été prochain\"")]
+    public void Check_TimeRejected_EchoesItAsWritten(string time, string echoed)
+    {
+        var message = One($$"""{"userId":"u1","timestamp":{{System.Text.Json.JsonSerializer.Serialize(time)}}}""", "identify");
+
+        Assert.Equal($"\"timestamp\" is not an ISO-8601 date: {echoed}.", message.Error);
+    }
+
+    [Theory]
     [InlineData("2026-11-20", "2026-11-20T00:00:00")]
     [InlineData("2026-11-20T08:00Z", "2026-11-20T08:00:00")]
     [InlineData("2026-11-20T08:00:00.123Z", "2026-11-20T08:00:00.123")]
