@@ -193,7 +193,7 @@ public static class RuleSimulator
         }
         catch (JsonException ex)
         {
-            return $"This line is not valid JSON: {ex.Message}";
+            return $"This line is not valid JSON: {Ingestion.TrackingMessageParser.JsonProblem(ex)}";
         }
     }
 

@@ -34,6 +34,27 @@ public static class TrackingMessageParser
     /// </summary>
     public static readonly TimeSpan MaxNetworkLatency = TimeSpan.FromMinutes(1);
 
+    /// <summary>
+    /// What is wrong with a JSON text, for the person who sent it: the reader's reason and where, without its advice to
+    /// the programmer ("Change the reader options", "when isFinalBlock is true").
+    /// </summary>
+    public static string JsonProblem(JsonException ex)
+    {
+        ArgumentNullException.ThrowIfNull(ex);
+        var reason = ex.Message;
+        var at = reason.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        if (at >= 0)
+        {
+            reason = reason[..at];
+        }
+        reason = reason.Replace(" Change the reader options.", "", StringComparison.Ordinal)
+            .Replace(", when isFinalBlock is true", "", StringComparison.Ordinal)
+            .Replace("The input does not contain any JSON tokens. Expected the input to start with a valid JSON token.", "it is empty.", StringComparison.Ordinal)
+            .Replace("which is not supported in this mode.", "which JSON does not allow.", StringComparison.Ordinal)
+            .Trim();
+        return ex.LineNumber is { } line && ex.BytePositionInLine is { } column ? $"{reason} (line {line + 1}, byte {column + 1})" : reason;
+    }
+
     /// <summary>Maps a URL segment (full or browser short form) to a type, <c>batch</c>, or null.</summary>
     public static string? ResolveEndpoint(string segment) => segment.ToLowerInvariant() switch
     {
@@ -65,7 +86,7 @@ public static class TrackingMessageParser
             // One batch item nested too deep to read must not refuse the others: it is cut out and rejected alone.
             if (endpoint != "batch" || CutDeepItems(body) is not { } reduced)
             {
-                return TrackingParseResult.Fail($"The body is not valid JSON: {ex.Message}");
+                return TrackingParseResult.Fail($"The body is not valid JSON: {JsonProblem(ex)}");
             }
             try
             {
@@ -74,7 +95,7 @@ public static class TrackingMessageParser
             }
             catch (JsonException)
             {
-                return TrackingParseResult.Fail($"The body is not valid JSON: {ex.Message}");
+                return TrackingParseResult.Fail($"The body is not valid JSON: {JsonProblem(ex)}");
             }
         }
         using (document)

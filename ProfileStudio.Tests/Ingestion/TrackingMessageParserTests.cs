@@ -24,6 +24,23 @@ public sealed class TrackingMessageParserTests
     public void ResolveEndpoint_ShortAndLongForms_MapToTypes(string segment, string? expected) =>
         Assert.Equal(expected, TrackingMessageParser.ResolveEndpoint(segment));
 
+    [Theory]
+    [InlineData("", "it is empty")]
+    [InlineData("{\"userId\":\"u\",}", "trailing comma")]
+    [InlineData("{\"userId\":\"u\" /* hi */}", "'/' is invalid after a value")]
+    [InlineData("{\"userId\": ", "(line 1, byte")]
+    [InlineData("{\"userId\":\"u\"}\n\nx", "(line 3, byte 1)")]
+    public void Parse_MalformedJson_SaysWhatAndWhereWithoutTheReadersAdviceToProgrammers(string body, string expected)
+    {
+        var result = Parse(body, "track");
+
+        Assert.StartsWith("The body is not valid JSON: ", result.Error);
+        Assert.Contains(expected, result.Error);
+        Assert.DoesNotContain("reader options", result.Error);
+        Assert.DoesNotContain("isFinalBlock", result.Error);
+        Assert.DoesNotContain("LineNumber", result.Error);
+    }
+
     [Fact]
     public void Parse_MalformedJson_FailsWholeRequest()
     {
