@@ -130,4 +130,18 @@ public sealed class SegmentExportEndpointsTests(StudioAppFactory factory) : ICla
         using var error = JsonDocument.Parse(await tooMany.Content.ReadAsStringAsync());
         Assert.Equal("invalid_request_error", error.RootElement.GetProperty("error").GetProperty("code").GetString());
     }
+
+    [Fact]
+    public async Task Export_UnknownIdentityNamespace_IsA400NamingTheKnownOnes()
+    {
+        using var marketer = await SignedInAsync(Roles.Marketer);
+
+        using var response = await marketer.GetAsync("/profiles/segments/1/members.csv?identity=email&identity=nope");
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        using var error = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var message = error.RootElement.GetProperty("error").GetProperty("message").GetString();
+        Assert.StartsWith("There is no identity namespace \"nope\"; the namespaces are ", message);
+        Assert.Contains("email", message);
+    }
 }

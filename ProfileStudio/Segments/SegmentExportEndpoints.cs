@@ -1,6 +1,7 @@
 using System.Globalization;
 using CsvHelper;
 using ProfileStudio.Core.Accounts;
+using ProfileStudio.Core.Identity;
 using ProfileStudio.Core.Segments;
 using ProfileStudio.Hosting;
 
@@ -31,7 +32,7 @@ internal static class SegmentExportEndpoints
             namespaces.Select(n => new KeyValuePair<string, string?>("identity", n))
                 .Concat(attributes.Select(a => new KeyValuePair<string, string?>("attribute", a)))).ToUriComponent();
 
-    private static async Task<IResult> ExportAsync(long id, HttpContext http, SegmentStore segments, SegmentMemberExport export, CancellationToken ct)
+    private static async Task<IResult> ExportAsync(long id, HttpContext http, SegmentStore segments, SegmentMemberExport export, IdentityRulesStore rules, CancellationToken ct)
     {
         var namespaces = Names(http.Request.Query["identity"]);
         var attributes = Names(http.Request.Query["attribute"]);
@@ -42,6 +43,12 @@ internal static class SegmentExportEndpoints
         if (namespaces.Concat(attributes).FirstOrDefault(n => n.Length > MaxNameLength) is { } tooLong)
         {
             return ApiErrors.Problem(400, ApiErrors.InvalidRequest, $"A column name is longer than {MaxNameLength} characters: \"{tooLong[..40]}…\".");
+        }
+        var known = await rules.LoadAsync(ct);
+        if (namespaces.FirstOrDefault(n => known.Find(n) is null) is { } unknown)
+        {
+            return ApiErrors.Problem(400, ApiErrors.InvalidRequest,
+                $"There is no identity namespace \"{unknown}\"; the namespaces are {string.Join(", ", known.Namespaces.Select(n => n.Name))}.");
         }
         if (await segments.GetAsync(id, ct) is not { } details)
         {
