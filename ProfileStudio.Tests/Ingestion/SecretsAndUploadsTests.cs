@@ -154,6 +154,7 @@ public sealed class SecretsAndUploadsTests(IngestionAppFactory factory) : IClass
     [InlineData("\n", "empty")]
     [InlineData("user_id,email,email\nu-1,a@example.com,b@example.com\n", "appears 2 times")]
     [InlineData("user_id,Email,EMAIL \nu-1,a@example.com,b@example.com\n", "appears 2 times")]
+    [InlineData(",,,\nu-1,a@example.com,b,c\n", "The header row names no columns")]
     public async Task Upload_RefusedCsv_LeavesNoBatchAndNoFile(string csv, string reason)
     {
         var crm = await factory.SourceIdAsync("CRM");
@@ -165,6 +166,26 @@ public sealed class SecretsAndUploadsTests(IngestionAppFactory factory) : IClass
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains(reason, await response.Content.ReadAsStringAsync());
+        Assert.Equal(before, await BatchCountAsync());
+        Assert.Empty(UploadFiles());
+    }
+
+    [Theory]
+    [InlineData("people.csv", new byte[] { 0x1F, 0x8B, 0x08, 0x00, 0x00 }, "compressed (gzip)")]
+    [InlineData("events.ndjson", new byte[] { 0x1F, 0x8B, 0x08, 0x00, 0x00 }, "compressed (gzip)")]
+    [InlineData("people.csv", new byte[] { 0x50, 0x4B, 0x03, 0x04, 0x14 }, "ZIP archive")]
+    public async Task Upload_CompressedFile_IsRefusedSayingSoAndLeavesNothing(string name, byte[] start, string reason)
+    {
+        var crm = await factory.SourceIdAsync("CRM");
+        var batches = factory.Services.GetRequiredService<FileBatches>();
+        await Poll.UntilAsync(() => Task.FromResult(UploadFiles().Length), n => n == 0, "earlier uploads to be processed");
+        var before = await BatchCountAsync();
+
+        var result = await batches.UploadAsync(crm, name, new MemoryStream([.. start, .. new byte[200]]), AuditActor.System,
+            name.EndsWith(".csv", StringComparison.Ordinal) ? FileKind.ProfileRecords : FileKind.Events, null);
+
+        Assert.False(result.Succeeded);
+        Assert.Contains(reason, Assert.Single(result.Problems!));
         Assert.Equal(before, await BatchCountAsync());
         Assert.Empty(UploadFiles());
     }

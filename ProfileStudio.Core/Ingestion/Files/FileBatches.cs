@@ -81,6 +81,11 @@ public sealed class FileBatches(
             return FileBatchResult.Fail($"The file is larger than {MaxFileBytes / (1024 * 1024 * 1024)} GB.");
         }
 
+        if (CompressedProblem(path) is { } compressed)
+        {
+            DeleteFile(path);
+            return FileBatchResult.Fail(compressed);
+        }
         if (format == FileFormat.Csv)
         {
             // A file no mapping can ever fit is refused now, so no batch waits for a mapping that cannot come.
@@ -321,11 +326,32 @@ public sealed class FileBatches(
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
+    /// <summary>Why a stored upload is an archive rather than text (its first bytes say so), or null.</summary>
+    private static string? CompressedProblem(string path)
+    {
+        Span<byte> start = stackalloc byte[4];
+        int read;
+        using (var file = File.OpenRead(path))
+        {
+            read = file.ReadAtLeast(start, start.Length, throwOnEndOfStream: false);
+        }
+        return start[..read] switch
+        {
+            [0x1F, 0x8B, ..] => "The file is compressed (gzip); upload it uncompressed.",
+            [0x50, 0x4B, 0x03, 0x04] => "The file is a ZIP archive; upload the file inside it.",
+            _ => null,
+        };
+    }
+
     private static List<string> HeaderProblems(IReadOnlyList<string> headers)
     {
-        if (headers.Count == 0 || headers.All(string.IsNullOrWhiteSpace))
+        if (headers.Count <= 1 && headers.All(string.IsNullOrWhiteSpace))
         {
             return ["The file is empty: a CSV needs a header row naming its columns."];
+        }
+        if (headers.All(string.IsNullOrWhiteSpace))
+        {
+            return ["The header row names no columns (it holds only separators or spaces): a CSV needs a header row naming its columns."];
         }
         return headers.GroupBy(h => h.Trim(), StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1)
             .Select(g => $"The column name \"{g.Key}\" appears {g.Count()} times; give every column its own name.")
