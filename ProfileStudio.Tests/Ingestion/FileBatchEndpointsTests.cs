@@ -312,6 +312,28 @@ public sealed class FileBatchEndpointsTests(IngestionAppFactory factory) : IClas
         Assert.All(stored, m => JsonDocument.Parse(m.Payload).Dispose());
     }
 
+    [Fact]
+    public async Task Upload_CsvRowOfAMegabyte_IsRejectedAndKeptOnlyInPart()
+    {
+        var pos = await factory.SourceIdAsync("POS");
+        using var client = factory.CreateWriteKeyClient(PosKey);
+        var now = factory.Now.ToString("O", CultureInfo.InvariantCulture);
+        var huge = "y" + new string('x', 1024 * 1024);
+        var csv = string.Join('\n', "user_id,event,timestamp,note", $"u-1,Order,{now},{huge}", $"u-2,Order,{now},fine") + "\n";
+
+        using var response = await UploadAsync(client, pos, csv, "text/csv", "kind=events&mapping=auto");
+
+        var batch = await AcceptedAndProcessedAsync(client, response);
+        Assert.Equal((2L, 1L, 1L), (batch.RowsRead, batch.RowsAccepted, batch.RowsRejected));
+        var rejected = (await LakeRowsOfAsync(batch.Id)).Single(m => m.Status != MessageStatus.Accepted);
+        Assert.InRange(rejected.Payload.Length, 64 * 1024, 70 * 1024); // was 2 MB: the row cell by cell and the line
+        using var reportResponse = await client.GetAsync($"/api/v1/batches/{batch.Id}/rejected.csv");
+        var row = Assert.Single(await ReportAsync(reportResponse));
+        Assert.Contains("the limit is 32 KB", row.Reason);
+        Assert.StartsWith($"u-1,Order,{now},yxxx", row.Row);
+        Assert.EndsWith("…", row.Row);
+    }
+
     /// <summary>An extreme timestamp/sentAt pair or unreadable text rejects its line; the old code failed the whole file.</summary>
     [Fact]
     public async Task Upload_NdjsonWithHostileLines_RejectsThoseLinesAndStoresTheRest()

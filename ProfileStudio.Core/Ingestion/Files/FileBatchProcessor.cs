@@ -486,7 +486,7 @@ public sealed class FileBatchProcessor(
                 }
                 var read = TrackingMessageParser.Read(message, type, null, receivedAt, line);
                 // A rejected line is kept as it was uploaded, for the rejected-rows report to give back.
-                return read.IsValid ? read : read with { Payload = new JsonObject { ["row"] = hadWriteKey ? TrackingMessageParser.RedactWriteKeys(text) : text }.ToJsonString() };
+                return read.IsValid ? read : read with { Payload = new JsonObject { ["row"] = FileRowConverter.Kept(hadWriteKey ? TrackingMessageParser.RedactWriteKeys(text) : text) }.ToJsonString() };
             }
             catch (Exception ex) when (ex is ArgumentException or FormatException or OverflowException or InvalidOperationException)
             {

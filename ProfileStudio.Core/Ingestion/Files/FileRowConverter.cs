@@ -16,9 +16,16 @@ public static class FileRowConverter
         IReadOnlyList<string> headers, IReadOnlyList<string?> values, FileMapping mapping, long batchId, int line, DateTime receivedAt) =>
         new RowPlan(headers, mapping).Convert(values, batchId, line, receivedAt);
 
+    /// <summary>The most characters of a rejected line the lake keeps for the report (a row is refused past 32 KB; a 15 MB line was kept whole, twice).</summary>
+    internal const int MaxKeptChars = 64 * 1024;
+
+    /// <summary>A rejected line as kept: whole up to <see cref="MaxKeptChars"/>, else its start and an ellipsis.</summary>
+    internal static string Kept(string text) =>
+        text.Length <= MaxKeptChars ? text : text[..(char.IsHighSurrogate(text[MaxKeptChars - 1]) ? MaxKeptChars - 1 : MaxKeptChars)] + "…";
+
     /// <summary>A row the CSV reader itself could not read (bad quoting, wrong number of fields).</summary>
     public static IncomingMessage Unreadable(string rawRow, string reason, long batchId, int line, DateTime receivedAt) =>
-        new("unknown", null, receivedAt, new JsonObject { ["row"] = rawRow }.ToJsonString(), $"Line {line}: {reason}", line);
+        new("unknown", null, receivedAt, new JsonObject { ["row"] = Kept(rawRow) }.ToJsonString(), $"Line {line}: {reason}", line);
 
     /// <summary>A readable row that breaks the mapping: kept as it was, column by column, with the reason.</summary>
     internal static IncomingMessage Rejected(
@@ -36,6 +43,11 @@ public static class FileRowConverter
     /// <summary>Adds the row's line as it was in the file to a rejected row (kept column by column for reading).</summary>
     internal static IncomingMessage KeepLine(IncomingMessage rejected, string rawLine)
     {
+        if (rawLine.Length > MaxKeptChars)
+        {
+            // Too long to keep twice (cells and line): the start of the line alone, which the report gives back.
+            return rejected with { Payload = new JsonObject { ["row"] = Kept(rawLine) }.ToJsonString() };
+        }
         var payload = JsonNode.Parse(rejected.Payload)!.AsObject();
         payload["line"] = rawLine;
         return rejected with { Payload = payload.ToJsonString() };
