@@ -92,6 +92,13 @@ public sealed class ProfileReader
         {
             return ProfileLookup.Invalid(problem ?? $"Give a value after \"{ns}:\".");
         }
+        // What ingestion refuses as an identifier (too long, a control character) is no
+        // profile's: a reason, not a "not found" that reads as if the person might exist.
+        if (Ingestion.MessageShape.IdentifierProblem(ns, normalized) is { } unusable)
+        {
+            return ProfileLookup.Invalid($"{unusable} No profile can have it.");
+        }
+
         // Identities always point at the live profile (a merge moves them), so no redirect to follow.
         var key = new IdentityKey(rule.Name, normalized);
         return await _lookup.ProfileOfAsync(key, ct) is { } profileId ? ProfileLookup.Of(profileId, key) : ProfileLookup.NotFound;

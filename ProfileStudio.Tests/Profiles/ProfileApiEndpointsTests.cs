@@ -239,6 +239,9 @@ public sealed class ProfileApiEndpointsTests(ProfileApiAppFactory factory) : ICl
         Assert.Contains("no namespace \"shoe_size\"", await GetErrorAsync($"/api/v1/profiles/shoe_size:42/{endpoint}", HttpStatusCode.BadRequest, "validation_error"));
         Assert.Contains("phone number", await GetErrorAsync($"/v1/spaces/s/collections/users/profiles/phone:abc/{endpoint}", HttpStatusCode.BadRequest, "validation_error"));
         Assert.Contains("namespace:value", await GetErrorAsync($"/api/v1/profiles/justtext/{endpoint}", HttpStatusCode.BadRequest, "validation_error"));
+        // Values ingestion never takes as an identifier: a reason, not a "not found".
+        Assert.Contains("at most 512", await GetErrorAsync($"/api/v1/profiles/user_id:{new string('x', 513)}/{endpoint}", HttpStatusCode.BadRequest, "validation_error"));
+        Assert.Contains("control character", await GetErrorAsync($"/api/v1/profiles/user_id:a%09b/{endpoint}", HttpStatusCode.BadRequest, "validation_error"));
     }
 
     [Theory]
