@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
 using ProfileStudio.Core.Storage;
 
 namespace ProfileStudio.Core.Segments;
@@ -17,7 +18,8 @@ public delegate IReadOnlyList<ActiveSegment> SegmentSelection(long profileId);
 /// between reading a profile and writing its result.
 /// </summary>
 public sealed class SegmentMembershipEvaluator(
-    IDbContextFactory<ProfileStudioDbContext> dbFactory, SegmentCatalog catalog, SegmentMembershipWriter writer, TimeProvider time)
+    IDbContextFactory<ProfileStudioDbContext> dbFactory, SegmentCatalog catalog, SegmentMembershipWriter writer, TimeProvider time,
+    ILogger<SegmentMembershipEvaluator>? logger = null)
 {
     /// <summary>Profiles whose outcomes are written in one transaction (their facts are read <see cref="SegmentFactsLoader.Chunk"/> at a time).</summary>
     public const int WriteGroup = 5_000;
@@ -59,7 +61,16 @@ public sealed class SegmentMembershipEvaluator(
                             gone.Add(id);
                             continue;
                         }
-                        outcomes.AddRange(Decide(f, select(id), now));
+                        try
+                        {
+                            outcomes.AddRange(Decide(f, select(id), now));
+                        }
+                        catch (Exception ex) when (ex is ArgumentException or FormatException or OverflowException or InvalidOperationException)
+                        {
+                            // A value no test foresaw: this profile keeps its memberships until its data changes; the
+                            // others go on (a throw here failed the batch, and the consumer retried it for ever).
+                            logger?.LogWarning(ex, "Segment evaluation skipped profile {Profile}: its data could not be evaluated.", id);
+                        }
                     }
                 }
                 var result = await writer.ApplyAsync(outcomes, gone, now, ct);

@@ -26,7 +26,18 @@ public static class SegmentValues
     public static long ToMs(DateTime utc) =>
         (AsUtc(utc).Ticks - DateTime.UnixEpoch.Ticks) is var t && t >= 0 ? t / TimeSpan.TicksPerMillisecond : -((-t + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond);
 
-    public static DateTime FromMs(long ms) => DateTime.UnixEpoch.AddTicks(ms * TimeSpan.TicksPerMillisecond);
+    /// <summary>
+    /// The instant <paramref name="ms"/> after the epoch, held within what a <see cref="DateTime"/> can be: a date at the
+    /// edge of the calendar (<c>9999-12-31</c> as "no end", <c>0001-01-01T00:00:00+01:00</c>) plus or minus a window
+    /// lies outside it, and computing its clock check threw, stopping streaming evaluation for everyone.
+    /// </summary>
+    public static DateTime FromMs(long ms) =>
+        ms <= MinMs ? DateTime.SpecifyKind(DateTime.MinValue, DateTimeKind.Utc)
+        : ms >= MaxMs ? DateTime.SpecifyKind(DateTime.MaxValue, DateTimeKind.Utc)
+        : DateTime.UnixEpoch.AddTicks(ms * TimeSpan.TicksPerMillisecond);
+
+    private static readonly long MinMs = ToMs(DateTime.SpecifyKind(DateTime.MinValue, DateTimeKind.Utc));
+    private static readonly long MaxMs = ToMs(DateTime.SpecifyKind(DateTime.MaxValue, DateTimeKind.Utc));
 
     /// <summary>A rule's time as UTC: times without a kind are taken as UTC (the studio's zone), local times are converted.</summary>
     public static DateTime AsUtc(DateTime value) => value.Kind switch

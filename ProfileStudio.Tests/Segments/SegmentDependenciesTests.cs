@@ -19,6 +19,23 @@ public sealed class SegmentDependenciesTests
         Window = new EventWindow(WindowKind.LastDays) { Amount = 30 },
     });
 
+    [Theory]
+    [InlineData("9999-12-31", ValueOperator.MoreThanDaysAgo)] // "no end date" in CRM exports
+    [InlineData("9999-12-31", ValueOperator.WithinLastDays)]
+    [InlineData("0001-01-01T00:00:00", ValueOperator.WithinNextDays)] // .NET's empty date
+    [InlineData("0001-01-01T00:00:00+01:00", ValueOperator.WithinLastDays)] // before the first instant a DateTime holds
+    public void NextClockChange_DateAtTheEdgeOfTheCalendar_IsAnInstantNeverAThrow(string date, ValueOperator op)
+    {
+        var rule = new SegmentRule(new AttributeCondition("a", "renewal", new ValueTest(ValueTestType.Date, op) { Days = 30 }));
+        Assert.Empty(SegmentRuleValidator.Validate(rule));
+
+        var next = SegmentDependencies.NextClockChange(rule, Facts([], date), Now);
+        var explained = SegmentEvaluator.Evaluate(rule, Facts([], date), Now);
+
+        Assert.True(next is null || next > Now);
+        Assert.Equal(SegmentEvaluator.Matches(rule, Facts([], date), Now), explained.Matches);
+    }
+
     [Fact]
     public void Of_RuleOfEveryKind_ListsWhatItReads()
     {

@@ -238,6 +238,24 @@ public sealed class SegmentStreamingTests
     }
 
     [Fact]
+    public async Task ADateAtTheEdgeOfTheCalendar_NeverStopsStreamingForTheOthers()
+    {
+        await using var h = await SegmentHarness.StartAsync();
+        var lapsed = await h.ActivateAsync("Lapsed", All(new AttributeCondition("a", "contract_end",
+            new ValueTest(ValueTestType.Date, ValueOperator.MoreThanDaysAgo) { Days = 30 })));
+        h.Send("u1", null, null, traits: new JsonObject { ["contract_end"] = "9999-12-31" });
+        h.Send("u2", null, null, traits: new JsonObject { ["contract_end"] = "2020-01-01" });
+        h.Send("u3", null, null, traits: new JsonObject { ["contract_end"] = "0001-01-01T00:00:00+01:00" });
+
+        await h.SyncAsync();
+
+        Assert.Equal([await h.ProfileOfAsync("user_id", "u2"), await h.ProfileOfAsync("user_id", "u3")], (await h.MembersAsync(lapsed.Id)).Order());
+        await h.Store.EvaluateNowAsync(Marketer, lapsed.Id);
+        Assert.Equal(1, await h.Batch.RunPendingAsync());
+        Assert.Equal(SegmentEvaluationState.Done, (await h.Store.GetAsync(lapsed.Id))!.Progress.State);
+    }
+
+    [Fact]
     public async Task ARebuild_EvaluatesEveryoneAgain_WithoutCountingTheMembersTwice()
     {
         await using var h = await SegmentHarness.StartAsync();
