@@ -115,7 +115,7 @@ public sealed record ComputedAttributeDraft(
     string? Formula = null);
 
 /// <summary>
-/// A stored computed attribute definition. Every edit of an active definition raises
+/// A stored computed attribute definition. An edit of what an active definition computes raises
 /// <see cref="Version"/> and starts a new backfill; states of older versions are never read.
 /// The backfill's progress lives here too, so it survives a restart and resumes at <see cref="BackfillCursor"/>.
 /// </summary>

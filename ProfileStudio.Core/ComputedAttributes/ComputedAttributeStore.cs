@@ -114,8 +114,9 @@ public sealed class ComputedAttributeStore(
     }
 
     /// <summary>
-    /// Creates (<paramref name="id"/> null: a draft) or changes a definition. Saving an active definition
-    /// makes a new version and backfills it again; values of the old version are not shown meanwhile.
+    /// Creates (<paramref name="id"/> null: a draft) or changes a definition. Changing what an active definition
+    /// computes makes a new version and backfills it again (values of the old version are not shown meanwhile); a new
+    /// name or description alone keeps the version and its values.
     /// </summary>
     public async Task<ComputedAttributeResult> SaveAsync(AuditActor actor, int? id, ComputedAttributeDraft draft, CancellationToken ct = default)
     {
@@ -138,18 +139,30 @@ public sealed class ComputedAttributeStore(
                     return ComputedAttributeResult.Fail($"There is no computed attribute {existing}.");
                 }
                 definition = found;
-                definition.Version++;
-                if (definition.Status == ComputedStatus.Active)
+                var (meaning, name) = (Meaning(definition), definition.Name);
+                Apply(definition, draft);
+                if (Meaning(definition) != meaning)
                 {
-                    StartBackfill(definition);
+                    // What it computes changed: a new version, computed again for everyone (old values are not shown meanwhile).
+                    definition.Version++;
+                    if (definition.Status == ComputedStatus.Active)
+                    {
+                        StartBackfill(definition);
+                    }
                 }
+                else if (definition.Status == ComputedStatus.Active && !string.Equals(name, definition.Name, StringComparison.Ordinal))
+                {
+                    // The same values under another name: consumers that keep values by name read them again (profile 0: every profile).
+                    db.ProfileChanges.Add(new ProfileChange { At = now, ProfileId = 0, Kinds = ProfileChangeKinds.Computed });
+                }
+                // A new description alone keeps the version and the values.
             }
             else
             {
                 definition = new ComputedAttributeDefinition { Status = ComputedStatus.Draft, Version = 1, CreatedAt = now };
                 db.ComputedAttributeDefinitions.Add(definition);
+                Apply(definition, draft);
             }
-            Apply(definition, draft);
             (definition.UpdatedAt, definition.UpdatedBy) = (now, actor.Name);
             await db.SaveChangesAsync(ct);
             await audit.RecordAsync(actor, id is null ? "computed_attribute.create" : "computed_attribute.update", definition.Name,
@@ -287,6 +300,10 @@ public sealed class ComputedAttributeStore(
         d.BackfillFinishedAt = null;
         d.BackfillError = null;
     }
+
+    /// <summary>What a definition computes (its name and description aside): a change makes a new version.</summary>
+    private static (ComputedFunction, string, string?, string, string?, WindowUnit, int) Meaning(ComputedAttributeDefinition d) =>
+        (d.Function, d.EventNamesJson, d.PropertyPath, d.ConditionsJson, d.Formula, d.WindowUnit, d.WindowSize);
 
     private static void Apply(ComputedAttributeDefinition d, ComputedAttributeDraft draft)
     {

@@ -238,6 +238,38 @@ public sealed class SegmentStreamingTests
     }
 
     [Fact]
+    public async Task EditingAComputedAttributesDescription_KeepsItsValuesAndTheSegmentsOnIt()
+    {
+        await using var h = await SegmentHarness.StartAsync();
+        var draft = new ComputedAttributeDraft("lifetime_value", null, ComputedFunction.Sum, ["Order Completed"], "amount", [], LookbackWindow.AllTime);
+        var definition = await h.ComputedAsync(draft);
+        var high = await h.ActivateAsync("High value", All(new AttributeCondition("c1", "lifetime_value",
+            new ValueTest(ValueTestType.Number, ValueOperator.GreaterOrEqual) { Number = 500 })));
+        h.Send("u1", null, "Order Completed", new JsonObject { ["amount"] = 600 });
+        await h.SyncAsync();
+        var u1 = await h.ProfileOfAsync("user_id", "u1");
+        var store = h.Services.GetRequiredService<ComputedAttributeStore>();
+        var reader = h.Services.GetRequiredService<ComputedAttributeReader>();
+
+        var described = await store.SaveAsync(Marketer, definition.Id, draft with { Description = "What a person spent, all time" });
+        h.Send("u1", null, null, traits: new JsonObject { ["country"] = "FR" }); // re-evaluates u1
+        await h.SyncAsync();
+
+        Assert.True(described.Succeeded);
+        Assert.Equal(definition.Version, described.Definition!.Version);
+        Assert.Equal("600", Assert.Single(await reader.ValuesOfProfileAsync(u1)).ValueJson);
+        Assert.Equal([u1], await h.MembersAsync(high.Id));
+        await using (var db = await h.DbAsync())
+        {
+            Assert.DoesNotContain(await db.SegmentMembershipChanges.Select(c => c.Kind).ToListAsync(), k => k == SegmentMembershipChangeKind.Exited);
+        }
+
+        // What it computes changes: a new version, computed again.
+        var windowed = await store.SaveAsync(Marketer, definition.Id, draft with { Window = new LookbackWindow(WindowUnit.Days, 30) });
+        Assert.Equal(definition.Version + 1, windowed.Definition!.Version);
+    }
+
+    [Fact]
     public async Task ADateAtTheEdgeOfTheCalendar_NeverStopsStreamingForTheOthers()
     {
         await using var h = await SegmentHarness.StartAsync();

@@ -161,9 +161,12 @@ public sealed partial class ComputedAttributeEditorPage : IDisposable
         _busy = true;
         try
         {
+            var version = _definition?.Version;
             if (await SaveCoreAsync() is { } saved)
             {
-                Snackbar.Add($"Saved \"{saved.Name}\".", Severity.Success);
+                Snackbar.Add(saved.Status == ComputedStatus.Active && version is { } before && saved.Version != before
+                    ? $"Saved \"{saved.Name}\": what it computes changed, so it is being computed again for every profile."
+                    : $"Saved \"{saved.Name}\".", Severity.Success);
                 await ShowAsync(saved);
             }
         }
