@@ -139,6 +139,10 @@ public sealed class ComputedAttributeStore(
                     return ComputedAttributeResult.Fail($"There is no computed attribute {existing}.");
                 }
                 definition = found;
+                if (!string.Equals(definition.Name, draft.Name, StringComparison.Ordinal) && await UsersOfAsync(db, definition, ct) is { Count: > 0 } readers)
+                {
+                    return InUse(definition, readers, "change those to the new name first, or keep this name.");
+                }
                 var (meaning, name) = (Meaning(definition), definition.Name);
                 Apply(definition, draft);
                 if (Meaning(definition) != meaning)
@@ -199,6 +203,10 @@ public sealed class ComputedAttributeStore(
             {
                 return ComputedAttributeResult.Fail($"\"{definition.Name}\" is active: disable it before deleting it.");
             }
+            if (await UsersOfAsync(db, definition, ct) is { Count: > 0 } readers)
+            {
+                return InUse(definition, readers, "change or disable those first.");
+            }
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
             await DeleteValuesAsync(db, id, ct);
             db.ComputedAttributeDefinitions.Remove(definition);
@@ -231,6 +239,10 @@ public sealed class ComputedAttributeStore(
             if (status == ComputedStatus.Active && ComputedAttributeValidator.Validate(definition.ToDraft()) is { Count: > 0 } problems)
             {
                 return new(false, problems);
+            }
+            if (status != ComputedStatus.Active && await UsersOfAsync(db, definition, ct) is { Count: > 0 } readers)
+            {
+                return InUse(definition, readers, "change or disable those first; they would have no value to read.");
             }
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
             definition.Status = status;
@@ -300,6 +312,37 @@ public sealed class ComputedAttributeStore(
         d.BackfillFinishedAt = null;
         d.BackfillError = null;
     }
+
+    /// <summary>
+    /// What reads a computed attribute by its name: active segments (a condition on it) and active expression attributes
+    /// (a formula naming it), described for a message; empty when nothing does. Renaming, disabling or deleting it
+    /// would silently empty those, so it is refused while they do.
+    /// </summary>
+    private static async Task<List<string>> UsersOfAsync(ProfileStudioDbContext db, ComputedAttributeDefinition definition, CancellationToken ct)
+    {
+        var users = new List<string>();
+        foreach (var segment in await db.Segments.AsNoTracking().Where(x => x.Status == Segments.SegmentStatus.Active).Select(x => new { x.Name, x.RuleJson }).ToListAsync(ct))
+        {
+            if (Segments.SegmentRuleJson.TryParse(segment.RuleJson, out var rule, out _) && rule is not null
+                && Segments.SegmentDependencies.Of(rule).AttributeKeys.Contains(definition.Name))
+            {
+                users.Add($"segment \"{segment.Name}\"");
+            }
+        }
+        foreach (var formula in await db.ComputedAttributeDefinitions.AsNoTracking()
+            .Where(d => d.Id != definition.Id && d.Status == ComputedStatus.Active && d.Function == ComputedFunction.Expression)
+            .Select(d => new { d.Name, d.Formula }).ToListAsync(ct))
+        {
+            if (Expressions.ExpressionFormula.NamesIn(formula.Formula).Contains(definition.Name))
+            {
+                users.Add($"expression attribute \"{formula.Name}\"");
+            }
+        }
+        return users;
+    }
+
+    private static ComputedAttributeResult InUse(ComputedAttributeDefinition definition, List<string> users, string what) =>
+        ComputedAttributeResult.Fail($"\"{definition.Name}\" is used by {string.Join(", ", users)}: {what}");
 
     /// <summary>What a definition computes (its name and description aside): a change makes a new version.</summary>
     private static (ComputedFunction, string, string?, string, string?, WindowUnit, int) Meaning(ComputedAttributeDefinition d) =>

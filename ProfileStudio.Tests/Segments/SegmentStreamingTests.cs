@@ -270,6 +270,34 @@ public sealed class SegmentStreamingTests
     }
 
     [Fact]
+    public async Task AComputedAttributeInUse_CannotBeRenamedDisabledOrDeleted_UntilNothingReadsIt()
+    {
+        await using var h = await SegmentHarness.StartAsync();
+        var draft = new ComputedAttributeDraft("orders", null, ComputedFunction.Count, ["Order Completed"], null, [], LookbackWindow.AllTime);
+        var orders = await h.ComputedAsync(draft);
+        var buyers = await h.ActivateAsync("Buyers", All(new AttributeCondition("c1", "orders",
+            new ValueTest(ValueTestType.Number, ValueOperator.GreaterOrEqual) { Number = 1 })));
+        var doubled = await h.ComputedAsync(new ComputedAttributeDraft("orders_x2", null, ComputedFunction.Expression, [], null, [], LookbackWindow.AllTime, "orders * 2"));
+        var store = h.Services.GetRequiredService<ComputedAttributeStore>();
+
+        var renamed = await store.SaveAsync(Marketer, orders.Id, draft with { Name = "order_count" });
+        var disabled = await store.DisableAsync(Marketer, orders.Id);
+
+        Assert.False(renamed.Succeeded);
+        Assert.Equal("\"orders\" is used by segment \"Buyers\", expression attribute \"orders_x2\": change those to the new name first, or keep this name.", Assert.Single(renamed.Problems));
+        Assert.False(disabled.Succeeded);
+        Assert.StartsWith("\"orders\" is used by segment \"Buyers\", expression attribute \"orders_x2\": change or disable those first", Assert.Single(disabled.Problems));
+        Assert.Equal(ComputedStatus.Active, (await store.GetAsync(orders.Id))!.Status);
+
+        // Once nothing reads it, it goes.
+        Assert.True((await h.Store.DisableAsync(Marketer, buyers.Id)).Succeeded);
+        Assert.True((await store.DisableAsync(Marketer, doubled.Id)).Succeeded);
+        Assert.True((await store.SaveAsync(Marketer, orders.Id, draft with { Name = "order_count" })).Succeeded);
+        Assert.True((await store.DisableAsync(Marketer, orders.Id)).Succeeded);
+        Assert.True((await store.DeleteAsync(Marketer, orders.Id)).Succeeded);
+    }
+
+    [Fact]
     public async Task ADateAtTheEdgeOfTheCalendar_NeverStopsStreamingForTheOthers()
     {
         await using var h = await SegmentHarness.StartAsync();
