@@ -95,12 +95,36 @@ public static class SegmentRuleEdits
     public static ValueTest WithOperator(ValueTest test, ValueOperator op) => test with
     {
         Operator = op,
+        Date = test.Date is { } date && IsDayEdge(date) ? DayOf(op, date) : test.Date,
         Texts = op == ValueOperator.InList ? test.Texts ?? (string.IsNullOrEmpty(test.Text) ? null : [test.Text]) : null,
         Text = op is ValueOperator.Equals or ValueOperator.NotEquals or ValueOperator.Contains or ValueOperator.StartsWith or ValueOperator.EndsWith ? test.Text : null,
         NumberTo = op == ValueOperator.Between ? test.NumberTo : null,
         DateTo = op == ValueOperator.Between ? test.DateTo : null,
         Days = op is ValueOperator.WithinLastDays or ValueOperator.WithinNextDays or ValueOperator.MoreThanDaysAgo ? test.Days ?? 30 : null,
     };
+
+    /// <summary>
+    /// A date picked for a date test, as the instant the operator reads: "after 31 Mar" is after the whole day (from
+    /// 1 April), "before" and "between" start at midnight. A picked day was stored at midnight for all three, so "after
+    /// 31 Mar" held on 31 March itself.
+    /// </summary>
+    public static ValueTest WithDate(ValueTest test, DateTime? picked) =>
+        test with { Date = picked is { } day ? DayOf(test.Operator, day) : null };
+
+    /// <summary>The last day of "between": the whole of it (the end of the day), as an event window's last day is.</summary>
+    public static ValueTest WithDateTo(ValueTest test, DateTime? picked) =>
+        test with { DateTo = picked is { } day ? EndOfDay(day) : null };
+
+    /// <summary>Midnight UTC of a picked day.</summary>
+    public static DateTime StartOfDay(DateTime day) => DateTime.SpecifyKind(day.Date, DateTimeKind.Utc);
+
+    /// <summary>The last millisecond of a picked day, UTC (rule times are whole milliseconds).</summary>
+    public static DateTime EndOfDay(DateTime day) => DateTime.SpecifyKind(day.Date.AddDays(1).AddMilliseconds(-1), DateTimeKind.Utc);
+
+    /// <summary>Midnight or the day's last millisecond: a whole day the editor picked (a precise time is kept as it is).</summary>
+    public static bool IsDayEdge(DateTime at) => at.TimeOfDay == TimeSpan.Zero || at.TimeOfDay == TimeSpan.FromDays(1) - TimeSpan.FromMilliseconds(1);
+
+    private static DateTime DayOf(ValueOperator op, DateTime day) => op == ValueOperator.After ? EndOfDay(day) : StartOfDay(day);
 
     /// <summary>The operators that read no value (the value editor shows nothing for them).</summary>
     public static bool NeedsNoValue(ValueOperator op) =>

@@ -144,7 +144,10 @@ public static class SegmentSentence
 
     private static string Num(double? n) => n is { } v ? SegmentValues.Number(v) : "?";
 
-    /// <summary>A rule's time: the day alone at midnight UTC, else the minute (or the exact time when it has seconds).</summary>
+    /// <summary>
+    /// A rule's time: the day alone at midnight UTC or at the day's last millisecond (a whole day picked in the editor:
+    /// "between 1 Mar and 31 Mar", "after 31 Mar"), else the minute (or the exact time when it has seconds).
+    /// </summary>
     public static string Instant(DateTime? at)
     {
         if (at is not { } value)
@@ -152,7 +155,7 @@ public static class SegmentSentence
             return "?";
         }
         var utc = SegmentValues.AsUtc(value);
-        return utc.TimeOfDay == TimeSpan.Zero ? DisplayFormat.Date(utc)
+        return SegmentRuleEdits.IsDayEdge(utc) ? DisplayFormat.Date(utc)
             : utc.Second == 0 && utc.Millisecond == 0 ? DisplayFormat.TimeUtc(utc)
             : DisplayFormat.ExactTime(utc);
     }

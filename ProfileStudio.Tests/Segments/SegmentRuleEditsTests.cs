@@ -1,3 +1,4 @@
+using System.Text.Json;
 using ProfileStudio.Core.Segments;
 
 namespace ProfileStudio.Tests.Segments;
@@ -34,6 +35,28 @@ public sealed class SegmentRuleEditsTests
         Assert.DoesNotContain(copy.Children[0].Id, new[] { "a", "b" });
         Assert.Equal(A with { Id = copy.Children[0].Id }, copy.Children[0]);
         Assert.Empty(SegmentRuleValidator.Validate(new SegmentRule(result))); // no duplicate id among the nodes
+    }
+
+    [Fact]
+    public void PickedDays_AreTheWholeDay_AsTheSentenceReads()
+    {
+        static JsonElement At(string text) => JsonSerializer.SerializeToElement(text);
+        var now = new DateTime(2026, 6, 1, 0, 0, 0, DateTimeKind.Utc);
+        var picked = (From: new DateTime(2026, 3, 1), To: new DateTime(2026, 3, 31)); // the picker's kind-less days
+        var between = SegmentRuleEdits.WithDateTo(SegmentRuleEdits.WithDate(new ValueTest(ValueTestType.Date, ValueOperator.Between), picked.From), picked.To);
+        var after = SegmentRuleEdits.WithDate(new ValueTest(ValueTestType.Date, ValueOperator.After), picked.To);
+        var before = SegmentRuleEdits.WithOperator(after, ValueOperator.Before);
+
+        Assert.Equal("is between 1 Mar 2026 and 31 Mar 2026", SegmentSentence.Test(between));
+        Assert.True(SegmentValues.Passes(between, At("2026-03-31T09:30:00Z"), now)); // the last day counts
+        Assert.False(SegmentValues.Passes(between, At("2026-04-01T00:00:00Z"), now));
+        Assert.Equal("is after 31 Mar 2026", SegmentSentence.Test(after));
+        Assert.False(SegmentValues.Passes(after, At("2026-03-31T09:30:00Z"), now)); // after the day: from 1 April
+        Assert.True(SegmentValues.Passes(after, At("2026-04-01T00:00:00Z"), now));
+        Assert.Equal("is before 31 Mar 2026", SegmentSentence.Test(before));
+        Assert.False(SegmentValues.Passes(before, At("2026-03-31T09:30:00Z"), now));
+        Assert.True(SegmentValues.Passes(before, At("2026-03-30T23:59:59Z"), now));
+        Assert.Empty(SegmentRuleValidator.Validate(new SegmentRule(new AttributeCondition("a", "signup", between))));
     }
 
     [Fact]

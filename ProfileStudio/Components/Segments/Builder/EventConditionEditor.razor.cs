@@ -68,10 +68,10 @@ public sealed partial class EventConditionEditor
         },
     });
 
-    private static DateTime? Day(DateTime? date) => date is { } d ? DateTime.SpecifyKind(d.Date, DateTimeKind.Utc) : null;
+    private static DateTime? Day(DateTime? date) => date is { } d ? SegmentRuleEdits.StartOfDay(d) : null;
 
     // "Between 1 and 3 March" includes the whole of 3 March (the window's end is inclusive, to the millisecond).
-    private static DateTime? EndOfDay(DateTime? date) => date is { } d ? DateTime.SpecifyKind(d.Date.AddDays(1).AddMilliseconds(-1), DateTimeKind.Utc) : null;
+    private static DateTime? EndOfDay(DateTime? date) => date is { } d ? SegmentRuleEdits.EndOfDay(d) : null;
 
     private Task AddPropertyAsync() =>
         ChangeAsync(Condition with { Properties = [.. Condition.Properties, new PropertyTest("", new ValueTest(ValueTestType.Text, ValueOperator.Equals))] });
