@@ -191,6 +191,15 @@ public sealed class SegmentStore(
                 problems.Add(new(reference.Id, $"There is no segment {reference.SegmentId}."));
             }
         }
+        // Expression attributes are evaluated when a profile is read (the profile page, the API), never stored: no path
+        // that evaluates segments over many profiles has their values, and a condition on one matched nobody, silently.
+        var expressions = (await db.ComputedAttributeDefinitions.AsNoTracking()
+            .Where(d => d.Function == ComputedAttributes.ComputedFunction.Expression).Select(d => d.Name).ToListAsync(ct)).ToHashSet(StringComparer.Ordinal);
+        foreach (var condition in SegmentRuleWalk.Nodes(rule.Root).OfType<AttributeCondition>().Where(c => expressions.Contains(c.Path)))
+        {
+            problems.Add(new(condition.Id, $"\"{condition.Path}\" is an expression attribute, computed only when a profile is shown: a segment cannot read it. "
+                + "Use a condition on the attributes its formula reads."));
+        }
         if (draft.Name.Length > 0 && stored.FirstOrDefault(s => string.Equals(s.Name, draft.Name, StringComparison.OrdinalIgnoreCase)) is { } same && same.Id != id)
         {
             problems.Add(new("", $"A segment named \"{same.Name}\" exists already."));

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using ProfileStudio.Core.Auditing;
+using ProfileStudio.Core.ComputedAttributes;
 using ProfileStudio.Core.Segments;
 using static ProfileStudio.Tests.Segments.SegmentHarness;
 
@@ -33,6 +34,25 @@ public sealed class SegmentStoreTests
         var audit = await h.Audit.QueryAsync(new AuditFilter(), 0, 50);
         Assert.Equal(["segment.create", "segment.update", "segment.update"],
             audit.Entries.Where(e => e.Action.StartsWith("segment.", StringComparison.Ordinal)).OrderBy(e => e.Id).Select(e => e.Action));
+    }
+
+    [Fact]
+    public async Task Save_ConditionOnAnExpressionAttribute_IsRefusedSayingWhatToUseInstead()
+    {
+        await using var h = await SegmentHarness.StartAsync();
+        await h.ComputedAsync(new ComputedAttributeDraft("orders", null, ComputedFunction.Count, ["Order Completed"], null, [], LookbackWindow.AllTime));
+        await h.ComputedAsync(new ComputedAttributeDraft("orders_x2", null, ComputedFunction.Expression, [], null, [], LookbackWindow.AllTime, "orders * 2"));
+
+        var refused = await h.Store.CreateAsync(Marketer, new SegmentDraft("Doubled", null, Rule(All(new AttributeCondition("c1", "orders_x2",
+            new ValueTest(ValueTestType.Number, ValueOperator.GreaterOrEqual) { Number = 2 })))));
+        var onTheAggregate = await h.Store.CreateAsync(Marketer, new SegmentDraft("Buyers", null, Rule(All(new AttributeCondition("c1", "orders",
+            new ValueTest(ValueTestType.Number, ValueOperator.GreaterOrEqual) { Number = 1 })))));
+
+        Assert.False(refused.Succeeded);
+        var problem = Assert.Single(refused.Problems);
+        Assert.Equal("c1", problem.NodeId);
+        Assert.StartsWith("\"orders_x2\" is an expression attribute", problem.Message);
+        Assert.True(onTheAggregate.Succeeded);
     }
 
     [Fact]
