@@ -119,10 +119,12 @@ public static class SegmentRuleEdits
     public static DateTime StartOfDay(DateTime day) => DateTime.SpecifyKind(day.Date, DateTimeKind.Utc);
 
     /// <summary>The last millisecond of a picked day, UTC (rule times are whole milliseconds).</summary>
-    public static DateTime EndOfDay(DateTime day) => DateTime.SpecifyKind(day.Date.AddDays(1).AddMilliseconds(-1), DateTimeKind.Utc);
+    public static DateTime EndOfDay(DateTime day) => DateTime.SpecifyKind(day.Date + LastMillisecond, DateTimeKind.Utc); // 31 Dec 9999 too
 
     /// <summary>Midnight or the day's last millisecond: a whole day the editor picked (a precise time is kept as it is).</summary>
-    public static bool IsDayEdge(DateTime at) => at.TimeOfDay == TimeSpan.Zero || at.TimeOfDay == TimeSpan.FromDays(1) - TimeSpan.FromMilliseconds(1);
+    public static bool IsDayEdge(DateTime at) => at.TimeOfDay == TimeSpan.Zero || at.TimeOfDay == LastMillisecond;
+
+    private static readonly TimeSpan LastMillisecond = TimeSpan.FromDays(1) - TimeSpan.FromMilliseconds(1);
 
     private static DateTime DayOf(ValueOperator op, DateTime day) => op == ValueOperator.After ? EndOfDay(day) : StartOfDay(day);
 

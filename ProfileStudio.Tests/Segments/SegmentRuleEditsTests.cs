@@ -57,6 +57,7 @@ public sealed class SegmentRuleEditsTests
         Assert.False(SegmentValues.Passes(before, At("2026-03-31T09:30:00Z"), now));
         Assert.True(SegmentValues.Passes(before, At("2026-03-30T23:59:59Z"), now));
         Assert.Empty(SegmentRuleValidator.Validate(new SegmentRule(new AttributeCondition("a", "signup", between))));
+        Assert.Equal(new DateTime(9999, 12, 31, 23, 59, 59, 999, DateTimeKind.Utc), SegmentRuleEdits.WithDateTo(between, new DateTime(9999, 12, 31)).DateTo);
     }
 
     [Fact]
