@@ -55,6 +55,12 @@ public sealed class ProfileChange
     public long ProfileId { get; set; }
     public ProfileChangeKinds Kinds { get; set; }
     public long? OtherProfileId { get; set; }
+
+    /// <summary>
+    /// Every profile's computed values may have changed (a backfill ended, a definition's values went, a definition was
+    /// renamed): one row names no profile (profile 0). Consumers that keep values re-read them all, as after a rebuild.
+    /// </summary>
+    public bool ComputedForEveryProfile => ProfileId == 0 && Kinds.HasFlag(ProfileChangeKinds.Computed);
 }
 
 /// <summary>How far one consumer has read the change feed, and how its last attempt went.</summary>

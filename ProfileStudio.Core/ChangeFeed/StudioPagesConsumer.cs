@@ -19,7 +19,7 @@ public sealed class StudioPagesConsumer(UnificationNotifications notifications) 
     {
         // Rows for every profile (profile 0): a rebuild, and the end of a computed attribute's backfill or the removal of a
         // definition's values (every profile's computed values changed). Every open page reloads.
-        if (changes.Any(c => c.Kinds.HasFlag(ProfileChangeKinds.Rebuilt) || (c.ProfileId == 0 && c.Kinds.HasFlag(ProfileChangeKinds.Computed))))
+        if (changes.Any(c => c.Kinds.HasFlag(ProfileChangeKinds.Rebuilt) || c.ComputedForEveryProfile))
         {
             notifications.PublishRebuilt();
         }

@@ -34,6 +34,12 @@ public static class TrackingLimits
                 i += 5;
                 continue;
             }
+            if (c == '\\' && i + 1 < json.Length)
+            {
+                size += 2; // \" \\ \n …: the pair as written (and an escaped backslash is never the start of another escape)
+                i++;
+                continue;
+            }
             if (char.IsHighSurrogate(c) && i + 1 < json.Length && char.IsLowSurrogate(json[i + 1]))
             {
                 size += 4;

@@ -62,7 +62,7 @@ public sealed class SegmentChangeConsumer(
             await writer.RecountAsync(time.GetUtcNow().UtcDateTime, ct);
             await RequestEvaluationAsync(null, ct);
         }
-        else if (changes.Any(c => c.ProfileId == 0 && c.Kinds.HasFlag(ProfileChangeKinds.Computed)))
+        else if (changes.Any(c => c.ComputedForEveryProfile))
         {
             // A computed attribute's backfill finished, or a definition's values went: any profile's value may have changed,
             // and the row names none. The segments that read attributes (and those built on them) are evaluated in full.

@@ -121,7 +121,7 @@ public sealed class SegmentIndexHost(IDbContextFactory<ProfileStudioDbContext> d
         await _loaded.Task.WaitAsync(ct);
         // A rebuild changed every profile; so did the end of a computed attribute's backfill, or the removal of a
         // definition's values, which name no profile (profile 0): the index's computed values are read again with the rest.
-        if (changes.Any(c => c.Kinds.HasFlag(ProfileChangeKinds.Rebuilt) || (c.ProfileId == 0 && c.Kinds.HasFlag(ProfileChangeKinds.Computed))))
+        if (changes.Any(c => c.Kinds.HasFlag(ProfileChangeKinds.Rebuilt) || c.ComputedForEveryProfile))
         {
             await LoadAsync(ct);
             return;

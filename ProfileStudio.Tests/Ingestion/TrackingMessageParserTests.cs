@@ -170,6 +170,7 @@ public sealed class TrackingMessageParserTests
     [InlineData("\"😀日\"", 9)] // unescaped, as the file path's writer leaves them
     [InlineData("\"\\u0000\\\"\\\\\"", 12)] // JSON's own escapes stay: \u0000 (6), \" (2), \\ (2)
     [InlineData("\"\\uD800\"", 8)] // a lone surrogate stays escaped
+    [InlineData("\"\\\\u0041\"", 9)] // an escaped backslash, then the text u0041: no escape there
     public void SizeAsSent_CountsCharactersAsTheirUtf8Bytes(string json, int bytes) =>
         Assert.Equal(bytes, TrackingLimits.SizeAsSent(json));
 
