@@ -22,6 +22,13 @@ public sealed record ProfileOwnedTable(string Name)
     /// <summary>On a delete, the rows removed ({ids}: the profile and the ids merged into it).</summary>
     public Func<ProfileTables, string>? Delete { get; init; }
 
+    /// <summary>
+    /// On a delete, what the rows' feature records before <see cref="Delete"/> removes them, in the same transaction
+    /// ({ids} as there; <c>$now</c> the delete's time, <c>$day</c> its UTC day): e.g. the exits of the segments a deleted
+    /// profile was in, which no later evaluation can see once its memberships are gone.
+    /// </summary>
+    public Func<ProfileTables, string>? RecordDelete { get; init; }
+
     /// <summary>On an erase (delete from the lake too), rows removed on top of <see cref="Delete"/>.</summary>
     public Func<ProfileTables, string>? Erase { get; init; }
 
@@ -138,6 +145,21 @@ public static class ProfileOwnedData
             // Merges and splits are followed by the segments consumer (SegmentChangeConsumer), which reads the feed's
             // merged / split rows: the merged id's memberships are removed with their exits recorded, and the survivor
             // and every part are evaluated afresh. Moving rows here would skip the evaluation and the history.
+            // A delete ends the profile's memberships as the segments consumer ends a merged-away profile's: an exit in the
+            // history, the member count and today's size one lower (the page's "exited in the last 24 h", the size chart).
+            RecordDelete = t => $"""
+                INSERT INTO SegmentMembershipChanges (SegmentId, ProfileId, Kind, At)
+                    SELECT SegmentId, ProfileId, 'Exited', $now FROM {t.Name("SegmentMemberships")} WHERE ProfileId IN ({ProfileOwnedTable.Ids});
+                UPDATE Segments SET MemberCount = MAX(0, MemberCount - (SELECT count(*) FROM {t.Name("SegmentMemberships")} m
+                        WHERE m.SegmentId = Segments.Id AND m.ProfileId IN ({ProfileOwnedTable.Ids})))
+                    WHERE Id IN (SELECT SegmentId FROM {t.Name("SegmentMemberships")} WHERE ProfileId IN ({ProfileOwnedTable.Ids}));
+                INSERT INTO SegmentDailySizes (SegmentId, Day, Size, Entered, Exited)
+                    SELECT s.Id, $day, s.MemberCount, 0, x.Exits FROM Segments s
+                    JOIN (SELECT SegmentId, count(*) AS Exits FROM {t.Name("SegmentMemberships")} WHERE ProfileId IN ({ProfileOwnedTable.Ids}) GROUP BY SegmentId) x
+                        ON x.SegmentId = s.Id
+                    WHERE true
+                    ON CONFLICT (SegmentId, Day) DO UPDATE SET Size = excluded.Size, Exited = Exited + excluded.Exited;
+                """,
             Delete = ProfileOwnedTable.RowsOfAll("SegmentMemberships"),
             // A rebuild swaps in an empty copy; the consumer evaluates every active segment on the rebuild's feed row.
             Why = "the segments a profile is in, since when",

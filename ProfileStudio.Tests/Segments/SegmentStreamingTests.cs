@@ -370,6 +370,47 @@ public sealed class SegmentStreamingTests
     }
 
     [Fact]
+    public async Task DeletingAMember_RecordsTheExit_InTheHistoryAndTodaysSize()
+    {
+        await using var h = await SegmentHarness.StartAsync();
+        var buyers = await h.ActivateAsync("Buyers", All(Performed("c1", "Order Completed")));
+        var viewers = await h.ActivateAsync("Viewers", All(Performed("c1", "Page Viewed")));
+        h.Send("u1", null, "Order Completed");
+        h.Send("u2", null, "Order Completed");
+        await h.SyncAsync();
+        Assert.Equal((2L, 0L), await RecentAsync(buyers.Id));
+
+        var u1 = await h.ProfileOfAsync("user_id", "u1");
+        h.Clock.Advance(TimeSpan.FromMinutes(5));
+        await using (var reading = new SqliteConnection(h.Connection.ConnectionString))
+        {
+            reading.Open();
+            await using var session = new SqliteUnificationSession(reading, h.Connection, h.Clock, pipeline: h.Unification.Pipeline);
+            Assert.NotNull(session.Maintenance.Delete(u1, eraseFromLake: false, IdentityRules.Default, h.Now));
+        }
+        await h.ConsumeAsync();
+
+        // The page's "exited in the last 24 h" and the size chart's day see the deleted member leave, at the delete's time.
+        Assert.Equal((2L, 1L), await RecentAsync(buyers.Id));
+        var today = (await h.Store.SizeHistoryAsync(buyers.Id)).Single();
+        Assert.Equal((1L, 2L, 1L), (today.Size, today.Entered, today.Exited));
+        await using (var db = await h.DbAsync())
+        {
+            var exit = await db.SegmentMembershipChanges.SingleAsync(c => c.ProfileId == u1 && c.Kind == SegmentMembershipChangeKind.Exited);
+            Assert.Equal((buyers.Id, h.Now), (exit.SegmentId, exit.At));
+        }
+        // A segment the profile was not in records nothing.
+        Assert.Equal((0L, 0L), await RecentAsync(viewers.Id));
+        Assert.Empty(await h.Store.SizeHistoryAsync(viewers.Id));
+
+        async Task<(long Entered, long Exited)> RecentAsync(long segment)
+        {
+            var recent = await h.Store.RecentChangesAsync(segment);
+            return (recent.Entered, recent.Exited);
+        }
+    }
+
+    [Fact]
     public async Task Overlap_CountsSharedMembers()
     {
         await using var h = await SegmentHarness.StartAsync();

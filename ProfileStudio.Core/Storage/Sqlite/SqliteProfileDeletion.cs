@@ -122,6 +122,15 @@ public sealed partial class SqliteProfileDeletion(SqliteConnection connection)
         var removed = new Dictionary<string, int>();
         foreach (var table in ProfileOwnedData.Tables)
         {
+            if (table.RecordDelete is { } record)
+            {
+                using var command = connection.CreateCommand();
+                command.Transaction = transaction;
+                command.CommandText = record(ProfileTables.Live).Replace(ProfileOwnedTable.Ids, idList, StringComparison.Ordinal);
+                command.Parameters.AddWithValue("$now", now);
+                command.Parameters.AddWithValue("$day", DateTime.SpecifyKind(now.Date, DateTimeKind.Utc));
+                command.ExecuteNonQuery();
+            }
             var rows = table.Delete is { } delete ? Execute(transaction, delete(ProfileTables.Live).Replace(ProfileOwnedTable.Ids, idList, StringComparison.Ordinal)) : 0;
             if (eraseFromLake && table.Erase is { } erase)
             {
