@@ -29,6 +29,7 @@ public sealed class SegmentEstimator(
         var clock = Stopwatch.StartNew();
         var now = time.GetUtcNow().UtcDateTime;
         var segments = await MembershipsOfAsync(rule, ct);
+        await WaitForIndexWhenReadingComputedAsync(rule, ct);
         var fromIndex = await Task.Run(() => index.TryRead(i =>
         {
             var (matching, samples) = i.Estimate(rule, now, segments, SampleSize, ct);
@@ -68,6 +69,7 @@ public sealed class SegmentEstimator(
     private async Task<(List<long> Ids, SegmentEstimatePath Path)> MatchingAsync(SegmentRule rule, DateTime now, CancellationToken ct)
     {
         var segments = await MembershipsOfAsync(rule, ct);
+        await WaitForIndexWhenReadingComputedAsync(rule, ct);
         var fromIndex = await Task.Run(() => index.TryRead(i => i.MatchingIds(rule, now, segments, ct), out var ids) ? ids : null, ct);
         if (fromIndex is not null)
         {
@@ -75,6 +77,33 @@ public sealed class SegmentEstimator(
         }
         var (sql, _) = await SqlMatchingAsync(rule, now, segments, withTotal: false, ct);
         return (sql, SegmentEstimatePath.Sql);
+    }
+
+    /// <summary>
+    /// The SQL path reads stored traits only: a computed value (an active definition's name) is in the index alone, computed
+    /// afresh where its window moved. A rule that reads one waits for the index's first load (seconds at start, under two
+    /// minutes at a million profiles) rather than answering from SQL as if nobody had the value: a batch evaluation would
+    /// otherwise empty the segment, and the builder show 0.
+    /// </summary>
+    private async Task WaitForIndexWhenReadingComputedAsync(SegmentRule rule, CancellationToken ct)
+    {
+        if (index.IsReady)
+        {
+            return;
+        }
+        var keys = SegmentDependencies.Of(rule).AttributeKeys.ToList();
+        if (keys.Count == 0)
+        {
+            return;
+        }
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            if (!await db.ComputedAttributeDefinitions.AnyAsync(d => d.Status == ComputedAttributes.ComputedStatus.Active && keys.Contains(d.Name), ct))
+            {
+                return;
+            }
+        }
+        await index.Loaded.WaitAsync(ct);
     }
 
     /// <summary>Joining = matching and not a member; leaving = a member that does not match (ids ascending).</summary>

@@ -146,6 +146,39 @@ public sealed class SegmentEstimatorTests : IDisposable
         Assert.Equal([4L, 6, 9], await _estimator.MatchingIdsAsync(rule, default));
     }
 
+    [Fact]
+    public async Task MatchingIdsAsync_BeforeTheIndexLoads_ARuleOnAComputedAttributeWaitsForTheIndex()
+    {
+        await using (var db = _dbFactory.CreateDbContext())
+        {
+            db.ComputedAttributeDefinitions.Add(new ComputedAttributeDefinition
+            {
+                Id = 1, Name = "orders", Function = ComputedFunction.Count, EventNamesJson = "[\"Order Completed\"]", Status = ComputedStatus.Active, Version = 1,
+            });
+            db.ComputedAttributeStates.AddRange(new[] { 4L, 6, 9 }.Select(p => new ComputedAttributeState
+            {
+                ProfileId = p, DefinitionId = 1, Version = 1, ValueJson = "3", ComputedAt = Now,
+            }));
+            await db.SaveChangesAsync();
+        }
+        var rule = new SegmentRule(new GroupNode("root", GroupKind.AllOf,
+            [new AttributeCondition("orders", "orders", new ValueTest(ValueTestType.Number, ValueOperator.GreaterOrEqual) { Number = 2 })]));
+
+        // The SQL path knows stored traits only: it would answer "nobody" (and a batch evaluation would empty the segment).
+        var matching = _estimator.MatchingIdsAsync(rule, default);
+        var estimate = _estimator.EstimateAsync(rule, default);
+        await Task.Delay(200);
+        Assert.False(matching.IsCompleted);
+        Assert.False(estimate.IsCompleted);
+        // A rule on stored traits alone still answers from SQL meanwhile.
+        Assert.Equal(SegmentEstimatePath.Sql, (await _estimator.EstimateAsync(FrenchOrVip, default)).Path);
+
+        await _host.LoadAsync(default);
+
+        Assert.Equal([4L, 6, 9], await matching);
+        Assert.Equal((3L, SegmentEstimatePath.Index), ((await estimate).Matching, (await estimate).Path));
+    }
+
     private sealed class Memberships : ISegmentMembershipSource
     {
         public Dictionary<long, IReadOnlySet<long>> Members { get; } = [];
