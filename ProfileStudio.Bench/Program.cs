@@ -13,7 +13,7 @@ return name switch
     "ingest" => await IngestBenchmark.RunAsync(Option("--seconds", 120), Option("--clients", 16), Option("--batch", 100)),
     "batch" => await BatchBenchmark.RunAsync(Option("--rows", 1_000_000)),
     "unify" => await UnifyBenchmark.RunAsync(Option("--messages", 1_000_000), Option("--people", 300_000), rebuild: false, computed: args.Contains("--computed"), schema: args.Contains("--schema")),
-    "segments-streaming" => await UnifyBenchmark.RunAsync(Option("--messages", 200_000), Option("--people", 60_000), rebuild: false, segments: Option("--segments", 20)),
+    "segments-streaming" => await UnifyBenchmark.RunAsync(Option("--messages", 200_000), Option("--people", 60_000), rebuild: false, segments: Option("--segments", 20), pairs: Option("--pairs", 1)),
     "computed" => await ComputedBenchmark.RunAsync(Option("--profiles", 1_000_000), Option("--events", 10_000_000), Option("--chunk", 20_000)),
     "rebuild" => await UnifyBenchmark.RunAsync(Option("--messages", 1_000_000), Option("--people", 300_000), rebuild: true),
     "lag" => await LagBenchmark.RunAsync(Option("--seconds", 60), Option("--rate", 5_000), TextOption("--dashboard"), Option("--refresh-seconds", 10), args.Contains("--computed")),
@@ -39,8 +39,8 @@ static int Usage()
                    the lake unified into profiles by the worker's engine and store, in runs: messages/s;
                    --computed: the same run without, then with 5 active computed attributes, back to back, and the loss;
                    --schema runs the union-schema consumer on the change feed meanwhile, as the app does
-          segments-streaming [--messages 200000] [--people 60000] [--segments 20]
-                   the lake unified twice, back to back: without segments, then with N active streaming segments of
+          segments-streaming [--messages 200000] [--people 60000] [--segments 20] [--pairs 1]
+                   after a small warm-up, the lake unified twice per pair, back to back: without segments, then with N active streaming segments of
                    mixed rules evaluated by the segments consumer on the change feed meanwhile (as the app does); the
                    unify loss, and the time from each run's commit to its memberships being recorded (p50/p95)
           computed [--profiles 1000000] [--events 10000000] [--chunk 20000]

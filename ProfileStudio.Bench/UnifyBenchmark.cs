@@ -23,11 +23,11 @@ namespace ProfileStudio.Bench;
 /// </summary>
 internal static class UnifyBenchmark
 {
-    public static async Task<int> RunAsync(int messages, int people, bool rebuild, bool computed = false, bool schema = false, int segments = 0)
+    public static async Task<int> RunAsync(int messages, int people, bool rebuild, bool computed = false, bool schema = false, int segments = 0, int pairs = 1)
     {
         if (segments > 0)
         {
-            return await SegmentsStreamingBenchmark.CompareAsync(messages, people, segments);
+            return await SegmentsStreamingBenchmark.CompareAsync(messages, people, segments, pairs);
         }
         if (computed)
         {
