@@ -96,6 +96,11 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, IDbContextFa
 
     public async Task<AdminResult> SetRolesAsync(AuditActor actor, string userId, IReadOnlyCollection<string> roles, CancellationToken ct = default)
     {
+        if (roles.Count == 0)
+        {
+            // A signed-in account with no role would still be an account: to stop someone signing in, lock the account.
+            return AdminResult.Fail("Choose at least one role. To stop this person signing in, lock the account instead.");
+        }
         if (roles.FirstOrDefault(r => !Roles.All.Contains(r)) is { } unknown)
         {
             return AdminResult.Fail($"Unknown role '{unknown}'.");

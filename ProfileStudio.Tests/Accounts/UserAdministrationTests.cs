@@ -161,6 +161,19 @@ public sealed class UserAdministrationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SetRolesAsync_NoRoleLeft_IsRefusedAndChangesNothing()
+    {
+        var carol = await CreateUserAsync("carol@example.com", Roles.Support);
+
+        var result = await Users.SetRolesAsync(AdminActor, carol.Id, []);
+
+        Assert.False(result.Succeeded);
+        Assert.Contains("at least one role", result.Error);
+        Assert.Equal([Roles.Support], (await FindAsync("carol@example.com")).Roles);
+        Assert.Empty(await AuditAsync(AuditActions.UserRolesChanged));
+    }
+
+    [Fact]
     public async Task SetRolesAsync_UnknownRole_IsRefusedAndChangesNothing()
     {
         var carol = await CreateUserAsync("carol@example.com", Roles.Support);

@@ -1,4 +1,6 @@
 using System.Net;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection;
 using ProfileStudio.Core.Accounts;
 
 namespace ProfileStudio.Tests.Hosting;
@@ -46,6 +48,34 @@ public sealed class RoleAuthorizationTests(StudioAppFactory factory) : IClassFix
         Assert.Equal(HttpStatusCode.Forbidden, final.StatusCode);
         var denied = (await StudioClient.ParseAsync(final)).QuerySelector("[data-testid=access-denied] h1");
         Assert.Equal("Access denied", denied?.TextContent.Trim());
+    }
+
+    [Theory]
+    [InlineData("/")]
+    [InlineData("/profiles")]
+    [InlineData("/profiles/1")]
+    [InlineData("/data/schema")]
+    [InlineData("/api-reference")]
+    public async Task Get_PageForEveryRole_AsAnAccountWithNoRole_IsForbidden(string url)
+    {
+        // An account whose roles were all taken away (the studio now refuses that; a database edit or an older version did not).
+        var email = await factory.CreateUserAsync(Roles.Support);
+        using (var scope = factory.Services.CreateScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
+            var user = await users.FindByEmailAsync(email);
+            Assert.True((await users.RemoveFromRoleAsync(user!, Roles.Support)).Succeeded);
+        }
+        using var client = factory.CreateStudioClient();
+        using (var signIn = await client.SignInAsync(email, "User-Pass-2026!"))
+        {
+            Assert.Equal(HttpStatusCode.Found, signIn.StatusCode);
+        }
+
+        using var final = await FollowAsync(client, url);
+
+        Assert.Equal(HttpStatusCode.Forbidden, final.StatusCode);
+        Assert.Equal("Access denied", (await StudioClient.ParseAsync(final)).QuerySelector("[data-testid=access-denied] h1")?.TextContent.Trim());
     }
 
     [Theory]

@@ -53,8 +53,13 @@ internal static class AccountServiceCollectionExtensions
             .AddSignInManager()
             .AddDefaultTokenProviders();
 
+        // Signed in is not enough: every page and endpoint without its own roles (the dashboard, the explorer, a profile,
+        // Data › Schema, the API reference) needs one of the studio's roles, so an account whose roles were all taken
+        // away reads nothing.
+        var anyRole = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().RequireRole(Roles.All).Build();
         services.AddAuthorizationBuilder()
-            .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+            .SetDefaultPolicy(anyRole)
+            .SetFallbackPolicy(anyRole);
 
         services.AddHostedService<IdentityBootstrapper>();
         services.AddSingleton<UserAdministration>();
