@@ -122,6 +122,23 @@ public sealed class FileBatchEndpointsTests(IngestionAppFactory factory) : IClas
         return await db.FileBatches.CountAsync();
     }
 
+    [Fact]
+    public async Task RejectedReport_ALineASpreadsheetWouldRunAsAFormula_IsWrittenAsText()
+    {
+        var crm = await factory.SourceIdAsync("CRM");
+        using var client = factory.CreateWriteKeyClient(CrmKey);
+        const string formula = "=HYPERLINK(\"http://evil.example\"),,\"Ev\"il\",2";
+        using var content = new StringContent($"user_id,email,first_name,lifetime_total\nu-1,ada@example.com,Ada,1\n{formula}\n", Encoding.UTF8, "text/csv");
+
+        using var response = await client.PostAsync($"/api/v1/sources/{crm}/batches?kind=profiles&mapping=auto", content);
+
+        var batch = await AcceptedAndProcessedAsync(client, response);
+        using var reportResponse = await client.GetAsync($"/api/v1/batches/{batch.Id}/rejected.csv");
+        var row = Assert.Single(await ReportAsync(reportResponse));
+        Assert.Equal(3, row.Line);
+        Assert.Equal("'" + formula, row.Row); // a spreadsheet shows the line; it does not run it
+    }
+
     [Theory]
     [InlineData("raw")]
     [InlineData("multipart")]

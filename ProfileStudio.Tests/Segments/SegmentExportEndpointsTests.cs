@@ -82,6 +82,32 @@ public sealed class SegmentExportEndpointsTests(StudioAppFactory factory) : ICla
         ], lines);
     }
 
+    [Fact]
+    public async Task Export_ValuesThatASpreadsheetWouldRunAsFormulas_AreWrittenAsText_NumbersStayNumbers()
+    {
+        var id = await SegmentWithMembersAsync();
+        var seed = new ProfileStoreSeed(factory.Services);
+        var web = await seed.SourceAsync("Web " + Guid.NewGuid().ToString("N")[..6]);
+        var m = await seed.MessageAsync(web, new { type = "identify" }, ProfileStoreSeed.T0.AddMinutes(1));
+        // Traits anyone holding a public write key can send.
+        await seed.AttributeAsync(ProfileIds[0], web, "nickname", "\"=HYPERLINK(\\\"http://evil.example/\\\",\\\"Click\\\")\"", ProfileStoreSeed.T0, m);
+        await seed.AttributeAsync(ProfileIds[1], web, "nickname", "\"@SUM(1+1)*cmd|' /C calc'!A0\"", ProfileStoreSeed.T0, m);
+        await seed.AttributeAsync(ProfileIds[0], web, "balance", "-12.5", ProfileStoreSeed.T0, m);
+        await seed.AttributeAsync(ProfileIds[1], web, "balance", "\"-1+2+cmd|' /C calc'!A0\"", ProfileStoreSeed.T0, m);
+        using var marketer = await SignedInAsync(Roles.Marketer);
+
+        using var response = await marketer.GetAsync($"/profiles/segments/{id}/members.csv?attribute=nickname&attribute=balance");
+
+        var lines = (await response.Content.ReadAsStringAsync()).Split(["\r\n", "\n"], StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(
+        [
+            "profile_id,nickname,balance",
+            $"{ProfileIds[0]},\"'=HYPERLINK(\"\"http://evil.example/\"\",\"\"Click\"\")\",-12.5",
+            $"{ProfileIds[1]},'@SUM(1+1)*cmd|' /C calc'!A0,'-1+2+cmd|' /C calc'!A0",
+            $"{ProfileIds[2]},,",
+        ], lines);
+    }
+
     [Theory]
     [InlineData(Roles.Admin)]
     [InlineData(Roles.DataEngineer)]

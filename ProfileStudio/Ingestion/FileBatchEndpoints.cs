@@ -177,8 +177,8 @@ internal static class FileBatchEndpoints
             await foreach (var row in batches.RejectedRowsAsync(batchId, ct))
             {
                 csv.WriteField(row.LineNumber);
-                csv.WriteField(row.Error);
-                csv.WriteField(FileRowConverter.OriginalLine(row.Payload)); // the line as uploaded, not the stored JSON
+                csv.WriteField(SpreadsheetSafe.Cell(row.Error)); // a reason may quote the uploaded value
+                csv.WriteField(SpreadsheetSafe.Cell(FileRowConverter.OriginalLine(row.Payload))); // the line as uploaded, not the stored JSON
                 await csv.NextRecordAsync();
             }
         }, "text/csv", $"{Path.GetFileNameWithoutExtension(batch.FileName)}-rejected-rows.csv");

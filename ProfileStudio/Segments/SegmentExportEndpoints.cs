@@ -62,11 +62,11 @@ internal static class SegmentExportEndpoints
             csv.WriteField("profile_id");
             foreach (var ns in namespaces)
             {
-                csv.WriteField(ns);
+                csv.WriteField(SpreadsheetSafe.Cell(ns));
             }
             foreach (var attribute in attributes)
             {
-                csv.WriteField(attribute);
+                csv.WriteField(SpreadsheetSafe.Cell(attribute));
             }
             await csv.NextRecordAsync();
             await foreach (var row in export.RowsAsync(id, namespaces, attributes, ct))
@@ -74,7 +74,7 @@ internal static class SegmentExportEndpoints
                 csv.WriteField(row.ProfileId);
                 foreach (var cell in row.Identities.Concat(row.Attributes))
                 {
-                    csv.WriteField(cell);
+                    csv.WriteField(SpreadsheetSafe.Cell(cell)); // values sent by anyone with a write key
                 }
                 await csv.NextRecordAsync();
             }
