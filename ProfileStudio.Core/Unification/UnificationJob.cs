@@ -46,6 +46,9 @@ public sealed class UnificationJob
 
     public string RequestedBy { get; set; } = "";
     public string? RequestedByUserId { get; set; }
+
+    /// <summary>Where the request came from (the browser's or API client's address), for the audit entry written when the job ends.</summary>
+    public string? RequestedFromIp { get; set; }
     public DateTime RequestedAt { get; set; }
     public DateTime? StartedAt { get; set; }
     public DateTime? FinishedAt { get; set; }

@@ -179,7 +179,7 @@ public sealed class UnificationJobs(IDbContextFactory<ProfileStudioDbContext> db
             stored.Processed = Math.Max(stored.Processed, stored.Total);
         }
         await db.SaveChangesAsync(ct);
-        var actor = new AuditActor(stored.RequestedByUserId, stored.RequestedBy);
+        var actor = new AuditActor(stored.RequestedByUserId, stored.RequestedBy, stored.RequestedFromIp);
         if (UnificationJobKinds.IsDeletion(stored.Kind))
         {
             await audit.RecordAsync(actor, AuditActions.ProfileDeleted, $"profile {stored.ProfileId}", succeeded ? outcome : $"failed: {outcome}", ct);
@@ -202,7 +202,7 @@ public sealed class UnificationJobs(IDbContextFactory<ProfileStudioDbContext> db
         {
             SplitOff = splitOff?.ToString(),
             Kind = kind, Status = UnificationJobStatus.Queued, ProfileId = profileId, Description = description,
-            RequestedBy = actor.Name, RequestedByUserId = actor.UserId, RequestedAt = time.GetUtcNow().UtcDateTime,
+            RequestedBy = actor.Name, RequestedByUserId = actor.UserId, RequestedFromIp = actor.IpAddress, RequestedAt = time.GetUtcNow().UtcDateTime,
         };
         db.UnificationJobs.Add(job);
         await db.SaveChangesAsync(ct); // saves the never-link rules added with it in the same transaction

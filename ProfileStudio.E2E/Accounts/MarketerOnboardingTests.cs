@@ -47,6 +47,8 @@ public sealed class MarketerOnboardingTests(StudioFixture studio, ITestOutputHel
 
         await shell.NavLink("Audit log").ClickAsync();
         await Expect(audit.RowsWithAction(AuditActions.UserCreated).Filter(new() { HasText = MarketerEmail })).ToHaveCountAsync(1);
+        // Done in the studio (a circuit, no request of its own), the entry still says where from: the browser's address.
+        await Expect(audit.RowsWithAction(AuditActions.UserCreated).Filter(new() { HasText = MarketerEmail })).ToContainTextAsync("127.0.0.1");
         await Screenshots.SaveAsync(page, "06-audit-log");
 
         await shell.SignOutAsync();

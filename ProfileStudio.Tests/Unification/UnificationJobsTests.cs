@@ -53,6 +53,21 @@ public sealed class UnificationJobsTests
     }
 
     [Fact]
+    public async Task RequestDeletion_WhenTheJobEnds_TheAuditEntrySaysWhereTheRequestCameFrom()
+    {
+        await using var studio = await StudioServices.StartAsync(withAccounts: false);
+        await SeedProfileAsync(studio, 7, ("user_id", "ada"));
+        var jobs = studio.Services.GetRequiredService<UnificationJobs>();
+
+        var job = await jobs.RequestDeletionAsync(Admin with { IpAddress = "203.0.113.7" }, 7, eraseFromLake: false);
+        await jobs.FinishAsync(job, succeeded: true, "deleted profile 7");
+
+        var audit = await studio.Audit.QueryAsync(new AuditFilter(Action: AuditActions.ProfileDeleted), 0, 10);
+        var entry = Assert.Single(audit.Entries);
+        Assert.Equal(("admin@example.com", "203.0.113.7"), (entry.ActorName, entry.IpAddress));
+    }
+
+    [Fact]
     public async Task RequestRebuild_Twice_QueuesOneRebuild()
     {
         await using var studio = await StudioServices.StartAsync(withAccounts: false);

@@ -114,6 +114,7 @@ internal sealed class UnificationJobConfiguration : IEntityTypeConfiguration<Pro
     {
         builder.ToTable("UnificationJobs");
         builder.Property(j => j.Kind).HasMaxLength(16);
+        builder.Property(j => j.RequestedFromIp).HasMaxLength(64);
         builder.Property(j => j.Status).HasConversion<string>().HasMaxLength(16);
         builder.HasIndex(j => j.Status);
     }

@@ -1598,6 +1598,10 @@ namespace ProfileStudio.Core.Storage.Migrations
                     b.Property<string>("RequestedByUserId")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("RequestedFromIp")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("SplitOff")
                         .HasColumnType("TEXT");
 
