@@ -117,6 +117,18 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
         return new ProfileDirectoryPage(items, total, null);
     }
 
+    /// <summary>The display names (the explorer's Name column) of those of <paramref name="profileIds"/> that have one.</summary>
+    public async Task<IReadOnlyDictionary<long, string>> DisplayNamesAsync(IReadOnlyCollection<long> profileIds, CancellationToken ct = default)
+    {
+        if (profileIds.Count == 0)
+        {
+            return new Dictionary<long, string>();
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var sourceNames = await db.Sources.AsNoTracking().ToDictionaryAsync(s => s.Id, s => s.Name, ct);
+        return await DisplayNamesAsync(db, profileIds.Distinct().ToList(), sourceNames, ct);
+    }
+
     /// <summary>
     /// The display names of the profiles that have one, from the name traits as the default policy merges them, stitched
     /// (a policy without stitching reads one identity's data; for a list, the stitched view names the person).

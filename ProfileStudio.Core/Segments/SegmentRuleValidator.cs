@@ -78,7 +78,8 @@ public static partial class SegmentRuleValidator
                 }
                 if (group.Children is null || group.Children.Count == 0)
                 {
-                    Problem($"The \"{GroupName(group.Kind)}\" group is empty: add a condition or remove the group.");
+                    // The top group cannot be removed: a new segment starts here, and is told what to do next.
+                    Problem(depth == 1 ? "Add a condition to say who is in the segment." : $"The \"{GroupName(group.Kind)}\" group is empty: add a condition or remove the group.");
                     return;
                 }
                 foreach (var child in group.Children)

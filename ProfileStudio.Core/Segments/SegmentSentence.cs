@@ -14,6 +14,10 @@ public static class SegmentSentence
     public static string Describe(SegmentRule rule, Func<long, string?>? segmentName = null)
     {
         ArgumentNullException.ThrowIfNull(rule);
+        if (rule.Root is GroupNode { Children.Count: 0 })
+        {
+            return "No condition yet: add one to say who is in the segment."; // a new segment (which cannot be saved like this)
+        }
         return "People " + Clause(rule.Root, nested: false, segmentName);
     }
 
@@ -167,5 +171,17 @@ public static class SegmentSentence
         _ => string.Join(", ", parts.Take(parts.Count - 1)) + $" {last} " + parts[^1],
     };
 
-    private static string Article(string word) => word.Length > 0 && "aeiouAEIOU".Contains(word[0]) ? "an" : "a";
+    /// <summary>"a" or "an" before a word as it is said: "an email", "an anonymous_id", but "a user_id", "a unique_id".</summary>
+    public static string Article(string word)
+    {
+        if (word.Length == 0 || !"aeiouAEIOU".Contains(word[0]))
+        {
+            return "a";
+        }
+        // A "u" said "you" (user, unique, usual, utility, uri) takes "a"; "one" too.
+        var lower = word.ToLowerInvariant();
+        return lower.StartsWith("one", StringComparison.Ordinal)
+            || lower.Length > 2 && lower[0] == 'u' && !"aeiou".Contains(lower[1]) && "aeiou".Contains(lower[2])
+            ? "a" : "an";
+    }
 }

@@ -22,6 +22,13 @@ public sealed class SegmentRuleValidatorTests
         Refused(new GroupNode("g", GroupKind.AnyOf, []), "g", "The \"any of\" group is empty");
 
     [Fact]
+    public void Validate_NoConditionAtAll_SaysToAddOne()
+    {
+        var problem = Assert.Single(Validate());
+        Assert.Equal(("root", "Add a condition to say who is in the segment."), (problem.NodeId, problem.Message));
+    }
+
+    [Fact]
     public void Validate_OperatorOfAnotherType_IsRefused() =>
         Refused(new AttributeCondition("c", "ltv", new ValueTest(ValueTestType.Number, ValueOperator.Contains) { Text = "5" }), "c",
             "The operator \"Contains\" does not apply to a number value");

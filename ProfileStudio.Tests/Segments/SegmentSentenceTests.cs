@@ -12,6 +12,22 @@ public sealed class SegmentSentenceTests
         Window = new EventWindow(WindowKind.LastDays) { Amount = 30 },
     };
 
+    [Theory]
+    [InlineData("email", "an")]
+    [InlineData("anonymous_id", "an")]
+    [InlineData("user_id", "a")]
+    [InlineData("unique_id", "a")]
+    [InlineData("unknown_id", "an")]
+    [InlineData("phone", "a")]
+    [InlineData("one_id", "a")]
+    [InlineData("", "a")]
+    public void Article_IsTheOneTheWordIsSaidWith(string word, string article) => Assert.Equal(article, SegmentSentence.Article(word));
+
+    [Fact]
+    public void Describe_ANewSegmentWithoutConditions_SaysWhatToDoNext() =>
+        Assert.Equal("No condition yet: add one to say who is in the segment.",
+            SegmentSentence.Describe(new SegmentRule(new GroupNode("root", GroupKind.AllOf, []))));
+
     [Fact]
     public void Describe_AttributeAndEvent_ReadsAsOneSentence() =>
         Assert.Equal("People whose country is France and who performed Order Completed at least twice in the last 30 days",

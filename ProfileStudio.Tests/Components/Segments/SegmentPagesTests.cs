@@ -30,7 +30,7 @@ public sealed class SegmentPagesTests : StudioBunitContext
         foreach (var type in new[]
                  {
                      typeof(SegmentStore), typeof(SegmentEstimator), typeof(ISegmentMembershipSource), typeof(IdentityRulesStore), typeof(SchemaCatalog),
-                     typeof(ProfileExplorerReader), typeof(UnificationNotifications), typeof(ComputedAttributeReader),
+                     typeof(ProfileExplorerReader), typeof(UnificationNotifications), typeof(ComputedAttributeReader), typeof(ProfileDirectory),
                  })
         {
             Services.AddSingleton(type, _studio.Services.GetRequiredService(type));

@@ -75,7 +75,7 @@ public sealed partial class AudiencesWidget
                 Z = ids.Select(a => (object)ids.Select(b => (object)(cells.FirstOrDefault(c => c.A == a && c.B == b)?.Shared ?? 0)).ToList()).ToList(),
                 // The full names in the hover: "A and B" off the diagonal, the segment alone on it.
                 Text = ids.Select(a => (object)ids.Select(b => (object)(a == b ? NameOf(a) : $"{NameOf(a)} and {NameOf(b)}")).ToList()).ToList(),
-                ColorScale = "Blues", ReverseScale = true, // a Plotly built-in scale ("Purples" is not one: it drew the default red)
+                ColorScale = ChartLayouts.HeatScale,
                 XGap = 2, YGap = 2,
                 HoverTemplate = "%{text}: %{z:,} people<extra></extra>",
                 ColorBar = new Plotly.Blazor.Traces.HeatMapLib.ColorBar { TickFormat = ChartLayouts.CountFormat },

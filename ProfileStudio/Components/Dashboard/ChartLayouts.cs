@@ -41,6 +41,12 @@ public static class ChartLayouts
     public const string CountFormat = ",";
 
     public const string Blue = "#1e88e5";
+
+    /// <summary>
+    /// The heatmaps' scale, readable on a light and a dark card alike: from a faint wash of the chart blue (few) to the full
+    /// blue (many). Plotly's reversed "Blues" ran from near-white, which glared on a dark card, to navy, which vanished on it.
+    /// </summary>
+    public static readonly object HeatScale = new object[] { new object[] { 0, "rgba(30, 136, 229, 0.12)" }, new object[] { 1, Blue } };
     public const string Green = "#43a047";
     public const string Red = "#e53935";
     public const string Amber = "#fb8c00";
