@@ -74,7 +74,7 @@ public sealed class ComputedAttributeStoryTests(StudioFixture studio, ITestOutpu
         await Expect(computed.Problems.First).ToBeVisibleAsync();
         await computed.Name.FillAsync($"average_order_value_{run}");
         await computed.Description.FillAsync("Average amount of a completed order");
-        await computed.ChooseFunctionAsync("avg");
+        await computed.ChooseFunctionAsync("Average");
         await computed.PickAsync("event-name-picker", "Order Comp", "Order Completed");
         await Expect(computed.EventChips).ToHaveTextAsync(["Order Completed"]);
         await computed.PickAsync("computed-property", "amou", "amount");

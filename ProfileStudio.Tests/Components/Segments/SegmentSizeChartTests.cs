@@ -27,6 +27,17 @@ public sealed class SegmentSizeChartTests : StudioBunitContext
         Assert.Equal("2", cut.Find("[data-testid=segment-size-chart]").GetAttribute("data-points"));
     }
 
+    [Theory]
+    [InlineData(0, 1)]
+    [InlineData(3, 1)]
+    [InlineData(7, 2)]
+    [InlineData(1876, 500)]
+    [InlineData(1812, 500)]
+    [InlineData(45, 20)]
+    [InlineData(4000, 1000)]
+    [InlineData(4001, 2000)]
+    public void TickStep_IsARoundNumber_ForAboutFourTicks(long highest, long step) => Assert.Equal(step, SegmentSizeChart.TickStep(highest));
+
     [Fact]
     public void NoHistory_SaysWhenItStarts()
     {

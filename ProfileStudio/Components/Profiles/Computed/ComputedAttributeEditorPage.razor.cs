@@ -67,17 +67,17 @@ public sealed partial class ComputedAttributeEditorPage : IDisposable
 
     private static string FunctionLabel(ComputedFunction f) => f switch
     {
-        ComputedFunction.Count => "count — how many events",
-        ComputedFunction.Sum => "sum of a number property",
-        ComputedFunction.Avg => "avg — average of a number property",
-        ComputedFunction.Min => "min of a number property",
-        ComputedFunction.Max => "max of a number property",
-        ComputedFunction.MostFrequent => "most_frequent value",
-        ComputedFunction.CountDistinct => "count_distinct values",
-        ComputedFunction.Distinct => "distinct — list of values",
-        ComputedFunction.First => "first value",
-        ComputedFunction.Last => "last value",
-        _ => "formula — over other attributes",
+        ComputedFunction.Count => "Count — how many events",
+        ComputedFunction.Sum => "Sum of a number property",
+        ComputedFunction.Avg => "Average of a number property",
+        ComputedFunction.Min => "Minimum of a number property",
+        ComputedFunction.Max => "Maximum of a number property",
+        ComputedFunction.MostFrequent => "Most frequent value",
+        ComputedFunction.CountDistinct => "Count of distinct values",
+        ComputedFunction.Distinct => "Distinct values (a list)",
+        ComputedFunction.First => "First value",
+        ComputedFunction.Last => "Last value",
+        _ => "Formula over other attributes",
     };
 
     /// <summary>Applies a field change and re-checks the definition with the Core validator.</summary>
