@@ -62,4 +62,15 @@ public static class AuditActions
     public const string ApiTokenCreated = "api_token.created";
     public const string ApiTokenUpdated = "api_token.updated";
     public const string ApiTokenRevoked = "api_token.revoked";
+    public const string ComputedAttributeCreated = "computed_attribute.created";
+    public const string ComputedAttributeUpdated = "computed_attribute.updated";
+    public const string ComputedAttributeDeleted = "computed_attribute.deleted";
+    public const string ComputedAttributeActivated = "computed_attribute.activated";
+    public const string ComputedAttributeDisabled = "computed_attribute.disabled";
+    public const string SegmentCreated = "segment.created";
+    public const string SegmentUpdated = "segment.updated";
+    public const string SegmentActivated = "segment.activated";
+    public const string SegmentDisabled = "segment.disabled";
+    public const string SegmentDeleted = "segment.deleted";
+    public const string SegmentEvaluationRequested = "segment.evaluation_requested";
 }

@@ -169,7 +169,7 @@ public sealed class ComputedAttributeStore(
             }
             (definition.UpdatedAt, definition.UpdatedBy) = (now, actor.Name);
             await db.SaveChangesAsync(ct);
-            await audit.RecordAsync(actor, id is null ? "computed_attribute.create" : "computed_attribute.update", definition.Name,
+            await audit.RecordAsync(actor, id is null ? AuditActions.ComputedAttributeCreated : AuditActions.ComputedAttributeUpdated, definition.Name,
                 $"{ComputedFunctions.Describe(definition.Function, definition.PropertyPath)} over {string.Join(", ", definition.EventNames)}, {definition.Window}; version {definition.Version}", ct);
             await RefreshCatalogAsync(ct);
             return new(true, [], definition);
@@ -212,7 +212,7 @@ public sealed class ComputedAttributeStore(
             db.ComputedAttributeDefinitions.Remove(definition);
             await db.SaveChangesAsync(ct);
             await transaction.CommitAsync(ct);
-            await audit.RecordAsync(actor, "computed_attribute.delete", definition.Name, "", ct);
+            await audit.RecordAsync(actor, AuditActions.ComputedAttributeDeleted, definition.Name, "", ct);
             await RefreshCatalogAsync(ct);
             return new(true, [], definition);
         }
@@ -260,7 +260,7 @@ public sealed class ComputedAttributeStore(
             }
             await db.SaveChangesAsync(ct);
             await transaction.CommitAsync(ct);
-            await audit.RecordAsync(actor, status == ComputedStatus.Active ? "computed_attribute.activate" : "computed_attribute.disable", definition.Name,
+            await audit.RecordAsync(actor, status == ComputedStatus.Active ? AuditActions.ComputedAttributeActivated : AuditActions.ComputedAttributeDisabled, definition.Name,
                 $"version {definition.Version}", ct);
             await RefreshCatalogAsync(ct);
             return new(true, [], definition);

@@ -251,7 +251,7 @@ public sealed class SegmentStore(
             db.SegmentVersions.Add(new SegmentVersion { SegmentId = segment.Id, Version = 1, RuleJson = segment.RuleJson, SavedAt = now, SavedBy = actor.Name });
             await db.SaveChangesAsync(ct);
             await transaction.CommitAsync(ct);
-            await audit.RecordAsync(actor, "segment.create", segment.Name, $"{await SentenceAsync(segment, ct)}; draft, version 1", ct);
+            await audit.RecordAsync(actor, AuditActions.SegmentCreated, segment.Name, $"{await SentenceAsync(segment, ct)}; draft, version 1", ct);
             return new(true, [], segment);
         }
         finally
@@ -297,7 +297,7 @@ public sealed class SegmentStore(
             }
             await db.SaveChangesAsync(ct);
             await transaction.CommitAsync(ct);
-            await audit.RecordAsync(actor, "segment.update", segment.Name,
+            await audit.RecordAsync(actor, AuditActions.SegmentUpdated, segment.Name,
                 $"{await SentenceAsync(segment, ct)}; version {segment.Version}{(ruleChanged ? "" : " (rule unchanged)")}", ct);
             await RefreshCatalogAsync(ct);
             return new(true, [], segment);
@@ -332,7 +332,7 @@ public sealed class SegmentStore(
             (segment.UpdatedAt, segment.UpdatedBy) = (now, actor.Name);
             RequestEvaluation(segment, now);
             await db.SaveChangesAsync(ct);
-            await audit.RecordAsync(actor, "segment.activate", segment.Name, $"version {segment.Version}, {segment.Evaluation.ToString().ToLowerInvariant()}", ct);
+            await audit.RecordAsync(actor, AuditActions.SegmentActivated, segment.Name, $"version {segment.Version}, {segment.Evaluation.ToString().ToLowerInvariant()}", ct);
             await RefreshCatalogAsync(ct);
             return new(true, [], segment);
         }
@@ -365,7 +365,7 @@ public sealed class SegmentStore(
             // Unpublished first, so streaming evaluation does not add members back while they are removed.
             await RefreshCatalogAsync(ct);
             var exited = await writer.RemoveAllAsync(id, now, ct);
-            await audit.RecordAsync(actor, "segment.disable", segment.Name, $"{exited:N0} members removed", ct);
+            await audit.RecordAsync(actor, AuditActions.SegmentDisabled, segment.Name, $"{exited:N0} members removed", ct);
             segment.MemberCount = 0;
             return new(true, [], segment);
         }
@@ -411,7 +411,7 @@ public sealed class SegmentStore(
             db.Segments.Remove(segment);
             await db.SaveChangesAsync(ct);
             await transaction.CommitAsync(ct);
-            await audit.RecordAsync(actor, "segment.delete", segment.Name, $"version {segment.Version}", ct);
+            await audit.RecordAsync(actor, AuditActions.SegmentDeleted, segment.Name, $"version {segment.Version}", ct);
             return new(true, [], segment);
         }
         finally
@@ -434,7 +434,7 @@ public sealed class SegmentStore(
         }
         RequestEvaluation(segment, Now);
         await db.SaveChangesAsync(ct);
-        await audit.RecordAsync(actor, "segment.evaluate", segment.Name, $"version {segment.Version}", ct);
+        await audit.RecordAsync(actor, AuditActions.SegmentEvaluationRequested, segment.Name, $"version {segment.Version}", ct);
         EvaluationRequested?.Invoke();
         return new(true, [], segment);
     }

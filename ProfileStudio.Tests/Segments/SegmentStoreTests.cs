@@ -32,7 +32,7 @@ public sealed class SegmentStoreTests
         Assert.Equal([edited, Buyers], details.Versions.Select(v => v.RuleJson));
         Assert.Equal("People who performed Order Completed in the last 30 days", details.Sentence);
         var audit = await h.Audit.QueryAsync(new AuditFilter(), 0, 50);
-        Assert.Equal(["segment.create", "segment.update", "segment.update"],
+        Assert.Equal(["segment.created", "segment.updated", "segment.updated"],
             audit.Entries.Where(e => e.Action.StartsWith("segment.", StringComparison.Ordinal)).OrderBy(e => e.Id).Select(e => e.Action));
     }
 
@@ -108,9 +108,9 @@ public sealed class SegmentStoreTests
         Assert.False(await db.SegmentVersions.AnyAsync());
         Assert.False(await db.SegmentDailySizes.AnyAsync());
         var actions = (await h.Audit.QueryAsync(new AuditFilter(), 0, 50)).Entries.Select(e => e.Action).ToList();
-        Assert.Contains("segment.activate", actions);
-        Assert.Contains("segment.disable", actions);
-        Assert.Equal(2, actions.Count(x => x == "segment.delete"));
+        Assert.Contains("segment.activated", actions);
+        Assert.Contains("segment.disabled", actions);
+        Assert.Equal(2, actions.Count(x => x == "segment.deleted"));
     }
 
     [Fact]
