@@ -14,16 +14,23 @@ public sealed class InsightsPageTests : StudioBunitContext
 {
     private StudioServices? _studio;
 
-    private async Task<IRenderedComponent<InsightsPage>> RenderWithAsync(params IdentityInsight[] insights)
+    private Task<IRenderedComponent<InsightsPage>> RenderWithAsync(params IdentityInsight[] insights) => RenderWithAsync(null, insights);
+
+    private async Task<IRenderedComponent<InsightsPage>> RenderWithAsync(Func<ProfileStudioDbContext, Task>? seed, params IdentityInsight[] insights)
     {
         _studio = await StudioServices.StartAsync(withAccounts: false);
         await using (var db = await _studio.Services.GetRequiredService<IDbContextFactory<ProfileStudioDbContext>>().CreateDbContextAsync())
         {
             db.IdentityInsights.AddRange(insights);
             await db.SaveChangesAsync();
+            if (seed is not null)
+            {
+                await seed(db);
+            }
         }
         Services.AddSingleton(_studio.Services.GetRequiredService<IdentityReader>());
         Services.AddSingleton(_studio.Services.GetRequiredService<IdentityRulesStore>());
+        Services.AddSingleton(_studio.Services.GetRequiredService<ProfileStudio.Core.Profiles.ProfileDirectory>());
         SignIn("engineer@example.com", Roles.DataEngineer);
         Render<MudBlazor.MudPopoverProvider>();
         return Render<InsightsPage>();
@@ -41,6 +48,31 @@ public sealed class InsightsPageTests : StudioBunitContext
         var cell = cut.WaitForElement("[data-testid=insight-profiles]");
 
         Assert.Equal("#3984 absorbed #4467", cell.TextContent.Trim());
+    }
+
+    [Fact]
+    public async Task Render_AMergeIntoANamedPerson_NamesThemAsTheExplorerDoes()
+    {
+        var cut = await RenderWithAsync(async db =>
+        {
+            var source = new ProfileStudio.Core.Sources.Source { Name = "CRM", Kind = ProfileStudio.Core.Sources.SourceKind.Batch, WriteKeyHash = "h", WriteKeyHint = "h" };
+            db.Sources.Add(source);
+            await db.SaveChangesAsync();
+            db.ProfileAttributes.Add(new ProfileStudio.Core.Profiles.ProfileAttribute
+            {
+                ProfileId = 3984, SourceId = source.Id, Key = "name", ValueJson = "\"Ada Lovelace\"", EventAt = new DateTime(2026, 12, 4, 17, 0, 0, DateTimeKind.Utc), MessageId = 1,
+            });
+            await db.SaveChangesAsync();
+        }, new IdentityInsight
+        {
+            At = new DateTime(2026, 12, 4, 18, 0, 0, DateTimeKind.Utc), Kind = InsightKinds.Merged, ProfileId = 3984, OtherProfileId = 4467,
+            Detail = "profile 4467 merged into 3984: loyalty_id:LOY1, email:ada@example.com seen together",
+        });
+
+        var cell = cut.WaitForElement("[data-testid=insight-profiles]");
+
+        // The survivor by name; the merged-away id has no data of its own any more.
+        Assert.Equal("Ada Lovelace #3984 absorbed #4467", cell.TextContent.Trim());
     }
 
     protected override async ValueTask DisposeAsyncCore()

@@ -30,6 +30,7 @@ public sealed class ComputedAttributePagesTests : StudioBunitContext
         Services.AddSingleton(_studio.Services.GetRequiredService<ComputedAttributeReader>());
         Services.AddSingleton(_studio.Services.GetRequiredService<ExpressionAttributes>());
         Services.AddSingleton(_studio.Services.GetRequiredService<SchemaCatalog>());
+        Services.AddSingleton(_studio.Services.GetRequiredService<ProfileStudio.Core.Profiles.ProfileDirectory>());
         Services.AddScoped<CurrentActor>();
     }
 
