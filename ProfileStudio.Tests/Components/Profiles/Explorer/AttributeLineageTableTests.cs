@@ -54,6 +54,24 @@ public sealed class AttributeLineageTableTests : StudioBunitContext
     }
 
     [Fact]
+    public void EnterOrSpaceOnARow_OpensAndClosesItsLineage_AsAClickDoes()
+    {
+        var table = RenderTable(Attributes(MostRecent));
+        var row = table.Find("[data-testid=attribute-row][data-key=plan]");
+        Assert.Equal("0", row.GetAttribute("tabindex"));
+        Assert.Equal("false", row.GetAttribute("aria-expanded"));
+
+        row.KeyDown(new Microsoft.AspNetCore.Components.Web.KeyboardEventArgs { Key = "Enter" });
+
+        Assert.Single(table.FindAll("[data-testid=attribute-lineage][data-key=plan]"));
+        Assert.Equal("true", table.Find("[data-testid=attribute-row][data-key=plan]").GetAttribute("aria-expanded"));
+        table.Find("[data-testid=attribute-row][data-key=plan]").KeyDown(new Microsoft.AspNetCore.Components.Web.KeyboardEventArgs { Key = " " });
+        Assert.Empty(table.FindAll("[data-testid=attribute-lineage]"));
+        table.Find("[data-testid=attribute-row][data-key=plan]").KeyDown(new Microsoft.AspNetCore.Components.Web.KeyboardEventArgs { Key = "a" });
+        Assert.Empty(table.FindAll("[data-testid=attribute-lineage]"));
+    }
+
+    [Fact]
     public void ClickRow_SourcePrecedencePolicy_SaysTheLoserRanksLower()
     {
         var table = RenderTable(Attributes(new MergePolicy { Id = 2, Name = "Website first", AttributeMerge = AttributeMergeRule.SourcePrecedence, SourcePrecedence = [1, 2] }));
