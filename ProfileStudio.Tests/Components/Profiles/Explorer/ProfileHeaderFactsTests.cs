@@ -64,7 +64,7 @@ public sealed class ProfileHeaderFactsTests : StudioBunitContext
 
         Assert.Equal("20 Oct 2026, 08:30 UTC", header.Find("[data-testid=profile-first-seen]").TextContent);
         Assert.Equal("29 Oct 2026, 08:30 UTC", header.Find("[data-testid=profile-last-activity]").TextContent);
-        Assert.Contains("last data received (processing time)", header.Markup);
+        Assert.Contains("data last received", header.Markup);
         Assert.Equal("3 Dec 2026, 14:59 UTC", header.Find("[data-testid=profile-last-received]").TextContent);
     }
 

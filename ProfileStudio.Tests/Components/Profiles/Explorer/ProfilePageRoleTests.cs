@@ -154,7 +154,7 @@ public sealed class ProfilePageRoleTests : StudioBunitContext
         var panel = Render<EditAttributePanel>(p => p.Add(c => c.ProfileId, 3L));
 
         panel.WaitForElement("[data-testid=edit-attribute-key]");
-        Assert.Contains("Sent as an identify for anonymous_id:device-3", panel.Find("[data-testid=edit-attribute-identity]").TextContent);
+        Assert.Contains("Saved for anonymous_id:device-3", panel.Find("[data-testid=edit-attribute-identity]").TextContent);
         Assert.Empty(panel.FindAll("[data-testid=edit-attribute-unavailable]"));
         Assert.Equal("crm_id", (await _studio.Services.GetRequiredService<ProfileExplorerReader>().PrimaryIdentityAsync(3))!.Namespace);
     }
