@@ -73,4 +73,5 @@ public static class AuditActions
     public const string SegmentDisabled = "segment.disabled";
     public const string SegmentDeleted = "segment.deleted";
     public const string SegmentEvaluationRequested = "segment.evaluation_requested";
+    public const string SegmentExported = "segment.members_exported";
 }

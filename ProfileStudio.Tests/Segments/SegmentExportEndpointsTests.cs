@@ -79,7 +79,11 @@ public sealed class SegmentExportEndpointsTests(StudioAppFactory factory) : ICla
             $"{ProfileIds[0]},ada-{BaseId}@example.com; ada-{BaseId}@work.example,France,\"Paris, \"\"centre\"\"\",",
             $"{ProfileIds[1]},bob-{BaseId}@example.com,Spain,\"Paris, \"\"centre\"\"\",",
             $"{ProfileIds[2]},,,,",
-        ], lines);
+        ], lines);        // A list of people left the system: the audit log says who took it, from where, with which columns.
+        var audit = await factory.Audit.QueryAsync(new AuditFilter(Action: AuditActions.SegmentExported), 0, 50);
+        var entry = Assert.Single(audit.Entries, e => e.Target == $"Export {BaseId}");
+        Assert.StartsWith("marketer-", entry.ActorName);
+        Assert.Equal("columns: profile_id, identity email, attribute country, attribute address.city, attribute missing", entry.Details);
     }
 
     [Fact]

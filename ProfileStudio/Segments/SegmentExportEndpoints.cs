@@ -1,6 +1,8 @@
 using System.Globalization;
 using CsvHelper;
+using ProfileStudio.Accounts;
 using ProfileStudio.Core.Accounts;
+using ProfileStudio.Core.Auditing;
 using ProfileStudio.Core.Identity;
 using ProfileStudio.Core.Segments;
 using ProfileStudio.Hosting;
@@ -32,7 +34,8 @@ internal static class SegmentExportEndpoints
             namespaces.Select(n => new KeyValuePair<string, string?>("identity", n))
                 .Concat(attributes.Select(a => new KeyValuePair<string, string?>("attribute", a)))).ToUriComponent();
 
-    private static async Task<IResult> ExportAsync(long id, HttpContext http, SegmentStore segments, SegmentMemberExport export, IdentityRulesStore rules, CancellationToken ct)
+    private static async Task<IResult> ExportAsync(long id, HttpContext http, SegmentStore segments, SegmentMemberExport export, IdentityRulesStore rules,
+        AuditLog audit, CancellationToken ct)
     {
         var namespaces = Names(http.Request.Query["identity"]);
         var attributes = Names(http.Request.Query["attribute"]);
@@ -54,6 +57,10 @@ internal static class SegmentExportEndpoints
         {
             return ApiErrors.Problem(404, ApiErrors.NotFound, $"There is no segment {id}.");
         }
+        // A list of people leaving the system: who took it, from where, which columns (the members themselves are not listed).
+        var columns = namespaces.Select(n => $"identity {n}").Concat(attributes.Select(a => $"attribute {a}")).ToList();
+        await audit.RecordAsync(CurrentActor.FromPrincipal(http.User, http.Connection.RemoteIpAddress?.ToString()), AuditActions.SegmentExported,
+            details.Segment.Name, $"columns: profile_id{string.Concat(columns.Select(c => ", " + c))}", ct);
         var fileName = $"segment-{id}-{Slug(details.Segment.Name)}-members.csv";
         return Results.Stream(async stream =>
         {
