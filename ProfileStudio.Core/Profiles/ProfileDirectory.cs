@@ -117,6 +117,10 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
         return new ProfileDirectoryPage(items, total, null);
     }
 
+    /// <summary>A profile as lists name it: "Ada Lovelace #12" with a name from <see cref="DisplayNamesAsync(IReadOnlyCollection{long}, CancellationToken)"/>, else "#12".</summary>
+    public static string Label(IReadOnlyDictionary<long, string> names, long profileId) =>
+        names.TryGetValue(profileId, out var name) ? $"{name} #{profileId}" : $"#{profileId}";
+
     /// <summary>The display names (the explorer's Name column) of those of <paramref name="profileIds"/> that have one.</summary>
     public async Task<IReadOnlyDictionary<long, string>> DisplayNamesAsync(IReadOnlyCollection<long> profileIds, CancellationToken ct = default)
     {
