@@ -117,7 +117,7 @@ internal static class SegmentsStreamingBenchmark
             }
             await consumer.HandleAsync(rows, CancellationToken.None);
             var now = DateTime.UtcNow;
-            lags.AddRange(rows.Where(r => r.Kinds != ProfileChangeKinds.Segments).Select(r => (now - r.At).TotalMilliseconds));
+            lags.AddRange(rows.Where(r => !r.OnlyMemberships).Select(r => (now - r.At).TotalMilliseconds));
             position = rows[^1].Id;
         }
     }

@@ -40,6 +40,14 @@ public enum ProfileChangeKinds
     /// without counting that day again.
     /// </summary>
     Created = 1024,
+
+    /// <summary>
+    /// With <see cref="Segments"/>: every streaming segment that refers to a segment the profile entered or left was
+    /// evaluated for it in the same pass, after that segment (streaming and clock re-checks evaluate a segment's referrers
+    /// with it, in order), so the segments consumer has nothing left to evaluate for this row. Rows without it (a full
+    /// evaluation of one segment, a segment disabled) make the consumer evaluate the referring segments.
+    /// </summary>
+    ReferrersEvaluated = 2048,
 }
 
 /// <summary>
@@ -61,6 +69,10 @@ public sealed class ProfileChange
     /// renamed): one row names no profile (profile 0). Consumers that keep values re-read them all, as after a rebuild.
     /// </summary>
     public bool ComputedForEveryProfile => ProfileId == 0 && Kinds.HasFlag(ProfileChangeKinds.Computed);
+
+    /// <summary>The row says only that the profile entered or left segments: its data (attributes, events, identities) did not change.</summary>
+    public bool OnlyMemberships => Kinds.HasFlag(ProfileChangeKinds.Segments)
+        && (Kinds & ~(ProfileChangeKinds.Segments | ProfileChangeKinds.ReferrersEvaluated)) == 0;
 }
 
 /// <summary>How far one consumer has read the change feed, and how its last attempt went.</summary>

@@ -63,7 +63,8 @@ public sealed class SchemaMaintainer(IDbContextFactory<ProfileStudioDbContext> d
             tally.ClearChanged();
 
             // Every profile named, with what it was before.
-            var named = changes.SelectMany(c => c.OtherProfileId is { } other ? [c.ProfileId, other] : new[] { c.ProfileId })
+            // A row about segment memberships alone changes nothing the schema counts.
+            var named = changes.Where(c => !c.OnlyMemberships).SelectMany(c => c.OtherProfileId is { } other ? [c.ProfileId, other] : new[] { c.ProfileId })
                 .Where(id => id != 0).ToHashSet();
             var changing = changes.Where(c => (c.Kinds & (ProfileChangeKinds.Attributes | ProfileChangeKinds.Merged | ProfileChangeKinds.Split | ProfileChangeKinds.Deleted)) != 0)
                 .SelectMany(c => c.OtherProfileId is { } other ? [c.ProfileId, other] : new[] { c.ProfileId }).ToHashSet();

@@ -75,7 +75,7 @@ public sealed class SegmentChangeConsumer(
         var kinds = new Dictionary<long, ProfileChangeKinds>();
         void Add(long profile, ProfileChangeKinds k)
         {
-            if (profile != 0)
+            if (profile != 0 && k != ProfileChangeKinds.None)
             {
                 kinds[profile] = kinds.GetValueOrDefault(profile) | k;
             }
@@ -83,7 +83,11 @@ public sealed class SegmentChangeConsumer(
         var deleted = false;
         foreach (var c in changes)
         {
-            Add(c.ProfileId, c.Kinds);
+            // Membership changes whose referring segments were evaluated with them (the rows this consumer writes) leave
+            // nothing to do; the same profile's other rows in the batch still count.
+            Add(c.ProfileId, c.Kinds.HasFlag(ProfileChangeKinds.ReferrersEvaluated)
+                ? c.Kinds & ~(ProfileChangeKinds.Segments | ProfileChangeKinds.ReferrersEvaluated)
+                : c.Kinds);
             if (c.OtherProfileId is { } other)
             {
                 // The merged-away profile (gone: its memberships end) or the profile a split part came from (recomputed).
@@ -107,7 +111,8 @@ public sealed class SegmentChangeConsumer(
                     wanted[profile] = selection;
                 }
             }
-            await evaluator.EvaluateAsync(wanted.Keys, snapshot, p => wanted[p], ct);
+            // Every selection holds the referrers of the segments in it (Select), and a row this writes says so.
+            await evaluator.EvaluateAsync(wanted.Keys, snapshot, p => wanted[p], ct, selectsReferrers: true);
         }
         if (deleted)
         {

@@ -126,7 +126,8 @@ public sealed class SegmentIndexHost(IDbContextFactory<ProfileStudioDbContext> d
             await LoadAsync(ct);
             return;
         }
-        var ids = changes.Select(c => c.ProfileId).Concat(changes.Select(c => c.OtherProfileId ?? 0)).Where(id => id > 0).ToHashSet();
+        // Memberships are not in the index (estimates read them apart): a row about them alone changes nothing here.
+        var ids = changes.Where(c => !c.OnlyMemberships).SelectMany(c => new[] { c.ProfileId, c.OtherProfileId ?? 0 }).Where(id => id > 0).ToHashSet();
         if (ids.Count == 0)
         {
             return;

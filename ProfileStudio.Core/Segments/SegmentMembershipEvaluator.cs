@@ -31,9 +31,13 @@ public sealed class SegmentMembershipEvaluator(
     /// <summary>
     /// Evaluates <paramref name="profileIds"/> for the segments <paramref name="select"/> picks from
     /// <paramref name="snapshot"/>; profiles that are not live lose every membership (exits recorded).
+    /// <paramref name="selectsReferrers"/>: every selection includes the streaming segments that refer to the segments in it
+    /// (<see cref="SegmentCatalogSnapshot.Affected"/>, <see cref="WithReferrers"/>), so the changes written need no further
+    /// evaluation (<see cref="ProfileChangeKinds.ReferrersEvaluated"/>).
     /// </summary>
     public async Task<SegmentWriteResult> EvaluateAsync(
-        IReadOnlyCollection<long> profileIds, SegmentCatalogSnapshot snapshot, SegmentSelection select, CancellationToken ct = default)
+        IReadOnlyCollection<long> profileIds, SegmentCatalogSnapshot snapshot, SegmentSelection select, CancellationToken ct = default,
+        bool selectsReferrers = false)
     {
         var outcomes = new List<SegmentOutcome>();
         var gone = new List<long>();
@@ -73,7 +77,7 @@ public sealed class SegmentMembershipEvaluator(
                         }
                     }
                 }
-                var result = await writer.ApplyAsync(outcomes, gone, now, ct);
+                var result = await writer.ApplyAsync(outcomes, gone, now, ct, selectsReferrers);
                 changedProfiles += result.ProfilesChanged;
                 foreach (var (segment, (e, x)) in result.BySegment)
                 {
@@ -144,7 +148,7 @@ public sealed class SegmentMembershipEvaluator(
                 break;
             }
             var byProfile = due.GroupBy(c => c.ProfileId).ToDictionary(g => g.Key, g => g.Select(c => c.SegmentId).ToHashSet());
-            var result = await EvaluateAsync(byProfile.Keys, snapshot, p => WithReferrers(snapshot, byProfile[p]), ct);
+            var result = await EvaluateAsync(byProfile.Keys, snapshot, p => WithReferrers(snapshot, byProfile[p]), ct, selectsReferrers: true);
             changed += result.Entered + result.Exited;
             if (due.Count < limit)
             {

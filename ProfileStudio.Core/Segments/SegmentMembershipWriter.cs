@@ -30,9 +30,12 @@ public sealed class SegmentMembershipWriter(IDbContextFactory<ProfileStudioDbCon
 {
     /// <summary>
     /// Applies <paramref name="outcomes"/>; every membership and clock check of <paramref name="goneProfiles"/>
-    /// (merged away, deleted) is removed, their exits recorded.
+    /// (merged away, deleted) is removed, their exits recorded. <paramref name="referrersEvaluated"/>: the outcomes include,
+    /// for every segment evaluated, the streaming segments that refer to it, evaluated after it
+    /// (<see cref="ProfileChangeKinds.ReferrersEvaluated"/> on the feed rows).
     /// </summary>
-    public async Task<SegmentWriteResult> ApplyAsync(IReadOnlyCollection<SegmentOutcome> outcomes, IReadOnlyCollection<long> goneProfiles, DateTime now, CancellationToken ct = default)
+    public async Task<SegmentWriteResult> ApplyAsync(IReadOnlyCollection<SegmentOutcome> outcomes, IReadOnlyCollection<long> goneProfiles, DateTime now,
+        CancellationToken ct = default, bool referrersEvaluated = false)
     {
         if (outcomes.Count == 0 && goneProfiles.Count == 0)
         {
@@ -95,7 +98,10 @@ public sealed class SegmentMembershipWriter(IDbContextFactory<ProfileStudioDbCon
             var hasCheck = checks.TryGetValue(key, out var stored);
             if (o.NextCheckAt is { } due)
             {
-                if (!hasCheck || stored != due)
+                // A stored check is never later than the next change the clock can make: a check falling due early only
+                // evaluates again and stores the next one. So a later time (each new event moves "in the last 30 days" on)
+                // needs no write until the stored check has fallen due; most events then cost no statement here.
+                if (!hasCheck || due < stored || stored <= now)
                 {
                     checks[key] = due;
                     checksDue.Add((o.ProfileId, o.SegmentId, due));
@@ -127,7 +133,7 @@ public sealed class SegmentMembershipWriter(IDbContextFactory<ProfileStudioDbCon
         {
             sql.Run($"DELETE FROM SegmentClockChecks WHERE (ProfileId, SegmentId) IN (SELECT {Column(0)}, {Column(1)} FROM json_each($1))", Json(checksGone));
         }
-        changes.Finish(sql, now);
+        changes.Finish(sql, now, kinds: referrersEvaluated ? ProfileChangeKinds.Segments | ProfileChangeKinds.ReferrersEvaluated : ProfileChangeKinds.Segments);
         await transaction.CommitAsync(ct);
         if (changes.Profiles.Count > 0)
         {
@@ -209,7 +215,7 @@ public sealed class SegmentMembershipWriter(IDbContextFactory<ProfileStudioDbCon
         /// The history rows; member counts move by the entries and exits; the day's size is the count after
         /// them; a feed row per profile whose memberships changed.
         /// </summary>
-        public void Finish(Sql sql, DateTime now, bool feed = true)
+        public void Finish(Sql sql, DateTime now, bool feed = true, ProfileChangeKinds kinds = ProfileChangeKinds.Segments)
         {
             if (_history.Count > 0)
             {
@@ -232,7 +238,7 @@ public sealed class SegmentMembershipWriter(IDbContextFactory<ProfileStudioDbCon
             }
             if (feed && Profiles.Count > 0)
             {
-                sql.Run($"INSERT INTO ProfileChanges (At, ProfileId, Kinds, OtherProfileId) SELECT $1, value, {(int)ProfileChangeKinds.Segments}, NULL FROM json_each($2)",
+                sql.Run($"INSERT INTO ProfileChanges (At, ProfileId, Kinds, OtherProfileId) SELECT $1, value, {(int)kinds}, NULL FROM json_each($2)",
                     now, "[" + string.Join(",", Profiles) + "]");
             }
         }

@@ -170,6 +170,32 @@ public sealed class SegmentIndexPropertyTests : IDisposable
         Assert.Equal([2L], ids);
     }
 
+    [Fact]
+    public async Task ApplyAsync_ARowAboutMembershipsAlone_ReadsNothing_AnotherRowOfTheSameProfileStillDoes()
+    {
+        var a = new StoredProfile(1, false, [], [], ["email"], []);
+        Store(_connection, [a]);
+        var host = new SegmentIndexHost(_dbFactory, new FixedTime(Now), NullLogger<SegmentIndexHost>.Instance);
+        await host.LoadAsync(default);
+        Store(_connection, [a with { Namespaces = [] }]);
+        var hasEmail = new SegmentRule(new IdentityCondition("n", "email", Has: true));
+
+        // Memberships are not in the index: rows about them alone (streaming's and a full evaluation's) change nothing.
+        await host.ApplyAsync([
+            new ProfileChange { Id = 1, ProfileId = 1, Kinds = ProfileChangeKinds.Segments | ProfileChangeKinds.ReferrersEvaluated },
+            new ProfileChange { Id = 2, ProfileId = 1, Kinds = ProfileChangeKinds.Segments }], default);
+        Assert.Equal(0, host.Status.ChangesApplied);
+        host.TryRead(i => i.MatchingIds(hasEmail, Now, Memberships([])), out var before);
+        Assert.Equal([1L], before);
+
+        await host.ApplyAsync([
+            new ProfileChange { Id = 3, ProfileId = 1, Kinds = ProfileChangeKinds.Segments },
+            new ProfileChange { Id = 4, ProfileId = 1, Kinds = ProfileChangeKinds.Identities }], default);
+        Assert.Equal(1, host.Status.ChangesApplied);
+        host.TryRead(i => i.MatchingIds(hasEmail, Now, Memberships([])), out var after);
+        Assert.Empty(after);
+    }
+
     internal static Dictionary<long, IReadOnlySet<long>> Memberships(IReadOnlyList<StoredProfile> profiles) =>
         new long[] { 1, 2 }.ToDictionary(s => s, s => (IReadOnlySet<long>)profiles.Where(p => p.Segments.Contains(s)).Select(p => p.Id).ToHashSet());
 

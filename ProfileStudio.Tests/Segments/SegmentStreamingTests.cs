@@ -28,7 +28,8 @@ public sealed class SegmentStreamingTests
 
         var buyer = await h.ProfileOfAsync("user_id", "u1");
         Assert.Equal([buyer], await h.MembersAsync(segment.Id));
-        Assert.Contains(feed, c => c.ProfileId == buyer && c.Kinds == ProfileChangeKinds.Segments);
+        // Streaming evaluated the segments built on this one with it: the row says so, and the consumer has nothing left to do for it.
+        Assert.Contains(feed, c => c.ProfileId == buyer && c.Kinds == (ProfileChangeKinds.Segments | ProfileChangeKinds.ReferrersEvaluated));
         Assert.Equal(1, (await h.Store.GetAsync(segment.Id))!.Segment.MemberCount);
         Assert.Equal(new SegmentRecentChanges(1, 0, h.Now.AddHours(-24)), await h.Store.RecentChangesAsync(segment.Id));
         Assert.Equal([new ProfileSegmentMembership(segment.Id, "Recent buyers (30 days)", h.Now)], await h.Store.MembershipsOfProfileAsync(buyer));
@@ -53,6 +54,40 @@ public sealed class SegmentStreamingTests
         Assert.Empty(await db.SegmentClockChecks.ToListAsync());
         var sizes = await h.Store.SizeHistoryAsync(segment.Id);
         Assert.Equal([(SegmentHarness.Start.Date, 1L, 1L, 0L), (h.Now.Date, 0L, 0L, 1L)], sizes.Select(s => (s.Day, s.Size, s.Entered, s.Exited)));
+    }
+
+    [Fact]
+    public async Task ANewerOrder_KeepsTheEarlierClockCheck_WhichThenEvaluatesAgainAndMovesOn_AndTheBuyerLeavesOnTime()
+    {
+        await using var h = await SegmentHarness.StartAsync();
+        var segment = await h.ActivateAsync("Recent buyers (30 days)", All(Performed("c1", "Order Completed", lastDays: 30)));
+        h.Send("u1", null, "Order Completed");
+        await h.SyncAsync();
+        var buyer = await h.ProfileOfAsync("user_id", "u1");
+        var firstDue = h.Now.AddDays(30).AddTicks(1);
+
+        // Ten days later a second order: the person now stays until 30 days after it. The stored check is not rewritten
+        // (a later time needs no write); it falls due early and is evaluated again.
+        h.Clock.Advance(TimeSpan.FromDays(10));
+        h.Send("u1", null, "Order Completed");
+        await h.SyncAsync();
+        var secondDue = h.Now.AddDays(30).AddTicks(1);
+        await using (var db = await h.DbAsync())
+        {
+            Assert.Equal(firstDue, (await db.SegmentClockChecks.SingleAsync()).DueAt);
+        }
+
+        h.Clock.Advance(TimeSpan.FromDays(21)); // past the first order's window, not the second's
+        Assert.Equal(0, await h.ClockJob.RunNowAsync());
+        Assert.Equal([buyer], await h.MembersAsync(segment.Id));
+        await using (var db = await h.DbAsync())
+        {
+            Assert.Equal(secondDue, (await db.SegmentClockChecks.SingleAsync()).DueAt);
+        }
+
+        h.Clock.Advance(secondDue - h.Now);
+        Assert.Equal(1, await h.ClockJob.RunNowAsync());
+        Assert.Empty(await h.MembersAsync(segment.Id));
     }
 
     [Fact]
@@ -235,6 +270,25 @@ public sealed class SegmentStreamingTests
         h.Clock.Advance(TimeSpan.FromHours(24));
         Assert.Equal(1, await h.Batch.RunPendingAsync());
         Assert.Equal(2, (await h.MembersAsync(segment.Id)).Count);
+    }
+
+    [Fact]
+    public async Task ABatchSegmentsNewMembers_ReachTheStreamingSegmentBuiltOnIt_ThroughTheFeed()
+    {
+        await using var h = await SegmentHarness.StartAsync();
+        var nightly = await h.ActivateAsync("Buyers nightly", All(Performed("c1", "Order Completed")), SegmentEvaluationMode.Batch);
+        var known = await h.ActivateAsync("Known nightly buyers", All(new SegmentCondition("c1", nightly.Id, true), new IdentityCondition("c2", "user_id", true)));
+        h.Send("u1", null, "Order Completed");
+        await h.SyncAsync();
+        Assert.Empty(await h.MembersAsync(known.Id));
+
+        Assert.True((await h.Store.EvaluateNowAsync(Marketer, nightly.Id)).Succeeded);
+        Assert.Equal(1, await h.Batch.RunPendingAsync());
+        // The full evaluation did not evaluate the segments built on it: its feed rows say so, and the consumer does.
+        var feed = await h.ConsumeAsync();
+        var u1 = await h.ProfileOfAsync("user_id", "u1");
+        Assert.Contains(feed, c => c.ProfileId == u1 && c.Kinds == ProfileChangeKinds.Segments);
+        Assert.Equal([u1], await h.MembersAsync(known.Id));
     }
 
     [Fact]
