@@ -23,13 +23,14 @@ public sealed class SegmentEstimator(
     public const int SampleSize = 20;
 
     /// <summary>The exact number of current profiles matching, of all current profiles, with <see cref="SampleSize"/> sample ids.</summary>
-    public async Task<SegmentEstimate> EstimateAsync(SegmentRule rule, CancellationToken ct)
+    /// <param name="waitingForIndex">Called when the answer must wait for the index's first load (a rule on a computed attribute, at start).</param>
+    public async Task<SegmentEstimate> EstimateAsync(SegmentRule rule, CancellationToken ct, Action? waitingForIndex = null)
     {
         ArgumentNullException.ThrowIfNull(rule);
         var clock = Stopwatch.StartNew();
         var now = time.GetUtcNow().UtcDateTime;
         var segments = await MembershipsOfAsync(rule, ct);
-        await WaitForIndexWhenReadingComputedAsync(rule, ct);
+        await WaitForIndexWhenReadingComputedAsync(rule, ct, waitingForIndex);
         var fromIndex = await Task.Run(() => index.TryRead(i =>
         {
             var (matching, samples) = i.Estimate(rule, now, segments, SampleSize, ct);
@@ -85,7 +86,7 @@ public sealed class SegmentEstimator(
     /// minutes at a million profiles) rather than answering from SQL as if nobody had the value: a batch evaluation would
     /// otherwise empty the segment, and the builder show 0.
     /// </summary>
-    private async Task WaitForIndexWhenReadingComputedAsync(SegmentRule rule, CancellationToken ct)
+    private async Task WaitForIndexWhenReadingComputedAsync(SegmentRule rule, CancellationToken ct, Action? waiting = null)
     {
         if (index.IsReady)
         {
@@ -103,8 +104,14 @@ public sealed class SegmentEstimator(
                 return;
             }
         }
+        waiting?.Invoke();
         await index.Loaded.WaitAsync(ct);
     }
+
+    /// <summary>What a person waiting for the index's first load is told (with the last failure, when loading failed and is retried).</summary>
+    public string IndexLoadingMessage => index.LastLoadError is { } error
+        ? $"This rule reads a computed attribute, which only the segment index holds, and the index could not load yet ({error}). It is tried again every few seconds; the count appears when it loads."
+        : "This rule reads a computed attribute, which only the segment index holds. The index is loading (it reads every profile when the app starts); the count appears when it is done.";
 
     /// <summary>Joining = matching and not a member; leaving = a member that does not match (ids ascending).</summary>
     internal static SegmentChangeEstimate Change(IReadOnlyList<long> matching, IReadOnlySet<long> currentMembers)

@@ -31,6 +31,11 @@ public sealed class SegmentIndexHost(IDbContextFactory<ProfileStudioDbContext> d
 
     public bool IsReady => Volatile.Read(ref _index) is not null;
 
+    /// <summary>Why the last load failed (it is retried), or null when it did not fail.</summary>
+    public string? LastLoadError => Volatile.Read(ref _lastLoadError);
+
+    private string? _lastLoadError;
+
     /// <summary>Completes when the first load is done.</summary>
     public Task Loaded => _loaded.Task;
 
@@ -85,9 +90,15 @@ public sealed class SegmentIndexHost(IDbContextFactory<ProfileStudioDbContext> d
         {
             var clock = Stopwatch.StartNew();
             SegmentIndex index;
-            await using (var db = await dbFactory.CreateDbContextAsync(ct))
+            try
             {
+                await using var db = await dbFactory.CreateDbContextAsync(ct);
                 index = await SegmentIndexLoader.LoadAllAsync(db, time.GetUtcNow().UtcDateTime, ct, phases);
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested)
+            {
+                Volatile.Write(ref _lastLoadError, ex.Message);
+                throw;
             }
             _lock.EnterWriteLock();
             try
@@ -100,6 +111,7 @@ public sealed class SegmentIndexHost(IDbContextFactory<ProfileStudioDbContext> d
                 _lock.ExitWriteLock();
             }
             _loaded.TrySetResult();
+            Volatile.Write(ref _lastLoadError, null);
             logger.LogInformation("Segment index loaded: {Profiles} profiles, {Events} events, about {Megabytes} MB, in {Seconds:N1} s.",
                 index.Count, index.EventCount, index.ApproximateBytes / 1_048_576, clock.Elapsed.TotalSeconds);
         }

@@ -166,10 +166,13 @@ public sealed class SegmentEstimatorTests : IDisposable
 
         // The SQL path knows stored traits only: it would answer "nobody" (and a batch evaluation would empty the segment).
         var matching = _estimator.MatchingIdsAsync(rule, default);
-        var estimate = _estimator.EstimateAsync(rule, default);
+        var told = 0;
+        var estimate = _estimator.EstimateAsync(rule, default, () => told++);
         await Task.Delay(200);
         Assert.False(matching.IsCompleted);
         Assert.False(estimate.IsCompleted);
+        Assert.Equal(1, told); // the builder says why the count waits
+        Assert.Contains("The index is loading", _estimator.IndexLoadingMessage);
         // A rule on stored traits alone still answers from SQL meanwhile.
         Assert.Equal(SegmentEstimatePath.Sql, (await _estimator.EstimateAsync(FrenchOrVip, default)).Path);
 
@@ -177,6 +180,31 @@ public sealed class SegmentEstimatorTests : IDisposable
 
         Assert.Equal([4L, 6, 9], await matching);
         Assert.Equal((3L, SegmentEstimatePath.Index), ((await estimate).Matching, (await estimate).Path));
+    }
+
+    [Fact]
+    public async Task IndexLoadingMessage_AfterAFailedLoad_SaysWhyAndThatItIsRetried()
+    {
+        using (var drop = _connection.CreateCommand())
+        {
+            drop.CommandText = "ALTER TABLE ProfileEvents RENAME TO ProfileEventsAway";
+            drop.ExecuteNonQuery();
+        }
+        await Assert.ThrowsAnyAsync<Exception>(() => _host.LoadAsync(default));
+
+        Assert.Contains("no such table", _host.LastLoadError);
+        Assert.Contains("could not load yet (", _estimator.IndexLoadingMessage);
+        Assert.Contains("tried again", _estimator.IndexLoadingMessage);
+        Assert.Contains("no such table", _estimator.IndexLoadingMessage);
+
+        using (var back = _connection.CreateCommand())
+        {
+            back.CommandText = "ALTER TABLE ProfileEventsAway RENAME TO ProfileEvents";
+            back.ExecuteNonQuery();
+        }
+        await _host.LoadAsync(default);
+        Assert.Null(_host.LastLoadError);
+        Assert.Contains("The index is loading", _estimator.IndexLoadingMessage);
     }
 
     private sealed class Memberships : ISegmentMembershipSource

@@ -1,5 +1,6 @@
 using Bunit;
 using Bunit.TestDoubles;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 using ProfileStudio.Accounts;
@@ -11,6 +12,7 @@ using ProfileStudio.Core.Identity;
 using ProfileStudio.Core.Profiles;
 using ProfileStudio.Core.Schema;
 using ProfileStudio.Core.Segments;
+using ProfileStudio.Core.Storage;
 using ProfileStudio.Core.Unification;
 using ProfileStudio.Tests.Profiles;
 using ProfileStudio.Tests.Support;
@@ -139,6 +141,28 @@ public sealed class SegmentPagesTests : StudioBunitContext
             .Select(a => a.GetAttribute("href")).Distinct().Order().ToList()));
         Assert.Contains("user_id:u-1", page.Find("[data-testid=estimate-samples]").TextContent); // named by the primary identifier
         Assert.Equal("People who have an email identifier", page.Find("[data-testid=segment-sentence]").TextContent);
+    }
+
+    [Fact]
+    public async Task EstimatePanel_ARuleOnAComputedAttributeBeforeTheIndexLoads_SaysWhyTheCountWaits()
+    {
+        await ArrangeAsync(Roles.Marketer);
+        await using (var db = await _studio.Services.GetRequiredService<IDbContextFactory<ProfileStudioDbContext>>().CreateDbContextAsync())
+        {
+            db.ComputedAttributeDefinitions.Add(new ComputedAttributeDefinition
+            {
+                Name = "orders", Function = ComputedFunction.Count, EventNamesJson = "[\"Order Completed\"]", Status = ComputedStatus.Active, Version = 1,
+            });
+            await db.SaveChangesAsync();
+        }
+        var rule = Rule(new AttributeCondition("orders", "orders", new ValueTest(ValueTestType.Number, ValueOperator.GreaterOrEqual) { Number = 2 }));
+
+        // No background jobs here: the segment index never loads, and only it holds computed values.
+        var panel = Render<SegmentEstimatePanel>(p => p.Add(x => x.Rule, rule).Add(x => x.Valid, true).Add(x => x.Debounce, TimeSpan.Zero));
+
+        panel.WaitForAssertion(() => Assert.Contains("The index is loading", panel.Find("[data-testid=estimate-waiting-for-index]").TextContent));
+        Assert.Contains("computed attribute", panel.Find("[data-testid=estimate-waiting-for-index]").TextContent);
+        Assert.Empty(panel.FindAll("[data-testid=estimate-matching]"));
     }
 
     [Fact]
