@@ -264,6 +264,25 @@ public sealed class TrackingApiEndpointsTests(IngestionAppFactory factory) : ICl
     }
 
     [Fact]
+    public async Task Post_ABatchSourcesKey_IsForbidden_SayingItUploadsFiles_AndNothingIsStored()
+    {
+        var key = IngestionAppFactory.WriteKeyOf("CRM");
+        var sourceId = await factory.SourceIdAsync("CRM");
+        using var client = factory.CreateWriteKeyClient(key);
+        using var anonymous = factory.CreateWriteKeyClient(null);
+
+        using var byHeader = await client.PostAsync("/v1/track", Json(new { userId = "user-1", @event = "Clicked" }));
+        using var byBody = await anonymous.PostAsync("/v1/batch", Json(new { writeKey = key, batch = new[] { new { type = "identify", userId = "user-1" } } }));
+        await AssertErrorAsync(byHeader, HttpStatusCode.Forbidden, "permission_error", "\"CRM\" is a batch source");
+        await AssertErrorAsync(byBody, HttpStatusCode.Forbidden, "permission_error", $"POST /api/v1/sources/{sourceId}/batches");
+        using (var settings = await anonymous.GetAsync($"/v1/projects/{key}/settings"))
+        {
+            await AssertErrorAsync(settings, HttpStatusCode.Forbidden, "permission_error", "streaming source");
+        }
+        Assert.Empty(await factory.LakeAsync(sourceId));
+    }
+
+    [Fact]
     public async Task Post_KeyRotatedAway_IsUnauthorizedAndTheNewKeyWorks()
     {
         var oldKey = IngestionAppFactory.WriteKeyOf("Legacy");

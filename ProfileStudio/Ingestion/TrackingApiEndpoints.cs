@@ -57,7 +57,7 @@ internal static class TrackingApiEndpoints
         if (AuthorizationHeader.BasicUserName(http.Request) is { } headerKey)
         {
             source = await sources.FindByWriteKeyAsync(headerKey, ct);
-            if (WriteKeyAuthentication.Refusal(source) is { } refused)
+            if (WriteKeyAuthentication.TrackingRefusal(source) is { } refused)
             {
                 return refused;
             }
@@ -81,7 +81,7 @@ internal static class TrackingApiEndpoints
                         "Missing write key: send it as the Basic-auth user name (empty password) or as \"writeKey\" in the body.");
             }
             source = await sources.FindByWriteKeyAsync(bodyKey, ct);
-            if (WriteKeyAuthentication.Refusal(source) is { } refused)
+            if (WriteKeyAuthentication.TrackingRefusal(source) is { } refused)
             {
                 return refused;
             }
@@ -126,7 +126,7 @@ internal static class TrackingApiEndpoints
     /// </summary>
     private static async Task<IResult> ProjectSettingsAsync(string writeKey, HttpContext http, SourceRegistry sources, CancellationToken ct)
     {
-        if (WriteKeyAuthentication.Refusal(await sources.FindByWriteKeyAsync(writeKey, ct)) is { } refused)
+        if (WriteKeyAuthentication.TrackingRefusal(await sources.FindByWriteKeyAsync(writeKey, ct)) is { } refused)
         {
             return refused;
         }

@@ -14,4 +14,13 @@ internal static class WriteKeyAuthentication
             $"The source \"{source.Name}\" is disabled; an administrator can enable it on the Sources page."),
         _ => null,
     };
+
+    /// <summary>
+    /// As <see cref="Refusal"/>, and 403 for a batch source's key: it uploads files; tracking calls come from streaming sources,
+    /// so that each source's debugger, volumes and merge-policy precedence describe one kind of data.
+    /// </summary>
+    public static IResult? TrackingRefusal(SourceCredential? source) => Refusal(source) ?? (source!.Kind == SourceKind.Batch
+        ? ApiErrors.Problem(StatusCodes.Status403Forbidden, ApiErrors.Permission,
+            $"\"{source.Name}\" is a batch source: its write key uploads files (POST /api/v1/sources/{source.Id}/batches). Send tracking calls with a streaming source's write key (Data › Sources).")
+        : null);
 }
