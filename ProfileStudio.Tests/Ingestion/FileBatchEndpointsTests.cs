@@ -123,6 +123,20 @@ public sealed class FileBatchEndpointsTests(IngestionAppFactory factory) : IClas
     }
 
     [Fact]
+    public async Task Upload_WithAWriteKey_IsAuditedAsThatSourcesKey_ByName()
+    {
+        var crm = await factory.SourceIdAsync("CRM");
+        using var client = factory.CreateWriteKeyClient(CrmKey);
+        var file = $"audited-{Guid.NewGuid():N}.csv";
+
+        var batch = await AcceptedAndProcessedAsync(client, await UploadAsync(client, crm, "user_id,first_name\nu-audit,Ada\n", "text/csv", $"kind=profiles&mapping=auto&filename={file}"));
+
+        var entries = await factory.Services.GetRequiredService<AuditLog>().QueryAsync(new AuditFilter(Action: AuditActions.FileUploaded), 0, 100);
+        var uploaded = Assert.Single(entries.Entries, e => e.Target == $"file #{batch.Id} {file}");
+        Assert.Equal("write key of CRM", uploaded.ActorName);
+    }
+
+    [Fact]
     public async Task RejectedReport_ALineASpreadsheetWouldRunAsAFormula_IsWrittenAsText()
     {
         var crm = await factory.SourceIdAsync("CRM");

@@ -560,7 +560,9 @@ public sealed class FileBatches(
         saved.Kind = mapping.Kind;
         saved.MappingJson = JsonSerializer.Serialize(mapping, MappingJson);
         await db.SaveChangesAsync(ct);
-        await audit.RecordAsync(actor, AuditActions.FileMappingSaved, $"mapping \"{saved.Name}\" of source #{sourceId}", DescribeMapping(mapping), CancellationToken.None);
+        var source = await db.Sources.AsNoTracking().Where(s => s.Id == sourceId).Select(s => s.Name).FirstOrDefaultAsync(ct);
+        await audit.RecordAsync(actor, AuditActions.FileMappingSaved,
+            source is null ? $"mapping \"{saved.Name}\" of source #{sourceId}" : $"mapping \"{saved.Name}\" of {source}", DescribeMapping(mapping), CancellationToken.None);
         return saved;
     }
 

@@ -77,7 +77,7 @@ public sealed class FileBatchesTests : IAsyncLifetime
         Assert.Equal($"file #{batch.Id} loyalty.csv", uploaded.Target);
         Assert.Contains("CRM export", uploaded.Details);
         Assert.Contains("waiting for its column mapping", uploaded.Details);
-        Assert.Contains("Loyalty export", saved.Target);
+        Assert.Equal("mapping \"Loyalty export\" of CRM export", saved.Target); // the source by name, not its id
         Assert.Contains("Customer Email → identity email", started.Details);
         Assert.Contains("First Name → firstName (text)", started.Details);
     }
