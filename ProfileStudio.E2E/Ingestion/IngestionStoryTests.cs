@@ -65,6 +65,14 @@ public sealed class IngestionStoryTests(StudioFixture studio, ITestOutputHelper 
             await login.SignInAsync(email, "Engineer-Passw0rd!");
             await new ShellPage(page).ExpectHomeAsync();
 
+            // The batch source's Setup tab says how files get in (its key is refused by the tracking API).
+            await page.GotoAsync($"/data/sources/{source.Source!.Id}");
+            var detail = new SourceDetailPage(page);
+            await detail.SetupTab.ClickAsync();
+            await Expect(detail.UploadSnippet).ToContainTextAsync($"/api/v1/sources/{source.Source!.Id}/batches?kind=profiles");
+            await Expect(detail.CurlSnippet).ToHaveCountAsync(0);
+            await ThemeShots.SaveAsync(page, "22a-batch-source-setup");
+
             var files = new FilesPage(page);
             await files.GotoAsync();
             await files.UploadAsync(csv);

@@ -34,6 +34,8 @@ public sealed class SourceDetailPage(IPage page)
 {
     public ILocator Title => page.GetByTestId("source-title");
     public ILocator CurlSnippet => page.GetByTestId("snippet-curl");
+    public ILocator UploadSnippet => page.GetByTestId("snippet-upload");
+    public ILocator SetupTab => page.GetByRole(AriaRole.Tab, new() { Name = "Setup" });
     public ILocator DebuggerTab => page.GetByRole(AriaRole.Tab, new() { Name = "Live debugger" });
     public ILocator DebuggerEmpty => page.GetByTestId("debugger-empty");
     public ILocator DebuggerRows => page.GetByTestId("debugger-table").Locator("tbody tr");
