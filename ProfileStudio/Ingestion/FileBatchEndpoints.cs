@@ -118,8 +118,8 @@ internal static class FileBatchEndpoints
             var ip = http.Connection.RemoteIpAddress?.ToString();
             var uploadedBy = ApiTokenClaims.IsApiToken(http.User)
                 ? new AuditActor(null, $"API token {http.User.Identity!.Name}", ip)
-                : new AuditActor(null, (await sources.NamesAsync(ct)).TryGetValue(sourceId, out var sourceName)
-                    ? $"write key of {sourceName}" : $"write key of source #{sourceId}", ip);
+                // The key AuthorizeAsync accepted (from the registry's cache): its source, by name.
+                : new AuditActor(null, $"write key of {(await sources.FindByWriteKeyAsync(AuthorizationHeader.BasicUserName(http.Request) ?? "", ct))?.Name ?? $"source #{sourceId}"}", ip);
             var upload = await batches.UploadAsync(sourceId, name, content, uploadedBy, fileKind.Value, fileMapping, ct);
             if (upload is { Succeeded: true, Batch: { Status: FileBatchStatus.AwaitingMapping } waiting } && mapping is not null)
             {
