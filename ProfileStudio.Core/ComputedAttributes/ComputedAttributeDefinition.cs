@@ -116,7 +116,8 @@ public sealed record ComputedAttributeDraft(
 
 /// <summary>
 /// A stored computed attribute definition. An edit of what an active definition computes raises
-/// <see cref="Version"/> and starts a new backfill; states of older versions are never read.
+/// <see cref="Version"/> and starts a new backfill; a profile the backfill has not reached keeps its older version's
+/// row, whose stored value readers serve (marked as the previous version's) until the backfill replaces it.
 /// The backfill's progress lives here too, so it survives a restart and resumes at <see cref="BackfillCursor"/>.
 /// </summary>
 public sealed class ComputedAttributeDefinition

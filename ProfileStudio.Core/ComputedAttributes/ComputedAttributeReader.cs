@@ -5,8 +5,12 @@ using ProfileStudio.Core.Storage;
 
 namespace ProfileStudio.Core.ComputedAttributes;
 
-/// <summary>One computed value of a profile, with its definition (for the profile page and the Profile API).</summary>
-public sealed record ComputedValue(ComputedAttributeDefinition Definition, string? ValueJson, DateTime ComputedAt)
+/// <summary>
+/// One computed value of a profile, with its definition (for the profile page and the Profile API).
+/// <see cref="PreviousVersion"/>: the definition was changed and its new backfill has not reached this profile yet, so
+/// this is the value the previous version computed at <see cref="ComputedAt"/>, served until the new one replaces it.
+/// </summary>
+public sealed record ComputedValue(ComputedAttributeDefinition Definition, string? ValueJson, DateTime ComputedAt, bool PreviousVersion = false)
 {
     public string Name => Definition.Name;
 
@@ -37,9 +41,12 @@ public sealed class ComputedAttributeReader(IDbContextFactory<ProfileStudioDbCon
     public const int PreviewProfiles = 2000;
 
     /// <summary>
-    /// The profile's values of active definitions (current version only), by name. A windowed value whose
-    /// oldest bucket has left the window since it was stored is computed afresh from its state, so a read
-    /// never shows an event that is out of the window even before the expiry job comes by.
+    /// The profile's values of active definitions, by name. A windowed value whose oldest bucket has left the window
+    /// since it was stored is computed afresh from its state, so a read never shows an event that is out of the window
+    /// even before the expiry job comes by. A definition changed since (a new version) whose backfill has not reached
+    /// the profile yet still has its previous version's row: that value is served as it was stored, marked
+    /// <see cref="ComputedValue.PreviousVersion"/>, rather than no value at all until the backfill comes by
+    /// (the backfill and the live writer replace such a row as soon as they reach the profile).
     /// </summary>
     public async Task<IReadOnlyList<ComputedValue>> ValuesOfProfileAsync(long profileId, CancellationToken ct = default)
     {
@@ -47,13 +54,18 @@ public sealed class ComputedAttributeReader(IDbContextFactory<ProfileStudioDbCon
         var rows = await (
             from s in db.ComputedAttributeStates.AsNoTracking()
             join d in db.ComputedAttributeDefinitions.AsNoTracking() on s.DefinitionId equals d.Id
-            where s.ProfileId == profileId && s.MergedFromId == 0 && d.Status == ComputedStatus.Active && s.Version == d.Version
+            where s.ProfileId == profileId && s.MergedFromId == 0 && d.Status == ComputedStatus.Active && s.Version <= d.Version
             select new { s, d }).ToListAsync(ct);
         var now = time.GetUtcNow().UtcDateTime;
         var values = new List<ComputedValue>();
         foreach (var row in rows)
         {
-            if (row.s.NextExpiryAt is { } expiry && expiry <= now)
+            if (row.s.Version < row.d.Version)
+            {
+                // Its state is the previous version's: the current aggregator cannot read it, so the stored value stands.
+                values.Add(new(row.d, row.s.ValueJson, row.s.ComputedAt, PreviousVersion: true));
+            }
+            else if (row.s.NextExpiryAt is { } expiry && expiry <= now)
             {
                 var aggregator = new ComputedAggregator(row.d.ToSpec());
                 values.Add(new(row.d, aggregator.Value(AggregateState.FromJson(row.s.StateJson), now), now));

@@ -14,7 +14,10 @@ public sealed class ComputedAttributeState
     /// <summary>0 for the profile's own row; the merged profile's id for a row a merge brought that is not combined yet.</summary>
     public long MergedFromId { get; set; }
 
-    /// <summary>The definition version the state was computed for; rows of another version are never read.</summary>
+    /// <summary>
+    /// The definition version the state was computed for. An older version's row (a profile the new backfill has not reached)
+    /// is read for its stored value only; its state is never combined with the current version's.
+    /// </summary>
     public int Version { get; set; }
 
     /// <summary>The aggregate state (<see cref="AggregateState"/>) as JSON.</summary>

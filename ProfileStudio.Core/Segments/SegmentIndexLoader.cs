@@ -330,12 +330,14 @@ public static class SegmentIndexLoader
     /// <summary>A stored computed value of the current version, computed afresh when its window moved since (as <see cref="ComputedAttributeReader"/>).</summary>
     private static (string Name, JsonElement Value)? ComputedValue(DbDataReader reader, Dictionary<int, ComputedDefinition> definitions, DateTime now)
     {
-        if (!definitions.TryGetValue(reader.GetInt32(1), out var definition) || reader.GetInt32(2) != definition.Version)
+        // A row of an older version belongs to a profile the changed definition's backfill has not reached: its stored value
+        // is served until then (as the profile page does, ComputedAttributeReader), so members do not leave and come back.
+        if (!definitions.TryGetValue(reader.GetInt32(1), out var definition) || reader.GetInt32(2) > definition.Version)
         {
             return null;
         }
         var json = reader.IsDBNull(3) ? null : reader.GetString(3);
-        if (!reader.IsDBNull(4) && DateTime.SpecifyKind(reader.GetDateTime(4), DateTimeKind.Utc) <= now)
+        if (reader.GetInt32(2) == definition.Version && !reader.IsDBNull(4) && DateTime.SpecifyKind(reader.GetDateTime(4), DateTimeKind.Utc) <= now)
         {
             json = definition.Aggregator.Value(AggregateState.FromJson(reader.GetString(5)), now);
         }

@@ -324,6 +324,48 @@ public sealed class SegmentStreamingTests
     }
 
     [Fact]
+    public async Task ChangingWhatAComputedAttributeComputes_ServesThePreviousValue_UntilTheBackfillReachesTheProfile()
+    {
+        await using var h = await SegmentHarness.StartAsync();
+        var draft = new ComputedAttributeDraft("lifetime_value", null, ComputedFunction.Sum, ["Order Completed"], "amount", [], LookbackWindow.AllTime);
+        var definition = await h.ComputedAsync(draft);
+        var high = await h.ActivateAsync("High value", All(new AttributeCondition("c1", "lifetime_value",
+            new ValueTest(ValueTestType.Number, ValueOperator.GreaterOrEqual) { Number = 500 })));
+        h.Send("u1", null, "Order Completed", new JsonObject { ["amount"] = 600 });
+        await h.SyncAsync();
+        var u1 = await h.ProfileOfAsync("user_id", "u1");
+        var store = h.Services.GetRequiredService<ComputedAttributeStore>();
+        var reader = h.Services.GetRequiredService<ComputedAttributeReader>();
+
+        // Only orders above 1,000 count now: a new version, which u1's order does not reach.
+        var changed = await store.SaveAsync(Marketer, definition.Id,
+            draft with { Conditions = [ProfileStudio.Core.ComputedAttributes.EventCondition.Of("amount", ConditionOperator.GreaterThan, "1000")] });
+        h.Send("u1", null, null, traits: new JsonObject { ["country"] = "FR" }); // u1 is evaluated again before the backfill reaches it
+        await h.SyncAsync();
+
+        Assert.Equal(definition.Version + 1, changed.Definition!.Version);
+        var during = Assert.Single(await reader.ValuesOfProfileAsync(u1));
+        Assert.Equal(("600", true), (during.ValueJson, during.PreviousVersion));
+        Assert.Equal([u1], await h.MembersAsync(high.Id));
+        await using (var db = await h.DbAsync())
+        {
+            Assert.DoesNotContain(await db.SegmentMembershipChanges.Select(c => c.Kind).ToListAsync(), k => k == SegmentMembershipChangeKind.Exited);
+        }
+
+        // The backfill reaches u1: the new version's answer (no order above 1,000, so no value), and u1 leaves once.
+        h.Backfill();
+        await h.SyncAsync();
+        Assert.Equal(1, await h.Batch.RunPendingAsync()); // the backfill's end asks for a full evaluation of the segment
+
+        Assert.Empty(await reader.ValuesOfProfileAsync(u1));
+        Assert.Empty(await h.MembersAsync(high.Id));
+        await using (var db = await h.DbAsync())
+        {
+            Assert.Equal(1, await db.SegmentMembershipChanges.CountAsync(c => c.Kind == SegmentMembershipChangeKind.Exited));
+        }
+    }
+
+    [Fact]
     public async Task AComputedAttributeInUse_CannotBeRenamedDisabledOrDeleted_UntilNothingReadsIt()
     {
         await using var h = await SegmentHarness.StartAsync();

@@ -189,22 +189,33 @@ internal static class ProfileApiEndpoints
         return TypedResults.Json(new TraitsResponse(body, Cursor(http.Request, hasMore, hasMore ? page[^1] : null)), SnakeCase);
     }
 
-    /// <summary>A computed value with when it was computed and what it computes.</summary>
-    private static JsonObject VerboseComputed(ComputedValue computed, JsonNode? value) => new()
+    /// <summary>
+    /// A computed value with when it was computed and what it computes; <c>recomputing: true</c> when the value is the
+    /// previous version's, served until the changed definition's backfill reaches the profile.
+    /// </summary>
+    private static JsonObject VerboseComputed(ComputedValue computed, JsonNode? value)
     {
-        ["value"] = value,
-        ["class"] = ComputedTraitClass,
-        ["computed_at"] = computed.ComputedAt,
-        ["definition"] = new JsonObject
+        var verbose = new JsonObject
         {
-            ["function"] = ComputedFunctions.Key(computed.Definition.Function),
-            ["events"] = new JsonArray([.. computed.Definition.EventNames.Select(n => (JsonNode?)JsonValue.Create(n))]),
-            ["property"] = computed.Definition.PropertyPath,
-            ["window"] = computed.Definition.Window.ToString(),
-            ["version"] = computed.Definition.Version,
-            ["formula"] = computed.Definition.Formula,
-        },
-    };
+            ["value"] = value,
+            ["class"] = ComputedTraitClass,
+            ["computed_at"] = computed.ComputedAt,
+            ["definition"] = new JsonObject
+            {
+                ["function"] = ComputedFunctions.Key(computed.Definition.Function),
+                ["events"] = new JsonArray([.. computed.Definition.EventNames.Select(n => (JsonNode?)JsonValue.Create(n))]),
+                ["property"] = computed.Definition.PropertyPath,
+                ["window"] = computed.Definition.Window.ToString(),
+                ["version"] = computed.Definition.Version,
+                ["formula"] = computed.Definition.Formula,
+            },
+        };
+        if (computed.PreviousVersion)
+        {
+            verbose["recomputing"] = true;
+        }
+        return verbose;
+    }
 
     /// <summary>The winning value of a top-level trait with the source and time of its newest part.</summary>
     private static JsonObject Verbose(UnifiedView view, string key, JsonNode value)

@@ -1,4 +1,5 @@
 using Bunit;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using MudBlazor;
@@ -187,6 +188,34 @@ public sealed class ComputedAttributePagesTests : StudioBunitContext
         section.Render(p => p.Add(x => x.ProfileId, 1L).Add(x => x.Version, 1));
 
         section.WaitForAssertion(() => Assert.Equal("Ada King", section.Find("[data-testid=profile-computed-value]").TextContent.Trim()));
+    }
+
+    [Fact]
+    public async Task ProfileSection_AChangedDefinitionTheBackfillHasNotReached_ShowsThePreviousValueAsSuch()
+    {
+        await ArrangeAsync(Roles.Support);
+        var saved = await Store.SaveAsync(Actor, null,
+            new ComputedAttributeDraft("lifetime_value", "test", ComputedFunction.Sum, ["Order Completed"], "amount", [], LookbackWindow.AllTime));
+        var seed = new ProfileStoreSeed(_studio.Services);
+        await using (var db = await seed.DbAsync())
+        {
+            // Active at version 2, whose backfill has not started: profile 1 still has the row version 1 stored, profile 2 one of version 2.
+            var id = saved.Definition!.Id;
+            await db.Database.ExecuteSqlAsync(
+                $"UPDATE ComputedAttributeDefinitions SET Status = 'Active', Version = 2, BackfillVersion = 2, BackfillCursor = 0, BackfillDone = 0 WHERE Id = {id}");
+            db.ComputedAttributeStates.AddRange(
+                new ComputedAttributeState { ProfileId = 1, DefinitionId = id, Version = 1, StateJson = "{}", ValueJson = "120", ComputedAt = ProfileStoreSeed.T0 },
+                new ComputedAttributeState { ProfileId = 2, DefinitionId = id, Version = 2, StateJson = "{}", ValueJson = "40", ComputedAt = ProfileStoreSeed.T0 });
+            await db.SaveChangesAsync();
+        }
+
+        var previous = Render<ProfileComputedAttributes>(p => p.Add(x => x.ProfileId, 1L));
+        var current = Render<ProfileComputedAttributes>(p => p.Add(x => x.ProfileId, 2L));
+
+        previous.WaitForAssertion(() => Assert.StartsWith("120", previous.Find("[data-testid=profile-computed-value]").TextContent.Trim()));
+        Assert.Contains("previous version of the definition", previous.Find("[data-testid=profile-computed-recomputing]").TextContent);
+        current.WaitForAssertion(() => Assert.Equal("40", current.Find("[data-testid=profile-computed-value]").TextContent.Trim()));
+        Assert.Empty(current.FindAll("[data-testid=profile-computed-recomputing]"));
     }
 
     [Fact]
