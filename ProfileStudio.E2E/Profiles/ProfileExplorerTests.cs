@@ -38,7 +38,7 @@ public sealed class ProfileExplorerTests(StudioFixture studio, ITestOutputHelper
              "traits":{"name":"Ada Web {{{run}}}","phone":"+44 7700 900{{{phone}}}","plan":"free","bio":"{{{new string('x', 300)}}}"}}
             """);
         var events = Enumerable.Range(0, Events).Select(i =>
-            $$$"""{"type":"track","userId":"{{{userId}}}","event":"{{{(i % 3 == 0 ? "Order Completed" : "Product Viewed")}}}","timestamp":"{{{new DateTime(2026, 3, 1, 10, 0, 0, DateTimeKind.Utc).AddHours(i * 5):O}}}","properties":{"sku":"SKU-{{{i}}}"}}""");
+            $$$"""{"type":"track","userId":"{{{userId}}}","event":"{{{(i % 3 == 0 ? "Order Completed" : "Product Viewed")}}}","timestamp":"{{{new DateTime(2026, 3, 1, 10, 0, 0, DateTimeKind.Utc).AddHours(i * 5):O}}}","properties":{"sku":"SKU-{{{i}}}","products":[{"sku":"SKU-{{{i}}}","name":"Trail shoe","quantity":2}]}}""");
         await PostAsync(webHttp, "/v1/batch", $$$"""{"batch":[{{{string.Join(",", events)}}}]}""");
 
         using var crmHttp = Client(crm.WriteKey!);
@@ -119,8 +119,9 @@ public sealed class ProfileExplorerTests(StudioFixture studio, ITestOutputHelper
         await Expect(profile.TimelineMore).ToHaveCountAsync(0);
         await Expect(profile.TimelineEvents.Last).ToContainTextAsync("Order Completed"); // the first event sent, i = 0
 
-        // Expanded: the properties and the raw message it came from.
+        // Expanded: the properties (the products as a table of items, not JSON) and the raw message it came from.
         await profile.TimelineEvents.Last.ClickAsync();
+        await Expect(profile.TimelineEvents.Last.GetByTestId("property-item")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("SKU-0\\s*Trail shoe\\s*2"));
         await Expect(profile.TimelineEvents.Last).ToContainTextAsync("\"sku\": \"SKU-0\"");
         await Expect(profile.TimelineEvents.Last).ToContainTextAsync("Raw message");
         await Screenshots.SaveAsync(page, "41-explorer-timeline");

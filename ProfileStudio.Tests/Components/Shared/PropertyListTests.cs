@@ -1,0 +1,48 @@
+using Bunit;
+using ProfileStudio.Components.Shared;
+
+namespace ProfileStudio.Tests.Components.Shared;
+
+public sealed class PropertyListTests : StudioBunitContext
+{
+    private static string Value(IRenderedComponent<PropertyList> cut, string key) =>
+        cut.Find($"[data-testid=property-value][data-key='{key}']").TextContent.Trim();
+
+    [Fact]
+    public void Render_AnOrdersProducts_AreATableOfItems_NotJson()
+    {
+        var cut = Render<PropertyList>(p => p.Add(v => v.Json, """
+            {"order_id":"o-1","revenue":129.5,"shipping":{"method":"express","paid":true},
+             "products":[{"sku":"SKU-1","price":99.5,"tags":["new","sale"]},{"sku":"SKU-2","price":30,"gift":{"wrap":true}}]}
+            """));
+
+        Assert.Equal("129.5", Value(cut, "revenue"));
+        Assert.Equal("express", Value(cut, "shipping.method"));
+        Assert.Equal("yes", Value(cut, "shipping.paid"));
+        var items = cut.Find("[data-testid=property-items]");
+        Assert.Equal(["sku", "price", "tags", "gift.wrap"], items.QuerySelectorAll("thead th").Select(h => h.TextContent.Trim()));
+        Assert.Equal([["SKU-1", "99.5", "new, sale", ""], ["SKU-2", "30", "", "yes"]],
+            cut.FindAll("[data-testid=property-item]").Select(r => r.QuerySelectorAll("td").Select(c => c.TextContent.Trim()).ToArray()).ToArray());
+    }
+
+    [Fact]
+    public void Render_ListsOfValues_ReadAsText_AndAnEmptyListAsNone()
+    {
+        var cut = Render<PropertyList>(p => p.Add(v => v.Json, """{"colors":["red","blue"],"sizes":[38,40.5],"when":["2026-03-01"],"nothing":[],"mixed":[1,{"a":2}]}"""));
+
+        Assert.Equal("red, blue", Value(cut, "colors"));
+        Assert.Equal("38, 40.5", Value(cut, "sizes"));
+        Assert.Equal("1 Mar 2026", Value(cut, "when"));
+        Assert.Equal("none", Value(cut, "nothing"));
+        Assert.Equal("[1,{\"a\":2}]", Value(cut, "mixed")); // neither a list of values nor of objects: as JSON
+    }
+
+    [Fact]
+    public void Render_MarkupInAnItem_StaysText()
+    {
+        var cut = Render<PropertyList>(p => p.Add(v => v.Json, """{"products":[{"name":"<script>alert(1)</script>"}]}"""));
+
+        Assert.Empty(cut.FindAll("script"));
+        Assert.Equal("<script>alert(1)</script>", cut.Find("[data-testid=property-item] td").TextContent.Trim());
+    }
+}
