@@ -1,0 +1,42 @@
+using Microsoft.Extensions.Configuration;
+using ProfileStudio.Hosting;
+
+namespace ProfileStudio.Tests.Hosting;
+
+public sealed class ThreadPoolSettingsTests
+{
+    private static IConfiguration Config(string? value) =>
+        new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [ThreadPoolSettings.Key] = value }).Build();
+
+    [Fact]
+    public void Apply_ByDefault_StartsAtLeast32WorkerThreadsAtOnce()
+    {
+        ThreadPoolSettings.Apply(Config(null));
+
+        ThreadPool.GetMinThreads(out var workers, out _);
+        Assert.True(workers >= ThreadPoolSettings.Default, $"minimum worker threads {workers}");
+    }
+
+    [Theory]
+    [InlineData("many")]
+    [InlineData("-4")]
+    [InlineData("2.5")]
+    [InlineData("5000")]
+    public void Apply_NotAWholeNumberUpTo1024_StopsTheStartNamingTheKey(string value)
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => ThreadPoolSettings.Apply(Config(value)));
+
+        Assert.Equal($"ProfileStudio:ThreadPool:MinWorkerThreads must be a whole number from 0 to 1024 (0 keeps the runtime's default); it is \"{value}\".", error.Message);
+    }
+
+    [Fact]
+    public void Apply_Zero_NeverLowersTheMinimum()
+    {
+        ThreadPool.GetMinThreads(out var before, out _);
+
+        ThreadPoolSettings.Apply(Config("0"));
+
+        ThreadPool.GetMinThreads(out var after, out _);
+        Assert.Equal(before, after);
+    }
+}

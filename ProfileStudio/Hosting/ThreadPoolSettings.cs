@@ -1,0 +1,33 @@
+namespace ProfileStudio.Hosting;
+
+/// <summary>
+/// <c>ProfileStudio:ThreadPool:MinWorkerThreads</c>: how many pool threads the runtime starts at once, before it adds
+/// threads one at a time as it sees work waiting. SQLite calls block their thread (Microsoft.Data.Sqlite's async
+/// methods run synchronously), and the unification worker, the lake writer, each change-feed consumer and each request
+/// that reads the store hold a pool thread while they do. With the runtime's default (one thread per core: two on a
+/// small machine), the pool starved for the first half minute under load (80–200 work items queued, threads added
+/// about one a second), and work that does not touch the database (handing committed feed rows to consumers,
+/// answering the tracking API) waited behind it. Measured in the <c>feed</c> benchmark (README, Benchmarks).
+/// </summary>
+public static class ThreadPoolSettings
+{
+    public const string Key = "ProfileStudio:ThreadPool:MinWorkerThreads";
+
+    public const int Default = 32;
+
+    /// <summary>Raises the pool's minimum of worker threads (never lowers it below the runtime's own); 0 keeps the runtime's default.</summary>
+    public static void Apply(IConfiguration configuration)
+    {
+        var text = configuration[Key];
+        var wanted = Default;
+        if (!string.IsNullOrWhiteSpace(text) && (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out wanted) || wanted > 1024))
+        {
+            throw new InvalidOperationException($"{Key} must be a whole number from 0 to 1024 (0 keeps the runtime's default); it is \"{text}\".");
+        }
+        ThreadPool.GetMinThreads(out var workers, out var completion);
+        if (wanted > workers)
+        {
+            ThreadPool.SetMinThreads(wanted, completion);
+        }
+    }
+}
