@@ -336,14 +336,26 @@ public sealed class ComputedAttributeMaintenance(SqliteConnection connection, Ti
             }
             foreach (var row in due)
             {
-                if (!definitions.TryGetValue(row.Definition, out var d) || d.Spec.Version != row.Version)
+                string? value;
+                if (!definitions.TryGetValue(row.Definition, out var d))
                 {
-                    // A state nobody reads (disabled, or an older version the backfill will replace): no more expiries for it.
+                    // A state nobody reads (its definition is no longer active): no more expiries for it.
                     context.Statement("UPDATE ComputedAttributeStates SET NextExpiryAt = NULL WHERE ProfileId = ?1 AND DefinitionId = ?2 AND MergedFromId = 0")
                         .Bind(1, row.Profile).Bind(2, row.Definition).Execute();
                     continue;
                 }
-                var value = ComputedAttributeWriter.Store(context, "ComputedAttributeStates", _aggregators.Aggregator(d.Spec), row.Profile, AggregateState.FromJson(row.State), clearParts: false);
+                if (d.Spec.Version != row.Version)
+                {
+                    // The previous version's value, served until the new backfill reaches the profile, would now count events that
+                    // left its window, and its state cannot be read with the new definition: it goes (the backfill computes the new one).
+                    context.Statement("DELETE FROM ComputedAttributeStates WHERE ProfileId = ?1 AND DefinitionId = ?2 AND MergedFromId = 0")
+                        .Bind(1, row.Profile).Bind(2, row.Definition).Execute();
+                    value = null;
+                }
+                else
+                {
+                    value = ComputedAttributeWriter.Store(context, "ComputedAttributeStates", _aggregators.Aggregator(d.Spec), row.Profile, AggregateState.FromJson(row.State), clearParts: false);
+                }
                 if (value != row.Value)
                 {
                     changed++;

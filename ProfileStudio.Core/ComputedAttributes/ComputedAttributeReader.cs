@@ -54,7 +54,8 @@ public sealed class ComputedAttributeReader(IDbContextFactory<ProfileStudioDbCon
         var rows = await (
             from s in db.ComputedAttributeStates.AsNoTracking()
             join d in db.ComputedAttributeDefinitions.AsNoTracking() on s.DefinitionId equals d.Id
-            where s.ProfileId == profileId && s.MergedFromId == 0 && d.Status == ComputedStatus.Active && s.Version <= d.Version
+            where s.ProfileId == profileId && s.MergedFromId == 0 && d.Status == ComputedStatus.Active && d.Function != ComputedFunction.Expression
+                && s.Version <= d.Version
             select new { s, d }).ToListAsync(ct);
         var now = time.GetUtcNow().UtcDateTime;
         var values = new List<ComputedValue>();
@@ -62,8 +63,12 @@ public sealed class ComputedAttributeReader(IDbContextFactory<ProfileStudioDbCon
         {
             if (row.s.Version < row.d.Version)
             {
-                // Its state is the previous version's: the current aggregator cannot read it, so the stored value stands.
-                values.Add(new(row.d, row.s.ValueJson, row.s.ComputedAt, PreviousVersion: true));
+                // Its state is the previous version's, which the current aggregator cannot read: the stored value stands, until
+                // its oldest bucket leaves the previous window (then it would count events out of it: no value until recomputed).
+                if (row.s.NextExpiryAt is not { } due || due > now)
+                {
+                    values.Add(new(row.d, row.s.ValueJson, row.s.ComputedAt, PreviousVersion: true));
+                }
             }
             else if (row.s.NextExpiryAt is { } expiry && expiry <= now)
             {

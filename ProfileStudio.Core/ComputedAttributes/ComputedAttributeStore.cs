@@ -115,8 +115,9 @@ public sealed class ComputedAttributeStore(
 
     /// <summary>
     /// Creates (<paramref name="id"/> null: a draft) or changes a definition. Changing what an active definition
-    /// computes makes a new version and backfills it again (values of the old version are not shown meanwhile); a new
-    /// name or description alone keeps the version and its values.
+    /// computes makes a new version and backfills it again (each profile's value of the old version is served, marked
+    /// as such, until the backfill reaches it; an aggregate made an expression, which keeps no values, loses them at once);
+    /// a new name or description alone keeps the version and its values.
     /// </summary>
     public async Task<ComputedAttributeResult> SaveAsync(AuditActor actor, int? id, ComputedAttributeDraft draft, CancellationToken ct = default)
     {
@@ -132,6 +133,7 @@ public sealed class ComputedAttributeStore(
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             var now = time.GetUtcNow().UtcDateTime;
             ComputedAttributeDefinition definition;
+            var dropValues = false;
             if (id is { } existing)
             {
                 if (await db.ComputedAttributeDefinitions.FirstOrDefaultAsync(d => d.Id == existing, ct) is not { } found)
@@ -143,16 +145,19 @@ public sealed class ComputedAttributeStore(
                 {
                     return InUse(definition, readers, "change those to the new name first, or keep this name.");
                 }
-                var (meaning, name) = (Meaning(definition), definition.Name);
+                var (meaning, name, wasExpression) = (Meaning(definition), definition.Name, definition.Function == ComputedFunction.Expression);
                 Apply(definition, draft);
                 if (Meaning(definition) != meaning)
                 {
-                    // What it computes changed: a new version, computed again for everyone (old values are not shown meanwhile).
+                    // What it computes changed: a new version, computed again for everyone (each profile's old value is served
+                    // until the backfill reaches it, ComputedAttributeReader).
                     definition.Version++;
                     if (definition.Status == ComputedStatus.Active)
                     {
                         StartBackfill(definition);
                     }
+                    // An expression is evaluated when read and has no backfill to replace the aggregate's stored values: they go now.
+                    dropValues = definition.Function == ComputedFunction.Expression && !wasExpression;
                 }
                 else if (definition.Status == ComputedStatus.Active && !string.Equals(name, definition.Name, StringComparison.Ordinal))
                 {
@@ -168,7 +173,15 @@ public sealed class ComputedAttributeStore(
                 Apply(definition, draft);
             }
             (definition.UpdatedAt, definition.UpdatedBy) = (now, actor.Name);
-            await db.SaveChangesAsync(ct);
+            await using (var transaction = await db.Database.BeginTransactionAsync(ct))
+            {
+                if (dropValues)
+                {
+                    await DeleteValuesAsync(db, definition.Id, ct);
+                }
+                await db.SaveChangesAsync(ct);
+                await transaction.CommitAsync(ct);
+            }
             await audit.RecordAsync(actor, id is null ? AuditActions.ComputedAttributeCreated : AuditActions.ComputedAttributeUpdated, definition.Name,
                 $"{ComputedFunctions.Describe(definition.Function, definition.PropertyPath)} over {string.Join(", ", definition.EventNames)}, {definition.Window}; version {definition.Version}", ct);
             await RefreshCatalogAsync(ct);

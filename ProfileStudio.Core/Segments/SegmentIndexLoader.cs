@@ -324,10 +324,14 @@ public static class SegmentIndexLoader
     internal sealed record ComputedDefinition(string Name, int Version, ComputedAggregator Aggregator);
 
     internal static async Task<Dictionary<int, ComputedDefinition>> ComputedDefinitionsAsync(ProfileStudioDbContext db, CancellationToken ct) =>
-        (await db.ComputedAttributeDefinitions.AsNoTracking().Where(d => d.Status == ComputedStatus.Active).ToListAsync(ct))
+        // Expressions keep no stored values (they are evaluated when read).
+        (await db.ComputedAttributeDefinitions.AsNoTracking().Where(d => d.Status == ComputedStatus.Active && d.Function != ComputedFunction.Expression).ToListAsync(ct))
         .ToDictionary(d => d.Id, d => new ComputedDefinition(d.Name, d.Version, new ComputedAggregator(d.ToSpec())));
 
-    /// <summary>A stored computed value of the current version, computed afresh when its window moved since (as <see cref="ComputedAttributeReader"/>).</summary>
+    /// <summary>
+    /// A stored computed value as <see cref="ComputedAttributeReader"/> serves it: the current version's, computed afresh when its
+    /// window moved since; an older version's as stored, until it falls due.
+    /// </summary>
     private static (string Name, JsonElement Value)? ComputedValue(DbDataReader reader, Dictionary<int, ComputedDefinition> definitions, DateTime now)
     {
         // A row of an older version belongs to a profile the changed definition's backfill has not reached: its stored value
@@ -337,9 +341,10 @@ public static class SegmentIndexLoader
             return null;
         }
         var json = reader.IsDBNull(3) ? null : reader.GetString(3);
-        if (reader.GetInt32(2) == definition.Version && !reader.IsDBNull(4) && DateTime.SpecifyKind(reader.GetDateTime(4), DateTimeKind.Utc) <= now)
+        if (!reader.IsDBNull(4) && DateTime.SpecifyKind(reader.GetDateTime(4), DateTimeKind.Utc) <= now)
         {
-            json = definition.Aggregator.Value(AggregateState.FromJson(reader.GetString(5)), now);
+            // Due: the current version's value is computed afresh from its state; the previous version's is not served.
+            json = reader.GetInt32(2) == definition.Version ? definition.Aggregator.Value(AggregateState.FromJson(reader.GetString(5)), now) : null;
         }
         if (json is null)
         {

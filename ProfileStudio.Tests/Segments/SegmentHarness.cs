@@ -211,6 +211,13 @@ internal sealed class SegmentHarness : IAsyncDisposable
     }
 
     /// <summary>Runs the computed attributes' backfills to their end, as the backfill job does.</summary>
+    /// <summary>The computed-attributes expiry job's pass at the harness's clock; returns the profiles whose value changed.</summary>
+    public int ExpireComputed()
+    {
+        using var maintenance = new ComputedAttributeMaintenance(_connection, Clock);
+        return maintenance.ExpireDue();
+    }
+
     public long Backfill()
     {
         using var maintenance = new ComputedAttributeMaintenance(_connection, Clock);

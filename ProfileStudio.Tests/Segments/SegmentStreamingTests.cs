@@ -366,6 +366,55 @@ public sealed class SegmentStreamingTests
     }
 
     [Fact]
+    public async Task APreviousVersionsWindowedValue_GoesWhenItFallsDue_RatherThanCountingEventsOutOfItsWindow()
+    {
+        await using var h = await SegmentHarness.StartAsync();
+        var draft = new ComputedAttributeDraft("orders_1d", null, ComputedFunction.Count, ["Order Completed"], null, [], LookbackWindow.Days(1));
+        var definition = await h.ComputedAsync(draft);
+        h.Send("u1", null, "Order Completed");
+        await h.SyncAsync();
+        var u1 = await h.ProfileOfAsync("user_id", "u1");
+        var store = h.Services.GetRequiredService<ComputedAttributeStore>();
+        var reader = h.Services.GetRequiredService<ComputedAttributeReader>();
+        Assert.True((await store.SaveAsync(Marketer, definition.Id, draft with { Window = LookbackWindow.Days(3) })).Succeeded);
+        var before = Assert.Single(await reader.ValuesOfProfileAsync(u1));
+        Assert.Equal(("1", true), (before.ValueJson, before.PreviousVersion));
+
+        // Two days on, the order has left the previous version's one-day window; the backfill has not come by yet.
+        h.Clock.Advance(TimeSpan.FromDays(2));
+
+        Assert.Empty(await reader.ValuesOfProfileAsync(u1)); // not served once due, even before the expiry job
+        Assert.Equal(1, h.ExpireComputed());
+        await using (var db = await h.DbAsync())
+        {
+            Assert.Empty(await db.ComputedAttributeStates.ToListAsync());
+        }
+        h.Backfill(); // the new version's three-day window still holds the order
+        var after = Assert.Single(await reader.ValuesOfProfileAsync(u1));
+        Assert.Equal(("1", false), (after.ValueJson, after.PreviousVersion));
+    }
+
+    [Fact]
+    public async Task AnAggregateMadeAnExpression_LosesItsStoredValuesAtOnce()
+    {
+        await using var h = await SegmentHarness.StartAsync();
+        var definition = await h.ComputedAsync(new ComputedAttributeDraft("score", null, ComputedFunction.Sum, ["Order Completed"], "amount", [], LookbackWindow.AllTime));
+        h.Send("u1", null, "Order Completed", new JsonObject { ["amount"] = 600 });
+        await h.SyncAsync();
+        var u1 = await h.ProfileOfAsync("user_id", "u1");
+        var store = h.Services.GetRequiredService<ComputedAttributeStore>();
+
+        var changed = await store.SaveAsync(Marketer, definition.Id,
+            new ComputedAttributeDraft("score", null, ComputedFunction.Expression, [], null, [], LookbackWindow.AllTime, "1 + 1"));
+
+        Assert.True(changed.Succeeded, string.Join("; ", changed.Problems));
+        Assert.Empty(await h.Services.GetRequiredService<ComputedAttributeReader>().ValuesOfProfileAsync(u1));
+        await using var db = await h.DbAsync();
+        Assert.Empty(await db.ComputedAttributeStates.ToListAsync());
+        Assert.Contains(await db.ProfileChanges.ToListAsync(), c => c.ComputedForEveryProfile); // segments on it are evaluated again
+    }
+
+    [Fact]
     public async Task AComputedAttributeInUse_CannotBeRenamedDisabledOrDeleted_UntilNothingReadsIt()
     {
         await using var h = await SegmentHarness.StartAsync();
@@ -439,6 +488,38 @@ public sealed class SegmentStreamingTests
         Assert.Equal(10, (await h.MembersAsync(buyers.Id)).Count);
         Assert.Equal(10, details.Segment.MemberCount);
         Assert.Equal(10L, (await h.Store.SizeHistoryAsync(buyers.Id)).Single(d => d.Day == h.Now.Date).Size);
+    }
+
+    [Fact]
+    public async Task AComputedAttributeEditedWhileARebuildRuns_IsBackfilledAgainAfterTheSwap()
+    {
+        await using var h = await SegmentHarness.StartAsync();
+        var draft = new ComputedAttributeDraft("spent", null, ComputedFunction.Sum, ["Order Completed"], "amount", [], LookbackWindow.AllTime);
+        var definition = await h.ComputedAsync(draft);
+        h.Send("u1", null, "Order Completed", new JsonObject { ["amount"] = 600 });
+        h.Send("u1", null, "Order Completed", new JsonObject { ["amount"] = 100 });
+        await h.SyncAsync();
+        var u1 = await h.ProfileOfAsync("user_id", "u1");
+        var store = h.Services.GetRequiredService<ComputedAttributeStore>();
+        var reader = h.Services.GetRequiredService<ComputedAttributeReader>();
+
+        await using (var reading = new SqliteConnection(h.Connection.ConnectionString))
+        {
+            reading.Open();
+            await using var session = new SqliteUnificationSession(reading, h.Connection, h.Clock, pipeline: h.Unification.Pipeline);
+            await session.Maintenance.RebuildAsync(IdentityRules.Default, 1000, (_, _) => { }, CancellationToken.None); // the shadow holds version 1's sums
+            Assert.True((await store.SaveAsync(Marketer, definition.Id, draft with { Function = ComputedFunction.Max })).Succeeded);
+            h.Backfill(); // version 2 is backfilled over the live table, which the swap then replaces
+            session.Maintenance.Swap();
+            SqliteUnificationRebuild.NormalizeIndexNames(h.Connection);
+        }
+        var during = Assert.Single(await reader.ValuesOfProfileAsync(u1));
+        Assert.Equal(("700", true), (during.ValueJson, during.PreviousVersion));
+
+        h.Backfill();
+
+        var after = Assert.Single(await reader.ValuesOfProfileAsync(u1));
+        Assert.Equal(("600", false), (after.ValueJson, after.PreviousVersion));
     }
 
     [Fact]

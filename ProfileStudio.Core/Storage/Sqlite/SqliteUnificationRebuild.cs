@@ -52,6 +52,13 @@ public sealed class SqliteUnificationRebuild(SqliteUnificationSession session, T
             Execute(transaction, $"DROP TABLE IF EXISTS \"{live}\"");
             Execute(transaction, $"ALTER TABLE \"{shadow}\" RENAME TO \"{live}\"");
         }
+        // A computed attribute edited while the shadow was built has rows of its previous version for the profiles the rebuild had
+        // replayed before the edit, behind a backfill cursor that moved over the live table: its backfill starts again.
+        Execute(transaction, """
+            UPDATE ComputedAttributeDefinitions SET BackfillVersion = 0
+            WHERE Status = 'Active' AND Function <> 'Expression' AND EXISTS (
+                SELECT 1 FROM ComputedAttributeStates s WHERE s.DefinitionId = ComputedAttributeDefinitions.Id AND s.Version <> ComputedAttributeDefinitions.Version)
+            """);
         using (var feed = _writing.CreateCommand())
         {
             feed.Transaction = transaction;
