@@ -30,6 +30,15 @@ public sealed class ThreadPoolSettingsTests
     }
 
     [Fact]
+    public void Apply_AValueWithSpacesAround_AsAnEnvironmentVariableMayHave_IsRead()
+    {
+        ThreadPoolSettings.Apply(Config(" 40 "));
+
+        ThreadPool.GetMinThreads(out var workers, out _);
+        Assert.True(workers >= 40, $"minimum worker threads {workers}");
+    }
+
+    [Fact]
     public void Apply_Zero_NeverLowersTheMinimum()
     {
         ThreadPool.GetMinThreads(out var before, out _);

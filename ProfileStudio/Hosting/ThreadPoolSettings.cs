@@ -18,16 +18,17 @@ public static class ThreadPoolSettings
     /// <summary>Raises the pool's minimum of worker threads (never lowers it below the runtime's own); 0 keeps the runtime's default.</summary>
     public static void Apply(IConfiguration configuration)
     {
-        var text = configuration[Key];
+        var text = configuration[Key]?.Trim();
         var wanted = Default;
         if (!string.IsNullOrWhiteSpace(text) && (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out wanted) || wanted > 1024))
         {
             throw new InvalidOperationException($"{Key} must be a whole number from 0 to 1024 (0 keeps the runtime's default); it is \"{text}\".");
         }
         ThreadPool.GetMinThreads(out var workers, out var completion);
-        if (wanted > workers)
+        if (wanted > workers && !ThreadPool.SetMinThreads(wanted, completion))
         {
-            ThreadPool.SetMinThreads(wanted, completion);
+            ThreadPool.GetMaxThreads(out var most, out _);
+            throw new InvalidOperationException($"{Key} is {wanted}, above the pool's most worker threads ({most}): lower it.");
         }
     }
 }

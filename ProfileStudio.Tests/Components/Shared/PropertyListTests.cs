@@ -38,6 +38,28 @@ public sealed class PropertyListTests : StudioBunitContext
     }
 
     [Fact]
+    public void Render_AnItemNamingAKeyTwice_ShowsItOnce_RatherThanFailing()
+    {
+        var cut = Render<PropertyList>(p => p.Add(v => v.Json, """{"items":[{"a.b":1,"a":{"b":2},"tags":[],"sizes":[38,null]}]}"""));
+
+        Assert.Equal(["a.b", "tags", "sizes"], cut.FindAll("[data-testid=property-items] thead th").Select(h => h.TextContent.Trim()));
+        Assert.Equal(["2", "none", "38, —"], cut.Find("[data-testid=property-item]").QuerySelectorAll("td").Select(c => c.TextContent.Trim()));
+    }
+
+    [Fact]
+    public void Render_AListOfManyItems_ShowsTheFirst50AndCountsTheRest()
+    {
+        var items = string.Join(",", Enumerable.Range(1, 60).Select(i => $$"""{"sku":"SKU-{{i}}"}"""));
+
+        var cut = Render<PropertyList>(p => p.Add(v => v.Json, $$"""{"products":[{{items}}]}"""));
+
+        var rows = cut.FindAll("[data-testid=property-item]");
+        Assert.Equal(51, rows.Count);
+        Assert.Equal("SKU-50", rows[49].TextContent.Trim());
+        Assert.Equal("… and 10 more", rows[50].TextContent.Trim());
+    }
+
+    [Fact]
     public void Render_MarkupInAnItem_StaysText()
     {
         var cut = Render<PropertyList>(p => p.Add(v => v.Json, """{"products":[{"name":"<script>alert(1)</script>"}]}"""));
