@@ -10,7 +10,7 @@ CultureInfo.DefaultThreadCurrentCulture = CultureInfo.DefaultThreadCurrentUICult
 
 var builder = WebApplication.CreateBuilder(args);
 builder.Configuration.AddRootSettingsFile();
-// Enough pool threads from the start for the work that blocks on SQLite (see ThreadPoolSettings).
+// The pool's minimum of worker threads, when configured (see ThreadPoolSettings).
 ThreadPoolSettings.Apply(builder.Configuration);
 // Serves MudBlazor's and the framework's assets from the build output in every environment.
 builder.WebHost.UseStaticWebAssets();

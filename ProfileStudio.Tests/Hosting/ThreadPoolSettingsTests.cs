@@ -9,12 +9,12 @@ public sealed class ThreadPoolSettingsTests
         new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [ThreadPoolSettings.Key] = value }).Build();
 
     [Fact]
-    public void Apply_ByDefault_StartsAtLeast32WorkerThreadsAtOnce()
+    public void Apply_32_StartsAtLeast32WorkerThreadsAtOnce()
     {
-        ThreadPoolSettings.Apply(Config(null));
+        ThreadPoolSettings.Apply(Config("32"));
 
         ThreadPool.GetMinThreads(out var workers, out _);
-        Assert.True(workers >= ThreadPoolSettings.Default, $"minimum worker threads {workers}");
+        Assert.True(workers >= 32, $"minimum worker threads {workers}");
     }
 
     [Theory]

@@ -5,15 +5,18 @@ namespace ProfileStudio.Hosting;
 /// threads one at a time as it sees work waiting. SQLite calls block their thread (Microsoft.Data.Sqlite's async
 /// methods run synchronously), and the unification worker, the lake writer, each change-feed consumer and each request
 /// that reads the store hold a pool thread while they do. With the runtime's default (one thread per core: two on a
-/// small machine), the pool starved for the first half minute under load (80–200 work items queued, threads added
-/// about one a second), and work that does not touch the database (handing committed feed rows to consumers,
-/// answering the tracking API) waited behind it. Measured in the <c>feed</c> benchmark (README, Benchmarks).
+/// small machine) the pool starves for the first half minute under load (80–200 work items queued, threads added about
+/// one a second), which delays the change-feed consumers; starting 32 at once removed that and halved their delivery
+/// lag in the <c>feed</c> benchmark, but the consumers then took more of the two cores from unification, whose runs grew
+/// longer (<c>lag --computed</c> p95 3.3–5.7 s against 2.6–3.3 s). So the default (0) keeps the runtime's own, and an
+/// operator whose dashboards and segments lag behind on a machine with spare cores can raise it (README, Benchmarks).
 /// </summary>
 public static class ThreadPoolSettings
 {
     public const string Key = "ProfileStudio:ThreadPool:MinWorkerThreads";
 
-    public const int Default = 32;
+    /// <summary>0: the runtime's own minimum (one thread per core).</summary>
+    public const int Default = 0;
 
     /// <summary>Raises the pool's minimum of worker threads (never lowers it below the runtime's own); 0 keeps the runtime's default.</summary>
     public static void Apply(IConfiguration configuration)
