@@ -291,17 +291,23 @@ public sealed class SegmentStreamingTests
         Assert.Equal([u1], await h.MembersAsync(known.Id));
     }
 
-    [Fact]
-    public async Task EditingAComputedAttributesDescription_KeepsItsValuesAndTheSegmentsOnIt()
+    /// <summary>"lifetime_value" (the sum of order amounts), the streaming segment "High value" (≥ 500) on it, and u1 in it with an order of 600.</summary>
+    private static async Task<(ComputedAttributeDraft Draft, ComputedAttributeDefinition Definition, Segment High, long U1)> HighValueAsync(SegmentHarness h)
     {
-        await using var h = await SegmentHarness.StartAsync();
         var draft = new ComputedAttributeDraft("lifetime_value", null, ComputedFunction.Sum, ["Order Completed"], "amount", [], LookbackWindow.AllTime);
         var definition = await h.ComputedAsync(draft);
         var high = await h.ActivateAsync("High value", All(new AttributeCondition("c1", "lifetime_value",
             new ValueTest(ValueTestType.Number, ValueOperator.GreaterOrEqual) { Number = 500 })));
         h.Send("u1", null, "Order Completed", new JsonObject { ["amount"] = 600 });
         await h.SyncAsync();
-        var u1 = await h.ProfileOfAsync("user_id", "u1");
+        return (draft, definition, high, await h.ProfileOfAsync("user_id", "u1"));
+    }
+
+    [Fact]
+    public async Task EditingAComputedAttributesDescription_KeepsItsValuesAndTheSegmentsOnIt()
+    {
+        await using var h = await SegmentHarness.StartAsync();
+        var (draft, definition, high, u1) = await HighValueAsync(h);
         var store = h.Services.GetRequiredService<ComputedAttributeStore>();
         var reader = h.Services.GetRequiredService<ComputedAttributeReader>();
 
@@ -327,13 +333,7 @@ public sealed class SegmentStreamingTests
     public async Task ChangingWhatAComputedAttributeComputes_ServesThePreviousValue_UntilTheBackfillReachesTheProfile()
     {
         await using var h = await SegmentHarness.StartAsync();
-        var draft = new ComputedAttributeDraft("lifetime_value", null, ComputedFunction.Sum, ["Order Completed"], "amount", [], LookbackWindow.AllTime);
-        var definition = await h.ComputedAsync(draft);
-        var high = await h.ActivateAsync("High value", All(new AttributeCondition("c1", "lifetime_value",
-            new ValueTest(ValueTestType.Number, ValueOperator.GreaterOrEqual) { Number = 500 })));
-        h.Send("u1", null, "Order Completed", new JsonObject { ["amount"] = 600 });
-        await h.SyncAsync();
-        var u1 = await h.ProfileOfAsync("user_id", "u1");
+        var (draft, definition, high, u1) = await HighValueAsync(h);
         var store = h.Services.GetRequiredService<ComputedAttributeStore>();
         var reader = h.Services.GetRequiredService<ComputedAttributeReader>();
 
