@@ -213,7 +213,9 @@ public sealed class ComputedAttributePagesTests : StudioBunitContext
         var current = Render<ProfileComputedAttributes>(p => p.Add(x => x.ProfileId, 2L));
 
         previous.WaitForAssertion(() => Assert.StartsWith("120", previous.Find("[data-testid=profile-computed-value]").TextContent.Trim()));
-        Assert.Contains("previous version of the definition", previous.Find("[data-testid=profile-computed-recomputing]").TextContent);
+        var recomputing = previous.Find("[data-testid=profile-computed-recomputing]");
+        Assert.Equal("previous version · recomputing", recomputing.TextContent.Trim());
+        Assert.Contains("until the backfill of the new one reaches this profile", recomputing.GetAttribute("title"));
         current.WaitForAssertion(() => Assert.Equal("40", current.Find("[data-testid=profile-computed-value]").TextContent.Trim()));
         Assert.Empty(current.FindAll("[data-testid=profile-computed-recomputing]"));
     }
