@@ -54,10 +54,11 @@ public sealed class SqliteUnificationRebuild(SqliteUnificationSession session, T
         }
         // A computed attribute edited while the shadow was built has rows of its previous version for the profiles the rebuild had
         // replayed before the edit, behind a backfill cursor that moved over the live table: its backfill starts again.
+        // (One pass over the states, whatever the number of definitions: the list is not correlated.)
         Execute(transaction, """
             UPDATE ComputedAttributeDefinitions SET BackfillVersion = 0
-            WHERE Status = 'Active' AND Function <> 'Expression' AND EXISTS (
-                SELECT 1 FROM ComputedAttributeStates s WHERE s.DefinitionId = ComputedAttributeDefinitions.Id AND s.Version <> ComputedAttributeDefinitions.Version)
+            WHERE Status = 'Active' AND Function <> 'Expression' AND Id IN (
+                SELECT s.DefinitionId FROM ComputedAttributeStates s JOIN ComputedAttributeDefinitions d ON d.Id = s.DefinitionId WHERE s.Version <> d.Version)
             """);
         using (var feed = _writing.CreateCommand())
         {
