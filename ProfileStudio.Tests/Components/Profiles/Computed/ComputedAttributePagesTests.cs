@@ -108,6 +108,26 @@ public sealed class ComputedAttributePagesTests : StudioBunitContext
     }
 
     [Fact]
+    public async Task Editor_AChangedDefinitionBeingBackfilled_SaysProfilesKeepTheirPreviousValueMeanwhile()
+    {
+        await ArrangeAsync(Roles.Marketer);
+        var saved = await Store.SaveAsync(Actor, null,
+            new ComputedAttributeDraft("lifetime_value", "test", ComputedFunction.Sum, ["Order Completed"], "amount", [], LookbackWindow.AllTime));
+        var seed = new ProfileStoreSeed(_studio.Services);
+        await using (var db = await seed.DbAsync())
+        {
+            // Active at version 3, its backfill waiting to start (the job is not woken: the clock is fake).
+            await db.Database.ExecuteSqlAsync(
+                $"UPDATE ComputedAttributeDefinitions SET Status = 'Active', Version = 3, BackfillVersion = 3, BackfillCursor = 0, BackfillDone = 0 WHERE Id = {saved.Definition!.Id}");
+        }
+        Render<MudPopoverProvider>();
+
+        var page = Render<ComputedAttributeEditorPage>(p => p.Add(x => x.Id, saved.Definition.Id));
+
+        page.WaitForAssertion(() => Assert.Contains("keeps its value from version 2, if it had one", page.Find("[data-testid=backfill-previous]").TextContent));
+    }
+
+    [Fact]
     public async Task Editor_FormulaWithUnknownAttribute_ShowsTheValidatorsMessageAsYouType()
     {
         await ArrangeAsync(Roles.Marketer);
