@@ -124,7 +124,7 @@ public sealed class ProfileExplorerTests(StudioFixture studio, ITestOutputHelper
         await Expect(profile.TimelineEvents.Last.GetByTestId("property-item")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex("SKU-0\\s*Trail shoe\\s*2"));
         await Expect(profile.TimelineEvents.Last).ToContainTextAsync("\"sku\": \"SKU-0\"");
         await Expect(profile.TimelineEvents.Last).ToContainTextAsync("Raw message");
-        await Screenshots.SaveAsync(page, "41-explorer-timeline");
+        await ThemeShots.SaveAsync(page, "41-explorer-timeline");
     });
 
     [Fact]

@@ -107,22 +107,29 @@ public sealed class ComputedAttributePagesTests : StudioBunitContext
         page.WaitForAssertion(() => Assert.Equal("spend_tier", Assert.Single(page.FindAll("[data-testid=computed-row-name] strong")).TextContent));
     }
 
+    /// <summary>
+    /// "lifetime_value" (a sum of order amounts), active at <paramref name="version"/> after edits, its backfill waiting to
+    /// start (set in the database: the backfill job is not woken, the clock being fake). Returns its id.
+    /// </summary>
+    private async Task<int> ChangedAndWaitingForItsBackfillAsync(int version)
+    {
+        var saved = await Store.SaveAsync(Actor, null,
+            new ComputedAttributeDraft("lifetime_value", "test", ComputedFunction.Sum, ["Order Completed"], "amount", [], LookbackWindow.AllTime));
+        var id = saved.Definition!.Id;
+        await using var db = await new ProfileStoreSeed(_studio.Services).DbAsync();
+        await db.Database.ExecuteSqlAsync(
+            $"UPDATE ComputedAttributeDefinitions SET Status = 'Active', Version = {version}, BackfillVersion = {version}, BackfillCursor = 0, BackfillDone = 0 WHERE Id = {id}");
+        return id;
+    }
+
     [Fact]
     public async Task Editor_AChangedDefinitionBeingBackfilled_SaysProfilesKeepTheirPreviousValueMeanwhile()
     {
         await ArrangeAsync(Roles.Marketer);
-        var saved = await Store.SaveAsync(Actor, null,
-            new ComputedAttributeDraft("lifetime_value", "test", ComputedFunction.Sum, ["Order Completed"], "amount", [], LookbackWindow.AllTime));
-        var seed = new ProfileStoreSeed(_studio.Services);
-        await using (var db = await seed.DbAsync())
-        {
-            // Active at version 3, its backfill waiting to start (the job is not woken: the clock is fake).
-            await db.Database.ExecuteSqlAsync(
-                $"UPDATE ComputedAttributeDefinitions SET Status = 'Active', Version = 3, BackfillVersion = 3, BackfillCursor = 0, BackfillDone = 0 WHERE Id = {saved.Definition!.Id}");
-        }
+        var id = await ChangedAndWaitingForItsBackfillAsync(version: 3);
         Render<MudPopoverProvider>();
 
-        var page = Render<ComputedAttributeEditorPage>(p => p.Add(x => x.Id, saved.Definition.Id));
+        var page = Render<ComputedAttributeEditorPage>(p => p.Add(x => x.Id, id));
 
         page.WaitForAssertion(() => Assert.Contains("keeps its value from version 2, if it had one", page.Find("[data-testid=backfill-previous]").TextContent));
     }
@@ -214,15 +221,10 @@ public sealed class ComputedAttributePagesTests : StudioBunitContext
     public async Task ProfileSection_AChangedDefinitionTheBackfillHasNotReached_ShowsThePreviousValueAsSuch()
     {
         await ArrangeAsync(Roles.Support);
-        var saved = await Store.SaveAsync(Actor, null,
-            new ComputedAttributeDraft("lifetime_value", "test", ComputedFunction.Sum, ["Order Completed"], "amount", [], LookbackWindow.AllTime));
-        var seed = new ProfileStoreSeed(_studio.Services);
-        await using (var db = await seed.DbAsync())
+        var id = await ChangedAndWaitingForItsBackfillAsync(version: 2);
+        await using (var db = await new ProfileStoreSeed(_studio.Services).DbAsync())
         {
-            // Active at version 2, whose backfill has not started: profile 1 still has the row version 1 stored, profile 2 one of version 2.
-            var id = saved.Definition!.Id;
-            await db.Database.ExecuteSqlAsync(
-                $"UPDATE ComputedAttributeDefinitions SET Status = 'Active', Version = 2, BackfillVersion = 2, BackfillCursor = 0, BackfillDone = 0 WHERE Id = {id}");
+            // Profile 1 still has the row version 1 stored, profile 2 one of version 2.
             db.ComputedAttributeStates.AddRange(
                 new ComputedAttributeState { ProfileId = 1, DefinitionId = id, Version = 1, StateJson = "{}", ValueJson = "120", ComputedAt = ProfileStoreSeed.T0 },
                 new ComputedAttributeState { ProfileId = 2, DefinitionId = id, Version = 2, StateJson = "{}", ValueJson = "40", ComputedAt = ProfileStoreSeed.T0 });
