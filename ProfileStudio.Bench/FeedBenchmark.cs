@@ -79,9 +79,11 @@ internal static class FeedBenchmark
             }
         });
 
+        var (cpuBefore, sendingFrom) = (load.Server.CpuTime(), stopwatch.Elapsed);
         var (sent, failed) = await load.SendAsync(rate, stopwatch, deadline);
         var sendSeconds = stopwatch.Elapsed.TotalSeconds;
         await sampling;
+        var (cpu, busy) = (load.Server.CpuTime() - cpuBefore, stopwatch.Elapsed - sendingFrom);
 
         var (ids, appended) = AllRows(db);
         var consumers = new Dictionary<string, ConsumerTrack>();
@@ -156,6 +158,7 @@ internal static class FeedBenchmark
             met &= Ms(0.95) < 1000;
             metFromCommit &= Committed(0.95) < 1000;
         }
+        Console.WriteLine($"  {ProfileStudio.Testing.ServerProcess.CpuLine(cpu, busy, sent)}");
         Console.WriteLine($"  server peak RSS {load.Server.PeakRssMb():N0} MB");
         Console.WriteLine(consumers.Count == 0 ? "  no consumer found" : met ? "  target p95 < 1 s (row appended → handled, every consumer): met" : "  target p95 < 1 s (row appended → handled, every consumer): MISSED");
         if (consumers.Count > 0)

@@ -101,9 +101,11 @@ internal static class LagBenchmark
             }
         });
 
+        var (cpuBefore, sendingFrom) = (server.CpuTime(), stopwatch.Elapsed);
         var (sent, failed) = await load.SendAsync(rate, stopwatch, deadline);
         var sendSeconds = stopwatch.Elapsed.TotalSeconds;
         await sampling;
+        var (cpu, busy) = (server.CpuTime() - cpuBefore, stopwatch.Elapsed - sendingFrom);
 
         // For each sample after a 5 s warm-up: the first later sample whose checkpoint reached that lake end.
         var lags = new List<double>();
@@ -172,6 +174,7 @@ internal static class LagBenchmark
                 (lagsDuringRefresh.Count > 0 && PacedLoad.Percentile(lagsDuringRefresh, 0.95) < 1000 ? "(target p95 < 1 s: met)" : "(target p95 < 1 s: MISSED)"));
         }
         Console.WriteLine($"  {await RunsAsync(server, metricsToken)}");
+        Console.WriteLine($"  {ProfileStudio.Testing.ServerProcess.CpuLine(cpu, busy, sent)}");
         Console.WriteLine($"  server peak RSS {server.PeakRssMb():N0} MB");
         Console.WriteLine(P(0.95) < 1000 ? "  target p95 < 1 s: met" : "  target p95 < 1 s: MISSED");
         return 0;
