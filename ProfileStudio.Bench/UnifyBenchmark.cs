@@ -23,7 +23,8 @@ namespace ProfileStudio.Bench;
 /// </summary>
 internal static class UnifyBenchmark
 {
-    public static async Task<int> RunAsync(int messages, int people, bool rebuild, bool computed = false, bool schema = false, int segments = 0, int pairs = 1)
+    public static async Task<int> RunAsync(int messages, int people, bool rebuild, bool computed = false, bool schema = false, int segments = 0, int pairs = 1,
+        int runSize = UnificationWorker.RunSize, int otherCommitsMs = 0)
     {
         if (segments > 0)
         {
@@ -39,6 +40,15 @@ internal static class UnifyBenchmark
             var stopwatch = Stopwatch.StartNew();
             var connectionString = SqliteDatabase.ConnectionString(directory);
             await MigrateAsync(connectionString);
+            if (otherCommitsMs > 0)
+            {
+                // Before the session opens: a schema change later would make its prepared statements prepare again.
+                await using var create = new SqliteConnection(connectionString);
+                await create.OpenAsync();
+                using var command = create.CreateCommand();
+                command.CommandText = "CREATE TABLE BenchOtherCommits (At INTEGER NOT NULL)";
+                await command.ExecuteNonQueryAsync();
+            }
             var (reading, connection) = await SqliteUnificationStorage.OpenConnectionsAsync(connectionString, CancellationToken.None);
             await using var session = new SqliteUnificationSession(reading, connection, TimeProvider.System, ownsConnections: true);
             WriteLake(connection, messages, people);
@@ -52,12 +62,18 @@ internal static class UnifyBenchmark
                 stopwatch.Restart();
                 using var unified = new CancellationTokenSource();
                 var consumer = schema ? Task.Run(() => SchemaConsumerAsync(connectionString, unified.Token)) : Task.FromResult(TimeSpan.Zero);
+                var other = otherCommitsMs > 0 ? Task.Run(() => OtherCommitsAsync(connectionString, otherCommitsMs, unified.Token)) : Task.FromResult(0);
                 await using var runner = new UnificationRunner(session, new UnificationEngine(store.RestoreGraph(rules)), TimeProvider.System);
                 var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-                await runner.CatchUpAsync(0, UnificationWorker.RunSize, null, CancellationToken.None);
+                await runner.CatchUpAsync(0, runSize, null, CancellationToken.None);
                 Console.WriteLine($"  cpu time of unification (both cores): {(Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds:N1} s");
-                Report(connection, messages, stopwatch.Elapsed, $"unified incrementally in runs of {UnificationWorker.RunSize:N0} (target >= 20,000 messages/s)" +
+                Report(connection, messages, stopwatch.Elapsed, $"unified incrementally in runs of {runSize:N0}" + (runSize == UnificationWorker.RunSize ? " (target >= 20,000 messages/s)" : "") +
                     (schema ? ", with the union-schema consumer reading the change feed meanwhile" : ""));
+                if (otherCommitsMs > 0)
+                {
+                    await unified.CancelAsync();
+                    Console.WriteLine($"  another connection committed a one-row write every {otherCommitsMs} ms meanwhile ({await other:N0} commits), as the lake's appender does under live traffic");
+                }
                 if (schema)
                 {
                     var unifiedAt = stopwatch.Elapsed;
@@ -195,6 +211,37 @@ internal static class UnifyBenchmark
     private sealed class FixedClock(DateTime now) : TimeProvider
     {
         public override DateTimeOffset GetUtcNow() => new(now);
+    }
+
+    /// <summary>
+    /// Commits a one-row write on a connection of its own every <paramref name="everyMs"/> ms until <paramref name="stop"/>, as the
+    /// lake's appender does under live traffic. In WAL mode a commit by another connection makes every other connection empty its
+    /// page cache at its next read, the unification writer's 256 MB included; with the lake written beforehand, nothing else
+    /// commits in this benchmark, so this shows what that costs the runs. Returns the commits made.
+    /// </summary>
+    private static async Task<int> OtherCommitsAsync(string connectionString, int everyMs, CancellationToken stop)
+    {
+        await using var connection = new SqliteConnection(connectionString);
+        await connection.OpenAsync();
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA busy_timeout=30000; INSERT INTO BenchOtherCommits (At) VALUES ($at)";
+        var at = command.Parameters.Add("$at", SqliteType.Integer);
+        var commits = 0;
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(everyMs));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stop))
+            {
+                at.Value = Environment.TickCount64;
+                await command.ExecuteNonQueryAsync(stop);
+                commits++;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Unification is done.
+        }
+        return commits;
     }
 
     /// <summary>
