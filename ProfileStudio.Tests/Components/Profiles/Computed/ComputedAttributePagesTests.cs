@@ -131,7 +131,7 @@ public sealed class ComputedAttributePagesTests : StudioBunitContext
 
         var page = Render<ComputedAttributeEditorPage>(p => p.Add(x => x.Id, id));
 
-        page.WaitForAssertion(() => Assert.Contains("keeps its value from version 2, if it had one", page.Find("[data-testid=backfill-previous]").TextContent));
+        page.WaitForAssertion(() => Assert.Contains("keeps the value an earlier version gave it, if it had one", page.Find("[data-testid=backfill-previous]").TextContent));
     }
 
     [Fact]
