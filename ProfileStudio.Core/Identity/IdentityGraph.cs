@@ -99,12 +99,18 @@ public sealed class IdentityGraph(IdentityRules rules)
 
     public Resolution Resolve(IReadOnlyCollection<IdentityKey> identities)
     {
-        // Strongest first, so the weakest are the first to be set aside.
-        var candidates = identities.Distinct()
-            .OrderBy(k => rules.Find(k.Namespace)?.Priority ?? int.MaxValue)
-            .ThenBy(k => k.Namespace, StringComparer.Ordinal)
-            .ThenBy(k => k.Value, StringComparer.Ordinal)
-            .ToList();
+        // Strongest first, so the weakest are the first to be set aside. A message brings a handful of identifiers:
+        // a list and a sort by a total order (distinct keys never compare equal) rather than LINQ's Distinct and OrderBy,
+        // which cost this per-message call most of its allocations.
+        var candidates = new List<IdentityKey>(identities.Count);
+        foreach (var key in identities)
+        {
+            if (!candidates.Contains(key))
+            {
+                candidates.Add(key);
+            }
+        }
+        candidates.Sort(_byStrength ??= ByStrength);
         var setAside = new List<SetAsideIdentity>();
         while (candidates.Count > 0)
         {
@@ -119,6 +125,20 @@ public sealed class IdentityGraph(IdentityRules rules)
             setAside.Add(new SetAsideIdentity(weakest, violation.Reason, violation.NeverLink));
         }
         return new Resolution(null, false, [], [], setAside, []) { Detached = ResolveDetached(setAside) };
+    }
+
+    private Comparison<IdentityKey>? _byStrength;
+
+    /// <summary>The namespace's priority (unknown namespaces last), then namespace and value in ordinal order.</summary>
+    private int ByStrength(IdentityKey a, IdentityKey b)
+    {
+        var byPriority = (rules.Find(a.Namespace)?.Priority ?? int.MaxValue).CompareTo(rules.Find(b.Namespace)?.Priority ?? int.MaxValue);
+        if (byPriority != 0)
+        {
+            return byPriority;
+        }
+        var byNamespace = string.CompareOrdinal(a.Namespace, b.Namespace);
+        return byNamespace != 0 ? byNamespace : string.CompareOrdinal(a.Value, b.Value);
     }
 
     /// <summary>Identifiers kept out by a never-link rule are resolved as a message of their own (a split-off person stays one).</summary>

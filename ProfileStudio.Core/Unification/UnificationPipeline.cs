@@ -80,6 +80,13 @@ public sealed class StageWriteContext(SqliteUnificationStore store, SqliteTransa
         return store.Statement(sql);
     }
 
+    /// <summary>A statement run for many rows, over this store's tables (see <see cref="RowSql"/>), prepared once per store.</summary>
+    public SqliteStatement Statement(RowSql sql)
+    {
+        ct.ThrowIfCancellationRequested();
+        return store.Statement(sql);
+    }
+
     /// <summary>A statement with named parameters, prepared once per store.</summary>
     public void Execute(string sql, params (string Name, object Value)[] parameters)
     {
@@ -93,6 +100,18 @@ public sealed class StageWriteContext(SqliteUnificationStore store, SqliteTransa
     /// between its read and its write can be lost.
     /// </summary>
     public SqliteDataReader Query(string sql, params object[] parameters) => store.Query(transaction, sql, parameters);
+}
+
+/// <summary>
+/// The SQL of a statement a stage writer runs once per row, over the store's table names (the live ones or a rebuild's
+/// shadow): held in a static field, so the store finds its prepared statement by this object. Built from an interpolated
+/// string on every row instead, the text (a few hundred characters) was put together and hashed again for each of the
+/// run's events, identifiers and profiles.
+/// </summary>
+public sealed class RowSql(Func<ProfileTables, string> text)
+{
+    /// <summary>The statement's text over <paramref name="tables"/>.</summary>
+    public string For(ProfileTables tables) => text(tables);
 }
 
 /// <summary>What a run did to each profile, collected from every stage's changes for the change feed.</summary>

@@ -277,6 +277,9 @@ public sealed class SqliteUnificationStore(SqliteConnection connection, ProfileT
     }
 
     private readonly Dictionary<string, SqliteStatement> _statements = [];
+
+    /// <summary>The statements of <see cref="RowSql"/>s, found by the object (the same statements as <see cref="_statements"/> holds).</summary>
+    private readonly Dictionary<RowSql, SqliteStatement> _rowStatements = [];
     private PreparedCommands? _commands;
 
     private PreparedCommands Commands => _commands ??= new PreparedCommands(connection);
@@ -289,6 +292,7 @@ public sealed class SqliteUnificationStore(SqliteConnection connection, ProfileT
             statement.Dispose();
         }
         _statements.Clear();
+        _rowStatements.Clear();
         _commands?.Dispose();
         _commands = null;
     }
@@ -299,6 +303,16 @@ public sealed class SqliteUnificationStore(SqliteConnection connection, ProfileT
         if (!_statements.TryGetValue(sql, out var statement))
         {
             _statements[sql] = statement = new SqliteStatement(connection, sql);
+        }
+        return statement;
+    }
+
+    /// <summary>A hot statement over this store's tables (<see cref="T"/>), prepared once and found by its <see cref="RowSql"/>.</summary>
+    internal SqliteStatement Statement(RowSql sql)
+    {
+        if (!_rowStatements.TryGetValue(sql, out var statement))
+        {
+            _rowStatements[sql] = statement = Statement(sql.For(T));
         }
         return statement;
     }

@@ -78,21 +78,25 @@ public sealed class FragmentStage : IUnificationStage
 /// <summary>Writes attribute fragments (the newer value wins) and timeline events.</summary>
 public sealed class FragmentWriter : StageWriter<FragmentChanges>
 {
+    private static readonly RowSql UpsertAttribute = new(t => $"""
+        INSERT INTO {t.ProfileAttributes} (ProfileId, SourceId, Key, ValueJson, EventAt, MessageId) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+        ON CONFLICT (ProfileId, SourceId, Key) DO UPDATE SET ValueJson = excluded.ValueJson, EventAt = excluded.EventAt, MessageId = excluded.MessageId
+        WHERE excluded.EventAt > {t.ProfileAttributes}.EventAt
+            OR (excluded.EventAt = {t.ProfileAttributes}.EventAt AND excluded.MessageId >= {t.ProfileAttributes}.MessageId)
+        """);
+
+    private static readonly RowSql InsertEvent = new(t =>
+        $"INSERT INTO {t.ProfileEvents} (ProfileId, MessageId, SourceId, Type, Name, EventAt, PropertiesJson) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+
     protected override void Write(FragmentChanges changes, StageWriteContext context)
     {
-        var t = context.T;
         foreach (var a in changes.Attributes.Values)
         {
-            context.Statement($"""
-                INSERT INTO {t.ProfileAttributes} (ProfileId, SourceId, Key, ValueJson, EventAt, MessageId) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                ON CONFLICT (ProfileId, SourceId, Key) DO UPDATE SET ValueJson = excluded.ValueJson, EventAt = excluded.EventAt, MessageId = excluded.MessageId
-                WHERE excluded.EventAt > {t.ProfileAttributes}.EventAt
-                    OR (excluded.EventAt = {t.ProfileAttributes}.EventAt AND excluded.MessageId >= {t.ProfileAttributes}.MessageId)
-                """).Bind(1, a.ProfileId).Bind(2, a.SourceId).Bind(3, a.Key).Bind(4, a.ValueJson).Bind(5, a.EventAt).Bind(6, a.MessageId).Execute();
+            context.Statement(UpsertAttribute).Bind(1, a.ProfileId).Bind(2, a.SourceId).Bind(3, a.Key).Bind(4, a.ValueJson).Bind(5, a.EventAt).Bind(6, a.MessageId).Execute();
         }
         foreach (var e in changes.Events)
         {
-            context.Statement($"INSERT INTO {t.ProfileEvents} (ProfileId, MessageId, SourceId, Type, Name, EventAt, PropertiesJson) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+            context.Statement(InsertEvent)
                 .Bind(1, e.ProfileId).Bind(2, e.MessageId).Bind(3, e.SourceId).Bind(4, e.Type).Bind(5, e.Name).Bind(6, e.EventAt).Bind(7, e.PropertiesJson).Execute();
         }
     }

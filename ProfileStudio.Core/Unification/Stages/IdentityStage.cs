@@ -78,11 +78,19 @@ public sealed class IdentityStage : IUnificationStage
                 changes.Insights.Add(Insight(message, InsightKinds.Unidentified, null, read.Unreadable!));
                 continue;
             }
-            foreach (var dropped in content.Identifiers.Where(e => e.Key is null))
+            // One pass, no LINQ: this runs for every message of every run.
+            var keys = new List<IdentityKey>(content.Identifiers.Count);
+            foreach (var identifier in content.Identifiers)
             {
-                changes.Insights.Add(Insight(message, InsightKinds.Blocked, null, dropped.DroppedBecause!, dropped.Namespace, dropped.Raw));
+                if (identifier.Key is { } key)
+                {
+                    keys.Add(key);
+                }
+                else
+                {
+                    changes.Insights.Add(Insight(message, InsightKinds.Blocked, null, identifier.DroppedBecause!, identifier.Namespace, identifier.Raw));
+                }
             }
-            var keys = content.Identifiers.Where(e => e.Key is not null).Select(e => e.Key!.Value).ToList();
             if (run.Scope is { } scope)
             {
                 keys.RemoveAll(k => !scope.Contains(k));
@@ -162,8 +170,8 @@ public sealed class IdentityStage : IUnificationStage
                     $"profile {merged} merged into {profileId}: {string.Join(", ", keys)} seen together", otherProfile: merged));
             }
             // Anonymous browsing that becomes a identified person (the login after browsing) is the merge people look for.
-            var identified = resolution.Added.Where(k => graph.Rules.Find(k.Namespace) is { IsDevice: false }).ToList();
-            if (!resolution.Created && resolution.Merged.Count == 0 && identified.Count > 0
+            var identified = !resolution.Created && resolution.Merged.Count == 0 ? Identified(graph, resolution.Added) : null;
+            if (identified is not null
                 && graph.IdentitiesOf(profileId).All(k => identified.Contains(k) || graph.Rules.Find(k.Namespace) is { IsDevice: true }))
             {
                 var devices = graph.IdentitiesOf(profileId).Where(k => !identified.Contains(k)).Select(k => k.ToString()).Order(StringComparer.Ordinal).ToList();
@@ -181,7 +189,14 @@ public sealed class IdentityStage : IUnificationStage
                     $"{key} moved from profile {from} to {profileId}: the device's latest sign-in", key.Namespace, key.Value, from));
             }
 
-            var members = keys.Where(k => graph.ProfileOf(k) == profileId).ToList();
+            var members = new List<IdentityKey>(keys.Count);
+            foreach (var key in keys)
+            {
+                if (graph.ProfileOf(key) == profileId)
+                {
+                    members.Add(key);
+                }
+            }
             foreach (var key in members)
             {
                 if (changes.Identities.TryGetValue(key, out var known))
@@ -219,6 +234,20 @@ public sealed class IdentityStage : IUnificationStage
         {
             Record(graph, message, resolution.SetAside.Where(a => a.NeverLink).Select(a => a.Key).ToList(), detached, changes);
         }
+    }
+
+    /// <summary>The identifiers a resolution added that are not devices' (null when none: most messages add none).</summary>
+    private static List<IdentityKey>? Identified(IdentityGraph graph, IReadOnlyList<IdentityKey> added)
+    {
+        List<IdentityKey>? identified = null;
+        foreach (var key in added)
+        {
+            if (graph.Rules.Find(key.Namespace) is { IsDevice: false })
+            {
+                (identified ??= []).Add(key);
+            }
+        }
+        return identified;
     }
 
     private static IdentityInsight Insight(RawMessage message, string kind, long? profileId, string detail,

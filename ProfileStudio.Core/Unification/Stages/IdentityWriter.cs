@@ -10,6 +10,38 @@ namespace ProfileStudio.Core.Unification.Stages;
 /// </summary>
 public sealed class IdentityWriter : StageWriter<IdentityChanges>
 {
+    private static readonly RowSql InsertProfile = new(t =>
+        $"INSERT INTO {t.Profiles} (Id, CreatedAt, UpdatedAt, LastActivityAt, MergedIntoId, FirstMessageId, LastMessageId) VALUES (?1, ?2, ?3, ?6, NULL, ?4, ?5)");
+
+    private static readonly RowSql UpsertIdentity = new(t => $"""
+        INSERT INTO {t.Identities} (Namespace, Value, ProfileId, SourceId, FirstMessageId, LastMessageId, FirstSeenAt, LastSeenAt)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+        ON CONFLICT (Namespace, Value) DO UPDATE SET ProfileId = excluded.ProfileId, LastMessageId = excluded.LastMessageId,
+            LastSeenAt = max(LastSeenAt, excluded.LastSeenAt)
+        """);
+
+    private static readonly RowSql UpsertLink = new(t => $"""
+        INSERT INTO {t.IdentityLinks} (FromIdentityId, ToIdentityId, SourceId, FirstMessageId, FirstSeenAt, LastSeenAt)
+        SELECT a.Id, b.Id, ?1, ?2, ?3, ?4 FROM {t.Identities} a, {t.Identities} b
+        WHERE a.Namespace = ?5 AND a.Value = ?6 AND b.Namespace = ?7 AND b.Value = ?8
+        ON CONFLICT (FromIdentityId, ToIdentityId) DO UPDATE SET LastSeenAt = max(LastSeenAt, excluded.LastSeenAt)
+        """);
+
+    private static readonly RowSql EarlierFirstSeen = new(t => $"UPDATE {t.Profiles} SET CreatedAt = ?1 WHERE Id = ?2 AND CreatedAt > ?1");
+
+    private static readonly RowSql LaterActivity = new(t => $"""
+        UPDATE {t.Profiles} SET LastActivityAt = ?1, UpdatedAt = ?1, LastMessageId = max(LastMessageId, ?2)
+        WHERE Id = ?3 AND (LastActivityAt IS NULL OR LastActivityAt < ?1)
+        """);
+
+    private static readonly RowSql Updated = new(t =>
+        $"UPDATE {t.Profiles} SET UpdatedAt = coalesce(LastActivityAt, CreatedAt), LastMessageId = max(LastMessageId, ?1) WHERE Id = ?2");
+
+    private static readonly RowSql InsertInsight = new(t => $"""
+        INSERT INTO {t.IdentityInsights} (At, Kind, ProfileId, OtherProfileId, Namespace, Value, MessageId, SourceId, Detail)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+        """);
+
     protected override void Write(IdentityChanges changes, StageWriteContext context)
     {
         var t = context.T;
@@ -29,7 +61,7 @@ public sealed class IdentityWriter : StageWriter<IdentityChanges>
                     insertedTouched.Add(p.Id); // all its events are in this run: its last activity is known here
                 }
             }
-            context.Statement($"INSERT INTO {t.Profiles} (Id, CreatedAt, UpdatedAt, LastActivityAt, MergedIntoId, FirstMessageId, LastMessageId) VALUES (?1, ?2, ?3, ?6, NULL, ?4, ?5)")
+            context.Statement(InsertProfile)
                 .Bind(1, p.Id).Bind(2, createdAt).Bind(3, updatedAt > createdAt ? updatedAt : createdAt).Bind(4, p.FirstMessageId).Bind(5, lastMessage)
                 .Bind(6, updatedAt == DateTime.MinValue ? (DateTime?)null : updatedAt).Execute();
             context.Marks?.Mark(p.Id, ProfileChangeKinds.FirstSeen | ProfileChangeKinds.Created);
@@ -59,22 +91,12 @@ public sealed class IdentityWriter : StageWriter<IdentityChanges>
         }
         foreach (var (key, i) in changes.Identities)
         {
-            context.Statement($"""
-                INSERT INTO {t.Identities} (Namespace, Value, ProfileId, SourceId, FirstMessageId, LastMessageId, FirstSeenAt, LastSeenAt)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                ON CONFLICT (Namespace, Value) DO UPDATE SET ProfileId = excluded.ProfileId, LastMessageId = excluded.LastMessageId,
-                    LastSeenAt = max(LastSeenAt, excluded.LastSeenAt)
-                """).Bind(1, key.Namespace).Bind(2, key.Value).Bind(3, i.ProfileId).Bind(4, i.SourceId).Bind(5, i.FirstMessageId)
+            context.Statement(UpsertIdentity).Bind(1, key.Namespace).Bind(2, key.Value).Bind(3, i.ProfileId).Bind(4, i.SourceId).Bind(5, i.FirstMessageId)
                 .Bind(6, i.LastMessageId).Bind(7, i.FirstSeenAt).Bind(8, i.LastSeenAt).Execute();
         }
         foreach (var ((from, to), link) in changes.Links)
         {
-            context.Statement($"""
-                INSERT INTO {t.IdentityLinks} (FromIdentityId, ToIdentityId, SourceId, FirstMessageId, FirstSeenAt, LastSeenAt)
-                SELECT a.Id, b.Id, ?1, ?2, ?3, ?4 FROM {t.Identities} a, {t.Identities} b
-                WHERE a.Namespace = ?5 AND a.Value = ?6 AND b.Namespace = ?7 AND b.Value = ?8
-                ON CONFLICT (FromIdentityId, ToIdentityId) DO UPDATE SET LastSeenAt = max(LastSeenAt, excluded.LastSeenAt)
-                """).Bind(1, link.SourceId).Bind(2, link.FirstMessageId).Bind(3, link.FirstSeenAt).Bind(4, link.LastSeenAt)
+            context.Statement(UpsertLink).Bind(1, link.SourceId).Bind(2, link.FirstMessageId).Bind(3, link.FirstSeenAt).Bind(4, link.LastSeenAt)
                 .Bind(5, from.Namespace).Bind(6, from.Value).Bind(7, to.Namespace).Bind(8, to.Value).Execute();
         }
         foreach (var (profile, (first, lastEvent, messageId)) in changes.Touched)
@@ -86,26 +108,20 @@ public sealed class IdentityWriter : StageWriter<IdentityChanges>
             // Last activity only grows (a merge above took the later of two profiles'), so it is kept without reading the
             // timeline. CreatedAt and LastActivityAt are indexed (the explorer's sorts): they are written only when they
             // move, which saves two index updates per touched profile; UpdatedAt and LastMessageId are not indexed.
-            if (context.Statement($"UPDATE {t.Profiles} SET CreatedAt = ?1 WHERE Id = ?2 AND CreatedAt > ?1").Bind(1, first).Bind(2, profile).Execute() > 0)
+            if (context.Statement(EarlierFirstSeen).Bind(1, first).Bind(2, profile).Execute() > 0)
             {
                 context.Marks?.Mark(profile, ProfileChangeKinds.FirstSeen);
             }
-            var grew = lastEvent != DateTime.MinValue && context.Statement($"""
-                UPDATE {t.Profiles} SET LastActivityAt = ?1, UpdatedAt = ?1, LastMessageId = max(LastMessageId, ?2)
-                WHERE Id = ?3 AND (LastActivityAt IS NULL OR LastActivityAt < ?1)
-                """).Bind(1, lastEvent).Bind(2, messageId).Bind(3, profile).Execute() > 0;
+            var grew = lastEvent != DateTime.MinValue && context.Statement(LaterActivity).Bind(1, lastEvent).Bind(2, messageId).Bind(3, profile).Execute() > 0;
             if (!grew)
             {
-                context.Statement($"UPDATE {t.Profiles} SET UpdatedAt = coalesce(LastActivityAt, CreatedAt), LastMessageId = max(LastMessageId, ?1) WHERE Id = ?2")
+                context.Statement(Updated)
                     .Bind(1, messageId).Bind(2, profile).Execute();
             }
         }
         foreach (var i in changes.Insights)
         {
-            context.Statement($"""
-                INSERT INTO {t.IdentityInsights} (At, Kind, ProfileId, OtherProfileId, Namespace, Value, MessageId, SourceId, Detail)
-                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-                """).Bind(1, i.At).Bind(2, i.Kind).Bind(3, i.ProfileId).Bind(4, i.OtherProfileId).Bind(5, i.Namespace).Bind(6, i.Value)
+            context.Statement(InsertInsight).Bind(1, i.At).Bind(2, i.Kind).Bind(3, i.ProfileId).Bind(4, i.OtherProfileId).Bind(5, i.Namespace).Bind(6, i.Value)
                 .Bind(7, i.MessageId).Bind(8, i.SourceId).Bind(9, i.Detail).Execute();
         }
     }
