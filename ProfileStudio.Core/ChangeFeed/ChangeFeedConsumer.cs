@@ -1,7 +1,7 @@
 namespace ProfileStudio.Core.ChangeFeed;
 
 /// <summary>
-/// A reader of the change feed (dashboard snapshots, the schema, destinations, open studio pages):
+/// A reader of the change feed (dashboard snapshots, the union schema, segments, open studio pages; destinations when they come):
 /// handed the rows after its own position, at least once, so handling must be idempotent. A failure
 /// is retried with back-off and holds up neither unification nor the other consumers.
 /// </summary>

@@ -25,7 +25,7 @@ public enum ProfileChangeKinds
 
     /// <summary>
     /// The profile entered or left a segment (details in <c>SegmentMembershipChanges</c>). Written by the segments
-    /// consumer after it evaluated the profile, so other consumers (destinations) see membership changes in the feed.
+    /// consumer after it evaluated the profile, so other consumers (destinations, when they come) see membership changes in the feed.
     /// </summary>
     Segments = 256,
 

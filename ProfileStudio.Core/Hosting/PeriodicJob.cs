@@ -4,9 +4,9 @@ using Microsoft.Extensions.Logging;
 namespace ProfileStudio.Core.Hosting;
 
 /// <summary>
-/// The one pattern for background work done on a schedule: change-feed pruning now; the expiry of
-/// time windows (computed attributes, segment memberships) and dashboard snapshots are meant to be
-/// jobs like it. A job says what it is called, how often it runs and what one run does; the base
+/// The one pattern for background work done on a schedule: change-feed pruning (<c>ChangeFeedPruning</c>),
+/// the expiry of computed attributes' time windows (<c>ComputedAttributeExpiryJob</c>), segment clock checks
+/// (<c>SegmentClockJob</c>) and the dashboard's full refresh (<c>DashboardRefreshJob</c>). A job says what it is called, how often it runs and what one run does; the base
 /// waits on a <see cref="PeriodicTimer"/> of the injected <see cref="TimeProvider"/> (so tests move
 /// the clock instead of sleeping), runs one at a time, and logs a failed run and goes on: one bad
 /// run never stops the next. The first run comes one interval after the start, not during it.

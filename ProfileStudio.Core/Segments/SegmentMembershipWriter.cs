@@ -23,7 +23,7 @@ public sealed record SegmentWriteResult(IReadOnlyDictionary<long, (long Entered,
 /// The one write path of memberships (streaming, clock re-checks, batch, disable): in one transaction, the
 /// memberships, the history (realized / exited at <c>now</c>), the clock checks, each segment's member count
 /// and daily size, and a change-feed row (<see cref="ProfileChangeKinds.Segments"/>) per profile whose
-/// memberships changed, so destinations read segment changes from the feed like every other change.
+/// memberships changed, so a consumer (destinations, when they come) reads segment changes from the feed like every other change.
 /// Writing the same outcome twice changes nothing (the feed is read at least once).
 /// </summary>
 public sealed class SegmentMembershipWriter(IDbContextFactory<ProfileStudioDbContext> dbFactory, ChangeFeedSignal signal)

@@ -54,8 +54,8 @@ public sealed record ProfileOwnedTable(string Name)
 /// <summary>
 /// The one register of what a profile owns: every table with per-profile rows, with how its rows move
 /// on a merge, split off on a split, disappear on a delete and are rebuilt. Merge (the unification
-/// store), split (<see cref="ComponentSplit"/>), delete (<see cref="ProfileDeletion"/>) and rebuild
-/// (<see cref="UnificationRebuild"/>) are driven from this list alone; a feature that adds a
+/// store), split (<see cref="Storage.Sqlite.SqliteComponentSplit"/>), delete (<see cref="Storage.Sqlite.SqliteProfileDeletion"/>) and rebuild
+/// (<see cref="Storage.Sqlite.SqliteUnificationRebuild"/>) are driven from this list alone; a feature that adds a
 /// per-profile table adds one entry here, beside its tables. A test reads the EF model and fails when
 /// an entity with a profile-id column is neither listed nor explicitly left out with a reason.
 /// </summary>
