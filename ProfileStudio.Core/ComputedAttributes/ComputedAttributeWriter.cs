@@ -166,21 +166,26 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
         return value;
     }
 
-    /// <summary><see cref="Store"/>'s statements for a table (the live one or a rebuild's shadow), put together once rather than per write.</summary>
-    private sealed record StoreSql(string Delete, string DeleteParts, string Update, string UpdateWithExpiry, string Upsert)
+    /// <summary>
+    /// <see cref="Store"/>'s statements for a table (the live one or a rebuild's shadow), put together once rather than per write, and
+    /// found by their <see cref="RowSql"/> objects (the table is named here, so they ignore the store's table set).
+    /// </summary>
+    private sealed record StoreSql(RowSql Delete, RowSql DeleteParts, RowSql Update, RowSql UpdateWithExpiry, RowSql Upsert)
     {
         private static readonly ConcurrentDictionary<string, StoreSql> Tables = new(StringComparer.Ordinal);
 
         public static StoreSql For(string table) => Tables.GetOrAdd(table, static t => new(
-            $"DELETE FROM {t} WHERE ProfileId = ?1 AND DefinitionId = ?2",
-            $"DELETE FROM {t} WHERE ProfileId = ?1 AND DefinitionId = ?2 AND MergedFromId <> 0",
-            $"UPDATE {t} SET Version = ?3, StateJson = ?4, ValueJson = ?5, ComputedAt = ?6 WHERE ProfileId = ?1 AND DefinitionId = ?2 AND MergedFromId = 0",
-            $"UPDATE {t} SET Version = ?3, StateJson = ?4, ValueJson = ?5, ComputedAt = ?6, NextExpiryAt = ?7 WHERE ProfileId = ?1 AND DefinitionId = ?2 AND MergedFromId = 0",
-            $"""
-            INSERT INTO {t} (ProfileId, DefinitionId, MergedFromId, Version, StateJson, ValueJson, ComputedAt, NextExpiryAt) VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7)
-            ON CONFLICT (ProfileId, DefinitionId, MergedFromId) DO UPDATE SET Version = excluded.Version, StateJson = excluded.StateJson,
-                ValueJson = excluded.ValueJson, ComputedAt = excluded.ComputedAt, NextExpiryAt = excluded.NextExpiryAt
-            """));
+            Fixed($"DELETE FROM {t} WHERE ProfileId = ?1 AND DefinitionId = ?2"),
+            Fixed($"DELETE FROM {t} WHERE ProfileId = ?1 AND DefinitionId = ?2 AND MergedFromId <> 0"),
+            Fixed($"UPDATE {t} SET Version = ?3, StateJson = ?4, ValueJson = ?5, ComputedAt = ?6 WHERE ProfileId = ?1 AND DefinitionId = ?2 AND MergedFromId = 0"),
+            Fixed($"UPDATE {t} SET Version = ?3, StateJson = ?4, ValueJson = ?5, ComputedAt = ?6, NextExpiryAt = ?7 WHERE ProfileId = ?1 AND DefinitionId = ?2 AND MergedFromId = 0"),
+            Fixed($"""
+                INSERT INTO {t} (ProfileId, DefinitionId, MergedFromId, Version, StateJson, ValueJson, ComputedAt, NextExpiryAt) VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7)
+                ON CONFLICT (ProfileId, DefinitionId, MergedFromId) DO UPDATE SET Version = excluded.Version, StateJson = excluded.StateJson,
+                    ValueJson = excluded.ValueJson, ComputedAt = excluded.ComputedAt, NextExpiryAt = excluded.NextExpiryAt
+                """)));
+
+        private static RowSql Fixed(string text) => new(_ => text);
     }
 
     internal sealed record StoredRow(int DefinitionId, long MergedFromId, int Version, string StateJson, string? ValueJson, DateTime? NextExpiryAt);

@@ -104,7 +104,7 @@ public sealed class StageWriteContext(SqliteUnificationStore store, SqliteTransa
 
 /// <summary>
 /// The SQL of a statement a stage writer runs once per row, over the store's table names (the live ones or a rebuild's
-/// shadow): held in a static field, so the store finds its prepared statement by this object. Built from an interpolated
+/// shadow; or a text that names its table itself): held in a static field, so the store finds its prepared statement by this object. Built from an interpolated
 /// string on every row instead, the text (a few hundred characters) was put together and hashed again for each of the
 /// run's events, identifiers and profiles.
 /// </summary>
