@@ -29,7 +29,8 @@ internal static class LagBenchmark
         {
             directory = Directory.CreateTempSubdirectory("profilestudio-lag-").FullName;
             // The store and the consumers' file beside it, each with its log.
-            foreach (var file in Directory.GetFiles(dashboard, SqliteDatabase.FileName + "*").Concat(Directory.GetFiles(dashboard, SqliteDatabase.ConsumersFileName + "*")))
+            foreach (var file in Directory.GetFiles(dashboard, SqliteDatabase.FileName + "*").Concat(Directory.GetFiles(dashboard, SqliteDatabase.ConsumersFileName + "*"))
+                         .Concat(Directory.GetFiles(dashboard, SqliteDatabase.SegmentsFileName + "*")))
             {
                 File.Copy(file, Path.Combine(directory, Path.GetFileName(file)));
             }

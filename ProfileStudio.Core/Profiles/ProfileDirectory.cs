@@ -66,7 +66,10 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
     /// </summary>
     public async Task<ProfileDirectoryPage> PageAsync(string? search, ProfileSort sort, int skip, int take, IReadOnlyList<string> havingNamespaces, IReadOnlyList<long> inSegments, CancellationToken ct = default)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        // Memberships are in the segments' file (attached only when a segment filters the page).
+        await using var db = inSegments.Count > 0
+            ? await Storage.Sqlite.SqliteConsumerTables.CreateContextAsync(dbFactory, ct)
+            : await dbFactory.CreateDbContextAsync(ct);
         var profiles = db.Profiles.AsNoTracking().Where(p => p.MergedIntoId == null);
         foreach (var ns in havingNamespaces.Distinct(StringComparer.Ordinal))
         {

@@ -128,6 +128,18 @@ public sealed class SegmentClockCheck
 }
 
 /// <summary>
+/// A change-feed row a membership write made (<see cref="ChangeFeed.ProfileChangeKinds.Segments"/>), kept beside the
+/// memberships (the segments' own file) until <see cref="SegmentFeedRelay"/> has copied it into the store's feed.
+/// </summary>
+public sealed class SegmentFeedOutboxRow
+{
+    public long Id { get; set; }
+    public DateTime At { get; set; }
+    public long ProfileId { get; set; }
+    public ChangeFeed.ProfileChangeKinds Kinds { get; set; }
+}
+
+/// <summary>
 /// A segment's key where a name cannot go (audience traits in the Profile API, file columns): lower case,
 /// letters and digits kept, every other run of characters one underscore ("Recent buyers (30 days)" →
 /// <c>recent_buyers_30_days</c>), as Segment keys its audiences.

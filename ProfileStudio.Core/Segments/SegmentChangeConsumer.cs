@@ -58,8 +58,8 @@ public sealed class SegmentChangeConsumer(
         var snapshot = evaluator.Catalog.Current;
         if (changes.Any(c => c.Kinds.HasFlag(ProfileChangeKinds.Rebuilt)))
         {
-            // The rebuild swapped in an empty memberships table: counts start from it before the full evaluation re-enters everyone.
-            await writer.RecountAsync(time.GetUtcNow().UtcDateTime, ct);
+            // The rebuild gave profiles new ids: memberships start empty (sizes 0) before the full evaluation re-enters everyone.
+            await writer.ClearAfterRebuildAsync(time.GetUtcNow().UtcDateTime, ct);
             await RequestEvaluationAsync(null, ct);
         }
         else if (changes.Any(c => c.ComputedForEveryProfile))
@@ -80,7 +80,6 @@ public sealed class SegmentChangeConsumer(
                 kinds[profile] = kinds.GetValueOrDefault(profile) | k;
             }
         }
-        var deleted = false;
         foreach (var c in changes)
         {
             // Membership changes whose referring segments were evaluated with them (the rows this consumer writes) leave
@@ -93,7 +92,6 @@ public sealed class SegmentChangeConsumer(
                 // The merged-away profile (gone: its memberships end) or the profile a split part came from (recomputed).
                 Add(other, c.Kinds.HasFlag(ProfileChangeKinds.Merged) ? ProfileChangeKinds.Deleted : ProfileChangeKinds.Split);
             }
-            deleted |= c.Kinds.HasFlag(ProfileChangeKinds.Deleted);
         }
         if (snapshot.Ordered.Count > 0 && kinds.Count > 0)
         {
@@ -113,11 +111,6 @@ public sealed class SegmentChangeConsumer(
             }
             // Every selection holds the referrers of the segments in it (Select), and a row this writes says so.
             await evaluator.EvaluateAsync(wanted.Keys, snapshot, p => wanted[p], ct, selectsReferrers: true);
-        }
-        if (deleted)
-        {
-            // A delete removes memberships in its own transaction (the register); the counts follow here.
-            await writer.RecountAsync(time.GetUtcNow().UtcDateTime, ct);
         }
     }
 

@@ -54,7 +54,7 @@ public sealed class StoredSegmentMemberships(IDbContextFactory<ProfileStudioDbCo
 {
     public async Task<IReadOnlySet<long>> MembersAsync(long segmentId, CancellationToken ct)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var db = await Storage.Sqlite.SqliteConsumerTables.CreateContextAsync(dbFactory, ct); // in the segments' file
         var ids = await db.SegmentMemberships.AsNoTracking().Where(m => m.SegmentId == segmentId).Select(m => m.ProfileId).ToListAsync(ct);
         return ids.ToHashSet();
     }

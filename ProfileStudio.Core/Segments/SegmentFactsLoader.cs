@@ -32,6 +32,7 @@ public static class SegmentFactsLoader
         // One connection for all the queries below: EF connections are not pooled (StorageOptions), and a context
         // left to itself opens a new one, with its pragmas and functions, around every query.
         var connection = await SegmentIndexLoader.OpenAsync(db, ct);
+        Storage.Sqlite.SqliteConsumerTables.Attach(connection); // memberships are in the segments' file
         var computed = segments.AttributeKeys.Count == 0
             ? new Dictionary<int, SegmentIndexLoader.ComputedDefinition>()
             : (await SegmentIndexLoader.ComputedDefinitionsAsync(db, ct)).Where(d => segments.AttributeKeys.Contains(d.Value.Name)).ToDictionary();

@@ -14,7 +14,7 @@ namespace ProfileStudio.Core.Segments;
 /// older than <see cref="SegmentOptions.HistoryDays"/>. <see cref="RunNowAsync"/> runs it at once (the test clock does).
 /// </summary>
 public sealed class SegmentClockJob(
-    SegmentMembershipEvaluator evaluator, IDbContextFactory<ProfileStudioDbContext> dbFactory, IOptions<SegmentOptions> options,
+    SegmentMembershipEvaluator evaluator, IOptions<SegmentOptions> options,
     TimeProvider clock, ILogger<SegmentClockJob> logger) : PeriodicJob(clock, logger)
 {
     private readonly TimeProvider _time = clock;
@@ -34,8 +34,7 @@ public sealed class SegmentClockJob(
         {
             var changed = await evaluator.CheckDueAsync(ct: ct);
             var before = _time.GetUtcNow().UtcDateTime.AddDays(-Math.Max(1, options.Value.HistoryDays));
-            await using var db = await dbFactory.CreateDbContextAsync(ct);
-            await db.SegmentMembershipChanges.Where(c => c.At < before).ExecuteDeleteAsync(ct);
+            await evaluator.Writer.PruneHistoryAsync(before, ct);
             return changed;
         }
         finally
@@ -82,6 +81,8 @@ public sealed class SegmentBatchJob(
         {
             // The active segments reach streaming evaluation before anything else reads the catalog.
             await BackgroundRetry.RunAsync(logger, "Loading the active segments", store.RefreshCatalogAsync, stoppingToken);
+            // Membership changes a stop left in the outbox reach the change feed.
+            evaluator.Writer.Relay.Kick();
             while (!stoppingToken.IsCancellationRequested)
             {
                 try
@@ -188,7 +189,7 @@ public sealed class SegmentBatchJob(
             }
             // Members whose profile went away without the consumer noticing (or before the segment was active).
             List<long> stale;
-            await using (var db = await dbFactory.CreateDbContextAsync(ct))
+            await using (var db = await Storage.Sqlite.SqliteConsumerTables.CreateContextAsync(dbFactory, ct)) // memberships are in the segments' file
             {
                 stale = await db.SegmentMemberships.AsNoTracking().Where(m => m.SegmentId == segmentId && !db.Profiles.Any(p => p.Id == m.ProfileId && p.MergedIntoId == null))
                     .Select(m => m.ProfileId).ToListAsync(ct);

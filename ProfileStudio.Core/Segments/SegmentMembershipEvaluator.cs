@@ -28,6 +28,9 @@ public sealed class SegmentMembershipEvaluator(
 
     public SegmentCatalog Catalog => catalog;
 
+    /// <summary>The write path every evaluation goes through.</summary>
+    public SegmentMembershipWriter Writer => writer;
+
     /// <summary>
     /// Evaluates <paramref name="profileIds"/> for the segments <paramref name="select"/> picks from
     /// <paramref name="snapshot"/>; profiles that are not live lose every membership (exits recorded).
@@ -133,14 +136,14 @@ public sealed class SegmentMembershipEvaluator(
         {
             var now = time.GetUtcNow().UtcDateTime;
             List<SegmentClockCheck> due;
-            await using (var db = await dbFactory.CreateDbContextAsync(ct))
+            await using (var db = await Storage.Sqlite.SqliteConsumerTables.CreateContextAsync(dbFactory, ct))
             {
                 due = await db.SegmentClockChecks.AsNoTracking().Where(c => c.DueAt <= now).OrderBy(c => c.DueAt).Take(limit).ToListAsync(ct);
-                var inactive = due.Where(c => snapshot.Find(c.SegmentId) is null).ToList();
-                foreach (var c in inactive)
-                {
-                    await db.SegmentClockChecks.Where(x => x.ProfileId == c.ProfileId && x.SegmentId == c.SegmentId).ExecuteDeleteAsync(ct);
-                }
+            }
+            var inactive = due.Where(c => snapshot.Find(c.SegmentId) is null).ToList();
+            if (inactive.Count > 0)
+            {
+                await writer.DropClockChecksAsync(inactive.Select(c => (c.ProfileId, c.SegmentId)).ToList(), ct);
                 due.RemoveAll(inactive.Contains);
             }
             if (due.Count == 0)

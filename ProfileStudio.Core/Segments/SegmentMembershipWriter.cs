@@ -1,8 +1,9 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using ProfileStudio.Core.ChangeFeed;
+using Microsoft.Extensions.Logging;
 using ProfileStudio.Core.Storage;
+using ProfileStudio.Core.Storage.Sqlite;
 
 namespace ProfileStudio.Core.Segments;
 
@@ -21,13 +22,23 @@ public sealed record SegmentWriteResult(IReadOnlyDictionary<long, (long Entered,
 
 /// <summary>
 /// The one write path of memberships (streaming, clock re-checks, batch, disable): in one transaction, the
-/// memberships, the history (realized / exited at <c>now</c>), the clock checks, each segment's member count
-/// and daily size, and a change-feed row (<see cref="ProfileChangeKinds.Segments"/>) per profile whose
+/// memberships, the history (realized / exited at <c>now</c>), the clock checks, each segment's daily size (the last
+/// day's is its member count) and a change-feed row (<see cref="ProfileChangeKinds.Segments"/>) per profile whose
 /// memberships changed, so a consumer (destinations, when they come) reads segment changes from the feed like every other change.
 /// Writing the same outcome twice changes nothing (the feed is read at least once).
+/// <para>
+/// The tables are in the segments' own file (<see cref="SqliteConsumerTables.Segments"/>), so a write takes that file's
+/// turn and never waits for a unification run, nor a run for it. The feed rows and member counts are the store's: they go
+/// to an outbox in the same transaction, and <see cref="SegmentFeedRelay"/> copies them over in the store's turn, in the
+/// background (at least once). Where the tables are still in the store's file (an in-memory store), they are written
+/// directly in the same transaction.
+/// </para>
 /// </summary>
-public sealed class SegmentMembershipWriter(IDbContextFactory<ProfileStudioDbContext> dbFactory, ChangeFeedSignal signal)
+public sealed class SegmentMembershipWriter(IDbContextFactory<ProfileStudioDbContext> dbFactory, ChangeFeedSignal signal, ILogger<SegmentFeedRelay>? logger = null)
 {
+    /// <summary>Copies the outbox into the store's feed after each write that filled it.</summary>
+    public SegmentFeedRelay Relay { get; } = new(dbFactory, signal, logger);
+
     /// <summary>
     /// Applies <paramref name="outcomes"/>; every membership and clock check of <paramref name="goneProfiles"/>
     /// (merged away, deleted) is removed, their exits recorded. <paramref name="referrersEvaluated"/>: the outcomes include,
@@ -41,11 +52,8 @@ public sealed class SegmentMembershipWriter(IDbContextFactory<ProfileStudioDbCon
         {
             return new(new Dictionary<long, (long, long)>(), 0);
         }
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await db.Database.OpenConnectionAsync(ct);
-        using var turn = await Core.Storage.Sqlite.WriteTurns.TakeForAsync(db.Database.GetDbConnection().ConnectionString, ct, background: true);
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        using var sql = new Sql((SqliteConnection)db.Database.GetDbConnection(), (SqliteTransaction)transaction.GetDbTransaction());
+        await using var write = await Write.BeginAsync(dbFactory, ct);
+        var sql = write.Sql;
         var changes = new Changes();
         if (goneProfiles.Count > 0)
         {
@@ -133,59 +141,172 @@ public sealed class SegmentMembershipWriter(IDbContextFactory<ProfileStudioDbCon
         {
             sql.Run($"DELETE FROM SegmentClockChecks WHERE (ProfileId, SegmentId) IN (SELECT {Column(0)}, {Column(1)} FROM json_each($1))", Json(checksGone));
         }
-        changes.Finish(sql, now, kinds: referrersEvaluated ? ProfileChangeKinds.Segments | ProfileChangeKinds.ReferrersEvaluated : ProfileChangeKinds.Segments);
-        await transaction.CommitAsync(ct);
-        if (changes.Profiles.Count > 0)
+        changes.Finish(sql, now, write.OwnFile, kinds: referrersEvaluated ? ProfileChangeKinds.Segments | ProfileChangeKinds.ReferrersEvaluated : ProfileChangeKinds.Segments);
+        write.Commit();
+        Committed(write.OwnFile, changes.Profiles.Count > 0);
+        return new(changes.BySegment, changes.Profiles.Count);
+    }
+
+    /// <summary>
+    /// After a commit that changed memberships or sizes: the relay copies what the outbox got and the member counts; feed rows
+    /// written to the store's feed directly wake its consumers.
+    /// </summary>
+    private void Committed(bool ownFile, bool changed)
+    {
+        if (!changed)
+        {
+            return;
+        }
+        if (ownFile)
+        {
+            Relay.Kick();
+        }
+        else
         {
             signal.Notify();
         }
-        return new(changes.BySegment, changes.Profiles.Count);
     }
 
     /// <summary>Removes every member of a segment (disabled, deleted), recording their exits, and its clock checks.</summary>
     public async Task<long> RemoveAllAsync(long segmentId, DateTime now, CancellationToken ct = default)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await db.Database.OpenConnectionAsync(ct);
-        using var turn = await Core.Storage.Sqlite.WriteTurns.TakeForAsync(db.Database.GetDbConnection().ConnectionString, ct, background: true);
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        using var sql = new Sql((SqliteConnection)db.Database.GetDbConnection(), (SqliteTransaction)transaction.GetDbTransaction());
+        await using var write = await Write.BeginAsync(dbFactory, ct);
+        var sql = write.Sql;
         var exited = sql.Run("""
             INSERT INTO SegmentMembershipChanges (SegmentId, ProfileId, Kind, At)
             SELECT SegmentId, ProfileId, 'Exited', $2 FROM SegmentMemberships WHERE SegmentId = $1
             """, segmentId, now);
         sql.Run($"""
-            INSERT INTO ProfileChanges (At, ProfileId, Kinds, OtherProfileId)
-            SELECT $2, ProfileId, {(int)ProfileChangeKinds.Segments}, NULL FROM SegmentMemberships WHERE SegmentId = $1
+            INSERT INTO {FeedTable(write.OwnFile)} (At, ProfileId, Kinds)
+            SELECT $2, ProfileId, {(int)ProfileChangeKinds.Segments} FROM SegmentMemberships WHERE SegmentId = $1
             """, segmentId, now);
         sql.Run("DELETE FROM SegmentMemberships WHERE SegmentId = $1", segmentId);
         sql.Run("DELETE FROM SegmentClockChecks WHERE SegmentId = $1", segmentId);
         var changes = new Changes();
         changes.BySegment[segmentId] = (0, exited);
-        changes.Finish(sql, now, feed: false);
-        await transaction.CommitAsync(ct);
-        if (exited > 0)
-        {
-            signal.Notify();
-        }
+        changes.Finish(sql, now, write.OwnFile, feed: false);
+        write.Commit();
+        Committed(write.OwnFile, changed: true);
         return exited;
     }
 
+    /// <summary>Removes membership history older than <paramref name="before"/>.</summary>
+    public async Task PruneHistoryAsync(DateTime before, CancellationToken ct = default)
+    {
+        await using var write = await Write.BeginAsync(dbFactory, ct);
+        write.Sql.Run("DELETE FROM SegmentMembershipChanges WHERE At < $1", before);
+        write.Commit();
+    }
+
+    /// <summary>Removes these clock checks (of segments no longer active).</summary>
+    public async Task DropClockChecksAsync(IReadOnlyCollection<(long Profile, long Segment)> checks, CancellationToken ct = default)
+    {
+        await using var write = await Write.BeginAsync(dbFactory, ct);
+        write.Sql.Run($"DELETE FROM SegmentClockChecks WHERE (ProfileId, SegmentId) IN (SELECT {Column(0)}, {Column(1)} FROM json_each($1))", Json(checks));
+        write.Commit();
+    }
+
+    /// <summary>A deleted segment's history and daily sizes (its members and clock checks went when it was disabled).</summary>
+    public async Task ForgetAsync(long segmentId, CancellationToken ct = default)
+    {
+        await using var write = await Write.BeginAsync(dbFactory, ct);
+        foreach (var table in new[] { "SegmentMemberships", "SegmentClockChecks", "SegmentMembershipChanges", "SegmentDailySizes" })
+        {
+            write.Sql.Run($"DELETE FROM {table} WHERE SegmentId = $1", segmentId);
+        }
+        write.Commit();
+    }
+
     /// <summary>
-    /// Sets every segment's member count from its rows, and the size of day <paramref name="now"/> where that day has a row,
-    /// after memberships were removed behind the writer's back: a delete (through the register), a rebuild (which swaps in
-    /// an empty table; without the recount, re-entering every member doubled the count).
+    /// After a rebuild (new profile ids): every membership and clock check goes, silently (the full evaluation the consumer
+    /// asks for next enters everyone again), and every segment's size is set to 0 for the day.
+    /// </summary>
+    public async Task ClearAfterRebuildAsync(DateTime now, CancellationToken ct = default)
+    {
+        await using (var write = await Write.BeginAsync(dbFactory, ct))
+        {
+            write.Sql.Run("DELETE FROM SegmentMemberships");
+            write.Sql.Run("DELETE FROM SegmentClockChecks");
+            write.Commit();
+        }
+        await RecountAsync(now, ct);
+    }
+
+    /// <summary>
+    /// Sets every segment's size of day <paramref name="now"/> (and so its member count) from its rows, for segments that have
+    /// a size, after memberships were removed behind the writer's back.
     /// </summary>
     public async Task RecountAsync(DateTime now, CancellationToken ct = default)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        await db.Database.ExecuteSqlRawAsync(
-            "UPDATE Segments SET MemberCount = (SELECT COUNT(*) FROM SegmentMemberships m WHERE m.SegmentId = Segments.Id)", ct);
+        await using var write = await Write.BeginAsync(dbFactory, ct);
         var day = DateTime.SpecifyKind(now.Date, DateTimeKind.Utc);
-        await db.Database.ExecuteSqlAsync(
-            $"UPDATE SegmentDailySizes SET Size = (SELECT s.MemberCount FROM Segments s WHERE s.Id = SegmentDailySizes.SegmentId) WHERE Day = {day}", ct);
-        await transaction.CommitAsync(ct);
+        write.Sql.Run("""
+            INSERT INTO SegmentDailySizes (SegmentId, Day, Size, Entered, Exited)
+            SELECT d.SegmentId, $1, (SELECT count(*) FROM SegmentMemberships m WHERE m.SegmentId = d.SegmentId), 0, 0
+            FROM (SELECT DISTINCT SegmentId FROM SegmentDailySizes) d WHERE true
+            ON CONFLICT (SegmentId, Day) DO UPDATE SET Size = excluded.Size
+            """, day);
+        if (!write.OwnFile)
+        {
+            write.Sql.Run(MemberCountsFromSizes);
+        }
+        write.Commit();
+        Committed(write.OwnFile, changed: true);
+    }
+
+    /// <summary>Every segment's member count from its last daily size (the store's <c>Segments</c>, read by the segment pages and the dashboard).</summary>
+    internal const string MemberCountsFromSizes = """
+        UPDATE Segments SET MemberCount = coalesce((SELECT d.Size FROM SegmentDailySizes d WHERE d.SegmentId = Segments.Id ORDER BY d.Day DESC LIMIT 1), 0)
+        WHERE MemberCount <> coalesce((SELECT d.Size FROM SegmentDailySizes d WHERE d.SegmentId = Segments.Id ORDER BY d.Day DESC LIMIT 1), 0)
+        """;
+
+    /// <summary>Where a write's feed rows go: the outbox beside the memberships, or the store's feed when they share its file.</summary>
+    private static string FeedTable(bool ownFile) => ownFile ? "SegmentFeedOutbox" : "ProfileChanges";
+
+    /// <summary>
+    /// A write of these tables: a connection with the side files attached, the turn of the file they are in, and a transaction
+    /// (deferred in their own file, so it locks that file alone).
+    /// </summary>
+    private sealed class Write : IAsyncDisposable
+    {
+        private ProfileStudioDbContext _db = null!;
+        private WriteTurns.Turn? _turn;
+        private SqliteTransaction _transaction = null!;
+
+        public Sql Sql { get; private set; } = null!;
+
+        /// <summary>The tables are in the segments' own file (else in the store's).</summary>
+        public bool OwnFile { get; private set; }
+
+        public static async Task<Write> BeginAsync(IDbContextFactory<ProfileStudioDbContext> dbFactory, CancellationToken ct)
+        {
+            var write = new Write { _db = await SqliteConsumerTables.CreateContextAsync(dbFactory, ct) };
+            try
+            {
+                var connection = (SqliteConnection)write._db.Database.GetDbConnection();
+                var file = SqliteConsumerTables.Segments;
+                write.OwnFile = file.InOwnFile(connection);
+                write._turn = await file.TakeTurnAsync(connection, ct);
+                write._transaction = file.BeginWrite(connection);
+                write.Sql = new Sql(connection, write._transaction);
+                return write;
+            }
+            catch
+            {
+                await write.DisposeAsync();
+                throw;
+            }
+        }
+
+        public void Commit() => _transaction.Commit();
+
+        public async ValueTask DisposeAsync()
+        {
+            Sql?.Dispose();
+            _transaction?.Dispose();
+            _turn?.Dispose();
+            await _db.DisposeAsync();
+        }
     }
 
     private sealed class Changes
@@ -212,10 +333,11 @@ public sealed class SegmentMembershipWriter(IDbContextFactory<ProfileStudioDbCon
         }
 
         /// <summary>
-        /// The history rows; member counts move by the entries and exits; the day's size is the count after
-        /// them; a feed row per profile whose memberships changed.
+        /// The history rows; each segment's size of the day moves by the entries and exits (from its last size: the member
+        /// count); a feed row per profile whose memberships changed, in the outbox when <paramref name="ownFile"/>, else in
+        /// the store's feed with the member counts.
         /// </summary>
-        public void Finish(Sql sql, DateTime now, bool feed = true, ProfileChangeKinds kinds = ProfileChangeKinds.Segments)
+        public void Finish(Sql sql, DateTime now, bool ownFile, bool feed = true, ProfileChangeKinds kinds = ProfileChangeKinds.Segments)
         {
             if (_history.Count > 0)
             {
@@ -229,16 +351,19 @@ public sealed class SegmentMembershipWriter(IDbContextFactory<ProfileStudioDbCon
                 {
                     continue;
                 }
-                sql.Run("UPDATE Segments SET MemberCount = MAX(0, MemberCount + $2 - $3) WHERE Id = $1", segment, entered, exited);
                 sql.Run("""
                     INSERT INTO SegmentDailySizes (SegmentId, Day, Size, Entered, Exited)
-                    VALUES ($1, $2, (SELECT MemberCount FROM Segments WHERE Id = $1), $3, $4)
+                    VALUES ($1, $2, MAX(0, coalesce((SELECT Size FROM SegmentDailySizes WHERE SegmentId = $1 ORDER BY Day DESC LIMIT 1), 0) + $3 - $4), $3, $4)
                     ON CONFLICT (SegmentId, Day) DO UPDATE SET Size = excluded.Size, Entered = Entered + excluded.Entered, Exited = Exited + excluded.Exited
                     """, segment, day, entered, exited);
+                if (!ownFile)
+                {
+                    sql.Run("UPDATE Segments SET MemberCount = (SELECT Size FROM SegmentDailySizes WHERE SegmentId = $1 AND Day = $2) WHERE Id = $1", segment, day);
+                }
             }
             if (feed && Profiles.Count > 0)
             {
-                sql.Run($"INSERT INTO ProfileChanges (At, ProfileId, Kinds, OtherProfileId) SELECT $1, value, {(int)kinds}, NULL FROM json_each($2)",
+                sql.Run($"INSERT INTO {FeedTable(ownFile)} (At, ProfileId, Kinds) SELECT $1, value, {(int)kinds} FROM json_each($2)",
                     now, "[" + string.Join(",", Profiles) + "]");
             }
         }

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using ProfileStudio.Core.Accounts;
 using ProfileStudio.Core.Auditing;
 using ProfileStudio.Core.Storage;
+using ProfileStudio.Core.Storage.Sqlite;
 
 namespace ProfileStudio.Core.Segments;
 
@@ -403,14 +404,12 @@ public sealed class SegmentStore(
                 return SegmentResult.Fail($"\"{segment.Name}\" is used by {string.Join(", ", users.Select(u => $"\"{u}\""))}: change those first.");
             }
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
-            await db.Database.ExecuteSqlAsync($"DELETE FROM SegmentMemberships WHERE SegmentId = {id}", ct);
-            await db.Database.ExecuteSqlAsync($"DELETE FROM SegmentClockChecks WHERE SegmentId = {id}", ct);
-            await db.Database.ExecuteSqlAsync($"DELETE FROM SegmentMembershipChanges WHERE SegmentId = {id}", ct);
-            await db.Database.ExecuteSqlAsync($"DELETE FROM SegmentDailySizes WHERE SegmentId = {id}", ct);
             await db.Database.ExecuteSqlAsync($"DELETE FROM SegmentVersions WHERE SegmentId = {id}", ct);
             db.Segments.Remove(segment);
             await db.SaveChangesAsync(ct);
             await transaction.CommitAsync(ct);
+            // Its history and sizes are in the segments' file: gone after the segment, so a failure here leaves rows no page shows.
+            await writer.ForgetAsync(id, ct);
             await audit.RecordAsync(actor, AuditActions.SegmentDeleted, segment.Name, $"version {segment.Version}", ct);
             return new(true, [], segment);
         }
@@ -453,7 +452,7 @@ public sealed class SegmentStore(
     {
         take = Math.Clamp(take, 1, MaxPageSize);
         skip = Math.Max(0, skip);
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var db = await SqliteConsumerTables.CreateContextAsync(dbFactory, ct);
         var members = db.SegmentMemberships.AsNoTracking().Where(m => m.SegmentId == id);
         if (!string.IsNullOrWhiteSpace(search))
         {
@@ -473,7 +472,7 @@ public sealed class SegmentStore(
     /// <summary>The segments a profile is currently in, by name, with since when.</summary>
     public async Task<IReadOnlyList<ProfileSegmentMembership>> MembershipsOfProfileAsync(long profileId, CancellationToken ct = default)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var db = await SqliteConsumerTables.CreateContextAsync(dbFactory, ct);
         var rows = await (
             from m in db.SegmentMemberships.AsNoTracking()
             join s in db.Segments.AsNoTracking() on m.SegmentId equals s.Id
@@ -486,7 +485,7 @@ public sealed class SegmentStore(
     public async Task<IReadOnlyList<SegmentSizePoint>> SizeHistoryAsync(long id, int days = 90, CancellationToken ct = default)
     {
         var from = DateTime.SpecifyKind(Now.Date.AddDays(-Math.Clamp(days, 1, 3660)), DateTimeKind.Utc);
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var db = await SqliteConsumerTables.CreateContextAsync(dbFactory, ct);
         return await db.SegmentDailySizes.AsNoTracking().Where(d => d.SegmentId == id && d.Day > from).OrderBy(d => d.Day)
             .Select(d => new SegmentSizePoint(d.Day, d.Size, d.Entered, d.Exited)).ToListAsync(ct);
     }
@@ -495,7 +494,7 @@ public sealed class SegmentStore(
     public async Task<SegmentRecentChanges> RecentChangesAsync(long id, int hours = 24, CancellationToken ct = default)
     {
         var since = Now.AddHours(-Math.Clamp(hours, 1, 24 * 90));
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var db = await SqliteConsumerTables.CreateContextAsync(dbFactory, ct);
         var counts = await db.SegmentMembershipChanges.AsNoTracking().Where(c => c.SegmentId == id && c.At >= since)
             .GroupBy(c => c.Kind).Select(g => new { Kind = g.Key, Profiles = g.Select(c => c.ProfileId).Distinct().LongCount() }).ToListAsync(ct);
         return new(counts.FirstOrDefault(c => c.Kind == SegmentMembershipChangeKind.Realized)?.Profiles ?? 0,
@@ -513,7 +512,7 @@ public sealed class SegmentStore(
         {
             throw new ArgumentException($"Overlap compares at most {MaxOverlapSegments} segments.", nameof(segmentIds));
         }
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var db = await SqliteConsumerTables.CreateContextAsync(dbFactory, ct);
         var cells = new List<SegmentOverlapCell>();
         for (var i = 0; i < ids.Count; i++)
         {

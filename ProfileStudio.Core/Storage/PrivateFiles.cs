@@ -63,8 +63,8 @@ public static class PrivateFiles
     public static void PrepareDataDirectory(string dataDirectory)
     {
         CreateDirectory(dataDirectory);
-        // The store and the change-feed consumers' own file beside it (Sqlite.SqliteConsumerTables).
-        foreach (var name in new[] { SqliteDatabase.FileName, SqliteDatabase.ConsumersFileName })
+        // The store and the change-feed consumers' own files beside it (Sqlite.SqliteConsumerTables).
+        foreach (var name in new[] { SqliteDatabase.FileName, SqliteDatabase.ConsumersFileName, SqliteDatabase.SegmentsFileName })
         {
             var database = Path.Combine(dataDirectory, name);
             if (!File.Exists(database))

@@ -55,6 +55,7 @@ public sealed class ProfileStudioDbContext(DbContextOptions<ProfileStudioDbConte
     public DbSet<Segments.SegmentMembershipChange> SegmentMembershipChanges => Set<Segments.SegmentMembershipChange>();
     public DbSet<Segments.SegmentDailySize> SegmentDailySizes => Set<Segments.SegmentDailySize>();
     public DbSet<Segments.SegmentClockCheck> SegmentClockChecks => Set<Segments.SegmentClockCheck>();
+    public DbSet<Segments.SegmentFeedOutboxRow> SegmentFeedOutbox => Set<Segments.SegmentFeedOutboxRow>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -10,6 +10,9 @@ public static class SqliteDatabase
     /// <summary>The change-feed consumers' own file beside it (<see cref="Sqlite.SqliteConsumerTables"/>).</summary>
     public const string ConsumersFileName = "profilestudio-consumers.db";
 
+    /// <summary>The segments' own file beside it (<see cref="Sqlite.SqliteConsumerTables.Segments"/>).</summary>
+    public const string SegmentsFileName = "profilestudio-segments.db";
+
     /// <summary>
     /// The connection string for the database in <paramref name="dataDirectory"/>. Foreign keys on;
     /// a generous busy timeout because readers and the single writer share the file (WAL mode is

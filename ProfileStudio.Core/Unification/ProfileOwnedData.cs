@@ -140,36 +140,6 @@ public static class ProfileOwnedData
             Delete = ProfileOwnedTable.RowsOfAll("SchemaEventExamples"),
             Why = "example event property values in the event catalog",
         },
-        new("SegmentMemberships")
-        {
-            // Merges and splits are followed by the segments consumer (SegmentChangeConsumer), which reads the feed's
-            // merged / split rows: the merged id's memberships are removed with their exits recorded, and the survivor
-            // and every part are evaluated afresh. Moving rows here would skip the evaluation and the history.
-            // A delete ends the profile's memberships as the segments consumer ends a merged-away profile's: an exit in the
-            // history, the member count and today's size one lower (the page's "exited in the last 24 h", the size chart).
-            RecordDelete = t => $"""
-                INSERT INTO SegmentMembershipChanges (SegmentId, ProfileId, Kind, At)
-                    SELECT SegmentId, ProfileId, 'Exited', $now FROM {t.Name("SegmentMemberships")} WHERE ProfileId IN ({ProfileOwnedTable.Ids});
-                UPDATE Segments SET MemberCount = MAX(0, MemberCount - (SELECT count(*) FROM {t.Name("SegmentMemberships")} m
-                        WHERE m.SegmentId = Segments.Id AND m.ProfileId IN ({ProfileOwnedTable.Ids})))
-                    WHERE Id IN (SELECT SegmentId FROM {t.Name("SegmentMemberships")} WHERE ProfileId IN ({ProfileOwnedTable.Ids}));
-                INSERT INTO SegmentDailySizes (SegmentId, Day, Size, Entered, Exited)
-                    SELECT s.Id, $day, s.MemberCount, 0, x.Exits FROM Segments s
-                    JOIN (SELECT SegmentId, count(*) AS Exits FROM {t.Name("SegmentMemberships")} WHERE ProfileId IN ({ProfileOwnedTable.Ids}) GROUP BY SegmentId) x
-                        ON x.SegmentId = s.Id
-                    WHERE true
-                    ON CONFLICT (SegmentId, Day) DO UPDATE SET Size = excluded.Size, Exited = Exited + excluded.Exited;
-                """,
-            Delete = ProfileOwnedTable.RowsOfAll("SegmentMemberships"),
-            // A rebuild swaps in an empty copy; the consumer evaluates every active segment on the rebuild's feed row.
-            Why = "the segments a profile is in, since when",
-        },
-        new("SegmentClockChecks")
-        {
-            // Rescheduled whenever the consumer evaluates a profile (merge and split included).
-            Delete = ProfileOwnedTable.RowsOfAll("SegmentClockChecks"),
-            Why = "when a profile's time-dependent segment results may next change by the clock",
-        },
         new("IdentityInsights")
         {
             // The decisions about a profile are history: they stay through merges and splits, and go only with an erase.
@@ -188,6 +158,11 @@ public static class ProfileOwnedData
         ["UnificationJobs"] = "requests to split or delete a profile, kept as their audit",
         ["ProfileChanges"] = "the change feed: a log of what happened to profiles, pruned once every consumer has read it",
         ["SegmentMembershipChanges"] = "a log of segment entries and exits (like the change feed: ids and times, no values), read for \"entered / exited in the last 24 h\" and by destinations, pruned after SegmentOptions.HistoryDays",
+        // The segments' tables are in their own file (SqliteConsumerTables.Segments), which a run's or a delete's transaction
+        // does not write: the segments consumer follows the feed instead, as it always has for merges and splits.
+        ["SegmentMemberships"] = "the segments a profile is in, since when: kept by the segments consumer from the change feed, in the segments' own file; a merged-away or deleted profile's memberships end (exits recorded) when the consumer reads its feed row, and a rebuild's feed row clears them all before every active segment is evaluated again",
+        ["SegmentClockChecks"] = "when a profile's time-dependent segment results may next change by the clock: rescheduled whenever the segments consumer evaluates a profile, and removed with its memberships (merged away, deleted, rebuilt)",
+        ["SegmentFeedOutbox"] = "change-feed rows of membership changes waiting to be copied into the feed (SegmentFeedRelay), removed once copied",
         ["SchemaProfiles"] = "the union schema's record of each live profile's paths (no values): kept by the schema consumer from the change feed's merge, split and delete rows, and rebuilt by its recount",
     };
 

@@ -87,7 +87,7 @@ public sealed class StudioWalkTests(StudioFixture studio, DemoStudioFixture demo
         int sourceId;
         long batchId;
         long segmentId;
-        await using (var db = await demo.Db.CreateDbContextAsync())
+        await using (var db = await ProfileStudio.Core.Storage.Sqlite.SqliteConsumerTables.CreateContextAsync(demo.Db)) // memberships are in the segments' file
         {
             // A person with several sources: a full profile page.
             profileId = await db.ProfileEvents.GroupBy(e => e.ProfileId).OrderByDescending(g => g.Select(e => e.SourceId).Distinct().Count()).ThenBy(g => g.Key).Select(g => g.Key).FirstAsync();

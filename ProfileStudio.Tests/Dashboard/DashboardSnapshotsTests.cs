@@ -431,7 +431,7 @@ public sealed class DashboardSnapshotsTests : IAsyncLifetime
         Unify([new Step(0, null, "a1", null, -3), new Step(0, null, "a2", null, -2), new Step(0, null, "a3", null, -1)]);
         var (p1, p2) = (ProfileHolding("a1")!.Value, ProfileHolding("a2")!.Value);
         var dbFactory = _studio.Services.GetRequiredService<IDbContextFactory<ProfileStudioDbContext>>();
-        await using (var db = await dbFactory.CreateDbContextAsync())
+        await using (var db = await SqliteConsumerTables.CreateContextAsync(dbFactory)) // memberships are in the segments' file
         {
             var vip = new Core.Segments.Segment { Name = "VIP", Status = Core.Segments.SegmentStatus.Active, RuleJson = "{}", MemberCount = 2, CreatedAt = Now, UpdatedAt = Now };
             var off = new Core.Segments.Segment { Name = "Old", Status = Core.Segments.SegmentStatus.Disabled, RuleJson = "{}", CreatedAt = Now, UpdatedAt = Now };

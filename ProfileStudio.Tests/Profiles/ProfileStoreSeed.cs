@@ -76,6 +76,7 @@ internal sealed class ProfileStoreSeed(IServiceProvider services)
         await db.SaveChangesAsync();
     }
 
+    /// <summary>A context that also reads the consumers' and segments' tables (in their own files, attached).</summary>
     public async Task<ProfileStudioDbContext> DbAsync() =>
-        await services.GetRequiredService<IDbContextFactory<ProfileStudioDbContext>>().CreateDbContextAsync();
+        await Core.Storage.Sqlite.SqliteConsumerTables.CreateContextAsync(services.GetRequiredService<IDbContextFactory<ProfileStudioDbContext>>());
 }

@@ -86,7 +86,8 @@ internal sealed class SegmentHarness : IAsyncDisposable
 
     public DateTime Now => Clock.GetUtcNow().UtcDateTime;
 
-    public Task<ProfileStudioDbContext> DbAsync() => Services.GetRequiredService<IDbContextFactory<ProfileStudioDbContext>>().CreateDbContextAsync();
+    /// <summary>A context that also reads the segments' tables (in their own file, attached).</summary>
+    public Task<ProfileStudioDbContext> DbAsync() => Core.Storage.Sqlite.SqliteConsumerTables.CreateContextAsync(Services.GetRequiredService<IDbContextFactory<ProfileStudioDbContext>>());
 
     /// <summary>Writes a track (or identify, when <paramref name="eventName"/> is null) message to the lake, at the clock's time plus <paramref name="at"/>.</summary>
     public void Send(string? userId, string? anonymousId, string? eventName, JsonObject? properties = null, JsonObject? traits = null, TimeSpan? at = null, string? email = null)
@@ -154,6 +155,7 @@ internal sealed class SegmentHarness : IAsyncDisposable
         var seen = new List<ProfileChange>();
         for (var round = 0; round < 20; round++)
         {
+            await RelayedAsync();
             var rows = await feed.ReadAsync(_feedPosition, 5000);
             if (rows.Count == 0)
             {
@@ -164,6 +166,17 @@ internal sealed class SegmentHarness : IAsyncDisposable
             seen.AddRange(rows);
         }
         throw new InvalidOperationException("The segments consumer keeps writing feed rows: it does not settle.");
+    }
+
+    /// <summary>
+    /// Waits until the membership writes so far have reached the change feed and the member counts (the relay copies them
+    /// from the segments' file in the background).
+    /// </summary>
+    public async Task RelayedAsync()
+    {
+        var relay = Services.GetRequiredService<SegmentMembershipWriter>().Relay;
+        await relay.Running;
+        await relay.RelayAsync();
     }
 
     public async Task SyncAsync(int runSize = 1000)
@@ -192,6 +205,7 @@ internal sealed class SegmentHarness : IAsyncDisposable
         var activated = await Store.ActivateAsync(Marketer, created.Segment!.Id);
         Assert.True(activated.Succeeded, string.Join("; ", activated.Problems));
         await Batch.RunPendingAsync();
+        await RelayedAsync();
         return activated.Segment!;
     }
 

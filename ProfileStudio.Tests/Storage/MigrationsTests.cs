@@ -72,27 +72,38 @@ public sealed class MigrationsTests : IAsyncLifetime
         var store = Path.Combine(_studio.DataDirectory, SqliteDatabase.FileName);
         var consumers = Path.Combine(_studio.DataDirectory, SqliteDatabase.ConsumersFileName);
 
+        var segments = Path.Combine(_studio.DataDirectory, SqliteDatabase.SegmentsFileName);
+
         Assert.Empty(Tables(store).Intersect(SqliteConsumerTables.Tables));
-        Assert.Equal([.. SqliteConsumerTables.Tables.Order()], Tables(consumers).Intersect(SqliteConsumerTables.Tables).Order().ToList());
+        Assert.Equal([.. SqliteConsumerTables.Consumers.Tables.Order()], Tables(consumers).Intersect(SqliteConsumerTables.Tables).Order().ToList());
+        Assert.Equal([.. SqliteConsumerTables.Segments.Tables.Order()], Tables(segments).Intersect(SqliteConsumerTables.Tables).Order().ToList());
         Assert.Equal("wal", Scalar(consumers, "PRAGMA journal_mode"));
+        Assert.Equal("wal", Scalar(segments, "PRAGMA journal_mode"));
 
         await using (var connection = await SqliteConsumerTables.OpenAsync($"Data Source={store}"))
         {
             using var insert = connection.CreateCommand();
-            insert.CommandText = "INSERT INTO DashboardDays (Stitching, Day, NewProfiles, TotalProfiles) VALUES (0, '2026-12-01 00:00:00', 3, 7)";
+            insert.CommandText = """
+                INSERT INTO DashboardDays (Stitching, Day, NewProfiles, TotalProfiles) VALUES (0, '2026-12-01 00:00:00', 3, 7);
+                INSERT INTO SegmentMemberships (ProfileId, SegmentId, Since) VALUES (42, 5, '2026-12-01 00:00:00');
+                """;
             insert.ExecuteNonQuery();
             // What the migrator does before a pending migration: the tables back where the migrations name them.
             SqliteConsumerTables.MoveIn(connection);
         }
         Assert.Superset(SqliteConsumerTables.Tables.ToHashSet(), Tables(store).ToHashSet());
         Assert.Empty(Tables(consumers).Intersect(SqliteConsumerTables.Tables));
+        Assert.Empty(Tables(segments).Intersect(SqliteConsumerTables.Tables));
         Assert.Equal(7L, Scalar(store, "SELECT TotalProfiles FROM DashboardDays"));
+        Assert.Equal(42L, Scalar(store, "SELECT ProfileId FROM SegmentMemberships"));
 
         await Migrator.StartAsync(CancellationToken.None);
 
         Assert.Empty(Tables(store).Intersect(SqliteConsumerTables.Tables));
         Assert.Equal(7L, Scalar(consumers, "SELECT TotalProfiles FROM DashboardDays"));
         Assert.Equal(1L, Scalar(consumers, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'DashboardDays'")); // its key's index came along
+        Assert.Equal(42L, Scalar(segments, "SELECT ProfileId FROM SegmentMemberships"));
+        Assert.Equal(2L, Scalar(segments, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'SegmentMemberships'")); // its key's and the (SegmentId, ProfileId) one
 
         static List<string> Tables(string file) =>
             [.. Rows(file, "SELECT name FROM sqlite_master WHERE type = 'table'")];
@@ -139,6 +150,28 @@ public sealed class MigrationsTests : IAsyncLifetime
         await Migrator.StartAsync(CancellationToken.None);
         Assert.Equal(0L, Count(consumers, "DashboardDays"));
         Assert.Equal(0L, Count(consumers, "SchemaState"));
+
+        // The segments' file lost: memberships come back empty, every active segment asked for a full evaluation, its count 0.
+        await using (var seeding = await SqliteConsumerTables.CreateContextAsync(DbFactory))
+        {
+            seeding.Segments.Add(new Core.Segments.Segment { Name = "VIP", Status = Core.Segments.SegmentStatus.Active, RuleJson = "{}", MemberCount = 3 });
+            await seeding.SaveChangesAsync();
+            await seeding.Database.ExecuteSqlRawAsync("INSERT INTO SegmentMemberships (ProfileId, SegmentId, Since) VALUES (1, 1, '2026-12-01 00:00:00')");
+        }
+        SqliteConnection.ClearAllPools();
+        foreach (var file in Directory.GetFiles(_studio.DataDirectory, SqliteDatabase.SegmentsFileName + "*"))
+        {
+            File.Delete(file);
+        }
+        await Migrator.StartAsync(CancellationToken.None);
+        var segments = Path.Combine(_studio.DataDirectory, SqliteDatabase.SegmentsFileName);
+        Assert.Equal(0L, Count(segments, "SegmentMemberships"));
+        await using (var after = await DbFactory.CreateDbContextAsync())
+        {
+            var vip = await after.Segments.SingleAsync();
+            Assert.Equal(0L, vip.MemberCount);
+            Assert.NotNull(vip.EvaluationRequestedAt);
+        }
 
         // The store deleted and started afresh beside the old consumers' file: its rows are not this store's.
         await AddDayAsync(store);

@@ -78,3 +78,12 @@ internal sealed class SegmentClockCheckConfiguration : IEntityTypeConfiguration<
         builder.HasIndex(c => c.SegmentId);
     }
 }
+
+internal sealed class SegmentFeedOutboxConfiguration : IEntityTypeConfiguration<SegmentFeedOutboxRow>
+{
+    public void Configure(EntityTypeBuilder<SegmentFeedOutboxRow> builder)
+    {
+        builder.ToTable("SegmentFeedOutbox");
+        builder.HasKey(r => r.Id);
+    }
+}

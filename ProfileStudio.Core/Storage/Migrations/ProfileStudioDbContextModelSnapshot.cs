@@ -1380,6 +1380,26 @@ namespace ProfileStudio.Core.Storage.Migrations
                     b.ToTable("SegmentDailySizes", (string)null);
                 });
 
+            modelBuilder.Entity("ProfileStudio.Core.Segments.SegmentFeedOutboxRow", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Kinds")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ProfileId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("SegmentFeedOutbox", (string)null);
+                });
+
             modelBuilder.Entity("ProfileStudio.Core.Segments.SegmentMembership", b =>
                 {
                     b.Property<long>("ProfileId")
