@@ -18,7 +18,8 @@ namespace ProfileStudio.Core.Segments;
 /// (<see cref="SegmentBatchJob"/>) for rows a stop left behind.
 /// </para>
 /// </summary>
-public sealed class SegmentFeedRelay(IDbContextFactory<ProfileStudioDbContext> dbFactory, ChangeFeedSignal signal, ILogger<SegmentFeedRelay>? logger = null)
+public sealed class SegmentFeedRelay(
+    IDbContextFactory<ProfileStudioDbContext> dbFactory, ChangeFeedSignal signal, Func<long, CancellationToken, Task> removeRelayed, ILogger<SegmentFeedRelay>? logger = null)
 {
     private readonly Lock _gate = new();
     private Task _running = Task.CompletedTask;
@@ -99,12 +100,8 @@ public sealed class SegmentFeedRelay(IDbContextFactory<ProfileStudioDbContext> d
                 transaction.Commit();
             }
             signal.Notify();
-            using (await file.TakeTurnAsync(connection, ct))
-            using (var transaction = file.BeginWrite(connection))
-            {
-                Execute(connection, transaction, "DELETE FROM SegmentFeedOutbox WHERE Id <= $last", last);
-                transaction.Commit();
-            }
+            // Through the writer's connection, the only one that writes the segments' file (its page cache stays valid).
+            await removeRelayed(last, ct);
             copied += rows;
         }
         // Counts change without feed rows too (a recount): one more pass over them alone, in the store's turn, when they differ.

@@ -57,9 +57,10 @@ public sealed class SegmentMembershipEvaluator(
                 var now = time.GetUtcNow().UtcDateTime;
                 outcomes.Clear();
                 gone.Clear();
+                // One connection per group (a new one per chunk cost its open, pragmas, functions and attached files each time).
+                await using var db = await dbFactory.CreateDbContextAsync(ct);
                 foreach (var chunk in group.Chunk(SegmentFactsLoader.Chunk))
                 {
-                    await using var db = await dbFactory.CreateDbContextAsync(ct);
                     var facts = await SegmentFactsLoader.LoadAsync(db, chunk, snapshot, now, ct);
                     foreach (var id in chunk)
                     {
