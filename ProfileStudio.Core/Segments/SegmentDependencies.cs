@@ -147,6 +147,31 @@ public sealed record SegmentDependencies(
             ? facts.Events.Where(e => string.Equals(e.Name, condition.EventName, StringComparison.Ordinal))
             : facts.Events.Where(e => string.Equals(e.Name, condition.EventName, StringComparison.Ordinal)
                                       && condition.Properties.Where(p => !IsRelative(p.Test)).All(p => SegmentValues.Passes(p.Test, SegmentValues.At(e.Properties, p.Path), now)));
+        if (condition.Aggregate is null && condition.Count is null or { Operator: CountOperator.AtLeast } && condition.Properties.All(p => !IsRelative(p.Test)))
+        {
+            // "At least n times" that does not hold now cannot come to hold as events leave the window: only an event still
+            // to come can make it hold. So the exits of the events counted now need no check (most people are in no such
+            // segment: a check per event-window segment for each of them was most of the consumer's clock-check writes).
+            var counted = 0;
+            foreach (var e in named)
+            {
+                if (e.At <= now && now.Ticks - e.At.Ticks <= length.Ticks)
+                {
+                    counted++;
+                }
+            }
+            if (counted < (condition.Count?.Times ?? 1))
+            {
+                foreach (var e in named)
+                {
+                    if (e.At > now)
+                    {
+                        consider(e.At);
+                    }
+                }
+                return;
+            }
+        }
         foreach (var e in named)
         {
             consider(e.At);

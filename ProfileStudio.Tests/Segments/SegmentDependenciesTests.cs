@@ -74,6 +74,32 @@ public sealed class SegmentDependenciesTests
     }
 
     [Fact]
+    public void NextClockChange_TooFewOrdersToBeARecentBuyer_IsNone_ForTheirLeavingCannotMakeTwo()
+    {
+        // One order: not a member, and not one as it leaves; before, its exit was stored as a check for everyone like this.
+        var one = Facts([Now.AddDays(-3)]);
+        Assert.Null(SegmentDependencies.NextClockChange(RecentBuyers, one, Now));
+
+        // The same for "did not buy twice" (the rule negated): it holds now and keeps holding as the order leaves.
+        var notRecent = new SegmentRule(new EventCondition("e", "Order Completed", false)
+        {
+            Count = new EventCount(CountOperator.AtLeast, 2),
+            Window = new EventWindow(WindowKind.LastDays) { Amount = 30 },
+        });
+        Assert.Null(SegmentDependencies.NextClockChange(notRecent, one, Now));
+        Assert.True(SegmentEvaluator.Matches(notRecent, one, Now.AddDays(40)));
+
+        // "At most one order" does change as orders leave: its checks stay.
+        var atMost = new SegmentRule(new EventCondition("e", "Order Completed", true)
+        {
+            Count = new EventCount(CountOperator.AtMost, 1),
+            Window = new EventWindow(WindowKind.LastDays) { Amount = 30 },
+        });
+        var two = Facts([Now.AddDays(-10), Now.AddDays(-3)]);
+        Assert.Equal(Now.AddDays(20).AddTicks(1), SegmentDependencies.NextClockChange(atMost, two, Now));
+    }
+
+    [Fact]
     public void NextClockChange_FutureEvent_IsWhenItEntersTheWindow()
     {
         var facts = Facts([Now.AddDays(-1), Now.AddHours(6)]);
