@@ -303,6 +303,13 @@ internal static class UnifyBenchmark
         await using var db = new ProfileStudioDbContext(new DbContextOptionsBuilder<ProfileStudioDbContext>().UseSqlite(connectionString).Options);
         await db.Database.MigrateAsync();
         await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
+        // As the app's migrator does: the tables consumers derive (dashboard, schema, segments) in their own files.
+        await using (var connection = new SqliteConnection(new SqliteConnectionStringBuilder(connectionString) { Pooling = false }.ToString()))
+        {
+            connection.Open();
+            SqliteConsumerTables.Reconcile(connection);
+            SqliteConsumerTables.MoveOut(connection);
+        }
         if (sources)
         {
             db.Sources.AddRange(

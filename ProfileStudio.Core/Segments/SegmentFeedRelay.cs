@@ -22,6 +22,7 @@ public sealed class SegmentFeedRelay(
     IDbContextFactory<ProfileStudioDbContext> dbFactory, ChangeFeedSignal signal, Func<long, CancellationToken, Task> removeRelayed, ILogger<SegmentFeedRelay>? logger = null)
 {
     private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _pass = new(1, 1); // one pass at a time, a test's or the app's: each copies what the other left
     private Task _running = Task.CompletedTask;
     private bool _again;
 
@@ -77,6 +78,19 @@ public sealed class SegmentFeedRelay(
 
     /// <summary>Copies everything in the outbox now; returns the rows copied (0 also when the tables share the store's file, where there is no outbox).</summary>
     public async Task<int> RelayAsync(CancellationToken ct = default)
+    {
+        await _pass.WaitAsync(ct);
+        try
+        {
+            return await PassAsync(ct);
+        }
+        finally
+        {
+            _pass.Release();
+        }
+    }
+
+    private async Task<int> PassAsync(CancellationToken ct)
     {
         await using var db = await SqliteConsumerTables.CreateContextAsync(dbFactory, ct);
         var connection = (SqliteConnection)db.Database.GetDbConnection();

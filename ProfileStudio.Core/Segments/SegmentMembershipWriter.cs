@@ -58,6 +58,7 @@ public sealed class SegmentMembershipWriter : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await Relay.Running; // never throws: a pass logs its own failures
         await _one.WaitAsync();
         try
         {
