@@ -73,6 +73,7 @@ public static class CoreServiceCollectionExtensions
         services.AddSingleton<ProfileReader>();
         services.AddSingleton<Segments.SegmentCatalog>();
         services.AddSingleton<Segments.SegmentMembershipWriter>();
+        services.AddSingleton<Unification.IRebuildFollower>(sp => sp.GetRequiredService<Segments.SegmentMembershipWriter>());
         services.AddSingleton<Segments.SegmentStore>();
         services.AddOptions<Segments.SegmentOptions>().Bind(configuration.GetSection(Segments.SegmentOptions.Section));
         services.AddSingleton<Segments.SegmentMembershipEvaluator>();

@@ -14,8 +14,8 @@ namespace ProfileStudio.Core.Segments;
 /// the same rows again next time: the feed is read at least once, and its consumers are idempotent.
 /// <para>
 /// It runs in the background after each write that filled the outbox (<see cref="Kick"/>), one pass at a time, so the
-/// segments' writers never wait for the store's turn; a failed pass is retried by the next kick, and at start-up
-/// (<see cref="SegmentBatchJob"/>) for rows a stop left behind.
+/// segments' writers never wait for the store's turn; a failed pass is retried by the next kick: the next membership write,
+/// the clock job's every round (<see cref="SegmentClockJob"/>), and start-up (<see cref="SegmentBatchJob"/>) for rows a stop left behind.
 /// </para>
 /// </summary>
 public sealed class SegmentFeedRelay(
@@ -24,6 +24,7 @@ public sealed class SegmentFeedRelay(
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _pass = new(1, 1); // one pass at a time, a test's or the app's: each copies what the other left
     private Task _running = Task.CompletedTask;
+    private bool _active; // a loop is running and has not yet decided to stop (set and cleared under _gate)
     private bool _again;
 
     /// <summary>The pass in progress, if any (completed when none): tests wait for it.</summary>
@@ -43,11 +44,12 @@ public sealed class SegmentFeedRelay(
     {
         lock (_gate)
         {
-            if (!_running.IsCompleted)
+            if (_active)
             {
                 _again = true;
                 return;
             }
+            _active = true;
             _running = Task.Run(LoopAsync);
         }
     }
@@ -69,6 +71,8 @@ public sealed class SegmentFeedRelay(
             {
                 if (!_again)
                 {
+                    // Decided under the lock: a kick from now on starts a new loop (one between this and the task completing is not lost).
+                    _active = false;
                     return;
                 }
                 _again = false;

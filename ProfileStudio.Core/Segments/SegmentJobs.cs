@@ -35,6 +35,8 @@ public sealed class SegmentClockJob(
             var changed = await evaluator.CheckDueAsync(ct: ct);
             var before = _time.GetUtcNow().UtcDateTime.AddDays(-Math.Max(1, options.Value.HistoryDays));
             await evaluator.Writer.PruneHistoryAsync(before, ct);
+            // Membership changes a failed relay pass left in the outbox reach the feed within a round, even with no new write.
+            evaluator.Writer.Relay.Kick();
             return changed;
         }
         finally

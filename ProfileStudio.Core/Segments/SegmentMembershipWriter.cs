@@ -34,7 +34,7 @@ public sealed record SegmentWriteResult(IReadOnlyDictionary<long, (long Entered,
 /// directly in the same transaction.
 /// </para>
 /// </summary>
-public sealed class SegmentMembershipWriter : IAsyncDisposable
+public sealed class SegmentMembershipWriter : IAsyncDisposable, Unification.IRebuildFollower
 {
     private readonly IDbContextFactory<ProfileStudioDbContext> dbFactory;
     private readonly ChangeFeedSignal signal;
@@ -45,6 +45,7 @@ public sealed class SegmentMembershipWriter : IAsyncDisposable
     private SqliteConnection? _connection;
     private Sql? _sql;
     private WalCheckpointer? _checkpointer;
+    private bool _disposed;
 
     public SegmentMembershipWriter(IDbContextFactory<ProfileStudioDbContext> dbFactory, ChangeFeedSignal signal, ILogger<SegmentFeedRelay>? logger = null)
     {
@@ -72,6 +73,7 @@ public sealed class SegmentMembershipWriter : IAsyncDisposable
                 await _checkpointer.DisposeAsync();
             }
             (_sql, _connection, _checkpointer) = (null, null, null);
+            _disposed = true; // a relay pass kicked by the last write must not open them again
         }
         finally
         {
@@ -111,12 +113,13 @@ public sealed class SegmentMembershipWriter : IAsyncDisposable
         var checks = new Dictionary<(long Profile, long Segment), DateTime>();
         foreach (var chunk in outcomes.Select(o => o.ProfileId).Distinct().Chunk(500))
         {
-            var list = string.Join(",", chunk);
-            foreach (var (p, s) in sql.Pairs($"SELECT ProfileId, SegmentId FROM SegmentMemberships WHERE ProfileId IN ({list})"))
+            // One parameter for the ids: the statements are prepared once and kept with the writer's connection.
+            var list = "[" + string.Join(",", chunk) + "]";
+            foreach (var (p, s) in sql.Pairs("SELECT ProfileId, SegmentId FROM SegmentMemberships WHERE ProfileId IN (SELECT value FROM json_each($1))", list))
             {
                 members.Add((p, s));
             }
-            foreach (var (p, s, due) in sql.Checks($"SELECT ProfileId, SegmentId, DueAt FROM SegmentClockChecks WHERE ProfileId IN ({list})"))
+            foreach (var (p, s, due) in sql.Checks("SELECT ProfileId, SegmentId, DueAt FROM SegmentClockChecks WHERE ProfileId IN (SELECT value FROM json_each($1))", list))
             {
                 checks[(p, s)] = due;
             }
@@ -280,6 +283,9 @@ public sealed class SegmentMembershipWriter : IAsyncDisposable
         await RecountAsync(now, ct);
     }
 
+    /// <summary>A rebuild was swapped in: memberships of the old ids go at once (<see cref="ClearAfterRebuildAsync"/>).</summary>
+    public Task SwappedInAsync(DateTime now, CancellationToken ct) => ClearAfterRebuildAsync(now, ct);
+
     /// <summary>
     /// Sets every segment's size of day <paramref name="now"/> (and so its member count) from its rows, for segments that have
     /// a size, after memberships were removed behind the writer's back.
@@ -333,6 +339,7 @@ public sealed class SegmentMembershipWriter : IAsyncDisposable
             var write = new Write { _writer = writer };
             try
             {
+                ObjectDisposedException.ThrowIf(writer._disposed, writer);
                 if (writer._connection is null)
                 {
                     string connectionString;
@@ -446,14 +453,17 @@ public sealed class SegmentMembershipWriter : IAsyncDisposable
                 {
                     continue;
                 }
+                // The segment's last row holds its count: a write dated before it (a clock stepped back, a write racing midnight)
+                // counts on that row, so the count never misses a change.
                 sql.Run("""
                     INSERT INTO SegmentDailySizes (SegmentId, Day, Size, Entered, Exited)
-                    VALUES ($1, $2, MAX(0, coalesce((SELECT Size FROM SegmentDailySizes WHERE SegmentId = $1 ORDER BY Day DESC LIMIT 1), 0) + $3 - $4), $3, $4)
+                    VALUES ($1, max($2, coalesce((SELECT max(Day) FROM SegmentDailySizes WHERE SegmentId = $1), $2)),
+                        MAX(0, coalesce((SELECT Size FROM SegmentDailySizes WHERE SegmentId = $1 ORDER BY Day DESC LIMIT 1), 0) + $3 - $4), $3, $4)
                     ON CONFLICT (SegmentId, Day) DO UPDATE SET Size = excluded.Size, Entered = Entered + excluded.Entered, Exited = Exited + excluded.Exited
                     """, segment, day, entered, exited);
                 if (!ownFile)
                 {
-                    sql.Run("UPDATE Segments SET MemberCount = (SELECT Size FROM SegmentDailySizes WHERE SegmentId = $1 AND Day = $2) WHERE Id = $1", segment, day);
+                    sql.Run("UPDATE Segments SET MemberCount = (SELECT Size FROM SegmentDailySizes WHERE SegmentId = $1 ORDER BY Day DESC LIMIT 1) WHERE Id = $1", segment);
                 }
             }
             if (feed && Profiles.Count > 0)
@@ -486,6 +496,7 @@ public sealed class SegmentMembershipWriter : IAsyncDisposable
     /// </remarks>
     private sealed class Sql(SqliteConnection connection) : IDisposable
     {
+        private const int MaxCommands = 64;
         private readonly Dictionary<string, SqliteCommand> _commands = [];
 
         /// <summary>The write's transaction: the commands are kept (prepared once) from one write to the next.</summary>
@@ -504,6 +515,10 @@ public sealed class SegmentMembershipWriter : IAsyncDisposable
         {
             if (!_commands.TryGetValue(text, out var command))
             {
+                if (_commands.Count >= MaxCommands)
+                {
+                    Dispose(); // texts should be fixed (parameters carry the values); never let a varying one grow the cache for ever
+                }
                 command = connection.CreateCommand();
                 command.CommandText = text;
                 for (var i = 0; i < parameters.Length; i++)
@@ -533,9 +548,9 @@ public sealed class SegmentMembershipWriter : IAsyncDisposable
             return values;
         }
 
-        public List<(long, long, DateTime)> Checks(string text)
+        public List<(long, long, DateTime)> Checks(string text, params object[] parameters)
         {
-            using var reader = Command(text, []).ExecuteReader();
+            using var reader = Command(text, parameters).ExecuteReader();
             var values = new List<(long, long, DateTime)>();
             while (reader.Read())
             {

@@ -26,7 +26,8 @@ public sealed class UnificationWorker(
     PoisonMessages poisonMessages,
     ProfileStudioMetrics metrics,
     TimeProvider time,
-    ILogger<UnificationWorker> logger) : BackgroundService
+    ILogger<UnificationWorker> logger,
+    IEnumerable<IRebuildFollower>? rebuildFollowers = null) : BackgroundService
 {
     /// <summary>
     /// The most messages in one run (one transaction). Large runs write each touched page once for
@@ -177,6 +178,10 @@ public sealed class UnificationWorker(
             {
                 var reached = await maintenance.RebuildAsync(rules, RunSize, Progress, ct);
                 maintenance.Swap();
+                foreach (var follower in rebuildFollowers ?? [])
+                {
+                    await follower.SwappedInAsync(time.GetUtcNow().UtcDateTime, ct);
+                }
                 outcome = $"rebuilt every profile from {reached:N0} lake messages in {stopwatch.Elapsed.TotalSeconds:N1} s";
             }
             feed.Notify(); // the job's change-feed rows are committed

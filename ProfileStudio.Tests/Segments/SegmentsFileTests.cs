@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using ProfileStudio.Core.ChangeFeed;
 using ProfileStudio.Core.Segments;
 using ProfileStudio.Core.Storage.Sqlite;
+using ProfileStudio.Core.Unification;
 using static ProfileStudio.Tests.Segments.SegmentHarness;
 
 namespace ProfileStudio.Tests.Segments;
@@ -78,6 +79,49 @@ public sealed class SegmentsFileTests
         Assert.Equal([new { ProfileId = 41L, Kinds = ProfileChangeKinds.Segments }, new { ProfileId = 40L, Kinds = ProfileChangeKinds.Segments | ProfileChangeKinds.ReferrersEvaluated }], rows);
         Assert.Empty(await after.SegmentFeedOutbox.ToListAsync());
         Assert.Equal(2, (await h.Store.GetAsync(buyers.Id))!.Segment.MemberCount);
+    }
+
+    [Fact]
+    public async Task AWriteDatedBeforeTheLastDaysSize_CountsOnThatDay_SoTheMemberCountMissesNothing()
+    {
+        await using var h = await SegmentHarness.StartAsync();
+        var buyers = await h.ActivateAsync("Buyers", All(Performed("c1", "Order Completed")));
+        var writer = h.Services.GetRequiredService<SegmentMembershipWriter>();
+        var today = h.Now;
+
+        await writer.ApplyAsync([new SegmentOutcome(buyers.Id, 1001, true, null)], [], today);
+        // A write that read its time just before midnight and lands after today's (a disable racing a streaming write, a clock stepped back).
+        await writer.ApplyAsync([new SegmentOutcome(buyers.Id, 1002, true, null)], [], today.AddDays(-1));
+        await h.RelayedAsync();
+
+        Assert.Equal(2, (await h.Store.GetAsync(buyers.Id))!.Segment.MemberCount);
+        var last = (await h.Store.SizeHistoryAsync(buyers.Id)).Last();
+        Assert.Equal((today.Date, 2L, 2L), (last.Day, last.Size, last.Entered));
+    }
+
+    [Fact]
+    public async Task ARebuildSwappedIn_EndsTheOldIdsMemberships_AtOnce_NotWhenTheConsumerReadsIt()
+    {
+        // A rebuild numbers profiles afresh: a membership left under an old id would name someone else until the consumer ran.
+        await using var h = await SegmentHarness.StartAsync();
+        var buyers = await h.ActivateAsync("Recent buyers", All(Performed("c1", "Order Completed", lastDays: 30)));
+        h.Send("u1", null, "Order Completed");
+        await h.SyncAsync();
+        Assert.Single(await h.MembersAsync(buyers.Id));
+
+        // What the unification worker calls right after the swap.
+        var followers = h.Services.GetServices<IRebuildFollower>().ToList();
+        Assert.Contains(followers, f => f is SegmentMembershipWriter);
+        foreach (var follower in followers)
+        {
+            await follower.SwappedInAsync(h.Now, CancellationToken.None);
+        }
+        await h.RelayedAsync();
+
+        Assert.Empty(await h.MembersAsync(buyers.Id));
+        await using var db = await h.DbAsync();
+        Assert.Empty(await db.SegmentClockChecks.ToListAsync());
+        Assert.Equal(0, (await h.Store.GetAsync(buyers.Id))!.Segment.MemberCount);
     }
 
     private static async Task<SqliteConnection> OpenAttachedAsync(SegmentHarness h) =>

@@ -270,9 +270,10 @@ public sealed class SqliteSideFile(string schema, string suffix, IReadOnlyList<s
         }
         Attach(connection);
         Execute(connection, null, $"PRAGMA {schema}.journal_mode=WAL;");
-        var moved = Move(connection, from: "main", to: schema);
+        // Marked as this store's first: a crash partway through leaves the tables moved so far where the next start finds
+        // them (Reconcile would drop them from an unmarked file), and that start moves the rest.
         Execute(connection, null, $"PRAGMA {schema}.user_version = {Scalar(connection, "PRAGMA main.user_version")}");
-        return moved;
+        return Move(connection, from: "main", to: schema);
     }
 
     /// <summary>Moves the tables back into the store's file (before a migration, which names them there). Returns the tables moved.</summary>
