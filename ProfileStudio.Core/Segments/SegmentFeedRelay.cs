@@ -104,7 +104,7 @@ public sealed class SegmentFeedRelay(
             return 0;
         }
         var copied = 0;
-        while (Scalar(connection, null, "SELECT max(Id) FROM SegmentFeedOutbox") is long last)
+        while (Scalar(connection, "SELECT max(Id) FROM SegmentFeedOutbox") is long last)
         {
             int rows;
             using (await WriteTurns.TakeForAsync(connection.ConnectionString, ct, background: true))
@@ -135,10 +135,9 @@ public sealed class SegmentFeedRelay(
         return copied;
     }
 
-    private static object? Scalar(SqliteConnection connection, SqliteTransaction? transaction, string sql)
+    private static object? Scalar(SqliteConnection connection, string sql)
     {
         using var command = connection.CreateCommand();
-        command.Transaction = transaction;
         command.CommandText = sql;
         return command.ExecuteScalar() is var value && value is DBNull ? null : value;
     }
