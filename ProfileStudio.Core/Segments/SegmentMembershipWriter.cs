@@ -257,7 +257,7 @@ public sealed class SegmentMembershipWriter : IAsyncDisposable, Unification.IReb
         write.Commit();
     }
 
-    /// <summary>A deleted segment's history and daily sizes (its members and clock checks went when it was disabled).</summary>
+    /// <summary>A deleted segment's rows: its history and daily sizes (its members and clock checks went when it was disabled; removed again in case).</summary>
     public async Task ForgetAsync(long segmentId, CancellationToken ct = default)
     {
         await using var write = await Write.BeginAsync(this, ct);

@@ -180,7 +180,16 @@ public sealed class UnificationWorker(
                 maintenance.Swap();
                 foreach (var follower in rebuildFollowers ?? [])
                 {
-                    await follower.SwappedInAsync(time.GetUtcNow().UtcDateTime, ct);
+                    try
+                    {
+                        await follower.SwappedInAsync(time.GetUtcNow().UtcDateTime, ct);
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        // The rebuild is in: a follower's failure must not report it failed (nor drop it). The change feed's
+                        // Rebuilt row reaches the same data through its consumer.
+                        logger.LogWarning(ex, "After the rebuild was swapped in, {Follower} could not follow it at once; its change-feed consumer will.", follower.GetType().Name);
+                    }
                 }
                 outcome = $"rebuilt every profile from {reached:N0} lake messages in {stopwatch.Elapsed.TotalSeconds:N1} s";
             }
