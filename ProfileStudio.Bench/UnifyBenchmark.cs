@@ -137,8 +137,12 @@ internal static class UnifyBenchmark
         // A small run with computed attributes first, so that neither measured run pays for compiling the code they share:
         // without it the first run ("without") carried the JIT, and a single definition showed a loss of -3 to -13%.
         await UnifyOnceAsync(Math.Min(messages, 20_000), Math.Min(people, 6_000), computed: true, quiet: true);
+        var g0 = GC.GetTotalPauseDuration();
         var (without, withoutCpu) = await UnifyOnceAsync(messages, people, computed: false);
+        var g1 = GC.GetTotalPauseDuration();
         var (with, withCpu) = await UnifyOnceAsync(messages, people, computed: true);
+        var g2 = GC.GetTotalPauseDuration();
+        Console.WriteLine($"  garbage collection pauses: without {(g1 - g0).TotalSeconds:N2} s, with {(g2 - g1).TotalSeconds:N2} s");
         Console.WriteLine($"  without: {without.TotalSeconds:N1} s = {messages / without.TotalSeconds:N0} messages/s; cpu time {withoutCpu.TotalSeconds:N1} s");
         Console.WriteLine($"  with 5 computed attributes: {with.TotalSeconds:N1} s = {messages / with.TotalSeconds:N0} messages/s; cpu time {withCpu.TotalSeconds:N1} s");
         Console.WriteLine($"  loss: {(1 - without.TotalSeconds / with.TotalSeconds) * 100:N1}% of the throughput (target < 10%); " +

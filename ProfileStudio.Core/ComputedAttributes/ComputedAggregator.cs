@@ -38,16 +38,45 @@ public sealed class ComputedAggregator(ComputedAttributeSpec spec, int distinctL
     /// <summary>Adds one event (already known to match the filter) to <paramref name="state"/>.</summary>
     public void Add(AggregateState state, DateTime eventAt, long messageId, JsonElement properties)
     {
-        JsonElement? value = null;
+        Add(state, Read(eventAt, messageId, properties));
+    }
+
+    /// <summary>
+    /// What a matching event brings to this definition, read out of its properties: its number for sum / avg / min / max, its value's
+    /// key for the others but <c>count</c>. When the function reads a property the event does not have, the input does not count
+    /// (<see cref="ComputedInput.Counts"/>), though the event still gives the profile a state.
+    /// </summary>
+    public ComputedInput Read(DateTime eventAt, long messageId, JsonElement properties)
+    {
+        decimal number = 0;
+        var hasNumber = false;
+        string? key = null;
         if (spec.Function != ComputedFunction.Count)
         {
-            value = EventProperties.Find(properties, spec.PropertyPath!);
-            if (value is null)
+            if (EventProperties.Find(properties, spec.PropertyPath!) is not { } value)
             {
-                return; // only events with the property count for the functions that read it
+                return new(eventAt.Ticks, messageId, 0, false, null, Counts: false);
+            }
+            if (spec.Function is ComputedFunction.Sum or ComputedFunction.Avg or ComputedFunction.Min or ComputedFunction.Max)
+            {
+                hasNumber = EventProperties.TryNumber(value, out number);
+            }
+            else
+            {
+                key = EventProperties.Key(value);
             }
         }
-        var key = ComputedWindows.Bucket(spec.Window, eventAt);
+        return new(eventAt.Ticks, messageId, number, hasNumber, key, Counts: true);
+    }
+
+    /// <summary>Adds one event's input (<see cref="Read"/>) to <paramref name="state"/>.</summary>
+    public void Add(AggregateState state, in ComputedInput input)
+    {
+        if (!input.Counts)
+        {
+            return; // only events with the property count for the functions that read it
+        }
+        var key = ComputedWindows.Bucket(spec.Window, new DateTime(input.At, DateTimeKind.Utc));
         if (!state.Buckets.TryGetValue(key, out var bucket))
         {
             state.Buckets[key] = bucket = new BucketState();
@@ -56,21 +85,22 @@ public sealed class ComputedAggregator(ComputedAttributeSpec spec, int distinctL
         switch (spec.Function)
         {
             case ComputedFunction.Sum or ComputedFunction.Avg:
-                if (EventProperties.TryNumber(value!.Value, out var number))
+                if (input.HasNumber)
                 {
                     bucket.Numbers++;
-                    bucket.Sum += number;
+                    bucket.Sum += input.Number;
                 }
                 break;
             case ComputedFunction.Min or ComputedFunction.Max:
-                if (EventProperties.TryNumber(value!.Value, out var n))
+                if (input.HasNumber)
                 {
+                    var n = input.Number;
                     bucket.Min = bucket.Min is { } lo && lo <= n ? lo : n;
                     bucket.Max = bucket.Max is { } hi && hi >= n ? hi : n;
                 }
                 break;
             case ComputedFunction.First or ComputedFunction.Last:
-                var pick = new Pick(eventAt.Ticks, messageId, EventProperties.Key(value!.Value));
+                var pick = new Pick(input.At, input.MessageId, input.Key!);
                 if (bucket.First is null || pick.Before(bucket.First))
                 {
                     bucket.First = pick;
@@ -82,7 +112,7 @@ public sealed class ComputedAggregator(ComputedAttributeSpec spec, int distinctL
                 break;
             case var _ when UsesValues:
                 bucket.Values ??= [];
-                var k = EventProperties.Key(value!.Value);
+                var k = input.Key!;
                 bucket.Values[k] = bucket.Values.GetValueOrDefault(k) + 1;
                 if (bucket.Values.Count > distinctLimit)
                 {
@@ -267,3 +297,10 @@ public sealed class ComputedAggregator(ComputedAttributeSpec spec, int distinctL
     private static decimal? Lower(decimal? a, decimal? b) => a is null ? b : b is null ? a : Math.Min(a.Value, b.Value);
     private static decimal? Higher(decimal? a, decimal? b) => a is null ? b : b is null ? a : Math.Max(a.Value, b.Value);
 }
+
+/// <summary>
+/// What one matching event brings to one definition (<see cref="ComputedAggregator.Read"/>): its time and message id
+/// (buckets, first / last), its number if the function reads one, its value's key if the function keeps values, and
+/// whether it counts at all (not when the property the function reads is missing).
+/// </summary>
+public readonly record struct ComputedInput(long At, long MessageId, decimal Number, bool HasNumber, string? Key, bool Counts);

@@ -37,86 +37,75 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
         }
         // A rebuild's shadow store replays the whole lake through the stage: every profile there is "backfilled".
         var shadow = context.T != ProfileTables.Live;
-        var work = new Dictionary<long, List<(StoredDefinition Definition, bool Recompute)>>();
-        foreach (var d in definitions)
+        var cursors = definitions.Select(d => shadow ? long.MaxValue : d.Cursor).ToArray();
+        // The stage's inputs count for a definition only if it read them for this version; otherwise (null here) every profile with an
+        // event of its names is computed from its timeline.
+        var known = definitions
+            .Select(d => changes.Definitions.TryGetValue(d.Spec.Id, out var version) && version == d.Spec.Version ? Aggregator(d.Spec) : null)
+            .ToArray();
+        var names = definitions.Select(d => d.Spec.EventNames.ToHashSet(StringComparer.Ordinal)).ToArray();
+        var profiles = new HashSet<long>(changes.Inputs.Profiles);
+        if (known.Any(k => k is null))
         {
-            var cursor = shadow ? long.MaxValue : d.Cursor;
-            var known = changes.Definitions.TryGetValue(d.Spec.Id, out var version) && version == d.Spec.Version;
-            var names = d.Spec.EventNames.ToHashSet(StringComparer.Ordinal);
-            var affected = new Dictionary<long, bool>();
-            if (known)
-            {
-                foreach (var (profile, definition) in changes.Deltas.Keys)
-                {
-                    if (definition == d.Spec.Id)
-                    {
-                        affected[profile] = false;
-                    }
-                }
-            }
-            else
-            {
-                // The stage did not compute this version: every profile with an event of its names is computed from its timeline.
-                foreach (var (profile, seen) in changes.EventNames)
-                {
-                    if (seen.Overlaps(names))
-                    {
-                        affected[profile] = true;
-                    }
-                }
-            }
-            foreach (var (survivor, merged) in changes.Merged)
-            {
-                // A profile merged in that the backfill had not reached brings events no state counted.
-                affected[survivor] = affected.GetValueOrDefault(survivor) || merged.Any(m => m > cursor);
-            }
-            foreach (var (profile, recompute) in affected)
-            {
-                if (profile <= cursor)
-                {
-                    if (!work.TryGetValue(profile, out var list))
-                    {
-                        work[profile] = list = [];
-                    }
-                    list.Add((d, recompute));
-                }
-            }
+            profiles.UnionWith(changes.EventNames.Keys);
         }
+        profiles.UnionWith(changes.Merged.Keys);
         var table = context.T.Name("ComputedAttributeStates");
         var events = context.T.ProfileEvents;
-        var stored = ReadRows(context, table, work.Keys);
-        foreach (var (profile, list) in work)
+        var deltas = new AggregateState?[definitions.Count];
+        // A chunk at a time: its stored rows and deltas are gone before the next is read.
+        foreach (var chunk in profiles.Where(p => cursors.Any(c => p <= c)).Chunk(ReadChunk))
         {
-            var rows = stored.GetValueOrDefault(profile) ?? [];
-            List<ComputedEvent>? timeline = null;
-            foreach (var (d, recompute) in list)
+            var stored = ReadRows(context, table, chunk);
+            foreach (var profile in chunk)
             {
-                var aggregator = Aggregator(d.Spec);
-                var mine = rows.Where(r => r.DefinitionId == d.Spec.Id).ToList();
-                var oldValue = mine.FirstOrDefault(r => r.MergedFromId == 0 && r.Version == d.Spec.Version)?.ValueJson;
-                AggregateState? state;
-                if (recompute || mine.Any(r => r.Version != d.Spec.Version))
+                Array.Clear(deltas);
+                changes.Inputs.Fold(profile, known, deltas);
+                changes.Merged.TryGetValue(profile, out var merged);
+                var rows = stored.GetValueOrDefault(profile) ?? [];
+                List<ComputedEvent>? timeline = null;
+                for (var i = 0; i < definitions.Count; i++)
                 {
-                    timeline ??= ReadTimeline(context, events, profile);
-                    state = ComputedComputation.FromEvents(aggregator, timeline);
-                }
-                else
-                {
-                    state = null;
-                    foreach (var row in mine)
+                    var d = definitions[i];
+                    var cursor = cursors[i];
+                    if (profile > cursor)
                     {
-                        state = Combine(aggregator, state, AggregateState.FromJson(row.StateJson));
+                        continue; // the backfill reads its whole timeline later
                     }
-                    if (changes.Deltas.TryGetValue((profile, d.Spec.Id), out var delta))
+                    var recompute = known[i] is null && changes.EventNames.TryGetValue(profile, out var seen) && seen.Overlaps(names[i]);
+                    // A profile merged in that the backfill had not reached brings events no state counted.
+                    recompute |= merged is not null && merged.Any(m => m > cursor);
+                    if (!recompute && deltas[i] is null && merged is null)
                     {
-                        state = Combine(aggregator, state, delta);
+                        continue;
                     }
-                }
-                var value = Store(context, table, aggregator, profile, state, mine.Any(r => r.MergedFromId != 0 || r.Version != d.Spec.Version),
-                    mine.FirstOrDefault(r => r.MergedFromId == 0));
-                if (value != oldValue)
-                {
-                    changes.ValueChanged.Add(profile);
+                    var aggregator = Aggregator(d.Spec);
+                    var mine = rows.Where(r => r.DefinitionId == d.Spec.Id).ToList();
+                    var oldValue = mine.FirstOrDefault(r => r.MergedFromId == 0 && r.Version == d.Spec.Version)?.ValueJson;
+                    AggregateState? state;
+                    if (recompute || mine.Any(r => r.Version != d.Spec.Version))
+                    {
+                        timeline ??= ReadTimeline(context, events, profile);
+                        state = ComputedComputation.FromEvents(aggregator, timeline);
+                    }
+                    else
+                    {
+                        state = null;
+                        foreach (var row in mine)
+                        {
+                            state = Combine(aggregator, state, AggregateState.FromJson(row.StateJson));
+                        }
+                        if (deltas[i] is { } delta)
+                        {
+                            state = Combine(aggregator, state, delta);
+                        }
+                    }
+                    var value = Store(context, table, aggregator, profile, state, mine.Any(r => r.MergedFromId != 0 || r.Version != d.Spec.Version),
+                        mine.FirstOrDefault(r => r.MergedFromId == 0));
+                    if (value != oldValue)
+                    {
+                        changes.ValueChanged.Add(profile);
+                    }
                 }
             }
         }
