@@ -1,0 +1,116 @@
+using System.Text.Json.Nodes;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using ProfileStudio.Core.ComputedAttributes;
+using ProfileStudio.Core.Identity;
+using ProfileStudio.Core.Sources;
+using ProfileStudio.Core.Storage;
+using ProfileStudio.Core.Storage.Sqlite;
+using ProfileStudio.Core.Unification;
+using ProfileStudio.Tests.Support;
+
+namespace ProfileStudio.Tests.ComputedAttributes;
+
+/// <summary>The computed-attributes writer when the stage's snapshot of a definition is older than the stored one. Real SQLite.</summary>
+public sealed class ComputedAttributeWriterTests : IDisposable
+{
+    private static readonly DateTime Now = new(2026, 6, 15, 10, 30, 0, DateTimeKind.Utc);
+    private readonly TempDirectory _directory = new();
+    private readonly SqliteConnection _connection;
+
+    public ComputedAttributeWriterTests()
+    {
+        using (var db = new ProfileStudioDbContext(new DbContextOptionsBuilder<ProfileStudioDbContext>().UseSqlite(_directory.ConnectionString).Options))
+        {
+            db.Database.Migrate();
+            db.Sources.Add(new Source { Name = "Web", Kind = SourceKind.Streaming, WriteKeyHash = "a", WriteKeyHint = "a" });
+            db.SaveChanges();
+        }
+        _connection = new SqliteConnection(_directory.ConnectionString);
+        _connection.Open();
+    }
+
+    [Fact]
+    public void ASurvivorOfAMerge_GetsNoInputsTheStageReadForAnOlderVersion_OfAnEditedDefinition()
+    {
+        // Version 1 counted "Visit"; version 2 (stored, backfilled) counts "Order". The stage still has version 1.
+        var stored = new ComputedAttributeDefinition
+        {
+            Name = "orders", Function = ComputedFunction.Count, EventNames = ["Order"], Status = ComputedStatus.Active,
+            Version = 2, BackfillVersion = 2, BackfillDone = true,
+        };
+        using (var db = new ProfileStudioDbContext(new DbContextOptionsBuilder<ProfileStudioDbContext>().UseSqlite(_directory.ConnectionString).Options))
+        {
+            db.ComputedAttributeDefinitions.Add(stored);
+            db.SaveChanges();
+        }
+        var catalog = new ComputedDefinitionCatalog();
+        var pipeline = UnificationPipeline.Default.WithComputedAttributes(catalog);
+        var store = new SqliteUnificationStore(_connection, pipeline: pipeline);
+        store.Clear();
+
+        // First run, the stage up to date: u1 orders once, a1 (another profile) visits.
+        Message(1, "Order", userId: "u1");
+        Message(2, "Visit", anonymousId: "a1");
+        catalog.Publish([stored.ToSpec()]);
+        Run(store, pipeline, 0);
+        Assert.Equal("1", Value(Profile("u1"), stored.Id));
+
+        // Second run, the stage's snapshot is version 1: a visit that joins u1 and a1.
+        Message(3, "Visit", userId: "u1", anonymousId: "a1");
+        catalog.Publish([stored.ToSpec() with { Version = 1, EventNames = ["Visit"] }]);
+        Run(store, pipeline, store.ReadCheckpoint());
+
+        // Version 2 counts orders: still one; the visits version 1 counted are not added.
+        Assert.Equal("1", Value(Profile("u1"), stored.Id));
+    }
+
+    private static void Run(SqliteUnificationStore store, UnificationPipeline pipeline, long checkpoint)
+    {
+        var engine = new UnificationEngine(store.RestoreGraph(IdentityRules.Default), pipeline: pipeline);
+        store.Apply(engine.Process(store.ReadLake(checkpoint, 100)), Now);
+    }
+
+    private void Message(int id, string name, string? userId = null, string? anonymousId = null)
+    {
+        var payload = new JsonObject { ["type"] = "track", ["event"] = name, ["properties"] = new JsonObject() };
+        if (userId is not null)
+        {
+            payload["userId"] = userId;
+        }
+        if (anonymousId is not null)
+        {
+            payload["anonymousId"] = anonymousId;
+        }
+        using var command = _connection.CreateCommand();
+        command.CommandText = "INSERT INTO RawMessages (SourceId, MessageId, Type, ReceivedAt, EventAt, Payload, Status) VALUES (1, $id, 'track', $at, $at, $p, 1)";
+        command.Parameters.AddWithValue("$id", $"m{id}");
+        command.Parameters.AddWithValue("$at", Now.AddMinutes(id - 10));
+        command.Parameters.AddWithValue("$p", payload.ToJsonString());
+        command.ExecuteNonQuery();
+    }
+
+    private long Profile(string userId)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = "SELECT ProfileId FROM Identities WHERE Namespace = 'user_id' AND Value = $v";
+        command.Parameters.AddWithValue("$v", userId);
+        return (long)command.ExecuteScalar()!;
+    }
+
+    private string? Value(long profile, int definition)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = "SELECT ValueJson FROM ComputedAttributeStates WHERE ProfileId = $p AND DefinitionId = $d AND MergedFromId = 0";
+        command.Parameters.AddWithValue("$p", profile);
+        command.Parameters.AddWithValue("$d", definition);
+        return command.ExecuteScalar() as string;
+    }
+
+    public void Dispose()
+    {
+        _connection.Dispose();
+        SqliteConnection.ClearAllPools();
+        _directory.Dispose();
+    }
+}
