@@ -12,8 +12,13 @@ namespace ProfileStudio.Core.ComputedAttributes;
 /// </summary>
 public sealed class AggregateState
 {
+    /// <summary>
+    /// By bucket start, ascending. A sorted list, not a sorted dictionary: a state holds tens of buckets at most, and every
+    /// write walks them several times (prune, value, expiry, encoding), which a sorted dictionary's enumerator paid for with
+    /// an allocation each time.
+    /// </summary>
     [JsonPropertyName("b")]
-    public SortedDictionary<long, BucketState> Buckets { get; set; } = [];
+    public SortedList<long, BucketState> Buckets { get; set; } = new();
 
     /// <summary>No bucket (not stored: states written before it was ignored still carry it, and reading skips it).</summary>
     [JsonIgnore]
@@ -29,8 +34,9 @@ public sealed class AggregateState
         writer.WriteStartObject();
         writer.WriteStartObject("b"u8);
         Span<byte> key = stackalloc byte[20];
-        foreach (var (at, bucket) in Buckets)
+        for (var i = 0; i < Buckets.Count; i++)
         {
+            var (at, bucket) = (Buckets.GetKeyAtIndex(i), Buckets.GetValueAtIndex(i));
             at.TryFormat(key, out var length, default, CultureInfo.InvariantCulture);
             writer.WriteStartObject(key[..length]);
             writer.WriteNumber("n"u8, bucket.Count);

@@ -126,8 +126,9 @@ public sealed class ComputedAggregator(ComputedAttributeSpec spec, int distinctL
     /// <summary>Adds <paramref name="from"/> into <paramref name="into"/> (bucket by bucket).</summary>
     public void Merge(AggregateState into, AggregateState from)
     {
-        foreach (var (key, b) in from.Buckets)
+        for (var i = 0; i < from.Buckets.Count; i++)
         {
+            var (key, b) = (from.Buckets.GetKeyAtIndex(i), from.Buckets.GetValueAtIndex(i));
             if (!into.Buckets.TryGetValue(key, out var a))
             {
                 into.Buckets[key] = Copy(b);
@@ -155,15 +156,16 @@ public sealed class ComputedAggregator(ComputedAttributeSpec spec, int distinctL
             return;
         }
         var cut = ComputedWindows.Cut(spec.Window, now);
-        foreach (var key in state.Buckets.Keys.TakeWhile(k => k <= cut).ToList())
+        var buckets = state.Buckets;
+        while (buckets.Count > 0 && buckets.GetKeyAtIndex(0) <= cut)
         {
-            state.Buckets.Remove(key);
+            buckets.RemoveAt(0);
         }
     }
 
     /// <summary>When the oldest bucket leaves the window (null: all time, or nothing left to leave).</summary>
     public DateTime? NextExpiry(AggregateState state) =>
-        spec.Window.IsAllTime || state.Buckets.Count == 0 ? null : ComputedWindows.Expiry(spec.Window, state.Buckets.Keys.First());
+        spec.Window.IsAllTime || state.Buckets.Count == 0 ? null : ComputedWindows.Expiry(spec.Window, state.Buckets.GetKeyAtIndex(0));
 
     /// <summary>The value at <paramref name="now"/> as JSON (null: none, e.g. no number in the window for avg).</summary>
     public string? Value(AggregateState state, DateTime now)
@@ -175,8 +177,9 @@ public sealed class ComputedAggregator(ComputedAttributeSpec spec, int distinctL
         BucketState? only = null;
         var inside = 0;
         var distinct = 0;
-        foreach (var (key, b) in state.Buckets)
+        for (var i = 0; i < state.Buckets.Count; i++)
         {
+            var (key, b) = (state.Buckets.GetKeyAtIndex(i), state.Buckets.GetValueAtIndex(i));
             if (key > cut)
             {
                 (only, inside, distinct) = (b, inside + 1, distinct + (b.Values?.Count ?? 0));
@@ -205,8 +208,9 @@ public sealed class ComputedAggregator(ComputedAttributeSpec spec, int distinctL
     private BucketState Fold(AggregateState state, long cut, int distinct)
     {
         var total = new BucketState();
-        foreach (var (key, b) in state.Buckets)
+        for (var i = 0; i < state.Buckets.Count; i++)
         {
+            var (key, b) = (state.Buckets.GetKeyAtIndex(i), state.Buckets.GetValueAtIndex(i));
             if (key <= cut)
             {
                 continue;

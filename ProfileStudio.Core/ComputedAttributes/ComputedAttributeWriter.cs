@@ -80,10 +80,22 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
                         continue;
                     }
                     var aggregator = Aggregator(d.Spec);
-                    var mine = rows.Where(r => r.DefinitionId == d.Spec.Id).ToList();
-                    var oldValue = mine.FirstOrDefault(r => r.MergedFromId == 0 && r.Version == d.Spec.Version)?.ValueJson;
+                    // The definition's stored rows: its own (MergedFromId 0, at most one), parts a merge brought, any of another version.
+                    StoredRow? own = null;
+                    var parts = false;
+                    var otherVersion = false;
+                    foreach (var r in rows)
+                    {
+                        if (r.DefinitionId == d.Spec.Id)
+                        {
+                            own = r.MergedFromId == 0 ? r : own;
+                            parts |= r.MergedFromId != 0;
+                            otherVersion |= r.Version != d.Spec.Version;
+                        }
+                    }
+                    var oldValue = own is not null && own.Version == d.Spec.Version ? own.ValueJson : null;
                     AggregateState? state;
-                    if (recompute || mine.Any(r => r.Version != d.Spec.Version))
+                    if (recompute || otherVersion)
                     {
                         timeline ??= ReadTimeline(context, events, profile);
                         state = ComputedComputation.FromEvents(aggregator, timeline);
@@ -91,17 +103,19 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
                     else
                     {
                         state = null;
-                        foreach (var row in mine)
+                        foreach (var row in rows)
                         {
-                            state = Combine(aggregator, state, AggregateState.FromJson(row.StateJson));
+                            if (row.DefinitionId == d.Spec.Id)
+                            {
+                                state = Combine(aggregator, state, AggregateState.FromJson(row.StateJson));
+                            }
                         }
                         if (deltas[i] is { } delta)
                         {
                             state = Combine(aggregator, state, delta);
                         }
                     }
-                    var value = Store(context, table, aggregator, profile, state, mine.Any(r => r.MergedFromId != 0 || r.Version != d.Spec.Version),
-                        mine.FirstOrDefault(r => r.MergedFromId == 0));
+                    var value = Store(context, table, aggregator, profile, state, parts || otherVersion, own);
                     if (value != oldValue)
                     {
                         changes.ValueChanged.Add(profile);

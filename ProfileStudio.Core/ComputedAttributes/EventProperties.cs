@@ -70,8 +70,23 @@ public static class EventProperties
         return ReusedJsonWriter.Finish();
     }
 
-    /// <summary>A number as JSON without trailing zeros (10.50 + 0.50 is 11).</summary>
-    public static string Number(decimal value) => value.ToString("0.############################", CultureInfo.InvariantCulture);
+    /// <summary>
+    /// A number as JSON without trailing zeros (10.50 + 0.50 is 11): the text of the custom format
+    /// <c>0.############################</c>, written as the general format (every digit of the scale, never an
+    /// exponent for a decimal) with the fraction's trailing zeros dropped, four times cheaper; values are formatted
+    /// on every write of a computed state.
+    /// </summary>
+    public static string Number(decimal value)
+    {
+        Span<char> text = stackalloc char[48];
+        value.TryFormat(text, out var length, default, CultureInfo.InvariantCulture);
+        var digits = text[..length];
+        if (digits.Contains('.'))
+        {
+            digits = digits.TrimEnd('0').TrimEnd('.');
+        }
+        return new string(digits);
+    }
 }
 
 /// <summary>

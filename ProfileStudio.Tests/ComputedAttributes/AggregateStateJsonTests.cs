@@ -37,7 +37,7 @@ public sealed class AggregateStateJsonTests
 
     private static readonly Gen<AggregateState> States =
         Gen.ListOf(Gen.Zip(Gen.OneOf(Gen.Constant(0L), Gen.Choose(-5, 5).Select(i => i * TimeSpan.TicksPerDay), Gen.Choose(0, int.MaxValue).Select(i => i * 1_000_000_000L)), Buckets))
-            .Select(l => new AggregateState { Buckets = new SortedDictionary<long, BucketState>(l.DistinctBy(p => p.Item1).ToDictionary(p => p.Item1, p => p.Item2)) });
+            .Select(l => new AggregateState { Buckets = new SortedList<long, BucketState>(l.DistinctBy(p => p.Item1).ToDictionary(p => p.Item1, p => p.Item2)) });
 
     [FsCheck.Xunit.Property(MaxTest = 500)]
     public Property ToJson_IsTheGeneratedSerializersText_AndReadsBack() =>
@@ -47,6 +47,20 @@ public sealed class AggregateStateJsonTests
             Assert.Equal(state.ToJsonBySerializer(), json);
             Assert.Equal(json, AggregateState.FromJson(json).ToJson());
         });
+
+    /// <summary>Any decimal: every sign, scale (0–28) and 96-bit magnitude, negative zeros included.</summary>
+    private static readonly Gen<decimal> AnyDecimal =
+        from lo in ArbMap.Default.GeneratorFor<int>()
+        from mid in Gen.Frequency((2, Gen.Constant(0)), (1, ArbMap.Default.GeneratorFor<int>()))
+        from hi in Gen.Frequency((3, Gen.Constant(0)), (1, ArbMap.Default.GeneratorFor<int>()))
+        from negative in ArbMap.Default.GeneratorFor<bool>()
+        from scale in Gen.Choose(0, 28)
+        select new decimal(lo, mid, hi, negative, (byte)scale);
+
+    [FsCheck.Xunit.Property(MaxTest = 2000)]
+    public Property Number_IsTheCustomFormatsText_WithoutTrailingZeros() =>
+        Prop.ForAll(Gen.OneOf(AnyDecimal, Decimals).ToArbitrary(), value =>
+            Assert.Equal(value.ToString("0.############################", System.Globalization.CultureInfo.InvariantCulture), EventProperties.Number(value)));
 
     [Fact]
     public void ToJson_OfAnEmptyState_IsAnEmptyBucketObject() => Assert.Equal("{\"b\":{}}", new AggregateState().ToJson());
