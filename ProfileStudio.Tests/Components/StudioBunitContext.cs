@@ -15,6 +15,9 @@ public abstract class StudioBunitContext : BunitContext, IAsyncLifetime
         Services.AddMudServices();
         JSInterop.Mode = JSRuntimeMode.Loose;
         Auth = AddAuthorization();
+        // Pages load their data from a real SQLite store on the thread pool; with the whole suite running on two cores that took
+        // longer than bUnit's default second now and then (a segment page's size, seen once). A wait ends as soon as it holds.
+        DefaultWaitTimeout = TimeSpan.FromSeconds(10);
     }
 
     protected BunitAuthorizationContext Auth { get; }
