@@ -13,9 +13,10 @@ namespace ProfileStudio.Core.ComputedAttributes;
 public sealed class AggregateState
 {
     /// <summary>
-    /// By bucket start, ascending. A sorted list, not a sorted dictionary: a state holds tens of buckets at most, and every
-    /// write walks them several times (prune, value, expiry, encoding), which a sorted dictionary's enumerator paid for with
-    /// an allocation each time.
+    /// By bucket start, ascending. A sorted list, not a sorted dictionary: every write walks the buckets several times (prune,
+    /// value, expiry, encoding), which a sorted dictionary's enumerator paid for with an allocation each time. Most states hold
+    /// a few buckets; a long window can hold thousands (3,660 days, 87,840 hours), so buckets are added in time order (live
+    /// inputs, timelines), long states merged in one pass, and many expired buckets dropped in one copy.
     /// </summary>
     [JsonPropertyName("b")]
     public SortedList<long, BucketState> Buckets { get; set; } = new();

@@ -126,26 +126,70 @@ public sealed class ComputedAggregator(ComputedAttributeSpec spec, int distinctL
     /// <summary>Adds <paramref name="from"/> into <paramref name="into"/> (bucket by bucket).</summary>
     public void Merge(AggregateState into, AggregateState from)
     {
+        if (from.Buckets.Count > 8 && into.Buckets.Count > 8)
+        {
+            // Two long states (a merge of two profiles): one pass over both in order, rather than an insertion per bucket.
+            into.Buckets = Interleave(into.Buckets, from.Buckets);
+            return;
+        }
         for (var i = 0; i < from.Buckets.Count; i++)
         {
             var (key, b) = (from.Buckets.GetKeyAtIndex(i), from.Buckets.GetValueAtIndex(i));
-            if (!into.Buckets.TryGetValue(key, out var a))
+            if (into.Buckets.TryGetValue(key, out var a))
+            {
+                AddBucket(a, b);
+            }
+            else
             {
                 into.Buckets[key] = Copy(b);
-                continue;
             }
-            AddScalars(a, b);
-            if (b.Values is not null)
-            {
-                AddValues(a.Values ??= [], b.Values);
-                if (a.Values.Count > distinctLimit)
-                {
-                    Bound(a.Values);
-                    a.Overflow = true;
-                }
-            }
-            a.Overflow |= b.Overflow;
         }
+    }
+
+    /// <summary>Adds bucket <paramref name="b"/> into bucket <paramref name="a"/>.</summary>
+    private void AddBucket(BucketState a, BucketState b)
+    {
+        AddScalars(a, b);
+        if (b.Values is not null)
+        {
+            AddValues(a.Values ??= [], b.Values);
+            if (a.Values.Count > distinctLimit)
+            {
+                Bound(a.Values);
+                a.Overflow = true;
+            }
+        }
+        a.Overflow |= b.Overflow;
+    }
+
+    /// <summary><see cref="Merge"/> of two sorted lists of buckets in one pass: a new list, <paramref name="into"/>'s buckets added to.</summary>
+    private SortedList<long, BucketState> Interleave(SortedList<long, BucketState> into, SortedList<long, BucketState> from)
+    {
+        var all = new SortedList<long, BucketState>(into.Count + from.Count);
+        var (i, j) = (0, 0);
+        while (i < into.Count || j < from.Count)
+        {
+            var c = i == into.Count ? 1 : j == from.Count ? -1 : into.GetKeyAtIndex(i).CompareTo(from.GetKeyAtIndex(j));
+            if (c < 0)
+            {
+                all.Add(into.GetKeyAtIndex(i), into.GetValueAtIndex(i));
+                i++;
+            }
+            else if (c > 0)
+            {
+                all.Add(from.GetKeyAtIndex(j), Copy(from.GetValueAtIndex(j)));
+                j++;
+            }
+            else
+            {
+                var a = into.GetValueAtIndex(i);
+                AddBucket(a, from.GetValueAtIndex(j));
+                all.Add(into.GetKeyAtIndex(i), a);
+                i++;
+                j++;
+            }
+        }
+        return all;
     }
 
     /// <summary>Drops the buckets outside the window at <paramref name="now"/> (they never come back in).</summary>
@@ -157,10 +201,27 @@ public sealed class ComputedAggregator(ComputedAttributeSpec spec, int distinctL
         }
         var cut = ComputedWindows.Cut(spec.Window, now);
         var buckets = state.Buckets;
-        while (buckets.Count > 0 && buckets.GetKeyAtIndex(0) <= cut)
+        var outside = 0;
+        while (outside < buckets.Count && buckets.GetKeyAtIndex(outside) <= cut)
         {
-            buckets.RemoveAt(0);
+            outside++;
         }
+        if (outside <= 8)
+        {
+            // The usual case: a bucket or two left since the last write; each removal moves the rest down once.
+            for (var i = 0; i < outside; i++)
+            {
+                buckets.RemoveAt(0);
+            }
+            return;
+        }
+        // Many at once (a long-idle profile with many buckets): the rest copied once rather than moved once per removal.
+        var kept = new SortedList<long, BucketState>(buckets.Count - outside);
+        for (var i = outside; i < buckets.Count; i++)
+        {
+            kept.Add(buckets.GetKeyAtIndex(i), buckets.GetValueAtIndex(i));
+        }
+        state.Buckets = kept;
     }
 
     /// <summary>When the oldest bucket leaves the window (null: all time, or nothing left to leave).</summary>

@@ -64,22 +64,23 @@ public sealed class ComputedChanges : IStageChanges
 /// A run's matching (event, definition) inputs, kept per profile as values in blocks of structs rather than as a state object per
 /// (profile, definition): a run of 100,000 events brings half a million of them, and they live until the writer, so objects would
 /// be promoted and traced by every collection in between (that was most of the stage's cost, and a third of the writer's).
-/// Each input links to the profile's previous one.
+/// Each input links to the profile's next one, so a profile's inputs are folded in the order the events came (as the stage
+/// used to add them: the same sums to the last digit, and buckets appended in time order rather than inserted at the front).
 /// </summary>
 public sealed class ComputedInputs
 {
-    private const int BlockSize = 1024; // 64 KB blocks: under the large object heap's threshold
+    private const int BlockSize = 1024; // 56 KB blocks: under the large object heap's threshold
 
-    private record struct Entry(int Definition, int Previous, ComputedInput Input);
+    private record struct Entry(int Definition, int Next, ComputedInput Input);
 
     private readonly List<Entry[]> _blocks = [];
-    private readonly Dictionary<long, int> _last = [];
+    private readonly Dictionary<long, (int First, int Last)> _profiles = [];
     private int _count;
 
     public int Count => _count;
 
     /// <summary>The profiles with at least one input.</summary>
-    public IEnumerable<long> Profiles => _last.Keys;
+    public IEnumerable<long> Profiles => _profiles.Keys;
 
     public void Add(long profile, int definition, in ComputedInput input)
     {
@@ -87,19 +88,31 @@ public sealed class ComputedInputs
         {
             _blocks.Add(new Entry[BlockSize]);
         }
-        ref var previous = ref CollectionsMarshal.GetValueRefOrAddDefault(_last, profile, out var exists);
-        _blocks[_count / BlockSize][_count % BlockSize] = new(definition, exists ? previous : -1, input);
-        previous = _count++;
+        _blocks[_count / BlockSize][_count % BlockSize] = new(definition, -1, input);
+        ref var chain = ref CollectionsMarshal.GetValueRefOrAddDefault(_profiles, profile, out var exists);
+        if (exists)
+        {
+            _blocks[chain.Last / BlockSize][chain.Last % BlockSize].Next = _count;
+            chain.Last = _count;
+        }
+        else
+        {
+            chain = (_count, _count);
+        }
+        _count++;
     }
 
-    /// <summary>Adds the profile's inputs for each definition to its state in <paramref name="states"/> (created when the first input comes).</summary>
+    /// <summary>
+    /// Adds the profile's inputs, in the order they came, for each definition to its state in <paramref name="states"/> (created
+    /// when the first input comes).
+    /// </summary>
     public void Fold(long profile, IReadOnlyList<ComputedAggregator?> aggregators, AggregateState?[] states)
     {
-        if (!_last.TryGetValue(profile, out var at))
+        if (!_profiles.TryGetValue(profile, out var chain))
         {
             return;
         }
-        while (at >= 0)
+        for (var at = chain.First; at >= 0;)
         {
             ref readonly var entry = ref _blocks[at / BlockSize][at % BlockSize];
             for (var i = 0; i < aggregators.Count; i++)
@@ -109,7 +122,7 @@ public sealed class ComputedInputs
                     aggregator.Add(states[i] ??= new AggregateState(), entry.Input);
                 }
             }
-            at = entry.Previous;
+            at = entry.Next;
         }
     }
 }

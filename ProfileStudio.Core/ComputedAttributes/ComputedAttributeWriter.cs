@@ -74,7 +74,7 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
                     }
                     var recompute = known[i] is null && changes.EventNames.TryGetValue(profile, out var seen) && seen.Overlaps(names[i]);
                     // A profile merged in that the backfill had not reached brings events no state counted.
-                    recompute |= merged is not null && merged.Any(m => m > cursor);
+                    recompute |= merged is not null && AnyBeyond(merged, cursor);
                     if (!recompute && deltas[i] is null && merged is null)
                     {
                         continue;
@@ -123,6 +123,18 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
                 }
             }
         }
+    }
+
+    private static bool AnyBeyond(List<long> profiles, long cursor)
+    {
+        foreach (var p in profiles)
+        {
+            if (p > cursor)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static AggregateState Combine(ComputedAggregator aggregator, AggregateState? into, AggregateState from)

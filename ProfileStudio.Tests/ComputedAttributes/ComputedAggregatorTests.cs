@@ -1,4 +1,6 @@
 using System.Text.Json;
+using FsCheck;
+using FsCheck.Fluent;
 using ProfileStudio.Core.ComputedAttributes;
 
 namespace ProfileStudio.Tests.ComputedAttributes;
@@ -42,6 +44,51 @@ public sealed class ComputedAggregatorTests
         Assert.Equal(expected, a.Value(left, Noon));
         Assert.Equal(a.Value(whole, Noon), a.Value(left, Noon));
     }
+
+    /// <summary>
+    /// Long states (more than a few daily buckets each, so merged in one pass and pruned in one copy): merging the states of two
+    /// halves of the events, in any order of arrival, stores what one state of all the events stores, and pruning keeps exactly
+    /// the buckets inside the window.
+    /// </summary>
+    [FsCheck.Xunit.Property(MaxTest = 200)]
+    public Property LongStates_MergedAndPruned_EqualOneStateOfTheEventsInside()
+    {
+        var events = Gen.ListOf(
+            from day in Gen.Choose(0, 60)
+            from value in Gen.Elements("1", "2.5", "\"a\"", "\"b\"", "-4")
+            from left in ArbMap.Default.GeneratorFor<bool>()
+            select (Day: day, Value: value, Left: left));
+        return Prop.ForAll(events.ToArbitrary(), Gen.Choose(0, 70).ToArbitrary(), (list, keepDays) =>
+        {
+            foreach (var function in new[] { ComputedFunction.Sum, ComputedFunction.Max, ComputedFunction.CountDistinct, ComputedFunction.Last })
+            {
+                var a = Aggregator(function, window: LookbackWindow.Days(keepDays + 1), limit: 3);
+                var (left, right, whole, inside) = (new AggregateState(), new AggregateState(), new AggregateState(), new AggregateState());
+                for (var i = 0; i < list.Count; i++)
+                {
+                    var (day, value, isLeft) = list[i];
+                    var at = Noon.AddDays(-day);
+                    var json = $$"""{"v":{{value}}}""";
+                    Add(a, isLeft ? left : right, at, i, json);
+                    Add(a, whole, at, i, json);
+                    if (ComputedWindows.Includes(a.Spec.Window, at, Noon))
+                    {
+                        Add(a, inside, at, i, json);
+                    }
+                }
+                a.Merge(left, AggregateState.FromJson(right.ToJson()));
+                Assert.Equal(Canonical(whole), Canonical(left));
+                a.Prune(left, Noon);
+                Assert.Equal(Canonical(inside), Canonical(left));
+                Assert.Equal(a.Value(inside, Noon), a.Value(left, Noon));
+            }
+        });
+    }
+
+    /// <summary>A state's contents, distinct values in order (their dictionary's order is the order they came in, which a merge changes).</summary>
+    private static string Canonical(AggregateState state) => string.Join(" | ", state.Buckets.Select(p =>
+        $"{p.Key}: n={p.Value.Count} k={p.Value.Numbers} s={p.Value.Sum} lo={p.Value.Min} hi={p.Value.Max} o={p.Value.Overflow} " +
+        $"f={p.Value.First} l={p.Value.Last} v={string.Join(",", (p.Value.Values ?? []).OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => $"{v.Key}:{v.Value}"))}"));
 
     [Fact]
     public void Value_MostFrequent_TiesGoToTheSmallerValue()
