@@ -3,7 +3,6 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using ProfileStudio.Core.ComputedAttributes;
 using ProfileStudio.Core.Identity;
-using ProfileStudio.Core.Sources;
 using ProfileStudio.Core.Storage;
 using ProfileStudio.Core.Storage.Sqlite;
 using ProfileStudio.Core.Unification;
@@ -20,12 +19,7 @@ public sealed class ComputedAttributeWriterTests : IDisposable
 
     public ComputedAttributeWriterTests()
     {
-        using (var db = new ProfileStudioDbContext(new DbContextOptionsBuilder<ProfileStudioDbContext>().UseSqlite(_directory.ConnectionString).Options))
-        {
-            db.Database.Migrate();
-            db.Sources.Add(new Source { Name = "Web", Kind = SourceKind.Streaming, WriteKeyHash = "a", WriteKeyHint = "a" });
-            db.SaveChanges();
-        }
+        _directory.MigrateWithWebSource();
         _connection = new SqliteConnection(_directory.ConnectionString);
         _connection.Open();
     }

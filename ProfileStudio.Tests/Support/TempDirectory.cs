@@ -1,4 +1,6 @@
 using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using ProfileStudio.Core.Sources;
 using ProfileStudio.Core.Storage;
 
 namespace ProfileStudio.Tests.Support;
@@ -17,6 +19,15 @@ internal sealed class TempDirectory : IDisposable
     public string DatabaseFile => System.IO.Path.Combine(Path, SqliteDatabase.FileName);
 
     public string ConnectionString => SqliteDatabase.ConnectionString(Path);
+
+    /// <summary>Migrates this folder's store and adds the streaming source (id 1, "Web") that test lakes' messages come from.</summary>
+    public void MigrateWithWebSource()
+    {
+        using var db = new ProfileStudioDbContext(new DbContextOptionsBuilder<ProfileStudioDbContext>().UseSqlite(ConnectionString).Options);
+        db.Database.Migrate();
+        db.Sources.Add(new Source { Name = "Web", Kind = SourceKind.Streaming, WriteKeyHash = "a", WriteKeyHint = "a" });
+        db.SaveChanges();
+    }
 
     public void Dispose()
     {

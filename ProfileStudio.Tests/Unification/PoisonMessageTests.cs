@@ -2,11 +2,8 @@ using System.Text.Json.Nodes;
 using FsCheck;
 using FsCheck.Fluent;
 using Microsoft.Data.Sqlite;
-using Microsoft.EntityFrameworkCore;
 using ProfileStudio.Core.ChangeFeed;
 using ProfileStudio.Core.Identity;
-using ProfileStudio.Core.Sources;
-using ProfileStudio.Core.Storage;
 using ProfileStudio.Core.Storage.Sqlite;
 using ProfileStudio.Core.Unification;
 using ProfileStudio.Tests.Support;
@@ -26,12 +23,7 @@ public sealed class PoisonMessageTests : IDisposable
 
     public PoisonMessageTests()
     {
-        using (var db = new ProfileStudioDbContext(new DbContextOptionsBuilder<ProfileStudioDbContext>().UseSqlite(_directory.ConnectionString).Options))
-        {
-            db.Database.Migrate();
-            db.Sources.Add(new Source { Name = "Web", Kind = SourceKind.Streaming, WriteKeyHash = "a", WriteKeyHint = "a" });
-            db.SaveChanges();
-        }
+        _directory.MigrateWithWebSource();
         _writing = new SqliteConnection(_directory.ConnectionString);
         _writing.Open();
         _reading = new SqliteConnection(_directory.ConnectionString);

@@ -4,7 +4,6 @@ using Microsoft.EntityFrameworkCore;
 using ProfileStudio.Core.ChangeFeed;
 using ProfileStudio.Core.Identity;
 using ProfileStudio.Core.Ingestion;
-using ProfileStudio.Core.Sources;
 using ProfileStudio.Core.Storage;
 using ProfileStudio.Core.Storage.Sqlite;
 using ProfileStudio.Core.Unification;
@@ -21,12 +20,7 @@ public sealed class UnificationPipelineTests : IDisposable
 
     public UnificationPipelineTests()
     {
-        using (var db = new ProfileStudioDbContext(new DbContextOptionsBuilder<ProfileStudioDbContext>().UseSqlite(_directory.ConnectionString).Options))
-        {
-            db.Database.Migrate();
-            db.Sources.Add(new Source { Name = "Web", Kind = SourceKind.Streaming, WriteKeyHash = "a", WriteKeyHint = "a" });
-            db.SaveChanges();
-        }
+        _directory.MigrateWithWebSource();
         _connection = new SqliteConnection(_directory.ConnectionString);
         _connection.Open();
         Execute("CREATE TABLE OrderCounts (ProfileId INTEGER PRIMARY KEY, Orders INTEGER NOT NULL)");

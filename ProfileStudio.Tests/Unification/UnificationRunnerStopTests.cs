@@ -1,9 +1,6 @@
 using Microsoft.Data.Sqlite;
-using Microsoft.EntityFrameworkCore;
 using ProfileStudio.Core.ChangeFeed;
 using ProfileStudio.Core.Identity;
-using ProfileStudio.Core.Sources;
-using ProfileStudio.Core.Storage;
 using ProfileStudio.Core.Storage.Sqlite;
 using ProfileStudio.Core.Unification;
 using ProfileStudio.Core.Unification.Stages;
@@ -23,12 +20,7 @@ public sealed class UnificationRunnerStopTests : IDisposable
 
     public UnificationRunnerStopTests()
     {
-        using (var db = new ProfileStudioDbContext(new DbContextOptionsBuilder<ProfileStudioDbContext>().UseSqlite(_directory.ConnectionString).Options))
-        {
-            db.Database.Migrate();
-            db.Sources.Add(new Source { Name = "Web", Kind = SourceKind.Streaming, WriteKeyHash = "a", WriteKeyHint = "a" });
-            db.SaveChanges();
-        }
+        _directory.MigrateWithWebSource();
         _writing = new SqliteConnection(_directory.ConnectionString);
         _writing.Open();
         _reading = new SqliteConnection(_directory.ConnectionString);
