@@ -232,6 +232,7 @@ public sealed class SegmentStreamingTests
         Assert.Equal(SegmentEvaluationState.Waiting, (await h.Store.GetAsync(created.Segment.Id))!.Progress.State);
 
         Assert.Equal(1, await h.Batch.RunPendingAsync());
+        await h.RelayedAsync(); // member counts reach the store's Segments table through the relay, in the background
 
         var details = (await h.Store.GetAsync(created.Segment.Id))!;
         Assert.Equal(SegmentEvaluationState.Done, details.Progress.State);
@@ -483,6 +484,7 @@ public sealed class SegmentStreamingTests
         }
         await h.ConsumeAsync();
         Assert.Equal(1, await h.Batch.RunPendingAsync());
+        await h.RelayedAsync(); // member counts reach the store's Segments table through the relay, in the background
 
         var details = (await h.Store.GetAsync(buyers.Id))!;
         Assert.Equal(10, (await h.MembersAsync(buyers.Id)).Count);
