@@ -77,8 +77,6 @@ public sealed class ComputedInputs
     private readonly Dictionary<long, (int First, int Last)> _profiles = [];
     private int _count;
 
-    public int Count => _count;
-
     /// <summary>The profiles with at least one input.</summary>
     public IEnumerable<long> Profiles => _profiles.Keys;
 

@@ -208,27 +208,24 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
     /// <summary>How many profiles' stored rows one read fetches (a read per profile cost a statement each, the writer's largest share).</summary>
     private const int ReadChunk = 500;
 
-    /// <summary>The stored rows of the profiles, read <see cref="ReadChunk"/> profiles at a time in the run's transaction.</summary>
-    private static Dictionary<long, List<StoredRow>> ReadRows(StageWriteContext context, string table, IEnumerable<long> profiles)
+    /// <summary>The stored rows of a chunk of profiles (at most <see cref="ReadChunk"/>), read in the run's transaction in one statement.</summary>
+    private static Dictionary<long, List<StoredRow>> ReadRows(StageWriteContext context, string table, long[] chunk)
     {
         var rows = new Dictionary<long, List<StoredRow>>();
-        foreach (var chunk in profiles.Chunk(ReadChunk))
+        // One parameter whatever the chunk's size, so the statement is prepared once (json_each lists the ids).
+        using var reader = context.Query($"""
+            SELECT ProfileId, DefinitionId, MergedFromId, Version, StateJson, ValueJson, NextExpiryAt FROM {table}
+            WHERE ProfileId IN (SELECT value FROM json_each($1))
+            """, "[" + string.Join(',', chunk) + "]");
+        while (reader.Read())
         {
-            // One parameter whatever the chunk's size, so the statement is prepared once (json_each lists the ids).
-            using var reader = context.Query($"""
-                SELECT ProfileId, DefinitionId, MergedFromId, Version, StateJson, ValueJson, NextExpiryAt FROM {table}
-                WHERE ProfileId IN (SELECT value FROM json_each($1))
-                """, "[" + string.Join(',', chunk) + "]");
-            while (reader.Read())
+            var profile = reader.GetInt64(0);
+            if (!rows.TryGetValue(profile, out var list))
             {
-                var profile = reader.GetInt64(0);
-                if (!rows.TryGetValue(profile, out var list))
-                {
-                    rows[profile] = list = [];
-                }
-                list.Add(new(reader.GetInt32(1), reader.GetInt64(2), reader.GetInt32(3), reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5),
-                    reader.IsDBNull(6) ? null : StoredTime(reader, 6)));
+                rows[profile] = list = [];
             }
+            list.Add(new(reader.GetInt32(1), reader.GetInt64(2), reader.GetInt32(3), reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5),
+                reader.IsDBNull(6) ? null : StoredTime(reader, 6)));
         }
         return rows;
     }
