@@ -1,5 +1,8 @@
 using System.Diagnostics;
 using Microsoft.Data.Sqlite;
+using ProfileStudio.Core.ChangeFeed;
+using ProfileStudio.Core.Dashboard;
+using ProfileStudio.Core.Schema;
 using ProfileStudio.Core.Storage;
 
 namespace ProfileStudio.Bench;
@@ -145,28 +148,39 @@ internal static class FeedBenchmark
         var metFromCommit = true;
         foreach (var track in consumers.Values.OrderBy(t => t.Name))
         {
+            // A periodic consumer (ChangeFeedUrgency.Periodic) takes its rows every PeriodicConsumerSeconds by design: its target is that period plus 1 s.
+            var limit = Periodic.Contains(track.Name) ? 1000 + PeriodicSeconds * 1000 : 1000;
             track.RowsBehind.Sort();
             track.MillisecondsBehind.Sort();
             track.MillisecondsAfterCommit.Sort();
             double Committed(double q) => PacedLoad.Percentile(track.MillisecondsAfterCommit, q);
             double Rows(double q) => PacedLoad.Percentile(track.RowsBehind, q);
             double Ms(double q) => PacedLoad.Percentile(track.MillisecondsBehind, q);
+            if (Periodic.Contains(track.Name))
+            {
+                Console.WriteLine($"  consumer {track.Name} is periodic (takes its rows every {PeriodicSeconds:0.#} s, the default): its target is p95 < {limit:N0} ms");
+            }
             Console.WriteLine($"  consumer {track.Name}: lag row appended → handled over {track.MillisecondsBehind.Count:N0} rows (one sampling interval's resolution): p50 {Ms(0.50):N0} ms, p95 {Ms(0.95):N0} ms, p99 {Ms(0.99):N0} ms, max {track.MillisecondsBehind.LastOrDefault():N0} ms");
             Console.WriteLine($"    from the first sample that saw the row committed → handled: p50 {Committed(0.50):N0} ms, p95 {Committed(0.95):N0} ms, p99 {Committed(0.99):N0} ms (the rest is the run committing, and the 20 ms sampling)");
             Console.WriteLine("    p95 by 10 s of the run: " + string.Join(", ", track.ByWindow.Select(w => $"{w.Key * 10}–{w.Key * 10 + 10} s {PacedLoad.Percentile([.. w.Value.Order()], 0.95):N0} ms")));
             Console.WriteLine($"    rows behind over {track.RowsBehind.Count:N0} samples: p50 {Rows(0.50):N0}, p95 {Rows(0.95):N0}, p99 {Rows(0.99):N0}, max {track.RowsBehind.LastOrDefault():N0}");
-            met &= Ms(0.95) < 1000;
-            metFromCommit &= Committed(0.95) < 1000;
+            met &= Ms(0.95) < limit;
+            metFromCommit &= Committed(0.95) < limit;
         }
         Console.WriteLine($"  {ProfileStudio.Testing.ServerProcess.CpuLine(cpu, busy, sent)}");
         Console.WriteLine($"  server peak RSS {load.Server.PeakRssMb():N0} MB");
-        Console.WriteLine(consumers.Count == 0 ? "  no consumer found" : met ? "  target p95 < 1 s (row appended → handled, every consumer): met" : "  target p95 < 1 s (row appended → handled, every consumer): MISSED");
+        Console.WriteLine(consumers.Count == 0 ? "  no consumer found" : met ? "  target p95 < 1 s (row appended → handled) for every immediate consumer, within the period + 1 s for periodic ones: met" : "  target p95 < 1 s (row appended → handled) for every immediate consumer, within the period + 1 s for periodic ones: MISSED");
         if (consumers.Count > 0)
         {
-            Console.WriteLine($"  consumers' own lag, row committed → handled p95 < 1 s for every consumer: {(metFromCommit ? "yes" : "no")}");
+            Console.WriteLine($"  consumers' own lag, row committed → handled p95 under the same targets: {(metFromCommit ? "yes" : "no")}");
         }
         return 0;
     }
+
+    /// <summary>The consumers that declare <see cref="ChangeFeedUrgency.Periodic"/>, and the period the server runs them at (the default).</summary>
+    private static readonly HashSet<string> Periodic = [DashboardConsumer.ConsumerName, SchemaConsumer.ConsumerName];
+
+    private static readonly double PeriodicSeconds = new ChangeFeedOptions().PeriodicConsumerSeconds;
 
     private const string MetricsToken = "bench-metrics-token-0123456789abcdefghij";
 

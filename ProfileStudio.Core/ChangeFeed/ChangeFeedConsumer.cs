@@ -16,7 +16,29 @@ public interface IChangeFeedConsumer
     /// <summary>A new consumer starts at the end of the feed (it needs no history), or at its oldest row.</summary>
     bool StartsAtEnd { get; }
 
+    /// <summary>
+    /// How soon after a commit its rows must be handled. <see cref="ChangeFeedUrgency.Immediate"/> (the default) for what a person
+    /// or a rule waits on: segment memberships, open studio pages. <see cref="ChangeFeedUrgency.Periodic"/> for figures nobody
+    /// reads within seconds of an event (the dashboard's, whose snapshot is minutes old by design, and the union schema's counts):
+    /// the host then takes their rows every <see cref="ChangeFeedOptions.PeriodicConsumerSeconds"/>, in larger batches.
+    /// </summary>
+    ChangeFeedUrgency Urgency => ChangeFeedUrgency.Immediate;
+
     Task HandleAsync(IReadOnlyList<ProfileChange> changes, CancellationToken ct);
+}
+
+/// <summary>How soon a consumer handles the rows after they are committed (<see cref="IChangeFeedConsumer.Urgency"/>).</summary>
+public enum ChangeFeedUrgency
+{
+    /// <summary>Woken by every commit.</summary>
+    Immediate,
+
+    /// <summary>
+    /// Handles what has come at most every <see cref="ChangeFeedOptions.PeriodicConsumerSeconds"/> (at once while it is behind).
+    /// Each batch costs a consumer a transaction, a synced commit and a save of its position whatever its size, so under
+    /// sustained load fewer, larger batches leave the cores to the immediate consumers.
+    /// </summary>
+    Periodic,
 }
 
 public sealed class ChangeFeedOptions
@@ -29,6 +51,12 @@ public sealed class ChangeFeedOptions
     /// <summary>Rows every consumer has read are kept this long (for looking back), then pruned.</summary>
     public double RetentionHours { get; set; } = 24;
 
+    /// <summary>
+    /// How long a <see cref="ChangeFeedUrgency.Periodic"/> consumer waits after handling rows before it reads the next ones (0: as
+    /// soon as they come, as the immediate ones).
+    /// </summary>
+    public double PeriodicConsumerSeconds { get; set; } = 3;
+
     /// <summary>The longest pause between two attempts of a failing consumer.</summary>
     public double MaxBackoffSeconds { get; set; } = 60;
 }
@@ -36,6 +64,8 @@ public sealed class ChangeFeedOptions
 /// <summary>A consumer's place in the feed, for Identity › Unification.</summary>
 public sealed record ChangeFeedConsumerStatus(string Name, string Description, long Position, long FeedEnd, DateTime? OldestUnreadAt, int Failures, string? LastError, DateTime? LastErrorAt)
 {
+    public ChangeFeedUrgency Urgency { get; init; }
+
     public long RowsBehind => Math.Max(0, FeedEnd - Position);
 }
 

@@ -9,7 +9,8 @@ namespace ProfileStudio.Core.ChangeFeed;
 /// position, hand them over, save the new position (at least once: a crash between the two hands the
 /// rows over again). A failing consumer is retried with exponential back-off on the injected clock,
 /// while unification and the other consumers go on. Rows every consumer has read are pruned by
-/// <see cref="ChangeFeedPruning"/>.
+/// <see cref="ChangeFeedPruning"/>. A <see cref="ChangeFeedUrgency.Periodic"/> consumer that has caught up waits
+/// <see cref="ChangeFeedOptions.PeriodicConsumerSeconds"/> before it reads again.
 /// </summary>
 public sealed class ChangeFeedHost(
     IEnumerable<IChangeFeedConsumer> consumers,
@@ -97,6 +98,11 @@ public sealed class ChangeFeedHost(
                         StartSave();
                     }
                     failures = 0;
+                    if (consumer.Urgency == ChangeFeedUrgency.Periodic && rows.Count < options.Value.BatchSize && options.Value.PeriodicConsumerSeconds > 0)
+                    {
+                        // Caught up: let rows gather for the next batch (one behind reads on at once).
+                        await Task.Delay(TimeSpan.FromSeconds(options.Value.PeriodicConsumerSeconds), TimeProvider.System, ct);
+                    }
                 }
                 catch (OperationCanceledException) when (ct.IsCancellationRequested)
                 {

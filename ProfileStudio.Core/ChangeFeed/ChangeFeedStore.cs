@@ -164,7 +164,7 @@ public sealed class ChangeFeedStore(IDbContextFactory<ProfileStudioDbContext> db
             var position = checkpoint is null ? 0 : progress?.Position(consumer.Name, checkpoint.Position) ?? checkpoint.Position;
             var oldestUnread = await db.ProfileChanges.Where(c => c.Id > position).OrderBy(c => c.Id).Select(c => (DateTime?)c.At).FirstOrDefaultAsync(ct);
             statuses.Add(new ChangeFeedConsumerStatus(consumer.Name, consumer.Description, position, end, oldestUnread,
-                checkpoint?.Failures ?? 0, checkpoint?.LastError, checkpoint?.LastErrorAt));
+                checkpoint?.Failures ?? 0, checkpoint?.LastError, checkpoint?.LastErrorAt) { Urgency = consumer.Urgency });
         }
         return statuses;
     }

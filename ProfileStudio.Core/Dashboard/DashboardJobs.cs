@@ -38,6 +38,9 @@ public sealed class DashboardConsumer(DashboardSnapshots snapshots, ILogger<Dash
 
     public string Description => "Dashboard: profiles first seen per day and the running total.";
 
+    /// <summary>The dashboard's figures are a snapshot minutes old by design: its rows are taken every few seconds, in larger batches.</summary>
+    public ChangeFeedUrgency Urgency => ChangeFeedUrgency.Periodic;
+
     /// <summary>The history before its place in the feed is back-filled from stored data (<see cref="DashboardBackfill"/>).</summary>
     public bool StartsAtEnd => true;
 

@@ -19,6 +19,9 @@ public sealed class SchemaConsumer(SchemaMaintainer maintainer) : IChangeFeedCon
 
     public bool StartsAtEnd => true;
 
+    /// <summary>Fill rates and volumes nobody reads within seconds of an event: its rows are taken every few seconds, in larger batches.</summary>
+    public ChangeFeedUrgency Urgency => ChangeFeedUrgency.Periodic;
+
     /// <summary>
     /// Feed rows handled per write transaction: a whole feed batch. When the counts were in the store's file, each save first
     /// waited for its write lock, which a unification run holds for hundreds of milliseconds under load, so saves of 1,000 rows

@@ -24,6 +24,8 @@ public sealed class ChangeFeedHostTests : IAsyncLifetime
     private sealed class Recording(string name, bool startsAtEnd = false) : IChangeFeedConsumer
     {
         public ConcurrentQueue<long> Seen { get; } = new();
+        public ConcurrentQueue<long[]> Batches { get; } = new();
+        public ChangeFeedUrgency Urgency { get; init; }
         public volatile bool Failing;
         public Action? OnHandled { get; init; }
         public string Name => name;
@@ -40,6 +42,7 @@ public sealed class ChangeFeedHostTests : IAsyncLifetime
             {
                 Seen.Enqueue(change.ProfileId);
             }
+            Batches.Enqueue([.. changes.Select(c => c.ProfileId)]);
             OnHandled?.Invoke();
             return Task.CompletedTask;
         }
@@ -48,7 +51,55 @@ public sealed class ChangeFeedHostTests : IAsyncLifetime
     private ChangeFeedHost Host(params IChangeFeedConsumer[] consumers) => Host(TimeProvider.System, consumers);
 
     private ChangeFeedHost Host(TimeProvider time, params IChangeFeedConsumer[] consumers) =>
-        new(consumers, Store, _signal, _progress, Options.Create(new ChangeFeedOptions { BatchSize = 7, MaxBackoffSeconds = 0.05 }), time, NullLogger<ChangeFeedHost>.Instance);
+        Host(time, new ChangeFeedOptions { BatchSize = 7, MaxBackoffSeconds = 0.05 }, consumers);
+
+    private ChangeFeedHost Host(TimeProvider time, ChangeFeedOptions options, params IChangeFeedConsumer[] consumers) =>
+        new(consumers, Store, _signal, _progress, Options.Create(options), time, NullLogger<ChangeFeedHost>.Instance);
+
+    [Fact]
+    public async Task APeriodicConsumer_TakesTheRowsOfSeveralCommitsInOneBatch_WhileAnImmediateOneIsWokenByEachCommit()
+    {
+        var pages = new Recording("studio-pages");
+        var figures = new Recording("dashboard") { Urgency = ChangeFeedUrgency.Periodic };
+        var host = Host(TimeProvider.System, new ChangeFeedOptions { BatchSize = 100, PeriodicConsumerSeconds = 3 }, pages, figures);
+        await host.StartAsync(CancellationToken.None);
+        Append(1, 1);
+        _signal.Notify();
+        await Poll.UntilAsync(() => Task.FromResult(figures.Seen.Count + pages.Seen.Count), n => n == 2, "both consumers to handle the first row");
+
+        // Three commits while the periodic consumer waits out its 3 s after the first row.
+        for (var i = 2; i <= 4; i++)
+        {
+            Append(i, i);
+            _signal.Notify();
+            await Poll.UntilAsync(() => Task.FromResult(pages.Seen.Contains(i)), seen => seen, $"the immediate consumer to handle row {i}");
+        }
+        Assert.Equal(4, pages.Batches.Count); // one batch per commit
+        Assert.Single(figures.Batches); // still waiting: the rows gather
+
+        await Poll.UntilAsync(() => Task.FromResult(figures.Batches.Count), n => n == 2, "the periodic consumer's next batch", TimeSpan.FromSeconds(10));
+        Assert.Equal([2L, 3L, 4L], figures.Batches.Last());
+        await host.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task APeriodicConsumerThatIsBehind_ReadsOnWithoutWaiting_AndAStopDuringItsWait_SavesItsPositionAtOnce()
+    {
+        Append(1, 20);
+        var figures = new Recording("schema-catalog") { Urgency = ChangeFeedUrgency.Periodic };
+        var host = Host(TimeProvider.System, new ChangeFeedOptions { BatchSize = 7, PeriodicConsumerSeconds = 60 }, figures);
+        await host.StartAsync(CancellationToken.None);
+
+        // Full batches of 7, 7, then 6: no wait between full ones (it would take two minutes).
+        await Poll.UntilAsync(() => Task.FromResult(figures.Seen.Count), n => n == 20, "all 20 rows", TimeSpan.FromSeconds(10));
+        Assert.Equal([7, 7, 6], figures.Batches.Select(b => b.Length));
+
+        // It now waits a minute for rows to gather; a stop does not wait for that, and keeps the position.
+        var stopping = System.Diagnostics.Stopwatch.StartNew();
+        await host.StopAsync(CancellationToken.None);
+        Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(10), $"the stop took {stopping.Elapsed}");
+        Assert.Equal(20, await Store.PositionAsync(figures.Name, startsAtEnd: false));
+    }
 
     [Fact]
     public async Task AConsumerStoppedAbruptly_ResumesFromItsSavedPosition_WithNothingMissed()
