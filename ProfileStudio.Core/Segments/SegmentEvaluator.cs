@@ -64,8 +64,9 @@ public static class SegmentEvaluator
     {
         var (from, to) = WindowBounds(condition.Window, now);
         var aggregate = condition.Aggregate;
-        int count = 0, numbers = 0;
-        double sum = 0, min = double.PositiveInfinity, max = double.NegativeInfinity;
+        var count = 0;
+        var sum = new NumberSum();
+        double min = double.PositiveInfinity, max = double.NegativeInfinity;
         for (var i = 0; i < events.Count; i++)
         {
             var e = events[i];
@@ -78,8 +79,7 @@ public static class SegmentEvaluator
             if (aggregate is not null && SegmentValues.At(e.Properties, aggregate.Path) is { ValueKind: JsonValueKind.Number } number)
             {
                 var x = number.GetDouble();
-                numbers++;
-                sum += x;
+                sum.Add(x);
                 min = Math.Min(min, x);
                 max = Math.Max(max, x);
             }
@@ -89,9 +89,9 @@ public static class SegmentEvaluator
         {
             double? value = aggregate.Function switch
             {
-                AggregateFunction.Sum => sum,
-                _ when numbers == 0 => null,
-                AggregateFunction.Avg => sum / numbers,
+                AggregateFunction.Sum => sum.Sum,
+                _ when sum.Count == 0 => null,
+                AggregateFunction.Avg => sum.Average,
                 AggregateFunction.Min => min,
                 _ => max,
             };
@@ -186,17 +186,16 @@ public static class SegmentEvaluator
             .Where(v => v is { ValueKind: JsonValueKind.Number })
             .Select(v => v!.Value.GetDouble())
             .ToList();
-        // Summed in input order by hand, as Matches does (a vectorised Sum could round differently).
-        var sum = 0.0;
+        var sum = new NumberSum();
         foreach (var x in numbers)
         {
-            sum += x;
+            sum.Add(x);
         }
         return aggregate.Function switch
         {
-            AggregateFunction.Sum => sum,
+            AggregateFunction.Sum => sum.Sum,
             _ when numbers.Count == 0 => null,
-            AggregateFunction.Avg => sum / numbers.Count,
+            AggregateFunction.Avg => sum.Average,
             AggregateFunction.Min => numbers.Min(),
             _ => numbers.Max(),
         };

@@ -29,8 +29,7 @@ public sealed record SegmentIndexProfile(
 /// <remarks>
 /// Not thread-safe for writers: <see cref="SegmentIndexHost"/> serialises writes and excludes readers while one
 /// runs. Several readers may run at once. Removed profiles keep their ordinal (not live, data cleared).
-/// Aggregate sums run in event-time order (the evaluator sums in the order it is given the events; the same
-/// for exact values).
+/// Aggregate sums and averages are <see cref="NumberSum"/>'s, as the evaluator's: exact decimals, whatever the order.
 /// </remarks>
 public sealed class SegmentIndex
 {
@@ -551,8 +550,9 @@ internal sealed class EventMatcher : IndexMatcher
         {
             return SegmentEvaluator.CountPasses(_condition.Count, hi - lo);
         }
-        int count = 0, numbers = 0;
-        double sum = 0, min = double.PositiveInfinity, max = double.NegativeInfinity;
+        var count = 0;
+        var sum = new NumberSum();
+        double min = double.PositiveInfinity, max = double.NegativeInfinity;
         for (var i = lo; i < hi; i++)
         {
             var code = codes![i];
@@ -564,8 +564,7 @@ internal sealed class EventMatcher : IndexMatcher
             if (_numbers is not null && !double.IsNaN(_numbers[code]))
             {
                 var x = _numbers[code];
-                numbers++;
-                sum += x;
+                sum.Add(x);
                 min = Math.Min(min, x);
                 max = Math.Max(max, x);
             }
@@ -580,9 +579,9 @@ internal sealed class EventMatcher : IndexMatcher
         }
         double? value = aggregate.Function switch
         {
-            AggregateFunction.Sum => sum,
-            _ when numbers == 0 => null,
-            AggregateFunction.Avg => sum / numbers,
+            AggregateFunction.Sum => sum.Sum,
+            _ when sum.Count == 0 => null,
+            AggregateFunction.Avg => sum.Average,
             AggregateFunction.Min => min,
             _ => max,
         };

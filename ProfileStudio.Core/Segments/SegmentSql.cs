@@ -93,8 +93,27 @@ public static class SegmentSql
         await transaction.CommitAsync(cancellationToken);
     }
 
+    /// <summary>Sum and average of an aggregate in SQL: <see cref="NumberSum"/>'s, as the evaluator and the index add (SQLite's total() and avg() add doubles).</summary>
+    private const string SumFunction = "ps_number_sum";
+    private const string AverageFunction = "ps_number_avg";
+
+    private static NumberSum Add(NumberSum sum, double? value)
+    {
+        if (value is { } x)
+        {
+            sum.Add(x);
+        }
+        return sum;
+    }
+
     public static SqliteCommand Command(SqliteConnection connection, SegmentSqlCondition query)
     {
+        if (query.Sql.Contains(SumFunction, StringComparison.Ordinal) || query.Sql.Contains(AverageFunction, StringComparison.Ordinal))
+        {
+            // On this connection only, before the statement is prepared (registering again replaces the same function).
+            connection.CreateAggregate(SumFunction, default(NumberSum), (NumberSum sum, double? value) => Add(sum, value), (NumberSum sum) => sum.Sum, isDeterministic: true);
+            connection.CreateAggregate(AverageFunction, default(NumberSum), (NumberSum sum, double? value) => Add(sum, value), (NumberSum sum) => sum.Average, isDeterministic: true);
+        }
         var command = connection.CreateCommand();
         command.CommandText = query.Sql;
         foreach (var parameter in query.Parameters)
@@ -287,8 +306,8 @@ public static class SegmentSql
                 var number = $"(CASE WHEN json_type({properties}, {path}) IN ('integer', 'real') THEN json_extract({properties}, {path}) END)";
                 var function = aggregate.Function switch
                 {
-                    AggregateFunction.Sum => $"total({number})",
-                    AggregateFunction.Avg => $"avg({number})",
+                    AggregateFunction.Sum => $"{SumFunction}({number})",
+                    AggregateFunction.Avg => $"{AverageFunction}({number})",
                     AggregateFunction.Min => $"min({number})",
                     _ => $"max({number})",
                 };

@@ -309,3 +309,44 @@ public static class SegmentValues
     /// <summary>A rule's or an aggregate's number for people, as every page writes numbers.</summary>
     internal static string Number(double value) => Formatting.DisplayFormat.Number(value);
 }
+
+/// <summary>
+/// The sum and average of an event condition's aggregate, the same on every path (the evaluator, the index, SQLite). Each number
+/// is added as the decimal its double stands for (.NET's conversion keeps 15 significant digits, so 99.99 counts as 99.99, not
+/// as the nearest binary fraction): 99.99 + 0.005 + 0.005 is 100 exactly, as the person's total is, and "total at least 100"
+/// holds. Summed in doubles it came to 99.99999999999999 and failed, while the explanation showed "sum: 100". A number beyond
+/// the decimal range (about 7.9e28) makes the sum a double's for the rest.
+/// </summary>
+public struct NumberSum
+{
+    private decimal _exact;
+    private double _approximate;
+    private bool _inexact;
+
+    /// <summary>How many numbers were added.</summary>
+    public int Count { get; private set; }
+
+    public void Add(double value)
+    {
+        Count++;
+        _approximate += value;
+        if (_inexact)
+        {
+            return;
+        }
+        try
+        {
+            _exact += (decimal)value;
+        }
+        catch (OverflowException)
+        {
+            _inexact = true;
+        }
+    }
+
+    /// <summary>The sum (0 when nothing was added).</summary>
+    public readonly double Sum => _inexact ? _approximate : (double)_exact;
+
+    /// <summary>The average, or null when nothing was added.</summary>
+    public readonly double? Average => Count == 0 ? null : _inexact ? _approximate / Count : (double)(_exact / Count);
+}

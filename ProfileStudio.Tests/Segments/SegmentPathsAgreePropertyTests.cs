@@ -44,6 +44,8 @@ public sealed class SegmentPathsAgreePropertyTests : IDisposable
         "{}", "{\"amount\":10}", "{\"amount\":2.5,\"currency\":\"EUR\"}", "{\"amount\":\"12\"}", "{\"amount\":null}",
         "{\"currency\":\"USD\",\"amount\":100}", "{\"item\":{\"sku\":\"A1\"}}", "not json", "[1,2]", "{\"when\":\"2026-02-27\"}",
         "{\"amount\":-4,\"item\":{\"sku\":\"B2\"}}",
+        // Decimal fractions no double holds exactly: 0.1 + 0.2 is 0.3, 99.99 + 0.005 + 0.005 is 100, on every path.
+        "{\"amount\":0.1}", "{\"amount\":0.2}", "{\"amount\":99.99}", "{\"amount\":0.005}",
     ];
 
     private static readonly string[] Namespaces = ["email", "user_id", "phone"];
@@ -154,7 +156,7 @@ public sealed class SegmentPathsAgreePropertyTests : IDisposable
             from aggregated in Gen.Elements(false, true)
             from function in Gen.Elements(AggregateFunction.Sum, AggregateFunction.Avg, AggregateFunction.Min, AggregateFunction.Max)
             from op in Gen.Elements(ValueOperator.GreaterOrEqual, ValueOperator.LessThan, ValueOperator.Equals, ValueOperator.NotEquals, ValueOperator.Between)
-            from n in Gen.Elements(0.0, 10.0, 12.5, 100.0)
+            from n in Gen.Elements(0.0, 10.0, 12.5, 100.0, 0.3)
             select (SegmentNode)new EventCondition($"n{id}", name, performed)
             {
                 Properties = propertyCount == 0 ? [] : [new PropertyTest(path, propertyTest)],
@@ -302,6 +304,34 @@ public sealed class SegmentPathsAgreePropertyTests : IDisposable
             command.Parameters.AddWithValue(name, value);
         }
         command.ExecuteNonQuery();
+    }
+
+    [Theory]
+    [InlineData(AggregateFunction.Sum, ValueOperator.GreaterOrEqual, 100.0, true)]
+    [InlineData(AggregateFunction.Sum, ValueOperator.LessThan, 100.0, false)]
+    [InlineData(AggregateFunction.Sum, ValueOperator.Equals, 100.0, true)]
+    [InlineData(AggregateFunction.Avg, ValueOperator.Equals, 33.333333333333336, true)]
+    public async Task ATotalOfDecimalFractions_IsExact_OnTheEvaluatorTheIndexAndSql(AggregateFunction function, ValueOperator op, double number, bool member)
+    {
+        // A customer who spent 99.99 + 0.005 + 0.005 spent 100 (added as doubles: 99.99999999999999, so "at least 100" failed).
+        var events = new[] { "99.99", "0.005", "0.005" }.Select((amount, i) => new ProfileEvent
+        {
+            ProfileId = 1, Name = "Order Completed", Type = "track", EventAt = Now.AddHours(-1 - i), PropertiesJson = $"{{\"amount\":{amount}}}", SourceId = 1,
+        }).ToList();
+        var profile = new StoredProfile(1, false, [], events, [], []);
+        Store([profile]);
+        var rule = new SegmentRule(new EventCondition("n", "Order Completed", Performed: true)
+        {
+            Aggregate = new EventAggregate(function, "amount", new ValueTest(ValueType.Number, op) { Number = number }),
+        });
+        var facts = Facts(profile);
+        using var db = new ProfileStudioDbContext(new DbContextOptionsBuilder<ProfileStudioDbContext>().UseSqlite(_directory.ConnectionString).Options);
+        var index = await SegmentIndexLoader.LoadAllAsync(db, Now, default);
+
+        Assert.Equal(member, SegmentEvaluator.Evaluate(rule, facts, Now).Matches);
+        Assert.Equal(member, SegmentEvaluator.Matches(rule, facts, Now));
+        Assert.Equal(member ? [1L] : [], await SegmentSql.ProfileIdsAsync(_connection, rule, Now));
+        Assert.Equal(member ? [1L] : [], index.MatchingIds(rule, Now, new Dictionary<long, IReadOnlySet<long>>()));
     }
 
     [Fact]
