@@ -263,6 +263,55 @@ public sealed class SegmentPagesTests : StudioBunitContext
     }
 
     [Fact]
+    public async Task SegmentPage_ADraft_CanBeDeletedAfterConfirming_AndTheListFollows()
+    {
+        await ArrangeAsync(Roles.Marketer);
+        var segment = await SegmentAsync("Junk 🎉", HasEmail);
+        var navigation = Services.GetRequiredService<BunitNavigationManager>();
+        var dialogs = Render<MudDialogProvider>();
+        var page = Render<SegmentPage>(p => p.Add(x => x.Id, segment.Id));
+
+        // The click's handler waits for the dialog's answer: it completes once "Delete" is clicked there.
+        var deleting = page.WaitForElement("[data-testid=delete-segment]").ClickAsync(new());
+        dialogs.WaitForAssertion(() => Assert.Contains("deleted for good", dialogs.Markup));
+        await dialogs.FindAll("button").Single(b => b.TextContent.Trim() == "Delete").ClickAsync(new());
+        await deleting;
+
+        page.WaitForAssertion(() => Assert.EndsWith("/profiles/segments", navigation.Uri));
+        Assert.Empty(await Store.ListAsync());
+    }
+
+    [Fact]
+    public async Task SegmentPage_DeletingASegmentAnotherRefersTo_SaysWhichAndDeletesNothing()
+    {
+        await ArrangeAsync(Roles.Marketer);
+        var used = await SegmentAsync("Has email", HasEmail);
+        await SegmentAsync("Emailable French", Rule(new SegmentCondition("in", used.Id, true)));
+        var dialogs = Render<MudDialogProvider>();
+        var page = Render<SegmentPage>(p => p.Add(x => x.Id, used.Id));
+
+        var deleting = page.WaitForElement("[data-testid=delete-segment]").ClickAsync(new());
+        dialogs.WaitForAssertion(() => Assert.Contains("deleted for good", dialogs.Markup));
+        await dialogs.FindAll("button").Single(b => b.TextContent.Trim() == "Delete").ClickAsync(new());
+        await deleting;
+
+        page.WaitForAssertion(() => Assert.Contains("is used by \"Emailable French\"", page.Find("[data-testid=segment-problem]").TextContent));
+        Assert.Equal(2, (await Store.ListAsync()).Count);
+    }
+
+    [Fact]
+    public async Task SegmentPage_Active_OffersNoDelete()
+    {
+        await ArrangeAsync(Roles.Marketer);
+        var segment = await SegmentAsync("Has email", HasEmail, 1);
+
+        var page = Render<SegmentPage>(p => p.Add(x => x.Id, segment.Id));
+
+        page.WaitForElement("[data-testid=disable-segment]");
+        Assert.Empty(page.FindAll("[data-testid=delete-segment]"));
+    }
+
+    [Fact]
     public async Task SegmentPage_AsSupport_HasNoExportAndNoEditing()
     {
         await ArrangeAsync(Roles.Support);
@@ -274,6 +323,7 @@ public sealed class SegmentPagesTests : StudioBunitContext
         Assert.Empty(page.FindAll("[data-testid=segment-export]"));
         Assert.Empty(page.FindAll("[data-testid=edit-segment]"));
         Assert.Empty(page.FindAll("[data-testid=evaluate-now]"));
+        Assert.Empty(page.FindAll("[data-testid=delete-segment]"));
     }
 
     [Fact]

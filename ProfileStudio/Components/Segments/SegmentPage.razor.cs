@@ -40,6 +40,7 @@ public sealed partial class SegmentPage : IDisposable
     [Inject] private AuthenticationStateProvider AuthState { get; set; } = default!;
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
+    [Inject] private NavigationManager Navigation { get; set; } = default!;
 
     protected override async Task OnParametersSetAsync()
     {
@@ -147,6 +148,32 @@ public sealed partial class SegmentPage : IDisposable
         if (confirmed == true)
         {
             await RunAsync(a => Store.DisableAsync(a, Id), "Disabled.");
+        }
+    }
+
+    /// <summary>A segment that is not active (a draft, a disabled one) can be deleted, with its versions; the store refuses one that others refer to.</summary>
+    private async Task DeleteAsync()
+    {
+        var confirmed = await Dialogs.ShowMessageBox("Delete", $"\"{_details?.Segment.Name}\" and its versions are deleted for good (recorded in the audit log). Its name and audience key become free.",
+            yesText: "Delete", cancelText: "Cancel");
+        if (confirmed != true || !await EnsureEditorAsync())
+        {
+            return;
+        }
+        _busy = true;
+        try
+        {
+            var result = await Store.DeleteAsync(await Actor.GetAsync(), Id);
+            _problems = result.Problems.Select(p => p.Message).ToList();
+            if (result.Succeeded)
+            {
+                Snackbar.Add($"Deleted \"{_details?.Segment.Name}\".", Severity.Success);
+                Navigation.NavigateTo("/profiles/segments");
+            }
+        }
+        finally
+        {
+            _busy = false;
         }
     }
 
