@@ -243,10 +243,10 @@ public static partial class SegmentRuleValidator
         }
         if (!Operators(test.Type).Contains(test.Operator))
         {
-            problem(prefix + $"The operator \"{test.Operator}\" does not apply to a {test.Type.ToString().ToLowerInvariant()} value.");
+            problem(prefix + $"The operator \"{SegmentSentence.Operator(test.Operator)}\" does not apply to a {test.Type.ToString().ToLowerInvariant()} value.");
             return;
         }
-        void Missing(string what) => problem(prefix + $"\"{test.Operator}\" needs {what}.");
+        void Missing(string what) => problem(prefix + $"\"{SegmentSentence.Operator(test.Operator)}\" needs {what}.");
         switch (test.Operator)
         {
             case ValueOperator.Exists or ValueOperator.NotExists or ValueOperator.IsTrue or ValueOperator.IsFalse:

@@ -143,6 +143,32 @@ public static class SegmentSentence
         _ => test.Operator.ToString(),
     };
 
+    /// <summary>An operator as the builder's picker names it ("is", "≥", "between"); the validator's messages name it so too.</summary>
+    public static string Operator(ValueOperator op) => op switch
+    {
+        ValueOperator.Equals => "is",
+        ValueOperator.NotEquals => "is not",
+        ValueOperator.Contains => "contains",
+        ValueOperator.StartsWith => "starts with",
+        ValueOperator.EndsWith => "ends with",
+        ValueOperator.InList => "is one of",
+        ValueOperator.Exists => "is set",
+        ValueOperator.NotExists => "is not set",
+        ValueOperator.LessThan => "<",
+        ValueOperator.LessOrEqual => "≤",
+        ValueOperator.GreaterThan => ">",
+        ValueOperator.GreaterOrEqual => "≥",
+        ValueOperator.Between => "between",
+        ValueOperator.IsTrue => "is true",
+        ValueOperator.IsFalse => "is false",
+        ValueOperator.Before => "before",
+        ValueOperator.After => "after",
+        ValueOperator.WithinLastDays => "within the last … days",
+        ValueOperator.WithinNextDays => "within the next … days",
+        ValueOperator.MoreThanDaysAgo => "more than … days ago",
+        _ => op.ToString(),
+    };
+
     private static string Value(ValueTest test, string? text, double? number) =>
         test.Type == ValueTestType.Number ? Num(number) : text is { Length: 0 } ? "\"\"" : text ?? "?";
 

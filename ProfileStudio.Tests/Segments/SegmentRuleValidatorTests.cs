@@ -31,11 +31,24 @@ public sealed class SegmentRuleValidatorTests
     [Fact]
     public void Validate_OperatorOfAnotherType_IsRefused() =>
         Refused(new AttributeCondition("c", "ltv", new ValueTest(ValueTestType.Number, ValueOperator.Contains) { Text = "5" }), "c",
-            "The operator \"Contains\" does not apply to a number value");
+            "The operator \"contains\" does not apply to a number value");
 
     [Fact]
     public void Validate_MissingValue_IsRefused() =>
-        Refused(new AttributeCondition("c", "country", new ValueTest(ValueTestType.Text, ValueOperator.Equals)), "c", "\"Equals\" needs a text value");
+        Refused(new AttributeCondition("c", "country", new ValueTest(ValueTestType.Text, ValueOperator.Equals)), "c", "\"is\" needs a text value");
+
+    [Fact]
+    public void Validate_MissingValues_NameTheOperatorsAsTheBuilderShowsThem()
+    {
+        var problems = Validate(
+            new AttributeCondition("ltv", "ltv", new ValueTest(ValueTestType.Number, ValueOperator.Between) { Number = 1 }),
+            new EventCondition("e", "Order Completed", true)
+            {
+                Aggregate = new EventAggregate(AggregateFunction.Sum, "amount", new ValueTest(ValueTestType.Number, ValueOperator.GreaterOrEqual)),
+            });
+
+        Assert.Equal(["\"between\" needs two numbers (low and high).", "sum of amount: \"≥\" needs a number."], problems.Select(p => p.Message));
+    }
 
     [Fact]
     public void Validate_EmptyContains_IsRefused() =>

@@ -21,7 +21,7 @@ public sealed record SegmentBuilderContext(
     public string? SegmentName(long id) => Segments.FirstOrDefault(s => s.Id == id)?.Name;
 }
 
-/// <summary>How the builder words groups and operators.</summary>
+/// <summary>How the builder words groups and types (operators: <see cref="SegmentSentence.Operator"/>, which the validator shares).</summary>
 public static class SegmentBuilderText
 {
     public static string Group(GroupKind kind) => kind switch
@@ -37,31 +37,6 @@ public static class SegmentBuilderText
         ValueTestType.Number => "number",
         ValueTestType.Boolean => "true / false",
         _ => "date",
-    };
-
-    public static string Operator(ValueOperator op) => op switch
-    {
-        ValueOperator.Equals => "is",
-        ValueOperator.NotEquals => "is not",
-        ValueOperator.Contains => "contains",
-        ValueOperator.StartsWith => "starts with",
-        ValueOperator.EndsWith => "ends with",
-        ValueOperator.InList => "is one of",
-        ValueOperator.Exists => "is set",
-        ValueOperator.NotExists => "is not set",
-        ValueOperator.LessThan => "<",
-        ValueOperator.LessOrEqual => "≤",
-        ValueOperator.GreaterThan => ">",
-        ValueOperator.GreaterOrEqual => "≥",
-        ValueOperator.Between => "between",
-        ValueOperator.IsTrue => "is true",
-        ValueOperator.IsFalse => "is false",
-        ValueOperator.Before => "before",
-        ValueOperator.After => "after",
-        ValueOperator.WithinLastDays => "within the last … days",
-        ValueOperator.WithinNextDays => "within the next … days",
-        ValueOperator.MoreThanDaysAgo => "more than … days ago",
-        _ => op.ToString(),
     };
 
     /// <summary>The union schema's type name as a test type (object and list values are tested as text).</summary>
