@@ -6,7 +6,7 @@ namespace ProfileStudio.Core.Segments;
 /// <summary>
 /// A rule in plain English: "People whose country is France and who performed Order Completed at least
 /// 2 times in the last 30 days". Nested groups of several children are put in parentheses; "any of" reads
-/// "either … or …"; "none of" reads "who match none of (…; …)". The same phrases label the explanation.
+/// "who either … or …" (or "either … or …" when its clauses do not all start with "who"); "none of" reads "who match none of (…; …)". The same phrases label the explanation.
 /// </summary>
 public static class SegmentSentence
 {
@@ -43,9 +43,15 @@ public static class SegmentSentence
         {
             return parts[0];
         }
-        var text = group.Kind == GroupKind.AllOf ? Join(parts, "and") : "either " + Join(parts, "or");
+        var text = group.Kind == GroupKind.AllOf ? Join(parts, "and") : Either(parts);
         return nested ? "(" + text + ")" : text;
     }
+
+    // "who either performed A or performed B", not "either who performed A or who performed B"; clauses that do not all
+    // start with "who" keep their own words ("either whose country is France or who performed …").
+    private static string Either(IReadOnlyList<string> parts) => parts.All(p => p.StartsWith("who ", StringComparison.Ordinal))
+        ? "who either " + Join(parts.Select(p => p["who ".Length..]).ToList(), "or")
+        : "either " + Join(parts, "or");
 
     /// <summary>One condition: "whose country is France", "who performed Order Completed at least once".</summary>
     public static string Condition(SegmentNode node, Func<long, string?>? segmentName = null) => node switch
@@ -59,7 +65,8 @@ public static class SegmentSentence
     };
 
     private static string SegmentName(long id, Func<long, string?>? segmentName) =>
-        segmentName?.Invoke(id) is { Length: > 0 } name ? $"segment {name}" : $"segment #{id}";
+        id <= 0 ? "a segment not chosen yet" // a new "is in segment" condition
+        : segmentName?.Invoke(id) is { Length: > 0 } name ? $"segment {name}" : $"segment #{id}";
 
     private static string Event(EventCondition e)
     {

@@ -71,9 +71,23 @@ public sealed class SegmentSentenceTests
 
     [Fact]
     public void Describe_RootAnyOf_UsesEitherOrWithoutParentheses() =>
-        Assert.Equal("People either who have no email identifier or who are not in segment #9",
+        Assert.Equal("People who either have no email identifier or are not in segment #9",
             SegmentSentence.Describe(new SegmentRule(new GroupNode("r", GroupKind.AnyOf,
                 [new IdentityCondition("i", "email", Has: false), new SegmentCondition("s", 9, IsIn: false)]))));
+
+    [Fact]
+    public void Describe_RootAnyOfOfEvents_SaysWhoOnceBeforeEither() =>
+        Assert.Equal("People who either performed Order Completed in the last 30 days or performed In-Store Purchase in the last 30 days",
+            SegmentSentence.Describe(new SegmentRule(new GroupNode("r", GroupKind.AnyOf,
+            [
+                new EventCondition("o", "Order Completed", true) { Window = new EventWindow(WindowKind.LastDays) { Amount = 30 } },
+                new EventCondition("s", "In-Store Purchase", true) { Window = new EventWindow(WindowKind.LastDays) { Amount = 30 } },
+            ]))));
+
+    [Fact]
+    public void Describe_SegmentNotChosenYet_SaysSoInsteadOfAnId() =>
+        Assert.Equal("People who are in a segment not chosen yet",
+            SegmentSentence.Describe(new SegmentRule(new GroupNode("r", GroupKind.AllOf, [new SegmentCondition("s", 0, IsIn: true)])), _ => null));
 
     [Theory]
     [MemberData(nameof(Tests))]
