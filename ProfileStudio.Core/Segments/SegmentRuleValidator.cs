@@ -144,7 +144,7 @@ public static partial class SegmentRuleValidator
             {
                 problem(count.Operator == CountOperator.AtLeast && count.Times == 0
                     ? "\"At least 0 times\" always holds: use 1 or more."
-                    : $"The number of times must be between {min} and {MaxTimes:N0} (it is {count.Times}).");
+                    : $"The number of times must be between {min} and {MaxTimes:N0}{Echo(count.Times)}.");
             }
         }
         if (e.Window is { } window)
@@ -333,9 +333,13 @@ public static partial class SegmentRuleValidator
         }
         else if (n < min || n > max)
         {
-            problem($"The number of {what} must be between {min} and {max:N0} (it is {n}).");
+            problem($"The number of {what} must be between {min} and {max:N0}{Echo(n)}.");
         }
     }
+
+    // The builder's number fields hold a number too large for an int, or text that is no whole number, as int's bounds:
+    // "(it is 2147483647)" would name a number nobody typed.
+    private static string Echo(int n) => n is int.MaxValue or int.MinValue ? "" : $" (it is {n})";
 
     private static string GroupName(GroupKind kind) => kind switch
     {

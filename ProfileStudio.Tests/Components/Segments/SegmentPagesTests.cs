@@ -219,6 +219,24 @@ public sealed class SegmentPagesTests : StudioBunitContext
     }
 
     [Fact]
+    public async Task Editor_BatchEveryTooManyHours_KeepsTheTypedNumber_AndSaveSaysTheRange()
+    {
+        await ArrangeAsync(Roles.Marketer);
+        var page = Render<SegmentEditorPage>();
+        page.Find("input[data-testid=segment-name]").Input("Nightly");
+        await page.Find("[data-testid=add-identity]").ClickAsync(new());
+        await page.InvokeAsync(() => page.FindComponent<MudSelect<string>>().Instance.ValueChanged.InvokeAsync("email"));
+        await page.InvokeAsync(() => page.FindComponent<MudSelect<SegmentEvaluationMode>>().Instance.ValueChanged.InvokeAsync(SegmentEvaluationMode.Batch));
+        page.Find("input[data-testid=segment-batch-hours]").Input("100000");
+
+        await page.Find("[data-testid=save-segment]").ClickAsync(new());
+
+        page.WaitForAssertion(() => Assert.Contains("every 1 to 744 hours", page.Find("[data-testid=segment-problem]").TextContent));
+        Assert.Equal("100000", SegmentRuleBuilderTests.Box(page, "segment-batch-hours"));
+        Assert.Empty(await Store.ListAsync()); // not saved as 744
+    }
+
+    [Fact]
     public async Task Editor_AsSupport_ShowsTheRuleReadOnly()
     {
         await ArrangeAsync(Roles.Support);

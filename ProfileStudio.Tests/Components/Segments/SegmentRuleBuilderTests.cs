@@ -1,4 +1,5 @@
 using Bunit;
+using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 using ProfileStudio.Components.Segments.Builder;
@@ -231,6 +232,31 @@ public sealed class SegmentRuleBuilderTests : StudioBunitContext
         Assert.Equal("People who did not perform Order Completed at least 3 times in the last 24 hours", cut.Find("[data-testid=segment-sentence]").TextContent);
         Assert.Empty(cut.FindAll("[data-testid=node-problem]"));
     }
+
+    [Fact]
+    public void NumberFields_OutOfRange_KeepTheTypedNumber_AndShowTheValidatorsRange()
+    {
+        var cut = Builder(new SegmentRule(new GroupNode("root", GroupKind.AllOf,
+            [Orders("e"), new AttributeCondition("d", "signup", new ValueTest(ValueTestType.Date, ValueOperator.WithinLastDays) { Days = 30 })])));
+
+        cut.Find("input[data-testid=event-window-amount]").Input("-5");
+        cut.Find("input[data-testid=event-count-times]").Input("1000000000000");
+        cut.Find("input[data-testid=value-days]").Input("0");
+
+        // The rule holds what the boxes show (a number beyond int as int.MaxValue, refused like any too large), not Min / Max.
+        cut.WaitForAssertion(() => Assert.Equal(0, Assert.IsType<AttributeCondition>(Root.Children[1]).Test.Days));
+        var e = Assert.IsType<EventCondition>(Root.Children[0]);
+        Assert.Equal((-5, int.MaxValue), (e.Window!.Amount, e.Count!.Times));
+        Assert.Equal(("-5", "1000000000000", "0"), (Box(cut, "event-window-amount"), Box(cut, "event-count-times"), Box(cut, "value-days")));
+        var problems = cut.FindAll("[data-testid=node-problem]").Select(p => p.TextContent).ToList();
+        Assert.Contains("The number of days in the window must be between 1 and 36,500 (it is -5).", problems);
+        Assert.Contains("The number of times must be between 1 and 1,000,000.", problems);
+        Assert.Contains("The number of days must be between 1 and 36,500 (it is 0).", problems);
+    }
+
+    /// <summary>The text a number field holds (the input's value attribute in bUnit is its first render's).</summary>
+    internal static string? Box(IRenderedComponent<IComponent> cut, string testId) => cut.FindComponents<MudTextField<string>>()
+        .Single(f => Equals(f.Instance.UserAttributes.GetValueOrDefault("data-testid"), testId)).Instance.Value;
 
     [Fact]
     public void ReadOnly_ShowsTheRuleWithoutAnyEditingAction()
