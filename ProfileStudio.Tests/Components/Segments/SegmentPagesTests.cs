@@ -237,6 +237,18 @@ public sealed class SegmentPagesTests : StudioBunitContext
     }
 
     [Fact]
+    public async Task Editor_NewAsSupport_SaysOnlyEditorsCreateSegments()
+    {
+        await ArrangeAsync(Roles.Support);
+
+        var page = Render<SegmentEditorPage>();
+
+        page.WaitForAssertion(() => Assert.Contains("Only administrators and marketers can create segments", page.Find("[data-testid=segment-create-refused]").TextContent));
+        Assert.Empty(page.FindAll("[data-testid=segment-read-only]"));
+        Assert.Empty(page.FindAll("[data-testid=segment-name]"));
+    }
+
+    [Fact]
     public async Task Editor_AsSupport_ShowsTheRuleReadOnly()
     {
         await ArrangeAsync(Roles.Support);

@@ -17,6 +17,7 @@ public sealed partial class SegmentEditorPage
     private Segment? _segment;
     private bool _missing;
     private bool _canEdit;
+    private bool _roleKnown; // _canEdit is checked, not just false before the check
     private bool _busy;
     private bool _touched;
     private string? _name;
@@ -50,6 +51,7 @@ public sealed partial class SegmentEditorPage
     protected override async Task OnParametersSetAsync()
     {
         _canEdit = await SegmentEditors.CanEditAsync(AuthState);
+        _roleKnown = true;
         _namespaces = (await IdentityRules.ListAsync()).Select(n => n.Name).ToList();
         var names = await Store.NamesAsync();
         _otherSegments = names.Where(n => n.Key != Id).OrderBy(n => n.Value, StringComparer.OrdinalIgnoreCase).Select(n => new SegmentChoice(n.Key, n.Value)).ToList();
