@@ -34,6 +34,7 @@ public sealed partial class SegmentPage : IDisposable
     [Parameter] public long Id { get; set; }
 
     [Inject] private SegmentStore Store { get; set; } = default!;
+    [Inject] private TimeProvider Time { get; set; } = default!;
     [Inject] private IdentityRulesStore IdentityRules { get; set; } = default!;
     [Inject] private UnificationNotifications Unification { get; set; } = default!;
     [Inject] private CurrentActor Actor { get; set; } = default!;
