@@ -186,7 +186,7 @@ public static partial class SegmentRuleValidator
             }
             else
             {
-                Test(aggregate.Test, $"{aggregate.Function.ToString().ToLowerInvariant()} of {aggregate.Path}: ", problem);
+                Test(aggregate.Test, $"{SegmentSentence.Function(aggregate.Function)} of {aggregate.Path}: ", problem);
             }
         }
     }

@@ -150,6 +150,16 @@ public static class SegmentSentence
         _ => test.Operator.ToString(),
     };
 
+    /// <summary>An aggregate as the builder's picker names it ("sum", "average"); the validator's messages name it so too.</summary>
+    public static string Function(AggregateFunction function) => function switch
+    {
+        AggregateFunction.Sum => "sum",
+        AggregateFunction.Avg => "average",
+        AggregateFunction.Min => "minimum",
+        AggregateFunction.Max => "maximum",
+        _ => function.ToString(),
+    };
+
     /// <summary>An operator as the builder's picker names it ("is", "≥", "between"); the validator's messages name it so too.</summary>
     public static string Operator(ValueOperator op) => op switch
     {

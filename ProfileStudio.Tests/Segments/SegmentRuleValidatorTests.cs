@@ -44,10 +44,10 @@ public sealed class SegmentRuleValidatorTests
             new AttributeCondition("ltv", "ltv", new ValueTest(ValueTestType.Number, ValueOperator.Between) { Number = 1 }),
             new EventCondition("e", "Order Completed", true)
             {
-                Aggregate = new EventAggregate(AggregateFunction.Sum, "amount", new ValueTest(ValueTestType.Number, ValueOperator.GreaterOrEqual)),
+                Aggregate = new EventAggregate(AggregateFunction.Avg, "amount", new ValueTest(ValueTestType.Number, ValueOperator.GreaterOrEqual)),
             });
 
-        Assert.Equal(["\"between\" needs two numbers (low and high).", "sum of amount: \"≥\" needs a number."], problems.Select(p => p.Message));
+        Assert.Equal(["\"between\" needs two numbers (low and high).", "average of amount: \"≥\" needs a number."], problems.Select(p => p.Message));
     }
 
     [Fact]
