@@ -42,10 +42,12 @@ public sealed class ApiDocumentTests(StudioAppFactory factory) : IClassFixture<S
         Assert.NotEmpty(parameters);
         Assert.All(parameters, p => Assert.False(string.IsNullOrWhiteSpace(p.Parameter.TryGetProperty("description", out var d) ? d.GetString() : null), $"{p.Where} has no description"));
         var limits = parameters.Where(p => p.Parameter.GetProperty("name").GetString() == "limit").ToList();
-        Assert.Equal(6, limits.Count); // traits, external_ids and events, on both paths
+        Assert.Equal(8, limits.Count); // traits, external_ids, events and segments, on both paths
         Assert.All(limits, p => Assert.Equal("integer", p.Parameter.GetProperty("schema").GetProperty("type").GetString()));
         var traits = parameters.Single(p => p.Where == "GET /api/v1/profiles/{identifier}/traits limit").Parameter;
         Assert.Equal("How many traits a page holds: 1 to 200, 10 when left out.", traits.GetProperty("description").GetString());
+        var segments = parameters.Single(p => p.Where == "GET /api/v1/profiles/{identifier}/segments limit").Parameter;
+        Assert.Equal("How many segments a page holds: 1 to 100, 25 when left out.", segments.GetProperty("description").GetString());
     }
 
     [Fact]

@@ -187,6 +187,10 @@ public sealed class ProfileApiEndpointsTests(ProfileApiAppFactory factory) : ICl
     [InlineData("traits?limit=201", "limit")]
     [InlineData("traits?verbose=maybe", "verbose")]
     [InlineData("external_ids?next=x", "cursor")]
+    [InlineData("segments?limit=0", "limit")]
+    [InlineData("segments?limit=abc", "limit")]
+    [InlineData("segments?limit=101", "1 to 100")]
+    [InlineData("segments?next=garbage", "cursor")]
     public async Task BadParameters_AreInvalidRequestErrors(string query, string mentions)
     {
         var message = await GetErrorAsync($"/api/v1/profiles/user_id:anyone/{query}", HttpStatusCode.BadRequest, "invalid_request_error");

@@ -55,6 +55,37 @@ public sealed class SegmentProfileApiTests(ProfileApiAppFactory factory) : IClas
     }
 
     [Fact]
+    public async Task Segments_ThreeMemberships_PagedBySegmentIdWithCursor()
+    {
+        var tag = Guid.NewGuid().ToString("N")[..10];
+        var rule = SegmentRuleJson.Serialize(new SegmentRule(new GroupNode("root", GroupKind.AllOf, [new EventCondition("c1", $"Ordered {tag}", true)])));
+        var ids = new List<string>();
+        foreach (var name in new[] { "C", "A", "B" })
+        {
+            var created = await Store.CreateAsync(AuditActor.System, new SegmentDraft($"{name} paged {tag}", null, rule));
+            Assert.True(created.Succeeded, string.Join("; ", created.Problems));
+            Assert.True((await Store.ActivateAsync(AuditActor.System, created.Segment!.Id)).Succeeded);
+            ids.Add(created.Segment.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        await factory.SendAsync(ProfileApiAppFactory.WebKey,
+            new { type = "track", messageId = $"o-{tag}", userId = $"u-{tag}", @event = $"Ordered {tag}", timestamp = DateTime.UtcNow });
+        await factory.UnifiedAsync();
+        await Poll.UntilAsync(() => GetAsync($"/api/v1/profiles/user_id:u-{tag}/segments"), b => b.GetProperty("data").GetArrayLength() == 3, "the three memberships");
+
+        var first = await GetAsync($"/api/v1/profiles/user_id:u-{tag}/segments?limit=2");
+        var cursor = first.GetProperty("cursor");
+        var second = await GetAsync(cursor.GetProperty("url").GetString()!);
+
+        Assert.Equal(ids.Take(2), first.GetProperty("data").EnumerateArray().Select(s => s.GetProperty("id").GetString()));
+        Assert.True(cursor.GetProperty("has_more").GetBoolean());
+        Assert.Equal(ids[1], cursor.GetProperty("next").GetString());
+        Assert.Contains("limit=2", cursor.GetProperty("url").GetString());
+        Assert.Equal(ids.Skip(2), second.GetProperty("data").EnumerateArray().Select(s => s.GetProperty("id").GetString()));
+        Assert.False(second.GetProperty("cursor").GetProperty("has_more").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, second.GetProperty("cursor").GetProperty("next").ValueKind);
+    }
+
+    [Fact]
     public async Task Traits_AMembershipIsABooleanAudienceTrait_AloneWithClassAudience()
     {
         var (user, segment) = await BuyerInSegmentAsync();

@@ -30,6 +30,8 @@ internal static class ProfileApiEndpoints
     private const int MaxTraitLimit = 200;
     private const int DefaultIdLimit = 25;
     private const int MaxIdLimit = 100;
+    private const int DefaultSegmentLimit = 25;
+    private const int MaxSegmentLimit = 100;
 
     /// <summary>Segment's field names (<c>has_more</c>, <c>source_id</c>); trait names are kept as they are.</summary>
     private static readonly JsonSerializerOptions SnakeCase = new(JsonSerializerDefaults.Web)
@@ -85,7 +87,8 @@ internal static class ProfileApiEndpoints
             .WithParameter("limit", $"How many events a page holds: 1 to {EventQuery.MaxLimit}, {EventQuery.DefaultLimit} when left out.", JsonSchemaType.Integer)
             .WithParameter("sort", "desc (newest first, the default) or asc.");
         group.MapGet("/segments", SegmentsAsync).WithName($"{segment}GetProfileSegments")
-            .WithSummary("The segments (audiences) a profile is in, since when" + suffix);
+            .WithSummary("The segments (audiences) a profile is in, since when, by segment id, cursor-paged" + suffix)
+            .WithParameter("limit", $"How many segments a page holds: 1 to {MaxSegmentLimit}, {DefaultSegmentLimit} when left out.", JsonSchemaType.Integer);
         group.MapGet("/metadata", MetadataAsync).WithName($"{segment}GetProfileMetadata")
             .WithSummary("When a profile was created and last updated, and its first and last messages" + suffix);
     }
@@ -242,14 +245,9 @@ internal static class ProfileApiEndpoints
         {
             return BadLimit(MaxIdLimit);
         }
-        long? after = null;
-        if (next is not null)
+        if (!TryParseIdCursor(next, out var after))
         {
-            if (!long.TryParse(next, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
-            {
-                return Invalid($"\"{next}\" is not a cursor of this list; pass the cursor's \"next\" as it was given.");
-            }
-            after = parsed;
+            return BadCursor(next!);
         }
         var found = await reader.FindAsync(RawIdentifier(http, identifier), ct);
         if (!found.Found)
@@ -295,7 +293,7 @@ internal static class ProfileApiEndpoints
         {
             if (!EventCursor.TryDecode(next, out var cursor))
             {
-                return Invalid($"\"{next}\" is not a cursor of this list; pass the cursor's \"next\" as it was given.");
+                return BadCursor(next);
             }
             after = cursor;
         }
@@ -315,18 +313,34 @@ internal static class ProfileApiEndpoints
             Cursor(http.Request, page.HasMore, page.Next?.Encode())), SnakeCase);
     }
 
-    /// <summary>The segments the profile is in (active segments only), by name, with the key its audience trait has and since when.</summary>
-    private static async Task<IResult> SegmentsAsync(string identifier, HttpContext http, ProfileReader reader, SegmentStore segments, CancellationToken ct = default)
+    /// <summary>
+    /// <c>?limit=25&amp;next=&lt;segment id&gt;</c>: the segments the profile is in (active segments only), with the key its
+    /// audience trait has and since when, in segment id order (a rename does not move a segment between pages).
+    /// </summary>
+    private static async Task<IResult> SegmentsAsync(
+        string identifier, HttpContext http, ProfileReader reader, SegmentStore segments,
+        string? limit = null, string? next = null, CancellationToken ct = default)
     {
+        if (ParseLimit(limit, DefaultSegmentLimit, MaxSegmentLimit) is not { } take)
+        {
+            return BadLimit(MaxSegmentLimit);
+        }
+        if (!TryParseIdCursor(next, out var after))
+        {
+            return BadCursor(next!);
+        }
         var found = await reader.FindAsync(RawIdentifier(http, identifier), ct);
         if (!found.Found)
         {
             return LookupProblem(found);
         }
-        var memberships = await segments.MembershipsOfProfileAsync(found.ProfileId, ct);
+        var all = (await segments.MembershipsOfProfileAsync(found.ProfileId, ct))
+            .OrderBy(m => m.SegmentId).Where(m => after is null || m.SegmentId > after).ToList();
+        var page = all.Take(take).ToList();
+        var hasMore = all.Count > page.Count;
         return TypedResults.Json(new ListResponse<SegmentItem>(
-            memberships.Select(m => new SegmentItem(m.SegmentId.ToString(CultureInfo.InvariantCulture), m.Name, SegmentKeys.Of(m.Name), m.Since)).ToList(),
-            Cursor(http.Request, false, null)), SnakeCase);
+            page.Select(m => new SegmentItem(m.SegmentId.ToString(CultureInfo.InvariantCulture), m.Name, SegmentKeys.Of(m.Name), m.Since)).ToList(),
+            Cursor(http.Request, hasMore, hasMore ? page[^1].SegmentId.ToString(CultureInfo.InvariantCulture) : null)), SnakeCase);
     }
 
     private static async Task<IResult> MetadataAsync(string identifier, HttpContext http, ProfileReader reader, CancellationToken ct = default)
@@ -415,6 +429,24 @@ internal static class ProfileApiEndpoints
     private static IResult Invalid(string message) => ApiErrors.Problem(StatusCodes.Status400BadRequest, ApiErrors.InvalidRequest, message);
 
     private static IResult BadLimit(int max) => Invalid($"limit must be a whole number from 1 to {max}.");
+
+    private static IResult BadCursor(string next) => Invalid($"\"{next}\" is not a cursor of this list; pass the cursor's \"next\" as it was given.");
+
+    /// <summary>The cursor of a list paged by id (the last id of the previous page); true with null when there is none.</summary>
+    private static bool TryParseIdCursor(string? next, out long? after)
+    {
+        after = null;
+        if (next is null)
+        {
+            return true;
+        }
+        if (!long.TryParse(next, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
+        {
+            return false;
+        }
+        after = parsed;
+        return true;
+    }
 
     private static int? ParseLimit(string? text, int fallback, int max) =>
         text is null ? fallback
