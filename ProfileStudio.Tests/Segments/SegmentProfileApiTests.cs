@@ -98,7 +98,7 @@ public sealed class SegmentProfileApiTests(ProfileApiAppFactory factory) : IClas
 
         var verbose = (await GetAsync($"/api/v1/profiles/user_id:{user}/traits?class=audience&verbose=true")).GetProperty("traits").GetProperty(key);
         Assert.Equal("audience", verbose.GetProperty("class").GetString());
-        Assert.Equal(segment.Id, verbose.GetProperty("segment_id").GetInt64());
+        Assert.Equal(segment.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), verbose.GetProperty("segment_id").GetString());
 
         Assert.True((await GetAsync($"/api/v1/profiles/user_id:{user}/traits?limit=200")).GetProperty("traits").GetProperty(key).GetBoolean());
         Assert.False((await GetAsync($"/api/v1/profiles/user_id:{user}/traits?class=computed_trait")).GetProperty("traits").TryGetProperty(key, out _));

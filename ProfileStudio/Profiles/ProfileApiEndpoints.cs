@@ -185,7 +185,7 @@ internal static class ProfileApiEndpoints
         {
             var value = traits[key]?.DeepClone();
             body[key] = !isVerbose ? value
-                : audiences.TryGetValue(key, out var a) ? new JsonObject { ["value"] = value, ["class"] = AudienceClass, ["segment_id"] = a.SegmentId, ["name"] = a.Name, ["since"] = a.Since }
+                : audiences.TryGetValue(key, out var a) ? new JsonObject { ["value"] = value, ["class"] = AudienceClass, ["segment_id"] = a.SegmentId.ToString(CultureInfo.InvariantCulture), ["name"] = a.Name, ["since"] = a.Since }
                 : computed.TryGetValue(key, out var c) ? VerboseComputed(c, value) : Verbose(view, key, value!);
         }
         var hasMore = keys.Count > page.Count;
