@@ -164,6 +164,11 @@ public sealed class SegmentStore(
         {
             problems.Add(new("", $"The name is longer than {Segment.MaxNameLength} characters."));
         }
+        else if (SegmentKeys.Of(draft.Name).Length == 0)
+        {
+            problems.Add(new("", "The name needs at least one letter or digit: it becomes the audience key, the trait name "
+                + "the segment's members have in the Profile API (\"Recent buyers (30 days)\" → recent_buyers_30_days)."));
+        }
         if (draft.Description?.Length > Segment.MaxDescriptionLength)
         {
             problems.Add(new("", $"The description is longer than {Segment.MaxDescriptionLength} characters."));
@@ -204,6 +209,13 @@ public sealed class SegmentStore(
         if (draft.Name.Length > 0 && stored.FirstOrDefault(s => string.Equals(s.Name, draft.Name, StringComparison.OrdinalIgnoreCase)) is { } same && same.Id != id)
         {
             problems.Add(new("", $"A segment named \"{same.Name}\" exists already."));
+        }
+        // The key is the audience trait's name in the Profile API: two segments with one key would show as one trait.
+        else if (SegmentKeys.Of(draft.Name) is { Length: > 0 } key
+            && stored.Where(s => s.Id != id).OrderBy(s => s.Id).FirstOrDefault(s => SegmentKeys.Of(s.Name) == key) is { } sameKey)
+        {
+            problems.Add(new("", $"The name gives the audience key {key}, which the segment \"{sameKey.Name}\" has already "
+                + "(the key keeps only letters and digits, in lower case): choose a name that differs in a letter or digit."));
         }
         if (id is { } self && problems.Count == 0)
         {

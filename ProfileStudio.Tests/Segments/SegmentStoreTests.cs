@@ -88,6 +88,57 @@ public sealed class SegmentStoreTests
     }
 
     [Fact]
+    public async Task Save_RefusesANameWhoseAudienceKeyAnotherSegmentHas_NamingIt_WhateverItsStatus()
+    {
+        await using var h = await SegmentHarness.StartAsync();
+        var active = await h.ActivateAsync("QA frequent buyers FR/ES", All(Performed("c1", "Order Completed")));
+        var draft = (await h.Store.CreateAsync(Marketer, new SegmentDraft("Lapsed buyers", null, Buyers))).Segment!;
+
+        var punctuated = await h.Store.CreateAsync(Marketer, new SegmentDraft("QA frequent buyers (FR/ES)", null, Buyers));
+        var lowerCase = await h.Store.CreateAsync(Marketer, new SegmentDraft("qa frequent buyers fr es", null, Buyers));
+        var renamed = await h.Store.UpdateAsync(Marketer, draft.Id, new SegmentDraft("QA: frequent-buyers, FR ES!", null, Buyers));
+        var renamedItself = await h.Store.UpdateAsync(Marketer, active.Id, new SegmentDraft("QA frequent buyers (FR/ES)", null, Buyers));
+
+        foreach (var refused in new[] { punctuated, lowerCase, renamed })
+        {
+            Assert.False(refused.Succeeded);
+            var problem = Assert.Single(refused.Problems);
+            Assert.Equal("", problem.NodeId); // shown above the form, as the duplicate-name message is
+            Assert.Contains("qa_frequent_buyers_fr_es", problem.Message);
+            Assert.Contains("\"QA frequent buyers FR/ES\"", problem.Message);
+        }
+        Assert.True(renamedItself.Succeeded, string.Join("; ", renamedItself.Problems));
+        Assert.Equal(["Lapsed buyers", "QA frequent buyers (FR/ES)"], (await h.Store.ListAsync()).Select(s => s.Name).Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("🎉🎉")]
+    [InlineData("(!) -- ?")]
+    public async Task Save_RefusesANameWithNoLetterOrDigit_ItWouldGiveAnEmptyAudienceKey(string name)
+    {
+        await using var h = await SegmentHarness.StartAsync();
+
+        var refused = await h.Store.CreateAsync(Marketer, new SegmentDraft(name, null, Buyers));
+
+        Assert.False(refused.Succeeded);
+        var problem = Assert.Single(refused.Problems);
+        Assert.Equal("", problem.NodeId);
+        Assert.StartsWith("The name needs at least one letter or digit: it becomes the audience key", problem.Message);
+        Assert.Empty(await h.Store.ListAsync());
+    }
+
+    [Fact]
+    public async Task Save_TheDemoSegments_AreAllAccepted()
+    {
+        await using var h = await SegmentHarness.StartAsync();
+        foreach (var draft in ProfileStudio.Core.Demo.DemoDataSeeder.SegmentDrafts)
+        {
+            var created = await h.Store.CreateAsync(Marketer, draft);
+            Assert.True(created.Succeeded, $"{draft.Name}: {string.Join("; ", created.Problems)}");
+        }
+    }
+
+    [Fact]
     public async Task Delete_RefusesAnActiveSegmentAndOneOthersUse_AndRemovesItsRows()
     {
         await using var h = await SegmentHarness.StartAsync();

@@ -201,6 +201,22 @@ public sealed class SegmentPagesTests : StudioBunitContext
     }
 
     [Fact]
+    public async Task Editor_SaveANameWhoseKeyAnotherSegmentHas_ShowsTheStoresProblemNamingIt()
+    {
+        await ArrangeAsync(Roles.Marketer);
+        await SegmentAsync("QA frequent buyers FR/ES", HasEmail);
+        var page = Render<SegmentEditorPage>();
+        page.Find("input[data-testid=segment-name]").Input("QA frequent buyers (FR/ES)");
+        await page.Find("[data-testid=add-identity]").ClickAsync(new());
+        await page.InvokeAsync(() => page.FindComponent<MudSelect<string>>().Instance.ValueChanged.InvokeAsync("email"));
+
+        await page.Find("[data-testid=save-segment]").ClickAsync(new());
+
+        page.WaitForAssertion(() => Assert.Contains("\"QA frequent buyers FR/ES\"", Assert.Single(page.FindAll("[data-testid=segment-problem]")).TextContent));
+        Assert.Single(await Store.ListAsync());
+    }
+
+    [Fact]
     public async Task Editor_Activate_SavesAndActivates_ThenGoesToTheSegmentPage()
     {
         await ArrangeAsync(Roles.Marketer);
