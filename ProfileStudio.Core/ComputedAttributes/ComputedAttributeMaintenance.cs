@@ -265,7 +265,7 @@ public sealed class ComputedAttributeMaintenance(SqliteConnection connection, Ti
 
     private static string TimelineSql(IReadOnlyList<string> names) => $"""
         SELECT ProfileId, Name, EventAt, MessageId, PropertiesJson FROM ProfileEvents
-        WHERE ProfileId > $1 AND ProfileId <= $2 AND Name IN ({string.Join(",", names.Select((_, i) => "$" + (i + 3)))}) ORDER BY ProfileId
+        WHERE ProfileId > $1 AND ProfileId <= $2 AND {ComputedEvents.TrackSql} AND Name IN ({string.Join(",", names.Select((_, i) => "$" + (i + 3)))}) ORDER BY ProfileId
         """;
 
     private static List<Timeline> ReadTimelines(StageWriteContext context, long low, long high, IReadOnlyList<string> names)

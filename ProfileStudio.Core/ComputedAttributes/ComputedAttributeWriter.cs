@@ -233,7 +233,7 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
     private static List<ComputedEvent> ReadTimeline(StageWriteContext context, string table, long profile)
     {
         var list = new List<ComputedEvent>();
-        using var reader = context.Query($"SELECT Name, EventAt, MessageId, PropertiesJson FROM {table} WHERE ProfileId = $1", profile);
+        using var reader = context.Query($"SELECT Name, EventAt, MessageId, PropertiesJson FROM {table} WHERE ProfileId = $1 AND {ComputedEvents.TrackSql}", profile);
         while (reader.Read())
         {
             list.Add(Event(profile, reader));

@@ -73,6 +73,27 @@ public sealed class ComputedTraitsApiTests(ProfileApiAppFactory factory) : IClas
     }
 
     [Fact]
+    public async Task PageAndScreenViewsNamedAsATrackEvent_AreNotCounted_ByTheBackfillNorLive()
+    {
+        // page('Bought') on a thank-you page is on the timeline under the name "Bought": it is not a purchase.
+        var user = await SeedAsync(10);
+        await factory.SendAsync(ProfileApiAppFactory.WebKey,
+            new { type = "page", messageId = $"p-{user}", userId = user, name = "Bought", timestamp = T.AddMinutes(5), properties = new { total = 1000 } });
+        await factory.UnifiedAsync();
+        await ActivateAsync("tracked_total", ComputedFunction.Sum, "total");
+        Assert.Equal(10m, (await TraitsAsync(user, "&class=computed_trait")).GetProperty("tracked_total").GetDecimal()); // the backfill
+
+        await factory.SendAsync(ProfileApiAppFactory.WebKey,
+        [
+            new { type = "screen", messageId = $"s-{user}", userId = user, name = "Bought", timestamp = T.AddHours(1), properties = new { total = 1000 } },
+            new { type = "track", messageId = $"t-{user}", userId = user, @event = "Bought", timestamp = T.AddHours(2), properties = new { total = 5 } },
+        ]);
+        await factory.UnifiedAsync();
+
+        Assert.Equal(15m, (await TraitsAsync(user, "&class=computed_trait")).GetProperty("tracked_total").GetDecimal()); // live: the track event only
+    }
+
+    [Fact]
     public async Task Traits_Verbose_AComputedValueSaysWhenAndWhatItComputes()
     {
         var user = await SeedAsync(3, 3, 4);
