@@ -64,8 +64,76 @@ public static class DisplayFormat
         JsonValueKind.True => "yes",
         JsonValueKind.False => "no",
         JsonValueKind.Null => "—",
-        _ => value.GetRawText(),
+        _ => Structured(value),
     };
+
+    /// <summary>
+    /// A list or object as JSON with its text as written: the raw text of a stored value has "\u003Cb\u003E" for "&lt;b&gt;" and
+    /// "\uD83C\uDF89" for an emoji (System.Text.Json escapes them when it stores), which read as noise on a profile page. The page
+    /// encodes what it shows, so nothing here is markup.
+    /// </summary>
+    private static string Structured(JsonElement value)
+    {
+        var text = new System.Text.StringBuilder();
+        Write(text, value);
+        return text.ToString();
+    }
+
+    private static void Write(System.Text.StringBuilder text, JsonElement value)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Object:
+                text.Append('{');
+                var first = true;
+                foreach (var property in value.EnumerateObject())
+                {
+                    text.Append(first ? "" : ",");
+                    first = false;
+                    Quote(text, property.Name);
+                    text.Append(':');
+                    Write(text, property.Value);
+                }
+                text.Append('}');
+                break;
+            case JsonValueKind.Array:
+                text.Append('[');
+                var i = 0;
+                foreach (var item in value.EnumerateArray())
+                {
+                    text.Append(i++ == 0 ? "" : ",");
+                    Write(text, item);
+                }
+                text.Append(']');
+                break;
+            case JsonValueKind.String:
+                Quote(text, value.GetString()!);
+                break;
+            default:
+                text.Append(value.GetRawText()); // numbers as written, true, false, null
+                break;
+        }
+    }
+
+    /// <summary>A JSON string escaping only what JSON needs: quotes, backslashes and control characters.</summary>
+    private static void Quote(System.Text.StringBuilder text, string value)
+    {
+        text.Append('"');
+        foreach (var c in value)
+        {
+            _ = c switch
+            {
+                '"' => text.Append("\\\""),
+                '\\' => text.Append("\\\\"),
+                '\n' => text.Append("\\n"),
+                '\r' => text.Append("\\r"),
+                '\t' => text.Append("\\t"),
+                < ' ' => text.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:X4}"),
+                _ => text.Append(c),
+            };
+        }
+        text.Append('"');
+    }
 
     /// <summary><see cref="Value(JsonElement)"/> for stored JSON text; text that is not JSON is shown as it is.</summary>
     public static string Value(string json)

@@ -43,6 +43,12 @@ public sealed class DisplayFormatTests
     public void Value_OtherText_IsLeftAsWritten(string json, string expected) => Assert.Equal(expected, Value(json));
 
     [Theory]
+    [InlineData("[\"\\u003Cb\\u003Ebold\\u003C/b\\u003E\",\"\\uD83C\\uDF89\",\"a/b%20\",10]", "[\"<b>bold</b>\",\"🎉\",\"a/b%20\",10]")]
+    [InlineData("{\"q\":\"say \\\"hi\\\"\",\"n\":\"caf\\u00E9\"}", "{\"q\":\"say \\\"hi\\\"\",\"n\":\"café\"}")]
+    [InlineData("[\"tab\\there\"]", "[\"tab\\there\"]")]
+    public void Value_ListsAndObjects_ShowTheirTextAsWritten_NotAsEscapes(string json, string expected) => Assert.Equal(expected, Value(json));
+
+    [Theory]
     [InlineData("1234.5", "1,234.5")]
     [InlineData("1498.76", "1,498.76")]
     [InlineData("999", "999")]

@@ -85,6 +85,18 @@ public sealed class ComputedAttributePagesTests : StudioBunitContext
     }
 
     [Fact]
+    public async Task Editor_NewAsSupport_SaysOnlyEditorsCreateComputedAttributes_WithNoForm()
+    {
+        await ArrangeAsync(Roles.Support);
+
+        var page = Render<ComputedAttributeEditorPage>();
+
+        page.WaitForAssertion(() => Assert.Contains("Only administrators and marketers can create computed attributes", page.Find("[data-testid=computed-create-refused]").TextContent));
+        Assert.Empty(page.FindAll("[data-testid=computed-read-only]"));
+        Assert.Empty(page.FindAll("input"));
+    }
+
+    [Fact]
     public async Task List_AsSupport_IsReadOnlyAndFiltersBySearch()
     {
         await ArrangeAsync(Roles.Support);

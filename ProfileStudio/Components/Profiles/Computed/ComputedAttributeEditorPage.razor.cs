@@ -24,6 +24,7 @@ public sealed partial class ComputedAttributeEditorPage : IDisposable
     private string? _previewNote;
     private List<BreadcrumbItem> _crumbs = [];
     private bool _canEdit;
+    private bool _roleKnown;
     private bool _busy;
     private bool _missing;
     private bool _touched;
@@ -49,6 +50,7 @@ public sealed partial class ComputedAttributeEditorPage : IDisposable
     protected override async Task OnParametersSetAsync()
     {
         _canEdit = await ComputedEditors.CanEditAsync(AuthState);
+        _roleKnown = true;
         _now = Time.GetUtcNow().UtcDateTime;
         if (Id is { } id)
         {
