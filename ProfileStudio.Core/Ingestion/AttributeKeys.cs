@@ -28,9 +28,16 @@ public static class AttributeKeys
         {
             return $"\"{text}\" has an empty part between dots; dots separate nested keys (address.city).";
         }
-        if (text.FirstOrDefault(c => !(char.IsLetterOrDigit(c) || c is '_' or '-' or '.')) is var bad and not '\0')
+        var at = 0;
+        while (at < text.Length && (char.IsLetterOrDigit(text[at]) || text[at] is '_' or '-' or '.'))
         {
-            return $"\"{text}\" contains {(bad == ' ' ? "a space" : $"\"{bad}\"")}; use {Rule}.";
+            at++;
+        }
+        if (at < text.Length)
+        {
+            // The whole character: an emoji is two chars, and one of them alone shows as "�".
+            var bad = System.Text.Rune.DecodeFromUtf16(text.AsSpan(at), out var rune, out _) == System.Buffers.OperationStatus.Done ? rune.ToString() : text[at].ToString();
+            return $"\"{text}\" contains {(bad == " " ? "a space" : $"\"{bad}\"")}; use {Rule}.";
         }
         return null;
     }

@@ -22,6 +22,13 @@ public sealed class AttributeKeysTests
     [InlineData("price$")]
     public void Problem_KeyAgainstTheRule_SaysWhy(string key) => Assert.NotNull(AttributeKeys.Problem(key));
 
+    [Theory]
+    [InlineData("ünïcödé_🎉", "\"🎉\"")]
+    [InlineData("order total", "a space")]
+    [InlineData("$price", "\"$\"")]
+    public void Problem_ACharacterAgainstTheRule_IsNamedWhole(string key, string named) =>
+        Assert.Contains($"contains {named};", AttributeKeys.Problem(key));
+
     [Fact]
     public void Problem_TooLong_IsRefused() => Assert.Contains("at most 200", AttributeKeys.Problem(new string('a', 201)));
 
