@@ -155,10 +155,21 @@ public sealed partial class ExpressionFormula
         return new ExpressionProblem($"Syntax error: {what}{hint}.", position);
     }
 
+    /// <summary>About 12 characters around the position, widened (by up to 20 each way) to whole words: "System.IO.File", not "ystem.IO.Fil".</summary>
     private static string Excerpt(string text, int position)
     {
+        static bool InWord(char c) => char.IsLetterOrDigit(c) || c is '_' or '.';
         var start = Math.Max(0, position - 6);
-        return text.Substring(start, Math.Min(12, text.Length - start)).Trim();
+        while (start > 0 && start > position - 20 && InWord(text[start - 1]))
+        {
+            start--;
+        }
+        var end = Math.Min(text.Length, position + 6);
+        while (end < text.Length && end < position + 20 && InWord(text[end]))
+        {
+            end++;
+        }
+        return text[start..end].Trim();
     }
 
     [GeneratedRegex(@"at position \((?<line>\d+):(?<column>\d+)\)")]

@@ -139,6 +139,15 @@ public sealed class ExpressionFormulaTests
     }
 
     [Fact]
+    public void Parse_SyntaxError_QuotesWholeWordsNearThePosition()
+    {
+        var problem = Problem("System.IO.File.ReadAllText('/etc/passwd')");
+        Assert.StartsWith("Syntax error", problem.Message);
+        Assert.DoesNotContain("\"ystem", problem.Message); // it was cut mid-word: near "ystem.IO.Fil"
+        Assert.Contains("near \"System.IO.File.ReadAllText", problem.Message);
+    }
+
+    [Fact]
     public void Parse_TypeErrors_AreReportedBeforeRunning()
     {
         Assert.Equal("'*' works on numbers, but firstName is text; number(…) reads text as a number.", Problem("firstName * 2").Message);
