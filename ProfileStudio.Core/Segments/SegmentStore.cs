@@ -389,6 +389,26 @@ public sealed class SegmentStore(
     }
 
     /// <summary>Deletes a draft or disabled segment and its history (an active one is disabled first; one that others refer to stays).</summary>
+    /// <summary>The segments whose rule refers to segment <paramref name="id"/> ("is in" / "is not in" it), by name.</summary>
+    public async Task<IReadOnlyList<Segment>> ReferrersAsync(long id, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await ReferrersAsync(db, id, ct);
+    }
+
+    private static async Task<IReadOnlyList<Segment>> ReferrersAsync(ProfileStudioDbContext db, long id, CancellationToken ct)
+    {
+        var referrers = new List<Segment>();
+        foreach (var other in await db.Segments.AsNoTracking().Where(s => s.Id != id).ToListAsync(ct))
+        {
+            if (SegmentRuleJson.TryParse(other.RuleJson, out var r, out _) && SegmentDependencies.Of(r!).SegmentIds.Contains(id))
+            {
+                referrers.Add(other);
+            }
+        }
+        return [.. referrers.OrderBy(s => s.Name, StringComparer.CurrentCultureIgnoreCase)];
+    }
+
     public async Task<SegmentResult> DeleteAsync(AuditActor actor, long id, CancellationToken ct = default)
     {
         await _writes.WaitAsync(ct);
@@ -403,14 +423,7 @@ public sealed class SegmentStore(
             {
                 return SegmentResult.Fail($"\"{segment.Name}\" is active: disable it before deleting it.");
             }
-            var users = new List<string>();
-            foreach (var other in await db.Segments.AsNoTracking().Where(s => s.Id != id).ToListAsync(ct))
-            {
-                if (SegmentRuleJson.TryParse(other.RuleJson, out var r, out _) && SegmentDependencies.Of(r!).SegmentIds.Contains(id))
-                {
-                    users.Add(other.Name);
-                }
-            }
+            var users = (await ReferrersAsync(db, id, ct)).Select(s => s.Name).ToList();
             if (users.Count > 0)
             {
                 return SegmentResult.Fail($"\"{segment.Name}\" is used by {string.Join(", ", users.Select(u => $"\"{u}\""))}: change those first.");

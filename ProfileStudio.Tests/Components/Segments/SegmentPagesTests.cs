@@ -346,6 +346,22 @@ public sealed class SegmentPagesTests : StudioBunitContext
     }
 
     [Fact]
+    public async Task SegmentPage_DisablingASegmentAnActiveOneRefersTo_SaysTheOtherChangesToo()
+    {
+        await ArrangeAsync(Roles.Marketer);
+        var used = await SegmentAsync("Has email", HasEmail, 1, 2);
+        await SegmentAsync("Emailable", Rule(new SegmentCondition("in", used.Id, true)), 1);
+        var dialogs = Render<MudDialogProvider>();
+        var page = Render<SegmentPage>(p => p.Add(x => x.Id, used.Id));
+
+        var disabling = page.WaitForElement("[data-testid=disable-segment]").ClickAsync(new());
+
+        dialogs.WaitForAssertion(() => Assert.Contains("The active segment \"Emailable\" refers to it", dialogs.Markup));
+        await dialogs.FindAll("button").Single(b => b.TextContent.Trim() == "Cancel").ClickAsync(new());
+        await disabling;
+    }
+
+    [Fact]
     public async Task SegmentPage_Active_OffersNoDelete()
     {
         await ArrangeAsync(Roles.Marketer);

@@ -144,7 +144,11 @@ public sealed partial class SegmentPage : IDisposable
 
     private async Task DisableAsync()
     {
-        var confirmed = await Dialogs.ShowMessageBox("Disable", $"\"{_details?.Segment.Name}\" stops being evaluated and its members are removed (their exits are recorded). Activating it again evaluates everyone.",
+        // An active segment that refers to this one reads its memberships: they empty with it.
+        var referrers = (await Store.ReferrersAsync(Id)).Where(s => s.Status == SegmentStatus.Active).Select(s => $"\"{s.Name}\"").ToList();
+        var alsoEmptied = referrers.Count == 0 ? ""
+            : $" {(referrers.Count == 1 ? "The active segment" : "The active segments")} {string.Join(", ", referrers)} {(referrers.Count == 1 ? "refers" : "refer")} to it: once it is disabled nobody counts as in it there, so {(referrers.Count == 1 ? "its" : "their")} members change too.";
+        var confirmed = await Dialogs.ShowMessageBox("Disable", $"\"{_details?.Segment.Name}\" stops being evaluated and its members are removed (their exits are recorded).{alsoEmptied} Activating it again evaluates everyone.",
             yesText: "Disable", cancelText: "Cancel");
         if (confirmed == true)
         {
