@@ -308,20 +308,28 @@ public sealed class SegmentPagesTests : StudioBunitContext
             TimeSpan.FromSeconds(5));
     }
 
+    /// <summary>
+    /// Clicks the page's button, waits for its confirmation saying <paramref name="says"/>, and clicks <paramref name="answer"/> there.
+    /// The click's handler waits for the dialog's answer, so it completes only after that.
+    /// </summary>
+    private async Task AnswerAsync(IRenderedComponent<SegmentPage> page, string button, string says, string answer)
+    {
+        var dialogs = Render<MudDialogProvider>();
+        var clicking = page.WaitForElement($"[data-testid={button}]").ClickAsync(new());
+        dialogs.WaitForAssertion(() => Assert.Contains(says, dialogs.Markup));
+        await dialogs.FindAll("button").Single(b => b.TextContent.Trim() == answer).ClickAsync(new());
+        await clicking;
+    }
+
     [Fact]
     public async Task SegmentPage_ADraft_CanBeDeletedAfterConfirming_AndTheListFollows()
     {
         await ArrangeAsync(Roles.Marketer);
         var segment = await SegmentAsync("Junk 🎉", HasEmail);
         var navigation = Services.GetRequiredService<BunitNavigationManager>();
-        var dialogs = Render<MudDialogProvider>();
         var page = Render<SegmentPage>(p => p.Add(x => x.Id, segment.Id));
 
-        // The click's handler waits for the dialog's answer: it completes once "Delete" is clicked there.
-        var deleting = page.WaitForElement("[data-testid=delete-segment]").ClickAsync(new());
-        dialogs.WaitForAssertion(() => Assert.Contains("deleted for good", dialogs.Markup));
-        await dialogs.FindAll("button").Single(b => b.TextContent.Trim() == "Delete").ClickAsync(new());
-        await deleting;
+        await AnswerAsync(page, "delete-segment", "deleted for good", "Delete");
 
         page.WaitForAssertion(() => Assert.EndsWith("/profiles/segments", navigation.Uri));
         Assert.Empty(await Store.ListAsync());
@@ -333,13 +341,9 @@ public sealed class SegmentPagesTests : StudioBunitContext
         await ArrangeAsync(Roles.Marketer);
         var used = await SegmentAsync("Has email", HasEmail);
         await SegmentAsync("Emailable French", Rule(new SegmentCondition("in", used.Id, true)));
-        var dialogs = Render<MudDialogProvider>();
         var page = Render<SegmentPage>(p => p.Add(x => x.Id, used.Id));
 
-        var deleting = page.WaitForElement("[data-testid=delete-segment]").ClickAsync(new());
-        dialogs.WaitForAssertion(() => Assert.Contains("deleted for good", dialogs.Markup));
-        await dialogs.FindAll("button").Single(b => b.TextContent.Trim() == "Delete").ClickAsync(new());
-        await deleting;
+        await AnswerAsync(page, "delete-segment", "deleted for good", "Delete");
 
         page.WaitForAssertion(() => Assert.Contains("is used by \"Emailable French\"", page.Find("[data-testid=segment-problem]").TextContent));
         Assert.Equal(2, (await Store.ListAsync()).Count);
@@ -351,14 +355,9 @@ public sealed class SegmentPagesTests : StudioBunitContext
         await ArrangeAsync(Roles.Marketer);
         var used = await SegmentAsync("Has email", HasEmail, 1, 2);
         await SegmentAsync("Emailable", Rule(new SegmentCondition("in", used.Id, true)), 1);
-        var dialogs = Render<MudDialogProvider>();
         var page = Render<SegmentPage>(p => p.Add(x => x.Id, used.Id));
 
-        var disabling = page.WaitForElement("[data-testid=disable-segment]").ClickAsync(new());
-
-        dialogs.WaitForAssertion(() => Assert.Contains("The active segment \"Emailable\" refers to it", dialogs.Markup));
-        await dialogs.FindAll("button").Single(b => b.TextContent.Trim() == "Cancel").ClickAsync(new());
-        await disabling;
+        await AnswerAsync(page, "disable-segment", "The active segment \"Emailable\" refers to it", "Cancel");
     }
 
     [Fact]
