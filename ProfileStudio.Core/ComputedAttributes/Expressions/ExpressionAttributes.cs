@@ -40,15 +40,21 @@ public sealed class ExpressionAttributes(
         var reads = definitions.Where(d => d.Function == ComputedFunction.Expression)
             .ToDictionary(d => d.Name, d => ExpressionFormula.NamesIn(d.Formula), StringComparer.Ordinal);
         var inputs = keys.ProfilesByKey.Keys.Select(k => new ExpressionInput(k, ExpressionInputKind.Attribute, ExpressionValueType.Any)).ToList();
+        var readingTheEdited = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var d in definitions)
         {
-            if (string.Equals(d.Name, editing, StringComparison.Ordinal) || (editing is not null && ReadsTransitively(d.Name, editing, reads)))
+            if (string.Equals(d.Name, editing, StringComparison.Ordinal))
             {
+                continue;
+            }
+            if (editing is not null && ReadsTransitively(d.Name, editing, reads))
+            {
+                readingTheEdited[d.Name] = editing;
                 continue;
             }
             inputs.Add(new ExpressionInput(d.Name, ExpressionInputKind.Computed, TypeOf(d)));
         }
-        return new ExpressionSchema(inputs);
+        return new ExpressionSchema(inputs) { ReadingTheEdited = readingTheEdited };
     }
 
     public async Task<ExpressionValidation> ValidateAsync(string? formula, string? editing, CancellationToken ct = default) =>

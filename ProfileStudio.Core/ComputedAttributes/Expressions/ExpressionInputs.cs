@@ -40,6 +40,12 @@ public sealed class ExpressionSchema
 
     private bool _open;
 
+    /// <summary>
+    /// Computed attributes left out because they read the one being edited (reading them would make a cycle), each with the
+    /// attribute being edited: named as such rather than as unknown.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> ReadingTheEdited { get; init; } = new Dictionary<string, string>();
+
     public IReadOnlyCollection<ExpressionInput> Inputs => _inputs.Values;
 
     public ExpressionInput? Find(string name) =>

@@ -142,6 +142,12 @@ internal sealed class ExpressionTypeChecker(string text, ExpressionSchema schema
             }
             return input.Type;
         }
+        if (schema.ReadingTheEdited.TryGetValue(identifier.Name, out var edited))
+        {
+            Problems.Add(new ExpressionProblem(
+                $"\"{identifier.Name}\" reads \"{edited}\": {edited} cannot read it back (a formula cannot depend on itself).", PositionOf(identifier)));
+            return Any;
+        }
         var suggestions = schema.Suggest(identifier.Name);
         var hint = identifier.Name.Contains('.') || identifier.Name.Contains(' ') ? "" : " Write dotted paths in brackets, e.g. [address.city].";
         Problems.Add(new ExpressionProblem(

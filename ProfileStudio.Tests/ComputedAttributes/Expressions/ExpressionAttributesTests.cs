@@ -77,7 +77,8 @@ public sealed class ExpressionAttributesTests : IAsyncLifetime
         var cycle = await _store.SaveAsync(Actor, a.Definition!.Id, Formula("a_name", "b_name"));
 
         Assert.False(cycle.Succeeded);
-        Assert.StartsWith("Unknown attribute \"b_name\"", cycle.Problems[0]);
+        // Named as the cycle it is (it said "Unknown attribute \"b_name\"", though b_name exists).
+        Assert.StartsWith("\"b_name\" reads \"a_name\": a_name cannot read it back", cycle.Problems[0]);
     }
 
     [Fact]
