@@ -57,6 +57,7 @@ static int Usage()
                    --computed: with the 5 computed attributes of `unify --computed` active from the start
           feed     [--seconds 60] [--rate 5000] [--segments 0]
                    the same load, watched from the change feed: each consumer's lag behind the feed in ms and rows (p50/p95/p99);
+                   and each message accepted → its run handled by each consumer (p50/p95/p99, with the legs: lake, unified, handled);
                    --segments N: N active streaming segments of mixed rules created before the server starts (the "segments" consumer)
           lookup   [--profiles 1000000] [--events 10000000] [--seconds 60] [--clients 16]
                    Profile API GET .../traits by random user_id on a bulk-loaded store: p50/p95/p99 and requests/s
