@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
 namespace ProfileStudio.Core.ComputedAttributes;
@@ -217,6 +218,35 @@ public static class ComputedFunctions
         ComputedFunction.Expression => "formula",
         _ => $"{Key(function).Replace('_', ' ')} of {path}",
     };
+}
+
+/// <summary>
+/// A definition's event conditions as people read them, wherever the definition is summed up (the list, the profile page,
+/// the audit log): <c>where category equals "Shoes" and amount &gt;= 100</c>. The editor's operator words.
+/// </summary>
+public static class ComputedConditionText
+{
+    /// <summary>"where …" over every condition; empty when there is none.</summary>
+    public static string Where(IReadOnlyList<EventCondition> conditions) =>
+        conditions.Count == 0 ? "" : "where " + string.Join(" and ", conditions.Select(One));
+
+    public static string One(EventCondition condition)
+    {
+        var words = ComputedAttributeValidator.OperatorWords(condition.Operator);
+        return condition.Operator switch
+        {
+            ConditionOperator.Exists => $"{condition.Path} exists",
+            ConditionOperator.InList => $"{condition.Path} in list ({string.Join(", ", condition.Values.Select(Quoted))})",
+            ConditionOperator.LessThan or ConditionOperator.LessOrEqual or ConditionOperator.GreaterThan or ConditionOperator.GreaterOrEqual
+                => $"{condition.Path} {words} {condition.Values.FirstOrDefault()}",
+            _ => $"{condition.Path} {words} {Quoted(condition.Values.FirstOrDefault() ?? "")}",
+        };
+    }
+
+    private static string Quoted(string value) => $"\"{value}\"";
+
+    /// <summary>The conditions as the Profile API gives them: <c>[{"path", "operator" (snake case), "values"}]</c>.</summary>
+    public static JsonNode? Json(IReadOnlyList<EventCondition> conditions) => JsonSerializer.SerializeToNode(conditions, ComputedJson.Options);
 }
 
 internal static class ComputedJson

@@ -183,7 +183,7 @@ public sealed class ComputedAttributeStore(
                 await transaction.CommitAsync(ct);
             }
             await audit.RecordAsync(actor, id is null ? AuditActions.ComputedAttributeCreated : AuditActions.ComputedAttributeUpdated, definition.Name,
-                $"{ComputedFunctions.Describe(definition.Function, definition.PropertyPath)} over {string.Join(", ", definition.EventNames)}, {definition.Window}; version {definition.Version}", ct);
+                AuditDetail(definition), ct);
             await RefreshCatalogAsync(ct);
             return new(true, [], definition);
         }
@@ -194,6 +194,13 @@ public sealed class ComputedAttributeStore(
     }
 
     /// <summary>Makes a definition active and starts its backfill (a disabled one is computed afresh).</summary>
+    /// <summary>What a saved definition computes, for the audit log: function, events, conditions, window, formula and version.</summary>
+    internal static string AuditDetail(ComputedAttributeDefinition definition) => definition.Function == ComputedFunction.Expression
+        ? $"formula {definition.Formula}; version {definition.Version}"
+        : $"{ComputedFunctions.Describe(definition.Function, definition.PropertyPath)} over {string.Join(", ", definition.EventNames)}"
+            + (definition.Conditions is { Count: > 0 } conditions ? $" {ComputedConditionText.Where(conditions)}" : "")
+            + $", {definition.Window}; version {definition.Version}";
+
     public Task<ComputedAttributeResult> ActivateAsync(AuditActor actor, int id, CancellationToken ct = default) =>
         ChangeStatusAsync(actor, id, ComputedStatus.Active, ct);
 

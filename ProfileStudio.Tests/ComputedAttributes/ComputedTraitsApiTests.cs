@@ -34,10 +34,10 @@ public sealed class ComputedTraitsApiTests(ProfileApiAppFactory factory) : IClas
         return $"u-{tag}";
     }
 
-    private async Task<ComputedAttributeDefinition> ActivateAsync(string name, ComputedFunction function, string? path)
+    private async Task<ComputedAttributeDefinition> ActivateAsync(string name, ComputedFunction function, string? path, params EventCondition[] conditions)
     {
         var saved = await Store.SaveAsync(AuditActor.System, null,
-            new ComputedAttributeDraft(name, "test", function, ["Bought"], path, [], LookbackWindow.Days(30)));
+            new ComputedAttributeDraft(name, "test", function, ["Bought"], path, conditions, LookbackWindow.Days(30)));
         Assert.True(saved.Succeeded, string.Join("; ", saved.Problems));
         var activated = await Store.ActivateAsync(AuditActor.System, saved.Definition!.Id);
         Assert.True(activated.Succeeded, string.Join("; ", activated.Problems));
@@ -106,6 +106,22 @@ public sealed class ComputedTraitsApiTests(ProfileApiAppFactory factory) : IClas
         Assert.True(trait.GetProperty("computed_at").GetDateTime() > DateTime.UtcNow.AddMinutes(-5));
         Assert.Equal("max", trait.GetProperty("definition").GetProperty("function").GetString());
         Assert.Equal("last 30 days", trait.GetProperty("definition").GetProperty("window").GetString());
+    }
+
+    [Fact]
+    public async Task Traits_Verbose_ADefinitionsConditionsAreGiven_SoTheValueCanBeExplained()
+    {
+        // "bought_big" counts only purchases of 4 or more: without its conditions the API's description read as the count of all.
+        var user = await SeedAsync(3, 4, 9);
+        await ActivateAsync("bought_big", ComputedFunction.Count, null, EventCondition.Of("total", ConditionOperator.GreaterOrEqual, "4"));
+
+        var trait = (await TraitsAsync(user, "&verbose=true&class=computed_trait")).GetProperty("bought_big");
+
+        Assert.Equal(2, trait.GetProperty("value").GetInt32());
+        var condition = Assert.Single(trait.GetProperty("definition").GetProperty("conditions").EnumerateArray().ToList());
+        Assert.Equal("total", condition.GetProperty("path").GetString());
+        Assert.Equal("greater_or_equal", condition.GetProperty("operator").GetString());
+        Assert.Equal(["4"], condition.GetProperty("values").EnumerateArray().Select(v => v.GetString()));
     }
 
     [Fact]

@@ -208,6 +208,7 @@ internal static class ProfileApiEndpoints
                 ["function"] = ComputedFunctions.Key(computed.Definition.Function),
                 ["events"] = new JsonArray([.. computed.Definition.EventNames.Select(n => (JsonNode?)JsonValue.Create(n))]),
                 ["property"] = computed.Definition.PropertyPath,
+                ["conditions"] = ComputedConditionText.Json(computed.Definition.Conditions),
                 ["window"] = computed.Definition.Window.ToString(),
                 ["version"] = computed.Definition.Version,
                 ["formula"] = computed.Definition.Formula,

@@ -254,6 +254,48 @@ public sealed class ComputedAttributePagesTests : StudioBunitContext
         Assert.Empty(current.FindAll("[data-testid=profile-computed-recomputing]"));
     }
 
+    /// <summary>"big_orders": the count of Order Completed where amount &gt;= 100 and coupon exists, active, with values for both profiles.</summary>
+    private async Task<int> BigOrdersAsync()
+    {
+        var saved = await Store.SaveAsync(Actor, null, new ComputedAttributeDraft("big_orders", "orders of 100 or more", ComputedFunction.Count, ["Order Completed"], null,
+            [EventCondition.Of("amount", ConditionOperator.GreaterOrEqual, "100"), EventCondition.Of("coupon", ConditionOperator.Exists)], LookbackWindow.AllTime));
+        Assert.True(saved.Succeeded, string.Join("; ", saved.Problems));
+        var id = saved.Definition!.Id;
+        await using var db = await new ProfileStoreSeed(_studio.Services).DbAsync();
+        await db.Database.ExecuteSqlAsync($"UPDATE ComputedAttributeDefinitions SET Status = 'Active', BackfillVersion = Version, BackfillDone = 1 WHERE Id = {id}");
+        db.ComputedAttributeStates.Add(new ComputedAttributeState { ProfileId = 1, DefinitionId = id, Version = 1, StateJson = "{}", ValueJson = "2", ComputedAt = ProfileStoreSeed.T0 });
+        await db.SaveChangesAsync();
+        return id;
+    }
+
+    [Fact]
+    public async Task ListAndProfileSection_ShowADefinitionsConditions()
+    {
+        // Without them "count of events · Order Completed" read as every order, where the value counts only the big ones.
+        await ArrangeAsync(Roles.Support);
+        await BigOrdersAsync();
+        Render<MudPopoverProvider>();
+
+        var list = Render<ComputedAttributesPage>();
+        var section = Render<ProfileComputedAttributes>(p => p.Add(x => x.ProfileId, 1L));
+
+        list.WaitForAssertion(() => Assert.Equal("where amount >= 100 and coupon exists", list.Find("[data-testid=computed-row-conditions]").TextContent.Trim()));
+        section.WaitForAssertion(() => Assert.Equal("2", section.Find("[data-testid=profile-computed-value]").TextContent.Trim()));
+        Assert.Equal("where amount >= 100 and coupon exists", section.Find("[data-testid=profile-computed-conditions]").TextContent.Trim());
+    }
+
+    [Fact]
+    public async Task Saving_TheAuditLogSaysWhatTheDefinitionComputes_ConditionsIncluded()
+    {
+        await ArrangeAsync(Roles.Marketer);
+        await BigOrdersAsync();
+        var formula = await FormulaAsync("full_name", "firstName + ' ' + lastName");
+
+        await using var db = await new ProfileStoreSeed(_studio.Services).DbAsync();
+        var details = await db.AuditEntries.Where(e => e.Action == AuditActions.ComputedAttributeCreated).OrderBy(e => e.Id).Select(e => e.Details).ToListAsync();
+        Assert.Equal(["count of events over Order Completed where amount >= 100 and coupon exists, all time; version 1", "formula firstName + ' ' + lastName; version 1"], details);
+    }
+
     [Fact]
     public async Task ProfileSection_NothingActive_SaysWhereToDefineThem()
     {
