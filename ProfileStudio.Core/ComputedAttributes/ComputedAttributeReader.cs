@@ -18,7 +18,8 @@ public sealed record ComputedValue(ComputedAttributeDefinition Definition, strin
     public JsonElement Value => ValueJson is null ? default : JsonDocument.Parse(ValueJson).RootElement.Clone();
 }
 
-public sealed record HistogramBin(decimal From, decimal To, int Profiles);
+/// <summary>A histogram bar: the profiles whose value is in From..To. <see cref="Outliers"/>: the values far outside the rest, in a bar of their own.</summary>
+public sealed record HistogramBin(decimal From, decimal To, int Profiles, bool Outliers = false);
 
 public sealed record TopValue(string ValueJson, int Profiles);
 
@@ -144,7 +145,8 @@ public sealed class ComputedAttributeReader(IDbContextFactory<ProfileStudioDbCon
     /// Up to 20 equal bins of a round width (1, 2 or 5 times a power of ten) on multiples of that width, so the
     /// edges read as "60–80" rather than "64.42–104.38". When every value is whole the width is whole (at least 1)
     /// and a bin's <see cref="HistogramBin.To"/> is its last whole number ("0–4", "5–9"; a bin of one number has
-    /// From == To); otherwise bins are [From, To), the last one closed.
+    /// From == To); otherwise bins are [From, To), the last one closed. Values far outside the rest (<see cref="Outlying"/>)
+    /// get a bar of their own at either end, so the bins cover the others.
     /// </summary>
     private static List<HistogramBin> Histogram(List<decimal> numbers)
     {
@@ -152,6 +154,22 @@ public sealed class ComputedAttributeReader(IDbContextFactory<ProfileStudioDbCon
         {
             return [];
         }
+        if (Outlying(numbers) is ({ } below, { } inner, { } above))
+        {
+            // One lifetime value of 250,000 among values of 10 to 80 put every other profile in the first of 20 bins 12,500 wide.
+            return
+            [
+                .. below.Count > 0 ? [new HistogramBin(below.Min(), below.Max(), below.Count, Outliers: true)] : Array.Empty<HistogramBin>(),
+                .. Bins(inner),
+                .. above.Count > 0 ? [new HistogramBin(above.Min(), above.Max(), above.Count, Outliers: true)] : Array.Empty<HistogramBin>(),
+            ];
+        }
+        return Bins(numbers);
+    }
+
+    /// <summary>The round bins of <see cref="Histogram"/> over all of <paramref name="numbers"/> (at least one).</summary>
+    private static List<HistogramBin> Bins(List<decimal> numbers)
+    {
         var (min, max) = (numbers.Min(), numbers.Max());
         if (min == max)
         {
@@ -173,6 +191,40 @@ public sealed class ComputedAttributeReader(IDbContextFactory<ProfileStudioDbCon
             // Values near decimal's limits (sent in events, e.g. ±3.9e28, or two 20-digit numbers a hair apart) leave no
             // round bins to compute: one bin from min to max, rather than no chart.
             return [new HistogramBin(min, max, numbers.Count)];
+        }
+    }
+
+    /// <summary>
+    /// Splits off the values far outside the rest (beyond 3 interquartile ranges from the quartiles, Tukey's "far out"), when there
+    /// are at least 10 values and they stretch the chart's range more than 5 times: null when there is nothing to split off, so a
+    /// count of orders (mostly 0, a few 1 to 6) keeps a bar per number.
+    /// </summary>
+    private static (List<decimal> Below, List<decimal> Inner, List<decimal> Above)? Outlying(List<decimal> numbers)
+    {
+        if (numbers.Count < 10)
+        {
+            return null;
+        }
+        var sorted = numbers.Order().ToList();
+        try
+        {
+            var (q1, q3) = (sorted[(sorted.Count - 1) / 4], sorted[3 * (sorted.Count - 1) / 4]);
+            var iqr = q3 - q1;
+            if (iqr == 0)
+            {
+                return null;
+            }
+            var (low, high) = (q1 - 3 * iqr, q3 + 3 * iqr);
+            var inner = sorted.Where(n => n >= low && n <= high).ToList();
+            if (inner.Count == sorted.Count || sorted[^1] - sorted[0] <= 5 * (inner[^1] - inner[0]))
+            {
+                return null;
+            }
+            return (sorted.Where(n => n < low).ToList(), inner, sorted.Where(n => n > high).ToList());
+        }
+        catch (OverflowException)
+        {
+            return null; // values near decimal's limits: one plain histogram
         }
     }
 

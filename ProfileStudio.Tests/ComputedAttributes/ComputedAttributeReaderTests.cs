@@ -4,8 +4,8 @@ namespace ProfileStudio.Tests.ComputedAttributes;
 
 public sealed class ComputedAttributeReaderTests
 {
-    private static IReadOnlyList<HistogramBin> Histogram(params string[] values) =>
-        ComputedAttributeReader.Distribution(values.Select((v, i) => ((long)i, (string?)v)).ToList(), numeric: true).Histogram;
+    private static List<HistogramBin> Histogram(params string[] values) =>
+        [.. ComputedAttributeReader.Distribution(values.Select((v, i) => ((long)i, (string?)v)).ToList(), numeric: true).Histogram];
 
     [Fact]
     public void Distribution_WholeNumbers_GetOneBinPerNumber_NotFractions()
@@ -16,6 +16,40 @@ public sealed class ComputedAttributeReaderTests
         Assert.Equal(Enumerable.Range(0, 7).Select(n => (decimal)n), bins.Select(b => b.From));
         Assert.All(bins, b => Assert.Equal(b.From, b.To));
         Assert.Equal([2, 1, 0, 1, 0, 0, 3], bins.Select(b => b.Profiles));
+    }
+
+    [Fact]
+    public void Distribution_AFarOutlier_GetsABarOfItsOwn_AndTheOthersKeepNarrowBins()
+    {
+        // One lifetime value of 250,000 among 10 to 80 drew 20 bins 12,500 wide: 11 profiles in the first bar, nothing readable.
+        var bins = Histogram([.. Enumerable.Range(0, 11).Select(i => (10 + i * 7).ToString()), "250000"]);
+
+        Assert.Equal(new HistogramBin(250000m, 250000m, 1, Outliers: true), bins[^1]);
+        var inner = bins[..^1];
+        Assert.All(inner, b => Assert.False(b.Outliers));
+        Assert.Equal((10m, 84m), (inner[0].From, inner[^1].To)); // 5 wide: 10–14 … 80–84
+        Assert.InRange(inner.Count, 5, 20);
+        Assert.Equal(11, inner.Sum(b => b.Profiles));
+    }
+
+    [Fact]
+    public void Distribution_OutliersBelowAndAbove_EachGetABar()
+    {
+        var bins = Histogram([.. Enumerable.Range(100, 20).Select(n => n.ToString()), "-90000", "400000", "500000"]);
+
+        Assert.Equal(new HistogramBin(-90000m, -90000m, 1, Outliers: true), bins[0]);
+        Assert.Equal(new HistogramBin(400000m, 500000m, 2, Outliers: true), bins[^1]);
+        Assert.Equal(20, bins[1..^1].Sum(b => b.Profiles));
+    }
+
+    [Fact]
+    public void Distribution_CountsMostlyZero_KeepABarPerNumber_NoOutlierBar()
+    {
+        // orders_30d: mostly 0, a few 1 to 6. Nothing there is an outlier, whatever the quartiles say.
+        var bins = Histogram([.. Enumerable.Repeat("0", 30), "1", "2", "6"]);
+
+        Assert.All(bins, b => Assert.False(b.Outliers));
+        Assert.Equal(7, bins.Count);
     }
 
     [Fact]

@@ -285,6 +285,18 @@ public sealed class DashboardWidgetsTests : StudioBunitContext
     }
 
     [Fact]
+    public void DistributionChart_AnOutlierBar_SaysItHoldsOutliers()
+    {
+        Render<MudBlazor.MudPopoverProvider>();
+        var distribution = new ComputedDistribution(12, 12, true,
+            [new HistogramBin(10, 44, 5), new HistogramBin(45, 80, 6), new HistogramBin(250_000, 250_000, 1, Outliers: true), new HistogramBin(300_000, 410_000.5m, 2, Outliers: true)], [], []);
+
+        var chart = Render<ProfileStudio.Components.Profiles.Computed.DistributionChart>(p => p.Add(c => c.Distribution, distribution)).Instance;
+
+        Assert.Equal([("10–44", 5), ("45–80", 6), ("250,000 (outlier)", 1), ("300,000–410,000.5 (outliers)", 2)], chart.Bars);
+    }
+
+    [Fact]
     public void Computed_ShowsTheFirstActiveAttributesHistogram_OrSaysHowToMakeOne()
     {
         Render<MudBlazor.MudPopoverProvider>();

@@ -19,6 +19,21 @@ public sealed partial class ComputedAttributeEditorPage : IDisposable
     private BackfillProgress? _progress;
     private IReadOnlyList<string> _problems = [];
     private ExpressionValidation? _formula;
+
+    /// <summary>
+    /// The problems to list under the form: the formula editor already shows its formula's own (under the formula, as it is
+    /// typed), so they are not listed a second time.
+    /// </summary>
+    private List<string> ProblemsBesideTheFormula
+    {
+        get
+        {
+            var shown = _form.Function == ComputedFunction.Expression && _formula is { IsValid: false } invalid && !string.IsNullOrWhiteSpace(_form.Formula)
+                ? invalid.Problems.Select(p => p.ToString()).ToHashSet(StringComparer.Ordinal)
+                : [];
+            return _problems.Where(p => !shown.Contains(p)).ToList();
+        }
+    }
     private ComputedDistribution? _preview;
     private IReadOnlyList<(long ProfileId, string Error)> _previewErrors = [];
     private string? _previewNote;
