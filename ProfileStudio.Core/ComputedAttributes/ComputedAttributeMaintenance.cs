@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
 using ProfileStudio.Core.ChangeFeed;
+using ProfileStudio.Core.Profiles;
 using ProfileStudio.Core.Storage.Sqlite;
 using ProfileStudio.Core.Unification;
 
@@ -265,7 +266,7 @@ public sealed class ComputedAttributeMaintenance(SqliteConnection connection, Ti
 
     private static string TimelineSql(IReadOnlyList<string> names) => $"""
         SELECT ProfileId, Name, EventAt, MessageId, PropertiesJson FROM ProfileEvents
-        WHERE ProfileId > $1 AND ProfileId <= $2 AND {ComputedEvents.TrackSql} AND Name IN ({string.Join(",", names.Select((_, i) => "$" + (i + 3)))}) ORDER BY ProfileId
+        WHERE ProfileId > $1 AND ProfileId <= $2 AND {TrackEvents.Sql} AND Name IN ({string.Join(",", names.Select((_, i) => "$" + (i + 3)))}) ORDER BY ProfileId
         """;
 
     private static List<Timeline> ReadTimelines(StageWriteContext context, long low, long high, IReadOnlyList<string> names)

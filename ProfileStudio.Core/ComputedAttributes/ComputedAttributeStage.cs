@@ -34,7 +34,7 @@ public sealed class ComputedChanges : IStageChanges
     private Dictionary<long, HashSet<string>> CollectEventNames()
     {
         var names = new Dictionary<long, HashSet<string>>();
-        foreach (var e in Events.Where(e => ComputedEvents.Counts(e.Type)))
+        foreach (var e in Events.Where(e => TrackEvents.Is(e.Type)))
         {
             if (!names.TryGetValue(e.ProfileId, out var seen))
             {
@@ -149,7 +149,7 @@ public sealed class ComputedAttributeStage(ComputedDefinitionCatalog catalog, in
         var keys = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var e in names.Count == 0 ? [] : events)
         {
-            if (!ComputedEvents.Counts(e.Type) || !names.Contains(e.Name))
+            if (!TrackEvents.Is(e.Type) || !names.Contains(e.Name))
             {
                 continue;
             }

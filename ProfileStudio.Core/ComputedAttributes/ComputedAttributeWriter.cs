@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
+using ProfileStudio.Core.Profiles;
 using ProfileStudio.Core.Storage.Sqlite;
 using ProfileStudio.Core.Unification;
 
@@ -233,7 +234,7 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
     private static List<ComputedEvent> ReadTimeline(StageWriteContext context, string table, long profile)
     {
         var list = new List<ComputedEvent>();
-        using var reader = context.Query($"SELECT Name, EventAt, MessageId, PropertiesJson FROM {table} WHERE ProfileId = $1 AND {ComputedEvents.TrackSql}", profile);
+        using var reader = context.Query($"SELECT Name, EventAt, MessageId, PropertiesJson FROM {table} WHERE ProfileId = $1 AND {TrackEvents.Sql}", profile);
         while (reader.Read())
         {
             list.Add(Event(profile, reader));

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
+using ProfileStudio.Core.Profiles;
 using ProfileStudio.Core.Storage;
 
 namespace ProfileStudio.Core.ComputedAttributes;
@@ -27,7 +28,7 @@ internal static class ComputedEventSamples
         await using var command = await CommandAsync(db, ct);
         command.CommandText = $"""
             SELECT PropertiesJson FROM ProfileEvents
-            WHERE Id > (SELECT coalesce(max(Id), 0) - {RecentRows} FROM ProfileEvents) AND {ComputedEvents.TrackSql} AND Name IN ({Names(command, names)})
+            WHERE Id > (SELECT coalesce(max(Id), 0) - {RecentRows} FROM ProfileEvents) AND {TrackEvents.Sql} AND Name IN ({Names(command, names)})
             ORDER BY Id DESC LIMIT {take}
             """;
         var list = new List<string>();
@@ -45,7 +46,7 @@ internal static class ComputedEventSamples
         await using var command = await CommandAsync(db, ct);
         command.CommandText = $"""
             SELECT ProfileId, max(Id) AS Newest FROM ProfileEvents
-            WHERE Id > (SELECT coalesce(max(Id), 0) - {RecentRows} FROM ProfileEvents) AND {ComputedEvents.TrackSql} AND Name IN ({Names(command, names)})
+            WHERE Id > (SELECT coalesce(max(Id), 0) - {RecentRows} FROM ProfileEvents) AND {TrackEvents.Sql} AND Name IN ({Names(command, names)})
             GROUP BY ProfileId ORDER BY Newest DESC LIMIT {take}
             """;
         var list = new List<long>();
@@ -66,7 +67,7 @@ internal static class ComputedEventSamples
             await using var command = await CommandAsync(db, ct);
             command.CommandText = $"""
                 SELECT ProfileId, Name, EventAt, MessageId, PropertiesJson FROM ProfileEvents
-                WHERE ProfileId IN ({string.Join(",", chunk)}) AND {ComputedEvents.TrackSql} AND Name IN ({Names(command, names)})
+                WHERE ProfileId IN ({string.Join(",", chunk)}) AND {TrackEvents.Sql} AND Name IN ({Names(command, names)})
                 """;
             await using var reader = await command.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))

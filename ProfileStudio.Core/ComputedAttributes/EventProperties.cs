@@ -153,18 +153,3 @@ public sealed class EventFilter(ComputedAttributeSpec spec)
         };
     }
 }
-
-/// <summary>
-/// Which timeline events computed attributes aggregate: track events, by name. Page and screen views are on the timeline under
-/// their page's name ("Order Completed" for a thank-you page viewed as page('Order Completed')), and counting them by that
-/// name counted every such order twice in a lifetime value.
-/// </summary>
-public static class ComputedEvents
-{
-    public const string TrackType = "track";
-
-    /// <summary>The same test in SQL over a ProfileEvents row.</summary>
-    public const string TrackSql = "Type = 'track'";
-
-    public static bool Counts(string? type) => string.Equals(type, TrackType, StringComparison.Ordinal);
-}
