@@ -9,7 +9,7 @@ namespace ProfileStudio.Core.Segments;
 /// <summary>
 /// Loads <see cref="SegmentProfileFacts"/> for many profiles at once, reading only what the active segments
 /// read: every attribute fragment when some segment reads attributes (the "most recent" rule needs a key's
-/// neighbours), the events of the names segments read, the identities of the namespaces they read, current
+/// neighbours), the track events of the names segments read, the identities of the namespaces they read, current
 /// memberships, and the values of active computed attributes under their names (a windowed value whose oldest
 /// bucket has left the window is computed afresh from its state, as <see cref="ComputedAttributeReader"/> does).
 /// Profiles that are not live (merged away, deleted, never existed) are left out.
@@ -56,9 +56,10 @@ public static class SegmentFactsLoader
             }
             if (names is not null)
             {
-                // Only the columns a rule reads (an event's ids, source and type are not).
+                // Track events only (a page or screen view under the same name is not performing it), and only the columns a
+                // rule reads (an event's ids and source are not).
                 await using var command = SegmentIndexLoader.Command(connection,
-                    $"SELECT ProfileId, Name, EventAt, PropertiesJson FROM ProfileEvents WHERE ProfileId IN ({list}) AND Name IN (SELECT value FROM json_each($names))");
+                    $"SELECT ProfileId, Name, EventAt, PropertiesJson FROM ProfileEvents WHERE ProfileId IN ({list}) AND {TrackEvents.Sql} AND Name IN (SELECT value FROM json_each($names))");
                 command.Parameters.AddWithValue("$names", names);
                 await using var reader = await command.ExecuteReaderAsync(ct);
                 while (await reader.ReadAsync(ct))
@@ -66,6 +67,7 @@ public static class SegmentFactsLoader
                     events.GetValueOrDefault(reader.GetInt64(0))?.Add(new ProfileEvent
                     {
                         ProfileId = reader.GetInt64(0),
+                        Type = TrackEvents.Type,
                         Name = reader.GetString(1),
                         EventAt = new DateTime(SegmentIndexLoader.EventTicks(reader, 2), DateTimeKind.Utc),
                         PropertiesJson = reader.IsDBNull(3) ? "{}" : reader.GetString(3),

@@ -112,7 +112,7 @@ public sealed class SegmentIndexHost(IDbContextFactory<ProfileStudioDbContext> d
             }
             _loaded.TrySetResult();
             Volatile.Write(ref _lastLoadError, null);
-            logger.LogInformation("Segment index loaded: {Profiles} profiles, {Events} events, about {Megabytes} MB, in {Seconds:N1} s.",
+            logger.LogInformation("Segment index loaded: {Profiles} profiles, {Events} track events, about {Megabytes} MB, in {Seconds:N1} s.",
                 index.Count, index.EventCount, index.ApproximateBytes / 1_048_576, clock.Elapsed.TotalSeconds);
         }
         finally

@@ -12,7 +12,7 @@ namespace ProfileStudio.Core.Segments;
 /// <summary>
 /// Reads the stored rows into a <see cref="SegmentIndex"/>: all current profiles at once (tables read in their
 /// natural order, events bucketed per name and laid out per profile), or a set of touched profiles for the
-/// change-feed consumer. The same rows and the same attribute rule as <see cref="SegmentProfileFacts.FromStored"/>;
+/// change-feed consumer. The same rows (of the events, the track events) and the same attribute rule as <see cref="SegmentProfileFacts.FromStored"/>;
 /// computed values of active definitions (current version) are extra keys, as the profile page reads them (a value
 /// whose window moved since it was stored is computed afresh from its state).
 /// </summary>
@@ -110,9 +110,10 @@ public static class SegmentIndexLoader
         }
 
         Phase("computed values");
-        // Events in the table's order, bucketed per name, then laid out per profile (times sorted in each slice).
+        // Track events (the ones rules count: TrackEvents) in the table's order, bucketed per name, then laid out per profile
+        // (times sorted in each slice).
         var buckets = new Dictionary<string, (EventColumn Column, List<int> Ordinals, List<long> Ticks, List<int> Codes)>(StringComparer.Ordinal);
-        await using (var command = Command(connection, "SELECT ProfileId, Name, EventAt, PropertiesJson FROM ProfileEvents"))
+        await using (var command = Command(connection, $"SELECT ProfileId, Name, EventAt, PropertiesJson FROM ProfileEvents WHERE {TrackEvents.Sql}"))
         await using (var reader = await command.ExecuteReaderAsync(ct))
         {
             while (await reader.ReadAsync(ct))
@@ -158,7 +159,7 @@ public static class SegmentIndexLoader
             var namespaces = live.ToDictionary(id => id, _ => new HashSet<string>(StringComparer.Ordinal));
             var values = live.ToDictionary(id => id, _ => new Dictionary<string, JsonElement>(StringComparer.Ordinal));
             await ReadAttributesAsync(connection, list, attributes, ct);
-            await using (var command = Command(connection, $"SELECT ProfileId, Name, EventAt, PropertiesJson FROM ProfileEvents WHERE ProfileId IN ({list})"))
+            await using (var command = Command(connection, $"SELECT ProfileId, Name, EventAt, PropertiesJson FROM ProfileEvents WHERE ProfileId IN ({list}) AND {TrackEvents.Sql}"))
             await using (var reader = await command.ExecuteReaderAsync(ct))
             {
                 while (await reader.ReadAsync(ct))

@@ -6,7 +6,10 @@ using ProfileStudio.Core.Profiles;
 
 namespace ProfileStudio.Core.Segments;
 
-/// <summary>One event as a segment sees it: name, event time (UTC) and properties (a JSON object; <c>{}</c> when unreadable).</summary>
+/// <summary>
+/// One event as a segment sees it: a track event's name, event time (UTC) and properties (a JSON object; <c>{}</c> when
+/// unreadable). Page and screen views and group calls are not events a segment counts (<see cref="TrackEvents"/>).
+/// </summary>
 public sealed record SegmentEventFact(string Name, DateTime At, JsonElement Properties);
 
 /// <summary>
@@ -38,7 +41,7 @@ public sealed record SegmentProfileFacts(
 
     private static readonly MergePolicyEvaluator Evaluator = new(AttributeRule);
 
-    /// <summary>The facts of one profile from its stored rows (the same rows the SQL path reads).</summary>
+    /// <summary>The facts of one profile from its stored rows (the same rows the SQL path reads; of the events, the track events).</summary>
     public static SegmentProfileFacts FromStored(
         long profileId,
         IEnumerable<ProfileAttribute> attributes,
@@ -50,7 +53,7 @@ public sealed record SegmentProfileFacts(
         return new SegmentProfileFacts(
             profileId,
             AttributeValues(attributes, computed),
-            events.Select(e => new SegmentEventFact(e.Name, DateTime.SpecifyKind(e.EventAt, DateTimeKind.Utc), Properties(e.PropertiesJson))).ToList(),
+            events.Where(e => TrackEvents.Is(e.Type)).Select(e => new SegmentEventFact(e.Name, DateTime.SpecifyKind(e.EventAt, DateTimeKind.Utc), Properties(e.PropertiesJson))).ToList(),
             identities.GroupBy(i => i.Namespace, StringComparer.Ordinal)
                 .ToDictionary(g => g.Key, g => (IReadOnlyList<string>)g.Select(i => i.Value).ToList(), StringComparer.Ordinal),
             (segments ?? []).ToHashSet());

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Microsoft.Data.Sqlite;
 using ProfileStudio.Core.MergePolicies;
+using ProfileStudio.Core.Profiles;
 
 namespace ProfileStudio.Core.Segments;
 
@@ -19,6 +20,7 @@ public sealed record SegmentSqlCondition(string Sql, IReadOnlyList<SqliteParamet
 /// <para>Attributes: the value <see cref="SegmentProfileFacts.AttributeRule"/> picks ("Most recent"): the row of
 /// the key whose (EventAt, MessageId, −SourceId, key length) is greatest among the key and the keys above it;
 /// present when that row is the key's own and not null, and no key under it is present.</para>
+/// <para>Events: track events (<see cref="TrackEvents"/>); a page or screen view under the same name is not performing it.</para>
 /// <para>Event properties and attribute values are read with <c>json_type</c> / <c>json_extract</c>; text that
 /// is not JSON reads as a string (attributes) or as no properties (events), as in memory.</para>
 /// <para>Segment conditions read the memberships from the temporary table <see cref="MembershipTable"/>
@@ -268,7 +270,7 @@ public static class SegmentSql
 
         private string Event(EventCondition condition)
         {
-            var where = new StringBuilder($"e.ProfileId = p.Id AND e.Name = {Bind(condition.EventName)}");
+            var where = new StringBuilder($"e.ProfileId = p.Id AND {TrackEvents.SqlOf("e")} AND e.Name = {Bind(condition.EventName)}");
             var (from, to) = SegmentEvaluator.WindowBounds(condition.Window, now);
             if (from is { } f)
             {

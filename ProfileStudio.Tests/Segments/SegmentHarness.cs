@@ -89,13 +89,17 @@ internal sealed class SegmentHarness : IAsyncDisposable
     /// <summary>A context that also reads the segments' tables (in their own file, attached).</summary>
     public Task<ProfileStudioDbContext> DbAsync() => Core.Storage.Sqlite.SqliteConsumerTables.CreateContextAsync(Services.GetRequiredService<IDbContextFactory<ProfileStudioDbContext>>());
 
-    /// <summary>Writes a track (or identify, when <paramref name="eventName"/> is null) message to the lake, at the clock's time plus <paramref name="at"/>.</summary>
-    public void Send(string? userId, string? anonymousId, string? eventName, JsonObject? properties = null, JsonObject? traits = null, TimeSpan? at = null, string? email = null)
+    /// <summary>
+    /// Writes a track (or identify, when <paramref name="eventName"/> is null) message to the lake, at the clock's time plus <paramref name="at"/>;
+    /// with <paramref name="type"/> <c>page</c> or <c>screen</c>, a view of that name.
+    /// </summary>
+    public void Send(string? userId, string? anonymousId, string? eventName, JsonObject? properties = null, JsonObject? traits = null, TimeSpan? at = null, string? email = null,
+        string type = "track")
     {
-        var payload = new JsonObject { ["type"] = eventName is null ? "identify" : "track" };
+        var payload = new JsonObject { ["type"] = eventName is null ? "identify" : type };
         if (eventName is not null)
         {
-            payload["event"] = eventName;
+            payload[type == "track" ? "event" : "name"] = eventName;
             payload["properties"] = properties ?? new JsonObject();
         }
         if (traits is not null || email is not null)

@@ -15,7 +15,9 @@ namespace ProfileStudio.Tests.Segments;
 /// <summary>
 /// The one-profile evaluator and the SQL path select exactly the same profiles: random profiles
 /// (attribute fragments with nesting, removals, ties and non-JSON text; events on window boundaries with
-/// odd properties; identities; memberships) written to a real migrated SQLite database, and random rule trees.
+/// odd properties, some of them page and screen views under the names of track events; identities; memberships)
+/// written to a real migrated SQLite database, and random rule trees. Only track events count: every path selects
+/// what the evaluator selects on the profile's track events alone.
 /// </summary>
 public sealed class SegmentPathsAgreePropertyTests : IDisposable
 {
@@ -31,6 +33,9 @@ public sealed class SegmentPathsAgreePropertyTests : IDisposable
     ];
 
     private static readonly string[] EventNames = ["Order Completed", "Viewed", "order completed"];
+
+    // Page and screen views are on the timeline under their page's name, the same names as track events (page('Order Completed')).
+    private static readonly string[] EventTypes = ["track", "track", "page", "screen"];
 
     private static readonly TimeSpan[] EventOffsets =
     [
@@ -62,7 +67,7 @@ public sealed class SegmentPathsAgreePropertyTests : IDisposable
     {
         public override string ToString() => SegmentRuleJson.Serialize(Rule) + "\n" + string.Join("\n", Profiles.Select(p =>
             $"#{p.Id}{(p.Merged ? " merged" : "")} attrs[{string.Join(", ", p.Attributes.Select(a => $"s{a.SourceId} {a.Key}={a.ValueJson ?? "∅"} t{a.EventAt:mm} m{a.MessageId}"))}] " +
-            $"events[{string.Join(", ", p.Events.Select(e => $"{e.Name}@{(e.EventAt - Now).TotalHours:0.####}h {e.PropertiesJson}"))}] " +
+            $"events[{string.Join(", ", p.Events.Select(e => $"{(e.Type == "track" ? "" : e.Type + " ")}{e.Name}@{(e.EventAt - Now).TotalHours:0.####}h {e.PropertiesJson}"))}] " +
             $"ids[{string.Join(",", p.Namespaces)}] segs[{string.Join(",", p.Segments)}]"));
     }
 
@@ -98,10 +103,11 @@ public sealed class SegmentPathsAgreePropertyTests : IDisposable
         };
 
     private static Gen<ProfileEvent> EventGen(long profileId) =>
+        from type in Gen.Elements(EventTypes)
         from name in Gen.Elements(EventNames)
         from offset in Gen.Elements(EventOffsets)
         from properties in Gen.Elements(Properties)
-        select new ProfileEvent { ProfileId = profileId, Name = name, Type = "track", EventAt = Now + offset, PropertiesJson = properties, SourceId = 1 };
+        select new ProfileEvent { ProfileId = profileId, Name = name, Type = type, EventAt = Now + offset, PropertiesJson = properties, SourceId = 1 };
 
     internal static Gen<StoredProfile> ProfileGen(long id) =>
         from merged in Gen.Elements(true, false, false, false, false, false)
@@ -229,13 +235,15 @@ public sealed class SegmentPathsAgreePropertyTests : IDisposable
     public Property EvaluatorAndSql_AnyProfilesAndRule_SelectTheSameProfiles() => Prop.ForAll(Cases, c =>
     {
         Store(c.Profiles);
-        var live = c.Profiles.Where(p => !p.Merged).Select(p => (p.Id, Facts: Facts(p))).ToList();
+        var live = c.Profiles.Where(p => !p.Merged).Select(p => (p.Id, Facts: Facts(p), Tracked: TrackedFacts(p))).ToList();
         var expected = live.Where(p => SegmentEvaluator.Evaluate(c.Rule, p.Facts, Now).Matches).Select(p => p.Id).ToList();
+        var tracked = live.Where(p => SegmentEvaluator.Evaluate(c.Rule, p.Tracked, Now).Matches).Select(p => p.Id).ToList();
         var fast = live.Where(p => SegmentEvaluator.Matches(c.Rule, p.Facts, Now)).Select(p => p.Id).ToList();
         var actual = SegmentSql.ProfileIdsAsync(_connection, c.Rule, Now).GetAwaiter().GetResult();
         var count = SegmentSql.CountAsync(_connection, c.Rule, Now).GetAwaiter().GetResult();
-        return (expected.SequenceEqual(actual) && count == expected.Count && expected.SequenceEqual(fast))
-            .Label($"evaluator [{string.Join(",", expected)}] vs SQL [{string.Join(",", actual)}] (count {count}) vs Matches [{string.Join(",", fast)}]");
+        return (expected.SequenceEqual(actual) && count == expected.Count && expected.SequenceEqual(fast) && expected.SequenceEqual(tracked))
+            .Label($"evaluator [{string.Join(",", expected)}] vs SQL [{string.Join(",", actual)}] (count {count}) vs Matches [{string.Join(",", fast)}]"
+                + $" vs the track events alone [{string.Join(",", tracked)}]");
     });
 
     [FsCheck.Xunit.Property(MaxTest = 400)]
@@ -263,6 +271,9 @@ public sealed class SegmentPathsAgreePropertyTests : IDisposable
         SegmentProfileFacts.FromStored(p.Id, p.Attributes, p.Events,
             p.Namespaces.Select(ns => new IdentityRecord { Namespace = ns, Value = $"{ns}-{p.Id}", ProfileId = p.Id }), p.Segments);
 
+    /// <summary>The facts of the profile's rows with its page and screen views left out here: what every path must select on.</summary>
+    internal static SegmentProfileFacts TrackedFacts(StoredProfile p) => Facts(p with { Events = [.. p.Events.Where(e => e.Type == "track")] });
+
     private void Store(IReadOnlyList<StoredProfile> profiles) => Store(_connection, profiles);
 
     /// <summary>Replaces every profile's rows in the database with these (and the memberships temp table on this connection).</summary>
@@ -281,8 +292,8 @@ public sealed class SegmentPathsAgreePropertyTests : IDisposable
             }
             foreach (var e in p.Events)
             {
-                Execute(transaction, "INSERT INTO ProfileEvents (ProfileId, MessageId, SourceId, Type, Name, EventAt, PropertiesJson) VALUES ($p, 0, 1, 'track', $n, $t, $j)",
-                    ("$p", p.Id), ("$n", e.Name), ("$t", e.EventAt), ("$j", e.PropertiesJson));
+                Execute(transaction, "INSERT INTO ProfileEvents (ProfileId, MessageId, SourceId, Type, Name, EventAt, PropertiesJson) VALUES ($p, 0, 1, $type, $n, $t, $j)",
+                    ("$p", p.Id), ("$type", e.Type), ("$n", e.Name), ("$t", e.EventAt), ("$j", e.PropertiesJson));
             }
             foreach (var ns in p.Namespaces)
             {
@@ -332,6 +343,44 @@ public sealed class SegmentPathsAgreePropertyTests : IDisposable
         Assert.Equal(member, SegmentEvaluator.Matches(rule, facts, Now));
         Assert.Equal(member ? [1L] : [], await SegmentSql.ProfileIdsAsync(_connection, rule, Now));
         Assert.Equal(member ? [1L] : [], index.MatchingIds(rule, Now, new Dictionary<long, IReadOnlySet<long>>()));
+    }
+
+    [Fact]
+    public async Task PageViewsNamedAsATrackEvent_AreNotPerformingIt_OnTheEvaluatorTheIndexAndSql()
+    {
+        // page('Order Completed') on a thank-you page, three times, and a screen of that name: no order was completed.
+        var views = new[] { "page", "page", "page", "screen" }.Select((type, i) => new ProfileEvent
+        {
+            ProfileId = 1, Name = "Order Completed", Type = type, EventAt = Now.AddDays(-1 - i), PropertiesJson = "{\"amount\":100}", SourceId = 1,
+        }).ToList();
+        var buyer = new ProfileEvent { ProfileId = 2, Name = "Order Completed", Type = "track", EventAt = Now.AddDays(-1), PropertiesJson = "{\"amount\":5}", SourceId = 1 };
+        var profiles = new[] { new StoredProfile(1, false, [], views, [], []), new StoredProfile(2, false, [], [buyer], [], []) };
+        Store(profiles);
+        var performed = new SegmentRule(new EventCondition("n", "Order Completed", Performed: true)
+        {
+            Count = new EventCount(CountOperator.AtLeast, 1),
+            Window = new EventWindow(WindowKind.LastDays) { Amount = 30 },
+        });
+        var spent = new SegmentRule(new EventCondition("n", "Order Completed", Performed: true)
+        {
+            Aggregate = new EventAggregate(AggregateFunction.Sum, "amount", new ValueTest(ValueType.Number, ValueOperator.GreaterOrEqual) { Number = 100 }),
+        });
+        var never = new SegmentRule(new EventCondition("n", "Order Completed", Performed: false));
+        using var db = new ProfileStudioDbContext(new DbContextOptionsBuilder<ProfileStudioDbContext>().UseSqlite(_directory.ConnectionString).Options);
+        var index = await SegmentIndexLoader.LoadAllAsync(db, Now, default);
+        var (current, _) = await SegmentIndexLoader.LoadProfilesAsync(db, [1, 2], Now, default);
+        var perProfile = SegmentIndex.Build(current);
+        var none = new Dictionary<long, IReadOnlySet<long>>();
+
+        foreach (var (rule, members) in new (SegmentRule, long[])[] { (performed, [2]), (spent, []), (never, [1]) })
+        {
+            Assert.Equal(members, profiles.Where(p => SegmentEvaluator.Evaluate(rule, Facts(p), Now).Matches).Select(p => p.Id));
+            Assert.Equal(members, profiles.Where(p => SegmentEvaluator.Matches(rule, Facts(p), Now)).Select(p => p.Id));
+            Assert.Equal(members, await SegmentSql.ProfileIdsAsync(_connection, rule, Now));
+            Assert.Equal(members, index.MatchingIds(rule, Now, none));
+            Assert.Equal(members, perProfile.MatchingIds(rule, Now, none));
+        }
+        Assert.Null(SegmentDependencies.NextClockChange(performed, Facts(profiles[0]), Now)); // no view falls out of the window to change it
     }
 
     [Fact]

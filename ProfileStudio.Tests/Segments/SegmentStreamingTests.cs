@@ -57,6 +57,47 @@ public sealed class SegmentStreamingTests
     }
 
     [Fact]
+    public async Task PageAndScreenViewsNamedAsAnEvent_AreNotPerformingIt_ForStreamingTheClockFullEvaluationsAndTheWhy()
+    {
+        await using var h = await SegmentHarness.StartAsync();
+        var buyers = await h.ActivateAsync("Recent buyers (30 days)", All(Performed("c1", "Order Completed", lastDays: 30)));
+        var spenders = await h.ActivateAsync("Spent 100", All(new EventCondition("c1", "Order Completed", true)
+        {
+            Aggregate = new EventAggregate(AggregateFunction.Sum, "amount", new ValueTest(ValueTestType.Number, ValueOperator.GreaterOrEqual) { Number = 100 }),
+        }));
+
+        // page('Order Completed') on a thank-you page, three times, and a screen of that name: u1 completed no order. u2 did.
+        for (var i = 1; i <= 3; i++)
+        {
+            h.Send("u1", null, "Order Completed", new JsonObject { ["amount"] = 100 }, at: TimeSpan.FromHours(-i), type: "page");
+        }
+        h.Send("u1", null, "Order Completed", new JsonObject { ["amount"] = 100 }, at: TimeSpan.FromHours(-4), type: "screen");
+        h.Send("u2", null, "Order Completed", new JsonObject { ["amount"] = 5 }, at: TimeSpan.FromHours(-1));
+        await h.SyncAsync();
+        var viewer = await h.ProfileOfAsync("user_id", "u1");
+        var buyer = await h.ProfileOfAsync("user_id", "u2");
+
+        Assert.Equal([buyer], await h.MembersAsync(buyers.Id));
+        Assert.Empty(await h.MembersAsync(spenders.Id));
+        await using (var db = await h.DbAsync())
+        {
+            // Only the buyer's order leaves a window; the viewer has nothing that could.
+            Assert.Equal([buyer], await db.SegmentClockChecks.Select(c => c.ProfileId).ToListAsync());
+            var facts = await SegmentFactsLoader.LoadAsync(db, [viewer], h.Catalog.Current, h.Now);
+            Assert.Empty(facts[viewer].Events);
+        }
+        var why = await ActivatorUtilities.CreateInstance<SegmentExplainer>(h.Services).ExplainAsync(viewer, buyers.Id);
+        Assert.False(why!.Evaluation.Matches);
+        Assert.StartsWith("performed Order Completed in the last 30 days ✗", Assert.Single(why.Evaluation.Explanation.Children).Display);
+
+        // A full evaluation agrees.
+        await h.Store.EvaluateNowAsync(Marketer, buyers.Id);
+        await h.Batch.RunPendingAsync();
+        await h.RelayedAsync();
+        Assert.Equal([buyer], await h.MembersAsync(buyers.Id));
+    }
+
+    [Fact]
     public async Task ANewerOrder_KeepsTheEarlierClockCheck_WhichThenEvaluatesAgainAndMovesOn_AndTheBuyerLeavesOnTime()
     {
         await using var h = await SegmentHarness.StartAsync();

@@ -5,6 +5,7 @@ using MudBlazor;
 using ProfileStudio.Components.Segments.Builder;
 using ProfileStudio.Core.Schema;
 using ProfileStudio.Core.Segments;
+using ProfileStudio.Tests.Components.Data.Schema;
 using ProfileStudio.Tests.Support;
 
 namespace ProfileStudio.Tests.Components.Segments;
@@ -13,6 +14,7 @@ namespace ProfileStudio.Tests.Components.Segments;
 public sealed class SegmentRuleBuilderTests : StudioBunitContext
 {
     private readonly StudioServices _studio;
+    private readonly IRenderedComponent<MudPopoverProvider> _popover;
     private SegmentRule _rule = SegmentRuleEdits.NewRule();
     private IRenderedComponent<SegmentRuleBuilder>? _builder;
 
@@ -21,7 +23,7 @@ public sealed class SegmentRuleBuilderTests : StudioBunitContext
         _studio = StudioServices.Create(withAccounts: false);
         // The pickers search the union schema; these tests do not type into them.
         Services.AddSingleton(_studio.Services.GetRequiredService<SchemaCatalog>());
-        Render<MudPopoverProvider>();
+        _popover = Render<MudPopoverProvider>();
     }
 
     protected override async ValueTask DisposeAsyncCore()
@@ -231,6 +233,23 @@ public sealed class SegmentRuleBuilderTests : StudioBunitContext
 
         Assert.Equal("People who did not perform Order Completed at least 3 times in the last 24 hours", cut.Find("[data-testid=segment-sentence]").TextContent);
         Assert.Empty(cut.FindAll("[data-testid=node-problem]"));
+    }
+
+    [Fact]
+    public async Task EventPicker_OffersTrackEventsOnly()
+    {
+        // Rules count track events: the catalog's "Page viewed" (all page views, whatever their names) is not offered.
+        await _studio.StartHostedServicesAsync();
+        await SchemaSeed.WriteAsync(_studio); // track "Order Completed" five times, page "/pricing" once
+        var cut = Builder(new SegmentRule(new GroupNode("root", GroupKind.AllOf, [new EventCondition("e", "", true)])));
+
+        cut.Find("input[data-testid=event-name-e]").Input("");
+        cut.Find("input[data-testid=event-name-e]").Input("e"); // in both entries' names
+
+        _popover.WaitForAssertion(() => Assert.Equal(["Order Completed"],
+            _popover.FindAll("[data-testid=event-option]").Select(o => o.QuerySelector("span")!.TextContent)), TimeSpan.FromSeconds(5));
+        _popover.Find(".mud-list-item").Click();
+        cut.WaitForAssertion(() => Assert.Equal("Order Completed", Assert.IsType<EventCondition>(Root.Children[0]).EventName));
     }
 
     [Fact]

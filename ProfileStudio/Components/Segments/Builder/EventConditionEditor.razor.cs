@@ -15,7 +15,7 @@ public sealed partial class EventConditionEditor
         Between,
     }
 
-    // The catalog key of the picked event (track:Order Completed, page, screen), kept beside the name the rule stores.
+    // The catalog key of the picked event (track:Order Completed: rules count track events only), kept beside the name the rule stores.
     private string? _eventKey;
 
     [CascadingParameter] public SegmentBuilderContext Context { get; set; } = default!;
@@ -45,7 +45,7 @@ public sealed partial class EventConditionEditor
     private Task OnEventKeyAsync(string? key)
     {
         _eventKey = key;
-        // The name part of a track key; a picked page / screen entry names itself through OnEventAsync.
+        // The name part of a track key (the picker offers no other kind).
         var name = key is null ? "" : key.StartsWith("track:", StringComparison.Ordinal) ? key[6..] : Condition.EventName;
         return name == Condition.EventName ? Task.CompletedTask : ChangeAsync(Condition with { EventName = name });
     }
