@@ -147,8 +147,14 @@ public sealed class ComputedAttributeDefinition
     public int WindowSize { get; set; }
     public ComputedStatus Status { get; set; }
 
-    /// <summary>Raised by every saved edit; states carry the version they were computed for.</summary>
+    /// <summary>Raised by every saved edit of what it computes; states carry the version they were computed for.</summary>
     public int Version { get; set; } = 1;
+
+    /// <summary>
+    /// +1 per saved change of any kind (what it computes, the name or description alone, activating, disabling), unlike
+    /// <see cref="Version"/>: an editor sends back the revision it loaded, and the store refuses the change if another was saved since.
+    /// </summary>
+    public int Revision { get; set; } = 1;
 
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }

@@ -5,10 +5,15 @@ using ProfileStudio.Core.Storage;
 
 namespace ProfileStudio.Core.ComputedAttributes;
 
-/// <summary>The outcome of a save or status change: the saved definition, or the problems to fix (nothing saved).</summary>
-public sealed record ComputedAttributeResult(bool Succeeded, IReadOnlyList<string> Problems, ComputedAttributeDefinition? Definition = null)
+/// <summary>
+/// The outcome of a save or status change: the saved definition, or the problems to fix (nothing saved). <see cref="Conflict"/>: the
+/// change was refused because someone saved the definition after the editor loaded it (its one problem says who and when).
+/// </summary>
+public sealed record ComputedAttributeResult(bool Succeeded, IReadOnlyList<string> Problems, ComputedAttributeDefinition? Definition = null, EditConflict? Conflict = null)
 {
     public static ComputedAttributeResult Fail(params string[] problems) => new(false, problems);
+
+    public static ComputedAttributeResult Conflicted(EditConflict conflict) => new(false, [conflict.Describe("this computed attribute")], Conflict: conflict);
 }
 
 public enum BackfillState
@@ -64,7 +69,9 @@ public sealed record BackfillProgress(BackfillState State, int Version, long Pro
 /// The computed attribute definitions as stored. Every change is checked and audited. Activating a
 /// definition, or saving an edit of an active one (a new version), starts its backfill
 /// (<see cref="ComputedAttributeBackfill"/>); disabling one removes its values. The active definitions are
-/// published to <see cref="ComputedDefinitionCatalog"/>, which the live stage reads.
+/// published to <see cref="ComputedDefinitionCatalog"/>, which the live stage reads. A change made from what an editor loaded carries its
+/// <see cref="ComputedAttributeDefinition.Revision"/>, and is refused (<see cref="ComputedAttributeResult.Conflict"/>) when someone saved the
+/// definition since: the second of two people editing at once would otherwise undo the first one's change.
 /// </summary>
 public sealed class ComputedAttributeStore(
     IDbContextFactory<ProfileStudioDbContext> dbFactory, AuditLog audit, TimeProvider time, ComputedDefinitionCatalog catalog, Expressions.ExpressionAttributes expressions)
@@ -117,20 +124,30 @@ public sealed class ComputedAttributeStore(
     /// Creates (<paramref name="id"/> null: a draft) or changes a definition. Changing what an active definition
     /// computes makes a new version and backfills it again (each profile's value of the old version is served, marked
     /// as such, until the backfill reaches it; an aggregate made an expression, which keeps no values, loses them at once);
-    /// a new name or description alone keeps the version and its values.
+    /// a new name or description alone keeps the version and its values. <paramref name="expectedRevision"/>: the
+    /// <see cref="ComputedAttributeDefinition.Revision"/> the editor loaded; a change is refused if another was saved since
+    /// (null: not checked, for callers that showed nobody the definition; ignored when creating).
     /// </summary>
-    public async Task<ComputedAttributeResult> SaveAsync(AuditActor actor, int? id, ComputedAttributeDraft draft, CancellationToken ct = default)
+    public async Task<ComputedAttributeResult> SaveAsync(AuditActor actor, int? id, ComputedAttributeDraft draft, int? expectedRevision = null, CancellationToken ct = default)
     {
         draft = Normalize(draft);
         await _writes.WaitAsync(ct);
         try
         {
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            // Before the draft's problems: after a reload there may be none, or others.
+            if (id is { } edited && await db.ComputedAttributeDefinitions.AsNoTracking().FirstOrDefaultAsync(d => d.Id == edited, ct) is { } loaded
+                && Stale(loaded, expectedRevision) is { } stale)
+            {
+                return stale;
+            }
             var problems = await ValidateAsync(draft, id, ct);
             if (problems.Count > 0)
             {
                 return new(false, problems);
             }
-            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            // The checks below and the write are one step for this database, not only for this process.
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
             var now = time.GetUtcNow().UtcDateTime;
             ComputedAttributeDefinition definition;
             var dropValues = false;
@@ -139,6 +156,10 @@ public sealed class ComputedAttributeStore(
                 if (await db.ComputedAttributeDefinitions.FirstOrDefaultAsync(d => d.Id == existing, ct) is not { } found)
                 {
                     return ComputedAttributeResult.Fail($"There is no computed attribute {existing}.");
+                }
+                if (Stale(found, expectedRevision) is { } changed)
+                {
+                    return changed;
                 }
                 definition = found;
                 if (!string.Equals(definition.Name, draft.Name, StringComparison.Ordinal) && await UsersOfAsync(db, definition, ct) is { Count: > 0 } readers)
@@ -173,15 +194,16 @@ public sealed class ComputedAttributeStore(
                 Apply(definition, draft);
             }
             (definition.UpdatedAt, definition.UpdatedBy) = (now, actor.Name);
-            await using (var transaction = await db.Database.BeginTransactionAsync(ct))
+            if (id is not null)
             {
-                if (dropValues)
-                {
-                    await DeleteValuesAsync(db, definition.Id, ct);
-                }
-                await db.SaveChangesAsync(ct);
-                await transaction.CommitAsync(ct);
+                definition.Revision++;
             }
+            if (dropValues)
+            {
+                await DeleteValuesAsync(db, definition.Id, ct);
+            }
+            await db.SaveChangesAsync(ct);
+            await transaction.CommitAsync(ct);
             await audit.RecordAsync(actor, id is null ? AuditActions.ComputedAttributeCreated : AuditActions.ComputedAttributeUpdated, definition.Name,
                 AuditDetail(definition), ct);
             await RefreshCatalogAsync(ct);
@@ -193,7 +215,6 @@ public sealed class ComputedAttributeStore(
         }
     }
 
-    /// <summary>Makes a definition active and starts its backfill (a disabled one is computed afresh).</summary>
     /// <summary>What a saved definition computes, for the audit log: function, events, conditions, window, formula and version.</summary>
     internal static string AuditDetail(ComputedAttributeDefinition definition) => definition.Function == ComputedFunction.Expression
         ? $"formula {definition.Formula}; version {definition.Version}"
@@ -201,12 +222,19 @@ public sealed class ComputedAttributeStore(
             + (definition.Conditions is { Count: > 0 } conditions ? $" {ComputedConditionText.Where(conditions)}" : "")
             + $", {definition.Window}; version {definition.Version}";
 
-    public Task<ComputedAttributeResult> ActivateAsync(AuditActor actor, int id, CancellationToken ct = default) =>
-        ChangeStatusAsync(actor, id, ComputedStatus.Active, ct);
+    /// <summary>
+    /// Makes a definition active and starts its backfill (a disabled one is computed afresh).
+    /// <paramref name="expectedRevision"/>: as for <see cref="SaveAsync"/> (what is activated is what the person saw).
+    /// </summary>
+    public Task<ComputedAttributeResult> ActivateAsync(AuditActor actor, int id, int? expectedRevision = null, CancellationToken ct = default) =>
+        ChangeStatusAsync(actor, id, ComputedStatus.Active, expectedRevision, ct);
 
-    /// <summary>Stops computing a definition and removes its values; activating it again backfills it.</summary>
-    public Task<ComputedAttributeResult> DisableAsync(AuditActor actor, int id, CancellationToken ct = default) =>
-        ChangeStatusAsync(actor, id, ComputedStatus.Disabled, ct);
+    /// <summary>
+    /// Stops computing a definition and removes its values; activating it again backfills it.
+    /// <paramref name="expectedRevision"/>: as for <see cref="SaveAsync"/>.
+    /// </summary>
+    public Task<ComputedAttributeResult> DisableAsync(AuditActor actor, int id, int? expectedRevision = null, CancellationToken ct = default) =>
+        ChangeStatusAsync(actor, id, ComputedStatus.Disabled, expectedRevision, ct);
 
     /// <summary>Deletes a draft or disabled definition (an active one must be disabled first).</summary>
     public async Task<ComputedAttributeResult> DeleteAsync(AuditActor actor, int id, CancellationToken ct = default)
@@ -242,15 +270,20 @@ public sealed class ComputedAttributeStore(
         }
     }
 
-    private async Task<ComputedAttributeResult> ChangeStatusAsync(AuditActor actor, int id, ComputedStatus status, CancellationToken ct)
+    private async Task<ComputedAttributeResult> ChangeStatusAsync(AuditActor actor, int id, ComputedStatus status, int? expectedRevision, CancellationToken ct)
     {
         await _writes.WaitAsync(ct);
         try
         {
             await using var db = await dbFactory.CreateDbContextAsync(ct);
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
             if (await db.ComputedAttributeDefinitions.FirstOrDefaultAsync(d => d.Id == id, ct) is not { } definition)
             {
                 return ComputedAttributeResult.Fail($"There is no computed attribute {id}.");
+            }
+            if (Stale(definition, expectedRevision) is { } stale)
+            {
+                return stale;
             }
             if (definition.Status == status)
             {
@@ -264,9 +297,9 @@ public sealed class ComputedAttributeStore(
             {
                 return InUse(definition, readers, "change or disable those first; they would have no value to read.");
             }
-            await using var transaction = await db.Database.BeginTransactionAsync(ct);
             definition.Status = status;
             (definition.UpdatedAt, definition.UpdatedBy) = (time.GetUtcNow().UtcDateTime, actor.Name);
+            definition.Revision++;
             if (status == ComputedStatus.Active)
             {
                 StartBackfill(definition);
@@ -360,6 +393,10 @@ public sealed class ComputedAttributeStore(
         }
         return users;
     }
+
+    /// <summary>The refusal of a change made from <paramref name="expectedRevision"/> when the definition was saved since (null: it was not, or no revision was given).</summary>
+    private static ComputedAttributeResult? Stale(ComputedAttributeDefinition stored, int? expectedRevision) =>
+        expectedRevision is { } expected && stored.Revision != expected ? ComputedAttributeResult.Conflicted(new EditConflict(stored.UpdatedBy, stored.UpdatedAt)) : null;
 
     private static ComputedAttributeResult InUse(ComputedAttributeDefinition definition, List<string> users, string what) =>
         ComputedAttributeResult.Fail($"\"{definition.Name}\" is used by {string.Join(", ", users)}: {what}");

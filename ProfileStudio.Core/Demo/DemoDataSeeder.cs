@@ -199,8 +199,8 @@ public sealed class DemoDataSeeder(
         // Active at once: the backfill covers whatever is unified by then, the live stage the rest.
         foreach (var draft in ComputedAttributes)
         {
-            var saved = await computed.SaveAsync(Demo, null, draft, stoppingToken);
-            var activated = saved.Succeeded ? await computed.ActivateAsync(Demo, saved.Definition!.Id, stoppingToken) : saved;
+            var saved = await computed.SaveAsync(Demo, null, draft, ct: stoppingToken);
+            var activated = saved.Succeeded ? await computed.ActivateAsync(Demo, saved.Definition!.Id, ct: stoppingToken) : saved;
             if (!activated.Succeeded)
             {
                 logger.LogWarning("The demo computed attribute {Name} was refused: {Problems}", draft.Name, string.Join(" ", activated.Problems));
@@ -211,7 +211,7 @@ public sealed class DemoDataSeeder(
         foreach (var draft in SegmentDrafts)
         {
             var created = await segments.CreateAsync(Demo, draft, stoppingToken);
-            var activated = created.Succeeded ? await segments.ActivateAsync(Demo, created.Segment!.Id, stoppingToken) : created;
+            var activated = created.Succeeded ? await segments.ActivateAsync(Demo, created.Segment!.Id, ct: stoppingToken) : created;
             if (!activated.Succeeded)
             {
                 logger.LogWarning("The demo segment {Name} was refused: {Problems}", draft.Name, string.Join(" ", activated.Problems.Select(p => p.Message)));

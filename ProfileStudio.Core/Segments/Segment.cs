@@ -44,8 +44,14 @@ public sealed class Segment
 
     public string RuleJson { get; set; } = "";
 
-    /// <summary>The current version (1 for a new segment, +1 per saved edit).</summary>
+    /// <summary>The current version of the rule (1 for a new segment, +1 per saved edit that changes the rule).</summary>
     public int Version { get; set; } = 1;
+
+    /// <summary>
+    /// +1 per saved change of any kind (the rule, the name or description alone, the evaluation, activating, disabling), unlike
+    /// <see cref="Version"/>: an editor sends back the revision it loaded, and the store refuses the change if another was saved since.
+    /// </summary>
+    public int Revision { get; set; } = 1;
 
     public DateTime CreatedAt { get; set; }
     public string CreatedBy { get; set; } = "";

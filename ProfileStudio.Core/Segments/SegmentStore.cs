@@ -17,11 +17,14 @@ public sealed record SegmentDraft(
 /// <summary>
 /// The outcome of a change: the saved segment, or the problems (nothing saved). A problem about the whole
 /// segment (name, JSON, a missing segment) has an empty <see cref="SegmentRuleProblem.NodeId"/>; a problem of
-/// the rule names its node, so the builder shows it inline.
+/// the rule names its node, so the builder shows it inline. <see cref="Conflict"/>: the change was refused because
+/// someone saved the segment after the editor loaded it (its one problem says who and when).
 /// </summary>
-public sealed record SegmentResult(bool Succeeded, IReadOnlyList<SegmentRuleProblem> Problems, Segment? Segment = null)
+public sealed record SegmentResult(bool Succeeded, IReadOnlyList<SegmentRuleProblem> Problems, Segment? Segment = null, EditConflict? Conflict = null)
 {
     public static SegmentResult Fail(string message) => new(false, [new SegmentRuleProblem("", message)]);
+
+    public static SegmentResult Conflicted(EditConflict conflict) => new(false, [new SegmentRuleProblem("", conflict.Describe("this segment"))], Conflict: conflict);
 }
 
 public enum SegmentEvaluationState
@@ -96,6 +99,8 @@ public sealed record SegmentOverlapCell(long A, long B, long Shared);
 /// active one (a new version), asks for a full evaluation (the batch job); disabling removes
 /// its members with their exits recorded. The active segments are published to <see cref="SegmentCatalog"/>,
 /// which streaming evaluation reads. Who may edit is enforced by the UI / API layer (<see cref="EditorRoles"/>).
+/// A change made from what an editor loaded carries its <see cref="Segment.Revision"/>, and is refused (<see cref="SegmentResult.Conflict"/>)
+/// when someone saved the segment since: the second of two people editing at once would otherwise undo the first one's change.
 /// </summary>
 public sealed class SegmentStore(
     IDbContextFactory<ProfileStudioDbContext> dbFactory, AuditLog audit, TimeProvider time, SegmentCatalog catalog, SegmentMembershipWriter writer)
@@ -276,29 +281,46 @@ public sealed class SegmentStore(
     /// <summary>
     /// Saves an edit: a new version when the rule changed (the old one stays in the history). An active segment
     /// is evaluated afresh over all profiles; its members stay meanwhile, so nobody leaves and re-enters for nothing.
+    /// <paramref name="expectedRevision"/>: the <see cref="Segment.Revision"/> the editor loaded; the edit is refused if another
+    /// change was saved since (null: not checked, for callers that showed nobody the segment).
     /// </summary>
-    public async Task<SegmentResult> UpdateAsync(AuditActor actor, long id, SegmentDraft draft, CancellationToken ct = default)
+    public async Task<SegmentResult> UpdateAsync(AuditActor actor, long id, SegmentDraft draft, int? expectedRevision = null, CancellationToken ct = default)
     {
         draft = Normalize(draft);
         await _writes.WaitAsync(ct);
         try
         {
             await using var db = await dbFactory.CreateDbContextAsync(ct);
-            if (await db.Segments.FirstOrDefaultAsync(s => s.Id == id, ct) is not { } segment)
+            if (await db.Segments.AsNoTracking().FirstOrDefaultAsync(s => s.Id == id, ct) is not { } loaded)
             {
                 return SegmentResult.Fail($"There is no segment {id}.");
+            }
+            // Before the draft's problems: after a reload there may be none, or others.
+            if (Stale(loaded, expectedRevision) is { } stale)
+            {
+                return stale;
             }
             if (await ValidateAsync(draft, id, ct) is { Count: > 0 } problems)
             {
                 return new(false, problems);
             }
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            // Read again in the transaction: the checks above and the write are one step for this database, not only for this process.
+            if (await db.Segments.FirstOrDefaultAsync(s => s.Id == id, ct) is not { } segment)
+            {
+                return SegmentResult.Fail($"There is no segment {id}.");
+            }
+            if (Stale(segment, expectedRevision) is { } changed)
+            {
+                return changed;
+            }
             var now = Now;
             var rule = SegmentRuleJson.Serialize(SegmentRuleJson.Parse(draft.RuleJson));
             var ruleChanged = rule != segment.RuleJson;
             var modeChanged = draft.Evaluation != segment.Evaluation || draft.BatchIntervalHours != segment.BatchIntervalHours;
-            await using var transaction = await db.Database.BeginTransactionAsync(ct);
             Apply(segment, draft);
             (segment.UpdatedAt, segment.UpdatedBy) = (now, actor.Name);
+            segment.Revision++;
             if (ruleChanged)
             {
                 segment.Version++;
@@ -321,16 +343,24 @@ public sealed class SegmentStore(
         }
     }
 
-    /// <summary>Makes a draft or disabled segment active and asks for its full evaluation (members appear when it ran).</summary>
-    public async Task<SegmentResult> ActivateAsync(AuditActor actor, long id, CancellationToken ct = default)
+    /// <summary>
+    /// Makes a draft or disabled segment active and asks for its full evaluation (members appear when it ran).
+    /// <paramref name="expectedRevision"/>: as for <see cref="UpdateAsync"/> (what is activated is what the person saw).
+    /// </summary>
+    public async Task<SegmentResult> ActivateAsync(AuditActor actor, long id, int? expectedRevision = null, CancellationToken ct = default)
     {
         await _writes.WaitAsync(ct);
         try
         {
             await using var db = await dbFactory.CreateDbContextAsync(ct);
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
             if (await db.Segments.FirstOrDefaultAsync(s => s.Id == id, ct) is not { } segment)
             {
                 return SegmentResult.Fail($"There is no segment {id}.");
+            }
+            if (Stale(segment, expectedRevision) is { } stale)
+            {
+                return stale;
             }
             if (segment.Status == SegmentStatus.Active)
             {
@@ -343,8 +373,10 @@ public sealed class SegmentStore(
             var now = Now;
             segment.Status = SegmentStatus.Active;
             (segment.UpdatedAt, segment.UpdatedBy) = (now, actor.Name);
+            segment.Revision++;
             RequestEvaluation(segment, now);
             await db.SaveChangesAsync(ct);
+            await transaction.CommitAsync(ct);
             await audit.RecordAsync(actor, AuditActions.SegmentActivated, segment.Name, $"version {segment.Version}, {segment.Evaluation.ToString().ToLowerInvariant()}", ct);
             await RefreshCatalogAsync(ct);
             return new(true, [], segment);
@@ -355,16 +387,24 @@ public sealed class SegmentStore(
         }
     }
 
-    /// <summary>Stops evaluating a segment: its members are removed (their exits recorded) and it keeps no clock checks.</summary>
-    public async Task<SegmentResult> DisableAsync(AuditActor actor, long id, CancellationToken ct = default)
+    /// <summary>
+    /// Stops evaluating a segment: its members are removed (their exits recorded) and it keeps no clock checks.
+    /// <paramref name="expectedRevision"/>: as for <see cref="UpdateAsync"/>.
+    /// </summary>
+    public async Task<SegmentResult> DisableAsync(AuditActor actor, long id, int? expectedRevision = null, CancellationToken ct = default)
     {
         await _writes.WaitAsync(ct);
         try
         {
             await using var db = await dbFactory.CreateDbContextAsync(ct);
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
             if (await db.Segments.FirstOrDefaultAsync(s => s.Id == id, ct) is not { } segment)
             {
                 return SegmentResult.Fail($"There is no segment {id}.");
+            }
+            if (Stale(segment, expectedRevision) is { } stale)
+            {
+                return stale;
             }
             if (segment.Status != SegmentStatus.Active)
             {
@@ -373,8 +413,10 @@ public sealed class SegmentStore(
             var now = Now;
             segment.Status = SegmentStatus.Disabled;
             (segment.UpdatedAt, segment.UpdatedBy) = (now, actor.Name);
+            segment.Revision++;
             (segment.EvaluationRequestedAt, segment.EvaluationStartedAt, segment.EvaluationError) = (null, null, null);
             await db.SaveChangesAsync(ct);
+            await transaction.CommitAsync(ct);
             // Unpublished first, so streaming evaluation does not add members back while they are removed.
             await RefreshCatalogAsync(ct);
             var exited = await writer.RemoveAllAsync(id, now, ct);
@@ -594,6 +636,10 @@ public sealed class SegmentStore(
         await db.Segments.AsNoTracking().ToDictionaryAsync(s => s.Id, s => s.Name, ct);
 
     private static string Escape(string text) => text.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");
+
+    /// <summary>The refusal of a change made from <paramref name="expectedRevision"/> when the segment was saved since (null: it was not, or no revision was given).</summary>
+    private static SegmentResult? Stale(Segment stored, int? expectedRevision) =>
+        expectedRevision is { } expected && stored.Revision != expected ? SegmentResult.Conflicted(new EditConflict(stored.UpdatedBy, stored.UpdatedAt)) : null;
 
     private static SegmentDraft Draft(Segment s) => new(s.Name, s.Description, s.RuleJson, s.Evaluation, s.BatchIntervalHours);
 

@@ -164,6 +164,69 @@ public sealed class SegmentStoreTests
         Assert.Equal(2, actions.Count(x => x == "segment.deleted"));
     }
 
+    private static readonly AuditActor Ana = new("u2", "ana@example.com");
+
+    [Fact]
+    public async Task Update_FromARevisionSomeoneSavedOverSince_IsRefusedSayingWhoAndWhen_AndChangesNothing()
+    {
+        await using var h = await SegmentHarness.StartAsync();
+        var opened = (await h.Store.CreateAsync(Marketer, new SegmentDraft("Buyers", "People who ordered", Buyers))).Segment!;
+        h.Clock.Advance(TimeSpan.FromMinutes(2));
+        // A rename alone: no new version of the rule, and still a change the second save would undo.
+        Assert.True((await h.Store.UpdateAsync(Ana, opened.Id, new SegmentDraft("Buyers (all time)", "People who ordered", Buyers), opened.Revision)).Succeeded);
+        h.Clock.Advance(TimeSpan.FromMinutes(5));
+
+        var refused = await h.Store.UpdateAsync(Marketer, opened.Id,
+            new SegmentDraft("Buyers", "Mine", Rule(All(Performed("c1", "Order Completed", lastDays: 30)))), opened.Revision);
+
+        Assert.False(refused.Succeeded);
+        Assert.Equal(new EditConflict("ana@example.com", Start.AddMinutes(2)), refused.Conflict);
+        Assert.Equal("ana@example.com saved this segment at 15 Jun 2026, 10:02 UTC, after you opened it. Reload to see their change (your edits are not saved).",
+            Assert.Single(refused.Problems).Message);
+        var stored = (await h.Store.GetAsync(opened.Id))!;
+        Assert.Equal(("Buyers (all time)", "People who ordered", Buyers, 1, "ana@example.com"),
+            (stored.Segment.Name, stored.Segment.Description, stored.Segment.RuleJson, stored.Segment.Version, stored.Segment.UpdatedBy));
+        Assert.Single(stored.Versions);
+        Assert.Single((await h.Audit.QueryAsync(new AuditFilter(), 0, 50)).Entries, e => e.Action == "segment.updated");
+    }
+
+    [Fact]
+    public async Task Update_FromTheRevisionStoredNow_Saves_AndRaisesIt()
+    {
+        await using var h = await SegmentHarness.StartAsync();
+        var created = (await h.Store.CreateAsync(Marketer, new SegmentDraft("Buyers", null, Buyers))).Segment!;
+        var renamed = (await h.Store.UpdateAsync(Ana, created.Id, new SegmentDraft("Buyers (all time)", null, Buyers), created.Revision)).Segment!;
+        var reloaded = (await h.Store.GetAsync(created.Id))!.Segment;
+
+        var saved = await h.Store.UpdateAsync(Marketer, created.Id, new SegmentDraft("Buyers (all time)", "Mine", Buyers), reloaded.Revision);
+
+        Assert.True(saved.Succeeded, string.Join("; ", saved.Problems));
+        Assert.Equal((1, 2, 3), (created.Revision, renamed.Revision, saved.Segment!.Revision));
+        var stored = (await h.Store.GetAsync(created.Id))!.Segment;
+        Assert.Equal(("Buyers (all time)", "Mine", 3), (stored.Name, stored.Description, stored.Revision));
+    }
+
+    [Fact]
+    public async Task ActivateAndDisable_FromARevisionSomeoneSavedOverSince_AreRefused_AndEachRaisesTheRevision()
+    {
+        await using var h = await SegmentHarness.StartAsync();
+        var opened = (await h.Store.CreateAsync(Marketer, new SegmentDraft("Buyers", null, Buyers))).Segment!;
+        var edited = (await h.Store.UpdateAsync(Ana, opened.Id, new SegmentDraft("Buyers", null, Rule(All(Performed("c1", "Order Completed", lastDays: 30)))), opened.Revision)).Segment!;
+
+        var staleActivation = await h.Store.ActivateAsync(Marketer, opened.Id, opened.Revision);
+        Assert.Equal("ana@example.com", staleActivation.Conflict?.SavedBy);
+        Assert.Equal(SegmentStatus.Draft, (await h.Store.GetAsync(opened.Id))!.Segment.Status);
+
+        var activated = await h.Store.ActivateAsync(Marketer, opened.Id, edited.Revision);
+        Assert.True(activated.Succeeded, string.Join("; ", activated.Problems));
+        var staleDisabling = await h.Store.DisableAsync(Ana, opened.Id, edited.Revision);
+        Assert.Equal("marketer@example.com", staleDisabling.Conflict?.SavedBy);
+        Assert.Equal(SegmentStatus.Active, (await h.Store.GetAsync(opened.Id))!.Segment.Status);
+        Assert.True((await h.Store.DisableAsync(Ana, opened.Id, activated.Segment!.Revision)).Succeeded);
+        var stored = (await h.Store.GetAsync(opened.Id))!.Segment;
+        Assert.Equal((SegmentStatus.Disabled, 4), (stored.Status, stored.Revision));
+    }
+
     [Fact]
     public async Task EvaluateNow_RefusesAnInactiveSegment()
     {

@@ -383,6 +383,9 @@ namespace ProfileStudio.Core.Storage.Migrations
                     b.Property<string>("PropertyPath")
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("Revision")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(10)
@@ -1308,6 +1311,9 @@ namespace ProfileStudio.Core.Storage.Migrations
                         .HasMaxLength(200)
                         .HasColumnType("TEXT")
                         .UseCollation("NOCASE");
+
+                    b.Property<int>("Revision")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("RuleJson")
                         .IsRequired()
