@@ -8,6 +8,7 @@ using ProfileStudio.Components.Segments;
 using ProfileStudio.Core.Accounts;
 using ProfileStudio.Core.Auditing;
 using ProfileStudio.Core.ComputedAttributes;
+using ProfileStudio.Core.Formatting;
 using ProfileStudio.Core.Identity;
 using ProfileStudio.Core.Profiles;
 using ProfileStudio.Core.Schema;
@@ -235,6 +236,40 @@ public sealed class SegmentPagesTests : StudioBunitContext
     }
 
     [Fact]
+    public async Task Editor_SomeoneSavedSinceItWasOpened_SaysWhoAndWhen_KeepsTheEdits_AndSavesOnceReloaded()
+    {
+        await ArrangeAsync(Roles.Marketer);
+        var segment = await SegmentAsync("Has email", HasEmail);
+        var navigation = Services.GetRequiredService<BunitNavigationManager>();
+        var page = Render<SegmentEditorPage>(p => p.Add(x => x.Id, segment.Id));
+        page.WaitForAssertion(() => Assert.Equal("Has email", SegmentRuleBuilderTests.Box(page, "segment-name")));
+        var ana = new AuditActor("u2", "ana@example.com");
+        Assert.True((await Store.UpdateAsync(ana, segment.Id, new SegmentDraft("Has email", "Ana's words", SegmentRuleJson.Serialize(HasEmail)), segment.Revision)).Succeeded);
+        page.Find("input[data-testid=segment-name]").Input("Emailable");
+
+        await page.Find("[data-testid=save-segment]").ClickAsync(new());
+
+        var stored = (await Store.GetAsync(segment.Id))!.Segment;
+        page.WaitForAssertion(() => Assert.Equal(
+            $"ana@example.com saved this segment at {DisplayFormat.TimeUtc(stored.UpdatedAt)}, after you opened it. Reload to see their change (your edits are not saved).",
+            page.Find("[data-testid=edit-conflict-message]").TextContent));
+        Assert.Equal("Emailable", SegmentRuleBuilderTests.Box(page, "segment-name")); // on screen until reloaded
+        Assert.Empty(page.FindAll("[data-testid=segment-problem]"));
+        Assert.Equal(("Has email", "Ana's words"), (stored.Name, stored.Description));
+
+        await page.Find("input[data-testid=segment-name]").BlurAsync(new()); // as reaching Reload does: a focused field keeps its text
+        await page.Find("[data-testid=edit-conflict-reload]").ClickAsync(new());
+
+        page.WaitForAssertion(() => Assert.Equal(("Has email", "Ana's words"), (SegmentRuleBuilderTests.Box(page, "segment-name"), SegmentRuleBuilderTests.Box(page, "segment-description"))));
+        Assert.Empty(page.FindAll("[data-testid=edit-conflict]"));
+        page.Find("input[data-testid=segment-name]").Input("Emailable");
+        await page.Find("[data-testid=save-segment]").ClickAsync(new());
+        page.WaitForAssertion(() => Assert.EndsWith($"/profiles/segments/{segment.Id}", navigation.Uri));
+        var saved = (await Store.GetAsync(segment.Id))!.Segment;
+        Assert.Equal(("Emailable", "Ana's words"), (saved.Name, saved.Description));
+    }
+
+    [Fact]
     public async Task Editor_BatchEveryTooManyHours_KeepsTheTypedNumber_AndSaveSaysTheRange()
     {
         await ArrangeAsync(Roles.Marketer);
@@ -358,6 +393,31 @@ public sealed class SegmentPagesTests : StudioBunitContext
         var page = Render<SegmentPage>(p => p.Add(x => x.Id, used.Id));
 
         await AnswerAsync(page, "disable-segment", "The active segment \"Emailable\" refers to it", "Cancel");
+    }
+
+    [Fact]
+    public async Task SegmentPage_ActivatingARuleSomeoneChangedSinceItWasShown_IsRefused_UntilReloaded()
+    {
+        await ArrangeAsync(Roles.Marketer);
+        var segment = await SegmentAsync("Has email", HasEmail);
+        var page = Render<SegmentPage>(p => p.Add(x => x.Id, segment.Id));
+        page.WaitForElement("[data-testid=activate-segment]");
+        var ana = new AuditActor("u2", "ana@example.com");
+        Assert.True((await Store.UpdateAsync(ana, segment.Id, new SegmentDraft("Has email", null, SegmentRuleJson.Serialize(InFrance)), segment.Revision)).Succeeded);
+
+        await page.Find("[data-testid=activate-segment]").ClickAsync(new());
+
+        page.WaitForAssertion(() => Assert.StartsWith("ana@example.com saved this segment at ", page.Find("[data-testid=edit-conflict-message]").TextContent));
+        Assert.Equal(SegmentStatus.Draft, (await Store.GetAsync(segment.Id))!.Segment.Status);
+        Assert.StartsWith("People who have an email identifier", page.Find("[data-testid=segment-page-sentence]").TextContent); // what they acted on, until reloaded
+
+        await page.Find("[data-testid=edit-conflict-reload]").ClickAsync(new());
+        page.WaitForAssertion(() => Assert.DoesNotContain("email", page.Find("[data-testid=segment-page-sentence]").TextContent));
+        Assert.Empty(page.FindAll("[data-testid=edit-conflict]"));
+        await page.Find("[data-testid=activate-segment]").ClickAsync(new());
+
+        page.WaitForAssertion(() => Assert.Empty(page.FindAll("[data-testid=activate-segment]")));
+        Assert.Equal(SegmentStatus.Active, (await Store.GetAsync(segment.Id))!.Segment.Status);
     }
 
     [Fact]

@@ -10,11 +10,15 @@ namespace ProfileStudio.Components.Segments;
 
 /// <summary>
 /// Creates or edits a segment: name, evaluation, the rule builder with inline problems, and the live estimate
-/// (for an active segment: who would join and leave) before anything is saved.
+/// (for an active segment: who would join and leave) before anything is saved. Saves carry the revision loaded
+/// (<see cref="Segment.Revision"/>): when someone saved the segment since, the store refuses and the page says so,
+/// keeping the edits on screen until the person reloads.
 /// </summary>
 public sealed partial class SegmentEditorPage
 {
+    /// <summary>The segment as loaded, or as this page last saved it (null: a new one).</summary>
     private Segment? _segment;
+    private string? _conflict;
     private bool _missing;
     private bool _canEdit;
     private bool _roleKnown; // _canEdit is checked, not just false before the check
@@ -53,9 +57,15 @@ public sealed partial class SegmentEditorPage
         _canEdit = await SegmentEditors.CanEditAsync(AuthState);
         _roleKnown = true;
         _namespaces = (await IdentityRules.ListAsync()).Select(n => n.Name).ToList();
+        await LoadAsync();
+    }
+
+    /// <summary>Reads the segment (and the other segments a rule may refer to) and shows it as stored, unsaved edits dropped.</summary>
+    private async Task LoadAsync()
+    {
         var names = await Store.NamesAsync();
         _otherSegments = names.Where(n => n.Key != Id).OrderBy(n => n.Value, StringComparer.OrdinalIgnoreCase).Select(n => new SegmentChoice(n.Key, n.Value)).ToList();
-        if (Id is { } id)
+        if ((Id ?? _segment?.Id) is { } id) // a new segment this page saved is read again too
         {
             var details = await Store.GetAsync(id);
             _missing = details is null;
@@ -66,6 +76,7 @@ public sealed partial class SegmentEditorPage
                 _rule = details.Rule ?? SegmentRuleEdits.NewRule();
             }
         }
+        (_touched, _conflict, _saveProblems) = (false, null, []);
         Validate();
         _crumbs = [new("Segments", "/profiles/segments")];
         if (_segment is not null)
@@ -105,18 +116,21 @@ public sealed partial class SegmentEditorPage
     private async Task<Segment?> SaveCoreAsync()
     {
         var actor = await Actor.GetAsync();
-        var result = _segment is null ? await Store.CreateAsync(actor, Draft()) : await Store.UpdateAsync(actor, _segment.Id, Draft());
+        var result = _segment is null ? await Store.CreateAsync(actor, Draft()) : await Store.UpdateAsync(actor, _segment.Id, Draft(), _segment.Revision);
         Show(result);
         if (result.Succeeded)
         {
-            _touched = false;
+            // Its revision is the one the next change carries (activating, should the page stay).
+            (_segment, _touched) = (result.Segment, false);
         }
         return result.Succeeded ? result.Segment : null;
     }
 
     private void Show(SegmentResult result)
     {
-        _saveProblems = result.Problems.Where(p => p.NodeId.Length == 0).Select(p => p.Message).ToList();
+        // Said once, beside Reload; the edits stay on screen.
+        _conflict = result.Conflict is null ? null : result.Problems.Single().Message;
+        _saveProblems = result.Conflict is not null ? [] : result.Problems.Where(p => p.NodeId.Length == 0).Select(p => p.Message).ToList();
         _problems = [.. SegmentRuleValidator.Validate(_rule), .. result.Problems.Where(p => p.NodeId.Length > 0)];
         _problems = _problems.Distinct().ToList();
     }
@@ -156,7 +170,7 @@ public sealed partial class SegmentEditorPage
             {
                 return;
             }
-            var result = await Store.ActivateAsync(await Actor.GetAsync(), saved.Id);
+            var result = await Store.ActivateAsync(await Actor.GetAsync(), saved.Id, saved.Revision);
             Show(result);
             if (result.Succeeded)
             {

@@ -23,6 +23,7 @@ public sealed partial class SegmentPage : IDisposable
     private IReadOnlyDictionary<long, string> _names = new Dictionary<long, string>();
     private IReadOnlyList<string> _namespaces = [];
     private IReadOnlyList<string> _problems = [];
+    private string? _conflict;
     private List<BreadcrumbItem> _crumbs = [];
     private SegmentMembersTable? _members;
     private bool _missing;
@@ -124,13 +125,18 @@ public sealed partial class SegmentPage : IDisposable
         try
         {
             var result = await change(await Actor.GetAsync());
+            if (result.Conflict is not null)
+            {
+                // The page keeps showing what the person acted on until they reload.
+                (_conflict, _problems) = (result.Problems.Single().Message, []);
+                return;
+            }
             _problems = result.Problems.Select(p => p.Message).ToList();
             if (result.Succeeded)
             {
                 Snackbar.Add(done, Severity.Success);
             }
-            await LoadAsync();
-            await (_members?.ReloadAsync() ?? Task.CompletedTask);
+            await ReloadAsync();
         }
         finally
         {
@@ -140,7 +146,18 @@ public sealed partial class SegmentPage : IDisposable
 
     private Task EvaluateNowAsync() => RunAsync(a => Store.EvaluateNowAsync(a, Id), "Evaluation started.");
 
-    private Task ActivateAsync() => RunAsync(a => Store.ActivateAsync(a, Id), "Activated: everyone is being evaluated.");
+    /// <summary>Reads the segment again, as Reload after a refused change does.</summary>
+    private async Task ReloadAsync()
+    {
+        _conflict = null;
+        await LoadAsync();
+        await (_members?.ReloadAsync() ?? Task.CompletedTask);
+    }
+
+    /// <summary>The revision shown: a status change is refused if someone saved the segment since the page read it.</summary>
+    private int? Revision => _details?.Segment.Revision;
+
+    private Task ActivateAsync() => RunAsync(a => Store.ActivateAsync(a, Id, Revision), "Activated: everyone is being evaluated.");
 
     private async Task DisableAsync()
     {
@@ -152,7 +169,7 @@ public sealed partial class SegmentPage : IDisposable
             yesText: "Disable", cancelText: "Cancel");
         if (confirmed == true)
         {
-            await RunAsync(a => Store.DisableAsync(a, Id), "Disabled.");
+            await RunAsync(a => Store.DisableAsync(a, Id, Revision), "Disabled.");
         }
     }
 

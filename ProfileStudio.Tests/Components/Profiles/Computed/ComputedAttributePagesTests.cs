@@ -11,6 +11,7 @@ using ProfileStudio.Core.Auditing;
 using ProfileStudio.Core.ComputedAttributes;
 using ProfileStudio.Core.ComputedAttributes.Expressions;
 using ProfileStudio.Core.Schema;
+using ProfileStudio.Tests.Components.Segments;
 using ProfileStudio.Tests.Profiles;
 using ProfileStudio.Tests.Support;
 
@@ -179,6 +180,49 @@ public sealed class ComputedAttributePagesTests : StudioBunitContext
 
         page.WaitForAssertion(() => Assert.Contains("Unknown attribute \"lastNme\". Did you mean \"lastName\"?", page.Find("[data-testid=formula-problem]").TextContent), TimeSpan.FromSeconds(5));
         Assert.Contains("(at character 19)", page.Find("[data-testid=formula-problem]").TextContent);
+    }
+
+    [Fact]
+    public async Task Editor_SomeoneSavedSinceItWasOpened_SaysWhoAndWhen_KeepsTheEdits_AndSavesOnceReloaded()
+    {
+        await ArrangeAsync(Roles.Marketer);
+        var definition = await FormulaAsync("full_name", "firstName + ' ' + lastName");
+        Render<MudPopoverProvider>();
+        var page = Render<ComputedAttributeEditorPage>(p => p.Add(x => x.Id, definition.Id));
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=formula-ok]")));
+        _time.Advance(TimeSpan.FromMinutes(2));
+        var ana = new AuditActor("u2", "ana@example.com");
+        Assert.True((await Store.SaveAsync(ana, definition.Id, definition.ToDraft() with { Description = "Ana's words" }, definition.Revision)).Succeeded);
+        TypeFormula(page, "upper(firstName)");
+
+        await page.Find("[data-testid=save-draft]").ClickAsync(new());
+
+        page.WaitForAssertion(() => Assert.Equal(
+            "ana@example.com saved this computed attribute at 3 Dec 2026, 12:02 UTC, after you opened it. Reload to see their change (your edits are not saved).",
+            page.Find("[data-testid=edit-conflict-message]").TextContent));
+        Assert.Equal("upper(firstName)", SegmentRuleBuilderTests.Box(page, "formula-input")); // on screen until reloaded
+        Assert.Empty(page.FindAll("[data-testid=computed-problem]"));
+        var stored = (await Store.GetAsync(definition.Id))!;
+        Assert.Equal(("firstName + ' ' + lastName", "Ana's words"), (stored.Formula, stored.Description));
+
+        await page.Find("textarea[data-testid=formula-input]").BlurAsync(new()); // as reaching Reload does: a focused field keeps its text
+        await page.Find("[data-testid=edit-conflict-reload]").ClickAsync(new());
+
+        page.WaitForAssertion(() => Assert.Equal(("firstName + ' ' + lastName", "Ana's words"),
+            (SegmentRuleBuilderTests.Box(page, "formula-input"), SegmentRuleBuilderTests.Box(page, "computed-description"))));
+        Assert.Empty(page.FindAll("[data-testid=edit-conflict]"));
+        TypeFormula(page, "upper(firstName)");
+        await page.Find("[data-testid=save-draft]").ClickAsync(new());
+        page.WaitForAssertion(() => Assert.Contains("version 2", page.Markup)); // what it computes changed: a new version
+        var saved = (await Store.GetAsync(definition.Id))!;
+        Assert.Equal(("upper(firstName)", "Ana's words"), (saved.Formula, saved.Description));
+    }
+
+    /// <summary>Types a formula and waits until the page's form has it (the field hands it over after a pause).</summary>
+    private static void TypeFormula(IRenderedComponent<ComputedAttributeEditorPage> page, string formula)
+    {
+        page.Find("textarea[data-testid=formula-input]").Input(formula);
+        page.WaitForAssertion(() => Assert.Equal(formula, page.FindComponent<FormulaEditor>().Instance.Formula), TimeSpan.FromSeconds(5));
     }
 
     [Fact]

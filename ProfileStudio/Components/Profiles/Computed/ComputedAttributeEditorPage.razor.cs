@@ -11,11 +11,20 @@ namespace ProfileStudio.Components.Profiles.Computed;
 /// <summary>
 /// Creates, edits, previews, activates and disables one computed attribute. Problems from the Core
 /// validator show as the fields change; after activation the backfill's progress updates every second.
+/// Changes carry the revision the form was loaded from (<see cref="ComputedAttributeDefinition.Revision"/>): when someone
+/// saved the definition since, the store refuses and the page says so, keeping the edits on screen until the person reloads.
 /// </summary>
 public sealed partial class ComputedAttributeEditorPage : IDisposable
 {
     private ComputedAttributeForm _form = new();
     private ComputedAttributeDefinition? _definition;
+
+    /// <summary>
+    /// The revision the form was loaded from, or this page last saved; apart from <see cref="_definition"/>, which the backfill
+    /// poll reads again (with whatever someone else saved meanwhile).
+    /// </summary>
+    private int? _revision;
+    private string? _conflict;
     private BackfillProgress? _progress;
     private IReadOnlyList<string> _problems = [];
     private ExpressionValidation? _formula;
@@ -69,17 +78,53 @@ public sealed partial class ComputedAttributeEditorPage : IDisposable
         _now = Time.GetUtcNow().UtcDateTime;
         if (Id is { } id)
         {
-            _definition = await Store.GetAsync(id);
-            _missing = _definition is null;
-            if (_definition is not null)
-            {
-                _form = ComputedAttributeForm.From(_definition);
-                _progress = await Store.BackfillAsync(id);
-                await CheckFormulaAsync();
-            }
+            await LoadAsync(id);
         }
-        _crumbs = [new("Computed attributes", "/profiles/computed-attributes"), new(_definition?.Name ?? "New", null, disabled: true)];
+        _crumbs = Crumbs();
         _ = PollAsync();
+    }
+
+    private List<BreadcrumbItem> Crumbs() => [new("Computed attributes", "/profiles/computed-attributes"), new(_definition?.Name ?? "New", null, disabled: true)];
+
+    /// <summary>Shows the definition as stored, unsaved edits dropped.</summary>
+    private async Task LoadAsync(int id)
+    {
+        _definition = await Store.GetAsync(id);
+        _missing = _definition is null;
+        if (_definition is not null)
+        {
+            _form = ComputedAttributeForm.From(_definition);
+            _revision = _definition.Revision;
+            _progress = await Store.BackfillAsync(_definition.Id);
+            await CheckFormulaAsync();
+        }
+        (_touched, _conflict, _problems) = (false, null, []);
+    }
+
+    private async Task ReloadAsync()
+    {
+        if (_definition is { } d)
+        {
+            await LoadAsync(d.Id);
+            _crumbs = Crumbs();
+        }
+    }
+
+    /// <summary>Shows a change's outcome; true when it was refused because someone saved the definition after this page loaded it.</summary>
+    private bool Stale(ComputedAttributeResult result)
+    {
+        if (result.Conflict is not null)
+        {
+            // Said once, beside Reload; the edits stay on screen.
+            (_conflict, _problems) = (result.Problems.Single(), []);
+            return true;
+        }
+        _problems = result.Problems;
+        if (result is { Succeeded: true, Definition: { } saved })
+        {
+            _revision = saved.Revision;
+        }
+        return false;
     }
 
     private static string FunctionLabel(ComputedFunction f) => f switch
@@ -159,9 +204,8 @@ public sealed partial class ComputedAttributeEditorPage : IDisposable
 
     private async Task<ComputedAttributeDefinition?> SaveCoreAsync()
     {
-        var result = await Store.SaveAsync(await Actor.GetAsync(), _definition?.Id, _form.ToDraft());
-        _problems = result.Problems;
-        if (!result.Succeeded)
+        var result = await Store.SaveAsync(await Actor.GetAsync(), _definition?.Id, _form.ToDraft(), _revision);
+        if (Stale(result) || !result.Succeeded)
         {
             return null;
         }
@@ -207,8 +251,11 @@ public sealed partial class ComputedAttributeEditorPage : IDisposable
             {
                 return;
             }
-            var result = await Store.ActivateAsync(await Actor.GetAsync(), saved.Id);
-            _problems = result.Problems;
+            var result = await Store.ActivateAsync(await Actor.GetAsync(), saved.Id, _revision);
+            if (Stale(result))
+            {
+                return;
+            }
             if (result.Succeeded)
             {
                 Snackbar.Add($"\"{saved.Name}\" is active: existing profiles are being computed.", Severity.Success);
@@ -231,9 +278,11 @@ public sealed partial class ComputedAttributeEditorPage : IDisposable
             yesText: "Disable", cancelText: "Cancel");
         if (confirmed == true)
         {
-            var result = await Store.DisableAsync(await Actor.GetAsync(), _definition.Id);
-            _problems = result.Problems;
-            await ShowAsync(result.Definition ?? _definition);
+            var result = await Store.DisableAsync(await Actor.GetAsync(), _definition.Id, _revision);
+            if (!Stale(result))
+            {
+                await ShowAsync(result.Definition ?? _definition);
+            }
         }
     }
 
