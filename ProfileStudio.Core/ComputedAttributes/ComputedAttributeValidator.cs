@@ -1,5 +1,6 @@
 using System.Globalization;
 using ProfileStudio.Core.Ingestion;
+using ProfileStudio.Core.Profiles;
 
 namespace ProfileStudio.Core.ComputedAttributes;
 
@@ -68,9 +69,9 @@ public static class ComputedAttributeValidator
         {
             problems.Add($"{ComputedFunctions.Key(draft.Function)} needs the event property it aggregates (e.g. amount).");
         }
-        else if (AttributeKeys.Problem(path) is { } pathProblem)
+        else if (PropertyPaths.Problem(path) is { } pathProblem)
         {
-            problems.Add($"Property: {pathProblem}");
+            problems.Add(pathProblem); // keys from tracking calls as sent ("Order ID"), not the stricter rule for names made here
         }
         else if (ComputedFunctions.IsNumeric(draft.Function) && observed is not null && observed.TryGetValue(path, out var kinds)
             && kinds != PropertyKinds.None && !kinds.HasFlag(PropertyKinds.Number))
@@ -94,7 +95,7 @@ public static class ComputedAttributeValidator
     private static IEnumerable<string> ConditionProblems(EventCondition condition, int number, IReadOnlyDictionary<string, PropertyKinds>? observed)
     {
         var label = $"Condition {number}";
-        if (AttributeKeys.Problem(condition.Path) is { } pathProblem)
+        if (PropertyPaths.Problem(condition.Path) is { } pathProblem)
         {
             yield return $"{label}: {pathProblem}";
             yield break;

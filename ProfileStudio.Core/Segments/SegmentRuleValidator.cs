@@ -16,15 +16,12 @@ public static partial class SegmentRuleValidator
     public const int MaxNodes = 500;
     public const int MaxListValues = 1_000;
     public const int MaxTextLength = 1_000;
-    public const int MaxPathLength = 200;
+    public const int MaxPathLength = Profiles.PropertyPaths.MaxLength;
     public const int MaxIdLength = 64;
     public const int MaxDays = 36_500;
     public const int MaxHours = 24 * 36_500;
     public const int MaxTimes = 1_000_000;
 
-    /// <summary>Dotted paths of plain names: letters, digits, <c>_</c>, <c>-</c>, <c>$</c>, <c>@</c>, spaces inside a name.</summary>
-    [GeneratedRegex(@"^[\p{L}\p{N}_\-$@]([\p{L}\p{N}_\-$@ ]*[\p{L}\p{N}_\-$@])?(\.[\p{L}\p{N}_\-$@]([\p{L}\p{N}_\-$@ ]*[\p{L}\p{N}_\-$@])?)*$")]
-    private static partial Regex PathPattern();
 
     public static IReadOnlyList<SegmentRuleProblem> Validate(SegmentRule rule)
     {
@@ -193,17 +190,9 @@ public static partial class SegmentRuleValidator
 
     private static void Path(string? path, string what, Action<string> problem)
     {
-        if (string.IsNullOrWhiteSpace(path))
+        if (Profiles.PropertyPaths.Problem(path, what) is { } message)
         {
-            problem($"Choose the {what} path.");
-        }
-        else if (path.Length > MaxPathLength)
-        {
-            problem($"The {what} path is longer than {MaxPathLength} characters.");
-        }
-        else if (!PathPattern().IsMatch(path))
-        {
-            problem($"The {what} path \"{path}\" is not a dotted list of names (letters, digits, _ - $ @).");
+            problem(message);
         }
     }
 

@@ -23,6 +23,25 @@ public sealed class ComputedAttributeValidatorTests
         Assert.Contains("most_frequent", problem);
     }
 
+    [Theory]
+    [InlineData("Order Total")]
+    [InlineData("$revenue")]
+    [InlineData("cart.@id")]
+    public void Validate_PropertiesAsTrackingClientsNameThem_AreAccepted(string path)
+    {
+        // The event property picker offered "Order Total" (a key as a client sent it), and saving refused it as "contains a space".
+        Assert.Empty(ComputedAttributeValidator.Validate(Draft(path: path)));
+        Assert.Empty(ComputedAttributeValidator.Validate(Draft(function: ComputedFunction.Count, path: null, conditions: [EventCondition.Of(path, ConditionOperator.Exists)])));
+    }
+
+    [Fact]
+    public void Validate_APathNoPickerOffers_SaysWhatAPathIs()
+    {
+        var problem = Assert.Single(ComputedAttributeValidator.Validate(Draft(conditions: [EventCondition.Of("say \"hi\"", ConditionOperator.Exists)])));
+
+        Assert.Equal("Condition 1: The property path \"say \"hi\"\" is not a dotted list of names (letters, digits, _ - $ @).", problem);
+    }
+
     [Fact]
     public void Validate_SumOverAPropertySeenAsTextAndNumber_Accepted() =>
         Assert.Empty(ComputedAttributeValidator.Validate(Draft(), new Dictionary<string, PropertyKinds> { ["amount"] = PropertyKinds.Text | PropertyKinds.Number }));

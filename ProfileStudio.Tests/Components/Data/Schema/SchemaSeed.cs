@@ -14,6 +14,21 @@ internal static class SchemaSeed
     public static readonly DateTime Today = new(2026, 11, 20, 12, 0, 0, DateTimeKind.Utc);
 
     /// <param name="more">Attributes of a third profile, as (key, stored value JSON), sent by the same source.</param>
+    /// <summary>One more tracked event in the catalog, with the properties of <paramref name="propertiesJson"/>.</summary>
+    public static async Task WriteEventAsync(StudioServices studio, string name, string propertiesJson)
+    {
+        var web = (await studio.Services.GetRequiredService<SourceRegistry>().EnsureAsync("Website", SourceKind.Streaming, "wk_schema_web_000000000000000000001")).Source!;
+        var tally = new SchemaTally { LiveProfiles = 4 };
+        tally.AddEvent(1, web.Id, "track", name, Today, propertiesJson, Today);
+        await using var db = await SqliteConsumerTables.CreateContextAsync(studio.Services.GetRequiredService<IDbContextFactory<ProfileStudioDbContext>>());
+        db.SchemaEvents.AddRange(tally.Events.Select(e => new SchemaEvent
+        {
+            Key = e.Key, Type = e.Value.Type, Name = e.Value.Name, Count = e.Value.Count, FirstSeenAt = e.Value.FirstSeenAt, LastSeenAt = e.Value.LastSeenAt, DetailJson = e.Value.DetailJson(),
+        }));
+        db.SchemaEventExamples.AddRange(tally.NewEventExamples.Select(e => new SchemaEventExample { EventKey = e.EventKey, Path = e.Path, Value = e.Value, ProfileId = e.ProfileId }));
+        await db.SaveChangesAsync();
+    }
+
     public static async Task WriteAsync(StudioServices studio, params (string Key, string ValueJson)[] more)
     {
         var web = (await studio.Services.GetRequiredService<SourceRegistry>().EnsureAsync("Website", SourceKind.Streaming, "wk_schema_web_000000000000000000001")).Source!;

@@ -68,6 +68,24 @@ public sealed class PickerTests : StudioBunitContext
     }
 
     [Fact]
+    public async Task EventPropertyPicker_OffersKeysAsClientsSentThem_ButNotOnesNoValidatorAccepts()
+    {
+        // "Order Total" is a key as a tracking client sent it: offered, and the validators accept it. A key with a quote
+        // cannot be addressed by a path: offering it only led to a refusal when saving.
+        var popover = await SetUpAsync();
+        await SchemaSeed.WriteEventAsync(_studio!, "Checkout", """{"Order Total": 3, "say \"hi\"": 1}""");
+        var cut = Render<EventPropertyPicker>(p => p.Add(x => x.EventKeys, new[] { "track:Checkout" }));
+
+        cut.Find("input").Input("");
+        cut.Find("input").Input(" ");
+
+        popover.WaitForAssertion(() => Assert.NotEmpty(popover.FindAll("[data-testid=property-option]")), TimeSpan.FromSeconds(5));
+        var offered = popover.FindAll("[data-testid=property-option] code").Select(c => c.TextContent).ToList();
+        Assert.Contains("Order Total", offered);
+        Assert.DoesNotContain(offered, o => o.Contains('"'));
+    }
+
+    [Fact]
     public async Task EventPropertyPicker_NoEventChosen_IsDisabledAndSaysWhy()
     {
         await SetUpAsync();
