@@ -37,6 +37,37 @@ public static partial class SegmentRuleValidator
         return problems;
     }
 
+    /// <summary>
+    /// What saves but does not do what it seems to, each at its node: a condition on a draft or disabled segment, which
+    /// nobody is in, so "are in" it matches nobody and "are not in" it everybody. <paramref name="segment"/> gives a
+    /// referenced segment's name and status (null: no such segment, a problem <see cref="SegmentStore.ValidateAsync"/> names).
+    /// </summary>
+    public static IReadOnlyList<SegmentRuleProblem> Warnings(SegmentRule rule, Func<long, (string Name, SegmentStatus Status)?> segment)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        ArgumentNullException.ThrowIfNull(segment);
+        var warnings = new List<SegmentRuleProblem>();
+        foreach (var reference in SegmentRuleWalk.Nodes(rule.Root).OfType<SegmentCondition>())
+        {
+            if (segment(reference.SegmentId) is { } target && NobodyIn(target.Status) is { } why)
+            {
+                warnings.Add(new SegmentRuleProblem(reference.Id, $"\"{target.Name}\" is {(target.Status == SegmentStatus.Draft ? "a " : "")}{why}, so this condition matches {(reference.IsIn ? "nobody" : "everybody")}."));
+            }
+        }
+        return warnings;
+    }
+
+    /// <summary>
+    /// Why nobody is in a segment of <paramref name="status"/> ("draft: nobody is in it until it is activated"), as the
+    /// builder's segment picker and <see cref="Warnings"/> say it; null for an active segment.
+    /// </summary>
+    public static string? NobodyIn(SegmentStatus status) => status switch
+    {
+        SegmentStatus.Active => null,
+        SegmentStatus.Disabled => "disabled: nobody is in it until it is activated again",
+        _ => "draft: nobody is in it until it is activated",
+    };
+
     private static void Node(SegmentNode? node, int depth, List<SegmentRuleProblem> problems, HashSet<string> ids, ref int count)
     {
         if (node is null)

@@ -72,7 +72,10 @@ public sealed record SegmentEvaluationProgress(SegmentEvaluationState State, lon
 }
 
 /// <summary>A segment with its parsed rule, its sentence, every saved version (newest first) and its evaluation progress.</summary>
-public sealed record SegmentDetails(Segment Segment, SegmentRule? Rule, string Sentence, IReadOnlyList<SegmentVersion> Versions, SegmentEvaluationProgress Progress);
+/// <param name="Warnings">What the rule does not do as it seems to (<see cref="SegmentRuleValidator.Warnings"/>), at its nodes.</param>
+public sealed record SegmentDetails(
+    Segment Segment, SegmentRule? Rule, string Sentence, IReadOnlyList<SegmentVersion> Versions, SegmentEvaluationProgress Progress,
+    IReadOnlyList<SegmentRuleProblem> Warnings);
 
 /// <summary>One identifier of a member, for the members table.</summary>
 public sealed record SegmentMemberIdentity(string Namespace, string Value);
@@ -97,7 +100,8 @@ public sealed record SegmentOverlapCell(long A, long B, long Shared);
 /// The segments as stored. Every change is checked (the rule's per-node problems, references to segments that
 /// exist, no reference cycles among stored segments) and audited. Activating a segment, or saving an edit of an
 /// active one (a new version), asks for a full evaluation (the batch job); disabling removes
-/// its members with their exits recorded. The active segments are published to <see cref="SegmentCatalog"/>,
+/// its members with their exits recorded. An active segment may not take up a reference to a draft or disabled
+/// segment (activating it, or saving one with a new such reference, is refused until the other is active). The active segments are published to <see cref="SegmentCatalog"/>,
 /// which streaming evaluation reads. Who may edit is enforced by the UI / API layer (<see cref="EditorRoles"/>).
 /// A change made from what an editor loaded carries its <see cref="Segment.Revision"/>, and is refused (<see cref="SegmentResult.Conflict"/>)
 /// when someone saved the segment since: the second of two people editing at once would otherwise undo the first one's change.
@@ -134,9 +138,10 @@ public sealed class SegmentStore(
         }
         var versions = await db.SegmentVersions.AsNoTracking().Where(v => v.SegmentId == id).OrderByDescending(v => v.Version).ToListAsync(ct);
         SegmentRuleJson.TryParse(segment.RuleJson, out var rule, out _);
-        var names = await NamesAsync(db, ct);
-        var sentence = rule is null ? "" : SegmentSentence.Describe(rule, names.GetValueOrDefault);
-        return new(segment, rule, sentence, versions, SegmentEvaluationProgress.Of(segment));
+        var targets = await TargetsAsync(db, ct);
+        var sentence = rule is null ? "" : SegmentSentence.Describe(rule, id => targets.TryGetValue(id, out var t) ? t.Name : null);
+        var warnings = rule is null ? [] : SegmentRuleValidator.Warnings(rule, id => targets.TryGetValue(id, out var t) ? t : null);
+        return new(segment, rule, sentence, versions, SegmentEvaluationProgress.Of(segment), warnings);
     }
 
     public async Task<Segment?> FindByNameAsync(string name, CancellationToken ct = default)
@@ -314,6 +319,16 @@ public sealed class SegmentStore(
             {
                 return changed;
             }
+            if (segment.Status == SegmentStatus.Active)
+            {
+                // References the saved version has already are kept (the other segment was disabled since, after a
+                // confirmation naming this one); a new one to a segment nobody is in is refused as activation refuses it.
+                var kept = SegmentRuleJson.TryParse(segment.RuleJson, out var before, out _) ? SegmentDependencies.Of(before!).SegmentIds : new HashSet<long>();
+                if (await InactiveReferencesAsync(db, draft.Name, SegmentRuleJson.Parse(draft.RuleJson), kept, ct) is { Count: > 0 } inactive)
+                {
+                    return new(false, inactive);
+                }
+            }
             var now = Now;
             var rule = SegmentRuleJson.Serialize(SegmentRuleJson.Parse(draft.RuleJson));
             var ruleChanged = rule != segment.RuleJson;
@@ -344,7 +359,8 @@ public sealed class SegmentStore(
     }
 
     /// <summary>
-    /// Makes a draft or disabled segment active and asks for its full evaluation (members appear when it ran).
+    /// Makes a draft or disabled segment active and asks for its full evaluation (members appear when it ran); refused while
+    /// its rule refers to a segment that is not active.
     /// <paramref name="expectedRevision"/>: as for <see cref="UpdateAsync"/> (what is activated is what the person saw).
     /// </summary>
     public async Task<SegmentResult> ActivateAsync(AuditActor actor, long id, int? expectedRevision = null, CancellationToken ct = default)
@@ -369,6 +385,10 @@ public sealed class SegmentStore(
             if (await ValidateAsync(Draft(segment), id, ct) is { Count: > 0 } problems)
             {
                 return new(false, problems);
+            }
+            if (await InactiveReferencesAsync(db, segment.Name, SegmentRuleJson.Parse(segment.RuleJson), new HashSet<long>(), ct) is { Count: > 0 } inactive)
+            {
+                return new(false, inactive);
             }
             var now = Now;
             segment.Status = SegmentStatus.Active;
@@ -634,6 +654,31 @@ public sealed class SegmentStore(
 
     private static async Task<IReadOnlyDictionary<long, string>> NamesAsync(ProfileStudioDbContext db, CancellationToken ct) =>
         await db.Segments.AsNoTracking().ToDictionaryAsync(s => s.Id, s => s.Name, ct);
+
+    private static async Task<Dictionary<long, (string Name, SegmentStatus Status)>> TargetsAsync(ProfileStudioDbContext db, CancellationToken ct) =>
+        (await db.Segments.AsNoTracking().Select(s => new { s.Id, s.Name, s.Status }).ToListAsync(ct)).ToDictionary(s => s.Id, s => (s.Name, s.Status));
+
+    /// <summary>
+    /// Why an active segment named <paramref name="name"/> cannot have <paramref name="rule"/>: its conditions on draft or
+    /// disabled segments (other than those in <paramref name="kept"/>). Nobody is in such a segment, so "are in" it would match
+    /// nobody and "are not in" it everybody, written as memberships and sent out as audiences; the other one is activated first.
+    /// </summary>
+    private static async Task<List<SegmentRuleProblem>> InactiveReferencesAsync(
+        ProfileStudioDbContext db, string name, SegmentRule rule, IReadOnlySet<long> kept, CancellationToken ct)
+    {
+        var targets = await TargetsAsync(db, ct);
+        var problems = new List<SegmentRuleProblem>();
+        var named = new HashSet<long>();
+        foreach (var reference in SegmentRuleWalk.Nodes(rule.Root).OfType<SegmentCondition>().Where(c => !kept.Contains(c.SegmentId)))
+        {
+            if (targets.TryGetValue(reference.SegmentId, out var target) && SegmentRuleValidator.NobodyIn(target.Status) is { } why && named.Add(reference.SegmentId))
+            {
+                problems.Add(new("", $"\"{name}\" refers to \"{target.Name}\", which is {(target.Status == SegmentStatus.Draft ? "a " : "")}{why}, so the condition "
+                    + $"\"are {(reference.IsIn ? "" : "not ")}in {target.Name}\" would match {(reference.IsIn ? "nobody" : "everybody")}. Activate \"{target.Name}\" first."));
+            }
+        }
+        return problems;
+    }
 
     private static string Escape(string text) => text.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");
 

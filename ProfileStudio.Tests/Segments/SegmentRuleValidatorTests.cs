@@ -145,4 +145,29 @@ public sealed class SegmentRuleValidatorTests
 
         Assert.Equal([2L, 3L, 2L], SegmentCycles.Find(rules));
     }
+
+    [Fact]
+    public void Warnings_ConditionsOnADraftAndADisabledSegment_SayNobodyIsInThem_AndWhatTheConditionMatches()
+    {
+        var rule = new SegmentRule(new GroupNode("root", GroupKind.AllOf,
+        [
+            new SegmentCondition("in-draft", 1, true),
+            new SegmentCondition("not-in-disabled", 2, false),
+            new SegmentCondition("in-active", 3, true),
+            new SegmentCondition("in-unknown", 4, true),
+        ]));
+        var segments = new Dictionary<long, (string, SegmentStatus)>
+        {
+            [1] = ("Big spenders", SegmentStatus.Draft), [2] = ("Lapsed", SegmentStatus.Disabled), [3] = ("Buyers", SegmentStatus.Active),
+        };
+
+        var warnings = SegmentRuleValidator.Warnings(rule, id => segments.TryGetValue(id, out var s) ? s : null);
+
+        Assert.Equal(
+        [
+            new SegmentRuleProblem("in-draft", "\"Big spenders\" is a draft: nobody is in it until it is activated, so this condition matches nobody."),
+            new SegmentRuleProblem("not-in-disabled", "\"Lapsed\" is disabled: nobody is in it until it is activated again, so this condition matches everybody."),
+        ], warnings);
+        Assert.Empty(SegmentRuleValidator.Validate(rule)); // a warning, not a problem: a draft may refer to a draft
+    }
 }

@@ -235,4 +235,49 @@ public sealed class SegmentStoreTests
         Assert.Contains("not active", Assert.Single((await h.Store.EvaluateNowAsync(Marketer, draft.Id)).Problems).Message);
         Assert.False((await h.Store.EvaluateNowAsync(Marketer, 4242)).Succeeded);
     }
+
+    [Fact]
+    public async Task Activate_ASegmentReferringToADraftOrDisabledOne_IsRefusedNamingIt_UntilThatOneIsActive()
+    {
+        await using var h = await SegmentHarness.StartAsync();
+        var buyers = (await h.Store.CreateAsync(Marketer, new SegmentDraft("Big spenders", null, Buyers))).Segment!;
+        var notBuyers = (await h.Store.CreateAsync(Marketer, new SegmentDraft("Not big spenders", null, Rule(All(new SegmentCondition("r1", buyers.Id, false)))))).Segment!;
+
+        var refused = await h.Store.ActivateAsync(Marketer, notBuyers.Id);
+
+        Assert.False(refused.Succeeded);
+        Assert.Equal(new SegmentRuleProblem("", "\"Not big spenders\" refers to \"Big spenders\", which is a draft: nobody is in it until it is activated, "
+            + "so the condition \"are not in Big spenders\" would match everybody. Activate \"Big spenders\" first."), Assert.Single(refused.Problems));
+        Assert.Equal(SegmentStatus.Draft, (await h.Store.GetAsync(notBuyers.Id))!.Segment.Status);
+        Assert.Equal("r1", Assert.Single((await h.Store.GetAsync(notBuyers.Id))!.Warnings).NodeId);
+
+        Assert.True((await h.Store.ActivateAsync(Marketer, buyers.Id)).Succeeded);
+        Assert.True((await h.Store.ActivateAsync(Marketer, notBuyers.Id)).Succeeded);
+        Assert.Empty((await h.Store.GetAsync(notBuyers.Id))!.Warnings);
+
+        // Disabled since (the page's confirmation names the segments referring to it): a warning, and activating again is refused.
+        await h.Store.DisableAsync(Marketer, buyers.Id);
+        Assert.Contains("is disabled", Assert.Single((await h.Store.GetAsync(notBuyers.Id))!.Warnings).Message);
+        await h.Store.DisableAsync(Marketer, notBuyers.Id);
+        Assert.Contains("which is disabled: nobody is in it until it is activated again", Assert.Single((await h.Store.ActivateAsync(Marketer, notBuyers.Id)).Problems).Message);
+    }
+
+    [Fact]
+    public async Task Update_AnActiveSegment_RefusesANewReferenceToADraft_ButKeepsOneToASegmentDisabledSince()
+    {
+        await using var h = await SegmentHarness.StartAsync();
+        var draft = (await h.Store.CreateAsync(Marketer, new SegmentDraft("Big spenders", null, Buyers))).Segment!;
+        var buyers = await h.ActivateAsync("Buyers", All(Performed("c1", "Order Completed")));
+        var known = await h.ActivateAsync("Known buyers", All(new SegmentCondition("r1", buyers.Id, true)));
+
+        var refused = await h.Store.UpdateAsync(Marketer, known.Id, new SegmentDraft("Known buyers", null,
+            Rule(All(new SegmentCondition("r1", buyers.Id, true), new SegmentCondition("r2", draft.Id, true)))));
+        await h.Store.DisableAsync(Marketer, buyers.Id);
+        var described = await h.Store.UpdateAsync(Marketer, known.Id, new SegmentDraft("Known buyers", "still reads Buyers", Rule(All(new SegmentCondition("r1", buyers.Id, true)))));
+
+        Assert.False(refused.Succeeded);
+        Assert.Contains("\"Known buyers\" refers to \"Big spenders\", which is a draft", Assert.Single(refused.Problems).Message);
+        Assert.True(described.Succeeded, string.Join("; ", described.Problems));
+        Assert.Equal(1, (await h.Store.GetAsync(known.Id))!.Segment.Version);
+    }
 }

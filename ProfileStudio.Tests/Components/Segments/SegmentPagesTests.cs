@@ -270,6 +270,47 @@ public sealed class SegmentPagesTests : StudioBunitContext
     }
 
     [Fact]
+    public async Task Editor_AConditionOnADraft_IsWarnedAtTheCondition_AndActivatingIsRefusedSayingWhy_KeepingTheSavedDraft()
+    {
+        await ArrangeAsync(Roles.Marketer);
+        var draft = await SegmentAsync("Big spenders", HasEmail);
+        var navigation = Services.GetRequiredService<BunitNavigationManager>();
+        var page = Render<SegmentEditorPage>();
+        page.Find("input[data-testid=segment-name]").Input("Not big spenders");
+        await page.Find("[data-testid=add-segment]").ClickAsync(new());
+        await page.InvokeAsync(() => page.FindComponents<MudSelect<bool>>().Single(s => s.Instance.Value).Instance.ValueChanged.InvokeAsync(false));
+        await page.InvokeAsync(() => page.FindComponent<MudSelect<long>>().Instance.ValueChanged.InvokeAsync(draft.Id));
+
+        page.WaitForAssertion(() => Assert.Equal("\"Big spenders\" is a draft: nobody is in it until it is activated, so this condition matches everybody.",
+            page.Find("[data-testid=node-warning]").TextContent));
+
+        await page.Find("[data-testid=activate-segment]").ClickAsync(new());
+
+        page.WaitForAssertion(() => Assert.EndsWith("would match everybody. Activate \"Big spenders\" first.", page.Find("[data-testid=segment-problem]").TextContent));
+        var saved = (await Store.ListAsync()).Single(s => s.Name == "Not big spenders");
+        Assert.Equal(SegmentStatus.Draft, saved.Status);
+
+        await page.Find("[data-testid=save-segment]").ClickAsync(new()); // the draft saved before the refusal, not a second one
+
+        page.WaitForAssertion(() => Assert.EndsWith($"/profiles/segments/{saved.Id}", navigation.Uri));
+        Assert.Equal(2, (await Store.ListAsync()).Count);
+    }
+
+    [Fact]
+    public async Task SegmentPage_ReferringToASegmentDisabledSince_SaysNobodyIsInIt()
+    {
+        await ArrangeAsync(Roles.Marketer);
+        var used = await SegmentAsync("Has email", HasEmail, 1, 2);
+        var emailable = await SegmentAsync("Emailable", Rule(new SegmentCondition("in", used.Id, true)), 1);
+        await Store.DisableAsync(Actor, used.Id);
+
+        var page = Render<SegmentPage>(p => p.Add(x => x.Id, emailable.Id));
+
+        page.WaitForAssertion(() => Assert.Equal("\"Has email\" is disabled: nobody is in it until it is activated again, so this condition matches nobody.",
+            page.Find("[data-testid=segment-warning]").TextContent.Trim()));
+    }
+
+    [Fact]
     public async Task Editor_BatchEveryTooManyHours_KeepsTheTypedNumber_AndSaveSaysTheRange()
     {
         await ArrangeAsync(Roles.Marketer);

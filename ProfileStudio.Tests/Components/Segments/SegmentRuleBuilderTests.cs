@@ -281,11 +281,37 @@ public sealed class SegmentRuleBuilderTests : StudioBunitContext
     public void ReadOnly_ShowsTheRuleWithoutAnyEditingAction()
     {
         var cut = Builder(new SegmentRule(new GroupNode("root", GroupKind.AllOf, [Country(), new SegmentCondition("s", 7, true)])), readOnly: true,
-            segments: [new SegmentChoice(7, "Recent buyers")]);
+            segments: [new SegmentChoice(7, "Recent buyers", SegmentStatus.Active)]);
 
         Assert.Empty(cut.FindAll("[data-testid=node-actions]"));
         Assert.Empty(cut.FindAll("[data-testid=group-add]"));
         Assert.All(cut.FindComponents<MudSelect<GroupKind>>(), s => Assert.True(s.Instance.Disabled));
         Assert.Equal("People whose country is France and who are in segment Recent buyers", cut.Find("[data-testid=segment-sentence]").TextContent);
+    }
+
+    [Fact]
+    public async Task SegmentReference_ThePickerShowsEachChoicesStatus_AndAConditionOnADraftSaysWhatItMatches()
+    {
+        var cut = Builder(new SegmentRule(new GroupNode("root", GroupKind.AllOf, [new SegmentCondition("s", 7, true)])), segments:
+        [
+            new SegmentChoice(7, "Big spenders", SegmentStatus.Draft), new SegmentChoice(8, "Buyers", SegmentStatus.Active),
+            new SegmentChoice(9, "Lapsed", SegmentStatus.Disabled),
+        ]);
+
+        Assert.Equal("\"Big spenders\" is a draft: nobody is in it until it is activated, so this condition matches nobody.",
+            Assert.Single(cut.FindAll("[data-testid=node-warning][data-node-id=s]")).TextContent);
+        Assert.Empty(cut.FindAll("[data-testid=node-problem]")); // it saves: a warning, not a problem
+        Assert.Equal("Big spenders (draft)", cut.FindComponents<MudSelect<long>>().Single().Instance.Text);
+        await cut.InvokeAsync(() => cut.FindComponents<MudSelect<long>>().Single().Instance.OpenMenu());
+        _popover.WaitForAssertion(() => Assert.Equal(
+            ["Big spenders — draft: nobody is in it until it is activated", "Buyers", "Lapsed — disabled: nobody is in it until it is activated again"],
+            _popover.FindAll("[data-testid=segment-choice]").Select(c => c.TextContent)));
+
+        await cut.InvokeAsync(() => cut.FindComponents<MudSelect<bool>>().Single().Instance.ValueChanged.InvokeAsync(false));
+        Assert.EndsWith("so this condition matches everybody.", cut.Find("[data-testid=node-warning][data-node-id=s]").TextContent);
+
+        await cut.InvokeAsync(() => cut.FindComponents<MudSelect<long>>().Single().Instance.ValueChanged.InvokeAsync(8L));
+        Assert.Equal(new SegmentCondition("s", 8, false), Root.Children[0]);
+        Assert.Empty(cut.FindAll("[data-testid=node-warning]"));
     }
 }

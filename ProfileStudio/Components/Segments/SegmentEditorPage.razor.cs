@@ -63,9 +63,10 @@ public sealed partial class SegmentEditorPage
     /// <summary>Reads the segment (and the other segments a rule may refer to) and shows it as stored, unsaved edits dropped.</summary>
     private async Task LoadAsync()
     {
-        var names = await Store.NamesAsync();
-        _otherSegments = names.Where(n => n.Key != Id).OrderBy(n => n.Value, StringComparer.OrdinalIgnoreCase).Select(n => new SegmentChoice(n.Key, n.Value)).ToList();
-        if ((Id ?? _segment?.Id) is { } id) // a new segment this page saved is read again too
+        var self = Id ?? _segment?.Id; // a new segment this page saved is read again too
+        // With their status: the builder says which choices nobody is in (drafts, disabled ones).
+        _otherSegments = (await Store.ListAsync()).Where(s => s.Id != self).Select(s => new SegmentChoice(s.Id, s.Name, s.Status)).ToList();
+        if (self is { } id)
         {
             var details = await Store.GetAsync(id);
             _missing = details is null;
@@ -165,6 +166,7 @@ public sealed partial class SegmentEditorPage
         _busy = true;
         try
         {
+            var created = _segment is null;
             var saved = _segment is null || _touched ? await SaveCoreAsync() : _segment;
             if (saved is null)
             {
@@ -176,6 +178,11 @@ public sealed partial class SegmentEditorPage
             {
                 Snackbar.Add($"\"{saved.Name}\" is active: its members are being evaluated.", Severity.Success);
                 Navigation.NavigateTo($"/profiles/segments/{saved.Id}");
+            }
+            else if (created)
+            {
+                // Saved as a draft before activation was refused (a reference to a segment nobody is in): SaveCoreAsync keeps it, so the next save changes it.
+                Snackbar.Add($"Saved \"{saved.Name}\" as a draft; it is not active.", Severity.Info);
             }
         }
         finally
