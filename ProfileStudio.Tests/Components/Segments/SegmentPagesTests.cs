@@ -462,6 +462,24 @@ public sealed class SegmentPagesTests : StudioBunitContext
     }
 
     [Fact]
+    public async Task SegmentPage_Disabling_ReplacesTheOverlapFiguresWithTheDisabledState_AsItDoesTheSize()
+    {
+        await ArrangeAsync(Roles.Marketer);
+        var segment = await SegmentAsync("Has email", HasEmail, 1, 2);
+        await SegmentAsync("In France", InFrance, 1);
+        var page = Render<SegmentPage>(p => p.Add(x => x.Id, segment.Id));
+        page.WaitForAssertion(() => Assert.Contains("In France", page.Find("[data-testid=segment-overlap-row]").TextContent));
+
+        await AnswerAsync(page, "disable-segment", "stops being evaluated", "Disable");
+
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=segment-not-active]")));
+        Assert.Empty(page.FindAll("[data-testid=segment-size]"));
+        Assert.Empty(page.FindAll("[data-testid=segment-overlap-row]"));
+        Assert.Equal("This segment is disabled: it has no members, so it shares none with other segments.",
+            page.Find("[data-testid=segment-overlap-not-active]").TextContent.Trim());
+    }
+
+    [Fact]
     public async Task SegmentPage_Active_OffersNoDelete()
     {
         await ArrangeAsync(Roles.Marketer);

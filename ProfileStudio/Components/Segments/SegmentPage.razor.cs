@@ -72,6 +72,11 @@ public sealed partial class SegmentPage : IDisposable
             _sizes = await Store.SizeHistoryAsync(Id);
             _overlap = await OverlapAsync();
         }
+        else
+        {
+            // Disabled on this page, or elsewhere since: no members, so nothing of the active segment's figures stays.
+            (_recent, _sizes, _overlap) = (null, [], []);
+        }
     }
 
     /// <summary>This segment against up to <see cref="SegmentStore.MaxOverlapSegments"/> − 1 other active segments, the largest overlaps first.</summary>
