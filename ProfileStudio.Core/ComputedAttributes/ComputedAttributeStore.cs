@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using ProfileStudio.Core.Auditing;
 using ProfileStudio.Core.ChangeFeed;
+using ProfileStudio.Core.Ingestion;
 using ProfileStudio.Core.Storage;
 
 namespace ProfileStudio.Core.ComputedAttributes;
@@ -74,7 +75,8 @@ public sealed record BackfillProgress(BackfillState State, int Version, long Pro
 /// definition since: the second of two people editing at once would otherwise undo the first one's change.
 /// </summary>
 public sealed class ComputedAttributeStore(
-    IDbContextFactory<ProfileStudioDbContext> dbFactory, AuditLog audit, TimeProvider time, ComputedDefinitionCatalog catalog, Expressions.ExpressionAttributes expressions)
+    IDbContextFactory<ProfileStudioDbContext> dbFactory, AuditLog audit, TimeProvider time, ComputedDefinitionCatalog catalog, Expressions.ExpressionAttributes expressions,
+    Schema.SchemaCatalog schema)
 {
     // One writer at a time: the unique-name check and the write that relies on it stay together.
     private readonly SemaphoreSlim _writes = new(1, 1);
@@ -113,12 +115,66 @@ public sealed class ComputedAttributeStore(
             // Names are checked against what profiles have and the other computed attributes (no cycles).
             problems.AddRange((await expressions.ValidateAsync(draft.Formula, draft.Name, ct)).Problems.Select(p => p.ToString()));
         }
+        if (problems.Count == 0 && await NestedTraitClashAsync(draft.Name.Trim(), ct) is { } clash)
+        {
+            problems.Add(clash);
+        }
         if (problems.Count == 0 && await FindByNameAsync(draft.Name, ct) is { } same && same.Id != id)
         {
             problems.Add($"A computed attribute named \"{same.Name}\" exists already.");
         }
         return problems;
     }
+
+    /// <summary>
+    /// What naming a definition <paramref name="name"/> does to the traits sources send (the union schema), said while the
+    /// name is typed; it does not stop a save. A computed attribute wins over a sent trait of its name (as in Segment): in the
+    /// Profile API, in segments and in formulas it replaces it. Traits sent under it (<c>name.x</c>) give way in the Profile
+    /// API, whose <c>name</c> object the computed value takes, while segments still read them.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> NameWarningsAsync(string? name, CancellationToken ct = default)
+    {
+        var key = name?.Trim() ?? "";
+        if (AttributeKeys.Problem(key) is not null || key.Contains('.'))
+        {
+            return []; // a dotted name on a sent trait is refused (NestedTraitClashAsync)
+        }
+        var sent = await schema.PathsAtAsync(key, ct);
+        var warnings = new List<string>();
+        if (sent.FirstOrDefault(p => p.Path == key) is { Path: not null } same)
+        {
+            warnings.Add($"{key} is also a trait sources send ({Seen(same.Profiles)}): this computed attribute will replace it in the Profile API and in segments.");
+        }
+        var under = sent.Where(p => p.Path != key).ToList();
+        if (under.Count > 0)
+        {
+            var named = string.Join(", ", under.Take(3).Select(p => $"{p.Path} {Seen(p.Profiles)}")) + (under.Count > 3 ? $" and {under.Count - 3:N0} more" : "");
+            warnings.Add($"Sources send traits under {key} ({named}): in the Profile API this computed attribute will replace the whole {key} object; segments still read those traits as sent.");
+        }
+        return warnings;
+    }
+
+    /// <summary>
+    /// A dotted name that is a trait sources send is refused: the Profile API nests sent keys (address → city) and lists a
+    /// computed one under its whole name ("address.city"), so it would show both while segments read the computed one.
+    /// </summary>
+    private async Task<string?> NestedTraitClashAsync(string key, CancellationToken ct)
+    {
+        var dot = key.LastIndexOf('.');
+        if (dot < 0 || (await schema.PathsAtAsync(key, ct)).FirstOrDefault(p => p.Path == key) is not { Path: not null } sent)
+        {
+            return null;
+        }
+        return $"{key} is a trait sources send ({Seen(sent.Profiles)}). The Profile API would show both: the sent one nested as {key[..dot]} → {key[(dot + 1)..]} "
+            + $"and this one as \"{key}\", while segments would read this one. Choose a name without a dot, or another name.";
+    }
+
+    private static string Seen(long profiles) => profiles switch
+    {
+        0 => "on no profile at the moment",
+        1 => "seen on 1 profile",
+        _ => $"seen on {profiles:N0} profiles",
+    };
 
     /// <summary>
     /// Creates (<paramref name="id"/> null: a draft) or changes a definition. Changing what an active definition

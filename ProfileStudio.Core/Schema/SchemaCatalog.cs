@@ -187,6 +187,21 @@ public sealed class SchemaCatalog(IDbContextFactory<ProfileStudioDbContext> dbFa
         return row is null ? null : Event(row, await SourceNamesAsync(db, ct), time.GetUtcNow().UtcDateTime, await EventExamplesAsync(db, [key], ct));
     }
 
+    /// <summary>
+    /// The attribute path <paramref name="key"/> and the paths under it (<c>key.…</c>) that sources sent, each with the
+    /// number of profiles that have it, in path order (for names made in the studio that may take a sent trait's place).
+    /// </summary>
+    public async Task<IReadOnlyList<(string Path, long Profiles)>> PathsAtAsync(string key, CancellationToken ct = default)
+    {
+        var under = key + ".";
+        await using var db = await SqliteConsumerTables.CreateContextAsync(dbFactory, ct);
+        var rows = await db.SchemaAttributes.AsNoTracking().Where(a => a.Path == key || a.Path.StartsWith(under))
+            .Select(a => new { a.Path, a.ProfileCount }).ToListAsync(ct);
+        // SQLite's LIKE, which StartsWith becomes, ignores ASCII case; keys do not.
+        return [.. rows.Where(r => r.Path == key || r.Path.StartsWith(under, StringComparison.Ordinal))
+            .OrderBy(r => r.Path, StringComparer.Ordinal).Select(r => (r.Path, r.ProfileCount))];
+    }
+
     /// <summary>The sources that sent anything the schema lists (for the source filter).</summary>
     public async Task<IReadOnlyList<(int Id, string Name)>> SourcesAsync(CancellationToken ct = default)
     {

@@ -2,11 +2,16 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using ProfileStudio.Core.Auditing;
 using ProfileStudio.Core.ComputedAttributes;
+using ProfileStudio.Core.Schema;
+using ProfileStudio.Tests.Profiles;
 using ProfileStudio.Tests.Support;
 
 namespace ProfileStudio.Tests.ComputedAttributes;
 
-/// <summary>ComputedAttributeStore on real SQLite: changes made from what an editor loaded are refused once someone saved over it.</summary>
+/// <summary>
+/// ComputedAttributeStore on real SQLite: changes made from what an editor loaded are refused once someone saved over it, and
+/// names are checked against the traits sources send (the union schema).
+/// </summary>
 public sealed class ComputedAttributeStoreTests : IAsyncLifetime
 {
     private static readonly AuditActor Mara = new("u1", "mara@example.com");
@@ -17,12 +22,28 @@ public sealed class ComputedAttributeStoreTests : IAsyncLifetime
 
     private ComputedAttributeStore Store => _studio.Services.GetRequiredService<ComputedAttributeStore>();
 
-    public async Task InitializeAsync() => _studio = await StudioServices.StartAsync(withAccounts: false, time: _time);
+    /// <summary>Sources sent email to profiles 1 and 2, address.city and address.zip to profile 1.</summary>
+    public async Task InitializeAsync()
+    {
+        _studio = await StudioServices.StartAsync(withAccounts: false, time: _time);
+        var seed = new ProfileStoreSeed(_studio.Services);
+        var crm = await seed.SourceAsync("CRM");
+        var m = await seed.MessageAsync(crm, new { type = "identify" }, ProfileStoreSeed.T0);
+        await seed.ProfileAsync(1, m, m);
+        await seed.ProfileAsync(2, m, m);
+        await seed.AttributeAsync(1, crm, "email", "\"ada@example.com\"", ProfileStoreSeed.T0, m);
+        await seed.AttributeAsync(2, crm, "email", "\"grace@example.com\"", ProfileStoreSeed.T0, m);
+        await seed.AttributeAsync(1, crm, "address.city", "\"London\"", ProfileStoreSeed.T0, m);
+        await seed.AttributeAsync(1, crm, "address.zip", "\"N1\"", ProfileStoreSeed.T0, m);
+        await _studio.Services.GetRequiredService<SchemaMaintainer>().RecountAsync();
+    }
 
     public async Task DisposeAsync() => await _studio.DisposeAsync();
 
     private static readonly ComputedAttributeDraft Orders =
         new("orders", "Orders, all time", ComputedFunction.Count, ["Order Completed"], null, [], LookbackWindow.AllTime);
+
+    private static ComputedAttributeDraft Count(string name) => new(name, null, ComputedFunction.Count, ["Order Completed"], null, [], LookbackWindow.AllTime);
 
     [Fact]
     public async Task SaveAsync_FromARevisionSomeoneSavedOverSince_IsRefusedSayingWhoAndWhen_AndChangesNothing()
@@ -74,5 +95,36 @@ public sealed class ComputedAttributeStoreTests : IAsyncLifetime
         Assert.True((await Store.DisableAsync(Ana, opened.Id, activated.Definition!.Revision)).Succeeded);
         var stored = (await Store.GetAsync(opened.Id))!;
         Assert.Equal((ComputedStatus.Disabled, 4), (stored.Status, stored.Revision));
+    }
+
+    [Fact]
+    public async Task NameWarningsAsync_TheNameOfATraitSourcesSend_SaysTheComputedOneReplacesIt()
+    {
+        Assert.Equal(["email is also a trait sources send (seen on 2 profiles): this computed attribute will replace it in the Profile API and in segments."],
+            await Store.NameWarningsAsync(" email "));
+        Assert.Empty(await Store.NameWarningsAsync("Email")); // keys are compared exactly, as every reader does
+        Assert.Empty(await Store.NameWarningsAsync("email_count"));
+        Assert.Empty(await Store.NameWarningsAsync("e mail")); // not a key: the validator's problem, no warning
+    }
+
+    [Fact]
+    public async Task NameWarningsAsync_TraitsSentUnderTheName_SaysTheProfileApisObjectGivesWay()
+    {
+        Assert.Equal(["Sources send traits under address (address.city seen on 1 profile, address.zip seen on 1 profile): in the Profile API this computed "
+            + "attribute will replace the whole address object; segments still read those traits as sent."], await Store.NameWarningsAsync("address"));
+    }
+
+    [Fact]
+    public async Task SaveAsync_TheNameOfATraitSourcesSend_IsAWarningNotARefusal_ButADottedOneIsRefusedSayingWhy()
+    {
+        var email = await Store.SaveAsync(Mara, null, Count("email"));
+        var dotted = await Store.SaveAsync(Mara, null, Count("address.city"));
+        var dottedElsewhere = await Store.SaveAsync(Mara, null, Count("address.country"));
+
+        Assert.True(email.Succeeded, string.Join("; ", email.Problems));
+        Assert.False(dotted.Succeeded);
+        Assert.Equal("address.city is a trait sources send (seen on 1 profile). The Profile API would show both: the sent one nested as address → city "
+            + "and this one as \"address.city\", while segments would read this one. Choose a name without a dot, or another name.", Assert.Single(dotted.Problems));
+        Assert.True(dottedElsewhere.Succeeded, string.Join("; ", dottedElsewhere.Problems));
     }
 }

@@ -243,6 +243,24 @@ public sealed class ComputedAttributePagesTests : StudioBunitContext
     }
 
     [Fact]
+    public async Task Editor_TypingTheNameOfATraitSourcesSend_WarnsThatTheComputedOneReplacesIt()
+    {
+        await ArrangeAsync(Roles.Marketer);
+        Render<MudPopoverProvider>();
+        var page = Render<ComputedAttributeEditorPage>();
+
+        page.Find("input[data-testid=computed-name]").Input("spend");
+
+        page.WaitForAssertion(() => Assert.Equal(
+            "spend is also a trait sources send (seen on 2 profiles): this computed attribute will replace it in the Profile API and in segments.",
+            page.Find("[data-testid=computed-name-warning]").TextContent.Trim()), TimeSpan.FromSeconds(5));
+
+        page.Find("input[data-testid=computed-name]").Input("spend_30d");
+
+        page.WaitForAssertion(() => Assert.Empty(page.FindAll("[data-testid=computed-name-warning]")), TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
     public async Task Editor_Preview_HandsTheDistributionToTheChartAndLinksExamples()
     {
         await ArrangeAsync(Roles.Marketer);

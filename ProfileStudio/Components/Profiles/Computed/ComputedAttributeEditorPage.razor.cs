@@ -27,6 +27,7 @@ public sealed partial class ComputedAttributeEditorPage : IDisposable
     private string? _conflict;
     private BackfillProgress? _progress;
     private IReadOnlyList<string> _problems = [];
+    private IReadOnlyList<string> _nameWarnings = [];
     private ExpressionValidation? _formula;
 
     /// <summary>
@@ -97,6 +98,7 @@ public sealed partial class ComputedAttributeEditorPage : IDisposable
             _revision = _definition.Revision;
             _progress = await Store.BackfillAsync(_definition.Id);
             await CheckFormulaAsync();
+            _nameWarnings = await Store.NameWarningsAsync(_form.Name);
         }
         (_touched, _conflict, _problems) = (false, null, []);
     }
@@ -149,6 +151,7 @@ public sealed partial class ComputedAttributeEditorPage : IDisposable
         _touched = true;
         await CheckFormulaAsync();
         _problems = await Store.ValidateAsync(_form.ToDraft(), _definition?.Id);
+        _nameWarnings = await Store.NameWarningsAsync(_form.Name);
     }
 
     private async Task CheckFormulaAsync() =>
