@@ -101,11 +101,12 @@ public sealed class ComputedAttributeReader(IDbContextFactory<ProfileStudioDbCon
 
     /// <summary>
     /// What a draft would give over current profiles, before it is saved or activated: computed from the
-    /// timeline of the <see cref="PreviewProfiles"/> profiles with the most recent matching events.
+    /// timeline of the <see cref="PreviewProfiles"/> profiles with the most recent matching events. The name plays no part
+    /// (it may be missing or not a key yet); a draft whose computation has problems gives an empty distribution.
     /// </summary>
     public async Task<ComputedDistribution> PreviewAsync(ComputedAttributeDraft draft, CancellationToken ct = default)
     {
-        if (ComputedAttributeValidator.Validate(draft).Count > 0)
+        if (ComputedAttributeValidator.ValidateComputation(draft).Count > 0)
         {
             return Distribution([], false);
         }

@@ -35,6 +35,17 @@ public static class ComputedAttributeValidator
         {
             problems.Add($"The description has {draft.Description!.Length} characters; at most {ComputedAttributeDefinition.MaxDescriptionLength}.");
         }
+        problems.AddRange(ValidateComputation(draft, observed));
+        return problems;
+    }
+
+    /// <summary>
+    /// The problems of what <paramref name="draft"/> computes (function, events, property, conditions, window or formula),
+    /// leaving out its name and description: empty means it can be previewed; the name is needed only to save.
+    /// </summary>
+    public static IReadOnlyList<string> ValidateComputation(ComputedAttributeDraft draft, IReadOnlyDictionary<string, PropertyKinds>? observed = null)
+    {
+        var problems = new List<string>();
         if (draft.Function == ComputedFunction.Expression)
         {
             // A formula reads attributes, not events; its names are checked against stored data by the store.

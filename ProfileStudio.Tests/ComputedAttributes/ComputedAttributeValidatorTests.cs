@@ -12,6 +12,18 @@ public sealed class ComputedAttributeValidatorTests
     public void Validate_AGoodDefinition_NoProblems() =>
         Assert.Empty(ComputedAttributeValidator.Validate(Draft(window: LookbackWindow.Days(30), conditions: [EventCondition.Of("amount", ConditionOperator.GreaterThan, "5")])));
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("average order value")]
+    public void ValidateComputation_NoNameOrNotAKey_IsNoProblemThere_ThoughSavingNeedsOne(string name)
+    {
+        var draft = Draft(name: name);
+
+        Assert.Empty(ComputedAttributeValidator.ValidateComputation(draft));
+        Assert.Single(ComputedAttributeValidator.Validate(draft));
+        Assert.Equal(["Choose at least one event name (e.g. Order Completed)."], ComputedAttributeValidator.ValidateComputation(Draft(name: name, events: [])));
+    }
+
     [Fact]
     public void Validate_SumOverATextProperty_SaysItNeedsANumberAndWhatToUseInstead()
     {

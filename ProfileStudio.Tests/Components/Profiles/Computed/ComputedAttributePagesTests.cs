@@ -6,6 +6,7 @@ using MudBlazor;
 using ProfileStudio.Accounts;
 using ProfileStudio.Components.Profiles.Computed;
 using ProfileStudio.Components.Profiles.Explorer;
+using ProfileStudio.Components.Shared.Pickers;
 using ProfileStudio.Core.Accounts;
 using ProfileStudio.Core.Auditing;
 using ProfileStudio.Core.ComputedAttributes;
@@ -258,6 +259,27 @@ public sealed class ComputedAttributePagesTests : StudioBunitContext
         page.Find("input[data-testid=computed-name]").Input("spend_30d");
 
         page.WaitForAssertion(() => Assert.Empty(page.FindAll("[data-testid=computed-name-warning]")), TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task Editor_PreviewOfAnAggregateWithoutAName_ShowsTheDistribution_TheNameBeingNeededOnlyToSave()
+    {
+        await ArrangeAsync(Roles.Marketer);
+        var seed = new ProfileStoreSeed(_studio.Services);
+        var shop = await seed.SourceAsync("Shop");
+        var m = await seed.MessageAsync(shop, new { type = "track" }, ProfileStoreSeed.T0);
+        await seed.EventsAsync(1, shop, [("track", "Order Completed", ProfileStoreSeed.T0), ("track", "Order Completed", ProfileStoreSeed.T0.AddHours(1))], m);
+        await seed.EventsAsync(2, shop, [("track", "Order Completed", ProfileStoreSeed.T0)], m);
+        Render<MudPopoverProvider>();
+        var page = Render<ComputedAttributeEditorPage>();
+        var orders = new EventSummary("track:Order Completed", "track", "Order Completed", 3, [], [], ProfileStoreSeed.T0, ProfileStoreSeed.T0, [], 0, []);
+        await page.InvokeAsync(() => page.FindComponent<EventNamePicker>().Instance.EventChanged.InvokeAsync(orders));
+
+        await page.Find("[data-testid=preview]").ClickAsync(new());
+
+        page.WaitForAssertion(() => Assert.Contains("2 of 2 profiles looked at have a value", page.Find("[data-testid=preview-summary]").TextContent));
+        Assert.Equal(2, page.FindComponent<DistributionChart>().Instance.Bars.Sum(b => b.Profiles));
+        Assert.Equal(["Give the attribute a name."], page.FindAll("[data-testid=computed-problem]").Select(p => p.TextContent.Trim()));
     }
 
     [Fact]

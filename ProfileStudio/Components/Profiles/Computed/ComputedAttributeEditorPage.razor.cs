@@ -183,7 +183,8 @@ public sealed partial class ComputedAttributeEditorPage : IDisposable
             {
                 var draft = _form.ToDraft();
                 _problems = await Store.ValidateAsync(draft, _definition?.Id);
-                if (ComputedAttributeValidator.Validate(draft).Count == 0)
+                // The name is needed to save, not to see what the definition gives: a problem with it alone still previews.
+                if (ComputedAttributeValidator.ValidateComputation(draft).Count == 0)
                 {
                     (_preview, _previewErrors, _previewNote) = (await Reader.PreviewAsync(draft), [], $"the {ComputedAttributeReader.PreviewProfiles:N0} with the most recent matching events");
                 }
