@@ -13,7 +13,11 @@ namespace ProfileStudio.Core.ComputedAttributes;
 /// matching event; <c>avg</c>, <c>min</c>, <c>max</c>, <c>most_frequent</c>, <c>first</c>, <c>last</c>
 /// are null then; <c>distinct</c> is []. A profile has a value (a state row) once it had one matching
 /// event, at any time. sum/avg/min/max read JSON numbers (others are passed over); the others read any
-/// non-null value. <c>most_frequent</c> breaks ties by the smaller value (ordinal on its JSON text).
+/// non-null value. Values are kept by their key (<see cref="EventProperties.Key"/>), so equal numbers are one value
+/// whatever their text (1, 1.0, 1e0). <c>distinct</c> lists values in <see cref="ValueKeyOrder"/> (numbers by value, then
+/// text, ordinal); <c>most_frequent</c> gives a tie to the value that comes first in that order (the smallest number, else
+/// the alphabetically first text): the same answer whatever order the events came in or how profiles merged, which a tie
+/// broken by the latest event could not promise without keeping a time per value.
 /// </para>
 /// <para>
 /// Distinct values are bounded by <see cref="DistinctLimit"/> (default 1,000) per profile: the values
@@ -257,11 +261,9 @@ public sealed class ComputedAggregator(ComputedAttributeSpec spec, int distinctL
             ComputedFunction.Max => total.Max is { } max ? EventProperties.Number(max) : null,
             ComputedFunction.First => total.First?.ValueJson,
             ComputedFunction.Last => total.Last?.ValueJson,
-            ComputedFunction.MostFrequent => total.Values is { Count: > 0 } values
-                ? values.OrderByDescending(v => v.Value).ThenBy(v => v.Key, StringComparer.Ordinal).First().Key
-                : null,
+            ComputedFunction.MostFrequent => MostFrequent(total.Values),
             ComputedFunction.CountDistinct => CountDistinct(total).ToString(CultureInfo.InvariantCulture),
-            _ => "[" + string.Join(",", (total.Values?.Keys ?? Enumerable.Empty<string>()).Order(StringComparer.Ordinal)) + "]",
+            _ => "[" + string.Join(",", (total.Values?.Keys ?? Enumerable.Empty<string>()).Order(ValueKeyOrder.Instance)) + "]",
         };
     }
 
@@ -309,6 +311,21 @@ public sealed class ComputedAggregator(ComputedAttributeSpec spec, int distinctL
         {
             into[v] = into.GetValueOrDefault(v) + count;
         }
+    }
+
+    /// <summary>The value with the most events; of several, the first in <see cref="ValueKeyOrder"/>.</summary>
+    private static string? MostFrequent(Dictionary<string, long>? values)
+    {
+        string? best = null;
+        var most = 0L;
+        foreach (var (value, count) in values ?? [])
+        {
+            if (count > most || (count == most && ValueKeyOrder.Instance.Compare(value, best) < 0))
+            {
+                (best, most) = (value, count);
+            }
+        }
+        return best;
     }
 
     private long CountDistinct(BucketState total)

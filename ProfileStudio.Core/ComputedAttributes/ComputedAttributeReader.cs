@@ -138,7 +138,7 @@ public sealed class ComputedAttributeReader(IDbContextFactory<ProfileStudioDbCon
             ? present.Select(v => decimal.TryParse(v.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) ? (decimal?)n : null).Where(n => n is not null).Select(n => n!.Value).ToList()
             : [];
         var top = present.GroupBy(v => v.Value!).Select(g => new TopValue(g.Key, g.Count()))
-            .OrderByDescending(t => t.Profiles).ThenBy(t => t.ValueJson, StringComparer.Ordinal).Take(20).ToList();
+            .OrderByDescending(t => t.Profiles).ThenBy(t => t.ValueJson, ValueKeyOrder.Instance).Take(20).ToList();
         return new(values.Count, present.Count, numeric && numbers.Count > 0, Histogram(numbers), top, examples);
     }
 

@@ -57,10 +57,15 @@ public static class EventProperties
 
     /// <summary>
     /// The value as a canonical JSON text: strings re-encoded (so escapes do not make two values of one
-    /// text), everything else as sent. Distinct values and most-frequent counts use this key.
+    /// text), numbers in their canonical text (<see cref="JsonNumberText.Canonical"/>: 1, 1.0 and 1e0 are one
+    /// value, "1"), everything else as sent. Distinct values, most-frequent counts and first / last use this key.
     /// </summary>
     public static string Key(JsonElement value)
     {
+        if (value.ValueKind == JsonValueKind.Number)
+        {
+            return JsonNumberText.Canonical(value.GetRawText());
+        }
         if (value.ValueKind != JsonValueKind.String)
         {
             return value.GetRawText();

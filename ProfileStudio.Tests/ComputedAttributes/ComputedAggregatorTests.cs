@@ -55,7 +55,7 @@ public sealed class ComputedAggregatorTests
     {
         var events = Gen.ListOf(
             from day in Gen.Choose(0, 60)
-            from value in Gen.Elements("1", "2.5", "\"a\"", "\"b\"", "-4")
+            from value in Gen.Elements("1", "2.5", "\"a\"", "\"b\"", "-4", "1.0", "1e0", "9", "10", "2.50")
             from left in ArbMap.Default.GeneratorFor<bool>()
             select (Day: day, Value: value, Left: left));
         return Prop.ForAll(events.ToArbitrary(), Gen.Choose(0, 70).ToArbitrary(), (list, keepDays) =>
@@ -85,10 +85,15 @@ public sealed class ComputedAggregatorTests
         });
     }
 
-    /// <summary>A state's contents, distinct values in order (their dictionary's order is the order they came in, which a merge changes).</summary>
+    /// <summary>
+    /// A state's contents, distinct values in order (their dictionary's order is the order they came in, which a merge changes),
+    /// extremes by value (of 1 and 1.0, the one a bucket keeps as its maximum is whichever came first: the same number).
+    /// </summary>
     private static string Canonical(AggregateState state) => string.Join(" | ", state.Buckets.Select(p =>
-        $"{p.Key}: n={p.Value.Count} k={p.Value.Numbers} s={p.Value.Sum} lo={p.Value.Min} hi={p.Value.Max} o={p.Value.Overflow} " +
+        $"{p.Key}: n={p.Value.Count} k={p.Value.Numbers} s={p.Value.Sum} lo={Number(p.Value.Min)} hi={Number(p.Value.Max)} o={p.Value.Overflow} " +
         $"f={p.Value.First} l={p.Value.Last} v={string.Join(",", (p.Value.Values ?? []).OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => $"{v.Key}:{v.Value}"))}"));
+
+    private static string? Number(decimal? value) => value is { } n ? EventProperties.Number(n) : null;
 
     [Fact]
     public void Value_MostFrequent_TiesGoToTheSmallerValue()
@@ -99,6 +104,58 @@ public sealed class ComputedAggregatorTests
         Add(a, s, Noon, 2, """{"v":"apples"}""");
 
         Assert.Equal("\"apples\"", a.Value(s, Noon));
+    }
+
+    [Fact]
+    public void Value_MostFrequent_ATieBetweenNumbersGoesToTheSmallerNumber_NotTheFirstText()
+    {
+        var a = Aggregator(ComputedFunction.MostFrequent);
+        var s = new AggregateState();
+        Add(a, s, Noon, 1, """{"v":10}""");
+        Add(a, s, Noon, 2, """{"v":9}""");
+        Add(a, s, Noon, 3, """{"v":"apples"}""");
+
+        Assert.Equal("9", a.Value(s, Noon)); // as text "10" came first
+    }
+
+    [Fact]
+    public void Value_MostFrequent_EqualNumbersInDifferentTextsCountAsOneValue()
+    {
+        var a = Aggregator(ComputedFunction.MostFrequent);
+        var s = new AggregateState();
+        foreach (var (json, i) in new[] { "10", "10", "1", "1.0", "1.00" }.Select((v, i) => (v, i)))
+        {
+            Add(a, s, Noon, i, $$"""{"v":{{json}}}""");
+        }
+
+        Assert.Equal("1", a.Value(s, Noon)); // three events of 1 against two of 10
+    }
+
+    [Fact]
+    public void Value_DistinctAndCountDistinct_NumbersInOrderOfValue_EqualNumbersOnce_ThenText()
+    {
+        var values = new[] { "1.00", "10", "9", "\"b\"", "1", "1.0", "1e0", "0.10E2", "-2.50", "-2.5", "1e40", "1E+40", "\"a\"", "true", "false" };
+        var distinct = Aggregator(ComputedFunction.Distinct);
+        var count = Aggregator(ComputedFunction.CountDistinct);
+        var (s, t) = (new AggregateState(), new AggregateState());
+        for (var i = 0; i < values.Length; i++)
+        {
+            Add(distinct, s, Noon, i, $$"""{"v":{{values[i]}}}""");
+            Add(count, t, Noon, i, $$"""{"v":{{values[i]}}}""");
+        }
+
+        Assert.Equal("""[-2.5,1,9,10,1E+40,"a","b",false,true]""", distinct.Value(s, Noon));
+        Assert.Equal("9", count.Value(t, Noon));
+    }
+
+    [Fact]
+    public void Value_FirstAndLast_ANumberInItsCanonicalText()
+    {
+        var first = Aggregator(ComputedFunction.First);
+        var s = new AggregateState();
+        Add(first, s, Noon, 1, """{"v":10.50}""");
+
+        Assert.Equal("10.5", first.Value(s, Noon));
     }
 
     [Fact]

@@ -78,6 +78,17 @@ public sealed class ComputedAttributeReaderTests
     }
 
     [Fact]
+    public void Distribution_TopValuesOfEqualCounts_NumbersByValueThenText()
+    {
+        // most_frequent over a number and a text property: as text, 10 came before 9 and "a" before both.
+        var values = new[] { "10", "9", "\"a\"", "10", "9", "\"a\"", "100" };
+
+        var top = ComputedAttributeReader.Distribution(values.Select((v, i) => ((long)i, (string?)v)).ToList(), numeric: false).TopValues;
+
+        Assert.Equal(["9", "10", "\"a\"", "100"], top.Select(t => t.ValueJson));
+    }
+
+    [Fact]
     public void Distribution_OneValue_IsOneBin()
     {
         Assert.Equal([new HistogramBin(2.5m, 2.5m, 2)], Histogram("2.5", "2.5"));

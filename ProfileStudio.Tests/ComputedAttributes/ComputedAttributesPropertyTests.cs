@@ -47,6 +47,7 @@ public sealed class ComputedAttributesPropertyTests : IDisposable
                         (ComputedFunction.Count, WindowUnit.Days) => [EventCondition.Of("item.category", ConditionOperator.InList, "shoes", "hats")],
                         (ComputedFunction.Sum, WindowUnit.AllTime) => [EventCondition.Of("amount", ConditionOperator.GreaterThan, "5")],
                         (ComputedFunction.MostFrequent, WindowUnit.Weeks) => [EventCondition.Of("item.category", ConditionOperator.NotEquals, "toys")],
+                        (ComputedFunction.Distinct, WindowUnit.Days) => [EventCondition.Of("item.category", ConditionOperator.NotEquals, "1")],
                         _ => [],
                     };
                     var d = new ComputedAttributeDefinition
@@ -68,14 +69,19 @@ public sealed class ComputedAttributesPropertyTests : IDisposable
         wal.ExecuteNonQuery();
     }
 
+    /// <param name="Amount">The amount's JSON text.</param>
+    /// <param name="Category">item.category's JSON text.</param>
     public sealed record Msg(string Event, string? UserId, string? AnonymousId, string? Amount, string? Category, int HoursOffset);
 
     private static Gen<Msg> MessageGen =>
         from name in Gen.Elements("Order", "Order", "Order", "Visit", "Refund")
         from user in Gen.Frequency((2, Gen.Constant<string?>(null)), (1, Gen.Choose(1, 3).Select(i => (string?)$"u{i}")))
         from anon in Gen.Frequency((1, Gen.Constant<string?>(null)), (3, Gen.Choose(1, 6).Select(i => (string?)$"a{i}")))
-        from amount in Gen.Elements<string?>(null, "10", "2.5", "7", "\"12\"", "-3", "100.10", "0.1", "1e40")
-        from category in Gen.Elements<string?>(null, "shoes", "hats", "bags", "books", "toys")
+        from amount in Gen.Elements<string?>(null, "10", "2.5", "7", "\"12\"", "-3", "100.10", "0.1", "1e40", "10.0", "1e1")
+        from category in Gen.Frequency(
+            (3, Gen.Elements<string?>(null, "\"shoes\"", "\"hats\"", "\"bags\"", "\"books\"", "\"toys\"")),
+            // Numbers: 9 and 10 (10 sorts before 9 as text), one number in several texts, numbers beyond a decimal, zero signed.
+            (2, Gen.Elements<string?>("9", "10", "10.0", "1e1", "1", "1.0", "1.00", "0.1E1", "-2", "-2.50", "1e40", "1E+40", "10e39", "0", "-0", "0.0")))
         from hours in Gen.Choose(-1500, 300)
         select new Msg(name, user ?? (anon is null ? "u1" : null), anon, amount, category, hours);
 
@@ -253,7 +259,7 @@ public sealed class ComputedAttributesPropertyTests : IDisposable
             }
             if (m.Category is not null)
             {
-                properties["item"] = new JsonObject { ["category"] = m.Category };
+                properties["item"] = new JsonObject { ["category"] = JsonNode.Parse(m.Category) };
             }
             var payload = new JsonObject { ["type"] = "track", ["event"] = m.Event, ["properties"] = properties };
             if (m.UserId is not null) payload["userId"] = m.UserId;

@@ -1,6 +1,7 @@
 using ProfileStudio.Core.Schema;
 using System.Net;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using ProfileStudio.Core.Auditing;
@@ -165,6 +166,37 @@ public sealed class ComputedTraitsApiTests(ProfileApiAppFactory factory) : IClas
             var rows = await db.ProfileChanges.Where(c => c.Id > lastRow).ToListAsync();
             Assert.Contains(rows, c => c.ProfileId == 0 && c.Kinds == ProfileChangeKinds.Computed);
         }
+    }
+
+    /// <summary>Events whose total is each JSON text as sent (10.00 stays 10.00 on the wire).</summary>
+    private async Task SendTotalsAsync(string userId, string tag, params string[] totals)
+    {
+        await factory.SendAsync(ProfileApiAppFactory.WebKey, totals.Select((total, i) => (object)new
+        {
+            type = "track", messageId = $"{tag}-{userId}-{i}", userId, @event = "Bought", timestamp = T.AddMinutes(30 + i),
+            properties = JsonNode.Parse($$"""{"total":{{total}}}"""),
+        }).ToArray());
+        await factory.UnifiedAsync();
+    }
+
+    [Fact]
+    public async Task Traits_MostFrequentAndDistinctOfNumbers_EqualNumbersAreOneValue_InOrderOfValue_BackfilledAndLive()
+    {
+        var user = await SeedAsync();
+        await SendTotalsAsync(user, "before", "10", "9", "1.0", "10.00", "1e0");
+        var mostFrequent = await ActivateAsync($"usual_{Guid.NewGuid():N}"[..20], ComputedFunction.MostFrequent, "total");
+        var distinct = await ActivateAsync($"totals_{Guid.NewGuid():N}"[..20], ComputedFunction.Distinct, "total");
+
+        // Backfilled: 1 twice (1.0, 1e0) and 10 twice (10, 10.00), a tie the smaller number wins; as texts "1.0", "10" and "10.00" were three values.
+        var traits = await TraitsAsync(user, "&class=computed_trait");
+        Assert.Equal("1", traits.GetProperty(mostFrequent.Name).GetRawText());
+        Assert.Equal("[1,9,10]", traits.GetProperty(distinct.Name).GetRawText());
+
+        await SendTotalsAsync(user, "live", "9.0", "0.9e1");
+
+        traits = await TraitsAsync(user, "&class=computed_trait");
+        Assert.Equal("9", traits.GetProperty(mostFrequent.Name).GetRawText()); // the live stage counts 9.0 and 0.9e1 as 9
+        Assert.Equal("[1,9,10]", traits.GetProperty(distinct.Name).GetRawText());
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.DependencyInjection;
+using ProfileStudio.Core.ComputedAttributes;
 using ProfileStudio.Core.Identity;
 using ProfileStudio.Core.Ingestion;
 using ProfileStudio.Core.Profiles;
@@ -326,5 +327,37 @@ public sealed class MigrationsTests : IAsyncLifetime
                 "profile 2 merged into 1: user_id:u, email:e seen together",
             ],
             await migrated.IdentityInsights.AsNoTracking().OrderBy(i => i.Id).Select(i => i.Detail).ToListAsync());
+    }
+
+    /// <summary>States keyed numbers by their text as sent: the active definitions that keep values are backfilled again, no other.</summary>
+    [Fact]
+    public async Task Migrate_ActiveDefinitionsThatKeepValues_AreBackfilledAgain()
+    {
+        var at = new DateTime(2026, 12, 6, 12, 0, 0, DateTimeKind.Utc);
+        ComputedAttributeDefinition Definition(string name, ComputedFunction function, ComputedStatus status) => new()
+        {
+            Name = name, Function = function, PropertyPath = "v", EventNames = ["E"], Status = status, Version = 2, WindowUnit = WindowUnit.AllTime,
+            BackfillVersion = 2, BackfillCursor = long.MaxValue, BackfillDone = true, BackfillProcessed = 10, BackfillTotal = 10,
+            BackfillStartedAt = at, BackfillFinishedAt = at, CreatedAt = at, UpdatedAt = at,
+        };
+        await using (var db = await DbFactory.CreateDbContextAsync())
+        {
+            await db.GetService<IMigrator>().MigrateAsync("20261206162737_SegmentFeedOutbox");
+            db.ComputedAttributeDefinitions.AddRange(
+                Definition("usual", ComputedFunction.MostFrequent, ComputedStatus.Active),
+                Definition("seen", ComputedFunction.Distinct, ComputedStatus.Active),
+                Definition("total", ComputedFunction.Sum, ComputedStatus.Active),
+                Definition("drafted", ComputedFunction.CountDistinct, ComputedStatus.Draft));
+            await db.SaveChangesAsync();
+        }
+
+        await Migrator.StartAsync(CancellationToken.None);
+
+        await using var migrated = await DbFactory.CreateDbContextAsync();
+        var definitions = await migrated.ComputedAttributeDefinitions.AsNoTracking().OrderBy(d => d.Id).ToListAsync();
+        Assert.Equal(
+            [("usual", false, 0L, 2), ("seen", false, 0L, 2), ("total", true, long.MaxValue, 2), ("drafted", true, long.MaxValue, 2)],
+            definitions.Select(d => (d.Name, d.BackfillDone, d.BackfillCursor, d.BackfillVersion)));
+        Assert.All(definitions.Take(2), d => Assert.Null(d.BackfillStartedAt)); // the backfill job starts them as it starts any
     }
 }
