@@ -128,7 +128,10 @@ public static class ComputedAttributeValidator
                 break;
             case ConditionOperator.LessThan or ConditionOperator.LessOrEqual or ConditionOperator.GreaterThan or ConditionOperator.GreaterOrEqual
                 when !decimal.TryParse(values[0], NumberStyles.Float, CultureInfo.InvariantCulture, out _):
-                yield return $"{label}: \"{OperatorWords(condition.Operator)}\" compares numbers; \"{values[0]}\" is not a number.";
+                // 1e308 is a number, too large for the decimals conditions compare with: said as such, with the bound.
+                yield return Formatting.NumberBounds.BeyondDecimal(values[0]) is { } tooLarge
+                    ? $"{label}: {tooLarge}"
+                    : $"{label}: \"{OperatorWords(condition.Operator)}\" compares numbers; \"{values[0]}\" is not a number.";
                 break;
             case ConditionOperator.LessThan or ConditionOperator.LessOrEqual or ConditionOperator.GreaterThan or ConditionOperator.GreaterOrEqual
                 when observed is not null && observed.TryGetValue(condition.Path, out var kinds) && kinds != PropertyKinds.None && !kinds.HasFlag(PropertyKinds.Number):
@@ -151,7 +154,10 @@ public static class ComputedAttributeValidator
         var max = MaxWindowSize(window.Unit);
         if (window.Size < 1 || window.Size > max)
         {
-            yield return $"The window is the last N {window.Unit.ToString().ToLowerInvariant()}, with N from 1 to {max}; {window.Size} is outside that.";
+            // The editor's whole-number box hands on a number beyond int (1e12) or text that is no whole number as int's bounds
+            // (WholeNumberField): naming those would name a number nobody typed.
+            var echo = window.Size is int.MaxValue or int.MinValue ? "" : $"; {window.Size:N0} is outside that";
+            yield return $"The window is the last N {window.Unit.ToString().ToLowerInvariant()}, with N from 1 to {max:N0}{echo}.";
         }
     }
 

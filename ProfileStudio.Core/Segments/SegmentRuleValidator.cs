@@ -306,7 +306,11 @@ public static partial class SegmentRuleValidator
                 }
                 break;
             case ValueOperator.Between when test.Type == ValueTestType.Number:
-                if (!Finite(test.Number) || !Finite(test.NumberTo))
+                if ((Infinite(test.Number, "The low number") ?? Infinite(test.NumberTo, "The high number")) is { } tooLargeRange)
+                {
+                    problem(prefix + tooLargeRange);
+                }
+                else if (!Finite(test.Number) || !Finite(test.NumberTo))
                 {
                     Missing("two numbers (low and high)");
                 }
@@ -335,7 +339,11 @@ public static partial class SegmentRuleValidator
                 Range(test.Days, 1, MaxDays, "days", m => problem(prefix + m));
                 break;
             default: // number comparisons
-                if (!Finite(test.Number))
+                if (Infinite(test.Number, "The number") is { } tooLarge)
+                {
+                    problem(prefix + tooLarge);
+                }
+                else if (!Finite(test.Number))
                 {
                     Missing("a number");
                 }
@@ -344,6 +352,10 @@ public static partial class SegmentRuleValidator
     }
 
     private static bool Finite(double? value) => value is { } v && double.IsFinite(v);
+
+    // A rule sent as JSON reads 1e309 as infinity: it was a number, too large, not a missing one (the builder's box says so itself).
+    private static string? Infinite(double? value, string what) =>
+        value is { } v && double.IsInfinity(v) ? Formatting.NumberBounds.TooLarge(what, v < 0, Formatting.NumberBounds.DoubleMax) : null;
 
     private static void Range(int? value, int min, int max, string what, Action<string> problem)
     {

@@ -100,6 +100,21 @@ public sealed class ComputedAttributeValidatorTests
         Assert.Contains(expected, problem);
     }
 
+    [Theory]
+    [InlineData("1e308", "Condition 1: \"1e308\" is too large: numbers here go up to 79,228,162,514,264,337,593,543,950,335.")]
+    [InlineData("1e309", "Condition 1: \"1e309\" is too large: numbers here go up to 79,228,162,514,264,337,593,543,950,335.")]
+    [InlineData("-8e28", "Condition 1: \"-8e28\" is too large a negative number: numbers here go down to -79,228,162,514,264,337,593,543,950,335.")]
+    [InlineData("Infinity", "Condition 1: \">\" compares numbers; \"Infinity\" is not a number.")]
+    public void Validate_AComparedNumberBeyondADecimal_SaysItIsTooLargeAndTheBound(string value, string expected) =>
+        Assert.Equal(expected, Assert.Single(ComputedAttributeValidator.Validate(Draft(conditions: [EventCondition.Of("amount", ConditionOperator.GreaterThan, value)]))));
+
+    [Theory]
+    [InlineData(WindowUnit.Days, int.MaxValue, "The window is the last N days, with N from 1 to 3,660.")]
+    [InlineData(WindowUnit.Days, int.MinValue, "The window is the last N days, with N from 1 to 3,660.")]
+    [InlineData(WindowUnit.Hours, 100_000, "The window is the last N hours, with N from 1 to 87,840; 100,000 is outside that.")]
+    public void Validate_AWindowBeyondInt_NamesNoNumberNobodyTyped(WindowUnit unit, int size, string expected) =>
+        Assert.Equal(expected, Assert.Single(ComputedAttributeValidator.Validate(Draft(window: new LookbackWindow(unit, size)))));
+
     [Fact]
     public void Validate_ANumericComparisonOnATextProperty_Refused() =>
         Assert.Contains("holds text", Assert.Single(ComputedAttributeValidator.Validate(

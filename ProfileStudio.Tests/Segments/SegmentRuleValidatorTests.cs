@@ -50,6 +50,24 @@ public sealed class SegmentRuleValidatorTests
         Assert.Equal(["\"between\" needs two numbers (low and high).", "average of amount: \"≥\" needs a number."], problems.Select(p => p.Message));
     }
 
+    /// <summary>A rule sent as JSON reads 1e309 as infinity: it said "needs a number" of a number that was there, too large.</summary>
+    [Fact]
+    public void Validate_NumbersBeyondADouble_AreTooLargeWithTheBound_NotMissing()
+    {
+        var rule = SegmentRuleJson.Parse("""
+            {"format":1,"root":{"type":"group","id":"root","kind":"allOf","children":[
+              {"type":"attribute","id":"a","path":"ltv","test":{"type":"number","operator":"greaterThan","number":1e309}},
+              {"type":"attribute","id":"b","path":"ltv","test":{"type":"number","operator":"between","number":-1e400,"numberTo":5}}]}}
+            """);
+
+        Assert.Equal(
+            [
+                ("a", "The number is too large: numbers here go up to 1.7976931348623157E+308."),
+                ("b", "The low number is too large a negative number: numbers here go down to -1.7976931348623157E+308."),
+            ],
+            SegmentRuleValidator.Validate(rule).Select(p => (p.NodeId, p.Message)));
+    }
+
     [Fact]
     public void Validate_EmptyContains_IsRefused() =>
         Refused(new AttributeCondition("c", "country", new ValueTest(ValueTestType.Text, ValueOperator.Contains) { Text = "" }), "c", "needs a non-empty text value");

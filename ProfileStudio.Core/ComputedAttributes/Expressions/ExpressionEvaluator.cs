@@ -1,4 +1,5 @@
 using NCalc;
+using ProfileStudio.Core.Formatting;
 using NCalc.Visitors;
 
 namespace ProfileStudio.Core.ComputedAttributes.Expressions;
@@ -34,9 +35,13 @@ public static class ExpressionEvaluator
         }
         catch (OverflowException)
         {
-            return new ExpressionOutcome(null, "A number grew too large.");
+            return new ExpressionOutcome(null, TooLarge("A result"));
         }
     }
+
+    /// <summary>Formulas compute in decimals: what grew beyond one is named with the bounds, so the formula can be changed.</summary>
+    internal static string TooLarge(string what) =>
+        $"{what} is too large: numbers in formulas go from -{NumberBounds.DecimalMax} to {NumberBounds.DecimalMax}.";
 
     /// <summary>Equality as formulas see it: numbers by value, text exactly, a date equals the same date written as ISO text.</summary>
     public static bool ValuesEqual(object? a, object? b) => (a, b) switch
@@ -110,7 +115,7 @@ public static class ExpressionEvaluator
         {
             int i => (decimal)i,
             long l => (decimal)l,
-            double d => (decimal)d,
+            double d => Math.Abs(d) < (double)decimal.MaxValue ? (decimal)d : throw new ExpressionEvaluationException(TooLarge(d.ToString("R", System.Globalization.CultureInfo.InvariantCulture))),
             decimal m => m,
             char c => c.ToString(),
             var other => other,
@@ -140,15 +145,20 @@ public static class ExpressionEvaluator
             }
             var x = ExpressionValues.Number(left) ?? throw new ExpressionEvaluationException($"'{symbol}' needs numbers, but got {ExpressionFunctions.Show(left)}.");
             var y = ExpressionValues.Number(right) ?? throw new ExpressionEvaluationException($"'{symbol}' needs numbers, but got {ExpressionFunctions.Show(right)}.");
-            return operation(x, y);
+            try
+            {
+                return operation(x, y);
+            }
+            catch (OverflowException)
+            {
+                throw new ExpressionEvaluationException(TooLarge($"{ExpressionValues.Text(x)} {symbol} {ExpressionValues.Text(y)}"));
+            }
         }
 
         private static decimal? Power(decimal x, decimal y)
         {
             var result = Math.Pow((double)x, (double)y);
-            return double.IsFinite(result) && Math.Abs(result) < (double)decimal.MaxValue
-                ? (decimal)result
-                : throw new ExpressionEvaluationException("A number grew too large.");
+            return double.IsFinite(result) && Math.Abs(result) < (double)decimal.MaxValue ? (decimal)result : throw new OverflowException();
         }
 
         private static int? Compare(object? left, object? right)

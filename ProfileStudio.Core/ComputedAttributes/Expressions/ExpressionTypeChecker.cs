@@ -16,6 +16,9 @@ internal sealed class ExpressionTypeChecker(string text, ExpressionSchema schema
 
     private readonly List<ExpressionInput> _dependencies = [];
 
+    // Where the numbers too large for a decimal that were reported are written (-1: one whose text was not found).
+    private readonly HashSet<int> _tooLarge = [];
+
     public List<ExpressionProblem> Problems { get; } = [];
 
     public IReadOnlyList<ExpressionInput> Dependencies => _dependencies;
@@ -85,7 +88,64 @@ internal sealed class ExpressionTypeChecker(string text, ExpressionSchema schema
         }
     }
 
-    public ExpressionValueType Visit(ValueExpression expression) => expression.Type switch
+    public ExpressionValueType Visit(ValueExpression expression) => expression switch
+    {
+        // A number written in the formula that a decimal cannot hold: NCalc reads 1e40 as an infinite double and 32 digits as a Guid.
+        { Value: double d } when !(Math.Abs(d) < (double)decimal.MaxValue) => TooLarge(),
+        { Value: Guid g } when g.ToString("N").All(char.IsAsciiDigit) => TooLarge(),
+        _ => Literal(expression),
+    };
+
+    /// <summary>Names the first number as written in the formula that is beyond a decimal (the parsed value has lost its text).</summary>
+    private ExpressionValueType TooLarge()
+    {
+        var (number, position) = NumbersWritten().FirstOrDefault(n => !_tooLarge.Contains(n.Position)
+            && !decimal.TryParse(n.Text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _));
+        if (number is not null && _tooLarge.Add(position))
+        {
+            Problems.Add(new ExpressionProblem(ExpressionEvaluator.TooLarge(number), position + 1));
+        }
+        else if (number is null && _tooLarge.Add(-1))
+        {
+            Problems.Add(new ExpressionProblem(ExpressionEvaluator.TooLarge("A number written in the formula")));
+        }
+        return Number;
+    }
+
+    /// <summary>The numbers written in the formula (digits, a fraction, an exponent), with their 0-based positions.</summary>
+    private IEnumerable<(string? Text, int Position)> NumbersWritten()
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            if (!char.IsAsciiDigit(text[i]) || (i > 0 && (char.IsLetterOrDigit(text[i - 1]) || text[i - 1] is '_' or '.')))
+            {
+                continue;
+            }
+            var end = Digits(i);
+            if (end + 1 < text.Length && text[end] == '.' && char.IsAsciiDigit(text[end + 1]))
+            {
+                end = Digits(end + 1);
+            }
+            var sign = end + 1 < text.Length && text[end + 1] is '+' or '-' ? 1 : 0;
+            if (end + 1 + sign < text.Length && text[end] is 'e' or 'E' && char.IsAsciiDigit(text[end + 1 + sign]))
+            {
+                end = Digits(end + 1 + sign);
+            }
+            yield return (text[i..end], i);
+            i = end;
+        }
+
+        int Digits(int from)
+        {
+            while (from < text.Length && char.IsAsciiDigit(text[from]))
+            {
+                from++;
+            }
+            return from;
+        }
+    }
+
+    private ExpressionValueType Literal(ValueExpression expression) => expression.Type switch
     {
         NCalc.ValueType.Integer or NCalc.ValueType.Float => Number,
         NCalc.ValueType.String or NCalc.ValueType.Char => Text,

@@ -273,6 +273,49 @@ public sealed class SegmentRuleBuilderTests : StudioBunitContext
         Assert.Contains("The number of days must be between 1 and 36,500 (it is 0).", problems);
     }
 
+    [Fact]
+    public void NumberValue_BeyondADouble_StaysInTheBox_SaysWhyUnderIt_AndTheRuleHasNoNumber()
+    {
+        var cut = Builder(new SegmentRule(new GroupNode("root", GroupKind.AllOf,
+            [new AttributeCondition("c", "lifetime_value", new ValueTest(ValueTestType.Number, ValueOperator.GreaterThan) { Number = 100 })])));
+
+        cut.Find("input[data-testid=value-number]").Input("1e309");
+
+        // MudNumericField handed on 1.7976931348623157E+308, the largest double, and said nothing.
+        cut.WaitForAssertion(() => Assert.Null(Assert.IsType<AttributeCondition>(Root.Children[0]).Test.Number));
+        Assert.Equal("1e309", Box(cut, "value-number"));
+        cut.WaitForAssertion(() => Assert.Equal("\"1e309\" is too large: numbers here go up to 1.7976931348623157E+308.", Error(cut, "value-number"))); // under the box
+        Assert.Contains("\">\" needs a number.", cut.FindAll("[data-testid=node-problem]").Select(p => p.TextContent)); // not saved as anything
+
+        cut.Find("input[data-testid=value-number]").Input("250");
+
+        cut.WaitForAssertion(() => Assert.Equal(250, Assert.IsType<AttributeCondition>(Root.Children[0]).Test.Number));
+        cut.WaitForAssertion(() => Assert.Null(Error(cut, "value-number")));
+        Assert.Empty(cut.FindAll("[data-testid=node-problem]"));
+    }
+
+    [Fact]
+    public async Task NumberValues_Between_ANegativeNumberBeyondADouble_AndText_KeepTheirText_AndSayWhy()
+    {
+        var cut = Builder(new SegmentRule(new GroupNode("root", GroupKind.AllOf,
+            [new AttributeCondition("c", "lifetime_value", new ValueTest(ValueTestType.Number, ValueOperator.GreaterThan) { Number = 100 })])));
+        await cut.InvokeAsync(() => cut.FindComponent<MudSelect<ValueOperator>>().Instance.ValueChanged.InvokeAsync(ValueOperator.Between));
+
+        cut.Find("input[data-testid=value-number]").Input("-1e400");
+        cut.Find("input[data-testid=value-number-to]").Input("12,5");
+
+        cut.WaitForAssertion(() => Assert.Equal(("-1e400", "12,5"), (Box(cut, "value-number"), Box(cut, "value-number-to"))));
+        var test = Assert.IsType<AttributeCondition>(Root.Children[0]).Test;
+        Assert.Equal((null, null), (test.Number, test.NumberTo));
+        cut.WaitForAssertion(() => Assert.Equal(
+            ("\"-1e400\" is too large a negative number: numbers here go down to -1.7976931348623157E+308.", "\"12,5\" is not a number: type digits, with a point for decimals (12, -3.5, 1e6)."),
+            (Error(cut, "value-number"), Error(cut, "value-number-to"))));
+    }
+
+    /// <summary>The message shown under a number field (null: none).</summary>
+    private static string? Error(IRenderedComponent<IComponent> cut, string testId) =>
+        cut.Find($"input[data-testid={testId}]").Closest(".mud-input-control")?.QuerySelector(".mud-input-helper-text.mud-input-error")?.TextContent.Trim() is { Length: > 0 } text ? text : null;
+
     /// <summary>The text a number field holds (the input's value attribute in bUnit is its first render's).</summary>
     internal static string? Box(IRenderedComponent<IComponent> cut, string testId) => cut.FindComponents<MudTextField<string>>()
         .Single(f => Equals(f.Instance.UserAttributes.GetValueOrDefault("data-testid"), testId)).Instance.Value;

@@ -118,7 +118,26 @@ public sealed class ExpressionFormulaTests
     public void Evaluate_Overflow_IsAnErrorNotAnException()
     {
         var outcome = ExpressionEvaluator.Evaluate(Valid("10 ** 40"), _ => null, Now);
-        Assert.Equal("A number grew too large.", outcome.Error);
+        Assert.Equal("10 ** 40 is too large: numbers in formulas go from -79,228,162,514,264,337,593,543,950,335 to 79,228,162,514,264,337,593,543,950,335.", outcome.Error);
+    }
+
+    [Fact]
+    public void Evaluate_AnOperationBeyondADecimal_NamesTheOperationAndTheBounds()
+    {
+        var outcome = ExpressionEvaluator.Evaluate(Valid("plan * 2"), _ => 79228162514264337593543950335m, Now);
+
+        Assert.Equal("79228162514264337593543950335 * 2 is too large: numbers in formulas go from -79,228,162,514,264,337,593,543,950,335 to 79,228,162,514,264,337,593,543,950,335.", outcome.Error);
+    }
+
+    [Theory]
+    [InlineData("plan * 1e40", "1e40", 8)]
+    [InlineData("plan + 99999999999999999999999999999999", "99999999999999999999999999999999", 8)] // NCalc reads 32 digits as a Guid
+    public void Parse_ANumberWrittenBeyondADecimal_IsAProblemNamingIt(string formula, string number, int position)
+    {
+        var problem = Problem(formula);
+
+        Assert.Equal($"{number} is too large: numbers in formulas go from -79,228,162,514,264,337,593,543,950,335 to 79,228,162,514,264,337,593,543,950,335.", problem.Message);
+        Assert.Equal(position, problem.Position);
     }
 
     [Fact]

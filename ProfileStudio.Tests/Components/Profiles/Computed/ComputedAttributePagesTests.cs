@@ -296,6 +296,48 @@ public sealed class ComputedAttributePagesTests : StudioBunitContext
     }
 
     [Fact]
+    public async Task Editor_HugeNumbersInAConditionAndTheWindow_StayAsTyped_AndTheProblemsSayWhatToType()
+    {
+        await ArrangeAsync(Roles.Marketer);
+        var saved = await Store.SaveAsync(Actor, null, new ComputedAttributeDraft("big_spend", null, ComputedFunction.Sum, ["Bought"], "total",
+            [EventCondition.Of("total", ConditionOperator.GreaterThan, "5")], LookbackWindow.Days(30)));
+        Assert.True(saved.Succeeded, string.Join("; ", saved.Problems));
+        Render<MudPopoverProvider>();
+        var page = Render<ComputedAttributeEditorPage>(p => p.Add(x => x.Id, saved.Definition!.Id));
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("input[data-testid=computed-window-size]")));
+        List<string> Problems() => page.FindAll("[data-testid=computed-problem]").Select(p => p.TextContent).ToList();
+
+        page.Find("input[data-testid=condition-value-0]").Input("1e308");
+
+        // It said "1e308" is not a number: it is one, too large for the decimals a condition compares with.
+        page.WaitForAssertion(() => Assert.Contains("Condition 1: \"1e308\" is too large: numbers here go up to 79,228,162,514,264,337,593,543,950,335.", Problems()),
+            TimeSpan.FromSeconds(5));
+
+        page.Find("input[data-testid=computed-window-size]").Input("-5");
+
+        // MudNumericField's Min made -5 a 1 without a word, and 1e12 int's largest value, which the message then named.
+        page.WaitForAssertion(() => Assert.Contains("The window is the last N days, with N from 1 to 3,660; -5 is outside that.", Problems()), TimeSpan.FromSeconds(5));
+        page.Find("input[data-testid=computed-window-size]").Input("1e12");
+        page.WaitForAssertion(() => Assert.Contains("The window is the last N days, with N from 1 to 3,660.", Problems()), TimeSpan.FromSeconds(5));
+        Assert.Equal("1e12", page.FindComponents<MudTextField<string>>()
+            .Single(f => Equals(f.Instance.UserAttributes.GetValueOrDefault("data-testid"), "computed-window-size")).Instance.Value);
+        Assert.DoesNotContain(Problems(), p => p.Contains("2147483647", StringComparison.Ordinal) || p.Contains("2,147,483,647", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Preview_FormulaErrors_OneLinePerProfile_WithoutDoublePunctuation()
+    {
+        await ArrangeAsync(Roles.Marketer);
+        var tooLarge = ProfileStudio.Core.ComputedAttributes.Expressions.ExpressionEvaluator.TooLarge("10 ** 40");
+        var distribution = new ComputedDistribution(2, 0, false, [], [], []);
+
+        var preview = Render<ComputedPreview>(p => p.Add(x => x.Distribution, distribution).Add(x => x.Errors, [(1L, tooLarge), (2L, tooLarge)]));
+
+        Assert.Equal([$"#1: {tooLarge}", $"#2: {tooLarge}"], preview.FindAll("[data-testid=preview-error]").Select(e => e.TextContent.Trim()));
+        Assert.DoesNotContain(".;", preview.Find("[data-testid=preview-errors]").TextContent);
+    }
+
+    [Fact]
     public async Task ProfileSection_ShowsValueFormulaAndLink_AndReloadsOnANewVersion()
     {
         await ArrangeAsync(Roles.Support);
