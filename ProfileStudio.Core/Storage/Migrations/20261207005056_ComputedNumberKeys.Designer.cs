@@ -386,6 +386,9 @@ namespace ProfileStudio.Core.Storage.Migrations
                     b.Property<string>("PropertyPath")
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("Revision")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(10)
@@ -1311,6 +1314,9 @@ namespace ProfileStudio.Core.Storage.Migrations
                         .HasMaxLength(200)
                         .HasColumnType("TEXT")
                         .UseCollation("NOCASE");
+
+                    b.Property<int>("Revision")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("RuleJson")
                         .IsRequired()
