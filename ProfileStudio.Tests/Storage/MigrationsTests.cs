@@ -342,7 +342,7 @@ public sealed class MigrationsTests : IAsyncLifetime
         };
         await using (var db = await DbFactory.CreateDbContextAsync())
         {
-            await db.GetService<IMigrator>().MigrateAsync("20261206162737_SegmentFeedOutbox");
+            await db.GetService<IMigrator>().MigrateAsync("20261207004656_EditRevisions"); // the one before ComputedNumberKeys
             db.ComputedAttributeDefinitions.AddRange(
                 Definition("usual", ComputedFunction.MostFrequent, ComputedStatus.Active),
                 Definition("seen", ComputedFunction.Distinct, ComputedStatus.Active),
