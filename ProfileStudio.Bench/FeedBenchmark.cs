@@ -157,7 +157,7 @@ internal static class FeedBenchmark
             : "  the consumers had NOT caught up 120 s after the senders stopped");
         var met = true;
         var metFromCommit = true;
-        (double P95, int Messages)? membership = null;
+        (double P95, int Messages, int Unhandled)? membership = null;
         foreach (var track in consumers.Values.OrderBy(t => t.Name))
         {
             // A periodic consumer (ChangeFeedUrgency.Periodic) takes its rows every PeriodicConsumerSeconds by design: its target is that period plus 1 s.
@@ -180,7 +180,7 @@ internal static class FeedBenchmark
             Console.WriteLine($"      legs (p50 / p95): accepted → in the lake {PacedLoad.Percentile(legs.IntoLake, 0.5):N0} / {PacedLoad.Percentile(legs.IntoLake, 0.95):N0} ms, → unified {PacedLoad.Percentile(legs.Unified, 0.5):N0} / {PacedLoad.Percentile(legs.Unified, 0.95):N0} ms, → handled {PacedLoad.Percentile(legs.Handled, 0.5):N0} / {PacedLoad.Percentile(legs.Handled, 0.95):N0} ms");
             if (track.Name == SegmentMembershipConsumerName)
             {
-                membership = (Accepted(0.95), legs.Total.Count);
+                membership = (Accepted(0.95), legs.Total.Count, legs.Unhandled);
             }
             Console.WriteLine("    p95 by 10 s of the run: " + string.Join(", ", track.ByWindow.Select(w => $"{w.Key * 10}–{w.Key * 10 + 10} s {PacedLoad.Percentile([.. w.Value.Order()], 0.95):N0} ms")));
             Console.WriteLine($"    rows behind over {track.RowsBehind.Count:N0} samples: p50 {Rows(0.50):N0}, p95 {Rows(0.95):N0}, p99 {Rows(0.99):N0}, max {track.RowsBehind.LastOrDefault():N0}");
@@ -196,9 +196,11 @@ internal static class FeedBenchmark
         }
         if (segments > 0)
         {
-            Console.WriteLine(membership is { } m
-                ? $"  segment memberships recorded after the event was accepted (the segments consumer past the message's run), p95 {m.P95:N0} ms over {m.Messages:N0} messages: target ≤ 1,000 ms {(m.P95 <= 1000 ? "met" : "MISSED")}"
-                : "  the segments consumer handled nothing: membership target MISSED");
+            Console.WriteLine(membership is { Messages: > 0 } m
+                ? $"  segment memberships recorded after the event was accepted (the segments consumer past the message's run), p95 {m.P95:N0} ms over {m.Messages:N0} messages"
+                    + (m.Unhandled > 0 ? $" ({m.Unhandled:N0} of them not handled when sampling stopped)" : "")
+                    + $": target ≤ 1,000 ms {(m.P95 <= 1000 && m.Unhandled == 0 ? "met" : "MISSED")}"
+                : "  the segments consumer handled no measured message: membership target MISSED");
         }
         return 0;
     }
@@ -276,7 +278,7 @@ internal static class FeedBenchmark
     /// For each accepted message, the time from its acceptance to the first sample that saw <paramref name="consumer"/> past
     /// every feed row its unification run appended: the first sample whose checkpoint covers the message gives a feed end at or
     /// after that run's rows, and the consumer has handled the message's changes once its position reaches that end. An
-    /// overestimate by up to a sampling interval and the runs committed within it, never an underestimate.
+    /// overestimate by up to a sampling interval and the runs committed within it; a message not handled by the last sample counts as handled then (an underestimate, so the verdict says MISSED whenever there is one).
     /// </summary>
     private static Legs AcceptedToHandled(List<Sample> samples, string consumer, long[] ids, DateTime[] accepted)
     {
@@ -294,7 +296,14 @@ internal static class FeedBenchmark
             }
             if (covering == samples.Count)
             {
-                break; // not unified while sampled (the loop samples until everything is unified and read, so this does not happen)
+                // Not unified by the last sample (the loop gave up 120 s after the senders stopped): counted as handled then, an
+                // underestimate of its own lag but not a message left out, and the verdict says MISSED.
+                lags.Unhandled += ids.Length - m;
+                for (; m < ids.Length; m++)
+                {
+                    lags.Total.Add(Math.Max(0, (samples[^1].Now - accepted[m]).TotalMilliseconds));
+                }
+                break;
             }
             var end = samples[covering].End;
             handling = Math.Max(handling, covering);
@@ -304,6 +313,11 @@ internal static class FeedBenchmark
             }
             if (handling == samples.Count)
             {
+                lags.Unhandled += ids.Length - m; // the same for messages unified but never handled by the consumer
+                for (; m < ids.Length; m++)
+                {
+                    lags.Total.Add(Math.Max(0, (samples[^1].Now - accepted[m]).TotalMilliseconds));
+                }
                 break;
             }
             lags.Total.Add(Math.Max(0, (samples[handling].Now - accepted[m]).TotalMilliseconds));
@@ -329,6 +343,9 @@ internal static class FeedBenchmark
         public List<double> IntoLake { get; } = [];
         public List<double> Unified { get; } = [];
         public List<double> Handled { get; } = [];
+
+        /// <summary>Messages the consumer had not handled by the last sample (counted in <see cref="Total"/> as handled then).</summary>
+        public int Unhandled { get; set; }
     }
 
     private static long Position(Sample sample, string consumer)
