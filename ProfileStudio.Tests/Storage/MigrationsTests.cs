@@ -360,4 +360,29 @@ public sealed class MigrationsTests : IAsyncLifetime
             definitions.Select(d => (d.Name, d.BackfillDone, d.BackfillCursor, d.BackfillVersion)));
         Assert.All(definitions.Take(2), d => Assert.Null(d.BackfillStartedAt)); // the backfill job starts them as it starts any
     }
+
+    /// <summary>Event conditions now count track events only: every active segment is evaluated again, no draft.</summary>
+    [Fact]
+    public async Task Migrate_ActiveSegmentsAreEvaluatedAgain_ForTrackEventsOnly()
+    {
+        var at = new DateTime(2026, 12, 6, 12, 0, 0, DateTimeKind.Utc);
+        ProfileStudio.Core.Segments.Segment Segment(string name, ProfileStudio.Core.Segments.SegmentStatus status) => new()
+        {
+            Name = name, Status = status, RuleJson = "{}", CreatedAt = at, CreatedBy = "t", UpdatedAt = at, UpdatedBy = "t", LastEvaluatedAt = at,
+        };
+        await using (var db = await DbFactory.CreateDbContextAsync())
+        {
+            await db.GetService<IMigrator>().MigrateAsync("20261207005056_ComputedNumberKeys"); // the one before SegmentsTrackEventsOnly
+            db.Segments.AddRange(Segment("Recent buyers", ProfileStudio.Core.Segments.SegmentStatus.Active), Segment("Idea", ProfileStudio.Core.Segments.SegmentStatus.Draft));
+            await db.SaveChangesAsync();
+        }
+
+        await Migrator.StartAsync(CancellationToken.None);
+
+        await using var migrated = await DbFactory.CreateDbContextAsync();
+        var segments = await migrated.Segments.AsNoTracking().OrderBy(s => s.Id).ToListAsync();
+        Assert.NotNull(segments[0].EvaluationRequestedAt);
+        Assert.InRange(segments[0].EvaluationRequestedAt!.Value, DateTime.UtcNow.AddMinutes(-5), DateTime.UtcNow.AddMinutes(1));
+        Assert.Null(segments[1].EvaluationRequestedAt);
+    }
 }
