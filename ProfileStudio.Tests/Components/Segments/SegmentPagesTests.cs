@@ -451,6 +451,10 @@ public sealed class SegmentPagesTests : StudioBunitContext
         page.WaitForAssertion(() => Assert.StartsWith("ana@example.com saved this segment at ", page.Find("[data-testid=edit-conflict-message]").TextContent));
         Assert.Equal(SegmentStatus.Draft, (await Store.GetAsync(segment.Id))!.Segment.Status);
         Assert.StartsWith("People who have an email identifier", page.Find("[data-testid=segment-page-sentence]").TextContent); // what they acted on, until reloaded
+        // Live traffic refreshes the page about once a second; not while the refusal is shown.
+        Services.GetRequiredService<UnificationNotifications>().PublishProfiles([1]);
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        page.WaitForAssertion(() => Assert.StartsWith("People who have an email identifier", page.Find("[data-testid=segment-page-sentence]").TextContent));
 
         await page.Find("[data-testid=edit-conflict-reload]").ClickAsync(new());
         page.WaitForAssertion(() => Assert.DoesNotContain("email", page.Find("[data-testid=segment-page-sentence]").TextContent));

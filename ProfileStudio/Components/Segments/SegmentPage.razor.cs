@@ -166,6 +166,8 @@ public sealed partial class SegmentPage : IDisposable
 
     private async Task DisableAsync()
     {
+        // What is disabled is what the person saw when they clicked: a refresh while the confirmation is open must not move it.
+        var revision = Revision;
         // An active segment that refers to this one reads its memberships: they empty with it.
         var referrers = (await Store.ReferrersAsync(Id)).Where(s => s.Status == SegmentStatus.Active).Select(s => $"\"{s.Name}\"").ToList();
         var alsoEmptied = referrers.Count == 0 ? ""
@@ -174,7 +176,7 @@ public sealed partial class SegmentPage : IDisposable
             yesText: "Disable", cancelText: "Cancel");
         if (confirmed == true)
         {
-            await RunAsync(a => Store.DisableAsync(a, Id, Revision), "Disabled.");
+            await RunAsync(a => Store.DisableAsync(a, Id, revision), "Disabled.");
         }
     }
 
@@ -233,7 +235,8 @@ public sealed partial class SegmentPage : IDisposable
 
     private async Task RefreshAsync()
     {
-        if (_stop.IsCancellationRequested)
+        // While a refused change is shown, the page keeps showing what the person acted on (the message says to reload).
+        if (_stop.IsCancellationRequested || _conflict is not null)
         {
             return;
         }
