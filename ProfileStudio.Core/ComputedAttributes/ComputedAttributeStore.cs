@@ -292,8 +292,11 @@ public sealed class ComputedAttributeStore(
     public Task<ComputedAttributeResult> DisableAsync(AuditActor actor, int id, int? expectedRevision = null, CancellationToken ct = default) =>
         ChangeStatusAsync(actor, id, ComputedStatus.Disabled, expectedRevision, ct);
 
-    /// <summary>Deletes a draft or disabled definition (an active one must be disabled first).</summary>
-    public async Task<ComputedAttributeResult> DeleteAsync(AuditActor actor, int id, CancellationToken ct = default)
+    /// <summary>
+    /// Deletes a draft or disabled definition (an active one must be disabled first).
+    /// <paramref name="expectedRevision"/>: as for <see cref="SaveAsync"/> (someone's edit saved since is not deleted unseen).
+    /// </summary>
+    public async Task<ComputedAttributeResult> DeleteAsync(AuditActor actor, int id, int? expectedRevision = null, CancellationToken ct = default)
     {
         await _writes.WaitAsync(ct);
         try
@@ -302,6 +305,10 @@ public sealed class ComputedAttributeStore(
             if (await db.ComputedAttributeDefinitions.FirstOrDefaultAsync(d => d.Id == id, ct) is not { } definition)
             {
                 return ComputedAttributeResult.Fail($"There is no computed attribute {id}.");
+            }
+            if (Stale(definition, expectedRevision) is { } stale)
+            {
+                return stale;
             }
             if (definition.Status == ComputedStatus.Active)
             {

@@ -450,7 +450,6 @@ public sealed class SegmentStore(
         }
     }
 
-    /// <summary>Deletes a draft or disabled segment and its history (an active one is disabled first; one that others refer to stays).</summary>
     /// <summary>The segments whose rule refers to segment <paramref name="id"/> ("is in" / "is not in" it), by name.</summary>
     public async Task<IReadOnlyList<Segment>> ReferrersAsync(long id, CancellationToken ct = default)
     {
@@ -471,7 +470,12 @@ public sealed class SegmentStore(
         return [.. referrers.OrderBy(s => s.Name, StringComparer.CurrentCultureIgnoreCase)];
     }
 
-    public async Task<SegmentResult> DeleteAsync(AuditActor actor, long id, CancellationToken ct = default)
+    /// <summary>
+    /// Deletes a draft or disabled segment and its history (an active one must be disabled first; one that others refer to stays).
+    /// <paramref name="expectedRevision"/>: as for <see cref="UpdateAsync"/> (what is deleted is what the person saw: someone's
+    /// edit saved since is not deleted unseen).
+    /// </summary>
+    public async Task<SegmentResult> DeleteAsync(AuditActor actor, long id, int? expectedRevision = null, CancellationToken ct = default)
     {
         await _writes.WaitAsync(ct);
         try
@@ -480,6 +484,10 @@ public sealed class SegmentStore(
             if (await db.Segments.FirstOrDefaultAsync(s => s.Id == id, ct) is not { } segment)
             {
                 return SegmentResult.Fail($"There is no segment {id}.");
+            }
+            if (Stale(segment, expectedRevision) is { } stale)
+            {
+                return stale;
             }
             if (segment.Status == SegmentStatus.Active)
             {

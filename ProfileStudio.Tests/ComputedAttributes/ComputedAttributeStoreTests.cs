@@ -66,6 +66,23 @@ public sealed class ComputedAttributeStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DeleteAsync_FromARevisionSomeoneSavedOverSince_IsRefused_AndKeepsTheirChange_ThenDeletesFromTheCurrentOne()
+    {
+        var opened = (await Store.SaveAsync(Mara, null, Orders)).Definition!;
+        _time.Advance(TimeSpan.FromMinutes(2));
+        var edited = (await Store.SaveAsync(Ana, opened.Id, Orders with { Window = LookbackWindow.Days(30) }, opened.Revision)).Definition!;
+
+        var refused = await Store.DeleteAsync(Mara, opened.Id, opened.Revision);
+
+        Assert.False(refused.Succeeded);
+        Assert.Equal(new EditConflict("ana@example.com", Start.UtcDateTime.AddMinutes(2)), refused.Conflict);
+        Assert.Equal(LookbackWindow.Days(30), (await Store.GetAsync(opened.Id))!.Window);
+
+        Assert.True((await Store.DeleteAsync(Mara, opened.Id, edited.Revision)).Succeeded);
+        Assert.Null(await Store.GetAsync(opened.Id));
+    }
+
+    [Fact]
     public async Task SaveAsync_FromTheRevisionStoredNow_Saves_AndRaisesIt()
     {
         var opened = (await Store.SaveAsync(Mara, null, Orders)).Definition!;

@@ -191,6 +191,25 @@ public sealed class SegmentStoreTests
     }
 
     [Fact]
+    public async Task Delete_FromARevisionSomeoneSavedOverSince_IsRefused_AndKeepsTheirChange_ThenDeletesFromTheCurrentOne()
+    {
+        await using var h = await SegmentHarness.StartAsync();
+        var opened = (await h.Store.CreateAsync(Marketer, new SegmentDraft("Buyers", null, Buyers))).Segment!;
+        h.Clock.Advance(TimeSpan.FromMinutes(2));
+        var edited = (await h.Store.UpdateAsync(Ana, opened.Id, new SegmentDraft("Buyers (30 days)", null, Rule(All(Performed("c1", "Order Completed", lastDays: 30)))), opened.Revision)).Segment!;
+
+        var refused = await h.Store.DeleteAsync(Marketer, opened.Id, opened.Revision);
+
+        Assert.False(refused.Succeeded);
+        Assert.Equal(new EditConflict("ana@example.com", Start.AddMinutes(2)), refused.Conflict);
+        Assert.Equal("Buyers (30 days)", (await h.Store.GetAsync(opened.Id))!.Segment.Name);
+        Assert.DoesNotContain((await h.Audit.QueryAsync(new AuditFilter(), 0, 50)).Entries, e => e.Action == "segment.deleted");
+
+        Assert.True((await h.Store.DeleteAsync(Marketer, opened.Id, edited.Revision)).Succeeded);
+        Assert.Null(await h.Store.GetAsync(opened.Id));
+    }
+
+    [Fact]
     public async Task Update_FromTheRevisionStoredNow_Saves_AndRaisesIt()
     {
         await using var h = await SegmentHarness.StartAsync();

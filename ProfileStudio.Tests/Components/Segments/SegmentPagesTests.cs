@@ -412,6 +412,24 @@ public sealed class SegmentPagesTests : StudioBunitContext
     }
 
     [Fact]
+    public async Task SegmentPage_DeletingADraftSomeoneEditedSinceItWasShown_IsRefusedSayingWho_AndDeletesNothing()
+    {
+        await ArrangeAsync(Roles.Marketer);
+        var segment = await SegmentAsync("Has email", HasEmail);
+        var navigation = Services.GetRequiredService<BunitNavigationManager>();
+        var page = Render<SegmentPage>(p => p.Add(x => x.Id, segment.Id));
+        page.WaitForElement("[data-testid=delete-segment]");
+        var ana = new AuditActor("u2", "ana@example.com");
+        Assert.True((await Store.UpdateAsync(ana, segment.Id, new SegmentDraft("Has email", null, SegmentRuleJson.Serialize(InFrance)), segment.Revision)).Succeeded);
+
+        await AnswerAsync(page, "delete-segment", "deleted for good", "Delete");
+
+        page.WaitForAssertion(() => Assert.StartsWith("ana@example.com saved this segment at ", page.Find("[data-testid=edit-conflict-message]").TextContent));
+        Assert.NotNull(await Store.GetAsync(segment.Id));
+        Assert.False(navigation.Uri.EndsWith("/profiles/segments", StringComparison.Ordinal)); // not sent to the list as after a delete
+    }
+
+    [Fact]
     public async Task SegmentPage_DeletingASegmentAnotherRefersTo_SaysWhichAndDeletesNothing()
     {
         await ArrangeAsync(Roles.Marketer);

@@ -183,6 +183,8 @@ public sealed partial class SegmentPage : IDisposable
     /// <summary>A segment that is not active (a draft, a disabled one) can be deleted, with its versions; the store refuses one that others refer to.</summary>
     private async Task DeleteAsync()
     {
+        // What is deleted is what the person saw when they clicked: someone's edit saved since is refused, not deleted unseen.
+        var revision = Revision;
         var confirmed = await Dialogs.ShowMessageBox("Delete", $"\"{_details?.Segment.Name}\" and its versions are deleted for good (recorded in the audit log). Its name and audience key become free.",
             yesText: "Delete", cancelText: "Cancel");
         if (confirmed != true || !await EnsureEditorAsync())
@@ -192,7 +194,12 @@ public sealed partial class SegmentPage : IDisposable
         _busy = true;
         try
         {
-            var result = await Store.DeleteAsync(await Actor.GetAsync(), Id);
+            var result = await Store.DeleteAsync(await Actor.GetAsync(), Id, revision);
+            if (result.Conflict is not null)
+            {
+                (_conflict, _problems) = (result.Problems.Single().Message, []);
+                return;
+            }
             _problems = result.Problems.Select(p => p.Message).ToList();
             if (result.Succeeded)
             {

@@ -204,6 +204,27 @@ public sealed class ComputedAttributePagesTests : StudioBunitContext
         Assert.Equal(("upper(firstName)", "Ana's words"), (saved.Formula, saved.Description));
     }
 
+    [Fact]
+    public async Task Editor_DeletingADraftSomeoneSavedSinceItWasOpened_IsRefusedSayingWho_AndDeletesNothing()
+    {
+        await ArrangeAsync(Roles.Marketer);
+        var definition = await FormulaAsync("full_name", "firstName + ' ' + lastName");
+        Render<MudPopoverProvider>();
+        var dialogs = Render<MudDialogProvider>();
+        var page = Render<ComputedAttributeEditorPage>(p => p.Add(x => x.Id, definition.Id));
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=delete]")));
+        var ana = new AuditActor("u2", "ana@example.com");
+        Assert.True((await Store.SaveAsync(ana, definition.Id, definition.ToDraft() with { Formula = "upper(firstName)" }, definition.Revision)).Succeeded);
+
+        var clicking = page.Find("[data-testid=delete]").ClickAsync(new());
+        dialogs.WaitForAssertion(() => Assert.Contains("cannot be undone", dialogs.Markup));
+        await dialogs.FindAll("button").Single(b => b.TextContent.Trim() == "Delete").ClickAsync(new());
+        await clicking;
+
+        page.WaitForAssertion(() => Assert.StartsWith("ana@example.com saved this computed attribute at ", page.Find("[data-testid=edit-conflict-message]").TextContent));
+        Assert.Equal("upper(firstName)", (await Store.GetAsync(definition.Id))!.Formula);
+    }
+
     /// <summary>Types a formula and waits until the page's form has it (the field hands it over after a pause).</summary>
     private static void TypeFormula(IRenderedComponent<ComputedAttributeEditorPage> page, string formula)
     {

@@ -299,13 +299,17 @@ public sealed partial class ComputedAttributeEditorPage : IDisposable
         var confirmed = await Dialogs.ShowMessageBox("Delete", $"Delete \"{_definition.Name}\"? This cannot be undone.", yesText: "Delete", cancelText: "Cancel");
         if (confirmed == true)
         {
-            var result = await Store.DeleteAsync(await Actor.GetAsync(), _definition.Id);
+            // Someone's edit saved since this page loaded is refused, not deleted unseen.
+            var result = await Store.DeleteAsync(await Actor.GetAsync(), _definition.Id, _revision);
+            if (Stale(result))
+            {
+                return;
+            }
             if (result.Succeeded)
             {
                 Snackbar.Add($"Deleted \"{_definition.Name}\".", Severity.Success);
                 Navigation.NavigateTo("/profiles/computed-attributes");
             }
-            _problems = result.Problems;
         }
     }
 
