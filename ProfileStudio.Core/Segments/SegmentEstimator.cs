@@ -58,6 +58,21 @@ public sealed class SegmentEstimator(
         return Change(ids, currentMembers) with { Path = path, ComputedAt = now, Took = clock.Elapsed };
     }
 
+    /// <summary>
+    /// How many people would join a segment with <paramref name="rule"/> and how many of its <paramref name="currentMembers"/>
+    /// would leave if nobody were in segment <paramref name="emptied"/> (disabling it empties it): what a segment that refers to
+    /// it ("is in", "is not in", at any depth) would gain and lose, with samples of each.
+    /// </summary>
+    public async Task<SegmentChangeEstimate> EstimateChangeWithoutAsync(SegmentRule rule, IReadOnlySet<long> currentMembers, long emptied, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        ArgumentNullException.ThrowIfNull(currentMembers);
+        var clock = Stopwatch.StartNew();
+        var now = time.GetUtcNow().UtcDateTime;
+        var (ids, path) = await MatchingAsync(rule, now, ct, emptied);
+        return Change(ids, currentMembers) with { Path = path, ComputedAt = now, Took = clock.Elapsed };
+    }
+
     /// <summary>Every current profile matching the rule now, in ascending id order (batch evaluation).</summary>
     public async Task<IReadOnlyList<long>> MatchingIdsAsync(SegmentRule rule, CancellationToken ct)
     {
@@ -67,9 +82,10 @@ public sealed class SegmentEstimator(
     }
 
     /// <summary>Every matching id, ascending, from the index when it is loaded, else from SQL.</summary>
-    private async Task<(List<long> Ids, SegmentEstimatePath Path)> MatchingAsync(SegmentRule rule, DateTime now, CancellationToken ct)
+    /// <param name="emptied">A segment counted as having nobody in it (null: every segment as it is).</param>
+    private async Task<(List<long> Ids, SegmentEstimatePath Path)> MatchingAsync(SegmentRule rule, DateTime now, CancellationToken ct, long? emptied = null)
     {
-        var segments = await MembershipsOfAsync(rule, ct);
+        var segments = await MembershipsOfAsync(rule, ct, emptied);
         await WaitForIndexWhenReadingComputedAsync(rule, ct);
         var fromIndex = await Task.Run(() => index.TryRead(i => i.MatchingIds(rule, now, segments, ct), out var ids) ? ids : null, ct);
         if (fromIndex is not null)
@@ -123,12 +139,12 @@ public sealed class SegmentEstimator(
     }
 
     /// <summary>The memberships of every segment the rule refers to, by segment id.</summary>
-    internal async Task<IReadOnlyDictionary<long, IReadOnlySet<long>>> MembershipsOfAsync(SegmentRule rule, CancellationToken ct)
+    internal async Task<IReadOnlyDictionary<long, IReadOnlySet<long>>> MembershipsOfAsync(SegmentRule rule, CancellationToken ct, long? emptied = null)
     {
         var result = new Dictionary<long, IReadOnlySet<long>>();
         foreach (var segmentId in SegmentDependencies.Of(rule).SegmentIds)
         {
-            result[segmentId] = await memberships.MembersAsync(segmentId, ct);
+            result[segmentId] = segmentId == emptied ? new HashSet<long>() : await memberships.MembersAsync(segmentId, ct);
         }
         return result;
     }

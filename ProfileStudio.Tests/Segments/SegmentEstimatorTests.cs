@@ -103,6 +103,30 @@ public sealed class SegmentEstimatorTests : IDisposable
         Assert.Equal([2L, 4], change.SampleLeaving);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task EstimateChangeWithoutAsync_CountsTheReferredSegmentAsEmpty_ForIsInAndIsNotIn(bool loaded)
+    {
+        if (loaded)
+        {
+            await _host.LoadAsync(default);
+        }
+        // Members as stored: every French profile and member 30 of segment 7.
+        var members = new HashSet<long>([.. Enumerable.Range(1, 29).Where(i => i % 2 == 1).Select(i => (long)i), 30]);
+
+        var withoutVip = await _estimator.EstimateChangeWithoutAsync(FrenchOrVip, members, emptied: 7, default);
+        var notVip = new SegmentRule(new GroupNode("root", GroupKind.NoneOf, [new SegmentCondition("vip", 7, IsIn: true)]));
+        var notVipWithout = await _estimator.EstimateChangeWithoutAsync(notVip, new HashSet<long> { 3 }, emptied: 7, default);
+        var unrelated = await _estimator.EstimateChangeWithoutAsync(FrenchOrVip, members, emptied: 8, default);
+
+        Assert.Equal((0L, 1L), (withoutVip.Joining, withoutVip.Leaving));
+        Assert.Equal([30L], withoutVip.SampleLeaving); // in through segment 7 alone
+        Assert.Equal((28L, 0L), (notVipWithout.Joining, notVipWithout.Leaving)); // every current profile but 3, 30 included
+        Assert.Equal((0L, 0L), (unrelated.Joining, unrelated.Leaving));
+        Assert.Equal(new HashSet<long> { 30 }, _memberships.Members[7]); // nothing stored changed
+    }
+
     [Fact]
     public async Task MatchingIdsAsync_AfterAChangeFeedRow_SeesTheChangedProfile()
     {

@@ -444,14 +444,21 @@ public sealed class SegmentPagesTests : StudioBunitContext
     }
 
     [Fact]
-    public async Task SegmentPage_DisablingASegmentAnActiveOneRefersTo_SaysTheOtherChangesToo()
+    public async Task SegmentPage_DisablingASegmentActiveOnesReferTo_SaysWhatEachWouldLoseAndGain()
     {
         await ArrangeAsync(Roles.Marketer);
         var used = await SegmentAsync("Has email", HasEmail, 1, 2);
-        await SegmentAsync("Emailable", Rule(new SegmentCondition("in", used.Id, true)), 1);
+        await SegmentAsync("Emailable", Rule(new SegmentCondition("in", used.Id, true)), 1, 2);
+        // "Is not in" a disabled segment holds for everyone: its non-members so far join.
+        await SegmentAsync("No email", Rule(new GroupNode("none", GroupKind.NoneOf, [new SegmentCondition("in", used.Id, true)])), 3);
+        await SegmentAsync("Unrelated", InFrance, 1);
         var page = Render<SegmentPage>(p => p.Add(x => x.Id, used.Id));
 
-        await AnswerAsync(page, "disable-segment", "The active segment \"Emailable\" refers to it", "Cancel");
+        await AnswerAsync(page, "disable-segment",
+            "Once it is disabled nobody is in it, and the active segments that refer to it change with it: \"Emailable\" would lose 2 members; \"No email\" would gain 2 people.",
+            "Cancel");
+
+        Assert.Equal(SegmentStatus.Active, (await Store.GetAsync(used.Id))!.Segment.Status);
     }
 
     [Fact]

@@ -35,6 +35,8 @@ public sealed partial class SegmentPage : IDisposable
     [Parameter] public long Id { get; set; }
 
     [Inject] private SegmentStore Store { get; set; } = default!;
+    [Inject] private SegmentEstimator Estimator { get; set; } = default!;
+    [Inject] private ISegmentMembershipSource Memberships { get; set; } = default!;
     [Inject] private TimeProvider Time { get; set; } = default!;
     [Inject] private IdentityRulesStore IdentityRules { get; set; } = default!;
     [Inject] private UnificationNotifications Unification { get; set; } = default!;
@@ -168,15 +170,54 @@ public sealed partial class SegmentPage : IDisposable
     {
         // What is disabled is what the person saw when they clicked: a refresh while the confirmation is open must not move it.
         var revision = Revision;
-        // An active segment that refers to this one reads its memberships: they empty with it.
-        var referrers = (await Store.ReferrersAsync(Id)).Where(s => s.Status == SegmentStatus.Active).Select(s => $"\"{s.Name}\"").ToList();
-        var alsoEmptied = referrers.Count == 0 ? ""
-            : $" {(referrers.Count == 1 ? "The active segment" : "The active segments")} {string.Join(", ", referrers)} {(referrers.Count == 1 ? "refers" : "refer")} to it: once it is disabled nobody counts as in it there, so {(referrers.Count == 1 ? "its" : "their")} members change too.";
+        var alsoEmptied = await ReferrersChangeAsync();
         var confirmed = await Dialogs.ShowMessageBox("Disable", $"\"{_details?.Segment.Name}\" stops being evaluated and its members are removed (their exits are recorded).{alsoEmptied} Activating it again evaluates everyone.",
             yesText: "Disable", cancelText: "Cancel");
         if (confirmed == true)
         {
             await RunAsync(a => Store.DisableAsync(a, Id, revision), "Disabled.");
+        }
+    }
+
+    /// <summary>
+    /// What disabling does to the active segments that refer to this one: they read its members, and a disabled segment has
+    /// none, so "is in" it empties and "is not in" it takes in everyone. Said with the exact figures of each (the estimate
+    /// with this segment empty); in general terms if they cannot be computed now.
+    /// </summary>
+    private async Task<string> ReferrersChangeAsync()
+    {
+        var referrers = (await Store.ReferrersAsync(Id)).Where(s => s.Status == SegmentStatus.Active).ToList();
+        if (referrers.Count == 0)
+        {
+            return "";
+        }
+        var opening = $" Once it is disabled nobody is in it, and {(referrers.Count == 1 ? "the active segment" : "the active segments")} that {(referrers.Count == 1 ? "refers" : "refer")} to it change with it:";
+        try
+        {
+            var effects = new List<string>();
+            foreach (var referrer in referrers)
+            {
+                if (!SegmentRuleJson.TryParse(referrer.RuleJson, out var rule, out _))
+                {
+                    throw new InvalidOperationException("unreadable rule");
+                }
+                var change = await Estimator.EstimateChangeWithoutAsync(rule!, await Memberships.MembersAsync(referrer.Id, _stop.Token), Id, _stop.Token);
+                var parts = new List<string>();
+                if (change.Leaving > 0)
+                {
+                    parts.Add($"lose {change.Leaving:N0} {(change.Leaving == 1 ? "member" : "members")}");
+                }
+                if (change.Joining > 0)
+                {
+                    parts.Add($"gain {change.Joining:N0} {(change.Joining == 1 ? "person" : "people")}");
+                }
+                effects.Add($"\"{referrer.Name}\" would {(parts.Count == 0 ? "not change" : string.Join(" and ", parts))}");
+            }
+            return $"{opening} {string.Join("; ", effects)}.";
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return $"{opening} {string.Join(", ", referrers.Select(r => $"\"{r.Name}\""))} (\"is in\" it leaves everyone, \"is not in\" it takes in everyone).";
         }
     }
 
