@@ -289,6 +289,11 @@ public sealed class SegmentPagesTests : StudioBunitContext
         page.WaitForAssertion(() => Assert.EndsWith("would match everybody. Activate \"Big spenders\" first.", page.Find("[data-testid=segment-problem]").TextContent));
         var saved = (await Store.ListAsync()).Single(s => s.Name == "Not big spenders");
         Assert.Equal(SegmentStatus.Draft, saved.Status);
+        // The page is the draft's editor now (a reload finds it), still saying why it is not active once the router gives it the id.
+        Assert.EndsWith($"/profiles/segments/{saved.Id}/edit", navigation.Uri);
+        page.Render(p => p.Add(x => x.Id, saved.Id));
+        page.WaitForAssertion(() => Assert.EndsWith("would match everybody. Activate \"Big spenders\" first.", page.Find("[data-testid=segment-problem]").TextContent));
+        Assert.Contains("Edit", page.Find("h1").TextContent);
 
         await page.Find("[data-testid=save-segment]").ClickAsync(new()); // the draft saved before the refusal, not a second one
 

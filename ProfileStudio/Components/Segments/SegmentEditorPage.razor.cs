@@ -58,7 +58,14 @@ public sealed partial class SegmentEditorPage
         _roleKnown = true;
         _namespaces = (await IdentityRules.ListAsync()).Select(n => n.Name).ToList();
         await LoadAsync();
+        if (_keep is { } kept)
+        {
+            (_problems, _saveProblems, _keep) = (kept.Rule, kept.Save, null);
+        }
     }
+
+    /// <summary>What a refused activation of a just-created draft said, kept across the move to the draft's address.</summary>
+    private (IReadOnlyList<SegmentRuleProblem> Rule, IReadOnlyList<string> Save)? _keep;
 
     /// <summary>Reads the segment (and the other segments a rule may refer to) and shows it as stored, unsaved edits dropped.</summary>
     private async Task LoadAsync()
@@ -181,8 +188,11 @@ public sealed partial class SegmentEditorPage
             }
             else if (created)
             {
-                // Saved as a draft before activation was refused (a reference to a segment nobody is in): SaveCoreAsync keeps it, so the next save changes it.
+                // Saved as a draft before activation was refused (a reference to a segment nobody is in): the page becomes the
+                // draft's editor (its address, breadcrumbs, a reload finds it), still saying why it is not active.
                 Snackbar.Add($"Saved \"{saved.Name}\" as a draft; it is not active.", Severity.Info);
+                _keep = (_problems, _saveProblems);
+                Navigation.NavigateTo($"/profiles/segments/{saved.Id}/edit", replace: true);
             }
         }
         finally
