@@ -127,11 +127,13 @@ public static class ComputedAttributeValidator
                 yield return $"{label}: \"{OperatorWords(condition.Operator)}\" needs exactly one value.";
                 break;
             case ConditionOperator.LessThan or ConditionOperator.LessOrEqual or ConditionOperator.GreaterThan or ConditionOperator.GreaterOrEqual
+                when Formatting.NumberBounds.BeyondDecimal(values[0]) is { } beyond:
+                // 1e308 is a number, too large for the decimals conditions compare with, and 1e-30 would compare as 0: said as such, with the bound.
+                yield return $"{label}: {beyond}";
+                break;
+            case ConditionOperator.LessThan or ConditionOperator.LessOrEqual or ConditionOperator.GreaterThan or ConditionOperator.GreaterOrEqual
                 when !decimal.TryParse(values[0], NumberStyles.Float, CultureInfo.InvariantCulture, out _):
-                // 1e308 is a number, too large for the decimals conditions compare with: said as such, with the bound.
-                yield return Formatting.NumberBounds.BeyondDecimal(values[0]) is { } tooLarge
-                    ? $"{label}: {tooLarge}"
-                    : $"{label}: \"{OperatorWords(condition.Operator)}\" compares numbers; \"{values[0]}\" is not a number.";
+                yield return $"{label}: \"{OperatorWords(condition.Operator)}\" compares numbers; \"{values[0]}\" is not a number.";
                 break;
             case ConditionOperator.LessThan or ConditionOperator.LessOrEqual or ConditionOperator.GreaterThan or ConditionOperator.GreaterOrEqual
                 when observed is not null && observed.TryGetValue(condition.Path, out var kinds) && kinds != PropertyKinds.None && !kinds.HasFlag(PropertyKinds.Number):

@@ -15,17 +15,28 @@ public static class NumberBounds
     /// <summary>The largest double, as pages write numbers.</summary>
     public static string DoubleMax { get; } = DisplayFormat.Number(double.MaxValue);
 
+    /// <summary>The smallest decimal other than 0, as pages write numbers.</summary>
+    public const string DecimalMin = "0.0000000000000000000000000001";
+
     /// <summary>
     /// Why <paramref name="text"/> cannot be a decimal although it is a number (1e308 and -1e40 are numbers, too large for a
-    /// decimal); null when it is a decimal, or no number at all (the caller says that in its own words).
+    /// decimal; 1e-30 is too close to 0, which it would silently become); null when it is a decimal, or no number at all (the
+    /// caller says that in its own words).
     /// </summary>
     public static string? BeyondDecimal(string? text)
     {
         var typed = text?.Trim() ?? "";
-        return decimal.TryParse(typed, NumberStyles.Float, CultureInfo.InvariantCulture, out _) || !TryDouble(typed, out var number)
-            ? null
-            : TooLarge($"\"{typed}\"", number < 0, DecimalMax);
+        if (decimal.TryParse(typed, NumberStyles.Float, CultureInfo.InvariantCulture, out var held))
+        {
+            return held == 0 && NonZeroDigits(typed)
+                ? $"\"{typed}\" is too close to 0 to hold: numbers here other than 0 are at least {DecimalMin} (1e-28) from it."
+                : null;
+        }
+        return TryDouble(typed, out var number) ? TooLarge($"\"{typed}\"", number < 0, DecimalMax) : null;
     }
+
+    // A digit other than 0 before any exponent: the number typed is not 0, whatever it reads as.
+    private static bool NonZeroDigits(string typed) => typed.TakeWhile(c => c is not ('e' or 'E')).Any(c => c is >= '1' and <= '9');
 
     /// <summary>
     /// The number typed in <paramref name="text"/> as a double, or why it cannot be one: too large (1e309), too close to 0 to
@@ -46,7 +57,7 @@ public static class NumberBounds
         {
             return (null, TooLarge($"\"{typed}\"", number < 0, DoubleMax));
         }
-        if (number == 0 && typed.TakeWhile(c => c is not ('e' or 'E')).Any(c => c is >= '1' and <= '9'))
+        if (number == 0 && NonZeroDigits(typed))
         {
             return (null, $"\"{typed}\" is too close to 0 to hold: numbers here other than 0 are at least 4.9E-324 from it.");
         }

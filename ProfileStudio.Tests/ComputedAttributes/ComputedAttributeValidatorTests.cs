@@ -105,7 +105,8 @@ public sealed class ComputedAttributeValidatorTests
     [InlineData("1e309", "Condition 1: \"1e309\" is too large: numbers here go up to 79,228,162,514,264,337,593,543,950,335.")]
     [InlineData("-8e28", "Condition 1: \"-8e28\" is too large a negative number: numbers here go down to -79,228,162,514,264,337,593,543,950,335.")]
     [InlineData("Infinity", "Condition 1: \">\" compares numbers; \"Infinity\" is not a number.")]
-    public void Validate_AComparedNumberBeyondADecimal_SaysItIsTooLargeAndTheBound(string value, string expected) =>
+    [InlineData("1e-400", "Condition 1: \"1e-400\" is too close to 0 to hold: numbers here other than 0 are at least 0.0000000000000000000000000001 (1e-28) from it.")]
+    public void Validate_AComparedNumberBeyondADecimal_SaysItIsTooLargeOrTooSmallAndTheBound(string value, string expected) =>
         Assert.Equal(expected, Assert.Single(ComputedAttributeValidator.Validate(Draft(conditions: [EventCondition.Of("amount", ConditionOperator.GreaterThan, value)]))));
 
     [Theory]

@@ -23,8 +23,12 @@ public sealed class NumberBoundsTests
     [InlineData("12", null)]
     [InlineData("79228162514264337593543950335", null)]
     [InlineData("abc", null)]
+    [InlineData("0e-40", null)]
+    [InlineData("0.0000000000000000000000000001", null)]
+    [InlineData("1e-400", "\"1e-400\" is too close to 0 to hold: numbers here other than 0 are at least 0.0000000000000000000000000001 (1e-28) from it.")]
+    [InlineData("-0.00000000000000000000000000001", "\"-0.00000000000000000000000000001\" is too close to 0 to hold: numbers here other than 0 are at least 0.0000000000000000000000000001 (1e-28) from it.")]
     [InlineData("1e308", "\"1e308\" is too large: numbers here go up to 79,228,162,514,264,337,593,543,950,335.")]
     [InlineData("-79228162514264337593543950336", "\"-79228162514264337593543950336\" is too large a negative number: numbers here go down to -79,228,162,514,264,337,593,543,950,335.")]
-    public void BeyondDecimal_SaysTooLargeWithTheBound_OnlyForNumbers(string text, string? expected) =>
+    public void BeyondDecimal_SaysTooLargeOrTooCloseToZeroWithTheBound_OnlyForNumbers(string text, string? expected) =>
         Assert.Equal(expected, NumberBounds.BeyondDecimal(text));
 }
