@@ -73,6 +73,29 @@ public sealed class CsvReadingTests
         Assert.Equal("Zoë", (string?)JsonNode.Parse(rows[3].Payload)!["traits"]!["name"]);
     }
 
+    [Theory]
+    [InlineData("\n")]
+    [InlineData("\r\n")]
+    [InlineData("\r")]
+    public void ReadCsv_BlankLines_CountInTheLineNumbersOfTheRowsAfterThem(string newline)
+    {
+        var rows = Read(string.Join(newline, "id,name,note", "C1,Ada,ok", "", "", "C2,Bob,\"two", "lines\"", "", "C3,Cy,zz,extra", "C4,Di,fine", ""));
+
+        Assert.Equal([2, 5, 8, 9], rows.Select(r => r.LineNumber)); // the physical lines of the file, as a text editor numbers them
+        Assert.Equal([true, true, false, true], rows.Select(r => r.IsValid));
+    }
+
+    [Theory]
+    [InlineData("\n")]
+    [InlineData("\r\n")]
+    public void ReadCsv_BlankLinesBeforeTheHeaderAndBeforeAQuoteLeftOpen_CountToo(string newline)
+    {
+        var rows = Read(string.Join(newline, "", "id,name,note", "C1,Ada,ok", "", "C2,Bob,\"never closed", "C3,Cy,fine", ""));
+
+        Assert.Equal([3, 5, 6], rows.Select(r => r.LineNumber));
+        Assert.Equal([true, false, true], rows.Select(r => r.IsValid));
+    }
+
     [Fact]
     public void ReadCsv_HeaderOnly_YieldsNothing() => Assert.Empty(Read("id,name,note\n"));
 

@@ -9,8 +9,9 @@ namespace ProfileStudio.Core.Ingestion.Files;
 public static class CsvFiles
 {
     /// <param name="delimiter">Known from an earlier read of the same file (reading on after a broken row): not detected again.</param>
+    /// <param name="keepBlankLines">Blank lines read as records (one empty field), for a reader that counts physical lines; skipped otherwise.</param>
     /// <returns>The reader; what it found wrong in the last row's quoting, taken once; whether it met bytes that are not UTF-8.</returns>
-    public static (CsvReader Reader, Func<string?> TakeBadData, InvalidUtf8Watch Utf8) Open(Stream stream, string? delimiter = null)
+    public static (CsvReader Reader, Func<string?> TakeBadData, InvalidUtf8Watch Utf8) Open(Stream stream, string? delimiter = null, bool keepBlankLines = false)
     {
         var utf8 = new InvalidUtf8Watch();
         string? badData = null;
@@ -23,7 +24,7 @@ public static class CsvFiles
             MissingFieldFound = null,
             HeaderValidated = null,
             BadDataFound = args => badData ??= $"the row has a stray quote near \"{Shorten(args.Field)}\"; quote whole fields and double quotes inside them",
-            IgnoreBlankLines = true,
+            IgnoreBlankLines = !keepBlankLines,
         };
         var reader = new StreamReader(stream, utf8.Encoding, detectEncodingFromByteOrderMarks: true, bufferSize: 64 * 1024, leaveOpen: true);
         var csv = new CsvReader(reader, config);

@@ -195,6 +195,27 @@ public sealed class FileBatchProcessor(
     }
 
     /// <summary>
+    /// The line ends in a record as read (<c>\n</c>, <c>\r\n</c> or a lone <c>\r</c>, as the reader splits lines): the physical
+    /// lines it took from the file, its own line end included. Counted here rather than taken from the reader's line count,
+    /// which does not count the blank lines it skips (a row after one was reported a line early) and counts one line too many
+    /// for a quote left open at the end of the file.
+    /// </summary>
+    internal static int LineEnds(string raw)
+    {
+        var ends = 0;
+        for (var i = 0; i < raw.Length; i++)
+        {
+            if (raw[i] == '\n' || (raw[i] == '\r' && (i + 1 >= raw.Length || raw[i + 1] != '\n')))
+            {
+                ends++;
+            }
+        }
+        return ends;
+    }
+
+    private static bool Blank(string raw) => raw.AsSpan().Trim("\r\n").IsEmpty;
+
+    /// <summary>
     /// The rows of a CSV file as lake messages, each with the line it starts on. A row that cannot be read is
     /// rejected with its reason and the file goes on. A quote that is never closed would make the rest of the
     /// file (or everything up to the next quote) one field: a row that spans lines and is broken (a stray
@@ -214,12 +235,26 @@ public sealed class FileBatchProcessor(
         while (true)
         {
             long? restartAt = null;
-            var (csv, takeBadData, utf8) = CsvFiles.Open(stream, delimiter);
+            // Blank lines are read as records (and skipped here) so every physical line is counted.
+            var (csv, takeBadData, utf8) = CsvFiles.Open(stream, delimiter, keepBlankLines: true);
             using (csv)
             {
+                var consumed = 0; // physical lines of this segment read so far
                 if (headers is null)
                 {
-                    if (!csv.Read() || !csv.ReadHeader())
+                    while (true)
+                    {
+                        if (!csv.Read())
+                        {
+                            yield break;
+                        }
+                        consumed += LineEnds(csv.Parser.RawRecord);
+                        if (!Blank(csv.Parser.RawRecord))
+                        {
+                            break;
+                        }
+                    }
+                    if (!csv.ReadHeader())
                     {
                         yield break;
                     }
@@ -228,18 +263,24 @@ public sealed class FileBatchProcessor(
                     delimiter = csv.Parser.Delimiter;
                 }
                 var values = new string?[headers.Length];
-                var line = csv.Parser.RawRow; // the last line read in this segment
                 while (restartAt is null)
                 {
                     IncomingMessage? message;
-                    var start = lineOffset + line + 1;
+                    var start = lineOffset + consumed + 1; // the line the next record starts on
+                    int line; // the last line holding the record's text, within the segment
                     try
                     {
                         if (!csv.Read())
                         {
                             break;
                         }
-                        line = csv.Parser.RawRow;
+                        var took = LineEnds(csv.Parser.RawRecord);
+                        consumed += took;
+                        if (Blank(csv.Parser.RawRecord))
+                        {
+                            continue;
+                        }
+                        line = start - lineOffset + Math.Max(0, took - 1);
                         var count = csv.Parser.Count;
                         for (var i = 0; i < headers.Length; i++)
                         {
@@ -283,7 +324,7 @@ public sealed class FileBatchProcessor(
                     }
                     catch (CsvHelperException ex)
                     {
-                        line = csv.Parser.RawRow;
+                        consumed = start - lineOffset - 1 + LineEnds(csv.Parser.RawRecord);
                         message = FileRowConverter.Unreadable(csv.Parser.RawRecord.TrimEnd('\r', '\n'), ex.Message.Split('\n')[0], batchId, start, receivedAt);
                     }
                     catch (Exception ex) when (ex is ArgumentException or FormatException or OverflowException or InvalidOperationException)
