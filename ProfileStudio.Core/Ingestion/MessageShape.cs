@@ -147,6 +147,11 @@ public static partial class MessageShape
             case Shape.Id or Shape.Identifier:
                 if (kind == JsonValueKind.Number)
                 {
+                    if (!double.IsFinite(value.GetValue<double>()))
+                    {
+                        // Refused as the same number anywhere else in the message is (checked before it becomes text).
+                        return OutsideDouble(path, value.ToJsonString());
+                    }
                     parent[name] = value.ToJsonString(); // Segment takes numeric ids as their text, and so do we
                 }
                 else if (kind != JsonValueKind.String)
@@ -262,6 +267,9 @@ public static partial class MessageShape
         return null;
     }
 
+    private static string OutsideDouble(string path, string number) =>
+        $"\"{path}\" is the number {Shorten(number)}, outside the range of a double (±1.8e308).";
+
     /// <summary>Nesting and numbers, over the whole message: what readers and the engine's arithmetic can hold.</summary>
     private static string? WholeMessage(JsonNode message)
     {
@@ -275,7 +283,7 @@ public static partial class MessageShape
         {
             ProblemKind.TooDeep => $"\"{path}\" nests objects and arrays {problem.Depth} levels deep; a message nests at most {MaxDepth}.",
             ProblemKind.ValueTooDeep => $"\"{path}\" nests {problem.Depth} levels deep (a dot in a name counts as a level); a message nests at most {MaxDepth}.",
-            _ => $"\"{path}\" is the number {Shorten(problem.Detail!)}, outside the range of a double (±1.8e308).",
+            _ => OutsideDouble(path, problem.Detail!),
         };
 
         static PathProblem? Walk(JsonNode? node, int depth)

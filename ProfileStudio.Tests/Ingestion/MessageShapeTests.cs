@@ -379,6 +379,29 @@ public sealed class MessageShapeTests
         Assert.Equal("\"properties.list[1].n[1]\" is the number 1e400, outside the range of a double (±1.8e308).", MessageShape.Check(message, "track"));
     }
 
+    [Theory]
+    [InlineData("track", "userId", "1e400")]
+    [InlineData("track", "anonymousId", "-1e400")]
+    [InlineData("track", "messageId", "1e309")]
+    [InlineData("alias", "previousId", "1e309")]
+    [InlineData("group", "groupId", "-1e309")]
+    public void Check_AnIdOutOfRangeOfADouble_IsRefusedAsAnywhereElse_NotStoredAsItsText(string type, string field, string number)
+    {
+        var id = field == "userId" ? "\"anonymousId\":\"a1\"" : "\"userId\":\"u1\"";
+        var message = JsonNode.Parse($$"""{"type":"{{type}}",{{id}},"event":"e","{{field}}":{{number}}}""")!.AsObject();
+
+        Assert.Equal($"\"{field}\" is the number {number}, outside the range of a double (±1.8e308).", MessageShape.Check(message, type));
+    }
+
+    [Fact]
+    public void Check_ANumericIdInRange_BecomesItsText()
+    {
+        var message = JsonNode.Parse("""{"type":"track","userId":12345678901234567890,"event":"e"}""")!.AsObject();
+
+        Assert.Null(MessageShape.Check(message, "track"));
+        Assert.Equal("12345678901234567890", (string?)message["userId"]);
+    }
+
     [Fact]
     public void Check_TooDeep_NamesWhereItGoesTooDeep_CountingDotsInNames()
     {
