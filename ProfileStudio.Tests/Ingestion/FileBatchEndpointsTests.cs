@@ -452,6 +452,36 @@ public sealed class FileBatchEndpointsTests(IngestionAppFactory factory) : IClas
     }
 
     [Fact]
+    public async Task Upload_MultipartWithTwoFiles_IsRefused_NotHalfTaken()
+    {
+        var crm = await factory.SourceIdAsync("CRM");
+        using var client = factory.CreateWriteKeyClient(CrmKey);
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent("user_id,first_name\nmf-1,One\n", Encoding.UTF8, "text/csv"), "file", "one.csv" },
+            { new StringContent("user_id,first_name\nmf-2,Two\n", Encoding.UTF8, "text/csv"), "file", "two.csv" },
+        };
+
+        using var response = await client.PostAsync($"/api/v1/sources/{crm}/batches?kind=profiles&mapping=auto", form);
+
+        await AssertErrorAsync(response, HttpStatusCode.BadRequest, "invalid_request_error", "send one file per request");
+    }
+
+    [Theory]
+    [InlineData("x%0Afail%3A%20Forged%0Ay.csv")]
+    [InlineData("a%00b.csv")]
+    [InlineData("tab%09bed.csv")]
+    public async Task Upload_AFileNameWithAControlCharacter_IsRefused(string filename)
+    {
+        var crm = await factory.SourceIdAsync("CRM");
+        using var client = factory.CreateWriteKeyClient(CrmKey);
+
+        using var response = await UploadAsync(client, crm, "user_id,first_name\nu-1,Ada\n", "text/csv", $"kind=profiles&mapping=auto&filename={filename}");
+
+        await AssertErrorAsync(response, HttpStatusCode.BadRequest, "validation_error", "control character");
+    }
+
+    [Fact]
     public async Task Upload_ToStreamingSource_IsValidationError()
     {
         var web = await factory.SourceIdAsync("Web");

@@ -86,6 +86,11 @@ internal static class FileBatchEndpoints
             {
                 return ApiErrors.Problem(400, ApiErrors.InvalidRequest, "Send the file in a multipart field named \"file\".");
             }
+            if (form.Files.Count > 1)
+            {
+                // One batch per request: a second file would otherwise be dropped without a word.
+                return ApiErrors.Problem(400, ApiErrors.InvalidRequest, $"The form holds {form.Files.Count} files; send one file per request (each becomes its own batch).");
+            }
             content = file.OpenReadStream();
             name = filename ?? file.FileName;
         }

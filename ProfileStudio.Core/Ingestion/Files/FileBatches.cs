@@ -44,6 +44,11 @@ public sealed class FileBatches(
     /// </summary>
     public async Task<FileBatchResult> UploadAsync(int sourceId, string fileName, Stream content, AuditActor uploadedBy, FileKind kind, FileMapping? mapping, CancellationToken ct = default)
     {
+        if (fileName.Any(char.IsControl))
+        {
+            // A line break in a name would forge lines in the log and break the list; nobody names a file so on purpose.
+            return FileBatchResult.Fail("The file name holds a control character (a line break, a tab or a NUL); rename the file and upload it again.");
+        }
         if (FormatOf(fileName) is not { } format)
         {
             return FileBatchResult.Fail($"\"{fileName}\" is neither CSV (.csv, .tsv, .txt) nor NDJSON (.ndjson, .jsonl).");
