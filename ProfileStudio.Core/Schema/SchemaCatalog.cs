@@ -18,6 +18,12 @@ public sealed record AttributeSummary(
     /// <summary>The type most values have (several types are shown with counts).</summary>
     public string Type => Types.Count > 0 ? Types[0].Type : SchemaTypes.Text;
 
+    /// <summary>
+    /// For an active computed attribute offered beside the sent traits (<see cref="SchemaCatalog.ComputedAttributesAsync"/>): what it
+    /// computes ("sum of revenue over Order Completed"); null for a sent trait.
+    /// </summary>
+    public string? ComputedAs { get; init; }
+
     /// <summary>Share of live profiles that have the path, 0..1.</summary>
     public double FillRate => LiveProfiles == 0 ? 0 : Math.Min(1, (double)ProfileCount / LiveProfiles);
 
@@ -81,6 +87,44 @@ public sealed class SchemaCatalog(IDbContextFactory<ProfileStudioDbContext> dbFa
     /// <summary>Attribute paths for a picker: those containing <paramref name="search"/> (any case), the fullest first.</summary>
     public async Task<IReadOnlyList<AttributeSummary>> AttributesAsync(string? search, int take = 20, CancellationToken ct = default) =>
         (await AttributePageAsync(new SchemaQuery(search, SortBy: SchemaSort.FillRate, Descending: true, PageSize: take), ct)).Items;
+
+    /// <summary>
+    /// Active aggregate computed attributes for a picker, by name containing <paramref name="search"/> (any case): segments and
+    /// exports read them by name as they read traits. Their type follows the function (a count is a number, distinct values a
+    /// list; the most frequent, first or last value has the type the event catalog saw for the property), with how many
+    /// profiles have a value. Expression attributes are left out: they are evaluated only when a profile is shown.
+    /// </summary>
+    public async Task<IReadOnlyList<AttributeSummary>> ComputedAttributesAsync(string? search, int take = 20, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var definitions = (await db.ComputedAttributeDefinitions.AsNoTracking()
+                .Where(d => d.Status == ComputedAttributes.ComputedStatus.Active && d.Function != ComputedAttributes.ComputedFunction.Expression).ToListAsync(ct))
+            .Where(d => Matches(d.Name, search)).OrderBy(d => d.Name, StringComparer.Ordinal).Take(take).ToList();
+        if (definitions.Count == 0)
+        {
+            return [];
+        }
+        var ids = definitions.Select(d => d.Id).ToList();
+        var withValue = await db.ComputedAttributeStates.Where(s => ids.Contains(s.DefinitionId) && s.MergedFromId == 0 && s.ValueJson != null)
+            .GroupBy(s => s.DefinitionId).Select(g => new { g.Key, Count = g.LongCount() }).ToDictionaryAsync(g => g.Key, g => g.Count, ct);
+        var live = (await TotalsAsync(ct)).LiveProfiles; // as the sent traits' fill rates count them
+        var summaries = new List<AttributeSummary>();
+        foreach (var d in definitions)
+        {
+            var type = d.Function switch
+            {
+                ComputedAttributes.ComputedFunction.Distinct => SchemaTypes.List,
+                ComputedAttributes.ComputedFunction.MostFrequent or ComputedAttributes.ComputedFunction.First or ComputedAttributes.ComputedFunction.Last
+                    => (await EventPropertiesAsync(d.EventNames.Select(n => SchemaTally.EventKey("track", n)).ToList(), d.PropertyPath, ct))
+                        .FirstOrDefault(p => p.Path == d.PropertyPath)?.Type ?? SchemaTypes.Text,
+                _ => SchemaTypes.Number,
+            };
+            var count = withValue.GetValueOrDefault(d.Id);
+            var over = $"{ComputedAttributes.ComputedFunctions.Describe(d.Function, d.PropertyPath)} over {string.Join(", ", d.EventNames)}";
+            summaries.Add(new AttributeSummary(d.Name, [new TypeShare(type, count)], [], count, live, [], d.CreatedAt, d.UpdatedAt) { ComputedAs = over });
+        }
+        return summaries;
+    }
 
     /// <summary>Event entries for a picker: those containing <paramref name="search"/>, the busiest first.</summary>
     public async Task<IReadOnlyList<EventSummary>> EventsAsync(string? search, int take = 20, CancellationToken ct = default) =>

@@ -11,9 +11,10 @@ public sealed record SegmentExportRow(long ProfileId, IReadOnlyList<string> Iden
 /// <summary>
 /// A segment's members for a CSV export: the profile id, every identifier in each chosen namespace (joined
 /// with "; "), and each chosen attribute's value under the segments' attribute rule (text as is, other values
-/// as JSON, empty when absent). Read a page of members at a time, so a large segment streams.
+/// as JSON, empty when absent); an active computed attribute's name gives its current value, as segments read it.
+/// Read a page of members at a time, so a large segment streams.
 /// </summary>
-public sealed class SegmentMemberExport(IDbContextFactory<ProfileStudioDbContext> dbFactory, SegmentStore segments)
+public sealed class SegmentMemberExport(IDbContextFactory<ProfileStudioDbContext> dbFactory, SegmentStore segments, TimeProvider time)
 {
     public const int MaxColumns = 50;
     private const int Page = 500;
@@ -36,11 +37,21 @@ public sealed class SegmentMemberExport(IDbContextFactory<ProfileStudioDbContext
             var byProfile = identities.ToLookup(i => i.ProfileId);
             var rows = attributes.Count == 0 ? [] : await db.ProfileAttributes.AsNoTracking().Where(a => ids.Contains(a.ProfileId)).ToListAsync(ct);
             var attributesByProfile = rows.ToLookup(a => a.ProfileId);
+            var computed = ids.ToDictionary(id => id, _ => new Dictionary<string, JsonElement>(StringComparer.Ordinal));
+            if (attributes.Count > 0)
+            {
+                var asked = (await SegmentIndexLoader.ComputedDefinitionsAsync(db, ct)).Where(d => attributes.Contains(d.Value.Name)).ToDictionary();
+                if (asked.Count > 0)
+                {
+                    var connection = await SegmentIndexLoader.OpenAsync(db, ct);
+                    await SegmentIndexLoader.ReadComputedValuesAsync(connection, SegmentIndexLoader.IdList(ids), asked, time.GetUtcNow().UtcDateTime, computed, ct);
+                }
+            }
             foreach (var id in ids)
             {
                 var values = attributes.Count == 0
                     ? new Dictionary<string, JsonElement>()
-                    : SegmentProfileFacts.FromStored(id, attributesByProfile[id], [], []).Attributes;
+                    : SegmentProfileFacts.FromStored(id, attributesByProfile[id], [], [], computed: computed[id]).Attributes;
                 yield return new SegmentExportRow(
                     id,
                     namespaces.Select(ns => string.Join("; ", byProfile[id].Where(i => i.Namespace == ns).Select(i => i.Value))).ToList(),

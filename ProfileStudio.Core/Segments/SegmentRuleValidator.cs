@@ -371,7 +371,12 @@ public static partial class SegmentRuleValidator
 
     // The builder's number fields hold a number too large for an int, or text that is no whole number, as int's bounds:
     // "(it is 2147483647)" would name a number nobody typed.
-    private static string Echo(int n) => n is int.MaxValue or int.MinValue ? "" : $" (it is {n})";
+    private static string Echo(int n) => n switch
+    {
+        int.MinValue => " (type a whole number)",
+        int.MaxValue => " (what was typed is far beyond that)",
+        _ => $" (it is {n})",
+    };
 
     private static string GroupName(GroupKind kind) => kind switch
     {

@@ -112,14 +112,24 @@ public static class SegmentSentence
     {
         1 => "once",
         2 => "twice",
-        _ => $"{n.ToString("N0", CultureInfo.InvariantCulture)} times",
+        _ => $"{Number(n)} times",
     };
 
     public static string Window(EventWindow window) => window.Kind switch
     {
-        WindowKind.LastHours => window.Amount == 1 ? "in the last hour" : $"in the last {window.Amount} hours",
-        WindowKind.LastDays => window.Amount == 1 ? "in the last day" : $"in the last {window.Amount} days",
+        WindowKind.LastHours => window.Amount == 1 ? "in the last hour" : $"in the last {Number(window.Amount)} hours",
+        WindowKind.LastDays => window.Amount == 1 ? "in the last day" : $"in the last {Number(window.Amount)} days",
         _ => $"between {Instant(window.From)} and {Instant(window.To)}",
+    };
+
+    /// <summary>
+    /// A count or window size as people read it; "?" for what the builder's number fields hand on for text that is no whole
+    /// number or one beyond an int (<c>int.MinValue</c>, <c>int.MaxValue</c>), which is not the number typed.
+    /// </summary>
+    private static string Number(int? n) => n switch
+    {
+        null or int.MinValue or int.MaxValue => "?",
+        _ => n.Value.ToString("N0", CultureInfo.InvariantCulture),
     };
 
     /// <summary>The test as a verb phrase: "is France", "is set and is not France", "is between 1 and 5".</summary>

@@ -3,9 +3,11 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using ProfileStudio.Core.Accounts;
 using ProfileStudio.Core.Auditing;
+using ProfileStudio.Core.ComputedAttributes;
 using ProfileStudio.Core.Segments;
 using ProfileStudio.Tests.Hosting;
 using ProfileStudio.Tests.Profiles;
+using ProfileStudio.Tests.Support;
 
 namespace ProfileStudio.Tests.Segments;
 
@@ -59,6 +61,29 @@ public sealed class SegmentExportEndpointsTests(StudioAppFactory factory) : ICla
         var client = factory.CreateStudioClient();
         await client.SignInAsync(await factory.CreateUserAsync(role, Password), Password);
         return client;
+    }
+
+    [Fact]
+    public async Task Export_AComputedAttributeColumn_HoldsEachMembersCurrentValue()
+    {
+        var id = await SegmentWithMembersAsync();
+        var seed = new ProfileStoreSeed(factory.Services);
+        var crm = await seed.SourceAsync("Shop " + BaseId);
+        var order = $"Export Order {BaseId}";
+        await seed.EventsAsync(ProfileIds[0], crm, [("track", order, ProfileStoreSeed.T0), ("track", order, ProfileStoreSeed.T0.AddHours(1))]);
+        await seed.EventsAsync(ProfileIds[1], crm, [("track", order, ProfileStoreSeed.T0)]);
+        var store = factory.Services.GetRequiredService<ComputedAttributeStore>();
+        var name = $"orders_{BaseId}";
+        var saved = await store.SaveAsync(AuditActor.System, null, new ComputedAttributeDraft(name, null, ComputedFunction.Count, [order], null, [], LookbackWindow.AllTime));
+        Assert.True(saved.Succeeded, string.Join("; ", saved.Problems));
+        Assert.True((await store.ActivateAsync(AuditActor.System, saved.Definition!.Id)).Succeeded);
+        await Poll.UntilAsync(() => store.BackfillAsync(saved.Definition.Id), p => p?.State == BackfillState.Done, $"the backfill of {name}");
+        using var marketer = await SignedInAsync(Roles.Marketer);
+
+        using var response = await marketer.GetAsync($"/profiles/segments/{id}/members.csv?attribute={name}&attribute=country");
+
+        var lines = (await response.Content.ReadAsStringAsync()).Split(["\r\n", "\n"], StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal([$"profile_id,{name},country", $"{ProfileIds[0]},2,France", $"{ProfileIds[1]},1,Spain", $"{ProfileIds[2]},,"], lines);
     }
 
     [Fact]

@@ -253,6 +253,27 @@ public sealed class SegmentRuleBuilderTests : StudioBunitContext
     }
 
     [Fact]
+    public async Task AttributePicker_OffersActiveComputedAttributes_AndPickingOneMakesTheTestNumeric()
+    {
+        // README: a condition may read an aggregate computed attribute by its name. Only sent traits were offered.
+        await _studio.StartHostedServicesAsync();
+        await SchemaSeed.WriteAsync(_studio);
+        var store = _studio.Services.GetRequiredService<ProfileStudio.Core.ComputedAttributes.ComputedAttributeStore>();
+        var saved = await store.SaveAsync(ProfileStudio.Core.Auditing.AuditActor.System, null, new ProfileStudio.Core.ComputedAttributes.ComputedAttributeDraft(
+            "lifetime_value", null, ProfileStudio.Core.ComputedAttributes.ComputedFunction.Sum, ["Order Completed"], "revenue", [], ProfileStudio.Core.ComputedAttributes.LookbackWindow.AllTime));
+        Assert.True((await store.ActivateAsync(ProfileStudio.Core.Auditing.AuditActor.System, saved.Definition!.Id)).Succeeded);
+        var cut = Builder(new SegmentRule(new GroupNode("root", GroupKind.AllOf, [new AttributeCondition("a", "", new ValueTest(ValueTestType.Text, ValueOperator.Equals))])));
+
+        cut.Find("input[data-testid=attribute-path-a]").Input("");
+        cut.Find("input[data-testid=attribute-path-a]").Input("lifetime");
+
+        _popover.WaitForAssertion(() => Assert.Contains("lifetime_value", _popover.Find("[data-testid=attribute-option]").TextContent), TimeSpan.FromSeconds(5));
+        _popover.Find(".mud-list-item").Click();
+        cut.WaitForAssertion(() => Assert.Equal(("lifetime_value", ValueTestType.Number),
+            (Assert.IsType<AttributeCondition>(Root.Children[0]).Path, Assert.IsType<AttributeCondition>(Root.Children[0]).Test.Type)));
+    }
+
+    [Fact]
     public void NumberFields_OutOfRange_KeepTheTypedNumber_AndShowTheValidatorsRange()
     {
         var cut = Builder(new SegmentRule(new GroupNode("root", GroupKind.AllOf,
@@ -269,8 +290,17 @@ public sealed class SegmentRuleBuilderTests : StudioBunitContext
         Assert.Equal(("-5", "1000000000000", "0"), (Box(cut, "event-window-amount"), Box(cut, "event-count-times"), Box(cut, "value-days")));
         var problems = cut.FindAll("[data-testid=node-problem]").Select(p => p.TextContent).ToList();
         Assert.Contains("The number of days in the window must be between 1 and 36,500 (it is -5).", problems);
-        Assert.Contains("The number of times must be between 1 and 1,000,000.", problems);
+        Assert.Contains("The number of times must be between 1 and 1,000,000 (what was typed is far beyond that).", problems);
         Assert.Contains("The number of days must be between 1 and 36,500 (it is 0).", problems);
+        // In words, the stand-in for a number beyond an int is not shown as if typed.
+        Assert.Equal("People who performed Order Completed at least ? times in the last -5 days and whose signup is within the last 0 days",
+            SegmentSentence.Describe(_rule));
+
+        cut.Find("input[data-testid=event-count-times]").Input("2.5");
+
+        cut.WaitForAssertion(() => Assert.Contains("The number of times must be between 1 and 1,000,000 (type a whole number).",
+            cut.FindAll("[data-testid=node-problem]").Select(p => p.TextContent)));
+        Assert.DoesNotContain("2,147,483,648", SegmentSentence.Describe(_rule));
     }
 
     [Fact]

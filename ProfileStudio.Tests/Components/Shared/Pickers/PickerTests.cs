@@ -1,7 +1,11 @@
 using Bunit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using Microsoft.EntityFrameworkCore;
 using ProfileStudio.Components.Shared.Pickers;
+using ProfileStudio.Core.Auditing;
+using ProfileStudio.Core.ComputedAttributes;
+using ProfileStudio.Core.Storage;
 using ProfileStudio.Core.Schema;
 using ProfileStudio.Tests.Components.Data.Schema;
 using ProfileStudio.Tests.Support;
@@ -40,6 +44,43 @@ public sealed class PickerTests : StudioBunitContext
         popover.Find(".mud-list-item").Click();
         cut.WaitForAssertion(() => Assert.Equal("email", picked));
         Assert.Equal((2L, 4L), (summary!.ProfileCount, summary.LiveProfiles));
+    }
+
+    [Fact]
+    public async Task AttributePathPicker_WithComputed_OffersActiveComputedAttributesFirst_WithTypeAndWhatTheyCompute()
+    {
+        var popover = await SetUpAsync();
+        var store = _studio!.Services.GetRequiredService<ComputedAttributeStore>();
+        var actor = new AuditActor("u1", "mara@example.com");
+        var lifetime = (await store.SaveAsync(actor, null,
+            new ComputedAttributeDraft("lifetime_value", null, ComputedFunction.Sum, ["Order Completed"], "revenue", [], LookbackWindow.AllTime))).Definition!;
+        Assert.True((await store.ActivateAsync(actor, lifetime.Id)).Succeeded);
+        // A draft computes nothing yet: not offered.
+        Assert.True((await store.SaveAsync(actor, null,
+            new ComputedAttributeDraft("lifetime_orders", null, ComputedFunction.Count, ["Order Completed"], null, [], LookbackWindow.AllTime))).Succeeded);
+        await using (var db = await _studio.Services.GetRequiredService<IDbContextFactory<ProfileStudioDbContext>>().CreateDbContextAsync())
+        {
+            db.ComputedAttributeStates.Add(new ComputedAttributeState { ProfileId = 1, DefinitionId = lifetime.Id, Version = lifetime.Version, ValueJson = "120", ComputedAt = SchemaSeed.Today });
+            await db.SaveChangesAsync();
+        }
+        string? picked = null;
+        AttributeSummary? summary = null;
+        var cut = Render<AttributePathPicker>(p => p.Add(x => x.IncludeComputed, true)
+            .Add(x => x.ValueChanged, v => picked = v)
+            .Add(x => x.AttributeChanged, a => summary = a));
+
+        cut.Find("input").Input("life");
+
+        popover.WaitForAssertion(() => Assert.Single(popover.FindAll("[data-testid=attribute-option-computed]")), TimeSpan.FromSeconds(5));
+        var options = popover.FindAll("[data-testid=attribute-option]");
+        Assert.Contains("lifetime_value", options[0].TextContent);
+        Assert.Contains("number", options[0].TextContent);
+        Assert.Contains("sum of revenue over Order Completed", options[0].TextContent);
+        Assert.DoesNotContain(options, o => o.TextContent.Contains("lifetime_orders", StringComparison.Ordinal));
+        popover.FindAll(".mud-list-item")[0].Click();
+        cut.WaitForAssertion(() => Assert.Equal("lifetime_value", picked));
+        Assert.Equal(("number", 1L, 4L), (summary!.Type, summary.ProfileCount, summary.LiveProfiles));
+        Assert.Contains("computed: sum of revenue over Order Completed", cut.Markup);
     }
 
     [Fact]
