@@ -133,7 +133,8 @@ public sealed class ComputedAttributeReader(IDbContextFactory<ProfileStudioDbCon
     internal static ComputedDistribution Distribution(List<(long Profile, string? Value)> values, bool numeric)
     {
         var present = values.Where(v => v.Value is not null and not "null").ToList();
-        var examples = values.Take(10).Select(v => new PreviewExample(v.Profile, v.Value)).ToList();
+        // Profiles with a value first: ten "—" in a row said nothing about what the definition gives (those without one follow if fewer have one).
+        var examples = present.Concat(values.Where(v => v.Value is null or "null")).Take(10).Select(v => new PreviewExample(v.Profile, v.Value)).ToList();
         var numbers = numeric
             ? present.Select(v => decimal.TryParse(v.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) ? (decimal?)n : null).Where(n => n is not null).Select(n => n!.Value).ToList()
             : [];

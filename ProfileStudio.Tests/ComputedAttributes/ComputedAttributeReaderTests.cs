@@ -89,6 +89,18 @@ public sealed class ComputedAttributeReaderTests
     }
 
     [Fact]
+    public void Distribution_Examples_ShowProfilesWithAValueFirst_ThenThoseWithout()
+    {
+        // lifetime_value / orders_30d: most recently active profiles often have no orders in 30 days, and ten "—" said nothing.
+        var values = Enumerable.Range(1, 12).Select(i => ((long)i, i is 4 or 9 ? "2.5" : i == 11 ? "null" : (string?)null)).ToList();
+
+        var examples = ComputedAttributeReader.Distribution(values, numeric: true).Examples;
+
+        Assert.Equal([4L, 9, 1, 2, 3, 5, 6, 7, 8, 10], examples.Select(e => e.ProfileId));
+        Assert.Equal(["2.5", "2.5"], examples.Take(2).Select(e => e.ValueJson));
+    }
+
+    [Fact]
     public void Distribution_OneValue_IsOneBin()
     {
         Assert.Equal([new HistogramBin(2.5m, 2.5m, 2)], Histogram("2.5", "2.5"));

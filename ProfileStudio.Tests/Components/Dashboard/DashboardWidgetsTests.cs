@@ -315,6 +315,24 @@ public sealed class DashboardWidgetsTests : StudioBunitContext
     }
 
     [Fact]
+    public void Computed_FiguresFromBeforeAnyWasActive_SayWhenAndOfferToComputeThem_NotToCreateOne()
+    {
+        // The demo's first minutes: three computed attributes are active, the stored figures predate them.
+        SignIn("marketer@example.com", ProfileStudio.Core.Accounts.Roles.Marketer);
+        var refreshed = 0;
+        var freshness = new DashboardFreshness(Today.AddHours(9), FiguresProfiles: 2432, LiveProfiles: 4773, Stitched: true, Refreshing: false,
+            EventCallback.Factory.Create(this, () => refreshed++));
+
+        var cut = Render<ComputedWidget>(p => p.AddCascadingValue(freshness).Add(c => c.Figures, DashboardFigures.Empty).Add(c => c.ActiveNow, 3));
+
+        var stale = cut.Find("[data-testid=widget-computed-stale]");
+        Assert.Contains("before the 3 computed attributes active now were activated.", stale.TextContent);
+        Assert.Empty(cut.FindAll("[data-testid=widget-computed-empty]"));
+        cut.Find("[data-testid=widget-computed-stale-refresh]").Click();
+        Assert.Equal(1, refreshed);
+    }
+
+    [Fact]
     public void Computed_TopValues_HoverNamesTheValueAndItsProfiles()
     {
         Render<MudBlazor.MudPopoverProvider>();

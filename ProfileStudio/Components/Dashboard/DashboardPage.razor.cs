@@ -23,6 +23,10 @@ public sealed partial class DashboardPage
     [Inject] private MergePolicyStore Policies { get; set; } = default!;
     [Inject] private PipelineLag Lag { get; set; } = default!;
     [Inject] private TimeProvider Time { get; set; } = default!;
+    [Inject] private Core.ComputedAttributes.ComputedAttributeStore Computed { get; set; } = default!;
+
+    /// <summary>Computed attributes active now: the figures may have been computed before them.</summary>
+    private int _activeComputed;
 
     protected override async Task OnInitializedAsync()
     {
@@ -49,6 +53,7 @@ public sealed partial class DashboardPage
         _today = Time.GetUtcNow().UtcDateTime.Date;
         _lag = Lag.Current;
         _view = await Snapshots.ViewAsync(Stitching, _range);
+        _activeComputed = (await Computed.ListAsync()).Count(d => d.Status == Core.ComputedAttributes.ComputedStatus.Active);
     }
 
     private async Task OnPolicyChangedAsync(int id)

@@ -176,7 +176,7 @@ public sealed partial class ComputedAttributeEditorPage : IDisposable
                 var preview = await Expressions.PreviewAsync(_form.Formula, _definition?.Name ?? _form.Name);
                 (_preview, _previewErrors, _previewNote) = preview.Problems.Count > 0
                     ? (null, [], null)
-                    : (preview.Distribution, preview.Errors, $"the {ExpressionAttributes.PreviewProfiles:N0} most recently active");
+                    : (preview.Distribution, preview.Errors, $"the most recently active profiles, up to {ExpressionAttributes.PreviewProfiles:N0}");
                 _problems = preview.Problems.Select(p => p.ToString()).ToList();
             }
             else
@@ -186,7 +186,7 @@ public sealed partial class ComputedAttributeEditorPage : IDisposable
                 // The name is needed to save, not to see what the definition gives: a problem with it alone still previews.
                 if (ComputedAttributeValidator.ValidateComputation(draft).Count == 0)
                 {
-                    (_preview, _previewErrors, _previewNote) = (await Reader.PreviewAsync(draft), [], $"the {ComputedAttributeReader.PreviewProfiles:N0} with the most recent matching events");
+                    (_preview, _previewErrors, _previewNote) = (await Reader.PreviewAsync(draft), [], $"the profiles with the most recent matching events, up to {ComputedAttributeReader.PreviewProfiles:N0}");
                 }
             }
         }
