@@ -1,3 +1,4 @@
+using ProfileStudio.Core.Identity;
 using Microsoft.EntityFrameworkCore;
 using ProfileStudio.Core.Accounts;
 using ProfileStudio.Core.Auditing;
@@ -543,7 +544,9 @@ public sealed class SegmentStore(
     /// Members in profile-id order, <paramref name="take"/> at a time, with up to 3 identifiers each.
     /// <paramref name="search"/>: only members with an identifier containing it (any namespace).
     /// </summary>
-    public async Task<SegmentMembersPage> MembersAsync(long id, string? search, int skip, int take, CancellationToken ct = default)
+    /// <param name="rules">The identity rules: a search that reads as a phone number or an e-mail address also finds the identifier
+    /// it normalizes to in each such namespace (07738 713582 finds +447738713582), as the explorer's search does.</param>
+    public async Task<SegmentMembersPage> MembersAsync(long id, string? search, int skip, int take, CancellationToken ct = default, IdentityRules? rules = null)
     {
         take = Math.Clamp(take, 1, MaxPageSize);
         skip = Math.Max(0, skip);
@@ -552,7 +555,11 @@ public sealed class SegmentStore(
         if (!string.IsNullOrWhiteSpace(search))
         {
             var text = search.Trim();
-            members = members.Where(m => db.Identities.Any(i => i.ProfileId == m.ProfileId && EF.Functions.Like(i.Value, "%" + Escape(text) + "%", "\\")));
+            var normalized = rules is null ? [] : IdentifierShapes.CandidateNamespaces(text, rules)
+                .Where(r => r.Normalization is Normalization.Phone or Normalization.Email)
+                .Select(r => IdentityNormalizer.Normalize(r, text).Value).OfType<string>().Where(v => v.Length > 0).Distinct().ToList();
+            members = members.Where(m => db.Identities.Any(i => i.ProfileId == m.ProfileId
+                && (EF.Functions.Like(i.Value, "%" + Escape(text) + "%", "\\") || normalized.Contains(i.Value))));
         }
         var total = await members.LongCountAsync(ct);
         var page = await members.OrderBy(m => m.ProfileId).Skip(skip).Take(take).ToListAsync(ct);

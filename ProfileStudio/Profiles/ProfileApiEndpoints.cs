@@ -69,7 +69,7 @@ internal static class ProfileApiEndpoints
         var segment = suffix.Length > 0 ? "Segment" : "";
         group.MapGet("/traits", TraitsAsync).WithName($"{segment}GetProfileTraits")
             .WithSummary("A profile's traits through a merge policy" + suffix)
-            .WithParameter("include", "Trait names to return, comma-separated; all traits when left out.")
+            .WithParameter("include", "Trait names to return, comma-separated (a name with a comma in double quotes); all traits when left out.")
             .WithParameter("limit", $"How many traits a page holds: 1 to {MaxTraitLimit}, {DefaultTraitLimit} when left out.", JsonSchemaType.Integer)
             .WithParameter("verbose", "true to give each trait's source and time (and what a computed trait computes) with its value.", JsonSchemaType.Boolean)
             .WithParameter("merge_policy", "A merge policy's id or name; the default policy when left out.")
@@ -82,7 +82,7 @@ internal static class ProfileApiEndpoints
             .WithSummary("A profile's events, newest first, cursor-paged" + suffix)
             .WithParameter("start", "Events at or after this time (ISO 8601, e.g. 2026-03-01T09:00:00Z; UTC when no offset is given).", JsonSchemaType.String, "date-time")
             .WithParameter("end", "Events before this time (ISO 8601).", JsonSchemaType.String, "date-time")
-            .WithParameter("include", "Event names to return, comma-separated; all when left out.")
+            .WithParameter("include", "Event names to return, comma-separated (a name with a comma in double quotes: \"Foo, Bar\",Baz); all when left out.")
             .WithParameter("exclude", "Event names to leave out, comma-separated.")
             .WithParameter("limit", $"How many events a page holds: 1 to {EventQuery.MaxLimit}, {EventQuery.DefaultLimit} when left out.", JsonSchemaType.Integer)
             .WithParameter("sort", "desc (newest first, the default) or asc.");
@@ -472,8 +472,7 @@ internal static class ProfileApiEndpoints
             : (null, $"{name} must be an ISO 8601 time, e.g. 2026-03-01T09:00:00Z, not \"{text}\".");
     }
 
-    private static HashSet<string> Names(string? list) =>
-        list is null ? [] : list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
+    private static HashSet<string> Names(string? list) => QueryLists.Names(list);
 
     /// <summary>Segment's cursor: the URL of the next page (the same query with <c>next</c> set), whether there is one, and its token.</summary>
     private static CursorInfo Cursor(HttpRequest request, bool hasMore, string? next)

@@ -389,6 +389,24 @@ public sealed class SegmentPagesTests : StudioBunitContext
             TimeSpan.FromSeconds(5));
     }
 
+    [Fact]
+    public async Task SegmentPage_MembersSearch_FindsAPhoneTypedAsPeopleWriteIt()
+    {
+        await ArrangeAsync(Roles.Marketer);
+        var seed = new ProfileStoreSeed(_studio.Services);
+        var crm = await seed.SourceAsync("Shop");
+        var m = await seed.MessageAsync(crm, new { type = "identify" }, ProfileStoreSeed.T0);
+        await seed.IdentityAsync(2, "phone", "+447738713582", crm, m, m); // as ingestion stores it (E.164)
+        var segment = await SegmentAsync("Has email", HasEmail, 1, 2);
+        var page = Render<SegmentPage>(p => p.Add(x => x.Id, segment.Id));
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=segment-member-link]").Count));
+
+        page.Find("input[data-testid=segment-members-search]").Input("07738 713582");
+
+        page.WaitForAssertion(() => Assert.Equal(["/profiles/2?tab=segments"], page.FindAll("[data-testid=segment-member-link]").Select(a => a.GetAttribute("href"))),
+            TimeSpan.FromSeconds(5));
+    }
+
     /// <summary>
     /// Clicks the page's button, waits for its confirmation saying <paramref name="says"/>, and clicks <paramref name="answer"/> there.
     /// The click's handler waits for the dialog's answer, so it completes only after that.
