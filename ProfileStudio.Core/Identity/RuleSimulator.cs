@@ -72,6 +72,9 @@ public static class RuleSimulator
     /// <summary>A handful of messages tells the story; this keeps a pasted export from flooding the page.</summary>
     public const int MaxMessages = 500;
 
+    /// <summary>The longest input read (about 500 messages of 1 KB): longer pastes are refused with this number, not cut.</summary>
+    public const int MaxInputCharacters = 500_000;
+
     /// <summary>The largest global cap a simulation accepts.</summary>
     public const int MaxIdentitiesCap = 1000;
 
@@ -123,6 +126,10 @@ public static class RuleSimulator
         {
             return ([], "There are no messages to simulate. Paste some, or pick an example.");
         }
+        if (text.Length > MaxInputCharacters)
+        {
+            return ([], $"The simulator reads at most {MaxInputCharacters:N0} characters at a time; this input has {text.Length:N0}. Simulate fewer messages, or shorter ones.");
+        }
         JsonNode? root = null;
         JsonException? invalid = null;
         try
@@ -150,7 +157,7 @@ public static class RuleSimulator
         {
             return ReadLines(lines, receivedAt);
         }
-        return ([], $"The messages are not valid JSON: {invalid!.Message}");
+        return ([], $"The messages are not valid JSON: {Ingestion.TrackingMessageParser.JsonProblem(invalid!)}");
     }
 
     /// <summary>NDJSON: a line that is not JSON is reported on its own; the others are read as one batch.</summary>

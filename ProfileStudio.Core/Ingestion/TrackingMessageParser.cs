@@ -10,7 +10,7 @@ namespace ProfileStudio.Core.Ingestion;
 /// validates each message by type, merges batch-level <c>context</c>/<c>integrations</c> into each item,
 /// assigns a <c>messageId</c> when the client sent none, removes the write key, and works out the event time.
 /// </summary>
-public static class TrackingMessageParser
+public static partial class TrackingMessageParser
 {
     /// <summary>
     /// Removes write keys from a body that could not be parsed before it is kept for the debugger: the
@@ -52,8 +52,13 @@ public static class TrackingMessageParser
             .Replace("The input does not contain any JSON tokens. Expected the input to start with a valid JSON token.", "it is empty.", StringComparison.Ordinal)
             .Replace("which is not supported in this mode.", "which JSON does not allow.", StringComparison.Ordinal)
             .Trim();
+        // "'n' is an invalid JSON literal. Expected the literal 'null'." for "not json": the parser guessed a word nobody wrote.
+        reason = InvalidLiteral().Replace(reason, "$1 is not JSON (text goes in double quotes).");
         return ex.LineNumber is { } line && ex.BytePositionInLine is { } column ? $"{reason} (line {line + 1}, byte {column + 1})" : reason;
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^('.*') is an invalid JSON literal\. Expected the literal '[a-z]+'\.$", System.Text.RegularExpressions.RegexOptions.Singleline)]
+    private static partial System.Text.RegularExpressions.Regex InvalidLiteral();
 
     /// <summary>Maps a URL segment (full or browser short form) to a type, <c>batch</c>, or null.</summary>
     public static string? ResolveEndpoint(string segment) => segment.ToLowerInvariant() switch

@@ -80,4 +80,28 @@ public sealed class RuleSimulatorTests(StudioFixture studio, ITestOutputHelper o
         await simulator.ScrollToTopAsync();
         await Screenshots.SaveAsync(page, "33-simulator-placeholders");
     });
+
+    [Fact]
+    public Task APasteOfHundredsOfMessages_IsSimulated_NotLostWithTheConnection() => WithPageAsync(async page =>
+    {
+        // 300 messages (about 30 KB) closed the live connection at SignalR's 32 KB default: nothing happened, the paste was lost.
+        var login = new LoginPage(page);
+        await login.GotoAsync();
+        await login.SignInAsync(StudioServer.AdminEmail, StudioServer.AdminPassword);
+        var shell = new ShellPage(page);
+        await shell.ExpectHomeAsync();
+        var simulator = new SimulatorPage(page);
+        await simulator.GotoAsync();
+        await shell.WaitForInteractiveAsync();
+        var messages = string.Join("\n", Enumerable.Range(0, 300).Select(i =>
+            $$$"""{"type":"identify","userId":"user-{{{i}}}","traits":{"email":"person{{{i}}}@example.com","firstName":"Ada"}}"""));
+
+        await simulator.Input.FillAsync(messages);
+        await simulator.Input.BlurAsync();
+        await simulator.Simulate.ClickAsync();
+
+        await Expect(simulator.Messages).ToHaveCountAsync(300, new() { Timeout = 30_000 });
+        await Expect(simulator.ProfileTitles).ToHaveCountAsync(300);
+        await Expect(simulator.Input).ToHaveValueAsync(messages);
+    });
 }

@@ -230,6 +230,24 @@ public sealed class RuleSimulatorTests
     }
 
     [Fact]
+    public void Simulate_TextThatIsNoJson_SaysWhereInPeoplesCounting_NotWhatTheParserGuessed()
+    {
+        var result = Simulate("not json at all");
+
+        Assert.Equal("The messages are not valid JSON: 'not json at all' is not JSON (text goes in double quotes). (line 1, byte 2)", result.Problem);
+    }
+
+    [Fact]
+    public void Simulate_AnInputLongerThanItReads_IsRefusedWithTheLimit_NotCut()
+    {
+        var one = """{"type":"identify","userId":"user-0","traits":{"email":"person0@example.com","note":"NOTE"}}""".Replace("NOTE", new string('x', 1200));
+        var result = Simulate(string.Join("\n", Enumerable.Repeat(one, 450)));
+
+        Assert.StartsWith("The simulator reads at most 500,000 characters at a time; this input has 5", result.Problem);
+        Assert.Empty(result.Messages);
+    }
+
+    [Fact]
     public void Simulate_MoreThanTheMaximum_IsRefusedAsAWhole()
     {
         var input = "[" + string.Join(",", Enumerable.Range(0, RuleSimulator.MaxMessages + 1).Select(i => $$"""{"type":"page","anonymousId":"d{{i}}"}""")) + "]";

@@ -11,12 +11,23 @@ using ProfileStudio.Core.Storage;
 
 namespace ProfileStudio.Hosting;
 
+/// <summary>The studio's live connection.</summary>
+public static class StudioHub
+{
+    /// <summary>The largest message the browser may send (2 MB): room for <see cref="Core.Identity.RuleSimulator.MaxInputCharacters"/> with every character escaped.</summary>
+    public const long MaximumReceiveMessageSize = 2 * 1024 * 1024;
+}
+
 internal static class StudioServiceCollectionExtensions
 {
     /// <summary>The Blazor studio: interactive server components, MudBlazor, health checks.</summary>
     public static IServiceCollection AddStudio(this IServiceCollection services)
     {
-        services.AddRazorComponents().AddInteractiveServerComponents();
+        // SignalR's default of 32 KB per message from the browser closed the circuit when a text box sent more (a 15 KB paste into
+        // the rule simulator, its quotes escaped): the page went quiet with no message and the paste was lost. Every page is
+        // signed in; the simulator refuses inputs over RuleSimulator.MaxInputCharacters itself.
+        services.AddRazorComponents().AddInteractiveServerComponents()
+            .AddHubOptions(hub => hub.MaximumReceiveMessageSize = StudioHub.MaximumReceiveMessageSize);
         services.AddMudServices();
         services.AddTrackingApi();
         services.AddApiTokenSecurity();
