@@ -451,6 +451,19 @@ public sealed class SegmentStore(
         }
     }
 
+    /// <summary>
+    /// Why segment <paramref name="id"/> cannot be deleted now (the segments that refer to it), or null: the segment page asks
+    /// before its confirmation, so the dialog never promises a deletion that is then refused.
+    /// </summary>
+    public async Task<string?> DeleteBlockedAsync(long id, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Segments.AsNoTracking().FirstOrDefaultAsync(s => s.Id == id, ct) is { } segment ? UsedBy(segment, await ReferrersAsync(db, id, ct)) : null;
+    }
+
+    private static string? UsedBy(Segment segment, IReadOnlyList<Segment> referrers) => referrers.Count == 0 ? null
+        : $"\"{segment.Name}\" is used by {string.Join(", ", referrers.Select(r => $"\"{r.Name}\""))}: change those first.";
+
     /// <summary>The segments whose rule refers to segment <paramref name="id"/> ("is in" / "is not in" it), by name.</summary>
     public async Task<IReadOnlyList<Segment>> ReferrersAsync(long id, CancellationToken ct = default)
     {
@@ -494,10 +507,9 @@ public sealed class SegmentStore(
             {
                 return SegmentResult.Fail($"\"{segment.Name}\" is active: disable it before deleting it.");
             }
-            var users = (await ReferrersAsync(db, id, ct)).Select(s => s.Name).ToList();
-            if (users.Count > 0)
+            if (UsedBy(segment, await ReferrersAsync(db, id, ct)) is { } used)
             {
-                return SegmentResult.Fail($"\"{segment.Name}\" is used by {string.Join(", ", users.Select(u => $"\"{u}\""))}: change those first.");
+                return SegmentResult.Fail(used);
             }
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
             await db.Database.ExecuteSqlAsync($"DELETE FROM SegmentVersions WHERE SegmentId = {id}", ct);

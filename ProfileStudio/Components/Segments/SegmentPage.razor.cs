@@ -226,6 +226,11 @@ public sealed partial class SegmentPage : IDisposable
     {
         // What is deleted is what the person saw when they clicked: someone's edit saved since is refused, not deleted unseen.
         var revision = Revision;
+        if (await Store.DeleteBlockedAsync(Id) is { } blocked)
+        {
+            _problems = [blocked]; // said now, rather than after a confirmation that promised the deletion
+            return;
+        }
         var confirmed = await Dialogs.ShowMessageBox("Delete", $"\"{_details?.Segment.Name}\" and its versions are deleted for good (recorded in the audit log). Its name and audience key become free.",
             yesText: "Delete", cancelText: "Cancel");
         if (confirmed != true || !await EnsureEditorAsync())
