@@ -302,6 +302,26 @@ public sealed class SegmentPagesTests : StudioBunitContext
     }
 
     [Fact]
+    public async Task Editor_AReferenceThatClosesACycle_IsMarkedAsItIsPicked_AndGetsNoEstimate()
+    {
+        await ArrangeAsync(Roles.Marketer);
+        var c = await SegmentAsync("Chain C", HasEmail, 1);
+        var b = await SegmentAsync("Chain B", Rule(new SegmentCondition("in-c", c.Id, true)), 1);
+        await SegmentAsync("Chain A", Rule(new SegmentCondition("in-b", b.Id, true)), 1);
+        var a = (await Store.ListAsync()).Single(s => s.Name == "Chain A");
+        var page = Render<SegmentEditorPage>(p => p.Add(x => x.Id, c.Id));
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=estimate-matching]")));
+
+        await page.Find("[data-testid=add-segment]").ClickAsync(new());
+        await page.InvokeAsync(() => page.FindComponent<MudSelect<long>>().Instance.ValueChanged.InvokeAsync(a.Id));
+
+        page.WaitForAssertion(() => Assert.Contains(page.FindAll("[data-testid=node-problem]"), p =>
+            p.TextContent.Contains($"This reference makes a cycle of segments: Chain C (#{c.Id}) → Chain A (#{a.Id}) → Chain B (#{b.Id}) → Chain C (#{c.Id})", StringComparison.Ordinal)));
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=estimate-invalid]")));
+        Assert.Empty(page.FindAll("[data-testid=estimate-matching]"));
+    }
+
+    [Fact]
     public async Task SegmentPage_ReferringToASegmentDisabledSince_SaysNobodyIsInIt()
     {
         await ArrangeAsync(Roles.Marketer);

@@ -33,6 +33,7 @@ public sealed partial class SegmentEditorPage
     private IReadOnlyList<string> _saveProblems = [];
     private bool _ruleValid;
     private IReadOnlyList<SegmentChoice> _otherSegments = [];
+    private IReadOnlyDictionary<long, SegmentRule> _otherRules = new Dictionary<long, SegmentRule>();
     private IReadOnlyList<string> _namespaces = [];
     private List<BreadcrumbItem> _crumbs = [];
 
@@ -72,7 +73,11 @@ public sealed partial class SegmentEditorPage
     {
         var self = Id ?? _segment?.Id; // a new segment this page saved is read again too
         // With their status: the builder says which choices nobody is in (drafts, disabled ones).
-        _otherSegments = (await Store.ListAsync()).Where(s => s.Id != self).Select(s => new SegmentChoice(s.Id, s.Name, s.Status)).ToList();
+        var others = (await Store.ListAsync()).Where(s => s.Id != self).ToList();
+        _otherSegments = others.Select(s => new SegmentChoice(s.Id, s.Name, s.Status)).ToList();
+        // Their rules, so a reference that closes a cycle is marked as it is picked, not only when saving.
+        _otherRules = others.Select(s => (s.Id, Rule: SegmentRuleJson.TryParse(s.RuleJson, out var r, out _) ? r : null))
+            .Where(o => o.Rule is not null).ToDictionary(o => o.Id, o => o.Rule!);
         if (self is { } id)
         {
             var details = await Store.GetAsync(id);
@@ -104,6 +109,11 @@ public sealed partial class SegmentEditorPage
     private void Validate()
     {
         _problems = SegmentRuleValidator.Validate(_rule);
+        // Only a saved segment can close a cycle (nothing refers to a new one yet); no estimate for a rule that cannot be saved.
+        if (_segment is { } segment && SegmentCycles.Check(segment.Id, _rule, _otherRules, id => _otherSegments.FirstOrDefault(o => o.Id == id)?.Name ?? (id == segment.Id ? segment.Name : null)) is { } cycle)
+        {
+            _problems = [.. _problems, cycle];
+        }
         _ruleValid = _problems.Count == 0;
     }
 
