@@ -151,9 +151,15 @@ public sealed partial class ExpressionFormula
         {
             position = Math.Min(column, text.Length);
         }
-        var hint = position is { } p ? $" near \"{Excerpt(text, p)}\"" : "";
-        return new ExpressionProblem($"Syntax error: {what}{hint}.", position);
+        var near = position is { } p ? Excerpt(text, p) : null;
+        var hint = near is null ? "" : $" near \"{near}\"";
+        // "address.city" bare is a syntax error to the parser; an unknown plain name already gets this advice from the checker.
+        var brackets = near is not null && DottedName().IsMatch(near) ? " Write dotted paths in brackets, e.g. [address.city]." : "";
+        return new ExpressionProblem($"Syntax error: {what}{hint}.{brackets}", position);
     }
+
+    [GeneratedRegex(@"[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_]")]
+    private static partial Regex DottedName();
 
     /// <summary>About 12 characters around the position, widened (by up to 20 each way) to whole words: "System.IO.File", not "ystem.IO.Fil".</summary>
     private static string Excerpt(string text, int position)

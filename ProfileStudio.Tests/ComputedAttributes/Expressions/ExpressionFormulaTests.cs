@@ -158,6 +158,15 @@ public sealed class ExpressionFormulaTests
     }
 
     [Fact]
+    public void Parse_ADottedPathWithoutBrackets_IsToldToUseBrackets()
+    {
+        var problem = Problem("upper(address.city)");
+        Assert.StartsWith("Syntax error", problem.Message);
+        Assert.EndsWith("Write dotted paths in brackets, e.g. [address.city].", problem.Message);
+        Assert.DoesNotContain("brackets", Problem("round(lifetime_value / orders").Message); // only where a dotted name is
+    }
+
+    [Fact]
     public void Parse_SyntaxError_QuotesWholeWordsNearThePosition()
     {
         var problem = Problem("System.IO.File.ReadAllText('/etc/passwd')");
