@@ -91,7 +91,11 @@ public sealed record ProfileSegmentMembership(long SegmentId, string Name, DateT
 /// <summary>A segment's size at the end of a UTC day, and that day's entries and exits.</summary>
 public sealed record SegmentSizePoint(DateTime Day, long Size, long Entered, long Exited);
 
-/// <summary>People who entered / exited a segment in a recent period (a person who did both is counted in both).</summary>
+/// <summary>
+/// Entries into and exits from a segment in a recent period, as the size chart's bars count them: a person who left and
+/// came back counts twice, so the size now is the size then plus entries minus exits (counting people once said +247 −247
+/// beside a segment of 247 that had been emptied and filled again, under a bar of 494 entries).
+/// </summary>
 public sealed record SegmentRecentChanges(long Entered, long Exited, DateTime Since);
 
 /// <summary>Shared members between two segments (<see cref="A"/> = <see cref="B"/>: the segment's own size).</summary>
@@ -610,7 +614,7 @@ public sealed class SegmentStore(
         var since = Now.AddHours(-Math.Clamp(hours, 1, 24 * 90));
         await using var db = await SqliteConsumerTables.CreateContextAsync(dbFactory, ct);
         var counts = await db.SegmentMembershipChanges.AsNoTracking().Where(c => c.SegmentId == id && c.At >= since)
-            .GroupBy(c => c.Kind).Select(g => new { Kind = g.Key, Profiles = g.Select(c => c.ProfileId).Distinct().LongCount() }).ToListAsync(ct);
+            .GroupBy(c => c.Kind).Select(g => new { Kind = g.Key, Profiles = g.LongCount() }).ToListAsync(ct);
         return new(counts.FirstOrDefault(c => c.Kind == SegmentMembershipChangeKind.Realized)?.Profiles ?? 0,
             counts.FirstOrDefault(c => c.Kind == SegmentMembershipChangeKind.Exited)?.Profiles ?? 0, since);
     }

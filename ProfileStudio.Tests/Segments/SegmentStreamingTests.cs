@@ -291,6 +291,13 @@ public sealed class SegmentStreamingTests
         Assert.Empty(await h.MembersAsync(created.Segment.Id));
         Assert.Equal(new SegmentRecentChanges(400, 400, h.Now.AddHours(-24)), await h.Store.RecentChangesAsync(created.Segment.Id));
         Assert.Equal(0, (await h.Store.GetAsync(created.Segment.Id))!.Segment.MemberCount);
+
+        // Activated again: everyone comes back. Entries count as the size chart's bar does, so 400 + 400 − 400 reads as the 400 there are.
+        Assert.True((await h.Store.ActivateAsync(Marketer, created.Segment.Id)).Succeeded);
+        await h.Batch.RunPendingAsync();
+        Assert.Equal(new SegmentRecentChanges(800, 400, h.Now.AddHours(-24)), await h.Store.RecentChangesAsync(created.Segment.Id));
+        var today = (await h.Store.SizeHistoryAsync(created.Segment.Id)).Single();
+        Assert.Equal((400L, 800L, 400L), (today.Size, today.Entered, today.Exited));
     }
 
     [Fact]
