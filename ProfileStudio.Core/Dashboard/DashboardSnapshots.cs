@@ -645,8 +645,9 @@ public sealed class DashboardSnapshots(
         var segments = new List<AudienceFigure>();
         using (var command = Command(connection,
                    "SELECT s.Id, s.Name, s.MemberCount, " +
-                   "(SELECT count(DISTINCT c.ProfileId) FROM SegmentMembershipChanges c WHERE c.SegmentId = s.Id AND c.At >= $since AND c.Kind = $realized), " +
-                   "(SELECT count(DISTINCT c.ProfileId) FROM SegmentMembershipChanges c WHERE c.SegmentId = s.Id AND c.At >= $since AND c.Kind = $exited) " +
+                   // Entries and exits, as the segment page and its size chart count them (someone who left and came back counts twice).
+                   "(SELECT count(*) FROM SegmentMembershipChanges c WHERE c.SegmentId = s.Id AND c.At >= $since AND c.Kind = $realized), " +
+                   "(SELECT count(*) FROM SegmentMembershipChanges c WHERE c.SegmentId = s.Id AND c.At >= $since AND c.Kind = $exited) " +
                    "FROM Segments s WHERE s.Status = $active ORDER BY s.MemberCount DESC, s.Name",
                    ("$since", now.AddHours(-24)), ("$realized", Segments.SegmentMembershipChangeKind.Realized.ToString()),
                    ("$exited", Segments.SegmentMembershipChangeKind.Exited.ToString()), ("$active", active)))

@@ -77,6 +77,16 @@ public sealed class FileTextTests
         Assert.Equal([2, 3, 5], read.Select(m => m.LineNumber));
     }
 
+    [Fact]
+    public void Csv_BadBytesOnTheLastLineOfAQuotedRowWithNoFinalNewline_RejectThatRow()
+    {
+        // The file's last record spans two lines and the second has no newline after it: its lines were counted one short.
+        var read = Csv(Bytes("id,name,note\nC1,Ada,\"a\nb\"\nC2,Bo,\"x\n", new byte[] { 0xFF }, "y\""));
+
+        Assert.Equal([true, false], read.Select(m => m.IsValid));
+        Assert.Equal([2, 4], read.Select(m => m.LineNumber));
+    }
+
     [Theory]
     [InlineData("\n", false)]
     [InlineData("\r\n", true)]

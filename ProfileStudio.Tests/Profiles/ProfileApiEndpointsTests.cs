@@ -165,9 +165,8 @@ public sealed class ProfileApiEndpointsTests(ProfileApiAppFactory factory) : ICl
         var notViewed = await GetOkAsync($"{person.Path}/events?exclude=Viewed");
         var ascending = await GetOkAsync($"{person.Path}/events?sort=asc&limit=1");
         var window = await GetOkAsync($"{person.Path}/events?start={T.AddMinutes(2):O}&end={Uri.EscapeDataString(T.AddMinutes(3).ToString("O"))}");
-        // A name in double quotes is one name, commas and all ("Viewed, x" is no event here, so nothing is excluded).
+        // A name in double quotes is one name, its quotes not part of it (a plain split asked for "Bought" with its quotes: nothing).
         var quoted = await GetOkAsync($"{person.Path}/events?include=%22Bought%22,Nothing");
-        var quotedComma = await GetOkAsync($"{person.Path}/events?exclude=%22Viewed%2C%20x%22");
 
         static List<string> Names(JsonElement body) => body.GetProperty("data").EnumerateArray().Select(e => e.GetProperty("event").GetString()!).ToList();
         Assert.Equal(["Viewed", "Bought"], Names(first));
@@ -180,7 +179,6 @@ public sealed class ProfileApiEndpointsTests(ProfileApiAppFactory factory) : ICl
         Assert.Equal(T.AddMinutes(1), ascending.GetProperty("data")[0].GetProperty("timestamp").GetDateTime().ToUniversalTime());
         Assert.Equal(["Bought"], Names(window));
         Assert.Equal(["Bought"], Names(quoted));
-        Assert.Equal(["Viewed", "Bought", "Viewed"], Names(quotedComma));
     }
 
     [Theory]

@@ -14,7 +14,10 @@ namespace ProfileStudio.Hosting;
 /// <summary>The studio's live connection.</summary>
 public static class StudioHub
 {
-    /// <summary>The largest message the browser may send (2 MB): room for <see cref="Core.Identity.RuleSimulator.MaxInputCharacters"/> with every character escaped.</summary>
+    /// <summary>
+    /// The largest message the browser may send (2 MB): room for <see cref="Core.Identity.RuleSimulator.MaxInputCharacters"/> of JSON
+    /// with its quotes escaped. A paste past it still closes the connection (text full of control characters, each sent as six bytes).
+    /// </summary>
     public const long MaximumReceiveMessageSize = 2 * 1024 * 1024;
 }
 

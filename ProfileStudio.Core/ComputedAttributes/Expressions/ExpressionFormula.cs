@@ -154,12 +154,16 @@ public sealed partial class ExpressionFormula
         var near = position is { } p ? Excerpt(text, p) : null;
         var hint = near is null ? "" : $" near \"{near}\"";
         // "address.city" bare is a syntax error to the parser; an unknown plain name already gets this advice from the checker.
-        var brackets = near is not null && DottedName().IsMatch(near) ? " Write dotted paths in brackets, e.g. [address.city]." : "";
+        var brackets = near is not null && DottedName().IsMatch(BracketedPaths().Replace(near, "")) ? " Write dotted paths in brackets, e.g. [address.city]." : "";
         return new ExpressionProblem($"Syntax error: {what}{hint}.{brackets}", position);
     }
 
     [GeneratedRegex(@"[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_]")]
     private static partial Regex DottedName();
+
+    // Paths already in brackets (closed or cut by the excerpt) are not the ones missing them.
+    [GeneratedRegex(@"\[[^\]]*\]?|^[^\[\]]*\]")]
+    private static partial Regex BracketedPaths();
 
     /// <summary>About 12 characters around the position, widened (by up to 20 each way) to whole words: "System.IO.File", not "ystem.IO.Fil".</summary>
     private static string Excerpt(string text, int position)

@@ -280,7 +280,10 @@ public sealed class FileBatchProcessor(
                         {
                             continue;
                         }
-                        line = start - lineOffset + Math.Max(0, took - 1);
+                        // The lines it spans: one per line end, and one more for text after the last (the file's last line without a newline).
+                        var raw0 = csv.Parser.RawRecord;
+                        var spans = took + (raw0.Length > 0 && raw0[^1] is not ('\r' or '\n') ? 1 : 0);
+                        line = start - lineOffset + Math.Max(0, spans - 1);
                         var count = csv.Parser.Count;
                         for (var i = 0; i < headers.Length; i++)
                         {

@@ -164,6 +164,7 @@ public sealed class ExpressionFormulaTests
         Assert.StartsWith("Syntax error", problem.Message);
         Assert.EndsWith("Write dotted paths in brackets, e.g. [address.city].", problem.Message);
         Assert.DoesNotContain("brackets", Problem("round(lifetime_value / orders").Message); // only where a dotted name is
+        Assert.DoesNotContain("Write dotted paths", Problem("upper([address.city]").Message); // one in brackets already
     }
 
     [Fact]

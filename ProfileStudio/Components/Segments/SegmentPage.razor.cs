@@ -170,7 +170,16 @@ public sealed partial class SegmentPage : IDisposable
     {
         // What is disabled is what the person saw when they clicked: a refresh while the confirmation is open must not move it.
         var revision = Revision;
-        var alsoEmptied = await ReferrersChangeAsync();
+        string alsoEmptied;
+        _busy = true; // the figures can take a moment (the index's first load): no second click meanwhile
+        try
+        {
+            alsoEmptied = await ReferrersChangeAsync();
+        }
+        finally
+        {
+            _busy = false;
+        }
         var confirmed = await Dialogs.ShowMessageBox("Disable", $"\"{_details?.Segment.Name}\" stops being evaluated and its members are removed (their exits are recorded).{alsoEmptied} Activating it again evaluates everyone.",
             yesText: "Disable", cancelText: "Cancel");
         if (confirmed == true)
@@ -192,6 +201,9 @@ public sealed partial class SegmentPage : IDisposable
             return "";
         }
         var opening = $" Once it is disabled nobody is in it, and {(referrers.Count == 1 ? "the active segment" : "the active segments")} that {(referrers.Count == 1 ? "refers" : "refer")} to it change with it:";
+        // At most a few seconds: a referrer that reads a computed attribute waits for the segment index's first load after a start.
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+        limit.CancelAfter(TimeSpan.FromSeconds(3));
         try
         {
             var effects = new List<string>();
@@ -201,7 +213,7 @@ public sealed partial class SegmentPage : IDisposable
                 {
                     throw new InvalidOperationException("unreadable rule");
                 }
-                var change = await Estimator.EstimateChangeWithoutAsync(rule!, await Memberships.MembersAsync(referrer.Id, _stop.Token), Id, _stop.Token);
+                var change = await Estimator.EstimateChangeWithoutAsync(rule!, await Memberships.MembersAsync(referrer.Id, limit.Token), Id, limit.Token);
                 var parts = new List<string>();
                 if (change.Leaving > 0)
                 {
@@ -215,7 +227,7 @@ public sealed partial class SegmentPage : IDisposable
             }
             return $"{opening} {string.Join("; ", effects)}.";
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (ex is not OperationCanceledException || !_stop.IsCancellationRequested)
         {
             return $"{opening} {string.Join(", ", referrers.Select(r => $"\"{r.Name}\""))} (\"is in\" it leaves everyone, \"is not in\" it takes in everyone).";
         }
