@@ -117,7 +117,7 @@ public sealed class SchemaCatalog(IDbContextFactory<ProfileStudioDbContext> dbFa
                 _computedCounts[d.Id] = (d.Version, counted.GetValueOrDefault(d.Id), Environment.TickCount64);
             }
         }
-        var withValue = definitions.ToDictionary(d => d.Id, d => _computedCounts.TryGetValue(d.Id, out var c) ? c.Count : 0);
+        var computedFor = definitions.ToDictionary(d => d.Id, d => _computedCounts.TryGetValue(d.Id, out var c) ? c.Count : 0);
         var live = (await TotalsAsync(ct)).LiveProfiles; // as the sent traits' fill rates count them
         var summaries = new List<AttributeSummary>();
         foreach (var d in definitions)
@@ -130,7 +130,7 @@ public sealed class SchemaCatalog(IDbContextFactory<ProfileStudioDbContext> dbFa
                         .FirstOrDefault(p => p.Path == d.PropertyPath)?.Type ?? SchemaTypes.Text,
                 _ => SchemaTypes.Number,
             };
-            var count = withValue.GetValueOrDefault(d.Id);
+            var count = computedFor.GetValueOrDefault(d.Id);
             var over = $"{ComputedAttributes.ComputedFunctions.Describe(d.Function, d.PropertyPath)} over {string.Join(", ", d.EventNames)}";
             summaries.Add(new AttributeSummary(d.Name, [new TypeShare(type, count)], [], count, live, [], d.CreatedAt, d.UpdatedAt) { ComputedAs = over });
         }

@@ -24,7 +24,7 @@ public sealed class SegmentMemberExport(IDbContextFactory<ProfileStudioDbContext
     {
         for (var skip = 0; ; skip += Page)
         {
-            var page = await segments.MembersAsync(segmentId, null, skip, Page, ct);
+            var page = await segments.MembersAsync(segmentId, null, skip, Page, ct: ct);
             if (page.Members.Count == 0)
             {
                 yield break;

@@ -1,7 +1,7 @@
-using ProfileStudio.Core.Identity;
 using Microsoft.EntityFrameworkCore;
 using ProfileStudio.Core.Accounts;
 using ProfileStudio.Core.Auditing;
+using ProfileStudio.Core.Identity;
 using ProfileStudio.Core.Storage;
 using ProfileStudio.Core.Storage.Sqlite;
 
@@ -562,7 +562,7 @@ public sealed class SegmentStore(
     /// </summary>
     /// <param name="rules">The identity rules: a search that reads as a phone number or an e-mail address also finds the identifier
     /// it normalizes to in each such namespace (07738 713582 finds +447738713582), as the explorer's search does.</param>
-    public async Task<SegmentMembersPage> MembersAsync(long id, string? search, int skip, int take, CancellationToken ct = default, IdentityRules? rules = null)
+    public async Task<SegmentMembersPage> MembersAsync(long id, string? search, int skip, int take, IdentityRules? rules = null, CancellationToken ct = default)
     {
         take = Math.Clamp(take, 1, MaxPageSize);
         skip = Math.Max(0, skip);

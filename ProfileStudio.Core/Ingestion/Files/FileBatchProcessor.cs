@@ -274,22 +274,21 @@ public sealed class FileBatchProcessor(
                         {
                             break;
                         }
-                        var took = LineEnds(csv.Parser.RawRecord);
+                        var raw = csv.Parser.RawRecord;
+                        var took = LineEnds(raw);
                         consumed += took;
-                        if (Blank(csv.Parser.RawRecord))
+                        if (Blank(raw))
                         {
                             continue;
                         }
                         // The lines it spans: one per line end, and one more for text after the last (the file's last line without a newline).
-                        var raw0 = csv.Parser.RawRecord;
-                        var spans = took + (raw0.Length > 0 && raw0[^1] is not ('\r' or '\n') ? 1 : 0);
+                        var spans = took + (raw.Length > 0 && raw[^1] is not ('\r' or '\n') ? 1 : 0);
                         line = start - lineOffset + Math.Max(0, spans - 1);
                         var count = csv.Parser.Count;
                         for (var i = 0; i < headers.Length; i++)
                         {
                             values[i] = i < count ? csv.Parser[i] : null; // fields are parsed here, which is when bad data is found
                         }
-                        var raw = csv.Parser.RawRecord;
                         var bad = takeBadData();
                         if (stream.CanSeek && SpansLines(raw, out var firstLineLength)
                             && (bad is not null || count != headers.Length || raw.Count(c => c == '"') % 2 == 1))
