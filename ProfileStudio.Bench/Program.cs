@@ -40,7 +40,7 @@ static int Usage()
                    the lake unified into profiles by the worker's engine and store, in runs: messages/s;
                    --computed: the same run without, then with 5 active computed attributes, back to back, and the loss;
                    --schema runs the union-schema consumer on the change feed meanwhile, as the app does;
-                   --run-size: messages per run (live traffic makes runs of a few thousand);
+                   --run-size: messages per run (live traffic makes runs of a few thousand), with or without --computed;
                    --other-commits-ms N: another connection commits a one-row write every N ms meanwhile, as the lake's appender does
           segments-streaming [--messages 200000] [--people 60000] [--segments 20] [--pairs 1]
                    after a small warm-up, the lake unified twice per pair, back to back: without segments, then with N active streaming segments of

@@ -32,7 +32,7 @@ internal static class UnifyBenchmark
         }
         if (computed)
         {
-            return await CompareComputedAsync(messages, people);
+            return await CompareComputedAsync(messages, people, runSize);
         }
         var directory = Directory.CreateTempSubdirectory("profilestudio-unify-").FullName;
         try
@@ -65,7 +65,14 @@ internal static class UnifyBenchmark
                 var other = otherCommitsMs > 0 ? Task.Run(() => OtherCommitsAsync(connectionString, otherCommitsMs, unified.Token)) : Task.FromResult(0);
                 await using var runner = new UnificationRunner(session, new UnificationEngine(store.RestoreGraph(rules)), TimeProvider.System);
                 var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+                var written = WrittenBytes();
                 await runner.CatchUpAsync(0, runSize, null, CancellationToken.None);
+                if (written is { } writtenBefore && WrittenBytes() is { } writtenAfter)
+                {
+                    // Each run rewrites every page it touched (log, then checkpoint): small runs touch nearly a page per row they change.
+                    Console.WriteLine($"  bytes written by this process while unifying: {(writtenAfter.Bytes - writtenBefore.Bytes) / 1e6:N0} MB in {writtenAfter.Calls - writtenBefore.Calls:N0} write calls, " +
+                        $"{(writtenAfter.Bytes - writtenBefore.Bytes) / (double)messages:N0} bytes per message");
+                }
                 Console.WriteLine($"  cpu time of unification (both cores): {(Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds:N1} s");
                 Report(connection, messages, stopwatch.Elapsed, $"unified incrementally in runs of {runSize:N0}" + (runSize == UnificationWorker.RunSize ? " (target >= 20,000 messages/s)" : "") +
                     (schema ? ", with the union-schema consumer reading the change feed meanwhile" : ""));
@@ -127,20 +134,32 @@ internal static class UnifyBenchmark
         }
     }
 
+    /// <summary>What this process has written through write calls (Linux's /proc/self/io: wchar, syscw); null elsewhere.</summary>
+    private static (long Bytes, long Calls)? WrittenBytes()
+    {
+        const string path = "/proc/self/io";
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+        var fields = File.ReadAllLines(path).Select(l => l.Split(':', 2)).Where(p => p.Length == 2).ToDictionary(p => p[0], p => long.Parse(p[1].Trim()));
+        return (fields["wchar"], fields["syscw"]);
+    }
+
     /// <summary>
     /// <c>unify --computed</c>: the same lake unified twice, back to back, each time into a fresh store: without
     /// computed attributes, then with five active ones (one per kind of window, backfill done), and the loss.
     /// </summary>
-    private static async Task<int> CompareComputedAsync(int messages, int people)
+    private static async Task<int> CompareComputedAsync(int messages, int people, int runSize)
     {
-        Console.WriteLine($"unify --computed: {messages:N0} messages over {people:N0} people, without then with 5 active computed attributes; {Environment.ProcessorCount} cores");
+        Console.WriteLine($"unify --computed: {messages:N0} messages over {people:N0} people in runs of {runSize:N0}, without then with 5 active computed attributes; {Environment.ProcessorCount} cores");
         // A small run with computed attributes first, so that neither measured run pays for compiling the code they share:
         // without it the first run ("without") carried the JIT, and a single definition showed a loss of -3 to -13%.
-        await UnifyOnceAsync(Math.Min(messages, 20_000), Math.Min(people, 6_000), computed: true, quiet: true);
+        await UnifyOnceAsync(Math.Min(messages, 20_000), Math.Min(people, 6_000), computed: true, runSize, quiet: true);
         var g0 = GC.GetTotalPauseDuration();
-        var (without, withoutCpu) = await UnifyOnceAsync(messages, people, computed: false);
+        var (without, withoutCpu) = await UnifyOnceAsync(messages, people, computed: false, runSize);
         var g1 = GC.GetTotalPauseDuration();
-        var (with, withCpu) = await UnifyOnceAsync(messages, people, computed: true);
+        var (with, withCpu) = await UnifyOnceAsync(messages, people, computed: true, runSize);
         var g2 = GC.GetTotalPauseDuration();
         Console.WriteLine($"  garbage collection pauses: without {(g1 - g0).TotalSeconds:N2} s, with {(g2 - g1).TotalSeconds:N2} s");
         Console.WriteLine($"  without: {without.TotalSeconds:N1} s = {messages / without.TotalSeconds:N0} messages/s; cpu time {withoutCpu.TotalSeconds:N1} s");
@@ -151,7 +170,7 @@ internal static class UnifyBenchmark
         return 0;
     }
 
-    private static async Task<(TimeSpan Elapsed, TimeSpan Cpu)> UnifyOnceAsync(int messages, int people, bool computed, bool quiet = false)
+    private static async Task<(TimeSpan Elapsed, TimeSpan Cpu)> UnifyOnceAsync(int messages, int people, bool computed, int runSize, bool quiet = false)
     {
         var directory = Directory.CreateTempSubdirectory("profilestudio-unify-").FullName;
         try
@@ -191,7 +210,7 @@ internal static class UnifyBenchmark
             await using (var computedSession = new SqliteUnificationSession(reading, connection, clock, pipeline: pipeline))
             await using (var runner = new UnificationRunner(computedSession, new UnificationEngine(store.RestoreGraph(IdentityRules.Default), pipeline: pipeline), clock))
             {
-                await runner.CatchUpAsync(0, UnificationWorker.RunSize, null, CancellationToken.None);
+                await runner.CatchUpAsync(0, runSize, null, CancellationToken.None);
             }
             var elapsed = stopwatch.Elapsed;
             cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
