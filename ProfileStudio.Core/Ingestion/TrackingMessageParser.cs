@@ -38,7 +38,7 @@ public static partial class TrackingMessageParser
     /// What is wrong with a JSON text, for the person who sent it: the reader's reason and where, without its advice to
     /// the programmer ("Change the reader options", "when isFinalBlock is true").
     /// </summary>
-    public static string JsonProblem(JsonException ex)
+    public static string JsonProblem(JsonException ex, bool lines = true)
     {
         ArgumentNullException.ThrowIfNull(ex);
         var reason = ex.Message;
@@ -54,7 +54,12 @@ public static partial class TrackingMessageParser
             .Trim();
         // "'n' is an invalid JSON literal. Expected the literal 'null'." for "not json": the parser guessed a word nobody wrote.
         reason = InvalidLiteral().Replace(reason, "$1 is not JSON (text goes in double quotes).");
-        return ex.LineNumber is { } line && ex.BytePositionInLine is { } column ? $"{reason} (line {line + 1}, byte {column + 1})" : reason;
+        if (ex.BytePositionInLine is not { } column)
+        {
+            return reason;
+        }
+        // One line of a file (NDJSON) is named by the file's line number; its own "line 1" would only confuse.
+        return lines && ex.LineNumber is { } line ? $"{reason} (line {line + 1}, byte {column + 1})" : $"{reason} (byte {column + 1})";
     }
 
     [System.Text.RegularExpressions.GeneratedRegex(@"^('.*') is an invalid JSON literal\. Expected the literal '[a-z]+'\.$", System.Text.RegularExpressions.RegexOptions.Singleline)]

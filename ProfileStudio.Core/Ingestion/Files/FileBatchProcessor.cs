@@ -501,7 +501,7 @@ public sealed class FileBatchProcessor(
         }
         catch (JsonException ex)
         {
-            return FileRowConverter.Unreadable(text, $"not valid JSON: {ex.Message}", batchId, line, receivedAt);
+            return FileRowConverter.Unreadable(text, $"not valid JSON: {TrackingMessageParser.JsonProblem(ex, lines: false)}", batchId, line, receivedAt);
         }
         using (document)
         {
