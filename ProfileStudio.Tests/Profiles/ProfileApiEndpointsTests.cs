@@ -194,6 +194,12 @@ public sealed class ProfileApiEndpointsTests(ProfileApiAppFactory factory) : ICl
     [InlineData("segments?limit=abc", "limit")]
     [InlineData("segments?limit=101", "1 to 100")]
     [InlineData("segments?next=garbage", "cursor")]
+    [InlineData("events?start=2027-01-01&end=2026-01-01", "end (2026-01-01) is before start (2027-01-01)")]
+    [InlineData("events?include=%22unterminated", "include has a double quote that is not closed")]
+    [InlineData("events?exclude=a,%22b", "exclude has a double quote that is not closed")]
+    [InlineData("traits?include=%22open", "include has a double quote that is not closed")]
+    [InlineData("external_ids?include=%22open", "include has a double quote that is not closed")]
+    [InlineData("traits?verbose=yes", "verbose")]
     public async Task BadParameters_AreInvalidRequestErrors(string query, string mentions)
     {
         var message = await GetErrorAsync($"/api/v1/profiles/user_id:anyone/{query}", HttpStatusCode.BadRequest, "invalid_request_error");

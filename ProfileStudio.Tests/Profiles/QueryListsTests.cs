@@ -17,4 +17,19 @@ public sealed class QueryListsTests
     [InlineData("Order Completed,Order Completed", new[] { "Order Completed" })]
     public void Names_SplitsOnCommas_ExceptInsideDoubleQuotes(string? list, string[] expected) =>
         Assert.Equal(expected.ToHashSet(), QueryLists.Names(list));
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("a,b")]
+    [InlineData("\"Foo, Bar\",Baz")]
+    [InlineData("\"say \"\"hi\"\"\"")]
+    [InlineData("it\"s,fine")] // a quote inside a name that does not start with one is part of the name
+    public void Problem_IsNull_ForListsThatRead(string? list) => Assert.Null(QueryLists.Problem(list, "include"));
+
+    [Theory]
+    [InlineData("\"open, to the end")]
+    [InlineData("a, \"b")]
+    [InlineData("\"say \"\"hi\"\"")]
+    public void Problem_NamesTheQuoteLeftOpen(string list) =>
+        Assert.StartsWith("include has a double quote that is not closed", QueryLists.Problem(list, "include"));
 }

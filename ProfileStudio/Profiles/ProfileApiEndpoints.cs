@@ -131,6 +131,10 @@ internal static class ProfileApiEndpoints
         {
             return BadLimit(MaxTraitLimit);
         }
+        if (QueryLists.Problem(include, "include") is { } includeProblem)
+        {
+            return Invalid(includeProblem);
+        }
         if (ParseBool(verbose, "verbose") is var (isVerbose, verboseProblem) && verboseProblem is not null)
         {
             return Invalid(verboseProblem);
@@ -246,6 +250,10 @@ internal static class ProfileApiEndpoints
         {
             return BadLimit(MaxIdLimit);
         }
+        if (QueryLists.Problem(include, "include") is { } includeProblem)
+        {
+            return Invalid(includeProblem);
+        }
         if (!TryParseIdCursor(next, out var after))
         {
             return BadCursor(next!);
@@ -285,9 +293,17 @@ internal static class ProfileApiEndpoints
         {
             return Invalid(endProblem);
         }
+        if (from is { } startAt && to is { } endAt && endAt < startAt)
+        {
+            return Invalid($"end ({end}) is before start ({start}); start is the earliest event time asked for, end the latest.");
+        }
         if (sort is not (null or "asc" or "desc"))
         {
             return Invalid($"sort must be \"asc\" or \"desc\", not \"{sort}\".");
+        }
+        if ((QueryLists.Problem(include, "include") ?? QueryLists.Problem(exclude, "exclude")) is { } listProblem)
+        {
+            return Invalid(listProblem);
         }
         EventCursor? after = null;
         if (next is not null)
@@ -454,7 +470,7 @@ internal static class ProfileApiEndpoints
         : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) && value is >= 1 && value <= max ? value
         : null;
 
-    private static (bool Value, string? Problem) ParseBool(string? text, string name) => text switch
+    private static (bool Value, string? Problem) ParseBool(string? text, string name) => text?.Trim().ToLowerInvariant() switch
     {
         null or "false" or "0" => (false, null),
         "true" or "1" => (true, null),

@@ -9,6 +9,50 @@ namespace ProfileStudio.Profiles;
 /// </summary>
 public static class QueryLists
 {
+    /// <summary>Why <paramref name="list"/> cannot be read (a double quote left open), or null.</summary>
+    public static string? Problem(string? list, string parameter)
+    {
+        if (list is null)
+        {
+            return null;
+        }
+        var open = false;
+        var nameStart = true; // a quote opens a name only at its start (after a comma and spaces)
+        for (var at = 0; at < list.Length; at++)
+        {
+            var c = list[at];
+            if (open)
+            {
+                if (c == '"')
+                {
+                    if (at + 1 < list.Length && list[at + 1] == '"')
+                    {
+                        at++;
+                        continue;
+                    }
+                    open = false;
+                }
+                continue;
+            }
+            if (c == ',')
+            {
+                nameStart = true;
+            }
+            else if (c == '"' && nameStart)
+            {
+                open = true;
+                nameStart = false;
+            }
+            else if (c != ' ')
+            {
+                nameStart = false;
+            }
+        }
+        return open
+            ? $"{parameter} has a double quote that is not closed: a name in double quotes ends with another one (\"Foo, Bar\"), and a quote inside it is doubled."
+            : null;
+    }
+
     public static HashSet<string> Names(string? list)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
