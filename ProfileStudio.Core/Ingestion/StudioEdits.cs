@@ -127,8 +127,7 @@ public sealed class StudioEdits(SourceRegistry sources, LakeWriter lake, AuditLo
                     return id;
                 }
             }
-            var created = await sources.CreateAsync(AuditActor.System, SourceName, SourceKind.Streaming,
-                "Attribute edits made in the profile explorer, written to the lake like any other data.", ct);
+            var created = await sources.CreateStudioEditsAsync("Attribute edits made in the profile explorer, written to the lake like any other data.", ct);
             return created.Source?.Id;
         }
         finally

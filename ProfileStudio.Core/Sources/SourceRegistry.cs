@@ -85,6 +85,20 @@ public sealed class SourceRegistry(IDbContextFactory<ProfileStudioDbContext> dbF
     public async Task<SourceResult> CreateAsync(AuditActor actor, string name, SourceKind kind, string? description, CancellationToken ct = default) =>
         await CreateWithKeyAsync(actor, name, kind, description, WriteKeys.Generate(), showKey: true, ct);
 
+    /// <summary>
+    /// Creates the studio's own source for attribute edits (<see cref="Ingestion.StudioEdits"/>): the one way a source gets that name,
+    /// which is reserved everywhere else. A source renamed or created as "Studio edits" took the studio's edits over, could not be
+    /// renamed back or disabled, and anyone with its write key could send "studio edits" that no audit entry records.
+    /// </summary>
+    internal async Task<SourceResult> CreateStudioEditsAsync(string description, CancellationToken ct = default) =>
+        await CreateWithKeyAsync(AuditActor.System, Ingestion.StudioEdits.SourceName, SourceKind.Streaming, description, WriteKeys.Generate(), showKey: true, ct,
+            studioEdits: true);
+
+    /// <summary>Why a source may not take <paramref name="name"/> (the studio's own source's, in any letter case), or null.</summary>
+    private static string? ReservedName(string name) => string.Equals(name, Ingestion.StudioEdits.SourceName, StringComparison.OrdinalIgnoreCase)
+        ? $"\"{Ingestion.StudioEdits.SourceName}\" is the name of the studio's own source (attribute edits made in the profile explorer); choose another name."
+        : null;
+
     public async Task<SourceResult> UpdateAsync(AuditActor actor, int id, string name, string? description, CancellationToken ct = default)
     {
         name = name.Trim();
@@ -97,15 +111,20 @@ public sealed class SourceRegistry(IDbContextFactory<ProfileStudioDbContext> dbF
         {
             return SourceResult.Fail("The source no longer exists.");
         }
-        if (await db.Sources.AnyAsync(s => s.Name == name && s.Id != id, ct))
+        if (!IsStudioEdits(source) && ReservedName(name) is { } reserved)
         {
-            return SourceResult.Fail($"A source named \"{name}\" already exists.");
+            return SourceResult.Fail(reserved);
+        }
+        if (await db.Sources.Where(s => s.Id != id && s.Name.ToLower() == name.ToLower()).Select(s => s.Name).FirstOrDefaultAsync(ct) is { } taken)
+        {
+            return SourceResult.Fail($"A source named \"{taken}\" already exists; names differ in more than letter case, so pickers tell them apart.");
         }
         if (IsStudioEdits(source) && name != source.Name)
         {
             // Studio edits find their source by this name; renamed, the next edit would start a new one.
             return SourceResult.Fail($"\"{Ingestion.StudioEdits.SourceName}\" is the studio's own source and keeps its name.");
         }
+
         var before = source.Name;
         source.Name = name;
         source.Description = description?.Trim() ?? "";
@@ -183,21 +202,26 @@ public sealed class SourceRegistry(IDbContextFactory<ProfileStudioDbContext> dbF
         return new SourceResult(true, Source: existing);
     }
 
-    private async Task<SourceResult> CreateWithKeyAsync(AuditActor actor, string name, SourceKind kind, string? description, string key, bool showKey, CancellationToken ct)
+    private async Task<SourceResult> CreateWithKeyAsync(AuditActor actor, string name, SourceKind kind, string? description, string key, bool showKey, CancellationToken ct,
+        bool studioEdits = false)
     {
         name = name.Trim();
         if (ValidateName(name) is { } error)
         {
             return SourceResult.Fail(error);
         }
+        if (!studioEdits && ReservedName(name) is { } reserved)
+        {
+            return SourceResult.Fail(reserved);
+        }
         if (!Enum.IsDefined(kind))
         {
             return SourceResult.Fail("Choose streaming or batch.");
         }
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        if (await db.Sources.AnyAsync(s => s.Name == name, ct))
+        if (await db.Sources.Where(s => s.Name.ToLower() == name.ToLower()).Select(s => s.Name).FirstOrDefaultAsync(ct) is { } taken)
         {
-            return SourceResult.Fail($"A source named \"{name}\" already exists.");
+            return SourceResult.Fail($"A source named \"{taken}\" already exists; names differ in more than letter case, so pickers tell them apart.");
         }
         if (await db.Sources.AnyAsync(s => s.WriteKeyHash == WriteKeys.Hash(key), ct))
         {

@@ -86,4 +86,41 @@ public sealed class StudioEditsTests(IngestionAppFactory app) : StudioBunitConte
         Assert.Empty(panel.FindAll("[data-testid=toggle-enabled]"));
         Assert.Single(panel.FindAll("[data-testid=studio-edits-always-on]"));
     }
+
+    [Fact]
+    public async Task TheStudioEditsName_IsReserved_NoSourceTakesItByCreatingOrRenaming_InAnyCase()
+    {
+        var registry = app.Services.GetRequiredService<SourceRegistry>();
+        var web = (await registry.NamesAsync()).Single(s => s.Value == "Web").Key;
+
+        var created = await registry.CreateAsync(AuditActor.System, "studio EDITS", SourceKind.Streaming, null);
+        var renamed = await registry.UpdateAsync(AuditActor.System, web, " Studio edits ", null);
+
+        Assert.False(created.Succeeded);
+        Assert.Contains("the studio's own source", created.Error);
+        Assert.False(renamed.Succeeded);
+        Assert.Contains("the studio's own source", renamed.Error);
+        Assert.Equal("Web", (await registry.GetAsync(web))!.Source.Name);
+        // The studio still creates its own on the first edit, and edits go to it, not to a look-alike.
+        Assert.True((await Edits.SetAttributeAsync(AuditActor.System, new IdentityKey("user_id", "edits-4"), "plan", "vip")).Succeeded);
+        Assert.Single((await registry.NamesAsync()).Values, n => string.Equals(n, StudioEdits.SourceName, StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task SourceNames_DifferInMoreThanLetterCase()
+    {
+        var registry = app.Services.GetRequiredService<SourceRegistry>();
+        var name = $"Kiosk {Guid.NewGuid():N}"[..14];
+        var other = await registry.CreateAsync(AuditActor.System, name, SourceKind.Streaming, null);
+        Assert.True(other.Succeeded, other.Error);
+
+        var created = await registry.CreateAsync(AuditActor.System, "WEB", SourceKind.Streaming, null);
+        var renamed = await registry.UpdateAsync(AuditActor.System, other.Source!.Id, "web", null);
+        var recased = await registry.UpdateAsync(AuditActor.System, other.Source.Id, name.ToUpperInvariant(), null);
+
+        Assert.False(created.Succeeded);
+        Assert.Contains("A source named \"Web\" already exists", created.Error);
+        Assert.False(renamed.Succeeded);
+        Assert.True(recased.Succeeded); // its own name in other letters
+    }
 }
