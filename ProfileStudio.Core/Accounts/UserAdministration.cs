@@ -30,6 +30,64 @@ public sealed record AdminResult(bool Succeeded, string? Error = null, string? P
 /// </summary>
 public sealed class UserAdministration(IServiceScopeFactory scopes, IDbContextFactory<ProfileStudioDbContext> dbFactory, AuditLog audit, TimeProvider time)
 {
+    /// <summary>
+    /// One change at a time in this process, each made only by someone who is an administrator now: the last-administrator checks
+    /// are check-then-act, and two administrators locking (or demoting) each other at the same moment both passed them, leaving
+    /// nobody who could sign in and administer. And a page opened before its user was locked or demoted kept acting for them until
+    /// the session's next revalidation (a minute): a demoted administrator created a new Admin three seconds later.
+    /// </summary>
+    private static readonly SemaphoreSlim Changes = new(1, 1);
+
+    public Task<AdminResult> CreateAsync(AuditActor actor, string email, string displayName, IReadOnlyCollection<string> roles, string? password, CancellationToken ct = default) =>
+        AsAdminAsync(actor, () => CreateCoreAsync(actor, email, displayName, roles, password, ct), ct);
+
+    public Task<AdminResult> SetRolesAsync(AuditActor actor, string userId, IReadOnlyCollection<string> roles, CancellationToken ct = default) =>
+        AsAdminAsync(actor, () => SetRolesCoreAsync(actor, userId, roles, ct), ct);
+
+    public Task<AdminResult> LockAsync(AuditActor actor, string userId, CancellationToken ct = default) =>
+        AsAdminAsync(actor, () => LockCoreAsync(actor, userId, ct), ct);
+
+    public Task<AdminResult> UnlockAsync(AuditActor actor, string userId, CancellationToken ct = default) =>
+        AsAdminAsync(actor, () => UnlockCoreAsync(actor, userId, ct), ct);
+
+    public Task<AdminResult> ResetPasswordAsync(AuditActor actor, string userId, CancellationToken ct = default) =>
+        AsAdminAsync(actor, () => ResetPasswordCoreAsync(actor, userId, ct), ct);
+
+    private async Task<AdminResult> AsAdminAsync(AuditActor actor, Func<Task<AdminResult>> change, CancellationToken ct)
+    {
+        await Changes.WaitAsync(ct);
+        try
+        {
+            return await NotAnAdministratorNowAsync(actor) is { } problem ? AdminResult.Fail(problem) : await change();
+        }
+        finally
+        {
+            Changes.Release();
+        }
+    }
+
+    /// <summary>Why <paramref name="actor"/> may not administer users now (gone, locked, no longer an Admin), or null; the system may.</summary>
+    private async Task<string?> NotAnAdministratorNowAsync(AuditActor actor)
+    {
+        if (actor.UserId is not { } id)
+        {
+            return null; // start-up and configuration, not a person
+        }
+        using var scope = scopes.CreateScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
+        if (await users.FindByIdAsync(id) is not { } user)
+        {
+            return "Your account no longer exists; nothing was changed.";
+        }
+        if (user.LockoutEnd is { } end && end > time.GetUtcNow())
+        {
+            return "Your account has been locked; nothing was changed.";
+        }
+        return await users.IsInRoleAsync(user, Roles.Admin)
+            ? null
+            : "Your account is no longer an administrator's; nothing was changed. Reload the page to see what you may do now.";
+    }
+
     public async Task<IReadOnlyList<UserSummary>> ListAsync(CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -51,7 +109,7 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, IDbContextFa
             u.LastSignInAt)).ToList();
     }
 
-    public async Task<AdminResult> CreateAsync(AuditActor actor, string email, string displayName, IReadOnlyCollection<string> roles, string? password, CancellationToken ct = default)
+    private async Task<AdminResult> CreateCoreAsync(AuditActor actor, string email, string displayName, IReadOnlyCollection<string> roles, string? password, CancellationToken ct)
     {
         email = email.Trim();
         if (string.IsNullOrWhiteSpace(email))
@@ -94,7 +152,7 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, IDbContextFa
         return AdminResult.Ok(generated ? password : null);
     }
 
-    public async Task<AdminResult> SetRolesAsync(AuditActor actor, string userId, IReadOnlyCollection<string> roles, CancellationToken ct = default)
+    private async Task<AdminResult> SetRolesCoreAsync(AuditActor actor, string userId, IReadOnlyCollection<string> roles, CancellationToken ct)
     {
         if (roles.Count == 0)
         {
@@ -128,7 +186,7 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, IDbContextFa
         return AdminResult.Ok();
     }
 
-    public async Task<AdminResult> LockAsync(AuditActor actor, string userId, CancellationToken ct = default)
+    private async Task<AdminResult> LockCoreAsync(AuditActor actor, string userId, CancellationToken ct)
     {
         if (userId == actor.UserId)
         {
@@ -152,7 +210,7 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, IDbContextFa
         return AdminResult.Ok();
     }
 
-    public async Task<AdminResult> UnlockAsync(AuditActor actor, string userId, CancellationToken ct = default)
+    private async Task<AdminResult> UnlockCoreAsync(AuditActor actor, string userId, CancellationToken ct)
     {
         using var scope = scopes.CreateScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();
@@ -166,7 +224,7 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, IDbContextFa
         return AdminResult.Ok();
     }
 
-    public async Task<AdminResult> ResetPasswordAsync(AuditActor actor, string userId, CancellationToken ct = default)
+    private async Task<AdminResult> ResetPasswordCoreAsync(AuditActor actor, string userId, CancellationToken ct)
     {
         using var scope = scopes.CreateScope();
         var users = scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>();

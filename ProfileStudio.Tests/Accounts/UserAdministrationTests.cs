@@ -330,4 +330,40 @@ public sealed class UserAdministrationTests : IAsyncLifetime
         Assert.Equal(["admin@example.com", "bea@example.com", "zoe@example.com"], users.Select(u => u.Email));
         Assert.Equal([Roles.DataEngineer, Roles.Support], users[1].Roles);
     }
+
+    [Fact]
+    public async Task TwoAdministratorsLockingEachOtherAtOnce_LeaveOneWhoCanSignIn()
+    {
+        var other = await CreateUserAsync("other-admin@example.com", Roles.Admin);
+        var otherActor = new AuditActor(other.Id, other.Email);
+
+        // Both check "not the last administrator" before either locks: without one change at a time both passed.
+        var results = await Task.WhenAll(
+            Task.Run(() => Users.LockAsync(AdminActor, other.Id)),
+            Task.Run(() => Users.LockAsync(otherActor, _admin.Id)));
+
+        Assert.Single(results, r => r.Succeeded);
+        var users = await Users.ListAsync();
+        Assert.Single(users, u => u.Roles.Contains(Roles.Admin) && !u.IsLockedOut);
+    }
+
+    [Fact]
+    public async Task AnAdministratorDemotedOrLockedSinceThePageOpened_ChangesNothing()
+    {
+        var demoted = await CreateUserAsync("demoted@example.com", Roles.Admin);
+        var locked = await CreateUserAsync("locked@example.com", Roles.Admin);
+        Assert.True((await Users.SetRolesAsync(AdminActor, demoted.Id, [Roles.Support])).Succeeded);
+        Assert.True((await Users.LockAsync(AdminActor, locked.Id)).Succeeded);
+
+        // Their open pages still act for them until the session is checked again: every change checks who they are now.
+        var created = await Users.CreateAsync(new AuditActor(demoted.Id, demoted.Email), "backdoor@example.com", "", [Roles.Admin], "Given-Pass-42");
+        var promoted = await Users.SetRolesAsync(new AuditActor(locked.Id, locked.Email), demoted.Id, [Roles.Admin]);
+
+        Assert.False(created.Succeeded);
+        Assert.Contains("no longer an administrator's", created.Error);
+        Assert.False(promoted.Succeeded);
+        Assert.Contains("has been locked", promoted.Error);
+        Assert.DoesNotContain(await Users.ListAsync(), u => u.Email == "backdoor@example.com");
+        Assert.Equal([Roles.Support], (await FindAsync("demoted@example.com")).Roles);
+    }
 }
