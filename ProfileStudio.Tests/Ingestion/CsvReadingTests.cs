@@ -45,6 +45,14 @@ public sealed class CsvReadingTests
         Assert.Contains("the row has 2 fields; the header has 3", rows[2].Error);
     }
 
+    [Fact]
+    public void ReadCsv_ARowOfOneField_SaysField()
+    {
+        var rows = Read("id,name,note\nC1\n");
+
+        Assert.Contains("the row has 1 field; the header has 3", rows[0].Error);
+    }
+
     [Theory]
     [InlineData("C2,\"Bob,x")] // an opening quote in the middle column
     [InlineData("C2,Bob,\"never closed")] // in the last column: the rest of the file would be one field

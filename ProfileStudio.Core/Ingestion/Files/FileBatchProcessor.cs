@@ -313,7 +313,7 @@ public sealed class FileBatchProcessor(
                         else if (count != headers.Length)
                         {
                             message = FileRowConverter.Unreadable(raw.TrimEnd('\r', '\n'),
-                                $"the row has {count} fields; the header has {headers.Length}", batchId, start, receivedAt);
+                                $"the row has {count} field{(count == 1 ? "" : "s")}; the header has {headers.Length}", batchId, start, receivedAt);
                         }
                         else
                         {
