@@ -60,12 +60,43 @@ public static class DisplayFormat
     public static string Value(JsonElement value) => value.ValueKind switch
     {
         JsonValueKind.String => Text(value.GetString()!),
-        JsonValueKind.Number => value.TryGetDecimal(out var d) ? Number(d) : value.GetRawText(),
+        JsonValueKind.Number => NumberShown(value),
         JsonValueKind.True => "yes",
         JsonValueKind.False => "no",
         JsonValueKind.Null => "—",
         _ => Structured(value),
     };
+
+    /// <summary>
+    /// A number as <see cref="Number(decimal)"/> shows it, or as it was sent when that would hide it: -1e-300 fits a decimal as 0
+    /// (and 1e-13 rounds to 0 at twelve decimals), which the page showed as "0" while the API gave -1e-300.
+    /// </summary>
+    private static string NumberShown(JsonElement value)
+    {
+        var raw = value.GetRawText();
+        if (!value.TryGetDecimal(out var d))
+        {
+            return raw;
+        }
+        var shown = Number(d);
+        return shown is "0" or "-0" && HasNonZeroDigit(raw) ? raw : shown;
+    }
+
+    private static bool HasNonZeroDigit(string number)
+    {
+        foreach (var c in number)
+        {
+            if (c is 'e' or 'E')
+            {
+                return false; // the exponent's digits say where, not whether
+            }
+            if (c is >= '1' and <= '9')
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 
     /// <summary>
     /// A list or object as JSON with its text as written: the raw text of a stored value has "\u003Cb\u003E" for "&lt;b&gt;" and

@@ -57,6 +57,12 @@ public sealed class DisplayFormatTests
     [InlineData("-25000.75", "-25,000.75")]
     [InlineData("0.25", "0.25")]
     [InlineData("1e3", "1,000")]
+    [InlineData("-1e-300", "-1e-300")] // not 0: a decimal holds it as 0
+    [InlineData("0.0000000000001", "0.0000000000001")] // 1e-13: twelve decimals would round it to 0
+    [InlineData("0.000000000001", "0.000000000001")]
+    [InlineData("0.0", "0")]
+    [InlineData("-0", "0")]
+    [InlineData("0e5", "0")]
     [InlineData("true", "yes")]
     [InlineData("false", "no")]
     [InlineData("null", "—")]
