@@ -259,7 +259,8 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
         // A bare identifier: tried in every namespace its shape fits (and as a profile id when it is a whole
         // number), each normalized by its namespace as ingestion does; one index seek each.
         var found = new HashSet<long>();
-        var wholeNumber = long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var profileId);
+        // "#2423" is how pages show a profile id (the chip beside a name): typed or pasted that way it is the id.
+        var wholeNumber = long.TryParse(text.StartsWith('#') ? text[1..] : text, NumberStyles.None, CultureInfo.InvariantCulture, out var profileId);
         if (wholeNumber && await reader.CanonicalAsync(profileId, ct) is { } live)
         {
             found.Add(live);

@@ -70,6 +70,20 @@ public sealed class ProfileDirectoryTests
         Assert.Contains("No profile has this identifier", page.Problem);
     }
 
+    [Theory]
+    [InlineData("2")]
+    [InlineData("#2")] // as the profile page's chip shows the id
+    public async Task Page_AProfileIdAsPagesShowIt_FindsTheProfile(string typed)
+    {
+        await using var studio = await StudioServices.StartAsync(withAccounts: false);
+        await SeedAsync(studio, (1, "Ada Lovelace", "ada@example.com"), (2, "Hopper", "grace@navy.example"));
+        var directory = studio.Services.GetRequiredService<ProfileDirectory>();
+
+        var page = await directory.PageAsync(typed, ProfileSort.LastActivityNewest, 0, 25);
+
+        Assert.Equal([2L], page.Items.Select(i => i.Id));
+    }
+
     [Fact]
     public async Task Identifiers_OfANamespace_AreEachOneRow_CountedAsTheDashboardCountsThem_WithTheirPerson()
     {
