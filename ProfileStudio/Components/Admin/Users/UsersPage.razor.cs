@@ -16,7 +16,14 @@ public sealed partial class UsersPage
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
 
-    protected override async Task OnInitializedAsync() => await ReloadAsync();
+    /// <summary>The signed-in administrator's own id: their row offers no Lock (locking yourself is refused).</summary>
+    private string? _ownId;
+
+    protected override async Task OnInitializedAsync()
+    {
+        _ownId = (await Actor.GetAsync()).UserId;
+        await ReloadAsync();
+    }
 
     private async Task ReloadAsync() => _users = await Admin.ListAsync();
 
