@@ -85,6 +85,13 @@ public sealed class SegmentPagesTests : StudioBunitContext
             // Memberships through the one write path (history, counts, daily sizes), as an evaluation would write them.
             await _studio.Services.GetRequiredService<SegmentMembershipWriter>().ApplyAsync(
                 members.Select(p => new SegmentOutcome(created.Segment.Id, p, true, null)).ToList(), [], DateTime.UtcNow);
+            // The store's member count is copied from the segments' file by the feed relay, in the background: wait for it, as a
+            // page opened a moment later would (the list read 0 once in CI).
+            var deadline = DateTime.UtcNow.AddSeconds(15);
+            while ((await Store.GetAsync(created.Segment.Id))!.Segment.MemberCount != members.Length && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(20);
+            }
         }
         return (await Store.GetAsync(created.Segment!.Id))!.Segment;
     }
