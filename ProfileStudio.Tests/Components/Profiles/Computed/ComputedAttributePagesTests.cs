@@ -181,7 +181,8 @@ public sealed class ComputedAttributePagesTests : StudioBunitContext
         Assert.True((await Store.SaveAsync(ana, definition.Id, definition.ToDraft() with { Description = "Ana's words" }, definition.Revision)).Succeeded);
         TypeFormula(page, "upper(firstName)");
 
-        await page.Find("[data-testid=save-draft]").ClickAsync(new());
+        // Found and clicked in one turn of the renderer: the formula's check re-renders the page meanwhile (CI once clicked a stale handler).
+        await page.InvokeAsync(() => page.Find("[data-testid=save-draft]").ClickAsync(new()));
 
         page.WaitForAssertion(() => Assert.Equal(
             "ana@example.com saved this computed attribute at 3 Dec 2026, 12:02 UTC, after you opened it. Reload to see their change (your edits are not saved).",
@@ -192,13 +193,13 @@ public sealed class ComputedAttributePagesTests : StudioBunitContext
         Assert.Equal(("firstName + ' ' + lastName", "Ana's words"), (stored.Formula, stored.Description));
 
         await page.Find("textarea[data-testid=formula-input]").BlurAsync(new()); // as reaching Reload does: a focused field keeps its text
-        await page.Find("[data-testid=edit-conflict-reload]").ClickAsync(new());
+        await page.InvokeAsync(() => page.Find("[data-testid=edit-conflict-reload]").ClickAsync(new()));
 
         page.WaitForAssertion(() => Assert.Equal(("firstName + ' ' + lastName", "Ana's words"),
             (SegmentRuleBuilderTests.Box(page, "formula-input"), SegmentRuleBuilderTests.Box(page, "computed-description"))));
         Assert.Empty(page.FindAll("[data-testid=edit-conflict]"));
         TypeFormula(page, "upper(firstName)");
-        await page.Find("[data-testid=save-draft]").ClickAsync(new());
+        await page.InvokeAsync(() => page.Find("[data-testid=save-draft]").ClickAsync(new()));
         page.WaitForAssertion(() => Assert.Contains("version 2", page.Markup)); // what it computes changed: a new version
         var saved = (await Store.GetAsync(definition.Id))!;
         Assert.Equal(("upper(firstName)", "Ana's words"), (saved.Formula, saved.Description));
