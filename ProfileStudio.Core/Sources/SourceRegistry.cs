@@ -94,6 +94,12 @@ public sealed class SourceRegistry(IDbContextFactory<ProfileStudioDbContext> dbF
         await CreateWithKeyAsync(AuditActor.System, Ingestion.StudioEdits.SourceName, SourceKind.Streaming, description, WriteKeys.Generate(), showKey: true, ct,
             studioEdits: true);
 
+    /// <summary>Why <paramref name="name"/> is taken by another source than <paramref name="except"/> (in any letter case), or null.</summary>
+    private static async Task<string?> NameTakenAsync(ProfileStudioDbContext db, string name, int? except, CancellationToken ct) =>
+        await db.Sources.Where(s => s.Id != except && s.Name.ToLower() == name.ToLower()).Select(s => s.Name).FirstOrDefaultAsync(ct) is { } taken
+            ? $"A source named \"{taken}\" already exists; names differ in more than letter case, so pickers tell them apart."
+            : null;
+
     /// <summary>Why a source may not take <paramref name="name"/> (the studio's own source's, in any letter case), or null.</summary>
     private static string? ReservedName(string name) => string.Equals(name, Ingestion.StudioEdits.SourceName, StringComparison.OrdinalIgnoreCase)
         ? $"\"{Ingestion.StudioEdits.SourceName}\" is the name of the studio's own source (attribute edits made in the profile explorer); choose another name."
@@ -115,16 +121,15 @@ public sealed class SourceRegistry(IDbContextFactory<ProfileStudioDbContext> dbF
         {
             return SourceResult.Fail(reserved);
         }
-        if (await db.Sources.Where(s => s.Id != id && s.Name.ToLower() == name.ToLower()).Select(s => s.Name).FirstOrDefaultAsync(ct) is { } taken)
+        if (await NameTakenAsync(db, name, id, ct) is { } taken)
         {
-            return SourceResult.Fail($"A source named \"{taken}\" already exists; names differ in more than letter case, so pickers tell them apart.");
+            return SourceResult.Fail(taken);
         }
         if (IsStudioEdits(source) && name != source.Name)
         {
             // Studio edits find their source by this name; renamed, the next edit would start a new one.
             return SourceResult.Fail($"\"{Ingestion.StudioEdits.SourceName}\" is the studio's own source and keeps its name.");
         }
-
         var before = source.Name;
         source.Name = name;
         source.Description = description?.Trim() ?? "";
@@ -219,9 +224,9 @@ public sealed class SourceRegistry(IDbContextFactory<ProfileStudioDbContext> dbF
             return SourceResult.Fail("Choose streaming or batch.");
         }
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        if (await db.Sources.Where(s => s.Name.ToLower() == name.ToLower()).Select(s => s.Name).FirstOrDefaultAsync(ct) is { } taken)
+        if (await NameTakenAsync(db, name, null, ct) is { } taken)
         {
-            return SourceResult.Fail($"A source named \"{taken}\" already exists; names differ in more than letter case, so pickers tell them apart.");
+            return SourceResult.Fail(taken);
         }
         if (await db.Sources.AnyAsync(s => s.WriteKeyHash == WriteKeys.Hash(key), ct))
         {

@@ -12,49 +12,17 @@ public static class QueryLists
     /// <summary>Why <paramref name="list"/> cannot be read (a double quote left open), or null.</summary>
     public static string? Problem(string? list, string parameter)
     {
-        if (list is null)
-        {
-            return null;
-        }
-        var open = false;
-        var nameStart = true; // a quote opens a name only at its start (after a comma and spaces)
-        for (var at = 0; at < list.Length; at++)
-        {
-            var c = list[at];
-            if (open)
-            {
-                if (c == '"')
-                {
-                    if (at + 1 < list.Length && list[at + 1] == '"')
-                    {
-                        at++;
-                        continue;
-                    }
-                    open = false;
-                }
-                continue;
-            }
-            if (c == ',')
-            {
-                nameStart = true;
-            }
-            else if (c == '"' && nameStart)
-            {
-                open = true;
-                nameStart = false;
-            }
-            else if (c != ' ')
-            {
-                nameStart = false;
-            }
-        }
-        return open
+        Read(list, out var unclosed);
+        return unclosed
             ? $"{parameter} has a double quote that is not closed: a name in double quotes ends with another one (\"Foo, Bar\"), and a quote inside it is doubled."
             : null;
     }
 
-    public static HashSet<string> Names(string? list)
+    public static HashSet<string> Names(string? list) => Read(list, out _);
+
+    private static HashSet<string> Read(string? list, out bool unclosed)
     {
+        unclosed = false;
         var names = new HashSet<string>(StringComparer.Ordinal);
         if (list is null)
         {
@@ -71,6 +39,7 @@ public static class QueryLists
             if (at < list.Length && list[at] == '"')
             {
                 var quoted = new StringBuilder();
+                var closed = false;
                 at++;
                 while (at < list.Length)
                 {
@@ -83,10 +52,12 @@ public static class QueryLists
                             continue;
                         }
                         at++;
+                        closed = true;
                         break;
                     }
                     quoted.Append(list[at++]);
                 }
+                unclosed |= !closed;
                 name = quoted.ToString();
                 var comma = list.IndexOf(',', at);
                 at = comma < 0 ? list.Length : comma; // anything between the closing quote and the comma is not part of a name
