@@ -157,9 +157,18 @@ internal static class UnifyBenchmark
         // without it the first run ("without") carried the JIT, and a single definition showed a loss of -3 to -13%.
         await UnifyOnceAsync(Math.Min(messages, 20_000), Math.Min(people, 6_000), computed: true, runSize, quiet: true);
         var g0 = GC.GetTotalPauseDuration();
+        var w0 = WrittenBytes();
         var (without, withoutCpu) = await UnifyOnceAsync(messages, people, computed: false, runSize);
         var g1 = GC.GetTotalPauseDuration();
+        var w1 = WrittenBytes();
         var (with, withCpu) = await UnifyOnceAsync(messages, people, computed: true, runSize);
+        var w2 = WrittenBytes();
+        if (w0 is { } a && w1 is { } b && w2 is { } c)
+        {
+            // Each run rewrites every page it touched (log, then checkpoint): the states' pages are the computed attributes' share.
+            Console.WriteLine($"  written (lake, log and checkpoints): without {(b.Bytes - a.Bytes) / (double)messages:N0} bytes per message in {(b.Calls - a.Calls) / (double)messages:N1} write calls, " +
+                $"with {(c.Bytes - b.Bytes) / (double)messages:N0} bytes in {(c.Calls - b.Calls) / (double)messages:N1}");
+        }
         var g2 = GC.GetTotalPauseDuration();
         Console.WriteLine($"  garbage collection pauses: without {(g1 - g0).TotalSeconds:N2} s, with {(g2 - g1).TotalSeconds:N2} s");
         Console.WriteLine($"  without: {without.TotalSeconds:N1} s = {messages / without.TotalSeconds:N0} messages/s; cpu time {withoutCpu.TotalSeconds:N1} s");
