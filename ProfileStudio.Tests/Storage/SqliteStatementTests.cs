@@ -188,6 +188,38 @@ public sealed class SqliteStatementTests : IDisposable
     });
 
     /// <summary>
+    /// A checkpoint after every run copied a page as often as runs rewrote it: requests within the minimum interval of the last
+    /// checkpoint's start are dropped, and the first after it copies everything committed meanwhile.
+    /// </summary>
+    [Fact]
+    public Task TheBackgroundCheckpointer_StartsAtMostOncePerInterval_AndALaterRequestCopiesWhatWasSkipped() => WithALogOf2000Rows(async (directory, connectionString, writer) =>
+    {
+        var database = new FileInfo(Path.Combine(directory, "wal.db"));
+        var interval = TimeSpan.FromMilliseconds(600);
+        await using var checkpointer = new WalCheckpointer(connectionString, minInterval: interval);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        checkpointer.Request();
+        await checkpointer.Running;
+        database.Refresh();
+        var afterFirst = database.Length;
+
+        Execute(writer, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) INSERT INTO W SELECT hex(randomblob(200)) FROM n;");
+        checkpointer.Request(); // within the interval: dropped
+        await checkpointer.Running;
+        database.Refresh();
+        if (started.Elapsed < interval)
+        {
+            Assert.Equal(afterFirst, database.Length);
+        }
+
+        await Task.Delay(interval - started.Elapsed + TimeSpan.FromMilliseconds(50) is var wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero);
+        checkpointer.Request();
+        await checkpointer.Running;
+        database.Refresh();
+        Assert.True(database.Length > afterFirst + 700 * 1000, $"{database.Length} bytes after the next interval's checkpoint, {afterFirst} before");
+    });
+
+    /// <summary>
     /// Under steady ingestion a reader is always reading from the log while new frames arrive, so a passive checkpoint never
     /// lets the log start over and it grows without end (1.9 GB in a 40 s lag benchmark). Past its threshold the checkpointer
     /// waits for the readers of the log and the next write starts the log over; without that, the log keeps every frame.
@@ -205,7 +237,7 @@ public sealed class SqliteStatementTests : IDisposable
             Execute(writer, "INSERT INTO W VALUES ('after the reader began')");
             var logBefore = LogFrames(writer);
 
-            await using (var checkpointer = new WalCheckpointer(connectionString, restartFrames: pastThreshold ? 100 : int.MaxValue, TimeSpan.FromSeconds(10)))
+            await using (var checkpointer = new WalCheckpointer(connectionString, restartFrames: pastThreshold ? 100 : int.MaxValue, TimeSpan.FromSeconds(10), TimeSpan.Zero))
             {
                 checkpointer.Request();
                 if (pastThreshold)
@@ -254,7 +286,7 @@ public sealed class SqliteStatementTests : IDisposable
             Assert.Equal(2000L, Scalar(reader, "SELECT count(*) FROM W"));
             Execute(writer, "INSERT INTO W VALUES ('after the long read began')");
 
-            await using var checkpointer = new WalCheckpointer(connectionString, restartFrames: 100, TimeSpan.FromMilliseconds(50));
+            await using var checkpointer = new WalCheckpointer(connectionString, restartFrames: 100, TimeSpan.FromMilliseconds(50), TimeSpan.Zero);
             checkpointer.Request();
             await checkpointer.Running;
             Assert.Equal(1, checkpointer.RestartsTried); // gave up: the long read is still open
@@ -283,7 +315,7 @@ public sealed class SqliteStatementTests : IDisposable
             Assert.Equal(2000L, Scalar(reader, "SELECT count(*) FROM W")); // one of the read's statements, its snapshot held
             Execute(writer, "INSERT INTO W VALUES ('during the long read')");
 
-            await using var checkpointer = new WalCheckpointer(connectionString, restartFrames: 100, TimeSpan.FromSeconds(10));
+            await using var checkpointer = new WalCheckpointer(connectionString, restartFrames: 100, TimeSpan.FromSeconds(10), TimeSpan.Zero);
             checkpointer.Request();
             await checkpointer.Running.WaitAsync(TimeSpan.FromSeconds(5)); // at once: it did not wait for the reader
             Assert.Equal(0, checkpointer.RestartsTried);
