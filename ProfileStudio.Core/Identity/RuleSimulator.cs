@@ -308,7 +308,7 @@ public static class RuleSimulator
             {
                 profileId = touched;
                 var profile = profiles[touched];
-                profile.UpdatedAt = Max(profile.UpdatedAt, last.At);
+                profile.UpdatedAt = Max(profile.UpdatedAt, last.LastAt);
                 profile.LastMessageId = number;
             }
             var insights = changes.Insights.Select(x => new SimulatedInsight(number, x.Kind, x.Detail, x.ProfileId, x.OtherProfileId, x.Namespace, x.Value)).ToList();

@@ -115,7 +115,7 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
                 .Concat(attributeSources.Where(a => a.ProfileId == p.Id).Select(a => a.SourceId))
                 .Distinct().Select(id => sourceNames.GetValueOrDefault(id, $"source {id}")).Order(StringComparer.OrdinalIgnoreCase).ToList();
             items.Add(new ProfileSummary(p.Id, name, primary is null ? null : $"{primary.Namespace}:{primary.Value}", sources,
-                identities.Count(i => i.ProfileId == p.Id), p.CreatedAt, p.UpdatedAt, p.LastActivityAt is not null));
+                identities.Count(i => i.ProfileId == p.Id), p.CreatedAt, p.LastActivityAt ?? p.CreatedAt, p.LastActivityAt is not null));
         }
         return new ProfileDirectoryPage(items, total, null);
     }

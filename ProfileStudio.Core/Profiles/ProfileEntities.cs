@@ -8,7 +8,12 @@ public sealed class Profile
     /// <summary>First seen: the earliest event time of any message about the person (not when it was imported).</summary>
     public DateTime CreatedAt { get; set; }
 
-    /// <summary>Last activity: the latest event time on the person's timeline (track, page, screen, group); first seen while there is none.</summary>
+    /// <summary>
+    /// Last change: the latest event time of any message about the person, whatever it brought (traits, an identifier,
+    /// a timeline event; a studio edit is such a message), and of any profile merged into this one. Computed attributes and
+    /// segment memberships are not counted: they follow from this data and the clock (a window moving on, a definition
+    /// edited), and carry their own times.
+    /// </summary>
     public DateTime UpdatedAt { get; set; }
 
     /// <summary>

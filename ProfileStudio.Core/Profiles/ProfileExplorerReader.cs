@@ -57,8 +57,8 @@ public sealed class ProfileExplorerReader(ProfileReader reader, IDbContextFactor
             .Concat(view?.Attributes.SelectMany(a => a.Losers.Select(l => l.Fragment.SourceId).Append(a.Winner?.SourceId ?? 0)) ?? [])
             .Concat(new[] { metadata.FirstMessage?.SourceId ?? 0, metadata.LastMessage?.SourceId ?? 0 })
             .Where(id => id != 0).Distinct().Count();
-        // Profiles.CreatedAt is the earliest event time of the person's messages; UpdatedAt the latest timeline event (else first seen).
-        return new ProfileHeader(metadata.ProfileId, metadata.CreatedAt, metadata.UpdatedAt, metadata.LastMessage?.ReceivedAt,
+        // Profiles.CreatedAt is the earliest event time of the person's messages; LastActivityAt the latest timeline event (first seen while there is none).
+        return new ProfileHeader(metadata.ProfileId, metadata.CreatedAt, metadata.LastActivityAt ?? metadata.CreatedAt, metadata.LastMessage?.ReceivedAt,
             view is null ? null : DisplayName(view), ContactOf(identities, view), identities.FirstOrDefault(), sources, metadata.Events);
     }
 

@@ -214,7 +214,7 @@ public sealed class ProfileReader
         return new EventPage(page, new EventCursor(page[^1].EventAt, page[^1].Id));
     }
 
-    /// <summary>When the profile was created and last updated, and its first and last messages; null when it does not exist.</summary>
+    /// <summary>When the profile was first seen, last changed and last active, and its first and last messages; null when it does not exist.</summary>
     public async Task<ProfileMetadata?> MetadataAsync(long profileId, CancellationToken ct = default)
     {
         await using var db = await _dbFactory.CreateDbContextAsync(ct);
@@ -233,7 +233,7 @@ public sealed class ProfileReader
             : null;
         var identities = await db.Identities.CountAsync(i => i.ProfileId == profileId, ct);
         var events = await db.ProfileEvents.LongCountAsync(e => e.ProfileId == profileId, ct);
-        return new ProfileMetadata(profile.Id, profile.CreatedAt, profile.UpdatedAt, Ref(profile.FirstMessageId), Ref(profile.LastMessageId), identities, events);
+        return new ProfileMetadata(profile.Id, profile.CreatedAt, profile.UpdatedAt, profile.LastActivityAt, Ref(profile.FirstMessageId), Ref(profile.LastMessageId), identities, events);
     }
 
     /// <summary>Events per day (UTC) over the profile's whole timeline, oldest first; days without events are left out.</summary>

@@ -45,11 +45,15 @@ public sealed record ProfileIdentity(
     public IdentityKey Key => new(Namespace, Value);
 }
 
-/// <summary>A profile's bookkeeping: when it was created and last changed, and by which messages from which sources.</summary>
+/// <summary>
+/// A profile's bookkeeping: when it was first seen, last changed (<see cref="Profile.UpdatedAt"/>) and last active
+/// (null while it has no timeline event), and by which messages from which sources.
+/// </summary>
 public sealed record ProfileMetadata(
     long ProfileId,
     DateTime CreatedAt,
     DateTime UpdatedAt,
+    DateTime? LastActivityAt,
     ProfileMessageRef? FirstMessage,
     ProfileMessageRef? LastMessage,
     int Identities,

@@ -50,7 +50,7 @@ public sealed class UnificationChanges
     public List<(long From, long Into)> Merges => Identity.Merges;
     public Dictionary<IdentityKey, IdentityRecord> Identities => Identity.Identities;
     public Dictionary<(IdentityKey From, IdentityKey To), IdentityLink> Links => Identity.Links;
-    public Dictionary<long, (DateTime FirstAt, DateTime At, long MessageId)> Touched => Identity.Touched;
+    public Dictionary<long, ProfileTouch> Touched => Identity.Touched;
     public List<IdentityInsight> Insights => Identity.Insights;
     public Dictionary<(long Profile, int Source, string Key), ProfileAttribute> Attributes => Fragments.Attributes;
     public List<ProfileEvent> Events => Fragments.Events;

@@ -219,7 +219,43 @@ public sealed class ProfileApiEndpointsTests(ProfileApiAppFactory factory) : ICl
         Assert.Equal($"crm-{person.Tag}-1", metadata.GetProperty("last_message_id").GetString());
         Assert.Equal("CRM", metadata.GetProperty("last_source_name").GetString());
         Assert.Equal(3, metadata.GetProperty("events").GetInt64());
-        Assert.True(metadata.GetProperty("updated_at").GetDateTime() >= metadata.GetProperty("created_at").GetDateTime());
+        Assert.Equal(T, metadata.GetProperty("created_at").GetDateTime().ToUniversalTime());
+        // The CRM's record at 10:00 is the last change, after the last event (09:03).
+        Assert.Equal(T.AddHours(1), metadata.GetProperty("updated_at").GetDateTime().ToUniversalTime());
+    }
+
+    [Fact]
+    public async Task Metadata_UpdatedAt_MovesWithATraitChangeAStudioEditAndANewIdentifier_NotOnlyWithEvents()
+    {
+        var person = await SeedAsync();
+        async Task<DateTime> UpdatedAtAsync() =>
+            (await GetOkAsync($"{person.Path}/metadata")).GetProperty("metadata").GetProperty("updated_at").GetDateTime().ToUniversalTime();
+
+        await factory.SendAsync(ProfileApiAppFactory.CrmKey,
+            new { type = "identify", messageId = $"crm-{person.Tag}-2", userId = person.UserId, timestamp = T.AddDays(2), traits = new { plan = "enterprise" } });
+        await factory.UnifiedAsync();
+        var afterTraits = await UpdatedAtAsync();
+
+        await factory.SendAsync(ProfileApiAppFactory.WebKey,
+            new { type = "identify", messageId = $"web-{person.Tag}-5", userId = person.UserId, anonymousId = $"device-{person.Tag}", timestamp = T.AddDays(3) });
+        await factory.UnifiedAsync();
+        var afterIdentifier = await UpdatedAtAsync();
+
+        var before = DateTime.UtcNow.AddSeconds(-1);
+        var edited = await factory.Services.GetRequiredService<ProfileStudio.Core.Ingestion.StudioEdits>()
+            .SetAttributeAsync(AuditActor.System, new ProfileStudio.Core.Identity.IdentityKey("user_id", person.UserId), "plan", "vip");
+        Assert.True(edited.Succeeded, edited.Error);
+        await factory.UnifiedAsync();
+        var afterEdit = await UpdatedAtAsync();
+
+        Assert.Equal(T.AddDays(2), afterTraits);
+        Assert.Equal(T.AddDays(3), afterIdentifier);
+        Assert.InRange(afterEdit, before, DateTime.UtcNow.AddSeconds(1));
+        Assert.Equal("vip", (await GetOkAsync($"{person.Path}/traits?include=plan")).GetProperty("traits").GetProperty("plan").GetString());
+        // Events still say when the person was last active (the explorer's "last activity"), apart from the last change.
+        await using var db = await factory.DbAsync();
+        var profileId = (await factory.Reader.FindAsync($"user_id:{person.UserId}")).ProfileId;
+        Assert.Equal(T.AddMinutes(3), await db.Profiles.Where(p => p.Id == profileId).Select(p => p.LastActivityAt).SingleAsync());
     }
 
     [Fact]

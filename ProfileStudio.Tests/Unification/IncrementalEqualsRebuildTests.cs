@@ -125,11 +125,15 @@ public sealed class IncrementalEqualsRebuildTests : IAsyncDisposable
         var identities = db.Identities.AsNoTracking().Select(i => new { i.ProfileId, i.Namespace, i.Value }).AsEnumerable().ToLookup(i => i.ProfileId);
         var lastEvent = db.ProfileEvents.AsNoTracking().Select(e => new { e.ProfileId, e.EventAt }).AsEnumerable()
             .GroupBy(e => e.ProfileId).ToDictionary(g => g.Key, g => g.Max(e => e.EventAt));
+        var lastTrait = db.ProfileAttributes.AsNoTracking().Select(a => new { a.ProfileId, a.EventAt }).AsEnumerable()
+            .GroupBy(a => a.ProfileId).ToDictionary(g => g.Key, g => g.Max(a => a.EventAt));
         var rows = new List<string>();
         foreach (var p in db.Profiles.AsNoTracking().Where(p => p.MergedIntoId == null).AsEnumerable())
         {
             Assert.Equal(lastEvent.TryGetValue(p.Id, out var last) ? last : null, p.LastActivityAt);
-            Assert.Equal(p.LastActivityAt ?? p.CreatedAt, p.UpdatedAt);
+            // The last change is no earlier than anything the profile holds: its first message, its events, its traits.
+            Assert.True(p.UpdatedAt >= p.CreatedAt && p.UpdatedAt >= (p.LastActivityAt ?? p.CreatedAt), $"profile {p.Id} updated {p.UpdatedAt:O}");
+            Assert.True(!lastTrait.TryGetValue(p.Id, out var trait) || p.UpdatedAt >= trait, $"profile {p.Id} updated {p.UpdatedAt:O}, a trait of {trait:O}");
             var ids = identities[p.Id].OrderBy(i => i.Namespace, StringComparer.Ordinal).ThenBy(i => i.Value, StringComparer.Ordinal).Select(i => $"{i.Namespace}:{i.Value}");
             rows.Add($"[{string.Join(' ', ids)}] first seen {p.CreatedAt:O}, last activity {p.LastActivityAt:O}, updated {p.UpdatedAt:O}");
         }

@@ -7,13 +7,14 @@ using ProfileStudio.Tests.Support;
 namespace ProfileStudio.Tests.Unification;
 
 /// <summary>
-/// A profile's first-seen and last-activity times are the person's event times, whatever order the
+/// A profile's first-seen, last-activity and last-change times are the person's event times, whatever order the
 /// data arrives in: not the time a record was imported, nor the time of the message that happened to come first.
+/// Last activity counts timeline events only; last change (UpdatedAt) counts every message about the person.
 /// </summary>
 public sealed class ProfileTimesTests(IngestionAppFactory app) : IClassFixture<IngestionAppFactory>
 {
     [Fact]
-    public async Task ImportedRecordFirst_OlderEventsLater_FirstSeenIsTheOldestEvent_LastActivityTheLatestTimelineEvent()
+    public async Task ImportedRecordFirst_OlderEventsLater_FirstSeenIsTheOldestEvent_LastActivityTheLatestTimelineEvent_LastChangeTheRecord()
     {
         var client = app.CreateWriteKeyClient(IngestionAppFactory.WriteKeyOf("Web"));
         var now = app.Now;
@@ -28,11 +29,12 @@ public sealed class ProfileTimesTests(IngestionAppFactory app) : IClassFixture<I
         var profile = await Poll.UntilAsync(() => ProfileAsync("times-1"), p => p is { Events: 2 }, "both events on the profile");
 
         Assert.Equal(firstVisit, profile!.CreatedAt);
-        Assert.Equal(viewed, profile.UpdatedAt);
+        Assert.Equal(viewed, profile.LastActivityAt);
+        Assert.Equal(now, profile.UpdatedAt); // the record, received (and so timed) now
     }
 
     [Fact]
-    public async Task NoTimelineEvents_LastActivityIsFirstSeen_NotALaterRecord()
+    public async Task NoTimelineEvents_NoLastActivity_LastChangeIsTheLaterRecord()
     {
         var client = app.CreateWriteKeyClient(IngestionAppFactory.WriteKeyOf("Web"));
         var now = app.Now;
@@ -43,11 +45,12 @@ public sealed class ProfileTimesTests(IngestionAppFactory app) : IClassFixture<I
         var profile = await ProfileAsync("times-2");
 
         Assert.Equal(now.AddDays(-9), profile!.CreatedAt);
-        Assert.Equal(profile.CreatedAt, profile.UpdatedAt);
+        Assert.Null(profile.LastActivityAt);
+        Assert.Equal(now, profile.UpdatedAt);
     }
 
     [Fact]
-    public async Task TwoProfilesMerge_SurvivorKeepsTheEarliestFirstSeenAndTheLatestActivity()
+    public async Task TwoProfilesMerge_SurvivorKeepsTheEarliestFirstSeenTheLatestActivityAndTheLatestChange()
     {
         var client = app.CreateWriteKeyClient(IngestionAppFactory.WriteKeyOf("Web"));
         var now = app.Now;
@@ -58,15 +61,36 @@ public sealed class ProfileTimesTests(IngestionAppFactory app) : IClassFixture<I
         var profile = await Poll.UntilAsync(() => ProfileAsync("times-3"), p => p is { Events: 2 }, "the merged profile");
 
         Assert.Equal(now.AddDays(-12), profile!.CreatedAt);
-        Assert.Equal(now.AddDays(-5), profile.UpdatedAt);
+        Assert.Equal(now.AddDays(-5), profile.LastActivityAt);
+        Assert.Equal(now.AddDays(-4), profile.UpdatedAt); // the identify that merged them
     }
 
-    private sealed record Times(DateTime CreatedAt, DateTime UpdatedAt, int Events);
+    [Fact]
+    public async Task MergedProfileChangedLater_SurvivorTakesItsLastChange()
+    {
+        var client = app.CreateWriteKeyClient(IngestionAppFactory.WriteKeyOf("Web"));
+        var now = app.Now;
+        // The anonymous profile's record is the latest thing known about the person; the identify that joins them is older.
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/v1/identify", new { userId = "times-4", traits = new { plan = "a" }, timestamp = now.AddDays(-8).ToString("O") })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/v1/identify", new { anonymousId = "times-anon-4", traits = new { colour = "red" }, timestamp = now.AddDays(-1).ToString("O") })).StatusCode);
+        // Both profiles stored before they merge, so the merge moves a stored profile's last change (not one still in the run).
+        await Poll.UntilAsync(() => ProfileAsync("times-4", "anonymous_id", "times-anon-4"), p => p is not null, "the anonymous profile");
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/v1/identify", new { userId = "times-4", anonymousId = "times-anon-4", timestamp = now.AddDays(-6).ToString("O") })).StatusCode);
 
-    private async Task<Times?> ProfileAsync(string userId)
+        var profile = await Poll.UntilAsync(() => ProfileAsync("times-4"), p => p is { Identities: 2 }, "the merged profile");
+
+        Assert.Equal(now.AddDays(-8), profile!.CreatedAt);
+        Assert.Null(profile.LastActivityAt);
+        Assert.Equal(now.AddDays(-1), profile.UpdatedAt);
+    }
+
+    private sealed record Times(DateTime CreatedAt, DateTime? LastActivityAt, DateTime UpdatedAt, int Events, int Identities);
+
+    private async Task<Times?> ProfileAsync(string userId, string ns = "user_id", string? value = null)
     {
         await using var db = await app.DbAsync();
-        var id = await db.Identities.Where(i => i.Namespace == "user_id" && i.Value == userId).Select(i => (long?)i.ProfileId).FirstOrDefaultAsync();
+        value ??= userId;
+        var id = await db.Identities.Where(i => i.Namespace == ns && i.Value == value).Select(i => (long?)i.ProfileId).FirstOrDefaultAsync();
         if (id is null)
         {
             return null;
@@ -75,8 +99,9 @@ public sealed class ProfileTimesTests(IngestionAppFactory app) : IClassFixture<I
         // the count is at least as current as the events counted (read the other way, a run committed
         // in between showed two events beside the times of one).
         var events = await db.ProfileEvents.CountAsync(e => e.ProfileId == id);
+        var identities = await db.Identities.CountAsync(i => i.ProfileId == id);
         var p = await db.Profiles.SingleAsync(p => p.Id == id);
-        return new Times(p.CreatedAt, p.UpdatedAt, events);
+        return new Times(p.CreatedAt, p.LastActivityAt, p.UpdatedAt, events, identities);
     }
 
     private async Task<string?> PlanAsync(string userId)

@@ -90,7 +90,7 @@ internal static class ProfileApiEndpoints
             .WithSummary("The segments (audiences) a profile is in, since when, by segment id, cursor-paged" + suffix)
             .WithParameter("limit", $"How many segments a page holds: 1 to {MaxSegmentLimit}, {DefaultSegmentLimit} when left out.", JsonSchemaType.Integer);
         group.MapGet("/metadata", MetadataAsync).WithName($"{segment}GetProfileMetadata")
-            .WithSummary("When a profile was created and last updated, and its first and last messages" + suffix);
+            .WithSummary("When a profile was first seen and last changed (the event times of its earliest and latest messages), and its first and last messages" + suffix);
     }
 
     /// <summary>The trait class of computed attributes, as Segment names it.</summary>

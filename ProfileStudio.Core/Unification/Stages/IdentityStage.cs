@@ -21,12 +21,8 @@ public sealed class IdentityChanges : IStageChanges, IRunScopedChanges
     /// <summary>Profiles a device moved away from (to the person who signed in on it last): they lost an identifier.</summary>
     public HashSet<long> LostIdentities { get; } = [];
 
-    /// <summary>
-    /// Per profile the run touched: the earliest event time of its messages (first seen), the latest
-    /// event time of its timeline events (last activity; <see cref="DateTime.MinValue"/> when the run
-    /// brought none: a CRM record or a sign-in is data about the person, not activity) and its latest message.
-    /// </summary>
-    public Dictionary<long, (DateTime FirstAt, DateTime At, long MessageId)> Touched { get; } = [];
+    /// <summary>Per profile the run touched: what its messages tell about when the profile was seen, changed and active.</summary>
+    public Dictionary<long, ProfileTouch> Touched { get; } = [];
 
     public List<IdentityInsight> Insights { get; } = [];
 
@@ -57,6 +53,23 @@ public sealed class IdentityChanges : IStageChanges, IRunScopedChanges
             marks.Mark(profile, ProfileChangeKinds.None);
         }
     }
+}
+
+/// <summary>
+/// What a run's messages tell about one profile. <see cref="FirstAt"/>: the earliest event time of its messages (first
+/// seen). <see cref="LastAt"/>: the latest event time of its messages, whatever they brought (traits, an identifier,
+/// an event): when the profile last changed. <see cref="ActivityAt"/>: the latest event time of its timeline events
+/// (last activity; <see cref="DateTime.MinValue"/> when the run brought none: a CRM record or a sign-in is data about the
+/// person, not activity). <see cref="MessageId"/>: its latest message in the lake.
+/// </summary>
+public readonly record struct ProfileTouch(DateTime FirstAt, DateTime LastAt, DateTime ActivityAt, long MessageId)
+{
+    /// <summary>Both runs' worth of messages, as when one profile's messages are moved onto another's.</summary>
+    public ProfileTouch Combine(ProfileTouch other) => new(
+        FirstAt < other.FirstAt ? FirstAt : other.FirstAt,
+        LastAt > other.LastAt ? LastAt : other.LastAt,
+        ActivityAt > other.ActivityAt ? ActivityAt : other.ActivityAt,
+        Math.Max(MessageId, other.MessageId));
 }
 
 /// <summary>
@@ -116,7 +129,7 @@ public sealed class IdentityStage : IUnificationStage
             {
                 // Only timeline events are the person's activity (the explorer's "last activity").
                 var activity = changes.Touched[profileId];
-                changes.Touched[profileId] = activity with { At = Max(activity.At, message.EventAt) };
+                changes.Touched[profileId] = activity with { ActivityAt = Max(activity.ActivityAt, message.EventAt) };
             }
             changes.Resolved.Add((read, profileId));
         }
@@ -127,9 +140,7 @@ public sealed class IdentityStage : IUnificationStage
         foreach (var (profile, last) in touched)
         {
             var survivor = graph.Canonical(profile);
-            changes.Touched[survivor] = changes.Touched.TryGetValue(survivor, out var current)
-                ? (Min(current.FirstAt, last.FirstAt), Max(current.At, last.At), Math.Max(current.MessageId, last.MessageId))
-                : last;
+            changes.Touched[survivor] = changes.Touched.TryGetValue(survivor, out var current) ? current.Combine(last) : last;
         }
         foreach (var (key, record) in changes.Identities)
         {
@@ -227,8 +238,8 @@ public sealed class IdentityStage : IUnificationStage
                 }
             }
             changes.Touched[profileId] = changes.Touched.TryGetValue(profileId, out var touched)
-                ? (Min(touched.FirstAt, message.EventAt), touched.At, message.Id)
-                : (message.EventAt, DateTime.MinValue, message.Id);
+                ? touched with { FirstAt = Min(touched.FirstAt, message.EventAt), LastAt = Max(touched.LastAt, message.EventAt), MessageId = message.Id }
+                : new ProfileTouch(message.EventAt, message.EventAt, DateTime.MinValue, message.Id);
         }
         foreach (var detached in resolution.Detached)
         {

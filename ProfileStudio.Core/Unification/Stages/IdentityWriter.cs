@@ -4,9 +4,9 @@ using ProfileStudio.Core.Identity;
 namespace ProfileStudio.Core.Unification.Stages;
 
 /// <summary>
-/// Writes the identity stage's changes: new profiles (with their last activity), merges (every
+/// Writes the identity stage's changes: new profiles (with their last change and activity), merges (every
 /// per-profile table moves its rows as <see cref="ProfileOwnedData"/> says, then the profile row
-/// redirects), identifiers, links, last activity, and the decisions (insights).
+/// redirects), identifiers, links, last change and activity, and the decisions (insights).
 /// </summary>
 public sealed class IdentityWriter : StageWriter<IdentityChanges>
 {
@@ -30,12 +30,12 @@ public sealed class IdentityWriter : StageWriter<IdentityChanges>
     private static readonly RowSql EarlierFirstSeen = new(t => $"UPDATE {t.Profiles} SET CreatedAt = ?1 WHERE Id = ?2 AND CreatedAt > ?1");
 
     private static readonly RowSql LaterActivity = new(t => $"""
-        UPDATE {t.Profiles} SET LastActivityAt = ?1, UpdatedAt = ?1, LastMessageId = max(LastMessageId, ?2)
+        UPDATE {t.Profiles} SET LastActivityAt = ?1, UpdatedAt = max(UpdatedAt, ?4), LastMessageId = max(LastMessageId, ?2)
         WHERE Id = ?3 AND (LastActivityAt IS NULL OR LastActivityAt < ?1)
         """);
 
     private static readonly RowSql Updated = new(t =>
-        $"UPDATE {t.Profiles} SET UpdatedAt = coalesce(LastActivityAt, CreatedAt), LastMessageId = max(LastMessageId, ?1) WHERE Id = ?2");
+        $"UPDATE {t.Profiles} SET UpdatedAt = max(UpdatedAt, ?1), LastMessageId = max(LastMessageId, ?2) WHERE Id = ?3");
 
     private static readonly RowSql InsertInsight = new(t => $"""
         INSERT INTO {t.IdentityInsights} (At, Kind, ProfileId, OtherProfileId, Namespace, Value, MessageId, SourceId, Detail)
@@ -45,25 +45,27 @@ public sealed class IdentityWriter : StageWriter<IdentityChanges>
     protected override void Write(IdentityChanges changes, StageWriteContext context)
     {
         var t = context.T;
-        // A profile created in this run is inserted with its first seen and last activity, which saves an UPDATE per new profile.
-        // CreatedAt is first seen (earliest event time), LastActivityAt the latest timeline event (null while there is none),
-        // UpdatedAt last activity, else first seen.
+        // A profile created in this run is inserted with its first seen, last change and last activity, which saves an UPDATE
+        // per new profile. CreatedAt is first seen (earliest event time), UpdatedAt the latest event time of any message about
+        // the person (traits, identifiers or events: the last change), LastActivityAt the latest timeline event (null while
+        // there is none).
         var insertedTouched = new HashSet<long>();
         var mergedInto = changes.Merges.Select(m => m.Into).ToHashSet();
         foreach (var p in changes.CreatedProfiles)
         {
-            var (createdAt, updatedAt, lastMessage) = (p.CreatedAt, DateTime.MinValue, p.FirstMessageId);
+            var (createdAt, updatedAt, activityAt, lastMessage) = (p.CreatedAt, p.UpdatedAt, DateTime.MinValue, p.FirstMessageId);
             if (changes.Touched.TryGetValue(p.Id, out var touched))
             {
-                (createdAt, updatedAt, lastMessage) = (touched.FirstAt < createdAt ? touched.FirstAt : createdAt, touched.At, Math.Max(lastMessage, touched.MessageId));
+                (createdAt, updatedAt, activityAt, lastMessage) = (touched.FirstAt < createdAt ? touched.FirstAt : createdAt,
+                    touched.LastAt > updatedAt ? touched.LastAt : updatedAt, touched.ActivityAt, Math.Max(lastMessage, touched.MessageId));
                 if (!mergedInto.Contains(p.Id))
                 {
-                    insertedTouched.Add(p.Id); // all its events are in this run: its last activity is known here
+                    insertedTouched.Add(p.Id); // all its messages are in this run: its last change and activity are known here
                 }
             }
             context.Statement(InsertProfile)
                 .Bind(1, p.Id).Bind(2, createdAt).Bind(3, updatedAt > createdAt ? updatedAt : createdAt).Bind(4, p.FirstMessageId).Bind(5, lastMessage)
-                .Bind(6, updatedAt == DateTime.MinValue ? (DateTime?)null : updatedAt).Execute();
+                .Bind(6, activityAt == DateTime.MinValue ? (DateTime?)null : activityAt).Execute();
             context.Marks?.Mark(p.Id, ProfileChangeKinds.FirstSeen | ProfileChangeKinds.Created);
         }
         foreach (var (from, into) in changes.Merges)
@@ -76,13 +78,15 @@ public sealed class IdentityWriter : StageWriter<IdentityChanges>
                     context.Execute(merge(t), ("$from", from), ("$into", into));
                 }
             }
-            // The survivor's last activity is the later of the two (the merged profile's events moved to it); max() of a null is null.
+            // The survivor's last change and last activity are the later of the two (the merged profile's data moved to it);
+            // max() of a null is null.
             context.Execute($"""
                 UPDATE {t.Profiles} SET
                     CreatedAt = min({t.Profiles}.CreatedAt, f.CreatedAt),
+                    UpdatedAt = max({t.Profiles}.UpdatedAt, f.UpdatedAt),
                     FirstMessageId = min({t.Profiles}.FirstMessageId, f.FirstMessageId),
                     LastActivityAt = coalesce(max({t.Profiles}.LastActivityAt, f.LastActivityAt), {t.Profiles}.LastActivityAt, f.LastActivityAt)
-                FROM (SELECT CreatedAt, FirstMessageId, LastActivityAt FROM {t.Profiles} WHERE Id = $from) AS f
+                FROM (SELECT CreatedAt, UpdatedAt, FirstMessageId, LastActivityAt FROM {t.Profiles} WHERE Id = $from) AS f
                 WHERE Id = $into
                 """, ("$from", from), ("$into", into));
             // Redirects stay one hop: profiles merged into "from" earlier now point at "into" (two statements, so both use an index).
@@ -99,24 +103,26 @@ public sealed class IdentityWriter : StageWriter<IdentityChanges>
             context.Statement(UpsertLink).Bind(1, link.SourceId).Bind(2, link.FirstMessageId).Bind(3, link.FirstSeenAt).Bind(4, link.LastSeenAt)
                 .Bind(5, from.Namespace).Bind(6, from.Value).Bind(7, to.Namespace).Bind(8, to.Value).Execute();
         }
-        foreach (var (profile, (first, lastEvent, messageId)) in changes.Touched)
+        foreach (var (profile, touched) in changes.Touched)
         {
             if (insertedTouched.Contains(profile))
             {
                 continue;
             }
-            // Last activity only grows (a merge above took the later of two profiles'), so it is kept without reading the
-            // timeline. CreatedAt and LastActivityAt are indexed (the explorer's sorts): they are written only when they
-            // move, which saves two index updates per touched profile; UpdatedAt and LastMessageId are not indexed.
-            if (context.Statement(EarlierFirstSeen).Bind(1, first).Bind(2, profile).Execute() > 0)
+            // Last change and last activity only grow (a merge above took the later of two profiles'), so they are kept
+            // without reading the profile's data. CreatedAt and LastActivityAt are indexed (the explorer's sorts): they are
+            // written only when they move, which saves two index updates per touched profile; UpdatedAt and LastMessageId are
+            // not indexed, so the last change rides along with whichever of the two statements below runs (no statement of its own).
+            if (context.Statement(EarlierFirstSeen).Bind(1, touched.FirstAt).Bind(2, profile).Execute() > 0)
             {
                 context.Marks?.Mark(profile, ProfileChangeKinds.FirstSeen);
             }
-            var grew = lastEvent != DateTime.MinValue && context.Statement(LaterActivity).Bind(1, lastEvent).Bind(2, messageId).Bind(3, profile).Execute() > 0;
+            var grew = touched.ActivityAt != DateTime.MinValue && context.Statement(LaterActivity)
+                .Bind(1, touched.ActivityAt).Bind(2, touched.MessageId).Bind(3, profile).Bind(4, touched.LastAt).Execute() > 0;
             if (!grew)
             {
                 context.Statement(Updated)
-                    .Bind(1, messageId).Bind(2, profile).Execute();
+                    .Bind(1, touched.LastAt).Bind(2, touched.MessageId).Bind(3, profile).Execute();
             }
         }
         foreach (var i in changes.Insights)
