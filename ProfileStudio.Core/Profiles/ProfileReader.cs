@@ -197,6 +197,11 @@ public sealed class ProfileReader
         }
         if (query.After is { } after)
         {
+            if (after.Ascending != query.Ascending)
+            {
+                // "After" an event means the other side of it in the other direction: the page would repeat or skip events.
+                throw new ArgumentException($"The cursor pages {(after.Ascending ? "oldest" : "newest")} first; read on in its own order.", nameof(query));
+            }
             var (at, id) = (after.EventAt, after.Id);
             events = query.Ascending
                 ? events.Where(e => e.EventAt > at || (e.EventAt == at && e.Id > id))
@@ -211,7 +216,7 @@ public sealed class ProfileReader
             return new EventPage(page, null);
         }
         page.RemoveAt(limit);
-        return new EventPage(page, new EventCursor(page[^1].EventAt, page[^1].Id));
+        return new EventPage(page, new EventCursor(page[^1].EventAt, page[^1].Id, query.Ascending));
     }
 
     /// <summary>When the profile was first seen, last changed and last active, and its first and last messages; null when it does not exist.</summary>

@@ -65,12 +65,16 @@ public sealed record ProfileMessageRef(long Id, string? MessageId, int SourceId,
 /// <summary>Events on one day (UTC), for the activity chart.</summary>
 public sealed record ActivityDay(DateOnly Day, int Events);
 
-/// <summary>A position in a timeline: the last event of a page, in (event time, id) order.</summary>
-public readonly record struct EventCursor(DateTime EventAt, long Id)
+/// <summary>
+/// A position in a timeline: the last event of a page, in (event time, id) order, and the direction the pages go
+/// (<see cref="Ascending"/>: oldest first). The position means "after this event" only in its own direction, so a
+/// cursor is used with the sort it was made under.
+/// </summary>
+public readonly record struct EventCursor(DateTime EventAt, long Id, bool Ascending = false)
 {
-    /// <summary>Opaque and URL-safe: <c>ticks.id</c> in base64url.</summary>
+    /// <summary>Opaque and URL-safe: <c>ticks.id.a</c> (ascending) or <c>ticks.id.d</c> (descending) in base64url.</summary>
     public string Encode() =>
-        Base64Url.EncodeToString(Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{EventAt.Ticks}.{Id}")));
+        Base64Url.EncodeToString(Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{EventAt.Ticks}.{Id}.{(Ascending ? 'a' : 'd')}")));
 
     public static bool TryDecode(string? text, out EventCursor cursor)
     {
@@ -82,12 +86,13 @@ public readonly record struct EventCursor(DateTime EventAt, long Id)
         try
         {
             var parts = Encoding.ASCII.GetString(Base64Url.DecodeFromChars(text)).Split('.');
-            if (parts.Length == 2
+            if (parts.Length == 3
                 && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks)
                 && ticks <= DateTime.MaxValue.Ticks
-                && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+                && long.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+                && parts[2] is "a" or "d")
             {
-                cursor = new EventCursor(new DateTime(ticks, DateTimeKind.Utc), id);
+                cursor = new EventCursor(new DateTime(ticks, DateTimeKind.Utc), id, parts[2] == "a");
                 return true;
             }
         }
@@ -115,7 +120,7 @@ public sealed record EventQuery
     public int Limit { get; init; } = DefaultLimit;
     public bool Ascending { get; init; }
 
-    /// <summary>The last event of the previous page; the page starts after it.</summary>
+    /// <summary>The last event of the previous page, read in the same order (<see cref="Ascending"/>); the page starts after it.</summary>
     public EventCursor? After { get; init; }
 }
 

@@ -78,13 +78,63 @@ public sealed class ProfileApiEndpointsTests(ProfileApiAppFactory factory) : ICl
         var first = await GetOkAsync($"{person.Path}/traits?limit=2");
         var cursor = first.GetProperty("cursor");
         var second = await GetOkAsync(cursor.GetProperty("url").GetString()!);
+        var byNext = await GetOkAsync($"{person.Path}/traits?limit=2&next={Uri.EscapeDataString(cursor.GetProperty("next").GetString()!)}");
 
         Assert.Equal(["address", "email"], first.GetProperty("traits").EnumerateObject().Select(p => p.Name).ToList());
         Assert.True(cursor.GetProperty("has_more").GetBoolean());
-        Assert.Equal("email", cursor.GetProperty("next").GetString());
         Assert.Contains("limit=2", cursor.GetProperty("url").GetString());
         Assert.Equal(["name", "plan"], second.GetProperty("traits").EnumerateObject().Select(p => p.Name).ToList());
+        Assert.Equal(["name", "plan"], byNext.GetProperty("traits").EnumerateObject().Select(p => p.Name).ToList());
         Assert.False(second.GetProperty("cursor").GetProperty("has_more").GetBoolean());
+    }
+
+    [Theory]
+    [InlineData("garbage")]
+    [InlineData("email")] // a trait's name is not a cursor: it was one once, and would skip to after that name
+    [InlineData("%25%25%25")]
+    [InlineData("_w")] // base64 of a byte that is not UTF-8
+    [InlineData("dDo")] // base64 of "t:": a cursor after no name
+    [InlineData("")]
+    public async Task Traits_ACursorThatWasNotGiven_Is400SayingSo(string next)
+    {
+        var person = await SeedAsync();
+
+        var message = await GetErrorAsync($"{person.Path}/traits?limit=2&next={next}", HttpStatusCode.BadRequest, "invalid_request_error");
+
+        Assert.Contains("is not a cursor of this list", message);
+        Assert.Contains("cursor.next as it was given", message);
+    }
+
+    [Fact]
+    public async Task Events_CursorKeepsItsSort_EachOrderPagesThroughAll_AMismatchedSortIs400()
+    {
+        var person = await SeedAsync();
+        static List<string> Times(JsonElement body) => body.GetProperty("data").EnumerateArray().Select(e => e.GetProperty("timestamp").GetString()!).ToList();
+        async Task<List<string>> AllAsync(string sort)
+        {
+            var times = new List<string>();
+            var url = $"{person.Path}/events?limit=1&{sort}";
+            while (url is not null)
+            {
+                var page = await GetOkAsync(url);
+                times.AddRange(Times(page));
+                url = page.GetProperty("cursor").GetProperty("url").GetString();
+            }
+            return times;
+        }
+
+        var ascending = await AllAsync("sort=asc");
+        var descending = await AllAsync("sort=desc");
+        var oldestFirst = (await GetOkAsync($"{person.Path}/events?limit=1&sort=asc")).GetProperty("cursor").GetProperty("next").GetString();
+        var newestFirst = (await GetOkAsync($"{person.Path}/events?limit=1")).GetProperty("cursor").GetProperty("next").GetString();
+        var ascThenDesc = await GetErrorAsync($"{person.Path}/events?limit=1&next={oldestFirst}", HttpStatusCode.BadRequest, "invalid_request_error");
+        var descThenAsc = await GetErrorAsync($"{person.Path}/events?limit=1&sort=asc&next={newestFirst}", HttpStatusCode.BadRequest, "invalid_request_error");
+
+        Assert.Equal(3, ascending.Count);
+        Assert.Equal(ascending, ascending.Order(StringComparer.Ordinal));
+        Assert.Equal(ascending.AsEnumerable().Reverse(), descending);
+        Assert.Contains("This cursor pages the events with sort=asc, and this request asks for sort=desc", ascThenDesc);
+        Assert.Contains("with sort=desc, and this request asks for sort=asc; ask for the next page with sort=desc", descThenAsc);
     }
 
     [Fact]

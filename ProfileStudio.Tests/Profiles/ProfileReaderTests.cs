@@ -195,11 +195,25 @@ public sealed class ProfileReaderTests : IAsyncLifetime
     public void EventCursor_EncodeThenDecode_RoundTrips_AndGarbageIsRefused()
     {
         var cursor = new EventCursor(T0.AddTicks(12345), 42);
+        var ascending = new EventCursor(T0.AddTicks(12345), 42, Ascending: true);
 
         Assert.True(EventCursor.TryDecode(cursor.Encode(), out var decoded));
         Assert.Equal(cursor, decoded);
+        Assert.True(EventCursor.TryDecode(ascending.Encode(), out var decodedAscending));
+        Assert.Equal(ascending, decodedAscending);
+        Assert.NotEqual(cursor.Encode(), ascending.Encode());
         Assert.False(EventCursor.TryDecode("not a cursor!", out _));
         Assert.False(EventCursor.TryDecode("", out _));
+        // Made before cursors held their sort: which way it went is unknown.
+        Assert.False(EventCursor.TryDecode(System.Buffers.Text.Base64Url.EncodeToString("638000000000000000.42"u8), out _));
+    }
+
+    [Fact]
+    public async Task EventsAsync_ACursorReadInTheOtherOrder_IsRefused()
+    {
+        var newestFirst = await _reader.EventsAsync(7, new EventQuery { Limit = 3 });
+
+        await Assert.ThrowsAsync<ArgumentException>(() => _reader.EventsAsync(7, new EventQuery { Limit = 3, Ascending = true, After = newestFirst.Next }));
     }
 
     [Fact]

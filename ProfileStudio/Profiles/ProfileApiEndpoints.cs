@@ -1,4 +1,6 @@
+using System.Buffers.Text;
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.Extensions;
@@ -131,6 +133,11 @@ internal static class ProfileApiEndpoints
         {
             return BadLimit(MaxTraitLimit);
         }
+        string? after = null;
+        if (next is not null && !TraitCursor.TryDecode(next, out after))
+        {
+            return BadCursor(next);
+        }
         if (QueryLists.Problem(include, "include") is { } includeProblem)
         {
             return Invalid(includeProblem);
@@ -181,7 +188,7 @@ internal static class ProfileApiEndpoints
         var wanted = Names(include);
         var keys = traits.Select(t => t.Key)
             .Where(k => wanted.Count == 0 || wanted.Contains(k))
-            .Where(k => next is null || string.CompareOrdinal(k, next) > 0)
+            .Where(k => after is null || string.CompareOrdinal(k, after) > 0)
             .Order(StringComparer.Ordinal).ToList();
         var page = keys.Take(take).ToList();
         var body = new JsonObject();
@@ -193,7 +200,7 @@ internal static class ProfileApiEndpoints
                 : computed.TryGetValue(key, out var c) ? VerboseComputed(c, value) : Verbose(view, key, value!);
         }
         var hasMore = keys.Count > page.Count;
-        return TypedResults.Json(new TraitsResponse(body, Cursor(http.Request, hasMore, hasMore ? page[^1] : null)), SnakeCase);
+        return TypedResults.Json(new TraitsResponse(body, Cursor(http.Request, hasMore, hasMore ? TraitCursor.Encode(page[^1]) : null)), SnakeCase);
     }
 
     /// <summary>
@@ -311,6 +318,13 @@ internal static class ProfileApiEndpoints
             if (!EventCursor.TryDecode(next, out var cursor))
             {
                 return BadCursor(next);
+            }
+            if (cursor.Ascending != (sort == "asc"))
+            {
+                // A page "after" an event in one order is a different page in the other: refused rather than repeat or skip events.
+                var made = cursor.Ascending ? "asc" : "desc";
+                return Invalid($"This cursor pages the events with sort={made}, and this request asks for sort={sort ?? "desc"}; "
+                    + $"ask for the next page with sort={made} as well (cursor.url does), or leave next out to start again with sort={sort ?? "desc"}.");
             }
             after = cursor;
         }
@@ -447,7 +461,44 @@ internal static class ProfileApiEndpoints
 
     private static IResult BadLimit(int max) => Invalid($"limit must be a whole number from 1 to {max}.");
 
-    private static IResult BadCursor(string next) => Invalid($"\"{next}\" is not a cursor of this list; pass the cursor's \"next\" as it was given.");
+    private static IResult BadCursor(string next) =>
+        Invalid($"\"{(next.Length > 80 ? next[..80] + "…" : next)}\" is not a cursor of this list; pass the previous answer's cursor.next as it was given, or leave next out to start from the first page.");
+
+    /// <summary>
+    /// The traits' cursor: the last trait name of the previous page (names are paged in ordinal order), opaque and
+    /// URL-safe (<c>t:name</c> in base64url), so that a cursor that was not given out is told apart from a name.
+    /// </summary>
+    private static class TraitCursor
+    {
+        private const string Prefix = "t:";
+        private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+        public static string Encode(string key) => Base64Url.EncodeToString(StrictUtf8.GetBytes(Prefix + key));
+
+        public static bool TryDecode(string text, out string? key)
+        {
+            key = null;
+            // No longer than the request line it came in (8 KB), which bounds the work on a made-up one.
+            if (text.Length is 0 or > 8192 || !Base64Url.IsValid(text))
+            {
+                return false;
+            }
+            try
+            {
+                var decoded = StrictUtf8.GetString(Base64Url.DecodeFromChars(text));
+                if (!decoded.StartsWith(Prefix, StringComparison.Ordinal) || decoded.Length == Prefix.Length)
+                {
+                    return false;
+                }
+                key = decoded[Prefix.Length..];
+                return true;
+            }
+            catch (Exception ex) when (ex is FormatException or DecoderFallbackException)
+            {
+                return false;
+            }
+        }
+    }
 
     /// <summary>The cursor of a list paged by id (the last id of the previous page); true with null when there is none.</summary>
     private static bool TryParseIdCursor(string? next, out long? after)
