@@ -482,6 +482,95 @@ public sealed class TrackingApiEndpointsTests(IngestionAppFactory factory) : ICl
         Assert.Equal("Zipped", (string?)PayloadOf(await StoredAsync("Web", id))["event"]);
     }
 
+    private static byte[] Zlib(string text)
+    {
+        var output = new MemoryStream();
+        using (var zlib = new ZLibStream(output, CompressionLevel.Fastest))
+        {
+            zlib.Write(Encoding.UTF8.GetBytes(text));
+        }
+        return output.ToArray();
+    }
+
+    private static ByteArrayContent Compressed(byte[] body, string encoding)
+    {
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new("application/json");
+        content.Headers.ContentEncoding.Add(encoding);
+        return content;
+    }
+
+    /// <summary>
+    /// A gzip body cut short, by part of its trailer (CRC-32 and length), all of it, or into the compressed data: .NET's
+    /// decompressor ends quietly there, and what came out before the cut was taken as the whole body (all of it, when only
+    /// the trailer was missing: accepted and stored).
+    /// </summary>
+    [Theory]
+    [InlineData("/v1/track", 1)]
+    [InlineData("/v1/track", 4)]
+    [InlineData("/v1/track", 8)]
+    [InlineData("/v1/track", 9)]
+    [InlineData("/v1/batch", 8)]
+    [InlineData("/v1/batch", 30)]
+    public async Task Post_GzipBodyCutShort_Is400Truncated_NothingStored(string path, int cut)
+    {
+        using var client = factory.CreateWriteKeyClient(WebKey);
+        var (first, second) = (NewId(), NewId());
+        var json = path == "/v1/batch"
+            ? JsonSerializer.Serialize(new { batch = new object[] { new { type = "track", userId = "user-1", @event = "Zipped", messageId = first }, new { type = "track", userId = "user-1", @event = "Zipped", messageId = second, properties = new { padding = new string('x', 100) } } } })
+            : JsonSerializer.Serialize(new { userId = "user-1", @event = "Zipped", messageId = first, properties = new { padding = new string(' ', 20) } });
+        var whole = Gzip(json);
+
+        using var response = await client.PostAsync(path, Compressed(whole[..^cut], "gzip"));
+
+        await AssertErrorAsync(response, HttpStatusCode.BadRequest, "invalid_request_error", "The gzip-compressed body is truncated");
+        await AssertErrorAsync(response, HttpStatusCode.BadRequest, "invalid_request_error", "Nothing in it was accepted");
+        var web = await factory.SourceIdAsync("Web");
+        Assert.Empty(await factory.LakeAsync(web, first));
+        Assert.Empty(await factory.LakeAsync(web, second));
+    }
+
+    [Fact]
+    public async Task Post_DeflateBodyCutShort_Is400Truncated_WholeIsAccepted()
+    {
+        using var client = factory.CreateWriteKeyClient(WebKey);
+        var (cutId, wholeId) = (NewId(), NewId());
+        var cut = Zlib(JsonSerializer.Serialize(new { userId = "user-1", @event = "Zipped", messageId = cutId, properties = new { padding = new string(' ', 20) } }));
+
+        using var cutResponse = await client.PostAsync("/v1/track", Compressed(cut[..^4], "deflate"));
+        using var wholeResponse = await client.PostAsync("/v1/track", Compressed(Zlib(JsonSerializer.Serialize(new { userId = "user-1", @event = "Zipped", messageId = wholeId })), "deflate"));
+
+        await AssertErrorAsync(cutResponse, HttpStatusCode.BadRequest, "invalid_request_error", "The deflate-compressed body is truncated");
+        Assert.Empty(await factory.LakeAsync(await factory.SourceIdAsync("Web"), cutId));
+        await AssertSuccessAsync(wholeResponse, accepted: 1);
+    }
+
+    [Fact]
+    public async Task Post_GzipBodyWithBytesAfterItsEnd_Is400SayingSo()
+    {
+        using var client = factory.CreateWriteKeyClient(WebKey);
+        var id = NewId();
+
+        using var response = await client.PostAsync("/v1/track", Compressed([.. Gzip(JsonSerializer.Serialize(new { userId = "user-1", @event = "Zipped", messageId = id })), .. "junk"u8], "gzip"));
+
+        await AssertErrorAsync(response, HttpStatusCode.BadRequest, "invalid_request_error", "has 4 bytes after the end of its compressed data");
+        Assert.Empty(await factory.LakeAsync(await factory.SourceIdAsync("Web"), id));
+    }
+
+    /// <summary>Several gzip members one after another are one body (RFC 1952), as gzip itself reads them.</summary>
+    [Fact]
+    public async Task Post_GzipBodyOfTwoMembers_IsAccepted()
+    {
+        using var client = factory.CreateWriteKeyClient(WebKey);
+        var id = NewId();
+        var json = JsonSerializer.Serialize(new { userId = "user-1", @event = "Zipped twice", messageId = id });
+
+        using var response = await client.PostAsync("/v1/track", Compressed([.. Gzip(json[..10]), .. Gzip(json[10..])], "gzip"));
+
+        await AssertSuccessAsync(response, accepted: 1);
+        Assert.Equal("Zipped twice", (string?)PayloadOf(await StoredAsync("Web", id))["event"]);
+    }
+
     [Theory]
     [InlineData("text/plain")]
     [InlineData("application/x-www-form-urlencoded")]
