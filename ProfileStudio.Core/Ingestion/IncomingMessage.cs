@@ -16,8 +16,14 @@ public sealed record IncomingMessage(
     public MessageStatus Status => IsValid ? MessageStatus.Accepted : MessageStatus.Rejected;
 }
 
-/// <summary>The messages of one HTTP request and the write key found in its body, if any.</summary>
-public sealed record TrackingRequest(string? WriteKey, IReadOnlyList<IncomingMessage> Messages);
+/// <summary>
+/// The messages of one HTTP request and the write key found in its body, if any; <see cref="WriteKeyProblem"/> says why a
+/// <c>writeKey</c> the body holds is none (not text, or empty).
+/// </summary>
+public sealed record TrackingRequest(string? WriteKey, IReadOnlyList<IncomingMessage> Messages)
+{
+    public string? WriteKeyProblem { get; init; }
+}
 
 /// <summary>Either a parsed request or the reason the whole request is refused (HTTP 400).</summary>
 public sealed record TrackingParseResult(TrackingRequest? Request, string? Error)

@@ -549,7 +549,11 @@ public static partial class MessageShape
         if (node.GetValueKind() != JsonValueKind.String || (string?)node is not { } text || !IsoTime().IsMatch(text)
             || !DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
         {
-            problem = $"\"{field}\" is not an ISO-8601 date: {Shorten(node.ToJsonString(EchoOptions))}.";
+            var echo = Shorten(node.ToJsonString(EchoOptions));
+            problem = node.GetValueKind() == JsonValueKind.String && (string?)node is { } iso && IsoTime().IsMatch(iso)
+                && ExplainIsoTime(iso) is var (written, _, reason)
+                ? reason is null ? RangeProblem(field, written) : $"\"{field}\" is {echo}, which is no time: {reason}."
+                : $"\"{field}\" is not an ISO-8601 date: {echo}.";
             return false;
         }
         problem = RangeProblem(field, parsed.UtcDateTime);
@@ -559,6 +563,39 @@ public static partial class MessageShape
 
     [GeneratedRegex(@"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]+)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex IsoTime();
+
+    /// <summary>
+    /// Why an ISO 8601 time (date, time, zone) that does not convert to UTC is none: an offset beyond ±14:00, or a day or
+    /// hour that is not in the calendar (<c>Reason</c>); or, when only the conversion failed (9999-12-31T23:00-05:00 is past
+    /// the last UTC time there is), <c>Reason</c> is null, <c>Written</c> is the date and time as written and <c>Direction</c>
+    /// says which way it overflowed (1: past the last time, -1: before the first). Null when the text is not ISO 8601.
+    /// </summary>
+    public static (DateTime Written, int Direction, string? Reason)? ExplainIsoTime(string text)
+    {
+        var parts = IsoTimeParts().Match(text.Trim());
+        if (!parts.Success)
+        {
+            return null;
+        }
+        var sign = parts.Groups["sign"].Value;
+        if (sign.Length > 0)
+        {
+            var (hours, minutes) = (int.Parse(parts.Groups["hh"].Value, CultureInfo.InvariantCulture),
+                parts.Groups["mm"].Success ? int.Parse(parts.Groups["mm"].Value, CultureInfo.InvariantCulture) : 0);
+            if (hours > 14 || minutes > 59 || (hours == 14 && minutes > 0))
+            {
+                return (default, 0, $"its offset from UTC, {sign}{hours:00}:{minutes:00}, is beyond ±14:00, the widest there is");
+            }
+        }
+        if (!DateTime.TryParse(parts.Groups["local"].Value.Replace(',', '.'), CultureInfo.InvariantCulture, DateTimeStyles.None, out var written))
+        {
+            return (default, 0, "there is no such day or time in the calendar");
+        }
+        return sign.Length == 0 ? (written, 0, "there is no such day or time in the calendar") : (written, sign == "-" ? 1 : -1, null);
+    }
+
+    [GeneratedRegex(@"^(?<local>[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?)?)(?:Z|(?<sign>[+-])(?<hh>[0-9]{2})(?::?(?<mm>[0-9]{2}))?)?$", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
+    private static partial Regex IsoTimeParts();
 
     /// <summary>Why a date is outside what a message may carry.</summary>
     public static string? RangeProblem(string field, DateTime at) =>
@@ -587,7 +624,7 @@ public static partial class MessageShape
     /// <summary>The table's paths split once into parent and name (every message looks up every field).</summary>
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string? Parent, string Name)> Splits = new(StringComparer.Ordinal);
 
-    private static string Describe(JsonValueKind kind) => kind switch
+    internal static string Describe(JsonValueKind kind) => kind switch
     {
         JsonValueKind.Number => "a number",
         JsonValueKind.True or JsonValueKind.False => "a boolean",

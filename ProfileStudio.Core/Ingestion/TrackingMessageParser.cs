@@ -65,6 +65,19 @@ public static partial class TrackingMessageParser
     [System.Text.RegularExpressions.GeneratedRegex(@"^('.*') is an invalid JSON literal\. Expected the literal '[a-z]+'\.$", System.Text.RegularExpressions.RegexOptions.Singleline)]
     private static partial System.Text.RegularExpressions.Regex InvalidLiteral();
 
+    /// <summary>
+    /// Why a body that is not JSON is UTF-16 text (a byte-order mark, or a NUL byte beside each ASCII character), which the
+    /// reader told as "'0x00' is an invalid start of a property name"; null when it is not.
+    /// </summary>
+    private static string? Utf16Problem(ReadOnlySpan<byte> body)
+    {
+        var marked = body.StartsWith((ReadOnlySpan<byte>)[0xFF, 0xFE]) || body.StartsWith((ReadOnlySpan<byte>)[0xFE, 0xFF]);
+        var nulBeside = body.Length >= 2 && (body[0] == 0 || body[1] == 0);
+        return marked || nulBeside
+            ? "The body is not UTF-8: it looks like UTF-16 text (a NUL byte beside each character, or a UTF-16 byte-order mark). Send the JSON encoded as UTF-8."
+            : null;
+    }
+
     /// <summary>Maps a URL segment (full or browser short form) to a type, <c>batch</c>, or null.</summary>
     public static string? ResolveEndpoint(string segment) => segment.ToLowerInvariant() switch
     {
@@ -93,6 +106,10 @@ public static partial class TrackingMessageParser
         }
         catch (JsonException ex)
         {
+            if (Utf16Problem(body) is { } utf16)
+            {
+                return TrackingParseResult.Fail(utf16);
+            }
             // One batch item nested too deep to read must not refuse the others: it is cut out and rejected alone.
             if (endpoint != "batch" || CutDeepItems(body) is not { } reduced)
             {
@@ -122,6 +139,11 @@ public static partial class TrackingMessageParser
             }
             var request = JsonObject.Create(root)!;
             var writeKey = request["writeKey"] is JsonValue key && key.TryGetValue(out string? k) ? k : null;
+            var writeKeyProblem = root.TryGetProperty("writeKey", out var sentKey) && writeKey is not { Length: > 0 }
+                ? sentKey.ValueKind == JsonValueKind.String
+                    ? "\"writeKey\" is empty; send the source's write key there, or as the Basic-auth user name (empty password)."
+                    : $"\"writeKey\" must be the source's write key as text, not {MessageShape.Describe(sentKey.ValueKind)}."
+                : null;
 
             if (endpoint != "batch")
             {
@@ -129,7 +151,7 @@ public static partial class TrackingMessageParser
                 {
                     WriteKeyRedaction.RemoveFrom(request);
                 }
-                return new TrackingParseResult(new TrackingRequest(writeKey, [Read(request, endpoint, null, receivedAt, identifierKeys: identifierKeys)]), null);
+                return new TrackingParseResult(new TrackingRequest(writeKey, [Read(request, endpoint, null, receivedAt, identifierKeys: identifierKeys)]) { WriteKeyProblem = writeKeyProblem }, null);
             }
 
             if (!root.TryGetProperty("batch", out var array) || array.ValueKind != JsonValueKind.Array)
@@ -163,7 +185,7 @@ public static partial class TrackingMessageParser
                     : ReadItem(item, shared, receivedAt, identifierKeys));
                 index++;
             }
-            return new TrackingParseResult(new TrackingRequest(writeKey, messages), null);
+            return new TrackingParseResult(new TrackingRequest(writeKey, messages) { WriteKeyProblem = writeKeyProblem }, null);
         }
     }
 

@@ -72,6 +72,12 @@ public sealed class HostileBodyTests(IngestionAppFactory factory) : IClassFixtur
     [InlineData("identify", """{"userId":"u1","userId":"u2"}""", "invalid_request_error", "appears twice")]
     [InlineData("identify", """{"userId":"u1","timestamp":"0001-01-01T00:00:00Z","sentAt":"9999-12-31T23:59:59Z"}""", "validation_error", "\"timestamp\" is 0001-01-01")]
     [InlineData("identify", """{"userId":"u1","originalTimestamp":"0001-01-01T00:00:00Z","sentAt":"9999-12-31T23:59:59Z"}""", "validation_error", "dates must be from 1970-01-01")]
+    // An ISO 8601 time whose UTC is past the last one there is, or with an offset no zone has, was "not an ISO-8601 date".
+    [InlineData("track", """{"userId":"u1","event":"e","timestamp":"9999-12-31T23:59:59-14:00"}""", "validation_error", "\"timestamp\" is 9999-12-31; dates must be from 1970-01-01 to 2199-12-31.")]
+    [InlineData("track", """{"userId":"u1","event":"e","timestamp":"0001-01-01T00:00:00+05:00"}""", "validation_error", "\"timestamp\" is 0001-01-01; dates must be from 1970-01-01")]
+    [InlineData("track", """{"userId":"u1","event":"e","timestamp":"2026-03-01T09:00:00+99:00"}""", "validation_error", "which is no time: its offset from UTC, +99:00, is beyond ±14:00")]
+    [InlineData("track", """{"userId":"u1","event":"e","timestamp":"2026-02-30T09:00:00Z"}""", "validation_error", "which is no time: there is no such day or time in the calendar")]
+    [InlineData("track", """{"userId":"u1","event":"e","timestamp":"soon"}""", "validation_error", "\"timestamp\" is not an ISO-8601 date: \"soon\".")]
     [InlineData("track", """{"userId":"u1","event":"e","properties":{"n":1e400}}""", "validation_error", "\"properties.n\"")]
     [InlineData("identify", """{"userId":"a\u0000b"}""", "validation_error", "control character")]
     [InlineData("identify", """{"userId":"u1","traits":{"email":"a\u0001@b.c"}}""", "validation_error", "\"traits.email\" holds a control character")]

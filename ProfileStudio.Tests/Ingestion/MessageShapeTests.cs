@@ -69,7 +69,6 @@ public sealed class MessageShapeTests
     }
 
     [Theory]
-    [InlineData("2026-12-06T10:00:00+25:00", "\"2026-12-06T10:00:00+25:00\"")]
     [InlineData("<b>soon</b>", "\"<b>soon</b>\"")]
     [InlineData("l'été prochain", "\"l'été prochain\"")]
     public void Check_TimeRejected_EchoesItAsWritten(string time, string echoed)
@@ -77,6 +76,15 @@ public sealed class MessageShapeTests
         var message = One($$"""{"userId":"u1","timestamp":{{System.Text.Json.JsonSerializer.Serialize(time)}}}""", "identify");
 
         Assert.Equal($"\"timestamp\" is not an ISO-8601 date: {echoed}.", message.Error);
+    }
+
+    /// <summary>ISO 8601 in form, but no time: the reason, not "not an ISO-8601 date"; still echoed as written (+, not \u002B).</summary>
+    [Fact]
+    public void Check_TimeWithAnOffsetNoZoneHas_SaysSo()
+    {
+        var message = One("""{"userId":"u1","timestamp":"2026-12-06T10:00:00+25:00"}""", "identify");
+
+        Assert.Equal("\"timestamp\" is \"2026-12-06T10:00:00+25:00\", which is no time: its offset from UTC, +25:00, is beyond ±14:00, the widest there is.", message.Error);
     }
 
     [Theory]

@@ -235,6 +235,37 @@ public sealed class TrackingApiEndpointsTests(IngestionAppFactory factory) : ICl
         await AssertErrorAsync(byBody, HttpStatusCode.Unauthorized, "authentication_error");
     }
 
+    /// <summary>A writeKey in the body that is not text was answered "Missing write key: … or as writeKey in the body", which it was.</summary>
+    [Theory]
+    [InlineData("123", "\"writeKey\" must be the source's write key as text, not a number.")]
+    [InlineData("{\"key\":\"wk\"}", "\"writeKey\" must be the source's write key as text, not an object.")]
+    [InlineData("null", "\"writeKey\" must be the source's write key as text, not null.")]
+    [InlineData("\"\"", "\"writeKey\" is empty; send the source's write key there")]
+    public async Task Post_WriteKeyInTheBodyThatIsNotText_IsUnauthorizedSayingWhatIsWrongWithIt(string writeKey, string message)
+    {
+        using var anonymous = factory.CreateWriteKeyClient(null);
+        using var single = await anonymous.PostAsync("/v1/track", Json($$"""{"writeKey":{{writeKey}},"userId":"user-1","event":"Clicked"}"""));
+        using var batch = await anonymous.PostAsync("/v1/batch", Json($$"""{"writeKey":{{writeKey}},"batch":[{"type":"track","userId":"user-1","event":"Clicked"}]}"""));
+
+        await AssertErrorAsync(single, HttpStatusCode.Unauthorized, "authentication_error", message);
+        await AssertErrorAsync(batch, HttpStatusCode.Unauthorized, "authentication_error", message);
+    }
+
+    /// <summary>JSON sent as UTF-16 was told as "'0x00' is an invalid start of a property name. (line 1, byte 2)".</summary>
+    [Theory]
+    [InlineData("utf-16")]
+    [InlineData("utf-16BE")]
+    public async Task Post_BodyInUtf16_Is400SayingToSendUtf8(string charset)
+    {
+        using var client = factory.CreateWriteKeyClient(WebKey);
+        var id = NewId();
+
+        using var response = await client.PostAsync("/v1/track", new StringContent(JsonSerializer.Serialize(new { userId = "user-1", @event = "Wide", messageId = id }), Encoding.GetEncoding(charset), "application/json"));
+
+        await AssertErrorAsync(response, HttpStatusCode.BadRequest, "invalid_request_error", "The body is not UTF-8: it looks like UTF-16 text");
+        Assert.Empty(await factory.LakeAsync(await factory.SourceIdAsync("Web"), id));
+    }
+
     [Fact]
     public async Task Post_DisabledSource_IsUnauthorizedUntilEnabledAgain()
     {

@@ -77,8 +77,8 @@ internal static class TrackingApiEndpoints
             {
                 return parsed.Error is not null
                     ? ApiErrors.Problem(StatusCodes.Status400BadRequest, ApiErrors.InvalidRequest, parsed.Error)
-                    : ApiErrors.Problem(StatusCodes.Status401Unauthorized, ApiErrors.Authentication,
-                        "Missing write key: send it as the Basic-auth user name (empty password) or as \"writeKey\" in the body.");
+                    : ApiErrors.Problem(StatusCodes.Status401Unauthorized, ApiErrors.Authentication, parsed.Request?.WriteKeyProblem
+                        ?? "Missing write key: send it as the Basic-auth user name (empty password) or as \"writeKey\" in the body.");
             }
             source = await sources.FindByWriteKeyAsync(bodyKey, ct);
             if (WriteKeyAuthentication.TrackingRefusal(source) is { } refused)
