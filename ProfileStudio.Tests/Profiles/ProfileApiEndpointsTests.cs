@@ -250,11 +250,47 @@ public sealed class ProfileApiEndpointsTests(ProfileApiAppFactory factory) : ICl
     [InlineData("traits?include=%22open", "include has a double quote that is not closed")]
     [InlineData("external_ids?include=%22open", "include has a double quote that is not closed")]
     [InlineData("traits?verbose=yes", "verbose")]
+    // Given twice: bound as "1,2" and refused as "not a whole number", or as neither asc nor desc.
+    [InlineData("events?limit=1&limit=2", "limit is given 2 times; give it once.")]
+    [InlineData("events?sort=asc&sort=desc", "sort is given 2 times; give it once.")]
+    [InlineData("traits?merge_policy=a&merge_policy=b&merge_policy=c", "merge_policy is given 3 times; give it once.")]
+    [InlineData("segments?next=1&next=2", "next is given 2 times; give it once.")]
+    // Times that are ISO 8601 but no time: refused with the reason, not as "must be an ISO 8601 time".
+    [InlineData("events?start=2026-03-01T09:00:00%2B99:00", "start is \"2026-03-01T09:00:00+99:00\", which is no time: its offset from UTC, +99:00, is beyond ±14:00")]
+    [InlineData("events?end=2026-02-30", "end is \"2026-02-30\", which is no time: there is no such day or time in the calendar")]
+    [InlineData("events?start=2026-03-01T09:00:00+01:00", "A + in a query string is read as a space: write it as %2B.")]
     public async Task BadParameters_AreInvalidRequestErrors(string query, string mentions)
     {
         var message = await GetErrorAsync($"/api/v1/profiles/user_id:anyone/{query}", HttpStatusCode.BadRequest, "invalid_request_error");
 
         Assert.Contains(mentions, message);
+    }
+
+    /// <summary>A bound past the last UTC time there is (or before the first) once its offset is applied leaves out no event, as that time would.</summary>
+    [Fact]
+    public async Task Events_StartOrEndBeyondTheTimesThereAre_AreTheFirstAndLastTime_NotA400()
+    {
+        var person = await SeedAsync();
+
+        var farEnd = await GetOkAsync($"{person.Path}/events?end=9999-12-31T23:59:59-05:00");
+        var farStart = await GetOkAsync($"{person.Path}/events?start=0001-01-01T00:00:00%2B05:00");
+        var afterAll = await GetOkAsync($"{person.Path}/events?start=9999-12-31T23:59:59-05:00");
+
+        Assert.Equal(3, farEnd.GetProperty("data").GetArrayLength());
+        Assert.Equal(3, farStart.GetProperty("data").GetArrayLength());
+        Assert.Equal(0, afterAll.GetProperty("data").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Delete_EraseGivenTwice_Is400_NothingDeleted()
+    {
+        var person = await SeedAsync();
+        using var deleter = factory.Client(ProfileApiAppFactory.DeleterToken);
+
+        var message = await ApiResponses.ErrorAsync(await deleter.DeleteAsync($"{person.Path}?erase=false&erase=true"), HttpStatusCode.BadRequest, "invalid_request_error");
+
+        Assert.Equal("erase is given 2 times; give it once.", message);
+        await GetOkAsync($"{person.Path}/traits");
     }
 
     [Fact]

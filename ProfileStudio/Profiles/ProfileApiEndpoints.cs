@@ -48,6 +48,7 @@ internal static class ProfileApiEndpoints
         MapReads(endpoints.MapGroup("/v1/spaces/{space}/collections/users/profiles/{identifier}"), " (Segment's path)");
         endpoints.MapDelete("/api/v1/profiles/{identifier}", DeleteAsync)
             .RequireApiToken(ApiScopes.ProfilesDelete)
+            .AddEndpointFilter(OneValueEachAsync)
             .DisableAntiforgery()
             .WithTags("Profile API")
             .WithName("DeleteProfile")
@@ -62,9 +63,32 @@ internal static class ProfileApiEndpoints
 
     private const string NextDescription = "The cursor of the next page: cursor.next of the previous answer, as it was given.";
 
+    /// <summary>The query parameters that take one value (include and exclude take several, comma-separated or repeated).</summary>
+    private static readonly string[] SingleValued = ["limit", "next", "sort", "start", "end", "verbose", "merge_policy", "class", "erase"];
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>
+    /// A parameter given twice (<c>limit=1&amp;limit=2</c>) is refused as such: bound as "1,2" it was refused as "not a whole number",
+    /// and <c>sort=asc&amp;sort=desc</c> as neither asc nor desc.
+    /// </summary>
+    private static ValueTask<object?> OneValueEachAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var query = context.HttpContext.Request.Query;
+        foreach (var name in SingleValued)
+        {
+            if (query.TryGetValue(name, out var values) && values.Count > 1)
+            {
+                return ValueTask.FromResult<object?>(Invalid($"{name} is given {values.Count} times; give it once."));
+            }
+        }
+        return next(context);
+    }
+
     private static void MapReads(RouteGroupBuilder group, string suffix)
     {
         group.RequireApiToken(ApiScopes.ProfilesRead).WithTags("Profile API")
+            .AddEndpointFilter(OneValueEachAsync)
             .WithParameter("identifier", IdentifierDescription)
             .WithParameter("space", "Segment's space id: any value (this server has one space).")
             .WithParameter("next", NextDescription);
@@ -150,7 +174,7 @@ internal static class ProfileApiEndpoints
         {
             return Invalid($"There is no merge policy \"{merge_policy}\"; give a policy's id or name, or leave merge_policy out for the default.");
         }
-        var found = await reader.FindAsync(RawIdentifier(http, identifier), ct);
+        var found = await FindAsync(http, identifier, reader, ct);
         if (!found.Found)
         {
             return LookupProblem(found);
@@ -265,7 +289,7 @@ internal static class ProfileApiEndpoints
         {
             return BadCursor(next!);
         }
-        var found = await reader.FindAsync(RawIdentifier(http, identifier), ct);
+        var found = await FindAsync(http, identifier, reader, ct);
         if (!found.Found)
         {
             return LookupProblem(found);
@@ -328,7 +352,7 @@ internal static class ProfileApiEndpoints
             }
             after = cursor;
         }
-        var found = await reader.FindAsync(RawIdentifier(http, identifier), ct);
+        var found = await FindAsync(http, identifier, reader, ct);
         if (!found.Found)
         {
             return LookupProblem(found);
@@ -360,7 +384,7 @@ internal static class ProfileApiEndpoints
         {
             return BadCursor(next!);
         }
-        var found = await reader.FindAsync(RawIdentifier(http, identifier), ct);
+        var found = await FindAsync(http, identifier, reader, ct);
         if (!found.Found)
         {
             return LookupProblem(found);
@@ -376,7 +400,7 @@ internal static class ProfileApiEndpoints
 
     private static async Task<IResult> MetadataAsync(string identifier, HttpContext http, ProfileReader reader, CancellationToken ct = default)
     {
-        var found = await reader.FindAsync(RawIdentifier(http, identifier), ct);
+        var found = await FindAsync(http, identifier, reader, ct);
         if (!found.Found)
         {
             return LookupProblem(found);
@@ -403,7 +427,7 @@ internal static class ProfileApiEndpoints
         {
             return Invalid(eraseProblem);
         }
-        var found = await reader.FindAsync(RawIdentifier(http, identifier), ct);
+        var found = await FindAsync(http, identifier, reader, ct);
         if (!found.Found)
         {
             return LookupProblem(found);
@@ -420,12 +444,19 @@ internal static class ProfileApiEndpoints
         };
     }
 
+    /// <summary>The profile the path's identifier points at (<see cref="RawIdentifier"/>), or why there is none.</summary>
+    private static async Task<ProfileLookup> FindAsync(HttpContext http, string identifier, ProfileReader reader, CancellationToken ct) =>
+        RawIdentifier(http, identifier) is { } text
+            ? await reader.FindAsync(text, ct)
+            : ProfileLookup.Invalid("The identifier's percent-encoded bytes are not UTF-8 text, so no identifier can be them; "
+                + "percent-encode the UTF-8 bytes of the value (é is %C3%A9; a % itself is %25).");
+
     /// <summary>
-    /// The identifier as the client percent-encoded it. Routing leaves <c>%2F</c> encoded in route values
+    /// The identifier as the client percent-encoded it (null when its escapes are not UTF-8). Routing leaves <c>%2F</c> encoded in route values
     /// (it cannot tell an encoded slash from a separator, and decodes <c>%25</c>), so a value that holds
     /// "/" or "%" would not match; the segment is taken from the raw request target and decoded once.
     /// </summary>
-    internal static string RawIdentifier(HttpContext http, string routeValue)
+    internal static string? RawIdentifier(HttpContext http, string routeValue)
     {
         var raw = http.Features.Get<IHttpRequestFeature>()?.RawTarget;
         var path = http.Request.PathBase.Add(http.Request.Path).Value;
@@ -445,10 +476,46 @@ internal static class ProfileApiEndpoints
         {
             if (segments[i] == routeValue)
             {
-                return Uri.UnescapeDataString(rawSegments[i]);
+                return PercentDecode(rawSegments[i]);
             }
         }
         return routeValue;
+    }
+
+    /// <summary>
+    /// Decodes <c>%XX</c> escapes as UTF-8, as <see cref="Uri.UnescapeDataString(string)"/> does (a % not followed by two hex
+    /// digits stays as it is); null when the escaped bytes are not UTF-8, which that method left escaped, so "%FF" was
+    /// looked up as the three characters "%FF".
+    /// </summary>
+    internal static string? PercentDecode(string segment)
+    {
+        if (!segment.Contains('%', StringComparison.Ordinal))
+        {
+            return segment;
+        }
+        var bytes = new List<byte>(segment.Length);
+        Span<byte> utf8 = stackalloc byte[4];
+        for (var i = 0; i < segment.Length; i++)
+        {
+            if (segment[i] == '%' && i + 2 < segment.Length
+                && byte.TryParse(segment.AsSpan(i + 1, 2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var escaped))
+            {
+                bytes.Add(escaped);
+                i += 2;
+                continue;
+            }
+            Rune.DecodeFromUtf16(segment.AsSpan(i), out var rune, out var used);
+            bytes.AddRange(utf8[..rune.EncodeToUtf8(utf8)]);
+            i += used - 1;
+        }
+        try
+        {
+            return StrictUtf8.GetString([.. bytes]);
+        }
+        catch (DecoderFallbackException)
+        {
+            return null;
+        }
     }
 
     private static IResult LookupProblem(ProfileLookup found) => found.Failure == ProfileLookupFailure.NotFound
@@ -471,7 +538,6 @@ internal static class ProfileApiEndpoints
     private static class TraitCursor
     {
         private const string Prefix = "t:";
-        private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
         public static string Encode(string key) => Base64Url.EncodeToString(StrictUtf8.GetBytes(Prefix + key));
 
@@ -534,9 +600,24 @@ internal static class ProfileApiEndpoints
         {
             return (null, null);
         }
-        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value)
-            ? (value.UtcDateTime, null)
-            : (null, $"{name} must be an ISO 8601 time, e.g. 2026-03-01T09:00:00Z, not \"{text}\".");
+        if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value))
+        {
+            return (value.UtcDateTime, null);
+        }
+        switch (MessageShape.ExplainIsoTime(text))
+        {
+            case (_, var direction, null):
+                // 9999-12-31T23:00-05:00 is past the last UTC time there is: as a bound it leaves out no event, as the last time would.
+                return (direction > 0 ? DateTime.MaxValue : DateTime.MinValue, null);
+            case (_, _, { } reason):
+                return (null, $"{name} is \"{text}\", which is no time: {reason}.");
+        }
+        // A + left unencoded in a query is read as a space: "09:00:00+01:00" arrives as "09:00:00 01:00".
+        var space = text.LastIndexOf(' ');
+        var plus = space > 0 && DateTimeOffset.TryParse($"{text[..space]}+{text[(space + 1)..]}", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out _)
+            ? " A + in a query string is read as a space: write it as %2B."
+            : "";
+        return (null, $"{name} must be an ISO 8601 time, e.g. 2026-03-01T09:00:00Z, not \"{text}\".{plus}");
     }
 
     private static HashSet<string> Names(string? list) => QueryLists.Names(list);
