@@ -304,7 +304,57 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
               AND lower(ValueJson) >= {quoted} AND lower(ValueJson) < {quoted + char.MaxValue}
             LIMIT {MaxPrefixMatches}
             """).ToListAsync(ct);
+        var byFullName = await FullNameMatchesAsync(db, text, ct);
         // An identifier's own profile first, then the people whose name or e-mail starts so.
-        return (found.Concat(byEmail).Concat(byName).Distinct().ToList(), null);
+        return (found.Concat(byEmail).Concat(byName).Concat(byFullName).Distinct().ToList(), null);
+    }
+
+    /// <summary>
+    /// The people whose first and last name traits read together as <paramref name="text"/>: "Ada Lovelace" and "ada love" (the first
+    /// name whole, then the start of the last name, as the display name puts them together), or the last name first ("Lovelace, Ada").
+    /// A name trait holding the whole name is matched by the prefix search already. The text is split at each space (a first name may
+    /// have two words); each split costs an equality seek on the name index and, for each person found, a look at their other name
+    /// traits by the primary key: nothing reads every profile.
+    /// </summary>
+    private static async Task<List<long>> FullNameMatchesAsync(ProfileStudioDbContext db, string text, CancellationToken ct)
+    {
+        var words = text.Replace(',', ' ').Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        if (words.Length is < 2 or > MaxFullNameWords)
+        {
+            return [];
+        }
+        var found = new List<long>();
+        for (var split = 1; split < words.Length && found.Count < MaxPrefixMatches; split++)
+        {
+            var (head, rest) = (string.Join(' ', words[..split]), string.Join(' ', words[split..]));
+            found.AddRange(await db.Database.SqlQuery<long>(FullNameQuery(FirstNameKeys, head, LastNameKeys, rest)).ToListAsync(ct));
+            found.AddRange(await db.Database.SqlQuery<long>(FullNameQuery(LastNameKeys, head, FirstNameKeys, rest)).ToListAsync(ct));
+        }
+        return found.Distinct().Take(MaxPrefixMatches).ToList();
+    }
+
+    private const int MaxFullNameWords = 6;
+    private static readonly string[] FirstNameKeys = ["firstName", "first_name"];
+    private static readonly string[] LastNameKeys = ["lastName", "last_name"];
+
+    /// <summary>
+    /// The profiles with a <paramref name="wholeKeys"/> trait equal to <paramref name="whole"/> and a <paramref name="startKeys"/> trait
+    /// starting with <paramref name="start"/>, ASCII letter case ignored. The first condition repeats the partial name index's key list,
+    /// so SQLite uses that index (it matches a partial index's condition by its terms, as written).
+    /// </summary>
+    internal static FormattableString FullNameQuery(string[] wholeKeys, string whole, string[] startKeys, string start)
+    {
+        // Stored as the engine writes JSON (non-ASCII escaped as \u00C9…), so the names are written the same way.
+        var exact = AsciiLower(System.Text.Json.Nodes.JsonValue.Create(whole).ToJsonString());
+        var prefix = AsciiLower(System.Text.Json.Nodes.JsonValue.Create(start).ToJsonString()[..^1]);
+        return $"""
+            SELECT DISTINCT a.ProfileId AS Value FROM ProfileAttributes a
+            WHERE a.Key IN ('name', 'firstName', 'lastName', 'first_name', 'last_name', 'email')
+              AND lower(a.ValueJson) = {exact} AND a.Key IN ({wholeKeys[0]}, {wholeKeys[1]})
+              AND EXISTS (SELECT 1 FROM ProfileAttributes b
+                          WHERE b.ProfileId = a.ProfileId AND b.Key IN ({startKeys[0]}, {startKeys[1]})
+                            AND lower(b.ValueJson) >= {prefix} AND lower(b.ValueJson) < {prefix + char.MaxValue})
+            LIMIT {MaxPrefixMatches}
+            """;
     }
 }

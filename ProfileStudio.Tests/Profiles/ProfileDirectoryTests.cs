@@ -34,6 +34,76 @@ public sealed class ProfileDirectoryTests
     }
 
     [Theory]
+    [InlineData("Ada Lovelace", new long[] { 1 })]
+    [InlineData("ada LOVE", new long[] { 1 })] // the first name whole, then the start of the last name
+    [InlineData("  Ada   Lovelace ", new long[] { 1 })]
+    [InlineData("Lovelace, Ada", new long[] { 1 })] // last name first, as lists write it
+    [InlineData("Lovelace Ada", new long[] { 1 })]
+    [InlineData("Mary Ann Evans", new long[] { 3 })] // a first name of two words
+    [InlineData("Émile Zola", new long[] { 4 })]
+    [InlineData("Ada Hopper", new long[0])] // Ada's first name and Grace's last name: two people, not one
+    [InlineData("Ad Lovelace", new long[0])] // a full name starts with the whole first name
+    public async Task Page_FullNameFromFirstAndLastNameTraits_FindsThePerson(string search, long[] expected)
+    {
+        await using var studio = await StudioServices.StartAsync(withAccounts: false);
+        await SeedAsync(studio, (1, "x", "ada@example.com"), (2, "x", "grace@navy.example"), (3, "x", "george@example.com"), (4, "x", "emile@example.fr"));
+        await AddAttributeAsync(studio, 1, "firstName", "Ada");
+        await AddAttributeAsync(studio, 1, "lastName", "Lovelace");
+        await AddAttributeAsync(studio, 2, "first_name", "Grace");
+        await AddAttributeAsync(studio, 2, "last_name", "Hopper");
+        await AddAttributeAsync(studio, 3, "firstName", "Mary Ann");
+        await AddAttributeAsync(studio, 3, "lastName", "Evans");
+        await AddAttributeAsync(studio, 4, "first_name", "Émile");
+        await AddAttributeAsync(studio, 4, "lastName", "Zola");
+        var directory = studio.Services.GetRequiredService<ProfileDirectory>();
+
+        var page = await directory.PageAsync(search, ProfileSort.LastActivityNewest, 0, 25);
+
+        Assert.Null(page.Problem);
+        Assert.Equal(expected, page.Items.Select(p => p.Id).Order().ToArray());
+    }
+
+    [Fact]
+    public async Task FullNameQuery_SeeksTheNameIndex_AndTheOtherNameByPrimaryKey()
+    {
+        await using var studio = await StudioServices.StartAsync(withAccounts: false);
+        await using var db = await studio.Services.GetRequiredService<IDbContextFactory<ProfileStudioDbContext>>().CreateDbContextAsync();
+        await db.Database.OpenConnectionAsync();
+        var query = ProfileDirectory.FullNameQuery(["firstName", "first_name"], "Ada", ["lastName", "last_name"], "Love");
+        await using var command = db.Database.GetDbConnection().CreateCommand();
+        command.CommandText = "EXPLAIN QUERY PLAN " + string.Format(System.Globalization.CultureInfo.InvariantCulture, query.Format,
+            Enumerable.Range(0, query.ArgumentCount).Select(i => (object)$"$p{i}").ToArray());
+        for (var i = 0; i < query.ArgumentCount; i++)
+        {
+            var parameter = command.CreateParameter();
+            (parameter.ParameterName, parameter.Value) = ($"$p{i}", query.GetArgument(i));
+            command.Parameters.Add(parameter);
+        }
+        var plan = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                plan.Add(reader.GetString(3));
+            }
+        }
+
+        Assert.Contains(plan, step => step.Contains("USING INDEX IX_ProfileAttributes_NameSearch (<expr>=?)", StringComparison.Ordinal));
+        Assert.DoesNotContain(plan, step => step.StartsWith("SCAN", StringComparison.Ordinal));
+    }
+
+    private static async Task AddAttributeAsync(StudioServices studio, long profileId, string key, string value)
+    {
+        await using var db = await studio.Services.GetRequiredService<IDbContextFactory<ProfileStudioDbContext>>().CreateDbContextAsync();
+        db.ProfileAttributes.Add(new ProfileAttribute
+        {
+            ProfileId = profileId, SourceId = 1, Key = key, ValueJson = System.Text.Json.Nodes.JsonValue.Create(value).ToJsonString(),
+            EventAt = new DateTime(2026, 1, 2, 0, 0, 0, DateTimeKind.Utc), MessageId = profileId,
+        });
+        await db.SaveChangesAsync();
+    }
+
+    [Theory]
     [InlineData("07779672805")]
     [InlineData("+44 7779 672805")]
     [InlineData("0044 (0)7779-672805")]
