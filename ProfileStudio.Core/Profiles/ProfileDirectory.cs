@@ -18,7 +18,17 @@ public enum ProfileSort
 /// <summary>One row of the explorer's list; <see cref="HasActivity"/> is false for a person with no timeline event (their last activity is unknown).</summary>
 public sealed record ProfileSummary(long Id, string? DisplayName, string? PrimaryIdentity, IReadOnlyList<string> Sources, int Identities, DateTime CreatedAt, DateTime LastActivityAt, bool HasActivity = true);
 
-public sealed record ProfileDirectoryPage(IReadOnlyList<ProfileSummary> Items, int Total, string? Problem);
+/// <summary>
+/// A page of the explorer's list; when a search found nobody, <see cref="Problem"/> says why and <see cref="DidYouMean"/> lists the
+/// identifiers that differ from the one searched only in letter case (in namespaces that keep the case, such as user ids).
+/// </summary>
+public sealed record ProfileDirectoryPage(IReadOnlyList<ProfileSummary> Items, int Total, string? Problem, IReadOnlyList<IdentifierSuggestion>? DidYouMean = null);
+
+/// <summary>An identifier close to one searched for (the same but for letter case), and the profile it belongs to.</summary>
+public sealed record IdentifierSuggestion(string Namespace, string Value, long ProfileId)
+{
+    public override string ToString() => $"{Namespace}:{Value}";
+}
 
 public enum IdentifierSort
 {
@@ -82,10 +92,10 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
         var text = search?.Trim() ?? "";
         if (text.Length > 0)
         {
-            var (ids, problem) = await MatchesAsync(db, text, ct);
+            var (ids, problem, didYouMean) = await MatchesAsync(db, text, ct);
             if (problem is not null || ids.Count == 0)
             {
-                return new ProfileDirectoryPage([], 0, problem);
+                return new ProfileDirectoryPage([], 0, problem, didYouMean);
             }
             profiles = profiles.Where(p => ids.Contains(p.Id));
         }
@@ -242,7 +252,8 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
     });
 
     /// <summary>The profiles a search names: one for an identifier or id, up to <see cref="MaxPrefixMatches"/> for a prefix.</summary>
-    private async Task<(IReadOnlyList<long> Ids, string? Problem)> MatchesAsync(ProfileStudioDbContext db, string text, CancellationToken ct)
+    private async Task<(IReadOnlyList<long> Ids, string? Problem, IReadOnlyList<IdentifierSuggestion>? DidYouMean)> MatchesAsync(
+        ProfileStudioDbContext db, string text, CancellationToken ct)
     {
         var rules = await rulesStore.LoadAsync(ct);
         var colon = text.IndexOf(':', StringComparison.Ordinal);
@@ -252,9 +263,19 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
             var lookup = await reader.FindAsync(text, ct);
             if (lookup.Found)
             {
-                return ([lookup.ProfileId], null);
+                return ([lookup.ProfileId], null, null);
             }
-            return ([], lookup.Failure == ProfileLookupFailure.NotFound ? "No profile has this identifier." : lookup.Problem);
+            if (lookup.Failure != ProfileLookupFailure.NotFound)
+            {
+                return ([], lookup.Problem, null);
+            }
+            // E-mails are lower-cased at ingestion and in the lookup, so their capitals never matter; other namespaces keep
+            // the case they were sent in (user ids may differ only by it), so an exact miss offers the spellings that exist.
+            var value = text[(colon + 1)..].Trim();
+            var others = rules.Find(ns) is { Normalization: Normalization.Trim } ? await CaseVariantsAsync(db, ns, value, ct) : [];
+            return others.Count == 0
+                ? ([], "No profile has this identifier.", null)
+                : ([], $"No profile has exactly {ns}:{value}: {ns} values are matched with their capitals as written.", others);
         }
         // A bare identifier: tried in every namespace its shape fits (and as a profile id when it is a whole
         // number), each normalized by its namespace as ingestion does; one index seek each.
@@ -274,20 +295,20 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
         }
         if (found.Count > 0 && (wholeNumber || IdentifierShapes.IsPhone(text)))
         {
-            return (found.ToList(), null);
+            return (found.ToList(), null, null);
         }
         if (found.Count == 0 && ns is not null && !text.Any(char.IsWhiteSpace))
         {
             // Neither an identifier of any namespace nor one with a namespace we know: say which there are.
-            return ([], (await reader.FindAsync(text, ct)).Problem);
+            return ([], (await reader.FindAsync(text, ct)).Problem, null);
         }
         if (found.Count == 0 && (wholeNumber || IdentifierShapes.IsPhone(text)))
         {
-            return ([], "No profile has this identifier (looked for as a profile id, a phone number and an id of every namespace).");
+            return ([], "No profile has this identifier (looked for as a profile id, a phone number and an id of every namespace).", null);
         }
         if (text.Length < 2 && found.Count == 0)
         {
-            return ([], "Type at least two letters of a name or an email address, or namespace:value.");
+            return ([], "Type at least two letters of a name or an email address, or namespace:value.", null);
         }
         // Range scans on indexes (no INDEXED BY: after a rebuild's swap the index keeps its shadow name until the next start): e-mails are stored lower-cased (the (Namespace, Value) index); names through
         // the partial index on lower(ValueJson) for the name keys (SQLite's lower() folds ASCII only, so does this).
@@ -306,7 +327,81 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
             """).ToListAsync(ct);
         var byFullName = await FullNameMatchesAsync(db, text, ct);
         // An identifier's own profile first, then the people whose name or e-mail starts so.
-        return (found.Concat(byEmail).Concat(byName).Concat(byFullName).Distinct().ToList(), null);
+        var ids = found.Concat(byEmail).Concat(byName).Concat(byFullName).Distinct().ToList();
+        if (ids.Count > 0)
+        {
+            return (ids, null, null);
+        }
+        // Nobody at all: an identifier typed in other capitals than it was sent in (U-ADA for u-ada) is offered.
+        var didYouMean = new List<IdentifierSuggestion>();
+        foreach (var rule in IdentifierShapes.CandidateNamespaces(text, rules).Where(r => r.Normalization == Normalization.Trim))
+        {
+            didYouMean.AddRange(await CaseVariantsAsync(db, rule.Name, text, ct));
+        }
+        return didYouMean.Count == 0
+            ? (ids, null, null)
+            : (ids, $"No profile has exactly “{text}”: identifiers such as user ids are matched with their capitals as written.", didYouMean);
+    }
+
+    /// <summary>Most spellings a "did you mean" offers per namespace, and most index seeks it spends finding them.</summary>
+    private const int MaxCaseVariants = 5;
+    private const int MaxCaseSeeks = 200;
+
+    /// <summary>
+    /// The identifiers of <paramref name="ns"/> that are <paramref name="value"/> in other capitals (ASCII letters, as SQLite's lower()
+    /// folds). The value is walked letter by letter down the (Namespace, Value) index, each letter in both cases, keeping only the
+    /// spellings some stored value starts with (one range seek each): the cost grows with the value's length, not with the table, and
+    /// no index on lower(Value) is needed on the table unification writes most.
+    /// </summary>
+    private static async Task<IReadOnlyList<IdentifierSuggestion>> CaseVariantsAsync(ProfileStudioDbContext db, string ns, string value, CancellationToken ct)
+    {
+        if (!value.Any(char.IsAsciiLetter))
+        {
+            return [];
+        }
+        var spellings = new List<string> { "" };
+        var (start, seeks) = (0, 0);
+        while (start < value.Length)
+        {
+            var letter = start;
+            while (letter < value.Length && !char.IsAsciiLetter(value[letter]))
+            {
+                letter++;
+            }
+            if (letter == value.Length)
+            {
+                var tail = value[start..];
+                spellings = spellings.Select(s => s + tail).ToList();
+                break;
+            }
+            var between = value[start..letter];
+            var kept = new List<string>();
+            foreach (var spelling in spellings)
+            {
+                foreach (var c in new[] { char.ToLowerInvariant(value[letter]), char.ToUpperInvariant(value[letter]) })
+                {
+                    if (++seeks > MaxCaseSeeks)
+                    {
+                        return []; // a namespace full of spellings of this value: nothing sensible to offer
+                    }
+                    var prefix = spelling + between + c;
+                    var end = prefix + LastCodePoint;
+                    if (await db.Identities.AnyAsync(i => i.Namespace == ns && string.Compare(i.Value, prefix) >= 0 && string.Compare(i.Value, end) < 0, ct))
+                    {
+                        kept.Add(prefix);
+                    }
+                }
+            }
+            if (kept.Count == 0)
+            {
+                return [];
+            }
+            (spellings, start) = (kept, letter + 1);
+        }
+        spellings.Remove(value);
+        return await db.Identities.AsNoTracking().Where(i => i.Namespace == ns && spellings.Contains(i.Value))
+            .OrderBy(i => i.Value).Take(MaxCaseVariants)
+            .Select(i => new IdentifierSuggestion(i.Namespace, i.Value, i.ProfileId)).ToListAsync(ct);
     }
 
     /// <summary>

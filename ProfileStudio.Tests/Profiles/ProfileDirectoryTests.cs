@@ -127,6 +127,58 @@ public sealed class ProfileDirectoryTests
         Assert.Equal([2L], page.Items.Select(p => p.Id));
     }
 
+    [Theory]
+    [InlineData("user_id:U-ADA-Web")]
+    [InlineData("U-ADA-Web")] // without a namespace: tried in every namespace that keeps capitals
+    public async Task Page_UserIdInOtherCapitals_FindsNobody_AndOffersTheSpellingsThatExist(string search)
+    {
+        await using var studio = await StudioServices.StartAsync(withAccounts: false);
+        await SeedAsync(studio, (1, "Ada Lovelace", "ada@example.com"), (2, "Hopper", "grace@navy.example"), (3, "C", "c@x.test"));
+        // User ids keep their case (u-ada-web and U-ada-web may be two people); neighbours in the index are not offered.
+        await AddIdentityAsync(studio, 1, "user_id", "u-ada-web");
+        await AddIdentityAsync(studio, 2, "user_id", "U-Ada-web");
+        await AddIdentityAsync(studio, 3, "user_id", "u-ada-webb");
+        await AddIdentityAsync(studio, 3, "user_id", "u-adb-web");
+        var directory = studio.Services.GetRequiredService<ProfileDirectory>();
+
+        var page = await directory.PageAsync(search, ProfileSort.LastActivityNewest, 0, 25);
+
+        Assert.Empty(page.Items);
+        Assert.Contains("No profile has exactly", page.Problem);
+        Assert.Contains("capitals", page.Problem);
+        Assert.Equal([("U-Ada-web", 2L), ("u-ada-web", 1L)], page.DidYouMean!.Select(s => (s.Value, s.ProfileId)));
+        Assert.All(page.DidYouMean!, s => Assert.Equal("user_id", s.Namespace));
+    }
+
+    [Theory]
+    [InlineData("email:ADA@Example.COM")]
+    [InlineData("ADA@Example.COM")]
+    public async Task Page_EmailInOtherCapitals_FindsThePerson_AsIngestionLowerCasesEmails(string search)
+    {
+        await using var studio = await StudioServices.StartAsync(withAccounts: false);
+        await SeedAsync(studio, (1, "Ada Lovelace", "ada@example.com"));
+        var directory = studio.Services.GetRequiredService<ProfileDirectory>();
+
+        var page = await directory.PageAsync(search, ProfileSort.LastActivityNewest, 0, 25);
+
+        Assert.Equal([1L], page.Items.Select(p => p.Id));
+        Assert.Null(page.DidYouMean);
+    }
+
+    [Fact]
+    public async Task Page_IdentifierNobodyHasInAnyCapitals_SaysNoProfileHasIt_WithoutSuggestions()
+    {
+        await using var studio = await StudioServices.StartAsync(withAccounts: false);
+        await SeedAsync(studio, (1, "Ada Lovelace", "ada@example.com"));
+        await AddIdentityAsync(studio, 1, "user_id", "u-ada-web");
+        var directory = studio.Services.GetRequiredService<ProfileDirectory>();
+
+        var page = await directory.PageAsync("user_id:U-ADA-APP", ProfileSort.LastActivityNewest, 0, 25);
+
+        Assert.Equal("No profile has this identifier.", page.Problem);
+        Assert.Null(page.DidYouMean);
+    }
+
     [Fact]
     public async Task Page_BarePhoneNobodyHas_SaysSo()
     {
