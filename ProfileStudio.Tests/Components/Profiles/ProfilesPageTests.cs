@@ -1,4 +1,6 @@
 using Bunit;
+using Bunit.TestDoubles;
+using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 using ProfileStudio.Components.Profiles;
@@ -78,6 +80,80 @@ public sealed class ProfilesPageTests : StudioBunitContext
         return Render<ProfilesPage>();
     }
 
+    /// <summary>Migrates; thirty people named "Ada 1" … "Ada 30", first seen a minute apart in that order, and Grace.</summary>
+    private async Task ArrangeAdasAsync()
+    {
+        await _studio.CreateMigrator().StartAsync(CancellationToken.None);
+        var seed = new ProfileStoreSeed(_studio.Services);
+        var crm = await seed.SourceAsync("CRM");
+        var m = await seed.MessageAsync(crm, new { type = "identify" }, ProfileStoreSeed.T0);
+        await using (var db = await seed.DbAsync())
+        {
+            for (var id = 1L; id <= 31; id++)
+            {
+                var at = ProfileStoreSeed.T0.AddMinutes(id);
+                db.Profiles.Add(new Profile { Id = id, CreatedAt = at, UpdatedAt = at, FirstMessageId = m, LastMessageId = m });
+                var name = id == 31 ? "Grace Hopper" : $"Ada {id}";
+                db.ProfileAttributes.Add(new ProfileAttribute
+                {
+                    ProfileId = id, SourceId = crm, Key = "name", ValueJson = System.Text.Json.Nodes.JsonValue.Create(name).ToJsonString(), EventAt = at, MessageId = m,
+                });
+            }
+            await db.SaveChangesAsync();
+        }
+        SignIn("someone@example.com", Roles.Support);
+    }
+
+    private NavigationManager Navigation => Services.GetRequiredService<NavigationManager>();
+
+    [Fact]
+    public async Task AnAddressWithSearchSortAndPage_ShowsThatList_AsBackFromAProfileOrASharedLinkOpensIt()
+    {
+        await ArrangeAdasAsync();
+
+        var page = Open("/profiles?q=Ada&sort=first-seen-oldest&page=2");
+
+        page.WaitForAssertion(() => Assert.Equal(["Ada 26", "Ada 27", "Ada 28", "Ada 29", "Ada 30"],
+            page.FindAll("[data-testid=profile-link]").Select(e => e.TextContent.Trim())));
+        Assert.Equal("30 profiles", page.Find("[data-testid=profiles-count]").TextContent.Trim());
+        Assert.Equal("Ada", page.Find("input[data-testid=profile-search]").GetAttribute("value"));
+        Assert.Contains("First seen, oldest first", page.Find("[data-testid=profiles-sort]").OuterHtml);
+    }
+
+    [Fact]
+    public async Task ASearchAndThePager_AreWrittenToTheAddress()
+    {
+        await ArrangeAdasAsync();
+        var page = Open("/profiles");
+        page.WaitForAssertion(() => Assert.Equal("31 profiles", page.Find("[data-testid=profiles-count]").TextContent.Trim()));
+
+        page.Find("input[data-testid=profile-search]").Change("Ada");
+        page.Find("button[data-testid=profile-search-go]").Click();
+
+        Assert.EndsWith("/profiles?q=Ada", Navigation.Uri);
+        Assert.False(((BunitNavigationManager)Navigation).History.First().Options.ReplaceHistoryEntry); // a search of its own for Back
+        page = Render<ProfilesPage>(); // as the router renders the page for its new address
+        page.WaitForAssertion(() => Assert.Equal("30 profiles", page.Find("[data-testid=profiles-count]").TextContent.Trim()));
+        page.Find("[data-testid=profiles-grid] button[aria-label='Next page']").Click();
+        page.WaitForAssertion(() => Assert.EndsWith("/profiles?q=Ada&page=2", Navigation.Uri));
+        Assert.True(((BunitNavigationManager)Navigation).History.First().Options.ReplaceHistoryEntry); // Back leaves the list, not page 2
+        page.WaitForAssertion(() => Assert.Equal(5, page.FindAll("[data-testid=profile-link]").Count));
+    }
+
+    [Fact]
+    public async Task AUserIdInOtherCapitals_SaysNoExactMatch_AndLinksTheProfileOfTheOneThatExists()
+    {
+        await ArrangeAsync();
+
+        var page = Open("/profiles?q=user_id:U-2");
+
+        page.WaitForAssertion(() => Assert.Contains("Did you mean", page.Find("[data-testid=profile-search-problem]").TextContent));
+        Assert.Contains("No profile has exactly user_id:U-2", page.Find("[data-testid=profile-search-problem]").TextContent);
+        var link = Assert.Single(page.FindAll("[data-testid=profile-search-did-you-mean]"));
+        Assert.Equal("user_id:u-2", link.TextContent.Trim());
+        Assert.Equal("/profiles/2", link.GetAttribute("href"));
+    }
+
     [Fact]
     public void ALinkWithManySegments_FiltersByTheFirstTenDistinctOnes()
     {
@@ -125,6 +201,25 @@ public sealed class ProfilesPageTests : StudioBunitContext
         stitched.WaitForAssertion(() => Assert.Equal("3 profiles", stitched.Find("[data-testid=profiles-count]").TextContent.Trim()));
         Assert.Empty(stitched.FindAll("[data-testid=profiles-policy-note]"));
         Assert.Empty(stitched.FindAll("[data-testid=identifiers-grid]"));
+    }
+
+    [Fact]
+    public async Task APolicyThatDoesNotStitch_TheIdentifiersSearchAndSortInTheAddress_AreShown_AndANewSearchIsWrittenToIt()
+    {
+        await ArrangeAsync();
+        var perIdentifier = await PerIdentifierPolicyAsync();
+        var seed = new ProfileStoreSeed(_studio.Services);
+        var pos = await seed.SourceAsync("POS");
+        var m = await seed.MessageAsync(pos, new { type = "identify" }, ProfileStoreSeed.T0);
+        await seed.IdentityAsync(3, "user_id", "u-3-pos", pos, m, m);
+
+        var page = Open($"/profiles?namespace=user_id&policy={perIdentifier.Id}&q=u-3&sort=identifier-descending");
+
+        page.WaitForAssertion(() => Assert.Equal(["u-3-pos", "u-3"], page.FindAll("[data-testid=identifier-value]").Select(e => e.TextContent.Trim())));
+        Assert.Equal("u-3", page.Find("input[data-testid=identifier-search]").GetAttribute("value"));
+        page.Find("input[data-testid=identifier-search]").Change("u-1");
+        page.Find("input[data-testid=identifier-search]").KeyUp(new Microsoft.AspNetCore.Components.Web.KeyboardEventArgs { Key = "Enter" });
+        Assert.EndsWith($"/profiles?namespace=user_id&policy={perIdentifier.Id}&q=u-1&sort=identifier-descending", Navigation.Uri);
     }
 
     [Fact]
