@@ -86,6 +86,45 @@ public sealed class ProfileExplorerReader(ProfileReader reader, IDbContextFactor
             Limit = take,
         }, ct);
 
+    /// <summary>
+    /// The part of the timeline a page shows, read again: every event from the newest down to <paramref name="oldestShown"/> (the cursor
+    /// of the oldest event shown; null when the whole timeline was shown), however many pages that is, so events that arrived since are
+    /// in their places and none shown before is dropped. <see cref="EventPage.Next"/> is <paramref name="oldestShown"/> while older
+    /// events remain, so "older events" goes on where it was.
+    /// </summary>
+    public async Task<EventPage> TimelineThroughAsync(long profileId, TimelineFilter filter, EventCursor? oldestShown, CancellationToken ct = default)
+    {
+        var events = new List<ProfileEvent>();
+        EventCursor? after = null;
+        while (true)
+        {
+            var page = await TimelineAsync(profileId, filter, after, EventQuery.MaxLimit, ct);
+            if (oldestShown is not { } oldest)
+            {
+                events.AddRange(page.Events);
+            }
+            else
+            {
+                events.AddRange(page.Events.Where(e => !IsOlder(e, oldest)));
+                if (page.Events.Count > 0 && !IsOlder(oldest, page.Events[^1]))
+                {
+                    // This page reached the oldest event shown: older ones are left for "older events", as before.
+                    return new EventPage(events, page.Next is null && !IsOlder(page.Events[^1], oldest) ? null : oldest);
+                }
+            }
+            if (page.Next is null)
+            {
+                return new EventPage(events, null);
+            }
+            after = page.Next;
+        }
+    }
+
+    /// <summary>Whether <paramref name="e"/> comes after <paramref name="cursor"/> in the timeline's newest-first order.</summary>
+    private static bool IsOlder(ProfileEvent e, EventCursor cursor) => (e.EventAt, e.Id).CompareTo((cursor.EventAt, cursor.Id)) < 0;
+
+    private static bool IsOlder(EventCursor cursor, ProfileEvent e) => (cursor.EventAt, cursor.Id).CompareTo((e.EventAt, e.Id)) < 0;
+
     public Task<IReadOnlyList<ActivityDay>> ActivityAsync(long profileId, CancellationToken ct = default) => reader.ActivityAsync(profileId, ct);
 
     /// <summary>The event names on the profile's timeline, for the filter.</summary>

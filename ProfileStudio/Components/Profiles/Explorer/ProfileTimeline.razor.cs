@@ -11,6 +11,7 @@ public sealed partial class ProfileTimeline
     private readonly Dictionary<long, string> _raw = [];
     private IReadOnlyList<string> _names = [];
     private IReadOnlyList<ActivityDay> _days = [];
+    private Dictionary<DateOnly, int> _dayTotals = [];
     private TimelineFilter _filter = new();
     private EventCursor? _next;
     private bool _loaded;
@@ -35,25 +36,49 @@ public sealed partial class ProfileTimeline
 
     protected override async Task OnParametersSetAsync()
     {
-        if (_loadedFor != ProfileId || _loadedVersion != Version)
+        if (_loadedFor != ProfileId)
         {
-            _loadedFor = ProfileId;
+            (_loadedFor, _loadedVersion) = (ProfileId, Version);
+            await ReloadAsync();
+        }
+        else if (_loadedVersion != Version)
+        {
             _loadedVersion = Version;
-            await ReloadAsync(keepShown: true);
+            await RefreshAsync();
         }
     }
 
-    /// <summary>Reloads from the newest event; with <paramref name="keepShown"/>, at least as many events as were shown.</summary>
-    private async Task ReloadAsync(bool keepShown)
+    /// <summary>The first page from the newest event (another profile, or another filter).</summary>
+    private async Task ReloadAsync()
     {
-        var want = keepShown ? Math.Max(PageSize, _events.Count) : PageSize;
-        _names = await Reader.EventNamesAsync(ProfileId);
-        _days = await Reader.ActivityAsync(ProfileId);
-        var page = await Reader.TimelineAsync(ProfileId, _filter, null, Math.Min(want, EventQuery.MaxLimit));
+        await LoadDaysAsync();
+        var page = await Reader.TimelineAsync(ProfileId, _filter, null, PageSize);
         _events.Clear();
         _events.AddRange(page.Events);
         _next = page.Next;
         _loaded = true;
+    }
+
+    /// <summary>
+    /// The profile changed (a live event, a merge): what is shown is read again down to the oldest event shown, so the events
+    /// "Show older events" loaded stay, a new one takes its place (at the top when it is the newest), and paging goes on where it was.
+    /// </summary>
+    private async Task RefreshAsync()
+    {
+        await LoadDaysAsync();
+        var oldestShown = _next is null || _events.Count == 0 ? (EventCursor?)null : new EventCursor(_events[^1].EventAt, _events[^1].Id);
+        var page = await Reader.TimelineThroughAsync(ProfileId, _filter, oldestShown);
+        _events.Clear();
+        _events.AddRange(page.Events);
+        _next = page.Next;
+        _loaded = true;
+    }
+
+    private async Task LoadDaysAsync()
+    {
+        _names = await Reader.EventNamesAsync(ProfileId);
+        _days = await Reader.ActivityAsync(ProfileId);
+        _dayTotals = _days.ToDictionary(d => d.Day, d => d.Events);
     }
 
     private async Task MoreAsync()
@@ -96,7 +121,21 @@ public sealed partial class ProfileTimeline
         // Dates are whole UTC days; "to" includes its day.
         _filter = new TimelineFilter(_name, _from?.Date is { } f ? DateTime.SpecifyKind(f, DateTimeKind.Utc) : null,
             _to?.Date is { } t ? DateTime.SpecifyKind(t.AddDays(1), DateTimeKind.Utc) : null);
-        return ReloadAsync(keepShown: false);
+        return ReloadAsync();
+    }
+
+    /// <summary>
+    /// A day heading's count: the day's events when all are shown; "12 of 40 events shown" when only some are (the oldest day
+    /// shown, cut by paging), from the day's total when the events are not filtered by name, else "12 shown so far".
+    /// </summary>
+    private string DayCount(DateOnly day, int shown)
+    {
+        var cut = _next is not null && _events.Count > 0 && DateOnly.FromDateTime(_events[^1].EventAt) == day;
+        if (string.IsNullOrWhiteSpace(_filter.Name) && _dayTotals.TryGetValue(day, out var total) && total != shown)
+        {
+            return $"{shown:N0} of {total:N0} events shown";
+        }
+        return cut ? $"{shown:N0} shown so far" : $"{shown:N0} {(shown == 1 ? "event" : "events")}";
     }
 
     private string CountText() => _filter.IsEmpty
