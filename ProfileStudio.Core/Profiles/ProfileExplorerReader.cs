@@ -34,6 +34,9 @@ public sealed record TimelineFilter(string? Name = null, DateTime? FromUtc = nul
     public bool IsEmpty => this == new TimelineFilter();
 }
 
+/// <summary>One merge on the way from a merged profile id to the live profile: <c>From</c> went into <c>Into</c>, at <c>At</c> when recorded.</summary>
+public sealed record ProfileMerge(long From, long Into, DateTime? At);
+
 /// <summary>
 /// The explorer's view of one profile, on top of <see cref="ProfileReader"/>: a header with a display
 /// name, attributes through a policy, timeline pages under the explorer's filter, plus the two small
@@ -126,6 +129,48 @@ public sealed class ProfileExplorerReader(ProfileReader reader, IDbContextFactor
     private static bool IsOlder(EventCursor cursor, ProfileEvent e) => (cursor.EventAt, cursor.Id).CompareTo((e.EventAt, e.Id)) < 0;
 
     public Task<IReadOnlyList<ActivityDay>> ActivityAsync(long profileId, CancellationToken ct = default) => reader.ActivityAsync(profileId, ct);
+
+    /// <summary>
+    /// How <paramref name="mergedId"/> came to redirect to the live profile: each merge on the way, oldest first, with its time from
+    /// the identity decisions (kept through merges and splits). Redirects are one hop (a profile merged into one that was merged later
+    /// points at the last survivor), so the merges are found among the decisions of the survivor and the profiles merged into it,
+    /// by their (indexed) profile id. Empty when the id is not a merged one.
+    /// </summary>
+    public async Task<IReadOnlyList<ProfileMerge>> MergesAsync(long mergedId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        if (await db.Profiles.AsNoTracking().Where(p => p.Id == mergedId).Select(p => p.MergedIntoId).FirstOrDefaultAsync(ct) is not { } survivor)
+        {
+            return [];
+        }
+        var candidates = await db.Profiles.AsNoTracking().Where(p => p.MergedIntoId == survivor).Select(p => p.Id).ToListAsync(ct);
+        candidates.Add(survivor);
+        var decisions = await db.IdentityInsights.AsNoTracking()
+            .Where(i => i.ProfileId != null && candidates.Contains(i.ProfileId.Value) && i.Kind == Identity.InsightKinds.Merged && i.OtherProfileId != null)
+            .Select(i => new { i.Id, Into = i.ProfileId!.Value, From = i.OtherProfileId!.Value, i.At })
+            .ToListAsync(ct);
+        var merges = new List<ProfileMerge>();
+        for (var from = mergedId; from != survivor && merges.Count < candidates.Count;)
+        {
+            // The latest decision about it: a profile split off again and merged later has its last merge.
+            var merge = decisions.Where(d => d.From == from).MaxBy(d => d.Id);
+            if (merge is null)
+            {
+                merges.Add(new ProfileMerge(from, survivor, null)); // merged before the decision was kept (or by a split's recompute)
+                break;
+            }
+            merges.Add(new ProfileMerge(from, merge.Into, merge.At));
+            from = merge.Into;
+        }
+        return merges;
+    }
+
+    /// <summary>The record of <paramref name="profileId"/>'s deletion (its id is kept so no one else gets it); null when it was not deleted.</summary>
+    public async Task<DeletedProfile?> DeletionAsync(long profileId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.DeletedProfiles.AsNoTracking().FirstOrDefaultAsync(d => d.Id == profileId, ct);
+    }
 
     /// <summary>The event names on the profile's timeline, for the filter.</summary>
     public async Task<IReadOnlyList<string>> EventNamesAsync(long profileId, CancellationToken ct = default)

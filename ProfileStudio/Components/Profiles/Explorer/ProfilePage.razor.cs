@@ -29,11 +29,15 @@ public sealed partial class ProfilePage : IDisposable
     private bool _deleteOpen;
     private string? _deleted;
     private long _shownId;
+    private long? _redirectedFrom;
 
     [Parameter] public long Id { get; set; }
 
     /// <summary>The tab to open with (attributes, computed, segments, identities, timeline, compare), so links can point at one.</summary>
     [SupplyParameterFromQuery(Name = "tab")] public string? InitialTab { get; set; }
+
+    /// <summary>The merged profile whose address led here (?merged=12): the page says so.</summary>
+    [SupplyParameterFromQuery(Name = "merged")] public long? MergedFrom { get; set; }
 
     private static readonly string[] TabNames = ["attributes", "computed", "segments", "identities", "timeline", "compare"];
 
@@ -76,10 +80,12 @@ public sealed partial class ProfilePage : IDisposable
 
     private async Task LoadAsync()
     {
-        // A merged id redirects to the profile it was merged into.
-        if (await Profiles.FindAsync($"profile_id:{Id}") is { Found: true, ProfileId: var current } && current != Id)
+        // A merged id redirects to the profile it was merged into, which says so (and which tab was asked for stays open).
+        if (_redirectedFrom != Id && await Profiles.FindAsync($"profile_id:{Id}") is { Found: true, ProfileId: var current } && current != Id)
         {
-            Navigation.NavigateTo($"/profiles/{current}", replace: true);
+            _redirectedFrom = Id; // once per id: a redirect never repeats itself, whatever reaches this instance before the new page
+            var tab = InitialTab is null ? "" : $"&tab={Uri.EscapeDataString(InitialTab)}";
+            Navigation.NavigateTo($"/profiles/{current}?merged={Id}{tab}", replace: true);
             return;
         }
         var defaultPolicy = _policies.FirstOrDefault(p => p.IsDefault) ?? await Policies.GetDefaultAsync();
