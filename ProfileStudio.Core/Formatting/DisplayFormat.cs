@@ -3,6 +3,14 @@ using System.Text.Json;
 
 namespace ProfileStudio.Core.Formatting;
 
+/// <summary>How finely a time is shown: to the minute for people, finer where two times shown together would otherwise read the same.</summary>
+public enum TimePrecision
+{
+    Minute = 0,
+    Second = 1,
+    Millisecond = 2,
+}
+
 /// <summary>
 /// How the studio shows times, dates, numbers and attribute values to people: one place, so every
 /// page reads the same (e.g. "12 Nov 2026, 14:05" in UTC, "20 Jul 1987", "12,480.5"). Raw values stay
@@ -22,6 +30,35 @@ public static class DisplayFormat
 
     /// <summary>A date and time to the minute, "UTC" noted: "12 Nov 2026, 14:05 UTC", for sentences.</summary>
     public static string TimeUtc(DateTime utc) => Time(utc) + " UTC";
+
+    /// <summary>
+    /// A time as finely as <paramref name="precision"/> says: to the minute (as <see cref="Time(DateTime)"/>), the second
+    /// ("12 Nov 2026, 14:05:31") or the millisecond ("12 Nov 2026, 14:05:31.250").
+    /// </summary>
+    public static string Time(DateTime utc, TimePrecision precision) => precision switch
+    {
+        TimePrecision.Second => utc.ToString("d MMM yyyy, HH:mm:ss", Culture),
+        TimePrecision.Millisecond => utc.ToString("d MMM yyyy, HH:mm:ss.fff", Culture),
+        _ => Time(utc),
+    };
+
+    /// <summary><see cref="Time(DateTime, TimePrecision)"/>, "UTC" noted, for sentences.</summary>
+    public static string TimeUtc(DateTime utc, TimePrecision precision) => Time(utc, precision) + " UTC";
+
+    /// <summary>
+    /// The least precision that shows <paramref name="times"/> shown side by side as different when they are (which value came
+    /// later): minutes when no two different times fall in one minute, else seconds, else milliseconds. Equal times read equal anyway.
+    /// </summary>
+    public static TimePrecision PrecisionToTellApart(IEnumerable<DateTime> times)
+    {
+        var distinct = times.Distinct().ToList();
+        return AllApart(distinct, TimeSpan.TicksPerMinute) ? TimePrecision.Minute
+            : AllApart(distinct, TimeSpan.TicksPerSecond) ? TimePrecision.Second
+            : TimePrecision.Millisecond;
+    }
+
+    private static bool AllApart(List<DateTime> times, long unit) =>
+        times.Select(t => t.Ticks / unit).Distinct().Count() == times.Count;
 
     /// <summary>
     /// The exact instant, for a tooltip or where seconds decide (which value is newer):

@@ -26,6 +26,28 @@ public sealed class DisplayFormatTests
         Assert.Equal("1 Mar 2026, 12:00:00.250 UTC", DisplayFormat.ExactTime(new DateTime(2026, 3, 1, 12, 0, 0, 250, DateTimeKind.Utc)));
     }
 
+    [Fact]
+    public void PrecisionToTellApart_MinutesUnlessTwoTimesShareOne_ThenSeconds_ThenMilliseconds()
+    {
+        var t = new DateTime(2026, 3, 4, 16, 40, 12, DateTimeKind.Utc);
+
+        Assert.Equal(TimePrecision.Minute, DisplayFormat.PrecisionToTellApart([t, t.AddMinutes(3), t.AddDays(1)]));
+        Assert.Equal(TimePrecision.Minute, DisplayFormat.PrecisionToTellApart([t, t])); // equal times read equal anyway
+        Assert.Equal(TimePrecision.Minute, DisplayFormat.PrecisionToTellApart([]));
+        Assert.Equal(TimePrecision.Second, DisplayFormat.PrecisionToTellApart([t, t.AddSeconds(19), t.AddHours(1)]));
+        Assert.Equal(TimePrecision.Millisecond, DisplayFormat.PrecisionToTellApart([t, t.AddMilliseconds(250)]));
+    }
+
+    [Fact]
+    public void Time_WithAPrecision_ShowsSecondsOrMillisecondsWhenAsked()
+    {
+        var t = new DateTime(2026, 3, 4, 16, 40, 12, 250, DateTimeKind.Utc);
+
+        Assert.Equal("4 Mar 2026, 16:40", DisplayFormat.Time(t, TimePrecision.Minute));
+        Assert.Equal("4 Mar 2026, 16:40:12 UTC", DisplayFormat.TimeUtc(t, TimePrecision.Second));
+        Assert.Equal("4 Mar 2026, 16:40:12.250", DisplayFormat.Time(t, TimePrecision.Millisecond));
+    }
+
     [Theory]
     [InlineData("\"1987-07-20T00:00:00.0000000Z\"", "20 Jul 1987")]
     [InlineData("\"1987-07-20\"", "20 Jul 1987")]

@@ -82,6 +82,29 @@ public sealed class AttributeLineageTableTests : StudioBunitContext
     }
 
     [Fact]
+    public void Lineage_TimesInTheSameMinute_AreShownToTheSecond_SoWhichCameLaterShows()
+    {
+        var at = new DateTime(2026, 3, 4, 16, 40, 12, DateTimeKind.Utc);
+        var attributes = new ProfileAttributes(MostRecent, MergePolicyEvaluator.Evaluate(
+        [
+            new ProfileAttribute { ProfileId = 1, SourceId = 1, Key = "plan", ValueJson = "\"free\"", EventAt = at, MessageId = 1 },
+            new ProfileAttribute { ProfileId = 1, SourceId = 2, Key = "plan", ValueJson = "\"enterprise\"", EventAt = at.AddSeconds(19), MessageId = 2 },
+            new ProfileAttribute { ProfileId = 1, SourceId = 1, Key = "city", ValueJson = "\"Leeds\"", EventAt = at, MessageId = 1 },
+            new ProfileAttribute { ProfileId = 1, SourceId = 2, Key = "city", ValueJson = "\"York\"", EventAt = at.AddMinutes(5), MessageId = 2 },
+        ], MostRecent, Sources), null);
+        var table = RenderTable(attributes);
+
+        table.Find("[data-testid=attribute-row][data-key=plan]").Click();
+        table.Find("[data-testid=attribute-row][data-key=city]").Click();
+
+        Assert.Equal("4 Mar 2026, 16:40:31", table.Find("[data-testid=attribute-row][data-key=plan] [data-testid=attribute-time]").TextContent.Trim());
+        Assert.Equal("4 Mar 2026, 16:40:12 UTC", table.Find("[data-testid=attribute-lineage][data-key=plan] [data-testid=lineage-loser-time]").TextContent.Trim());
+        // Minutes apart: to the minute, as everywhere else.
+        Assert.Equal("4 Mar 2026, 16:45", table.Find("[data-testid=attribute-row][data-key=city] [data-testid=attribute-time]").TextContent.Trim());
+        Assert.Equal("4 Mar 2026, 16:40 UTC", table.Find("[data-testid=attribute-lineage][data-key=city] [data-testid=lineage-loser-time]").TextContent.Trim());
+    }
+
+    [Fact]
     public void Render_MarkupInAValue_IsText()
     {
         var table = RenderTable(Attributes(MostRecent));
