@@ -69,27 +69,93 @@ public sealed class IdentityReader(IDbContextFactory<ProfileStudioDbContext> dbF
         return new ProfileGraph(profile, identities, links, sources);
     }
 
-    /// <summary>The lake messages that carried an identifier, newest first (the graph view's click-through).</summary>
-    public async Task<IReadOnlyList<RawMessage>> MessagesWithAsync(IdentityRecord identity, int take, CancellationToken ct = default)
+    /// <summary>Lake messages read at a time while looking for an identifier's messages.</summary>
+    private const int ScanChunk = 2_000;
+
+    /// <summary>
+    /// The lake messages that carried an identifier, newest first, <paramref name="take"/> at a time (the graph view's click-through):
+    /// the first page, or the one below the message <paramref name="before"/>. <see cref="IdentityMessagePage.Before"/> is where the
+    /// next page starts when this one is full (older messages may or may not remain: <see cref="CountMessagesWithAsync"/> says).
+    /// </summary>
+    public async Task<IdentityMessagePage> MessagesWithAsync(IdentityRecord identity, long? before, int take, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        // Every message that carried it lies between its first and last message; the payload holds the raw value.
-        var candidates = await db.RawMessages.AsNoTracking()
-            .Where(m => m.Id >= identity.FirstMessageId && m.Id <= identity.LastMessageId && m.Status == MessageStatus.Accepted)
-            .OrderByDescending(m => m.Id).Take(5000).ToListAsync(ct);
         var rules = await rulesStore.LoadAsync(ct);
         var key = new IdentityKey(identity.Namespace, identity.Value);
-        return candidates.Where(m =>
+        var found = new List<RawMessage>(take);
+        var upper = Math.Min(before is { } b ? b - 1 : long.MaxValue, identity.LastMessageId);
+        while (upper >= identity.FirstMessageId)
         {
-            try
+            var chunk = await Candidates(db, identity, rules, upper).Take(ScanChunk).ToListAsync(ct);
+            foreach (var message in chunk.Where(m => Profiles.ProfileReader.Carries(m.Payload, key, rules)))
             {
-                return System.Text.Json.Nodes.JsonNode.Parse(m.Payload, documentOptions: ProfileStudio.Core.Ingestion.StoredJson.DocumentOptions) is System.Text.Json.Nodes.JsonObject o
-                    && IdentityExtractor.Extract(o, rules).Any(e => e.Key == key);
+                found.Add(message);
+                if (found.Count == take)
+                {
+                    return new IdentityMessagePage(found, message.Id);
+                }
             }
-            catch (System.Text.Json.JsonException)
+            if (chunk.Count < ScanChunk)
             {
-                return false;
+                break;
             }
-        }).Take(take).ToList();
+            upper = chunk[^1].Id - 1;
+        }
+        return new IdentityMessagePage(found, null);
+    }
+
+    /// <summary>
+    /// How many lake messages carried an identifier: every accepted message of its first..last range that holds it, read as
+    /// <see cref="MessagesWithAsync"/> reads them (ids and payloads only). The cost grows with the range, so pages ask for it
+    /// after showing the first messages, and give up when they close.
+    /// </summary>
+    public async Task<int> CountMessagesWithAsync(IdentityRecord identity, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var rules = await rulesStore.LoadAsync(ct);
+        var key = new IdentityKey(identity.Namespace, identity.Value);
+        var (count, upper) = (0, identity.LastMessageId);
+        while (upper >= identity.FirstMessageId)
+        {
+            var chunk = await Candidates(db, identity, rules, upper).Select(m => new { m.Id, m.Payload }).Take(ScanChunk).ToListAsync(ct);
+            count += chunk.Count(m => Profiles.ProfileReader.Carries(m.Payload, key, rules));
+            if (chunk.Count < ScanChunk)
+            {
+                break;
+            }
+            upper = chunk[^1].Id - 1;
+        }
+        return count;
+    }
+
+    /// <summary>
+    /// The accepted messages of the identifier's range at or below <paramref name="upper"/>, newest first, that may hold it. Every
+    /// message that carried it lies in its first..last range and holds its raw value in the payload, stored as System.Text.Json
+    /// writes it: a kept value (a user id) as written, so its stored text is a filter SQLite applies without reading the payload
+    /// into .NET; an e-mail in any case, so compared in lower case (ASCII, as SQLite's lower() folds). A phone number may be written
+    /// in any format: every message of the range is a candidate. The candidates are then read as the engine reads them.
+    /// </summary>
+    private static IQueryable<RawMessage> Candidates(ProfileStudioDbContext db, IdentityRecord identity, IdentityRules rules, long upper)
+    {
+        var (first, value) = (identity.FirstMessageId, identity.Value);
+        var messages = db.RawMessages.AsNoTracking().Where(m => m.Id >= first && m.Id <= upper && m.Status == MessageStatus.Accepted);
+        var stored = System.Text.Json.JsonEncodedText.Encode(value).ToString();
+        switch (rules.Find(identity.Namespace)?.Normalization)
+        {
+            case Normalization.Trim when value.Length > 0:
+                messages = messages.Where(m => m.Payload.Contains(stored));
+                break;
+            case Normalization.Email when value.Length > 0 && value.All(char.IsAscii):
+                var lower = stored.ToLowerInvariant();
+                messages = messages.Where(m => m.Payload.ToLower().Contains(lower));
+                break;
+        }
+        return messages.OrderByDescending(m => m.Id);
     }
 }
+
+/// <summary>
+/// A page of the lake messages that carried an identifier, newest first, and the message the next page starts below: null when the
+/// identifier's messages were read to the end.
+/// </summary>
+public sealed record IdentityMessagePage(IReadOnlyList<RawMessage> Messages, long? Before);
