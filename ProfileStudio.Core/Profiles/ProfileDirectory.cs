@@ -275,7 +275,7 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
             var others = rules.Find(ns) is { Normalization: Normalization.Trim } ? await CaseVariantsAsync(db, ns, value, ct) : [];
             return others.Count == 0
                 ? ([], "No profile has this identifier.", null)
-                : ([], $"No profile has exactly {ns}:{value}: {ns} values are matched with their capitals as written.", others);
+                : ([], $"No profile has exactly {ns}:{value}: capital letters count in {ns}.", others);
         }
         // A bare identifier: tried in every namespace its shape fits (and as a profile id when it is a whole
         // number), each normalized by its namespace as ingestion does; one index seek each.
@@ -340,7 +340,7 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
         }
         return didYouMean.Count == 0
             ? (ids, null, null)
-            : (ids, $"No profile has exactly “{text}”: identifiers such as user ids are matched with their capitals as written.", didYouMean);
+            : (ids, $"No profile has exactly “{text}”: capital letters count in identifiers such as user ids.", didYouMean);
     }
 
     /// <summary>Most spellings a "did you mean" offers per namespace, and most index seeks it spends finding them.</summary>

@@ -8,6 +8,8 @@ internal sealed class ProfilesPage(IPage page)
     public ILocator Search => page.MudInput("profile-search");
     public ILocator Results => page.GetByTestId("profiles-grid");
     public ILocator ProfileLinks => page.GetByTestId("profile-link");
+    public ILocator Problem => page.GetByTestId("profile-search-problem");
+    public ILocator DidYouMean => page.GetByTestId("profile-search-did-you-mean");
 
     public Task GotoAsync() => page.GotoInteractiveAsync("/profiles");
 
@@ -104,6 +106,8 @@ internal sealed class ProfileExplorerPage(IPage page)
     public ILocator EditPanel => page.GetByTestId("edit-attribute");
     public ILocator DeleteButton => page.GetByTestId("delete-profile");
     public ILocator Missing => page.GetByTestId("profile-missing");
+    public ILocator MergedNotice => page.GetByTestId("profile-merged-notice");
+    public ILocator IdentityMessagesCount => page.GetByTestId("identity-messages-count");
     public ILocator CompareSummary => page.GetByTestId("compare-summary");
     public ILocator DifferingRows => page.Locator("[data-testid='compare-row'][data-differs='true']");
 

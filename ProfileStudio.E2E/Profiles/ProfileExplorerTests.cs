@@ -187,6 +187,69 @@ public sealed class ProfileExplorerTests(StudioFixture studio, ITestOutputHelper
         await Expect(profiles.ProfileLinks).ToHaveCountAsync(0);
     });
 
+    [Fact]
+    public Task Support_FindsByFullName_BackFromTheProfileShowsTheSameSearch_ACapitalisedUserIdIsOffered_AMergedAddressSaysSo() => WithPageAsync(async page =>
+    {
+        var run = Guid.NewGuid().ToString("N")[..10];
+        var registry = Studio.Server.Services.GetRequiredService<SourceRegistry>();
+        var web = await registry.CreateAsync(AuditActor.System, $"Explorer back {run}", SourceKind.Streaming, "");
+        Assert.True(web.Succeeded);
+        var reader = Studio.Server.Services.GetRequiredService<Core.Profiles.ProfileReader>();
+        using var http = Client(web.WriteKey!);
+        // Two profiles (a user id; a device with an e-mail), then a message with the user id and the e-mail merges them.
+        var userId = $"Explorer-{run}";
+        await PostAsync(http, "/v1/identify", $$$"""{"userId":"{{{userId}}}","traits":{"firstName":"Ada{{{run}}}","lastName":"Byron"}}""");
+        await PostAsync(http, "/v1/identify", $$$"""{"anonymousId":"device-{{{run}}}","traits":{"email":"ada.{{{run}}}@example.com"}}""");
+        long user = 0, device = 0;
+        await Eventually.TrueAsync(async () =>
+            (user = (await reader.FindAsync($"user_id:{userId}")).ProfileId) != 0 && (device = (await reader.FindAsync($"anonymous_id:device-{run}")).ProfileId) != 0,
+            "both profiles are unified");
+        await PostAsync(http, "/v1/identify", $$$"""{"userId":"{{{userId}}}","traits":{"email":"ada.{{{run}}}@example.com"}}""");
+        await Eventually.TrueAsync(async () => await reader.CanonicalAsync(user) == await reader.CanonicalAsync(device), "the two profiles are merged");
+        var survivor = (await reader.CanonicalAsync(user))!.Value;
+        var merged = survivor == user ? device : user;
+        await SignInAsync(page, $"explorer-back-{run}@e2e.test", Roles.Support);
+
+        // First and last name as people say them, then the profile, then Back: the same search and its result.
+        var profiles = new ProfilesPage(page);
+        await profiles.GotoAsync();
+        await profiles.SearchUntilFoundAsync($"Ada{run} Byron");
+        await Expect(page).ToHaveURLAsync(new Regex($@"/profiles\?q=Ada{run}(%20|\+)Byron$"));
+        await profiles.ProfileLinks.ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex($@"/profiles/{survivor}$"));
+        await new ShellPage(page).WaitForInteractiveAsync();
+        await page.GoBackAsync();
+        await new ShellPage(page).WaitForInteractiveAsync();
+        await Expect(profiles.Search).ToHaveValueAsync($"Ada{run} Byron");
+        await Expect(profiles.ProfileLinks).ToHaveCountAsync(1);
+        await Expect(profiles.ProfileLinks).ToHaveTextAsync($"Ada{run} Byron");
+
+        // A user id keeps its capitals: typed otherwise, nothing matches exactly, and the one that exists is offered.
+        await profiles.SearchAsync($"user_id:{userId.ToUpperInvariant()}");
+        await Expect(profiles.Problem).ToContainTextAsync("No profile has exactly");
+        await Expect(profiles.DidYouMean).ToHaveTextAsync($"user_id:{userId}");
+        await ThemeShots.SaveAsync(page, "47-explorer-did-you-mean");
+        await profiles.DidYouMean.ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex($@"/profiles/{survivor}$"));
+
+        // The merged profile's address leads to the survivor, which says so.
+        await page.GotoInteractiveAsync($"/profiles/{merged}");
+        await Expect(page).ToHaveURLAsync(new Regex($@"/profiles/{survivor}\?merged={merged}$"));
+        var profile = new ProfileExplorerPage(page);
+        await Expect(profile.MergedNotice).ToContainTextAsync($"Profile #{merged} was merged into this profile (#{survivor}) on ");
+        await profile.Tab("Identities").ClickAsync();
+        await page.GetByTestId("identity-value").GetByText(userId, new() { Exact = true }).ClickAsync();
+        await Expect(profile.IdentityMessagesCount).ToHaveTextAsync("Showing 2 of 2 messages, newest first");
+        await ThemeShots.SaveAsync(page, "48-explorer-merged-notice");
+
+        // An id no profile had: said so, with the way back to the search.
+        await page.GotoInteractiveAsync("/profiles/987654321");
+        await Expect(profile.Missing).ToContainTextAsync("There is no profile #987654321, and none with this number was deleted");
+        await Screenshots.SaveAsync(page, "49-explorer-no-such-profile");
+        await page.GetByTestId("profile-missing-search").ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex(@"/profiles$"));
+    });
+
     private static async Task PostAsync(HttpClient http, string path, string json)
     {
         using var response = await http.PostAsync(path, new StringContent(json, Encoding.UTF8, "application/json"));

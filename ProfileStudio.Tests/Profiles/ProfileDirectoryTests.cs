@@ -145,7 +145,7 @@ public sealed class ProfileDirectoryTests
 
         Assert.Empty(page.Items);
         Assert.Contains("No profile has exactly", page.Problem);
-        Assert.Contains("capitals", page.Problem);
+        Assert.Contains("capital letters count", page.Problem);
         Assert.Equal([("U-Ada-web", 2L), ("u-ada-web", 1L)], page.DidYouMean!.Select(s => (s.Value, s.ProfileId)));
         Assert.All(page.DidYouMean!, s => Assert.Equal("user_id", s.Namespace));
     }
