@@ -18,6 +18,17 @@ public sealed class IdentityNamespace
     public List<string> TraitKeys { get; set; } = [];
     public bool BuiltIn { get; set; }
 
+    /// <summary>
+    /// +1 per saved change: an editor sends back the revision it loaded, and the store refuses the change if another was
+    /// saved since (a save from a stale tab would otherwise undo it, or bring back a namespace deleted meanwhile).
+    /// </summary>
+    public int Revision { get; set; } = 1;
+
+    /// <summary>The last saved change (the built-in namespaces: when they were created, by "system").</summary>
+    public DateTime UpdatedAt { get; set; }
+
+    public string UpdatedBy { get; set; } = "";
+
     public IdentityNamespaceRule ToRule() =>
         new(Name, Normalization, Priority, Limit, BlockedValues, BlockedPatterns, DefaultCountry, IsDevice, TraitKeys);
 }

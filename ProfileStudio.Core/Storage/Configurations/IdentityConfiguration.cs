@@ -15,6 +15,9 @@ internal sealed class IdentityNamespaceConfiguration : IEntityTypeConfiguration<
         builder.PrimitiveCollection(n => n.BlockedValues);
         builder.PrimitiveCollection(n => n.BlockedPatterns);
         builder.PrimitiveCollection(n => n.TraitKeys);
+        builder.Property(n => n.UpdatedBy).HasMaxLength(256);
+        // Checked by the database too: of two saves from the same revision at the same moment, the second updates no row.
+        builder.Property(n => n.Revision).IsConcurrencyToken();
     }
 }
 
