@@ -48,4 +48,34 @@ public sealed class UsersPageTests : StudioBunitContext
         Assert.NotNull(page.Find("button[aria-label='Lock carol@example.com']"));
         Assert.Empty(page.FindAll("button[aria-label='Lock admin@example.com']"));
     }
+
+    [Fact]
+    public async Task ALongDisplayName_IsCutShortWithTheWholeNameInATooltip_AndTheActionsStayAtTheRightEdge()
+    {
+        const string longName = "Hubert Blaine Wolfeschlegelsteinhausenbergerdorff WWWWWWWWWWWWWWWWWWWWWWWWWWWWWW";
+        _studio = await StudioServices.StartAsync(withAccounts: true, new Dictionary<string, string?>
+        {
+            ["Bootstrap:AdminEmail"] = "admin@example.com",
+            ["Bootstrap:AdminPassword"] = "Bootstrap-Pass-1",
+        });
+        Assert.True((await _studio.Users.CreateAsync(AuditActor.System, "hubert@example.com", longName, [Roles.Support], password: null)).Succeeded);
+        var admin = (await _studio.Users.ListAsync()).Single(u => u.Email == "admin@example.com");
+        Services.AddSingleton(_studio.Users);
+        Services.AddScoped<CurrentActor>();
+        SignIn("admin@example.com", Roles.Admin);
+        Auth.SetClaims(new Claim(ClaimTypes.NameIdentifier, admin.Id));
+        Render<MudPopoverProvider>();
+
+        var page = Render<UsersPage>();
+
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=user-display-name]").Count));
+        var names = page.FindComponents<MudTooltip>().Where(t => t.FindAll("[data-testid=user-display-name]").Count == 1)
+            .ToDictionary(t => t.Find("[data-testid=user-display-name]").TextContent, t => t.Instance);
+        // Drawn on one line with an ellipsis (app.css); the whole name stays in the page and in the tooltip.
+        Assert.All(page.FindAll("[data-testid=user-display-name]"), n => Assert.Contains("user-display-name", n.ClassList));
+        Assert.Equal((longName, false), (names[longName].Text, names[longName].Disabled));
+        Assert.True(names["Administrator"].Disabled); // a name that always fits needs no tooltip repeating it
+        var actions = page.Find("button[aria-label='Reset password of hubert@example.com']").Closest("td")!;
+        Assert.Contains("sticky-right", actions.ClassList); // MudDataGrid's sticky column, as on API tokens
+    }
 }

@@ -8,6 +8,12 @@ namespace ProfileStudio.Components.Admin.Users;
 
 public sealed partial class UsersPage
 {
+    /// <summary>
+    /// Names this long or shorter fit the Name column's 14rem even in wide letters (16 × "W" at 14 px): they are never cut short,
+    /// so they need no tooltip repeating them.
+    /// </summary>
+    internal const int NameFitsLength = 16;
+
     private IReadOnlyList<UserSummary>? _users;
     private string? _search;
 
