@@ -45,6 +45,12 @@ public sealed class IdentityBootstrapper(
         {
             return;
         }
+        // Checked only for an account still to be created: one made before these rules keeps working.
+        if (AccountEmail.Problem(email) is { } problem)
+        {
+            throw new InvalidOperationException(
+                $"The bootstrap administrator cannot be created: {problem} Fix ProfileStudio:Bootstrap:AdminEmail in appsettings.json.");
+        }
 
         var generated = string.IsNullOrEmpty(bootstrap.AdminPassword);
         var password = generated ? PasswordGenerator.Generate() : bootstrap.AdminPassword!;

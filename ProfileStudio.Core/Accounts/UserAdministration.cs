@@ -112,9 +112,10 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, IDbContextFa
     private async Task<AdminResult> CreateCoreAsync(AuditActor actor, string email, string displayName, IReadOnlyCollection<string> roles, string? password, CancellationToken ct)
     {
         email = email.Trim();
-        if (string.IsNullOrWhiteSpace(email))
+        // Checked here rather than by Identity, whose user-name characters refused o'brien@… and jürgen@… and let a@b through.
+        if (AccountEmail.Problem(email) is { } problem)
         {
-            return AdminResult.Fail("Enter an email address.");
+            return AdminResult.Fail(problem);
         }
         if (roles.Count == 0)
         {

@@ -142,4 +142,24 @@ public sealed class IdentityBootstrapperTests : IAsyncLifetime
         Assert.Contains("root@example.com", error.Message);
         Assert.Contains("AdminPassword", error.Message);
     }
+
+    [Fact]
+    public async Task StartAsync_ConfiguredEmailWithoutADotInItsDomain_FailsSayingWhatToFix()
+    {
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => StartAsync("root@localhost", "Configured-Pass-9"));
+
+        Assert.Equal("The bootstrap administrator cannot be created: The domain \"localhost\" has no dot; write the whole domain, "
+            + "e.g. localhost.com or example.org. Fix ProfileStudio:Bootstrap:AdminEmail in appsettings.json.", error.Message);
+    }
+
+    [Fact]
+    public async Task StartAsync_ConfiguredEmailWithAnApostropheAndAnUmlaut_CreatesThatAdmin()
+    {
+        await StartAsync("jürgen.o'brien@exämple.de", "Configured-Pass-9");
+
+        var (admin, roles) = await FindAsync("jürgen.o'brien@exämple.de");
+
+        Assert.Equal("jürgen.o'brien@exämple.de", admin.UserName);
+        Assert.Equal([Roles.Admin], roles);
+    }
 }

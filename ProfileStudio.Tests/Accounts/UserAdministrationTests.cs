@@ -99,6 +99,47 @@ public sealed class UserAdministrationTests : IAsyncLifetime
         Assert.Single(await Users.ListAsync());
     }
 
+    [Theory]
+    [InlineData("o'brien@example.com")]
+    [InlineData("jürgen@exämple.de")]
+    [InlineData("ana+crm@example.com")]
+    [InlineData("ma.li@sub.example.co.uk")]
+    [InlineData("用户@例子.广告")]
+    public async Task CreateAsync_RealAddresses_AreAcceptedAsTypedAndSignIn(string email)
+    {
+        var result = await Users.CreateAsync(AdminActor, email, "", [Roles.Support], "Given-Pass-42");
+
+        Assert.True(result.Succeeded, result.Error);
+        Assert.Equal(email, (await FindAsync(email)).Email);
+        Assert.True(await PasswordWorksAsync(email, "Given-Pass-42"));
+    }
+
+    [Theory]
+    [InlineData("a@b", "The domain \"b\" has no dot; write the whole domain, e.g. b.com or example.org.")]
+    [InlineData("ana.example.com", "\"ana.example.com\" has no @; an e-mail address is a name, an @ and a domain, e.g. ana@example.com.")]
+    [InlineData("ana@@example.com", "\"ana@@example.com\" holds more than one @; keep only the one between the name and the domain.")]
+    [InlineData("ana maria@example.com", "\"ana maria@example.com\" holds a space; an e-mail address has none. Remove it.")]
+    [InlineData("ana,maria@example.com", "The part before the @ holds \",\", which an e-mail address cannot hold there; remove it.")]
+    public async Task CreateAsync_NotAnAddress_IsRefusedSayingWhatToFix(string email, string reason)
+    {
+        var result = await Users.CreateAsync(AdminActor, email, "", [Roles.Support], null);
+
+        Assert.False(result.Succeeded);
+        Assert.Equal(reason, result.Error);
+        Assert.Single(await Users.ListAsync());
+    }
+
+    [Fact]
+    public async Task CreateAsync_ANameOver64OrAnAddressOver254Characters_IsRefusedSayingHowLong()
+    {
+        var longName = await Users.CreateAsync(AdminActor, new string('a', 300) + "@example.com", "", [Roles.Support], null);
+        var longAddress = await Users.CreateAsync(AdminActor, "ana@" + string.Join(".", Enumerable.Repeat(new string('d', 50), 5)) + ".com", "", [Roles.Support], null);
+
+        Assert.Equal("The part before the @ is 300 characters long; it can have at most 64.", longName.Error);
+        Assert.Equal("The address is 262 characters long; an e-mail address has at most 254. Check that it was pasted whole and only once.", longAddress.Error);
+        Assert.Single(await Users.ListAsync());
+    }
+
     [Fact]
     public async Task CreateAsync_NoRoles_IsRefused()
     {

@@ -41,6 +41,9 @@ internal static class AccountServiceCollectionExtensions
             {
                 o.SignIn.RequireConfirmedAccount = false;
                 o.User.RequireUniqueEmail = true;
+                // The user name is the e-mail address, which AccountEmail checks: Identity's default user-name characters (ASCII
+                // letters, digits and -._@+) refused real addresses such as o'brien@example.com and jürgen@exämple.de.
+                o.User.AllowedUserNameCharacters = "";
                 o.Lockout.AllowedForNewUsers = true;
                 o.Lockout.MaxFailedAccessAttempts = MaxFailedSignIns;
                 o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(15);
