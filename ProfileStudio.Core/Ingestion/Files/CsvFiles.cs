@@ -39,24 +39,35 @@ public static class CsvFiles
     /// <param name="HeaderNotUtf8">The header row holds bytes that are not UTF-8 (read as U+FFFD): its names would be stored altered.</param>
     public sealed record Preview(IReadOnlyList<string> Headers, IReadOnlyList<IReadOnlyList<string?>> Rows, string Delimiter, bool HeaderNotUtf8 = false);
 
+    /// <summary>
+    /// The header and the values of the first rows, read as the import reads them (<see cref="CsvRecords"/>): a row the import
+    /// rejects as unreadable counts among <paramref name="rows"/> but gives no values, so a quote left open on one row does not
+    /// turn the rest of the file into one value of it.
+    /// </summary>
     public static Preview ReadPreview(Stream stream, int rows)
     {
-        var (csv, _, utf8) = Open(stream);
-        using (csv)
+        CsvRecord? header = null;
+        var sample = new List<IReadOnlyList<string?>>();
+        var read = 0;
+        foreach (var record in CsvRecords.Read(stream))
         {
-            if (!csv.Read() || !csv.ReadHeader())
+            if (record.Kind == CsvRecordKind.Header)
             {
-                return new Preview([], [], ",");
+                header = record;
             }
-            var headers = csv.HeaderRecord!.ToList();
-            var headerNotUtf8 = utf8.Seen && headers.Any(h => h.Contains('\uFFFD'));
-            var sample = new List<IReadOnlyList<string?>>();
-            while (sample.Count < rows && csv.Read())
+            else if (read++ < rows)
             {
-                sample.Add(Enumerable.Range(0, headers.Count).Select(i => csv.TryGetField<string>(i, out var v) ? v : null).ToList());
+                if (record.Kind == CsvRecordKind.Row)
+                {
+                    sample.Add([.. record.Fields]); // a copy: the reader reuses the array for the next row
+                }
             }
-            return new Preview(headers, sample, csv.Parser.Delimiter, headerNotUtf8);
+            if (read >= rows)
+            {
+                break;
+            }
         }
+        return header is { } h ? new Preview([.. h.Fields!], sample, h.Delimiter, h.HeaderNotUtf8) : new Preview([], [], ",");
     }
 
     private static string Shorten(string s) => s.Length <= 40 ? s : s[..40] + "…";

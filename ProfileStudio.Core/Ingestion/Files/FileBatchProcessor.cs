@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using CsvHelper;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -195,268 +194,42 @@ public sealed class FileBatchProcessor(
     }
 
     /// <summary>
-    /// The line ends in a record as read (<c>\n</c>, <c>\r\n</c> or a lone <c>\r</c>, as the reader splits lines): the physical
-    /// lines it took from the file, its own line end included. Counted here rather than taken from the reader's line count,
-    /// which does not count the blank lines it skips (a row after one was reported a line early) and counts one line too many
-    /// for a quote left open at the end of the file.
-    /// </summary>
-    internal static int LineEnds(string raw)
-    {
-        var ends = 0;
-        for (var i = 0; i < raw.Length; i++)
-        {
-            if (raw[i] == '\n' || (raw[i] == '\r' && (i + 1 >= raw.Length || raw[i + 1] != '\n')))
-            {
-                ends++;
-            }
-        }
-        return ends;
-    }
-
-    private static bool Blank(string raw) => raw.AsSpan().Trim("\r\n").IsEmpty;
-
-    /// <summary>
-    /// The rows of a CSV file as lake messages, each with the line it starts on. A row that cannot be read is
-    /// rejected with its reason and the file goes on. A quote that is never closed would make the rest of the
-    /// file (or everything up to the next quote) one field: a row that spans lines and is broken (a stray
-    /// quote, the wrong number of fields, or still open at the end) is rejected as its first line alone, and
-    /// reading starts again on the line after it (the stream is seeked there; files are seekable).
+    /// The rows of a CSV file as lake messages, each with the line it starts on, read by <see cref="CsvRecords"/> (as every step
+    /// that shows the file before the import reads it). A row that cannot be read is rejected with its reason and the file goes on.
     /// </summary>
     public static IEnumerable<IncomingMessage> ReadCsv(Stream stream, FileMapping mapping, long batchId, DateTime receivedAt)
     {
-        string[]? headers = null;
         RowPlan? plan = null;
-        string? delimiter = null;
-        var segmentStart = stream.CanSeek ? stream.Position : 0;
-        var lineOffset = 0; // physical lines before the current segment
-        // A seekable file is checked for bytes that are not UTF-8 line by line first, so exactly the rows on those lines are
-        // rejected (the decoder's flag alone cannot tell them from a U+FFFD written on purpose nearby); else the flag is used.
-        var notUtf8Lines = stream.CanSeek ? LinesNotUtf8(stream) : null;
-        while (true)
+        foreach (var record in CsvRecords.Read(stream))
         {
-            long? restartAt = null;
-            // Blank lines are read as records (and skipped here) so every physical line is counted.
-            var (csv, takeBadData, utf8) = CsvFiles.Open(stream, delimiter, keepBlankLines: true);
-            using (csv)
+            IncomingMessage message;
+            switch (record.Kind)
             {
-                var consumed = 0; // physical lines of this segment read so far
-                if (headers is null)
-                {
-                    while (true)
-                    {
-                        if (!csv.Read())
-                        {
-                            yield break;
-                        }
-                        consumed += LineEnds(csv.Parser.RawRecord);
-                        if (!Blank(csv.Parser.RawRecord))
-                        {
-                            break;
-                        }
-                    }
-                    if (!csv.ReadHeader())
-                    {
-                        yield break;
-                    }
-                    headers = csv.HeaderRecord!;
-                    plan = new RowPlan(headers, mapping);
-                    delimiter = csv.Parser.Delimiter;
-                }
-                var values = new string?[headers.Length];
-                while (restartAt is null)
-                {
-                    IncomingMessage? message;
-                    var start = lineOffset + consumed + 1; // the line the next record starts on
-                    int line; // the last line holding the record's text, within the segment
+                case CsvRecordKind.Header:
+                    plan = new RowPlan(record.Fields!, mapping);
+                    continue;
+                case CsvRecordKind.Unreadable:
+                    message = FileRowConverter.Unreadable(record.Raw, record.Problem!, batchId, record.Line, receivedAt);
+                    break;
+                default:
                     try
                     {
-                        if (!csv.Read())
+                        message = plan!.Convert(record.Fields, batchId, record.Line, receivedAt);
+                        if (!message.IsValid)
                         {
-                            break;
+                            message = FileRowConverter.KeepLine(message, record.Raw.TrimEnd('\r', '\n'));
                         }
-                        var raw = csv.Parser.RawRecord;
-                        var took = LineEnds(raw);
-                        consumed += took;
-                        if (Blank(raw))
-                        {
-                            continue;
-                        }
-                        // The lines it spans: one per line end, and one more for text after the last (the file's last line without a newline).
-                        var spans = took + (raw.Length > 0 && raw[^1] is not ('\r' or '\n') ? 1 : 0);
-                        line = start - lineOffset + Math.Max(0, spans - 1);
-                        var count = csv.Parser.Count;
-                        for (var i = 0; i < headers.Length; i++)
-                        {
-                            values[i] = i < count ? csv.Parser[i] : null; // fields are parsed here, which is when bad data is found
-                        }
-                        var bad = takeBadData();
-                        if (stream.CanSeek && SpansLines(raw, out var firstLineLength)
-                            && (bad is not null || count != headers.Length || raw.Count(c => c == '"') % 2 == 1))
-                        {
-                            // Restart on the next line: the rows after a broken one are read as if it were not there. Its position is
-                            // found by counting line ends in the file's bytes (the reader's own byte count is off for characters
-                            // outside the BMP: an emoji on the next line cost that row its first two characters).
-                            restartAt = PositionAfterLines(stream, segmentStart, start - lineOffset);
-                            var firstLine = raw[..firstLineLength].TrimEnd('\r', '\n');
-                            lineOffset = start; // the next segment's first line is the one after it
-                            message = FileRowConverter.Unreadable(firstLine,
-                                "the row has a quote that is not closed on its line; quote whole fields and double quotes inside them", batchId, start, receivedAt);
-                        }
-                        else if (bad is not null)
-                        {
-                            message = FileRowConverter.Unreadable(raw.TrimEnd('\r', '\n'), bad, batchId, start, receivedAt);
-                        }
-                        else if (notUtf8Lines is not null ? notUtf8Lines.GetViewBetween(start, lineOffset + line).Count > 0 : utf8.Seen && raw.Contains('\uFFFD'))
-                        {
-                            message = FileRowConverter.Unreadable(raw.TrimEnd('\r', '\n'), $"the row {InvalidUtf8Watch.Problem}", batchId, start, receivedAt);
-                        }
-                        else if (count != headers.Length)
-                        {
-                            message = FileRowConverter.Unreadable(raw.TrimEnd('\r', '\n'),
-                                $"the row has {count} field{(count == 1 ? "" : "s")}; the header has {headers.Length}", batchId, start, receivedAt);
-                        }
-                        else
-                        {
-                            message = plan!.Convert(values, batchId, start, receivedAt);
-                            if (!message.IsValid)
-                            {
-                                message = FileRowConverter.KeepLine(message, raw.TrimEnd('\r', '\n'));
-                            }
-                        }
-                    }
-                    catch (CsvHelperException ex)
-                    {
-                        consumed = start - lineOffset - 1 + LineEnds(csv.Parser.RawRecord);
-                        message = FileRowConverter.Unreadable(csv.Parser.RawRecord.TrimEnd('\r', '\n'), ex.Message.Split('\n')[0], batchId, start, receivedAt);
                     }
                     catch (Exception ex) when (ex is ArgumentException or FormatException or OverflowException or InvalidOperationException)
                     {
                         // A value the checks did not foresee: this row is rejected with the reason, the file goes on.
-                        message = FileRowConverter.Unreadable(csv.Parser.RawRecord.TrimEnd('\r', '\n'), $"the row could not be converted: {ex.Message}", batchId, start, receivedAt);
+                        message = FileRowConverter.Unreadable(record.Raw.TrimEnd('\r', '\n'), $"the row could not be converted: {ex.Message}", batchId, record.Line, receivedAt);
                     }
-                    yield return message;
-                }
+                    break;
             }
-            if (restartAt is not { } position)
-            {
-                yield break;
-            }
-            stream.Position = segmentStart = position;
+            yield return message;
         }
     }
-
-    /// <summary>
-    /// The physical lines (1-based, counted as the CSV reader counts them: <c>\n</c>, <c>\r\n</c> or a lone <c>\r</c>) from the
-    /// stream's position that hold bytes that are not UTF-8; the position is restored. The file is read once more, a line at a
-    /// time with vectorized searches (a small cost beside parsing it). Null for UTF-16/32 (a byte-order mark).
-    /// </summary>
-    internal static SortedSet<int>? LinesNotUtf8(Stream stream)
-    {
-        var at = stream.Position;
-        try
-        {
-            Span<byte> head = stackalloc byte[2];
-            if (stream.ReadAtLeast(head, 2, throwOnEndOfStream: false) == 2 && (head.SequenceEqual((ReadOnlySpan<byte>)[0xFF, 0xFE]) || head.SequenceEqual((ReadOnlySpan<byte>)[0xFE, 0xFF])))
-            {
-                return null;
-            }
-            stream.Position = at;
-            var found = new SortedSet<int>();
-            var line = 1;
-            foreach (var bytes in Utf8Lines.Read(stream, 1 << 20))
-            {
-                var span = bytes.Span;
-                if (System.Text.Unicode.Utf8.IsValid(span))
-                {
-                    line += 1 + span[..^(span.EndsWith((ReadOnlySpan<byte>)[(byte)'\r']) ? 1 : 0)].Count((byte)'\r');
-                    continue;
-                }
-                // Lone \r inside the line are line ends too.
-                var part = span.EndsWith((ReadOnlySpan<byte>)[(byte)'\r']) ? span[..^1] : span;
-                while (true)
-                {
-                    var cr = part.IndexOf((byte)'\r');
-                    var piece = cr < 0 ? part : part[..cr];
-                    if (!System.Text.Unicode.Utf8.IsValid(piece))
-                    {
-                        found.Add(line);
-                    }
-                    if (cr < 0)
-                    {
-                        break;
-                    }
-                    line++;
-                    part = part[(cr + 1)..];
-                }
-                line++;
-            }
-            return found;
-        }
-        finally
-        {
-            stream.Position = at;
-        }
-    }
-
-    /// <summary>Whether a raw record holds a line break before its end; the length of its first line with its line break.</summary>
-    private static bool SpansLines(string raw, out int firstLineLength)
-    {
-        var body = raw.TrimEnd('\r', '\n');
-        var end = body.IndexOfAny(['\r', '\n']);
-        if (end < 0)
-        {
-            firstLineLength = raw.Length;
-            return false;
-        }
-        firstLineLength = end + (body[end] == '\r' && end + 1 < body.Length && body[end + 1] == '\n' ? 2 : 1);
-        return true;
-    }
-
-    /// <summary>
-    /// The position just after the <paramref name="lines"/>-th line end from <paramref name="from"/>, counting line ends as the CSV
-    /// reader does (<c>\n</c>, <c>\r\n</c> or a lone <c>\r</c>); the stream is left there.
-    /// </summary>
-    internal static long PositionAfterLines(Stream stream, long from, int lines)
-    {
-        stream.Position = from;
-        var buffer = new byte[1 << 16];
-        var position = from;
-        var pendingCr = false; // a \r ended the last block: it is a line end, with the \n after it if there is one
-        int read;
-        while (lines > 0 && (read = stream.Read(buffer, 0, buffer.Length)) > 0)
-        {
-            for (var i = 0; i < read; i++)
-            {
-                var b = buffer[i];
-                if (pendingCr)
-                {
-                    pendingCr = false;
-                    if (--lines == 0)
-                    {
-                        return stream.Position = position + i + (b == '\n' ? 1 : 0);
-                    }
-                    if (b == '\n')
-                    {
-                        continue;
-                    }
-                }
-                if (b == '\n')
-                {
-                    if (--lines == 0)
-                    {
-                        return stream.Position = position + i + 1;
-                    }
-                }
-                else if (b == '\r')
-                {
-                    pendingCr = true;
-                }
-            }
-            position += read;
-        }
-        return stream.Position = position; // the file ended first (or on a \r)
-    }
-
 
     /// <summary>
     /// The lines of an NDJSON file as lake messages, each with its line number. Lines are split on the raw bytes, so a

@@ -23,7 +23,10 @@ public sealed class BatchMappingPageTests : StudioBunitContext
     private FileBatch _batch = default!;
     private IRenderedComponent<MudDialogProvider> _dialogs = default!;
 
-    private async Task<IRenderedComponent<BatchMappingPage>> RenderPageAsync()
+    private const string LoyaltyCsv = "First Name,Last Name,Customer Email,Points\nAda,Lovelace,ada@example.com,120\nGrace,Hopper,grace@example.com,7\n";
+
+    /// <summary>The mapping step of <paramref name="csv"/> (the issue's loyalty export unless given), once its last column's suggestion is in.</summary>
+    private async Task<IRenderedComponent<BatchMappingPage>> RenderPageAsync(string csv = LoyaltyCsv)
     {
         _studio = await StudioServices.StartAsync(withAccounts: false);
         var sp = _studio.Services;
@@ -39,7 +42,7 @@ public sealed class BatchMappingPageTests : StudioBunitContext
         }
         await sp.GetRequiredService<SchemaMaintainer>().RecountAsync(); // the existing keys come from the union schema
         _batch = (await sp.GetRequiredService<FileBatches>().UploadAsync(source.Id, "loyalty.csv",
-            new MemoryStream("First Name,Last Name,Customer Email,Points\nAda,Lovelace,ada@example.com,120\nGrace,Hopper,grace@example.com,7\n"u8.ToArray()),
+            new MemoryStream(System.Text.Encoding.UTF8.GetBytes(csv)),
             AuditActor.System, FileKind.ProfileRecords, null)).Batch!;
         foreach (var type in new[] { typeof(FileBatches), typeof(FileMappingSuggester), typeof(AttributeKeyCatalog), typeof(IdentityRulesStore), typeof(AuditLog) })
         {
@@ -51,7 +54,8 @@ public sealed class BatchMappingPageTests : StudioBunitContext
         _dialogs = Render<MudDialogProvider>();
         Render<MudSnackbarProvider>();
         var cut = Render<BatchMappingPage>(p => p.Add(x => x.Id, _batch.Id));
-        cut.WaitForElement("[data-testid='lands-Points']", TimeSpan.FromSeconds(15)); // the suggestion is in (the key count runs in the background)
+        var lastColumn = csv[..csv.IndexOf('\n')].Split(',')[^1];
+        cut.WaitForElement($"[data-testid='lands-{lastColumn}']", TimeSpan.FromSeconds(15)); // the suggestion is in (the key count runs in the background)
         return cut;
     }
 
@@ -68,6 +72,20 @@ public sealed class BatchMappingPageTests : StudioBunitContext
         Assert.Equal("→ identity email", Lands(cut, "Customer Email"));
         Assert.Equal("→ points (new attribute)", Lands(cut, "Points"));
         Assert.Contains("\"points\": 120", cut.Find("[data-testid=mapping-preview-rows]").TextContent);
+    }
+
+    [Fact]
+    public async Task Render_ARowWithAQuoteLeftOpen_FirstValuesAreTheRowsTheImportReads_NotTheRestOfTheFile()
+    {
+        // Row 3's quote is never closed: a plain reader makes the rest of the file one value of its Points.
+        var cut = await RenderPageAsync("First Name,Customer Email,Points\nAda,ada@example.com,120\nBo,bo@example.com,\"7\nCy,cy@example.com,30\nDi,di@example.com,45\n");
+
+        Assert.Equal("Ada · Cy · Di", cut.Find("[data-testid='first-values-First Name']").TextContent);
+        Assert.Equal("120 · 30 · 45", cut.Find("[data-testid='first-values-Points']").TextContent);
+        // The preview below (the import's reader) agrees: the same rows, with their lines.
+        var preview = cut.Find("[data-testid=mapping-preview-rows]").TextContent;
+        Assert.Contains("\"points\": 30", preview);
+        Assert.Contains("quote that is not closed", preview);
     }
 
     [Fact]
