@@ -245,6 +245,22 @@ public sealed class FileBatchEndpointsTests(IngestionAppFactory factory) : IClas
         await AssertErrorAsync(response, HttpStatusCode.BadRequest, "validation_error", "identity");
     }
 
+    [Theory]
+    [InlineData("user_id,email\n", "text/csv", "mapping=auto", "The file has a header but no rows: there is nothing to import.")]
+    [InlineData("\n\n", "application/x-ndjson", "", "The file holds no messages (it is empty, or only blank lines): there is nothing to import.")]
+    public async Task Upload_AFileWithNoRows_IsAValidationErrorSayingSo_AndStoresNothing(string body, string mediaType, string query, string says)
+    {
+        var crm = await factory.SourceIdAsync("CRM");
+        using var client = factory.CreateWriteKeyClient(CrmKey);
+        var before = await BatchCountAsync();
+
+        using var response = await UploadAsync(client, crm, body, mediaType, query);
+
+        // As the studio's upload says it: not a batch "completed" with every one of its no rows accepted.
+        await AssertErrorAsync(response, HttpStatusCode.BadRequest, "validation_error", says);
+        Assert.Equal(before, await BatchCountAsync());
+    }
+
     [Fact]
     public async Task Upload_LinesWhoseMessageIdTheLakeAlreadyHas_CountAsDuplicatesNotAccepted()
     {

@@ -37,37 +37,37 @@ public static class CsvFiles
     }
 
     /// <param name="HeaderNotUtf8">The header row holds bytes that are not UTF-8 (read as U+FFFD): its names would be stored altered.</param>
-    public sealed record Preview(IReadOnlyList<string> Headers, IReadOnlyList<IReadOnlyList<string?>> Rows, string Delimiter, bool HeaderNotUtf8 = false);
+    /// <param name="HasRows">A row follows the header (readable or not; blank lines are no rows): false for a header-only file.</param>
+    public sealed record Preview(IReadOnlyList<string> Headers, IReadOnlyList<IReadOnlyList<string?>> Rows, string Delimiter, bool HeaderNotUtf8 = false, bool HasRows = false);
 
     /// <summary>
     /// The header and the values of the first rows, read as the import reads them (<see cref="CsvRecords"/>): a row the import
     /// rejects as unreadable counts among <paramref name="rows"/> but gives no values, so a quote left open on one row does not
-    /// turn the rest of the file into one value of it.
+    /// turn the rest of the file into one value of it. Whether any row follows the header is read too (<see cref="Preview.HasRows"/>).
     /// </summary>
     public static Preview ReadPreview(Stream stream, int rows)
     {
         CsvRecord? header = null;
         var sample = new List<IReadOnlyList<string?>>();
         var read = 0;
-        foreach (var record in CsvRecords.Read(stream))
+        // With no rows asked for, only whether there is one: its values are not used, so the file is not read a second time for them.
+        foreach (var record in CsvRecords.Read(stream, utf8ByLine: rows > 0))
         {
             if (record.Kind == CsvRecordKind.Header)
             {
                 header = record;
+                continue;
             }
-            else if (read++ < rows)
+            if (read++ < rows && record.Kind == CsvRecordKind.Row)
             {
-                if (record.Kind == CsvRecordKind.Row)
-                {
-                    sample.Add([.. record.Fields]); // a copy: the reader reuses the array for the next row
-                }
+                sample.Add([.. record.Fields]); // a copy: the reader reuses the array for the next row
             }
-            if (read >= rows)
+            if (read >= Math.Max(rows, 1))
             {
                 break;
             }
         }
-        return header is { } h ? new Preview([.. h.Fields!], sample, h.Delimiter, h.HeaderNotUtf8) : new Preview([], [], ",");
+        return header is { } h ? new Preview([.. h.Fields!], sample, h.Delimiter, h.HeaderNotUtf8, HasRows: read > 0) : new Preview([], [], ",");
     }
 
     private static string Shorten(string s) => s.Length <= 40 ? s : s[..40] + "…";

@@ -36,9 +36,11 @@ public static class CsvRecords
 {
     /// <summary>
     /// The header, then every row of the file, lazily. Nothing is yielded for a file without a header row (empty, or blank lines
-    /// only); blank lines are skipped but counted, so line numbers are the file's.
+    /// only); blank lines are skipped but counted, so line numbers are the file's. <paramref name="utf8ByLine"/> false: rows with
+    /// bytes that are not UTF-8 are found by the decoder's flag alone, without reading the file once more first (for a caller that
+    /// only needs to know whether there are rows).
     /// </summary>
-    public static IEnumerable<CsvRecord> Read(Stream stream)
+    public static IEnumerable<CsvRecord> Read(Stream stream, bool utf8ByLine = true)
     {
         string[]? headers = null;
         string? delimiter = null;
@@ -48,7 +50,7 @@ public static class CsvRecords
         // A seekable file is checked for bytes that are not UTF-8 line by line, so exactly the rows on those lines are unreadable
         // (the decoder's flag alone cannot tell them from a U+FFFD written on purpose nearby); else the flag is used. Done at the
         // first row, not before the header: reading the header alone (an upload's checks) does not read the whole file.
-        var notUtf8Lines = stream.CanSeek ? new Lazy<SortedSet<int>?>(() => LinesNotUtf8(stream, origin), LazyThreadSafetyMode.None) : null;
+        var notUtf8Lines = stream.CanSeek && utf8ByLine ? new Lazy<SortedSet<int>?>(() => LinesNotUtf8(stream, origin), LazyThreadSafetyMode.None) : null;
         while (true)
         {
             long? restartAt = null;

@@ -91,6 +91,11 @@ public sealed class FileBatches(
             DeleteFile(path);
             return FileBatchResult.Fail(compressed);
         }
+        if (format == FileFormat.Ndjson && !HoldsALine(path))
+        {
+            DeleteFile(path);
+            return FileBatchResult.Fail(NoLines);
+        }
         if (format == FileFormat.Csv)
         {
             // A file no mapping can ever fit is refused now, so no batch waits for a mapping that cannot come.
@@ -103,6 +108,11 @@ public sealed class FileBatches(
             IReadOnlyList<string> problems = preview.HeaderNotUtf8
                 ? ["The header row holds bytes that are not UTF-8 text (shown as �), so its column names would be stored altered; save the file as UTF-8 and upload it again."]
                 : HeaderProblems(headers);
+            if (problems.Count == 0 && !preview.HasRows)
+            {
+                // Refused rather than "completed" with nothing in it: an export that lost its rows should fail loudly, in the studio and the API alike.
+                problems = [HeaderOnly];
+            }
             if (problems.Count == 0 && mapping is not null)
             {
                 problems = mapping.Problems(headers);
@@ -346,6 +356,33 @@ public sealed class FileBatches(
             [0x50, 0x4B, 0x03, 0x04] => "The file is a ZIP archive; upload the file inside it.",
             _ => null,
         };
+    }
+
+    /// <summary>Why a CSV with a header and no row under it is refused.</summary>
+    public const string HeaderOnly = "The file has a header but no rows: there is nothing to import. Add the rows under the header and upload it again.";
+
+    /// <summary>Why an NDJSON file without a line to read is refused.</summary>
+    public const string NoLines = "The file holds no messages (it is empty, or only blank lines): there is nothing to import. An NDJSON file holds one message, a JSON object, per line.";
+
+    /// <summary>Whether a stored NDJSON file has a line the import would read (not blank as <see cref="FileBatchProcessor.ReadNdjson"/> skips them); stops at the first.</summary>
+    private static bool HoldsALine(string path)
+    {
+        using var file = File.OpenRead(path);
+        var first = true;
+        foreach (var line in Utf8Lines.Read(file))
+        {
+            var span = line.Span;
+            if (first && span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
+            {
+                span = span[3..];
+            }
+            first = false;
+            if (!System.Text.Unicode.Utf8.IsValid(span) || !string.IsNullOrWhiteSpace(System.Text.Encoding.UTF8.GetString(span)))
+            {
+                return true; // a line that is not UTF-8 is read too (and rejected with that reason)
+            }
+        }
+        return false;
     }
 
     private static List<string> HeaderProblems(IReadOnlyList<string> headers)

@@ -93,6 +93,52 @@ public sealed class FileBatchesTests : IAsyncLifetime
         Assert.Equal(0, await db.FileBatches.CountAsync());
     }
 
+    private int UploadedFiles() =>
+        Directory.Exists(Path.Combine(_studio.DataDirectory, "uploads")) ? Directory.GetFiles(Path.Combine(_studio.DataDirectory, "uploads")).Length : 0;
+
+    [Theory]
+    [InlineData("First Name,Customer Email\n")]
+    [InlineData("First Name,Customer Email")]
+    [InlineData("\uFEFFFirst Name;Customer Email\r\n\r\n\r\n")]
+    public async Task Upload_CsvWithAHeaderAndNoRows_IsRefusedSayingSo(string csv)
+    {
+        foreach (var mapping in new FileMapping?[] { null, FileMapping.Suggest(FileKind.ProfileRecords, ["First Name", "Customer Email"]) })
+        {
+            var refused = await Batches.UploadAsync(_sourceId, "header-only.csv", new MemoryStream(Encoding.UTF8.GetBytes(csv)), Engineer, FileKind.ProfileRecords, mapping);
+
+            Assert.False(refused.Succeeded);
+            Assert.Equal(["The file has a header but no rows: there is nothing to import. Add the rows under the header and upload it again."], refused.Problems);
+        }
+        Assert.Empty(await Batches.ListAsync());
+        Assert.Equal(0, UploadedFiles());
+        Assert.Empty(await AuditAsync(AuditActions.FileUploaded));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("\n\n")]
+    [InlineData("\uFEFF \r\n\t\n")]
+    public async Task Upload_NdjsonWithNoLineToRead_IsRefusedSayingSo(string ndjson)
+    {
+        var refused = await Batches.UploadAsync(_sourceId, "events.ndjson", new MemoryStream(Encoding.UTF8.GetBytes(ndjson)), Engineer, FileKind.Events, null);
+
+        Assert.False(refused.Succeeded);
+        Assert.Equal(["The file holds no messages (it is empty, or only blank lines): there is nothing to import. An NDJSON file holds one message, a JSON object, per line."],
+            refused.Problems);
+        Assert.Empty(await Batches.ListAsync());
+        Assert.Equal(0, UploadedFiles());
+    }
+
+    [Theory]
+    [InlineData("people.csv", "First Name,Customer Email\n\nAda,\"ada@example.com\n")] // one row, broken: the import rejects it with its line
+    [InlineData("events.ndjson", "\n{not json\n")]
+    public async Task Upload_AFileWhoseOnlyRowIsBroken_IsAccepted_ForTheImportToRejectTheRow(string name, string content)
+    {
+        var upload = await Batches.UploadAsync(_sourceId, name, new MemoryStream(Encoding.UTF8.GetBytes(content)), Engineer, FileKind.ProfileRecords, null);
+
+        Assert.True(upload.Succeeded, string.Join(" ", upload.Problems ?? []));
+    }
+
     [Fact]
     public async Task Preview_RejectedRow_KeepsTheLineAsUploaded()
     {
