@@ -56,4 +56,33 @@ public sealed class UnificationPageTests : StudioBunitContext
         await using var after = await _studio.Services.GetRequiredService<IDbContextFactory<ProfileStudioDbContext>>().CreateDbContextAsync();
         Assert.Equal(1, await after.UnificationJobs.CountAsync(j => j.Kind == UnificationJobKinds.Rebuild));
     }
+
+    [Theory]
+    [InlineData(Roles.DataEngineer, false)]
+    [InlineData(Roles.Admin, true)]
+    public async Task Rebuild_OnlyAnAdministratorIsOfferedIt_OthersAreToldWhoCanStartOne(string role, bool offered)
+    {
+        _studio = await StudioServices.StartAsync(withAccounts: false);
+        Services.AddSingleton(_studio.Services.GetRequiredService<UnificationJobs>());
+        Services.AddSingleton(_studio.Services.GetRequiredService<ProfileStudio.Core.ChangeFeed.ChangeFeedStore>());
+        Services.AddSingleton(_studio.Services.GetRequiredService<ProfileStudio.Core.Unification.PoisonMessages>());
+        Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(new ProfileStudio.Core.ChangeFeed.ChangeFeedOptions()));
+        Services.AddScoped<CurrentActor>();
+        SignIn("someone@example.com", role);
+        Render<MudPopoverProvider>();
+
+        var page = Render<UnificationPage>();
+
+        page.WaitForElement("[data-testid=jobs-table]");
+        Assert.Equal(offered, page.FindAll("[data-testid=rebuild]").Count == 1);
+        var note = page.FindAll("[data-testid=rebuild-admin-only]");
+        if (offered)
+        {
+            Assert.Empty(note);
+        }
+        else
+        {
+            Assert.StartsWith("Only administrators can start a rebuild.", Assert.Single(note).TextContent.Trim());
+        }
+    }
 }
