@@ -509,6 +509,35 @@ public sealed class FileBatchEndpointsTests(IngestionAppFactory factory) : IClas
         await AssertErrorAsync(response, HttpStatusCode.BadRequest, "validation_error", "upload files to a batch source");
     }
 
+    [Theory]
+    [InlineData("token")]
+    [InlineData("write key")]
+    public async Task Upload_ToASourceThatDoesNotExist_IsNotFoundSayingSo_AndStoresNothing(string credential)
+    {
+        using var client = credential == "token" ? factory.CreateBearerClient(IngestionAppFactory.ApiTokenOf("Batch loader")) : factory.CreateWriteKeyClient(CrmKey);
+        var before = await BatchCountAsync();
+
+        using var csv = await UploadAsync(client, 999999, CrmCsv, "text/csv", "mapping=auto");
+        using var saved = await UploadAsync(client, 999999, CrmCsv, "text/csv", "mapping=no-such-mapping");
+        using var ndjson = await UploadAsync(client, 999999, """{"type":"track","userId":"u","event":"E"}""" + "\n", "application/x-ndjson", "");
+
+        foreach (var response in new[] { csv, saved, ndjson })
+        {
+            await AssertErrorAsync(response, HttpStatusCode.NotFound, "not_found", "There is no source 999999.");
+        }
+        Assert.Equal(before, await BatchCountAsync());
+    }
+
+    [Fact]
+    public async Task Upload_ToASourceThatDoesNotExist_WithAnUnknownKey_IsStillUnauthorized()
+    {
+        using var unknown = factory.CreateWriteKeyClient("wk_not_a_key_of_this_server");
+
+        using var response = await UploadAsync(unknown, 999999, CrmCsv, "text/csv", "mapping=auto");
+
+        await AssertErrorAsync(response, HttpStatusCode.Unauthorized, "authentication_error"); // no answer about sources to a stranger
+    }
+
     [Fact]
     public async Task Requests_WithoutTheSourcesKey_AreUnauthorized()
     {

@@ -46,6 +46,17 @@ internal static class FileBatchEndpoints
         int sourceId, HttpContext http, SourceRegistry sources, FileBatches batches, FileMappingSuggester suggester,
         string? kind, string? mapping, string? filename, CancellationToken ct)
     {
+        // Who asks first (a credential this server knows), then what: a source that does not exist is 404 whatever the request
+        // holds (it was a 400 \"The source does not exist.\" with a token), then whether this credential may upload to it.
+        if (await AuthorizeAsync(http, sources, null, ct) is { } unknown)
+        {
+            return unknown;
+        }
+        if (!(await sources.NamesAsync(ct)).ContainsKey(sourceId))
+        {
+            return ApiErrors.Problem(404, ApiErrors.NotFound,
+                $"There is no source {sourceId}. Check the id in the address: a batch source's Setup tab in the studio (Data › Sources) shows its upload address.");
+        }
         if (await AuthorizeAsync(http, sources, sourceId, ct) is { } refused)
         {
             return refused;
