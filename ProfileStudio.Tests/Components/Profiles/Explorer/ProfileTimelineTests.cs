@@ -74,6 +74,25 @@ public sealed class ProfileTimelineTests : StudioBunitContext
     }
 
     [Fact]
+    public async Task AFromAfterTo_SaysSo_RatherThanThatNoEventMatches()
+    {
+        await SeedAsync();
+        var timeline = RenderTimeline(Events, 0);
+        timeline.WaitForAssertion(() => Assert.Equal(ProfileTimeline.PageSize, Names(timeline).Count));
+        var pickers = timeline.FindComponents<MudBlazor.MudDatePicker>();
+        await timeline.InvokeAsync(() => pickers[0].Instance.DateChanged.InvokeAsync(new DateTime(2026, 3, 10)));
+        await timeline.InvokeAsync(() => pickers[1].Instance.DateChanged.InvokeAsync(new DateTime(2026, 3, 4)));
+
+        timeline.WaitForAssertion(() => Assert.Equal(
+            "From (10 Mar 2026) is after To (4 Mar 2026): no day lies between them. Pick a From on or before To.",
+            timeline.Find("[data-testid=timeline-range-problem]").TextContent.Trim()));
+        Assert.DoesNotContain("No event matches", timeline.Markup);
+
+        await timeline.InvokeAsync(() => pickers[1].Instance.DateChanged.InvokeAsync(new DateTime(2026, 3, 12)));
+        timeline.WaitForAssertion(() => Assert.Empty(timeline.FindAll("[data-testid=timeline-range-problem]")));
+    }
+
+    [Fact]
     public async Task DayHeadings_CountTheDaysEvents_AndTheDayCutByPagingSaysHowManyOfItsEventsAreShown()
     {
         await SeedAsync();

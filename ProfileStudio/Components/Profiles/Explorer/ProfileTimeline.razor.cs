@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Components;
+using ProfileStudio.Core.Formatting;
 using ProfileStudio.Core.Profiles;
 
 namespace ProfileStudio.Components.Profiles.Explorer;
@@ -115,6 +116,12 @@ public sealed partial class ProfileTimeline
         _to = to;
         return FilterAsync();
     }
+
+    /// <summary>Why the dates select no day (From after To), said instead of "no event matches"; null when they are fine.</summary>
+    private string? RangeProblem() =>
+        _from?.Date is { } from && _to?.Date is { } to && from > to
+            ? $"From ({DisplayFormat.Date(DateOnly.FromDateTime(from))}) is after To ({DisplayFormat.Date(DateOnly.FromDateTime(to))}): no day lies between them. Pick a From on or before To."
+            : null;
 
     private Task FilterAsync()
     {
