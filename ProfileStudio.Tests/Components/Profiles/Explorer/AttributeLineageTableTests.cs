@@ -35,6 +35,28 @@ public sealed class AttributeLineageTableTests : StudioBunitContext
     }
 
     [Fact]
+    public void AVeryLongValue_ShowsItsStart_AndAllOfItOnAClick_WithoutOpeningTheRow()
+    {
+        var longText = string.Concat(Enumerable.Repeat("lorem ipsum ", 250)); // 3,000 characters
+        var attributes = new ProfileAttributes(MostRecent, MergePolicyEvaluator.Evaluate(
+            [new ProfileAttribute { ProfileId = 1, SourceId = 1, Key = "bio", ValueJson = System.Text.Json.JsonSerializer.Serialize(longText), EventAt = T0, MessageId = 1 }],
+            MostRecent, Sources), null);
+        var table = RenderTable(attributes);
+
+        var value = table.Find("[data-testid=attribute-row][data-key=bio] [data-testid=attribute-value]");
+        Assert.True(value.TextContent.Length < 400, $"{value.TextContent.Length} characters shown");
+        Assert.Contains("Show all 3,000 characters", value.TextContent);
+
+        table.Find("[data-testid=clamped-more]").Click();
+
+        value = table.Find("[data-testid=attribute-row][data-key=bio] [data-testid=attribute-value]");
+        Assert.Contains(longText.Trim(), value.TextContent);
+        Assert.Empty(table.FindAll("[data-testid=attribute-lineage]")); // the click was the link's, not the row's
+        table.Find("[data-testid=clamped-less]").Click();
+        Assert.Contains("Show all 3,000 characters", table.Find("[data-testid=attribute-row][data-key=bio]").TextContent);
+    }
+
+    [Fact]
     public void ClickRow_ExpandsToTheLineage_WhatLostAndWhy()
     {
         var table = RenderTable(Attributes(MostRecent));
