@@ -178,13 +178,13 @@ public sealed class StudioWalkTests(StudioFixture studio, DemoStudioFixture demo
             // A CRM customer with point-of-sale purchases weeks old: the CRM file was imported today.
             var crm = await db.Sources.Where(s => s.Name == "CRM export").Select(s => s.Id).FirstAsync();
             var weeksAgo = DateTime.UtcNow.AddDays(-10);
-            var candidates = await db.Profiles.Where(p => p.MergedIntoId == null && p.UpdatedAt < weeksAgo
+            var candidates = await db.Profiles.Where(p => p.MergedIntoId == null && p.LastActivityAt < weeksAgo
                     && db.ProfileAttributes.Any(a => a.ProfileId == p.Id && a.SourceId == crm && a.Key == "firstName"))
                 .OrderBy(p => p.Id).Select(p => p.Id).Take(20).ToListAsync();
             Assert.NotEmpty(candidates);
             profileId = candidates[0];
             var profile = await db.Profiles.SingleAsync(p => p.Id == profileId);
-            (firstSeen, lastActivity) = (profile.CreatedAt, profile.UpdatedAt);
+            (firstSeen, lastActivity) = (profile.CreatedAt, profile.LastActivityAt!.Value); // UpdatedAt is the last change (today's CRM import)
             var events = await db.ProfileEvents.Where(e => e.ProfileId == profileId).Select(e => e.EventAt).ToListAsync();
             Assert.Equal(events.Max(), lastActivity);
             Assert.True(firstSeen <= events.Min());
