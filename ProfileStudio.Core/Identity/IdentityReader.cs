@@ -139,15 +139,18 @@ public sealed class IdentityReader(IDbContextFactory<ProfileStudioDbContext> dbF
     {
         var (first, value) = (identity.FirstMessageId, identity.Value);
         var messages = db.RawMessages.AsNoTracking().Where(m => m.Id >= first && m.Id <= upper && m.Status == MessageStatus.Accepted);
+        // The tracking API stores payloads with the default encoder (+ as \u002B, ü as \u00FC); a CSV row's payload keeps such
+        // characters as they are (relaxed escaping): a message may hold either spelling.
         var stored = System.Text.Json.JsonEncodedText.Encode(value).ToString();
+        var relaxed = System.Text.Json.JsonEncodedText.Encode(value, System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping).ToString();
         switch (rules.Find(identity.Namespace)?.Normalization)
         {
             case Normalization.Trim when value.Length > 0:
-                messages = messages.Where(m => m.Payload.Contains(stored));
+                messages = messages.Where(m => m.Payload.Contains(stored) || m.Payload.Contains(relaxed));
                 break;
             case Normalization.Email when value.Length > 0 && value.All(char.IsAscii):
-                var lower = stored.ToLowerInvariant();
-                messages = messages.Where(m => m.Payload.ToLower().Contains(lower));
+                var (lower, lowerRelaxed) = (stored.ToLowerInvariant(), relaxed.ToLowerInvariant());
+                messages = messages.Where(m => m.Payload.ToLower().Contains(lower) || m.Payload.ToLower().Contains(lowerRelaxed));
                 break;
         }
         return messages.OrderByDescending(m => m.Id);

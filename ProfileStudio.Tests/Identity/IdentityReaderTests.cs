@@ -54,6 +54,46 @@ public sealed class IdentityReaderTests
         }
     }
 
+    /// <summary>
+    /// The tracking API stores "jürgen+crm" as j\u00FCrgen\u002Bcrm (System.Text.Json's default encoder); a CSV import keeps the
+    /// characters as they are (relaxed escaping). The SQL pre-filter looked for the first spelling only: the CSV's messages were missing.
+    /// </summary>
+    [Fact]
+    public async Task MessagesWith_FindTheIdentifierAsTheTrackingApiAndAsACsvImportStoreIt()
+    {
+        await using var studio = await StudioServices.StartAsync(withAccounts: false);
+        var seed = new ProfileStoreSeed(studio.Services);
+        var source = await seed.SourceAsync("CRM");
+        var fromApi = await seed.MessageAsync(source, new { type = "identify", userId = "jürgen+crm", traits = new { email = "o'brien+crm@example.com" } }, ProfileStoreSeed.T0);
+        long fromCsv;
+        await using (var db = await studio.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<ProfileStudio.Core.Storage.ProfileStudioDbContext>>().CreateDbContextAsync())
+        {
+            var relaxed = new System.Text.Json.JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+            var message = new ProfileStudio.Core.Ingestion.RawMessage
+            {
+                SourceId = source, MessageId = "csv-row-2", Type = "identify", ReceivedAt = ProfileStoreSeed.T0, EventAt = ProfileStoreSeed.T0.AddMinutes(1),
+                Payload = System.Text.Json.JsonSerializer.Serialize(new { type = "identify", userId = "jürgen+crm", traits = new { email = "o'brien+crm@example.com" } }, relaxed),
+                Status = ProfileStudio.Core.Ingestion.MessageStatus.Accepted,
+            };
+            Assert.Contains("jürgen+crm", message.Payload); // as a CSV import writes it
+            db.RawMessages.Add(message);
+            await db.SaveChangesAsync();
+            fromCsv = message.Id;
+        }
+        var reader = studio.Services.GetRequiredService<IdentityReader>();
+
+        foreach (var (ns, value) in new[] { ("user_id", "jürgen+crm"), ("email", "o'brien+crm@example.com") })
+        {
+            var identity = new IdentityRecord
+            {
+                Namespace = ns, Value = value, ProfileId = 1, SourceId = source, FirstMessageId = fromApi, LastMessageId = fromCsv,
+                FirstSeenAt = ProfileStoreSeed.T0, LastSeenAt = ProfileStoreSeed.T0,
+            };
+            Assert.Equal([fromCsv, fromApi], (await reader.MessagesWithAsync(identity, null, 20)).Messages.Select(m => m.Id));
+            Assert.Equal(2, await reader.CountMessagesWithAsync(identity));
+        }
+    }
+
     [Fact]
     public async Task MessagesWith_AUserIdInOtherCapitals_IsAnotherIdentifier()
     {

@@ -81,7 +81,8 @@ public sealed class ProfilesPageTests : StudioBunitContext
     }
 
     /// <summary>Migrates; thirty people named "Ada 1" … "Ada 30", first seen a minute apart in that order, and Grace.</summary>
-    private async Task ArrangeAdasAsync()
+    /// <summary>Migrates; <paramref name="adas"/> profiles named "Ada 1"… and one "Grace Hopper", first seen a minute apart.</summary>
+    private async Task ArrangeAdasAsync(int adas = 30)
     {
         await _studio.CreateMigrator().StartAsync(CancellationToken.None);
         var seed = new ProfileStoreSeed(_studio.Services);
@@ -89,11 +90,11 @@ public sealed class ProfilesPageTests : StudioBunitContext
         var m = await seed.MessageAsync(crm, new { type = "identify" }, ProfileStoreSeed.T0);
         await using (var db = await seed.DbAsync())
         {
-            for (var id = 1L; id <= 31; id++)
+            for (var id = 1L; id <= adas + 1; id++)
             {
                 var at = ProfileStoreSeed.T0.AddMinutes(id);
                 db.Profiles.Add(new Profile { Id = id, CreatedAt = at, UpdatedAt = at, FirstMessageId = m, LastMessageId = m });
-                var name = id == 31 ? "Grace Hopper" : $"Ada {id}";
+                var name = id == adas + 1 ? "Grace Hopper" : $"Ada {id}";
                 db.ProfileAttributes.Add(new ProfileAttribute
                 {
                     ProfileId = id, SourceId = crm, Key = "name", ValueJson = System.Text.Json.Nodes.JsonValue.Create(name).ToJsonString(), EventAt = at, MessageId = m,
@@ -118,6 +119,18 @@ public sealed class ProfilesPageTests : StudioBunitContext
         Assert.Equal("30 profiles", page.Find("[data-testid=profiles-count]").TextContent.Trim());
         Assert.Equal("Ada", page.Find("input[data-testid=profile-search]").GetAttribute("value"));
         Assert.Contains("First seen, oldest first", page.Find("[data-testid=profiles-sort]").OuterHtml);
+    }
+
+    /// <summary>A page that starts exactly at the end (25 people, 25 a page, page 2) is past it: the first page shows, not an empty one.</summary>
+    [Fact]
+    public async Task AnAddressOfThePageJustPastTheEnd_ShowsTheFirstPage()
+    {
+        await ArrangeAdasAsync(adas: 25);
+
+        var page = Open("/profiles?q=Ada&sort=first-seen-oldest&page=2");
+
+        page.WaitForAssertion(() => Assert.Equal(25, page.FindAll("[data-testid=profile-link]").Count));
+        Assert.Equal("Ada 1", page.FindAll("[data-testid=profile-link]")[0].TextContent.Trim());
     }
 
     [Fact]

@@ -107,7 +107,7 @@ public sealed partial class ProfilesPage : IDisposable
         _address = _address with { Page = state.Page, Size = state.PageSize };
         _listedFor = (_address, Filters);
         var page = await Directory.PageAsync(_address.Query, _sort, state.Page * state.PageSize, state.PageSize, Namespaces ?? [], Segments ?? []);
-        if (state.Page > 0 && state.Page * state.PageSize > page.Total)
+        if (state.Page > 0 && state.Page * state.PageSize >= page.Total)
         {
             // Past the end (a link from when there were more): the grid goes back to the first page, so the rows are that page's.
             _address = _address with { Page = 0 };
