@@ -48,6 +48,9 @@ internal sealed class WalCheckpointer(string connectionString, int restartFrames
     private Task _running = Task.CompletedTask;
     private readonly long _minIntervalMs = (long)(minInterval ?? DefaultMinInterval).TotalMilliseconds;
     private long _lastStart = long.MinValue / 2; // Environment.TickCount64 when the last checkpoint started
+    private readonly Lock _gate = new();
+    private readonly CancellationTokenSource _stop = new();
+    private bool _putOff; // under _gate: a request waits to be made again
 
     /// <summary>Restart checkpoints tried so far.</summary>
     internal int RestartsTried { get; private set; }
@@ -56,17 +59,46 @@ internal sealed class WalCheckpointer(string connectionString, int restartFrames
     internal Task Running => _running;
 
     /// <summary>
-    /// Starts a checkpoint unless one is still running or the last started less than the minimum interval ago (a later request
-    /// then copies this commit's frames); a long read paused for a restart is never kept waiting by the interval.
+    /// Starts a checkpoint unless one is still running or the last started less than the minimum interval ago; a long read paused
+    /// for a restart is never kept waiting by the interval. A request put off is made again once the interval has passed (when
+    /// ingestion stops after a burst, no later commit would ask, and the burst's last frames would stay in the log).
     /// </summary>
     public void Request()
     {
-        if (_running.IsCompleted && (Environment.TickCount64 - _lastStart >= _minIntervalMs || _longReads.Paused))
+        lock (_gate)
         {
-            _lastStart = Environment.TickCount64;
-            _running = Task.Run(Checkpoint);
+            if (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+            var sinceLast = Environment.TickCount64 - _lastStart;
+            if (_running.IsCompleted && (sinceLast >= _minIntervalMs || _longReads.Paused))
+            {
+                _lastStart = Environment.TickCount64;
+                _running = Task.Run(Checkpoint);
+                return;
+            }
+            if (!_putOff)
+            {
+                _putOff = true;
+                var wait = TimeSpan.FromMilliseconds(Math.Max(_minIntervalMs - sinceLast, MinRetryMs));
+                _ = Task.Delay(wait, _stop.Token).ContinueWith(delay =>
+                {
+                    lock (_gate)
+                    {
+                        _putOff = false;
+                    }
+                    if (!delay.IsCanceled)
+                    {
+                        Request();
+                    }
+                }, TaskScheduler.Default);
+            }
         }
     }
+
+    /// <summary>How soon a request put off while a checkpoint still runs is made again.</summary>
+    private const long MinRetryMs = 50;
 
     private void Checkpoint()
     {
@@ -133,7 +165,13 @@ internal sealed class WalCheckpointer(string connectionString, int restartFrames
 
     public async ValueTask DisposeAsync()
     {
-        await _running;
+        Task running;
+        lock (_gate)
+        {
+            _stop.Cancel();
+            running = _running;
+        }
+        await running;
         _connection?.Dispose();
         _connection = null;
     }
