@@ -65,7 +65,7 @@ public static class DisplayFormat
     /// "12 Nov 2026, 14:05:31 UTC", with milliseconds when there are any.
     /// </summary>
     public static string ExactTime(DateTime utc) =>
-        utc.ToString(utc.Millisecond == 0 ? "d MMM yyyy, HH:mm:ss" : "d MMM yyyy, HH:mm:ss.fff", Culture) + " UTC";
+        TimeUtc(utc, utc.Millisecond == 0 ? TimePrecision.Second : TimePrecision.Millisecond);
 
     /// <summary>A calendar date: "20 Jul 1987".</summary>
     public static string Date(DateTime date) => date.ToString("d MMM yyyy", Culture);
