@@ -93,11 +93,18 @@ public sealed class ComputedAttributeReader(IDbContextFactory<ProfileStudioDbCon
         {
             return Distribution([], false);
         }
-        var values = await db.ComputedAttributeStates.AsNoTracking()
-            .Where(s => s.DefinitionId == definitionId && s.MergedFromId == 0 && s.Version == definition.Version)
-            .OrderBy(s => s.ProfileId).Take(take).Select(s => new { s.ProfileId, s.ValueJson }).ToListAsync(ct);
-        return Distribution(values.Select(v => (v.ProfileId, v.ValueJson)).ToList(), IsNumeric(definition.Function));
+        var values = await DistributionQuery(db, definitionId, definition.Version, take).ToListAsync(ct);
+        return Distribution(values, IsNumeric(definition.Function));
     }
+
+    /// <summary>
+    /// The first <paramref name="take"/> values of a definition in profile order: a walk along the states' key (profile first) that
+    /// stops once it has them, never a sort of the definition's rows.
+    /// </summary>
+    internal static IQueryable<(long ProfileId, string? ValueJson)> DistributionQuery(ProfileStudioDbContext db, int definitionId, int version, int take) =>
+        db.ComputedAttributeStates.AsNoTracking()
+            .Where(s => s.DefinitionId == definitionId && s.MergedFromId == 0 && s.Version == version)
+            .OrderBy(s => s.ProfileId).Take(take).Select(s => new ValueTuple<long, string?>(s.ProfileId, s.ValueJson));
 
     /// <summary>
     /// What a draft would give over current profiles, before it is saved or activated: computed from the

@@ -1,4 +1,8 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using ProfileStudio.Core.ComputedAttributes;
+using ProfileStudio.Core.Storage;
+using ProfileStudio.Tests.Support;
 
 namespace ProfileStudio.Tests.ComputedAttributes;
 
@@ -6,6 +10,38 @@ public sealed class ComputedAttributeReaderTests
 {
     private static List<HistogramBin> Histogram(params string[] values) =>
         [.. ComputedAttributeReader.Distribution(values.Select((v, i) => ((long)i, (string?)v)).ToList(), numeric: true).Histogram];
+
+    [Fact]
+    public async Task DistributionQuery_WalksTheStatesKeyInProfileOrder_WithoutSortingTheDefinitionsRows()
+    {
+        // The states have no (DefinitionId, ProfileId) index (it cost unification a page write per message): the distribution
+        // must still stop after its first values in profile order rather than read and sort every row of the definition.
+        await using var studio = await StudioServices.StartAsync(withAccounts: false);
+        await using var db = await studio.Services.GetRequiredService<IDbContextFactory<ProfileStudioDbContext>>().CreateDbContextAsync();
+        await db.Database.OpenConnectionAsync();
+        var sql = ComputedAttributeReader.DistributionQuery(db, 3, 2, 100_000).ToQueryString();
+        await using var command = db.Database.GetDbConnection().CreateCommand();
+        var lines = sql.Split('\n', StringSplitOptions.TrimEntries);
+        foreach (var line in lines.Where(l => l.StartsWith(".param set ", StringComparison.Ordinal)))
+        {
+            var parts = line.Split(' ');
+            var parameter = command.CreateParameter();
+            (parameter.ParameterName, parameter.Value) = (parts[2], long.Parse(parts[3], System.Globalization.CultureInfo.InvariantCulture));
+            command.Parameters.Add(parameter);
+        }
+        command.CommandText = "EXPLAIN QUERY PLAN " + string.Join('\n', lines.Where(l => !l.StartsWith(".param", StringComparison.Ordinal)));
+        var plan = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                plan.Add(reader.GetString(3));
+            }
+        }
+
+        Assert.Contains(plan, p => p.Contains("USING INDEX sqlite_autoindex_ComputedAttributeStates_1", StringComparison.Ordinal));
+        Assert.DoesNotContain(plan, p => p.Contains("TEMP B-TREE", StringComparison.Ordinal));
+    }
 
     [Fact]
     public void Distribution_WholeNumbers_GetOneBinPerNumber_NotFractions()

@@ -449,8 +449,6 @@ namespace ProfileStudio.Core.Storage.Migrations
                     b.HasIndex("NextExpiryAt")
                         .HasFilter("\"NextExpiryAt\" IS NOT NULL");
 
-                    b.HasIndex("DefinitionId", "ProfileId");
-
                     b.ToTable("ComputedAttributeStates", (string)null);
                 });
 
