@@ -67,7 +67,7 @@ public sealed class FileBatchEndpointsTests(IngestionAppFactory factory) : IClas
         }
     }
 
-    private static Task<HttpResponseMessage> UploadAsync(HttpClient client, int sourceId, string body, string mediaType, string query) =>
+    private static Task<HttpResponseMessage> UploadAsync(HttpClient client, long sourceId, string body, string mediaType, string query) =>
         client.PostAsync($"/api/v1/sources/{sourceId}/batches?{query}", new StringContent(body, Encoding.UTF8, mediaType));
 
     /// <summary>Checks the 202 and its Location, then polls the status until the processor is done.</summary>
@@ -524,6 +524,31 @@ public sealed class FileBatchEndpointsTests(IngestionAppFactory factory) : IClas
         foreach (var response in new[] { csv, saved, ndjson })
         {
             await AssertErrorAsync(response, HttpStatusCode.NotFound, "not_found", "There is no source 999999.");
+        }
+        Assert.Equal(before, await BatchCountAsync());
+    }
+
+    [Theory]
+    [InlineData("token", -1, "")]
+    [InlineData("token", 999999, "")]
+    [InlineData("token", -1, "kind=bogus")]
+    [InlineData("token", 0, "mapping=no-such-mapping")]
+    [InlineData("write key", -1, "")]
+    [InlineData("write key", 999999, "kind=bogus")]
+    [InlineData("token", 3_000_000_000, "")] // beyond int: it was "There is no API at POST /api/v1/sources/3000000000/batches."
+    [InlineData("write key", -3_000_000_000, "kind=bogus")]
+    public async Task Upload_ToASourceThatDoesNotExist_WithAnUnusableRequest_IsNotFoundNamingTheSource(string credential, long sourceId, string query)
+    {
+        using var client = credential == "token" ? factory.CreateBearerClient(IngestionAppFactory.ApiTokenOf("Batch loader")) : factory.CreateWriteKeyClient(CrmKey);
+        var before = await BatchCountAsync();
+
+        // A CSV without a mapping (or with a kind or a mapping that cannot be used), and a form without its file field.
+        using var csv = await UploadAsync(client, sourceId, CrmCsv, "text/csv", query);
+        using var form = await client.PostAsync($"/api/v1/sources/{sourceId}/batches?{query}", new MultipartFormDataContent { { new StringContent("x"), "not-file" } });
+
+        foreach (var response in new[] { csv, form })
+        {
+            await AssertErrorAsync(response, HttpStatusCode.NotFound, "not_found", $"There is no source {sourceId}.");
         }
         Assert.Equal(before, await BatchCountAsync());
     }

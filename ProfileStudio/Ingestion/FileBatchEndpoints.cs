@@ -25,7 +25,8 @@ internal static class FileBatchEndpoints
             .RequireRateLimiting(ApiTokenRateLimitPolicy.Name)
             .DisableAntiforgery()
             .WithTags("Batch files");
-        api.MapPost("/sources/{sourceId:int}/batches", UploadAsync)
+        // Any whole number in the address is answered as a source id (3000000000 is no source, as 999999 is not), not as no API.
+        api.MapPost("/sources/{sourceId:long}/batches", UploadAsync)
             .WithSummary("Upload a CSV or NDJSON file to a batch source (body: the file, or multipart field \"file\").")
             .WithParameter("sourceId", "The batch source's id (Data › Sources).")
             .WithParameter("kind", "profiles (one person per row, the default) or events (one event per row).")
@@ -43,7 +44,7 @@ internal static class FileBatchEndpoints
     }
 
     private static async Task<IResult> UploadAsync(
-        int sourceId, HttpContext http, SourceRegistry sources, FileBatches batches, FileMappingSuggester suggester,
+        long sourceId, HttpContext http, SourceRegistry sources, FileBatches batches, FileMappingSuggester suggester,
         string? kind, string? mapping, string? filename, CancellationToken ct)
     {
         // Who asks first (a credential this server knows), then what: a source that does not exist is 404 whatever the request
@@ -52,12 +53,13 @@ internal static class FileBatchEndpoints
         {
             return unknown;
         }
-        if (!(await sources.NamesAsync(ct)).ContainsKey(sourceId))
+        if (sourceId is < int.MinValue or > int.MaxValue || !(await sources.NamesAsync(ct)).ContainsKey((int)sourceId))
         {
             return ApiErrors.Problem(404, ApiErrors.NotFound,
                 $"There is no source {sourceId}. Check the id in the address: a batch source's Setup tab in the studio (Data › Sources) shows its upload address.");
         }
-        if (await AuthorizeAsync(http, sources, sourceId, ct) is { } refused)
+        var id = (int)sourceId; // a source that exists, so within int
+        if (await AuthorizeAsync(http, sources, id, ct) is { } refused)
         {
             return refused;
         }
@@ -121,7 +123,7 @@ internal static class FileBatchEndpoints
             }
             if (!mapping.Equals("auto", StringComparison.OrdinalIgnoreCase))
             {
-                if (await batches.FindSavedMappingAsync(sourceId, mapping, ct) is not { } saved)
+                if (await batches.FindSavedMappingAsync(id, mapping, ct) is not { } saved)
                 {
                     return ApiErrors.Problem(400, ApiErrors.InvalidRequest, $"This source has no saved mapping \"{mapping}\".");
                 }
@@ -136,7 +138,7 @@ internal static class FileBatchEndpoints
                 ? new AuditActor(null, $"API token {http.User.Identity!.Name}", ip)
                 // The key AuthorizeAsync accepted (from the registry's cache): its source, by name.
                 : new AuditActor(null, $"write key of {(await sources.FindByWriteKeyAsync(AuthorizationHeader.BasicUserName(http.Request) ?? "", ct))?.Name ?? $"source #{sourceId}"}", ip);
-            var upload = await batches.UploadAsync(sourceId, name, content, uploadedBy, fileKind.Value, fileMapping, ct);
+            var upload = await batches.UploadAsync(id, name, content, uploadedBy, fileKind.Value, fileMapping, ct);
             if (upload is { Succeeded: true, Batch: { Status: FileBatchStatus.AwaitingMapping } waiting } && mapping is not null)
             {
                 // mapping=auto: the studio's suggestion (existing attributes, namespaces, types from the values), then start.
