@@ -8,7 +8,8 @@ namespace ProfileStudio.Core.Segments;
 /// node tagged with <c>"type"</c> (<c>group</c>, <c>attribute</c>, <c>event</c>, <c>identity</c>, <c>segment</c>).
 /// Writing is stable (same rule, same text: properties in declaration order, nulls left out), so stored
 /// versions can be compared as text. Reading is strict: an unknown format, node type, enum name or
-/// property, or a missing required field is refused with the reason, never guessed.
+/// property, a missing required field, or a number a double cannot hold (1e-400, 1e400) is refused with
+/// the reason, never guessed.
 /// </summary>
 public static class SegmentRuleJson
 {
@@ -70,6 +71,11 @@ public static class SegmentRuleJson
                     error = $"Rule format {format.GetRawText()} is not known (this version reads format {CurrentFormat}).";
                     return false;
                 }
+                if (UnheldNumber(document.RootElement, null) is { } unheld)
+                {
+                    error = unheld;
+                    return false;
+                }
             }
             var envelope = JsonSerializer.Deserialize<Envelope>(json, Options);
             if (envelope?.Root is null)
@@ -91,6 +97,42 @@ public static class SegmentRuleJson
             error = "The rule is not valid: " + e.Message;
             return false;
         }
+    }
+
+    // A double reads 1e-400 as 0 and 1e400 as infinity: the rule would compare with a number nobody wrote. Refused with the
+    // number as written, in the words the builder's number box uses (NumberBounds.ReadDouble), at the nearest node's id.
+    private static string? UnheldNumber(JsonElement element, string? nodeId)
+    {
+        if (element.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var item in element.EnumerateArray())
+            {
+                if (UnheldNumber(item, nodeId) is { } problem)
+                {
+                    return problem;
+                }
+            }
+        }
+        else if (element.ValueKind == JsonValueKind.Object)
+        {
+            if (element.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String)
+            {
+                nodeId = id.GetString();
+            }
+            foreach (var property in element.EnumerateObject())
+            {
+                if (property is { Name: "number" or "numberTo", Value.ValueKind: JsonValueKind.Number }
+                    && Formatting.NumberBounds.ReadDouble(property.Value.GetRawText()).Problem is { } problem)
+                {
+                    return nodeId is null ? problem : $"Node \"{nodeId}\": {problem}";
+                }
+                if (UnheldNumber(property.Value, nodeId) is { } inner)
+                {
+                    return inner;
+                }
+            }
+        }
+        return null;
     }
 
     public static SegmentRule Parse(string json) =>

@@ -353,7 +353,7 @@ public static partial class SegmentRuleValidator
 
     private static bool Finite(double? value) => value is { } v && double.IsFinite(v);
 
-    // A rule sent as JSON reads 1e309 as infinity: it was a number, too large, not a missing one (the builder's box says so itself).
+    // An infinite number (a rule built in code: JSON refuses 1e309 by its text) was a number, too large, not a missing one.
     private static string? Infinite(double? value, string what) =>
         value is { } v && double.IsInfinity(v) ? Formatting.NumberBounds.TooLarge(what, v < 0, Formatting.NumberBounds.DoubleMax) : null;
 

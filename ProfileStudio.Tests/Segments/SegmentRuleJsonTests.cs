@@ -93,4 +93,47 @@ public sealed class SegmentRuleJsonTests
         Assert.Null(rule);
         Assert.Contains(reason, error, StringComparison.OrdinalIgnoreCase);
     }
+
+    private static string WithNumbers(string test) =>
+        $$"""{"format":1,"root":{"type":"group","id":"root","kind":"allOf","children":[{"type":"attribute","id":"c1","path":"ltv","test":{{test}}},"""
+        + """{"type":"event","id":"e1","eventName":"Order Completed","performed":true,"aggregate":{"function":"sum","path":"amount","test":{"type":"number","operator":"greaterThan","number":5}}}]}}""";
+
+    [Theory]
+    [InlineData("""{"type":"number","operator":"greaterThan","number":1e-400}""",
+        "Node \"c1\": \"1e-400\" is too close to 0 to hold: numbers here other than 0 are at least 4.9E-324 from it.")]
+    [InlineData("""{"type":"number","operator":"equals","number":-0.1e-330}""",
+        "Node \"c1\": \"-0.1e-330\" is too close to 0 to hold: numbers here other than 0 are at least 4.9E-324 from it.")]
+    [InlineData("""{"type":"number","operator":"lessThan","number":1e400}""",
+        "Node \"c1\": \"1e400\" is too large: numbers here go up to 1.7976931348623157E+308.")]
+    [InlineData("""{"type":"number","operator":"between","number":1,"numberTo":-1E+309}""",
+        "Node \"c1\": \"-1E+309\" is too large a negative number: numbers here go down to -1.7976931348623157E+308.")]
+    public void TryParse_ANumberADoubleCannotHold_IsRefusedNamingItAndItsNode(string test, string reason)
+    {
+        // System.Text.Json read 1e-400 as 0 and 1e400 as infinity: the rule compared with a number nobody wrote.
+        Assert.False(SegmentRuleJson.TryParse(WithNumbers(test), out var rule, out var error));
+        Assert.Null(rule);
+        Assert.Equal(reason, error);
+    }
+
+    [Fact]
+    public void TryParse_ANumberADoubleCannotHold_InAnEventsAggregate_NamesTheEvent()
+    {
+        var json = WithNumbers("""{"type":"number","operator":"greaterThan","number":1}""").Replace("\"number\":5", "\"number\":5e-999", StringComparison.Ordinal);
+
+        Assert.False(SegmentRuleJson.TryParse(json, out _, out var error));
+        Assert.StartsWith("Node \"e1\": \"5e-999\" is too close to 0", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("0", 0.0)]
+    [InlineData("0e-400", 0.0)]
+    [InlineData("-0.0", 0.0)]
+    [InlineData("4.9e-324", double.Epsilon)]
+    [InlineData("1.7976931348623157e308", double.MaxValue)]
+    public void TryParse_NumbersADoubleHolds_AreRead(string number, double expected)
+    {
+        var rule = SegmentRuleJson.Parse(WithNumbers($$"""{"type":"number","operator":"greaterThan","number":{{number}}}"""));
+
+        Assert.Equal(expected, ((AttributeCondition)((GroupNode)rule.Root).Children[0]).Test.Number);
+    }
 }

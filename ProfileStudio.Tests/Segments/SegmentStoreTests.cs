@@ -73,6 +73,26 @@ public sealed class SegmentStoreTests
     }
 
     [Fact]
+    public async Task Save_ARuleWhoseNumberADoubleCannotHold_IsRefusedNamingIt_AndNothingIsSavedAsAnotherNumber()
+    {
+        await using var h = await SegmentHarness.StartAsync();
+        // A rule written by hand, not by the builder (whose number box refuses such a number itself).
+        const string Tiny = """{"format":1,"root":{"type":"group","id":"root","kind":"allOf","children":[{"type":"attribute","id":"c1","path":"ltv","test":{"type":"number","operator":"greaterThan","number":1e-400}}]}}""";
+        var buyers = (await h.Store.CreateAsync(Marketer, new SegmentDraft("Buyers", null, Buyers))).Segment!;
+
+        var created = await h.Store.CreateAsync(Marketer, new SegmentDraft("Tiny", null, Tiny));
+        var updated = await h.Store.UpdateAsync(Marketer, buyers.Id, new SegmentDraft("Buyers", null, Tiny.Replace("1e-400", "1e400", StringComparison.Ordinal)));
+
+        // 1e-400 was saved as 0 ("ltv > 0"); 1e400 was refused as "The number is too large", without saying which.
+        Assert.False(created.Succeeded);
+        Assert.Equal("Node \"c1\": \"1e-400\" is too close to 0 to hold: numbers here other than 0 are at least 4.9E-324 from it.", Assert.Single(created.Problems).Message);
+        Assert.False(updated.Succeeded);
+        Assert.Equal("Node \"c1\": \"1e400\" is too large: numbers here go up to 1.7976931348623157E+308.", Assert.Single(updated.Problems).Message);
+        Assert.Equal(["Buyers"], (await h.Store.ListAsync()).Select(s => s.Name));
+        Assert.Equal(Buyers, (await h.Store.GetAsync(buyers.Id))!.Segment.RuleJson);
+    }
+
+    [Fact]
     public async Task Save_RefusesADuplicateNameIgnoringCase_AndACycleThroughStoredSegments()
     {
         await using var h = await SegmentHarness.StartAsync();
