@@ -99,7 +99,7 @@ public static class EventProperties
 /// missing (or null) property is false for every operator, "not equals" included: "country not equals
 /// FR" does not count events that have no country. Text comparisons are ordinal and ignore case;
 /// &lt;, &lt;=, &gt;, &gt;= compare numbers; "equals" compares numbers as numbers (10 equals 10.0) and
-/// anything else by its text (true, "FR").
+/// anything else by its text (true, "FR", and a number a decimal cannot hold: 1e-400 is not 0).
 /// </summary>
 public sealed class EventFilter(ComputedAttributeSpec spec)
 {
@@ -128,8 +128,9 @@ public sealed class EventFilter(ComputedAttributeSpec spec)
         };
     }
 
+    // An operand a decimal cannot hold is compared by its text: as a decimal, "equals 1e-400" held for 0.
     private static bool SameValue(JsonElement value, string operand) =>
-        value.ValueKind == JsonValueKind.Number && value.TryGetDecimal(out var number)
+        value.ValueKind == JsonValueKind.Number && value.TryGetDecimal(out var number) && Formatting.NumberBounds.BeyondDecimal(operand) is null
             ? decimal.TryParse(operand, NumberStyles.Float, CultureInfo.InvariantCulture, out var other) && number == other
             : Text(value) is { } text && string.Equals(text, operand, StringComparison.OrdinalIgnoreCase);
 
