@@ -3,7 +3,14 @@ using System.Text.RegularExpressions;
 namespace ProfileStudio.Core.Segments;
 
 /// <summary>One thing wrong with a rule, at the node the builder highlights.</summary>
-public sealed record SegmentRuleProblem(string NodeId, string Message);
+public sealed record SegmentRuleProblem(string NodeId, string Message)
+{
+    /// <summary>
+    /// A number test has no number ("\">\" needs a number."). The builder's number box hands on none for text it cannot read
+    /// ("abc", "1e309") and says why under itself, more clearly: the builder leaves this message out then.
+    /// </summary>
+    public bool NumberMissing { get; init; }
+}
 
 /// <summary>
 /// Whether a rule can be saved, with one clear message per problem, each at its node id (the builder
@@ -78,6 +85,7 @@ public static partial class SegmentRuleValidator
         count++;
         var id = node.Id ?? "";
         void Problem(string message) => problems.Add(new SegmentRuleProblem(id, message));
+        void NumberMissing(string message) => problems.Add(new SegmentRuleProblem(id, message) { NumberMissing = true });
 
         if (string.IsNullOrWhiteSpace(node.Id))
         {
@@ -117,10 +125,10 @@ public static partial class SegmentRuleValidator
                 break;
             case AttributeCondition attribute:
                 Path(attribute.Path, "attribute", Problem);
-                Test(attribute.Test, "", Problem);
+                Test(attribute.Test, "", Problem, NumberMissing);
                 break;
             case EventCondition e:
-                Event(e, Problem);
+                Event(e, Problem, NumberMissing);
                 break;
             case IdentityCondition identity:
                 if (string.IsNullOrWhiteSpace(identity.Namespace))
@@ -141,7 +149,7 @@ public static partial class SegmentRuleValidator
         }
     }
 
-    private static void Event(EventCondition e, Action<string> problem)
+    private static void Event(EventCondition e, Action<string> problem, Action<string> numberMissing)
     {
         if (string.IsNullOrWhiteSpace(e.EventName))
         {
@@ -159,7 +167,7 @@ public static partial class SegmentRuleValidator
                 continue;
             }
             Path(property.Path, "property", problem);
-            Test(property.Test, $"property {property.Path}: ", problem);
+            Test(property.Test, $"property {property.Path}: ", problem, numberMissing);
         }
         if (e.Count is { } count)
         {
@@ -214,7 +222,7 @@ public static partial class SegmentRuleValidator
             }
             else
             {
-                Test(aggregate.Test, $"{SegmentSentence.Function(aggregate.Function)} of {aggregate.Path}: ", problem);
+                Test(aggregate.Test, $"{SegmentSentence.Function(aggregate.Function)} of {aggregate.Path}: ", problem, numberMissing);
             }
         }
     }
@@ -249,7 +257,7 @@ public static partial class SegmentRuleValidator
         _ => [],
     };
 
-    private static void Test(ValueTest? test, string prefix, Action<string> problem)
+    private static void Test(ValueTest? test, string prefix, Action<string> problem, Action<string> numberMissing)
     {
         if (test is null)
         {
@@ -266,7 +274,7 @@ public static partial class SegmentRuleValidator
             problem(prefix + $"The operator \"{SegmentSentence.Operator(test.Operator)}\" does not apply to a {test.Type.ToString().ToLowerInvariant()} value.");
             return;
         }
-        void Missing(string what) => problem(prefix + $"\"{SegmentSentence.Operator(test.Operator)}\" needs {what}.");
+        void Missing(string what, Action<string>? said = null) => (said ?? problem)(prefix + $"\"{SegmentSentence.Operator(test.Operator)}\" needs {what}.");
         switch (test.Operator)
         {
             case ValueOperator.Exists or ValueOperator.NotExists or ValueOperator.IsTrue or ValueOperator.IsFalse:
@@ -312,7 +320,7 @@ public static partial class SegmentRuleValidator
                 }
                 else if (!Finite(test.Number) || !Finite(test.NumberTo))
                 {
-                    Missing("two numbers (low and high)");
+                    Missing("two numbers (low and high)", numberMissing);
                 }
                 else if (test.Number > test.NumberTo)
                 {
@@ -345,7 +353,7 @@ public static partial class SegmentRuleValidator
                 }
                 else if (!Finite(test.Number))
                 {
-                    Missing("a number");
+                    Missing("a number", numberMissing);
                 }
                 break;
         }

@@ -315,7 +315,8 @@ public sealed class SegmentRuleBuilderTests : StudioBunitContext
         cut.WaitForAssertion(() => Assert.Null(Assert.IsType<AttributeCondition>(Root.Children[0]).Test.Number));
         Assert.Equal("1e309", Box(cut, "value-number"));
         cut.WaitForAssertion(() => Assert.Equal("\"1e309\" is too large: numbers here go up to 1.7976931348623157E+308.", Error(cut, "value-number"))); // under the box
-        Assert.Contains("\">\" needs a number.", cut.FindAll("[data-testid=node-problem]").Select(p => p.TextContent)); // not saved as anything
+        Assert.Empty(NodeProblems(cut)); // the box says it: not the node's "needs a number" too
+        Assert.Contains(SegmentRuleValidator.Validate(_rule), p => p is { NodeId: "c", NumberMissing: true }); // not saved as anything
 
         cut.Find("input[data-testid=value-number]").Input("250");
 
@@ -341,6 +342,58 @@ public sealed class SegmentRuleBuilderTests : StudioBunitContext
             ("\"-1e400\" is too large a negative number: numbers here go down to -1.7976931348623157E+308.", "\"12,5\" is not a number: type digits, with a point for decimals (12, -3.5, 1e6)."),
             (Error(cut, "value-number"), Error(cut, "value-number-to"))));
     }
+
+    [Fact]
+    public async Task NumberValue_NotANumber_ShowsOneMessage_TheBoxsSayingWhatToType()
+    {
+        var cut = Builder(new SegmentRule(new GroupNode("root", GroupKind.AllOf,
+            [new AttributeCondition("c", "lifetime_value", new ValueTest(ValueTestType.Number, ValueOperator.GreaterThan) { Number = 100 })])));
+
+        foreach (var typed in new[] { "abc", "12,,5" })
+        {
+            cut.Find("input[data-testid=value-number]").Input(typed);
+
+            // The node said "\">\" needs a number." beside the box's message.
+            cut.WaitForAssertion(() => Assert.Equal($"\"{typed}\" is not a number: type digits, with a point for decimals (12, -3.5, 1e6).", Error(cut, "value-number")));
+            Assert.Empty(NodeProblems(cut));
+            Assert.Null(Assert.IsType<AttributeCondition>(Root.Children[0]).Test.Number); // and the rule cannot be saved
+        }
+
+        // An empty box says nothing itself: the node says what is missing.
+        cut.Find("input[data-testid=value-number]").Input("");
+        cut.WaitForAssertion(() => Assert.Equal(["\">\" needs a number."], NodeProblems(cut)));
+        Assert.Null(Error(cut, "value-number"));
+
+        // The box goes with its operator ("between" has two new, empty ones): the node says what is missing again.
+        cut.Find("input[data-testid=value-number]").Input("abc");
+        cut.WaitForAssertion(() => Assert.Empty(NodeProblems(cut)));
+        await cut.InvokeAsync(() => cut.FindComponent<MudSelect<ValueOperator>>().Instance.ValueChanged.InvokeAsync(ValueOperator.Between));
+        cut.WaitForAssertion(() => Assert.Equal(["\"between\" needs two numbers (low and high)."], NodeProblems(cut)));
+
+        cut.Find("input[data-testid=value-number]").Input("abc");
+        cut.Find("input[data-testid=value-number-to]").Input("5");
+        cut.WaitForAssertion(() => Assert.Equal("\"abc\" is not a number: type digits, with a point for decimals (12, -3.5, 1e6).", Error(cut, "value-number")));
+        Assert.Empty(NodeProblems(cut));
+    }
+
+    [Fact]
+    public void NumberValue_NotANumber_ThenARuleFromElsewhereWithoutThatBox_TheNodeSaysWhatIsMissing()
+    {
+        var cut = Builder(new SegmentRule(new GroupNode("root", GroupKind.AllOf,
+            [new AttributeCondition("c", "lifetime_value", new ValueTest(ValueTestType.Number, ValueOperator.GreaterThan) { Number = 100 })])));
+        cut.Find("input[data-testid=value-number]").Input("abc");
+        cut.WaitForAssertion(() => Assert.Empty(NodeProblems(cut)));
+
+        // As a reload after a conflict gives the page the stored rule: the box that said why goes after the node was drawn.
+        _rule = new SegmentRule(new GroupNode("root", GroupKind.AllOf,
+            [new AttributeCondition("c", "lifetime_value", new ValueTest(ValueTestType.Number, ValueOperator.Between))]));
+        cut.Render(p => Parameters(p, readOnly: false, segments: null));
+
+        cut.WaitForAssertion(() => Assert.Equal(["\"between\" needs two numbers (low and high)."], NodeProblems(cut)));
+    }
+
+    private static List<string> NodeProblems(IRenderedComponent<IComponent> cut) =>
+        cut.FindAll("[data-testid=node-problem]").Select(p => p.TextContent).ToList();
 
     /// <summary>The message shown under a number field (null: none).</summary>
     private static string? Error(IRenderedComponent<IComponent> cut, string testId) =>

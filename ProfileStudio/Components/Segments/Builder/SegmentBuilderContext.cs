@@ -11,16 +11,26 @@ public sealed record SegmentChoice(long Id, string Name, SegmentStatus Status)
 
 /// <summary>
 /// What every node editor of one builder shares, cascaded once instead of passed down each level: the
-/// validator's problems and warnings (shown at their node), read-only, and the choices for segment and identity conditions.
+/// validator's problems and warnings (shown at their node), read-only, the choices for segment and identity conditions,
+/// and which nodes' number boxes say themselves why a number is missing.
 /// </summary>
 public sealed record SegmentBuilderContext(
     IReadOnlyList<SegmentRuleProblem> Problems,
     IReadOnlyList<SegmentRuleProblem> Warnings,
     bool ReadOnly,
     IReadOnlyList<SegmentChoice> Segments,
-    IReadOnlyList<string> Namespaces)
+    IReadOnlyList<string> Namespaces,
+    UnreadableNumbers Unreadable)
 {
-    public IEnumerable<string> ProblemsOf(string nodeId) => At(Problems, nodeId);
+    /// <summary>
+    /// The node's problems, but "needs a number" while one of its number boxes holds text it cannot read: the box says
+    /// what is wrong with it and what to type ("\"abc\" is not a number: type digits, …"), and one message is enough.
+    /// </summary>
+    public IEnumerable<string> ProblemsOf(string nodeId)
+    {
+        var boxSaysWhy = Unreadable.At(nodeId);
+        return At(Problems.Where(p => !(boxSaysWhy && p.NumberMissing)), nodeId);
+    }
 
     public IEnumerable<string> WarningsOf(string nodeId) => At(Warnings, nodeId);
 
@@ -32,8 +42,39 @@ public sealed record SegmentBuilderContext(
     public static Func<long, (string Name, SegmentStatus Status)?> Lookup(IReadOnlyList<SegmentChoice> segments) =>
         id => segments.FirstOrDefault(s => s.Id == id) is { } s ? (s.Name, s.Status) : null;
 
-    private static IEnumerable<string> At(IReadOnlyList<SegmentRuleProblem> problems, string nodeId) =>
+    private static IEnumerable<string> At(IEnumerable<SegmentRuleProblem> problems, string nodeId) =>
         problems.Where(p => string.Equals(p.NodeId, nodeId, StringComparison.Ordinal)).Select(p => p.Message);
+}
+
+/// <summary>
+/// The builder's number boxes that hold text they cannot read as a number ("abc", "12,,5", "1e309"), by node. Such a box
+/// hands on no number and says why under itself; a node gaining its first or losing its last one is <see cref="Changed"/>.
+/// </summary>
+public sealed class UnreadableNumbers
+{
+    private readonly Dictionary<object, string> _nodeOf = new(ReferenceEqualityComparer.Instance);
+
+    public event Action? Changed;
+
+    public bool At(string nodeId) => _nodeOf.ContainsValue(nodeId);
+
+    /// <summary>Whether <paramref name="box"/> (any object that stands for one box) at <paramref name="nodeId"/> holds such text.</summary>
+    public void Set(object box, string nodeId, bool unreadable)
+    {
+        var before = At(nodeId);
+        if (unreadable)
+        {
+            _nodeOf[box] = nodeId;
+        }
+        else
+        {
+            _nodeOf.Remove(box);
+        }
+        if (At(nodeId) != before)
+        {
+            Changed?.Invoke();
+        }
+    }
 }
 
 /// <summary>How the builder words groups and types (operators: <see cref="SegmentSentence.Operator"/>, which the validator shares).</summary>
