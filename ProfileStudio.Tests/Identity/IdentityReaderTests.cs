@@ -50,8 +50,66 @@ public sealed class IdentityReaderTests
             Assert.Equal(45, ids.Distinct().Count());
             Assert.Equal(ids.OrderDescending(), ids); // newest first
             Assert.All(pages.SelectMany(p => p.Messages), m => Assert.Contains("\"userId\":\"ada\"", m.Payload));
-            Assert.Equal(45, await reader.CountMessagesWithAsync(identity));
+            Assert.Equal(new IdentityMessageCount(45, Complete: true), await reader.CountMessagesWithAsync(identity));
         }
+    }
+
+    /// <summary>
+    /// <paramref name="messages"/> messages of user id "ada" in one save (a bot's, or a shared device's id): the count of such an
+    /// identifier read every one of them, a million in tens of seconds, and said nothing until it was done.
+    /// </summary>
+    internal static async Task<IdentityRecord> SeedManyAsync(StudioServices studio, int messages)
+    {
+        var web = await new ProfileStoreSeed(studio.Services).SourceAsync("Website");
+        await using var db = await studio.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<ProfileStudio.Core.Storage.ProfileStudioDbContext>>().CreateDbContextAsync();
+        var rows = Enumerable.Range(0, messages).Select(i => new ProfileStudio.Core.Ingestion.RawMessage
+        {
+            SourceId = web, MessageId = $"m{i}", Type = "identify", ReceivedAt = ProfileStoreSeed.T0, EventAt = ProfileStoreSeed.T0.AddSeconds(i),
+            Payload = """{"type":"identify","userId":"ada"}""", Status = ProfileStudio.Core.Ingestion.MessageStatus.Accepted,
+        }).ToList();
+        db.RawMessages.AddRange(rows);
+        await db.SaveChangesAsync();
+        return new IdentityRecord
+        {
+            Namespace = "user_id", Value = "ada", ProfileId = 1, SourceId = web, FirstMessageId = rows[0].Id, LastMessageId = rows[^1].Id,
+            FirstSeenAt = ProfileStoreSeed.T0, LastSeenAt = ProfileStoreSeed.T0,
+        };
+    }
+
+    [Fact]
+    public async Task CountMessagesWith_MoreThanTenThousand_StopsPastTheCap_AndSaysMoreThanIt()
+    {
+        await using var studio = await StudioServices.StartAsync(withAccounts: false);
+        var identity = await SeedManyAsync(studio, IdentityReader.DefaultCountCap + 50);
+        var reader = studio.Services.GetRequiredService<IdentityReader>();
+
+        Assert.Equal(new IdentityMessageCount(10_000, Complete: false, MoreThan: true), await reader.CountMessagesWithAsync(identity));
+    }
+
+    [Fact]
+    public async Task CountMessagesWith_ExactlyTheCap_CountsThemAll()
+    {
+        await using var studio = await StudioServices.StartAsync(withAccounts: false);
+        var (userId, _, _) = await SeedAsync(studio, 45);
+        var reader = studio.Services.GetRequiredService<IdentityReader>();
+        reader.CountCap = 45;
+
+        Assert.Equal(new IdentityMessageCount(45, Complete: true), await reader.CountMessagesWithAsync(userId));
+    }
+
+    /// <summary>Ada's 45 messages lie among Adam's (90 in her range): the count reads the newest messages of a long range only.</summary>
+    [Fact]
+    public async Task CountMessagesWith_RangeLongerThanTheCountReads_CountsItsNewestMessages_AndSaysAtLeast()
+    {
+        await using var studio = await StudioServices.StartAsync(withAccounts: false);
+        var (userId, _, phone) = await SeedAsync(studio, 45);
+        var reader = studio.Services.GetRequiredService<IdentityReader>();
+
+        reader.CountSpan = 20; // lake messages of the range, whatever the pre-filter passes
+        Assert.Equal(new IdentityMessageCount(10, Complete: false), await reader.CountMessagesWithAsync(userId));
+        reader.CountSpan = IdentityReader.DefaultCountSpan;
+        reader.CountParsed = 30; // a phone number's candidates are every message of its range
+        Assert.Equal(new IdentityMessageCount(15, Complete: false), await reader.CountMessagesWithAsync(phone));
     }
 
     /// <summary>
@@ -90,7 +148,7 @@ public sealed class IdentityReaderTests
                 FirstSeenAt = ProfileStoreSeed.T0, LastSeenAt = ProfileStoreSeed.T0,
             };
             Assert.Equal([fromCsv, fromApi], (await reader.MessagesWithAsync(identity, null, 20)).Messages.Select(m => m.Id));
-            Assert.Equal(2, await reader.CountMessagesWithAsync(identity));
+            Assert.Equal(new IdentityMessageCount(2, Complete: true), await reader.CountMessagesWithAsync(identity));
         }
     }
 
@@ -107,6 +165,6 @@ public sealed class IdentityReaderTests
         };
 
         Assert.Empty((await reader.MessagesWithAsync(capitals, null, 20)).Messages);
-        Assert.Equal(0, await reader.CountMessagesWithAsync(capitals));
+        Assert.Equal(new IdentityMessageCount(0, Complete: true), await reader.CountMessagesWithAsync(capitals));
     }
 }
