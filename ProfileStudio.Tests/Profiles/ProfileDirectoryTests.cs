@@ -150,6 +150,70 @@ public sealed class ProfileDirectoryTests
         Assert.All(page.DidYouMean!, s => Assert.Equal("user_id", s.Namespace));
     }
 
+    /// <summary>
+    /// Two spellings of a 20-letter user id, and a search in a third: the walk down the (Namespace, Value) index, letter by letter in
+    /// both cases, ran a statement per seek (79 here, up to 201 a namespace); it is one statement a namespace now, as for a value
+    /// that starts like no identifier at all.
+    /// </summary>
+    [Fact]
+    public async Task Page_UserIdInOtherCapitals_LooksForItsSpellingsInOneStatementPerNamespace()
+    {
+        var logs = new CapturingLoggerProvider();
+        await using var studio = await StudioServices.StartAsync(withAccounts: false, logs: logs);
+        await SeedAsync(studio, (1, "A", "a@x.test"), (2, "B", "b@x.test"));
+        await AddIdentityAsync(studio, 1, "user_id", "abcdefghijklmnopqrst");
+        await AddIdentityAsync(studio, 2, "user_id", "ABCDEFGHIJKLMNOPQRST");
+        var directory = studio.Services.GetRequiredService<ProfileDirectory>();
+        async Task<(ProfileDirectoryPage Page, int Statements)> SearchAsync(string search)
+        {
+            // The statements that read identifiers (the identity rules are read too, from IdentityNamespaces).
+            int Statements() => logs.Entries.Count(e => e.Category == DbLoggerCategory.Database.Command.Name
+                && e.Message.StartsWith("Executed DbCommand", StringComparison.Ordinal) && e.Message.Contains("Identities", StringComparison.Ordinal));
+            var before = Statements();
+            var page = await directory.PageAsync(search, ProfileSort.LastActivityNewest, 0, 25);
+            return (page, Statements() - before);
+        }
+        var (withNamespace, withNamespaceStatements) = await SearchAsync("user_id:aBcDeFgHiJkLmNoPqRsT");
+        var (bare, bareStatements) = await SearchAsync("aBcDeFgHiJkLmNoPqRsT");
+        var (_, noSuchStartStatements) = await SearchAsync("zBcDeFgHiJkLmNoPqRsT");
+
+        Assert.Equal([("ABCDEFGHIJKLMNOPQRST", 2L), ("abcdefghijklmnopqrst", 1L)], withNamespace.DidYouMean!.Select(s => (s.Value, s.ProfileId)));
+        Assert.Equal(withNamespace.DidYouMean, bare.DidYouMean);
+        Assert.Equal(1, withNamespaceStatements);
+        Assert.Equal(noSuchStartStatements, bareStatements);
+    }
+
+    /// <summary>
+    /// A namespace holding 127 spellings of a 7-letter user id (every one but the one searched): the walk stopped at 200 seeks and offered
+    /// nothing, after 200 statements; it stops at 100 prefixes now, depth first, having found whole spellings to offer.
+    /// </summary>
+    [Fact]
+    public async Task Page_NamespaceFullOfSpellingsOfTheValue_OffersSomeOfThem_InOneStatement()
+    {
+        var logs = new CapturingLoggerProvider();
+        await using var studio = await StudioServices.StartAsync(withAccounts: false, logs: logs);
+        await SeedAsync(studio, (1, "A", "a@x.test"));
+        await using (var db = await studio.Services.GetRequiredService<IDbContextFactory<ProfileStudioDbContext>>().CreateDbContextAsync())
+        {
+            var at = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+            var spellings = Enumerable.Range(0, 128).Select(bits => string.Concat("abcdefg".Select((c, i) => (bits >> i & 1) == 1 ? char.ToUpperInvariant(c) : c)));
+            db.Identities.AddRange(spellings.Where(v => v != "aBcDeFg").Select(v => new IdentityRecord
+            {
+                Namespace = "user_id", Value = v, ProfileId = 1, SourceId = 1, FirstMessageId = 1, LastMessageId = 1, FirstSeenAt = at, LastSeenAt = at,
+            }));
+            await db.SaveChangesAsync();
+        }
+        var directory = studio.Services.GetRequiredService<ProfileDirectory>();
+        var before = logs.Entries.Count;
+
+        var page = await directory.PageAsync("user_id:aBcDeFg", ProfileSort.LastActivityNewest, 0, 25);
+
+        Assert.Equal(5, page.DidYouMean!.Count);
+        Assert.All(page.DidYouMean, s => Assert.True(s.Value != "aBcDeFg" && string.Equals(s.Value, "aBcDeFg", StringComparison.OrdinalIgnoreCase), s.Value));
+        Assert.Single(logs.Entries.Skip(before), e => e.Category == DbLoggerCategory.Database.Command.Name
+            && e.Message.StartsWith("Executed DbCommand", StringComparison.Ordinal) && e.Message.Contains("Identities", StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("email:ADA@Example.COM")]
     [InlineData("ADA@Example.COM")]
@@ -315,5 +379,35 @@ public sealed class ProfileDirectoryTests
         }
 
         Assert.Contains(plan, step => step.Contains("USING INDEX IX_ProfileAttributes_NameSearch", StringComparison.Ordinal));
+    }
+
+    /// <summary>Every seek of the walk for a value's other spellings, and the look-up of the whole ones, is a range of the (Namespace, Value) index.</summary>
+    [Fact]
+    public async Task CaseVariantsQuery_SeeksTheNamespaceValueIndex()
+    {
+        await using var studio = await StudioServices.StartAsync(withAccounts: false);
+        await using var db = await studio.Services.GetRequiredService<IDbContextFactory<ProfileStudioDbContext>>().CreateDbContextAsync();
+        await db.Database.OpenConnectionAsync();
+        await using var command = db.Database.GetDbConnection().CreateCommand();
+        var query = ProfileDirectory.CaseVariantsQuery("user_id", "U-ADA-Web");
+        command.CommandText = "EXPLAIN QUERY PLAN " + System.Text.RegularExpressions.Regex.Replace(query.Format, @"\{(\d+)\}", "$$p$1");
+        foreach (var (argument, i) in query.GetArguments().Select((a, i) => (a, i)))
+        {
+            var parameter = command.CreateParameter();
+            (parameter.ParameterName, parameter.Value) = ($"$p{i}", argument);
+            command.Parameters.Add(parameter);
+        }
+        var plan = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                plan.Add(reader.GetString(3));
+            }
+        }
+
+        Assert.Contains("SEARCH i EXISTS USING COVERING INDEX IX_Identities_Namespace_Value (Namespace=? AND Value>? AND Value<?)", plan);
+        Assert.Contains("SEARCH Identities USING INDEX IX_Identities_Namespace_Value (Namespace=? AND Value=?)", plan);
+        Assert.DoesNotContain(plan, step => step.StartsWith("SCAN Identities", StringComparison.Ordinal) || step.StartsWith("SCAN i", StringComparison.Ordinal));
     }
 }
