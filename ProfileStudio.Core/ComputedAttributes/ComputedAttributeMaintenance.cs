@@ -103,11 +103,10 @@ public sealed class ComputedAttributeMaintenance(SqliteConnection connection, Ti
         var aggregators = group.Select(d => _aggregators.Aggregator(d.Spec)).ToList();
         var names = group.SelectMany(d => d.Spec.EventNames).Distinct().ToList();
         var table = "ComputedAttributeStates";
-        foreach (var spec in aggregators.Select(a => a.Spec))
-        {
-            context.Statement($"DELETE FROM {table} WHERE DefinitionId = ?1 AND ProfileId > ?2 AND ProfileId <= ?3")
-                .Bind(1, spec.Id).Bind(2, low).Bind(3, high).Execute();
-        }
+        // One walk along the key's profile range for the whole group (the key leads with the profile: a statement per definition
+        // walked the range once each).
+        context.Statement($"DELETE FROM {table} WHERE ProfileId > ?2 AND ProfileId <= ?3 AND DefinitionId IN (SELECT value FROM json_each(?1))")
+            .Bind(1, "[" + string.Join(',', aggregators.Select(a => a.Spec.Id)) + "]").Bind(2, low).Bind(3, high).Execute();
         // A pipeline over parts of the chunk: one part's timelines are read while the part before is folded and encoded on
         // the cores and the one before that is inserted. Reads go through the reading connection when there is one: it
         // begins its snapshot after this transaction took the write lock, so it sees exactly what this transaction would
