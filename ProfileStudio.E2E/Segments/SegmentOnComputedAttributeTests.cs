@@ -72,7 +72,13 @@ public sealed class SegmentOnComputedAttributeTests(StudioFixture studio, ITestO
         await Expect(option).ToContainTextAsync($"count of events over {order}");
         await Screenshots.SaveAsync(page, "65-segment-computed-attribute-picker");
         await segments.PickAsync(path, "placed_", name);
-        await condition.Locator("input[data-testid=value-number]").FillAsync("3");
+        // Text that is no number: one message, the box's, saying what to type (not also the condition's "needs a number").
+        var number = condition.Locator("input[data-testid=value-number]");
+        await number.FillAsync("3,,5");
+        await Expect(condition.GetByText("\"3,,5\" is not a number")).ToBeVisibleAsync();
+        await Expect(segments.Problems).ToHaveCountAsync(0);
+        await Screenshots.SaveAsync(page, "65b-segment-number-box-message");
+        await number.FillAsync("3");
 
         await Expect(segments.Problems).ToHaveCountAsync(0);
         await Expect(segments.Sentence).ToHaveTextAsync($"People whose {name} is 3");
