@@ -73,9 +73,20 @@ public sealed class IdentityReader(IDbContextFactory<ProfileStudioDbContext> dbF
     private const int ScanChunk = 2_000;
 
     /// <summary>
+    /// Candidates a page read parses at most, as a count does (<see cref="DefaultCountParsed"/>): a phone number in one message in a
+    /// thousand of a long range has every message of it as a candidate, and 20 of its messages span 20,000 of them.
+    /// </summary>
+    internal const int DefaultPageParsed = 100_000;
+
+    /// <summary>Candidates a page read parses at most (tests lower it).</summary>
+    internal int PageParsed { get; set; } = DefaultPageParsed;
+
+    /// <summary>
     /// The lake messages that carried an identifier, newest first, <paramref name="take"/> at a time (the graph view's click-through):
     /// the first page, or the one below the message <paramref name="before"/>. <see cref="IdentityMessagePage.Before"/> is where the
-    /// next page starts when this one is full (older messages may or may not remain: <see cref="CountMessagesWithAsync"/> says, up to its bounds).
+    /// next page starts when this one is full (older messages may or may not remain: <see cref="CountMessagesWithAsync"/> says, up to its bounds),
+    /// or when the read stopped after <see cref="PageParsed"/> candidates with fewer (<see cref="IdentityMessagePage.StoppedAfter"/>):
+    /// about a second at most (8 µs a parsed candidate), where a phone number rare in a long range took seconds a page.
     /// </summary>
     public async Task<IdentityMessagePage> MessagesWithAsync(IdentityRecord identity, long? before, int take, CancellationToken ct = default)
     {
@@ -83,10 +94,16 @@ public sealed class IdentityReader(IDbContextFactory<ProfileStudioDbContext> dbF
         var rules = await rulesStore.LoadAsync(ct);
         var key = new IdentityKey(identity.Namespace, identity.Value);
         var found = new List<RawMessage>(take);
+        var parsed = 0;
         var upper = Math.Min(before is { } b ? b - 1 : long.MaxValue, identity.LastMessageId);
         while (upper >= identity.FirstMessageId)
         {
-            var chunk = await Candidates(db, identity, rules, identity.FirstMessageId, upper).Take(ScanChunk).ToListAsync(ct);
+            if (parsed == PageParsed)
+            {
+                return new IdentityMessagePage(found, upper + 1, StoppedAfter: parsed); // the next page reads on below the last one parsed
+            }
+            var chunkSize = Math.Min(ScanChunk, PageParsed - parsed);
+            var chunk = await Candidates(db, identity, rules, identity.FirstMessageId, upper).Take(chunkSize).ToListAsync(ct);
             foreach (var message in chunk.Where(m => Profiles.ProfileReader.Carries(m.Payload, key, rules)))
             {
                 found.Add(message);
@@ -95,10 +112,11 @@ public sealed class IdentityReader(IDbContextFactory<ProfileStudioDbContext> dbF
                     return new IdentityMessagePage(found, message.Id);
                 }
             }
-            if (chunk.Count < ScanChunk)
+            if (chunk.Count < chunkSize)
             {
                 break;
             }
+            parsed += chunk.Count;
             upper = chunk[^1].Id - 1;
         }
         return new IdentityMessagePage(found, null);
@@ -190,9 +208,10 @@ public sealed class IdentityReader(IDbContextFactory<ProfileStudioDbContext> dbF
 
 /// <summary>
 /// A page of the lake messages that carried an identifier, newest first, and the message the next page starts below: null when the
-/// identifier's messages were read to the end.
+/// identifier's messages were read to the end. <see cref="StoppedAfter"/> is how many candidates the read parsed when it stopped at its
+/// bound with fewer messages than asked (none, maybe): older ones may remain below <see cref="Before"/>.
 /// </summary>
-public sealed record IdentityMessagePage(IReadOnlyList<RawMessage> Messages, long? Before);
+public sealed record IdentityMessagePage(IReadOnlyList<RawMessage> Messages, long? Before, int? StoppedAfter = null);
 
 /// <summary>
 /// How many lake messages carried an identifier, as far as the count went: <see cref="Found"/> exactly when it read the identifier's

@@ -113,6 +113,48 @@ public sealed class IdentityReaderTests
     }
 
     /// <summary>
+    /// A phone number has every message of its range as a candidate: one in a thousand of a long range took a page read seconds to find
+    /// 20. The read stops after the candidates it parses, with what it found, and the next one goes on below where it stopped.
+    /// </summary>
+    [Fact]
+    public async Task MessagesWith_MoreCandidatesThanAPageParses_StopsWithWhatItFound_AndTheNextReadGoesOnBelow()
+    {
+        await using var studio = await StudioServices.StartAsync(withAccounts: false);
+        var (_, _, phone) = await SeedAsync(studio, 45);
+        var reader = studio.Services.GetRequiredService<IdentityReader>();
+        reader.PageParsed = 10; // Ada's 5 newest messages and Adam's 5 among them
+
+        var pages = new List<IdentityMessagePage> { await reader.MessagesWithAsync(phone, null, 20) };
+        while (pages[^1].Before is { } before)
+        {
+            pages.Add(await reader.MessagesWithAsync(phone, before, 20));
+        }
+        var ids = pages.SelectMany(p => p.Messages.Select(m => m.Id)).ToList();
+
+        Assert.Equal(Enumerable.Repeat(5, 9), pages.Select(p => p.Messages.Count)); // 89 messages in her range, 10 a read
+        Assert.All(pages[..^1], p => Assert.Equal(10, p.StoppedAfter));
+        Assert.Null(pages[^1].StoppedAfter);
+        Assert.Equal(45, ids.Distinct().Count());
+        Assert.Equal(ids.OrderDescending(), ids);
+    }
+
+    [Fact]
+    public async Task MessagesWith_NoneAmongTheCandidatesItParses_SaysWhereItStopped_NotThatNoneRemain()
+    {
+        await using var studio = await StudioServices.StartAsync(withAccounts: false);
+        var (_, _, phone) = await SeedAsync(studio, 45);
+        var reader = studio.Services.GetRequiredService<IdentityReader>();
+        reader.PageParsed = 1;
+
+        var page = await reader.MessagesWithAsync(phone, phone.LastMessageId, 20); // below Ada's newest: Adam's
+
+        Assert.Empty(page.Messages);
+        Assert.Equal(phone.LastMessageId - 1, page.Before);
+        Assert.Equal(1, page.StoppedAfter);
+        Assert.Equal([phone.LastMessageId - 2], (await reader.MessagesWithAsync(phone, page.Before, 20)).Messages.Select(m => m.Id));
+    }
+
+    /// <summary>
     /// The tracking API stores "jürgen+crm" as j\u00FCrgen\u002Bcrm (System.Text.Json's default encoder); a CSV import keeps the
     /// characters as they are (relaxed escaping). The SQL pre-filter looked for the first spelling only: the CSV's messages were missing.
     /// </summary>
