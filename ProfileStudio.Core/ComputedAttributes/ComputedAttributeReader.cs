@@ -98,6 +98,38 @@ public sealed class ComputedAttributeReader(IDbContextFactory<ProfileStudioDbCon
     }
 
     /// <summary>
+    /// The distributions of every active definition's stored values (all of them), by name, in one pass over the states in stored order:
+    /// a query per definition walked the states' key once each (it has no (DefinitionId, ProfileId) index) and looked every row up
+    /// from it, where one pass reads each page of the table once. The dashboard's snapshot draws them.
+    /// </summary>
+    public async Task<IReadOnlyList<(int Id, string Name, ComputedDistribution Distribution)>> ActiveDistributionsAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var definitions = await db.ComputedAttributeDefinitions.AsNoTracking().Where(d => d.Status == ComputedStatus.Active)
+            .OrderBy(d => d.Name).Select(d => new { d.Id, d.Name, d.Version, d.Function }).ToListAsync(ct);
+        if (definitions.Count == 0)
+        {
+            return [];
+        }
+        var values = definitions.ToDictionary(d => d.Id, d => (d.Version, Values: new List<(long, string?)>()));
+        var rows = db.ComputedAttributeStates.AsNoTracking().Where(s => s.MergedFromId == 0)
+            .Select(s => new { s.DefinitionId, s.Version, s.ProfileId, s.ValueJson }).AsAsyncEnumerable();
+        await foreach (var row in rows.WithCancellation(ct))
+        {
+            if (values.TryGetValue(row.DefinitionId, out var of) && of.Version == row.Version)
+            {
+                of.Values.Add((row.ProfileId, row.ValueJson));
+            }
+        }
+        return definitions.Select(d =>
+        {
+            var list = values[d.Id].Values;
+            list.Sort((a, b) => a.Item1.CompareTo(b.Item1)); // in profile order, as DistributionAsync reads them (its examples come first to last)
+            return (d.Id, d.Name, Distribution(list, IsNumeric(d.Function)));
+        }).ToList();
+    }
+
+    /// <summary>
     /// The first <paramref name="take"/> values of a definition in profile order: a walk along the states' key (profile first) that
     /// stops once it has them, never a sort of the definition's rows.
     /// </summary>

@@ -618,16 +618,7 @@ public sealed class DashboardSnapshots(
             }
         }
 
-        var computedFigures = new List<ComputedFigure>();
-        await using (var db = await dbFactory.CreateDbContextAsync(ct))
-        {
-            var active = await db.ComputedAttributeDefinitions.AsNoTracking().Where(d => d.Status == ComputedStatus.Active)
-                .OrderBy(d => d.Name).Select(d => new { d.Id, d.Name }).ToListAsync(ct);
-            foreach (var definition in active)
-            {
-                computedFigures.Add(new ComputedFigure(definition.Id, definition.Name, await computed.DistributionAsync(definition.Id, int.MaxValue, ct)));
-            }
-        }
+        var computedFigures = (await computed.ActiveDistributionsAsync(ct)).Select(d => new ComputedFigure(d.Id, d.Name, d.Distribution)).ToList();
         return new DashboardFigures(now, namespaces, stitched, unstitched, sources, ingestion,
             insights.Select(i => new InsightDay(i.Key, i.Value.Merged, i.Value.Refused, i.Value.Blocked)).ToList(), computedFigures,
             await CountAudiencesAsync(connection, now, ct));

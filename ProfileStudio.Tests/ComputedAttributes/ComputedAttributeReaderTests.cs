@@ -44,6 +44,55 @@ public sealed class ComputedAttributeReaderTests
     }
 
     [Fact]
+    public async Task ActiveDistributions_InOnePass_AreEachActiveDefinitionsDistribution()
+    {
+        // The dashboard's snapshot reads every active definition's values in one pass over the states: the same distributions, by
+        // name, as a read per definition gives (current version only, the profile's own rows only, in profile order), none for others.
+        await using var studio = await StudioServices.StartAsync(withAccounts: false);
+        var factory = studio.Services.GetRequiredService<IDbContextFactory<ProfileStudioDbContext>>();
+        await using (var db = await factory.CreateDbContextAsync())
+        {
+            var at = new DateTime(2026, 11, 1, 0, 0, 0, DateTimeKind.Utc);
+            ComputedAttributeDefinition Definition(string name, ComputedFunction function, ComputedStatus status, int version) => new()
+            {
+                Name = name, Function = function, EventNames = ["Order Completed"], PropertyPath = function == ComputedFunction.Count ? null : "category",
+                Conditions = [], WindowUnit = WindowUnit.AllTime, WindowSize = 0, Status = status, Version = version, BackfillVersion = version,
+                CreatedAt = at, UpdatedAt = at, UpdatedBy = "test",
+            };
+            db.ComputedAttributeDefinitions.AddRange(
+                Definition("orders", ComputedFunction.Count, ComputedStatus.Active, 2),
+                Definition("favourite", ComputedFunction.MostFrequent, ComputedStatus.Active, 1),
+                Definition("drafted", ComputedFunction.Count, ComputedStatus.Draft, 1));
+            await db.SaveChangesAsync();
+            var ids = await db.ComputedAttributeDefinitions.ToDictionaryAsync(d => d.Name, d => d.Id);
+            ComputedAttributeState State(long profile, string name, string? value, int version = 1, long mergedFrom = 0) => new()
+            {
+                ProfileId = profile, DefinitionId = ids[name], MergedFromId = mergedFrom, Version = version, ValueJson = value, ComputedAt = at,
+            };
+            db.ComputedAttributeStates.AddRange(
+                State(9, "orders", "3", version: 2), State(2, "orders", "1", version: 2), State(5, "orders", "7", version: 2),
+                State(7, "orders", "4", version: 1), // the previous version's row: not in the distribution
+                State(2, "orders", "5", version: 2, mergedFrom: 11), // a part a merge brought, not combined yet
+                State(4, "orders", null, version: 2),
+                State(8, "favourite", "\"books\""), State(3, "favourite", "\"games\""), State(6, "favourite", "\"books\""),
+                State(2, "drafted", "1"));
+            await db.SaveChangesAsync();
+        }
+        var reader = studio.Services.GetRequiredService<ComputedAttributeReader>();
+
+        var all = await reader.ActiveDistributionsAsync();
+
+        Assert.Equal(["favourite", "orders"], all.Select(d => d.Name));
+        foreach (var (id, _, distribution) in all)
+        {
+            var one = await reader.DistributionAsync(id, int.MaxValue);
+            Assert.Equal(System.Text.Json.JsonSerializer.Serialize(one), System.Text.Json.JsonSerializer.Serialize(distribution));
+        }
+        var orders = all.Single(d => d.Name == "orders").Distribution;
+        Assert.Equal((4, 3), (orders.ProfilesScanned, orders.ProfilesWithValue)); // 2, 5, 9 with a value and 4 without; not 7's old version, not 2's part
+    }
+
+    [Fact]
     public void Distribution_WholeNumbers_GetOneBinPerNumber_NotFractions()
     {
         // orders_30d: counts 0 to 6 drew bins "0–0.86", "0.86–1.71", …
