@@ -29,15 +29,8 @@ public sealed class ComputedAttributeReaderTests
             (parameter.ParameterName, parameter.Value) = (parts[2], long.Parse(parts[3], System.Globalization.CultureInfo.InvariantCulture));
             command.Parameters.Add(parameter);
         }
-        command.CommandText = "EXPLAIN QUERY PLAN " + string.Join('\n', lines.Where(l => !l.StartsWith(".param", StringComparison.Ordinal)));
-        var plan = new List<string>();
-        await using (var reader = await command.ExecuteReaderAsync())
-        {
-            while (await reader.ReadAsync())
-            {
-                plan.Add(reader.GetString(3));
-            }
-        }
+        command.CommandText = string.Join('\n', lines.Where(l => !l.StartsWith(".param", StringComparison.Ordinal)));
+        var plan = await QueryPlans.StepsAsync(command);
 
         Assert.Contains(plan, p => p.Contains("USING INDEX sqlite_autoindex_ComputedAttributeStates_1", StringComparison.Ordinal));
         Assert.DoesNotContain(plan, p => p.Contains("TEMP B-TREE", StringComparison.Ordinal));

@@ -71,7 +71,7 @@ public sealed class ProfileDirectoryTests
         await db.Database.OpenConnectionAsync();
         var query = ProfileDirectory.FullNameQuery(["firstName", "first_name"], "Ada", ["lastName", "last_name"], "Love");
         await using var command = db.Database.GetDbConnection().CreateCommand();
-        command.CommandText = "EXPLAIN QUERY PLAN " + string.Format(System.Globalization.CultureInfo.InvariantCulture, query.Format,
+        command.CommandText = string.Format(System.Globalization.CultureInfo.InvariantCulture, query.Format,
             Enumerable.Range(0, query.ArgumentCount).Select(i => (object)$"$p{i}").ToArray());
         for (var i = 0; i < query.ArgumentCount; i++)
         {
@@ -79,14 +79,7 @@ public sealed class ProfileDirectoryTests
             (parameter.ParameterName, parameter.Value) = ($"$p{i}", query.GetArgument(i));
             command.Parameters.Add(parameter);
         }
-        var plan = new List<string>();
-        await using (var reader = await command.ExecuteReaderAsync())
-        {
-            while (await reader.ReadAsync())
-            {
-                plan.Add(reader.GetString(3));
-            }
-        }
+        var plan = await QueryPlans.StepsAsync(command);
 
         Assert.Contains(plan, step => step.Contains("USING INDEX IX_ProfileAttributes_NameSearch (<expr>=?)", StringComparison.Ordinal));
         Assert.DoesNotContain(plan, step => step.StartsWith("SCAN", StringComparison.Ordinal));
@@ -365,18 +358,11 @@ public sealed class ProfileDirectoryTests
         await db.Database.OpenConnectionAsync();
         await using var command = db.Database.GetDbConnection().CreateCommand();
         command.CommandText = """
-            EXPLAIN QUERY PLAN SELECT DISTINCT ProfileId AS Value FROM ProfileAttributes
+            SELECT DISTINCT ProfileId AS Value FROM ProfileAttributes
             WHERE Key IN ('name', 'firstName', 'lastName', 'first_name', 'last_name', 'email')
               AND lower(ValueJson) >= '"ada' AND lower(ValueJson) < '"adb' LIMIT 1000
             """;
-        var plan = new List<string>();
-        await using (var reader = await command.ExecuteReaderAsync())
-        {
-            while (await reader.ReadAsync())
-            {
-                plan.Add(reader.GetString(3));
-            }
-        }
+        var plan = await QueryPlans.StepsAsync(command);
 
         Assert.Contains(plan, step => step.Contains("USING INDEX IX_ProfileAttributes_NameSearch", StringComparison.Ordinal));
     }
@@ -390,21 +376,14 @@ public sealed class ProfileDirectoryTests
         await db.Database.OpenConnectionAsync();
         await using var command = db.Database.GetDbConnection().CreateCommand();
         var query = ProfileDirectory.CaseVariantsQuery("user_id", "U-ADA-Web");
-        command.CommandText = "EXPLAIN QUERY PLAN " + System.Text.RegularExpressions.Regex.Replace(query.Format, @"\{(\d+)\}", "$$p$1");
+        command.CommandText = System.Text.RegularExpressions.Regex.Replace(query.Format, @"\{(\d+)\}", "$$p$1");
         foreach (var (argument, i) in query.GetArguments().Select((a, i) => (a, i)))
         {
             var parameter = command.CreateParameter();
             (parameter.ParameterName, parameter.Value) = ($"$p{i}", argument);
             command.Parameters.Add(parameter);
         }
-        var plan = new List<string>();
-        await using (var reader = await command.ExecuteReaderAsync())
-        {
-            while (await reader.ReadAsync())
-            {
-                plan.Add(reader.GetString(3));
-            }
-        }
+        var plan = await QueryPlans.StepsAsync(command);
 
         Assert.Contains("SEARCH i EXISTS USING COVERING INDEX IX_Identities_Namespace_Value (Namespace=? AND Value>? AND Value<?)", plan);
         Assert.Contains("SEARCH Identities USING INDEX IX_Identities_Namespace_Value (Namespace=? AND Value=?)", plan);
