@@ -76,7 +76,7 @@ public sealed class IdentityReader(IDbContextFactory<ProfileStudioDbContext> dbF
     /// Candidates a page read parses at most, as a count does (<see cref="DefaultCountParsed"/>): a phone number in one message in a
     /// thousand of a long range has every message of it as a candidate, and 20 of its messages span 20,000 of them.
     /// </summary>
-    internal const int DefaultPageParsed = 100_000;
+    internal const int DefaultPageParsed = DefaultCountParsed;
 
     /// <summary>Candidates a page read parses at most (tests lower it).</summary>
     internal int PageParsed { get; set; } = DefaultPageParsed;
