@@ -147,7 +147,7 @@ public static class DashboardBenchmark
             using var tx = connection.BeginTransaction();
             using var profile = new SqliteStatement(connection, "INSERT INTO Profiles (Id, CreatedAt, UpdatedAt, MergedIntoId, FirstMessageId, LastMessageId) VALUES (?1, ?2, ?2, ?3, 0, 0)");
             using var identity = new SqliteStatement(connection, "INSERT INTO Identities (Namespace, Value, ProfileId, SourceId, FirstMessageId, LastMessageId, FirstSeenAt, LastSeenAt) VALUES (?1, ?2, ?3, 1, 0, 0, ?4, ?4)");
-            using var state = new SqliteStatement(connection, "INSERT INTO ComputedAttributeStates (ProfileId, DefinitionId, MergedFromId, Version, StateJson, ValueJson, ComputedAt) VALUES (?1, ?2, 0, 1, '{}', ?3, ?4)");
+            using var state = new SqliteStatement(connection, "INSERT INTO ComputedAttributeStates (ProfileId, DefinitionId, MergedFromId, Version, State, ValueJson, ComputedAt) VALUES (?1, ?2, 0, 1, x'', ?3, ?4)");
             using var member = new SqliteStatement(connection, "INSERT INTO SegmentMemberships (ProfileId, SegmentId, Since) VALUES (?1, ?2, ?3)");
             using var insight = new SqliteStatement(connection, "INSERT INTO IdentityInsights (At, Kind, ProfileId, Detail) VALUES (?1, ?2, ?3, '')");
             for (var i = start; i < Math.Min(profiles, start + chunk); i++)

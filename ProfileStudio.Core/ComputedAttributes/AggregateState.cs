@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -26,8 +28,9 @@ public sealed class AggregateState
     public bool IsEmpty => Buckets.Count == 0;
 
     /// <summary>
-    /// The stored JSON, written by hand: the same bytes as the generated serializer (<see cref="ToJsonBySerializer"/>,
-    /// which a property test compares it with), at a fraction of the cost. Encoding states was a fifth of a backfill's work.
+    /// The state as JSON, written by hand: the same bytes as the generated serializer (<see cref="ToJsonBySerializer"/>, which a
+    /// property test compares it with). States were stored so until they were stored as <see cref="Encode"/>'s bytes; it is their
+    /// readable form now (tests compare states by it).
     /// </summary>
     public string ToJson()
     {
@@ -91,6 +94,232 @@ public sealed class AggregateState
 
     public static AggregateState FromJson(string json) =>
         string.IsNullOrEmpty(json) ? new() : JsonSerializer.Deserialize(json, AggregateStateJson.Default.AggregateState) ?? new();
+
+    /// <summary>
+    /// The stored form: <see cref="AggregateStateCodec"/>'s bytes, in a buffer reused per thread and valid until the thread's next
+    /// encoding (SQLite copies a bound value). Decoding and encoding JSON states was a fifth of the live writer's time.
+    /// </summary>
+    public ReadOnlySpan<byte> Encode() => AggregateStateCodec.Encode(this);
+
+    /// <summary>
+    /// A stored state: <see cref="Encode"/>'s bytes, or the JSON text states were stored as before (read until the state is
+    /// next written); empty is an empty state.
+    /// </summary>
+    public static AggregateState Decode(ReadOnlySpan<byte> stored) =>
+        stored.IsEmpty ? new()
+        : stored[0] == (byte)'{' ? JsonSerializer.Deserialize(stored, AggregateStateJson.Default.AggregateState) ?? new()
+        : AggregateStateCodec.Decode(stored);
+}
+
+/// <summary>
+/// The binary form of a stored <see cref="AggregateState"/>: a version byte, then the buckets in key order, each key as the
+/// difference from the previous one, integers as (zigzag) varints, decimals as their sign, scale and 96-bit magnitude (exact,
+/// trailing zeros kept), texts as UTF-8 with their length. A third of the JSON's size on average, and read without a parser.
+/// </summary>
+internal static class AggregateStateCodec
+{
+    private const byte Version1 = 1;
+
+    [Flags]
+    private enum Has : byte { Min = 1, Max = 2, Values = 4, Overflow = 8, First = 16, Last = 32 }
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? _buffer;
+
+    public static ReadOnlySpan<byte> Encode(AggregateState state)
+    {
+        var buffer = _buffer ??= new ArrayBufferWriter<byte>(1024);
+        buffer.ResetWrittenCount();
+        var w = new Writer(buffer);
+        w.Byte(Version1);
+        w.Unsigned((ulong)state.Buckets.Count);
+        var previous = 0L;
+        for (var i = 0; i < state.Buckets.Count; i++)
+        {
+            var (at, b) = (state.Buckets.GetKeyAtIndex(i), state.Buckets.GetValueAtIndex(i));
+            w.Signed(at - previous);
+            previous = at;
+            var has = (b.Min is null ? 0 : Has.Min) | (b.Max is null ? 0 : Has.Max) | (b.Values is null ? 0 : Has.Values)
+                | (b.Overflow ? Has.Overflow : 0) | (b.First is null ? 0 : Has.First) | (b.Last is null ? 0 : Has.Last);
+            w.Byte((byte)has);
+            w.Signed(b.Count);
+            w.Signed(b.Numbers);
+            w.Decimal(b.Sum);
+            if (b.Min is { } min)
+            {
+                w.Decimal(min);
+            }
+            if (b.Max is { } max)
+            {
+                w.Decimal(max);
+            }
+            if (b.Values is { } values)
+            {
+                w.Unsigned((ulong)values.Count);
+                foreach (var (value, count) in values)
+                {
+                    w.Text(value);
+                    w.Signed(count);
+                }
+            }
+            w.Pick(b.First);
+            w.Pick(b.Last);
+        }
+        return buffer.WrittenSpan;
+    }
+
+    public static AggregateState Decode(ReadOnlySpan<byte> bytes)
+    {
+        var r = new Reader(bytes);
+        if (r.Byte() != Version1)
+        {
+            throw new InvalidDataException($"A stored computed attribute state starts with byte {bytes[0]}, which is no known format.");
+        }
+        var count = r.Length();
+        var state = new AggregateState { Buckets = new SortedList<long, BucketState>(count) };
+        var at = 0L;
+        for (var i = 0; i < count; i++)
+        {
+            at += r.Signed();
+            var has = (Has)r.Byte();
+            var b = new BucketState { Count = r.Signed(), Numbers = r.Signed(), Sum = r.Decimal() };
+            b.Min = has.HasFlag(Has.Min) ? r.Decimal() : null;
+            b.Max = has.HasFlag(Has.Max) ? r.Decimal() : null;
+            if (has.HasFlag(Has.Values))
+            {
+                var n = r.Length();
+                b.Values = new Dictionary<string, long>(n, StringComparer.Ordinal);
+                for (var v = 0; v < n; v++)
+                {
+                    b.Values[r.Text()] = r.Signed();
+                }
+            }
+            b.Overflow = has.HasFlag(Has.Overflow);
+            b.First = has.HasFlag(Has.First) ? r.Pick() : null;
+            b.Last = has.HasFlag(Has.Last) ? r.Pick() : null;
+            // Keys come in ascending order: appending keeps the sorted list's insert at its end.
+            state.Buckets.Add(at, b);
+        }
+        if (!r.AtEnd)
+        {
+            throw new InvalidDataException("A stored computed attribute state has bytes after its last bucket.");
+        }
+        return state;
+    }
+
+    private readonly ref struct Writer(ArrayBufferWriter<byte> buffer)
+    {
+        public void Byte(byte value)
+        {
+            buffer.GetSpan(1)[0] = value;
+            buffer.Advance(1);
+        }
+
+        public void Unsigned(ulong value)
+        {
+            var span = buffer.GetSpan(10);
+            var n = 0;
+            while (value >= 0x80)
+            {
+                span[n++] = (byte)(value | 0x80);
+                value >>= 7;
+            }
+            span[n++] = (byte)value;
+            buffer.Advance(n);
+        }
+
+        public void Signed(long value) => Unsigned((ulong)((value << 1) ^ (value >> 63)));
+
+        public void Decimal(decimal value)
+        {
+            Span<int> bits = stackalloc int[4];
+            decimal.GetBits(value, bits);
+            // flags: scale in bits 16–23, sign in bit 31; a byte holds both (scale ≤ 28).
+            Byte((byte)(((bits[3] >> 16) & 0x7F) | ((bits[3] >>> 31) << 7)));
+            Unsigned((uint)bits[0] | ((ulong)(uint)bits[1] << 32));
+            Unsigned((uint)bits[2]);
+        }
+
+        public void Text(string value)
+        {
+            var length = Encoding.UTF8.GetByteCount(value);
+            Unsigned((ulong)length);
+            Encoding.UTF8.GetBytes(value, buffer.GetSpan(length));
+            buffer.Advance(length);
+        }
+
+        public void Pick(Pick? pick)
+        {
+            if (pick is not null)
+            {
+                Signed(pick.At);
+                Signed(pick.MessageId);
+                Text(pick.ValueJson);
+            }
+        }
+    }
+
+    private ref struct Reader(ReadOnlySpan<byte> bytes)
+    {
+        private readonly ReadOnlySpan<byte> _bytes = bytes;
+        private int _at;
+
+        public readonly bool AtEnd => _at == _bytes.Length;
+
+        public byte Byte() => _at < _bytes.Length ? _bytes[_at++] : throw Truncated();
+
+        public ulong Unsigned()
+        {
+            ulong value = 0;
+            for (var shift = 0; shift < 64; shift += 7)
+            {
+                var b = Byte();
+                value |= (ulong)(b & 0x7F) << shift;
+                if (b < 0x80)
+                {
+                    return value;
+                }
+            }
+            throw new InvalidDataException("A stored computed attribute state holds a number longer than 64 bits.");
+        }
+
+        public long Signed()
+        {
+            var v = Unsigned();
+            return (long)(v >> 1) ^ -(long)(v & 1);
+        }
+
+        /// <summary>A count or length: one that cannot be in the remaining bytes is corrupt data, not an allocation to try.</summary>
+        public int Length()
+        {
+            var n = Unsigned();
+            return n <= (ulong)(_bytes.Length - _at) ? (int)n : throw Truncated();
+        }
+
+        public decimal Decimal()
+        {
+            var flags = Byte();
+            var low = Unsigned();
+            var high = Unsigned();
+            if ((flags & 0x7F) > 28 || high > uint.MaxValue)
+            {
+                throw new InvalidDataException("A stored computed attribute state holds a decimal out of range.");
+            }
+            return new decimal((int)(uint)low, (int)(uint)(low >> 32), (int)(uint)high, (flags & 0x80) != 0, (byte)(flags & 0x7F));
+        }
+
+        public string Text()
+        {
+            var length = Length();
+            var text = Encoding.UTF8.GetString(_bytes.Slice(_at, length));
+            _at += length;
+            return text;
+        }
+
+        public Pick Pick() => new(Signed(), Signed(), Text());
+
+        private static InvalidDataException Truncated() => new("A stored computed attribute state is cut short.");
+    }
 }
 
 /// <summary>

@@ -8,12 +8,12 @@ using ProfileStudio.Core.Unification;
 namespace ProfileStudio.Core.ComputedAttributes;
 
 /// <summary>A state ready to store: pruned at "now", encoded, with its value and next expiry.</summary>
-internal sealed record ComputedRow(string StateJson, string? ValueJson, DateTime? NextExpiryAt)
+internal sealed record ComputedRow(byte[] State, string? ValueJson, DateTime? NextExpiryAt)
 {
     public static ComputedRow Of(ComputedAggregator aggregator, AggregateState state, DateTime now)
     {
         aggregator.Prune(state, now);
-        return new(state.ToJson(), aggregator.Value(state, now), aggregator.NextExpiry(state));
+        return new(state.Encode().ToArray(), aggregator.Value(state, now), aggregator.NextExpiry(state));
     }
 }
 
@@ -247,7 +247,7 @@ public sealed class ComputedAttributeMaintenance(SqliteConnection connection, Ti
         ComputedRow?[,] rows, DateTime now)
     {
         var insert = context.Statement($"""
-            INSERT INTO {table} (ProfileId, DefinitionId, MergedFromId, Version, StateJson, ValueJson, ComputedAt, NextExpiryAt) VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7)
+            INSERT INTO {table} (ProfileId, DefinitionId, MergedFromId, Version, State, ValueJson, ComputedAt, NextExpiryAt) VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7)
             """);
         for (var i = 0; i < timelines.Count; i++)
         {
@@ -256,7 +256,7 @@ public sealed class ComputedAttributeMaintenance(SqliteConnection connection, Ti
                 if (rows[i, a] is { } row)
                 {
                     var spec = aggregators[a].Spec;
-                    insert.Bind(1, timelines[i].Profile).Bind(2, spec.Id).Bind(3, spec.Version).Bind(4, row.StateJson).Bind(5, row.ValueJson)
+                    insert.Bind(1, timelines[i].Profile).Bind(2, spec.Id).Bind(3, spec.Version).Bind(4, row.State).Bind(5, row.ValueJson)
                         .Bind(6, now).Bind(7, row.NextExpiryAt).Execute();
                 }
             }
@@ -323,15 +323,15 @@ public sealed class ComputedAttributeMaintenance(SqliteConnection connection, Ti
             var now = time.GetUtcNow().UtcDateTime;
             var context = new StageWriteContext(_store, transaction, now);
             var definitions = StoredDefinition.ReadActive(sql => context.Query(sql)).ToDictionary(d => d.Spec.Id);
-            var due = new List<(long Profile, int Definition, int Version, string State, string? Value)>();
+            var due = new List<(long Profile, int Definition, int Version, byte[] State, string? Value)>();
             using (var reader = context.Query("""
-                SELECT ProfileId, DefinitionId, Version, StateJson, ValueJson FROM ComputedAttributeStates
+                SELECT ProfileId, DefinitionId, Version, State, ValueJson FROM ComputedAttributeStates
                 WHERE NextExpiryAt <= $1 AND MergedFromId = 0 ORDER BY NextExpiryAt LIMIT $2
                 """, now, take))
             {
                 while (reader.Read())
                 {
-                    due.Add((reader.GetInt64(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetString(3), reader.IsDBNull(4) ? null : reader.GetString(4)));
+                    due.Add((reader.GetInt64(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetFieldValue<byte[]>(3), reader.IsDBNull(4) ? null : reader.GetString(4)));
                 }
             }
             foreach (var row in due)
@@ -354,7 +354,7 @@ public sealed class ComputedAttributeMaintenance(SqliteConnection connection, Ti
                 }
                 else
                 {
-                    value = ComputedAttributeWriter.Store(context, "ComputedAttributeStates", _aggregators.Aggregator(d.Spec), row.Profile, AggregateState.FromJson(row.State), clearParts: false);
+                    value = ComputedAttributeWriter.Store(context, "ComputedAttributeStates", _aggregators.Aggregator(d.Spec), row.Profile, AggregateState.Decode(row.State), clearParts: false);
                 }
                 if (value != row.Value)
                 {

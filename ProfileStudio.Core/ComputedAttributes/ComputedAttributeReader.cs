@@ -74,7 +74,7 @@ public sealed class ComputedAttributeReader(IDbContextFactory<ProfileStudioDbCon
             else if (row.s.NextExpiryAt is { } expiry && expiry <= now)
             {
                 var aggregator = new ComputedAggregator(row.d.ToSpec());
-                values.Add(new(row.d, aggregator.Value(AggregateState.FromJson(row.s.StateJson), now), now));
+                values.Add(new(row.d, aggregator.Value(AggregateState.Decode(row.s.State), now), now));
             }
             else
             {

@@ -20,8 +20,11 @@ public sealed class ComputedAttributeState
     /// </summary>
     public int Version { get; set; }
 
-    /// <summary>The aggregate state (<see cref="AggregateState"/>) as JSON.</summary>
-    public string StateJson { get; set; } = "{}";
+    /// <summary>
+    /// The aggregate state: <see cref="AggregateState.Encode"/>'s bytes (rows last written before states were binary hold their JSON
+    /// text, which <see cref="AggregateState.Decode"/> reads too). Empty: an empty state.
+    /// </summary>
+    public byte[] State { get; set; } = [];
 
     /// <summary>The value at <see cref="ComputedAt"/> as JSON (null: no value, e.g. no events in the window).</summary>
     public string? ValueJson { get; set; }

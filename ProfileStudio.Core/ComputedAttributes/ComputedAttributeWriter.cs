@@ -108,7 +108,7 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
                         {
                             if (row.DefinitionId == d.Spec.Id)
                             {
-                                state = Combine(aggregator, state, AggregateState.FromJson(row.StateJson));
+                                state = Combine(aggregator, state, AggregateState.Decode(row.State));
                             }
                         }
                         if (deltas[i] is { } delta)
@@ -174,10 +174,10 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
             var update = current.NextExpiryAt == nextExpiry
                 ? context.Statement(sql.Update)
                 : context.Statement(sql.UpdateWithExpiry).Bind(7, nextExpiry);
-            update.Bind(1, profile).Bind(2, aggregator.Spec.Id).Bind(3, aggregator.Spec.Version).Bind(4, state.ToJson()).Bind(5, value).Bind(6, context.Now).Execute();
+            update.Bind(1, profile).Bind(2, aggregator.Spec.Id).Bind(3, aggregator.Spec.Version).Bind(4, state.Encode()).Bind(5, value).Bind(6, context.Now).Execute();
             return value;
         }
-        context.Statement(sql.Upsert).Bind(1, profile).Bind(2, aggregator.Spec.Id).Bind(3, aggregator.Spec.Version).Bind(4, state.ToJson()).Bind(5, value)
+        context.Statement(sql.Upsert).Bind(1, profile).Bind(2, aggregator.Spec.Id).Bind(3, aggregator.Spec.Version).Bind(4, state.Encode()).Bind(5, value)
             .Bind(6, context.Now).Bind(7, nextExpiry).Execute();
         return value;
     }
@@ -193,18 +193,18 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
         public static StoreSql For(string table) => Tables.GetOrAdd(table, static t => new(
             Fixed($"DELETE FROM {t} WHERE ProfileId = ?1 AND DefinitionId = ?2"),
             Fixed($"DELETE FROM {t} WHERE ProfileId = ?1 AND DefinitionId = ?2 AND MergedFromId <> 0"),
-            Fixed($"UPDATE {t} SET Version = ?3, StateJson = ?4, ValueJson = ?5, ComputedAt = ?6 WHERE ProfileId = ?1 AND DefinitionId = ?2 AND MergedFromId = 0"),
-            Fixed($"UPDATE {t} SET Version = ?3, StateJson = ?4, ValueJson = ?5, ComputedAt = ?6, NextExpiryAt = ?7 WHERE ProfileId = ?1 AND DefinitionId = ?2 AND MergedFromId = 0"),
+            Fixed($"UPDATE {t} SET Version = ?3, State = ?4, ValueJson = ?5, ComputedAt = ?6 WHERE ProfileId = ?1 AND DefinitionId = ?2 AND MergedFromId = 0"),
+            Fixed($"UPDATE {t} SET Version = ?3, State = ?4, ValueJson = ?5, ComputedAt = ?6, NextExpiryAt = ?7 WHERE ProfileId = ?1 AND DefinitionId = ?2 AND MergedFromId = 0"),
             Fixed($"""
-                INSERT INTO {t} (ProfileId, DefinitionId, MergedFromId, Version, StateJson, ValueJson, ComputedAt, NextExpiryAt) VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7)
-                ON CONFLICT (ProfileId, DefinitionId, MergedFromId) DO UPDATE SET Version = excluded.Version, StateJson = excluded.StateJson,
+                INSERT INTO {t} (ProfileId, DefinitionId, MergedFromId, Version, State, ValueJson, ComputedAt, NextExpiryAt) VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7)
+                ON CONFLICT (ProfileId, DefinitionId, MergedFromId) DO UPDATE SET Version = excluded.Version, State = excluded.State,
                     ValueJson = excluded.ValueJson, ComputedAt = excluded.ComputedAt, NextExpiryAt = excluded.NextExpiryAt
                 """)));
 
         private static RowSql Fixed(string text) => new(_ => text);
     }
 
-    internal sealed record StoredRow(int DefinitionId, long MergedFromId, int Version, string StateJson, string? ValueJson, DateTime? NextExpiryAt);
+    internal sealed record StoredRow(int DefinitionId, long MergedFromId, int Version, byte[] State, string? ValueJson, DateTime? NextExpiryAt);
 
     /// <summary>How many profiles' stored rows one read fetches (a read per profile cost a statement each, the writer's largest share).</summary>
     private const int ReadChunk = 500;
@@ -215,7 +215,7 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
         var rows = new Dictionary<long, List<StoredRow>>();
         // One parameter whatever the chunk's size, so the statement is prepared once (json_each lists the ids).
         using var reader = context.Query($"""
-            SELECT ProfileId, DefinitionId, MergedFromId, Version, StateJson, ValueJson, NextExpiryAt FROM {table}
+            SELECT ProfileId, DefinitionId, MergedFromId, Version, State, ValueJson, NextExpiryAt FROM {table}
             WHERE ProfileId IN (SELECT value FROM json_each($1))
             """, "[" + string.Join(',', chunk) + "]");
         while (reader.Read())
@@ -225,7 +225,7 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
             {
                 rows[profile] = list = [];
             }
-            list.Add(new(reader.GetInt32(1), reader.GetInt64(2), reader.GetInt32(3), reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5),
+            list.Add(new(reader.GetInt32(1), reader.GetInt64(2), reader.GetInt32(3), reader.GetFieldValue<byte[]>(4), reader.IsDBNull(5) ? null : reader.GetString(5),
                 reader.IsDBNull(6) ? null : StoredTime(reader, 6)));
         }
         return rows;

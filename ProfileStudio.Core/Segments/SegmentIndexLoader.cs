@@ -98,7 +98,7 @@ public static class SegmentIndexLoader
         Phase("identities");
         if (computed.Count > 0)
         {
-            await using var command = Command(connection, "SELECT ProfileId, DefinitionId, Version, ValueJson, NextExpiryAt, StateJson FROM ComputedAttributeStates WHERE MergedFromId = 0");
+            await using var command = Command(connection, "SELECT ProfileId, DefinitionId, Version, ValueJson, NextExpiryAt, State FROM ComputedAttributeStates WHERE MergedFromId = 0");
             await using var reader = await command.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
@@ -222,7 +222,7 @@ public static class SegmentIndexLoader
             return;
         }
         await using var command = Command(connection,
-            $"SELECT ProfileId, DefinitionId, Version, ValueJson, NextExpiryAt, StateJson FROM ComputedAttributeStates WHERE MergedFromId = 0 AND ProfileId IN ({idList})");
+            $"SELECT ProfileId, DefinitionId, Version, ValueJson, NextExpiryAt, State FROM ComputedAttributeStates WHERE MergedFromId = 0 AND ProfileId IN ({idList})");
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
@@ -345,7 +345,7 @@ public static class SegmentIndexLoader
         if (!reader.IsDBNull(4) && DateTime.SpecifyKind(reader.GetDateTime(4), DateTimeKind.Utc) <= now)
         {
             // Due: the current version's value is computed afresh from its state; the previous version's is not served.
-            json = reader.GetInt32(2) == definition.Version ? definition.Aggregator.Value(AggregateState.FromJson(reader.GetString(5)), now) : null;
+            json = reader.GetInt32(2) == definition.Version ? definition.Aggregator.Value(AggregateState.Decode(reader.GetFieldValue<byte[]>(5)), now) : null;
         }
         if (json is null)
         {

@@ -5,8 +5,9 @@ using ProfileStudio.Core.ComputedAttributes;
 namespace ProfileStudio.Tests.ComputedAttributes;
 
 /// <summary>
-/// States are stored as JSON written by hand (the generated serializer was a fifth of a backfill's work): the text must
-/// be the generated serializer's, byte for byte, and read back to the same state, whatever the state holds.
+/// A state's JSON (its readable form, and how states were stored before they were bytes) is written by hand: the text must be
+/// the generated serializer's, byte for byte, and read back to the same state. The stored bytes must read back to the same
+/// state, exactly, whatever it holds; states stored as JSON must still read; corrupt bytes must fail with a clear error.
 /// </summary>
 public sealed class AggregateStateJsonTests
 {
@@ -72,5 +73,67 @@ public sealed class AggregateStateJsonTests
         var state = AggregateState.FromJson("{\"b\":{\"0\":{\"n\":2,\"k\":2,\"s\":12.5}},\"IsEmpty\":false}");
         Assert.Equal(12.5m, state.Buckets[0].Sum);
         Assert.Equal("{\"b\":{\"0\":{\"n\":2,\"k\":2,\"s\":12.5}}}", state.ToJson());
+    }
+
+    [FsCheck.Xunit.Property(MaxTest = 500)]
+    public Property Encode_ReadsBackToTheSameState() =>
+        Prop.ForAll(States.ToArbitrary(), state =>
+        {
+            var decoded = AggregateState.Decode(state.Encode());
+            Assert.Equal(state.ToJson(), decoded.ToJson());
+            // Decimals exactly (the JSON shows "2.50" and "2.5" alike only if the writer drops the scale): sign, scale and magnitude.
+            Assert.Equal(state.Buckets.Values.Select(b => Bits(b.Sum, b.Min, b.Max)), decoded.Buckets.Values.Select(b => Bits(b.Sum, b.Min, b.Max)));
+        });
+
+    [FsCheck.Xunit.Property(MaxTest = 2000)]
+    public Property Encode_KeepsAnyDecimalExactly() =>
+        Prop.ForAll(AnyDecimal.ToArbitrary(), value =>
+        {
+            var state = new AggregateState { Buckets = { [0] = new BucketState { Sum = value, Min = value, Max = -value } } };
+            var bucket = AggregateState.Decode(state.Encode()).Buckets[0];
+            Assert.Equal(Bits(value, value, -value), Bits(bucket.Sum, bucket.Min, bucket.Max));
+        });
+
+    private static string Bits(decimal sum, decimal? min, decimal? max) =>
+        string.Join("/", new[] { (decimal?)sum, min, max }.Select(d => d is { } v ? string.Join(",", decimal.GetBits(v)) : "-"));
+
+    [Fact]
+    public void Encode_IsSmallerThanTheJson_OfATypicalState()
+    {
+        var state = new AggregateState();
+        for (var day = 0; day < 7; day++)
+        {
+            state.Buckets[day * TimeSpan.TicksPerDay] = new BucketState
+            {
+                Count = 3, Numbers = 3, Sum = 59.97m, Values = new() { ["\"shoes\""] = 2, ["\"hats\""] = 1 },
+            };
+        }
+        Assert.True(state.Encode().Length * 2 < System.Text.Encoding.UTF8.GetByteCount(state.ToJson()),
+            $"{state.Encode().Length} bytes against {state.ToJson().Length} of JSON");
+    }
+
+    [Fact]
+    public void Decode_ReadsAStateStoredAsJson_ByAnEarlierBuild()
+    {
+        var state = AggregateState.Decode("{\"b\":{\"86400\":{\"n\":2,\"k\":2,\"s\":12.50,\"v\":{\"\\\"a\\\"\":2}}}}"u8);
+        Assert.Equal(12.50m, state.Buckets[86400].Sum);
+        Assert.Equal(2, state.Buckets[86400].Values!["\"a\""]);
+        Assert.True(AggregateState.Decode([]).IsEmpty);
+    }
+
+    [Fact]
+    public void Decode_OfCorruptBytes_FailsWithAClearError_WithoutAllocatingWhatALengthClaims()
+    {
+        var state = new AggregateState { Buckets = { [0] = new BucketState { Count = 1, Values = new() { ["\"x\""] = 1 } } } };
+        var bytes = state.Encode().ToArray();
+        for (var cut = 1; cut < bytes.Length; cut++)
+        {
+            var e = Assert.Throws<InvalidDataException>(() => AggregateState.Decode(bytes.AsSpan(0, cut)));
+            Assert.Contains("computed attribute state", e.Message);
+        }
+        Assert.Contains("no known format", Assert.Throws<InvalidDataException>(() => AggregateState.Decode([9, 0])).Message);
+        // Version 1, then a bucket count of 2^62: a count the bytes cannot hold.
+        Assert.Throws<InvalidDataException>(() => AggregateState.Decode([1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40]));
+        Assert.Contains("after its last bucket", Assert.Throws<InvalidDataException>(() => AggregateState.Decode([.. bytes, 0])).Message);
     }
 }

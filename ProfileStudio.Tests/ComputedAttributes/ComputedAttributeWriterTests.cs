@@ -59,6 +59,45 @@ public sealed class ComputedAttributeWriterTests : IDisposable
         Assert.Equal("1", Value(Profile("u1"), stored.Id));
     }
 
+    [Fact]
+    public void AStateStoredAsJson_ByAnEarlierBuild_IsAddedTo_AndStoredAsBytes()
+    {
+        var stored = new ComputedAttributeDefinition
+        {
+            Name = "orders", Function = ComputedFunction.Count, EventNames = ["Order"], Status = ComputedStatus.Active,
+            Version = 1, BackfillVersion = 1, BackfillDone = true,
+        };
+        using (var db = new ProfileStudioDbContext(new DbContextOptionsBuilder<ProfileStudioDbContext>().UseSqlite(_directory.ConnectionString).Options))
+        {
+            db.ComputedAttributeDefinitions.Add(stored);
+            db.SaveChanges();
+        }
+        var catalog = new ComputedDefinitionCatalog();
+        catalog.Publish([stored.ToSpec()]);
+        var pipeline = UnificationPipeline.Default.WithComputedAttributes(catalog);
+        var store = new SqliteUnificationStore(_connection, pipeline: pipeline);
+        store.Clear();
+        Message(1, "Order", userId: "u1");
+        Run(store, pipeline, 0);
+        var profile = Profile("u1");
+        // As an earlier build stored it: JSON text saying three orders in all time.
+        using (var legacy = _connection.CreateCommand())
+        {
+            legacy.CommandText = "UPDATE ComputedAttributeStates SET State = '{\"b\":{\"0\":{\"n\":3,\"k\":0,\"s\":0}}}', ValueJson = '3' WHERE ProfileId = $p";
+            legacy.Parameters.AddWithValue("$p", profile);
+            Assert.Equal(1, legacy.ExecuteNonQuery());
+        }
+
+        Message(2, "Order", userId: "u1");
+        Run(store, pipeline, store.ReadCheckpoint());
+
+        Assert.Equal("4", Value(profile, stored.Id));
+        using var type = _connection.CreateCommand();
+        type.CommandText = "SELECT typeof(State) FROM ComputedAttributeStates WHERE ProfileId = $p";
+        type.Parameters.AddWithValue("$p", profile);
+        Assert.Equal("blob", type.ExecuteScalar());
+    }
+
     private static void Run(SqliteUnificationStore store, UnificationPipeline pipeline, long checkpoint)
     {
         var engine = new UnificationEngine(store.RestoreGraph(IdentityRules.Default), pipeline: pipeline);

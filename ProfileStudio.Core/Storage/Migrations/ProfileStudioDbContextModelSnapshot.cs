@@ -434,9 +434,9 @@ namespace ProfileStudio.Core.Storage.Migrations
                     b.Property<DateTime?>("NextExpiryAt")
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("StateJson")
+                    b.Property<byte[]>("State")
                         .IsRequired()
-                        .HasColumnType("TEXT");
+                        .HasColumnType("BLOB");
 
                     b.Property<string>("ValueJson")
                         .HasColumnType("TEXT");

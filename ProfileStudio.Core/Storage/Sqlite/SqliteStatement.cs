@@ -70,6 +70,13 @@ public sealed class SqliteStatement : IDisposable
         return this;
     }
 
+    /// <summary>Binds bytes as a blob (SQLite copies them: a buffer reused by the caller is free again when this returns).</summary>
+    public SqliteStatement Bind(int position, ReadOnlySpan<byte> value)
+    {
+        Check(raw.sqlite3_bind_blob(_statement, position, value));
+        return this;
+    }
+
     /// <summary>Binds a time as the text <see cref="Text"/> gives, written straight into UTF-8.</summary>
     public SqliteStatement Bind(int position, DateTime value)
     {
