@@ -98,13 +98,63 @@ public sealed class ComputedAttributeWriterTests : IDisposable
         Assert.Equal("blob", type.ExecuteScalar());
     }
 
-    private static void Run(SqliteUnificationStore store, UnificationPipeline pipeline, long checkpoint)
+    [Fact]
+    public void ManyProfilesInARun_AreAllStored_ThroughBatchesOfEveryKind()
     {
-        var engine = new UnificationEngine(store.RestoreGraph(IdentityRules.Default), pipeline: pipeline);
-        store.Apply(engine.Process(store.ReadLake(checkpoint, 100)), Now);
+        // 150 rows of a kind: batches of 64, 64, 16, 4 and 2. A count for all time (its expiry never moves) and one for 7 days
+        // (its next expiry moves as the oldest event changes) give inserts, updates, and updates that move the expiry.
+        var all = new ComputedAttributeDefinition
+        {
+            Name = "orders", Function = ComputedFunction.Count, EventNames = ["Order"], Status = ComputedStatus.Active,
+            Version = 1, BackfillVersion = 1, BackfillDone = true,
+        };
+        var week = new ComputedAttributeDefinition
+        {
+            Name = "orders_7d", Function = ComputedFunction.Count, EventNames = ["Order"], WindowUnit = WindowUnit.Days, WindowSize = 7,
+            Status = ComputedStatus.Active, Version = 1, BackfillVersion = 1, BackfillDone = true,
+        };
+        using (var db = new ProfileStudioDbContext(new DbContextOptionsBuilder<ProfileStudioDbContext>().UseSqlite(_directory.ConnectionString).Options))
+        {
+            db.ComputedAttributeDefinitions.AddRange(all, week);
+            db.SaveChanges();
+        }
+        var catalog = new ComputedDefinitionCatalog();
+        catalog.Publish([all.ToSpec(), week.ToSpec()]);
+        var pipeline = UnificationPipeline.Default.WithComputedAttributes(catalog);
+        var store = new SqliteUnificationStore(_connection, pipeline: pipeline);
+        store.Clear();
+        const int people = 150;
+        for (var i = 0; i < people; i++)
+        {
+            Message(i + 1, "Order", userId: $"u{i}", at: Now.AddMinutes(-1));
+        }
+        Run(store, pipeline, 0, take: 1000);
+        for (var i = 0; i < people; i++)
+        {
+            Message(people + i + 1, "Order", userId: $"u{i}", at: Now.AddDays(-3)); // older: the 7-day state's next expiry moves
+        }
+        Run(store, pipeline, store.ReadCheckpoint(), take: 1000);
+
+        for (var i = 0; i < people; i++)
+        {
+            Assert.Equal("2", Value(Profile($"u{i}"), all.Id));
+            Assert.Equal("2", Value(Profile($"u{i}"), week.Id));
+        }
+        using var rows = _connection.CreateCommand();
+        rows.CommandText = "SELECT count(*) FROM ComputedAttributeStates";
+        Assert.Equal(2L * people, rows.ExecuteScalar());
+        // The 7-day count drops when the order of 3 days ago leaves its window: in 4 days, not 7.
+        rows.CommandText = $"SELECT count(*) FROM ComputedAttributeStates WHERE DefinitionId = {week.Id} AND NextExpiryAt < '{SqliteStatement.Text(Now.AddDays(5))}'";
+        Assert.Equal((long)people, rows.ExecuteScalar());
     }
 
-    private void Message(int id, string name, string? userId = null, string? anonymousId = null)
+    private static void Run(SqliteUnificationStore store, UnificationPipeline pipeline, long checkpoint, int take = 100)
+    {
+        var engine = new UnificationEngine(store.RestoreGraph(IdentityRules.Default), pipeline: pipeline);
+        store.Apply(engine.Process(store.ReadLake(checkpoint, take)), Now);
+    }
+
+    private void Message(int id, string name, string? userId = null, string? anonymousId = null, DateTime? at = null)
     {
         var payload = new JsonObject { ["type"] = "track", ["event"] = name, ["properties"] = new JsonObject() };
         if (userId is not null)
@@ -118,7 +168,7 @@ public sealed class ComputedAttributeWriterTests : IDisposable
         using var command = _connection.CreateCommand();
         command.CommandText = "INSERT INTO RawMessages (SourceId, MessageId, Type, ReceivedAt, EventAt, Payload, Status) VALUES (1, $id, 'track', $at, $at, $p, 1)";
         command.Parameters.AddWithValue("$id", $"m{id}");
-        command.Parameters.AddWithValue("$at", Now.AddMinutes(id - 10));
+        command.Parameters.AddWithValue("$at", at ?? Now.AddMinutes(id - 10));
         command.Parameters.AddWithValue("$p", payload.ToJsonString());
         command.ExecuteNonQuery();
     }
