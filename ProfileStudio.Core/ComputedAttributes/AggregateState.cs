@@ -180,7 +180,12 @@ internal static class AggregateStateCodec
         var at = 0L;
         for (var i = 0; i < count; i++)
         {
-            at += r.Signed();
+            var step = r.Signed();
+            if (i > 0 && step <= 0)
+            {
+                throw new InvalidDataException("A stored computed attribute state has its buckets out of order.");
+            }
+            at += step;
             var has = (Has)r.Byte();
             var b = new BucketState { Count = r.Signed(), Numbers = r.Signed(), Sum = r.Decimal() };
             b.Min = has.HasFlag(Has.Min) ? r.Decimal() : null;

@@ -135,5 +135,10 @@ public sealed class AggregateStateJsonTests
         // Version 1, then a bucket count of 2^62: a count the bytes cannot hold.
         Assert.Throws<InvalidDataException>(() => AggregateState.Decode([1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40]));
         Assert.Contains("after its last bucket", Assert.Throws<InvalidDataException>(() => AggregateState.Decode([.. bytes, 0])).Message);
+        // Two buckets with the same key (a difference of 0): out of order, not a duplicate key of the sorted list.
+        var two = new AggregateState { Buckets = { [0] = new BucketState { Count = 1 }, [5] = new BucketState { Count = 1 } } }.Encode().ToArray();
+        var second = Array.IndexOf(two, (byte)10); // the zigzag varint of the difference 5
+        two[second] = 0;
+        Assert.Contains("out of order", Assert.Throws<InvalidDataException>(() => AggregateState.Decode(two)).Message);
     }
 }

@@ -24,7 +24,7 @@ namespace ProfileStudio.Core.Storage.Migrations
         {
             // States written as bytes cannot be read as JSON: they go, and a backfill of every active definition recomputes them.
             migrationBuilder.Sql("DELETE FROM ComputedAttributeStates");
-            migrationBuilder.Sql("UPDATE ComputedAttributeDefinitions SET BackfillVersion = 0, BackfillCursor = 0, BackfillDone = 0 WHERE Status = 'Active'");
+            migrationBuilder.Sql("UPDATE ComputedAttributeDefinitions SET BackfillVersion = 0, BackfillCursor = 0, BackfillDone = 0 WHERE Status = 'Active' AND Function <> 'Expression'");
             migrationBuilder.AlterColumn<string>(name: "State", table: "ComputedAttributeStates", type: "TEXT", nullable: false,
                 oldClrType: typeof(byte[]), oldType: "BLOB");
             migrationBuilder.RenameColumn(name: "State", table: "ComputedAttributeStates", newName: "StateJson");
