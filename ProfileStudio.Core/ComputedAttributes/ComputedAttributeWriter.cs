@@ -152,9 +152,10 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
 
     /// <summary>
     /// Stores the profile's one row for the definition (or removes its rows when no event matched); returns the value.
-    /// <paramref name="current"/> is its row as read in this transaction, if there is one: then the row is updated in place,
-    /// and its next expiry (an indexed column) only when it moves, which spares an index update on most live writes.
-    /// With a <paramref name="batch"/>, the row's update or insert waits there (the caller flushes it before the transaction ends).
+    /// With a <paramref name="batch"/> (the live writer), the row's write waits there (the caller flushes it before the transaction
+    /// ends): an update in place when <paramref name="current"/>, its row as read in this transaction, exists (its next expiry, an
+    /// indexed column, only when it moves, which spares an index update on most live writes), an insert otherwise. Without one (the
+    /// expiry job), an upsert at once.
     /// </summary>
     internal static string? Store(StageWriteContext context, string table, ComputedAggregator aggregator, long profile, AggregateState? state, bool clearParts,
         StoredRow? current = null, StateBatch? batch = null)
@@ -178,14 +179,6 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
                 new(profile, aggregator.Spec.Id, aggregator.Spec.Version, state.Encode().ToArray(), value, nextExpiry));
             return value;
         }
-        if (current is not null)
-        {
-            var update = current.NextExpiryAt == nextExpiry
-                ? context.Statement(sql.Update)
-                : context.Statement(sql.UpdateWithExpiry).Bind(7, nextExpiry);
-            update.Bind(1, profile).Bind(2, aggregator.Spec.Id).Bind(3, aggregator.Spec.Version).Bind(4, state.Encode()).Bind(5, value).Bind(6, context.Now).Execute();
-            return value;
-        }
         context.Statement(sql.Upsert).Bind(1, profile).Bind(2, aggregator.Spec.Id).Bind(3, aggregator.Spec.Version).Bind(4, state.Encode()).Bind(5, value)
             .Bind(6, context.Now).Bind(7, nextExpiry).Execute();
         return value;
@@ -195,15 +188,13 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
     /// <see cref="Store"/>'s statements for a table (the live one or a rebuild's shadow), put together once rather than per write, and
     /// found by their <see cref="RowSql"/> objects (the table is named here, so they ignore the store's table set).
     /// </summary>
-    private sealed record StoreSql(RowSql Delete, RowSql DeleteParts, RowSql Update, RowSql UpdateWithExpiry, RowSql Upsert)
+    private sealed record StoreSql(RowSql Delete, RowSql DeleteParts, RowSql Upsert)
     {
         private static readonly ConcurrentDictionary<string, StoreSql> Tables = new(StringComparer.Ordinal);
 
         public static StoreSql For(string table) => Tables.GetOrAdd(table, static t => new(
             Fixed($"DELETE FROM {t} WHERE ProfileId = ?1 AND DefinitionId = ?2"),
             Fixed($"DELETE FROM {t} WHERE ProfileId = ?1 AND DefinitionId = ?2 AND MergedFromId <> 0"),
-            Fixed($"UPDATE {t} SET Version = ?3, State = ?4, ValueJson = ?5, ComputedAt = ?6 WHERE ProfileId = ?1 AND DefinitionId = ?2 AND MergedFromId = 0"),
-            Fixed($"UPDATE {t} SET Version = ?3, State = ?4, ValueJson = ?5, ComputedAt = ?6, NextExpiryAt = ?7 WHERE ProfileId = ?1 AND DefinitionId = ?2 AND MergedFromId = 0"),
             Fixed($"""
                 INSERT INTO {t} (ProfileId, DefinitionId, MergedFromId, Version, State, ValueJson, ComputedAt, NextExpiryAt) VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7)
                 ON CONFLICT (ProfileId, DefinitionId, MergedFromId) DO UPDATE SET Version = excluded.Version, State = excluded.State,
