@@ -33,15 +33,7 @@ public sealed class ComputedAttributeWriterTests : IDisposable
             Name = "orders", Function = ComputedFunction.Count, EventNames = ["Order"], Status = ComputedStatus.Active,
             Version = 2, BackfillVersion = 2, BackfillDone = true,
         };
-        using (var db = new ProfileStudioDbContext(new DbContextOptionsBuilder<ProfileStudioDbContext>().UseSqlite(_directory.ConnectionString).Options))
-        {
-            db.ComputedAttributeDefinitions.Add(stored);
-            db.SaveChanges();
-        }
-        var catalog = new ComputedDefinitionCatalog();
-        var pipeline = UnificationPipeline.Default.WithComputedAttributes(catalog);
-        var store = new SqliteUnificationStore(_connection, pipeline: pipeline);
-        store.Clear();
+        var (catalog, pipeline, store) = Start(stored);
 
         // First run, the stage up to date: u1 orders once, a1 (another profile) visits.
         Message(1, "Order", userId: "u1");
@@ -67,16 +59,8 @@ public sealed class ComputedAttributeWriterTests : IDisposable
             Name = "orders", Function = ComputedFunction.Count, EventNames = ["Order"], Status = ComputedStatus.Active,
             Version = 1, BackfillVersion = 1, BackfillDone = true,
         };
-        using (var db = new ProfileStudioDbContext(new DbContextOptionsBuilder<ProfileStudioDbContext>().UseSqlite(_directory.ConnectionString).Options))
-        {
-            db.ComputedAttributeDefinitions.Add(stored);
-            db.SaveChanges();
-        }
-        var catalog = new ComputedDefinitionCatalog();
+        var (catalog, pipeline, store) = Start(stored);
         catalog.Publish([stored.ToSpec()]);
-        var pipeline = UnificationPipeline.Default.WithComputedAttributes(catalog);
-        var store = new SqliteUnificationStore(_connection, pipeline: pipeline);
-        store.Clear();
         Message(1, "Order", userId: "u1");
         Run(store, pipeline, 0);
         var profile = Profile("u1");
@@ -113,16 +97,8 @@ public sealed class ComputedAttributeWriterTests : IDisposable
             Name = "orders_7d", Function = ComputedFunction.Count, EventNames = ["Order"], WindowUnit = WindowUnit.Days, WindowSize = 7,
             Status = ComputedStatus.Active, Version = 1, BackfillVersion = 1, BackfillDone = true,
         };
-        using (var db = new ProfileStudioDbContext(new DbContextOptionsBuilder<ProfileStudioDbContext>().UseSqlite(_directory.ConnectionString).Options))
-        {
-            db.ComputedAttributeDefinitions.AddRange(all, week);
-            db.SaveChanges();
-        }
-        var catalog = new ComputedDefinitionCatalog();
+        var (catalog, pipeline, store) = Start(all, week);
         catalog.Publish([all.ToSpec(), week.ToSpec()]);
-        var pipeline = UnificationPipeline.Default.WithComputedAttributes(catalog);
-        var store = new SqliteUnificationStore(_connection, pipeline: pipeline);
-        store.Clear();
         const int people = 150;
         for (var i = 0; i < people; i++)
         {
@@ -146,6 +122,21 @@ public sealed class ComputedAttributeWriterTests : IDisposable
         // The 7-day count drops when the order of 3 days ago leaves its window: in 4 days, not 7.
         rows.CommandText = $"SELECT count(*) FROM ComputedAttributeStates WHERE DefinitionId = {week.Id} AND NextExpiryAt < '{SqliteStatement.Text(Now.AddDays(5))}'";
         Assert.Equal((long)people, rows.ExecuteScalar());
+    }
+
+    /// <summary>Stores the definitions and opens a store whose pipeline computes what the returned catalog publishes.</summary>
+    private (ComputedDefinitionCatalog Catalog, UnificationPipeline Pipeline, SqliteUnificationStore Store) Start(params ComputedAttributeDefinition[] definitions)
+    {
+        using (var db = new ProfileStudioDbContext(new DbContextOptionsBuilder<ProfileStudioDbContext>().UseSqlite(_directory.ConnectionString).Options))
+        {
+            db.ComputedAttributeDefinitions.AddRange(definitions);
+            db.SaveChanges();
+        }
+        var catalog = new ComputedDefinitionCatalog();
+        var pipeline = UnificationPipeline.Default.WithComputedAttributes(catalog);
+        var store = new SqliteUnificationStore(_connection, pipeline: pipeline);
+        store.Clear();
+        return (catalog, pipeline, store);
     }
 
     private static void Run(SqliteUnificationStore store, UnificationPipeline pipeline, long checkpoint, int take = 100)
