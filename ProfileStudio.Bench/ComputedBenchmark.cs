@@ -73,10 +73,10 @@ internal static class ComputedBenchmark
             cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
 
             using var count = connection.CreateCommand();
-            count.CommandText = "SELECT count(*) FROM ComputedAttributeStates";
+            count.CommandText = "SELECT count(*) FROM ComputedProfileStates";
             var states = (long)count.ExecuteScalar()!;
             Console.WriteLine($"  backfill of 5 computed attributes (all time, 24 hours, 7 days, 4 weeks, 3 months): {elapsed.TotalSeconds:N1} s (target < 60 s)");
-            Console.WriteLine($"  = {done / elapsed.TotalSeconds:N0} profiles/s, {events / elapsed.TotalSeconds:N0} events/s; {states:N0} states written; " +
+            Console.WriteLine($"  = {done / elapsed.TotalSeconds:N0} profiles/s, {events / elapsed.TotalSeconds:N0} events/s; {states:N0} profiles' rows written; " +
                 $"cpu time {cpu.TotalSeconds:N1} s (both cores; less disturbed by other load than the elapsed time)");
             Console.WriteLine($"  peak memory of this process: {Process.GetCurrentProcess().PeakWorkingSet64 / 1024 / 1024:N0} MB");
             return 0;

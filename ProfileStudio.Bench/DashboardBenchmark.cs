@@ -147,7 +147,7 @@ public static class DashboardBenchmark
             using var tx = connection.BeginTransaction();
             using var profile = new SqliteStatement(connection, "INSERT INTO Profiles (Id, CreatedAt, UpdatedAt, MergedIntoId, FirstMessageId, LastMessageId) VALUES (?1, ?2, ?2, ?3, 0, 0)");
             using var identity = new SqliteStatement(connection, "INSERT INTO Identities (Namespace, Value, ProfileId, SourceId, FirstMessageId, LastMessageId, FirstSeenAt, LastSeenAt) VALUES (?1, ?2, ?3, 1, 0, 0, ?4, ?4)");
-            using var state = new SqliteStatement(connection, "INSERT INTO ComputedAttributeStates (ProfileId, DefinitionId, MergedFromId, Version, State, ValueJson, ComputedAt) VALUES (?1, ?2, 0, 1, x'', ?3, ?4)");
+            using var state = new SqliteStatement(connection, "INSERT INTO ComputedProfileStates (ProfileId, Entries) VALUES (?1, ?2)");
             using var member = new SqliteStatement(connection, "INSERT INTO SegmentMemberships (ProfileId, SegmentId, Since) VALUES (?1, ?2, ?3)");
             using var insight = new SqliteStatement(connection, "INSERT INTO IdentityInsights (At, Kind, ProfileId, Detail) VALUES (?1, ?2, ?3, '')");
             for (var i = start; i < Math.Min(profiles, start + chunk); i++)
@@ -171,7 +171,8 @@ public static class DashboardBenchmark
                 }
                 if (random.Next(2) == 0)
                 {
-                    state.Bind(1, id).Bind(2, (long)definitionId).Bind(3, random.Next(0, 2000).ToString(System.Globalization.CultureInfo.InvariantCulture)).Bind(4, Now).Execute();
+                    var value = random.Next(0, 2000).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    state.Bind(1, id).Bind(2, ComputedEntries.Encode([new ComputedEntry(definitionId, 1, ReadOnlyMemory<byte>.Empty, value, Now, null)])).Execute();
                 }
                 for (var s = 0; s < segmentIds.Count; s++)
                 {

@@ -226,10 +226,10 @@ internal static class UnifyBenchmark
             if (computed && !quiet)
             {
                 using var count = connection.CreateCommand();
-                count.CommandText = "SELECT count(*), avg(length(State)), max(length(State)), avg(length(ValueJson)) FROM ComputedAttributeStates";
+                count.CommandText = "SELECT count(*), avg(length(Entries)), max(length(Entries)) FROM ComputedProfileStates";
                 using var row = count.ExecuteReader();
                 row.Read();
-                Console.WriteLine($"  (with: {row.GetInt64(0):N0} computed states; state {row.GetDouble(1):N0} bytes on average, {row.GetInt64(2):N0} at most; value {row.GetDouble(3):N0} bytes on average)");
+                Console.WriteLine($"  (with: {row.GetInt64(0):N0} profiles' computed rows of {row.GetDouble(1):N0} bytes on average, {row.GetInt64(2):N0} at most)");
             }
             return (elapsed, cpu);
         }

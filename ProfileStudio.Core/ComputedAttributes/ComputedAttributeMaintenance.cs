@@ -7,16 +7,6 @@ using ProfileStudio.Core.Unification;
 
 namespace ProfileStudio.Core.ComputedAttributes;
 
-/// <summary>A state ready to store: pruned at "now", encoded, with its value and next expiry.</summary>
-internal sealed record ComputedRow(byte[] State, string? ValueJson, DateTime? NextExpiryAt)
-{
-    public static ComputedRow Of(ComputedAggregator aggregator, AggregateState state, DateTime now)
-    {
-        aggregator.Prune(state, now);
-        return new(state.Encode().ToArray(), aggregator.Value(state, now), aggregator.NextExpiry(state));
-    }
-}
-
 /// <summary>One step of a backfill: which definitions it computed and how many profiles.</summary>
 public sealed record BackfillStep(IReadOnlyList<int> Definitions, int Profiles, bool Finished);
 
@@ -102,11 +92,10 @@ public sealed class ComputedAttributeMaintenance(SqliteConnection connection, Ti
         var high = profiles[^1];
         var aggregators = group.Select(d => _aggregators.Aggregator(d.Spec)).ToList();
         var names = group.SelectMany(d => d.Spec.EventNames).Distinct().ToList();
-        var table = "ComputedAttributeStates";
-        // One walk along the key's profile range for the whole group (the key leads with the profile: a statement per definition
-        // walked the range once each).
-        context.Statement($"DELETE FROM {table} WHERE ProfileId > ?2 AND ProfileId <= ?3 AND DefinitionId IN (SELECT value FROM json_each(?1))")
-            .Bind(1, "[" + string.Join(',', aggregators.Select(a => a.Spec.Id)) + "]").Bind(2, low).Bind(3, high).Execute();
+        // The chunk's stored rows (one walk along the row ids): the group's entries are replaced, the other definitions' kept.
+        var writer = new RowWriter(context, group.Select(d => d.Spec.Id).ToHashSet(), ReadRange(context, low, high));
+        // Parts a merge brought that the live writer left (it removes them in the merge's transaction): the timelines count their events.
+        context.Statement($"DELETE FROM {ComputedStatePart.Table} WHERE ProfileId > ?1 AND ProfileId <= ?2").Bind(1, low).Bind(2, high).Execute();
         // A pipeline over parts of the chunk: one part's timelines are read while the part before is folded and encoded on
         // the cores and the one before that is inserted. Reads go through the reading connection when there is one: it
         // begins its snapshot after this transaction took the write lock, so it sees exactly what this transaction would
@@ -115,7 +104,7 @@ public sealed class ComputedAttributeMaintenance(SqliteConnection connection, Ti
         if (!ReadsAside)
         {
             // One connection: reading and writing take turns on it, and the cores fold a part meanwhile.
-            (List<Timeline> Timelines, Task<ComputedRow?[,]> Rows)? previous = null;
+            (List<Timeline> Timelines, Task<ComputedEntry?[,]> Rows)? previous = null;
             var from = low;
             foreach (var to in parts)
             {
@@ -124,19 +113,19 @@ public sealed class ComputedAttributeMaintenance(SqliteConnection connection, Ti
                 var rows = Task.Run(() => Compute(aggregators, timelines, now));
                 if (previous is { } p)
                 {
-                    WriteRows(context, table, aggregators, p.Timelines, p.Rows.GetAwaiter().GetResult(), now);
+                    writer.Write(p.Timelines, p.Rows.GetAwaiter().GetResult());
                 }
                 previous = (timelines, rows);
             }
             if (previous is { } last)
             {
-                WriteRows(context, table, aggregators, last.Timelines, last.Rows.GetAwaiter().GetResult(), now);
+                writer.Write(last.Timelines, last.Rows.GetAwaiter().GetResult());
             }
         }
         else
         {
             using var stop = new CancellationTokenSource();
-            using var ready = new BlockingCollection<(List<Timeline> Timelines, Task<ComputedRow?[,]> Rows)>(boundedCapacity: 2);
+            using var ready = new BlockingCollection<(List<Timeline> Timelines, Task<ComputedEntry?[,]> Rows)>(boundedCapacity: 2);
             var producing = Task.Run(() =>
             {
                 try
@@ -160,7 +149,7 @@ public sealed class ComputedAttributeMaintenance(SqliteConnection connection, Ti
             {
                 foreach (var (timelines, rows) in ready.GetConsumingEnumerable())
                 {
-                    WriteRows(context, table, aggregators, timelines, rows.GetAwaiter().GetResult(), now);
+                    writer.Write(timelines, rows.GetAwaiter().GetResult());
                 }
             }
             catch
@@ -180,6 +169,7 @@ public sealed class ComputedAttributeMaintenance(SqliteConnection connection, Ti
                 }
             }
         }
+        writer.Finish();
         context.Execute($"""
             UPDATE ComputedAttributeDefinitions SET BackfillCursor = $c, BackfillProcessed = BackfillProcessed + $n WHERE Id IN ({ids})
             """, ("$c", high), ("$n", profiles.Count));
@@ -228,38 +218,92 @@ public sealed class ComputedAttributeMaintenance(SqliteConnection connection, Ti
     /// <summary>Profiles per part of a backfill chunk: the unit read, computed and written in turn.</summary>
     private const int PipelinePart = 2000;
 
-    /// <summary>Each timeline's states, one per definition (null: no matching event), pruned, valued and encoded at "now".</summary>
-    private static ComputedRow?[,] Compute(IReadOnlyList<ComputedAggregator> aggregators, List<Timeline> timelines, DateTime now)
+    /// <summary>Each timeline's entries, one per definition (null: no matching event), pruned, valued and encoded at "now".</summary>
+    private static ComputedEntry?[,] Compute(IReadOnlyList<ComputedAggregator> aggregators, List<Timeline> timelines, DateTime now)
     {
-        var rows = new ComputedRow?[timelines.Count, aggregators.Count];
+        var rows = new ComputedEntry?[timelines.Count, aggregators.Count];
         Parallel.For(0, timelines.Count, i =>
         {
             var states = ComputedComputation.FromEvents(aggregators, timelines[i].Events);
             for (var a = 0; a < aggregators.Count; a++)
             {
-                rows[i, a] = states[a] is { } state ? ComputedRow.Of(aggregators[a], state, now) : null;
+                rows[i, a] = ComputedAttributeWriter.Entry(aggregators[a], states[a], now);
             }
         });
         return rows;
     }
 
-    private static void WriteRows(StageWriteContext context, string table, IReadOnlyList<ComputedAggregator> aggregators, List<Timeline> timelines,
-        ComputedRow?[,] rows, DateTime now)
+    /// <summary>The stored rows of the profiles after <paramref name="low"/> up to <paramref name="high"/>.</summary>
+    private static Dictionary<long, byte[]> ReadRange(StageWriteContext context, long low, long high)
     {
-        var insert = context.Statement($"""
-            INSERT INTO {table} (ProfileId, DefinitionId, MergedFromId, Version, State, ValueJson, ComputedAt, NextExpiryAt) VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7)
-            """);
-        for (var i = 0; i < timelines.Count; i++)
+        var rows = new Dictionary<long, byte[]>();
+        using var reader = context.Query($"SELECT ProfileId, Entries FROM {ComputedProfileState.Table} WHERE ProfileId > $1 AND ProfileId <= $2", low, high);
+        while (reader.Read())
         {
-            for (var a = 0; a < aggregators.Count; a++)
+            rows[reader.GetInt64(0)] = reader.GetFieldValue<byte[]>(1);
+        }
+        return rows;
+    }
+
+    /// <summary>
+    /// Writes a backfill chunk's rows: each profile's stored entries with the group's replaced by the computed ones (a
+    /// profile of the range without a timeline loses the group's entries: none of its events match any more).
+    /// </summary>
+    private sealed class RowWriter(StageWriteContext context, HashSet<int> group, Dictionary<long, byte[]> stored)
+    {
+        private readonly StateBatch _batch = new(context, ComputedProfileState.Table);
+
+        public void Write(List<Timeline> timelines, ComputedEntry?[,] rows)
+        {
+            for (var i = 0; i < timelines.Count; i++)
             {
-                if (rows[i, a] is { } row)
+                var profile = timelines[i].Profile;
+                var existed = stored.Remove(profile, out var bytes);
+                var entries = existed ? Others(bytes!) : [];
+                for (var a = 0; a < rows.GetLength(1); a++)
                 {
-                    var spec = aggregators[a].Spec;
-                    insert.Bind(1, timelines[i].Profile).Bind(2, spec.Id).Bind(3, spec.Version).Bind(4, row.State).Bind(5, row.ValueJson)
-                        .Bind(6, now).Bind(7, row.NextExpiryAt).Execute();
+                    if (rows[i, a] is { } entry)
+                    {
+                        ComputedAttributeWriter.Put(entries, entry);
+                    }
+                }
+                Store(profile, existed, entries);
+            }
+        }
+
+        /// <summary>The rows of the range that no timeline replaced.</summary>
+        public void Finish()
+        {
+            foreach (var (profile, bytes) in stored)
+            {
+                var entries = Others(bytes);
+                if (entries.Count != ComputedEntries.Definitions(bytes).Count())
+                {
+                    Store(profile, existed: true, entries);
                 }
             }
+            stored.Clear();
+            _batch.Flush();
+        }
+
+        private List<ComputedEntry> Others(byte[] bytes)
+        {
+            var entries = ComputedEntries.Decode(bytes);
+            entries.RemoveAll(e => group.Contains(e.DefinitionId));
+            return entries;
+        }
+
+        private void Store(long profile, bool existed, List<ComputedEntry> entries)
+        {
+            if (entries.Count == 0)
+            {
+                if (existed)
+                {
+                    context.Statement($"DELETE FROM {ComputedProfileState.Table} WHERE ProfileId = ?1").Bind(1, profile).Execute();
+                }
+                return;
+            }
+            _batch.Add(existed ? StateBatch.Kind.UpdateWithExpiry : StateBatch.Kind.Insert, new(profile, ComputedEntries.Encode(entries), ComputedEntries.NextExpiry(entries)));
         }
     }
 
@@ -311,8 +355,8 @@ public sealed class ComputedAttributeMaintenance(SqliteConnection connection, Ti
     }
 
     /// <summary>
-    /// Recomputes at "now" the values whose oldest bucket has left the window, at most <paramref name="take"/>
-    /// per transaction, until none is due; returns how many values changed (each marked in the change feed).
+    /// Recomputes at "now" the values whose oldest bucket has left the window, the rows of at most <paramref name="take"/> profiles
+    /// per transaction, until none is due; returns how many profiles' values changed (each marked in the change feed).
     /// </summary>
     public int ExpireDue(int take = 2000)
     {
@@ -323,44 +367,60 @@ public sealed class ComputedAttributeMaintenance(SqliteConnection connection, Ti
             var now = time.GetUtcNow().UtcDateTime;
             var context = new StageWriteContext(_store, transaction, now);
             var definitions = StoredDefinition.ReadActive(sql => context.Query(sql)).ToDictionary(d => d.Spec.Id);
-            var due = new List<(long Profile, int Definition, int Version, byte[] State, string? Value)>();
-            using (var reader = context.Query("""
-                SELECT ProfileId, DefinitionId, Version, State, ValueJson FROM ComputedAttributeStates
-                WHERE NextExpiryAt <= $1 AND MergedFromId = 0 ORDER BY NextExpiryAt LIMIT $2
+            var due = new List<(long Profile, byte[] Entries)>();
+            using (var reader = context.Query($"""
+                SELECT ProfileId, Entries FROM {ComputedProfileState.Table} WHERE NextExpiryAt <= $1 ORDER BY NextExpiryAt LIMIT $2
                 """, now, take))
             {
                 while (reader.Read())
                 {
-                    due.Add((reader.GetInt64(0), reader.GetInt32(1), reader.GetInt32(2), reader.GetFieldValue<byte[]>(3), reader.IsDBNull(4) ? null : reader.GetString(4)));
+                    due.Add((reader.GetInt64(0), reader.GetFieldValue<byte[]>(1)));
                 }
             }
-            foreach (var row in due)
+            foreach (var (profile, bytes) in due)
             {
-                string? value;
-                if (!definitions.TryGetValue(row.Definition, out var d))
+                var entries = ComputedEntries.Decode(bytes);
+                var valueChanged = false;
+                for (var i = entries.Count - 1; i >= 0; i--)
                 {
-                    // A state nobody reads (its definition is no longer active): no more expiries for it.
-                    context.Statement("UPDATE ComputedAttributeStates SET NextExpiryAt = NULL WHERE ProfileId = ?1 AND DefinitionId = ?2 AND MergedFromId = 0")
-                        .Bind(1, row.Profile).Bind(2, row.Definition).Execute();
-                    continue;
+                    var e = entries[i];
+                    if (e.NextExpiryAt is not { } expiry || expiry > now)
+                    {
+                        continue;
+                    }
+                    if (!definitions.TryGetValue(e.DefinitionId, out var d))
+                    {
+                        // A state nobody reads (its definition is no longer active): no more expiries for it.
+                        entries[i] = e with { NextExpiryAt = null };
+                    }
+                    else if (d.Spec.Version != e.Version)
+                    {
+                        // The previous version's value, served until the new backfill reaches the profile, would now count events that
+                        // left its window, and its state cannot be read with the new definition: it goes (the backfill computes the new one).
+                        entries.RemoveAt(i);
+                        valueChanged |= e.ValueJson is not null;
+                    }
+                    else
+                    {
+                        var entry = ComputedAttributeWriter.Entry(_aggregators.Aggregator(d.Spec), AggregateState.Decode(e.State.Span), now)!;
+                        entries[i] = entry;
+                        valueChanged |= entry.ValueJson != e.ValueJson;
+                    }
                 }
-                if (d.Spec.Version != row.Version)
+                if (entries.Count == 0)
                 {
-                    // The previous version's value, served until the new backfill reaches the profile, would now count events that
-                    // left its window, and its state cannot be read with the new definition: it goes (the backfill computes the new one).
-                    context.Statement("DELETE FROM ComputedAttributeStates WHERE ProfileId = ?1 AND DefinitionId = ?2 AND MergedFromId = 0")
-                        .Bind(1, row.Profile).Bind(2, row.Definition).Execute();
-                    value = null;
+                    context.Statement($"DELETE FROM {ComputedProfileState.Table} WHERE ProfileId = ?1").Bind(1, profile).Execute();
                 }
                 else
                 {
-                    value = ComputedAttributeWriter.Store(context, "ComputedAttributeStates", _aggregators.Aggregator(d.Spec), row.Profile, AggregateState.Decode(row.State), clearParts: false);
+                    context.Statement($"UPDATE {ComputedProfileState.Table} SET Entries = ?2, NextExpiryAt = ?3 WHERE ProfileId = ?1")
+                        .Bind(1, profile).Bind(2, ComputedEntries.Encode(entries)).Bind(3, ComputedEntries.NextExpiry(entries)).Execute();
                 }
-                if (value != row.Value)
+                if (valueChanged)
                 {
                     changed++;
                     context.Statement("INSERT INTO ProfileChanges (At, ProfileId, Kinds, OtherProfileId) VALUES (?1, ?2, ?3, NULL)")
-                        .Bind(1, now).Bind(2, row.Profile).Bind(3, (long)ProfileChangeKinds.Computed).Execute();
+                        .Bind(1, now).Bind(2, profile).Bind(3, (long)ProfileChangeKinds.Computed).Execute();
                 }
             }
             transaction.Commit();

@@ -52,33 +52,40 @@ public sealed class ComputedAttributeReader(IDbContextFactory<ProfileStudioDbCon
     public async Task<IReadOnlyList<ComputedValue>> ValuesOfProfileAsync(long profileId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var rows = await (
-            from s in db.ComputedAttributeStates.AsNoTracking()
-            join d in db.ComputedAttributeDefinitions.AsNoTracking() on s.DefinitionId equals d.Id
-            where s.ProfileId == profileId && s.MergedFromId == 0 && d.Status == ComputedStatus.Active && d.Function != ComputedFunction.Expression
-                && s.Version <= d.Version
-            select new { s, d }).ToListAsync(ct);
+        var stored = await db.ComputedProfileStates.AsNoTracking().Where(s => s.ProfileId == profileId).Select(s => s.Entries).FirstOrDefaultAsync(ct);
+        if (stored is null)
+        {
+            return [];
+        }
+        var entries = ComputedEntries.Decode(stored);
+        var ids = entries.Select(e => e.DefinitionId).ToList();
+        var definitions = await db.ComputedAttributeDefinitions.AsNoTracking()
+            .Where(d => ids.Contains(d.Id) && d.Status == ComputedStatus.Active && d.Function != ComputedFunction.Expression).ToDictionaryAsync(d => d.Id, ct);
         var now = time.GetUtcNow().UtcDateTime;
         var values = new List<ComputedValue>();
-        foreach (var row in rows)
+        foreach (var entry in entries)
         {
-            if (row.s.Version < row.d.Version)
+            if (!definitions.TryGetValue(entry.DefinitionId, out var definition) || entry.Version > definition.Version)
+            {
+                continue;
+            }
+            if (entry.Version < definition.Version)
             {
                 // Its state is the previous version's, which the current aggregator cannot read: the stored value stands, until
                 // its oldest bucket leaves the previous window (then it would count events out of it: no value until recomputed).
-                if (row.s.NextExpiryAt is not { } due || due > now)
+                if (entry.NextExpiryAt is not { } due || due > now)
                 {
-                    values.Add(new(row.d, row.s.ValueJson, row.s.ComputedAt, PreviousVersion: true));
+                    values.Add(new(definition, entry.ValueJson, entry.ComputedAt, PreviousVersion: true));
                 }
             }
-            else if (row.s.NextExpiryAt is { } expiry && expiry <= now)
+            else if (entry.NextExpiryAt is { } expiry && expiry <= now)
             {
-                var aggregator = new ComputedAggregator(row.d.ToSpec());
-                values.Add(new(row.d, aggregator.Value(AggregateState.Decode(row.s.State), now), now));
+                var aggregator = new ComputedAggregator(definition.ToSpec());
+                values.Add(new(definition, aggregator.Value(AggregateState.Decode(entry.State.Span), now), now));
             }
             else
             {
-                values.Add(new(row.d, row.s.ValueJson, row.s.ComputedAt));
+                values.Add(new(definition, entry.ValueJson, entry.ComputedAt));
             }
         }
         return values.OrderBy(v => v.Name, StringComparer.OrdinalIgnoreCase).ToList();
@@ -93,7 +100,18 @@ public sealed class ComputedAttributeReader(IDbContextFactory<ProfileStudioDbCon
         {
             return Distribution([], false);
         }
-        var values = await DistributionQuery(db, definitionId, definition.Version, take).ToListAsync(ct);
+        var values = new List<(long, string?)>();
+        await foreach (var (profile, entries) in Rows(db).WithCancellation(ct))
+        {
+            if (ComputedEntries.Find(entries, definitionId) is { } entry && entry.Version == definition.Version)
+            {
+                values.Add((profile, entry.ValueJson));
+                if (values.Count == take)
+                {
+                    break;
+                }
+            }
+        }
         return Distribution(values, IsNumeric(definition.Function));
     }
 
@@ -112,31 +130,28 @@ public sealed class ComputedAttributeReader(IDbContextFactory<ProfileStudioDbCon
             return [];
         }
         var values = definitions.ToDictionary(d => d.Id, d => (d.Version, Values: new List<(long, string?)>()));
-        var rows = db.ComputedAttributeStates.AsNoTracking().Where(s => s.MergedFromId == 0)
-            .Select(s => new { s.DefinitionId, s.Version, s.ProfileId, s.ValueJson }).AsAsyncEnumerable();
-        await foreach (var row in rows.WithCancellation(ct))
+        await foreach (var (profile, entries) in Rows(db).WithCancellation(ct))
         {
-            if (values.TryGetValue(row.DefinitionId, out var of) && of.Version == row.Version)
+            foreach (var entry in ComputedEntries.Decode(entries))
             {
-                of.Values.Add((row.ProfileId, row.ValueJson));
+                if (values.TryGetValue(entry.DefinitionId, out var of) && of.Version == entry.Version)
+                {
+                    of.Values.Add((profile, entry.ValueJson));
+                }
             }
         }
         return definitions.Select(d =>
         {
-            var list = values[d.Id].Values;
-            list.Sort((a, b) => a.Item1.CompareTo(b.Item1)); // in profile order, as DistributionAsync reads them (its examples come first to last)
+            var list = values[d.Id].Values; // in profile order, as DistributionAsync reads them (its examples come first to last)
             return (d.Id, d.Name, Distribution(list, IsNumeric(d.Function)));
         }).ToList();
     }
 
-    /// <summary>
-    /// The first <paramref name="take"/> values of a definition in profile order: a walk along the states' key (profile first) that
-    /// stops once it has them, never a sort of the definition's rows.
-    /// </summary>
-    internal static IQueryable<(long ProfileId, string? ValueJson)> DistributionQuery(ProfileStudioDbContext db, int definitionId, int version, int take) =>
-        db.ComputedAttributeStates.AsNoTracking()
-            .Where(s => s.DefinitionId == definitionId && s.MergedFromId == 0 && s.Version == version)
-            .OrderBy(s => s.ProfileId).Take(take).Select(s => new ValueTuple<long, string?>(s.ProfileId, s.ValueJson));
+    /// <summary>Every profile's stored row, in profile order (the row id's: a walk along the table, no sort).</summary>
+    private static IAsyncEnumerable<(long ProfileId, byte[] Entries)> Rows(ProfileStudioDbContext db) => RowsQuery(db).AsAsyncEnumerable();
+
+    internal static IQueryable<(long ProfileId, byte[] Entries)> RowsQuery(ProfileStudioDbContext db) =>
+        db.ComputedProfileStates.AsNoTracking().OrderBy(s => s.ProfileId).Select(s => new ValueTuple<long, byte[]>(s.ProfileId, s.Entries));
 
     /// <summary>
     /// What a draft would give over current profiles, before it is saved or activated: computed from the

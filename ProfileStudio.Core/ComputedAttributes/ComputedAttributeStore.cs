@@ -1,4 +1,6 @@
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using ProfileStudio.Core.Auditing;
 using ProfileStudio.Core.ChangeFeed;
 using ProfileStudio.Core.Ingestion;
@@ -393,7 +395,51 @@ public sealed class ComputedAttributeStore(
     /// </summary>
     private async Task DeleteValuesAsync(ProfileStudioDbContext db, int id, CancellationToken ct)
     {
-        if (await db.Database.ExecuteSqlAsync($"DELETE FROM ComputedAttributeStates WHERE DefinitionId = {id}", ct) > 0)
+        // The definition's entries leave every row that has one, a slice of rows at a time (in the caller's transaction).
+        var connection = db.Database.GetDbConnection();
+        var transaction = db.Database.CurrentTransaction?.GetDbTransaction();
+        var removed = 0;
+        var after = 0L;
+        while (true)
+        {
+            var rewrites = new List<(long Profile, List<ComputedEntry> Entries)>();
+            var read = 0;
+            await using (var select = connection.CreateCommand())
+            {
+                select.Transaction = transaction;
+                select.CommandText = $"SELECT ProfileId, Entries FROM {ComputedProfileState.Table} WHERE ProfileId > $after ORDER BY ProfileId LIMIT 10000";
+                select.Parameters.Add(new SqliteParameter("$after", after));
+                await using var reader = await select.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                {
+                    read++;
+                    after = reader.GetInt64(0);
+                    var bytes = reader.GetFieldValue<byte[]>(1);
+                    if (ComputedEntries.Definitions(bytes).Any(e => e.Definition == id))
+                    {
+                        rewrites.Add((after, ComputedEntries.Decode(bytes).Where(e => e.DefinitionId != id).ToList()));
+                    }
+                }
+            }
+            foreach (var (profile, entries) in rewrites)
+            {
+                await using var write = connection.CreateCommand();
+                write.Transaction = transaction;
+                write.CommandText = entries.Count == 0
+                    ? $"DELETE FROM {ComputedProfileState.Table} WHERE ProfileId = $p"
+                    : $"UPDATE {ComputedProfileState.Table} SET Entries = $e, NextExpiryAt = $x WHERE ProfileId = $p";
+                write.Parameters.Add(new SqliteParameter("$p", profile));
+                write.Parameters.Add(new SqliteParameter("$e", ComputedEntries.Encode(entries)));
+                write.Parameters.Add(new SqliteParameter("$x", (object?)ComputedEntries.NextExpiry(entries) ?? DBNull.Value));
+                await write.ExecuteNonQueryAsync(ct);
+            }
+            removed += rewrites.Count;
+            if (read < 10000)
+            {
+                break;
+            }
+        }
+        if (removed > 0)
         {
             db.ProfileChanges.Add(new ProfileChange { At = time.GetUtcNow().UtcDateTime, ProfileId = 0, Kinds = ProfileChangeKinds.Computed });
         }

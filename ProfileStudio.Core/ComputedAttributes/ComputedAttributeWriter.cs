@@ -31,9 +31,11 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
 
     protected override void Write(ComputedChanges changes, StageWriteContext context)
     {
+        var parts = context.T.Name(ComputedStatePart.Table);
         var definitions = StoredDefinition.ReadActive(sql => context.Query(sql));
         if (definitions.Count == 0)
         {
+            DeleteParts(context, parts, changes.Merged.Keys);
             return;
         }
         // A rebuild's shadow store replays the whole lake through the stage: every profile there is "backfilled".
@@ -51,7 +53,7 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
             profiles.UnionWith(changes.EventNames.Keys);
         }
         profiles.UnionWith(changes.Merged.Keys);
-        var table = context.T.Name("ComputedAttributeStates");
+        var table = context.T.Name(ComputedProfileState.Table);
         var events = context.T.ProfileEvents;
         var deltas = new AggregateState?[definitions.Count];
         var batch = new StateBatch(context, table);
@@ -59,40 +61,42 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
         foreach (var chunk in profiles.Where(p => cursors.Any(c => p <= c)).Chunk(ReadChunk))
         {
             var stored = ReadRows(context, table, chunk);
+            var brought = changes.Merged.Count > 0 ? ReadParts(context, parts, chunk.Where(changes.Merged.ContainsKey)) : null;
             foreach (var profile in chunk)
             {
                 Array.Clear(deltas);
                 changes.Inputs.Fold(profile, known, deltas);
                 changes.Merged.TryGetValue(profile, out var merged);
-                var rows = stored.GetValueOrDefault(profile) ?? [];
+                var row = stored.GetValueOrDefault(profile);
+                var entries = row is null ? [] : ComputedEntries.Decode(row);
+                var partEntries = brought?.GetValueOrDefault(profile);
+                var oldExpiry = ComputedEntries.NextExpiry(entries);
+                var changed = false;
                 List<ComputedEvent>? timeline = null;
                 for (var i = 0; i < definitions.Count; i++)
                 {
                     var d = definitions[i];
-                    var cursor = cursors[i];
-                    if (profile > cursor)
+                    if (profile > cursors[i])
                     {
                         continue; // the backfill reads its whole timeline later
                     }
                     var recompute = known[i] is null && changes.EventNames.TryGetValue(profile, out var seen) && seen.Overlaps(names[i]);
                     // A profile merged in that the backfill had not reached brings events no state counted.
-                    recompute |= merged is not null && AnyBeyond(merged, cursor);
+                    recompute |= merged is not null && AnyBeyond(merged, cursors[i]);
                     if (!recompute && deltas[i] is null && merged is null)
                     {
                         continue;
                     }
                     var aggregator = Aggregator(d.Spec);
-                    // The definition's stored rows: its own (MergedFromId 0, at most one), parts a merge brought, any of another version.
-                    StoredRow? own = null;
-                    var parts = false;
-                    var otherVersion = false;
-                    foreach (var r in rows)
+                    var at = entries.FindIndex(e => e.DefinitionId == d.Spec.Id);
+                    var own = at >= 0 ? entries[at] : null;
+                    // Another version's entry (own or brought by a merge) cannot be combined with this version's: computed afresh.
+                    var otherVersion = own is not null && own.Version != d.Spec.Version;
+                    if (partEntries is not null)
                     {
-                        if (r.DefinitionId == d.Spec.Id)
+                        foreach (var part in partEntries)
                         {
-                            own = r.MergedFromId == 0 ? r : own;
-                            parts |= r.MergedFromId != 0;
-                            otherVersion |= r.Version != d.Spec.Version;
+                            otherVersion |= part.DefinitionId == d.Spec.Id && part.Version != d.Spec.Version;
                         }
                     }
                     var oldValue = own is not null && own.Version == d.Spec.Version ? own.ValueJson : null;
@@ -104,12 +108,15 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
                     }
                     else
                     {
-                        state = null;
-                        foreach (var row in rows)
+                        state = own is null ? null : AggregateState.Decode(own.State.Span);
+                        if (partEntries is not null)
                         {
-                            if (row.DefinitionId == d.Spec.Id)
+                            foreach (var part in partEntries)
                             {
-                                state = Combine(aggregator, state, AggregateState.Decode(row.State));
+                                if (part.DefinitionId == d.Spec.Id)
+                                {
+                                    state = Combine(aggregator, state, AggregateState.Decode(part.State.Span));
+                                }
                             }
                         }
                         if (deltas[i] is { } delta)
@@ -117,15 +124,71 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
                             state = Combine(aggregator, state, delta);
                         }
                     }
-                    var value = Store(context, table, aggregator, profile, state, parts || otherVersion, own, batch);
-                    if (value != oldValue)
+                    var entry = Entry(aggregator, state, context.Now);
+                    if (entry is null)
+                    {
+                        if (at >= 0)
+                        {
+                            entries.RemoveAt(at);
+                            changed = true;
+                        }
+                    }
+                    else
+                    {
+                        Put(entries, entry);
+                        changed = true;
+                    }
+                    if (entry?.ValueJson != oldValue)
                     {
                         changes.ValueChanged.Add(profile);
                     }
                 }
+                if (!changed)
+                {
+                    continue;
+                }
+                if (entries.Count == 0)
+                {
+                    context.Statement($"DELETE FROM {table} WHERE ProfileId = ?1").Bind(1, profile).Execute();
+                    continue;
+                }
+                var nextExpiry = ComputedEntries.NextExpiry(entries);
+                batch.Add(row is null ? StateBatch.Kind.Insert : nextExpiry == oldExpiry ? StateBatch.Kind.Update : StateBatch.Kind.UpdateWithExpiry,
+                    new(profile, ComputedEntries.Encode(entries), nextExpiry));
             }
         }
         batch.Flush();
+        // Whatever the writer did not combine (profiles the backfill has not reached) the backfill reads from the timeline instead.
+        DeleteParts(context, parts, changes.Merged.Keys);
+    }
+
+    /// <summary>A state's entry, pruned and valued at <paramref name="now"/> (null: no state, no entry).</summary>
+    internal static ComputedEntry? Entry(ComputedAggregator aggregator, AggregateState? state, DateTime now)
+    {
+        if (state is null)
+        {
+            return null;
+        }
+        aggregator.Prune(state, now);
+        return new(aggregator.Spec.Id, aggregator.Spec.Version, state.Encode().ToArray(), aggregator.Value(state, now), now, aggregator.NextExpiry(state));
+    }
+
+    /// <summary>Puts <paramref name="entry"/> in place of its definition's, keeping the entries in definition order.</summary>
+    internal static void Put(List<ComputedEntry> entries, ComputedEntry entry)
+    {
+        var i = 0;
+        while (i < entries.Count && entries[i].DefinitionId < entry.DefinitionId)
+        {
+            i++;
+        }
+        if (i < entries.Count && entries[i].DefinitionId == entry.DefinitionId)
+        {
+            entries[i] = entry;
+        }
+        else
+        {
+            entries.Insert(i, entry);
+        }
     }
 
     private static bool AnyBeyond(List<long> profiles, long cursor)
@@ -150,85 +213,52 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
         return into;
     }
 
-    /// <summary>
-    /// Stores the profile's one row for the definition (or removes its rows when no event matched); returns the value.
-    /// With a <paramref name="batch"/> (the live writer), the row's write waits there (the caller flushes it before the transaction
-    /// ends): an update in place when <paramref name="current"/>, its row as read in this transaction, exists (its next expiry, an
-    /// indexed column, only when it moves, which spares an index update on most live writes), an insert otherwise. Without one (the
-    /// expiry job), an upsert at once.
-    /// </summary>
-    internal static string? Store(StageWriteContext context, string table, ComputedAggregator aggregator, long profile, AggregateState? state, bool clearParts,
-        StoredRow? current = null, StateBatch? batch = null)
+    private static void DeleteParts(StageWriteContext context, string parts, IEnumerable<long> survivors)
     {
-        var sql = StoreSql.For(table);
-        if (state is null)
+        var ids = string.Join(',', survivors);
+        if (ids.Length > 0)
         {
-            context.Statement(sql.Delete).Bind(1, profile).Bind(2, aggregator.Spec.Id).Execute();
-            return null;
+            context.Statement($"DELETE FROM {parts} WHERE ProfileId IN (SELECT value FROM json_each(?1))").Bind(1, "[" + ids + "]").Execute();
         }
-        if (clearParts)
-        {
-            context.Statement(sql.DeleteParts).Bind(1, profile).Bind(2, aggregator.Spec.Id).Execute();
-        }
-        aggregator.Prune(state, context.Now);
-        var value = aggregator.Value(state, context.Now);
-        var nextExpiry = aggregator.NextExpiry(state);
-        if (batch is not null)
-        {
-            batch.Add(current is null ? StateBatch.Kind.Insert : current.NextExpiryAt == nextExpiry ? StateBatch.Kind.Update : StateBatch.Kind.UpdateWithExpiry,
-                new(profile, aggregator.Spec.Id, aggregator.Spec.Version, state.Encode().ToArray(), value, nextExpiry));
-            return value;
-        }
-        context.Statement(sql.Upsert).Bind(1, profile).Bind(2, aggregator.Spec.Id).Bind(3, aggregator.Spec.Version).Bind(4, state.Encode()).Bind(5, value)
-            .Bind(6, context.Now).Bind(7, nextExpiry).Execute();
-        return value;
     }
 
-    /// <summary>
-    /// <see cref="Store"/>'s statements for a table (the live one or a rebuild's shadow), put together once rather than per write, and
-    /// found by their <see cref="RowSql"/> objects (the table is named here, so they ignore the store's table set).
-    /// </summary>
-    private sealed record StoreSql(RowSql Delete, RowSql DeleteParts, RowSql Upsert)
-    {
-        private static readonly ConcurrentDictionary<string, StoreSql> Tables = new(StringComparer.Ordinal);
-
-        public static StoreSql For(string table) => Tables.GetOrAdd(table, static t => new(
-            Fixed($"DELETE FROM {t} WHERE ProfileId = ?1 AND DefinitionId = ?2"),
-            Fixed($"DELETE FROM {t} WHERE ProfileId = ?1 AND DefinitionId = ?2 AND MergedFromId <> 0"),
-            Fixed($"""
-                INSERT INTO {t} (ProfileId, DefinitionId, MergedFromId, Version, State, ValueJson, ComputedAt, NextExpiryAt) VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7)
-                ON CONFLICT (ProfileId, DefinitionId, MergedFromId) DO UPDATE SET Version = excluded.Version, State = excluded.State,
-                    ValueJson = excluded.ValueJson, ComputedAt = excluded.ComputedAt, NextExpiryAt = excluded.NextExpiryAt
-                """)));
-
-        private static RowSql Fixed(string text) => new(_ => text);
-    }
-
-    internal sealed record StoredRow(int DefinitionId, long MergedFromId, int Version, byte[] State, string? ValueJson, DateTime? NextExpiryAt);
-
-    /// <summary>How many profiles' stored rows one read fetches (a read per profile cost a statement each, the writer's largest share).</summary>
+    /// <summary>How many profiles' stored rows one read fetches (a read per profile cost a statement each).</summary>
     private const int ReadChunk = 500;
 
     /// <summary>The stored rows of a chunk of profiles (at most <see cref="ReadChunk"/>), read in the run's transaction in one statement.</summary>
-    private static Dictionary<long, List<StoredRow>> ReadRows(StageWriteContext context, string table, long[] chunk)
+    private static Dictionary<long, byte[]> ReadRows(StageWriteContext context, string table, long[] chunk)
     {
-        var rows = new Dictionary<long, List<StoredRow>>();
+        var rows = new Dictionary<long, byte[]>(chunk.Length);
         // One parameter whatever the chunk's size, so the statement is prepared once (json_each lists the ids).
-        using var reader = context.Query($"""
-            SELECT ProfileId, DefinitionId, MergedFromId, Version, State, ValueJson, NextExpiryAt FROM {table}
-            WHERE ProfileId IN (SELECT value FROM json_each($1))
-            """, "[" + string.Join(',', chunk) + "]");
+        using var reader = context.Query($"SELECT ProfileId, Entries FROM {table} WHERE ProfileId IN (SELECT value FROM json_each($1))",
+            "[" + string.Join(',', chunk) + "]");
+        while (reader.Read())
+        {
+            rows[reader.GetInt64(0)] = reader.GetFieldValue<byte[]>(1);
+        }
+        return rows;
+    }
+
+    /// <summary>The entries merges brought to these survivors.</summary>
+    private static Dictionary<long, List<ComputedEntry>>? ReadParts(StageWriteContext context, string parts, IEnumerable<long> survivors)
+    {
+        var ids = string.Join(',', survivors);
+        if (ids.Length == 0)
+        {
+            return null;
+        }
+        var brought = new Dictionary<long, List<ComputedEntry>>();
+        using var reader = context.Query($"SELECT ProfileId, Entries FROM {parts} WHERE ProfileId IN (SELECT value FROM json_each($1))", "[" + ids + "]");
         while (reader.Read())
         {
             var profile = reader.GetInt64(0);
-            if (!rows.TryGetValue(profile, out var list))
+            if (!brought.TryGetValue(profile, out var list))
             {
-                rows[profile] = list = [];
+                brought[profile] = list = [];
             }
-            list.Add(new(reader.GetInt32(1), reader.GetInt64(2), reader.GetInt32(3), reader.GetFieldValue<byte[]>(4), reader.IsDBNull(5) ? null : reader.GetString(5),
-                reader.IsDBNull(6) ? null : StoredTime(reader, 6)));
+            list.AddRange(ComputedEntries.Decode(reader.GetFieldValue<byte[]>(1)));
         }
-        return rows;
+        return brought;
     }
 
     private static List<ComputedEvent> ReadTimeline(StageWriteContext context, string table, long profile)
@@ -254,14 +284,13 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
 }
 
 /// <summary>
-/// The live writer's row writes to a computed-states table, many rows per statement: a statement per row paid its preparing, binding,
-/// stepping and resetting for each of the five or so rows of every touched profile (the writer's CPU in `unify --computed` fell by
-/// about 15% with batches). Rows wait per kind (update, update that moves the next expiry, insert) and go <see cref="Size"/> at a time,
-/// the rest in powers of two, so a table has few statements to prepare.
+/// The live writer's row writes to a computed-rows table, many rows per statement: a statement per row paid its preparing, binding,
+/// stepping and resetting for each row. Rows wait per kind (update, update that moves the next expiry, insert) and go <see cref="Size"/>
+/// at a time, the rest in powers of two, so a table has few statements to prepare.
 /// <list type="bullet">
-/// <item>Each (profile, definition) row is added at most once per transaction, and <see cref="Flush"/> runs before it ends.</item>
-/// <item>An insert is for a row the writer read no row for in this transaction, so it cannot conflict; should it, the statement fails
-/// and the run's transaction rolls back whole.</item>
+/// <item>Each profile's row is added at most once per transaction, and <see cref="Flush"/> runs before it ends.</item>
+/// <item>An insert is for a profile the writer read no row for in this transaction, so it cannot conflict; should it, the statement
+/// fails and the run's transaction rolls back whole.</item>
 /// <item><c>OR FAIL</c>: without it SQLite keeps a statement journal for a statement that writes many rows and may abort midway (to
 /// undo that statement alone), which spilled to temporary files; a failure here fails the whole run anyway.</item>
 /// </list>
@@ -270,9 +299,9 @@ internal sealed class StateBatch(StageWriteContext context, string table)
 {
     public enum Kind { Update, UpdateWithExpiry, Insert }
 
-    public readonly record struct Row(long Profile, int Definition, int Version, byte[] State, string? Value, DateTime? NextExpiry);
+    public readonly record struct Row(long Profile, byte[] Entries, DateTime? NextExpiry);
 
-    /// <summary>Rows per statement (6 parameters each, far under SQLite's limit).</summary>
+    /// <summary>Rows per statement (3 parameters each, far under SQLite's limit).</summary>
     public const int Size = 64;
 
     private readonly List<Row>[] _rows = [[], [], []];
@@ -305,13 +334,12 @@ internal sealed class StateBatch(StageWriteContext context, string table)
             {
                 size /= 2;
             }
-            var statement = context.Statement(Sql(table, kind, size)).Bind(1, context.Now);
+            var statement = context.Statement(Sql(table, kind, size));
             for (var i = 0; i < size; i++)
             {
                 var r = rows[at + i];
-                var first = 2 + 6 * i;
-                statement.Bind(first, r.Profile).Bind(first + 1, r.Definition).Bind(first + 2, r.Version).Bind(first + 3, r.State).Bind(first + 4, r.Value)
-                    .Bind(first + 5, r.NextExpiry);
+                var first = 1 + 3 * i;
+                statement.Bind(first, r.Profile).Bind(first + 1, r.Entries).Bind(first + 2, r.NextExpiry);
             }
             statement.Execute();
             at += size;
@@ -321,19 +349,16 @@ internal sealed class StateBatch(StageWriteContext context, string table)
 
     private static readonly ConcurrentDictionary<(string, Kind, int), RowSql> Statements = new();
 
-    /// <summary>A statement for <paramref name="count"/> rows; ?1 is the time, each row six parameters from ?2 on.</summary>
+    /// <summary>A statement for <paramref name="count"/> rows, each three parameters (profile, entries, next expiry).</summary>
     private static RowSql Sql(string table, Kind kind, int count) => Statements.GetOrAdd((table, kind, count), static key =>
     {
         var (t, kind, n) = key;
-        var rows = string.Join(", ", Enumerable.Range(0, n).Select(i => "(" + string.Join(", ", Enumerable.Range(2 + 6 * i, 6).Select(p => "?" + p)) + ")"));
+        var rows = string.Join(", ", Enumerable.Range(0, n).Select(i => $"(?{1 + 3 * i}, ?{2 + 3 * i}, ?{3 + 3 * i})"));
         var text = kind == Kind.Insert
-            ? $"""
-                INSERT OR FAIL INTO {t} (ProfileId, DefinitionId, MergedFromId, Version, State, ValueJson, ComputedAt, NextExpiryAt)
-                SELECT column1, column2, 0, column3, column4, column5, ?1, column6 FROM (VALUES {rows})
-                """
+            ? $"INSERT OR FAIL INTO {t} (ProfileId, Entries, NextExpiryAt) VALUES {rows}"
             : $"""
-                UPDATE OR FAIL {t} AS s SET Version = v.column3, State = v.column4, ValueJson = v.column5, ComputedAt = ?1{(kind == Kind.UpdateWithExpiry ? ", NextExpiryAt = v.column6" : "")}
-                FROM (VALUES {rows}) AS v WHERE s.ProfileId = v.column1 AND s.DefinitionId = v.column2 AND s.MergedFromId = 0
+                UPDATE OR FAIL {t} AS s SET Entries = v.column2{(kind == Kind.UpdateWithExpiry ? ", NextExpiryAt = v.column3" : "")}
+                FROM (VALUES {rows}) AS v WHERE s.ProfileId = v.column1
                 """;
         return new RowSql(_ => text);
     });

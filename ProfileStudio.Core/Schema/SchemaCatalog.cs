@@ -104,14 +104,23 @@ public sealed class SchemaCatalog(IDbContextFactory<ProfileStudioDbContext> dbFa
         {
             return [];
         }
-        // Profiles each is computed for: one pass over the states' key (which holds the definition), no row read, kept a few minutes,
-        // since the picker asks on every keystroke (counting values with a value read every row: 0.8 s per definition at a million profiles).
+        // Profiles each is computed for: one pass over the rows for all stale definitions (entry headers only, no value read), kept a few
+        // minutes, since the picker asks on every keystroke.
         var stale = definitions.Where(d => !_computedCounts.TryGetValue(d.Id, out var c) || c.Version != d.Version || Environment.TickCount64 - c.At > ComputedCountMs)
             .Select(d => d.Id).ToList();
         if (stale.Count > 0)
         {
-            var counted = await db.ComputedAttributeStates.Where(s => stale.Contains(s.DefinitionId))
-                .GroupBy(s => s.DefinitionId).Select(g => new { g.Key, Count = g.LongCount() }).ToDictionaryAsync(g => g.Key, g => g.Count, ct);
+            var counted = stale.ToDictionary(id => id, _ => 0L);
+            await foreach (var entries in db.ComputedProfileStates.AsNoTracking().Select(s => s.Entries).AsAsyncEnumerable().WithCancellation(ct))
+            {
+                foreach (var (definition, _) in ComputedAttributes.ComputedEntries.Definitions(entries))
+                {
+                    if (counted.TryGetValue(definition, out var n))
+                    {
+                        counted[definition] = n + 1;
+                    }
+                }
+            }
             foreach (var d in definitions.Where(d => stale.Contains(d.Id)))
             {
                 _computedCounts[d.Id] = (d.Version, counted.GetValueOrDefault(d.Id), Environment.TickCount64);

@@ -98,13 +98,16 @@ public static class SegmentIndexLoader
         Phase("identities");
         if (computed.Count > 0)
         {
-            await using var command = Command(connection, "SELECT ProfileId, DefinitionId, Version, ValueJson, NextExpiryAt, State FROM ComputedAttributeStates WHERE MergedFromId = 0");
+            await using var command = Command(connection, $"SELECT ProfileId, Entries FROM {ComputedProfileState.Table}");
             await using var reader = await command.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {
-                if (index.TryOrdinal(reader.GetInt64(0), out var ordinal) && ComputedValue(reader, computed, now) is var (name, value))
+                if (index.TryOrdinal(reader.GetInt64(0), out var ordinal))
                 {
-                    index.SetAttributeForBuild(ordinal, name, value);
+                    foreach (var (name, value) in ComputedValues(reader.GetFieldValue<byte[]>(1), computed, now))
+                    {
+                        index.SetAttributeForBuild(ordinal, name, value);
+                    }
                 }
             }
         }
@@ -221,14 +224,16 @@ public static class SegmentIndexLoader
         {
             return;
         }
-        await using var command = Command(connection,
-            $"SELECT ProfileId, DefinitionId, Version, ValueJson, NextExpiryAt, State FROM ComputedAttributeStates WHERE MergedFromId = 0 AND ProfileId IN ({idList})");
+        await using var command = Command(connection, $"SELECT ProfileId, Entries FROM {ComputedProfileState.Table} WHERE ProfileId IN ({idList})");
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            if (into.GetValueOrDefault(reader.GetInt64(0)) is { } of && ComputedValue(reader, definitions, now) is var (name, value))
+            if (into.GetValueOrDefault(reader.GetInt64(0)) is { } of)
             {
-                of[name] = value;
+                foreach (var (name, value) in ComputedValues(reader.GetFieldValue<byte[]>(1), definitions, now))
+                {
+                    of[name] = value;
+                }
             }
         }
     }
@@ -333,19 +338,31 @@ public static class SegmentIndexLoader
     /// A stored computed value as <see cref="ComputedAttributeReader"/> serves it: the current version's, computed afresh when its
     /// window moved since; an older version's as stored, until it falls due.
     /// </summary>
-    private static (string Name, JsonElement Value)? ComputedValue(DbDataReader reader, Dictionary<int, ComputedDefinition> definitions, DateTime now)
+    /// <summary>The values a stored row gives <paramref name="definitions"/> at <paramref name="now"/>, by name.</summary>
+    private static IEnumerable<(string Name, JsonElement Value)> ComputedValues(byte[] entries, Dictionary<int, ComputedDefinition> definitions, DateTime now)
     {
-        // A row of an older version belongs to a profile the changed definition's backfill has not reached: its stored value
+        foreach (var entry in ComputedEntries.Decode(entries))
+        {
+            if (ComputedValue(entry, definitions, now) is { } value)
+            {
+                yield return value;
+            }
+        }
+    }
+
+    private static (string Name, JsonElement Value)? ComputedValue(ComputedEntry entry, Dictionary<int, ComputedDefinition> definitions, DateTime now)
+    {
+        // An entry of an older version belongs to a profile the changed definition's backfill has not reached: its stored value
         // is served until then (as the profile page does, ComputedAttributeReader), so members do not leave and come back.
-        if (!definitions.TryGetValue(reader.GetInt32(1), out var definition) || reader.GetInt32(2) > definition.Version)
+        if (!definitions.TryGetValue(entry.DefinitionId, out var definition) || entry.Version > definition.Version)
         {
             return null;
         }
-        var json = reader.IsDBNull(3) ? null : reader.GetString(3);
-        if (!reader.IsDBNull(4) && DateTime.SpecifyKind(reader.GetDateTime(4), DateTimeKind.Utc) <= now)
+        var json = entry.ValueJson;
+        if (entry.NextExpiryAt is { } due && due <= now)
         {
             // Due: the current version's value is computed afresh from its state; the previous version's is not served.
-            json = reader.GetInt32(2) == definition.Version ? definition.Aggregator.Value(AggregateState.Decode(reader.GetFieldValue<byte[]>(5)), now) : null;
+            json = entry.Version == definition.Version ? definition.Aggregator.Value(AggregateState.Decode(entry.State.Span), now) : null;
         }
         if (json is null)
         {

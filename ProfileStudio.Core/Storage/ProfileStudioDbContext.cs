@@ -39,7 +39,8 @@ public sealed class ProfileStudioDbContext(DbContextOptions<ProfileStudioDbConte
     public DbSet<MergePolicy> MergePolicies => Set<MergePolicy>();
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
     public DbSet<ComputedAttributes.ComputedAttributeDefinition> ComputedAttributeDefinitions => Set<ComputedAttributes.ComputedAttributeDefinition>();
-    public DbSet<ComputedAttributes.ComputedAttributeState> ComputedAttributeStates => Set<ComputedAttributes.ComputedAttributeState>();
+    public DbSet<ComputedAttributes.ComputedProfileState> ComputedProfileStates => Set<ComputedAttributes.ComputedProfileState>();
+    public DbSet<ComputedAttributes.ComputedStatePart> ComputedStateParts => Set<ComputedAttributes.ComputedStatePart>();
     public DbSet<Schema.SchemaAttribute> SchemaAttributes => Set<Schema.SchemaAttribute>();
     public DbSet<Schema.SchemaEvent> SchemaEvents => Set<Schema.SchemaEvent>();
     public DbSet<Schema.SchemaProfile> SchemaProfiles => Set<Schema.SchemaProfile>();

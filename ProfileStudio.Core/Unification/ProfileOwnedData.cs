@@ -111,18 +111,26 @@ public static class ProfileOwnedData
             Delete = ProfileOwnedTable.RowsOfAll("ProfileEvents"),
             Why = "the profile's timeline",
         },
-        new("ComputedAttributeStates")
+        new("ComputedProfileStates")
         {
-            // The merged profile's states move beside the survivor's (MergedFromId keeps their keys apart); the
-            // computed-attributes writer combines them in the same transaction (ComputedAttributeWriter).
+            // The merged profile's row goes beside the survivor's as a part (its id kept apart); the computed-attributes writer
+            // combines the parts in the same transaction and removes them (ComputedAttributeWriter).
             Merge = t => $"""
-                UPDATE {t.Name("ComputedAttributeStates")} SET ProfileId = $into, MergedFromId = CASE WHEN MergedFromId = 0 THEN $from ELSE MergedFromId END
-                WHERE ProfileId = $from
+                INSERT INTO {t.Name("ComputedStateParts")} (ProfileId, MergedFromId, Entries) SELECT $into, $from, Entries FROM {t.Name("ComputedProfileStates")} WHERE ProfileId = $from;
+                DELETE FROM {t.Name("ComputedProfileStates")} WHERE ProfileId = $from
                 """,
             // A split's replay runs the computed-attributes stage over each part's messages: each part's state from its own events.
-            ClearForSplit = ProfileOwnedTable.RowsOf("ComputedAttributeStates"),
-            Delete = ProfileOwnedTable.RowsOfAll("ComputedAttributeStates"),
+            ClearForSplit = ProfileOwnedTable.RowsOf("ComputedProfileStates"),
+            Delete = ProfileOwnedTable.RowsOfAll("ComputedProfileStates"),
             Why = "computed attribute states and values",
+        },
+        new("ComputedStateParts")
+        {
+            // Parts the merged profile itself held (only between a merge and the writer, which removes them in the same transaction).
+            Merge = ProfileOwnedTable.Reassign("ComputedStateParts"),
+            ClearForSplit = ProfileOwnedTable.RowsOf("ComputedStateParts"),
+            Delete = ProfileOwnedTable.RowsOfAll("ComputedStateParts"),
+            Why = "computed attribute states a merge brought, until combined",
         },
         new("SchemaExamples")
         {

@@ -52,41 +52,10 @@ public sealed class ComputedAttributeWriterTests : IDisposable
     }
 
     [Fact]
-    public void AStateStoredAsJson_ByAnEarlierBuild_IsAddedTo_AndStoredAsBytes()
-    {
-        var stored = new ComputedAttributeDefinition
-        {
-            Name = "orders", Function = ComputedFunction.Count, EventNames = ["Order"], Status = ComputedStatus.Active,
-            Version = 1, BackfillVersion = 1, BackfillDone = true,
-        };
-        var (catalog, pipeline, store) = Start(stored);
-        catalog.Publish([stored.ToSpec()]);
-        Message(1, "Order", userId: "u1");
-        Run(store, pipeline, 0);
-        var profile = Profile("u1");
-        // As an earlier build stored it: JSON text saying three orders in all time.
-        using (var legacy = _connection.CreateCommand())
-        {
-            legacy.CommandText = "UPDATE ComputedAttributeStates SET State = '{\"b\":{\"0\":{\"n\":3,\"k\":0,\"s\":0}}}', ValueJson = '3' WHERE ProfileId = $p";
-            legacy.Parameters.AddWithValue("$p", profile);
-            Assert.Equal(1, legacy.ExecuteNonQuery());
-        }
-
-        Message(2, "Order", userId: "u1");
-        Run(store, pipeline, store.ReadCheckpoint());
-
-        Assert.Equal("4", Value(profile, stored.Id));
-        using var type = _connection.CreateCommand();
-        type.CommandText = "SELECT typeof(State) FROM ComputedAttributeStates WHERE ProfileId = $p";
-        type.Parameters.AddWithValue("$p", profile);
-        Assert.Equal("blob", type.ExecuteScalar());
-    }
-
-    [Fact]
     public void ManyProfilesInARun_AreAllStored_ThroughBatchesOfEveryKind()
     {
-        // 150 rows of a kind: batches of 64, 64, 16, 4 and 2. A count for all time (its expiry never moves) and one for 7 days
-        // (its next expiry moves as the oldest event changes) give inserts, updates, and updates that move the expiry.
+        // 150 rows of a kind: batches of 64, 64, 16, 4 and 2. A count for 7 days (its next expiry moves as the oldest event changes)
+        // beside one for all time gives inserts, then updates that move the row's expiry.
         var all = new ComputedAttributeDefinition
         {
             Name = "orders", Function = ComputedFunction.Count, EventNames = ["Order"], Status = ComputedStatus.Active,
@@ -117,10 +86,10 @@ public sealed class ComputedAttributeWriterTests : IDisposable
             Assert.Equal("2", Value(Profile($"u{i}"), week.Id));
         }
         using var rows = _connection.CreateCommand();
-        rows.CommandText = "SELECT count(*) FROM ComputedAttributeStates";
-        Assert.Equal(2L * people, rows.ExecuteScalar());
+        rows.CommandText = "SELECT count(*) FROM ComputedProfileStates";
+        Assert.Equal((long)people, rows.ExecuteScalar()); // one row per profile, both definitions in it
         // The 7-day count drops when the order of 3 days ago leaves its window: in 4 days, not 7.
-        rows.CommandText = $"SELECT count(*) FROM ComputedAttributeStates WHERE DefinitionId = {week.Id} AND NextExpiryAt < '{SqliteStatement.Text(Now.AddDays(5))}'";
+        rows.CommandText = $"SELECT count(*) FROM ComputedProfileStates WHERE NextExpiryAt < '{SqliteStatement.Text(Now.AddDays(5))}'";
         Assert.Equal((long)people, rows.ExecuteScalar());
     }
 
@@ -175,10 +144,9 @@ public sealed class ComputedAttributeWriterTests : IDisposable
     private string? Value(long profile, int definition)
     {
         using var command = _connection.CreateCommand();
-        command.CommandText = "SELECT ValueJson FROM ComputedAttributeStates WHERE ProfileId = $p AND DefinitionId = $d AND MergedFromId = 0";
+        command.CommandText = "SELECT Entries FROM ComputedProfileStates WHERE ProfileId = $p";
         command.Parameters.AddWithValue("$p", profile);
-        command.Parameters.AddWithValue("$d", definition);
-        return command.ExecuteScalar() as string;
+        return command.ExecuteScalar() is byte[] entries ? ComputedEntries.Find(entries, definition)?.ValueJson : null;
     }
 
     public void Dispose()

@@ -204,16 +204,32 @@ public sealed class ComputedAttributesPropertyTests : IDisposable
         var strays = new List<string>();
         using (var command = _connection.CreateCommand())
         {
-            command.CommandText = "SELECT ProfileId, DefinitionId, MergedFromId, Version, ValueJson FROM ComputedAttributeStates";
+            command.CommandText = "SELECT ProfileId, Entries FROM ComputedProfileStates";
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
-                var (profile, definition) = (reader.GetInt64(0), reader.GetInt32(1));
-                if (reader.GetInt64(2) != 0 || !timelines.ContainsKey(profile))
+                var profile = reader.GetInt64(0);
+                var entries = ComputedEntries.Decode(reader.GetFieldValue<byte[]>(1));
+                if (!timelines.ContainsKey(profile) || entries.Count == 0)
                 {
-                    strays.Add($"row {profile}/{definition} merged from {reader.GetInt64(2)}");
+                    strays.Add($"row of profile {profile} with {entries.Count} entries");
                 }
-                stored[(profile, definition)] = reader.IsDBNull(4) ? null : reader.GetString(4);
+                foreach (var entry in entries)
+                {
+                    if (!stored.TryAdd((profile, entry.DefinitionId), entry.ValueJson))
+                    {
+                        strays.Add($"two entries of {profile}/{entry.DefinitionId}");
+                    }
+                }
+            }
+        }
+        using (var command = _connection.CreateCommand())
+        {
+            command.CommandText = "SELECT ProfileId, MergedFromId FROM ComputedStateParts";
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                strays.Add($"part of {reader.GetInt64(0)} merged from {reader.GetInt64(1)}, never combined");
             }
         }
         var differences = new List<string>(strays);

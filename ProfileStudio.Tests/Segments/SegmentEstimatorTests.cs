@@ -155,10 +155,7 @@ public sealed class SegmentEstimatorTests : IDisposable
             {
                 Id = 1, Name = "orders", Function = ComputedFunction.Count, EventNamesJson = "[\"Order Completed\"]", Status = ComputedStatus.Active, Version = 1,
             });
-            db.ComputedAttributeStates.AddRange(new[] { 4L, 6, 9 }.Select(p => new ComputedAttributeState
-            {
-                ProfileId = p, DefinitionId = 1, Version = 1, ValueJson = "3", ComputedAt = Now,
-            }));
+            db.ComputedProfileStates.AddRange(new[] { 4L, 6, 9 }.Select(p => ComputedProfileState.Of(p, new ComputedEntry(1, 1, ReadOnlyMemory<byte>.Empty, "3", Now, null))));
             await db.SaveChangesAsync();
         }
         var rule = new SegmentRule(new GroupNode("root", GroupKind.AllOf,
@@ -179,10 +176,7 @@ public sealed class SegmentEstimatorTests : IDisposable
             {
                 Id = 1, Name = "orders", Function = ComputedFunction.Count, EventNamesJson = "[\"Order Completed\"]", Status = ComputedStatus.Active, Version = 1,
             });
-            db.ComputedAttributeStates.AddRange(new[] { 4L, 6, 9 }.Select(p => new ComputedAttributeState
-            {
-                ProfileId = p, DefinitionId = 1, Version = 1, ValueJson = "3", ComputedAt = Now,
-            }));
+            db.ComputedProfileStates.AddRange(new[] { 4L, 6, 9 }.Select(p => ComputedProfileState.Of(p, new ComputedEntry(1, 1, ReadOnlyMemory<byte>.Empty, "3", Now, null))));
             await db.SaveChangesAsync();
         }
         var rule = new SegmentRule(new GroupNode("root", GroupKind.AllOf,

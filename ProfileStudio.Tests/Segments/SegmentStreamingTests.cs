@@ -437,7 +437,7 @@ public sealed class SegmentStreamingTests
         Assert.Equal(1, h.ExpireComputed());
         await using (var db = await h.DbAsync())
         {
-            Assert.Empty(await db.ComputedAttributeStates.ToListAsync());
+            Assert.Empty(await db.ComputedProfileStates.ToListAsync());
         }
         h.Backfill(); // the new version's three-day window still holds the order
         var after = Assert.Single(await reader.ValuesOfProfileAsync(u1));
@@ -460,7 +460,7 @@ public sealed class SegmentStreamingTests
         Assert.True(changed.Succeeded, string.Join("; ", changed.Problems));
         Assert.Empty(await h.Services.GetRequiredService<ComputedAttributeReader>().ValuesOfProfileAsync(u1));
         await using var db = await h.DbAsync();
-        Assert.Empty(await db.ComputedAttributeStates.ToListAsync());
+        Assert.Empty(await db.ComputedProfileStates.ToListAsync());
         Assert.Contains(await db.ProfileChanges.ToListAsync(), c => c.ComputedForEveryProfile); // segments on it are evaluated again
     }
 

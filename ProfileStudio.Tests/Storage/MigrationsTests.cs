@@ -349,9 +349,9 @@ public sealed class MigrationsTests : IAsyncLifetime
                 Definition("total", ComputedFunction.Sum, ComputedStatus.Active),
                 Definition("drafted", ComputedFunction.CountDistinct, ComputedStatus.Draft));
             await db.SaveChangesAsync();
+            // Up to that migration only (a later one, ComputedProfileRows, backfills every active aggregate again).
+            await db.GetService<IMigrator>().MigrateAsync("20261207005056_ComputedNumberKeys");
         }
-
-        await Migrator.StartAsync(CancellationToken.None);
 
         await using var migrated = await DbFactory.CreateDbContextAsync();
         var definitions = await migrated.ComputedAttributeDefinitions.AsNoTracking().OrderBy(d => d.Id).ToListAsync();
@@ -359,6 +359,45 @@ public sealed class MigrationsTests : IAsyncLifetime
             [("usual", false, 0L, 2), ("seen", false, 0L, 2), ("total", true, long.MaxValue, 2), ("drafted", true, long.MaxValue, 2)],
             definitions.Select(d => (d.Name, d.BackfillDone, d.BackfillCursor, d.BackfillVersion)));
         Assert.All(definitions.Take(2), d => Assert.Null(d.BackfillStartedAt)); // the backfill job starts them as it starts any
+    }
+
+    /// <summary>
+    /// Per-definition state rows become one row per profile: the old rows go and every active aggregate definition is backfilled
+    /// again (its values come back from the timelines); drafts and expression attributes (nothing stored) are left alone.
+    /// </summary>
+    [Fact]
+    public async Task Migrate_ComputedStatesBecomeOneRowPerProfile_ActiveAggregatesAreBackfilledAgain()
+    {
+        var at = new DateTime(2026, 12, 7, 12, 0, 0, DateTimeKind.Utc);
+        ComputedAttributeDefinition Definition(string name, ComputedFunction function, ComputedStatus status) => new()
+        {
+            Name = name, Function = function, PropertyPath = function == ComputedFunction.Expression ? null : "v", EventNames = ["E"], Status = status,
+            Formula = function == ComputedFunction.Expression ? "1 + 1" : null, Version = 3, WindowUnit = WindowUnit.AllTime,
+            BackfillVersion = 3, BackfillCursor = long.MaxValue, BackfillDone = true, BackfillProcessed = 10, BackfillTotal = 10,
+            BackfillStartedAt = at, BackfillFinishedAt = at, CreatedAt = at, UpdatedAt = at,
+        };
+        await using (var db = await DbFactory.CreateDbContextAsync())
+        {
+            await db.GetService<IMigrator>().MigrateAsync("20261207151253_ComputedStatesBinary");
+            db.ComputedAttributeDefinitions.AddRange(
+                Definition("total", ComputedFunction.Sum, ComputedStatus.Active),
+                Definition("formula", ComputedFunction.Expression, ComputedStatus.Active),
+                Definition("drafted", ComputedFunction.Count, ComputedStatus.Draft));
+            await db.SaveChangesAsync();
+            await db.Database.ExecuteSqlRawAsync("INSERT INTO ComputedAttributeStates (ProfileId, DefinitionId, MergedFromId, Version, State, ValueJson, ComputedAt) VALUES (1, 1, 0, 3, x'01', '5', '2026-12-07 12:00:00')");
+        }
+
+        await Migrator.StartAsync(CancellationToken.None);
+
+        await using var migrated = await DbFactory.CreateDbContextAsync();
+        Assert.Equal(
+            [("total", false, 0L, 0), ("formula", true, long.MaxValue, 3), ("drafted", true, long.MaxValue, 3)],
+            (await migrated.ComputedAttributeDefinitions.AsNoTracking().OrderBy(d => d.Id).ToListAsync()).Select(d => (d.Name, d.BackfillDone, d.BackfillCursor, d.BackfillVersion)));
+        Assert.Empty(await migrated.ComputedProfileStates.ToListAsync());
+        await using var command = migrated.Database.GetDbConnection().CreateCommand();
+        await migrated.Database.OpenConnectionAsync();
+        command.CommandText = "SELECT count(*) FROM sqlite_master WHERE name = 'ComputedAttributeStates'";
+        Assert.Equal(0L, await command.ExecuteScalarAsync());
     }
 
     /// <summary>Event conditions now count track events only: every active segment is evaluated again, no draft.</summary>

@@ -24,17 +24,24 @@ internal sealed class ComputedAttributeDefinitionConfiguration : IEntityTypeConf
     }
 }
 
-internal sealed class ComputedAttributeStateConfiguration : IEntityTypeConfiguration<ComputedAttributeState>
+internal sealed class ComputedProfileStateConfiguration : IEntityTypeConfiguration<ComputedProfileState>
 {
-    public void Configure(EntityTypeBuilder<ComputedAttributeState> builder)
+    public void Configure(EntityTypeBuilder<ComputedProfileState> builder)
     {
-        builder.ToTable("ComputedAttributeStates");
-        // The profile id leads the key: a profile's rows sit together (and co-locate when sharded by profile).
-        builder.HasKey(s => new { s.ProfileId, s.DefinitionId, s.MergedFromId });
-        // No (DefinitionId, ProfileId) index: a profile's first state of a definition landed on a random page of it, about a page
-        // rewritten per message in live runs, a quarter of what computed attributes cost unification. The key serves the
-        // backfill's range of profiles, and the distribution's walk in profile order; per-definition counts scan the key.
-        // The expiry job's seek: rows whose oldest bucket has left the window.
+        builder.ToTable(ComputedProfileState.Table);
+        // The profile id is the row id (INTEGER PRIMARY KEY on SQLite): a profile's row is one seek, with no key index beside it.
+        builder.HasKey(s => s.ProfileId);
+        builder.Property(s => s.ProfileId).ValueGeneratedNever();
+        // The expiry job's seek: rows with an entry whose oldest bucket has left the window.
         builder.HasIndex(s => s.NextExpiryAt).HasFilter("\"NextExpiryAt\" IS NOT NULL");
+    }
+}
+
+internal sealed class ComputedStatePartConfiguration : IEntityTypeConfiguration<ComputedStatePart>
+{
+    public void Configure(EntityTypeBuilder<ComputedStatePart> builder)
+    {
+        builder.ToTable(ComputedStatePart.Table);
+        builder.HasKey(s => new { s.ProfileId, s.MergedFromId });
     }
 }

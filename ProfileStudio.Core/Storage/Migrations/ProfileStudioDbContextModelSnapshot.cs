@@ -417,39 +417,41 @@ namespace ProfileStudio.Core.Storage.Migrations
                     b.ToTable("ComputedAttributeDefinitions", (string)null);
                 });
 
-            modelBuilder.Entity("ProfileStudio.Core.ComputedAttributes.ComputedAttributeState", b =>
+            modelBuilder.Entity("ProfileStudio.Core.ComputedAttributes.ComputedProfileState", b =>
                 {
                     b.Property<long>("ProfileId")
                         .HasColumnType("INTEGER");
 
-                    b.Property<int>("DefinitionId")
+                    b.Property<byte[]>("Entries")
+                        .IsRequired()
+                        .HasColumnType("BLOB");
+
+                    b.Property<DateTime?>("NextExpiryAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("ProfileId");
+
+                    b.HasIndex("NextExpiryAt")
+                        .HasFilter("\"NextExpiryAt\" IS NOT NULL");
+
+                    b.ToTable("ComputedProfileStates", (string)null);
+                });
+
+            modelBuilder.Entity("ProfileStudio.Core.ComputedAttributes.ComputedStatePart", b =>
+                {
+                    b.Property<long>("ProfileId")
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("MergedFromId")
                         .HasColumnType("INTEGER");
 
-                    b.Property<DateTime>("ComputedAt")
-                        .HasColumnType("TEXT");
-
-                    b.Property<DateTime?>("NextExpiryAt")
-                        .HasColumnType("TEXT");
-
-                    b.Property<byte[]>("State")
+                    b.Property<byte[]>("Entries")
                         .IsRequired()
                         .HasColumnType("BLOB");
 
-                    b.Property<string>("ValueJson")
-                        .HasColumnType("TEXT");
+                    b.HasKey("ProfileId", "MergedFromId");
 
-                    b.Property<int>("Version")
-                        .HasColumnType("INTEGER");
-
-                    b.HasKey("ProfileId", "DefinitionId", "MergedFromId");
-
-                    b.HasIndex("NextExpiryAt")
-                        .HasFilter("\"NextExpiryAt\" IS NOT NULL");
-
-                    b.ToTable("ComputedAttributeStates", (string)null);
+                    b.ToTable("ComputedStateParts", (string)null);
                 });
 
             modelBuilder.Entity("ProfileStudio.Core.Dashboard.DashboardDailyFigure", b =>

@@ -52,14 +52,42 @@ public sealed class SqliteUnificationRebuild(SqliteUnificationSession session, T
             Execute(transaction, $"DROP TABLE IF EXISTS \"{live}\"");
             Execute(transaction, $"ALTER TABLE \"{shadow}\" RENAME TO \"{live}\"");
         }
-        // A computed attribute edited while the shadow was built has rows of its previous version for the profiles the rebuild had
+        // A computed attribute edited while the shadow was built has entries of its previous version for the profiles the rebuild had
         // replayed before the edit, behind a backfill cursor that moved over the live table: its backfill starts again.
-        // (One pass over the states, whatever the number of definitions: the list is not correlated.)
-        Execute(transaction, """
-            UPDATE ComputedAttributeDefinitions SET BackfillVersion = 0
-            WHERE Status = 'Active' AND Function <> 'Expression' AND Id IN (
-                SELECT s.DefinitionId FROM ComputedAttributeStates s JOIN ComputedAttributeDefinitions d ON d.Id = s.DefinitionId WHERE s.Version <> d.Version)
-            """);
+        // (One pass over the rows, whatever the number of definitions.)
+        var versions = new Dictionary<int, int>();
+        using (var definitions = _writing.CreateCommand())
+        {
+            definitions.Transaction = transaction;
+            definitions.CommandText = "SELECT Id, Version FROM ComputedAttributeDefinitions WHERE Status = 'Active' AND Function <> 'Expression'";
+            using var reader = definitions.ExecuteReader();
+            while (reader.Read())
+            {
+                versions[reader.GetInt32(0)] = reader.GetInt32(1);
+            }
+        }
+        var stale = new HashSet<int>();
+        if (versions.Count > 0)
+        {
+            using var rows = _writing.CreateCommand();
+            rows.Transaction = transaction;
+            rows.CommandText = $"SELECT Entries FROM {ComputedAttributes.ComputedProfileState.Table}";
+            using var reader = rows.ExecuteReader();
+            while (reader.Read())
+            {
+                foreach (var (definition, version) in ComputedAttributes.ComputedEntries.Definitions(reader.GetFieldValue<byte[]>(0)))
+                {
+                    if (versions.TryGetValue(definition, out var current) && version != current)
+                    {
+                        stale.Add(definition);
+                    }
+                }
+            }
+        }
+        if (stale.Count > 0)
+        {
+            Execute(transaction, $"UPDATE ComputedAttributeDefinitions SET BackfillVersion = 0 WHERE Id IN ({string.Join(',', stale)})");
+        }
         using (var feed = _writing.CreateCommand())
         {
             feed.Transaction = transaction;

@@ -390,9 +390,9 @@ public sealed class ComputedAttributePagesTests : StudioBunitContext
         await using (var db = await new ProfileStoreSeed(_studio.Services).DbAsync())
         {
             // Profile 1 still has the row version 1 stored, profile 2 one of version 2.
-            db.ComputedAttributeStates.AddRange(
-                new ComputedAttributeState { ProfileId = 1, DefinitionId = id, Version = 1, State = [], ValueJson = "120", ComputedAt = ProfileStoreSeed.T0 },
-                new ComputedAttributeState { ProfileId = 2, DefinitionId = id, Version = 2, State = [], ValueJson = "40", ComputedAt = ProfileStoreSeed.T0 });
+            db.ComputedProfileStates.AddRange(
+                ComputedProfileState.Of(1, new ComputedEntry(id, 1, ReadOnlyMemory<byte>.Empty, "120", ProfileStoreSeed.T0, null)),
+                ComputedProfileState.Of(2, new ComputedEntry(id, 2, ReadOnlyMemory<byte>.Empty, "40", ProfileStoreSeed.T0, null)));
             await db.SaveChangesAsync();
         }
 
@@ -416,7 +416,7 @@ public sealed class ComputedAttributePagesTests : StudioBunitContext
         var id = saved.Definition!.Id;
         await using var db = await new ProfileStoreSeed(_studio.Services).DbAsync();
         await db.Database.ExecuteSqlAsync($"UPDATE ComputedAttributeDefinitions SET Status = 'Active', BackfillVersion = Version, BackfillDone = 1 WHERE Id = {id}");
-        db.ComputedAttributeStates.Add(new ComputedAttributeState { ProfileId = 1, DefinitionId = id, Version = 1, State = [], ValueJson = "2", ComputedAt = ProfileStoreSeed.T0 });
+        db.ComputedProfileStates.Add(ComputedProfileState.Of(1, new ComputedEntry(id, 1, ReadOnlyMemory<byte>.Empty, "2", ProfileStoreSeed.T0, null)));
         await db.SaveChangesAsync();
         return id;
     }

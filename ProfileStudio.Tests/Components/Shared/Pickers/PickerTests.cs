@@ -60,7 +60,7 @@ public sealed class PickerTests : StudioBunitContext
             new ComputedAttributeDraft("lifetime_orders", null, ComputedFunction.Count, ["Order Completed"], null, [], LookbackWindow.AllTime))).Succeeded);
         await using (var db = await _studio.Services.GetRequiredService<IDbContextFactory<ProfileStudioDbContext>>().CreateDbContextAsync())
         {
-            db.ComputedAttributeStates.Add(new ComputedAttributeState { ProfileId = 1, DefinitionId = lifetime.Id, Version = lifetime.Version, ValueJson = "120", ComputedAt = SchemaSeed.Today });
+            db.ComputedProfileStates.Add(ComputedProfileState.Of(1, new ComputedEntry(lifetime.Id, lifetime.Version, ReadOnlyMemory<byte>.Empty, "120", SchemaSeed.Today, null)));
             await db.SaveChangesAsync();
         }
         string? picked = null;
