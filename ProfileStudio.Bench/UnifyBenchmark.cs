@@ -32,7 +32,7 @@ internal static class UnifyBenchmark
         }
         if (computed)
         {
-            return await CompareComputedAsync(messages, people, runSize);
+            return pairs > 1 ? await CompareComputedPairsAsync(messages, people, runSize, pairs) : await CompareComputedAsync(messages, people, runSize);
         }
         var directory = Directory.CreateTempSubdirectory("profilestudio-unify-").FullName;
         try
@@ -175,6 +175,45 @@ internal static class UnifyBenchmark
         Console.WriteLine($"  with 5 computed attributes: {with.TotalSeconds:N1} s = {messages / with.TotalSeconds:N0} messages/s; cpu time {withCpu.TotalSeconds:N1} s");
         Console.WriteLine($"  loss: {(1 - without.TotalSeconds / with.TotalSeconds) * 100:N1}% of the throughput (target < 10%); " +
             $"by cpu time (less disturbed by other load): {(1 - withoutCpu.TotalSeconds / withCpu.TotalSeconds) * 100:N1}%");
+        Console.WriteLine($"  peak memory of this process: {Process.GetCurrentProcess().PeakWorkingSet64 / 1024 / 1024:N0} MB");
+        return 0;
+    }
+
+    /// <summary>
+    /// <c>unify --computed --pairs N</c>: N pairs of runs without and with the computed attributes, the first of each pair alternating
+    /// (without first, then with first, …), so that the machine's speed drifting over minutes (as it does here by a third) weighs on
+    /// both sides alike: each pair's loss, their median, and the loss over the sums.
+    /// </summary>
+    private static async Task<int> CompareComputedPairsAsync(int messages, int people, int runSize, int pairs)
+    {
+        Console.WriteLine($"unify --computed --pairs {pairs}: {messages:N0} messages over {people:N0} people in runs of {runSize:N0}, without and with 5 active " +
+            $"computed attributes, alternating which goes first; {Environment.ProcessorCount} cores");
+        await UnifyOnceAsync(Math.Min(messages, 20_000), Math.Min(people, 6_000), computed: true, runSize, quiet: true);
+        var losses = new List<double>();
+        var (withoutSum, withSum, withoutCpuSum, withCpuSum) = (TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero);
+        for (var pair = 0; pair < pairs; pair++)
+        {
+            (TimeSpan Elapsed, TimeSpan Cpu) without, with;
+            if (pair % 2 == 0)
+            {
+                without = await UnifyOnceAsync(messages, people, computed: false, runSize, quiet: true);
+                with = await UnifyOnceAsync(messages, people, computed: true, runSize, quiet: true);
+            }
+            else
+            {
+                with = await UnifyOnceAsync(messages, people, computed: true, runSize, quiet: true);
+                without = await UnifyOnceAsync(messages, people, computed: false, runSize, quiet: true);
+            }
+            var loss = (1 - without.Elapsed.TotalSeconds / with.Elapsed.TotalSeconds) * 100;
+            losses.Add(loss);
+            (withoutSum, withSum, withoutCpuSum, withCpuSum) = (withoutSum + without.Elapsed, withSum + with.Elapsed, withoutCpuSum + without.Cpu, withCpuSum + with.Cpu);
+            Console.WriteLine($"  pair {pair + 1} ({(pair % 2 == 0 ? "without first" : "with first")}): without {without.Elapsed.TotalSeconds:N1} s (cpu {without.Cpu.TotalSeconds:N1} s), " +
+                $"with {with.Elapsed.TotalSeconds:N1} s (cpu {with.Cpu.TotalSeconds:N1} s): loss {loss:N1}%");
+        }
+        losses.Sort();
+        var median = losses.Count % 2 == 1 ? losses[losses.Count / 2] : (losses[losses.Count / 2 - 1] + losses[losses.Count / 2]) / 2;
+        Console.WriteLine($"  loss over all {pairs} pairs: {(1 - withoutSum.TotalSeconds / withSum.TotalSeconds) * 100:N1}% of the throughput (target < 10%), " +
+            $"by cpu time {(1 - withoutCpuSum.TotalSeconds / withCpuSum.TotalSeconds) * 100:N1}%; median of the pairs {median:N1}%");
         Console.WriteLine($"  peak memory of this process: {Process.GetCurrentProcess().PeakWorkingSet64 / 1024 / 1024:N0} MB");
         return 0;
     }

@@ -11,13 +11,14 @@ namespace ProfileStudio.Core.ComputedAttributes;
 /// definitions there (the truth, whatever snapshot the stage had), and for every affected profile that
 /// the definition's backfill has reached (id up to its cursor; all once the backfill is done):
 /// <list type="bullet">
-/// <item>combines the stored state, the parts a merge in this run brought (rows with a MergedFromId) and
-/// the run's delta, prunes the buckets outside the window, and stores state, value, computed-at and
-/// next expiry;</item>
+/// <item>combines the stored state (the definition's entry in the profile's one row), the parts a merge in
+/// this run brought (<see cref="ComputedStatePart"/>) and the run's delta, prunes the buckets outside the
+/// window, and stores state, value, computed-at and next expiry in the entry;</item>
 /// <item>computes the state from the profile's timeline instead when the delta cannot be trusted: the stage
-/// did not know this version of the definition, a stored row is of another version, or a profile merged in
+/// did not know this version of the definition, a stored entry is of another version, or a profile merged in
 /// was not backfilled yet (its events were counted nowhere).</item>
 /// </list>
+/// A touched profile costs one row read and one row written, whatever the number of definitions.
 /// Profiles beyond the cursor are left to the backfill, which reads their whole timeline (this run's events
 /// included) later: each event is counted exactly once. The change feed gets <c>Computed</c> for every
 /// profile whose value changed.
@@ -55,111 +56,199 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
         profiles.UnionWith(changes.Merged.Keys);
         var table = context.T.Name(ComputedProfileState.Table);
         var events = context.T.ProfileEvents;
-        var deltas = new AggregateState?[definitions.Count];
+        var run = new Run(definitions, cursors, known, names, changes, context.Now);
         var batch = new StateBatch(context, table);
-        // A chunk at a time: its stored rows and deltas are gone before the next is read.
+        // A chunk at a time: its stored rows read in one statement, its profiles computed on the cores (pure work: folding, combining,
+        // pruning, valuing, encoding, this thread taking part), then written here. (The writer's thread is unification's bottleneck;
+        // computing a chunk while this thread wrote the one before, on a thread of its own, measured slower on two cores.)
         foreach (var chunk in profiles.Where(p => cursors.Any(c => p <= c)).Chunk(ReadChunk))
         {
             var stored = ReadRows(context, table, chunk);
             var brought = changes.Merged.Count > 0 ? ReadParts(context, parts, chunk.Where(changes.Merged.ContainsKey)) : null;
-            foreach (var profile in chunk)
-            {
-                Array.Clear(deltas);
-                changes.Inputs.Fold(profile, known, deltas);
-                changes.Merged.TryGetValue(profile, out var merged);
-                var row = stored.GetValueOrDefault(profile);
-                var entries = row is null ? [] : ComputedEntries.Decode(row);
-                var partEntries = brought?.GetValueOrDefault(profile);
-                var oldExpiry = ComputedEntries.NextExpiry(entries);
-                var changed = false;
-                List<ComputedEvent>? timeline = null;
-                for (var i = 0; i < definitions.Count; i++)
-                {
-                    var d = definitions[i];
-                    if (profile > cursors[i])
-                    {
-                        continue; // the backfill reads its whole timeline later
-                    }
-                    var recompute = known[i] is null && changes.EventNames.TryGetValue(profile, out var seen) && seen.Overlaps(names[i]);
-                    // A profile merged in that the backfill had not reached brings events no state counted.
-                    recompute |= merged is not null && AnyBeyond(merged, cursors[i]);
-                    if (!recompute && deltas[i] is null && merged is null)
-                    {
-                        continue;
-                    }
-                    var aggregator = Aggregator(d.Spec);
-                    var at = entries.FindIndex(e => e.DefinitionId == d.Spec.Id);
-                    var own = at >= 0 ? entries[at] : null;
-                    // Another version's entry (own or brought by a merge) cannot be combined with this version's: computed afresh.
-                    var otherVersion = own is not null && own.Version != d.Spec.Version;
-                    if (partEntries is not null)
-                    {
-                        foreach (var part in partEntries)
-                        {
-                            otherVersion |= part.DefinitionId == d.Spec.Id && part.Version != d.Spec.Version;
-                        }
-                    }
-                    var oldValue = own is not null && own.Version == d.Spec.Version ? own.ValueJson : null;
-                    AggregateState? state;
-                    if (recompute || otherVersion)
-                    {
-                        timeline ??= ReadTimeline(context, events, profile);
-                        state = ComputedComputation.FromEvents(aggregator, timeline);
-                    }
-                    else
-                    {
-                        state = own is null ? null : AggregateState.Decode(own.State.Span);
-                        if (partEntries is not null)
-                        {
-                            foreach (var part in partEntries)
-                            {
-                                if (part.DefinitionId == d.Spec.Id)
-                                {
-                                    state = Combine(aggregator, state, AggregateState.Decode(part.State.Span));
-                                }
-                            }
-                        }
-                        if (deltas[i] is { } delta)
-                        {
-                            state = Combine(aggregator, state, delta);
-                        }
-                    }
-                    var entry = Entry(aggregator, state, context.Now);
-                    if (entry is null)
-                    {
-                        if (at >= 0)
-                        {
-                            entries.RemoveAt(at);
-                            changed = true;
-                        }
-                    }
-                    else
-                    {
-                        Put(entries, entry);
-                        changed = true;
-                    }
-                    if (entry?.ValueJson != oldValue)
-                    {
-                        changes.ValueChanged.Add(profile);
-                    }
-                }
-                if (!changed)
-                {
-                    continue;
-                }
-                if (entries.Count == 0)
-                {
-                    context.Statement($"DELETE FROM {table} WHERE ProfileId = ?1").Bind(1, profile).Execute();
-                    continue;
-                }
-                var nextExpiry = ComputedEntries.NextExpiry(entries);
-                batch.Add(row is null ? StateBatch.Kind.Insert : nextExpiry == oldExpiry ? StateBatch.Kind.Update : StateBatch.Kind.UpdateWithExpiry,
-                    new(profile, ComputedEntries.Encode(entries), nextExpiry));
-            }
+            Store(context, run, table, events, batch, chunk, stored, brought, ComputeAll(run, chunk, stored, brought));
         }
         batch.Flush();
         // Whatever the writer did not combine (profiles the backfill has not reached) the backfill reads from the timeline instead.
         DeleteParts(context, parts, changes.Merged.Keys);
+    }
+
+    /// <summary>The chunk's outcomes, in order; from <see cref="ParallelFrom"/> profiles on, spread over the cores.</summary>
+    private Outcome[] ComputeAll(Run run, long[] chunk, Dictionary<long, byte[]> stored, Dictionary<long, List<ComputedEntry>>? brought)
+    {
+        var outcomes = new Outcome[chunk.Length];
+        if (chunk.Length >= ParallelFrom)
+        {
+            try
+            {
+                Parallel.For(0, chunk.Length, i => outcomes[i] = Compute(run, chunk[i], stored.GetValueOrDefault(chunk[i]), brought?.GetValueOrDefault(chunk[i]), null));
+            }
+            catch (AggregateException e) when (e.InnerExceptions.Count >= 1)
+            {
+                // The run fails as it would on one thread (e.g. a corrupt stored state), with that exception, not a wrapper.
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+            }
+        }
+        else
+        {
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                outcomes[i] = Compute(run, chunk[i], stored.GetValueOrDefault(chunk[i]), brought?.GetValueOrDefault(chunk[i]), null);
+            }
+        }
+        return outcomes;
+    }
+
+    /// <summary>Writes a chunk's outcomes (computing from the timeline, here, the profiles that need it) and marks changed values.</summary>
+    private void Store(StageWriteContext context, Run run, string table, string events, StateBatch batch, long[] chunk, Dictionary<long, byte[]> stored,
+        Dictionary<long, List<ComputedEntry>>? brought, Outcome[] outcomes)
+    {
+        for (var i = 0; i < chunk.Length; i++)
+        {
+            var profile = chunk[i];
+            var outcome = outcomes[i];
+            if (outcome.NeedsTimeline)
+            {
+                // The rare path (a definition the stage did not know, another version, a merge the backfill had not reached): its
+                // events are read in the run's transaction, on this thread.
+                outcome = Compute(run, profile, stored.GetValueOrDefault(profile), brought?.GetValueOrDefault(profile), ReadTimeline(context, events, profile));
+            }
+            if (outcome.ValueChanged)
+            {
+                run.Changes.ValueChanged.Add(profile);
+            }
+            if (outcome.Entries is null)
+            {
+                continue; // unchanged
+            }
+            if (outcome.Entries.Length == 0)
+            {
+                if (outcome.Existed)
+                {
+                    context.Statement($"DELETE FROM {table} WHERE ProfileId = ?1").Bind(1, profile).Execute();
+                }
+                continue;
+            }
+            batch.Add(!outcome.Existed ? StateBatch.Kind.Insert : outcome.MovesExpiry ? StateBatch.Kind.UpdateWithExpiry : StateBatch.Kind.Update,
+                new(profile, outcome.Entries, outcome.NextExpiry));
+        }
+    }
+
+    /// <summary>Profiles in a chunk from which computing them is spread over the cores (a live run of a few messages stays on its thread).</summary>
+    private const int ParallelFrom = 32;
+
+    /// <summary>What a run's writer needs to compute a profile's row, read-only while profiles are computed in parallel.</summary>
+    private sealed record Run(List<StoredDefinition> Definitions, long[] Cursors, ComputedAggregator?[] Known, HashSet<string>[] Names, ComputedChanges Changes,
+        DateTime Now);
+
+    /// <summary>
+    /// A profile's new row. <see cref="NeedsTimeline"/>: it must be computed from its events (read on the writer's thread, then computed
+    /// again with them). <see cref="Entries"/>: the encoded entries to store (empty: the row goes), or null when nothing changed.
+    /// </summary>
+    private readonly record struct Outcome(bool NeedsTimeline, byte[]? Entries, bool Existed, DateTime? NextExpiry, bool MovesExpiry, bool ValueChanged);
+
+    /// <summary>
+    /// Computes a profile's row: for every definition the backfill has reached for it, the stored state, the parts a merge in this run
+    /// brought and the run's delta combined, pruned and valued (or the state from <paramref name="timeline"/> when the delta cannot be
+    /// trusted). Pure: safe to run for many profiles at once.
+    /// </summary>
+    private Outcome Compute(Run run, long profile, byte[]? row, List<ComputedEntry>? partEntries, List<ComputedEvent>? timeline)
+    {
+        var changes = run.Changes;
+        var deltas = new AggregateState?[run.Definitions.Count];
+        changes.Inputs.Fold(profile, run.Known, deltas);
+        changes.Merged.TryGetValue(profile, out var merged);
+        var entries = row is null ? [] : ComputedEntries.Decode(row);
+        var oldExpiry = ComputedEntries.NextExpiry(entries);
+        var changed = false;
+        var valueChanged = false;
+        for (var i = 0; i < run.Definitions.Count; i++)
+        {
+            var d = run.Definitions[i];
+            if (profile > run.Cursors[i])
+            {
+                continue; // the backfill reads its whole timeline later
+            }
+            var recompute = run.Known[i] is null && changes.EventNames.TryGetValue(profile, out var seen) && seen.Overlaps(run.Names[i]);
+            // A profile merged in that the backfill had not reached brings events no state counted.
+            recompute |= merged is not null && AnyBeyond(merged, run.Cursors[i]);
+            if (!recompute && deltas[i] is null && merged is null)
+            {
+                continue;
+            }
+            var aggregator = Aggregator(d.Spec);
+            var at = IndexOf(entries, d.Spec.Id);
+            var own = at >= 0 ? entries[at] : null;
+            // Another version's entry (own or brought by a merge) cannot be combined with this version's: computed afresh.
+            var otherVersion = own is not null && own.Version != d.Spec.Version;
+            if (partEntries is not null)
+            {
+                foreach (var part in partEntries)
+                {
+                    otherVersion |= part.DefinitionId == d.Spec.Id && part.Version != d.Spec.Version;
+                }
+            }
+            var oldValue = own is not null && own.Version == d.Spec.Version ? own.ValueJson : null;
+            AggregateState? state;
+            if (recompute || otherVersion)
+            {
+                if (timeline is null)
+                {
+                    return new(NeedsTimeline: true, null, false, null, false, false);
+                }
+                state = ComputedComputation.FromEvents(aggregator, timeline);
+            }
+            else
+            {
+                state = own is null ? null : AggregateState.Decode(own.State.Span);
+                if (partEntries is not null)
+                {
+                    foreach (var part in partEntries)
+                    {
+                        if (part.DefinitionId == d.Spec.Id)
+                        {
+                            state = Combine(aggregator, state, AggregateState.Decode(part.State.Span));
+                        }
+                    }
+                }
+                if (deltas[i] is { } delta)
+                {
+                    state = Combine(aggregator, state, delta);
+                }
+            }
+            var entry = Entry(aggregator, state, run.Now);
+            if (entry is null)
+            {
+                if (at >= 0)
+                {
+                    entries.RemoveAt(at);
+                    changed = true;
+                }
+            }
+            else
+            {
+                Put(entries, entry);
+                changed = true;
+            }
+            valueChanged |= entry?.ValueJson != oldValue;
+        }
+        if (!changed)
+        {
+            return new(false, null, row is not null, null, false, valueChanged);
+        }
+        var nextExpiry = ComputedEntries.NextExpiry(entries);
+        return new(false, entries.Count == 0 ? [] : ComputedEntries.Encode(entries), row is not null, nextExpiry, nextExpiry != oldExpiry, valueChanged);
+    }
+
+    private static int IndexOf(List<ComputedEntry> entries, int definitionId)
+    {
+        for (var i = 0; i < entries.Count; i++)
+        {
+            if (entries[i].DefinitionId == definitionId)
+            {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /// <summary>A state's entry, pruned and valued at <paramref name="now"/> (null: no state, no entry).</summary>

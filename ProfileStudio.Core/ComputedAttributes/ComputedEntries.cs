@@ -13,8 +13,9 @@ public sealed record ComputedEntry(int DefinitionId, int Version, ReadOnlyMemory
 
 /// <summary>
 /// The bytes of <see cref="ComputedProfileState.Entries"/>: a format byte, then each entry in turn: definition id, version,
-/// computed-at (ticks), next expiry (ticks + 1; 0 for none), value (UTF-8 length + 1, 0 for none, then its bytes), state
-/// (length, then its bytes), numbers as varints. Decoded states are slices of the row's bytes, not copies.
+/// computed-at (ticks, as the difference from the entry before's: entries written together cost a byte), next expiry (ticks after
+/// computed-at + 1; 0 for none), value (UTF-8 length + 1, 0 for none, then its bytes), state (length, then its bytes), numbers as
+/// varints (differences zigzag). Decoded states are slices of the row's bytes, not copies.
 /// </summary>
 public static class ComputedEntries
 {
@@ -28,12 +29,14 @@ public static class ComputedEntries
         var buffer = _buffer ??= new ArrayBufferWriter<byte>(1024);
         buffer.ResetWrittenCount();
         Write(buffer, Format1);
+        var previous = 0L;
         foreach (var e in entries)
         {
             Unsigned(buffer, (ulong)e.DefinitionId);
             Unsigned(buffer, (ulong)e.Version);
-            Unsigned(buffer, (ulong)e.ComputedAt.Ticks);
-            Unsigned(buffer, e.NextExpiryAt is { } expiry ? (ulong)expiry.Ticks + 1 : 0);
+            Unsigned(buffer, Zigzag(e.ComputedAt.Ticks - previous));
+            previous = e.ComputedAt.Ticks;
+            Unsigned(buffer, e.NextExpiryAt is { } expiry ? Zigzag(expiry.Ticks - previous) + 1 : 0);
             if (e.ValueJson is null)
             {
                 Unsigned(buffer, 0);
@@ -106,6 +109,8 @@ public static class ComputedEntries
         return earliest;
     }
 
+    private static ulong Zigzag(long value) => (ulong)((value << 1) ^ (value >> 63));
+
     private static void Write(ArrayBufferWriter<byte> buffer, byte value)
     {
         buffer.GetSpan(1)[0] = value;
@@ -131,6 +136,7 @@ public static class ComputedEntries
     {
         private readonly byte[] _bytes;
         private int _at;
+        private long _previous;
 
         public Reader(byte[] bytes)
         {
@@ -153,9 +159,10 @@ public static class ComputedEntries
             }
             var definition = Int();
             var version = Int();
-            var computedAt = Time(Unsigned());
+            var computedAt = Time(_previous, Signed());
+            _previous = computedAt.Ticks;
             var expiry = Unsigned();
-            return new(definition, version, computedAt, expiry == 0 ? null : Time(expiry - 1));
+            return new(definition, version, computedAt, expiry == 0 ? null : Time(_previous, Unzigzag(expiry - 1)));
         }
 
         public string? Value()
@@ -198,8 +205,13 @@ public static class ComputedEntries
             return v <= int.MaxValue ? (int)v : throw Corrupt("holds an id out of range");
         }
 
-        private static DateTime Time(ulong ticks) =>
-            ticks <= (ulong)DateTime.MaxValue.Ticks ? new DateTime((long)ticks, DateTimeKind.Utc) : throw Corrupt("holds a time out of range");
+        /// <summary><paramref name="from"/> plus <paramref name="step"/> ticks, which must be a time.</summary>
+        private static DateTime Time(long from, long step) =>
+            step >= -from && step <= DateTime.MaxValue.Ticks - from ? new DateTime(from + step, DateTimeKind.Utc) : throw Corrupt("holds a time out of range");
+
+        private long Signed() => Unzigzag(Unsigned());
+
+        private static long Unzigzag(ulong v) => (long)(v >> 1) ^ -(long)(v & 1);
 
         private ulong Unsigned()
         {
