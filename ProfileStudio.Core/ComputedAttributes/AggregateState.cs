@@ -102,13 +102,10 @@ public sealed class AggregateState
     public ReadOnlySpan<byte> Encode() => AggregateStateCodec.Encode(this);
 
     /// <summary>
-    /// A stored state: <see cref="Encode"/>'s bytes, or the JSON text states were stored as before (read until the state is
-    /// next written); empty is an empty state.
+    /// A stored state: <see cref="Encode"/>'s bytes; empty is an empty state. (States stored as JSON text by earlier builds went with
+    /// the per-definition rows: the migration to one row per profile computes every state again.)
     /// </summary>
-    public static AggregateState Decode(ReadOnlySpan<byte> stored) =>
-        stored.IsEmpty ? new()
-        : stored[0] == (byte)'{' ? JsonSerializer.Deserialize(stored, AggregateStateJson.Default.AggregateState) ?? new()
-        : AggregateStateCodec.Decode(stored);
+    public static AggregateState Decode(ReadOnlySpan<byte> stored) => stored.IsEmpty ? new() : AggregateStateCodec.Decode(stored);
 }
 
 /// <summary>

@@ -11,7 +11,7 @@ namespace ProfileStudio.Core.ComputedAttributes;
 /// <para>
 /// Values: <c>count</c> and <c>count_distinct</c> are 0 and <c>sum</c> 0 when the window holds no
 /// matching event; <c>avg</c>, <c>min</c>, <c>max</c>, <c>most_frequent</c>, <c>first</c>, <c>last</c>
-/// are null then; <c>distinct</c> is []. A profile has a value (a state row) once it had one matching
+/// are null then; <c>distinct</c> is []. A profile has a value (an entry in its computed row) once it had one matching
 /// event, at any time. sum/avg/min/max read JSON numbers (others are passed over); the others read any
 /// non-null value. Values are kept by their key (<see cref="EventProperties.Key"/>), so equal numbers are one value
 /// whatever their text (1, 1.0, 1e0). <c>distinct</c> lists values in <see cref="ValueKeyOrder"/> (numbers by value, then

@@ -16,12 +16,12 @@ public sealed record BackfillStep(IReadOnlyList<int> Definitions, int Profiles, 
 /// <list type="bullet">
 /// <item><b>Backfill</b> (<see cref="BackfillStep"/>): for the active definitions whose current version is not
 /// backfilled yet, the next chunk of profiles after the cursor is computed from their timeline and replaces
-/// their rows, and the cursor moves past them, in the same transaction. The live writer folds new events
+/// those definitions' entries in their rows, and the cursor moves past them, in the same transaction. The live writer folds new events
 /// only into profiles up to the cursor, and the backfill reads everything stored for the profiles after
 /// it, so each event is counted once: the boundary is the cursor, read and moved under the write lock.
 /// Stopped at any point, the backfill resumes at the stored cursor.</item>
-/// <item><b>Expiry</b> (<see cref="ExpireDue"/>): rows whose oldest bucket has left the window (an index seek
-/// on the next-expiry time) are pruned and their value recomputed at "now".</item>
+/// <item><b>Expiry</b> (<see cref="ExpireDue"/>): entries whose oldest bucket has left the window (an index seek
+/// on the rows' earliest next-expiry time) are pruned and their value recomputed at "now".</item>
 /// </list>
 /// </summary>
 public sealed class ComputedAttributeMaintenance(SqliteConnection connection, TimeProvider time, int distinctLimit = ComputedAggregator.DefaultDistinctLimit,
@@ -94,10 +94,11 @@ public sealed class ComputedAttributeMaintenance(SqliteConnection connection, Ti
         var names = group.SelectMany(d => d.Spec.EventNames).Distinct().ToList();
         // The chunk's stored rows (one walk along the row ids): the group's entries are replaced, the other definitions' kept.
         var writer = new RowWriter(context, group.Select(d => d.Spec.Id).ToHashSet(), ReadRange(context, low, high));
-        // Parts a merge brought that the live writer left (it removes them in the merge's transaction): the timelines count their events.
+        // A safety net: parts a merge brought are removed by the live writer in the merge's transaction, so none should be here; any
+        // left would only hold events the timelines below count anyway.
         context.Statement($"DELETE FROM {ComputedStatePart.Table} WHERE ProfileId > ?1 AND ProfileId <= ?2").Bind(1, low).Bind(2, high).Execute();
         // A pipeline over parts of the chunk: one part's timelines are read while the part before is folded and encoded on
-        // the cores and the one before that is inserted. Reads go through the reading connection when there is one: it
+        // the cores and the one before that is written. Reads go through the reading connection when there is one: it
         // begins its snapshot after this transaction took the write lock, so it sees exactly what this transaction would
         // (nobody else can commit meanwhile, and this transaction writes no event), and the cursor argument above holds.
         var parts = profiles.Chunk(PipelinePart).Select(p => p[^1]).ToList();

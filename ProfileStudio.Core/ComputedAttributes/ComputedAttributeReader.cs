@@ -45,9 +45,9 @@ public sealed class ComputedAttributeReader(IDbContextFactory<ProfileStudioDbCon
     /// The profile's values of active definitions, by name. A windowed value whose oldest bucket has left the window
     /// since it was stored is computed afresh from its state, so a read never shows an event that is out of the window
     /// even before the expiry job comes by. A definition changed since (a new version) whose backfill has not reached
-    /// the profile yet still has its previous version's row: that value is served as it was stored, marked
+    /// the profile yet still has its previous version's entry: that value is served as it was stored, marked
     /// <see cref="ComputedValue.PreviousVersion"/>, rather than no value at all until the backfill comes by
-    /// (the backfill and the live writer replace such a row as soon as they reach the profile).
+    /// (the backfill and the live writer replace such an entry as soon as they reach the profile).
     /// </summary>
     public async Task<IReadOnlyList<ComputedValue>> ValuesOfProfileAsync(long profileId, CancellationToken ct = default)
     {
@@ -116,9 +116,8 @@ public sealed class ComputedAttributeReader(IDbContextFactory<ProfileStudioDbCon
     }
 
     /// <summary>
-    /// The distributions of every active definition's stored values (all of them), by name, in one pass over the states in stored order:
-    /// a query per definition walked the states' key once each (it has no (DefinitionId, ProfileId) index) and looked every row up
-    /// from it, where one pass reads each page of the table once. The dashboard's snapshot draws them.
+    /// The distributions of every active definition's stored values (all of them), by name, in one pass over the profiles' rows in
+    /// profile order (each row holds every definition's entry). The dashboard's snapshot draws them.
     /// </summary>
     public async Task<IReadOnlyList<(int Id, string Name, ComputedDistribution Distribution)>> ActiveDistributionsAsync(CancellationToken ct = default)
     {

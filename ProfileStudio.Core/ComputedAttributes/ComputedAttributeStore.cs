@@ -400,6 +400,17 @@ public sealed class ComputedAttributeStore(
         var transaction = db.Database.CurrentTransaction?.GetDbTransaction();
         var removed = 0;
         var after = 0L;
+        // Prepared once for all the rows (this runs under the write lock).
+        await using var update = connection.CreateCommand();
+        update.Transaction = transaction;
+        update.CommandText = $"UPDATE {ComputedProfileState.Table} SET Entries = $e, NextExpiryAt = $x WHERE ProfileId = $p";
+        update.Parameters.Add(new SqliteParameter("$p", SqliteType.Integer));
+        update.Parameters.Add(new SqliteParameter("$e", SqliteType.Blob));
+        update.Parameters.Add(new SqliteParameter("$x", SqliteType.Text));
+        await using var delete = connection.CreateCommand();
+        delete.Transaction = transaction;
+        delete.CommandText = $"DELETE FROM {ComputedProfileState.Table} WHERE ProfileId = $p";
+        delete.Parameters.Add(new SqliteParameter("$p", SqliteType.Integer));
         while (true)
         {
             var rewrites = new List<(long Profile, List<ComputedEntry> Entries)>();
@@ -423,14 +434,13 @@ public sealed class ComputedAttributeStore(
             }
             foreach (var (profile, entries) in rewrites)
             {
-                await using var write = connection.CreateCommand();
-                write.Transaction = transaction;
-                write.CommandText = entries.Count == 0
-                    ? $"DELETE FROM {ComputedProfileState.Table} WHERE ProfileId = $p"
-                    : $"UPDATE {ComputedProfileState.Table} SET Entries = $e, NextExpiryAt = $x WHERE ProfileId = $p";
-                write.Parameters.Add(new SqliteParameter("$p", profile));
-                write.Parameters.Add(new SqliteParameter("$e", ComputedEntries.Encode(entries)));
-                write.Parameters.Add(new SqliteParameter("$x", (object?)ComputedEntries.NextExpiry(entries) ?? DBNull.Value));
+                var write = entries.Count == 0 ? delete : update;
+                write.Parameters["$p"].Value = profile;
+                if (entries.Count > 0)
+                {
+                    write.Parameters["$e"].Value = ComputedEntries.Encode(entries);
+                    write.Parameters["$x"].Value = (object?)ComputedEntries.NextExpiry(entries) ?? DBNull.Value;
+                }
                 await write.ExecuteNonQueryAsync(ct);
             }
             removed += rewrites.Count;

@@ -58,9 +58,9 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
         var events = context.T.ProfileEvents;
         var run = new Run(definitions, cursors, known, names, changes, context.Now);
         var batch = new StateBatch(context, table);
-        // A chunk at a time: its stored rows read in one statement, its profiles computed on the cores (pure work: folding, combining,
-        // pruning, valuing, encoding, this thread taking part), then written here. (The writer's thread is unification's bottleneck;
-        // computing a chunk while this thread wrote the one before, on a thread of its own, measured slower on two cores.)
+        // A chunk at a time: its stored rows read in one statement, its profiles computed (pure work: folding, combining, pruning,
+        // valuing, encoding), then written. (Computing a chunk on another thread while this one wrote the chunk before measured slower
+        // on two cores, as did spreading a chunk over the cores: the other core is busy with the next run's stages.)
         foreach (var chunk in profiles.Where(p => cursors.Any(c => p <= c)).Chunk(ReadChunk))
         {
             var stored = ReadRows(context, table, chunk);
@@ -72,28 +72,17 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
         DeleteParts(context, parts, changes.Merged.Keys);
     }
 
-    /// <summary>The chunk's outcomes, in order; from <see cref="ParallelFrom"/> profiles on, spread over the cores.</summary>
+    /// <summary>
+    /// The chunk's outcomes, in order, on this thread. (Spread over the cores with Parallel.For, the writer's thread taking part, it
+    /// measured slower on two cores: 25.2% against 16.8% of loss over six alternating triples, and 1.5 s more CPU per run; the other
+    /// core is busy with the next run's stages.)
+    /// </summary>
     private Outcome[] ComputeAll(Run run, long[] chunk, Dictionary<long, byte[]> stored, Dictionary<long, List<ComputedEntry>>? brought)
     {
         var outcomes = new Outcome[chunk.Length];
-        if (chunk.Length >= ParallelFrom)
+        for (var i = 0; i < chunk.Length; i++)
         {
-            try
-            {
-                Parallel.For(0, chunk.Length, i => outcomes[i] = Compute(run, chunk[i], stored.GetValueOrDefault(chunk[i]), brought?.GetValueOrDefault(chunk[i]), null));
-            }
-            catch (AggregateException e) when (e.InnerExceptions.Count >= 1)
-            {
-                // The run fails as it would on one thread (e.g. a corrupt stored state), with that exception, not a wrapper.
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
-            }
-        }
-        else
-        {
-            for (var i = 0; i < chunk.Length; i++)
-            {
-                outcomes[i] = Compute(run, chunk[i], stored.GetValueOrDefault(chunk[i]), brought?.GetValueOrDefault(chunk[i]), null);
-            }
+            outcomes[i] = Compute(run, chunk[i], stored.GetValueOrDefault(chunk[i]), brought?.GetValueOrDefault(chunk[i]), null);
         }
         return outcomes;
     }
@@ -133,10 +122,7 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
         }
     }
 
-    /// <summary>Profiles in a chunk from which computing them is spread over the cores (a live run of a few messages stays on its thread).</summary>
-    private const int ParallelFrom = 32;
-
-    /// <summary>What a run's writer needs to compute a profile's row, read-only while profiles are computed in parallel.</summary>
+    /// <summary>What a run's writer needs to compute a profile's row.</summary>
     private sealed record Run(List<StoredDefinition> Definitions, long[] Cursors, ComputedAggregator?[] Known, HashSet<string>[] Names, ComputedChanges Changes,
         DateTime Now);
 
@@ -149,7 +135,7 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
     /// <summary>
     /// Computes a profile's row: for every definition the backfill has reached for it, the stored state, the parts a merge in this run
     /// brought and the run's delta combined, pruned and valued (or the state from <paramref name="timeline"/> when the delta cannot be
-    /// trusted). Pure: safe to run for many profiles at once.
+    /// trusted). Pure: reads and writes nothing stored.
     /// </summary>
     private Outcome Compute(Run run, long profile, byte[]? row, List<ComputedEntry>? partEntries, List<ComputedEvent>? timeline)
     {

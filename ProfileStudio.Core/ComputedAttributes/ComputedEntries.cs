@@ -223,6 +223,10 @@ public static class ComputedEntries
                     throw Corrupt("is cut short");
                 }
                 var b = _bytes[_at++];
+                if (shift == 63 && b > 1)
+                {
+                    throw Corrupt("holds a number longer than 64 bits");
+                }
                 value |= (ulong)(b & 0x7F) << shift;
                 if (b < 0x80)
                 {

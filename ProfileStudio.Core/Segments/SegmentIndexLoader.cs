@@ -334,10 +334,6 @@ public static class SegmentIndexLoader
         (await db.ComputedAttributeDefinitions.AsNoTracking().Where(d => d.Status == ComputedStatus.Active && d.Function != ComputedFunction.Expression).ToListAsync(ct))
         .ToDictionary(d => d.Id, d => new ComputedDefinition(d.Name, d.Version, new ComputedAggregator(d.ToSpec())));
 
-    /// <summary>
-    /// A stored computed value as <see cref="ComputedAttributeReader"/> serves it: the current version's, computed afresh when its
-    /// window moved since; an older version's as stored, until it falls due.
-    /// </summary>
     /// <summary>The values a stored row gives <paramref name="definitions"/> at <paramref name="now"/>, by name.</summary>
     private static IEnumerable<(string Name, JsonElement Value)> ComputedValues(byte[] entries, Dictionary<int, ComputedDefinition> definitions, DateTime now)
     {
@@ -350,6 +346,10 @@ public static class SegmentIndexLoader
         }
     }
 
+    /// <summary>
+    /// A stored computed value as <see cref="ComputedAttributeReader"/> serves it: the current version's, computed afresh when its
+    /// window moved since; an older version's as stored, until it falls due.
+    /// </summary>
     private static (string Name, JsonElement Value)? ComputedValue(ComputedEntry entry, Dictionary<int, ComputedDefinition> definitions, DateTime now)
     {
         // An entry of an older version belongs to a profile the changed definition's backfill has not reached: its stored value

@@ -18,6 +18,9 @@ namespace ProfileStudio.Core.Storage.Migrations
             migrationBuilder.DropTable(
                 name: "ComputedAttributeStates");
 
+            // A rebuild stopped before its swap left a shadow copy that the rebuild's register no longer names.
+            migrationBuilder.Sql("DROP TABLE IF EXISTS \"Rebuild_ComputedAttributeStates\"");
+
             migrationBuilder.CreateTable(
                 name: "ComputedProfileStates",
                 columns: table => new
