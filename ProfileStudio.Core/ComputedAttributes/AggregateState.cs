@@ -217,20 +217,9 @@ internal static class AggregateStateCodec
             buffer.Advance(1);
         }
 
-        public void Unsigned(ulong value)
-        {
-            var span = buffer.GetSpan(10);
-            var n = 0;
-            while (value >= 0x80)
-            {
-                span[n++] = (byte)(value | 0x80);
-                value >>= 7;
-            }
-            span[n++] = (byte)value;
-            buffer.Advance(n);
-        }
+        public void Unsigned(ulong value) => Varint.Write(buffer, value);
 
-        public void Signed(long value) => Unsigned((ulong)((value << 1) ^ (value >> 63)));
+        public void Signed(long value) => Unsigned(Varint.Zigzag(value));
 
         public void Decimal(decimal value)
         {
@@ -380,3 +369,22 @@ public sealed record Pick(
 [JsonSerializable(typeof(AggregateState))]
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.Never)]
 internal sealed partial class AggregateStateJson : JsonSerializerContext;
+
+/// <summary>Unsigned LEB128 varints (7 bits a byte, low first) and zigzag for signed values, as the stored computed bytes use them.</summary>
+internal static class Varint
+{
+    public static void Write(ArrayBufferWriter<byte> buffer, ulong value)
+    {
+        var span = buffer.GetSpan(10);
+        var n = 0;
+        while (value >= 0x80)
+        {
+            span[n++] = (byte)(value | 0x80);
+            value >>= 7;
+        }
+        span[n++] = (byte)value;
+        buffer.Advance(n);
+    }
+
+    public static ulong Zigzag(long value) => (ulong)((value << 1) ^ (value >> 63));
+}

@@ -109,7 +109,7 @@ public static class ComputedEntries
         return earliest;
     }
 
-    private static ulong Zigzag(long value) => (ulong)((value << 1) ^ (value >> 63));
+    private static ulong Zigzag(long value) => Varint.Zigzag(value);
 
     private static void Write(ArrayBufferWriter<byte> buffer, byte value)
     {
@@ -117,18 +117,7 @@ public static class ComputedEntries
         buffer.Advance(1);
     }
 
-    private static void Unsigned(ArrayBufferWriter<byte> buffer, ulong value)
-    {
-        var span = buffer.GetSpan(10);
-        var n = 0;
-        while (value >= 0x80)
-        {
-            span[n++] = (byte)(value | 0x80);
-            value >>= 7;
-        }
-        span[n++] = (byte)value;
-        buffer.Advance(n);
-    }
+    private static void Unsigned(ArrayBufferWriter<byte> buffer, ulong value) => Varint.Write(buffer, value);
 
     private readonly record struct Header(int Definition, int Version, DateTime ComputedAt, DateTime? NextExpiryAt);
 
