@@ -100,9 +100,28 @@ public sealed class ComputedInputs
         _count++;
     }
 
+    /// <summary>Sets <paramref name="touched"/>[i] when the profile has an input for <paramref name="aggregators"/>[i] (false for a null one).</summary>
+    public void Touched(long profile, IReadOnlyList<ComputedAggregator?> aggregators, bool[] touched)
+    {
+        Array.Clear(touched);
+        if (!_profiles.TryGetValue(profile, out var chain))
+        {
+            return;
+        }
+        for (var at = chain.First; at >= 0;)
+        {
+            ref readonly var entry = ref _blocks[at / BlockSize][at % BlockSize];
+            for (var i = 0; i < aggregators.Count; i++)
+            {
+                touched[i] |= aggregators[i] is { } aggregator && aggregator.Spec.Id == entry.Definition;
+            }
+            at = entry.Next;
+        }
+    }
+
     /// <summary>
-    /// Adds the profile's inputs, in the order they came, for each definition to its state in <paramref name="states"/> (created
-    /// when the first input comes).
+    /// Adds the profile's inputs, in the order they came, for each definition with an aggregator in <paramref name="aggregators"/> to its
+    /// state in <paramref name="states"/> (created when the first input comes); inputs of the others are skipped.
     /// </summary>
     public void Fold(long profile, IReadOnlyList<ComputedAggregator?> aggregators, AggregateState?[] states)
     {

@@ -12,9 +12,9 @@ namespace ProfileStudio.Core.ComputedAttributes;
 /// the definition's backfill has reached (id up to its cursor; all once the backfill is done):
 /// <list type="bullet">
 /// <item>combines the stored state (the definition's entry in the profile's one row), the parts a merge in
-/// this run brought (<see cref="ComputedStatePart"/>) and the run's delta, prunes the buckets outside the
+/// this run brought (<see cref="ComputedStatePart"/>) and the run's inputs folded into it, prunes the buckets outside the
 /// window, and stores state, value, computed-at and next expiry in the entry;</item>
-/// <item>computes the state from the profile's timeline instead when the delta cannot be trusted: the stage
+/// <item>computes the state from the profile's timeline instead when the inputs cannot be trusted: the stage
 /// did not know this version of the definition, a stored entry is of another version, or a profile merged in
 /// was not backfilled yet (its events were counted nowhere).</item>
 /// </list>
@@ -56,97 +56,86 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
         profiles.UnionWith(changes.Merged.Keys);
         var table = context.T.Name(ComputedProfileState.Table);
         var events = context.T.ProfileEvents;
-        var run = new Run(definitions, cursors, known, names, changes, context.Now);
+        var run = new Run(definitions, cursors, known, names, changes, context.Now, context, events);
         var batch = new StateBatch(context, table);
-        // A chunk at a time: its stored rows read in one statement, its profiles computed (pure work: folding, combining, pruning,
-        // valuing, encoding), then written. (Computing a chunk on another thread while this one wrote the chunk before measured slower
-        // on two cores, as did spreading a chunk over the cores: the other core is busy with the next run's stages.)
+        // A chunk at a time: its stored rows read in one statement, then each profile computed and its row written. (Computing a chunk
+        // on another thread while this one wrote the chunk before measured slower on two cores, as did spreading a chunk over the cores
+        // with Parallel.For: 25.2% against 16.8% of loss over six alternating triples; the other core is busy with the next run's stages.)
         foreach (var chunk in profiles.Where(p => cursors.Any(c => p <= c)).Chunk(ReadChunk))
         {
             var stored = ReadRows(context, table, chunk);
             var brought = changes.Merged.Count > 0 ? ReadParts(context, parts, chunk.Where(changes.Merged.ContainsKey)) : null;
-            Store(context, run, table, events, batch, chunk, stored, brought, ComputeAll(run, chunk, stored, brought));
+            foreach (var profile in chunk)
+            {
+                Store(context, run, table, batch, profile, Compute(run, profile, stored.GetValueOrDefault(profile), brought?.GetValueOrDefault(profile)));
+            }
         }
         batch.Flush();
         // Whatever the writer did not combine (profiles the backfill has not reached) the backfill reads from the timeline instead.
         DeleteParts(context, parts, changes.Merged.Keys);
     }
 
-    /// <summary>
-    /// The chunk's outcomes, in order, on this thread. (Spread over the cores with Parallel.For, the writer's thread taking part, it
-    /// measured slower on two cores: 25.2% against 16.8% of loss over six alternating triples, and 1.5 s more CPU per run; the other
-    /// core is busy with the next run's stages.)
-    /// </summary>
-    private Outcome[] ComputeAll(Run run, long[] chunk, Dictionary<long, byte[]> stored, Dictionary<long, List<ComputedEntry>>? brought)
+    /// <summary>Writes a profile's outcome (nothing when unchanged) and marks a changed value.</summary>
+    private static void Store(StageWriteContext context, Run run, string table, StateBatch batch, long profile, Outcome outcome)
     {
-        var outcomes = new Outcome[chunk.Length];
-        for (var i = 0; i < chunk.Length; i++)
+        if (outcome.ValueChanged)
         {
-            outcomes[i] = Compute(run, chunk[i], stored.GetValueOrDefault(chunk[i]), brought?.GetValueOrDefault(chunk[i]), null);
+            run.Changes.ValueChanged.Add(profile);
         }
-        return outcomes;
+        if (outcome.Entries is null)
+        {
+            return; // unchanged
+        }
+        if (outcome.Entries.Length == 0)
+        {
+            if (outcome.Existed)
+            {
+                context.Statement($"DELETE FROM {table} WHERE ProfileId = ?1").Bind(1, profile).Execute();
+            }
+            return;
+        }
+        batch.Add(!outcome.Existed ? StateBatch.Kind.Insert : outcome.MovesExpiry ? StateBatch.Kind.UpdateWithExpiry : StateBatch.Kind.Update,
+            new(profile, outcome.Entries, outcome.NextExpiry));
     }
 
-    /// <summary>Writes a chunk's outcomes (computing from the timeline, here, the profiles that need it) and marks changed values.</summary>
-    private void Store(StageWriteContext context, Run run, string table, string events, StateBatch batch, long[] chunk, Dictionary<long, byte[]> stored,
-        Dictionary<long, List<ComputedEntry>>? brought, Outcome[] outcomes)
-    {
-        for (var i = 0; i < chunk.Length; i++)
-        {
-            var profile = chunk[i];
-            var outcome = outcomes[i];
-            if (outcome.NeedsTimeline)
-            {
-                // The rare path (a definition the stage did not know, another version, a merge the backfill had not reached): its
-                // events are read in the run's transaction, on this thread.
-                outcome = Compute(run, profile, stored.GetValueOrDefault(profile), brought?.GetValueOrDefault(profile), ReadTimeline(context, events, profile));
-            }
-            if (outcome.ValueChanged)
-            {
-                run.Changes.ValueChanged.Add(profile);
-            }
-            if (outcome.Entries is null)
-            {
-                continue; // unchanged
-            }
-            if (outcome.Entries.Length == 0)
-            {
-                if (outcome.Existed)
-                {
-                    context.Statement($"DELETE FROM {table} WHERE ProfileId = ?1").Bind(1, profile).Execute();
-                }
-                continue;
-            }
-            batch.Add(!outcome.Existed ? StateBatch.Kind.Insert : outcome.MovesExpiry ? StateBatch.Kind.UpdateWithExpiry : StateBatch.Kind.Update,
-                new(profile, outcome.Entries, outcome.NextExpiry));
-        }
-    }
-
-    /// <summary>What a run's writer needs to compute a profile's row.</summary>
+    /// <summary>What a run's writer needs to compute a profile's row, and its scratch arrays (one profile at a time, on the writer's thread).</summary>
     private sealed record Run(List<StoredDefinition> Definitions, long[] Cursors, ComputedAggregator?[] Known, HashSet<string>[] Names, ComputedChanges Changes,
-        DateTime Now);
+        DateTime Now, StageWriteContext Context, string Events)
+    {
+        /// <summary>Per definition, the state the profile's inputs are folded into (null: none, or not folded).</summary>
+        public AggregateState?[] States { get; } = new AggregateState?[Definitions.Count];
+
+        /// <summary>Per definition, its aggregator when the run's inputs are folded into <see cref="States"/>, else null.</summary>
+        public ComputedAggregator?[] Folding { get; } = new ComputedAggregator?[Definitions.Count];
+
+        /// <summary>Per definition, whether the profile has inputs for it in this run.</summary>
+        public bool[] Touched { get; } = new bool[Definitions.Count];
+
+        /// <summary>Per definition, whether the profile's entry is computed again in this run.</summary>
+        public bool[] Computed { get; } = new bool[Definitions.Count];
+    }
+
+    /// <summary>A profile's new row: the encoded entries to store (empty: the row goes), or null when nothing changed.</summary>
+    private readonly record struct Outcome(byte[]? Entries, bool Existed, DateTime? NextExpiry, bool MovesExpiry, bool ValueChanged);
 
     /// <summary>
-    /// A profile's new row. <see cref="NeedsTimeline"/>: it must be computed from its events (read on the writer's thread, then computed
-    /// again with them). <see cref="Entries"/>: the encoded entries to store (empty: the row goes), or null when nothing changed.
+    /// Computes a profile's row: for every definition the backfill has reached for it and the run touched, the stored state, the parts a
+    /// merge in this run brought, and the run's inputs folded into it, pruned and valued; or the state computed from the profile's timeline
+    /// (read in the run's transaction, this run's events included) when the inputs cannot be trusted. Writes nothing.
     /// </summary>
-    private readonly record struct Outcome(bool NeedsTimeline, byte[]? Entries, bool Existed, DateTime? NextExpiry, bool MovesExpiry, bool ValueChanged);
-
-    /// <summary>
-    /// Computes a profile's row: for every definition the backfill has reached for it, the stored state, the parts a merge in this run
-    /// brought and the run's delta combined, pruned and valued (or the state from <paramref name="timeline"/> when the delta cannot be
-    /// trusted). Pure: reads and writes nothing stored.
-    /// </summary>
-    private Outcome Compute(Run run, long profile, byte[]? row, List<ComputedEntry>? partEntries, List<ComputedEvent>? timeline)
+    private Outcome Compute(Run run, long profile, byte[]? row, List<ComputedEntry>? partEntries)
     {
         var changes = run.Changes;
-        var deltas = new AggregateState?[run.Definitions.Count];
-        changes.Inputs.Fold(profile, run.Known, deltas);
+        var (states, folding, touched) = (run.States, run.Folding, run.Touched);
+        Array.Clear(states);
+        Array.Clear(folding);
+        changes.Inputs.Touched(profile, run.Known, touched);
         changes.Merged.TryGetValue(profile, out var merged);
         var entries = row is null ? [] : ComputedEntries.Decode(row);
         var oldExpiry = ComputedEntries.NextExpiry(entries);
-        var changed = false;
-        var valueChanged = false;
+        List<ComputedEvent>? timeline = null;
+        var computed = run.Computed;
+        Array.Clear(computed);
         for (var i = 0; i < run.Definitions.Count; i++)
         {
             var d = run.Definitions[i];
@@ -157,7 +146,7 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
             var recompute = run.Known[i] is null && changes.EventNames.TryGetValue(profile, out var seen) && seen.Overlaps(run.Names[i]);
             // A profile merged in that the backfill had not reached brings events no state counted.
             recompute |= merged is not null && AnyBeyond(merged, run.Cursors[i]);
-            if (!recompute && deltas[i] is null && merged is null)
+            if (!recompute && !touched[i] && merged is null)
             {
                 continue;
             }
@@ -173,35 +162,50 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
                     otherVersion |= part.DefinitionId == d.Spec.Id && part.Version != d.Spec.Version;
                 }
             }
-            var oldValue = own is not null && own.Version == d.Spec.Version ? own.ValueJson : null;
-            AggregateState? state;
+            computed[i] = true;
             if (recompute || otherVersion)
             {
-                if (timeline is null)
+                // The rare path (a definition the stage did not know, another version, a merge the backfill had not reached).
+                timeline ??= ReadTimeline(run.Context, run.Events, profile);
+                states[i] = ComputedComputation.FromEvents(aggregator, timeline);
+                continue;
+            }
+            var state = own is null ? null : AggregateState.Decode(own.State.Span);
+            if (partEntries is not null)
+            {
+                foreach (var part in partEntries)
                 {
-                    return new(NeedsTimeline: true, null, false, null, false, false);
+                    if (part.DefinitionId == d.Spec.Id)
+                    {
+                        state = Combine(aggregator, state, AggregateState.Decode(part.State.Span));
+                    }
                 }
-                state = ComputedComputation.FromEvents(aggregator, timeline);
+            }
+            if (touched[i])
+            {
+                // The run's inputs are added to the stored state one by one, in the order the events came, as a computation from the
+                // timeline adds them (no delta state built and then merged).
+                states[i] = state ?? new AggregateState();
+                folding[i] = aggregator;
             }
             else
             {
-                state = own is null ? null : AggregateState.Decode(own.State.Span);
-                if (partEntries is not null)
-                {
-                    foreach (var part in partEntries)
-                    {
-                        if (part.DefinitionId == d.Spec.Id)
-                        {
-                            state = Combine(aggregator, state, AggregateState.Decode(part.State.Span));
-                        }
-                    }
-                }
-                if (deltas[i] is { } delta)
-                {
-                    state = Combine(aggregator, state, delta);
-                }
+                states[i] = state;
             }
-            var entry = Entry(aggregator, state, run.Now);
+        }
+        changes.Inputs.Fold(profile, folding, states);
+        var changed = false;
+        var valueChanged = false;
+        for (var i = 0; i < run.Definitions.Count; i++)
+        {
+            if (!computed[i])
+            {
+                continue;
+            }
+            var d = run.Definitions[i];
+            var at = IndexOf(entries, d.Spec.Id);
+            var oldValue = at >= 0 && entries[at].Version == d.Spec.Version ? entries[at].ValueJson : null;
+            var entry = Entry(Aggregator(d.Spec), states[i], run.Now);
             if (entry is null)
             {
                 if (at >= 0)
@@ -219,10 +223,10 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
         }
         if (!changed)
         {
-            return new(false, null, row is not null, null, false, valueChanged);
+            return new(null, row is not null, null, false, valueChanged);
         }
         var nextExpiry = ComputedEntries.NextExpiry(entries);
-        return new(false, entries.Count == 0 ? [] : ComputedEntries.Encode(entries), row is not null, nextExpiry, nextExpiry != oldExpiry, valueChanged);
+        return new(entries.Count == 0 ? [] : ComputedEntries.Encode(entries), row is not null, nextExpiry, nextExpiry != oldExpiry, valueChanged);
     }
 
     private static int IndexOf(List<ComputedEntry> entries, int definitionId)
