@@ -101,7 +101,7 @@ public sealed class ComputedInputs
     }
 
     /// <summary>Sets <paramref name="touched"/>[i] when the profile has an input for <paramref name="aggregators"/>[i] (false for a null one).</summary>
-    public void Touched(long profile, IReadOnlyList<ComputedAggregator?> aggregators, bool[] touched)
+    public void Touched(long profile, ComputedAggregator?[] aggregators, bool[] touched)
     {
         Array.Clear(touched);
         if (!_profiles.TryGetValue(profile, out var chain))
@@ -111,7 +111,7 @@ public sealed class ComputedInputs
         for (var at = chain.First; at >= 0;)
         {
             ref readonly var entry = ref _blocks[at / BlockSize][at % BlockSize];
-            for (var i = 0; i < aggregators.Count; i++)
+            for (var i = 0; i < aggregators.Length; i++)
             {
                 touched[i] |= aggregators[i] is { } aggregator && aggregator.Spec.Id == entry.Definition;
             }
@@ -123,7 +123,7 @@ public sealed class ComputedInputs
     /// Adds the profile's inputs, in the order they came, for each definition with an aggregator in <paramref name="aggregators"/> to its
     /// state in <paramref name="states"/> (created when the first input comes); inputs of the others are skipped.
     /// </summary>
-    public void Fold(long profile, IReadOnlyList<ComputedAggregator?> aggregators, AggregateState?[] states)
+    public void Fold(long profile, ComputedAggregator?[] aggregators, AggregateState?[] states)
     {
         if (!_profiles.TryGetValue(profile, out var chain))
         {
@@ -132,7 +132,7 @@ public sealed class ComputedInputs
         for (var at = chain.First; at >= 0;)
         {
             ref readonly var entry = ref _blocks[at / BlockSize][at % BlockSize];
-            for (var i = 0; i < aggregators.Count; i++)
+            for (var i = 0; i < aggregators.Length; i++)
             {
                 if (aggregators[i] is { } aggregator && aggregator.Spec.Id == entry.Definition)
                 {

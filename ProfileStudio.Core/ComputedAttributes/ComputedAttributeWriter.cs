@@ -57,6 +57,10 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
         var table = context.T.Name(ComputedProfileState.Table);
         var events = context.T.ProfileEvents;
         var run = new Run(definitions, cursors, known, names, changes, context.Now, context, events);
+        for (var i = 0; i < definitions.Count; i++)
+        {
+            run.Aggregators[i] = Aggregator(definitions[i].Spec);
+        }
         var batch = new StateBatch(context, table);
         // A chunk at a time: its stored rows read in one statement, then each profile computed and its row written. (Computing a chunk
         // on another thread while this one wrote the chunk before measured slower on two cores, as did spreading a chunk over the cores
@@ -102,6 +106,9 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
     private sealed record Run(List<StoredDefinition> Definitions, long[] Cursors, ComputedAggregator?[] Known, HashSet<string>[] Names, ComputedChanges Changes,
         DateTime Now, StageWriteContext Context, string Events)
     {
+        /// <summary>Per definition, its aggregator (found once per run).</summary>
+        public ComputedAggregator[] Aggregators { get; } = new ComputedAggregator[Definitions.Count];
+
         /// <summary>Per definition, the state the profile's inputs are folded into (null: none, or not folded).</summary>
         public AggregateState?[] States { get; } = new AggregateState?[Definitions.Count];
 
@@ -150,7 +157,7 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
             {
                 continue;
             }
-            var aggregator = Aggregator(d.Spec);
+            var aggregator = run.Aggregators[i];
             var at = IndexOf(entries, d.Spec.Id);
             var own = at >= 0 ? entries[at] : null;
             // Another version's entry (own or brought by a merge) cannot be combined with this version's: computed afresh.
@@ -205,7 +212,7 @@ public sealed class ComputedAttributeWriter(int distinctLimit = ComputedAggregat
             var d = run.Definitions[i];
             var at = IndexOf(entries, d.Spec.Id);
             var oldValue = at >= 0 && entries[at].Version == d.Spec.Version ? entries[at].ValueJson : null;
-            var entry = Entry(Aggregator(d.Spec), states[i], run.Now);
+            var entry = Entry(run.Aggregators[i], states[i], run.Now);
             if (entry is null)
             {
                 if (at >= 0)
