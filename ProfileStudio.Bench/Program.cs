@@ -13,7 +13,8 @@ return name switch
     "ingest" => await IngestBenchmark.RunAsync(Option("--seconds", 120), Option("--clients", 16), Option("--batch", 100)),
     "batch" => await BatchBenchmark.RunAsync(Option("--rows", 1_000_000)),
     "unify" => await UnifyBenchmark.RunAsync(Option("--messages", 1_000_000), Option("--people", 300_000), rebuild: false, computed: args.Contains("--computed"), schema: args.Contains("--schema"),
-        runSize: Option("--run-size", ProfileStudio.Core.Unification.UnificationWorker.RunSize), otherCommitsMs: Option("--other-commits-ms", 0), pairs: Option("--pairs", 1)),
+        runSize: Option("--run-size", ProfileStudio.Core.Unification.UnificationWorker.RunSize), otherCommitsMs: Option("--other-commits-ms", 0), pairs: Option("--pairs", 1),
+        interleave: Option("--interleave", 0)),
     "segments-streaming" => await UnifyBenchmark.RunAsync(Option("--messages", 200_000), Option("--people", 60_000), rebuild: false, segments: Option("--segments", 20), pairs: Option("--pairs", 1)),
     "computed" => await ComputedBenchmark.RunAsync(Option("--profiles", 1_000_000), Option("--events", 10_000_000), Option("--chunk", 20_000)),
     "rebuild" => await UnifyBenchmark.RunAsync(Option("--messages", 1_000_000), Option("--people", 300_000), rebuild: true),
@@ -36,10 +37,12 @@ static int Usage()
                    concurrent /v1/batch posts to the real server on 127.0.0.1: messages/s, p50/p99 latency, peak RSS
           batch    [--rows 1000000]
                    a CSV of profile records uploaded to the real server and processed end to end: rows/s, peak RSS
-          unify    [--messages 1000000] [--people 300000] [--computed [--pairs 1]] [--schema] [--run-size 100000] [--other-commits-ms 0]
+          unify    [--messages 1000000] [--people 300000] [--computed [--pairs 1 | --interleave N]] [--schema] [--run-size 100000] [--other-commits-ms 0]
                    the lake unified into profiles by the worker's engine and store, in runs: messages/s;
                    --computed: the same run without, then with 5 active computed attributes, back to back, and the loss;
                    --pairs N: N such pairs, alternating which goes first, each pair's loss and the loss over all of them;
+                   --interleave N: the lake copied into both stores N messages at a time, each slice unified by both in turn
+                   (alternating which goes first), so the machine's drift weighs on both alike; the loss over the sums;
                    --schema runs the union-schema consumer on the change feed meanwhile, as the app does;
                    --run-size: messages per run (live traffic makes runs of a few thousand), with or without --computed;
                    --other-commits-ms N: another connection commits a one-row write every N ms meanwhile, as the lake's appender does

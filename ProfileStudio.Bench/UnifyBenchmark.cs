@@ -24,7 +24,7 @@ namespace ProfileStudio.Bench;
 internal static class UnifyBenchmark
 {
     public static async Task<int> RunAsync(int messages, int people, bool rebuild, bool computed = false, bool schema = false, int segments = 0, int pairs = 1,
-        int runSize = UnificationWorker.RunSize, int otherCommitsMs = 0)
+        int runSize = UnificationWorker.RunSize, int otherCommitsMs = 0, int interleave = 0)
     {
         if (segments > 0)
         {
@@ -32,6 +32,10 @@ internal static class UnifyBenchmark
         }
         if (computed)
         {
+            if (interleave > 0)
+            {
+                return await CompareComputedInterleavedAsync(messages, people, runSize, interleave);
+            }
             return pairs > 1 ? await CompareComputedPairsAsync(messages, people, runSize, pairs) : await CompareComputedAsync(messages, people, runSize);
         }
         var directory = Directory.CreateTempSubdirectory("profilestudio-unify-").FullName;
@@ -220,10 +224,86 @@ internal static class UnifyBenchmark
 
     private static async Task<(TimeSpan Elapsed, TimeSpan Cpu)> UnifyOnceAsync(int messages, int people, bool computed, int runSize, bool quiet = false)
     {
-        var directory = Directory.CreateTempSubdirectory("profilestudio-unify-").FullName;
-        try
+        await using var side = await ComputedSide.OpenAsync(computed, LakeStart.AddSeconds(messages * 2.5));
+        WriteLake(side.Connection, messages, people);
+        var (elapsed, cpu) = await side.CatchUpAsync(runSize);
+        if (computed && !quiet)
         {
-            var connectionString = SqliteDatabase.ConnectionString(directory);
+            Console.WriteLine($"  (with: {side.RowsLine()})");
+        }
+        return (elapsed, cpu);
+    }
+
+    /// <summary>
+    /// <c>unify --computed --interleave N</c>: the lake goes into two fresh stores N messages at a time, and after each slice both
+    /// stores unify it in turn (without and with the five computed attributes, alternating which goes first), so that the machine's
+    /// speed, which drifts here by a third within minutes, weighs on both sides alike at the scale of seconds rather than of whole
+    /// runs. Each side's time is the sum of its catch-ups (the slices' copying not counted).
+    /// </summary>
+    private static async Task<int> CompareComputedInterleavedAsync(int messages, int people, int runSize, int slice)
+    {
+        Console.WriteLine($"unify --computed --interleave {slice:N0}: {messages:N0} messages over {people:N0} people in runs of {runSize:N0}, the lake copied " +
+            $"into two stores {slice:N0} messages at a time and each slice unified without and with 5 active computed attributes in turn, " +
+            $"alternating which goes first; {Environment.ProcessorCount} cores");
+        await UnifyOnceAsync(Math.Min(messages, 20_000), Math.Min(people, 6_000), computed: true, runSize, quiet: true);
+        var now = LakeStart.AddSeconds(messages * 2.5);
+        await using var source = await ComputedSide.OpenAsync(computed: false, now);
+        WriteLake(source.Connection, messages, people);
+        await using var without = await ComputedSide.OpenAsync(computed: false, now);
+        await using var with = await ComputedSide.OpenAsync(computed: true, now);
+        var (withoutTotal, withTotal, withoutCpu, withCpu) = (TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero);
+        var quarters = new (TimeSpan Without, TimeSpan With)[4];
+        for (var (from, i) = (0L, 0); from < messages; from += slice, i++)
+        {
+            var to = Math.Min(messages, from + slice);
+            await without.CopyLakeAsync(source.Directory, from, to);
+            await with.CopyLakeAsync(source.Directory, from, to);
+            (TimeSpan Elapsed, TimeSpan Cpu) a, b;
+            if (i % 2 == 0)
+            {
+                a = await without.CatchUpAsync(runSize);
+                b = await with.CatchUpAsync(runSize);
+            }
+            else
+            {
+                b = await with.CatchUpAsync(runSize);
+                a = await without.CatchUpAsync(runSize);
+            }
+            (withoutTotal, withTotal, withoutCpu, withCpu) = (withoutTotal + a.Elapsed, withTotal + b.Elapsed, withoutCpu + a.Cpu, withCpu + b.Cpu);
+            var q = (int)(from * 4 / messages);
+            quarters[q] = (quarters[q].Without + a.Elapsed, quarters[q].With + b.Elapsed);
+        }
+        static string Loss(TimeSpan without, TimeSpan with) => $"{(1 - without.TotalSeconds / with.TotalSeconds) * 100:N1}%";
+        Console.WriteLine($"  (with: {with.RowsLine()})");
+        Console.WriteLine($"  without: {withoutTotal.TotalSeconds:N1} s = {messages / withoutTotal.TotalSeconds:N0} messages/s; cpu time {withoutCpu.TotalSeconds:N1} s");
+        Console.WriteLine($"  with 5 computed attributes: {withTotal.TotalSeconds:N1} s = {messages / withTotal.TotalSeconds:N0} messages/s; cpu time {withCpu.TotalSeconds:N1} s");
+        Console.WriteLine($"  loss per quarter of the lake: {string.Join(" / ", quarters.Select(q => Loss(q.Without, q.With)))}");
+        Console.WriteLine($"  loss: {Loss(withoutTotal, withTotal)} of the throughput (target < 10%); by cpu time {Loss(withoutCpu, withCpu)}");
+        Console.WriteLine($"  peak memory of this process: {Process.GetCurrentProcess().PeakWorkingSet64 / 1024 / 1024:N0} MB");
+        return 0;
+    }
+
+    /// <summary>
+    /// A fresh store for <c>unify --computed</c>, with its unification session and runner kept open (the identity graph in memory),
+    /// without or with the five computed attributes active (backfill done: the live stage does it all). "Now" is the lake's end,
+    /// so the windows hold its last hours, days and weeks.
+    /// </summary>
+    private sealed class ComputedSide : IAsyncDisposable
+    {
+        private SqliteConnection _reading = null!;
+        private SqliteUnificationSession _session = null!;
+        private SqliteUnificationStore _store = null!;
+        private UnificationRunner _runner = null!;
+        private long _checkpoint;
+
+        public string Directory { get; private init; } = "";
+
+        public SqliteConnection Connection { get; private set; } = null!;
+
+        public static async Task<ComputedSide> OpenAsync(bool computed, DateTime now)
+        {
+            var side = new ComputedSide { Directory = System.IO.Directory.CreateTempSubdirectory("profilestudio-unify-").FullName };
+            var connectionString = SqliteDatabase.ConnectionString(side.Directory);
             var catalog = new ComputedDefinitionCatalog();
             await using (var db = new ProfileStudioDbContext(new DbContextOptionsBuilder<ProfileStudioDbContext>().UseSqlite(connectionString).Options))
             {
@@ -234,7 +314,6 @@ internal static class UnifyBenchmark
                     new Source { Name = "CRM", Kind = SourceKind.Batch, WriteKeyHash = "c", WriteKeyHint = "c" });
                 if (computed)
                 {
-                    // Active before the data arrives: the backfill has nothing to do, the live stage does it all.
                     var definitions = ComputedBenchmark.Definitions(viewsOnly: true);
                     foreach (var d in definitions)
                     {
@@ -245,37 +324,60 @@ internal static class UnifyBenchmark
                 await db.SaveChangesAsync();
                 catalog.Publish(await db.ComputedAttributeDefinitions.AsNoTracking().Select(d => d).ToListAsync() is var stored ? stored.Select(d => d.ToSpec()) : []);
             }
-            var (reading, connection) = await SqliteUnificationStorage.OpenConnectionsAsync(connectionString, CancellationToken.None);
-            await using var _ = reading;
-            await using var __ = connection;
-            WriteLake(connection, messages, people);
+            (side._reading, side.Connection) = await SqliteUnificationStorage.OpenConnectionsAsync(connectionString, CancellationToken.None);
             var pipeline = computed ? UnificationPipeline.Default.WithComputedAttributes(catalog) : UnificationPipeline.Default;
-            using var store = new SqliteUnificationStore(connection, pipeline: pipeline);
-            // "Now" is the end of the lake, so the windows hold its last hours, days and weeks.
-            var clock = new FixedClock(LakeStart.AddSeconds(messages * 2.5));
+            side._store = new SqliteUnificationStore(side.Connection, pipeline: pipeline);
+            var clock = new FixedClock(now);
+            side._session = new SqliteUnificationSession(side._reading, side.Connection, clock, pipeline: pipeline);
+            side._runner = new UnificationRunner(side._session, new UnificationEngine(side._store.RestoreGraph(IdentityRules.Default), pipeline: pipeline), clock);
+            return side;
+        }
+
+        /// <summary>Unifies what the lake holds beyond the last catch-up: wall and process CPU time.</summary>
+        public async Task<(TimeSpan Elapsed, TimeSpan Cpu)> CatchUpAsync(int runSize)
+        {
             var stopwatch = Stopwatch.StartNew();
             var cpu = Process.GetCurrentProcess().TotalProcessorTime;
-            await using (var computedSession = new SqliteUnificationSession(reading, connection, clock, pipeline: pipeline))
-            await using (var runner = new UnificationRunner(computedSession, new UnificationEngine(store.RestoreGraph(IdentityRules.Default), pipeline: pipeline), clock))
-            {
-                await runner.CatchUpAsync(0, runSize, null, CancellationToken.None);
-            }
-            var elapsed = stopwatch.Elapsed;
-            cpu = Process.GetCurrentProcess().TotalProcessorTime - cpu;
-            if (computed && !quiet)
-            {
-                using var count = connection.CreateCommand();
-                count.CommandText = "SELECT count(*), avg(length(Entries)), max(length(Entries)) FROM ComputedProfileStates";
-                using var row = count.ExecuteReader();
-                row.Read();
-                Console.WriteLine($"  (with: {row.GetInt64(0):N0} profiles' computed rows of {row.GetDouble(1):N0} bytes on average, {row.GetInt64(2):N0} at most)");
-            }
-            return (elapsed, cpu);
+            (_checkpoint, _) = await _runner.CatchUpAsync(_checkpoint, runSize, null, CancellationToken.None);
+            return (stopwatch.Elapsed, Process.GetCurrentProcess().TotalProcessorTime - cpu);
         }
-        finally
+
+        /// <summary>Copies the lake rows after the first <paramref name="from"/> up to <paramref name="to"/> from another store's lake, on a connection of its own.</summary>
+        public async Task CopyLakeAsync(string sourceDirectory, long from, long to)
         {
+            await using var copy = new SqliteConnection(SqliteDatabase.ConnectionString(Directory));
+            await copy.OpenAsync();
+            using var command = copy.CreateCommand();
+            command.CommandText = "ATTACH DATABASE $source AS source; " +
+                "INSERT INTO RawMessages SELECT * FROM source.RawMessages WHERE Id > $from AND Id <= $to ORDER BY Id; DETACH DATABASE source;";
+            command.Parameters.AddWithValue("$source", Path.Combine(sourceDirectory, SqliteDatabase.FileName));
+            command.Parameters.AddWithValue("$from", from);
+            command.Parameters.AddWithValue("$to", to);
+            await command.ExecuteNonQueryAsync();
+        }
+
+        /// <summary>How many computed rows, and their sizes.</summary>
+        public string RowsLine()
+        {
+            using var count = Connection.CreateCommand();
+            count.CommandText = "SELECT count(*), avg(length(Entries)), max(length(Entries)) FROM ComputedProfileStates";
+            using var row = count.ExecuteReader();
+            row.Read();
+            return $"{row.GetInt64(0):N0} profiles' computed rows of {row.GetDouble(1):N0} bytes on average, {row.GetInt64(2):N0} at most";
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_runner is not null)
+            {
+                await _runner.DisposeAsync();
+                await _session.DisposeAsync();
+                _store.Dispose();
+            }
+            await (_reading?.DisposeAsync() ?? ValueTask.CompletedTask);
+            await (Connection?.DisposeAsync() ?? ValueTask.CompletedTask);
             SqliteConnection.ClearAllPools();
-            Directory.Delete(directory, recursive: true);
+            System.IO.Directory.Delete(Directory, recursive: true);
         }
     }
 
