@@ -360,7 +360,7 @@ internal static class UnifyBenchmark
         public string RowsLine()
         {
             using var count = Connection.CreateCommand();
-            count.CommandText = "SELECT count(*), avg(length(Entries)), max(length(Entries)) FROM ComputedProfileStates";
+            count.CommandText = "SELECT count(*), coalesce(avg(length(Entries)), 0), coalesce(max(length(Entries)), 0) FROM ComputedProfileStates";
             using var row = count.ExecuteReader();
             row.Read();
             return $"{row.GetInt64(0):N0} profiles' computed rows of {row.GetDouble(1):N0} bytes on average, {row.GetInt64(2):N0} at most";
