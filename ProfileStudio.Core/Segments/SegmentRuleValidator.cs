@@ -7,9 +7,25 @@ public sealed record SegmentRuleProblem(string NodeId, string Message)
 {
     /// <summary>
     /// A number test has no number ("\">\" needs a number."). The builder's number box hands on none for text it cannot read
-    /// ("abc", "1e309") and says why under itself, more clearly: the builder leaves this message out then.
+    /// ("abc", "1e309") and says why under itself, more clearly: the builder leaves this message out then (for that test only).
     /// </summary>
     public bool NumberMissing { get; init; }
+
+    /// <summary>Which of the node's value tests a <see cref="NumberMissing"/> problem is about: <see cref="TestPart"/>'s names.</summary>
+    public string Part { get; init; } = TestPart.Attribute;
+}
+
+/// <summary>The names of a condition's value tests, by which the builder's number boxes and the validator's problems meet.</summary>
+public static class TestPart
+{
+    /// <summary>An attribute condition's one test.</summary>
+    public const string Attribute = "";
+
+    /// <summary>An event condition's aggregate test.</summary>
+    public const string Aggregate = "aggregate";
+
+    /// <summary>An event condition's property condition at <paramref name="index"/>.</summary>
+    public static string Property(int index) => $"property {index}";
 }
 
 /// <summary>
@@ -85,7 +101,7 @@ public static partial class SegmentRuleValidator
         count++;
         var id = node.Id ?? "";
         void Problem(string message) => problems.Add(new SegmentRuleProblem(id, message));
-        void NumberMissing(string message) => problems.Add(new SegmentRuleProblem(id, message) { NumberMissing = true });
+        Action<string> NumberMissing(string part) => message => problems.Add(new SegmentRuleProblem(id, message) { NumberMissing = true, Part = part });
 
         if (string.IsNullOrWhiteSpace(node.Id))
         {
@@ -125,7 +141,7 @@ public static partial class SegmentRuleValidator
                 break;
             case AttributeCondition attribute:
                 Path(attribute.Path, "attribute", Problem);
-                Test(attribute.Test, "", Problem, NumberMissing);
+                Test(attribute.Test, "", Problem, NumberMissing(TestPart.Attribute));
                 break;
             case EventCondition e:
                 Event(e, Problem, NumberMissing);
@@ -149,7 +165,7 @@ public static partial class SegmentRuleValidator
         }
     }
 
-    private static void Event(EventCondition e, Action<string> problem, Action<string> numberMissing)
+    private static void Event(EventCondition e, Action<string> problem, Func<string, Action<string>> numberMissing)
     {
         if (string.IsNullOrWhiteSpace(e.EventName))
         {
@@ -159,15 +175,17 @@ public static partial class SegmentRuleValidator
         {
             problem($"The event name is longer than {MaxTextLength} characters.");
         }
+        var index = -1;
         foreach (var property in e.Properties ?? [])
         {
+            index++;
             if (property is null)
             {
                 problem("A property condition is missing (null).");
                 continue;
             }
             Path(property.Path, "property", problem);
-            Test(property.Test, $"property {property.Path}: ", problem, numberMissing);
+            Test(property.Test, $"property {property.Path}: ", problem, numberMissing(TestPart.Property(index)));
         }
         if (e.Count is { } count)
         {
@@ -222,7 +240,7 @@ public static partial class SegmentRuleValidator
             }
             else
             {
-                Test(aggregate.Test, $"{SegmentSentence.Function(aggregate.Function)} of {aggregate.Path}: ", problem, numberMissing);
+                Test(aggregate.Test, $"{SegmentSentence.Function(aggregate.Function)} of {aggregate.Path}: ", problem, numberMissing(TestPart.Aggregate));
             }
         }
     }

@@ -50,6 +50,26 @@ public sealed class SegmentRuleValidatorTests
         Assert.Equal(["\"between\" needs two numbers (low and high).", "average of amount: \"≥\" needs a number."], problems.Select(p => p.Message));
     }
 
+    [Fact]
+    public void Validate_MissingNumbers_SayWhichTestOfTheConditionTheyAreAbout()
+    {
+        // The builder leaves out a test's "needs a number" while that test's box holds unreadable text: it needs to know which test.
+        var problems = Validate(
+            new AttributeCondition("ltv", "ltv", new ValueTest(ValueTestType.Number, ValueOperator.LessThan)),
+            new EventCondition("e", "Order Completed", true)
+            {
+                Properties =
+                [
+                    new PropertyTest("coupon", new ValueTest(ValueTestType.Text, ValueOperator.Exists)),
+                    new PropertyTest("amount", new ValueTest(ValueTestType.Number, ValueOperator.GreaterThan)),
+                ],
+                Aggregate = new EventAggregate(AggregateFunction.Sum, "amount", new ValueTest(ValueTestType.Number, ValueOperator.GreaterOrEqual)),
+            });
+
+        Assert.Equal([("ltv", TestPart.Attribute), ("e", TestPart.Property(1)), ("e", TestPart.Aggregate)],
+            problems.Where(p => p.NumberMissing).Select(p => (p.NodeId, p.Part)));
+    }
+
     /// <summary>
     /// An infinite number said "needs a number" of a number that was there, too large. (JSON no longer reads 1e309 as infinity: it
     /// refuses it by its text, SegmentRuleJsonTests; a rule built in code can still hold one.)

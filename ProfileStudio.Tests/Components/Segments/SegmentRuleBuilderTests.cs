@@ -392,6 +392,32 @@ public sealed class SegmentRuleBuilderTests : StudioBunitContext
         cut.WaitForAssertion(() => Assert.Equal(["\"between\" needs two numbers (low and high)."], NodeProblems(cut)));
     }
 
+    [Fact]
+    public void NumberValue_NotANumber_InAPropertyCondition_LeavesOutThatTestsMessageOnly_TheAggregateStillSaysItsOwn()
+    {
+        // One event condition, two number tests: "amount > ?" on a property and "sum of amount ≥ ?", both without a number.
+        var cut = Builder(new SegmentRule(new GroupNode("root", GroupKind.AllOf,
+        [
+            new EventCondition("e", "Order Completed", true)
+            {
+                Properties = [new PropertyTest("amount", new ValueTest(ValueTestType.Number, ValueOperator.GreaterThan))],
+                Aggregate = new EventAggregate(AggregateFunction.Sum, "amount", new ValueTest(ValueTestType.Number, ValueOperator.GreaterOrEqual)),
+            },
+        ])));
+        Assert.Equal(["property amount: \">\" needs a number.", "sum of amount: \"≥\" needs a number."], NodeProblems(cut));
+
+        cut.FindAll("input[data-testid=value-number]")[0].Input("abc");
+
+        // The property's box says why; the aggregate, whose box is empty, still says what is missing (it was hidden too).
+        cut.WaitForAssertion(() => Assert.Equal("\"abc\" is not a number: type digits, with a point for decimals (12, -3.5, 1e6).",
+            cut.FindAll("input[data-testid=value-number]")[0].Closest(".mud-input-control")?.QuerySelector(".mud-input-helper-text.mud-input-error")?.TextContent.Trim()));
+        cut.WaitForAssertion(() => Assert.Equal(["sum of amount: \"≥\" needs a number."], NodeProblems(cut)));
+
+        cut.FindAll("input[data-testid=value-number]")[1].Input("xyz");
+
+        cut.WaitForAssertion(() => Assert.Empty(NodeProblems(cut)));
+    }
+
     private static List<string> NodeProblems(IRenderedComponent<IComponent> cut) =>
         cut.FindAll("[data-testid=node-problem]").Select(p => p.TextContent).ToList();
 

@@ -23,14 +23,12 @@ public sealed record SegmentBuilderContext(
     UnreadableNumbers Unreadable)
 {
     /// <summary>
-    /// The node's problems, but "needs a number" while one of its number boxes holds text it cannot read: the box says
-    /// what is wrong with it and what to type ("\"abc\" is not a number: type digits, …"), and one message is enough.
+    /// The node's problems, but a test's "needs a number" while one of that test's number boxes holds text it cannot read: the
+    /// box says what is wrong with it and what to type ("\"abc\" is not a number: type digits, …"), and one message is enough.
+    /// Another test of the same condition (an event's aggregate beside its property conditions) still says its own.
     /// </summary>
-    public IEnumerable<string> ProblemsOf(string nodeId)
-    {
-        var boxSaysWhy = Unreadable.At(nodeId);
-        return At(Problems.Where(p => !(boxSaysWhy && p.NumberMissing)), nodeId);
-    }
+    public IEnumerable<string> ProblemsOf(string nodeId) =>
+        At(Problems.Where(p => !(p.NumberMissing && Unreadable.At(nodeId, p.Part))), nodeId);
 
     public IEnumerable<string> WarningsOf(string nodeId) => At(Warnings, nodeId);
 
@@ -47,32 +45,45 @@ public sealed record SegmentBuilderContext(
 }
 
 /// <summary>
-/// The builder's number boxes that hold text they cannot read as a number ("abc", "12,,5", "1e309"), by node. Such a box
-/// hands on no number and says why under itself; a node gaining its first or losing its last one is <see cref="Changed"/>.
+/// The builder's number boxes that hold text they cannot read as a number ("abc", "12,,5", "1e309"), by node and test
+/// (<see cref="TestPart"/>). Such a box hands on no number and says why under itself; a test gaining its first or losing its
+/// last one is <see cref="Changed"/>.
 /// </summary>
 public sealed class UnreadableNumbers
 {
-    private readonly Dictionary<object, string> _nodeOf = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<object, (string NodeId, string Part)> _testOf = new(ReferenceEqualityComparer.Instance);
 
     public event Action? Changed;
 
-    public bool At(string nodeId) => _nodeOf.ContainsValue(nodeId);
+    /// <summary>Whether a box of the test <paramref name="part"/> at <paramref name="nodeId"/> holds text it cannot read.</summary>
+    public bool At(string nodeId, string part) => _testOf.ContainsValue((nodeId, part));
 
-    /// <summary>Whether <paramref name="box"/> (any object that stands for one box) at <paramref name="nodeId"/> holds such text.</summary>
-    public void Set(object box, string nodeId, bool unreadable)
+    /// <summary>Whether <paramref name="box"/> (any object that stands for one box) of test <paramref name="part"/> at <paramref name="nodeId"/> holds such text.</summary>
+    public void Set(object box, string nodeId, string part, bool unreadable)
     {
-        var before = At(nodeId);
+        // The box's test before and now (a property condition's test moves when one before it is removed): either may change.
+        var tests = _testOf.TryGetValue(box, out var was) && was != (nodeId, part) ? new[] { (nodeId, part), was } : [(nodeId, part)];
+        var before = tests.Select(t => At(t.Item1, t.Item2)).ToArray();
         if (unreadable)
         {
-            _nodeOf[box] = nodeId;
+            _testOf[box] = (nodeId, part);
         }
         else
         {
-            _nodeOf.Remove(box);
+            _testOf.Remove(box);
         }
-        if (At(nodeId) != before)
+        if (tests.Where((t, i) => At(t.Item1, t.Item2) != before[i]).Any())
         {
             Changed?.Invoke();
+        }
+    }
+
+    /// <summary>Moves <paramref name="box"/>, if it holds such text, to the test it now belongs to.</summary>
+    public void Move(object box, string nodeId, string part)
+    {
+        if (_testOf.ContainsKey(box))
+        {
+            Set(box, nodeId, part, unreadable: true);
         }
     }
 }
