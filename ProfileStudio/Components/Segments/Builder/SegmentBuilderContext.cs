@@ -58,12 +58,14 @@ public sealed class UnreadableNumbers
     /// <summary>Whether a box of the test <paramref name="part"/> at <paramref name="nodeId"/> holds text it cannot read.</summary>
     public bool At(string nodeId, string part) => _testOf.ContainsValue((nodeId, part));
 
-    /// <summary>Whether <paramref name="box"/> (any object that stands for one box) of test <paramref name="part"/> at <paramref name="nodeId"/> holds such text.</summary>
+    /// <summary>
+    /// Whether <paramref name="box"/> (any object that stands for one box) of test <paramref name="part"/> at <paramref name="nodeId"/>
+    /// holds such text. A box stays at its test: nodes are keyed by id, and an event's property conditions are drawn in order, so the
+    /// editor of property condition i is always test i (removing one before it disposes the last editor, whose box then says null).
+    /// </summary>
     public void Set(object box, string nodeId, string part, bool unreadable)
     {
-        // The box's test before and now (a property condition's test moves when one before it is removed): either may change.
-        var tests = _testOf.TryGetValue(box, out var was) && was != (nodeId, part) ? new[] { (nodeId, part), was } : [(nodeId, part)];
-        var before = tests.Select(t => At(t.Item1, t.Item2)).ToArray();
+        var before = At(nodeId, part);
         if (unreadable)
         {
             _testOf[box] = (nodeId, part);
@@ -72,18 +74,9 @@ public sealed class UnreadableNumbers
         {
             _testOf.Remove(box);
         }
-        if (tests.Where((t, i) => At(t.Item1, t.Item2) != before[i]).Any())
+        if (At(nodeId, part) != before)
         {
             Changed?.Invoke();
-        }
-    }
-
-    /// <summary>Moves <paramref name="box"/>, if it holds such text, to the test it now belongs to.</summary>
-    public void Move(object box, string nodeId, string part)
-    {
-        if (_testOf.ContainsKey(box))
-        {
-            Set(box, nodeId, part, unreadable: true);
         }
     }
 }
