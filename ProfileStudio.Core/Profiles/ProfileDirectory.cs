@@ -193,9 +193,9 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
         var text = search?.Trim() ?? "";
         if (text.Length > 0)
         {
-            // Ranges on the (Namespace, Value) index: the start as typed, and in lower case (e-mails are stored so). The upper
-            // bound is the last code point, so values going on with any character (an emoji too) are in range.
-            var lower = AsciiLower(text);
+            // Ranges on the (Namespace, Value) index: the start as typed, and in lower case as ingestion lower-cases e-mails (every
+            // letter, É as E). The upper bound is the last code point, so values going on with any character (an emoji too) are in range.
+            var lower = text.ToLowerInvariant();
             var (end, lowerEnd) = (text + LastCodePoint, lower + LastCodePoint);
             identifiers = identifiers.Where(i => (string.Compare(i.Value, text) >= 0 && string.Compare(i.Value, end) < 0)
                 || (string.Compare(i.Value, lower) >= 0 && string.Compare(i.Value, lowerEnd) < 0));
@@ -310,21 +310,29 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
         {
             return ([], "Type at least two letters of a name or an email address, or namespace:value.", null);
         }
-        // Range scans on indexes (no INDEXED BY: after a rebuild's swap the index keeps its shadow name until the next start): e-mails are stored lower-cased (the (Namespace, Value) index); names through
-        // the partial index on lower(ValueJson) for the name keys (SQLite's lower() folds ASCII only, so does this).
-        var prefix = AsciiLower(text);
+        // Range scans on indexes (no INDEXED BY: after a rebuild's swap the index keeps its shadow name until the next start): e-mails are stored lower-cased as
+        // ingestion lower-cases them (the (Namespace, Value) index); names through the partial index on lower(ValueJson) for the name keys,
+        // once per spelling of the letters SQLite's lower() does not fold (NameSpellings: "émile" is looked for as "émile" and "Émile").
+        var prefix = text.ToLowerInvariant();
         var byEmail = await db.Identities.AsNoTracking()
             .Where(i => i.Namespace == "email" && string.Compare(i.Value, prefix) >= 0 && string.Compare(i.Value, prefix + char.MaxValue) < 0)
             .Select(i => i.ProfileId).Distinct().Take(MaxPrefixMatches).ToListAsync(ct);
-        // Stored as the engine writes JSON (non-ASCII escaped as \u00C9…), so the prefix is written the same way.
-        var json = System.Text.Json.Nodes.JsonValue.Create(text).ToJsonString();
-        var quoted = AsciiLower(json[..^1]);
-        var byName = await db.Database.SqlQuery<long>($"""
-            SELECT DISTINCT ProfileId AS Value FROM ProfileAttributes
-            WHERE Key IN ('name', 'firstName', 'lastName', 'first_name', 'last_name', 'email')
-              AND lower(ValueJson) >= {quoted} AND lower(ValueJson) < {quoted + char.MaxValue}
-            LIMIT {MaxPrefixMatches}
-            """).ToListAsync(ct);
+        var byName = new List<long>();
+        foreach (var spelling in NameSpellings(text, MaxNameSpellings))
+        {
+            // Stored as the engine writes JSON (non-ASCII escaped as \u00C9…), so the prefix is written the same way.
+            var quoted = AsciiLower(System.Text.Json.Nodes.JsonValue.Create(spelling).ToJsonString()[..^1]);
+            byName.AddRange(await db.Database.SqlQuery<long>($"""
+                SELECT DISTINCT ProfileId AS Value FROM ProfileAttributes
+                WHERE Key IN ('name', 'firstName', 'lastName', 'first_name', 'last_name', 'email')
+                  AND lower(ValueJson) >= {quoted} AND lower(ValueJson) < {quoted + char.MaxValue}
+                LIMIT {MaxPrefixMatches}
+                """).ToListAsync(ct));
+            if (byName.Count >= MaxPrefixMatches)
+            {
+                break;
+            }
+        }
         var byFullName = await FullNameMatchesAsync(db, text, ct);
         // An identifier's own profile first, then the people whose name or e-mail starts so.
         var ids = found.Concat(byEmail).Concat(byName).Concat(byFullName).Distinct().ToList();
@@ -349,16 +357,51 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
     /// <summary>Most prefixes the walk for them keeps (each costs SQLite two index seeks at most).</summary>
     private const int MaxCaseSteps = 100;
 
+    /// <summary>Most spellings of a name's non-ASCII letters a search looks for (each a range scan of the name index).</summary>
+    private const int MaxNameSpellings = 16;
+
     /// <summary>
-    /// The identifiers of <paramref name="ns"/> that are <paramref name="value"/> in other capitals (ASCII letters, as SQLite's lower()
-    /// folds). It walks the value letter by letter down the (Namespace, Value) index, each letter in both cases, keeping only the
+    /// <paramref name="text"/> with each letter that has two cases and that SQLite's lower() does not fold (every non-ASCII one: É, Ø, Ж)
+    /// in both, the others as typed: "émile" gives "émile" and "Émile". A lower-cased stored name (lower(ValueJson) folds its ASCII
+    /// letters) starts with the lower-cased JSON of one of them whenever it starts with <paramref name="text"/> in any capitals. At most
+    /// <paramref name="max"/> spellings: letters past the ones that fill them stay as typed. Characters outside the basic plane (a
+    /// surrogate pair) stay as typed.
+    /// </summary>
+    internal static IReadOnlyList<string> NameSpellings(string text, int max)
+    {
+        var spellings = new List<string> { text };
+        for (var at = 0; at < text.Length && spellings.Count * 2 <= max; at++)
+        {
+            var c = text[at];
+            var (lower, upper) = (char.ToLowerInvariant(c), char.ToUpperInvariant(c));
+            if (char.IsAscii(c) || char.IsSurrogate(c) || lower == upper)
+            {
+                continue;
+            }
+            spellings = spellings.SelectMany(s => new[] { Spelled(s, at, lower), Spelled(s, at, upper) }).ToList();
+        }
+        return spellings;
+
+        static string Spelled(string s, int at, char letter) => string.Create(s.Length, (s, at, letter), (span, x) =>
+        {
+            x.s.AsSpan().CopyTo(span);
+            span[x.at] = x.letter;
+        });
+    }
+
+    /// <summary>A letter with two cases (ASCII or not; a surrogate half is none): the walk for other spellings tries it in both.</summary>
+    private static bool HasCases(char c) => !char.IsSurrogate(c) && char.ToLowerInvariant(c) != char.ToUpperInvariant(c);
+
+    /// <summary>
+    /// The identifiers of <paramref name="ns"/> that are <paramref name="value"/> in other capitals (every letter with two cases: U-JOSÉ
+    /// for u-josé). It walks the value letter by letter down the (Namespace, Value) index, each letter in both cases, keeping only the
     /// spellings some stored value starts with (one range seek each): the cost grows with the value's length, not with the table,
     /// and no index on lower(Value) is needed on the table unification writes most. The walk is one recursive statement: a seek
     /// costs SQLite microseconds, a statement of its own a round trip (a 20-letter value's walk is some 80 seeks).
     /// </summary>
     private static async Task<IReadOnlyList<IdentifierSuggestion>> CaseVariantsAsync(ProfileStudioDbContext db, string ns, string value, CancellationToken ct)
     {
-        if (!value.Any(char.IsAsciiLetter))
+        if (!value.Any(HasCases))
         {
             return [];
         }
@@ -373,7 +416,7 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
         var (parts, start, step) = (new List<object[]>(), 0, 0);
         for (var letter = 0; letter < value.Length; letter++)
         {
-            if (char.IsAsciiLetter(value[letter]))
+            if (HasCases(value[letter]))
             {
                 var between = value[start..letter];
                 parts.Add([step, between + char.ToLowerInvariant(value[letter])]);
@@ -411,24 +454,31 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
     /// name whole, then the start of the last name, as the display name puts them together), or the last name first ("Lovelace, Ada").
     /// A name trait holding the whole name is matched by the prefix search already. The text is split at each space (a first name may
     /// have two words); each split costs an equality seek on the name index and, for each person found, a look at their other name
-    /// traits by the primary key: nothing reads every profile.
+    /// traits by the primary key: nothing reads every profile. A text with non-ASCII letters is looked for in each of its
+    /// <see cref="NameSpellings"/> (up to <see cref="MaxFullNameSpellings"/>), as the prefix search does.
     /// </summary>
     private static async Task<List<long>> FullNameMatchesAsync(ProfileStudioDbContext db, string text, CancellationToken ct)
     {
-        var words = text.Replace(',', ' ').Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
-        if (words.Length is < 2 or > MaxFullNameWords)
-        {
-            return [];
-        }
         var found = new List<long>();
-        for (var split = 1; split < words.Length && found.Count < MaxPrefixMatches; split++)
+        foreach (var spelling in NameSpellings(text, MaxFullNameSpellings))
         {
-            var (head, rest) = (string.Join(' ', words[..split]), string.Join(' ', words[split..]));
-            found.AddRange(await db.Database.SqlQuery<long>(FullNameQuery(FirstNameKeys, head, LastNameKeys, rest)).ToListAsync(ct));
-            found.AddRange(await db.Database.SqlQuery<long>(FullNameQuery(LastNameKeys, head, FirstNameKeys, rest)).ToListAsync(ct));
+            var words = spelling.Replace(',', ' ').Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+            if (words.Length is < 2 or > MaxFullNameWords)
+            {
+                return [];
+            }
+            for (var split = 1; split < words.Length && found.Count < MaxPrefixMatches; split++)
+            {
+                var (head, rest) = (string.Join(' ', words[..split]), string.Join(' ', words[split..]));
+                found.AddRange(await db.Database.SqlQuery<long>(FullNameQuery(FirstNameKeys, head, LastNameKeys, rest)).ToListAsync(ct));
+                found.AddRange(await db.Database.SqlQuery<long>(FullNameQuery(LastNameKeys, head, FirstNameKeys, rest)).ToListAsync(ct));
+            }
         }
         return found.Distinct().Take(MaxPrefixMatches).ToList();
     }
+
+    /// <summary>Fewer than a prefix's spellings: each costs two statements per split of the words.</summary>
+    private const int MaxFullNameSpellings = 4;
 
     private const int MaxFullNameWords = 6;
     private static readonly string[] FirstNameKeys = ["firstName", "first_name"];
@@ -436,7 +486,8 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
 
     /// <summary>
     /// The profiles with a <paramref name="wholeKeys"/> trait equal to <paramref name="whole"/> and a <paramref name="startKeys"/> trait
-    /// starting with <paramref name="start"/>, ASCII letter case ignored. The first condition repeats the partial name index's key list,
+    /// starting with <paramref name="start"/>, the case of ASCII letters ignored (SQLite's lower(); <see cref="NameSpellings"/> gives the
+    /// others in both cases). The first condition repeats the partial name index's key list,
     /// so SQLite uses that index (it matches a partial index's condition by its terms, as written).
     /// </summary>
     internal static FormattableString FullNameQuery(string[] wholeKeys, string whole, string[] startKeys, string start)

@@ -14,7 +14,12 @@ public sealed class ProfileDirectoryTests
     [InlineData("ADA LOVE", new long[] { 1 })]
     [InlineData("grace@", new long[] { 2 })]
     [InlineData("Émile", new long[] { 3 })]
-    [InlineData("émile z", new long[0])] // SQLite's lower() folds ASCII only, like the search: É and é differ
+    [InlineData("émile z", new long[] { 3 })] // SQLite's lower() folds ASCII only: the search looks for É and é
+    [InlineData("ÉMILE ZO", new long[] { 3 })]
+    [InlineData("ZOLA@", new long[] { 3 })] // the e-mail, lower-cased as ingestion stores it
+    [InlineData("JÜRGEN", new long[] { 4 })]
+    [InlineData("ørsted", new long[0])] // a name is searched by its start
+    [InlineData("jürgen ørsted", new long[] { 4 })]
     [InlineData("ho", new long[] { 2 })]
     [InlineData("a_a", new long[0])]
     [InlineData("zz", new long[0])]
@@ -24,7 +29,8 @@ public sealed class ProfileDirectoryTests
         await SeedAsync(studio,
             (1, "Ada Lovelace", "ada@example.com"),
             (2, "Hopper", "grace@navy.example"),
-            (3, "Émile Zola", "emile@example.fr"));
+            (3, "Émile Zola", "zola@example.fr"),
+            (4, "Jürgen Ørsted", "jürgen@example.dk"));
         var directory = studio.Services.GetRequiredService<ProfileDirectory>();
 
         var page = await directory.PageAsync(search, ProfileSort.LastActivityNewest, 0, 25);
@@ -41,6 +47,9 @@ public sealed class ProfileDirectoryTests
     [InlineData("Lovelace Ada", new long[] { 1 })]
     [InlineData("Mary Ann Evans", new long[] { 3 })] // a first name of two words
     [InlineData("Émile Zola", new long[] { 4 })]
+    [InlineData("émile zola", new long[] { 4 })] // non-ASCII letters in either case, as ASCII ones
+    [InlineData("ZOLA, ÉMILE", new long[] { 4 })]
+    [InlineData("ÉMILE Z", new long[] { 4 })]
     [InlineData("Ada Hopper", new long[0])] // Ada's first name and Grace's last name: two people, not one
     [InlineData("Ad Lovelace", new long[0])] // a full name starts with the whole first name
     public async Task Page_FullNameFromFirstAndLastNameTraits_FindsThePerson(string search, long[] expected)
@@ -208,6 +217,41 @@ public sealed class ProfileDirectoryTests
     }
 
     [Theory]
+    [InlineData("user_id:JÖRG-ØSTBY")]
+    [InlineData("JÖRG-ØSTBY")]
+    public async Task Page_UserIdWithNonAsciiLettersInOtherCapitals_OffersTheSpellingThatExists(string search)
+    {
+        await using var studio = await StudioServices.StartAsync(withAccounts: false);
+        await SeedAsync(studio, (1, "Jörg", "jorg@example.de"));
+        await AddIdentityAsync(studio, 1, "user_id", "jörg-østby");
+        var directory = studio.Services.GetRequiredService<ProfileDirectory>();
+
+        var page = await directory.PageAsync(search, ProfileSort.LastActivityNewest, 0, 25);
+
+        Assert.Empty(page.Items);
+        Assert.Equal([("jörg-østby", 1L)], page.DidYouMean!.Select(s => (s.Value, s.ProfileId)));
+    }
+
+    [Theory]
+    [InlineData("émile", new[] { "émile", "Émile" })]
+    [InlineData("Ada", new[] { "Ada" })] // SQLite's lower() folds ASCII letters itself
+    [InlineData("ßø", new[] { "ßø", "ßØ" })] // ß has no capital of its own in the invariant culture
+    [InlineData("a😀é", new[] { "a😀é", "a😀É" })] // a surrogate pair stays as typed
+    public void NameSpellings_GiveEachNonAsciiLetterInBothCases(string text, string[] expected)
+    {
+        Assert.Equal(expected.Order(StringComparer.Ordinal), ProfileDirectory.NameSpellings(text, 16).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void NameSpellings_StopAtTheBound_TheLettersPastItAsTyped()
+    {
+        var spellings = ProfileDirectory.NameSpellings("éèêëē", 16);
+
+        Assert.Equal(16, spellings.Distinct(StringComparer.Ordinal).Count());
+        Assert.All(spellings, s => Assert.True(s.EndsWith('ē') && string.Equals(s, "éèêëē", StringComparison.OrdinalIgnoreCase), s));
+    }
+
+    [Theory]
     [InlineData("email:ADA@Example.COM")]
     [InlineData("ADA@Example.COM")]
     public async Task Page_EmailInOtherCapitals_FindsThePerson_AsIngestionLowerCasesEmails(string search)
@@ -300,6 +344,8 @@ public sealed class ProfileDirectoryTests
         await AddIdentityAsync(studio, 3, "user_id", "an😀-fan");
         var typedInCapitals = await directory.IdentifiersAsync("ANN", IdentifierSort.ValueAscending, 0, 25, ["email"]);
         var withAnEmojiAfter = await directory.IdentifiersAsync("an", IdentifierSort.ValueAscending, 0, 25, ["user_id"]);
+        await AddIdentityAsync(studio, 3, "email", "josé@x.test"); // as ingestion lower-cases it
+        var nonAsciiInCapitals = await directory.IdentifiersAsync("JOSÉ", IdentifierSort.ValueAscending, 0, 25, ["email"]);
 
         Assert.Equal(["anne@x.test", "anna@x.test"], an.Items.Select(i => i.Value));
         Assert.Equal(2, an.Total);
@@ -311,6 +357,7 @@ public sealed class ProfileDirectoryTests
         Assert.Empty(both.Items);
         Assert.Equal(["anna@x.test", "anne@x.test"], typedInCapitals.Items.Select(i => i.Value)); // e-mails are stored in lower case
         Assert.Equal(["an😀-fan"], withAnEmojiAfter.Items.Select(i => i.Value));
+        Assert.Equal(["josé@x.test"], nonAsciiInCapitals.Items.Select(i => i.Value));
     }
 
     private static async Task AddIdentityAsync(StudioServices studio, long profileId, string ns, string value)
