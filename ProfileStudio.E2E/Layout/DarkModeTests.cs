@@ -35,6 +35,8 @@ public sealed class DarkModeTests(StudioFixture studio, ITestOutputHelper output
         await shell.WaitForInteractiveAsync();
 
         await Expect(shell.AppBar).ToHaveCSSAsync("background-color", DarkAppBar);
+        // The dashboard's charts are drawn by Plotly after the page is interactive: the screenshot waits for every one.
+        await page.WaitForFunctionAsync("() => [...document.querySelectorAll('.chart-box')].every(box => box.querySelector('.main-svg'))");
         await Screenshots.SaveAsync(page, "11-home-dark");
     });
 }
