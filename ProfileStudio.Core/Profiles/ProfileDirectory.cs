@@ -370,15 +370,20 @@ public sealed class ProfileDirectory(IDbContextFactory<ProfileStudioDbContext> d
     internal static IReadOnlyList<string> NameSpellings(string text, int max)
     {
         var spellings = new List<string> { text };
-        for (var at = 0; at < text.Length && spellings.Count * 2 <= max; at++)
+        for (var at = 0; at < text.Length; at++)
         {
             var c = text[at];
-            var (lower, upper) = (char.ToLowerInvariant(c), char.ToUpperInvariant(c));
-            if (char.IsAscii(c) || char.IsSurrogate(c) || lower == upper)
+            if (char.IsAscii(c) || char.IsSurrogate(c) || char.ToLowerInvariant(c) == char.ToUpperInvariant(c))
             {
                 continue;
             }
-            spellings = spellings.SelectMany(s => new[] { Spelled(s, at, lower), Spelled(s, at, upper) }).ToList();
+            // As typed too: a title-case letter (ǅ) is neither its lower nor its upper case.
+            var forms = new[] { c, char.ToLowerInvariant(c), char.ToUpperInvariant(c) }.Distinct().ToArray();
+            if (spellings.Count * forms.Length > max)
+            {
+                break;
+            }
+            spellings = spellings.SelectMany(s => forms.Select(form => Spelled(s, at, form))).ToList();
         }
         return spellings;
 

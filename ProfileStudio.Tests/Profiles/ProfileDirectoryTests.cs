@@ -237,6 +237,7 @@ public sealed class ProfileDirectoryTests
     [InlineData("Ada", new[] { "Ada" })] // SQLite's lower() folds ASCII letters itself
     [InlineData("ßø", new[] { "ßø", "ßØ" })] // ß has no capital of its own in the invariant culture
     [InlineData("a😀é", new[] { "a😀é", "a😀É" })] // a surrogate pair stays as typed
+    [InlineData("ǅe", new[] { "ǅe", "ǆe", "Ǆe" })] // a title-case letter: as typed, and in both cases
     public void NameSpellings_GiveEachNonAsciiLetterInBothCases(string text, string[] expected)
     {
         Assert.Equal(expected.Order(StringComparer.Ordinal), ProfileDirectory.NameSpellings(text, 16).Order(StringComparer.Ordinal));
