@@ -223,6 +223,36 @@ public sealed class DashboardWidgetsTests : StudioBunitContext
         Assert.Contains("20 messages", cut.Find("[data-testid=unification-lag]").TextContent);
     }
 
+    /// <summary>
+    /// Seven sources, two with long names: the legend above the plot took the card's height and squeezed the plot to a strip. The four
+    /// that sent most keep a band each, the others share one, long names are cut in the legend (not in the hover), and the top margin
+    /// and the chart's height grow with the legend's rows.
+    /// </summary>
+    [Fact]
+    public void Ingestion_ManySources_TheLargestFourAndOneBandForTheRest_LegendNamesCut_TheChartGrowsForTheLegend()
+    {
+        var names = new[] { "Web", "CRM", "Shop website a4139e0254b04f4cb2c35b28847", "App", "POS", "Loyalty", "Rudder backend d1f9f6082456434e8aeec0600" };
+        var figures = Figures() with
+        {
+            Sources = names.Select((n, i) => new DashboardSource(i + 1, n)).ToList(),
+            Ingestion = names.Select((_, i) => new SourceDay(Today, i + 1, 10 * (i + 1), 10 * (i + 1), 0)).ToList(),
+        };
+        var oneSource = Figures() with { Sources = [new DashboardSource(1, "Web")], Ingestion = [new SourceDay(Today, 1, 5, 5, 0)] };
+
+        var chart = Render<IngestionWidget>(p => p.Add(c => c.Figures, figures).Add(c => c.Days, 30).Add(c => c.Today, Today)).FindComponent<DashboardChart>().Instance;
+        var small = Render<IngestionWidget>(p => p.Add(c => c.Figures, oneSource).Add(c => c.Days, 30).Add(c => c.Today, Today)).FindComponent<DashboardChart>().Instance;
+        var data = chart.Data.Cast<Scatter>().ToList();
+
+        // By what they sent (70, 60, 50, 40), then the shop, CRM and Web together (30 + 20 + 10).
+        Assert.Equal(["Rudder backend d1f9f6082456…", "Loyalty", "POS", "App", "3 other sources"], data.Select(s => s.Name));
+        Assert.Equal(60L, data[4].Y!.Cast<long>().Last());
+        Assert.StartsWith("Rudder backend d1f9f6082456434e8aeec0600: ", data[0].HoverTemplate);
+        Assert.Equal(280, small.Layout.Height);
+        Assert.Equal(36m, small.Layout.Margin.T);
+        Assert.True(chart.Layout.Margin.T > 36m && chart.Layout.Height - chart.Layout.Margin.T == small.Layout.Height - small.Layout.Margin.T,
+            $"margin {chart.Layout.Margin.T}, height {chart.Layout.Height}");
+    }
+
     [Theory]
     [InlineData(2, "< 0.01 %", true)] // 2 of 57,435 rounds to 0 but is not none
     [InlineData(0, "0 %", false)]
