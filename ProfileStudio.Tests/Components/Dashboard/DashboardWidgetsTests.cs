@@ -146,6 +146,8 @@ public sealed class DashboardWidgetsTests : StudioBunitContext
         var heat = Assert.IsType<HeatMap>(cut.FindComponents<DashboardChart>().Single(c => c.Instance.TestId == "overlap-chart").Instance.Data[0]);
         Assert.Equal(["user_id", "email"], heat.X);
         Assert.Equal([[8L, 4L], [4L, 6L]], heat.Z!.Select(r => ((IEnumerable<object>)r).Cast<long>().ToList()));
+        // Colours from 0 to the largest cell: from the smallest cell (Plotly's default), the 4s read as empty cells.
+        Assert.Equal((0m, 8m), ((decimal?)heat.ZMin, (decimal?)heat.ZMax));
         Assert.Contains("40 %", cut.Find("[data-testid=single-identity-share]").TextContent);
         Assert.Equal(["user_id: 37.5 % single", "email: 16.7 % single"], cut.FindAll("[data-testid=single-identity-by-namespace]").Select(c => c.TextContent.Trim()));
     }
@@ -386,6 +388,7 @@ public sealed class DashboardWidgetsTests : StudioBunitContext
         Assert.Equal(["VIP", "Lapsed"], sizes.X);
         Assert.Equal([5L, 2L], sizes.Y);
         Assert.Equal([[5L, 1L], [1L, 2L]], heat.Z!.Select(r => ((IEnumerable<object>)r).Cast<long>().ToList()));
+        Assert.Equal((0m, 5m), ((decimal?)heat.ZMin, (decimal?)heat.ZMax));
         Assert.Equal(",", heat.ColorBar.TickFormat);
         Assert.Contains("+2", cut.Find("[data-testid=audience-changes] tbody tr").TextContent);
         await cut.InvokeAsync(() => cut.FindComponents<DashboardChart>()[0].Instance.PointClicked.InvokeAsync(new ChartPoint(0, 1, "Lapsed", "2")));

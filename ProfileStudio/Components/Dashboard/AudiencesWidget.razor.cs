@@ -76,6 +76,8 @@ public sealed partial class AudiencesWidget
                 // The full names in the hover: "A and B" off the diagonal, the segment alone on it.
                 Text = ids.Select(a => (object)ids.Select(b => (object)(a == b ? NameOf(a) : $"{NameOf(a)} and {NameOf(b)}")).ToList()).ToList(),
                 ColorScale = ChartLayouts.HeatScale,
+                // From 0: with Plotly's default (the smallest cell) every cell at the smallest count read as empty.
+                ZMin = 0, ZMax = Math.Max(1, cells.Select(c => c.Shared).DefaultIfEmpty().Max()),
                 XGap = 2, YGap = 2,
                 HoverTemplate = "%{text}: %{z:,} people<extra></extra>",
                 ColorBar = new Plotly.Blazor.Traces.HeatMapLib.ColorBar { TickFormat = ChartLayouts.CountFormat },
