@@ -364,6 +364,37 @@ public sealed class DashboardWidgetsTests : StudioBunitContext
         Assert.Equal(1, refreshed);
     }
 
+    /// <summary>
+    /// Figures stored before any segment was active, four active now: the cards said "No active segment yet" and "every profile is
+    /// unsegmented", both false. They say when the figures were computed and offer to compute them again.
+    /// </summary>
+    [Fact]
+    public async Task Segments_FiguresFromBeforeAnyWasActive_SayWhenAndOfferToComputeThem()
+    {
+        await using var studio = await ProfileStudio.Tests.Support.StudioServices.StartAsync(withAccounts: false);
+        Services.AddSingleton(studio.Services.GetRequiredService<SegmentStore>());
+        Render<MudBlazor.MudPopoverProvider>();
+        SignIn("marketer@example.com", ProfileStudio.Core.Accounts.Roles.Marketer);
+        var refreshed = 0;
+        var freshness = new DashboardFreshness(Today.AddHours(9), FiguresProfiles: 157, LiveProfiles: 234, Stitched: true, Refreshing: false,
+            EventCallback.Factory.Create(this, () => refreshed++));
+        var before = new AudienceFigures(157, 157, [], [], []);
+
+        var audiences = Render<AudiencesWidget>(p => p.AddCascadingValue(freshness).Add(c => c.Audiences, before).Add(c => c.ActiveNow, 4));
+        var unsegmented = Render<UnsegmentedWidget>(p => p.AddCascadingValue(freshness).Add(c => c.Audiences, before).Add(c => c.ActiveNow, 1)
+            .Add(c => c.Points, (IReadOnlyList<UnsegmentedPoint>)[new UnsegmentedPoint(Today, 157, 157)]));
+        var current = Render<UnsegmentedWidget>(p => p.AddCascadingValue(freshness).Add(c => c.Audiences, before).Add(c => c.ActiveNow, 0)
+            .Add(c => c.Points, (IReadOnlyList<UnsegmentedPoint>)[new UnsegmentedPoint(Today, 157, 157)]));
+
+        Assert.Contains("before the 4 segments active now were activated.", audiences.Find("[data-testid=widget-audiences-stale]").TextContent);
+        Assert.Empty(audiences.FindAll("[data-testid=widget-audiences-empty]"));
+        Assert.Contains("before the segment active now was activated.", unsegmented.Find("[data-testid=widget-unsegmented-stale]").TextContent);
+        Assert.DoesNotContain("every profile is unsegmented", unsegmented.Markup);
+        Assert.Contains("No segment is active yet, so every profile is unsegmented.", current.Markup); // true when none is active
+        audiences.Find("[data-testid=widget-audiences-stale-refresh]").Click();
+        Assert.Equal(1, refreshed);
+    }
+
     [Fact]
     public void Computed_TopValues_HoverNamesTheValueAndItsProfiles()
     {

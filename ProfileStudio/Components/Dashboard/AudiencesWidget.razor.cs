@@ -20,6 +20,9 @@ public sealed partial class AudiencesWidget
 
     [Parameter, EditorRequired] public AudienceFigures Audiences { get; set; } = default!;
 
+    /// <summary>How many segments are active now (the figures may predate them).</summary>
+    [Parameter] public int ActiveNow { get; set; }
+
     private static readonly IReadOnlyList<string> SourceManagers = [Core.Accounts.Roles.Admin, Core.Accounts.Roles.DataEngineer];
     [Inject] private SegmentStore Segments { get; set; } = default!;
     [Inject] private NavigationManager Navigation { get; set; } = default!;
@@ -116,4 +119,16 @@ public sealed partial class AudiencesWidget
     /// <summary>The explorer filtered to the people in every one of the segments (the diagonal's two alike: the one segment).</summary>
     public static string MembersOf(params long[] segmentIds) =>
         "/profiles?" + string.Join("&", segmentIds.Distinct().Select(id => $"segment={id}"));
+}
+
+/// <summary>What the segment widgets say when the figures were computed before any segment now active was.</summary>
+internal static class SegmentFigures
+{
+    /// <summary>
+    /// "the 4 segments active now were activated" when the figures list no segment but some are active now (the figures are a stored
+    /// snapshot: they would say "no active segment yet" and "every profile is unsegmented", both false); null otherwise.
+    /// </summary>
+    public static string? StaleBefore(AudienceFigures figures, int activeNow) => figures.Segments.Count == 0 && activeNow > 0 && figures.LiveProfiles > 0
+        ? activeNow == 1 ? "the segment active now was activated" : $"the {activeNow} segments active now were activated"
+        : null;
 }

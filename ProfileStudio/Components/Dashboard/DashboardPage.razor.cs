@@ -25,8 +25,13 @@ public sealed partial class DashboardPage
     [Inject] private TimeProvider Time { get; set; } = default!;
     [Inject] private Core.ComputedAttributes.ComputedAttributeStore Computed { get; set; } = default!;
 
+    [Inject] private Core.Segments.SegmentStore Segments { get; set; } = default!;
+
     /// <summary>Computed attributes active now: the figures may have been computed before them.</summary>
     private int _activeComputed;
+
+    /// <summary>Segments active now: the figures may have been computed before them.</summary>
+    private int _activeSegments;
 
     protected override async Task OnInitializedAsync()
     {
@@ -54,6 +59,7 @@ public sealed partial class DashboardPage
         _lag = Lag.Current;
         _view = await Snapshots.ViewAsync(Stitching, _range);
         _activeComputed = (await Computed.ListAsync()).Count(d => d.Status == Core.ComputedAttributes.ComputedStatus.Active);
+        _activeSegments = (await Segments.ListAsync()).Count(s => s.Status == Core.Segments.SegmentStatus.Active);
     }
 
     private async Task OnPolicyChangedAsync(int id)
